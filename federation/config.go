@@ -1,0 +1,343 @@
+package federation
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrNoFederation is returned when a name matches no configured federation.
+var ErrNoFederation = errors.New("no such federation")
+
+// FetchFrom values.
+const (
+	FetchFromOrigin  = "origin"
+	FetchFromNearest = "nearest"
+)
+
+// MinFrequency is the shortest period `sync --daemon` accepts.
+const MinFrequency = 5 * time.Minute
+
+// Options are the per-federation settings of DESIGN.md, shared by
+// [federation] and [federationset] sections.
+type Options struct {
+	PushOrigin     bool
+	RequireMirrors bool
+	FetchFrom      string
+	Failover       bool
+	SyncOnFetch    bool
+	Include        []string // ref globs
+	Exclude        []string
+	Frequency      time.Duration
+	Force          bool
+	Prune          bool
+	CreateMissing  bool
+}
+
+// DefaultOptions are the values a federation has when its config is silent.
+func DefaultOptions() Options {
+	return Options{PushOrigin: true, FetchFrom: FetchFromOrigin, Failover: true, Frequency: time.Hour}
+}
+
+// DefaultInclude is what sync and status cover when include is not set.
+var DefaultInclude = []string{"refs/heads/*", "refs/tags/*"}
+
+// Federation is an origin and its mirrors.
+type Federation struct {
+	Name    string
+	Origin  Endpoint
+	Mirrors []Endpoint
+	Options
+}
+
+// Covers reports whether sync and status cover ref: it matches an include
+// glob (DefaultInclude when none is set) and no exclude glob.
+func (f *Federation) Covers(ref string) bool {
+	inc := f.Include
+	if len(inc) == 0 {
+		inc = DefaultInclude
+	}
+	return matchAny(inc, ref) && !matchAny(f.Exclude, ref)
+}
+
+func matchAny(globs []string, s string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, s); ok {
+			return true
+		}
+		// "refs/heads/*" should also cover "refs/heads/a/b", as in refspecs.
+		if strings.HasSuffix(g, "/*") && strings.HasPrefix(s, strings.TrimSuffix(g, "*")) {
+			return true
+		}
+	}
+	return false
+}
+
+// Set is a [federationset]: every repository of an owner, filtered by name.
+type Set struct {
+	Name    string
+	Origin  string   // owner URL
+	Mirrors []string // owner URLs
+	Include []string // repository-name wildcards
+	Exclude []string
+	Options
+}
+
+// Host is a [federate "<url>"] section: per-host settings.
+type Host struct {
+	URL   string
+	Forge string
+	API   string
+}
+
+// Config is everything git config says about federations.
+type Config struct {
+	Federations map[string]*Federation
+	Sets        map[string]*Set
+	Hosts       []Host
+}
+
+// Entry is one "key=value" line of `git config --list`.
+type Entry struct{ Key, Value string }
+
+// Parse builds a Config from git config entries, in git's order (later
+// entries override earlier ones for single-valued keys). Errors name the
+// key that is wrong.
+func Parse(entries []Entry) (*Config, error) {
+	c := &Config{Federations: map[string]*Federation{}, Sets: map[string]*Set{}}
+	raw := map[string]map[string][]string{} // "federation\x00name" -> key -> values
+	var order []string
+	for _, e := range entries {
+		section, sub, key, ok := splitKey(e.Key)
+		if !ok {
+			continue
+		}
+		switch section {
+		case "federation", "federationset", "federate":
+		default:
+			continue
+		}
+		id := section + "\x00" + sub
+		if raw[id] == nil {
+			raw[id] = map[string][]string{}
+			order = append(order, id)
+		}
+		if section != "federate" && isMulti(key) && e.Value == "" {
+			raw[id][key] = nil // an empty value resets a list, as credential.helper does
+			continue
+		}
+		raw[id][key] = append(raw[id][key], e.Value)
+	}
+	var errs []error
+	for _, id := range order {
+		section, sub, _ := strings.Cut(id, "\x00")
+		if err := c.add(section, sub, raw[id]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+func (c *Config) add(section, name string, kv map[string][]string) error {
+	switch section {
+	case "federate":
+		c.Hosts = append(c.Hosts, Host{URL: name, Forge: last(kv["forge"]), API: last(kv["api"])})
+		return nil
+	case "federationset":
+		s := &Set{Name: name, Origin: last(kv["origin"]), Mirrors: kv["mirror"],
+			Include: kv["include"], Exclude: kv["exclude"]}
+		opts, err := parseOptions(section+"."+name, kv)
+		s.Options = opts
+		s.Options.Include, s.Options.Exclude = nil, nil // a set's globs name repositories, not refs
+		if s.Origin == "" {
+			err = errors.Join(err, fmt.Errorf("federationset.%s.origin is not set", name))
+		}
+		c.Sets[name] = s
+		return err
+	}
+	f := &Federation{Name: name}
+	var errs []error
+	var err error
+	if f.Options, err = parseOptions("federation."+name, kv); err != nil {
+		errs = append(errs, err)
+	}
+	if o := last(kv["origin"]); o == "" {
+		errs = append(errs, fmt.Errorf("federation.%s.origin is not set", name))
+	} else if f.Origin, err = ParseEndpoint(o); err != nil {
+		errs = append(errs, fmt.Errorf("federation.%s.origin: %w", name, err))
+	}
+	for _, m := range kv["mirror"] {
+		ep, err := ParseEndpoint(m)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("federation.%s.mirror: %w", name, err))
+			continue
+		}
+		f.Mirrors = append(f.Mirrors, ep)
+	}
+	c.Federations[name] = f
+	return errors.Join(errs...)
+}
+
+func isMulti(key string) bool {
+	return key == "mirror" || key == "include" || key == "exclude"
+}
+
+func parseOptions(prefix string, kv map[string][]string) (Options, error) {
+	o := DefaultOptions()
+	var errs []error
+	boolKey := func(key string, dst *bool) {
+		if v, ok := lastOK(kv[key]); ok {
+			b, err := ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s.%s: %w", prefix, key, err))
+			}
+			*dst = b
+		}
+	}
+	boolKey("pushorigin", &o.PushOrigin)
+	boolKey("requiremirrors", &o.RequireMirrors)
+	boolKey("failover", &o.Failover)
+	boolKey("synconfetch", &o.SyncOnFetch)
+	boolKey("force", &o.Force)
+	boolKey("prune", &o.Prune)
+	boolKey("createmissing", &o.CreateMissing)
+	if v, ok := lastOK(kv["fetchfrom"]); ok {
+		switch v = strings.ToLower(v); v {
+		case FetchFromOrigin, FetchFromNearest:
+			o.FetchFrom = v
+		default:
+			errs = append(errs, fmt.Errorf("%s.fetchFrom: %q is not origin or nearest", prefix, v))
+		}
+	}
+	if v, ok := lastOK(kv["frequency"]); ok {
+		d, err := ParseFrequency(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s.frequency: %w", prefix, err))
+		} else {
+			o.Frequency = d
+		}
+	}
+	o.Include, o.Exclude = kv["include"], kv["exclude"]
+	return o, errors.Join(errs...)
+}
+
+// ParseBool reads a git config boolean: true/yes/on/1 or false/no/off/0;
+// an empty value (a key with no "=") is true.
+func ParseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "true", "yes", "on", "1":
+		return true, nil
+	case "false", "no", "off", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean", v)
+}
+
+// ParseFrequency reads "N mins|hours|days" (Gitblit's form; "N" alone is
+// minutes). Values under MinFrequency are raised to it. Gitblit applies its
+// minimum before the unit, so "2 hours" there could become 2×5; here the
+// minimum applies to the resulting duration.
+func ParseFrequency(v string) (time.Duration, error) {
+	fields := strings.Fields(strings.ToLower(v))
+	if len(fields) == 0 || len(fields) > 2 {
+		return 0, fmt.Errorf("%q is not \"N mins|hours|days\"", v)
+	}
+	n, err := strconv.Atoi(fields[0])
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not \"N mins|hours|days\" with N > 0", v)
+	}
+	unit := time.Minute
+	if len(fields) == 2 {
+		switch u := fields[1]; {
+		case strings.HasPrefix(u, "min"), u == "m":
+			unit = time.Minute
+		case strings.HasPrefix(u, "hour"), u == "h":
+			unit = time.Hour
+		case strings.HasPrefix(u, "day"), u == "d":
+			unit = 24 * time.Hour
+		default:
+			return 0, fmt.Errorf("%q: unit %q is not mins, hours or days", v, u)
+		}
+	}
+	return max(time.Duration(n)*unit, MinFrequency), nil
+}
+
+func splitKey(k string) (section, sub, key string, ok bool) {
+	i := strings.IndexByte(k, '.')
+	j := strings.LastIndexByte(k, '.')
+	if i < 0 || j <= i {
+		return "", "", "", false
+	}
+	return strings.ToLower(k[:i]), k[i+1 : j], strings.ToLower(k[j+1:]), true
+}
+
+func last(v []string) string { s, _ := lastOK(v); return s }
+
+func lastOK(v []string) (string, bool) {
+	if len(v) == 0 {
+		return "", false
+	}
+	return v[len(v)-1], true
+}
+
+// Names returns the federation names in sorted order.
+func (c *Config) Names() []string {
+	names := make([]string, 0, len(c.Federations))
+	for n := range c.Federations {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the federation called name.
+func (c *Config) Lookup(name string) (*Federation, error) {
+	if f, ok := c.Federations[name]; ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("%w %q: define it with `git federate add %s --origin URL --mirror URL`", ErrNoFederation, name, name)
+}
+
+// Resolve turns the argument of a federate:: URL into a federation: a
+// configured name, or an origin URL whose mirrors come from the federation
+// with that origin (none if there is none).
+func (c *Config) Resolve(arg string) (*Federation, error) {
+	if f, ok := c.Federations[arg]; ok {
+		return f, nil
+	}
+	ep, err := ParseEndpoint(arg)
+	if err != nil {
+		if !strings.ContainsAny(arg, "/:") {
+			return nil, fmt.Errorf("%w %q: define it with `git federate add %s --origin URL --mirror URL`", ErrNoFederation, arg, arg)
+		}
+		return nil, err
+	}
+	for _, name := range c.Names() {
+		if f := c.Federations[name]; f.Origin.SameRepo(ep) {
+			return f, nil
+		}
+	}
+	return &Federation{Origin: ep, Options: DefaultOptions()}, nil
+}
+
+// HostFor returns the [federate "<url>"] settings that apply to u, matched
+// the way git matches http.<url>.* : the longest matching prefix wins.
+func (c *Config) HostFor(e Endpoint) Host {
+	var best Host
+	bestLen := -1
+	for _, h := range c.Hosts {
+		he, err := ParseEndpoint(h.URL)
+		if err != nil || he.Protocol != e.Protocol || he.Host != e.Host {
+			continue
+		}
+		p := strings.TrimSuffix(he.Path, "/")
+		if (p == "" || e.Path == p || strings.HasPrefix(e.Path, p+"/")) && len(p) > bestLen {
+			best, bestLen = h, len(p)
+		}
+	}
+	return best
+}

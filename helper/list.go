@@ -1,0 +1,172 @@
+package helper
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/protocol"
+)
+
+// ListTimeout bounds one ref listing of one server.
+const ListTimeout = 2 * time.Minute
+
+// Ref is one advertised ref.
+type Ref struct{ Name, OID string }
+
+// Listing is one server's ref advertisement.
+type Listing struct {
+	Server  federation.Endpoint
+	Refs    []Ref             // in the server's order, without peeled entries
+	Peeled  map[string]string // tag ref -> the commit it peels to
+	Symrefs map[string]string // "HEAD" -> "refs/heads/main"
+}
+
+// OID returns the value of ref, or "" when the server does not have it.
+func (l *Listing) OID(ref string) string {
+	for _, r := range l.Refs {
+		if r.Name == ref {
+			return r.OID
+		}
+	}
+	return ""
+}
+
+// ObjectFormat is "sha256" when the server's object names are 64 hex
+// digits, else "sha1".
+func (l *Listing) ObjectFormat() string {
+	if len(l.Refs) > 0 && len(l.Refs[0].OID) == 64 {
+		return "sha256"
+	}
+	return "sha1"
+}
+
+// SameRefs reports whether l and o advertise the same refs with the same
+// values (HEAD aside), which is when a mirror can serve a fetch of origin.
+func (l *Listing) SameRefs(o *Listing) bool {
+	m := map[string]string{}
+	for _, r := range l.Refs {
+		if r.Name != "HEAD" {
+			m[r.Name] = r.OID
+		}
+	}
+	n := 0
+	for _, r := range o.Refs {
+		if r.Name == "HEAD" {
+			continue
+		}
+		if m[r.Name] != r.OID {
+			return false
+		}
+		n++
+	}
+	return n == len(m)
+}
+
+// LsRemote lists the refs of server with `git ls-remote --symref`.
+func (s *Session) LsRemote(ctx context.Context, server federation.Endpoint) (*Listing, error) {
+	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+	defer cancel()
+	g := s.Git
+	g.Stderr = nil // captured into the error; the caller decides what to show
+	out, err := g.Output(ctx, "ls-remote", "--symref", "--", server.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", server.Raw, err)
+	}
+	l, err := ParseLsRemote(out)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", server.Raw, err)
+	}
+	l.Server = server
+	return l, nil
+}
+
+// ParseLsRemote parses `git ls-remote --symref` output.
+func ParseLsRemote(out []byte) (*Listing, error) {
+	l := &Listing{Peeled: map[string]string{}, Symrefs: map[string]string{}}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := sc.Text()
+		if target, ok := strings.CutPrefix(line, "ref: "); ok {
+			t, name, ok := strings.Cut(target, "\t")
+			if !ok {
+				return nil, fmt.Errorf("bad ls-remote line %s", protocol.Quote(line))
+			}
+			l.Symrefs[name] = t
+			continue
+		}
+		oid, name, ok := strings.Cut(line, "\t")
+		if !ok || !protocol.IsOID(oid) || name == "" {
+			return nil, fmt.Errorf("bad ls-remote line %s", protocol.Quote(line))
+		}
+		if base, ok := strings.CutSuffix(name, "^{}"); ok {
+			l.Peeled[base] = oid
+			continue
+		}
+		l.Refs = append(l.Refs, Ref{Name: name, OID: oid})
+	}
+	return l, sc.Err()
+}
+
+// list answers "list" and "list for-push". For fetch, the origin is asked
+// first and, with failover, each mirror in turn when it cannot be reached.
+// For push, the listing comes from the server pushed to first.
+func (s *Session) list(ctx context.Context, forPush bool, w *protocol.Writer) error {
+	var l *Listing
+	var err error
+	if forPush {
+		l, err = s.LsRemote(ctx, s.pushTarget())
+	} else {
+		l, err = s.fetchListing(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	s.listing = l
+	writeListing(w, l)
+	return w.End()
+}
+
+// pushTarget is the server a push goes to first: the origin, or with
+// pushOrigin = false (origin is a read-only upstream) the first mirror.
+func (s *Session) pushTarget() federation.Endpoint {
+	if !s.Fed.PushOrigin && len(s.Fed.Mirrors) > 0 {
+		return s.Fed.Mirrors[0]
+	}
+	return s.Fed.Origin
+}
+
+// fetchListing lists the origin, failing over to the mirrors in order
+// when the origin cannot be listed and failover is on.
+func (s *Session) fetchListing(ctx context.Context) (*Listing, error) {
+	l, err := s.LsRemote(ctx, s.Fed.Origin)
+	if err == nil || !s.Fed.Failover || len(s.Fed.Mirrors) == 0 {
+		return l, err
+	}
+	errs := []error{err}
+	for _, m := range s.Fed.Mirrors {
+		ml, merr := s.LsRemote(ctx, m)
+		if merr == nil {
+			fmt.Fprintf(s.Stderr, "warning: federate: origin %s is unreachable; fetching from mirror %s\n", s.Fed.Origin.Raw, m.Raw)
+			return ml, nil
+		}
+		errs = append(errs, merr)
+	}
+	return nil, errors.Join(errs...)
+}
+
+func writeListing(w *protocol.Writer, l *Listing) {
+	w.Attribute("object-format", l.ObjectFormat())
+	for _, r := range l.Refs {
+		if target, ok := l.Symrefs[r.Name]; ok {
+			w.Symref(target, r.Name)
+			continue
+		}
+		w.Ref(r.OID, r.Name)
+	}
+}

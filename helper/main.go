@@ -1,0 +1,76 @@
+package helper
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+)
+
+// Main is git-remote-federate: args are the remote name (or URL) and the
+// URL after "federate::". It returns the exit status.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) != 2 {
+		fmt.Fprintln(stderr, "usage: git-remote-federate <remote> <url>\n\n"+
+			"git runs this program for federate:: URLs; see `git federate --help`.")
+		return 2
+	}
+	s, err := NewSession(ctx, args[0], args[1], stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "fatal: federate: %v\n", err)
+		return 1
+	}
+	if err := s.Serve(ctx, stdin, stdout); err != nil {
+		fmt.Fprintf(stderr, "fatal: federate: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// NewSession resolves url (a federation name or an origin URL) from git
+// config and prepares the environment children run with.
+func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Session, error) {
+	gitDir := os.Getenv("GIT_DIR")
+	cfg, err := federation.Load(ctx, "", "")
+	if err != nil {
+		return nil, err
+	}
+	fed, err := cfg.Resolve(url)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding own executable for the credential callback: %w", err)
+	}
+	if gitDir != "" {
+		if gitDir, err = filepath.Abs(gitDir); err != nil {
+			return nil, err
+		}
+	}
+	return &Session{
+		Remote: remote,
+		GitDir: gitDir,
+		Fed:    fed,
+		Git: gitexec.Runner{
+			Env:    gitexec.WithCredentialCallback(os.Environ(), exe),
+			Stderr: stderr,
+		},
+		Stderr: stderr,
+		Log:    newLogger(stderr),
+	}, nil
+}
+
+// newLogger logs to stderr when GIT_TRACE_FEDERATE (or GIT_TRACE) asks.
+func newLogger(stderr io.Writer) *slog.Logger {
+	v := os.Getenv("GIT_TRACE_FEDERATE")
+	if v == "" || v == "0" || v == "false" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

@@ -1,0 +1,110 @@
+// Package helper is one remote-helper session: git runs
+// `git-remote-federate <remote> <url>` and talks gitremote-helpers(7) on
+// its stdin and stdout. Refs come from the origin; pushes go to the origin
+// and then fan out to every mirror.
+package helper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/protocol"
+)
+
+// Session is one conversation with git about one federation.
+type Session struct {
+	// Remote is the remote's name, or the URL when git has no name for it.
+	Remote string
+	// GitDir is the local repository ($GIT_DIR).
+	GitDir string
+	// Fed is the federation the URL resolved to.
+	Fed *federation.Federation
+	// Git runs git children. Its Env must already carry the credential
+	// callback (gitexec.WithCredentialCallback) and its Stderr is the
+	// user's terminal.
+	Git gitexec.Runner
+	// Stderr is where messages for the user go.
+	Stderr io.Writer
+	// Log is for debug tracing (GIT_TRACE-like); never tokens.
+	Log *slog.Logger
+
+	opts    Options
+	listing *Listing // the last list answer, from the server that gave it
+}
+
+// Options holds what git set with "option" commands.
+type Options struct {
+	Progress          bool
+	Verbosity         int
+	Depth             string
+	DeepenSince       string
+	DeepenNot         []string
+	DeepenRelative    bool
+	FollowTags        bool
+	Cloning           bool
+	CheckConnectivity bool
+	UpdateShallow     bool
+	Filter            string
+	Family            string
+	DryRun            bool
+	Atomic            bool
+	PushOptions       []string
+	CAS               []string // "<ref>:<expected oid>" (or "<ref>" alone)
+	ForceIfIncludes   bool
+	Signed            string // "", "true", "if-asked"
+}
+
+// Capabilities is what the helper announces. stateless-connect gives git
+// its native protocol-v2 fetch over https; other transports fall back to
+// list and fetch.
+var Capabilities = []string{"stateless-connect", "fetch", "push", "option", "check-connectivity", "object-format"}
+
+// Serve reads commands from r and writes replies to w until git closes
+// the stream. It is the only loop of the helper.
+func (s *Session) Serve(ctx context.Context, r io.Reader, w io.Writer) error {
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	s.opts.Progress = true
+	s.opts.Verbosity = 1
+	pr := protocol.NewReader(r)
+	pw := protocol.NewWriter(w)
+	for {
+		cmd, err := pr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.Log.Debug("command", "type", fmt.Sprintf("%T", cmd))
+		switch c := cmd.(type) {
+		case protocol.End:
+			return nil
+		case protocol.Capabilities:
+			err = pw.Capabilities(Capabilities...)
+		case protocol.Option:
+			err = s.option(c, pw)
+		case protocol.List:
+			err = s.list(ctx, c.ForPush, pw)
+		case protocol.Fetch:
+			err = s.fetch(ctx, c, pw)
+		case protocol.Push:
+			err = s.push(ctx, c, pw)
+		case protocol.Connect:
+			var done bool
+			done, err = s.connect(ctx, c, pr, pw, w)
+			if done {
+				return err
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+}

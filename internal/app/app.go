@@ -1,0 +1,66 @@
+// Package app is the one program behind the three installed names:
+// git-remote-federate, git-federate and git-credential-federate.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/helper"
+	"github.com/git-remote-federate/git-remote-federate/internal/fedcmd"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
+)
+
+// Stdio is a program's standard streams.
+type Stdio struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// Main runs the program called name (the binary's base name) with args
+// (without the program name) and returns its exit status. Whatever the
+// name, a first argument of gitexec.CallbackArg makes it the credential
+// helper that child git processes call back.
+func Main(ctx context.Context, name string, args []string, stdio Stdio) int {
+	if len(args) > 0 && args[0] == gitexec.CallbackArg {
+		return credentialMain(ctx, args[1:], stdio, true)
+	}
+	switch strings.TrimSuffix(filepath.Base(name), ".exe") {
+	case "git-remote-federate":
+		return helper.Main(ctx, args, stdio.In, stdio.Out, stdio.Err)
+	case "git-credential-federate":
+		return credentialMain(ctx, args, stdio, false)
+	}
+	return fedcmd.Main(ctx, args, stdio.In, stdio.Out, stdio.Err)
+}
+
+// credentialMain is `git credential-federate get|store|erase`. As the
+// callback of a child git (callback true) it may also consult the user's
+// own git credential helpers; as a helper the user configured, it must
+// not, or git would call it again.
+func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bool) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stdio.Err, "usage: git credential-federate get|store|erase")
+		return 2
+	}
+	cfg, err := federation.Load(ctx, "", "")
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "federate: %v\n", err)
+		cfg, _ = federation.Parse(nil)
+	}
+	h := keystore.Helper{Store: keystore.Default(keystore.Options{
+		Getenv: os.Getenv,
+		Forge:  func(host string) string { return cfg.ForgeOf("https", host) },
+	})}
+	if err := h.Serve(ctx, args[0], stdio.In, stdio.Out); err != nil {
+		fmt.Fprintf(stdio.Err, "federate: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,6 @@
+package fedcmd
+
+import "github.com/urfave/cli/v2"
+
+// authCommand is `git federate auth`. (Being written.)
+func authCommand(IO) *cli.Command { return nil }

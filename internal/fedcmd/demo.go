@@ -1,0 +1,6 @@
+package fedcmd
+
+import "github.com/urfave/cli/v2"
+
+// demoCommand is `git federate demo`. (Being written.)
+func demoCommand(IO) *cli.Command { return nil }

@@ -1,0 +1,217 @@
+// Package gitexec runs the git binary: argument lists, never a shell
+// string; a context and a time limit on every child; stdout never
+// inherited, because a remote helper's stdout is git's protocol channel.
+package gitexec
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Runner runs git commands in one directory with one environment.
+type Runner struct {
+	// Git is the git binary; "" means "git" from PATH.
+	Git string
+	// Dir is the working directory; "" means the current one.
+	Dir string
+	// Env is the complete environment; nil means os.Environ().
+	Env []string
+	// Stderr receives the child's stderr as it runs (progress, server
+	// messages). When nil, stderr is only captured for errors.
+	Stderr io.Writer
+	// Timeout bounds each command; 0 means no limit beyond ctx.
+	Timeout time.Duration
+}
+
+// Error is a git command that failed. Its text names the subcommand only:
+// arguments may hold URLs, and stderr is kept to its last lines.
+type Error struct {
+	Subcommand string
+	ExitCode   int
+	Stderr     string
+	Err        error
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("git %s failed", e.Subcommand)
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		msg = fmt.Sprintf("git %s timed out", e.Subcommand)
+	} else if e.ExitCode > 0 {
+		msg += fmt.Sprintf(" (exit %d)", e.ExitCode)
+	}
+	if e.Stderr != "" {
+		msg += ": " + e.Stderr
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Command returns the command for git args. Its stdout is discarded unless
+// the caller sets it; stderr goes to r.Stderr (or nowhere).
+func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
+	git := r.Git
+	if git == "" {
+		git = "git"
+	}
+	cmd := exec.CommandContext(ctx, git, args...)
+	cmd.Dir = r.Dir
+	cmd.Env = r.Env
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Stderr = r.Stderr
+	// A credential-cache daemon started by a child can keep our pipes
+	// open; do not wait on it forever once the child has exited.
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// Output runs git args and returns its stdout.
+func (r Runner) Output(ctx context.Context, args ...string) ([]byte, error) {
+	return r.OutputStdin(ctx, nil, args...)
+}
+
+// OutputStdin runs git args with stdin and returns its stdout.
+func (r Runner) OutputStdin(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
+	if r.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
+		defer cancel()
+	}
+	cmd := r.Command(ctx, args...)
+	cmd.Stdin = stdin
+	var stdout bytes.Buffer
+	tail := &tailBuffer{max: 4096}
+	cmd.Stdout = &stdout
+	if cmd.Stderr != nil {
+		cmd.Stderr = io.MultiWriter(cmd.Stderr, tail)
+	} else {
+		cmd.Stderr = tail
+	}
+	err := cmd.Run()
+	if err != nil {
+		return stdout.Bytes(), r.wrap(ctx, args, tail.String(), err)
+	}
+	return stdout.Bytes(), nil
+}
+
+// Run runs git args, discarding stdout.
+func (r Runner) Run(ctx context.Context, args ...string) error {
+	_, err := r.Output(ctx, args...)
+	return err
+}
+
+func (r Runner) wrap(ctx context.Context, args []string, stderr string, err error) error {
+	e := &Error{Stderr: strings.TrimSpace(stderr), Err: err}
+	if len(args) > 0 {
+		e.Subcommand = args[0]
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		e.ExitCode = exit.ExitCode()
+	}
+	if ctx.Err() != nil {
+		e.Err = ctx.Err()
+	}
+	return e
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if over := len(t.b) - t.max; over > 0 {
+		t.b = t.b[over:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return string(t.b) }
+
+// CallbackArg is the first argument with which git runs this program as
+// its credential helper (see WithCredentialCallback).
+const CallbackArg = "__federate_credential"
+
+// BaseConfigCountEnv carries the GIT_CONFIG_COUNT that was in force before
+// WithCredentialCallback appended its entries, so the callback can consult
+// the user's own credential helpers without calling itself again.
+const BaseConfigCountEnv = "FEDERATE_BASE_CONFIG_COUNT"
+
+// WithCredentialCallback returns env extended so that a git child uses
+// exe (this program) as its only credential helper. The entries go through
+// GIT_CONFIG_COUNT, appended after any the user already has: the token
+// never appears in argv, a URL or a config file, and `credential.helper=`
+// first resets the list so a "store" helper never writes it to disk.
+// Prompts are turned off: a child must fail, not wait on a terminal.
+func WithCredentialCallback(env []string, exe string) []string {
+	n := 0
+	if v, ok := lookup(env, "GIT_CONFIG_COUNT"); ok {
+		n, _ = strconv.Atoi(v)
+	}
+	out := append([]string(nil), env...)
+	out = setEnv(out, BaseConfigCountEnv, strconv.Itoa(n))
+	add := func(k, v string) {
+		out = append(out, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", n, k), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", n, v))
+		n++
+	}
+	add("credential.helper", "")
+	add("credential.helper", "!"+ShellQuote(exe)+" "+CallbackArg)
+	out = setEnv(out, "GIT_CONFIG_COUNT", strconv.Itoa(n))
+	return setEnv(out, "GIT_TERMINAL_PROMPT", "0")
+}
+
+// WithoutCredentialCallback undoes WithCredentialCallback in env: the
+// callback uses it to run `git credential` against the user's own helpers.
+func WithoutCredentialCallback(env []string) []string {
+	base, ok := lookup(env, BaseConfigCountEnv)
+	if !ok {
+		return env
+	}
+	out := setEnv(append([]string(nil), env...), "GIT_CONFIG_COUNT", base)
+	if base == "0" {
+		out = unsetEnv(out, "GIT_CONFIG_COUNT")
+	}
+	return unsetEnv(out, BaseConfigCountEnv)
+}
+
+// ShellQuote quotes s for a POSIX shell, which is how git runs a
+// credential helper that begins with "!".
+func ShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func lookup(env []string, key string) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func setEnv(env []string, key, value string) []string {
+	return append(unsetEnv(env, key), key+"="+value)
+}
+
+func unsetEnv(env []string, key string) []string {
+	out := env[:0]
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k != key {
+			out = append(out, kv)
+		}
+	}
+	return out
+}

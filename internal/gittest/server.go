@@ -1,0 +1,276 @@
+// Package gittest runs real git servers for tests: git's own
+// http-backend behind net/http/cgi on 127.0.0.1, with the token auth real
+// forges use and fault injection. It also isolates tests from the user's
+// git config and builds this project's binaries.
+package gittest
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Auth is how a server checks credentials, as the forges do: the token is
+// the password; Username, when set, must match exactly (Gitee); otherwise
+// any username is taken (GitHub, GitLab).
+type Auth struct {
+	Token    string
+	Username string
+	// ReadOnlyToken, when set, may fetch but not push (a token without
+	// write scope): pushes with it get 403.
+	ReadOnlyToken string
+}
+
+// Fault is an injected failure for requests whose path starts with Prefix.
+type Fault struct {
+	Prefix string
+	// Status and Body, when Status is set, answer instead of git.
+	Status int
+	Body   string
+	// Count limits the fault to the first Count matching requests; 0 is
+	// every request.
+	Count int
+	// Delay is added before each matching request is served.
+	Delay time.Duration
+	// CutAfter, when > 0, closes the connection after that many bytes of
+	// the response body.
+	CutAfter int
+	// PushOnly limits the fault to receive-pack requests.
+	PushOnly bool
+}
+
+// Server is git http-backend serving every bare repository under Root.
+type Server struct {
+	URL  string
+	Root string
+
+	srv     *httptest.Server
+	backend http.Handler
+	auth    Auth
+
+	mu       sync.Mutex
+	faults   []*Fault
+	requests []Request
+}
+
+// Request is what the server saw of one request, for assertions.
+type Request struct {
+	Method, Path, Query string
+	Authorization       string
+	User                string
+}
+
+// NewServer starts a server on 127.0.0.1 that stops when the test ends.
+func NewServer(t testing.TB, auth Auth) *Server {
+	t.Helper()
+	execPath, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatalf("git --exec-path: %v", err)
+	}
+	root := t.TempDir()
+	s := &Server{Root: root, auth: auth}
+	s.backend = &cgi.Handler{
+		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+		Env: []string{
+			"GIT_PROJECT_ROOT=" + root,
+			"GIT_HTTP_EXPORT_ALL=1",
+			"GIT_CONFIG_NOSYSTEM=1",
+			"HOME=" + root,
+			"GIT_CONFIG_COUNT=2",
+			"GIT_CONFIG_KEY_0=http.receivepack", "GIT_CONFIG_VALUE_0=true",
+			"GIT_CONFIG_KEY_1=uploadpack.allowAnySHA1InWant", "GIT_CONFIG_VALUE_1=true",
+		},
+		InheritEnv: []string{"PATH"},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server; later requests get "connection refused".
+func (s *Server) Close() { s.srv.Close() }
+
+// RepoURL is the URL of repository name (a path under Root).
+func (s *Server) RepoURL(name string) string { return s.URL + "/" + name }
+
+// InitBare creates an empty bare repository and returns its URL.
+func (s *Server) InitBare(t testing.TB, name string) string {
+	t.Helper()
+	dir := filepath.Join(s.Root, name)
+	Git(t, "", "init", "-q", "--bare", "-b", "main", dir)
+	return s.RepoURL(name)
+}
+
+// Path is the directory of repository name on disk.
+func (s *Server) Path(name string) string { return filepath.Join(s.Root, name) }
+
+// AddFault injects f.
+func (s *Server) AddFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &f)
+}
+
+// ClearFaults removes every fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// Requests returns what the server has seen so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+func isPush(r *http.Request) bool {
+	return strings.HasSuffix(r.URL.Path, "/git-receive-pack") || r.URL.Query().Get("service") == "git-receive-pack"
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	user, pass, _ := r.BasicAuth()
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+		Authorization: r.Header.Get("Authorization"), User: user})
+	f := s.matchFault(r)
+	s.mu.Unlock()
+	if f != nil {
+		if f.Delay > 0 {
+			time.Sleep(f.Delay)
+		}
+		if f.Status != 0 {
+			http.Error(w, f.Body, f.Status)
+			return
+		}
+	}
+	if !s.authorize(w, r, user, pass) {
+		return
+	}
+	if f != nil && f.CutAfter > 0 {
+		w = &cutWriter{ResponseWriter: w, left: f.CutAfter}
+	}
+	if r.ContentLength < 0 && r.Body != nil {
+		// net/http/cgi refuses chunked bodies, and git sends large pushes
+		// chunked: spool the body so it has a length.
+		if err := spool(r); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	r.Header.Del("Authorization")
+	s.backend.ServeHTTP(w, r)
+}
+
+func (s *Server) matchFault(r *http.Request) *Fault {
+	for _, f := range s.faults {
+		if !strings.HasPrefix(r.URL.Path, f.Prefix) || (f.PushOnly && !isPush(r)) {
+			continue
+		}
+		if f.Count < 0 {
+			continue
+		}
+		if f.Count > 0 {
+			f.Count--
+			if f.Count == 0 {
+				f.Count = -1
+			}
+		}
+		return f
+	}
+	return nil
+}
+
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, user, pass string) bool {
+	a := s.auth
+	if a.Token == "" && a.ReadOnlyToken == "" {
+		return true
+	}
+	userOK := a.Username == "" || user == a.Username
+	switch {
+	case userOK && eq(pass, a.Token):
+		return true
+	case userOK && a.ReadOnlyToken != "" && eq(pass, a.ReadOnlyToken):
+		if isPush(r) {
+			http.Error(w, "Permission to this repository denied: token lacks write access", http.StatusForbidden)
+			return false
+		}
+		return true
+	case pass != "" && a.Username != "" && user != a.Username:
+		// Gitee answers a wrong account name with 403, not 401.
+		http.Error(w, "Forbidden", http.StatusForbidden)
+		return false
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="gittest"`)
+	http.Error(w, "Unauthorized", http.StatusUnauthorized)
+	return false
+}
+
+func eq(a, b string) bool {
+	return b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func spool(r *http.Request) error {
+	f, err := os.CreateTemp("", "gittest-body-*")
+	if err != nil {
+		return err
+	}
+	os.Remove(f.Name())
+	n, err := io.Copy(f, r.Body)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return err
+	}
+	r.Body = f
+	r.ContentLength = n
+	r.Header.Set("Content-Length", itoa(n))
+	r.TransferEncoding = nil
+	return nil
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// cutWriter drops the connection after left bytes of body.
+type cutWriter struct {
+	http.ResponseWriter
+	left int
+}
+
+func (c *cutWriter) Write(p []byte) (int, error) {
+	if len(p) <= c.left {
+		c.left -= len(p)
+		return c.ResponseWriter.Write(p)
+	}
+	n, _ := c.ResponseWriter.Write(p[:c.left])
+	c.left = 0
+	if hj, ok := c.ResponseWriter.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+		}
+	}
+	return n, net.ErrClosed
+}
+
+// BasicAuthHeader is what a client sends for user and token, for leak
+// checks that look for the base64 form.
+func BasicAuthHeader(user, token string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + token))
+}

@@ -1,0 +1,63 @@
+package keystore
+
+import (
+	"context"
+	"strings"
+)
+
+// Env reads tokens from environment variables: FEDERATE_TOKEN_<HOST> first,
+// then the forge's usual variable (GH_TOKEN or GITHUB_TOKEN for github.com,
+// GITLAB_TOKEN for GitLab, GITEE_TOKEN for gitee.com).
+type Env struct {
+	// Getenv looks up a variable (os.Getenv in production).
+	Getenv func(string) string
+	// Forge names the forge of a host ("github", "gitlab", …); nil or ""
+	// means only FEDERATE_TOKEN_<HOST> applies.
+	Forge func(host string) string
+}
+
+// EnvName is the FEDERATE_TOKEN_<HOST> variable for host[:port]: upper
+// case, every character that is not a letter or digit replaced by "_".
+func EnvName(host string) string {
+	b := []byte(strings.ToUpper(host))
+	for i, c := range b {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			b[i] = '_'
+		}
+	}
+	return "FEDERATE_TOKEN_" + string(b)
+}
+
+// Variables returns the variables consulted for host, in order.
+func (e Env) Variables(host string) []string {
+	vars := []string{EnvName(host)}
+	forge := ""
+	if e.Forge != nil {
+		forge = e.Forge(host)
+	}
+	switch forge {
+	case "github":
+		vars = append(vars, "GH_TOKEN", "GITHUB_TOKEN")
+	case "gitlab":
+		vars = append(vars, "GITLAB_TOKEN")
+	case "gitee":
+		vars = append(vars, "GITEE_TOKEN")
+	}
+	return vars
+}
+
+// Get implements Store.
+func (e Env) Get(_ context.Context, k Key) (Credential, error) {
+	for _, v := range e.Variables(k.Host) {
+		if tok := strings.TrimSpace(e.Getenv(v)); tok != "" {
+			return Credential{Username: k.Username, Token: tok, Source: Source("env:" + v)}, nil
+		}
+	}
+	return Credential{}, ErrNotFound
+}
+
+// Set implements Store: the environment cannot be written.
+func (Env) Set(context.Context, Key, Credential) error { return ErrReadOnly }
+
+// Delete implements Store: the environment cannot be written.
+func (Env) Delete(context.Context, Key) error { return ErrReadOnly }

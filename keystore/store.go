@@ -1,0 +1,104 @@
+// Package keystore finds the token for a host: from the environment, the
+// OS keyring, or git's own credential helpers, first hit wins, and it
+// reports where the token came from, never the token.
+package keystore
+
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
+// ErrNotFound means a store has no token for the key. Any other error
+// means the store is broken or unreachable, which callers must not
+// mistake for "no token".
+var ErrNotFound = errors.New("keystore: no token found")
+
+// ErrReadOnly is returned by stores that cannot be written, such as the
+// environment.
+var ErrReadOnly = errors.New("keystore: store is read-only")
+
+// Key names a server a token is for.
+type Key struct {
+	Protocol string // https or http
+	Host     string // lower-case host, with ":port" when not the default
+	Path     string // repository path, optional
+	Username string // optional; some forges (Gitee) need the real one
+}
+
+// URL is "<protocol>://<host>", the name a token is stored under.
+func (k Key) URL() string { return k.Protocol + "://" + k.Host }
+
+// Source names where a token came from: "env:<VARIABLE>", "keyring" or
+// "git-credential".
+type Source string
+
+// Sources of tokens other than environment variables.
+const (
+	SourceKeyring       Source = "keyring"
+	SourceGitCredential Source = "git-credential"
+)
+
+// Credential is a username and token, and where they came from.
+type Credential struct {
+	Username string
+	Token    string
+	Source   Source
+}
+
+// Store is one place tokens can live.
+type Store interface {
+	// Get returns the credential for k, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, k Key) (Credential, error)
+	// Set stores c for k.
+	Set(ctx context.Context, k Key, c Credential) error
+	// Delete removes the credential for k; ErrNotFound if there was none.
+	Delete(ctx context.Context, k Key) error
+}
+
+// Chain asks each store in turn; the first hit wins. A broken store is
+// skipped so the next can answer, and its error is returned only if no
+// store has the token. Set and Delete go to the first writable store.
+type Chain []Store
+
+// Get implements Store.
+func (c Chain) Get(ctx context.Context, k Key) (Credential, error) {
+	var errs []error
+	for _, s := range c {
+		cred, err := s.Get(ctx, k)
+		if err == nil {
+			return cred, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return Credential{}, errors.Join(append([]error{ErrNotFound}, errs...)...)
+	}
+	return Credential{}, ErrNotFound
+}
+
+// Set implements Store.
+func (c Chain) Set(ctx context.Context, k Key, cred Credential) error {
+	for _, s := range c {
+		if err := s.Set(ctx, k, cred); !errors.Is(err, ErrReadOnly) {
+			return err
+		}
+	}
+	return ErrReadOnly
+}
+
+// Delete implements Store.
+func (c Chain) Delete(ctx context.Context, k Key) error {
+	for _, s := range c {
+		if err := s.Delete(ctx, k); !errors.Is(err, ErrReadOnly) {
+			return err
+		}
+	}
+	return ErrReadOnly
+}
+
+// validValue reports whether v can travel in git's credential format
+// (key=value lines) without breaking it.
+func validValue(v string) bool { return !strings.ContainsAny(v, "\n\r\x00") }
