@@ -88,9 +88,11 @@ func NewServer(t testing.TB, auth Auth) *Server {
 			"GIT_HTTP_EXPORT_ALL=1",
 			"GIT_CONFIG_NOSYSTEM=1",
 			"HOME=" + root,
-			"GIT_CONFIG_COUNT=2",
+			"GIT_CONFIG_COUNT=4",
 			"GIT_CONFIG_KEY_0=http.receivepack", "GIT_CONFIG_VALUE_0=true",
 			"GIT_CONFIG_KEY_1=uploadpack.allowAnySHA1InWant", "GIT_CONFIG_VALUE_1=true",
+			"GIT_CONFIG_KEY_2=receive.advertisePushOptions", "GIT_CONFIG_VALUE_2=true",
+			"GIT_CONFIG_KEY_3=uploadpack.allowFilter", "GIT_CONFIG_VALUE_3=true",
 		},
 		InheritEnv: []string{"PATH"},
 	}
