@@ -13,11 +13,6 @@ func (s *Session) fetch(ctx context.Context, f protocol.Fetch, w *protocol.Write
 	return errors.New("fetch: not implemented yet")
 }
 
-// push answers one push batch. (Being written.)
-func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer) error {
-	return errors.New("push: not implemented yet")
-}
-
 // connect answers "connect" and "stateless-connect". done is true when the
 // stream was handed over and the session is over. (Being written: for now
 // every connect falls back to list, fetch and push.)
