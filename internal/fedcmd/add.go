@@ -1,6 +1,165 @@
 package fedcmd
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
 
-// addCommand is `git federate add`. (Being written.)
-func addCommand(IO) *cli.Command { return nil }
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/urfave/cli/v2"
+)
+
+// AddOptions are the inputs of `git federate add`.
+type AddOptions struct {
+	Name    string
+	Origin  string
+	Mirrors []string
+	Set     []string // key=value
+	Global  bool
+	Force   bool   // replace an existing federation of that name
+	Dir     string // where git runs; "" is the current directory
+}
+
+// addCommand is `git federate add`.
+func addCommand(stdio IO) *cli.Command {
+	return &cli.Command{
+		Name:      "add",
+		Usage:     "define a federation: an origin and its mirrors",
+		ArgsUsage: "<name> --origin URL --mirror URL... [--global] [--set key=value...]",
+		Description: "Writes [federation \"<name>\"] to the repository's git config (or, with\n" +
+			"--global, to ~/.gitconfig). Then `git clone federate::<name>` or\n" +
+			"`git remote add <remote> federate::<name>` use it.\n\n" +
+			"   --set takes the keys pushOrigin, requireMirrors, fetchFrom (origin|nearest),\n" +
+			"   failover, syncOnFetch, include, exclude (ref globs like refs/heads/*),\n" +
+			"   frequency (N mins|hours|days), force, prune and createMissing.\n\n" +
+			"   Example:\n" +
+			"     git federate add linkis --global \\\n" +
+			"       --origin https://github.com/apache/linkis.git \\\n" +
+			"       --mirror https://gitee.com/WeBankFinTech/linkis.git \\\n" +
+			"       --set fetchFrom=nearest --set exclude=refs/heads/dependabot/*",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "origin", Usage: "the origin repository `URL`"},
+			&cli.StringSliceFlag{Name: "mirror", Usage: "a mirror repository `URL` (repeat for more)"},
+			&cli.StringSliceFlag{Name: "set", Usage: "set an option, `key=value` (repeat for more)"},
+			&cli.BoolFlag{Name: "global", Usage: "write to the global git config instead of the repository's"},
+			&cli.BoolFlag{Name: "force", Usage: "replace a federation of the same name in that config"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := wantArgs(c, 1, 1, "<name> --origin URL --mirror URL..."); err != nil {
+				return err
+			}
+			return runAdd(c.Context, stdio, AddOptions{
+				Name: c.Args().First(), Origin: c.String("origin"), Mirrors: c.StringSlice("mirror"),
+				Set: c.StringSlice("set"), Global: c.Bool("global"), Force: c.Bool("force"),
+			})
+		},
+	}
+}
+
+// entry is one git config key and value to write.
+type entry struct{ key, value string }
+
+// addEntries validates opts and returns what to write, in order.
+func addEntries(opts AddOptions) ([]entry, error) {
+	if err := checkName(opts.Name); err != nil {
+		return nil, err
+	}
+	if opts.Origin == "" {
+		return nil, UsageError("--origin URL is required. See 'git federate add --help'.")
+	}
+	if len(opts.Mirrors) == 0 {
+		return nil, UsageError("at least one --mirror URL is required. See 'git federate add --help'.")
+	}
+	origin, err := federation.ParseEndpoint(opts.Origin)
+	if err != nil {
+		return nil, UsageError("--origin: %w", err)
+	}
+	prefix := "federation." + opts.Name + "."
+	entries := []entry{{prefix + "origin", opts.Origin}}
+	seen := []federation.Endpoint{origin}
+	for _, m := range opts.Mirrors {
+		ep, err := federation.ParseEndpoint(m)
+		if err != nil {
+			return nil, UsageError("--mirror: %w", err)
+		}
+		for _, s := range seen {
+			if s.SameRepo(ep) {
+				return nil, UsageError("--mirror %s: names the same repository as %s", m, s.Raw)
+			}
+		}
+		seen = append(seen, ep)
+		entries = append(entries, entry{prefix + "mirror", m})
+	}
+	for _, kv := range opts.Set {
+		key, value, err := checkOption(kv)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, entry{prefix + key, value})
+	}
+	return entries, nil
+}
+
+func runAdd(ctx context.Context, stdio IO, opts AddOptions) error {
+	entries, err := addEntries(opts)
+	if err != nil {
+		return err
+	}
+	sc := scope{Global: opts.Global, Dir: opts.Dir}
+	if err := sc.check(ctx); err != nil {
+		return err
+	}
+	exists, err := sc.hasSection(ctx, "federation", opts.Name)
+	if err != nil {
+		return err
+	}
+	if exists && !opts.Force {
+		return fmt.Errorf("federation %q is already defined in the %s config: see it with `git federate list`, "+
+			"then replace it with --force or delete it with `git federate remove %s%s`", opts.Name, sc, opts.Name, globalSuffix(sc))
+	}
+	if exists {
+		// Show what is replaced, so nothing is lost that cannot be typed again.
+		old, _ := sc.runner().Output(ctx, "config", sc.flag(), "--get-regexp", "^federation\\."+regexp.QuoteMeta(opts.Name)+"\\.")
+		if _, err := sc.removeSection(ctx, "federation", opts.Name); err != nil {
+			return fmt.Errorf("replacing federation %q: %w", opts.Name, err)
+		}
+		fmt.Fprintf(stdio.Out, "Replacing federation %q in the %s config; it was:\n", opts.Name, sc)
+		for _, line := range strings.Split(strings.TrimSpace(string(old)), "\n") {
+			fmt.Fprintf(stdio.Out, "  %s\n", line)
+		}
+	}
+	for _, e := range entries {
+		if err := sc.add(ctx, e.key, e.value); err != nil {
+			// Leave no half-written federation behind.
+			_, rerr := sc.removeSection(ctx, "federation", opts.Name)
+			return errors.Join(fmt.Errorf("writing %s: %w", e.key, err), rerr)
+		}
+	}
+	printAdded(stdio, opts, sc)
+	return nil
+}
+
+func globalSuffix(sc scope) string {
+	if sc.Global {
+		return " --global"
+	}
+	return ""
+}
+
+func printAdded(stdio IO, opts AddOptions, sc scope) {
+	w := stdio.Out
+	fmt.Fprintf(w, "Added federation %q to the %s git config:\n", opts.Name, sc)
+	fmt.Fprintf(w, "  origin  %s\n", opts.Origin)
+	for _, m := range opts.Mirrors {
+		fmt.Fprintf(w, "  mirror  %s\n", m)
+	}
+	fmt.Fprintln(w, "Next:")
+	if sc.Global {
+		fmt.Fprintf(w, "  git clone federate::%s            # a new working copy\n", opts.Name)
+	}
+	fmt.Fprintf(w, "  git remote add %s federate::%s    # or: git remote set-url origin federate::%s\n", opts.Name, opts.Name, opts.Name)
+	fmt.Fprintf(w, "  git federate login <https://host>   # once per host that needs a token\n")
+	fmt.Fprintf(w, "  git federate status %s\n", opts.Name)
+}

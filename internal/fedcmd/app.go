@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -46,10 +47,11 @@ type IO struct {
 func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
 	stdio := IO{In: in, Out: out, Err: errOut}
 	app := NewApp(stdio)
-	err := app.RunContext(ctx, append([]string{"git-federate"}, args...))
+	err := app.RunContext(ctx, append([]string{"git-federate"}, interspersed(app, args)...))
 	return exitCode(err, errOut)
 }
 
+// exitCode prints err once, as "error: ...", and maps it to an exit status.
 func exitCode(err error, errOut io.Writer) int {
 	if err == nil {
 		return ExitOK
@@ -78,22 +80,45 @@ func NewApp(stdio IO) *cli.App {
 		UsageText: "git federate <command> [options]",
 		Description: "git-remote-federate makes one remote stand for an origin and its mirrors:\n" +
 			"`git clone federate::<name>` fetches from the origin, `git push` updates the\n" +
-			"origin and every mirror. Tokens live in the OS keyring.",
+			"origin and every mirror. Tokens live in the OS keyring.\n\n" +
+			"Exit status: 0 success, 1 failure, 2 usage error, 3 partial (some mirrors failed).\n" +
+			"Shell completion: see `git federate completion --help`.",
 		Reader:               stdio.In,
 		Writer:               stdio.Out,
 		ErrWriter:            stdio.Err,
 		EnableBashCompletion: true,
+		HideVersion:          true,
 		// urfave/cli calls os.Exit from Run unless told not to; Main maps
 		// errors to exit statuses itself.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &ExitError{Code: ExitUsage, Err: err}
-		},
-		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(stdio.Err, "git federate: %q is not a command. See 'git federate --help'.\n", name)
+		OnUsageError:   onUsageError,
+		// Without a root Action urfave answers an unknown command with
+		// help and exit 0 (or 3 without CommandNotFound); both lie.
+		Action: rootAction,
+		CommandNotFound: func(_ *cli.Context, name string) {
+			fmt.Fprintf(stdio.Err, "error: no help for %q: it is not a command. See 'git federate --help'.\n", name)
 		},
 		Commands: commands(stdio),
 	}
+}
+
+// rootAction runs for `git federate` alone (help) or with a word that is
+// no command (a usage error).
+func rootAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return UsageError("%q is not a git federate command. See 'git federate --help'.", c.Args().First())
+	}
+	return cli.ShowAppHelp(c)
+}
+
+// onUsageError turns urfave's flag-parsing errors into exit status 2 with
+// a pointer to the help of the command concerned.
+func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
+	help := "git federate --help"
+	if isSubcommand && c.Command != nil && c.Command.Name != "" {
+		help = "git federate " + c.Command.Name + " --help"
+	}
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w. See '%s'.", err, help)}
 }
 
 // commands lists every command; each lives in its own file.
@@ -103,11 +128,119 @@ func commands(stdio IO) []*cli.Command {
 		addCommand, removeCommand, listCommand,
 		statusCommand, syncCommand,
 		loginCommand, logoutCommand, authCommand,
-		doctorCommand, demoCommand,
+		tokenCommand, importGitblitCommand,
+		doctorCommand, demoCommand, completionCommand,
 	} {
 		if c := mk(stdio); c != nil {
+			harden(c)
 			cmds = append(cmds, c)
 		}
 	}
 	return cmds
+}
+
+// harden gives a command the app's usage-error handling, which urfave does
+// not pass down to commands, and turns its required flags into a check
+// that fails with exit status 2 (urfave's own check exits 1).
+func harden(c *cli.Command) {
+	if c.OnUsageError == nil {
+		c.OnUsageError = onUsageError
+	}
+	var required []string
+	for _, f := range c.Flags {
+		if rf, ok := f.(interface{ IsRequired() bool }); ok && rf.IsRequired() {
+			required = append(required, f.Names()[0])
+			unrequire(f)
+		}
+	}
+	if len(required) == 0 {
+		return
+	}
+	before := c.Before
+	c.Before = func(ctx *cli.Context) error {
+		for _, name := range required {
+			if !ctx.IsSet(name) {
+				return UsageError("--%s is required. See 'git federate %s --help'.", name, c.Name)
+			}
+		}
+		if before != nil {
+			return before(ctx)
+		}
+		return nil
+	}
+}
+
+// unrequire clears Required on the flag types this program uses.
+func unrequire(f cli.Flag) {
+	switch f := f.(type) {
+	case *cli.StringFlag:
+		f.Required = false
+	case *cli.StringSliceFlag:
+		f.Required = false
+	case *cli.BoolFlag:
+		f.Required = false
+	case *cli.IntFlag:
+		f.Required = false
+	case *cli.DurationFlag:
+		f.Required = false
+	case *cli.PathFlag:
+		f.Required = false
+	}
+}
+
+// wantArgs checks the number of positional arguments of a command: at
+// least min and, when max >= 0, at most max.
+func wantArgs(c *cli.Context, min, max int, usage string) error {
+	n := c.NArg()
+	if n < min || (max >= 0 && n > max) {
+		return UsageError("usage: git federate %s %s (see 'git federate %s --help')", c.Command.Name, usage, c.Command.Name)
+	}
+	return nil
+}
+
+// interspersed moves a command's flags before its positional arguments:
+// urfave/cli v2 stops parsing flags at the first positional one, so
+// `git federate add NAME --origin URL` would otherwise ignore --origin.
+// Everything after "--" stays positional.
+func interspersed(app *cli.App, args []string) []string {
+	if len(args) < 2 || args[len(args)-1] == "--generate-bash-completion" {
+		return args // completion reads os.Args itself and wants them as typed
+	}
+	cmd := app.Command(args[0])
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		tv, ok := f.(cli.DocGenerationFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = ok && tv.TakesValue()
+		}
+	}
+	var flags, pos []string
+	dashdash := false
+	rest := args[1:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		switch {
+		case a == "--":
+			pos = append(pos, rest[i+1:]...)
+			dashdash = true
+			i = len(rest)
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(rest) {
+				flags = append(flags, rest[i+1])
+				i++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	out := append([]string{args[0]}, flags...)
+	if dashdash {
+		out = append(out, "--")
+	}
+	return append(out, pos...)
 }

@@ -1,6 +1,347 @@
 package fedcmd
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
 
-// doctorCommand is `git federate doctor`. (Being written.)
-func doctorCommand(IO) *cli.Command { return nil }
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
+	"github.com/urfave/cli/v2"
+)
+
+// DoctorOptions are the inputs of `git federate doctor`; the functions
+// default to the real machine and are replaced in tests.
+type DoctorOptions struct {
+	Dir string // where git runs; "" is the current directory
+	// Exe is this program, which child gits call back for credentials;
+	// "" is os.Executable().
+	Exe      string
+	Getenv   func(string) string
+	LookPath func(string) (string, error)
+	// Keyring probes the OS keyring: a description when reachable.
+	Keyring func(ctx context.Context) (string, error)
+	// Tokens finds each host's token; nil is keystore.Default.
+	Tokens keystore.Store
+	// Timeout bounds each network check (default 20 s).
+	Timeout time.Duration
+}
+
+// Check is one line of the doctor's report.
+type Check struct {
+	Name   string
+	Status string // ok, warn, fail or hint
+	Detail string
+	Fix    string
+}
+
+// Statuses of a Check.
+const (
+	CheckOK   = "ok"
+	CheckWarn = "warn"
+	CheckFail = "fail"
+	CheckHint = "hint"
+)
+
+// ErrKeyringOff is what the keyring probe reports when the keyring is not
+// used on purpose.
+var ErrKeyringOff = errors.New("keyring disabled")
+
+// doctorCommand is `git federate doctor`.
+func doctorCommand(stdio IO) *cli.Command {
+	return &cli.Command{
+		Name:  "doctor",
+		Usage: "check git, PATH, keyring, tokens and config; say what to fix",
+		Description: "Checks the git version, that git-remote-federate, git-federate and\n" +
+			"git-credential-federate are on PATH, whether the OS keyring is reachable,\n" +
+			"where each configured host's token comes from and whether it works\n" +
+			"(git ls-remote of a configured repository), and that the federation config\n" +
+			"parses. Exits 1 when a check fails.",
+		Action: func(c *cli.Context) error {
+			if err := wantArgs(c, 0, 0, ""); err != nil {
+				return err
+			}
+			return runDoctor(c.Context, stdio, DoctorOptions{})
+		},
+	}
+}
+
+func (o *DoctorOptions) defaults() {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.LookPath == nil {
+		o.LookPath = exec.LookPath
+	}
+	if o.Exe == "" {
+		o.Exe, _ = os.Executable()
+	}
+	if o.Keyring == nil {
+		o.Keyring = func(context.Context) (string, error) { return probeKeyring(o.Getenv) }
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 20 * time.Second
+	}
+}
+
+func runDoctor(ctx context.Context, stdio IO, opts DoctorOptions) error {
+	opts.defaults()
+	var checks []Check
+	checks = append(checks, checkGit(ctx, opts))
+	checks = append(checks, checkPath(opts)...)
+	checks = append(checks, checkProtocolAllow(ctx, opts))
+	checks = append(checks, checkKeyring(ctx, opts))
+	cfg, cfgCheck := checkConfig(ctx, opts)
+	checks = append(checks, cfgCheck)
+	checks = append(checks, checkTokens(ctx, opts, cfg)...)
+	failed := 0
+	for _, c := range checks {
+		fmt.Fprintf(stdio.Out, "%-5s %s", strings.ToUpper(c.Status), c.Name)
+		if c.Detail != "" {
+			fmt.Fprintf(stdio.Out, ": %s", c.Detail)
+		}
+		fmt.Fprintln(stdio.Out)
+		if c.Fix != "" {
+			fmt.Fprintf(stdio.Out, "      fix: %s\n", c.Fix)
+		}
+		if c.Status == CheckFail {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d check(s) failed; fix what is listed above and run `git federate doctor` again", failed)
+	}
+	return nil
+}
+
+var gitVersionRE = regexp.MustCompile(`git version (\d+)\.(\d+)`)
+
+func checkGit(ctx context.Context, opts DoctorOptions) Check {
+	c := Check{Name: "git"}
+	out, err := gitexec.Runner{Dir: opts.Dir, Timeout: opts.Timeout}.Output(ctx, "version")
+	if err != nil {
+		c.Status, c.Detail, c.Fix = CheckFail, err.Error(), "install git 2.39 or later"
+		return c
+	}
+	c.Detail = strings.TrimSpace(string(out))
+	m := gitVersionRE.FindStringSubmatch(c.Detail)
+	if m == nil {
+		c.Status = CheckWarn
+		return c
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	switch v := major*1000 + minor; {
+	case v < 2031:
+		// GIT_CONFIG_COUNT, which keeps tokens out of argv, is 2.31+.
+		c.Status, c.Fix = CheckFail, "install git 2.39 or later (2.31 at the very least)"
+	case v < 2039:
+		c.Status, c.Fix = CheckWarn, "git older than 2.39 is untested; upgrade if anything misbehaves"
+	default:
+		c.Status = CheckOK
+	}
+	return c
+}
+
+func checkPath(opts DoctorOptions) []Check {
+	var checks []Check
+	for _, name := range []string{"git-remote-federate", "git-federate", "git-credential-federate"} {
+		p, err := opts.LookPath(name)
+		if err != nil {
+			checks = append(checks, Check{Name: name + " on PATH", Status: CheckFail, Detail: "not found",
+				Fix: "install all three names (./install.sh, or `go install ./cmd/...` with $(go env GOPATH)/bin on PATH)"})
+			continue
+		}
+		checks = append(checks, Check{Name: name + " on PATH", Status: CheckOK, Detail: p})
+	}
+	return checks
+}
+
+func checkProtocolAllow(ctx context.Context, opts DoctorOptions) Check {
+	out, _ := gitexec.Runner{Dir: opts.Dir, Timeout: opts.Timeout}.Output(ctx, "config", "--get", "protocol.federate.allow")
+	v := strings.TrimSpace(string(out))
+	if v == "always" {
+		return Check{Name: "protocol.federate.allow", Status: CheckOK, Detail: "always (submodules may use federate:: URLs)"}
+	}
+	if v == "" {
+		v = "unset"
+	}
+	return Check{Name: "protocol.federate.allow", Status: CheckHint,
+		Detail: v + ": git refuses federate:: URLs in submodules",
+		Fix:    "git config --global protocol.federate.allow always   # only if submodules use federate::"}
+}
+
+func checkKeyring(ctx context.Context, opts DoctorOptions) Check {
+	c := Check{Name: "OS keyring"}
+	desc, err := opts.Keyring(ctx)
+	switch {
+	case errors.Is(err, ErrKeyringOff):
+		c.Status, c.Detail = CheckWarn, err.Error()
+		c.Fix = "tokens then come only from FEDERATE_TOKEN_<HOST> variables and git credential helpers"
+	case err != nil:
+		c.Status, c.Detail = CheckWarn, err.Error()
+		c.Fix = "`git federate login` cannot store tokens; use FEDERATE_TOKEN_<HOST>, or start a Secret Service (gnome-keyring-daemon) in a D-Bus session"
+	default:
+		c.Status, c.Detail = CheckOK, desc
+	}
+	return c
+}
+
+// probeKeyring checks, without touching any secret, that the keyring can
+// be reached: FEDERATE_KEYRING, and on Linux the D-Bus session bus the
+// Secret Service lives on.
+// TODO(keystore): ask keystore for a real probe once it has one.
+func probeKeyring(getenv func(string) string) (string, error) {
+	if v := getenv("FEDERATE_KEYRING"); v == "off" {
+		return "", fmt.Errorf("%w by FEDERATE_KEYRING=off", ErrKeyringOff)
+	}
+	if runtime.GOOS != "linux" {
+		return "the system keychain (" + runtime.GOOS + ")", nil
+	}
+	bus := getenv("DBUS_SESSION_BUS_ADDRESS")
+	if bus == "" {
+		return "", errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), so the Secret Service keyring is skipped")
+	}
+	for _, part := range strings.Split(bus, ";") {
+		if p, ok := strings.CutPrefix(part, "unix:path="); ok {
+			p, _, _ = strings.Cut(p, ",")
+			if _, err := os.Stat(p); err != nil {
+				return "", fmt.Errorf("the D-Bus session bus socket %s is gone", p)
+			}
+		}
+	}
+	return "D-Bus session bus present (Secret Service)", nil
+}
+
+func checkConfig(ctx context.Context, opts DoctorOptions) (*federation.Config, Check) {
+	c := Check{Name: "federation config"}
+	cfg, err := federation.Load(ctx, "", opts.Dir)
+	var ce *federation.ConfigError
+	switch {
+	case errors.As(err, &ce):
+		c.Status, c.Detail, c.Fix = CheckFail, err.Error(), "repair the config file git names above"
+		return nil, c
+	case err != nil:
+		c.Status, c.Detail = CheckFail, strings.ReplaceAll(err.Error(), "\n", "; ")
+		c.Fix = "git config --edit (or --global --edit), or `git federate remove <name>` and add it again"
+	case len(cfg.Federations)+len(cfg.Sets) == 0:
+		c.Status, c.Detail = CheckHint, "no federations defined"
+		c.Fix = "git federate add <name> --origin URL --mirror URL"
+	default:
+		c.Status, c.Detail = CheckOK, fmt.Sprintf("%d federation(s), %d federationset(s)", len(cfg.Federations), len(cfg.Sets))
+	}
+	return cfg, c
+}
+
+// hostRepo is one HTTP host of the config and a repository on it to test
+// a token against ("" for set owners, which are not repositories).
+type hostRepo struct {
+	Endpoint federation.Endpoint
+	Repo     string
+}
+
+func configuredHosts(cfg *federation.Config) []hostRepo {
+	seen := map[string]int{}
+	var hosts []hostRepo
+	note := func(ep federation.Endpoint, repo string) {
+		if !ep.HTTP() {
+			return
+		}
+		if i, ok := seen[ep.HostURL()]; ok {
+			if hosts[i].Repo == "" {
+				hosts[i].Repo = repo
+			}
+			return
+		}
+		seen[ep.HostURL()] = len(hosts)
+		hosts = append(hosts, hostRepo{Endpoint: ep, Repo: repo})
+	}
+	for _, name := range cfg.Names() {
+		f := cfg.Federations[name]
+		for _, ep := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
+			note(ep, ep.Raw)
+		}
+	}
+	setNames := make([]string, 0, len(cfg.Sets))
+	for n := range cfg.Sets {
+		setNames = append(setNames, n)
+	}
+	sort.Strings(setNames)
+	for _, n := range setNames {
+		s := cfg.Sets[n]
+		for _, u := range append([]string{s.Origin}, s.Mirrors...) {
+			if ep, err := federation.ParseEndpoint(u); err == nil {
+				note(ep, "")
+			}
+		}
+	}
+	return hosts
+}
+
+func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config) []Check {
+	if cfg == nil {
+		return nil
+	}
+	store := opts.Tokens
+	if store == nil {
+		store = keystore.Default(keystore.Options{Getenv: opts.Getenv,
+			Forge: func(host string) string { return cfg.ForgeOf("https", host) }})
+	}
+	var checks []Check
+	for _, h := range configuredHosts(cfg) {
+		checks = append(checks, checkHost(ctx, opts, store, h))
+	}
+	return checks
+}
+
+func checkHost(ctx context.Context, opts DoctorOptions, store keystore.Store, h hostRepo) Check {
+	host := h.Endpoint.HostURL()
+	c := Check{Name: "token for " + host}
+	key := keystore.Key{Protocol: h.Endpoint.Protocol, Host: h.Endpoint.Host}
+	lctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	cred, err := store.Get(lctx, key)
+	source := ""
+	switch {
+	case err == nil:
+		source = "from " + string(cred.Source)
+	case errors.Is(err, keystore.ErrNotFound):
+		source = "none found"
+		// A chain joins the errors of stores that are broken, not empty.
+		if more := strings.TrimSpace(strings.TrimPrefix(err.Error(), keystore.ErrNotFound.Error())); more != "" {
+			source += " (" + strings.ReplaceAll(more, "\n", "; ") + ")"
+		}
+	default:
+		source = "lookup failed: " + err.Error()
+	}
+	if h.Repo == "" {
+		c.Status, c.Detail = CheckOK, source+" (no repository configured on this host to test it with)"
+		if err != nil {
+			c.Status, c.Fix = CheckWarn, "git federate login "+host
+		}
+		return c
+	}
+	env := gitexec.WithCredentialCallback(os.Environ(), opts.Exe)
+	r := gitexec.Runner{Dir: opts.Dir, Env: env, Timeout: opts.Timeout}
+	if lerr := r.Run(ctx, "ls-remote", "--heads", "--", h.Repo); lerr != nil {
+		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; git ls-remote %s failed: %v", source, h.Repo, lerr)
+		c.Fix = fmt.Sprintf("check the repository exists, then `git federate login %s`", host)
+		return c
+	}
+	if err != nil {
+		c.Status, c.Detail = CheckWarn, fmt.Sprintf("token %s; %s is readable without one", source, h.Repo)
+		c.Fix = fmt.Sprintf("pushing will need one: git federate login %s", host)
+		return c
+	}
+	c.Status, c.Detail = CheckOK, fmt.Sprintf("token %s; git ls-remote %s works", source, h.Repo)
+	return c
+}

@@ -1,6 +1,210 @@
 package fedcmd
 
-import "github.com/urfave/cli/v2"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
 
-// listCommand is `git federate list`. (Being written.)
-func listCommand(IO) *cli.Command { return nil }
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/urfave/cli/v2"
+)
+
+// ListOptions are the inputs of `git federate list`.
+type ListOptions struct {
+	JSON bool
+	Dir  string // where git runs; "" is the current directory
+}
+
+// Listed is one federation or federationset as `list --json` shows it.
+type Listed struct {
+	Name string `json:"name"`
+	// Kind is "federation" or "federationset".
+	Kind string `json:"kind"`
+	// Scope is where git config defines it: "local", "global", "system",
+	// or several joined by "+" when its keys are spread out.
+	Scope   string   `json:"scope"`
+	Origin  string   `json:"origin"`
+	Mirrors []string `json:"mirrors"`
+	// Options are the keys set explicitly, spelled as in DESIGN.md;
+	// include and exclude are lists, the rest single strings.
+	Options map[string]any `json:"options"`
+}
+
+// listCommand is `git federate list`.
+func listCommand(stdio IO) *cli.Command {
+	return &cli.Command{
+		Name:      "list",
+		Aliases:   []string{"ls"},
+		Usage:     "show every federation and federationset in git config",
+		ArgsUsage: "[--json]",
+		Description: "Shows each federation with its origin, mirrors, the options set explicitly\n" +
+			"and the config scope that defines it (local, global, system).",
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+		Action: func(c *cli.Context) error {
+			if err := wantArgs(c, 0, 0, "[--json]"); err != nil {
+				return err
+			}
+			return runList(c.Context, stdio, ListOptions{JSON: c.Bool("json")})
+		},
+	}
+}
+
+func runList(ctx context.Context, stdio IO, opts ListOptions) error {
+	items, cfgErr, err := listFederations(ctx, opts.Dir)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(stdio.Out)
+		enc.SetIndent("", "  ")
+		if items == nil {
+			items = []Listed{}
+		}
+		if err := enc.Encode(items); err != nil {
+			return err
+		}
+	} else {
+		printList(stdio, items)
+	}
+	if cfgErr != nil {
+		return fmt.Errorf("git config has problems, fix them with `git config --edit` (add --global for ~/.gitconfig):\n%w", cfgErr)
+	}
+	return nil
+}
+
+func printList(stdio IO, items []Listed) {
+	w := stdio.Out
+	if len(items) == 0 {
+		fmt.Fprintln(w, "No federations. Define one with `git federate add <name> --origin URL --mirror URL`.")
+		return
+	}
+	for i, it := range items {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		kind := ""
+		if it.Kind != "federation" {
+			kind = " " + it.Kind
+		}
+		fmt.Fprintf(w, "%s%s (%s)\n", it.Name, kind, it.Scope)
+		fmt.Fprintf(w, "  origin  %s\n", it.Origin)
+		for _, m := range it.Mirrors {
+			fmt.Fprintf(w, "  mirror  %s\n", m)
+		}
+		keys := make([]string, 0, len(it.Options))
+		for k := range it.Options {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			switch v := it.Options[k].(type) {
+			case []string:
+				for _, s := range v {
+					fmt.Fprintf(w, "  %s = %s\n", k, s)
+				}
+			default:
+				fmt.Fprintf(w, "  %s = %v\n", k, v)
+			}
+		}
+	}
+}
+
+// listFederations reads every federation and federationset with the
+// scope of its keys. cfgErr reports invalid config (what
+// federation.Parse refuses); err means git config could not be read.
+func listFederations(ctx context.Context, dir string) (items []Listed, cfgErr, err error) {
+	out, err := gitexec.Runner{Dir: dir}.Output(ctx, "config", "--show-scope", "-z", "--get-regexp", `^(federation|federationset)\.`)
+	var ge *gitexec.Error
+	if errors.As(err, &ge) && ge.ExitCode == 1 && ge.Stderr == "" {
+		return nil, nil, nil // nothing configured
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading git config: %w", err)
+	}
+	var entries []federation.Entry
+	byID := map[string]*Listed{}
+	var order []string
+	recs := bytes.Split(out, []byte{0})
+	for i := 0; i+1 < len(recs); i += 2 {
+		sc, kv := string(recs[i]), string(recs[i+1])
+		k, v, _ := strings.Cut(kv, "\n")
+		entries = append(entries, federation.Entry{Key: k, Value: v})
+		section, name, key, ok := splitConfigKey(k)
+		if !ok {
+			continue
+		}
+		id := section + "\x00" + name
+		it := byID[id]
+		if it == nil {
+			it = &Listed{Name: name, Kind: section, Options: map[string]any{}}
+			byID[id] = it
+			order = append(order, id)
+		}
+		it.apply(sc, key, v)
+	}
+	for _, id := range order {
+		items = append(items, *byID[id])
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		if items[i].Kind != items[j].Kind {
+			return items[i].Kind < items[j].Kind
+		}
+		return items[i].Name < items[j].Name
+	})
+	_, cfgErr = federation.Parse(entries)
+	return items, cfgErr, nil
+}
+
+// apply records one config key of the section, in git's order: later
+// single values win, an empty value resets a list.
+func (it *Listed) apply(sc, key, v string) {
+	if !strings.Contains("+"+it.Scope+"+", "+"+sc+"+") {
+		if it.Scope == "" {
+			it.Scope = sc
+		} else {
+			it.Scope += "+" + sc
+		}
+	}
+	switch key {
+	case "origin":
+		it.Origin = v
+		return
+	case "mirror":
+		if v == "" {
+			it.Mirrors = nil
+		} else {
+			it.Mirrors = append(it.Mirrors, v)
+		}
+		return
+	}
+	name, ok := optionKeys[key]
+	if !ok {
+		name = key
+	}
+	if name == "include" || name == "exclude" {
+		list, _ := it.Options[name].([]string)
+		if v == "" {
+			delete(it.Options, name)
+			return
+		}
+		it.Options[name] = append(list, v)
+		return
+	}
+	it.Options[name] = v
+}
+
+// splitConfigKey splits "section.sub.key" (the subsection may hold dots)
+// and lower-cases section and key, as git does.
+func splitConfigKey(k string) (section, sub, key string, ok bool) {
+	i := strings.IndexByte(k, '.')
+	j := strings.LastIndexByte(k, '.')
+	if i < 0 || j <= i {
+		return "", "", "", false
+	}
+	return strings.ToLower(k[:i]), k[i+1 : j], strings.ToLower(k[j+1:]), true
+}

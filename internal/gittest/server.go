@@ -5,21 +5,19 @@
 package gittest
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
-	"io"
 	"net"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gitserve"
 )
 
 // Auth is how a server checks credentials, as the forges do: the token is
@@ -75,27 +73,13 @@ type Request struct {
 // NewServer starts a server on 127.0.0.1 that stops when the test ends.
 func NewServer(t testing.TB, auth Auth) *Server {
 	t.Helper()
-	execPath, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Fatalf("git --exec-path: %v", err)
-	}
 	root := t.TempDir()
 	s := &Server{Root: root, auth: auth}
-	s.backend = &cgi.Handler{
-		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env: []string{
-			"GIT_PROJECT_ROOT=" + root,
-			"GIT_HTTP_EXPORT_ALL=1",
-			"GIT_CONFIG_NOSYSTEM=1",
-			"HOME=" + root,
-			"GIT_CONFIG_COUNT=4",
-			"GIT_CONFIG_KEY_0=http.receivepack", "GIT_CONFIG_VALUE_0=true",
-			"GIT_CONFIG_KEY_1=uploadpack.allowAnySHA1InWant", "GIT_CONFIG_VALUE_1=true",
-			"GIT_CONFIG_KEY_2=receive.advertisePushOptions", "GIT_CONFIG_VALUE_2=true",
-			"GIT_CONFIG_KEY_3=uploadpack.allowFilter", "GIT_CONFIG_VALUE_3=true",
-		},
-		InheritEnv: []string{"PATH"},
+	backend, err := gitserve.Backend(context.Background(), "", root)
+	if err != nil {
+		t.Fatal(err)
 	}
+	s.backend = backend
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
@@ -169,10 +153,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength < 0 && r.Body != nil {
 		// net/http/cgi refuses chunked bodies, and git sends large pushes
 		// chunked: spool the body so it has a length.
-		if err := spool(r); err != nil {
+		f, err := gitserve.Spool(r)
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
+		defer f.Close()
 	}
 	r.Header.Del("Authorization")
 	s.backend.ServeHTTP(w, r)
@@ -225,30 +211,6 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, user, pass st
 func eq(a, b string) bool {
 	return b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
-
-func spool(r *http.Request) error {
-	f, err := os.CreateTemp("", "gittest-body-*")
-	if err != nil {
-		return err
-	}
-	os.Remove(f.Name())
-	n, err := io.Copy(f, r.Body)
-	if err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return err
-	}
-	r.Body = f
-	r.ContentLength = n
-	r.Header.Set("Content-Length", itoa(n))
-	r.TransferEncoding = nil
-	return nil
-}
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // cutWriter drops the connection after left bytes of body.
 type cutWriter struct {

@@ -1,0 +1,165 @@
+package fedcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+)
+
+// optionKeys are the per-federation keys of DESIGN.md that --set takes,
+// lower case (as git compares them) to canonical spelling.
+var optionKeys = map[string]string{
+	"pushorigin":     "pushOrigin",
+	"requiremirrors": "requireMirrors",
+	"fetchfrom":      "fetchFrom",
+	"failover":       "failover",
+	"synconfetch":    "syncOnFetch",
+	"include":        "include",
+	"exclude":        "exclude",
+	"frequency":      "frequency",
+	"force":          "force",
+	"prune":          "prune",
+	"createmissing":  "createMissing",
+}
+
+// errNotInRepo is returned when repository config is asked for outside a
+// repository.
+var errNotInRepo = errors.New("not in a git repository: run this inside one, or add --global to use your global git config")
+
+// validName is what this program accepts as a federation name. git allows
+// any subsection name, but the name also appears in federate::<name>
+// URLs, where '/' or ':' would make it look like a URL.
+var validName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
+
+// checkName refuses names that cannot be used in federate::<name>.
+func checkName(name string) error {
+	switch {
+	case name == "":
+		return UsageError("a federation name is required")
+	case strings.HasPrefix(name, "-"):
+		return UsageError("federation name %q begins with '-'", name)
+	case len(name) > 100:
+		return UsageError("federation name is longer than 100 characters")
+	case !validName.MatchString(name):
+		return UsageError("federation name %q: use letters, digits, '.', '_' and '-' only (no spaces, '/' or ':')", name)
+	}
+	return nil
+}
+
+// checkOption validates one --set key=value and returns the canonical key.
+func checkOption(kv string) (key, value string, err error) {
+	k, v, ok := strings.Cut(kv, "=")
+	if !ok {
+		return "", "", UsageError("--set %q: want key=value", kv)
+	}
+	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+	key, known := optionKeys[strings.ToLower(k)]
+	if !known {
+		if lk := strings.ToLower(k); lk == "origin" || lk == "mirror" {
+			return "", "", UsageError("--set %s: use --%s instead", k, lk)
+		}
+		return "", "", UsageError("--set %s: unknown key; known keys: %s", k, knownKeyList())
+	}
+	if err := checkOptionValue(key, v); err != nil {
+		return "", "", UsageError("--set %s=%s: %w", key, v, err)
+	}
+	return key, v, nil
+}
+
+func checkOptionValue(key, v string) error {
+	switch key {
+	case "fetchFrom":
+		if l := strings.ToLower(v); l != federation.FetchFromOrigin && l != federation.FetchFromNearest {
+			return errors.New("must be origin or nearest")
+		}
+	case "frequency":
+		_, err := federation.ParseFrequency(v)
+		return err
+	case "include", "exclude":
+		if !strings.HasPrefix(v, "refs/") {
+			return errors.New("a ref glob starts with refs/ (for example refs/heads/*)")
+		}
+		if _, err := path.Match(v, ""); err != nil {
+			return fmt.Errorf("bad glob: %w", err)
+		}
+	default:
+		if v == "" {
+			return errors.New("want true or false")
+		}
+		_, err := federation.ParseBool(v)
+		return err
+	}
+	return nil
+}
+
+func knownKeyList() string {
+	return "pushOrigin, requireMirrors, fetchFrom, failover, syncOnFetch, include, exclude, frequency, force, prune, createMissing"
+}
+
+// scope is where in git config a command reads or writes.
+type scope struct {
+	Global bool
+	Dir    string // where git runs; "" is the current directory
+}
+
+func (s scope) flag() string {
+	if s.Global {
+		return "--global"
+	}
+	return "--local"
+}
+
+func (s scope) String() string {
+	if s.Global {
+		return "global"
+	}
+	return "repository"
+}
+
+func (s scope) runner() gitexec.Runner { return gitexec.Runner{Dir: s.Dir} }
+
+// check fails with errNotInRepo when repository scope is used outside one.
+func (s scope) check(ctx context.Context) error {
+	if s.Global {
+		return nil
+	}
+	if err := s.runner().Run(ctx, "rev-parse", "--git-dir"); err != nil {
+		return errNotInRepo
+	}
+	return nil
+}
+
+// hasSection reports whether section.name has any key in this scope.
+func (s scope) hasSection(ctx context.Context, section, name string) (bool, error) {
+	re := "^" + section + `\.` + regexp.QuoteMeta(name) + `\.`
+	out, err := s.runner().Output(ctx, "config", s.flag(), "--name-only", "--get-regexp", re)
+	var ge *gitexec.Error
+	if errors.As(err, &ge) && ge.ExitCode == 1 {
+		return false, nil // no such key
+	}
+	if err != nil {
+		return false, err
+	}
+	return len(out) > 0, nil
+}
+
+// add appends one value to a key in this scope.
+func (s scope) add(ctx context.Context, key, value string) error {
+	return s.runner().Run(ctx, "config", s.flag(), "--add", "--", key, value)
+}
+
+// removeSection deletes section.name in this scope; (false, nil) when it
+// was not there.
+func (s scope) removeSection(ctx context.Context, section, name string) (bool, error) {
+	ok, err := s.hasSection(ctx, section, name)
+	if err != nil || !ok {
+		return false, err
+	}
+	return true, s.runner().Run(ctx, "config", s.flag(), "--remove-section", "--", section+"."+name)
+}
