@@ -156,10 +156,11 @@ func printAdded(stdio IO, opts AddOptions, sc scope) {
 		fmt.Fprintf(w, "  mirror  %s\n", m)
 	}
 	fmt.Fprintln(w, "Next:")
+	step := func(cmd, why string) { fmt.Fprintf(w, "  %-44s # %s\n", cmd, why) }
 	if sc.Global {
-		fmt.Fprintf(w, "  git clone federate::%s            # a new working copy\n", opts.Name)
+		step("git clone federate::"+opts.Name, "a new working copy")
 	}
-	fmt.Fprintf(w, "  git remote add %s federate::%s    # or: git remote set-url origin federate::%s\n", opts.Name, opts.Name, opts.Name)
-	fmt.Fprintf(w, "  git federate login <https://host>   # once per host that needs a token\n")
-	fmt.Fprintf(w, "  git federate status %s\n", opts.Name)
+	step("git remote add "+opts.Name+" federate::"+opts.Name, "or: git remote set-url origin federate::"+opts.Name)
+	step("git federate login https://<host>", "once per host that needs a token")
+	step("git federate status "+opts.Name, "compare origin and mirrors")
 }
