@@ -129,7 +129,7 @@ func commands(stdio IO) []*cli.Command {
 		statusCommand, syncCommand,
 		loginCommand, logoutCommand, authCommand,
 		tokenCommand, importGitblitCommand,
-		doctorCommand, demoCommand, completionCommand,
+		doctorCommand, demoCommand, completionCommand, manCommand,
 	} {
 		if c := mk(stdio); c != nil {
 			harden(c)

@@ -107,7 +107,7 @@ func runDoctor(ctx context.Context, stdio IO, opts DoctorOptions) error {
 	for _, c := range checks {
 		fmt.Fprintf(stdio.Out, "%-5s %s", strings.ToUpper(c.Status), c.Name)
 		if c.Detail != "" {
-			fmt.Fprintf(stdio.Out, ": %s", c.Detail)
+			fmt.Fprintf(stdio.Out, ": %s", strings.ReplaceAll(strings.TrimSpace(c.Detail), "\n", "\n      "))
 		}
 		fmt.Fprintln(stdio.Out)
 		if c.Fix != "" {

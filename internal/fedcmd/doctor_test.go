@@ -1,0 +1,129 @@
+package fedcmd
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
+)
+
+func doctorOpts(t *testing.T) DoctorOptions {
+	return DoctorOptions{
+		Dir:     t.TempDir(),
+		Exe:     filepath.Join(gittest.BinDir(t), "git-federate"),
+		Keyring: func(context.Context) (string, error) { return "test keyring", nil },
+	}
+}
+
+func federateOn(t *testing.T, srv *gittest.Server) string {
+	origin := srv.InitBare(t, "origin.git")
+	mirror := srv.InitBare(t, "mirror.git")
+	gittest.Git(t, "", "config", "--global", "federation.f.origin", origin)
+	gittest.Git(t, "", "config", "--global", "federation.f.mirror", mirror)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+func TestDoctorHealthy(t *testing.T) {
+	gittest.Isolate(t)
+	srv := gittest.NewServer(t, gittest.Auth{Token: "tok-healthy-123"})
+	host := federateOn(t, srv)
+	t.Setenv(keystore.EnvName(host), "tok-healthy-123")
+	gittest.Git(t, "", "config", "--global", "protocol.federate.allow", "always")
+
+	stdio, out, _ := testIO("")
+	if err := runDoctor(t.Context(), stdio, doctorOpts(t)); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"OK    git: git version 2.",
+		"OK    git-remote-federate on PATH: " + gittest.BinDir(t),
+		"OK    OS keyring: test keyring",
+		"OK    federation config: 1 federation(s)",
+		"OK    token for " + srv.URL + ": token from env:" + keystore.EnvName(host) + "; git ls-remote",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out.String(), "tok-healthy-123") {
+		t.Errorf("report shows the token:\n%s", out)
+	}
+	if len(srv.Requests()) == 0 {
+		t.Error("the token was not tried against the server")
+	}
+}
+
+func TestDoctorListsWhatToFix(t *testing.T) {
+	gittest.Isolate(t)
+	srv := gittest.NewServer(t, gittest.Auth{Token: "right-token"})
+	host := federateOn(t, srv)
+	t.Setenv(keystore.EnvName(host), "wrong-token-456")
+	gittest.Git(t, "", "config", "--global", "federation.f.fetchFrom", "fastest")
+	gittest.Git(t, "", "config", "--global", "--unset", "protocol.federate.allow")
+	opts := doctorOpts(t)
+	opts.LookPath = func(name string) (string, error) {
+		if name == "git-credential-federate" {
+			return "", exec.ErrNotFound
+		}
+		return exec.LookPath(name)
+	}
+	opts.Keyring = func(context.Context) (string, error) { return "", errors.New("no D-Bus session bus") }
+
+	stdio, out, _ := testIO("")
+	err := runDoctor(t.Context(), stdio, opts)
+	if err == nil || exitCodeOf(err) != ExitFailure || !strings.Contains(err.Error(), "3 check(s) failed") {
+		t.Fatalf("err = %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"FAIL  git-credential-federate on PATH: not found",
+		"fix: install all three names",
+		"WARN  OS keyring: no D-Bus session bus",
+		"FAIL  federation config: federation.f.fetchFrom",
+		"FAIL  token for " + srv.URL,
+		"fix: check the repository exists, then `git federate login " + srv.URL + "`",
+		"HINT  protocol.federate.allow",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out.String()+err.Error(), "wrong-token-456") {
+		t.Errorf("report shows the token:\n%s", out)
+	}
+}
+
+func TestDoctorAnonymousHostIsAWarning(t *testing.T) {
+	gittest.Isolate(t)
+	srv := gittest.NewServer(t, gittest.Auth{})
+	federateOn(t, srv)
+	stdio, out, _ := testIO("")
+	if err := runDoctor(t.Context(), stdio, doctorOpts(t)); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if want := "WARN  token for " + srv.URL + ": token none found; "; !strings.Contains(out.String(), want) {
+		t.Errorf("report lacks %q:\n%s", want, out)
+	}
+}
+
+func TestProbeKeyring(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	if _, err := probeKeyring(env(map[string]string{"FEDERATE_KEYRING": "off"})); !errors.Is(err, ErrKeyringOff) {
+		t.Errorf("FEDERATE_KEYRING=off: %v", err)
+	}
+	if _, err := probeKeyring(env(nil)); err == nil || !strings.Contains(err.Error(), "no D-Bus session bus") {
+		t.Errorf("no bus: %v", err)
+	}
+	gone := filepath.Join(t.TempDir(), "bus")
+	if _, err := probeKeyring(env(map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=" + gone + ",guid=1"})); err == nil || !strings.Contains(err.Error(), gone) {
+		t.Errorf("missing socket: %v", err)
+	}
+	dir := t.TempDir()
+	if desc, err := probeKeyring(env(map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=" + dir})); err != nil || desc == "" {
+		t.Errorf("present bus: %q, %v", desc, err)
+	}
+}
