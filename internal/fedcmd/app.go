@@ -95,10 +95,37 @@ func NewApp(stdio IO) *cli.App {
 		// Without a root Action urfave answers an unknown command with
 		// help and exit 0 (or 3 without CommandNotFound); both lie.
 		Action: rootAction,
-		CommandNotFound: func(_ *cli.Context, name string) {
-			fmt.Fprintf(stdio.Err, "error: no help for %q: it is not a command. See 'git federate --help'.\n", name)
+		// urfave's own help command answers `help <unknown>` with exit 0;
+		// ours is a usage error. Naming it "help" stops urfave adding its
+		// own, and its --help flag with it, so that flag is given here.
+		Flags:    []cli.Flag{cli.HelpFlag},
+		Commands: append(commands(stdio), helpCommand()),
+	}
+}
+
+// helpCommand is `git federate help [command]`.
+func helpCommand() *cli.Command {
+	return &cli.Command{
+		Name:            "help",
+		Aliases:         []string{"h"},
+		Usage:           "show the commands, or the help of one command",
+		ArgsUsage:       "[command]",
+		HideHelpCommand: true,
+		OnUsageError:    onUsageError,
+		Action: func(c *cli.Context) error {
+			if err := wantArgs(c, 0, 1, "[command]"); err != nil {
+				return err
+			}
+			root := c.Lineage()[1]
+			if !c.Args().Present() {
+				return cli.ShowAppHelp(root)
+			}
+			name := c.Args().First()
+			if c.App.Command(name) == nil {
+				return UsageError("%q is not a git federate command. See 'git federate --help'.", name)
+			}
+			return cli.ShowCommandHelp(root, name)
 		},
-		Commands: commands(stdio),
 	}
 }
 
@@ -146,6 +173,9 @@ func harden(c *cli.Command) {
 	if c.OnUsageError == nil {
 		c.OnUsageError = onUsageError
 	}
+	// urfave would add a "help" subcommand, so `add help` would show help
+	// instead of adding a federation called help; --help stays.
+	c.HideHelpCommand = true
 	var required []string
 	for _, f := range c.Flags {
 		if rf, ok := f.(interface{ IsRequired() bool }); ok && rf.IsRequired() {
@@ -218,7 +248,7 @@ func interspersed(app *cli.App, args []string) []string {
 		}
 	}
 	var flags, pos []string
-	dashdash := false
+	dashdash, help := false, false
 	rest := args[1:]
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
@@ -229,6 +259,7 @@ func interspersed(app *cli.App, args []string) []string {
 			i = len(rest)
 		case len(a) > 1 && a[0] == '-':
 			flags = append(flags, a)
+			help = help || a == "-h" || a == "--help"
 			name := strings.TrimLeft(a, "-")
 			if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(rest) {
 				flags = append(flags, rest[i+1])
@@ -239,6 +270,9 @@ func interspersed(app *cli.App, args []string) []string {
 		}
 	}
 	out := append([]string{args[0]}, flags...)
+	if help {
+		return out // urfave would read the arguments as a help topic
+	}
 	if dashdash {
 		out = append(out, "--")
 	}
