@@ -138,7 +138,21 @@ func runAdd(ctx context.Context, stdio IO, opts AddOptions) error {
 		}
 	}
 	printAdded(stdio, opts, sc)
+	noteOtherScope(ctx, stdio, opts.Name, sc)
 	return nil
+}
+
+// noteOtherScope warns when the name is also defined in the other scope:
+// git merges the two, and the repository's single values win.
+func noteOtherScope(ctx context.Context, stdio IO, name string, sc scope) {
+	other := scope{Global: !sc.Global, Dir: sc.Dir}
+	if other.check(ctx) != nil {
+		return
+	}
+	if ok, _ := other.hasSection(ctx, "federation", name); ok {
+		fmt.Fprintf(stdio.Err, "warning: federation %q is also defined in the %s config; git merges both "+
+			"(mirrors add up, the repository's other values win): see `git federate list`\n", name, other)
+	}
 }
 
 func globalSuffix(sc scope) string {

@@ -257,3 +257,18 @@ func globalFederations(t *testing.T) string {
 	out, _ := gittest.GitErr("", nil, "config", "--global", "--get-regexp", "^federation")
 	return out
 }
+
+func TestAddWarnsAboutTheOtherScope(t *testing.T) {
+	gittest.Isolate(t)
+	repo := gittest.NewWorkRepo(t)
+	gittest.Git(t, repo, "config", "--global", "federation.f.origin", "https://example.com/o.git")
+	stdio, _, errb := testIO("")
+	err := runAdd(t.Context(), stdio, AddOptions{Name: "f", Dir: repo,
+		Origin: "https://example.com/o.git", Mirrors: []string{"https://example.org/m.git"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errb.String(), "also defined in the global config") {
+		t.Errorf("no warning: %q", errb)
+	}
+}
