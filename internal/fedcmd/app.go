@@ -223,7 +223,7 @@ func unrequire(f cli.Flag) {
 func wantArgs(c *cli.Context, min, max int, usage string) error {
 	n := c.NArg()
 	if n < min || (max >= 0 && n > max) {
-		return UsageError("usage: git federate %s %s (see 'git federate %s --help')", c.Command.Name, usage, c.Command.Name)
+		return UsageError("usage: %s (see 'git federate %s --help')", strings.TrimSpace("git federate "+c.Command.Name+" "+usage), c.Command.Name)
 	}
 	return nil
 }
