@@ -15,13 +15,13 @@ import (
 // of series do not need a client library.
 type Metrics struct {
 	mu       sync.Mutex
-	requests map[string]float64            // result -> count
-	triggers map[string]float64            // result -> count
-	syncs    map[[2]string]float64         // {federation, result} -> count
-	durSum   map[string]float64            // federation -> seconds
-	durCount map[string]float64            // federation -> count
-	last     map[string]float64            // federation -> unix seconds of the last finished sync
-	lastOK   map[string]float64            // federation -> unix seconds of the last successful sync
+	requests map[string]float64    // result -> count
+	triggers map[string]float64    // result -> count
+	syncs    map[[2]string]float64 // {federation, result} -> count
+	durSum   map[string]float64    // federation -> seconds
+	durCount map[string]float64    // federation -> count
+	last     map[string]float64    // federation -> unix seconds of the last finished sync
+	lastOK   map[string]float64    // federation -> unix seconds of the last successful sync
 	running  int
 	waiting  int
 	started  time.Time
