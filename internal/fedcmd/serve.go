@@ -50,7 +50,7 @@ func serveCommand(stdio IO) *cli.Command {
 			"The shared secret comes from --secret-file or " + SecretEnv + ".\n" +
 			"GET /healthz answers \"ok\"; GET /metrics gives Prometheus metrics.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "listen", Usage: "address to listen on, e.g. 127.0.0.1:8080 or :8080", Required: true},
+			&cli.StringFlag{Name: "listen", Usage: "address to listen on, e.g. 127.0.0.1:8080 or :8080 (required)"},
 			&cli.StringFlag{Name: "secret-file", Usage: "file holding the webhook secret (else $" + SecretEnv + ")"},
 			&cli.BoolFlag{Name: "insecure-no-secret", Usage: "accept unauthenticated webhooks (anyone who can reach ADDR can trigger syncs)"},
 			&cli.IntFlag{Name: "jobs", Value: webhook.DefaultJobs, Usage: "syncs run at once"},
@@ -60,6 +60,9 @@ func serveCommand(stdio IO) *cli.Command {
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return UsageError("serve takes no arguments, got %q", c.Args().First())
+			}
+			if c.String("listen") == "" {
+				return UsageError("serve needs --listen ADDR, e.g. --listen 127.0.0.1:8080")
 			}
 			return runServe(c.Context, serveOptions{
 				IO:              stdio,
