@@ -50,6 +50,7 @@ func detect(h http.Header) (event, error) {
 	}{
 		{Gitea, "X-Gitea-Event"},
 		{Gitee, "X-Gitee-Event"},
+		{Gitee, "X-Git-Oschina-Event"}, // Gitee's older name
 		{GitLab, "X-Gitlab-Event"},
 		{GitHub, "X-GitHub-Event"},
 	} {
