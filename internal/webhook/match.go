@@ -39,12 +39,12 @@ var ErrNoRepository = errors.New("payload names no repository URL")
 // "payload" field) and returns every repository URL it names, without
 // duplicates.
 func repoURLs(contentType string, body []byte) ([]string, error) {
+	// GitHub's form encoding puts the JSON in a "payload" field; a client
+	// that merely mislabels a JSON body (curl -d) is read as JSON.
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "application/x-www-form-urlencoded" {
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			return nil, fmt.Errorf("cannot parse form body: %w", err)
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Has("payload") {
+			body = []byte(form.Get("payload"))
 		}
-		body = []byte(form.Get("payload"))
 	}
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {

@@ -324,3 +324,16 @@ func TestLogNeverHasSecret(t *testing.T) {
 		t.Fatalf("log does not say why a request was refused:\n%s", logs.String())
 	}
 }
+
+// curl -d labels a JSON body as a form; it is still read as JSON.
+func TestMislabelledJSONBody(t *testing.T) {
+	rec := newRecorder()
+	srv := newServer(t, rec, nil)
+	h := headers("X-Gitlab-Event", "Push Hook", "X-Gitlab-Token", testSecret, "Content-Type", "application/x-www-form-urlencoded")
+	if resp := do(srv, "POST", "/webhook", h, gitlabPush); resp.Code != 202 {
+		t.Fatalf("got %d %q", resp.Code, resp.Body.String())
+	}
+	if got := rec.next(t); got != "linkis" {
+		t.Fatalf("synced %q", got)
+	}
+}
