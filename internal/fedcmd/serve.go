@@ -1,0 +1,176 @@
+package fedcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/webhook"
+)
+
+// SecretEnv is the variable that holds the webhook secret when
+// --secret-file is not given.
+const SecretEnv = "FEDERATE_WEBHOOK_SECRET"
+
+// serveOptions are the flags of `git federate serve`.
+type serveOptions struct {
+	IO              IO
+	Listen          string
+	SecretFile      string
+	Insecure        bool
+	Jobs            int
+	SyncTimeout     time.Duration
+	ShutdownTimeout time.Duration
+	// Syncer runs syncs; nil means newSyncer's.
+	Syncer webhook.Syncer
+	// Getenv reads the environment (os.Getenv when nil).
+	Getenv func(string) string
+	// Ready, when set, is told the address once the receiver listens.
+	Ready func(net.Addr)
+}
+
+// serveCommand is `git federate serve`.
+func serveCommand(stdio IO) *cli.Command {
+	return &cli.Command{
+		Name:      "serve",
+		Usage:     "receive push webhooks and sync the federation they name",
+		UsageText: "git federate serve --listen ADDR [--secret-file F] [--jobs N] [--sync-timeout D]",
+		Description: "Answers POST /webhook for GitHub, Gitea, GitLab and Gitee push events, and\n" +
+			"syncs every federation whose origin or mirror is the pushed repository.\n" +
+			"The shared secret comes from --secret-file or " + SecretEnv + ".\n" +
+			"GET /healthz answers \"ok\"; GET /metrics gives Prometheus metrics.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Usage: "address to listen on, e.g. 127.0.0.1:8080 or :8080 (required)"},
+			&cli.StringFlag{Name: "secret-file", Usage: "file holding the webhook secret (else $" + SecretEnv + ")"},
+			&cli.BoolFlag{Name: "insecure-no-secret", Usage: "accept unauthenticated webhooks (anyone who can reach ADDR can trigger syncs)"},
+			&cli.IntFlag{Name: "jobs", Value: webhook.DefaultJobs, Usage: "syncs run at once"},
+			&cli.DurationFlag{Name: "sync-timeout", Value: webhook.DefaultSyncTimeout, Usage: "time limit of one sync"},
+			&cli.DurationFlag{Name: "shutdown-timeout", Value: webhook.DefaultShutdownTimeout, Usage: "on SIGTERM, how long to wait for running syncs before cancelling them"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return UsageError("serve takes no arguments, got %q", c.Args().First())
+			}
+			if c.String("listen") == "" {
+				return UsageError("serve needs --listen ADDR, e.g. --listen 127.0.0.1:8080")
+			}
+			return runServe(c.Context, serveOptions{
+				IO:              stdio,
+				Listen:          c.String("listen"),
+				SecretFile:      c.String("secret-file"),
+				Insecure:        c.Bool("insecure-no-secret"),
+				Jobs:            c.Int("jobs"),
+				SyncTimeout:     c.Duration("sync-timeout"),
+				ShutdownTimeout: c.Duration("shutdown-timeout"),
+			})
+		},
+	}
+}
+
+// runServe listens on opts.Listen and serves webhooks until ctx is
+// cancelled (SIGINT or SIGTERM in the real program).
+func runServe(ctx context.Context, opts serveOptions) error {
+	if opts.Jobs < 1 {
+		return UsageError("--jobs must be at least 1")
+	}
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	secret, err := readSecret(opts.SecretFile, getenv)
+	if err != nil {
+		return err
+	}
+	if len(secret) == 0 && !opts.Insecure {
+		return UsageError("no webhook secret: give --secret-file FILE or set %s (or, on a trusted network only, --insecure-no-secret)", SecretEnv)
+	}
+	log := slog.New(slog.NewTextHandler(opts.IO.Err, nil))
+	if opts.Insecure && len(secret) == 0 {
+		log.Warn("no webhook secret: anyone who can reach the receiver can trigger syncs")
+	}
+	syncer := opts.Syncer
+	if syncer == nil {
+		if syncer, err = newSyncer(); err != nil {
+			return err
+		}
+	}
+	srv, err := webhook.New(webhook.Config{
+		Secret:          secret,
+		Insecure:        opts.Insecure && len(secret) == 0,
+		Federations:     func(ctx context.Context) (*federation.Config, error) { return federation.Load(ctx, "", "") },
+		Syncer:          syncer,
+		Jobs:            opts.Jobs,
+		SyncTimeout:     opts.SyncTimeout,
+		ShutdownTimeout: opts.ShutdownTimeout,
+		Log:             log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen: %w", err)
+	}
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr())
+	}
+	return srv.Serve(ctx, ln)
+}
+
+// readSecret returns the secret from file, else from $FEDERATE_WEBHOOK_SECRET.
+// Trailing newlines are dropped: `echo secret > file` should work.
+func readSecret(file string, getenv func(string) string) ([]byte, error) {
+	var s string
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading --secret-file: %w", err)
+		}
+		s = strings.TrimRight(string(b), "\r\n")
+		if s == "" {
+			return nil, UsageError("--secret-file %s is empty", file)
+		}
+	} else {
+		s = strings.TrimRight(getenv(SecretEnv), "\r\n")
+	}
+	return []byte(s), nil
+}
+
+// newSyncer builds the Syncer that `serve` uses.
+//
+// LEAD: this is the one place to point at fedsync once it exists, e.g.
+//
+//	return webhook.SyncerFunc(func(ctx context.Context, name string) error { ... fedsync ... }), nil
+//
+// Until then (and arguably for good: a process per sync isolates
+// failures and memory) it runs `git-federate sync -- <name>`.
+func newSyncer() (webhook.Syncer, error) {
+	exe, err := federateExe()
+	if err != nil {
+		return nil, err
+	}
+	return webhook.ExecSyncer{Exe: exe}, nil
+}
+
+// federateExe finds the git-federate binary: this one when it has that
+// name (the program dispatches on its name), else the one on PATH.
+func federateExe() (string, error) {
+	if exe, err := os.Executable(); err == nil && strings.TrimSuffix(filepath.Base(exe), ".exe") == "git-federate" {
+		return exe, nil
+	}
+	exe, err := exec.LookPath("git-federate")
+	if err != nil {
+		return "", errors.New("cannot find the git-federate binary to run syncs with; is it on PATH?")
+	}
+	return exe, nil
+}

@@ -1,0 +1,355 @@
+package gittest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// GiteaVersion is the Gitea release the tests run; v1.27+ has a module
+// path that does not match its go.mod.
+const GiteaVersion = "v1.26.0"
+
+// GiteaBinEnv names the variable that points at a Gitea binary.
+const GiteaBinEnv = "FEDERATE_GITEA_BIN"
+
+// GiteaBin is the Gitea binary the tests use: $FEDERATE_GITEA_BIN, else
+// the one scripts/gitea.sh caches in ~/.cache/git-federate-test. The
+// home directory is the user's real one, not $HOME, which Isolate moves.
+func GiteaBin() string {
+	if p := os.Getenv(GiteaBinEnv); p != "" {
+		return p
+	}
+	home := os.Getenv("HOME")
+	if u, err := user.Current(); err == nil && u.HomeDir != "" {
+		home = u.HomeDir
+	}
+	return filepath.Join(home, ".cache", "git-federate-test", "gitea-"+GiteaVersion)
+}
+
+// Gitea is a real Gitea server on 127.0.0.1, with an admin user and an
+// API token, for the life of one test.
+type Gitea struct {
+	// URL is the server's root, "http://127.0.0.1:<port>".
+	URL string
+	// User, Password and Token are the admin's; Token has every scope.
+	User, Password, Token string
+
+	dir string
+	bin string
+	cmd *exec.Cmd
+}
+
+// StartGitea starts Gitea in a temporary work path and stops it when the
+// test ends. The test fails (never skips) when the binary is missing:
+// scripts/gitea.sh builds it.
+func StartGitea(t testing.TB) *Gitea {
+	t.Helper()
+	bin := GiteaBin()
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("no Gitea binary at %s (%v): build it with scripts/gitea.sh, or set %s", bin, err, GiteaBinEnv)
+	}
+	g := &Gitea{dir: t.TempDir(), bin: bin, User: "fedadmin", Password: "fedadmin-Passw0rd"}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.URL = "http://127.0.0.1:" + strconv.Itoa(port)
+	if err := g.prepare(port); err != nil {
+		t.Fatal(err)
+	}
+	g.gitea(t, "migrate")
+	g.gitea(t, "admin", "user", "create", "--admin", "--username", g.User, "--password", g.Password,
+		"--email", g.User+"@example.com", "--must-change-password=false")
+	g.start(t)
+	g.Token = g.createToken(t)
+	return g
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// prepare writes app.ini and links the options (locales, templates'
+// data) from the Gitea module source: without them a build without
+// bindata dies with "translation is missing".
+func (g *Gitea) prepare(port int) error {
+	opts, err := giteaOptions()
+	if err != nil {
+		return err
+	}
+	if err := os.Symlink(opts, filepath.Join(g.dir, "options")); err != nil {
+		return err
+	}
+	runUser := "root"
+	if u, err := user.Current(); err == nil {
+		runUser = u.Username
+	}
+	ini := fmt.Sprintf(`APP_NAME = federate-test
+RUN_MODE = prod
+RUN_USER = %[3]s
+I_AM_BEING_UNSAFE_RUNNING_AS_ROOT = true
+WORK_PATH = %[1]s
+
+[database]
+DB_TYPE = sqlite3
+PATH = %[1]s/data/gitea.db
+
+[repository]
+ROOT = %[1]s/repos
+
+[server]
+PROTOCOL = http
+HTTP_ADDR = 127.0.0.1
+HTTP_PORT = %[2]d
+ROOT_URL = http://127.0.0.1:%[2]d/
+APP_DATA_PATH = %[1]s/data
+OFFLINE_MODE = true
+DISABLE_SSH = true
+START_SSH_SERVER = false
+LFS_START_SERVER = false
+
+[security]
+INSTALL_LOCK = true
+SECRET_KEY = federate-test-secret-key
+PASSWORD_COMPLEXITY = off
+
+[service]
+DISABLE_REGISTRATION = true
+
+[webhook]
+ALLOWED_HOST_LIST = loopback
+DELIVER_TIMEOUT = 10
+
+[mailer]
+ENABLED = false
+
+[cron.update_checker]
+ENABLED = false
+
+[log]
+MODE = file
+LEVEL = Warn
+ROOT_PATH = %[1]s/log
+`, g.dir, port, runUser)
+	return os.WriteFile(g.ini(), []byte(ini), 0o600)
+}
+
+func (g *Gitea) ini() string { return filepath.Join(g.dir, "app.ini") }
+
+// giteaOptions finds the options directory of the Gitea module source,
+// downloading the module through the Go proxy when it is not cached.
+func giteaOptions() (string, error) {
+	cmd := exec.Command("go", "mod", "download", "-json", "code.gitea.io/gitea@"+GiteaVersion)
+	cmd.Dir = os.TempDir() // outside this module: leave go.mod and go.sum alone
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GO111MODULE=on")
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go mod download code.gitea.io/gitea@%s: %w", GiteaVersion, err)
+	}
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &info); err != nil || info.Dir == "" {
+		return "", fmt.Errorf("go mod download code.gitea.io/gitea@%s: no directory (%s)", GiteaVersion, info.Error)
+	}
+	return filepath.Join(info.Dir, "options"), nil
+}
+
+// env is Gitea's environment: none of the test's git or federate
+// settings (GIT_CONFIG_GLOBAL would make Gitea write into the test's
+// config), and a HOME of its own.
+func (g *Gitea) env() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "GIT_") || strings.HasPrefix(k, "FEDERATE_") || strings.HasPrefix(k, "GITEA_") || k == "HOME" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "HOME="+g.dir, "GITEA_WORK_DIR="+g.dir)
+}
+
+// gitea runs one Gitea subcommand to completion.
+func (g *Gitea) gitea(t testing.TB, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, g.bin, append([]string{"--config", g.ini(), "--work-path", g.dir}, args...)...)
+	cmd.Dir = g.dir
+	cmd.Env = g.env()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gitea %s: %v\n%s", args[0], err, out)
+	}
+}
+
+// start runs `gitea web` and waits until its API answers.
+func (g *Gitea) start(t testing.TB) {
+	t.Helper()
+	logf, err := os.Create(filepath.Join(g.dir, "web.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.cmd = exec.Command(g.bin, "--config", g.ini(), "--work-path", g.dir, "web")
+	g.cmd.Dir = g.dir
+	g.cmd.Env = g.env()
+	g.cmd.Stdout, g.cmd.Stderr = logf, logf
+	if err := g.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- g.cmd.Wait(); logf.Close() }()
+	t.Cleanup(func() {
+		g.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			g.cmd.Process.Kill()
+			<-exited
+		}
+	})
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resp, err := http.Get(g.URL + "/api/v1/version")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			log, _ := os.ReadFile(filepath.Join(g.dir, "web.log"))
+			t.Fatalf("gitea web exited: %v\n%s", err, tailOf(log, 4000))
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gitea did not answer on %s within 90 s", g.URL)
+		}
+	}
+}
+
+func tailOf(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
+
+func (g *Gitea) createToken(t testing.TB) string {
+	t.Helper()
+	var tok struct {
+		SHA1 string `json:"sha1"`
+	}
+	req := g.request(t, "POST", "/api/v1/users/"+g.User+"/tokens", map[string]any{"name": "federate-test", "scopes": []string{"all"}})
+	req.SetBasicAuth(g.User, g.Password)
+	g.do(t, req, &tok)
+	if tok.SHA1 == "" {
+		t.Fatal("gitea returned no token")
+	}
+	return tok.SHA1
+}
+
+func (g *Gitea) request(t testing.TB, method, path string, body any) *http.Request {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, g.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	return req
+}
+
+func (g *Gitea) do(t testing.TB, req *http.Request, out any) {
+	t.Helper()
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("gitea %s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("gitea %s %s: %s\n%s", req.Method, req.URL.Path, resp.Status, b)
+	}
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("gitea %s %s: %v", req.Method, req.URL.Path, err)
+		}
+	}
+}
+
+// API calls the Gitea API as the admin with the token and decodes the
+// JSON answer into out (when not nil); any status but 2xx fails the test.
+func (g *Gitea) API(t testing.TB, method, path string, body, out any) {
+	t.Helper()
+	req := g.request(t, method, path, body)
+	req.Header.Set("Authorization", "token "+g.Token)
+	g.do(t, req, out)
+}
+
+// GiteaRepo is what the API says about a repository.
+type GiteaRepo struct {
+	Name     string `json:"name"`
+	FullName string `json:"full_name"`
+	CloneURL string `json:"clone_url"`
+	HTMLURL  string `json:"html_url"`
+}
+
+// CreateRepo creates an empty repository of the admin user.
+func (g *Gitea) CreateRepo(t testing.TB, name string) GiteaRepo {
+	t.Helper()
+	var r GiteaRepo
+	g.API(t, "POST", "/api/v1/user/repos", map[string]any{"name": name, "auto_init": false, "private": false}, &r)
+	return r
+}
+
+// AddWebhook adds a Gitea-type push webhook to the admin's repository
+// name, delivering JSON to url signed with secret.
+func (g *Gitea) AddWebhook(t testing.TB, name, url, secret string) {
+	t.Helper()
+	g.API(t, "POST", "/api/v1/repos/"+g.User+"/"+name+"/hooks", map[string]any{
+		"type":   "gitea",
+		"active": true,
+		"events": []string{"push"},
+		"config": map[string]string{"url": url, "content_type": "json", "secret": secret},
+	}, nil)
+}
+
+// GitEnv is the environment a git command needs to push to this Gitea
+// as the admin: the token travels in an http.extraHeader set through
+// GIT_CONFIG_* variables, never in a URL or argv.
+func (g *Gitea) GitEnv() []string {
+	return []string{
+		"GIT_CONFIG_COUNT=1",
+		"GIT_CONFIG_KEY_0=http.extraHeader",
+		"GIT_CONFIG_VALUE_0=Authorization: Basic " + BasicAuthHeader(g.User, g.Token),
+	}
+}

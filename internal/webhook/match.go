@@ -1,0 +1,129 @@
+package webhook
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+)
+
+// repoFields are the repository URL fields of a push payload: GitHub and
+// Gitea put clone_url, html_url and ssh_url under "repository"; GitLab
+// puts git_http_url and git_ssh_url under "project" (and "repository");
+// Gitee sends all of them.
+type repoFields struct {
+	CloneURL   string `json:"clone_url"`
+	HTMLURL    string `json:"html_url"`
+	SSHURL     string `json:"ssh_url"`
+	GitHTTPURL string `json:"git_http_url"`
+	GitSSHURL  string `json:"git_ssh_url"`
+	HTTPURL    string `json:"http_url"`
+	WebURL     string `json:"web_url"`
+	URL        string `json:"url"`
+}
+
+type payload struct {
+	Repository *repoFields `json:"repository"`
+	Project    *repoFields `json:"project"`
+}
+
+// ErrNoRepository is returned for a payload that names no repository URL.
+var ErrNoRepository = errors.New("payload names no repository URL")
+
+// repoURLs parses the body (JSON, or GitHub's form encoding with a
+// "payload" field) and returns every repository URL it names, without
+// duplicates.
+func repoURLs(contentType string, body []byte) ([]string, error) {
+	// GitHub's form encoding puts the JSON in a "payload" field; a client
+	// that merely mislabels a JSON body (curl -d) is read as JSON.
+	if mt, _, _ := mime.ParseMediaType(contentType); mt == "application/x-www-form-urlencoded" {
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Has("payload") {
+			body = []byte(form.Get("payload"))
+		}
+	}
+	var p payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, fmt.Errorf("payload is not valid JSON: %w", err)
+	}
+	seen := map[string]bool{}
+	var urls []string
+	for _, r := range []*repoFields{p.Repository, p.Project} {
+		if r == nil {
+			continue
+		}
+		for _, u := range []string{r.CloneURL, r.HTMLURL, r.SSHURL, r.GitHTTPURL, r.GitSSHURL, r.HTTPURL, r.WebURL, r.URL} {
+			if u != "" && !seen[u] {
+				seen[u] = true
+				urls = append(urls, u)
+			}
+		}
+	}
+	if len(urls) == 0 {
+		return nil, ErrNoRepository
+	}
+	return urls, nil
+}
+
+// Match returns the names, sorted, of every federation whose origin or
+// one of whose mirrors is one of urls. URLs that cannot be parsed are
+// skipped: a payload's web URL need not be a git URL.
+func Match(cfg *federation.Config, urls []string) []string {
+	var eps []federation.Endpoint
+	for _, u := range urls {
+		if ep, err := federation.ParseEndpoint(u); err == nil && ep.Protocol != "file" {
+			eps = append(eps, ep)
+		}
+	}
+	var names []string
+	for name, f := range cfg.Federations {
+		if f == nil {
+			continue
+		}
+		if matchesAny(f, eps) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func matchesAny(f *federation.Federation, eps []federation.Endpoint) bool {
+	for _, ep := range eps {
+		if sameRepo(f.Origin, ep) {
+			return true
+		}
+		for _, m := range f.Mirrors {
+			if sameRepo(m, ep) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sameRepo is federation.Endpoint.SameRepo, made lenient where forges
+// are: http and https name the same repository when host and path agree
+// (a forge behind a proxy reports the scheme it sees), and owner and
+// repository names are compared without case, as GitHub, GitLab, Gitea
+// and Gitee do. The worst a false match costs is one needless sync.
+func sameRepo(a, b federation.Endpoint) bool {
+	if a.Protocol == "" || b.Protocol == "" {
+		return false
+	}
+	if a.SameRepo(b) {
+		return true
+	}
+	if a.HTTP() && b.HTTP() || a.Protocol == b.Protocol {
+		return a.Host == b.Host && strings.EqualFold(repoPath(a), repoPath(b))
+	}
+	return false
+}
+
+func repoPath(e federation.Endpoint) string {
+	return strings.TrimSuffix(strings.TrimSuffix(e.Path, "/"), ".git")
+}
