@@ -156,7 +156,7 @@ func commands(stdio IO) []*cli.Command {
 		statusCommand, syncCommand,
 		loginCommand, logoutCommand, authCommand,
 		tokenCommand, importGitblitCommand,
-		doctorCommand, demoCommand, completionCommand, manCommand,
+		serveCommand, doctorCommand, demoCommand, completionCommand, manCommand,
 	} {
 		if c := mk(stdio); c != nil {
 			harden(c)

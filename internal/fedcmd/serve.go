@@ -87,7 +87,7 @@ func runServe(ctx context.Context, opts serveOptions) error {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	secret, err := readSecret(opts.SecretFile, getenv)
+	secret, err := readWebhookSecret(opts.SecretFile, getenv)
 	if err != nil {
 		return err
 	}
@@ -127,9 +127,9 @@ func runServe(ctx context.Context, opts serveOptions) error {
 	return srv.Serve(ctx, ln)
 }
 
-// readSecret returns the secret from file, else from $FEDERATE_WEBHOOK_SECRET.
+// readWebhookSecret returns the secret from file, else from $FEDERATE_WEBHOOK_SECRET.
 // Trailing newlines are dropped: `echo secret > file` should work.
-func readSecret(file string, getenv func(string) string) ([]byte, error) {
+func readWebhookSecret(file string, getenv func(string) string) ([]byte, error) {
 	var s string
 	if file != "" {
 		b, err := os.ReadFile(file)
