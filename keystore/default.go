@@ -6,10 +6,25 @@ type Options struct {
 	Getenv func(string) string
 	// Forge names the forge of a host, for its usual token variable.
 	Forge func(host string) string
+	// Keyring is the OS keyring backend; nil means OSKeyring.
+	Keyring KeyringBackend
+	// GitCredential, when set, ends the chain with the user's git
+	// credential helpers. Leave it nil in `git credential-federate`, which
+	// git itself runs as a helper.
+	GitCredential *GitCredential
 }
 
 // Default returns the chain DESIGN.md gives: environment, then OS keyring,
-// then git's own credential helpers.
+// then (when o.GitCredential is set) git's own credential helpers.
 func Default(o Options) Chain {
-	return Chain{Env{Getenv: o.Getenv, Forge: o.Forge}}
+	c := Chain{Env{Getenv: o.Getenv, Forge: o.Forge}, o.KeyringStore()}
+	if o.GitCredential != nil {
+		c = append(c, *o.GitCredential)
+	}
+	return c
+}
+
+// KeyringStore is the keyring store of the chain, for login and logout.
+func (o Options) KeyringStore() Keyring {
+	return Keyring{Backend: o.Keyring, Getenv: o.Getenv}
 }
