@@ -32,7 +32,9 @@ func TestExplainRealServerFailures(t *testing.T) {
 	}{
 		{"missing", s.RepoURL("gone.git"), nil, KindNotFound, "deleted or renamed?"},
 		{"no token", lockedURL, nil, KindAuth, "git federate login " + locked.URL},
-		{"403", url, func() { s.AddFault(gittest.Fault{Prefix: "/app.git", Status: 403, Body: "Permission denied", Count: 1}) }, KindNoWrite, "repo/write scope"},
+		{"403", url, func() {
+			s.AddFault(gittest.Fault{Prefix: "/app.git", Status: 403, Body: "Permission denied", Count: 1})
+		}, KindNoWrite, "repo/write scope"},
 		{"busy", url, func() {
 			s.AddFault(gittest.Fault{Prefix: "/app.git", Status: 503, Body: "repository is being read or written", Count: 1})
 		}, KindBusy, "busy"},
