@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/federation"
@@ -66,9 +67,32 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 		h.Keyring = opts.KeyringStore()
 	}
 	h.Store = keystore.Default(opts)
+	if callback {
+		h.Store = withFixed(h.Store.(keystore.Chain))
+	}
 	if err := h.Serve(ctx, args[0], stdio.In, stdio.Out); err != nil {
 		fmt.Fprintf(stdio.Err, "federate: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// withFixed puts first in chain the credential a parent passed through
+// the pipe named by keystore.TokenFDEnv (login verifying a new token).
+func withFixed(chain keystore.Chain) keystore.Chain {
+	fd, err := strconv.Atoi(os.Getenv(keystore.TokenFDEnv))
+	host := os.Getenv(keystore.TokenFDHostEnv)
+	if err != nil || fd < 3 || host == "" {
+		return chain
+	}
+	f := os.NewFile(uintptr(fd), "token-pipe")
+	if f == nil {
+		return chain
+	}
+	defer f.Close()
+	fixed, err := keystore.ReadFixed(f, host)
+	if err != nil {
+		return chain
+	}
+	return append(keystore.Chain{fixed}, chain...)
 }
