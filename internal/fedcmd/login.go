@@ -255,6 +255,10 @@ func verifyToken(ctx context.Context, d TokenDeps, cfg *federation.Config, tgt t
 		if err != nil {
 			return "", fmt.Errorf("checking the token with %s: %w (use --no-verify to store it anyway)", base, err)
 		}
+		if forgeName == federation.ForgeGitee && cred.Username != "" && !strings.EqualFold(u.Login, cred.Username) {
+			return "", fmt.Errorf("the token belongs to Gitee account %q, but the username for %s is %q: Gitee refuses git over HTTPS with a mismatched name; fix %s or --username",
+				u.Login, host, cred.Username, keystore.UsernameConfigKey(host))
+		}
 		return " (as " + u.Login + ")", nil
 	}
 	repo := repoOnHost(cfg, tgt.ep)

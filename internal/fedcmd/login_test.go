@@ -53,7 +53,8 @@ func (k *mapKeyring) Delete(s, u string) error {
 // fakeGitea answers GET /api/v1/user for token good.
 func fakeGitea(t *testing.T, good string) *httptest.Server {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/user" || r.Header.Get("Authorization") != "token "+good {
+		ok := r.Header.Get("Authorization") == "token "+good || r.URL.Query().Get("access_token") == good
+		if r.URL.Path != "/api/v1/user" || !ok {
 			http.Error(w, `{"message":"token is required"}`, http.StatusUnauthorized)
 			return
 		}
@@ -198,5 +199,19 @@ func TestAuthReportsSourcesNeverTokens(t *testing.T) {
 	}
 	if len(got) != 2 || got[0] != want[0] || got[1].Source != want[1].Source || got[1].Valid || got[1].Error == "" {
 		t.Fatalf("auth = %+v\nwant %+v", got, want)
+	}
+}
+
+func TestLoginGiteeChecksAccountName(t *testing.T) {
+	d, kr := tokenEnv(t)
+	api := fakeGitea(t, "good-token") // answers login "alice"
+	gittest.Git(t, "", "config", "--global", "federate.https://gitee.com.api", api.URL+"/api/v1")
+	_, err := login(t, d, "https://gitee.com", "good-token", func(o *LoginOptions) { o.Username = "bob" })
+	if err == nil || !strings.Contains(err.Error(), `"alice"`) || len(kr.m) != 0 {
+		t.Fatalf("mismatched account: %v (keyring %v)", err, kr.m)
+	}
+	gittest.Git(t, "", "config", "--global", "credential.https://gitee.com.username", "alice")
+	if out, err := login(t, d, "https://gitee.com", "good-token"); err != nil || !strings.Contains(out, "as alice") {
+		t.Fatalf("configured account: %v\n%s", err, out)
 	}
 }

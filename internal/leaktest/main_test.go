@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -198,5 +197,3 @@ func keyringLookup(t *testing.T, hostURL string) string {
 	out, _ := run(t, "", "", nil, "secret-tool", "lookup", "service", keystore.KeyringService, "username", hostURL)
 	return out
 }
-
-var _ = fmt.Sprint
