@@ -116,6 +116,17 @@ func configuredHosts(cfg *federation.Config) []hostRepo {
 			}
 		}
 	}
+	// A federationset names owners, not repositories: its hosts are
+	// checked through the forge API only.
+	for _, name := range setNames(cfg) {
+		st := cfg.Sets[name]
+		for _, raw := range append([]string{st.Origin}, st.Mirrors...) {
+			e, err := federation.ParseEndpoint(raw)
+			if _, ok := seen[e.HostURL()]; err == nil && e.HTTP() && !ok {
+				seen[e.HostURL()] = hostRepo{ep: e}
+			}
+		}
+	}
 	out := make([]hostRepo, 0, len(seen))
 	for _, h := range seen {
 		out = append(out, h)
@@ -155,6 +166,14 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 		res.Valid = true
 		return res
 	}
+	if h.repo == "" {
+		res.Check = "none"
+		res.Valid = res.Source != ""
+		if !res.Valid {
+			res.Error = "no token, and no repository to try without one"
+		}
+		return res
+	}
 	res.Check = "ls-remote"
 	r, err := d.runner()
 	if err == nil {
@@ -175,4 +194,13 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 func isBrokenLookup(err error) bool {
 	var j interface{ Unwrap() []error }
 	return errors.As(err, &j) && len(j.Unwrap()) > 1
+}
+
+func setNames(cfg *federation.Config) []string {
+	names := make([]string, 0, len(cfg.Sets))
+	for n := range cfg.Sets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }

@@ -215,3 +215,20 @@ func TestLoginGiteeChecksAccountName(t *testing.T) {
 		t.Fatalf("configured account: %v\n%s", err, out)
 	}
 }
+
+func TestAuthCoversFederationSets(t *testing.T) {
+	d, _ := tokenEnv(t)
+	gittest.Git(t, "", "config", "--global", "federationset.all.origin", "https://c.example.com/owner")
+	gittest.Git(t, "", "config", "--global", "federationset.all.mirror", "https://d.example.com/owner")
+	t.Setenv("FEDERATE_TOKEN_D_EXAMPLE_COM", "tok")
+	var out bytes.Buffer
+	err := runAuth(context.Background(), AuthOptions{IO: IO{Out: &out, Err: &bytes.Buffer{}}, Deps: d})
+	if err == nil {
+		t.Fatal("a host without a token passed")
+	}
+	s := out.String()
+	if !strings.Contains(s, "https://c.example.com") || !strings.Contains(s, "no token") ||
+		!strings.Contains(s, "env:FEDERATE_TOKEN_D_EXAMPLE_COM") || strings.Contains(s, "tok\n") {
+		t.Fatalf("auth:\n%s", s)
+	}
+}
