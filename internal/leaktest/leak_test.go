@@ -71,7 +71,14 @@ func TestCloneLeaksNothing(t *testing.T) {
 	}
 	tokenWasUsed(t, f)
 	checkEverywhere(t, f, out, t2, dst)
+	// Something new on origin, so the fetch moves objects.
+	up := filepath.Join(t.TempDir(), "up")
+	gittest.Git(t, "", "clone", "-q", f.srv.Path("app.git"), up)
+	gittest.Commit(t, up, "more.txt", "more\n", "more")
+	gittest.Git(t, up, "push", "-q", "origin", "main")
+	w = watchProc(token)
 	out, err = run(t, dst, "", env, "git", "fetch", "origin")
+	w.finish(t, "git-remote-federate")
 	if err != nil {
 		t.Fatalf("fetch: %v\n%s", err, out)
 	}
