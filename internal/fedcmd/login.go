@@ -214,9 +214,7 @@ func readToken(o LoginOptions) (string, error) {
 		}
 		raw = b
 	case isFile && term.IsTerminal(int(f.Fd())):
-		fmt.Fprint(o.IO.Err, "Token (input hidden): ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(o.IO.Err)
+		b, err := readHidden(f, o.IO.Err, "Token (input hidden): ")
 		if err != nil {
 			return "", fmt.Errorf("reading the token: %w", err)
 		}
