@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Usernames gives the username a forge expects with a token, for a key
@@ -15,12 +16,41 @@ type Usernames func(k Key) (string, error)
 // request nor the store names one: GitHub and GitLab accept any.
 const DefaultUsername = "x-access-token"
 
+// Mode says who runs a Helper, which decides what store and erase do.
+type Mode int
+
+const (
+	// ModeCallback is the credential helper child gits of this program
+	// call back (gitexec.WithCredentialCallback). store and erase reach
+	// the user's git credential helpers only for a token that came from
+	// them; a keyring or environment token is never written elsewhere nor
+	// deleted.
+	ModeCallback Mode = iota
+	// ModeUserHelper is `git credential-federate`, configured by the user
+	// as credential.helper = federate. store writes the keyring; erase
+	// refuses to delete a keyring token and prints a hint instead.
+	ModeUserHelper
+)
+
 // Helper answers git's credential-helper requests (get, store, erase)
 // from a Store. It is both `git credential-federate` and the callback
 // child gits run.
 type Helper struct {
-	Store     Store
-	Usernames Usernames // nil: DefaultUsername
+	// Store is the chain get answers from, and store/erase re-derive
+	// where a token came from with.
+	Store Store
+	// Mode selects the store/erase behaviour.
+	Mode Mode
+	// Keyring is where ModeUserHelper's store writes; nil ignores store.
+	Keyring Store
+	// GitCredential approves and rejects git-credential tokens in
+	// ModeCallback; nil ignores store and erase.
+	GitCredential *GitCredential
+	// Usernames names the user when neither request nor store does; nil
+	// means DefaultUsername.
+	Usernames Usernames
+	// Stderr receives hints (erase refused); nil discards them.
+	Stderr io.Writer
 }
 
 // Serve handles one request: op is get, store or erase; in holds the
@@ -32,20 +62,23 @@ func (h Helper) Serve(ctx context.Context, op string, in io.Reader, out io.Write
 	if err != nil {
 		return err
 	}
+	k := req.Key()
+	if (k.Protocol != "https" && k.Protocol != "http") || k.Host == "" {
+		return nil
+	}
 	switch op {
 	case "get":
 		return h.get(ctx, req, out)
-	case "store", "erase":
-		return nil
+	case "store":
+		return h.store(ctx, k, req["password"])
+	case "erase":
+		return h.erase(ctx, k, req["password"])
 	}
 	return fmt.Errorf("keystore: unknown credential operation %q (want get, store or erase)", op)
 }
 
 func (h Helper) get(ctx context.Context, req Request, out io.Writer) error {
 	k := req.Key()
-	if (k.Protocol != "https" && k.Protocol != "http") || k.Host == "" {
-		return nil
-	}
 	cred, err := h.Store.Get(ctx, k)
 	if errors.Is(err, ErrNotFound) && !isBroken(err) {
 		return nil
@@ -63,6 +96,62 @@ func (h Helper) get(ctx context.Context, req Request, out io.Writer) error {
 		}
 	}
 	return Request{"protocol": k.Protocol, "host": req["host"], "username": user, "password": cred.Token}.Write(out)
+}
+
+// store runs after git used a credential successfully.
+func (h Helper) store(ctx context.Context, k Key, password string) error {
+	if password == "" || !validValue(password) {
+		return nil
+	}
+	cred, err := h.Store.Get(ctx, k)
+	found := err == nil
+	switch h.Mode {
+	case ModeCallback:
+		// Only a token the user's helpers gave us goes back to them: a
+		// keyring or environment token must never land in ~/.git-credentials.
+		if found && cred.Source == SourceGitCredential && cred.Token == password && h.GitCredential != nil {
+			if cred.Username == "" {
+				cred.Username = k.Username
+			}
+			return h.GitCredential.Approve(ctx, k, cred)
+		}
+		return nil
+	case ModeUserHelper:
+		if h.Keyring == nil || (found && (cred.Token == password || strings.HasPrefix(string(cred.Source), "env:"))) {
+			return nil
+		}
+		if err := h.Keyring.Set(ctx, k, Credential{Token: password}); err != nil {
+			h.hint("federate: could not store the token for %s in the OS keyring: %v\n", k.URL(), err)
+		}
+	}
+	return nil
+}
+
+// erase runs after the server refused a credential (401).
+func (h Helper) erase(ctx context.Context, k Key, password string) error {
+	cred, err := h.Store.Get(ctx, k)
+	if err != nil || (password != "" && cred.Token != password) {
+		return nil
+	}
+	switch {
+	case cred.Source == SourceGitCredential && h.Mode == ModeCallback && h.GitCredential != nil:
+		return h.GitCredential.Reject(ctx, k, cred.Token)
+	case cred.Source == SourceKeyring:
+		// One 401 is no proof the token is bad (a server hiccup, a
+		// repository the token does not cover): never delete it here.
+		h.hint("federate: %s refused the token stored in the OS keyring; it was kept.\n"+
+			"hint: store a new one with `git federate login %s`, or remove it with `git federate logout %s`\n",
+			k.URL(), k.URL(), k.URL())
+	case strings.HasPrefix(string(cred.Source), "env:"):
+		h.hint("federate: %s refused the token from $%s\n", k.URL(), strings.TrimPrefix(string(cred.Source), "env:"))
+	}
+	return nil
+}
+
+func (h Helper) hint(format string, a ...any) {
+	if h.Stderr != nil {
+		fmt.Fprintf(h.Stderr, format, a...)
+	}
 }
 
 func (h Helper) username(k Key) (string, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/federation"
@@ -41,9 +42,10 @@ func Main(ctx context.Context, name string, args []string, stdio Stdio) int {
 }
 
 // credentialMain is `git credential-federate get|store|erase`. As the
-// callback of a child git (callback true) it may also consult the user's
-// own git credential helpers; as a helper the user configured, it must
-// not, or git would call it again.
+// callback of a child git (callback true) it also consults the user's own
+// git credential helpers, run with the callback taken out of their
+// environment; as a helper the user configured, it must not, or git would
+// call it again.
 func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bool) int {
 	if len(args) != 1 {
 		fmt.Fprintln(stdio.Err, "usage: git credential-federate get|store|erase")
@@ -54,13 +56,43 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 		fmt.Fprintf(stdio.Err, "federate: %v\n", err)
 		cfg, _ = federation.Parse(nil)
 	}
-	h := keystore.Helper{Store: keystore.Default(keystore.Options{
-		Getenv: os.Getenv,
-		Forge:  func(host string) string { return cfg.ForgeOf("https", host) },
-	})}
+	forge := func(host string) string { return cfg.ForgeOf("https", host) }
+	opts := keystore.Options{Getenv: os.Getenv, Forge: forge}
+	h := keystore.Helper{Mode: keystore.ModeUserHelper, Usernames: keystore.ForgeUsernames(forge), Stderr: stdio.Err}
+	if callback {
+		h.Mode = keystore.ModeCallback
+		opts.GitCredential = &keystore.GitCredential{Env: gitexec.WithoutCredentialCallback(os.Environ())}
+		h.GitCredential = opts.GitCredential
+	} else {
+		h.Keyring = opts.KeyringStore()
+	}
+	h.Store = keystore.Default(opts)
+	if callback {
+		h.Store = withFixed(h.Store.(keystore.Chain))
+	}
 	if err := h.Serve(ctx, args[0], stdio.In, stdio.Out); err != nil {
 		fmt.Fprintf(stdio.Err, "federate: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// withFixed puts first in chain the credential a parent passed through
+// the pipe named by keystore.TokenFDEnv (login verifying a new token).
+func withFixed(chain keystore.Chain) keystore.Chain {
+	fd, err := strconv.Atoi(os.Getenv(keystore.TokenFDEnv))
+	host := os.Getenv(keystore.TokenFDHostEnv)
+	if err != nil || fd < 3 || host == "" {
+		return chain
+	}
+	f := os.NewFile(uintptr(fd), "token-pipe")
+	if f == nil {
+		return chain
+	}
+	defer f.Close()
+	fixed, err := keystore.ReadFixed(f, host)
+	if err != nil {
+		return chain
+	}
+	return append(keystore.Chain{fixed}, chain...)
 }

@@ -1,6 +1,341 @@
 package fedcmd
 
-import "github.com/urfave/cli/v2"
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
 
-// loginCommand is `git federate login`. (Being written.)
-func loginCommand(IO) *cli.Command { return nil }
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/forge"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
+)
+
+// TokenDeps are what login, logout and auth use from the outside world;
+// tests replace them.
+type TokenDeps struct {
+	// Getenv looks up variables; nil means os.Getenv.
+	Getenv func(string) string
+	// Env is the environment git children start from; nil means os.Environ().
+	Env []string
+	// Keyring is the keyring backend; nil means the OS keyring.
+	Keyring keystore.KeyringBackend
+	// HTTP calls forge APIs; nil means a client with a time limit.
+	HTTP *http.Client
+	// Exe is this program, which child gits call back for credentials;
+	// "" means os.Executable().
+	Exe string
+	// Dir is where git config is read; "" means the current directory.
+	Dir string
+	// GitTimeout bounds each ls-remote; 0 means one minute.
+	GitTimeout time.Duration
+}
+
+func (d TokenDeps) getenv(k string) string {
+	if d.Getenv == nil {
+		return os.Getenv(k)
+	}
+	return d.Getenv(k)
+}
+
+func (d TokenDeps) env() []string {
+	if d.Env == nil {
+		return os.Environ()
+	}
+	return d.Env
+}
+
+func (d TokenDeps) keyring() keystore.Keyring {
+	return keystore.Keyring{Backend: d.Keyring, Getenv: d.Getenv}
+}
+
+func (d TokenDeps) config(ctx context.Context) (*federation.Config, error) {
+	return federation.Load(ctx, "", d.Dir)
+}
+
+// runner runs git with this program as the only credential helper.
+func (d TokenDeps) runner() (gitexec.Runner, error) {
+	exe := d.Exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return gitexec.Runner{}, fmt.Errorf("finding own executable for the credential callback: %w", err)
+		}
+	}
+	timeout := d.GitTimeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
+	return gitexec.Runner{Dir: d.Dir, Env: gitexec.WithCredentialCallback(d.env(), exe), Timeout: timeout}, nil
+}
+
+// LoginOptions are the flags of `git federate login`.
+type LoginOptions struct {
+	URL        string
+	Username   string
+	TokenStdin bool
+	NoVerify   bool
+	IO         IO
+	Deps       TokenDeps
+}
+
+func loginCommand(stdio IO) *cli.Command {
+	return &cli.Command{
+		Name:      "login",
+		Usage:     "store a token for a host in the OS keyring",
+		ArgsUsage: "<url>",
+		Description: "Reads a token (hidden prompt on a terminal, or --token-stdin), checks it with the\n" +
+			"forge's API (or git ls-remote), and stores it in the OS keyring under\n" +
+			"service git-remote-federate, user https://host[:port]. Never falls back to a file.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "username", Usage: "account name to send with the token (Gitee needs the real one); saved as credential.<url>.username"},
+			&cli.BoolFlag{Name: "token-stdin", Usage: "read the token from standard input"},
+			&cli.BoolFlag{Name: "no-verify", Usage: "store the token without checking it"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return UsageError("login takes one URL, e.g. `git federate login https://gitee.com`")
+			}
+			return runLogin(c.Context, LoginOptions{URL: c.Args().First(), Username: c.String("username"),
+				TokenStdin: c.Bool("token-stdin"), NoVerify: c.Bool("no-verify"), IO: stdio})
+		},
+	}
+}
+
+// tokenTarget is the host a token is for, parsed from a URL argument.
+type tokenTarget struct {
+	ep  federation.Endpoint
+	key keystore.Key
+}
+
+func parseTarget(raw string) (tokenTarget, error) {
+	ep, err := federation.ParseEndpoint(raw)
+	if err != nil {
+		return tokenTarget{}, UsageError("%v", err)
+	}
+	if !ep.HTTP() {
+		return tokenTarget{}, UsageError("%s: tokens are for http and https servers only (ssh uses your ssh keys)", raw)
+	}
+	return tokenTarget{ep: ep, key: keystore.Key{Protocol: ep.Protocol, Host: ep.Host}}, nil
+}
+
+func runLogin(ctx context.Context, o LoginOptions) error {
+	tgt, err := parseTarget(o.URL)
+	if err != nil {
+		return err
+	}
+	host := tgt.ep.HostURL()
+	kr := o.Deps.keyring()
+	if err := kr.Available(); err != nil {
+		return fmt.Errorf("cannot store a token: %w\n"+
+			"login never writes tokens to a file; start a keyring (Secret Service), or set %s for this shell",
+			err, keystore.EnvName(tgt.ep.Host))
+	}
+	cfg, err := o.Deps.config(ctx)
+	if err != nil {
+		return err
+	}
+	forgeName := cfg.ForgeOf(tgt.ep.Protocol, tgt.ep.Host)
+	user, err := loginUsername(ctx, o, forgeName, tgt)
+	if err != nil {
+		return err
+	}
+	token, err := readToken(o)
+	if err != nil {
+		return err
+	}
+	cred := keystore.Credential{Username: user, Token: token}
+	if !o.NoVerify {
+		who, err := verifyToken(ctx, o.Deps, cfg, tgt, forgeName, cred)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.IO.Err, "Token for %s works%s.\n", host, who)
+	}
+	if err := kr.Set(ctx, tgt.key, cred); err != nil {
+		return fmt.Errorf("storing the token for %s in the OS keyring: %w", host, err)
+	}
+	if o.Username != "" {
+		if err := saveUsername(ctx, o, host); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(o.IO.Err, "Stored the token for %s in the OS keyring.\n", host)
+	return nil
+}
+
+// loginUsername is --username, else credential.<url>.username, else the
+// forge's default; Gitee without one is an error naming the key to set.
+func loginUsername(ctx context.Context, o LoginOptions, forgeName string, tgt tokenTarget) (string, error) {
+	if o.Username != "" {
+		if strings.ContainsAny(o.Username, "\n\r\x00") {
+			return "", UsageError("--username holds a newline or NUL")
+		}
+		return o.Username, nil
+	}
+	user, err := keystore.ConfiguredUsername(ctx, "", o.Deps.Dir, tgt.ep.HostURL()+"/", o.Deps.env())
+	if err != nil || user != "" {
+		return user, err
+	}
+	if forgeName == federation.ForgeGitee {
+		_, err := keystore.ForgeUsername(forgeName, tgt.key)
+		return "", fmt.Errorf("%w\n(or pass --username)", err)
+	}
+	return "", nil
+}
+
+func saveUsername(ctx context.Context, o LoginOptions, host string) error {
+	r := gitexec.Runner{Dir: o.Deps.Dir, Env: o.Deps.env()}
+	key := keystore.UsernameConfigKey(host)
+	if err := r.Run(ctx, "config", "--global", key, o.Username); err != nil {
+		return fmt.Errorf("saving %s: %w", key, err)
+	}
+	return nil
+}
+
+// readToken reads the token from stdin (--token-stdin) or a hidden
+// prompt on a terminal; anything else is a usage error, not a hang.
+func readToken(o LoginOptions) (string, error) {
+	var raw []byte
+	switch f, isFile := o.IO.In.(*os.File); {
+	case o.TokenStdin:
+		b, err := io.ReadAll(io.LimitReader(o.IO.In, 64<<10))
+		if err != nil {
+			return "", fmt.Errorf("reading the token from stdin: %w", err)
+		}
+		raw = b
+	case isFile && term.IsTerminal(int(f.Fd())):
+		b, err := readHidden(f, o.IO.Err, "Token (input hidden): ")
+		if err != nil {
+			return "", fmt.Errorf("reading the token: %w", err)
+		}
+		raw = b
+	default:
+		return "", UsageError("standard input is not a terminal: pass the token with --token-stdin")
+	}
+	tok := strings.TrimRight(string(raw), "\r\n")
+	if tok == "" {
+		return "", UsageError("empty token")
+	}
+	if strings.ContainsAny(tok, " \t\n\r\x00") {
+		return "", UsageError("the token holds whitespace, a newline or NUL")
+	}
+	return tok, nil
+}
+
+// errCannotVerify says login found nothing to check a token against.
+var errCannotVerify = errors.New("cannot verify the token")
+
+// verifyToken checks cred with the forge's API when the forge is known,
+// else with git ls-remote of the URL (when it names a repository) or of
+// a configured repository on the same host. It returns " (as <login>)"
+// when the forge said who the token belongs to.
+func verifyToken(ctx context.Context, d TokenDeps, cfg *federation.Config, tgt tokenTarget, forgeName string, cred keystore.Credential) (string, error) {
+	host := tgt.ep.HostURL()
+	if forge.Known(forgeName) {
+		base, err := forge.APIBase(forgeName, host, cfg.HostFor(tgt.ep).API)
+		if err != nil {
+			return "", err
+		}
+		u, err := forge.Client{HTTP: d.HTTP}.CurrentUser(ctx, forgeName, base, cred.Token)
+		if errors.Is(err, forge.ErrUnauthorized) {
+			return "", fmt.Errorf("%s refused the token (HTTP 401): check it, and its expiry", base)
+		}
+		if err != nil {
+			return "", fmt.Errorf("checking the token with %s: %w (use --no-verify to store it anyway)", base, err)
+		}
+		if forgeName == federation.ForgeGitee && cred.Username != "" && !strings.EqualFold(u.Login, cred.Username) {
+			return "", fmt.Errorf("the token belongs to Gitee account %q, but the username for %s is %q: Gitee refuses git over HTTPS with a mismatched name; fix %s or --username",
+				u.Login, host, cred.Username, keystore.UsernameConfigKey(host))
+		}
+		return " (as " + u.Login + ")", nil
+	}
+	repo := repoOnHost(cfg, tgt.ep)
+	if repo == "" {
+		return "", fmt.Errorf("%w: %s has no known forge API and names no repository, and no configured federation has one there;\n"+
+			"give a repository URL (git federate login %s/owner/repo.git), set [federate \"%s\"] forge, or pass --no-verify",
+			errCannotVerify, host, host, host)
+	}
+	if err := lsRemoteWith(ctx, d, repo, host, cred); err != nil {
+		return "", err
+	}
+	return "", nil
+}
+
+// repoOnHost is ep itself when it names a repository, else the first
+// configured origin or mirror on the same host, else "".
+func repoOnHost(cfg *federation.Config, ep federation.Endpoint) string {
+	if p := strings.Trim(ep.Path, "/"); p != "" {
+		return ep.Raw
+	}
+	for _, name := range cfg.Names() {
+		f := cfg.Federations[name]
+		for _, e := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
+			if e.Protocol == ep.Protocol && e.Host == ep.Host {
+				return e.Raw
+			}
+		}
+	}
+	return ""
+}
+
+// lsRemoteWith runs git ls-remote of repo where the credential callback
+// answers with cred, handed over through a pipe: the token is in no
+// argv, environment or file.
+func lsRemoteWith(ctx context.Context, d TokenDeps, repo, host string, cred keystore.Credential) error {
+	r, err := d.runner()
+	if err != nil {
+		return err
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer pr.Close()
+	req := keystore.Request{"password": cred.Token}
+	if cred.Username != "" {
+		req["username"] = cred.Username
+	}
+	var buf bytes.Buffer
+	if err := req.Write(&buf); err != nil {
+		pw.Close()
+		return err
+	}
+	_, err = pw.Write(buf.Bytes()) // far below the pipe's buffer: never blocks
+	pw.Close()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
+	defer cancel()
+	cmd := r.Command(ctx, "ls-remote", "--heads", "--", repo)
+	cmd.Env = append(cmd.Env, keystore.TokenFDEnv+"=3", keystore.TokenFDHostEnv+"="+host)
+	cmd.ExtraFiles = []*os.File{pr}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		gerr := &gitexec.Error{Subcommand: "ls-remote", Stderr: tail(stderr.String()), Err: err}
+		if ctx.Err() != nil {
+			gerr.Err = ctx.Err()
+		}
+		return fmt.Errorf("checking the token with git ls-remote %s: %w", repo, gitexec.Explain(gerr, repo))
+	}
+	return nil
+}
+
+func tail(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 2000 {
+		s = s[len(s)-2000:]
+	}
+	return s
+}

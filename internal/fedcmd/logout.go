@@ -1,6 +1,55 @@
 package fedcmd
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"errors"
+	"fmt"
 
-// logoutCommand is `git federate logout`. (Being written.)
-func logoutCommand(IO) *cli.Command { return nil }
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-remote-federate/git-remote-federate/keystore"
+)
+
+// LogoutOptions are the flags of `git federate logout`.
+type LogoutOptions struct {
+	URL  string
+	IO   IO
+	Deps TokenDeps
+}
+
+func logoutCommand(stdio IO) *cli.Command {
+	return &cli.Command{
+		Name:      "logout",
+		Usage:     "delete the token for a host from the OS keyring",
+		ArgsUsage: "<url>",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return UsageError("logout takes one URL, e.g. `git federate logout https://gitee.com`")
+			}
+			return runLogout(c.Context, LogoutOptions{URL: c.Args().First(), IO: stdio})
+		},
+	}
+}
+
+func runLogout(ctx context.Context, o LogoutOptions) error {
+	tgt, err := parseTarget(o.URL)
+	if err != nil {
+		return err
+	}
+	host := tgt.ep.HostURL()
+	err = o.Deps.keyring().Delete(ctx, tgt.key)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return fmt.Errorf("no token for %s in the OS keyring", host)
+	}
+	if err != nil {
+		return fmt.Errorf("deleting the token for %s: %w", host, err)
+	}
+	fmt.Fprintf(o.IO.Err, "Deleted the token for %s from the OS keyring.\n", host)
+	env := keystore.Env{Getenv: o.Deps.getenv}
+	for _, v := range env.Variables(tgt.ep.Host) {
+		if o.Deps.getenv(v) != "" {
+			fmt.Fprintf(o.IO.Err, "note: $%s still gives a token for %s\n", v, host)
+		}
+	}
+	return nil
+}

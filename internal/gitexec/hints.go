@@ -1,0 +1,165 @@
+package gitexec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind is what went wrong with a git command talking to a server.
+type Kind int
+
+// Kinds of failure Classify tells apart.
+const (
+	KindOther    Kind = iota
+	KindNotFound      // the repository does not exist (or is hidden)
+	KindAuth          // no token, or the token was refused (401)
+	KindNoWrite       // the token may read but not write (403 on push)
+	KindBusy          // the server is busy: retry later (503)
+)
+
+func (k Kind) String() string {
+	return [...]string{"other", "not-found", "auth", "no-write", "busy"}[k]
+}
+
+// HintError is a failed command wrapped with what the user should do.
+type HintError struct {
+	Kind Kind
+	URL  string
+	Hint string
+	Err  error
+}
+
+func (e *HintError) Error() string { return e.Err.Error() + "\nhint: " + e.Hint }
+func (e *HintError) Unwrap() error { return e.Err }
+
+var statusRE = regexp.MustCompile(`(?:returned error|HTTP(?: code)?):? (\d{3})`)
+
+// HTTPStatus is the HTTP status a failed git command reported on stderr
+// ("The requested URL returned error: 403"), or 0.
+func HTTPStatus(err error) int {
+	m := statusRE.FindStringSubmatch(stderrOf(err))
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// Classify tells what kind of failure err is, from git's stderr and the
+// HTTP status in it.
+func Classify(err error) Kind {
+	if err == nil {
+		return KindOther
+	}
+	var he *HintError
+	if errors.As(err, &he) {
+		return he.Kind
+	}
+	s := strings.ToLower(stderrOf(err))
+	status := HTTPStatus(err)
+	switch {
+	case status == 503 || strings.Contains(s, "repository is being read or written") ||
+		strings.Contains(s, "service unavailable") || strings.Contains(s, "try again later"):
+		return KindBusy
+	case status == 401 || strings.Contains(s, "authentication failed") ||
+		strings.Contains(s, "terminal prompts disabled") || strings.Contains(s, "could not read username") ||
+		strings.Contains(s, "invalid username or password") || strings.Contains(s, "bad credentials"):
+		return KindAuth
+	case status == 403 || strings.Contains(s, "permission to") && strings.Contains(s, "denied") ||
+		strings.Contains(s, "write access") || strings.Contains(s, "not allowed to push"):
+		return KindNoWrite
+	case status == 404 || strings.Contains(s, "not found") ||
+		strings.Contains(s, "does not appear to be a git repository") || strings.Contains(s, "does not exist"):
+		return KindNotFound
+	}
+	return KindOther
+}
+
+// Explain wraps err, a failed git command against url, with a hint that
+// says what to do; other errors come back unchanged. url must be the
+// URL as configured (it never holds a token).
+func Explain(err error, url string) error {
+	kind := Classify(err)
+	var hint string
+	switch kind {
+	case KindNotFound:
+		hint = fmt.Sprintf("repository %s not found: was it deleted or renamed? (a private repository also looks missing without a valid token)", url)
+	case KindAuth:
+		hint = fmt.Sprintf("the server refused the credentials: run `git federate login %s`", hostURL(url))
+	case KindNoWrite:
+		hint = fmt.Sprintf("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url))
+	case KindBusy:
+		hint = fmt.Sprintf("%s is busy (the repository is being read or written); retried, try again later", hostURL(url))
+	default:
+		return err
+	}
+	var he *HintError
+	if errors.As(err, &he) {
+		return err
+	}
+	return &HintError{Kind: kind, URL: url, Hint: hint, Err: err}
+}
+
+// IsBusy reports whether err says the server was busy and a retry may
+// succeed.
+func IsBusy(err error) bool { return Classify(err) == KindBusy }
+
+// DefaultDelays are Retry's waits between attempts: five attempts at
+// most, about 7.5 s in all.
+func DefaultDelays() []time.Duration {
+	return []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}
+}
+
+// Retry runs fn, and again after each of delays (nil: DefaultDelays)
+// while it fails with a busy server. It returns fn's last error, or
+// ctx's error when ctx ends while waiting.
+func Retry(ctx context.Context, delays []time.Duration, fn func(context.Context) error) error {
+	if delays == nil {
+		delays = DefaultDelays()
+	}
+	err := fn(ctx)
+	for _, d := range delays {
+		if err == nil || !IsBusy(err) {
+			return err
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (while waiting to retry: %w)", err, ctx.Err())
+		case <-t.C:
+		}
+		err = fn(ctx)
+	}
+	return err
+}
+
+func stderrOf(err error) string {
+	var ge *Error
+	if errors.As(err, &ge) {
+		return ge.Stderr
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// hostURL is "<scheme>://<host>" of a URL, or the URL itself when it has
+// no scheme (scp-like ssh).
+func hostURL(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	if _, h, ok := strings.Cut(host, "@"); ok {
+		host = h
+	}
+	return scheme + "://" + host
+}

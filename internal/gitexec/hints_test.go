@@ -1,0 +1,98 @@
+package gitexec
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+)
+
+// lsRemote runs a real git ls-remote and returns its error.
+func lsRemote(t *testing.T, url string) error {
+	t.Helper()
+	return Runner{Env: WithCredentialCallback(nil, "/bin/false")}.Run(context.Background(), "ls-remote", "--", url)
+}
+
+func TestExplainRealServerFailures(t *testing.T) {
+	gittest.Isolate(t)
+	s := gittest.NewServer(t, gittest.Auth{})
+	url := s.InitBare(t, "app.git")
+	locked := gittest.NewServer(t, gittest.Auth{Token: "tok"})
+	lockedURL := locked.InitBare(t, "app.git")
+
+	cases := []struct {
+		name string
+		url  string
+		prep func()
+		kind Kind
+		hint string
+	}{
+		{"missing", s.RepoURL("gone.git"), nil, KindNotFound, "deleted or renamed?"},
+		{"no token", lockedURL, nil, KindAuth, "git federate login " + locked.URL},
+		{"403", url, func() {
+			s.AddFault(gittest.Fault{Prefix: "/app.git", Status: 403, Body: "Permission denied", Count: 1})
+		}, KindNoWrite, "repo/write scope"},
+		{"busy", url, func() {
+			s.AddFault(gittest.Fault{Prefix: "/app.git", Status: 503, Body: "repository is being read or written", Count: 1})
+		}, KindBusy, "busy"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.prep != nil {
+				c.prep()
+			}
+			err := lsRemote(t, c.url)
+			if got := Classify(err); got != c.kind {
+				t.Fatalf("Classify = %v, want %v (err: %v)", got, c.kind, err)
+			}
+			if e := Explain(err, c.url); !strings.Contains(e.Error(), c.hint) {
+				t.Fatalf("Explain = %v, want hint %q", e, c.hint)
+			}
+		})
+	}
+	if err := Explain(errors.New("plain"), url); err.Error() != "plain" {
+		t.Fatalf("unclassified error changed: %v", err)
+	}
+}
+
+func TestRetryBusyServer(t *testing.T) {
+	gittest.Isolate(t)
+	s := gittest.NewServer(t, gittest.Auth{})
+	url := s.InitBare(t, "app.git")
+	s.AddFault(gittest.Fault{Prefix: "/app.git", Status: 503, Body: "repository is being read or written", Count: 2})
+	attempts := 0
+	err := Retry(context.Background(), []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond}, func(ctx context.Context) error {
+		attempts++
+		return lsRemote(t, url)
+	})
+	if err != nil || attempts != 3 {
+		t.Fatalf("Retry = %v after %d attempts, want success on the third", err, attempts)
+	}
+
+	s.AddFault(gittest.Fault{Prefix: "/app.git", Status: 503, Body: "repository is being read or written"})
+	attempts = 0
+	err = Retry(context.Background(), []time.Duration{time.Millisecond, time.Millisecond}, func(ctx context.Context) error {
+		attempts++
+		return lsRemote(t, url)
+	})
+	if !IsBusy(err) || attempts != 3 {
+		t.Fatalf("always busy: %v after %d attempts, want busy after 3", err, attempts)
+	}
+
+	attempts = 0
+	_ = Retry(context.Background(), []time.Duration{time.Millisecond}, func(ctx context.Context) error {
+		attempts++
+		return lsRemote(t, s.RepoURL("gone.git"))
+	})
+	if attempts != 1 {
+		t.Fatalf("a missing repository was retried %d times", attempts)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Retry(ctx, []time.Duration{time.Hour}, func(context.Context) error { return lsRemote(t, url) }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled retry = %v", err)
+	}
+}

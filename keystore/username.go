@@ -1,0 +1,63 @@
+package keystore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+)
+
+// ErrNoUsername is wrapped by errors about a forge that needs the real
+// account name when none is configured.
+var ErrNoUsername = errors.New("keystore: username required")
+
+// UsernameConfigKey is the git config key that names the account for
+// hostURL ("https://host[:port]"): credential.<url>.username.
+func UsernameConfigKey(hostURL string) string { return "credential." + hostURL + ".username" }
+
+// ForgeUsername is the username to send with a token to forge when the
+// user configured none: GitHub takes any ("x-access-token"), GitLab
+// "oauth2"; Gitee needs the real account name, so it is an error naming
+// the config key to set.
+func ForgeUsername(forge string, k Key) (string, error) {
+	switch forge {
+	case "gitlab":
+		return "oauth2", nil
+	case "gitee":
+		return "", fmt.Errorf("%w: %s needs your account name with a token; set it with\n"+
+			"  git config --global %s <your-account>", ErrNoUsername, k.URL(), UsernameConfigKey(k.URL()))
+	}
+	return DefaultUsername, nil
+}
+
+// ForgeUsernames adapts ForgeUsername to a Helper, forge naming the
+// forge of a host.
+func ForgeUsernames(forge func(host string) string) Usernames {
+	return func(k Key) (string, error) {
+		f := ""
+		if forge != nil {
+			f = forge(k.Host)
+		}
+		return ForgeUsername(f, k)
+	}
+}
+
+// ConfiguredUsername is `git config --get-urlmatch credential.username
+// url`: the username git itself would send, or "" when none is set.
+func ConfiguredUsername(ctx context.Context, git, dir, url string, env []string) (string, error) {
+	if git == "" {
+		git = "git"
+	}
+	cmd := exec.CommandContext(ctx, git, "config", "--get-urlmatch", "credential.username", url)
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 1 {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("git config --get-urlmatch credential.username: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
