@@ -51,9 +51,13 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 		fmt.Fprintln(stdio.Err, "usage: git credential-federate get|store|erase")
 		return 2
 	}
+	// Config only tells which forge a host is; a mistake elsewhere in it is
+	// reported by the command the user ran, not once per credential request.
 	cfg, err := federation.Load(ctx, "", "")
-	if err != nil {
-		fmt.Fprintf(stdio.Err, "federate: %v\n", err)
+	if cfg == nil {
+		if !callback {
+			fmt.Fprintf(stdio.Err, "federate: %v\n", err)
+		}
 		cfg, _ = federation.Parse(nil)
 	}
 	forge := func(host string) string { return cfg.ForgeOf("https", host) }

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -30,8 +29,6 @@ type DoctorOptions struct {
 	LookPath func(string) (string, error)
 	// Keyring probes the OS keyring: a description when reachable.
 	Keyring func(ctx context.Context) (string, error)
-	// Tokens finds each host's token; nil is keystore.Default.
-	Tokens keystore.Store
 	// Timeout bounds each network check (default 20 s).
 	Timeout time.Duration
 }
@@ -86,7 +83,7 @@ func (o *DoctorOptions) defaults() {
 		o.Exe, _ = os.Executable()
 	}
 	if o.Keyring == nil {
-		o.Keyring = func(context.Context) (string, error) { return probeKeyring(o.Getenv) }
+		o.Keyring = func(ctx context.Context) (string, error) { return probeKeyring(ctx, o.Getenv) }
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 20 * time.Second
@@ -196,30 +193,25 @@ func checkKeyring(ctx context.Context, opts DoctorOptions) Check {
 	return c
 }
 
-// probeKeyring checks, without touching any secret, that the keyring can
-// be reached: FEDERATE_KEYRING, and on Linux the D-Bus session bus the
-// Secret Service lives on.
-// TODO(keystore): ask keystore for a real probe once it has one.
-func probeKeyring(getenv func(string) string) (string, error) {
-	if v := getenv("FEDERATE_KEYRING"); v == "off" {
-		return "", fmt.Errorf("%w by FEDERATE_KEYRING=off", ErrKeyringOff)
-	}
-	if runtime.GOOS != "linux" {
-		return "the system keychain (" + runtime.GOOS + ")", nil
-	}
-	bus := getenv("DBUS_SESSION_BUS_ADDRESS")
-	if bus == "" {
-		return "", errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), so the Secret Service keyring is skipped")
-	}
-	for _, part := range strings.Split(bus, ";") {
-		if p, ok := strings.CutPrefix(part, "unix:path="); ok {
-			p, _, _ = strings.Cut(p, ",")
-			if _, err := os.Stat(p); err != nil {
-				return "", fmt.Errorf("the D-Bus session bus socket %s is gone", p)
-			}
+// probeKeyring checks that the OS keyring answers: the same availability
+// rules the token chain uses, then one lookup of a key nobody stores, which
+// must come back "not found" within the keyring's time limit.
+func probeKeyring(ctx context.Context, getenv func(string) string) (string, error) {
+	kr := keystore.Keyring{Getenv: getenv}
+	if err := kr.Available(); err != nil {
+		if v := getenv("FEDERATE_KEYRING"); v != "" {
+			return "", fmt.Errorf("%w: %w", ErrKeyringOff, err)
 		}
+		return "", err
 	}
-	return "D-Bus session bus present (Secret Service)", nil
+	_, err := kr.Get(ctx, keystore.Key{Protocol: "https", Host: "federate-doctor.invalid"})
+	if errors.Is(err, keystore.ErrNotFound) && !isBrokenLookup(err) {
+		return keystore.KeyringService + " keyring reachable (" + runtime.GOOS + ")", nil
+	}
+	if err == nil {
+		return keystore.KeyringService + " keyring reachable (" + runtime.GOOS + ")", nil
+	}
+	return "", err
 }
 
 func checkConfig(ctx context.Context, opts DoctorOptions) (*federation.Config, Check) {
@@ -242,106 +234,38 @@ func checkConfig(ctx context.Context, opts DoctorOptions) (*federation.Config, C
 	return cfg, c
 }
 
-// hostRepo is one HTTP host of the config and a repository on it to test
-// a token against ("" for set owners, which are not repositories).
-type hostRepo struct {
-	Endpoint federation.Endpoint
-	Repo     string
-}
-
-func configuredHosts(cfg *federation.Config) []hostRepo {
-	seen := map[string]int{}
-	var hosts []hostRepo
-	note := func(ep federation.Endpoint, repo string) {
-		if !ep.HTTP() {
-			return
-		}
-		if i, ok := seen[ep.HostURL()]; ok {
-			if hosts[i].Repo == "" {
-				hosts[i].Repo = repo
-			}
-			return
-		}
-		seen[ep.HostURL()] = len(hosts)
-		hosts = append(hosts, hostRepo{Endpoint: ep, Repo: repo})
-	}
-	for _, name := range cfg.Names() {
-		f := cfg.Federations[name]
-		for _, ep := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
-			note(ep, ep.Raw)
-		}
-	}
-	setNames := make([]string, 0, len(cfg.Sets))
-	for n := range cfg.Sets {
-		setNames = append(setNames, n)
-	}
-	sort.Strings(setNames)
-	for _, n := range setNames {
-		s := cfg.Sets[n]
-		for _, u := range append([]string{s.Origin}, s.Mirrors...) {
-			if ep, err := federation.ParseEndpoint(u); err == nil {
-				note(ep, "")
-			}
-		}
-	}
-	return hosts
-}
-
+// checkTokens runs auth's check for every configured host and words the
+// results as doctor lines.
 func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config) []Check {
 	if cfg == nil {
 		return nil
 	}
-	store := opts.Tokens
-	if store == nil {
-		store = keystore.Default(keystore.Options{Getenv: opts.Getenv,
-			Forge: func(host string) string { return cfg.ForgeOf("https", host) }})
-	}
+	deps := TokenDeps{Getenv: opts.Getenv, Exe: opts.Exe, Dir: opts.Dir, GitTimeout: opts.Timeout}
 	var checks []Check
 	for _, h := range configuredHosts(cfg) {
-		checks = append(checks, checkHost(ctx, opts, store, h))
+		checks = append(checks, hostCheck(checkHost(ctx, deps, cfg, h)))
 	}
 	return checks
 }
 
-func checkHost(ctx context.Context, opts DoctorOptions, store keystore.Store, h hostRepo) Check {
-	host := h.Endpoint.HostURL()
-	c := Check{Name: "token for " + host}
-	key := keystore.Key{Protocol: h.Endpoint.Protocol, Host: h.Endpoint.Host}
-	lctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
-	cred, err := store.Get(lctx, key)
-	source := ""
+func hostCheck(a HostAuth) Check {
+	c := Check{Name: "token for " + a.Host}
+	source := "none found"
+	if a.Source != "" {
+		source = "from " + a.Source
+	}
 	switch {
-	case err == nil:
-		source = "from " + string(cred.Source)
-	case errors.Is(err, keystore.ErrNotFound):
-		source = "none found"
-		// A chain joins the errors of stores that are broken, not empty.
-		if more := strings.TrimSpace(strings.TrimPrefix(err.Error(), keystore.ErrNotFound.Error())); more != "" {
-			source += " (" + strings.ReplaceAll(more, "\n", "; ") + ")"
-		}
+	case a.Valid && a.Source == "":
+		c.Status, c.Detail = CheckWarn, fmt.Sprintf("token %s; readable without one (checked by %s)", source, a.Check)
+		c.Fix = "pushing will need one: git federate login " + a.Host
+	case a.Valid:
+		c.Status, c.Detail = CheckOK, fmt.Sprintf("token %s; checked by %s", source, a.Check)
+	case a.Source == "" && a.Check != "api":
+		c.Status, c.Detail = CheckWarn, fmt.Sprintf("token %s; %s", source, a.Error)
+		c.Fix = "git federate login " + a.Host
 	default:
-		source = "lookup failed: " + err.Error()
+		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
+		c.Fix = "git federate login " + a.Host
 	}
-	if h.Repo == "" {
-		c.Status, c.Detail = CheckOK, source+" (no repository configured on this host to test it with)"
-		if err != nil {
-			c.Status, c.Fix = CheckWarn, "git federate login "+host
-		}
-		return c
-	}
-	env := gitexec.WithCredentialCallback(os.Environ(), opts.Exe)
-	r := gitexec.Runner{Dir: opts.Dir, Env: env, Timeout: opts.Timeout}
-	if lerr := r.Run(ctx, "ls-remote", "--heads", "--", h.Repo); lerr != nil {
-		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; git ls-remote %s failed: %v", source, h.Repo, lerr)
-		c.Fix = fmt.Sprintf("check the repository exists, then `git federate login %s`", host)
-		return c
-	}
-	if err != nil {
-		c.Status, c.Detail = CheckWarn, fmt.Sprintf("token %s; %s is readable without one", source, h.Repo)
-		c.Fix = fmt.Sprintf("pushing will need one: git federate login %s", host)
-		return c
-	}
-	c.Status, c.Detail = CheckOK, fmt.Sprintf("token %s; git ls-remote %s works", source, h.Repo)
 	return c
 }

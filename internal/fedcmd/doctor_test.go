@@ -44,7 +44,7 @@ func TestDoctorHealthy(t *testing.T) {
 		"OK    git-remote-federate on PATH: " + gittest.BinDir(t),
 		"OK    OS keyring: test keyring",
 		"OK    federation config: 1 federation(s)",
-		"OK    token for " + srv.URL + ": token from env:" + keystore.EnvName(host) + "; git ls-remote",
+		"OK    token for " + srv.URL + ": token from env:" + keystore.EnvName(host) + "; checked by ls-remote",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
@@ -85,7 +85,7 @@ func TestDoctorListsWhatToFix(t *testing.T) {
 		"WARN  OS keyring: no D-Bus session bus",
 		"FAIL  federation config: federation.f.fetchFrom",
 		"FAIL  token for " + srv.URL,
-		"fix: check the repository exists, then `git federate login " + srv.URL + "`",
+		"fix: git federate login " + srv.URL,
 		"HINT  protocol.federate.allow",
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -112,18 +112,10 @@ func TestDoctorAnonymousHostIsAWarning(t *testing.T) {
 
 func TestProbeKeyring(t *testing.T) {
 	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
-	if _, err := probeKeyring(env(map[string]string{"FEDERATE_KEYRING": "off"})); !errors.Is(err, ErrKeyringOff) {
+	if _, err := probeKeyring(t.Context(), env(map[string]string{"FEDERATE_KEYRING": "off"})); !errors.Is(err, ErrKeyringOff) {
 		t.Errorf("FEDERATE_KEYRING=off: %v", err)
 	}
-	if _, err := probeKeyring(env(nil)); err == nil || !strings.Contains(err.Error(), "no D-Bus session bus") {
+	if _, err := probeKeyring(t.Context(), env(nil)); err == nil || !strings.Contains(err.Error(), "no D-Bus session bus") {
 		t.Errorf("no bus: %v", err)
-	}
-	gone := filepath.Join(t.TempDir(), "bus")
-	if _, err := probeKeyring(env(map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=" + gone + ",guid=1"})); err == nil || !strings.Contains(err.Error(), gone) {
-		t.Errorf("missing socket: %v", err)
-	}
-	dir := t.TempDir()
-	if desc, err := probeKeyring(env(map[string]string{"DBUS_SESSION_BUS_ADDRESS": "unix:path=" + dir})); err != nil || desc == "" {
-		t.Errorf("present bus: %q, %v", desc, err)
 	}
 }
