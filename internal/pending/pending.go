@@ -9,18 +9,18 @@
 // The queue lives in $GIT_DIR/federate/pending (see Open). It is plain
 // text, one entry per line, fields separated by one TAB:
 //
-//	<mirror-url> TAB <ref> TAB <new-value> TAB <mode> TAB <since> TAB <reason>
+//		<mirror-url> TAB <ref> TAB <new-value> TAB <mode> TAB <since> TAB <reason>
 //
-//   - mirror-url: the mirror as configured (federation.Endpoint.Raw),
-//     C-quoted when it holds a TAB, a newline, a quote or a backslash.
-//   - ref: the full ref name on the mirror, e.g. refs/heads/main.
-//   - new-value: the object name the mirror's ref must get, or "-" to
-//     delete the ref.
-//   - mode: "force" when the update may overwrite the mirror's value,
-//     "ff" when it must be a fast-forward (or a creation).
-//   - since: when the entry was first queued, RFC 3339 in UTC.
-//   - reason: why the mirror did not take it the last time, C-quoted when
-//     needed (it may be empty).
+//	  - mirror-url: the mirror as configured (federation.Endpoint.Raw),
+//	    C-quoted when it holds a TAB, a newline, a quote or a backslash.
+//	  - ref: the full ref name on the mirror, e.g. refs/heads/main.
+//	  - new-value: the object name the mirror's ref must get, or "-" to
+//	    delete the ref.
+//	  - mode: "force" when the update may overwrite the mirror's value,
+//	    "ff" when it must be a fast-forward (or a creation).
+//	  - since: when the entry was first queued, RFC 3339 in UTC.
+//	  - reason: why the mirror did not take it the last time, C-quoted when
+//	    needed (it may be empty).
 //
 // Lines starting with "#" and blank lines are comments. There is at most
 // one entry per (mirror, ref): a newer value supersedes a queued one.
