@@ -406,7 +406,9 @@ type tailLines struct{ fatal, errLine string }
 
 func (t *tailLines) add(line string) {
 	switch {
-	case strings.HasPrefix(line, "fatal: "):
+	case strings.HasPrefix(line, "fatal: ") && t.fatal == "":
+		// The first is the cause; later ones are generic ("Could not
+		// read from remote repository.").
 		t.fatal = strings.TrimPrefix(line, "fatal: ")
 	case strings.HasPrefix(line, "error: ") && !strings.HasPrefix(line, "error: failed to push some refs"):
 		t.errLine = strings.TrimPrefix(line, "error: ")
