@@ -51,7 +51,7 @@ func TestParsePorcelainLine(t *testing.T) {
 
 func TestLeaseArg(t *testing.T) {
 	for in, want := range map[string]string{
-		"refs/heads/main:" + strings.Repeat("0", 40): "refs/heads/main:",
+		"refs/heads/main:" + strings.Repeat("0", 40):  "refs/heads/main:",
 		"refs/heads/main:" + strings.Repeat("ab", 20): "refs/heads/main:" + strings.Repeat("ab", 20),
 		"refs/heads/main": "refs/heads/main",
 	} {
