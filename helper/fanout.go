@@ -83,6 +83,9 @@ type mirrorOutcome struct {
 func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, accepted []indexedUpdate, status []refStatus) {
 	q := s.queue()
 	plans := s.planMirrors(ctx, q, mirrors, accepted)
+	if !anyUpdates(plans) {
+		return // the primary took nothing and nothing is queued
+	}
 	s.announce(plans, len(accepted))
 	outcomes := make([]mirrorOutcome, len(plans))
 	var mu sync.Mutex // one mirror's report lines stay together
@@ -97,8 +100,12 @@ func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, acc
 		})
 	}
 	g.Wait()
-	if !s.opts.DryRun && q != nil {
+	switch {
+	case s.opts.DryRun:
+	case q != nil:
 		s.recordOutcomes(ctx, q, outcomes)
+	case anyFailed(outcomes):
+		fmt.Fprintln(s.Stderr, "warning: federate: GIT_DIR is not set; what the mirrors refused cannot be queued for retry")
 	}
 	if s.Fed.RequireMirrors {
 		requireMirrors(outcomes, status)
@@ -150,6 +157,26 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 		plans[i] = p
 	}
 	return plans
+}
+
+func anyUpdates(plans []mirrorPlan) bool {
+	for _, p := range plans {
+		if len(p.Updates) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func anyFailed(outcomes []mirrorOutcome) bool {
+	for _, o := range outcomes {
+		for _, r := range o.Refs {
+			if !r.OK {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func srcOf(e pending.Entry) string {

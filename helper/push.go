@@ -48,11 +48,15 @@ func (st refStatus) reply(w *protocol.Writer, dst string) {
 // other server in parallel. It replies one line per ref, in request
 // order, so git prints its own report and hints.
 func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer) error {
+	start := time.Now()
 	updates := s.resolveUpdates(ctx, p.Refs)
 	primary := s.pushTarget()
 	status := s.pushPrimary(ctx, primary.Raw, updates)
+	s.Log.Debug("pushed to primary", "server", primary.Raw, "refs", len(updates), "took", time.Since(start))
 	if mirrors := s.fanoutTargets(); len(mirrors) > 0 {
+		start = time.Now()
 		s.fanOut(ctx, mirrors, acceptedUpdates(updates, status), status)
+		s.Log.Debug("fanned out", "mirrors", len(mirrors), "took", time.Since(start))
 	}
 	for i, r := range p.Refs {
 		status[i].reply(w, r.Dst)
