@@ -303,3 +303,18 @@ func TestDivergedMirrorRefusesAndIsQueued(t *testing.T) {
 		t.Errorf("pending:\n%s", p)
 	}
 }
+
+func TestQuietPushSaysNothingButRefusals(t *testing.T) {
+	f := newFed(t)
+	c := f.commit("a.txt", "quiet")
+	out := f.push(true, "-q", "fed", "main")
+	if strings.TrimSpace(out) != "" {
+		t.Errorf("git push -q printed:\n%s", out)
+	}
+	f.wantRef("refs/heads/main", c, f.all()...)
+
+	f.m1.AddFault(gittest.Fault{Prefix: "/app.git", Status: 503, Body: "busy", PushOnly: true})
+	f.commit("b.txt", "quiet but refused")
+	out = f.push(true, "-q", "fed", "main")
+	wantContains(t, out, "federate: mirror "+f.m1.URL+": push failed:")
+}
