@@ -1,0 +1,410 @@
+package helper
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+)
+
+// MirrorPushTimeout bounds the push to one mirror. Each mirror has its
+// own limit: a slow mirror must not cut the others short.
+const MirrorPushTimeout = 30 * time.Minute
+
+// fanoutTargets are the servers a push goes to after the primary: every
+// mirror but the one pushed to first. With pushOrigin = false the origin
+// is a read-only upstream and gets nothing.
+func (s *Session) fanoutTargets() []federation.Endpoint {
+	primary := s.pushTarget()
+	var out []federation.Endpoint
+	for _, m := range s.Fed.Mirrors {
+		if m.Raw != primary.Raw {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// acceptedUpdates are the updates the primary took, forced on the mirrors
+// when the user forced them or the primary needed a forced update (a
+// --force-with-lease that rewound a branch).
+func acceptedUpdates(updates []update, status []refStatus) []indexedUpdate {
+	var out []indexedUpdate
+	for i, u := range updates {
+		if !status[i].accepted() || (!u.Delete() && u.OID == "") {
+			continue
+		}
+		u.Force = u.Force || status[i].Forced
+		out = append(out, indexedUpdate{update: u, index: i})
+	}
+	return out
+}
+
+// indexedUpdate is an update and its position in git's push batch.
+type indexedUpdate struct {
+	update
+	index int // -1 for an update retried from the pending queue
+}
+
+// mirrorPlan is what one mirror is sent.
+type mirrorPlan struct {
+	Mirror  federation.Endpoint
+	Updates []indexedUpdate
+	// Superseded are queued entries replaced by a newer value of this
+	// push; they leave the queue when the newer value lands.
+	Superseded []pending.Entry
+}
+
+// mirrorRef is what a mirror did with one ref.
+type mirrorRef struct {
+	indexedUpdate
+	OK     bool
+	Reason string
+}
+
+// mirrorOutcome is one mirror's push.
+type mirrorOutcome struct {
+	Plan  mirrorPlan
+	Refs  []mirrorRef
+	Fatal string // the push failed as a whole
+}
+
+// fanOut pushes the accepted updates, plus what is queued for each
+// mirror, to every mirror in parallel, reports each mirror on stderr,
+// updates the pending queue, and with requireMirrors turns a ref some
+// mirror did not take into an error in status.
+func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, accepted []indexedUpdate, status []refStatus) {
+	q := s.queue()
+	plans := s.planMirrors(ctx, q, mirrors, accepted)
+	if !anyUpdates(plans) {
+		return // the primary took nothing and nothing is queued
+	}
+	s.announce(plans, len(accepted))
+	outcomes := make([]mirrorOutcome, len(plans))
+	var mu sync.Mutex // one mirror's report lines stay together
+	var g errgroup.Group
+	for i, p := range plans {
+		g.Go(func() error {
+			outcomes[i] = s.pushMirror(ctx, p)
+			mu.Lock()
+			s.reportMirror(outcomes[i])
+			mu.Unlock()
+			return nil // a mirror's failure is reported and queued, not fatal
+		})
+	}
+	g.Wait()
+	switch {
+	case s.opts.DryRun:
+	case q != nil:
+		s.recordOutcomes(ctx, q, outcomes)
+	case anyFailed(outcomes):
+		fmt.Fprintln(s.Stderr, "warning: federate: GIT_DIR is not set; what the mirrors refused cannot be queued for retry")
+	}
+	if s.Fed.RequireMirrors {
+		requireMirrors(outcomes, status)
+	}
+}
+
+// queue is the pending queue of this repository, or nil when git gave no
+// GIT_DIR (then nothing can be queued, and the user is told).
+func (s *Session) queue() *pending.Queue {
+	if s.GitDir == "" {
+		return nil
+	}
+	return pending.Open(s.GitDir)
+}
+
+// planMirrors gives each mirror the accepted updates and, unless the push
+// is atomic (the user's set must stay exactly what they asked for), the
+// updates still queued for it whose objects this repository has. A
+// queued value of a ref this push updates is superseded.
+func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []federation.Endpoint, accepted []indexedUpdate) []mirrorPlan {
+	var queued []pending.Entry
+	if q != nil {
+		var err error
+		if queued, err = q.Load(); err != nil {
+			fmt.Fprintf(s.Stderr, "warning: federate: %v\n", err)
+		}
+	}
+	have := s.objectNames(ctx, queuedOIDs(queued))
+	plans := make([]mirrorPlan, len(mirrors))
+	for i, m := range mirrors {
+		p := mirrorPlan{Mirror: m, Updates: append([]indexedUpdate(nil), accepted...)}
+		inPush := map[string]bool{}
+		for _, u := range accepted {
+			inPush[u.Ref] = true
+		}
+		for _, e := range queued {
+			switch {
+			case e.Mirror != m.Raw:
+			case inPush[e.Ref]:
+				p.Superseded = append(p.Superseded, e)
+			case s.opts.Atomic:
+			case !e.Delete() && have[e.OID] == "":
+				s.Log.Debug("queued object not in this repository", "mirror", m.Raw, "ref", e.Ref)
+			default:
+				p.Updates = append(p.Updates, indexedUpdate{index: -1,
+					update: update{Ref: e.Ref, Src: srcOf(e), OID: e.OID, Force: e.Force}})
+			}
+		}
+		plans[i] = p
+	}
+	return plans
+}
+
+func anyUpdates(plans []mirrorPlan) bool {
+	for _, p := range plans {
+		if len(p.Updates) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func anyFailed(outcomes []mirrorOutcome) bool {
+	for _, o := range outcomes {
+		for _, r := range o.Refs {
+			if !r.OK {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func srcOf(e pending.Entry) string {
+	if e.Delete() {
+		return ""
+	}
+	return e.OID
+}
+
+func queuedOIDs(entries []pending.Entry) []string {
+	var out []string
+	for _, e := range entries {
+		if !e.Delete() {
+			out = append(out, e.OID)
+		}
+	}
+	return out
+}
+
+// announce prints the one line that says what the fan-out is about to do.
+func (s *Session) announce(plans []mirrorPlan, n int) {
+	if s.opts.Verbosity < 1 {
+		return
+	}
+	retries := 0
+	for _, p := range plans {
+		retries += len(p.Updates) - n
+	}
+	msg := fmt.Sprintf("federate: pushing %s to %s", plural(n, "ref"), plural(len(plans), "mirror"))
+	if retries > 0 {
+		msg += fmt.Sprintf(" (and %s)", plural(retries, "queued update"))
+	}
+	if s.opts.DryRun {
+		msg += " (dry run)"
+	}
+	fmt.Fprintln(s.Stderr, msg)
+}
+
+// pushMirror runs one child push to one mirror, with its own time limit.
+// Its output is kept for the report, not shown raw.
+func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
+	out := mirrorOutcome{Plan: p}
+	if len(p.Updates) == 0 {
+		return out
+	}
+	ctx, cancel := context.WithTimeout(ctx, MirrorPushTimeout)
+	defer cancel()
+	todo := p.Updates
+	res := s.runMirrorPush(ctx, p.Mirror, todo)
+	if gone := res.missingDeletes; len(gone) > 0 {
+		// git refuses the whole push when a deleted ref is not on the
+		// mirror; it already has what the delete asks for, so push the rest.
+		todo = withoutDeletes(todo, gone)
+		if len(todo) > 0 {
+			res = s.runMirrorPush(ctx, p.Mirror, todo)
+		} else {
+			res = mirrorResult{}
+		}
+	}
+	for _, u := range p.Updates {
+		st := res.status(u.Ref)
+		r := mirrorRef{indexedUpdate: u, OK: st.accepted()}
+		if !r.OK {
+			r.Reason = mirrorReason(res, u.Ref, st)
+		}
+		out.Refs = append(out.Refs, r)
+	}
+	if res.Err != nil && len(res.Refs) == 0 {
+		out.Fatal = shorten(res.Fatal)
+	}
+	return out
+}
+
+// mirrorResult is a pushResult with the deletes git refused because the
+// mirror has no such ref.
+type mirrorResult struct {
+	pushResult
+	missingDeletes map[string]bool
+}
+
+func (s *Session) runMirrorPush(ctx context.Context, m federation.Endpoint, todo []indexedUpdate) mirrorResult {
+	args := childPushArgs(s.opts.DryRun, s.opts.Atomic, s.opts.PushOptions)
+	args = append(args, "--no-progress", "--", m.Raw)
+	for _, u := range todo {
+		args = append(args, u.refspec())
+	}
+	rec := &deleteRecorder{gone: map[string]bool{}}
+	res := runPush(ctx, s.child(), rec, args)
+	return mirrorResult{pushResult: res, missingDeletes: rec.gone}
+}
+
+// deleteRecorder notes "unable to delete '<ref>': remote ref does not
+// exist" lines of a child's stderr.
+type deleteRecorder struct{ gone map[string]bool }
+
+func (d *deleteRecorder) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(string(p), "\n") {
+		rest, ok := strings.CutPrefix(line, "error: unable to delete '")
+		if ref, ok2 := strings.CutSuffix(rest, "': remote ref does not exist"); ok && ok2 {
+			d.gone[ref] = true
+		}
+	}
+	return len(p), nil
+}
+
+var _ io.Writer = (*deleteRecorder)(nil)
+
+func withoutDeletes(todo []indexedUpdate, gone map[string]bool) []indexedUpdate {
+	var out []indexedUpdate
+	for _, u := range todo {
+		if !(u.Delete() && gone[u.Ref]) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// mirrorReason is the mirror's own reason for not taking ref, in git's
+// words ("non-fast-forward", "fetch first", a hook's message...).
+func mirrorReason(res mirrorResult, ref string, st refStatus) string {
+	if p, ok := res.Refs[ref]; ok && p.Reason != "" {
+		return p.Reason
+	}
+	if st.Reason != "" {
+		return st.Reason
+	}
+	return "not updated"
+}
+
+// reportMirror prints one mirror's result: one line when all went well,
+// else the mirror's reason for each ref it did not take.
+func (s *Session) reportMirror(o mirrorOutcome) {
+	url := o.Plan.Mirror.Raw
+	if o.Fatal != "" {
+		fmt.Fprintf(s.Stderr, "federate: mirror %s: push failed: %s\n", url, o.Fatal)
+		return
+	}
+	took, retried := 0, 0
+	for _, r := range o.Refs {
+		switch {
+		case !r.OK:
+			fmt.Fprintf(s.Stderr, "federate: mirror %s: %s rejected: %s\n", url, r.Ref, r.Reason)
+		case r.index < 0:
+			retried++
+		default:
+			took++
+		}
+	}
+	if s.opts.Verbosity < 1 || took+retried == 0 {
+		return
+	}
+	verb := "updated"
+	if s.opts.DryRun {
+		verb = "would update"
+	}
+	msg := fmt.Sprintf("federate: mirror %s: ok, %s %s", url, verb, plural(took, "ref"))
+	if retried > 0 {
+		msg += fmt.Sprintf(", %s delivered", plural(retried, "queued update"))
+	}
+	fmt.Fprintln(s.Stderr, msg)
+}
+
+// recordOutcomes queues what a mirror did not take and drops from the
+// queue what it now has. Nothing is lost: a failed update stays queued
+// until a push or `git federate sync` delivers it.
+func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes []mirrorOutcome) {
+	var add, done []pending.Entry
+	for _, o := range outcomes {
+		landed := map[string]bool{}
+		for _, r := range o.Refs {
+			e := pending.Entry{Mirror: o.Plan.Mirror.Raw, Ref: r.Ref, OID: r.OID, Force: r.Force}
+			if r.OK {
+				done = append(done, e)
+				landed[r.Ref] = true
+				continue
+			}
+			e.Reason = r.Reason
+			if o.Fatal != "" {
+				e.Reason = o.Fatal
+			}
+			add = append(add, e)
+		}
+		for _, e := range o.Plan.Superseded {
+			if landed[e.Ref] {
+				done = append(done, e)
+			}
+		}
+	}
+	if err := q.Remove(ctx, done...); err != nil {
+		fmt.Fprintf(s.Stderr, "warning: federate: %v\n", err)
+	}
+	if err := q.Add(ctx, add...); err != nil {
+		fmt.Fprintf(s.Stderr, "warning: federate: could not queue %s for retry: %v\n", plural(len(add), "update"), err)
+		return
+	}
+	if len(add) > 0 {
+		fmt.Fprintf(s.Stderr, "federate: %s queued in %s; the next push or `git federate sync` retries %s\n",
+			plural(len(add), "update"), q.Path(), pronoun(len(add)))
+	}
+}
+
+// requireMirrors fails, in status, every ref of the push that some mirror
+// did not take, naming the first such mirror and its reason.
+func requireMirrors(outcomes []mirrorOutcome, status []refStatus) {
+	for _, o := range outcomes {
+		for _, r := range o.Refs {
+			if r.OK || r.index < 0 || !status[r.index].accepted() {
+				continue
+			}
+			reason := r.Reason
+			if o.Fatal != "" {
+				reason = o.Fatal
+			}
+			status[r.index] = refStatus{Reason: fmt.Sprintf("mirror %s: %s", o.Plan.Mirror.Raw, reason)}
+		}
+	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}

@@ -1,0 +1,190 @@
+package helper
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+)
+
+func TestParsePorcelainLine(t *testing.T) {
+	tests := []struct {
+		line string
+		want porcelainRef
+		st   refStatus
+	}{
+		{"*\trefs/heads/n:refs/heads/n\t[new branch]", porcelainRef{'*', "refs/heads/n", "[new branch]", ""}, refStatus{OK: true}},
+		{" \tabc:refs/heads/main\t1111111..2222222", porcelainRef{' ', "refs/heads/main", "1111111..2222222", ""}, refStatus{OK: true}},
+		{"+\tHEAD:refs/heads/main\t1111111...2222222 (forced update)", porcelainRef{'+', "refs/heads/main", "1111111...2222222", "forced update"}, refStatus{OK: true, Forced: true}},
+		{"-\t:refs/heads/old\t[deleted]", porcelainRef{'-', "refs/heads/old", "[deleted]", ""}, refStatus{OK: true}},
+		{"=\trefs/heads/x:refs/heads/x\t[up to date]", porcelainRef{'=', "refs/heads/x", "[up to date]", ""}, refStatus{UpToDate: true}},
+		{"!\trefs/heads/main:refs/heads/main\t[rejected] (non-fast-forward)", porcelainRef{'!', "refs/heads/main", "[rejected]", "non-fast-forward"}, refStatus{Reason: "non-fast forward"}},
+		{"!\trefs/heads/main:refs/heads/main\t[rejected] (fetch first)", porcelainRef{'!', "refs/heads/main", "[rejected]", "fetch first"}, refStatus{Reason: "fetch first"}},
+		{"!\tv1:refs/tags/v1\t[rejected] (already exists)", porcelainRef{'!', "refs/tags/v1", "[rejected]", "already exists"}, refStatus{Reason: "already exists"}},
+		{"!\tx:refs/heads/x\t[rejected] (stale info)", porcelainRef{'!', "refs/heads/x", "[rejected]", "stale info"}, refStatus{Reason: "stale info"}},
+		{"!\tx:refs/heads/x\t[remote rejected] (hook declined (policy))", porcelainRef{'!', "refs/heads/x", "[remote rejected]", "hook declined (policy)"}, refStatus{Reason: "hook declined (policy)"}},
+		{"!\tx:refs/heads/x\t[remote failure] (remote failed to report status)", porcelainRef{'!', "refs/heads/x", "[remote failure]", "remote failed to report status"}, refStatus{Reason: "expecting report"}},
+		{"!\tx:refs/heads/x\t[no match]", porcelainRef{'!', "refs/heads/x", "[no match]", ""}, refStatus{Reason: "no match"}},
+	}
+	for _, tt := range tests {
+		got, ok := parsePorcelainLine(tt.line)
+		if !ok || got != tt.want {
+			t.Errorf("parse %q = %+v, %v; want %+v", tt.line, got, ok, tt.want)
+			continue
+		}
+		if st := got.status(); st != tt.st {
+			t.Errorf("status of %q = %+v, want %+v", tt.line, st, tt.st)
+		}
+	}
+	for _, junk := range []string{"To http://x/y.git", "Done", "", "?\ta:b\tc", "*\tno-colon\t[new branch]"} {
+		if _, ok := parsePorcelainLine(junk); ok {
+			t.Errorf("parsed %q", junk)
+		}
+	}
+}
+
+func TestLeaseArg(t *testing.T) {
+	for in, want := range map[string]string{
+		"refs/heads/main:" + strings.Repeat("0", 40):  "refs/heads/main:",
+		"refs/heads/main:" + strings.Repeat("ab", 20): "refs/heads/main:" + strings.Repeat("ab", 20),
+		"refs/heads/main": "refs/heads/main",
+	} {
+		if got := leaseArg(in); got != want {
+			t.Errorf("leaseArg(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLineFilterDropsDuplicateErrorKeepsProgress(t *testing.T) {
+	var out bytes.Buffer
+	var tail tailLines
+	f := &lineFilter{w: &out, drop: "error: failed to push some refs to ", tail: &tail}
+	for _, chunk := range []string{"Writing objects:  50% (1/2)\rWriting", " objects: 100% (2/2), done.\n",
+		"error: failed to push some refs to 'http://x'\n", "fatal: unable to access 'http://x/': 503\n", "tail"} {
+		f.Write([]byte(chunk))
+	}
+	f.Flush()
+	want := "Writing objects:  50% (1/2)\rWriting objects: 100% (2/2), done.\nfatal: unable to access 'http://x/': 503\ntail"
+	if out.String() != want {
+		t.Errorf("filtered = %q, want %q", out.String(), want)
+	}
+	if tail.reason() != "unable to access 'http://x/': 503" {
+		t.Errorf("reason = %q", tail.reason())
+	}
+}
+
+// localFed is a federation of local bare repositories (no server), for
+// bytes-in, bytes-out tests of the Session.
+func localFed(t *testing.T, origin string, mirrors ...string) (*Session, string) {
+	gittest.Isolate(t)
+	work := gittest.NewWorkRepo(t)
+	f := &federation.Federation{Name: "t", Options: federation.DefaultOptions()}
+	var err error
+	if f.Origin, err = federation.ParseEndpoint(origin); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mirrors {
+		ep, err := federation.ParseEndpoint(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Mirrors = append(f.Mirrors, ep)
+	}
+	return &Session{Remote: "fed", GitDir: filepath.Join(work, ".git"), Fed: f}, work
+}
+
+func bare(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "r.git")
+	gittest.Git(t, "", "init", "-q", "--bare", dir)
+	return dir
+}
+
+func serve(t *testing.T, s *Session, script string) (stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	s.Stderr = &errb
+	if err := s.Serve(context.Background(), strings.NewReader(script), &out); err != nil {
+		t.Fatalf("Serve: %v\nstderr:\n%s", err, errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+func TestPushRepliesInRequestOrder(t *testing.T) {
+	origin, m := bare(t), bare(t)
+	s, work := localFed(t, origin, m)
+	gittest.Git(t, work, "branch", "b")
+	gittest.Git(t, work, "branch", "a")
+	out, errOut := serve(t, s, "option verbosity 1\npush refs/heads/main:refs/heads/main\npush refs/heads/b:refs/heads/b\npush refs/heads/a:refs/heads/z\n\n")
+	want := "ok\nok refs/heads/main\nok refs/heads/b\nok refs/heads/z\n\n"
+	if out != want {
+		t.Fatalf("stdout = %q, want %q\nstderr:\n%s", out, want, errOut)
+	}
+	head := gittest.Git(t, work, "rev-parse", "HEAD")
+	for _, repo := range []string{origin, m} {
+		if got := gittest.RefOf(t, repo, "refs/heads/z"); got != head {
+			t.Errorf("%s z = %q, want %q", repo, got, head)
+		}
+	}
+}
+
+func TestPrimaryFailureFailsEveryRef(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such.git")
+	m := bare(t)
+	s, work := localFed(t, missing, m)
+	gittest.Git(t, work, "branch", "b")
+	out, _ := serve(t, s, "push refs/heads/main:refs/heads/main\npush +refs/heads/b:refs/heads/b\n\n")
+	lines := strings.Split(out, "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "error refs/heads/main ") || !strings.HasPrefix(lines[1], "error refs/heads/b ") {
+		t.Fatalf("stdout = %q", out)
+	}
+	if !strings.Contains(lines[0], "does not appear to be a git repository") {
+		t.Errorf("reason is not git's: %q", lines[0])
+	}
+	if gittest.RefOf(t, m, "refs/heads/main") != "" {
+		t.Error("a mirror got a ref the origin refused")
+	}
+}
+
+func TestDryRunFanOutLeavesQueueAlone(t *testing.T) {
+	origin := bare(t)
+	gone := filepath.Join(t.TempDir(), "gone.git")
+	s, _ := localFed(t, origin, gone)
+	_, errOut := serve(t, s, "option dry-run true\npush refs/heads/main:refs/heads/main\n\n")
+	if !strings.Contains(errOut, "federate: mirror "+gone+": push failed:") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	if _, err := os.Stat(pending.Open(s.GitDir).Path()); !os.IsNotExist(err) {
+		t.Errorf("dry run wrote the queue: %v", err)
+	}
+	if gittest.RefOf(t, origin, "refs/heads/main") != "" {
+		t.Error("dry run changed origin")
+	}
+}
+
+func TestAtomicDoesNotMixInQueued(t *testing.T) {
+	origin, m := bare(t), bare(t)
+	s, work := localFed(t, origin, m)
+	head := gittest.Git(t, work, "rev-parse", "HEAD")
+	q := pending.Open(s.GitDir)
+	if err := q.Add(context.Background(), pending.Entry{Mirror: m, Ref: "refs/heads/queued", OID: head}); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, s, "option atomic true\npush refs/heads/main:refs/heads/main\n\n")
+	if gittest.RefOf(t, m, "refs/heads/queued") != "" {
+		t.Error("an atomic push carried a queued update")
+	}
+	s.opts = Options{} // a new git push is a new session
+	serve(t, s, "push refs/heads/main:refs/heads/other\n\n")
+	if gittest.RefOf(t, m, "refs/heads/queued") != head {
+		t.Error("the next push did not deliver the queued update")
+	}
+	if e, _ := q.Load(); len(e) != 0 {
+		t.Errorf("queue = %+v", e)
+	}
+}

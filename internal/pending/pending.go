@@ -1,0 +1,409 @@
+// Package pending is the queue of ref updates that a mirror has not taken
+// yet. A push through git-remote-federate updates the origin and then each
+// mirror; what a mirror refuses or cannot receive (it is down, it has a
+// diverged branch, it timed out) is written here so that the next push,
+// or `git federate sync`, retries it. Nothing a user pushed is lost.
+//
+// # File
+//
+// The queue lives in $GIT_DIR/federate/pending (see Open). It is plain
+// text, one entry per line, fields separated by one TAB:
+//
+//		<mirror-url> TAB <ref> TAB <new-value> TAB <mode> TAB <since> TAB <reason>
+//
+//	  - mirror-url: the mirror as configured (federation.Endpoint.Raw),
+//	    C-quoted when it holds a TAB, a newline, a quote or a backslash.
+//	  - ref: the full ref name on the mirror, e.g. refs/heads/main.
+//	  - new-value: the object name the mirror's ref must get, or "-" to
+//	    delete the ref.
+//	  - mode: "force" when the update may overwrite the mirror's value,
+//	    "ff" when it must be a fast-forward (or a creation).
+//	  - since: when the entry was first queued, RFC 3339 in UTC.
+//	  - reason: why the mirror did not take it the last time, C-quoted when
+//	    needed (it may be empty).
+//
+// Lines starting with "#" and blank lines are comments. There is at most
+// one entry per (mirror, ref): a newer value supersedes a queued one.
+//
+// # Concurrency
+//
+// Two pushes (or a push and a sync) may touch the queue at once. Every
+// change is a read-modify-write under an exclusive flock(2) on the
+// sibling file "pending.lock", and the new content is written to a
+// temporary file that is renamed over the queue, so a reader never sees a
+// half-written file and needs no lock.
+//
+// # Use
+//
+//	q := pending.Open(gitDir)
+//	todo, err := q.ForMirror(mirror.Raw)       // what to retry on this mirror
+//	// ... push todo to the mirror ...
+//	err = q.Remove(ctx, done...)               // drop what the mirror now has
+//	err = q.Add(ctx, pending.Entry{Mirror: mirror.Raw, Ref: ref, OID: oid, Reason: why})
+package pending
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/protocol"
+)
+
+// ErrMalformed is wrapped by the error for a queue line that cannot be
+// read.
+var ErrMalformed = errors.New("pending: malformed queue entry")
+
+// LockTimeout bounds the wait for another process's lock on the queue
+// when the caller's context has no deadline of its own.
+const LockTimeout = 30 * time.Second
+
+// Entry is one ref update a mirror still has to take.
+type Entry struct {
+	// Mirror is the mirror's URL as configured (federation.Endpoint.Raw).
+	Mirror string
+	// Ref is the full ref name on the mirror.
+	Ref string
+	// OID is the value the ref must get; "" (or an all-zero object name)
+	// deletes the ref.
+	OID string
+	// Force allows overwriting a mirror value that is not an ancestor.
+	Force bool
+	// Since is when the update was first queued for this mirror and ref.
+	Since time.Time
+	// Reason is why the mirror did not take it the last time it was tried.
+	Reason string
+}
+
+// Delete reports whether the entry deletes the ref.
+func (e Entry) Delete() bool { return isZero(e.OID) }
+
+// Refspec is the entry as a git push refspec: "[+]<oid>:<ref>", or
+// ":<ref>" for a delete.
+func (e Entry) Refspec() string {
+	if e.Delete() {
+		return ":" + e.Ref
+	}
+	s := e.OID + ":" + e.Ref
+	if e.Force {
+		s = "+" + s
+	}
+	return s
+}
+
+// Satisfies reports whether a mirror whose ref has value mirrorOID ("" when
+// the ref is missing) already has what e asks for.
+func (e Entry) Satisfies(mirrorOID string) bool {
+	if e.Delete() {
+		return isZero(mirrorOID)
+	}
+	return e.OID == mirrorOID
+}
+
+func isZero(oid string) bool { return strings.Trim(oid, "0") == "" }
+
+// Queue is the pending file of one repository. Its zero value is not
+// usable; call Open or At.
+type Queue struct {
+	path string
+}
+
+// Open returns the queue of the repository whose git directory is gitDir:
+// $GIT_DIR/federate/pending. Nothing is created until an entry is added.
+func Open(gitDir string) *Queue {
+	return At(filepath.Join(gitDir, "federate", "pending"))
+}
+
+// At returns the queue stored in the file path (the sync engine keeps one
+// next to its bare cache).
+func At(path string) *Queue { return &Queue{path: path} }
+
+// Path is the queue file.
+func (q *Queue) Path() string { return q.path }
+
+// Load returns every entry, sorted by mirror then ref. A missing file is an
+// empty queue.
+func (q *Queue) Load() ([]Entry, error) {
+	b, err := os.ReadFile(q.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pending: %w", err)
+	}
+	return Parse(b)
+}
+
+// ForMirror returns the entries of one mirror, sorted by ref.
+func (q *Queue) ForMirror(mirror string) ([]Entry, error) {
+	all, err := q.Load()
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, e := range all {
+		if e.Mirror == mirror {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// Add queues entries. An entry replaces a queued one for the same mirror
+// and ref (a newer value supersedes an older one), keeping the older
+// Since so the age of the backlog stays visible. A zero Since is now.
+func (q *Queue) Add(ctx context.Context, entries ...Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	return q.Update(ctx, func(cur []Entry) ([]Entry, error) {
+		idx := index(cur)
+		for _, e := range entries {
+			if err := validate(e); err != nil {
+				return nil, err
+			}
+			if e.Since.IsZero() {
+				e.Since = now
+			}
+			if isZero(e.OID) {
+				e.OID = ""
+			}
+			k := key{e.Mirror, e.Ref}
+			if i, ok := idx[k]; ok {
+				if cur[i].Since.Before(e.Since) {
+					e.Since = cur[i].Since
+				}
+				cur[i] = e
+				continue
+			}
+			idx[k] = len(cur)
+			cur = append(cur, e)
+		}
+		return cur, nil
+	})
+}
+
+// Remove drops the queued entries that done satisfies: same mirror, same
+// ref and same value (OID; Force and Reason do not matter). An entry whose
+// value changed since — a newer push queued another value meanwhile — is
+// kept.
+func (q *Queue) Remove(ctx context.Context, done ...Entry) error {
+	if len(done) == 0 {
+		return nil
+	}
+	return q.Update(ctx, func(cur []Entry) ([]Entry, error) {
+		gone := map[key]string{}
+		for _, d := range done {
+			gone[key{d.Mirror, d.Ref}] = normOID(d.OID)
+		}
+		out := cur[:0]
+		for _, e := range cur {
+			if v, ok := gone[key{e.Mirror, e.Ref}]; ok && v == normOID(e.OID) {
+				continue
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	})
+}
+
+// RemoveMirror drops every entry of mirror, for when a mirror is removed
+// from the federation.
+func (q *Queue) RemoveMirror(ctx context.Context, mirror string) error {
+	return q.Update(ctx, func(cur []Entry) ([]Entry, error) {
+		out := cur[:0]
+		for _, e := range cur {
+			if e.Mirror != mirror {
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	})
+}
+
+// Update is the general read-modify-write: under the queue's lock, fn
+// gets the current entries and returns the new ones (it may modify and
+// return its argument). When fn returns an error nothing is written. An
+// empty result removes the file.
+func (q *Queue) Update(ctx context.Context, fn func([]Entry) ([]Entry, error)) error {
+	if err := os.MkdirAll(filepath.Dir(q.path), 0o755); err != nil {
+		return fmt.Errorf("pending: %w", err)
+	}
+	unlock, err := lockFile(ctx, q.path+".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	cur, err := q.Load()
+	if err != nil {
+		return err
+	}
+	next, err := fn(cur)
+	if err != nil {
+		return err
+	}
+	return q.write(next)
+}
+
+func (q *Queue) write(entries []Entry) error {
+	if len(entries) == 0 {
+		if err := os.Remove(q.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("pending: %w", err)
+		}
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(q.path), ".pending-*")
+	if err != nil {
+		return fmt.Errorf("pending: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if _, err := tmp.Write(Format(entries)); err != nil {
+		tmp.Close()
+		return fmt.Errorf("pending: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("pending: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("pending: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), q.path); err != nil {
+		return fmt.Errorf("pending: %w", err)
+	}
+	return nil
+}
+
+// header is the first line of every queue file.
+const header = "# git-remote-federate pending mirror updates: mirror\tref\tvalue|-\tforce|ff\tsince\treason\n"
+
+// Format renders entries in the file format, sorted by mirror then ref.
+func Format(entries []Entry) []byte {
+	sorted := append([]Entry(nil), entries...)
+	sortEntries(sorted)
+	var b bytes.Buffer
+	b.WriteString(header)
+	for _, e := range sorted {
+		oid := e.OID
+		if isZero(oid) {
+			oid = "-"
+		}
+		mode := "ff"
+		if e.Force {
+			mode = "force"
+		}
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\t%s\n", quoteField(e.Mirror), e.Ref, oid, mode,
+			e.Since.UTC().Format(time.RFC3339), quoteField(e.Reason))
+	}
+	return b.Bytes()
+}
+
+// Parse reads the file format. Errors wrap ErrMalformed and name the line.
+func Parse(b []byte) ([]Entry, error) {
+	var out []Entry
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		e, err := parseLine(line)
+		if err != nil {
+			return nil, fmt.Errorf("%w: line %d: %v", ErrMalformed, n, err)
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("pending: %w", err)
+	}
+	sortEntries(out)
+	return out, nil
+}
+
+func parseLine(line string) (Entry, error) {
+	f := strings.Split(line, "\t")
+	if len(f) != 6 {
+		return Entry{}, fmt.Errorf("%d fields, want 6", len(f))
+	}
+	var e Entry
+	var err error
+	if e.Mirror, err = protocol.Unquote(f[0]); err != nil || e.Mirror == "" {
+		return Entry{}, errors.New("bad mirror")
+	}
+	e.Ref = f[1]
+	if e.Ref == "" {
+		return Entry{}, errors.New("empty ref")
+	}
+	if f[2] != "-" {
+		if !protocol.IsOID(f[2]) {
+			return Entry{}, errors.New("bad object name")
+		}
+		e.OID = f[2]
+	}
+	switch f[3] {
+	case "force":
+		e.Force = true
+	case "ff":
+	default:
+		return Entry{}, errors.New("mode is not force or ff")
+	}
+	if e.Since, err = time.Parse(time.RFC3339, f[4]); err != nil {
+		return Entry{}, errors.New("bad time")
+	}
+	if e.Reason, err = protocol.Unquote(f[5]); err != nil {
+		return Entry{}, errors.New("bad reason")
+	}
+	return e, nil
+}
+
+func validate(e Entry) error {
+	switch {
+	case e.Mirror == "":
+		return errors.New("pending: entry without a mirror")
+	case e.Ref == "" || strings.ContainsAny(e.Ref, "\t\n\r "):
+		return fmt.Errorf("pending: bad ref name %s", protocol.Quote(e.Ref))
+	case !isZero(e.OID) && !protocol.IsOID(e.OID):
+		return fmt.Errorf("pending: bad object name %s", protocol.Quote(e.OID))
+	}
+	return nil
+}
+
+// quoteField C-quotes s when it holds a TAB (which protocol.Quote also
+// escapes) or anything else that would break a line.
+func quoteField(s string) string { return protocol.Quote(s) }
+
+func normOID(oid string) string {
+	if isZero(oid) {
+		return ""
+	}
+	return oid
+}
+
+type key struct{ mirror, ref string }
+
+func index(entries []Entry) map[key]int {
+	m := make(map[key]int, len(entries))
+	for i, e := range entries {
+		m[key{e.Mirror, e.Ref}] = i
+	}
+	return m
+}
+
+func sortEntries(e []Entry) {
+	sort.SliceStable(e, func(i, j int) bool {
+		if e[i].Mirror != e[j].Mirror {
+			return e[i].Mirror < e[j].Mirror
+		}
+		return e[i].Ref < e[j].Ref
+	})
+}
