@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrUnauthorized means the forge refused the token (401).
@@ -274,7 +275,11 @@ func apiMessage(data []byte, token string) string {
 		msg = strings.ReplaceAll(msg, token, "***")
 	}
 	if len(msg) > 200 {
-		msg = msg[:200] + "…"
+		msg = msg[:200]
+		for !utf8.ValidString(msg) { // do not cut a character in half
+			msg = msg[:len(msg)-1]
+		}
+		msg += "…"
 	}
 	return msg
 }

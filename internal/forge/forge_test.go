@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 )
 
 // fake is a forge API on 127.0.0.1 that answers from a table of routes
@@ -188,8 +189,9 @@ func TestListReposUserFallbacks(t *testing.T) {
 		// The token's own account: private repositories too.
 		{GitHub, "Alice", []string{"GET /api/orgs/alice/repos", "GET /api/user", "GET /api/user/repos"}},
 		{Gitee, "alice", []string{"GET /api/orgs/alice/repos", "GET /api/user", "GET /api/user/repos"}},
-		{Gitea, "alice", []string{"GET /api/orgs/alice/repos", "GET /api/user", "GET /api/users/alice/repos"}},
-		{GitLab, "alice", []string{"GET /api/groups/alice/projects", "GET /api/user", "GET /api/users/alice/projects"}},
+		// Gitea and GitLab show the owner its private repositories there anyway.
+		{Gitea, "alice", []string{"GET /api/orgs/alice/repos", "GET /api/users/alice/repos"}},
+		{GitLab, "alice", []string{"GET /api/groups/alice/projects", "GET /api/users/alice/projects"}},
 	} {
 		f := newFake(t)
 		f.json("GET", "/api/user", 200, map[string]string{"login": c.login, "username": c.login})
@@ -211,7 +213,7 @@ func TestListReposUserFallbacks(t *testing.T) {
 		if strings.Join(paths, ",") != strings.Join(c.want, ",") {
 			t.Errorf("%s as %s: %v, want %v", c.forge, c.login, paths, c.want)
 		}
-		if own := strings.HasSuffix(c.want[2], "/user/repos"); own && len(got) != 2 || !own && len(got) != 3 {
+		if own := strings.HasSuffix(c.want[len(c.want)-1], "/user/repos"); own && len(got) != 2 || !own && len(got) != 3 {
 			t.Errorf("%s: %d repos %+v", c.forge, len(got), got)
 		}
 	}
@@ -351,6 +353,8 @@ func TestCreateRepoExistsAndForbidden(t *testing.T) {
 	}{
 		{GitHub, 422, `{"message":"Repository creation failed.","errors":[{"resource":"Repository","code":"custom","field":"name","message":"name already exists on this account"}]}`, ErrExists},
 		{Gitea, 409, `{"message":"The repository with the same name already exists."}`, ErrExists},
+		{Gitee, 422, `{"message":"仓库已存在"}`, ErrExists},
+		{Gitee, 422, `{"message":"名称不合法"}`, nil},
 		{GitLab, 400, `{"message":{"name":["has already been taken"],"path":["has already been taken"]}}`, ErrExists},
 		{GitHub, 403, `{"message":"Resource not accessible by personal access token"}`, ErrForbidden},
 	} {
@@ -364,9 +368,20 @@ func TestCreateRepoExistsAndForbidden(t *testing.T) {
 			})
 		}
 		_, err := Client{}.CreateRepo(context.Background(), c.forge, f.URL+"/api", "org", "x", "tok-zz", CreateOptions{})
-		if !errors.Is(err, c.want) || strings.Contains(err.Error(), "tok-zz") {
+		if err == nil || c.want != nil && !errors.Is(err, c.want) || c.want == nil && errors.Is(err, ErrExists) || strings.Contains(err.Error(), "tok-zz") {
 			t.Errorf("%s %d: %v, want %v", c.forge, c.status, err, c.want)
 		}
+	}
+}
+
+func TestAPIMessageIsShortAndWhole(t *testing.T) {
+	long := `{"message":"` + strings.Repeat("仓", 100) + `"}`
+	m := apiMessage([]byte(long), "")
+	if !utf8.ValidString(m) || len(m) > 210 {
+		t.Fatalf("%d bytes, valid %v", len(m), utf8.ValidString(m))
+	}
+	if m := apiMessage([]byte(`{"error":"bad tok-abc","message":null}`), "tok-abc"); m != "bad ***" {
+		t.Fatalf("%q", m)
 	}
 }
 

@@ -57,9 +57,9 @@ func TestGitea(t *testing.T) {
 		if strings.Join(names(got), ",") != strings.Join(userRepos, ",") {
 			t.Fatalf("user repos %v, want %v", names(got), userRepos)
 		}
-		// orgs/<user> 404, /user, then 3 pages of 3, 3, 1.
-		if n := ct.n.Load(); n != 5 {
-			t.Fatalf("%d requests, want 5 (3 pages)", n)
+		// orgs/<user> 404, then 3 pages of 3, 3, 1.
+		if n := ct.n.Load(); n != 4 {
+			t.Fatalf("%d requests, want 4 (3 pages)", n)
 		}
 		if got[0].CloneURL == "" || !strings.HasPrefix(got[0].CloneURL, g.URL) {
 			t.Fatalf("clone URL %q", got[0].CloneURL)

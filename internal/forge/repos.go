@@ -84,12 +84,18 @@ func (c Client) ListRepos(ctx context.Context, forge, base, owner, token string)
 	if !errors.Is(err, ErrNotFound) {
 		return repos, err
 	}
-	if self, err := c.isSelf(ctx, forge, base, owner, token); err != nil {
-		return nil, err
-	} else if self && (forge == GitHub || forge == Gitee) {
-		q.Set("affiliation", "owner")
-		repos, err := c.list(ctx, request{forge: forge, base: base, method: http.MethodGet, path: "/user/repos", query: q, token: token})
-		return ownedBy(repos, owner), err
+	// A user. GitHub and Gitee list only public repositories there, even
+	// to their owner: the token's own account is listed through /user/repos.
+	if forge == GitHub || forge == Gitee {
+		self, err := c.isSelf(ctx, forge, base, owner, token)
+		if err != nil {
+			return nil, err
+		}
+		if self {
+			q.Set("affiliation", "owner")
+			repos, err := c.list(ctx, request{forge: forge, base: base, method: http.MethodGet, path: "/user/repos", query: q, token: token})
+			return ownedBy(repos, owner), err
+		}
 	}
 	return c.list(ctx, request{forge: forge, base: base, method: http.MethodGet, path: user, query: q, token: token})
 }
@@ -134,7 +140,7 @@ func (c Client) list(ctx context.Context, r request) ([]Repo, error) {
 	}
 	q.Set("per_page", strconv.Itoa(per))
 	if r.forge == Gitea {
-		q.Set("limit", strconv.Itoa(per)) // Gitea's name; it reads per_page too in newer releases
+		q.Set("limit", strconv.Itoa(per)) // Gitea's name for it
 	}
 	var out []Repo
 	maxPages := c.MaxPages
@@ -301,13 +307,15 @@ func (c Client) gitlabProject(ctx context.Context, base, owner, name, token stri
 }
 
 // existsErr adds ErrExists to the answers forges give for a taken name:
-// 409 (Gitea), 422 (GitHub, Gitee), 400 "has already been taken" (GitLab).
+// 409 (Gitea), 422 saying it exists (GitHub in English, Gitee perhaps in
+// Chinese: "已存在"), 400 "has already been taken" (GitLab).
 func existsErr(err error) error {
 	var se *StatusError
 	if !errors.As(err, &se) {
 		return err
 	}
-	taken := se.Status == http.StatusConflict || se.Status == http.StatusUnprocessableEntity && strings.Contains(strings.ToLower(se.Message), "exist") ||
+	exists := strings.Contains(strings.ToLower(se.Message), "exist") || strings.Contains(se.Message, "已存在")
+	taken := se.Status == http.StatusConflict || se.Status == http.StatusUnprocessableEntity && exists ||
 		se.Status == http.StatusBadRequest && strings.Contains(se.Message, "already been taken")
 	if taken {
 		return fmt.Errorf("%w: %w", ErrExists, err)
