@@ -189,6 +189,27 @@ func TestGitea(t *testing.T) {
 		}
 	})
 
+	t.Run("MirrorOfPrivateOriginIsPrivate", func(t *testing.T) {
+		g.API(t, "POST", "/api/v1/user/repos", map[string]any{"name": "secret", "private": true}, nil)
+		d := deps
+		d.Config = parse(t, "federate."+g.URL+".forge", "gitea")
+		member, err := Member(&federation.Set{Name: "s", Origin: g.URL + "/" + g.User, Mirrors: []string{g.URL + "/mirrors"},
+			Options: federation.Options{CreateMissing: true}}, "secret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if created, err := EnsureMirror(ctx, member, member.Mirrors[0], d); err != nil || !created {
+			t.Fatalf("created=%v %v", created, err)
+		}
+		var repo struct {
+			Private bool `json:"private"`
+		}
+		g.API(t, "GET", "/api/v1/repos/mirrors/secret", nil, &repo)
+		if !repo.Private {
+			t.Fatal("the mirror of a private origin was made public")
+		}
+	})
+
 	t.Run("EnsureMirrorWithoutTokenExplains", func(t *testing.T) {
 		cfg := parse(t, "federate."+g.URL+".forge", "gitea")
 		t.Setenv(keystore.EnvName(host), "")
