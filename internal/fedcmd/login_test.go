@@ -50,10 +50,12 @@ func (k *mapKeyring) Delete(s, u string) error {
 	return nil
 }
 
-// fakeGitea answers GET /api/v1/user for token good.
+// fakeGitea answers GET /api/v1/user for token good, given the way
+// Gitea ("token") or Gitee ("Bearer") takes it.
 func fakeGitea(t *testing.T, good string) *httptest.Server {
 	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok := r.Header.Get("Authorization") == "token "+good || r.URL.Query().Get("access_token") == good
+		a := r.Header.Get("Authorization")
+		ok := a == "token "+good || a == "Bearer "+good
 		if r.URL.Path != "/api/v1/user" || !ok {
 			http.Error(w, `{"message":"token is required"}`, http.StatusUnauthorized)
 			return

@@ -1,8 +1,12 @@
-// Package forge talks to the web APIs of git forges, only as far as this
-// program needs: checking that a token works by asking who it belongs to.
+// Package forge talks to the web APIs of git forges (GitHub, GitLab,
+// Gitee, Gitea), only as far as this program needs: checking whom a token
+// belongs to, listing an owner's repositories, and creating a missing
+// mirror repository. Tokens travel in a request header only; no URL, log
+// line or error text ever holds one.
 package forge
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,33 +16,74 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrUnauthorized means the forge refused the token (401).
 var ErrUnauthorized = errors.New("token refused by the forge")
 
+// ErrForbidden means the token works but may not do this (403): it lacks
+// a scope or the account lacks the right.
+var ErrForbidden = errors.New("token not allowed to do this")
+
+// ErrNotFound means the forge has no such owner or repository (404), or
+// hides it from this token.
+var ErrNotFound = errors.New("not found on the forge")
+
+// ErrExists means the repository to create already exists.
+var ErrExists = errors.New("repository already exists")
+
 // ErrUnsupported means the forge has no API this package knows.
 var ErrUnsupported = errors.New("no API known for this forge")
 
-// StatusError is an API answer other than 200.
+// StatusError is an API answer other than 2xx.
 type StatusError struct {
 	Status int
 	API    string // the API base, never a URL with a token
+	// Method and Path name the call ("GET", "/orgs/apache/repos"): they
+	// never hold a token, which only ever travels in a header.
+	Method, Path string
+	// Message is the forge's own short explanation, if it gave one.
+	Message string
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("%s answered HTTP %d", e.API, e.Status)
+	msg := fmt.Sprintf("%s answered HTTP %d", e.API, e.Status)
+	if e.Path != "" {
+		msg = fmt.Sprintf("%s %s%s answered HTTP %d", e.Method, e.API, e.Path, e.Status)
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
 }
 
-// Is makes a 401 match ErrUnauthorized.
+// Is makes a 401 match ErrUnauthorized, 403 ErrForbidden and 404
+// ErrNotFound.
 func (e *StatusError) Is(target error) bool {
-	return target == ErrUnauthorized && e.Status == http.StatusUnauthorized
+	switch target {
+	case ErrUnauthorized:
+		return e.Status == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.Status == http.StatusForbidden
+	case ErrNotFound:
+		return e.Status == http.StatusNotFound
+	}
+	return false
 }
 
-// Known reports whether forge has an API Verify can use.
+// Forges with an API this package speaks.
+const (
+	GitHub = "github"
+	GitLab = "gitlab"
+	Gitee  = "gitee"
+	Gitea  = "gitea"
+)
+
+// Known reports whether forge has an API this package can use.
 func Known(forge string) bool {
 	switch forge {
-	case "github", "gitlab", "gitee", "gitea":
+	case GitHub, GitLab, Gitee, Gitea:
 		return true
 	}
 	return false
@@ -52,16 +97,16 @@ func APIBase(forge, hostURL, override string) (string, error) {
 		return strings.TrimSuffix(override, "/"), nil
 	}
 	switch forge {
-	case "github":
+	case GitHub:
 		if strings.EqualFold(hostURL, "https://github.com") {
 			return "https://api.github.com", nil
 		}
 		return hostURL + "/api/v3", nil // GitHub Enterprise Server
-	case "gitlab":
+	case GitLab:
 		return hostURL + "/api/v4", nil
-	case "gitee":
+	case Gitee:
 		return "https://gitee.com/api/v5", nil
-	case "gitea":
+	case Gitea:
 		return hostURL + "/api/v1", nil
 	}
 	return "", fmt.Errorf("%w: %q", ErrUnsupported, forge)
@@ -71,6 +116,11 @@ func APIBase(forge, hostURL, override string) (string, error) {
 type Client struct {
 	// HTTP is the client; nil means one with a 30 s timeout.
 	HTTP *http.Client
+	// PerPage is the page size asked for when listing; 0 means the
+	// forge's maximum (100; Gitea 50).
+	PerPage int
+	// MaxPages bounds how many pages one listing follows; 0 means 100.
+	MaxPages int
 }
 
 // User is who a token belongs to.
@@ -79,56 +129,157 @@ type User struct {
 }
 
 // CurrentUser asks forge's API at base who token belongs to: GET
-// <base>/user. The token goes in a header (Gitee: the access_token
-// query parameter it documents); no error text ever holds it.
+// <base>/user.
 func (c Client) CurrentUser(ctx context.Context, forge, base, token string) (User, error) {
 	if !Known(forge) {
 		return User{}, fmt.Errorf("%w: %q", ErrUnsupported, forge)
-	}
-	u, err := url.Parse(base + "/user")
-	if err != nil {
-		return User{}, fmt.Errorf("bad API URL %q: %w", base, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return User{}, err
-	}
-	switch forge {
-	case "gitlab":
-		req.Header.Set("PRIVATE-TOKEN", token)
-	case "gitee":
-		q := url.Values{"access_token": {token}}
-		req.URL.RawQuery = q.Encode()
-	default:
-		req.Header.Set("Authorization", "token "+token)
-	}
-	req.Header.Set("Accept", "application/json")
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		// *url.Error quotes the request URL, which for Gitee holds the token.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return User{}, fmt.Errorf("GET %s/user: %w", base, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return User{}, &StatusError{Status: resp.StatusCode, API: base}
 	}
 	var body struct {
 		Login    string `json:"login"`
 		Username string `json:"username"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
-		return User{}, fmt.Errorf("GET %s/user: bad JSON: %w", base, err)
+	if _, err := c.call(ctx, request{forge: forge, base: base, method: http.MethodGet, path: "/user", token: token}, &body); err != nil {
+		return User{}, err
 	}
 	if body.Login == "" {
-		body.Login = body.Username
+		body.Login = body.Username // GitLab
 	}
 	return User{Login: body.Login}, nil
+}
+
+// request is one API call.
+type request struct {
+	forge, base, method, path string
+	query                     url.Values
+	body                      any
+	token                     string
+	// next, when set, is a full URL from a Link header to GET instead.
+	next string
+}
+
+// authorize puts token on req the way forge takes it. GitLab wants
+// PRIVATE-TOKEN for personal, group and project tokens; GitHub, Gitee
+// and Gitea take an Authorization header (Gitee documents an access_token
+// parameter too, but a URL is where tokens leak from, and its API takes
+// the OAuth-style Bearer header for personal tokens as well).
+func authorize(req *http.Request, forge, token string) {
+	if token == "" {
+		return
+	}
+	switch forge {
+	case GitLab:
+		req.Header.Set("PRIVATE-TOKEN", token)
+	case Gitea:
+		req.Header.Set("Authorization", "token "+token)
+	default:
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+}
+
+// call sends r and decodes a 2xx JSON answer into out (when not nil). It
+// returns the answer's headers, for pagination.
+func (c Client) call(ctx context.Context, r request, out any) (http.Header, error) {
+	target := r.next
+	if target == "" {
+		u, err := url.Parse(r.base + r.path)
+		if err != nil {
+			return nil, fmt.Errorf("bad API URL %q: %w", r.base, err)
+		}
+		u.RawQuery = r.query.Encode()
+		target = u.String()
+	}
+	var body io.Reader
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return nil, err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("bad API URL %q: %w", r.base, err)
+	}
+	authorize(req, r.forge, r.token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "git-remote-federate")
+	if r.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.client().Do(req)
+	if err != nil {
+		// *url.Error quotes the request URL; keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%s %s%s: %w", r.method, r.base, r.path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s%s: %w", r.method, r.base, r.path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, &StatusError{Status: resp.StatusCode, API: r.base, Method: r.method, Path: r.path,
+			Message: apiMessage(data, r.token)}
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return nil, fmt.Errorf("%s %s%s: bad JSON: %w", r.method, r.base, r.path, err)
+		}
+	}
+	return resp.Header, nil
+}
+
+func (c Client) client() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+// apiMessage is the forge's error message from a JSON body, one line,
+// at most 200 bytes, with the token blanked should a forge echo it.
+// Forges disagree on the shape: {"message":"…"}, {"error":"…"}, GitLab's
+// {"message":{"name":["has already been taken"]}}, GitHub's
+// {"message":"…","errors":[{"message":"name already exists…"}]}.
+func apiMessage(data []byte, token string) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return ""
+	}
+	var parts []string
+	for _, k := range []string{"message", "error", "errors"} {
+		raw, ok := m[k]
+		if !ok || string(raw) == "null" {
+			continue
+		}
+		var s string
+		var list []struct {
+			Message string `json:"message"`
+		}
+		switch {
+		case json.Unmarshal(raw, &s) == nil:
+			parts = append(parts, s)
+		case json.Unmarshal(raw, &list) == nil:
+			for _, e := range list {
+				parts = append(parts, e.Message)
+			}
+		default:
+			parts = append(parts, string(raw))
+		}
+	}
+	msg := strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
+	if token != "" {
+		msg = strings.ReplaceAll(msg, token, "***")
+	}
+	if len(msg) > 200 {
+		msg = msg[:200]
+		for !utf8.ValidString(msg) { // do not cut a character in half
+			msg = msg[:len(msg)-1]
+		}
+		msg += "…"
+	}
+	return msg
 }

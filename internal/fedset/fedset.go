@@ -1,0 +1,283 @@
+// Package fedset turns [federationset] sections into member federations,
+// by listing the origin owner's repositories through its forge's API, and
+// creates missing mirror repositories for federations with createMissing.
+package fedset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/forge"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
+)
+
+// Deps are what Expand and EnsureMirror use from the outside world.
+// The zero value works: environment and keyring tokens, os.Getenv, git
+// from PATH without a credential helper.
+type Deps struct {
+	// Config gives each host's forge and API ([federate "<url>"]);
+	// EnsureMirror needs it, Expand takes its own. nil means only the
+	// well-known hosts (github.com, gitlab.com, gitee.com) have a forge.
+	Config *federation.Config
+	// Tokens finds a host's token; nil means keystore.Default built from
+	// Getenv, Keyring and Env, the chain `git federate auth` uses.
+	Tokens keystore.Store
+	// Getenv looks up variables; nil means os.Getenv.
+	Getenv func(string) string
+	// Keyring is the keyring backend; nil means the OS keyring.
+	Keyring keystore.KeyringBackend
+	// Env is the environment of `git credential fill`, the chain's last
+	// store; nil means os.Environ().
+	Env []string
+	// HTTP calls forge APIs; nil means a client with a 30 s timeout.
+	HTTP *http.Client
+	// PerPage is the listing page size; 0 means the forge's maximum.
+	PerPage int
+	// Git runs `git ls-remote` against mirrors. Give it the credential
+	// callback (gitexec.WithCredentialCallback) so private and missing
+	// repositories are told apart: without a token many forges answer
+	// 401 for both.
+	Git gitexec.Runner
+}
+
+func (d Deps) client() forge.Client { return forge.Client{HTTP: d.HTTP, PerPage: d.PerPage} }
+
+// token is the token for the host of e, or "" when no store has one. A
+// broken store (a keyring that timed out) is an error, not "no token".
+func (d Deps) token(ctx context.Context, cfg *federation.Config, e federation.Endpoint) (string, error) {
+	store := d.Tokens
+	if store == nil {
+		getenv, env := d.Getenv, d.Env
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		if env == nil {
+			env = os.Environ()
+		}
+		store = keystore.Default(keystore.Options{Getenv: getenv, Keyring: d.Keyring,
+			Forge:         func(host string) string { return cfg.ForgeOf(e.Protocol, host) },
+			GitCredential: &keystore.GitCredential{Env: env}})
+	}
+	cred, err := store.Get(ctx, keystore.Key{Protocol: e.Protocol, Host: e.Host})
+	if err == nil {
+		return cred.Token, nil
+	}
+	var multi interface{ Unwrap() []error }
+	if errors.Is(err, keystore.ErrNotFound) && !(errors.As(err, &multi) && len(multi.Unwrap()) > 1) {
+		return "", nil
+	}
+	return "", fmt.Errorf("looking up the token for %s: %w", e.HostURL(), err)
+}
+
+// api is the forge name, API base and owner path of an owner or
+// repository URL. Forge APIs speak https: an ssh or git URL is looked up
+// as https on the same host name.
+type api struct {
+	forge, base string
+	web         federation.Endpoint // the https (or http) form, for tokens
+}
+
+func apiOf(cfg *federation.Config, e federation.Endpoint) (api, error) {
+	web := e
+	if !e.HTTP() {
+		host, _, _ := strings.Cut(e.Host, ":")
+		web = federation.Endpoint{Raw: "https://" + host + e.Path, Protocol: "https", Host: host, Path: e.Path}
+	}
+	f := cfg.ForgeOf(web.Protocol, web.Host)
+	if !forge.Known(f) {
+		return api{forge: f}, fmt.Errorf("%w: %s is %q; name its forge with [federate \"%s\"] forge = github|gitlab|gitee|gitea",
+			forge.ErrUnsupported, web.HostURL(), f, web.HostURL())
+	}
+	override := ""
+	if cfg != nil {
+		override = cfg.HostFor(web).API
+	}
+	base, err := forge.APIBase(f, web.HostURL(), override)
+	return api{forge: f, base: base, web: web}, err
+}
+
+// Expand turns every [federationset] of cfg into its member federations,
+// one per repository of the origin owner whose name matches an include
+// wildcard (all when none is set) and no exclude wildcard (path.Match).
+// A member of set "apache" for repository "linkis" is named
+// "apache/linkis"; its origin is "<origin owner URL>/linkis.git", its
+// mirrors "<mirror owner URL>/linkis.git", and its Options are the set's.
+// A member whose name a [federation] section already uses is left out:
+// the explicit section wins. Members come sorted by name. Each set that
+// cannot be listed adds an error (naming the set, never a token) and
+// contributes no members; the other sets still expand.
+func Expand(ctx context.Context, cfg *federation.Config, deps Deps) ([]*federation.Federation, []error) {
+	var out []*federation.Federation
+	var errs []error
+	names := make([]string, 0, len(cfg.Sets))
+	for n := range cfg.Sets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		members, err := expandSet(ctx, cfg, cfg.Sets[n], deps)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("federationset %q: %w", n, err))
+			continue
+		}
+		for _, m := range members {
+			if _, taken := cfg.Federations[m.Name]; !taken {
+				out = append(out, m)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, errs
+}
+
+func expandSet(ctx context.Context, cfg *federation.Config, s *federation.Set, deps Deps) ([]*federation.Federation, error) {
+	origin, err := federation.ParseEndpoint(s.Origin)
+	if err != nil {
+		return nil, fmt.Errorf("origin: %w", err)
+	}
+	a, err := apiOf(cfg, origin)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the repositories of %s: %w", s.Origin, err)
+	}
+	token, err := deps.token(ctx, cfg, a.web)
+	if err != nil {
+		return nil, err
+	}
+	owner := strings.Trim(origin.Path, "/")
+	repos, err := deps.client().ListRepos(ctx, a.forge, a.base, owner, token)
+	if err != nil {
+		return nil, fmt.Errorf("listing the repositories of %s: %w", s.Origin, err)
+	}
+	var members []*federation.Federation
+	for _, r := range repos {
+		if !Selects(s, r.Name) {
+			continue
+		}
+		m, err := Member(s, r.Name)
+		if err != nil {
+			return nil, err
+		}
+		members = append(members, m)
+	}
+	return members, nil
+}
+
+// Selects reports whether the set s takes the repository called name:
+// it matches an include wildcard (or there is none) and no exclude one.
+func Selects(s *federation.Set, name string) bool {
+	return (len(s.Include) == 0 || matchAny(s.Include, name)) && !matchAny(s.Exclude, name)
+}
+
+func matchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Member is the federation for repository repo of set s, without asking
+// any forge: named "<set>/<repo>", origin and mirrors "<owner URL>/<repo>.git",
+// the set's Options.
+func Member(s *federation.Set, repo string) (*federation.Federation, error) {
+	f := &federation.Federation{Name: s.Name + "/" + repo, Options: s.Options}
+	var err error
+	if f.Origin, err = federation.ParseEndpoint(join(s.Origin, repo)); err != nil {
+		return nil, fmt.Errorf("origin of %s: %w", repo, err)
+	}
+	for _, m := range s.Mirrors {
+		ep, err := federation.ParseEndpoint(join(m, repo))
+		if err != nil {
+			return nil, fmt.Errorf("mirror of %s: %w", repo, err)
+		}
+		f.Mirrors = append(f.Mirrors, ep)
+	}
+	return f, nil
+}
+
+// join is "<owner URL>/<repo>.git".
+func join(owner, repo string) string {
+	return strings.TrimRight(owner, "/") + "/" + repo + ".git"
+}
+
+// EnsureMirror makes sure repository mirror of fed exists, creating it
+// through its forge's API when it does not: only when fed has
+// createMissing set and mirror's forge is known (deps.Config), else it
+// does nothing. `git ls-remote` (deps.Git) decides whether the repository
+// is missing; any failure but "not found" comes back explained
+// (gitexec.Explain). The new repository is private unless the origin's
+// forge says the origin is public; it is created under the mirror URL's
+// owner (an organisation or group, or the token's own account). created
+// tells whether a repository was made.
+func EnsureMirror(ctx context.Context, fed *federation.Federation, mirror federation.Endpoint, deps Deps) (created bool, err error) {
+	if !fed.CreateMissing {
+		return false, nil
+	}
+	a, err := apiOf(deps.Config, mirror)
+	if errors.Is(err, forge.ErrUnsupported) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	err = gitexec.Retry(ctx, nil, func(ctx context.Context) error {
+		return deps.Git.Run(ctx, "ls-remote", "--heads", "--", mirror.Raw)
+	})
+	if err == nil {
+		return false, nil
+	}
+	if gitexec.Classify(err) != gitexec.KindNotFound {
+		return false, gitexec.Explain(err, mirror.Raw)
+	}
+	owner, name := splitRepo(mirror.Path)
+	token, err := deps.token(ctx, deps.Config, a.web)
+	if err != nil {
+		return false, err
+	}
+	if token == "" {
+		return false, fmt.Errorf("mirror %s is missing and cannot be created: no token for %s: run `git federate login %s`",
+			mirror.Raw, a.web.HostURL(), a.web.HostURL())
+	}
+	opts := forge.CreateOptions{Private: originPrivate(ctx, fed.Origin, deps),
+		Description: "Mirror of " + fed.Origin.Raw}
+	if _, err := deps.client().CreateRepo(ctx, a.forge, a.base, owner, name, token, opts); err != nil {
+		return false, fmt.Errorf("mirror %s is missing; %w", mirror.Raw, err)
+	}
+	return true, nil
+}
+
+// splitRepo splits "/owner/name.git" into "owner" and "name"; a GitLab
+// owner may be a nested group "group/sub".
+func splitRepo(p string) (owner, name string) {
+	p = strings.TrimSuffix(strings.Trim(p, "/"), ".git")
+	i := strings.LastIndexByte(p, '/')
+	if i < 0 {
+		return "", p
+	}
+	return p[:i], p[i+1:]
+}
+
+// originPrivate reports whether a mirror of origin should be private:
+// yes unless origin's forge says origin is public, so creating a mirror
+// never publishes what was private.
+func originPrivate(ctx context.Context, origin federation.Endpoint, deps Deps) bool {
+	a, err := apiOf(deps.Config, origin)
+	if err != nil {
+		return true
+	}
+	token, err := deps.token(ctx, deps.Config, a.web)
+	if err != nil {
+		return true
+	}
+	owner, name := splitRepo(origin.Path)
+	r, err := deps.client().GetRepo(ctx, a.forge, a.base, owner, name, token)
+	return err != nil || r.Private
+}

@@ -1,0 +1,346 @@
+package forge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// ErrTooManyPages means a listing had more pages than Client.MaxPages.
+var ErrTooManyPages = errors.New("listing has more pages than the limit")
+
+// Repo is what a forge says about one repository.
+type Repo struct {
+	// Name is the repository's URL path segment under its owner ("linkis"
+	// in https://github.com/apache/linkis). Gitee and GitLab also have a
+	// display name, which may differ; this is never it.
+	Name string
+	// FullName is "<owner>/<name>" (GitLab: the path with namespace).
+	FullName string
+	// CloneURL is the https clone URL the forge reports.
+	CloneURL string
+	Private  bool
+	Archived bool
+}
+
+// apiRepo decodes a repository from any of the four forges.
+type apiRepo struct {
+	Name     string `json:"name"`
+	Path     string `json:"path"`      // GitLab, Gitee: the URL segment
+	FullName string `json:"full_name"` // GitHub, Gitea, Gitee
+	PathNS   string `json:"path_with_namespace"`
+	CloneURL string `json:"clone_url"`
+	HTTPURL  string `json:"http_url_to_repo"` // GitLab
+	HTMLURL  string `json:"html_url"`         // Gitee's clone URL is html_url
+	Private  bool   `json:"private"`
+	Vis      string `json:"visibility"` // GitLab: private, internal, public
+	Archived bool   `json:"archived"`
+}
+
+func (a apiRepo) repo() Repo {
+	r := Repo{Name: a.Name, FullName: a.FullName, CloneURL: a.CloneURL, Private: a.Private, Archived: a.Archived}
+	if a.Path != "" {
+		r.Name = a.Path
+	}
+	if a.PathNS != "" {
+		r.FullName = a.PathNS
+		r.Private = a.Vis != "public"
+	}
+	if r.CloneURL == "" {
+		r.CloneURL = a.HTTPURL
+	}
+	if r.CloneURL == "" && a.HTMLURL != "" {
+		r.CloneURL = strings.TrimSuffix(a.HTMLURL, ".git") + ".git"
+	}
+	return r
+}
+
+// ListRepos lists every repository owner has on forge, whose API is at
+// base. owner is a user or an organisation (a GitLab group, given by its
+// full path): the organisation listing is tried first, and a 404 there
+// means a user. For the token's own account on GitHub and Gitee the
+// listing includes private repositories (GET /user/repos?affiliation=owner).
+// A GitLab group lists its own projects, not its subgroups'. token may
+// be "" for public repositories only. Pages are followed through the
+// Link header, else while a page comes back full, at most MaxPages.
+func (c Client) ListRepos(ctx context.Context, forge, base, owner, token string) ([]Repo, error) {
+	if !Known(forge) {
+		return nil, fmt.Errorf("%w: %q", ErrUnsupported, forge)
+	}
+	if err := checkOwner(owner); err != nil {
+		return nil, err
+	}
+	org, user := listPaths(forge, owner)
+	q := url.Values{}
+	if forge == GitLab {
+		q.Set("include_subgroups", "false")
+		q.Set("with_shared", "false")
+	}
+	repos, err := c.list(ctx, request{forge: forge, base: base, method: http.MethodGet, path: org, query: q, token: token})
+	if !errors.Is(err, ErrNotFound) {
+		return repos, err
+	}
+	// A user. GitHub and Gitee list only public repositories there, even
+	// to their owner: the token's own account is listed through /user/repos.
+	if forge == GitHub || forge == Gitee {
+		self, err := c.isSelf(ctx, forge, base, owner, token)
+		if err != nil {
+			return nil, err
+		}
+		if self {
+			q.Set("affiliation", "owner")
+			repos, err := c.list(ctx, request{forge: forge, base: base, method: http.MethodGet, path: "/user/repos", query: q, token: token})
+			return ownedBy(repos, owner), err
+		}
+	}
+	return c.list(ctx, request{forge: forge, base: base, method: http.MethodGet, path: user, query: q, token: token})
+}
+
+// listPaths are the organisation and user listing paths for owner.
+func listPaths(forge, owner string) (org, user string) {
+	o := url.PathEscape(owner) // a GitLab group path "a/b" becomes "a%2Fb", as its API wants
+	if forge == GitLab {
+		return "/groups/" + o + "/projects", "/users/" + o + "/projects"
+	}
+	return "/orgs/" + o + "/repos", "/users/" + o + "/repos"
+}
+
+// isSelf reports whether owner is the account token belongs to.
+func (c Client) isSelf(ctx context.Context, forge, base, owner, token string) (bool, error) {
+	if token == "" {
+		return false, nil
+	}
+	u, err := c.CurrentUser(ctx, forge, base, token)
+	if err != nil {
+		return false, err
+	}
+	return strings.EqualFold(u.Login, owner), nil
+}
+
+func ownedBy(repos []Repo, owner string) []Repo {
+	out := repos[:0]
+	for _, r := range repos {
+		if o, _, ok := strings.Cut(r.FullName, "/"); !ok || strings.EqualFold(o, owner) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// list GETs every page of a repository listing.
+func (c Client) list(ctx context.Context, r request) ([]Repo, error) {
+	per := c.perPage(r.forge)
+	q := url.Values{}
+	for k, v := range r.query {
+		q[k] = v
+	}
+	q.Set("per_page", strconv.Itoa(per))
+	if r.forge == Gitea {
+		q.Set("limit", strconv.Itoa(per)) // Gitea's name for it
+	}
+	var out []Repo
+	maxPages := c.MaxPages
+	if maxPages <= 0 {
+		maxPages = 100
+	}
+	for page := 1; ; page++ {
+		if page > maxPages {
+			return out, fmt.Errorf("%s%s: %w (%d pages of %d)", r.base, r.path, ErrTooManyPages, maxPages, per)
+		}
+		if r.next == "" {
+			q.Set("page", strconv.Itoa(page))
+			r.query = q
+		}
+		var items []apiRepo
+		h, err := c.call(ctx, r, &items)
+		if err != nil {
+			return out, err
+		}
+		for _, it := range items {
+			out = append(out, it.repo())
+		}
+		next, last := nextLink(h.Get("Link"), r.base)
+		switch {
+		case next != "":
+			r.next = next
+		case last || len(items) < per:
+			return out, nil
+		default:
+			r.next = "" // no usable Link header (Gitee): go on while pages come back full
+		}
+	}
+}
+
+func (c Client) perPage(forge string) int {
+	limit := 100
+	if forge == Gitea {
+		limit = 50 // Gitea's default MAX_RESPONSE_ITEMS
+	}
+	if c.PerPage > 0 && c.PerPage < limit {
+		return c.PerPage
+	}
+	return limit
+}
+
+// nextLink reads a Link header: the rel="next" URL, or last when the
+// header is there without one. A header that points at another scheme or
+// host counts as absent: the token goes with the request, and a forge
+// behind a proxy may name its public URL there instead.
+func nextLink(link, base string) (next string, last bool) {
+	if link == "" {
+		return "", false
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", false
+	}
+	for _, part := range strings.Split(link, ",") {
+		target, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		u, err := url.Parse(strings.Trim(strings.TrimSpace(target), "<>"))
+		if err != nil || !strings.EqualFold(u.Scheme, b.Scheme) || !strings.EqualFold(u.Host, b.Host) {
+			return "", false
+		}
+		if strings.Contains(strings.ReplaceAll(params, " ", ""), `rel="next"`) {
+			next = u.String()
+		}
+	}
+	return next, next == ""
+}
+
+// checkOwner refuses owner and repository names that would change the
+// API path: "..", empty segments, or characters outside a forge's names.
+func checkOwner(owner string) error {
+	if owner == "" {
+		return errors.New("empty owner name")
+	}
+	for _, seg := range strings.Split(owner, "/") {
+		if err := checkName(seg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "?#%\\ \t\r\n\x00/") {
+		return fmt.Errorf("%q is not a usable owner or repository name", name)
+	}
+	return nil
+}
+
+// CreateOptions are the settings of a repository CreateRepo makes.
+type CreateOptions struct {
+	Private     bool
+	Description string
+}
+
+// CreateRepo creates an empty repository name under owner on forge: in
+// owner's organisation (GitLab: group) when owner is not the token's own
+// account, else for the account itself. It returns ErrExists (wrapped)
+// when the name is taken, ErrForbidden when the token may not create
+// there: see docs/forge.md for the scopes each forge needs.
+func (c Client) CreateRepo(ctx context.Context, forge, base, owner, name, token string, opts CreateOptions) (Repo, error) {
+	if !Known(forge) {
+		return Repo{}, fmt.Errorf("%w: %q", ErrUnsupported, forge)
+	}
+	if err := checkOwner(owner); err != nil {
+		return Repo{}, err
+	}
+	if err := checkName(name); err != nil {
+		return Repo{}, err
+	}
+	if token == "" {
+		return Repo{}, fmt.Errorf("creating %s/%s on %s: %w (no token)", owner, name, base, ErrUnauthorized)
+	}
+	r := request{forge: forge, base: base, method: http.MethodPost, token: token}
+	var err error
+	if forge == GitLab {
+		r.path = "/projects"
+		r.body, err = c.gitlabProject(ctx, base, owner, name, token, opts)
+	} else {
+		r.path, err = c.createPath(ctx, forge, base, owner, token)
+		r.body = map[string]any{"name": name, "path": name, "private": opts.Private,
+			"description": opts.Description, "auto_init": false}
+	}
+	if err != nil {
+		return Repo{}, fmt.Errorf("creating %s/%s: %w", owner, name, err)
+	}
+	var a apiRepo
+	if _, err := c.call(ctx, r, &a); err != nil {
+		return Repo{}, fmt.Errorf("creating %s/%s: %w", owner, name, existsErr(err))
+	}
+	return a.repo(), nil
+}
+
+// createPath is where a GitHub-like forge creates a repository of owner.
+func (c Client) createPath(ctx context.Context, forge, base, owner, token string) (string, error) {
+	self, err := c.isSelf(ctx, forge, base, owner, token)
+	if err != nil {
+		return "", err
+	}
+	if self {
+		return "/user/repos", nil
+	}
+	return "/orgs/" + url.PathEscape(owner) + "/repos", nil
+}
+
+// gitlabProject is the body of POST /projects: GitLab names the owner by
+// namespace id, looked up from its path (a user's or a group's).
+func (c Client) gitlabProject(ctx context.Context, base, owner, name, token string, opts CreateOptions) (map[string]any, error) {
+	var ns struct {
+		ID int64 `json:"id"`
+	}
+	if _, err := c.call(ctx, request{forge: GitLab, base: base, method: http.MethodGet,
+		path: "/namespaces/" + url.PathEscape(owner), token: token}, &ns); err != nil {
+		return nil, err
+	}
+	vis := "public"
+	if opts.Private {
+		vis = "private"
+	}
+	return map[string]any{"name": name, "path": name, "namespace_id": ns.ID, "visibility": vis,
+		"description": opts.Description, "initialize_with_readme": false}, nil
+}
+
+// existsErr adds ErrExists to the answers forges give for a taken name:
+// 409 (Gitea), 422 saying it exists (GitHub in English, Gitee perhaps in
+// Chinese: "已存在"), 400 "has already been taken" (GitLab).
+func existsErr(err error) error {
+	var se *StatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	exists := strings.Contains(strings.ToLower(se.Message), "exist") || strings.Contains(se.Message, "已存在")
+	taken := se.Status == http.StatusConflict || se.Status == http.StatusUnprocessableEntity && exists ||
+		se.Status == http.StatusBadRequest && strings.Contains(se.Message, "already been taken")
+	if taken {
+		return fmt.Errorf("%w: %w", ErrExists, err)
+	}
+	return err
+}
+
+// GetRepo asks forge about owner/name.
+func (c Client) GetRepo(ctx context.Context, forge, base, owner, name, token string) (Repo, error) {
+	if !Known(forge) {
+		return Repo{}, fmt.Errorf("%w: %q", ErrUnsupported, forge)
+	}
+	if err := checkOwner(owner); err != nil {
+		return Repo{}, err
+	}
+	if err := checkName(name); err != nil {
+		return Repo{}, err
+	}
+	p := "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name)
+	if forge == GitLab {
+		p = "/projects/" + url.PathEscape(owner+"/"+name)
+	}
+	var a apiRepo
+	if _, err := c.call(ctx, request{forge: forge, base: base, method: http.MethodGet, path: p, token: token}, &a); err != nil {
+		return Repo{}, err
+	}
+	return a.repo(), nil
+}
