@@ -168,4 +168,3 @@ func (s *Session) failoverListing(ctx context.Context) (*Listing, error) {
 	}
 	return nil, s.unreachable(s.downErrors())
 }
-
