@@ -168,6 +168,8 @@ func TestFetchBranchesTagsAndHEAD(t *testing.T) {
 			dst := mustClone(t, f)
 
 			gittest.Git(t, f.work, "checkout", "-q", "-b", "b1")
+			gittest.Commit(t, f.work, "rc.txt", "rc\n", "rc")
+			gittest.Git(t, f.work, "tag", "-a", "v2-rc", "-m", "candidate") // annotated, inside b1
 			b1 := gittest.Commit(t, f.work, "b1.txt", "1\n", "b1")
 			gittest.Git(t, f.work, "tag", "-a", "v2", "-m", "release 2") // annotated, on b1
 			gittest.Git(t, f.work, "checkout", "-q", "-b", "b2", "main")
@@ -188,6 +190,7 @@ func TestFetchBranchesTagsAndHEAD(t *testing.T) {
 				"refs/remotes/origin/b2":   b2,
 				"refs/remotes/origin/main": gittest.RefOf(t, f.work, "main"),
 				"refs/tags/v2":             gittest.RefOf(t, f.work, "refs/tags/v2"),
+				"refs/tags/v2-rc":          gittest.RefOf(t, f.work, "refs/tags/v2-rc"),
 				"refs/tags/light2":         b2,
 				"refs/tags/lone-annotated": "",
 				"refs/tags/lone-light":     "",
