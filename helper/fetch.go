@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/federation"
@@ -29,7 +30,7 @@ func (s *Session) fetch(ctx context.Context, f protocol.Fetch, w *protocol.Write
 	}
 	l := s.listing
 	want := wantedOIDs(f)
-	if s.followTags() {
+	if s.opts.FollowTags {
 		// Annotated tags on the commits fetched now come in the same
 		// pack, as a native fetch's include-tag would bring them.
 		want = appendNew(want, l.tagsOn(want)...)
@@ -37,7 +38,7 @@ func (s *Session) fetch(ctx context.Context, f protocol.Fetch, w *protocol.Write
 	if err := s.gitFetch(ctx, l.Server, want, nil); err != nil {
 		return err
 	}
-	if s.followTags() {
+	if s.opts.FollowTags && s.opts.Filter == "" {
 		if err := s.backfillTags(ctx, l, want); err != nil {
 			return err
 		}
@@ -48,11 +49,6 @@ func (s *Session) fetch(ctx context.Context, f protocol.Fetch, w *protocol.Write
 	}
 	return w.End()
 }
-
-// followTags reports whether annotated tags must be fetched along. In a
-// partial clone (filter set) looking for objects would make git fetch
-// them lazily through this very helper, so tags are left to git there.
-func (s *Session) followTags() bool { return s.opts.FollowTags && s.opts.Filter == "" }
 
 // wantedOIDs is the object names of a batch, each once, in order.
 func wantedOIDs(f protocol.Fetch) []string {
@@ -97,7 +93,9 @@ func (l *Listing) tagsOn(commits []string) []string {
 // but whose tag object is not, which is what git's tag following looks
 // for after a fetch. git before 2.44 does not find them on its own
 // through a helper that lists no peeled values. fetched is what this
-// batch already brought.
+// batch already brought. It is not used in a partial clone (filter set):
+// looking for a missing object there makes git fetch it lazily, through
+// this very helper.
 func (s *Session) backfillTags(ctx context.Context, l *Listing, fetched []string) error {
 	var tags, check []string
 	for _, r := range l.Refs {
@@ -165,6 +163,13 @@ func (s *Session) gitFetch(ctx context.Context, srv federation.Endpoint, oids, t
 	args = append(args, "--", srv.Raw)
 	g := s.Git
 	g.Dir, g.Env = s.GitDir, s.childEnv()
+	if s.opts.Filter != "" {
+		// git fetch --filter <url> would record <url> as a promisor
+		// remote in the repository's config, unless it already is one
+		// with a filter: say so for this child only.
+		g.Env = withConfig(g.Env, "remote."+srv.Raw+".promisor", "true")
+		g.Env = withConfig(g.Env, "remote."+srv.Raw+".partialclonefilter", s.opts.Filter)
+	}
 	_, err := g.OutputStdin(ctx, strings.NewReader(strings.Join(oids, "\n")+"\n"), args...)
 	var gerr *gitexec.Error
 	if errors.As(err, &gerr) {
@@ -223,6 +228,21 @@ func (s *Session) depthArgs() []string {
 		args = append(args, "--filter="+o.Filter)
 	}
 	return args
+}
+
+// withConfig returns env with one more GIT_CONFIG_COUNT entry.
+func withConfig(env []string, key, value string) []string {
+	n := 0
+	var out []string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GIT_CONFIG_COUNT="); ok {
+			n, _ = strconv.Atoi(v)
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", n, key), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", n, value),
+		fmt.Sprintf("GIT_CONFIG_COUNT=%d", n+1))
 }
 
 // childEnv is the environment of git children that work on the local

@@ -462,3 +462,37 @@ func TestCloneByURL(t *testing.T) {
 		}
 	})
 }
+
+func TestPartialClone(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			f := newFixture(t, tr)
+			if tr == "file" {
+				gittest.Git(t, f.origin.path, "config", "uploadpack.allowFilter", "true")
+			}
+			readme := gittest.Git(t, f.work, "rev-parse", "HEAD:README")
+			dst := mustClone(t, f, "--no-checkout", "--filter=blob:none")
+			if missing := gittest.Git(t, dst, "rev-list", "--objects", "--missing=print", "--all"); !strings.Contains(missing, "?"+readme) {
+				t.Errorf("README's blob was fetched by a blob:none clone:\n%s", missing)
+			}
+			// The checkout fetches the blob lazily, through the helper again.
+			gittest.Git(t, dst, "checkout", "-q", "main")
+			if b, err := os.ReadFile(filepath.Join(dst, "README")); err != nil || string(b) != "hello\n" {
+				t.Errorf("README after checkout: %q %v", b, err)
+			}
+			cfg := gittest.Git(t, dst, "config", "--local", "--list")
+			if strings.Contains(cfg, "remote.file:") || strings.Contains(cfg, "remote.http:") {
+				t.Errorf("the helper registered a server as a promisor remote:\n%s", cfg)
+			}
+
+			gittest.Commit(t, f.work, "new", "new\n", "new")
+			gittest.Git(t, f.work, "tag", "-a", "v2", "-m", "release 2")
+			f.seed(f.origin)
+			gittest.Git(t, dst, "fetch", "-q")
+			checkRefs(t, dst, map[string]string{
+				"refs/remotes/origin/main": gittest.RefOf(t, f.work, "main"),
+				"refs/tags/v2":             gittest.RefOf(t, f.work, "refs/tags/v2"),
+			})
+		})
+	}
+}
