@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -129,6 +130,7 @@ type uploadPack struct {
 	cmd      *exec.Cmd
 	in       io.WriteCloser
 	out      *bufio.Reader
+	outFile  *os.File
 	stderr   *gate
 	fallback bool // the server does not speak protocol v2
 }
@@ -151,14 +153,21 @@ func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint) 
 	if err != nil {
 		return nil, err
 	}
-	out, err := cmd.StdoutPipe()
+	// The pack comes through this pipe. A plain blocking pipe read with
+	// a large buffer costs far less system time than os.Pipe's
+	// poller-driven one (cmd.StdoutPipe).
+	out, childOut, err := blockingPipe()
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = childOut
+	err = cmd.Start()
+	childOut.Close()
+	if err != nil {
+		out.Close()
 		return nil, fmt.Errorf("%s: starting git remote-%s: %w", srv.Raw, srv.Protocol, err)
 	}
-	up.in, up.out = in, bufio.NewReader(out)
+	up.in, up.out, up.outFile = in, bufio.NewReader(out), out
 	reply, err := up.handshake(s.childOptions())
 	if err != nil {
 		up.abandon()
@@ -238,7 +247,8 @@ func (up *uploadPack) relay(from io.Reader, to io.Writer) error {
 		io.Copy(up.in, from)
 		up.in.Close()
 	}()
-	_, copyErr := io.Copy(to, up.out)
+	copyErr := up.copyOut(to)
+	up.outFile.Close()
 	if copyErr != nil {
 		// git went away: nobody is left to read the answers.
 		up.cmd.Process.Kill()
@@ -259,6 +269,43 @@ func (up *uploadPack) abandon() {
 	up.in.Close()
 	up.cmd.Process.Kill()
 	up.cmd.Wait()
+	up.outFile.Close()
+}
+
+// copyOut sends the child's answers to git: what the handshake already
+// buffered, then the rest spliced from pipe to pipe where both are pipes.
+func (up *uploadPack) copyOut(to io.Writer) error {
+	if n := up.out.Buffered(); n > 0 {
+		b, _ := up.out.Peek(n)
+		if _, err := to.Write(b); err != nil {
+			return err
+		}
+		up.out.Discard(n)
+	}
+	if handled, err := splicePipes(to, up.outFile); handled {
+		return err
+	}
+	return copyLarge(to, up.out)
+}
+
+// copyLarge copies from to to with a buffer large enough for a pipe's
+// worth of pack data per system call.
+func copyLarge(to io.Writer, from io.Reader) error {
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			if _, werr := to.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // ServerError is a server that could not serve a fetch, with what its
