@@ -17,9 +17,11 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
-// HandshakeTimeout bounds how long one server may take to answer the
-// start of a fetch (its ref advertisement) before the next one is tried.
-const HandshakeTimeout = 2 * time.Minute
+// HandshakeTimeout bounds how long a server may take to answer the start
+// of a fetch (a protocol-v2 capability advertisement: one small
+// exchange) while another server remains to be tried. The last server
+// has no such limit: git and curl decide, as with plain git.
+const HandshakeTimeout = 30 * time.Second
 
 // ErrUnreachable is wrapped by the error of a fetch that no server could
 // serve.
@@ -42,14 +44,21 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 		return true, err
 	}
 	var failed []error
-	for _, srv := range servers {
+	for i, srv := range servers {
 		if !srv.HTTP() || s.v0[srv.Raw] {
 			// file, ssh and git are reached by a child `git fetch`, and
 			// so is a server without protocol v2; the list that follows
 			// skips servers already found down.
 			return false, w.ConnectFallback()
 		}
-		up, err := s.startUploadPack(ctx, srv)
+		limit := time.Duration(0)
+		if i < len(servers)-1 {
+			limit = s.handshakeTimeout
+			if limit == 0 {
+				limit = HandshakeTimeout
+			}
+		}
+		up, err := s.startUploadPack(ctx, srv, limit)
 		if err != nil {
 			s.markDown(srv, err)
 			failed = append(failed, err)
@@ -139,8 +148,8 @@ type uploadPack struct {
 // stateless connection. The child's stderr is held back until it has
 // answered, so that a server that is down costs the user one warning
 // line, not git's error. A child that dies or stays silent past
-// HandshakeTimeout is an error naming srv.
-func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint) (*uploadPack, error) {
+// limit (0: none) is an error naming srv.
+func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, limit time.Duration) (*uploadPack, error) {
 	name := s.Remote
 	if name == "" {
 		name = srv.Raw
@@ -168,7 +177,7 @@ func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint) 
 		return nil, fmt.Errorf("%s: starting git remote-%s: %w", srv.Raw, srv.Protocol, err)
 	}
 	up.in, up.out, up.outFile = in, bufio.NewReader(out), out
-	reply, err := up.handshake(s.childOptions())
+	reply, err := up.handshake(s.childOptions(), limit)
 	if err != nil {
 		up.abandon()
 		return nil, &ServerError{Server: srv, Err: err, Stderr: up.stderr.String()}
@@ -195,8 +204,8 @@ func (s *Session) childOptions() []string {
 
 // handshake sends the options and the stateless-connect command and
 // returns the child's answer to the command. It gives up when the child
-// exits first or after HandshakeTimeout.
-func (up *uploadPack) handshake(options []string) (string, error) {
+// exits first or after limit (0: no limit).
+func (up *uploadPack) handshake(options []string, limit time.Duration) (string, error) {
 	type answer struct {
 		line string
 		err  error
@@ -217,13 +226,17 @@ func (up *uploadPack) handshake(options []string) (string, error) {
 		line, err := up.readLine()
 		ch <- answer{line, err}
 	}()
-	timer := time.NewTimer(HandshakeTimeout)
-	defer timer.Stop()
+	var expired <-chan time.Time
+	if limit > 0 {
+		timer := time.NewTimer(limit)
+		defer timer.Stop()
+		expired = timer.C
+	}
 	select {
 	case a := <-ch:
 		return a.line, a.err
-	case <-timer.C:
-		return "", fmt.Errorf("no answer within %v", HandshakeTimeout)
+	case <-expired:
+		return "", fmt.Errorf("no answer within %v", limit)
 	}
 }
 

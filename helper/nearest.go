@@ -3,6 +3,7 @@ package helper
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/federation"
 )
@@ -14,6 +15,8 @@ type fetchState struct {
 	warned  bool             // the failover warning was printed
 	v0      map[string]bool  // servers that answered stateless-connect with fallback
 	nearest *Listing         // the nearest-server choice, made once
+
+	handshakeTimeout time.Duration // 0: HandshakeTimeout; tests shorten it
 }
 
 // markDown records that srv could not serve this session.

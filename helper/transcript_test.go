@@ -278,3 +278,35 @@ func TestTranscriptOptions(t *testing.T) {
 		t.Errorf("got %q\nwant %q", out.String(), want)
 	}
 }
+
+// An origin that accepts the connection but does not answer is left
+// after the handshake limit, for the next server.
+func TestTranscriptHangingOriginFailsOver(t *testing.T) {
+	gittest.Isolate(t)
+	origin := gittest.NewServer(t, gittest.Auth{})
+	mirror := gittest.NewServer(t, gittest.Auth{})
+	originURL := origin.InitBare(t, "app.git")
+	mirrorURL := mirror.InitBare(t, "app.git")
+	oid := tagged(t, mirror.Path("app.git"))
+	origin.AddFault(gittest.Fault{Prefix: "/app.git", Delay: 1500 * time.Millisecond, Count: 1})
+	local := filepath.Join(t.TempDir(), "local.git")
+	gittest.Git(t, "", "init", "-q", "--bare", local)
+
+	s, stderr := newSession(t, local, originURL, mirrorURL)
+	s.handshakeTimeout = 200 * time.Millisecond
+	in := "stateless-connect git-upload-pack\n" + pkt("command=ls-refs\n") + "0001" + pkt("ref-prefix refs/heads/main\n") + "0000"
+	var out bytes.Buffer
+	if err := s.Serve(context.Background(), strings.NewReader(in), &out); err != nil {
+		t.Fatalf("Serve: %v\nstderr: %s", err, stderr)
+	}
+	if want := "\n" + pkt("version 2\n"); !strings.HasPrefix(out.String(), want) {
+		t.Errorf("output %q does not start with %q", out.String(), want)
+	}
+	if !strings.Contains(out.String(), pkt(oid["main"]+" refs/heads/main\n")) {
+		t.Errorf("mirror's main not in %q", out.String())
+	}
+	want := "warning: federate: origin " + originURL + " is unreachable; fetching from mirror " + mirrorURL + "\n"
+	if stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+}
