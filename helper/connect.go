@@ -260,7 +260,11 @@ func (up *uploadPack) relay(from io.Reader, to io.Writer) error {
 		io.Copy(up.in, from)
 		up.in.Close()
 	}()
-	copyErr := up.copyOut(to)
+	// A plain read/write loop, not splice(2): spliced pipe to pipe, the
+	// end of the child's output can meet git's already closed read end
+	// and fail with EPIPE although every byte arrived; git then sees our
+	// failure ("remote transport reported error").
+	copyErr := copyLarge(to, up.out)
 	up.outFile.Close()
 	if copyErr != nil {
 		// git went away: nobody is left to read the answers.
@@ -283,22 +287,6 @@ func (up *uploadPack) abandon() {
 	up.cmd.Process.Kill()
 	up.cmd.Wait()
 	up.outFile.Close()
-}
-
-// copyOut sends the child's answers to git: what the handshake already
-// buffered, then the rest spliced from pipe to pipe where both are pipes.
-func (up *uploadPack) copyOut(to io.Writer) error {
-	if n := up.out.Buffered(); n > 0 {
-		b, _ := up.out.Peek(n)
-		if _, err := to.Write(b); err != nil {
-			return err
-		}
-		up.out.Discard(n)
-	}
-	if handled, err := splicePipes(to, up.outFile); handled {
-		return err
-	}
-	return copyLarge(to, up.out)
 }
 
 // copyLarge copies from to to with a buffer large enough for a pipe's
