@@ -1,11 +1,13 @@
 package helper
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -308,5 +310,49 @@ func TestTranscriptHangingOriginFailsOver(t *testing.T) {
 	want := "warning: federate: origin " + originURL + " is unreachable; fetching from mirror " + mirrorURL + "\n"
 	if stderr.String() != want {
 		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+}
+
+// git closes its end of our stdout once it has read the whole answer,
+// possibly before the child has exited; the relay must still end
+// cleanly, because git takes our exit status as the fetch's.
+func TestRelayEndsCleanlyWhenGitClosesFirst(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "printf answer; cat >/dev/null")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, childOut, err := blockingPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = childOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	childOut.Close()
+	up := &uploadPack{cmd: cmd, in: in, out: bufio.NewReader(out), outFile: out, stderr: &gate{}}
+
+	gitReads, ourStdout, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ourStdin, gitWrites := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- up.relay(ourStdin, ourStdout) }()
+
+	got := make([]byte, len("answer"))
+	if _, err := io.ReadFull(gitReads, got); err != nil || string(got) != "answer" {
+		t.Fatalf("git read %q, %v", got, err)
+	}
+	gitReads.Close()  // git has all it wants
+	gitWrites.Close() // and hangs up: the child sees EOF and exits
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("relay: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("relay did not end")
 	}
 }
