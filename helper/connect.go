@@ -194,12 +194,18 @@ func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, 
 }
 
 // childOptions are the options git set that git remote-http(s) acts on
-// during a stateless fetch: how much to say and whether to show progress.
+// during a stateless fetch: how much to say, whether to show progress,
+// and which address family to connect with. The rest (depth, filter,
+// tags) git puts in its own protocol-v2 requests.
 func (s *Session) childOptions() []string {
-	return []string{
+	opts := []string{
 		"option progress " + strconv.FormatBool(s.opts.Progress),
 		"option verbosity " + strconv.Itoa(s.opts.Verbosity),
 	}
+	if s.opts.Family != "" {
+		opts = append(opts, "option family "+s.opts.Family)
+	}
+	return opts
 }
 
 // handshake sends the options and the stateless-connect command and

@@ -496,3 +496,26 @@ func TestPartialClone(t *testing.T) {
 		})
 	}
 }
+
+func TestLsRemoteAndFamily(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			f := newFixture(t, tr)
+			want := gittest.Git(t, "", "ls-remote", f.origin.path)
+			if tr == "file" {
+				// A helper's list carries no peeled values (git would take
+				// "refs/tags/v1^{}" for a ref).
+				want = gittest.Git(t, "", "ls-remote", "--refs", f.origin.path)
+				want = gittest.Git(t, "", "ls-remote", f.origin.path, "HEAD") + "\n" + want
+			}
+			if got := gittest.Git(t, "", "ls-remote", "federate::app"); got != want {
+				t.Errorf("ls-remote federate::app:\n%s\nwant\n%s", got, want)
+			}
+			// 127.0.0.1 is IPv4: -4 must reach it on either path.
+			dst := mustClone(t, f, "-4")
+			if got, want := gittest.Git(t, dst, "rev-parse", "HEAD"), gittest.RefOf(t, f.work, "main"); got != want {
+				t.Errorf("HEAD = %s, want %s", got, want)
+			}
+		})
+	}
+}
