@@ -29,13 +29,18 @@ func (s *Session) fetch(ctx context.Context, f protocol.Fetch, w *protocol.Write
 		s.listing = l
 	}
 	l := s.listing
-	want := wantedOIDs(f)
+	want := newOIDSet()
+	for _, r := range f.Refs {
+		want.add(r.OID)
+	}
 	if s.opts.FollowTags {
 		// Annotated tags on the commits fetched now come in the same
 		// pack, as a native fetch's include-tag would bring them.
-		want = appendNew(want, l.tagsOn(want)...)
+		for _, t := range l.tagsOn(want) {
+			want.add(t)
+		}
 	}
-	if err := s.gitFetch(ctx, l.Server, want, nil); err != nil {
+	if err := s.gitFetch(ctx, l.Server, want.list, nil); err != nil {
 		return err
 	}
 	if s.opts.FollowTags && s.opts.Filter == "" {
@@ -50,39 +55,27 @@ func (s *Session) fetch(ctx context.Context, f protocol.Fetch, w *protocol.Write
 	return w.End()
 }
 
-// wantedOIDs is the object names of a batch, each once, in order.
-func wantedOIDs(f protocol.Fetch) []string {
-	var out []string
-	for _, r := range f.Refs {
-		out = appendNew(out, r.OID)
-	}
-	return out
+// oidSet is a set of object names that keeps their first-seen order.
+type oidSet struct {
+	list []string
+	has  map[string]bool
 }
 
-func appendNew(list []string, items ...string) []string {
-	for _, it := range items {
-		if !contains(list, it) {
-			list = append(list, it)
-		}
-	}
-	return list
-}
+func newOIDSet() *oidSet { return &oidSet{has: map[string]bool{}} }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+func (o *oidSet) add(oid string) {
+	if !o.has[oid] {
+		o.has[oid] = true
+		o.list = append(o.list, oid)
 	}
-	return false
 }
 
 // tagsOn returns the annotated tags of the listing that peel to one of
 // commits.
-func (l *Listing) tagsOn(commits []string) []string {
+func (l *Listing) tagsOn(commits *oidSet) []string {
 	var out []string
 	for _, r := range l.Refs {
-		if p, ok := l.Peeled[r.Name]; ok && strings.HasPrefix(r.Name, "refs/tags/") && contains(commits, p) {
+		if p, ok := l.Peeled[r.Name]; ok && strings.HasPrefix(r.Name, "refs/tags/") && commits.has[p] {
 			out = append(out, r.OID)
 		}
 	}
@@ -96,34 +89,35 @@ func (l *Listing) tagsOn(commits []string) []string {
 // batch already brought. It is not used in a partial clone (filter set):
 // looking for a missing object there makes git fetch it lazily, through
 // this very helper.
-func (s *Session) backfillTags(ctx context.Context, l *Listing, fetched []string) error {
-	var tags, check []string
+func (s *Session) backfillTags(ctx context.Context, l *Listing, fetched *oidSet) error {
+	var tags []Ref
+	check := newOIDSet()
 	for _, r := range l.Refs {
 		p, ok := l.Peeled[r.Name]
-		if ok && strings.HasPrefix(r.Name, "refs/tags/") && !contains(fetched, r.OID) {
-			tags = append(tags, r.Name)
-			check = appendNew(check, r.OID, p)
+		if ok && strings.HasPrefix(r.Name, "refs/tags/") && !fetched.has[r.OID] {
+			tags = append(tags, r)
+			check.add(r.OID)
+			check.add(p)
 		}
 	}
 	if len(tags) == 0 {
 		return nil
 	}
-	have, err := s.present(ctx, check)
+	have, err := s.present(ctx, check.list)
 	if err != nil {
 		return err
 	}
-	var want, tips []string
-	for _, name := range tags {
-		oid, peeled := l.OID(name), l.Peeled[name]
-		if have[peeled] && !have[oid] {
-			want = appendNew(want, oid)
-			tips = appendNew(tips, peeled)
+	want, tips := newOIDSet(), newOIDSet()
+	for _, r := range tags {
+		if peeled := l.Peeled[r.Name]; have[peeled] && !have[r.OID] {
+			want.add(r.OID)
+			tips.add(peeled)
 		}
 	}
-	if len(want) == 0 {
+	if len(want.list) == 0 {
 		return nil
 	}
-	return s.gitFetch(ctx, l.Server, want, tips)
+	return s.gitFetch(ctx, l.Server, want.list, tips.list)
 }
 
 // present reports which of oids exist in the local repository.

@@ -98,16 +98,16 @@ func (s *Session) nearestListing(ctx context.Context) (*Listing, error) {
 		}
 		return l, err
 	}
-	for _, a := range arrived {
-		if a.err == nil && (a.i == 0 || a.l.SameRefs(origin.l)) {
-			l := *origin.l
+	l := *origin.l
+	for _, a := range arrived { // the origin's own listing is among them
+		if a.err == nil && a.l.SameRefs(origin.l) {
 			l.Server = servers[a.i]
-			s.Log.Debug("nearest server", "url", l.Server.Raw)
-			s.nearest = &l
-			return &l, nil
+			break
 		}
 	}
-	panic("unreachable: the origin's own listing always qualifies")
+	s.Log.Debug("nearest server", "url", l.Server.Raw)
+	s.nearest = &l
+	return &l, nil
 }
 
 // firstMirror waits, mirror by mirror in configured order, for the
