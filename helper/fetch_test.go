@@ -19,7 +19,7 @@ var transports = []string{"http", "file"}
 
 // delay slows the origin's first answer in the fetchFrom=nearest test, so
 // that a mirror is nearer.
-const delay = time.Second
+const delay = 2 * time.Second
 
 // repo is one server's copy of the federated repository.
 type repo struct {
