@@ -519,3 +519,40 @@ func TestLsRemoteAndFamily(t *testing.T) {
 		})
 	}
 }
+
+// With every trace git has turned on, no token and no Basic credential
+// built from it shows up, although the servers did get one.
+func TestTracesHoldNoToken(t *testing.T) {
+	f := newFixture(t, "http")
+	f.takeDown(f.origin) // the mirror's token is used after a failed origin
+	trace := []string{"GIT_TRACE=1", "GIT_TRACE_PACKET=1", "GIT_TRACE_CURL=1", "GIT_TRACE2=1",
+		"GIT_TRANSPORT_HELPER_DEBUG=1", "GIT_TRACE_FEDERATE=1", "GIT_CURL_VERBOSE=1"}
+	dst := filepath.Join(t.TempDir(), "clone")
+	out, err := gittest.GitCombined("", trace, "clone", "federate::app", dst)
+	if err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	more, err := gittest.GitCombined(dst, trace, "fetch", "--depth=1")
+	if err != nil {
+		t.Fatalf("fetch: %v\n%s", err, more)
+	}
+	out += more
+	user := ""
+	for _, r := range f.mirrors[0].srv.Requests() {
+		if r.Authorization != "" {
+			user = r.User
+		}
+	}
+	if user == "" {
+		t.Fatal("the mirror never got credentials: the check below would prove nothing")
+	}
+	for _, secret := range []string{"mirror1-token", "origin-token", gittest.BasicAuthHeader(user, "mirror1-token")} {
+		if strings.Contains(out, secret) {
+			t.Errorf("trace output holds %q", secret)
+		}
+	}
+	cfg, _ := os.ReadFile(filepath.Join(dst, ".git", "config"))
+	if strings.Contains(string(cfg), "token") {
+		t.Errorf(".git/config holds a token:\n%s", cfg)
+	}
+}
