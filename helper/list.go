@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -139,25 +138,6 @@ func (s *Session) pushTarget() federation.Endpoint {
 		return s.Fed.Mirrors[0]
 	}
 	return s.Fed.Origin
-}
-
-// fetchListing lists the origin, failing over to the mirrors in order
-// when the origin cannot be listed and failover is on.
-func (s *Session) fetchListing(ctx context.Context) (*Listing, error) {
-	l, err := s.LsRemote(ctx, s.Fed.Origin)
-	if err == nil || !s.Fed.Failover || len(s.Fed.Mirrors) == 0 {
-		return l, err
-	}
-	errs := []error{err}
-	for _, m := range s.Fed.Mirrors {
-		ml, merr := s.LsRemote(ctx, m)
-		if merr == nil {
-			fmt.Fprintf(s.Stderr, "warning: federate: origin %s is unreachable; fetching from mirror %s\n", s.Fed.Origin.Raw, m.Raw)
-			return ml, nil
-		}
-		errs = append(errs, merr)
-	}
-	return nil, errors.Join(errs...)
 }
 
 func writeListing(w *protocol.Writer, l *Listing) {

@@ -35,6 +35,7 @@ type Session struct {
 
 	opts    Options
 	listing *Listing // the last list answer, from the server that gave it
+	fetchState
 }
 
 // Options holds what git set with "option" commands.

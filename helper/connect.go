@@ -1,0 +1,374 @@
+package helper
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/protocol"
+)
+
+// HandshakeTimeout bounds how long a server may take to answer the start
+// of a fetch (a protocol-v2 capability advertisement: one small
+// exchange) while another server remains to be tried. The last server
+// has no such limit: git and curl decide, as with plain git.
+const HandshakeTimeout = 30 * time.Second
+
+// ErrUnreachable is wrapped by the error of a fetch that no server could
+// serve.
+var ErrUnreachable = errors.New("no server could be reached")
+
+// connect answers "connect" and "stateless-connect". done is true when the
+// stream was handed over and the session is over.
+//
+// For a protocol-v2 fetch from an http(s) server, git's own helper
+// (git remote-https) runs as a child and this session relays bytes
+// between it and git: git then speaks its native fetch protocol (depth,
+// filters, tag following, progress) to the server this federation chose.
+// Everything else falls back to list and fetch.
+func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.Reader, w *protocol.Writer, raw io.Writer) (done bool, err error) {
+	if !c.Stateless || c.Service != "git-upload-pack" {
+		return false, w.ConnectFallback()
+	}
+	servers, err := s.fetchServers(ctx)
+	if err != nil {
+		return true, err
+	}
+	var failed []error
+	for i, srv := range servers {
+		if !srv.HTTP() || s.v0[srv.Raw] {
+			// file, ssh and git are reached by a child `git fetch`, and
+			// so is a server without protocol v2; the list that follows
+			// skips servers already found down.
+			return false, w.ConnectFallback()
+		}
+		limit := time.Duration(0)
+		if i < len(servers)-1 {
+			limit = s.handshakeTimeout
+			if limit == 0 {
+				limit = HandshakeTimeout
+			}
+		}
+		up, err := s.startUploadPack(ctx, srv, limit)
+		if err != nil {
+			s.markDown(srv, err)
+			failed = append(failed, err)
+			continue
+		}
+		if up.fallback {
+			if s.v0 == nil {
+				s.v0 = map[string]bool{}
+			}
+			s.v0[srv.Raw] = true
+			up.abandon()
+			return false, w.ConnectFallback()
+		}
+		s.noteServer(srv)
+		if err := w.ConnectReady(); err != nil {
+			up.abandon()
+			return true, err
+		}
+		up.stderr.release(s.Stderr)
+		return true, up.relay(r.Buffered(), raw)
+	}
+	return true, s.unreachable(failed)
+}
+
+// unreachable reports that no server answered, with each server's own
+// words (git's "unable to access …" lines) and what the user can change.
+func (s *Session) unreachable(failed []error) error {
+	hint := ""
+	switch {
+	case len(s.Fed.Mirrors) == 0:
+	case !s.Fed.Failover:
+		hint = " (failover is off: set federation." + s.Fed.Name + ".failover=true to fetch from a mirror)"
+	default:
+		hint = " (origin and every mirror failed)"
+	}
+	return fmt.Errorf("%w%s:\n%w", ErrUnreachable, hint, errors.Join(failed...))
+}
+
+// fetchServers lists the servers a fetch may use, best first: with
+// fetchFrom = nearest the nearest one, then the origin, then, with
+// failover, each mirror in order. Servers already found down in this
+// session are left out.
+func (s *Session) fetchServers(ctx context.Context) ([]federation.Endpoint, error) {
+	var out []federation.Endpoint
+	add := func(e federation.Endpoint) {
+		if s.down[e.Raw] != nil {
+			return
+		}
+		for _, o := range out {
+			if o.Raw == e.Raw {
+				return
+			}
+		}
+		out = append(out, e)
+	}
+	if s.wantsNearest() {
+		l, err := s.nearestListing(ctx)
+		if err != nil {
+			return nil, err
+		}
+		add(l.Server)
+	}
+	add(s.Fed.Origin)
+	if s.Fed.Failover {
+		for _, m := range s.Fed.Mirrors {
+			add(m)
+		}
+	}
+	if len(out) == 0 {
+		return nil, s.unreachable(s.downErrors())
+	}
+	return out, nil
+}
+
+// uploadPack is a running `git remote-http(s)` child that has been asked
+// for a stateless connection to git-upload-pack.
+type uploadPack struct {
+	cmd      *exec.Cmd
+	in       io.WriteCloser
+	out      *bufio.Reader
+	outFile  *os.File
+	stderr   *gate
+	fallback bool // the server does not speak protocol v2
+}
+
+// startUploadPack runs git's own http helper for srv and asks it for a
+// stateless connection. The child's stderr is held back until it has
+// answered, so that a server that is down costs the user one warning
+// line, not git's error. A child that dies or stays silent past
+// limit (0: none) is an error naming srv.
+func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, limit time.Duration) (*uploadPack, error) {
+	name := s.Remote
+	if name == "" {
+		name = srv.Raw
+	}
+	cmd := s.Git.Command(ctx, "remote-"+srv.Protocol, name, srv.Raw)
+	cmd.Env = s.childEnv()
+	up := &uploadPack{cmd: cmd, stderr: &gate{}}
+	cmd.Stderr = up.stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	// The pack comes through this pipe. A plain blocking pipe read with
+	// a large buffer costs far less system time than os.Pipe's
+	// poller-driven one (cmd.StdoutPipe).
+	out, childOut, err := blockingPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout = childOut
+	err = cmd.Start()
+	childOut.Close()
+	if err != nil {
+		out.Close()
+		return nil, fmt.Errorf("%s: starting git remote-%s: %w", srv.Raw, srv.Protocol, err)
+	}
+	up.in, up.out, up.outFile = in, bufio.NewReader(out), out
+	reply, err := up.handshake(s.childOptions(), limit)
+	if err != nil {
+		up.abandon()
+		return nil, &ServerError{Server: srv, Err: err, Stderr: up.stderr.String()}
+	}
+	switch reply {
+	case "":
+	case "fallback":
+		up.fallback = true
+	default:
+		up.abandon()
+		return nil, &ServerError{Server: srv, Err: fmt.Errorf("unexpected answer %s to stateless-connect", protocol.Quote(reply))}
+	}
+	return up, nil
+}
+
+// childOptions are the options git set that git remote-http(s) acts on
+// during a stateless fetch: how much to say, whether to show progress,
+// and which address family to connect with. The rest (depth, filter,
+// tags) git puts in its own protocol-v2 requests.
+func (s *Session) childOptions() []string {
+	opts := []string{
+		"option progress " + strconv.FormatBool(s.opts.Progress),
+		"option verbosity " + strconv.Itoa(s.opts.Verbosity),
+	}
+	if s.opts.Family != "" {
+		opts = append(opts, "option family "+s.opts.Family)
+	}
+	return opts
+}
+
+// handshake sends the options and the stateless-connect command and
+// returns the child's answer to the command. It gives up when the child
+// exits first or after limit (0: no limit).
+func (up *uploadPack) handshake(options []string, limit time.Duration) (string, error) {
+	type answer struct {
+		line string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		msg := strings.Join(options, "\n") + "\nstateless-connect git-upload-pack\n"
+		if _, err := io.WriteString(up.in, msg); err != nil {
+			ch <- answer{err: fmt.Errorf("the helper exited: %w", err)}
+			return
+		}
+		for range options {
+			if _, err := up.readLine(); err != nil {
+				ch <- answer{err: err}
+				return
+			}
+		}
+		line, err := up.readLine()
+		ch <- answer{line, err}
+	}()
+	var expired <-chan time.Time
+	if limit > 0 {
+		timer := time.NewTimer(limit)
+		defer timer.Stop()
+		expired = timer.C
+	}
+	select {
+	case a := <-ch:
+		return a.line, a.err
+	case <-expired:
+		return "", fmt.Errorf("no answer within %v", limit)
+	}
+}
+
+func (up *uploadPack) readLine() (string, error) {
+	line, err := up.out.ReadString('\n')
+	if errors.Is(err, io.EOF) {
+		return "", errors.New("git's http helper exited without answering")
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(line, "\n"), nil
+}
+
+// relay copies git's requests (from) to the child and the child's
+// answers to git (to) until both sides are done. The child's exit status
+// is the result: it has already told the user what went wrong.
+func (up *uploadPack) relay(from io.Reader, to io.Writer) error {
+	go func() {
+		// git closes our stdin when it is done; the child then exits.
+		io.Copy(up.in, from)
+		up.in.Close()
+	}()
+	// A plain read/write loop, not splice(2): spliced pipe to pipe, the
+	// end of the child's output can meet git's already closed read end
+	// and fail with EPIPE although every byte arrived; git then sees our
+	// failure ("remote transport reported error").
+	copyErr := copyLarge(to, up.out)
+	up.outFile.Close()
+	if copyErr != nil {
+		// git went away: nobody is left to read the answers.
+		up.cmd.Process.Kill()
+	}
+	err := up.cmd.Wait()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return fmt.Errorf("git %s exited with status %d", up.cmd.Args[1], exit.ExitCode())
+	}
+	if err != nil {
+		return err
+	}
+	return copyErr
+}
+
+// abandon stops the child without a word to the user.
+func (up *uploadPack) abandon() {
+	up.in.Close()
+	up.cmd.Process.Kill()
+	up.cmd.Wait()
+	up.outFile.Close()
+}
+
+// copyLarge copies from to to with a buffer large enough for a pipe's
+// worth of pack data per system call.
+func copyLarge(to io.Writer, from io.Reader) error {
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			if _, werr := to.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// ServerError is a server that could not serve a fetch, with what its
+// git said (the tail of its stderr, which never holds a token).
+type ServerError struct {
+	Server federation.Endpoint
+	Err    error
+	Stderr string
+}
+
+func (e *ServerError) Error() string {
+	if st := strings.TrimSpace(e.Stderr); st != "" {
+		// git's own words ("unable to access …: Couldn't connect",
+		// "Authentication failed") say it best.
+		return e.Server.Raw + ": " + st
+	}
+	return e.Server.Raw + ": " + e.Err.Error()
+}
+
+func (e *ServerError) Unwrap() error { return e.Err }
+
+// gate holds a child's stderr back until release, then passes it through.
+type gate struct {
+	mu   sync.Mutex
+	buf  []byte
+	to   io.Writer
+	open bool
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.open {
+		if g.to != nil {
+			g.to.Write(p)
+		}
+		return len(p), nil
+	}
+	if len(g.buf) < 64<<10 {
+		g.buf = append(g.buf, p...)
+	}
+	return len(p), nil
+}
+
+// release writes what was held back to to and passes later writes on.
+func (g *gate) release(to io.Writer) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if to != nil && len(g.buf) > 0 {
+		to.Write(g.buf)
+	}
+	g.buf, g.to, g.open = nil, to, true
+}
+
+func (g *gate) String() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return string(g.buf)
+}

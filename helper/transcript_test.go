@@ -1,0 +1,358 @@
+package helper
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
+)
+
+const capabilitiesReply = "stateless-connect\nfetch\npush\noption\ncheck-connectivity\nobject-format\n\n"
+
+// newSession is a session on the federation with origin url (mirrors
+// optional) for the local repository gitDir, as git-remote-federate
+// would build it: children call the built binary back for tokens.
+func newSession(t *testing.T, gitDir string, urls ...string) (*Session, *syncBuffer) {
+	t.Helper()
+	var eps []federation.Endpoint
+	for _, u := range urls {
+		ep, err := federation.ParseEndpoint(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps = append(eps, ep)
+	}
+	stderr := &syncBuffer{}
+	exe := filepath.Join(gittest.BinDir(t), "git-remote-federate")
+	return &Session{
+		Remote: "origin",
+		GitDir: gitDir,
+		Fed:    &federation.Federation{Name: "app", Origin: eps[0], Mirrors: eps[1:], Options: federation.DefaultOptions()},
+		Git:    gitexec.Runner{Env: gitexec.WithCredentialCallback(os.Environ(), exe), Stderr: stderr},
+		Stderr: stderr,
+	}, stderr
+}
+
+// conversation runs s.Serve on pipes so a test can send a command, read
+// the exact reply and look at the repository before the next command.
+type conversation struct {
+	t    *testing.T
+	in   *io.PipeWriter
+	out  *io.PipeReader
+	done chan error
+}
+
+func converse(t *testing.T, s *Session) *conversation {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	c := &conversation{t: t, in: inW, out: outR, done: make(chan error, 1)}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	go func() {
+		err := s.Serve(ctx, inR, outW)
+		outW.Close()
+		c.done <- err
+	}()
+	return c
+}
+
+// step sends send and checks that the reply is exactly want.
+func (c *conversation) step(send, want string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.in, send); err != nil {
+		c.t.Fatalf("sending %q: %v", send, err)
+	}
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c.out, got); err != nil {
+		c.t.Fatalf("after %q: read %q, then %v", send, got, err)
+	}
+	if string(got) != want {
+		c.t.Fatalf("after %q:\n got %q\nwant %q", send, got, want)
+	}
+}
+
+// end closes git's side and checks that the session ended cleanly with
+// nothing more said.
+func (c *conversation) end() {
+	c.t.Helper()
+	c.in.Close()
+	rest, _ := io.ReadAll(c.out)
+	if len(rest) > 0 {
+		c.t.Errorf("unexpected output at the end: %q", rest)
+	}
+	if err := <-c.done; err != nil {
+		c.t.Errorf("Serve: %v", err)
+	}
+}
+
+// syncBuffer is a stderr that children and the test may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// hasObject reports whether oid exists in the repository at dir.
+func hasObject(t *testing.T, dir, oid string) bool {
+	t.Helper()
+	_, err := gittest.GitErr(dir, nil, "cat-file", "-e", oid)
+	return err == nil
+}
+
+// tagged builds, in a work repository pushed to the repository at path:
+// main = c1, b = c1-c2-c3, annotated tags vmain on c1, vold on c2 and
+// vb on c3.
+func tagged(t *testing.T, path string) map[string]string {
+	work := gittest.NewWorkRepo(t)
+	gittest.Git(t, work, "tag", "-a", "vmain", "-m", "vmain")
+	gittest.Git(t, work, "checkout", "-q", "-b", "b")
+	gittest.Commit(t, work, "2", "2\n", "c2")
+	gittest.Git(t, work, "tag", "-a", "vold", "-m", "vold")
+	gittest.Commit(t, work, "3", "3\n", "c3")
+	gittest.Git(t, work, "tag", "-a", "vb", "-m", "vb")
+	gittest.Seed(t, work, path)
+	oids := map[string]string{}
+	for _, r := range []string{"main", "b", "vmain", "vold", "vb", "vold^{}"} {
+		oids[r] = gittest.RefOf(t, work, r)
+	}
+	return oids
+}
+
+// Several fetch batches in one session, over http with a token: each is
+// answered by a child git fetch, annotated tags on fetched commits come
+// along (git before 2.44 would miss them), and connectivity is vouched for.
+func TestTranscriptSeveralFetchBatches(t *testing.T) {
+	gittest.Isolate(t)
+	srv := gittest.NewServer(t, gittest.Auth{Token: "s3cret"})
+	url := srv.InitBare(t, "app.git")
+	t.Setenv(keystore.EnvName(strings.TrimPrefix(srv.URL, "http://")), "s3cret")
+	oid := tagged(t, srv.Path("app.git"))
+	local := filepath.Join(t.TempDir(), "local.git")
+	gittest.Git(t, "", "init", "-q", "--bare", local)
+
+	s, stderr := newSession(t, local, url)
+	c := converse(t, s)
+	c.step("capabilities\n", capabilitiesReply)
+	c.step("option progress false\n", "ok\n")
+	c.step("option verbosity 1\n", "ok\n")
+	c.step("option object-format\n", "ok\n") // bare, as git 2.39 sends it
+	c.step("option followtags true\n", "ok\n")
+	c.step("option check-connectivity true\n", "ok\n")
+	c.step("list\n", ":object-format sha1\n@refs/heads/main HEAD\n"+
+		oid["b"]+" refs/heads/b\n"+oid["main"]+" refs/heads/main\n"+
+		oid["vb"]+" refs/tags/vb\n"+oid["vmain"]+" refs/tags/vmain\n"+oid["vold"]+" refs/tags/vold\n\n")
+
+	c.step("fetch "+oid["main"]+" refs/heads/main\n\n", "connectivity-ok\n\n")
+	for name, want := range map[string]bool{"main": true, "vmain": true, "b": false, "vold": false} {
+		if got := hasObject(t, local, oid[name]); got != want {
+			t.Errorf("after batch 1: has %s = %v, want %v", name, got, want)
+		}
+	}
+	c.step("fetch "+oid["b"]+" refs/heads/b\n\n", "connectivity-ok\n\n")
+	for _, name := range []string{"b", "vb", "vold^{}", "vold"} {
+		if !hasObject(t, local, oid[name]) {
+			t.Errorf("after batch 2: %s missing", name)
+		}
+	}
+	c.step("fetch "+oid["vb"]+" refs/tags/vb\nfetch "+oid["main"]+" HEAD\n\n", "connectivity-ok\n\n")
+	c.step("\n", "")
+	c.end()
+	if stderr.String() != "" {
+		t.Errorf("stderr: %s", stderr)
+	}
+	if refs, _ := gittest.GitErr(local, nil, "for-each-ref"); refs != "" {
+		t.Errorf("the helper wrote refs; git does that:\n%s", refs)
+	}
+	for _, r := range srv.Requests() {
+		if strings.Contains(r.Query+r.Path, "s3cret") {
+			t.Errorf("token in a request line: %+v", r)
+		}
+	}
+}
+
+// pkt frames s as a pkt-line.
+func pkt(s string) string { return fmt.Sprintf("%04x%s", len(s)+4, s) }
+
+// stateless-connect hands the stream to git remote-http: git's protocol
+// v2 request, already buffered behind the command, reaches the server
+// and the answer comes back byte for byte.
+func TestTranscriptStatelessConnect(t *testing.T) {
+	gittest.Isolate(t)
+	srv := gittest.NewServer(t, gittest.Auth{Token: "s3cret"})
+	url := srv.InitBare(t, "app.git")
+	t.Setenv(keystore.EnvName(strings.TrimPrefix(srv.URL, "http://")), "s3cret")
+	oid := tagged(t, srv.Path("app.git"))
+	local := filepath.Join(t.TempDir(), "local.git")
+	gittest.Git(t, "", "init", "-q", "--bare", local)
+
+	s, stderr := newSession(t, local, url)
+	in := "capabilities\noption progress false\nstateless-connect git-upload-pack\n" +
+		pkt("command=ls-refs\n") + "0001" + pkt("ref-prefix refs/heads/\n") + "0000"
+	var out bytes.Buffer
+	if err := s.Serve(context.Background(), strings.NewReader(in), &out); err != nil {
+		t.Fatalf("Serve: %v\nstderr: %s", err, stderr)
+	}
+	head := capabilitiesReply + "ok\n\n" + pkt("version 2\n")
+	if !strings.HasPrefix(out.String(), head) {
+		t.Fatalf("output starts %q, want %q", out.String()[:min(len(head), out.Len())], head)
+	}
+	for _, want := range []string{pkt(oid["main"] + " refs/heads/main\n"), pkt(oid["b"] + " refs/heads/b\n")} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in %q", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "refs/tags/") {
+		t.Errorf("ls-refs ignored the ref-prefix: %q", out.String())
+	}
+	if stderr.String() != "" {
+		t.Errorf("stderr: %s", stderr)
+	}
+}
+
+// A server without protocol v2 makes git fall back to list and fetch; the
+// second stateless-connect of the session does not ask the server again.
+func TestTranscriptStatelessFallback(t *testing.T) {
+	gittest.Isolate(t)
+	gittest.Git(t, "", "config", "--global", "protocol.version", "0")
+	srv := gittest.NewServer(t, gittest.Auth{})
+	url := srv.InitBare(t, "app.git")
+	oid := tagged(t, srv.Path("app.git"))
+	local := filepath.Join(t.TempDir(), "local.git")
+	gittest.Git(t, "", "init", "-q", "--bare", local)
+
+	s, _ := newSession(t, local, url)
+	c := converse(t, s)
+	c.step("stateless-connect git-upload-pack\n", "fallback\n")
+	asked := len(srv.Requests())
+	c.step("option check-connectivity true\n", "ok\n")
+	c.step("list\n", ":object-format sha1\n@refs/heads/main HEAD\n"+
+		oid["b"]+" refs/heads/b\n"+oid["main"]+" refs/heads/main\n"+
+		oid["vb"]+" refs/tags/vb\n"+oid["vmain"]+" refs/tags/vmain\n"+oid["vold"]+" refs/tags/vold\n\n")
+	listed := len(srv.Requests())
+	c.step("stateless-connect git-upload-pack\n", "fallback\n")
+	if n := len(srv.Requests()); n != listed {
+		t.Errorf("second stateless-connect asked the server again (%d requests, then %d)", listed, n)
+	}
+	c.step("fetch "+oid["b"]+" refs/heads/b\n\n", "connectivity-ok\n\n")
+	c.end()
+	if asked == 0 || !hasObject(t, local, oid["b"]) {
+		t.Errorf("requests %d, has b %v", asked, hasObject(t, local, oid["b"]))
+	}
+}
+
+// Options git 2.39 and later send about the object format, and one it
+// never will.
+func TestTranscriptOptions(t *testing.T) {
+	s := &Session{Stderr: io.Discard}
+	in := "option object-format\noption object-format true\noption object-format sha256\n" +
+		"option object-format md5\noption depth 1\noption depth x\noption no-such thing\n"
+	var out bytes.Buffer
+	if err := s.Serve(context.Background(), strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	want := "ok\nok\nok\nerror option object-format: unknown value\nok\n" +
+		"error option depth wants a non-negative number\nunsupported\n"
+	if out.String() != want {
+		t.Errorf("got %q\nwant %q", out.String(), want)
+	}
+}
+
+// An origin that accepts the connection but does not answer is left
+// after the handshake limit, for the next server.
+func TestTranscriptHangingOriginFailsOver(t *testing.T) {
+	gittest.Isolate(t)
+	origin := gittest.NewServer(t, gittest.Auth{})
+	mirror := gittest.NewServer(t, gittest.Auth{})
+	originURL := origin.InitBare(t, "app.git")
+	mirrorURL := mirror.InitBare(t, "app.git")
+	oid := tagged(t, mirror.Path("app.git"))
+	origin.AddFault(gittest.Fault{Prefix: "/app.git", Delay: 1500 * time.Millisecond, Count: 1})
+	local := filepath.Join(t.TempDir(), "local.git")
+	gittest.Git(t, "", "init", "-q", "--bare", local)
+
+	s, stderr := newSession(t, local, originURL, mirrorURL)
+	s.handshakeTimeout = 200 * time.Millisecond
+	in := "stateless-connect git-upload-pack\n" + pkt("command=ls-refs\n") + "0001" + pkt("ref-prefix refs/heads/main\n") + "0000"
+	var out bytes.Buffer
+	if err := s.Serve(context.Background(), strings.NewReader(in), &out); err != nil {
+		t.Fatalf("Serve: %v\nstderr: %s", err, stderr)
+	}
+	if want := "\n" + pkt("version 2\n"); !strings.HasPrefix(out.String(), want) {
+		t.Errorf("output %q does not start with %q", out.String(), want)
+	}
+	if !strings.Contains(out.String(), pkt(oid["main"]+" refs/heads/main\n")) {
+		t.Errorf("mirror's main not in %q", out.String())
+	}
+	want := "warning: federate: origin " + originURL + " is unreachable; fetching from mirror " + mirrorURL + "\n"
+	if stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+}
+
+// git closes its end of our stdout once it has read the whole answer,
+// possibly before the child has exited; the relay must still end
+// cleanly, because git takes our exit status as the fetch's.
+func TestRelayEndsCleanlyWhenGitClosesFirst(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "printf answer; cat >/dev/null")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, childOut, err := blockingPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = childOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	childOut.Close()
+	up := &uploadPack{cmd: cmd, in: in, out: bufio.NewReader(out), outFile: out, stderr: &gate{}}
+
+	gitReads, ourStdout, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ourStdin, gitWrites := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- up.relay(ourStdin, ourStdout) }()
+
+	got := make([]byte, len("answer"))
+	if _, err := io.ReadFull(gitReads, got); err != nil || string(got) != "answer" {
+		t.Fatalf("git read %q, %v", got, err)
+	}
+	gitReads.Close()  // git has all it wants
+	gitWrites.Close() // and hangs up: the child sees EOF and exits
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("relay: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("relay did not end")
+	}
+}
