@@ -2,6 +2,7 @@ package helper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
@@ -74,6 +76,7 @@ type mirrorOutcome struct {
 	Plan  mirrorPlan
 	Refs  []mirrorRef
 	Fatal string // the push failed as a whole
+	Hint  string // what the user can do about Fatal, if known
 }
 
 // fanOut pushes the accepted updates, plus what is queued for each
@@ -246,6 +249,10 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	}
 	if res.Err != nil && len(res.Refs) == 0 {
 		out.Fatal = shorten(res.Fatal)
+		var he *gitexec.HintError
+		if errors.As(gitexec.Explain(res.Err, p.Mirror.Raw), &he) {
+			out.Hint = he.Hint
+		}
 	}
 	return out
 }
@@ -312,6 +319,9 @@ func (s *Session) reportMirror(o mirrorOutcome) {
 	url := o.Plan.Mirror.Raw
 	if o.Fatal != "" {
 		fmt.Fprintf(s.Stderr, "federate: mirror %s: push failed: %s\n", url, o.Fatal)
+		if o.Hint != "" {
+			fmt.Fprintf(s.Stderr, "federate: mirror %s: hint: %s\n", url, o.Hint)
+		}
 		return
 	}
 	took, retried := 0, 0

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -75,7 +76,7 @@ func (s *Session) LsRemote(ctx context.Context, server federation.Endpoint) (*Li
 	g.Stderr = nil // captured into the error; the caller decides what to show
 	out, err := g.Output(ctx, "ls-remote", "--symref", "--", server.Raw)
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", server.Raw, err)
+		return nil, fmt.Errorf("listing %s: %w", server.Raw, gitexec.Explain(err, server.Raw))
 	}
 	l, err := ParseLsRemote(out)
 	if err != nil {

@@ -58,8 +58,9 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		GitDir: gitDir,
 		Fed:    fed,
 		Git: gitexec.Runner{
-			Env:    gitexec.WithCredentialCallback(os.Environ(), exe),
-			Stderr: stderr,
+			BusyRetry: gitexec.DefaultDelays(),
+			Env:       gitexec.WithCredentialCallback(os.Environ(), exe),
+			Stderr:    stderr,
 		},
 		Stderr: stderr,
 		Log:    newLogger(stderr),

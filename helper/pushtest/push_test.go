@@ -1,6 +1,9 @@
 package pushtest
 
 import (
+	"net/url"
+
+	"github.com/git-remote-federate/git-remote-federate/keystore"
 	"os"
 	"path/filepath"
 	"strings"
@@ -317,4 +320,15 @@ func TestQuietPushSaysNothingButRefusals(t *testing.T) {
 	f.commit("b.txt", "quiet but refused")
 	out = f.push(true, "-q", "fed", "main")
 	wantContains(t, out, "federate: mirror "+f.m1.URL+": push failed:")
+}
+
+func TestMirrorRefusingTheTokenSaysHowToLogIn(t *testing.T) {
+	f := newFed(t)
+	u, _ := url.Parse(f.m1.URL)
+	t.Setenv(keystore.EnvName(u.Host), "revoked-token")
+	f.commit("a.txt", "m1 no longer takes our token")
+	out := f.push(true, "fed", "main")
+	wantContains(t, out, "federate: mirror "+f.m1.URL+": push failed:",
+		"federate: mirror "+f.m1.URL+": hint:", "git federate login http://"+u.Host)
+	wantNotContains(t, out, "revoked-token")
 }

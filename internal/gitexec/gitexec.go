@@ -29,6 +29,11 @@ type Runner struct {
 	Stderr io.Writer
 	// Timeout bounds each command; 0 means no limit beyond ctx.
 	Timeout time.Duration
+	// BusyRetry, when set, reruns a command whose server answered "busy"
+	// (503, "repository is being read or written") after each of these
+	// delays before the failure is reported. Commands given a stdin are
+	// run once, since their input cannot be replayed.
+	BusyRetry []time.Duration
 }
 
 // Error is a git command that failed. Its text names the subcommand only:
@@ -82,6 +87,19 @@ func (r Runner) Output(ctx context.Context, args ...string) ([]byte, error) {
 
 // OutputStdin runs git args with stdin and returns its stdout.
 func (r Runner) OutputStdin(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
+	if stdin != nil || len(r.BusyRetry) == 0 {
+		return r.once(ctx, stdin, args)
+	}
+	var out []byte
+	err := Retry(ctx, r.BusyRetry, func(ctx context.Context) error {
+		var err error
+		out, err = r.once(ctx, nil, args)
+		return err
+	})
+	return out, err
+}
+
+func (r Runner) once(ctx context.Context, stdin io.Reader, args []string) ([]byte, error) {
 	if r.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.Timeout)

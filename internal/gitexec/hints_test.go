@@ -3,6 +3,8 @@ package gitexec
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +96,27 @@ func TestRetryBusyServer(t *testing.T) {
 	cancel()
 	if err := Retry(ctx, []time.Duration{time.Hour}, func(context.Context) error { return lsRemote(t, url) }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled retry = %v", err)
+	}
+}
+
+func TestRunnerRetriesBusyServer(t *testing.T) {
+	dir := t.TempDir()
+	count := filepath.Join(dir, "count")
+	// A fake git that answers like a busy server twice, then succeeds.
+	fake := filepath.Join(dir, "git")
+	script := "#!/bin/sh\nn=$(cat " + count + " 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > " + count + "\n" +
+		"if [ $n -le 2 ]; then echo 'error: RPC failed; HTTP 503 curl 22 The requested URL returned error: 503' >&2; exit 128; fi\necho ok\n"
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := Runner{Git: fake, BusyRetry: []time.Duration{time.Millisecond, time.Millisecond, time.Millisecond}}
+	out, err := r.Output(t.Context(), "ls-remote", "x")
+	if err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Fatalf("Output = %q, %v; want ok after two busy answers", out, err)
+	}
+	os.Remove(count)
+	r.BusyRetry = []time.Duration{time.Millisecond}
+	if _, err := r.Output(t.Context(), "ls-remote", "x"); !IsBusy(err) {
+		t.Fatalf("with one retry the second busy answer must be reported, got %v", err)
 	}
 }
