@@ -5,7 +5,6 @@ package federation
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -99,19 +98,25 @@ func isLocalPath(raw string) bool {
 	return m == nil
 }
 
+// refuseUserinfoPassword refuses "scheme://user:password@host/...". It
+// looks at the text itself before any parser does, because a parser's
+// error would quote the whole URL, password included.
 func refuseUserinfoPassword(raw string) error {
-	if !strings.Contains(raw, "://") {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
 		return nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%w: cannot parse: %w", ErrBadURL, err)
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
 	}
-	if _, has := u.User.Password(); has {
-		return fmt.Errorf("%w: %s carries a password; store it with `git federate login %s` instead",
-			ErrBadURL, u.Redacted(), (&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
+	i := strings.LastIndexByte(authority, '@')
+	if i < 0 || !strings.Contains(authority[:i], ":") {
+		return nil
 	}
-	return nil
+	hostURL := scheme + "://" + authority[i+1:]
+	return fmt.Errorf("%w: %s://***@%s carries a password; store it with `git federate login %s` instead",
+		ErrBadURL, scheme, authority[i+1:], hostURL)
 }
 
 // Normalized is the form used to compare URLs: scheme, lower-case host
