@@ -74,6 +74,11 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 	if host == "" || strings.HasPrefix(host, "-") {
 		return Endpoint{}, fmt.Errorf("%w: %q: bad host", ErrBadURL, raw)
 	}
+	// ssh is given "user@host" as one argument: a user that begins with
+	// "-" would be read as an option (CVE-2017-1000117).
+	if strings.HasPrefix(ep.User, "-") {
+		return Endpoint{}, fmt.Errorf("%w: %q: bad user name (begins with '-')", ErrBadURL, raw)
+	}
 	e.Host = host
 	if ep.Port != 0 && ep.Port != defaultPort[e.Protocol] {
 		e.Host = fmt.Sprintf("%s:%d", host, ep.Port)

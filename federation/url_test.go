@@ -76,6 +76,8 @@ func TestParseEndpointRefuses(t *testing.T) {
 		{"-host:repo", "'-'"},
 		{"git@-oProxyCommand=evil:repo", "host"},
 		{"https://-evil.example.com/r", "host"},
+		{"ssh://-oProxyCommand=evil@example.com/repo", "user"},
+		{"https://-u@example.com/r", "user"},
 		{"https:///no-host", "host"},
 		{"https://user:s3cret@github.com/o/r.git", "password"},
 		{"https://user:@github.com/o/r.git", "password"},
