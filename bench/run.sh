@@ -8,9 +8,9 @@
 #   BENCH_WORK=/var/tmp/fb bench/run.sh                where to work (default $TMPDIR/federate-bench)
 #
 # Generated repositories are cached in the work dir, so later runs skip
-# generating them. Needs git, Go, /usr/bin/time (Debian "time") and, when
-# available, hyperfine (Debian "hyperfine"); on Debian, as root, both are
-# installed with apt when missing. Without hyperfine the harness times
+# generating them. Needs git and Go; uses hyperfine and /usr/bin/time when
+# present (Debian "hyperfine" and "time"; as root on Debian they are
+# installed with apt when missing). Without hyperfine the harness times
 # interleaved runs itself and reports medians.
 # The results are printed and written to $BENCH_WORK/results.md.
 set -euo pipefail
@@ -35,7 +35,7 @@ fi
 
 echo "building into $work/bin..."
 mkdir -p "$work/bin"
-go build -trimpath -o "$work/bin/" ./cmd/... ./bench/genrepo ./bench/serve ./bench/harness
+go build -trimpath -o "$work/bin/" ./cmd/... ./bench/genrepo ./bench/serve ./bench/harness ./bench/rsswrap
 
 hyperfine=""
 if command -v hyperfine >/dev/null 2>&1 && [ "${BENCH_NO_HYPERFINE:-0}" != 1 ]; then

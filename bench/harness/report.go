@@ -62,10 +62,16 @@ func target(q ratio) string {
 // rssLimitKiB is DESIGN.md's bound on the helper's memory.
 const rssLimitKiB = 30 << 10
 
-func (r *report) rss(size, what string, kib int, errText string) {
+// rss records a peak: kib of the process itself, treeKiB of the largest
+// process in its tree (0: not measured).
+func (r *report) rss(size, what string, kib, treeKiB int, errText string) {
 	if errText != "" {
-		r.rssRows = append(r.rssRows, fmt.Sprintf("| %s | %s | — | failed: %s |", size, what, strings.ReplaceAll(errText, "|", "/")))
+		r.rssRows = append(r.rssRows, fmt.Sprintf("| %s | %s | — | — | failed: %s |", size, what, strings.ReplaceAll(errText, "|", "/")))
 		return
+	}
+	tree := "—"
+	if treeKiB > 0 {
+		tree = fmt.Sprintf("%.1f MiB", float64(treeKiB)/1024)
 	}
 	verdict := "ok"
 	if kib >= rssLimitKiB {
@@ -75,8 +81,8 @@ func (r *report) rss(size, what string, kib int, errText string) {
 	if kib == 0 {
 		verdict = "not recorded"
 	}
-	r.rssRows = append(r.rssRows, fmt.Sprintf("| %s | %s | %.1f MiB | %s |", size, what, float64(kib)/1024, verdict))
-	fmt.Printf("   peak RSS %-28s %.1f MiB\n", what, float64(kib)/1024)
+	r.rssRows = append(r.rssRows, fmt.Sprintf("| %s | %s | %.1f MiB | %s | %s |", size, what, float64(kib)/1024, tree, verdict))
+	fmt.Printf("   peak RSS %-28s %.1f MiB (largest process of its tree: %s)\n", what, float64(kib)/1024, tree)
 }
 
 // print writes the summary to w and to file.
@@ -88,7 +94,7 @@ func (r *report) print(w io.Writer, file string) error {
 		b.WriteString(row + "\n")
 	}
 	if len(r.rssRows) > 0 {
-		b.WriteString("\n## Peak resident memory\n\n| size | process | peak RSS | verdict |\n|---|---|---|---|\n")
+		b.WriteString("\n## Peak resident memory\n\n| size | process | its own peak RSS | largest in its tree, git children included (/usr/bin/time) | verdict |\n|---|---|---|---|---|\n")
 		for _, row := range r.rssRows {
 			b.WriteString(row + "\n")
 		}

@@ -106,23 +106,31 @@ func parallel(cmds ...string) string {
 }
 
 // rss measures peak resident memory: the helper during a clone, a no-op
-// fetch and a whole push, and git-federate during a sync. Target < 30 MiB.
+// fetch and a whole push, and git-federate during a sync, each without
+// the git processes it runs. Target < 30 MiB.
 func (b *bench) rss(ctx context.Context, r *repo) {
-	timeBin := "/usr/bin/time"
-	if !fileExists(timeBin) {
-		b.report.note(r.size.Name + ": peak RSS skipped: /usr/bin/time is missing (Debian package \"time\")")
+	wrapper := lookPath(b.cfg.Bin, "rsswrap")
+	if wrapper == "" {
+		b.report.note(r.size.Name + ": peak RSS skipped: bench/rsswrap is not built")
 		return
 	}
 	helperBin := lookPath(b.cfg.Bin, "git-remote-federate")
 	wrap := filepath.Join(r.dir, "rssbin")
 	log := filepath.Join(r.dir, "rss.log")
+	// /usr/bin/time, when present, adds the largest process of the tree
+	// (the git children included) for comparison.
+	timeLog := filepath.Join(r.dir, "rss-tree.log")
+	tree := ""
+	if fileExists("/usr/bin/time") {
+		tree = "/usr/bin/time -a -o " + shq(timeLog) + " -f %M "
+	}
 	if err := os.MkdirAll(wrap, 0o755); err != nil {
 		b.report.note(err.Error())
 		return
 	}
 	// git runs the helper from PATH: this wrapper comes first and records
 	// the real helper's peak RSS (KiB) in the log.
-	script := "#!/bin/sh\nexec " + timeBin + " -a -o " + shq(log) + " -f %M " + shq(helperBin) + " \"$@\"\n"
+	script := "#!/bin/sh\nexec " + tree + shq(wrapper) + " -o " + shq(log) + " " + shq(helperBin) + " \"$@\"\n"
 	if err := os.WriteFile(filepath.Join(wrap, "git-remote-federate"), []byte(script), 0o755); err != nil {
 		b.report.note(err.Error())
 		return
@@ -143,25 +151,26 @@ func (b *bench) rss(ctx context.Context, r *repo) {
 		{"helper, whole push to 4", resetBare(pushTargets...) + " && rm -rf " + shq(filepath.Join(r.src, "federate")),
 			path + "git -C " + shq(r.src) + " push -q fed " + refspecs, sameRefs(r.src, pushTargets...)},
 		{"git-federate, sync to 3", resetBare(syncMirrors...),
-			timeBin + " -a -o " + shq(log) + " -f %M git-federate sync sync-" + r.size.Name + " >/dev/null", sameRefs(r.src, syncMirrors...)},
+			tree + shq(wrapper) + " -o " + shq(log) + " " + shq(lookPath(b.cfg.Bin, "git-federate")) + " sync sync-" + r.size.Name + " >/dev/null", sameRefs(r.src, syncMirrors...)},
 	}
 	for _, c := range cases {
 		os.Remove(log)
+		os.Remove(timeLog)
 		if c.prepare != "" {
 			if err := b.sh(ctx, c.prepare); err != nil {
-				b.report.rss(r.size.Name, c.name, 0, err.Error())
+				b.report.rss(r.size.Name, c.name, 0, 0, err.Error())
 				continue
 			}
 		}
 		if err := b.sh(ctx, c.cmd); err != nil {
-			b.report.rss(r.size.Name, c.name, 0, err.Error())
+			b.report.rss(r.size.Name, c.name, 0, 0, err.Error())
 			continue
 		}
 		if c.verify != "" && b.sh(ctx, c.verify) != nil {
-			b.report.rss(r.size.Name, c.name, 0, "exited 0, but did not do the work")
+			b.report.rss(r.size.Name, c.name, 0, 0, "exited 0, but did not do the work")
 			continue
 		}
-		b.report.rss(r.size.Name, c.name, maxKiB(log), "")
+		b.report.rss(r.size.Name, c.name, maxKiB(log), maxKiB(timeLog), "")
 	}
 	os.RemoveAll(dst)
 }
