@@ -4,6 +4,7 @@
 #   git-federate             `git federate <command>`
 #   git-credential-federate  `credential.helper = federate`
 # Safe to run again: it replaces the installed binaries in place.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi # run as `sh install.sh`
 set -euo pipefail
 
 min_git=2.39
