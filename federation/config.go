@@ -3,6 +3,7 @@ package federation
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -189,8 +190,10 @@ func isMulti(key string) bool {
 func parseOptions(prefix string, kv map[string][]string) (Options, error) {
 	o := DefaultOptions()
 	var errs []error
+	// Keys arrive lower-cased, as git prints them; errors name them as
+	// DESIGN.md spells them.
 	boolKey := func(key string, dst *bool) {
-		if v, ok := lastOK(kv[key]); ok {
+		if v, ok := lastOK(kv[strings.ToLower(key)]); ok {
 			b, err := ParseBool(v)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s.%s: %w", prefix, key, err))
@@ -198,13 +201,13 @@ func parseOptions(prefix string, kv map[string][]string) (Options, error) {
 			*dst = b
 		}
 	}
-	boolKey("pushorigin", &o.PushOrigin)
-	boolKey("requiremirrors", &o.RequireMirrors)
+	boolKey("pushOrigin", &o.PushOrigin)
+	boolKey("requireMirrors", &o.RequireMirrors)
 	boolKey("failover", &o.Failover)
-	boolKey("synconfetch", &o.SyncOnFetch)
+	boolKey("syncOnFetch", &o.SyncOnFetch)
 	boolKey("force", &o.Force)
 	boolKey("prune", &o.Prune)
-	boolKey("createmissing", &o.CreateMissing)
+	boolKey("createMissing", &o.CreateMissing)
 	if v, ok := lastOK(kv["fetchfrom"]); ok {
 		switch v = strings.ToLower(v); v {
 		case FetchFromOrigin, FetchFromNearest:
@@ -222,6 +225,14 @@ func parseOptions(prefix string, kv map[string][]string) (Options, error) {
 		}
 	}
 	o.Include, o.Exclude = kv["include"], kv["exclude"]
+	for _, key := range []string{"include", "exclude"} {
+		for _, g := range kv[key] {
+			// A malformed glob would silently match nothing.
+			if _, err := path.Match(g, ""); err != nil {
+				errs = append(errs, fmt.Errorf("%s.%s: %q: %w", prefix, key, g, err))
+			}
+		}
+	}
 	return o, errors.Join(errs...)
 }
 
@@ -263,8 +274,14 @@ func ParseFrequency(v string) (time.Duration, error) {
 			return 0, fmt.Errorf("%q: unit %q is not mins, hours or days", v, u)
 		}
 	}
+	if n > int(maxFrequency/unit) {
+		return 0, fmt.Errorf("%q is longer than a year", v)
+	}
 	return max(time.Duration(n)*unit, MinFrequency), nil
 }
+
+// maxFrequency bounds ParseFrequency so that N×unit cannot overflow.
+const maxFrequency = 366 * 24 * time.Hour
 
 func splitKey(k string) (section, sub, key string, ok bool) {
 	i := strings.IndexByte(k, '.')
@@ -309,11 +326,13 @@ func (c *Config) Resolve(arg string) (*Federation, error) {
 	if f, ok := c.Federations[arg]; ok {
 		return f, nil
 	}
+	if looksLikeName(arg) && !isDir(arg) {
+		// A bare word is a federation name unless such a directory
+		// exists, as `git clone word` would take it.
+		return c.Lookup(arg)
+	}
 	ep, err := ParseEndpoint(arg)
 	if err != nil {
-		if !strings.ContainsAny(arg, "/:") {
-			return nil, fmt.Errorf("%w %q: define it with `git federate add %s --origin URL --mirror URL`", ErrNoFederation, arg, arg)
-		}
 		return nil, err
 	}
 	for _, name := range c.Names() {
@@ -322,6 +341,16 @@ func (c *Config) Resolve(arg string) (*Federation, error) {
 		}
 	}
 	return &Federation{Origin: ep, Options: DefaultOptions()}, nil
+}
+
+func looksLikeName(s string) bool {
+	return s != "" && !strings.HasPrefix(s, "-") && !strings.HasPrefix(s, ".") &&
+		!strings.HasPrefix(s, "~") && !strings.ContainsAny(s, "/:\\")
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 // HostFor returns the [federate "<url>"] settings that apply to u, matched

@@ -5,7 +5,6 @@ package federation
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -75,6 +74,11 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 	if host == "" || strings.HasPrefix(host, "-") {
 		return Endpoint{}, fmt.Errorf("%w: %q: bad host", ErrBadURL, raw)
 	}
+	// ssh is given "user@host" as one argument: a user that begins with
+	// "-" would be read as an option (CVE-2017-1000117).
+	if strings.HasPrefix(ep.User, "-") {
+		return Endpoint{}, fmt.Errorf("%w: %q: bad user name (begins with '-')", ErrBadURL, raw)
+	}
 	e.Host = host
 	if ep.Port != 0 && ep.Port != defaultPort[e.Protocol] {
 		e.Host = fmt.Sprintf("%s:%d", host, ep.Port)
@@ -99,19 +103,25 @@ func isLocalPath(raw string) bool {
 	return m == nil
 }
 
+// refuseUserinfoPassword refuses "scheme://user:password@host/...". It
+// looks at the text itself before any parser does, because a parser's
+// error would quote the whole URL, password included.
 func refuseUserinfoPassword(raw string) error {
-	if !strings.Contains(raw, "://") {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
 		return nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%w: cannot parse: %w", ErrBadURL, err)
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
 	}
-	if _, has := u.User.Password(); has {
-		return fmt.Errorf("%w: %s carries a password; store it with `git federate login %s` instead",
-			ErrBadURL, u.Redacted(), (&url.URL{Scheme: u.Scheme, Host: u.Host}).String())
+	i := strings.LastIndexByte(authority, '@')
+	if i < 0 || !strings.Contains(authority[:i], ":") {
+		return nil
 	}
-	return nil
+	hostURL := scheme + "://" + authority[i+1:]
+	return fmt.Errorf("%w: %s://***@%s carries a password; store it with `git federate login %s` instead",
+		ErrBadURL, scheme, authority[i+1:], hostURL)
 }
 
 // Normalized is the form used to compare URLs: scheme, lower-case host

@@ -42,7 +42,7 @@ func Quote(s string) string {
 		default:
 			if c < 0x20 || c == 0x7f {
 				b.WriteByte('\\')
-				b.WriteString(strconv.FormatInt(int64(c)|0o400, 8)[1:])
+				b.WriteString(strconv.FormatInt(int64(c)|0o1000, 8)[1:])
 			} else {
 				b.WriteByte(c)
 			}

@@ -74,26 +74,27 @@ func noArg(c Command, line, arg string) (Command, error) {
 }
 
 // line reads one line without its newline. EOF with a partial line is an
-// error: git never leaves a command unterminated.
+// error: git never leaves a command unterminated, so a cut-off line is a
+// truncated stream, not a command to act on.
 func (r *Reader) line() (string, error) {
 	var b []byte
 	for {
-		chunk, isPrefix, err := r.r.ReadLine()
-		if err != nil {
-			if errors.Is(err, io.EOF) && len(b) > 0 {
-				return "", fmt.Errorf("%w: input ends inside a line", ErrMalformed)
-			}
-			return "", err
-		}
-		b = append(b, chunk...)
-		if len(b) > MaxLine {
+		chunk, err := r.r.ReadSlice('\n')
+		if len(b)+len(chunk) > MaxLine+1 {
 			return "", fmt.Errorf("%w: line longer than %d bytes", ErrMalformed, MaxLine)
 		}
-		if !isPrefix {
-			break
+		b = append(b, chunk...)
+		switch {
+		case err == nil:
+			return string(b[:len(b)-1]), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF) && len(b) > 0:
+			return "", fmt.Errorf("%w: input ends inside a line", ErrMalformed)
+		default:
+			return "", err
 		}
 	}
-	return string(b), nil
 }
 
 func (r *Reader) fetchBatch(first string) (Command, error) {

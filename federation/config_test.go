@@ -1,0 +1,481 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+)
+
+func entries(kv ...string) []Entry {
+	var e []Entry
+	for i := 0; i+1 < len(kv); i += 2 {
+		e = append(e, Entry{Key: kv[i], Value: kv[i+1]})
+	}
+	return e
+}
+
+func TestParseFederation(t *testing.T) {
+	c, err := Parse(entries(
+		"federation.linkis.origin", "https://github.com/apache/linkis.git",
+		"federation.linkis.mirror", "https://gitee.com/WeBankFinTech/linkis.git",
+		"federation.linkis.mirror", "https://gitlab.example.com/mirrors/linkis.git",
+		"federation.linkis.pushOrigin", "false",
+		"federation.linkis.requireMirrors", "yes",
+		"federation.linkis.fetchFrom", "Nearest",
+		"federation.linkis.failover", "off",
+		"federation.linkis.syncOnFetch", "1",
+		"federation.linkis.include", "refs/heads/*",
+		"federation.linkis.include", "refs/tags/v*",
+		"federation.linkis.exclude", "refs/heads/dependabot/*",
+		"federation.linkis.frequency", "2 hours",
+		"federation.linkis.force", "true",
+		"federation.linkis.prune", "on",
+		"federation.linkis.createMissing", "",
+		"user.name", "ignored",
+		"federation.linkis.unknownKey", "ignored",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Lookup("linkis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Name != "linkis" || f.Origin.Raw != "https://github.com/apache/linkis.git" {
+		t.Errorf("name/origin = %q %q", f.Name, f.Origin.Raw)
+	}
+	var mirrors []string
+	for _, m := range f.Mirrors {
+		mirrors = append(mirrors, m.Raw)
+	}
+	if want := []string{"https://gitee.com/WeBankFinTech/linkis.git", "https://gitlab.example.com/mirrors/linkis.git"}; !reflect.DeepEqual(mirrors, want) {
+		t.Errorf("mirrors = %q, want %q", mirrors, want)
+	}
+	want := Options{
+		PushOrigin: false, RequireMirrors: true, FetchFrom: FetchFromNearest, Failover: false,
+		SyncOnFetch: true, Include: []string{"refs/heads/*", "refs/tags/v*"},
+		Exclude: []string{"refs/heads/dependabot/*"}, Frequency: 2 * time.Hour,
+		Force: true, Prune: true, CreateMissing: true,
+	}
+	if !reflect.DeepEqual(f.Options, want) {
+		t.Errorf("options:\n got %+v\nwant %+v", f.Options, want)
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	c, err := Parse(entries("federation.x.origin", "https://example.com/x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := c.Federations["x"]
+	if !reflect.DeepEqual(f.Options, DefaultOptions()) {
+		t.Errorf("options = %+v, want defaults %+v", f.Options, DefaultOptions())
+	}
+	if len(f.Mirrors) != 0 {
+		t.Errorf("mirrors = %v", f.Mirrors)
+	}
+	if !f.PushOrigin || !f.Failover || f.FetchFrom != FetchFromOrigin || f.Force || f.Prune {
+		t.Errorf("defaults differ from DESIGN.md: %+v", f.Options)
+	}
+}
+
+// TestParseLaterOverrides follows git's order: a repository's value comes
+// after the global one and wins for single-valued keys, while multi-valued
+// keys add up until an empty value resets them.
+func TestParseLaterOverrides(t *testing.T) {
+	c, err := Parse(entries(
+		"federation.x.origin", "https://old.example.com/x",
+		"federation.x.mirror", "https://m1.example.com/x",
+		"federation.x.pushorigin", "false",
+		"federation.x.origin", "https://new.example.com/x",
+		"federation.x.mirror", "https://m2.example.com/x",
+		"FEDERATION.x.PUSHORIGIN", "true",
+		"federation.x.include", "refs/heads/*",
+		"federation.x.include", "",
+		"federation.x.include", "refs/tags/*",
+		"federation.x.mirror", "",
+		"federation.x.mirror", "https://m3.example.com/x",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := c.Federations["x"]
+	if f.Origin.Host != "new.example.com" {
+		t.Errorf("origin = %s, want the later one", f.Origin.Raw)
+	}
+	if !f.PushOrigin {
+		t.Error("pushOrigin: the later value (any case of key) should win")
+	}
+	if !reflect.DeepEqual(f.Include, []string{"refs/tags/*"}) {
+		t.Errorf("include = %q, want only what follows the empty reset", f.Include)
+	}
+	if len(f.Mirrors) != 1 || f.Mirrors[0].Host != "m3.example.com" {
+		t.Errorf("mirrors = %+v, want m3 only", f.Mirrors)
+	}
+}
+
+func TestParseSubsectionCaseAndDots(t *testing.T) {
+	c, err := Parse(entries(
+		"federation.My.Repo.origin", "https://example.com/a",
+		"federation.my.repo.origin", "https://example.com/b",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Names(); !reflect.DeepEqual(got, []string{"My.Repo", "my.repo"}) {
+		t.Errorf("names = %q: subsection names are case-sensitive and may hold dots", got)
+	}
+}
+
+func TestParseErrorsNameTheKey(t *testing.T) {
+	tests := []struct {
+		kv   []string
+		want string
+	}{
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.pushOrigin", "maybe"}, "federation.x.pushOrigin"},
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.requireMirrors", "2"}, "federation.x.requireMirrors"},
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.syncOnFetch", "nah"}, "federation.x.syncOnFetch"},
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.createMissing", "nah"}, "federation.x.createMissing"},
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.fetchFrom", "fastest"}, "federation.x.fetchFrom"},
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.frequency", "often"}, "federation.x.frequency"},
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.frequency", "2 weeks"}, "federation.x.frequency"},
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.include", "refs/heads/["}, "federation.x.include"},
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.exclude", "refs/[a-"}, "federation.x.exclude"},
+		{[]string{"federation.x.mirror", "https://e.com/x"}, "federation.x.origin"},
+		{[]string{"federation.x.origin", "ext::sh -c evil"}, "federation.x.origin"},
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.mirror", "-oProxyCommand=evil"}, "federation.x.mirror"},
+		{[]string{"federationset.apache.mirror", "https://gitee.com/m"}, "federationset.apache.origin"},
+		{[]string{"federationset.apache.origin", "https://github.com/apache", "federationset.apache.force", "sure"}, "federationset.apache.force"},
+	}
+	for _, tt := range tests {
+		_, err := Parse(entries(tt.kv...))
+		if err == nil {
+			t.Errorf("%q: no error", tt.kv)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %q does not name %s", tt.kv, err, tt.want)
+		}
+	}
+}
+
+func TestParseErrorKeepsGoodFederations(t *testing.T) {
+	c, err := Parse(entries(
+		"federation.bad.origin", "https://e.com/x",
+		"federation.bad.force", "perhaps",
+		"federation.good.origin", "https://e.com/y",
+	))
+	if err == nil {
+		t.Fatal("no error for federation.bad.force")
+	}
+	if _, lerr := c.Lookup("good"); lerr != nil {
+		t.Errorf("one bad federation hides a good one: %v", lerr)
+	}
+}
+
+func TestParseBool(t *testing.T) {
+	for v, want := range map[string]bool{
+		"": true, "true": true, "TRUE": true, "yes": true, "on": true, "1": true,
+		"false": false, "No": false, "off": false, "0": false, " true ": true,
+	} {
+		got, err := ParseBool(v)
+		if err != nil || got != want {
+			t.Errorf("ParseBool(%q) = %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"2", "maybe", "tru"} {
+		if _, err := ParseBool(v); err == nil {
+			t.Errorf("ParseBool(%q) accepted", v)
+		}
+	}
+}
+
+func TestParseFrequency(t *testing.T) {
+	good := map[string]time.Duration{
+		"2 hours":  2 * time.Hour,
+		"1 hour":   time.Hour,
+		"30 mins":  30 * time.Minute,
+		"10 min":   10 * time.Minute,
+		"10":       10 * time.Minute,
+		"1 day":    24 * time.Hour,
+		"3 days":   72 * time.Hour,
+		"2 Hours":  2 * time.Hour,
+		" 7 mins ": 7 * time.Minute,
+		"6 h":      6 * time.Hour,
+		// The 5-minute minimum applies to the duration after the unit:
+		// "1 hour" is an hour, not max(1, 5) hours as in Gitblit.
+		"1 min": MinFrequency,
+		"4":     MinFrequency,
+		"5":     5 * time.Minute,
+	}
+	for v, want := range good {
+		got, err := ParseFrequency(v)
+		if err != nil || got != want {
+			t.Errorf("ParseFrequency(%q) = %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"", "0", "-5 mins", "often", "2 weeks", "5 mins later", "1.5 hours",
+		"99999999999999999999 days", "9999999999999 days"} {
+		if d, err := ParseFrequency(v); err == nil {
+			t.Errorf("ParseFrequency(%q) = %v, want an error", v, d)
+		}
+	}
+}
+
+func TestParseSetAndHosts(t *testing.T) {
+	c, err := Parse(entries(
+		"federationset.apache.origin", "https://github.com/apache",
+		"federationset.apache.mirror", "https://gitee.com/apache-mirror",
+		"federationset.apache.include", "linkis*",
+		"federationset.apache.exclude", "*-website",
+		"federationset.apache.prune", "true",
+		"federate.https://gitlab.example.com.forge", "gitlab",
+		"federate.https://gitlab.example.com.api", "https://gitlab.example.com/api/v4",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Sets["apache"]
+	if s == nil || s.Origin != "https://github.com/apache" || !reflect.DeepEqual(s.Mirrors, []string{"https://gitee.com/apache-mirror"}) {
+		t.Fatalf("set = %+v", s)
+	}
+	if !reflect.DeepEqual(s.Include, []string{"linkis*"}) || !reflect.DeepEqual(s.Exclude, []string{"*-website"}) {
+		t.Errorf("set filters = %q / %q", s.Include, s.Exclude)
+	}
+	if !s.Prune || s.Options.Include != nil {
+		t.Errorf("set options = %+v: prune set, ref globs untouched by repository globs", s.Options)
+	}
+	want := []Host{{URL: "https://gitlab.example.com", Forge: "gitlab", API: "https://gitlab.example.com/api/v4"}}
+	if !reflect.DeepEqual(c.Hosts, want) {
+		t.Errorf("hosts = %+v", c.Hosts)
+	}
+}
+
+func TestParseZ(t *testing.T) {
+	out := "federation.a.origin\nhttps://e.com/a\x00federation.a.force\x00federation.a.mirror\nline1\nline2\x00"
+	want := []Entry{
+		{"federation.a.origin", "https://e.com/a"},
+		{"federation.a.force", ""},
+		{"federation.a.mirror", "line1\nline2"},
+	}
+	if got := ParseZ([]byte(out)); !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseZ = %q", got)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	c, err := Parse(entries(
+		"federation.linkis.origin", "https://github.com/apache/linkis.git",
+		"federation.linkis.mirror", "https://gitee.com/WeBankFinTech/linkis.git",
+		"federation.https://github.com/odd/name.origin", "https://example.com/odd",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("name", func(t *testing.T) {
+		f, err := c.Resolve("linkis")
+		if err != nil || f.Name != "linkis" || len(f.Mirrors) != 1 {
+			t.Fatalf("Resolve(linkis) = %+v, %v", f, err)
+		}
+	})
+	t.Run("a name wins over the URL it spells", func(t *testing.T) {
+		f, err := c.Resolve("https://github.com/odd/name")
+		if err != nil || f.Origin.Host != "example.com" {
+			t.Fatalf("= %+v, %v", f, err)
+		}
+	})
+	t.Run("origin URL in another spelling finds the federation", func(t *testing.T) {
+		for _, u := range []string{"https://github.com/apache/linkis", "https://GitHub.com:443/apache/linkis.git/"} {
+			f, err := c.Resolve(u)
+			if err != nil || f.Name != "linkis" || len(f.Mirrors) != 1 {
+				t.Errorf("Resolve(%s) = %+v, %v", u, f, err)
+			}
+			if f != nil && f.Origin.Raw != "https://github.com/apache/linkis.git" {
+				t.Errorf("Resolve(%s) origin = %s, want the configured one", u, f.Origin.Raw)
+			}
+		}
+	})
+	t.Run("unconfigured URL is an origin without mirrors", func(t *testing.T) {
+		f, err := c.Resolve("https://example.com/other.git")
+		if err != nil || f.Name != "" || f.Origin.Raw != "https://example.com/other.git" || len(f.Mirrors) != 0 {
+			t.Fatalf("= %+v, %v", f, err)
+		}
+		if !reflect.DeepEqual(f.Options, DefaultOptions()) {
+			t.Errorf("options = %+v, want defaults", f.Options)
+		}
+	})
+	t.Run("unknown name", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		f, err := c.Resolve("nosuch")
+		if !errors.Is(err, ErrNoFederation) {
+			t.Fatalf("Resolve(nosuch) = %+v, %v; want ErrNoFederation", f, err)
+		}
+		if !strings.Contains(err.Error(), "git federate add nosuch") {
+			t.Errorf("error %q does not say how to define it", err)
+		}
+	})
+	t.Run("existing local directory", func(t *testing.T) {
+		dir := t.TempDir()
+		t.Chdir(dir)
+		gittest.Isolate(t)
+		gittest.Git(t, dir, "init", "-q", "--bare", "repo.git")
+		f, err := c.Resolve("repo.git")
+		if err != nil || f.Origin.Protocol != "file" || f.Origin.Path != filepath.Join(dir, "repo.git") {
+			t.Fatalf("Resolve(repo.git) = %+v, %v", f, err)
+		}
+	})
+	t.Run("refused URL", func(t *testing.T) {
+		if _, err := c.Resolve("ext::sh -c evil"); !errors.Is(err, ErrBadURL) {
+			t.Errorf("ext:: = %v, want ErrBadURL", err)
+		}
+		if _, err := c.Resolve("-oProxyCommand=evil"); !errors.Is(err, ErrBadURL) {
+			t.Errorf("leading dash = %v, want ErrBadURL", err)
+		}
+	})
+}
+
+func TestHostForLongestMatch(t *testing.T) {
+	c, err := Parse(entries(
+		"federate.https://git.example.com.forge", "gitlab",
+		"federate.https://git.example.com/legacy.forge", "gitblit",
+		"federate.https://git.example.com/legacy/new.forge", "gitea",
+		"federate.https://git.example.com:8443.forge", "gitea",
+		"federate.http://git.example.com.forge", "plain",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]string{
+		"https://git.example.com/group/repo.git":      "gitlab",
+		"https://GIT.example.com:443/group/repo.git":  "gitlab",
+		"https://git.example.com/legacy/repo.git":     "gitblit",
+		"https://git.example.com/legacy":              "gitblit",
+		"https://git.example.com/legacyother/r.git":   "gitlab",
+		"https://git.example.com/legacy/new/r.git":    "gitea",
+		"https://git.example.com:8443/r.git":          "gitea",
+		"http://git.example.com/r.git":                "plain",
+		"ssh://git@git.example.com/r.git":             "",
+		"https://other.example.com/r.git":             "",
+		"https://sub.git.example.com/group/repo.git":  "",
+		"https://git.example.com.evil.com/group/repo": "",
+	}
+	for raw, want := range tests {
+		if got := c.HostFor(mustParse(t, raw)).Forge; got != want {
+			t.Errorf("HostFor(%s).Forge = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+func TestForgeOf(t *testing.T) {
+	c, err := Parse(entries("federate.https://git.example.com.forge", "gitlab",
+		"federate.https://github.com.forge", "gitea"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ protocol, host, want string }{
+		{"https", "git.example.com", ForgeGitLab},
+		{"https", "gitee.com", ForgeGitee},
+		{"https", "gitlab.com", ForgeGitLab},
+		{"https", "github.com", ForgeGitea}, // configuration beats the built-in table
+		{"https", "unknown.example.com", ForgePlain},
+	}
+	for _, tt := range tests {
+		if got := c.ForgeOf(tt.protocol, tt.host); got != tt.want {
+			t.Errorf("ForgeOf(%s, %s) = %s, want %s", tt.protocol, tt.host, got, tt.want)
+		}
+	}
+	var none *Config
+	if got := none.ForgeOf("https", "github.com"); got != ForgeGitHub {
+		t.Errorf("nil config: ForgeOf(github.com) = %s", got)
+	}
+}
+
+func TestCovers(t *testing.T) {
+	def := &Federation{}
+	custom := &Federation{Options: Options{
+		Include: []string{"refs/heads/*", "refs/tags/v*", "refs/notes/commits"},
+		Exclude: []string{"refs/heads/dependabot/*", "refs/heads/tmp-*"},
+	}}
+	tests := []struct {
+		f    *Federation
+		ref  string
+		want bool
+	}{
+		{def, "refs/heads/main", true},
+		{def, "refs/heads/feature/deep/name", true},
+		{def, "refs/tags/v1.0", true},
+		{def, "refs/pull/1/head", false},
+		{def, "refs/notes/commits", false},
+		{def, "HEAD", false},
+		{def, "refs/headsX/main", false},
+		{custom, "refs/heads/main", true},
+		{custom, "refs/heads/dependabot/npm/x", false},
+		{custom, "refs/heads/dependabot", true},
+		{custom, "refs/heads/tmp-1", false},
+		{custom, "refs/tags/v2", true},
+		{custom, "refs/tags/release-2", false},
+		{custom, "refs/notes/commits", true},
+		{custom, "refs/notes/other", false},
+	}
+	for _, tt := range tests {
+		if got := tt.f.Covers(tt.ref); got != tt.want {
+			t.Errorf("Covers(%s) with include %q exclude %q = %v, want %v", tt.ref, tt.f.Include, tt.f.Exclude, got, tt.want)
+		}
+	}
+}
+
+// TestLoad reads federations through real git config at two scopes, to
+// check git's precedence (repository over global) reaches Parse intact.
+func TestLoad(t *testing.T) {
+	gittest.Isolate(t)
+	repo := t.TempDir()
+	gittest.Git(t, repo, "init", "-q")
+	gittest.Git(t, "", "config", "--global", "federation.linkis.origin", "https://github.com/apache/linkis.git")
+	gittest.Git(t, "", "config", "--global", "federation.linkis.mirror", "https://gitee.com/w/linkis.git")
+	gittest.Git(t, "", "config", "--global", "federation.linkis.force", "false")
+	gittest.Git(t, repo, "config", "federation.linkis.force", "true")
+	gittest.Git(t, repo, "config", "--add", "federation.linkis.mirror", "https://gitlab.example.com/m/linkis.git")
+	gittest.Git(t, repo, "config", "federate.https://gitlab.example.com.forge", "gitlab")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := Load(ctx, "", repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Lookup("linkis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Force || len(f.Mirrors) != 2 {
+		t.Errorf("force = %v (repository should win), mirrors = %d (both scopes)", f.Force, len(f.Mirrors))
+	}
+	if c.ForgeOf("https", "gitlab.example.com") != ForgeGitLab {
+		t.Errorf("hosts = %+v", c.Hosts)
+	}
+
+	t.Run("no federations", func(t *testing.T) {
+		gittest.Isolate(t)
+		empty, err := Load(ctx, "", t.TempDir())
+		if err != nil || len(empty.Federations) != 0 {
+			t.Errorf("Load with no federations = %+v, %v", empty, err)
+		}
+	})
+}
+
+func TestLoadReportsBrokenConfig(t *testing.T) {
+	home := gittest.Isolate(t)
+	if err := writeFile(filepath.Join(home, ".gitconfig"), "[federation \"x\"\n  origin = nope\n"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(context.Background(), "", t.TempDir())
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Stderr == "" {
+		t.Fatalf("Load = %v, want a ConfigError with git's message", err)
+	}
+}

@@ -1,0 +1,180 @@
+package federation
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseEndpoint(t *testing.T) {
+	tests := []struct {
+		raw                  string
+		protocol, host, path string
+	}{
+		{"https://github.com/apache/linkis.git", "https", "github.com", "/apache/linkis.git"},
+		{"https://GitHub.COM/apache/linkis", "https", "github.com", "/apache/linkis"},
+		{"https://github.com:443/apache/linkis", "https", "github.com", "/apache/linkis"},
+		{"https://gitlab.example.com:8443/group/sub/repo.git/", "https", "gitlab.example.com:8443", "/group/sub/repo.git"},
+		{"http://127.0.0.1:8080/origin.git", "http", "127.0.0.1:8080", "/origin.git"},
+		{"http://example.com:80/r", "http", "example.com", "/r"},
+		{"https://user@gitee.com/owner/repo.git", "https", "gitee.com", "/owner/repo.git"},
+		{"ssh://git@github.com/apache/linkis.git", "ssh", "github.com", "/apache/linkis.git"},
+		{"ssh://git@github.com:22/apache/linkis.git", "ssh", "github.com", "/apache/linkis.git"},
+		{"ssh://git@example.com:2222/r.git", "ssh", "example.com:2222", "/r.git"},
+		{"git@github.com:apache/linkis.git", "ssh", "github.com", "/apache/linkis.git"},
+		{"example.com:repo.git", "ssh", "example.com", "/repo.git"},
+		{"git://example.com/r.git", "git", "example.com", "/r.git"},
+		{"git://example.com:9418/r.git", "git", "example.com", "/r.git"},
+		{"git://example.com:9419/r.git", "git", "example.com:9419", "/r.git"},
+		{"file:///srv/git/r.git", "file", "", "/srv/git/r.git"},
+		{"/srv/git/r.git", "file", "", "/srv/git/r.git"},
+		{"/srv/git/r.git/", "file", "", "/srv/git/r.git"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			e, err := ParseEndpoint(tt.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Protocol != tt.protocol || e.Host != tt.host || e.Path != tt.path {
+				t.Errorf("= {%s %s %s}, want {%s %s %s}", e.Protocol, e.Host, e.Path, tt.protocol, tt.host, tt.path)
+			}
+			if e.Raw != tt.raw || e.String() != tt.raw {
+				t.Errorf("Raw = %q, String() = %q; want the URL as given", e.Raw, e.String())
+			}
+		})
+	}
+}
+
+func TestParseEndpointRelativePath(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, raw := range []string{"./repo.git", "../x/repo", "sub/repo"} {
+		e, err := ParseEndpoint(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		want, _ := filepath.Abs(raw)
+		if e.Protocol != "file" || e.Path != want {
+			t.Errorf("%s: = %+v, want file %s", raw, e, want)
+		}
+	}
+}
+
+func TestParseEndpointRefuses(t *testing.T) {
+	tests := []struct {
+		raw, why string
+	}{
+		{"", "empty"},
+		{"ext::sh -c touch% /tmp/pwned", "remote-helper"},
+		{"fd::17", "remote-helper"},
+		{"federate::linkis", "remote-helper"},
+		{"-oProxyCommand=touch /tmp/pwned", "'-'"},
+		{"--upload-pack=evil", "'-'"},
+		{"ssh://-oProxyCommand=evil/repo", "host"},
+		{"-host:repo", "'-'"},
+		{"git@-oProxyCommand=evil:repo", "host"},
+		{"https://-evil.example.com/r", "host"},
+		{"ssh://-oProxyCommand=evil@example.com/repo", "user"},
+		{"https://-u@example.com/r", "user"},
+		{"https:///no-host", "host"},
+		{"https://user:s3cret@github.com/o/r.git", "password"},
+		{"https://user:@github.com/o/r.git", "password"},
+		{"ftp://example.com/r.git", "not supported"},
+		{"https://example.com/r\nx", "control"},
+		{"/path/with\x00nul", "control"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			e, err := ParseEndpoint(tt.raw)
+			if !errors.Is(err, ErrBadURL) {
+				t.Fatalf("ParseEndpoint = %+v, %v; want ErrBadURL", e, err)
+			}
+			if !strings.Contains(err.Error(), tt.why) {
+				t.Errorf("error %q does not say %q", err, tt.why)
+			}
+		})
+	}
+}
+
+// TestParseEndpointNeverEchoesPassword checks that a refused URL's error
+// text does not carry the password, even when the URL cannot be parsed.
+func TestParseEndpointNeverEchoesPassword(t *testing.T) {
+	for _, raw := range []string{
+		"https://user:ghp_SECRET@github.com/o/r.git",
+		"https://user:ghp_SECRET@github.com/o/%zz",
+		"https://user:ghp_SECRET@git hub.com/o/r",
+		"http://ghp_SECRET:x-oauth@[::1/r",
+	} {
+		_, err := ParseEndpoint(raw)
+		if err == nil {
+			t.Errorf("%s: accepted", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("error for a URL with a password shows it: %v", err)
+		}
+	}
+}
+
+func TestNormalizedEquality(t *testing.T) {
+	same := [][2]string{
+		{"https://github.com/apache/linkis.git", "https://github.com/apache/linkis"},
+		{"https://GITHUB.com/apache/linkis.git", "https://github.com/apache/linkis/"},
+		{"https://github.com:443/apache/linkis", "https://github.com/apache/linkis.git"},
+		{"https://user@github.com/apache/linkis", "https://github.com/apache/linkis"},
+		{"git@github.com:apache/linkis.git", "ssh://git@github.com/apache/linkis"},
+		{"ssh://git@github.com:22/apache/linkis", "ssh://github.com/apache/linkis.git"},
+		{"/srv/r.git", "file:///srv/r"},
+		{"http://127.0.0.1:8080/r", "http://127.0.0.1:8080/r.git"},
+	}
+	for _, p := range same {
+		a, b := mustParse(t, p[0]), mustParse(t, p[1])
+		if !a.SameRepo(b) || a.Normalized() != b.Normalized() {
+			t.Errorf("%s and %s: %s != %s", p[0], p[1], a.Normalized(), b.Normalized())
+		}
+	}
+	different := [][2]string{
+		{"https://github.com/apache/linkis", "http://github.com/apache/linkis"},
+		{"https://github.com/apache/linkis", "ssh://git@github.com/apache/linkis"},
+		{"https://github.com/apache/linkis", "https://github.com:8443/apache/linkis"},
+		{"https://github.com/apache/linkis", "https://github.com/apache/Linkis"},
+		{"https://github.com/apache/linkis", "https://gitee.com/apache/linkis"},
+		{"http://127.0.0.1:8080/r", "http://127.0.0.1:8081/r"},
+	}
+	for _, p := range different {
+		if a, b := mustParse(t, p[0]), mustParse(t, p[1]); a.SameRepo(b) {
+			t.Errorf("%s and %s are taken for the same repository (%s)", p[0], p[1], a.Normalized())
+		}
+	}
+}
+
+func TestEndpointHostURL(t *testing.T) {
+	tests := map[string]string{
+		"https://GitHub.com/o/r":         "https://github.com",
+		"http://127.0.0.1:8080/o/r":      "http://127.0.0.1:8080",
+		"https://gitlab.example.com:443": "https://gitlab.example.com",
+	}
+	for raw, want := range tests {
+		e := mustParse(t, raw)
+		if got := e.HostURL(); got != want {
+			t.Errorf("HostURL(%s) = %s, want %s", raw, got, want)
+		}
+		if !e.HTTP() {
+			t.Errorf("HTTP(%s) = false", raw)
+		}
+	}
+	if mustParse(t, "git@github.com:o/r").HTTP() {
+		t.Error("HTTP(scp-like) = true")
+	}
+}
+
+func mustParse(t *testing.T, raw string) Endpoint {
+	t.Helper()
+	e, err := ParseEndpoint(raw)
+	if err != nil {
+		t.Fatalf("ParseEndpoint(%q): %v", raw, err)
+	}
+	return e
+}
