@@ -142,11 +142,14 @@ func (c *cache) cleanStale() error {
 // refs returns the cache's own refs (origin's copy), without the mirror
 // namespace.
 func (c *cache) refs(ctx context.Context) (Refs, error) {
-	out, err := c.git.Output(ctx, "for-each-ref", "--format=%(objectname) %(refname)")
+	all, err := readRefFiles(c.dir)
 	if err != nil {
-		return nil, fmt.Errorf("reading the sync cache refs: %w", err)
+		out, gerr := c.git.Output(ctx, "for-each-ref", "--format=%(objectname) %(refname)")
+		if gerr != nil {
+			return nil, fmt.Errorf("reading the sync cache refs: %w", gerr)
+		}
+		all = parseForEachRef(out)
 	}
-	all := parseForEachRef(out)
 	return all.filter(func(r string) bool { return !strings.HasPrefix(r, "refs/federate/") }), nil
 }
 

@@ -189,12 +189,16 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 	if err != nil {
 		return err
 	}
-	if res.Fetched, err = e.updateCache(ctx, f, c, origin); err != nil {
+	changed, err := e.updateCache(ctx, f, c, origin)
+	if err != nil {
 		return err
 	}
-	// The cache is the truth now: origin may have moved since its listing.
-	if origin, err = c.refs(ctx); err != nil {
-		return err
+	res.Fetched = changed
+	if changed {
+		// The cache is the truth now: origin may have moved since its listing.
+		if origin, err = c.refs(ctx); err != nil {
+			return err
+		}
 	}
 	res.Mirrors = make([]MirrorResult, len(f.Mirrors))
 	var g errgroup.Group
