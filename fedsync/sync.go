@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -243,7 +244,7 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation) (Refs, [
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
 			refs, err := e.listRefs(ctx, m.Raw)
-			mirrors[i] = listing{refs: refs.filter(f.Covers), err: err}
+			mirrors[i] = listing{refs: refs.filter(covers(f)), err: err}
 			return nil
 		})
 	}
@@ -251,7 +252,13 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation) (Refs, [
 	if originErr != nil {
 		return nil, nil, fmt.Errorf("origin: %w", originErr)
 	}
-	return origin.filter(f.Covers), mirrors, nil
+	return origin.filter(covers(f)), mirrors, nil
+}
+
+// covers is f.Covers restricted to real refs: a glob like "*" must not
+// make sync push HEAD as a branch.
+func covers(f *federation.Federation) func(string) bool {
+	return func(ref string) bool { return strings.HasPrefix(ref, "refs/") && f.Covers(ref) }
 }
 
 // updateCache makes the cache's refs equal origin's covered refs,

@@ -43,6 +43,9 @@ func statusCommand(stdio IO) *cli.Command {
 
 // runStatus is `git federate status`.
 func runStatus(ctx context.Context, opts StatusOptions) error {
+	if err := syncCheckNames("status", opts.Names); err != nil {
+		return err
+	}
 	feds, err := syncFederations(ctx, opts.Dir, opts.Names, len(opts.Names) == 0)
 	if err != nil {
 		return err

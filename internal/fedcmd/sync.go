@@ -82,6 +82,9 @@ func syncCommand(stdio IO) *cli.Command {
 
 // runSync is `git federate sync`.
 func runSync(ctx context.Context, opts SyncOptions) error {
+	if err := syncCheckNames("sync", opts.Names); err != nil {
+		return err
+	}
 	if opts.All == (len(opts.Names) > 0) {
 		return UsageError("sync: name federations or give --all (not both)")
 	}
@@ -126,6 +129,18 @@ func syncDaemon(ctx context.Context, opts SyncOptions, eng *fedsync.Engine, feds
 		},
 	}
 	return d.Run(ctx)
+}
+
+// syncCheckNames refuses a flag given after a federation name: the
+// command-line parser stops reading flags at the first name, and a
+// silently ignored --dry-run would push.
+func syncCheckNames(cmd string, names []string) error {
+	for _, n := range names {
+		if strings.HasPrefix(n, "-") {
+			return UsageError("%s: %s came after a federation name; put flags first: git federate %s %s <name>…", cmd, n, cmd, n)
+		}
+	}
+	return nil
 }
 
 // syncFederations loads config and picks the named federations (all when

@@ -357,6 +357,10 @@ func TestSyncCommandLine(t *testing.T) {
 	if code, out := run("sync", "nosuch"); code != ExitUsage {
 		t.Errorf("sync of an unknown federation: exit %d, want 2\n%s", code, out)
 	}
+	if code, out := run("sync", "demo", "--dry-run"); code != ExitUsage || !strings.Contains(out, "put flags first") {
+		t.Errorf("flag after a name: exit %d, want 2 and a hint\n%s", code, out)
+	}
+	assertRef(t, fx.mirrorPath(0), "refs/heads/main", gittest.RefOf(t, fx.work, "HEAD~1"))
 	if code, out := run("status", "--exit-code", "demo"); code != ExitFailure {
 		t.Errorf("status --exit-code when behind: exit %d, want 1\n%s", code, out)
 	}
@@ -367,4 +371,52 @@ func TestSyncCommandLine(t *testing.T) {
 	if code, out := run("status", "--exit-code"); code != ExitOK {
 		t.Errorf("status --exit-code when in sync: exit %d, want 0\n%s", code, out)
 	}
+}
+
+// `sync --daemon` syncs at once, logs the run, and stops cleanly on SIGTERM.
+func TestSyncDaemonStopsOnSIGTERM(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	main := fx.commitOrigin(t, "main", "a.txt")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(gittest.BinDir(t), "git-federate"), "sync", "--daemon", "demo")
+	logs := &lockedBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), "sync done") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no run logged:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	assertRef(t, fx.mirrorPath(0), "refs/heads/main", main)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("daemon after SIGTERM: %v\n%s", err, logs.String())
+	}
+	if out := logs.String(); !strings.Contains(out, "federation=demo") || !strings.Contains(out, "sync daemon stopped") {
+		t.Errorf("log lacks the run or the stop:\n%s", out)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
