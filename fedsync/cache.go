@@ -124,7 +124,10 @@ func (c *cache) cleanStale() error {
 				return nil
 			}
 			n := d.Name()
-			if strings.HasSuffix(n, ".lock") || strings.HasPrefix(n, "tmp_") || strings.HasPrefix(n, ".tmp-") {
+			// Temporary object files live only under objects/: in refs/ a
+			// "tmp_" name is a real branch.
+			tmp := strings.HasPrefix(top, "objects/") && (strings.HasPrefix(n, "tmp_") || strings.HasPrefix(n, ".tmp-"))
+			if strings.HasSuffix(n, ".lock") || tmp {
 				if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					errs = append(errs, err)
 				}
