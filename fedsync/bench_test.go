@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -22,8 +23,9 @@ import (
 //
 //	go test ./fedsync -run '^$' -bench . -benchtime 5x
 //
-// Each benchmark has a fedsync sub-benchmark and the plain-git work it
-// must be compared with, in the same run (the machines are noisy).
+// Each benchmark times fedsync and the plain-git work it must be compared
+// with in the same iterations, in alternating order, and reports both
+// means and their ratio (the machines are noisy).
 
 // genRepo writes a deterministic repository into the bare repo dir with
 // git fast-import: `commits` commits over 3000 files in 50 directories,
@@ -121,71 +123,77 @@ func BenchmarkSyncWholeRepo3Mirrors(b *testing.B) {
 	b.Logf("repository: %s", strings.ReplaceAll(objects, "\n", ", "))
 	ctx := context.Background()
 
-	b.Run("fedsync", func(b *testing.B) {
+	handPush := func(local string) {
+		var g errgroup.Group
+		for _, m := range mirrors {
+			g.Go(func() error {
+				_, err := gittest.GitErr(local, nil, "push", "-q", s.RepoURL(m), "refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*")
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sync := func(e *Engine) {
+		if r := e.Sync(ctx, f, Options{}); r.Outcome() != "ok" || !r.Mirrors[0].Pushed {
+			b.Fatalf("sync: %s %+v", r.Outcome(), r)
+		}
+	}
+	// Warm: the cache already holds origin; the mirrors are empty. The
+	// hand-run equivalent pushes from a bitmapped bare clone.
+	b.Run("warm", func(b *testing.B) {
 		e := benchEngine(b, 4)
 		resetMirrors(b, s, mirrors)
-		if r := e.Sync(ctx, f, Options{}); r.Outcome() != "ok" { // warms the cache
-			b.Fatalf("warm-up: %+v", r)
-		}
-		for b.Loop() {
-			b.StopTimer()
-			resetMirrors(b, s, mirrors)
-			b.StartTimer()
-			if r := e.Sync(ctx, f, Options{}); r.Outcome() != "ok" || !r.Mirrors[0].Pushed {
-				b.Fatalf("sync: %s %+v", r.Outcome(), r)
-			}
-		}
-	})
-	b.Run("hand-push", func(b *testing.B) {
+		e.Sync(ctx, f, Options{})
 		local := filepath.Join(b.TempDir(), "local.git")
 		gittest.Git(b, "", "clone", "-q", "--bare", s.RepoURL("origin.git"), local)
 		gittest.Git(b, local, "repack", "-adb", "-q")
-		for b.Loop() {
-			b.StopTimer()
-			resetMirrors(b, s, mirrors)
-			b.StartTimer()
-			var g errgroup.Group
-			for _, m := range mirrors {
-				g.Go(func() error {
-					_, err := gittest.GitErr(local, nil, "push", "-q", s.RepoURL(m), "refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*")
-					return err
-				})
-			}
-			if err := g.Wait(); err != nil {
-				b.Fatal(err)
-			}
-		}
+		interleave(b, "fedsync", func() { sync(e) }, "hand-push", func() { handPush(local) },
+			func() { resetMirrors(b, s, mirrors) })
 	})
-	b.Run("fedsync-cold", func(b *testing.B) {
-		for b.Loop() {
-			b.StopTimer()
-			resetMirrors(b, s, mirrors)
-			e := benchEngine(b, 4)
-			b.StartTimer()
-			if r := e.Sync(ctx, f, Options{}); r.Outcome() != "ok" {
-				b.Fatalf("sync: %+v", r)
-			}
-		}
-	})
-	b.Run("hand-clone-push", func(b *testing.B) {
-		for b.Loop() {
-			b.StopTimer()
-			resetMirrors(b, s, mirrors)
-			local := filepath.Join(b.TempDir(), "local.git")
-			b.StartTimer()
+	// Cold: an empty cache (fetch, repack -adb, pushes) vs a bare clone
+	// followed by the three parallel pushes.
+	b.Run("cold", func(b *testing.B) {
+		var e *Engine
+		var local string
+		interleave(b, "fedsync", func() { sync(e) }, "hand-clone-push", func() {
 			gittest.Git(b, "", "clone", "-q", "--bare", s.RepoURL("origin.git"), local)
-			var g errgroup.Group
-			for _, m := range mirrors {
-				g.Go(func() error {
-					_, err := gittest.GitErr(local, nil, "push", "-q", s.RepoURL(m), "refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*")
-					return err
-				})
-			}
-			if err := g.Wait(); err != nil {
-				b.Fatal(err)
-			}
-		}
+			handPush(local)
+		}, func() {
+			resetMirrors(b, s, mirrors)
+			e = benchEngine(b, 4)
+			local = filepath.Join(b.TempDir(), "local.git")
+		})
 	})
+}
+
+// interleave runs ours and theirs once per iteration each, in alternating
+// order, with reset (untimed) before each, and reports both mean times
+// and their ratio: the machines are shared and their load drifts.
+func interleave(b *testing.B, oursName string, ours func(), theirsName string, theirs func(), reset func()) {
+	var tOurs, tTheirs time.Duration
+	n := 0
+	timed := func(fn func()) time.Duration {
+		reset()
+		start := time.Now()
+		fn()
+		return time.Since(start)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if n%2 == 0 {
+			tOurs += timed(ours)
+			tTheirs += timed(theirs)
+		} else {
+			tTheirs += timed(theirs)
+			tOurs += timed(ours)
+		}
+		n++
+	}
+	b.ReportMetric(tOurs.Seconds()/float64(n), oursName+"-s/op")
+	b.ReportMetric(tTheirs.Seconds()/float64(n), theirsName+"-s/op")
+	b.ReportMetric(tOurs.Seconds()/tTheirs.Seconds(), "ratio")
 }
 
 // BenchmarkSyncAll100Unchanged: `sync --all` over 100 federations (origin
@@ -224,30 +232,27 @@ func BenchmarkSyncAll100Unchanged(b *testing.B) {
 	if v := os.Getenv("BENCH_JOBS"); v != "" {
 		fmt.Sscan(v, &jobs)
 	}
-	b.Run("fedsync", func(b *testing.B) {
-		e := benchEngine(b, jobs)
-		e.SyncAll(ctx, feds, Options{}) // fills the caches
-		for b.Loop() {
-			for _, r := range e.SyncAll(ctx, feds, Options{}) {
-				if r.Outcome() != "ok" || r.Fetched {
-					b.Fatalf("%s: %s fetched=%v %s", r.Name, r.Outcome(), r.Fetched, r.Error)
-				}
+	syncAll := func(e *Engine) {
+		for _, r := range e.SyncAll(ctx, feds, Options{}) {
+			if r.Outcome() != "ok" || r.Fetched {
+				b.Fatalf("%s: %s fetched=%v %s", r.Name, r.Outcome(), r.Fetched, r.Error)
 			}
 		}
-	})
-	b.Run("ls-remote", func(b *testing.B) {
-		for b.Loop() {
-			var g errgroup.Group
-			g.SetLimit(jobs)
-			for _, u := range urls {
-				g.Go(func() error {
-					_, err := gittest.GitErr("", nil, "ls-remote", "--", u)
-					return err
-				})
-			}
-			if err := g.Wait(); err != nil {
-				b.Fatal(err)
-			}
+	}
+	lsRemote := func() {
+		var g errgroup.Group
+		g.SetLimit(jobs)
+		for _, u := range urls {
+			g.Go(func() error {
+				_, err := gittest.GitErr("", nil, "ls-remote", "--", u)
+				return err
+			})
 		}
-	})
+		if err := g.Wait(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e := benchEngine(b, jobs)
+	e.SyncAll(ctx, feds, Options{}) // fills the caches
+	interleave(b, "fedsync", func() { syncAll(e) }, "ls-remote", lsRemote, func() {})
 }
