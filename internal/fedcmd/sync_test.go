@@ -34,8 +34,9 @@ func TestSyncMovesMirrorsForward(t *testing.T) {
 	fx := newSyncFixture(t, 3)
 	main := fx.commitOrigin(t, "main", "a.txt")
 	feature := fx.commitOrigin(t, "feature", "b.txt")
-	gittest.Git(t, fx.work, "tag", "v2")
+	gittest.Git(t, fx.work, "tag", "-a", "-m", "annotated", "v2")
 	gittest.Git(t, fx.work, "push", "-q", fx.srv.Path("origin.git"), "v2")
+	v2 := gittest.RefOf(t, fx.srv.Path("origin.git"), "refs/tags/v2") // the tag object
 
 	r := fx.sync(t, SyncOptions{})
 	if r.code != ExitOK {
@@ -44,7 +45,7 @@ func TestSyncMovesMirrorsForward(t *testing.T) {
 	for i := range fx.mirrors {
 		assertRef(t, fx.mirrorPath(i), "refs/heads/main", main)
 		assertRef(t, fx.mirrorPath(i), "refs/heads/feature", feature)
-		assertRef(t, fx.mirrorPath(i), "refs/tags/v2", feature)
+		assertRef(t, fx.mirrorPath(i), "refs/tags/v2", v2)
 	}
 	if !strings.Contains(r.out, "2 created") || !strings.Contains(r.out, "1 updated") {
 		t.Errorf("sync output does not say what it did:\n%s", r.out)
