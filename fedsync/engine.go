@@ -7,7 +7,6 @@ package fedsync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -145,14 +144,3 @@ func (e *Engine) listRefs(ctx context.Context, url string) (Refs, error) {
 	}
 	return refs, nil
 }
-
-// errorText is err's message, "" for nil.
-func errorText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// ErrPartial marks a result where some mirrors failed or kept refs.
-var ErrPartial = errors.New("some mirrors are not in sync")

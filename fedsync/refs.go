@@ -86,10 +86,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-func short(oid string) string {
-	if len(oid) > 10 {
-		return oid[:10]
-	}
-	return oid
-}
