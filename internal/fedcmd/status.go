@@ -1,6 +1,140 @@
 package fedcmd
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
 
-// statusCommand is `git federate status`. (Being written.)
-func statusCommand(IO) *cli.Command { return nil }
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-remote-federate/git-remote-federate/fedsync"
+)
+
+// StatusOptions are the flags of `git federate status`.
+type StatusOptions struct {
+	IO       IO
+	Names    []string // none: every federation
+	JSON     bool
+	ExitCode bool
+	SyncEnv
+}
+
+// statusCommand is `git federate status`.
+func statusCommand(stdio IO) *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "compare every ref of origin and each mirror",
+		ArgsUsage: "[name…]",
+		Description: "For each covered ref (include/exclude): in-sync, behind (a fast-forward fixes\n" +
+			"it), ahead (commits only on the mirror), diverged (both have their own commits),\n" +
+			"missing (not on the mirror) or extra (not on origin). Uses the sync cache for\n" +
+			"history, fetching into it only what it lacks. Pushes nothing.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print every ref of every mirror as JSON"},
+			&cli.BoolFlag{Name: "exit-code", Usage: "exit 1 when anything is out of sync"},
+		},
+		Action: func(c *cli.Context) error {
+			return runStatus(c.Context, StatusOptions{IO: stdio, Names: c.Args().Slice(),
+				JSON: c.Bool("json"), ExitCode: c.Bool("exit-code")})
+		},
+	}
+}
+
+// runStatus is `git federate status`.
+func runStatus(ctx context.Context, opts StatusOptions) error {
+	if err := syncCheckNames("status", opts.Names); err != nil {
+		return err
+	}
+	feds, err := syncFederations(ctx, opts.Dir, opts.Names, len(opts.Names) == 0)
+	if err != nil {
+		return err
+	}
+	eng, err := syncEngine(opts.IO, opts.SyncEnv, fedsync.DefaultJobs)
+	if err != nil {
+		return err
+	}
+	results := eng.StatusAll(ctx, feds)
+	if opts.JSON {
+		if err := writeSyncJSON(opts.IO.Out, results); err != nil {
+			return err
+		}
+	} else {
+		writeStatusText(opts.IO.Out, results)
+	}
+	return statusExit(results, opts.ExitCode)
+}
+
+// statusExit: a federation that could not be read is a failure (3 when
+// others could be, 1 when none), and so is an unreachable mirror (3);
+// otherwise --exit-code gives 1 when anything is out of sync.
+func statusExit(results []*fedsync.FederationResult, exitCode bool) error {
+	var broken []string
+	failedFeds, outOfSync := 0, false
+	for _, r := range results {
+		if r.Err() != nil {
+			failedFeds++
+			broken = append(broken, r.Name)
+			continue
+		}
+		for i := range r.Mirrors {
+			if r.Mirrors[i].Err() != nil {
+				broken = append(broken, r.Name+" "+r.Mirrors[i].URL)
+			}
+		}
+		outOfSync = outOfSync || r.OutOfSync()
+	}
+	switch {
+	case failedFeds == len(results) && failedFeds > 0:
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("status failed: %s", strings.Join(broken, ", "))}
+	case len(broken) > 0:
+		return Partial(fmt.Errorf("could not read: %s", strings.Join(broken, ", ")))
+	case exitCode && outOfSync:
+		return &ExitError{Code: ExitFailure, Err: errSilent}
+	}
+	return nil
+}
+
+// errSilent is an exit status without a message, like `git diff --exit-code`.
+var errSilent = silentError{}
+
+type silentError struct{}
+
+func (silentError) Error() string { return "" }
+
+func writeStatusText(w io.Writer, results []*fedsync.FederationResult) {
+	for _, r := range results {
+		if r.Err() != nil {
+			fmt.Fprintf(w, "%s: FAILED: %v\n", r.Name, r.Err())
+			continue
+		}
+		fmt.Fprintf(w, "%s: origin %s\n", r.Name, r.Origin)
+		for i := range r.Mirrors {
+			writeMirrorStatus(w, &r.Mirrors[i])
+		}
+	}
+}
+
+func writeMirrorStatus(w io.Writer, m *fedsync.MirrorResult) {
+	if m.Err() != nil {
+		fmt.Fprintf(w, "  %s: UNREACHABLE: %v\n", m.URL, m.Err())
+		return
+	}
+	counts := m.Summary()
+	var parts []string
+	for _, st := range []fedsync.State{fedsync.Behind, fedsync.Ahead, fedsync.Diverged,
+		fedsync.Missing, fedsync.Extra, fedsync.InSync} {
+		if n := counts[st]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no covered refs")
+	}
+	fmt.Fprintf(w, "  %s: %s\n", m.URL, strings.Join(parts, ", "))
+	for _, r := range m.Refs {
+		if r.State != fedsync.InSync {
+			fmt.Fprintf(w, "    %-9s %s%s\n", r.State, r.Ref, syncRefNote(r))
+		}
+	}
+}

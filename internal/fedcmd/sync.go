@@ -1,6 +1,321 @@
 package fedcmd
 
-import "github.com/urfave/cli/v2"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
 
-// syncCommand is `git federate sync`. (Being written.)
-func syncCommand(IO) *cli.Command { return nil }
+	"github.com/urfave/cli/v2"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/fedsync"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+)
+
+// SyncOptions are the flags of `git federate sync`.
+type SyncOptions struct {
+	IO     IO
+	Names  []string
+	All    bool
+	DryRun bool
+	JSON   bool
+	Jobs   int
+	Force  bool
+	Prune  bool
+	Daemon bool
+
+	// Engine settings; tests set them, the command leaves them empty.
+	SyncEnv
+	// Clock drives --daemon; nil is the wall clock.
+	Clock fedsync.Clock
+}
+
+// SyncEnv is what status and sync need from their surroundings.
+type SyncEnv struct {
+	// Dir is where git config is read ("" is the current directory).
+	Dir string
+	// Exe is the program child git calls back for credentials; "" is
+	// os.Executable().
+	Exe string
+	// CacheRoot is where caches live; "" is $XDG_DATA_HOME/git-federate.
+	CacheRoot string
+	// LockWait overrides fedsync.DefaultLockWait when non-zero.
+	LockWait time.Duration
+}
+
+// syncCommand is `git federate sync`.
+func syncCommand(stdio IO) *cli.Command {
+	return &cli.Command{
+		Name:      "sync",
+		Usage:     "bring mirrors up to date from origin, without a working copy",
+		ArgsUsage: "[name…|--all]",
+		Description: "Keeps one bare cache per federation in $XDG_DATA_HOME/git-federate, fetches\n" +
+			"origin into it only when origin's refs changed, then pushes to every mirror in\n" +
+			"parallel. Mirror refs only move forward unless --force; nothing is deleted\n" +
+			"unless --prune. Exit 3 when some mirror failed or kept a diverged ref.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Usage: "sync every configured federation"},
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan, change nothing"},
+			&cli.BoolFlag{Name: "json", Usage: "print per-mirror, per-ref actions and results as JSON"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: fedsync.DefaultJobs, Usage: "git network commands run at once"},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite commits that exist only on a mirror"},
+			&cli.BoolFlag{Name: "prune", Usage: "delete mirror refs that origin no longer has"},
+			&cli.BoolFlag{Name: "daemon", Usage: "repeat each federation at its frequency until SIGTERM"},
+		},
+		Action: func(c *cli.Context) error {
+			return runSync(c.Context, SyncOptions{
+				IO: stdio, Names: c.Args().Slice(), All: c.Bool("all"), DryRun: c.Bool("dry-run"),
+				JSON: c.Bool("json"), Jobs: c.Int("jobs"), Force: c.Bool("force"), Prune: c.Bool("prune"),
+				Daemon: c.Bool("daemon"),
+			})
+		},
+	}
+}
+
+// runSync is `git federate sync`.
+func runSync(ctx context.Context, opts SyncOptions) error {
+	if err := syncCheckNames("sync", opts.Names); err != nil {
+		return err
+	}
+	if opts.All == (len(opts.Names) > 0) {
+		return UsageError("sync: name federations or give --all (not both)")
+	}
+	if opts.Jobs < 1 {
+		return UsageError("sync: --jobs must be at least 1")
+	}
+	if opts.Daemon && (opts.DryRun || opts.JSON) {
+		return UsageError("sync: --daemon cannot be combined with --dry-run or --json")
+	}
+	feds, err := syncFederations(ctx, opts.Dir, opts.Names, opts.All)
+	if err != nil {
+		return err
+	}
+	eng, err := syncEngine(opts.IO, opts.SyncEnv, opts.Jobs)
+	if err != nil {
+		return err
+	}
+	run := fedsync.Options{DryRun: opts.DryRun, Force: opts.Force, Prune: opts.Prune}
+	if opts.Daemon {
+		return syncDaemon(ctx, opts, eng, feds, run)
+	}
+	results := eng.SyncAll(ctx, feds, run)
+	if opts.JSON {
+		if err := writeSyncJSON(opts.IO.Out, results); err != nil {
+			return err
+		}
+	} else {
+		writeSyncText(opts.IO.Out, results)
+	}
+	return syncExit(results)
+}
+
+func syncDaemon(ctx context.Context, opts SyncOptions, eng *fedsync.Engine, feds []*federation.Federation, run fedsync.Options) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	d := &fedsync.Daemon{
+		Feds:  feds,
+		Clock: opts.Clock,
+		Log:   slog.New(slog.NewTextHandler(opts.IO.Err, nil)),
+		Sync: func(ctx context.Context, f *federation.Federation) *fedsync.FederationResult {
+			return eng.Sync(ctx, f, run)
+		},
+	}
+	return d.Run(ctx)
+}
+
+// syncCheckNames refuses a flag given after a federation name: the
+// command-line parser stops reading flags at the first name, and a
+// silently ignored --dry-run would push.
+func syncCheckNames(cmd string, names []string) error {
+	for _, n := range names {
+		if strings.HasPrefix(n, "-") {
+			return UsageError("%s: %s came after a federation name; put flags first: git federate %s %s <name>…", cmd, n, cmd, n)
+		}
+	}
+	return nil
+}
+
+// syncFederations loads config and picks the named federations (all when
+// all is set), in sorted order for --all and the given order otherwise.
+func syncFederations(ctx context.Context, dir string, names []string, all bool) ([]*federation.Federation, error) {
+	cfg, err := federation.Load(ctx, "", dir)
+	if err != nil {
+		return nil, err
+	}
+	if all {
+		names = cfg.Names()
+		if len(names) == 0 {
+			return nil, errors.New("no federation is configured: add one with `git federate add <name> --origin URL --mirror URL`")
+		}
+	}
+	var feds []*federation.Federation
+	for _, n := range names {
+		f, err := cfg.Lookup(n)
+		if err != nil {
+			return nil, &ExitError{Code: ExitUsage, Err: err}
+		}
+		feds = append(feds, f)
+	}
+	return feds, nil
+}
+
+// syncEngine builds the engine: child git gets its tokens by calling this
+// program back, never through argv or URLs.
+func syncEngine(stdio IO, env SyncEnv, jobs int) (*fedsync.Engine, error) {
+	exe := env.Exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("finding this program for the credential callback: %w", err)
+		}
+	}
+	return fedsync.New(fedsync.Config{
+		Git:       gitexec.Runner{Env: gitexec.WithCredentialCallback(os.Environ(), exe)},
+		CacheRoot: env.CacheRoot,
+		Jobs:      jobs,
+		LockWait:  env.LockWait,
+		Progress:  stdio.Err,
+	})
+}
+
+// syncExit maps results to the exit status: 0 when every federation is
+// done, 1 when none could be done, 3 (partial) otherwise.
+func syncExit(results []*fedsync.FederationResult) error {
+	var failed, partial []string
+	for _, r := range results {
+		switch r.Outcome() {
+		case "failed":
+			failed = append(failed, r.Name)
+		case "partial":
+			partial = append(partial, r.Name)
+		}
+	}
+	switch {
+	case len(failed) == 0 && len(partial) == 0:
+		return nil
+	case len(failed) == len(results):
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("sync failed: %s", strings.Join(failed, ", "))}
+	}
+	return Partial(fmt.Errorf("not every mirror is in sync (%s); see above",
+		strings.Join(append(failed, partial...), ", ")))
+}
+
+// syncReport is the --json document of sync and status.
+type syncReport struct {
+	Federations []*fedsync.FederationResult `json:"federations"`
+}
+
+func writeSyncJSON(w io.Writer, results []*fedsync.FederationResult) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(syncReport{Federations: results})
+}
+
+func writeSyncText(w io.Writer, results []*fedsync.FederationResult) {
+	for _, r := range results {
+		head := "origin unchanged"
+		if r.Fetched {
+			head = "fetched origin"
+		}
+		if r.DryRun {
+			head += ", dry run: nothing pushed"
+		}
+		if r.Err() != nil {
+			fmt.Fprintf(w, "%s: FAILED: %v\n", r.Name, r.Err())
+			continue
+		}
+		fmt.Fprintf(w, "%s: %s (%s)\n", r.Name, r.Origin, head)
+		for i := range r.Mirrors {
+			writeMirrorSync(w, &r.Mirrors[i])
+		}
+	}
+}
+
+func writeMirrorSync(w io.Writer, m *fedsync.MirrorResult) {
+	if m.Err() != nil {
+		fmt.Fprintf(w, "  %s: FAILED: %v\n", m.URL, m.Err())
+	}
+	counts := map[string]int{}
+	var lines []string
+	for _, r := range m.Refs {
+		if r.Action == fedsync.ActNone {
+			counts["in sync"]++
+			continue
+		}
+		counts[syncActionWord(r)]++
+		lines = append(lines, fmt.Sprintf("    %-7s %-9s %s%s", r.Action, r.State, r.Ref, syncRefNote(r)))
+	}
+	if m.Err() == nil {
+		fmt.Fprintf(w, "  %s: %s\n", m.URL, syncCounts(counts))
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+}
+
+func syncActionWord(r fedsync.RefResult) string {
+	switch {
+	case r.Result == fedsync.ResultRejected || r.Result == fedsync.ResultFailed:
+		return "failed"
+	case r.Action == fedsync.ActKeep:
+		return "kept " + string(r.State)
+	case r.Result == fedsync.ResultPlanned:
+		return "to " + string(r.Action)
+	}
+	return map[fedsync.Action]string{fedsync.ActCreate: "created", fedsync.ActUpdate: "updated",
+		fedsync.ActForce: "forced", fedsync.ActDelete: "deleted"}[r.Action]
+}
+
+// syncRefNote explains a ref line: values, what went wrong, what to do.
+func syncRefNote(r fedsync.RefResult) string {
+	var note string
+	switch {
+	case r.Origin != "" && r.Mirror != "":
+		note = fmt.Sprintf("  %s → %s", syncShortOID(r.Mirror), syncShortOID(r.Origin))
+	case r.Origin != "":
+		note = "  " + syncShortOID(r.Origin)
+	default:
+		note = "  " + syncShortOID(r.Mirror)
+	}
+	switch {
+	case r.Result == fedsync.ResultRejected || r.Result == fedsync.ResultFailed:
+		note += "  " + r.Result + ": " + r.Reason
+	case r.Action == fedsync.ActKeep && r.State == fedsync.Extra:
+		note += "  (origin no longer has it; --prune deletes it)"
+	case r.Action == fedsync.ActKeep:
+		note += "  (commits only on the mirror; --force overwrites them)"
+	}
+	return note
+}
+
+func syncShortOID(oid string) string {
+	if len(oid) > 10 {
+		return oid[:10]
+	}
+	return oid
+}
+
+// syncCounts renders counts as "2 updated, 1 kept diverged", or "in sync"
+// when nothing else happened.
+func syncCounts(counts map[string]int) string {
+	order := []string{"created", "updated", "forced", "deleted", "to create", "to update", "to force", "to delete",
+		"kept ahead", "kept diverged", "kept extra", "failed", "in sync"}
+	var parts []string
+	for _, k := range order {
+		if n := counts[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing to sync"
+	}
+	return strings.Join(parts, ", ")
+}

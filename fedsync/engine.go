@@ -1,0 +1,146 @@
+// Package fedsync keeps the mirrors of a federation up to date from its
+// origin without a working copy: one bare cache per federation, fetched
+// from origin only when origin's refs changed, then one `git push` per
+// mirror, mirrors in parallel. It also answers `git federate status`
+// and runs `sync --daemon`.
+package fedsync
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+)
+
+// DefaultJobs is how many git network commands run at once by default.
+const DefaultJobs = 4
+
+// DefaultLockWait is how long a sync waits for another sync of the same
+// federation to finish before it reports ErrBusy.
+const DefaultLockWait = 2 * time.Minute
+
+// Timeouts of the network commands; each mirror gets its own.
+const (
+	ListTimeout  = 2 * time.Minute
+	FetchTimeout = 2 * time.Hour
+	PushTimeout  = 2 * time.Hour
+)
+
+// PendingDrainer retries pushes a mirror refused earlier (the queue of
+// internal/pending). Sync calls it for each mirror once that mirror took
+// every ref it was sent. A nil PendingDrainer does nothing.
+//
+// TODO(merge): wire internal/pending's queue here.
+type PendingDrainer interface {
+	DrainPending(ctx context.Context, f *federation.Federation, mirror federation.Endpoint) error
+}
+
+// Config is what an Engine is built from.
+type Config struct {
+	// Git runs every git command; its Env should carry the credential
+	// callback (gitexec.WithCredentialCallback). Dir is ignored.
+	Git gitexec.Runner
+	// CacheRoot holds <name>.git caches and <name>.lock files;
+	// "" is DefaultCacheRoot().
+	CacheRoot string
+	// Jobs bounds the git network commands (ls-remote, fetch, push) that
+	// run at once across all federations; 0 is DefaultJobs.
+	Jobs int
+	// LockWait is how long to wait for another sync of the same
+	// federation; 0 is DefaultLockWait, negative is not at all.
+	LockWait time.Duration
+	// Progress receives one line per step of long work (stderr); nil
+	// is silent.
+	Progress io.Writer
+	// Pending, when set, is drained for each mirror that is up to date.
+	Pending PendingDrainer
+}
+
+// Engine runs status and sync. It is safe for concurrent use.
+type Engine struct {
+	cfg Config
+	sem chan struct{}
+	pmu sync.Mutex // serialises progress lines
+}
+
+// New returns an Engine for cfg.
+func New(cfg Config) (*Engine, error) {
+	if cfg.CacheRoot == "" {
+		root, err := DefaultCacheRoot()
+		if err != nil {
+			return nil, err
+		}
+		cfg.CacheRoot = root
+	}
+	if cfg.Jobs <= 0 {
+		cfg.Jobs = DefaultJobs
+	}
+	if cfg.LockWait == 0 {
+		cfg.LockWait = DefaultLockWait
+	}
+	cfg.Git.Dir = ""
+	return &Engine{cfg: cfg, sem: make(chan struct{}, cfg.Jobs)}, nil
+}
+
+// Jobs is the engine's bound on concurrent network commands.
+func (e *Engine) Jobs() int { return e.cfg.Jobs }
+
+// CachePath is where the cache of federation name lives.
+func (e *Engine) CachePath(name string) string {
+	return filepath.Join(e.cfg.CacheRoot, cacheBase(name)+".git")
+}
+
+func (e *Engine) lockPath(name string) string {
+	return filepath.Join(e.cfg.CacheRoot, cacheBase(name)+".lock")
+}
+
+func (e *Engine) progressf(format string, a ...any) {
+	if e.cfg.Progress == nil {
+		return
+	}
+	e.pmu.Lock()
+	defer e.pmu.Unlock()
+	fmt.Fprintf(e.cfg.Progress, format+"\n", a...)
+}
+
+// net runs fn holding one of the Jobs slots.
+func (e *Engine) net(ctx context.Context, fn func() error) error {
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-e.sem }()
+	return fn()
+}
+
+// runner returns the engine's git runner inside dir with its own timeout.
+func (e *Engine) runner(dir string, timeout time.Duration) gitexec.Runner {
+	g := e.cfg.Git
+	g.Dir = dir
+	g.Stderr = nil // captured into errors; progress is ours
+	g.Timeout = timeout
+	return g
+}
+
+// listRefs runs `git ls-remote` of url.
+func (e *Engine) listRefs(ctx context.Context, url string) (Refs, error) {
+	var refs Refs
+	err := e.net(ctx, func() error {
+		out, err := e.runner("", ListTimeout).Output(ctx, "ls-remote", "--", url)
+		if err != nil {
+			return err
+		}
+		refs, err = parseLsRemote(out)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", url, err)
+	}
+	return refs, nil
+}

@@ -1,0 +1,426 @@
+package fedsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+)
+
+// Options are the per-run switches of `git federate sync`. Force and
+// Prune add to the federation's own force/prune settings.
+type Options struct {
+	DryRun bool
+	Force  bool
+	Prune  bool
+}
+
+// Result values of a RefResult.
+const (
+	ResultOK       = "ok"       // the mirror took the push
+	ResultRejected = "rejected" // the mirror refused it (Reason says why)
+	ResultFailed   = "failed"   // the push did not complete
+	ResultKept     = "kept"     // left as is (see Action keep)
+	ResultPlanned  = "planned"  // --dry-run: would be pushed
+	ResultNone     = "none"     // nothing to do
+)
+
+// RefResult is one ref of one mirror: its plan and, for sync, what came
+// of it.
+type RefResult struct {
+	RefPlan
+	Result string `json:"result,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// MirrorResult is one mirror of a federation.
+type MirrorResult struct {
+	URL    string      `json:"url"`
+	Error  string      `json:"error,omitempty"`
+	Pushed bool        `json:"pushed"` // a git push ran
+	Refs   []RefResult `json:"refs"`
+	err    error
+}
+
+// Err is what went wrong with the mirror as a whole, if anything.
+func (m *MirrorResult) Err() error { return m.err }
+
+// OutOfSync reports whether any ref of the mirror is not in sync.
+func (m *MirrorResult) OutOfSync() bool {
+	for _, r := range m.Refs {
+		if r.State != InSync {
+			return true
+		}
+	}
+	return false
+}
+
+// incomplete reports whether sync left work undone on this mirror: an
+// error, a refused ref, or an ahead/diverged ref it kept.
+func (m *MirrorResult) incomplete() bool {
+	if m.err != nil {
+		return true
+	}
+	for _, r := range m.Refs {
+		if r.Result == ResultRejected || r.Result == ResultFailed ||
+			r.Action == ActKeep && (r.State == Ahead || r.State == Diverged) {
+			return true
+		}
+	}
+	return false
+}
+
+// FederationResult is one federation's status or sync.
+type FederationResult struct {
+	Name    string         `json:"name"`
+	Origin  string         `json:"origin"`
+	DryRun  bool           `json:"dry_run,omitempty"`
+	Fetched bool           `json:"fetched"` // the cache fetched from origin
+	Error   string         `json:"error,omitempty"`
+	Mirrors []MirrorResult `json:"mirrors"`
+	err     error
+}
+
+// Err is the failure of the whole federation (origin unreachable, cache
+// broken, lock busy), if any.
+func (r *FederationResult) Err() error { return r.err }
+
+// Outcome is "ok", "partial" (some mirrors failed or kept refs) or
+// "failed" (nothing could be done).
+func (r *FederationResult) Outcome() string {
+	if r.err != nil {
+		return "failed"
+	}
+	bad := 0
+	for i := range r.Mirrors {
+		if r.Mirrors[i].incomplete() {
+			bad++
+		}
+	}
+	switch {
+	case bad == 0:
+		return "ok"
+	case bad == len(r.Mirrors) && allErrored(r.Mirrors):
+		return "failed"
+	}
+	return "partial"
+}
+
+func allErrored(ms []MirrorResult) bool {
+	for i := range ms {
+		if ms[i].err == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// OutOfSync reports whether any mirror ref is not in sync.
+func (r *FederationResult) OutOfSync() bool {
+	for i := range r.Mirrors {
+		if r.Mirrors[i].OutOfSync() {
+			return true
+		}
+	}
+	return false
+}
+
+// Sync brings f's mirrors up to date from its origin.
+func (e *Engine) Sync(ctx context.Context, f *federation.Federation, opts Options) *FederationResult {
+	return e.run(ctx, f, opts, !opts.DryRun)
+}
+
+// Status compares every covered ref of f's origin and mirrors. The
+// actions it reports are what sync would do with f's own settings.
+func (e *Engine) Status(ctx context.Context, f *federation.Federation) *FederationResult {
+	return e.run(ctx, f, Options{DryRun: true}, false)
+}
+
+// SyncAll syncs feds, Jobs federations at a time, and returns their
+// results in the order given.
+func (e *Engine) SyncAll(ctx context.Context, feds []*federation.Federation, opts Options) []*FederationResult {
+	return e.each(ctx, feds, func(ctx context.Context, f *federation.Federation) *FederationResult {
+		return e.Sync(ctx, f, opts)
+	})
+}
+
+// StatusAll is Status for each of feds, Jobs at a time.
+func (e *Engine) StatusAll(ctx context.Context, feds []*federation.Federation) []*FederationResult {
+	return e.each(ctx, feds, e.Status)
+}
+
+func (e *Engine) each(ctx context.Context, feds []*federation.Federation, fn func(context.Context, *federation.Federation) *FederationResult) []*FederationResult {
+	out := make([]*FederationResult, len(feds))
+	var g errgroup.Group
+	g.SetLimit(e.cfg.Jobs)
+	for i, f := range feds {
+		g.Go(func() error {
+			out[i] = fn(ctx, f)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return out
+}
+
+func (e *Engine) run(ctx context.Context, f *federation.Federation, opts Options, push bool) *FederationResult {
+	res := &FederationResult{Name: f.Name, Origin: f.Origin.Raw, DryRun: opts.DryRun, Mirrors: []MirrorResult{}}
+	if err := e.runLocked(ctx, f, opts, push, res); err != nil {
+		res.err = fmt.Errorf("%s: %w", f.Name, err)
+		res.Error = res.err.Error()
+	}
+	return res
+}
+
+func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts Options, push bool, res *FederationResult) error {
+	lock, err := e.lock(ctx, f.Name)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
+	c := &cache{dir: e.CachePath(f.Name), git: e.runner(e.CachePath(f.Name), FetchTimeout)}
+	if err := c.ensure(ctx); err != nil {
+		return err
+	}
+	origin, mirrors, err := e.listAll(ctx, f)
+	if err != nil {
+		return err
+	}
+	changed, err := e.updateCache(ctx, f, c, origin)
+	if err != nil {
+		return err
+	}
+	res.Fetched = changed
+	if changed {
+		// The cache is the truth now: origin may have moved since its listing.
+		if origin, err = c.refs(ctx); err != nil {
+			return err
+		}
+	}
+	res.Mirrors = make([]MirrorResult, len(f.Mirrors))
+	var g errgroup.Group
+	g.SetLimit(e.cfg.Jobs)
+	for i, m := range f.Mirrors {
+		g.Go(func() error {
+			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return nil
+}
+
+func (e *Engine) lock(ctx context.Context, name string) (*fileLock, error) {
+	if err := mkdirAll(e.cfg.CacheRoot); err != nil {
+		return nil, err
+	}
+	wait := max(e.cfg.LockWait, 0)
+	return acquireLock(ctx, e.lockPath(name), wait, func(holder string) {
+		e.progressf("%s: waiting for another sync (pid %s) to finish", name, holder)
+	})
+}
+
+// listing is one mirror's ls-remote outcome.
+type listing struct {
+	refs Refs
+	err  error
+}
+
+// listAll lists origin and every mirror at once: when nothing changed,
+// that is all a sync costs. Only origin's failure is fatal.
+func (e *Engine) listAll(ctx context.Context, f *federation.Federation) (Refs, []listing, error) {
+	mirrors := make([]listing, len(f.Mirrors))
+	var origin Refs
+	var originErr error
+	var g errgroup.Group
+	g.Go(func() error {
+		origin, originErr = e.listRefs(ctx, f.Origin.Raw)
+		return nil
+	})
+	for i, m := range f.Mirrors {
+		g.Go(func() error {
+			refs, err := e.listRefs(ctx, m.Raw)
+			mirrors[i] = listing{refs: refs.filter(covers(f)), err: err}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if originErr != nil {
+		return nil, nil, fmt.Errorf("origin: %w", originErr)
+	}
+	return origin.filter(covers(f)), mirrors, nil
+}
+
+// covers is f.Covers restricted to real refs: a glob like "*" must not
+// make sync push HEAD as a branch.
+func covers(f *federation.Federation) func(string) bool {
+	return func(ref string) bool { return strings.HasPrefix(ref, "refs/") && f.Covers(ref) }
+}
+
+// updateCache makes the cache's refs equal origin's covered refs,
+// fetching only the refs that changed, and reports whether it fetched.
+func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *cache, origin Refs) (bool, error) {
+	have, err := c.refs(ctx)
+	if err != nil {
+		return false, err
+	}
+	if have.equal(origin) {
+		return false, nil
+	}
+	var specs, gone []string
+	for _, ref := range sortedKeys(origin) {
+		if have[ref] != origin[ref] {
+			specs = append(specs, "+"+ref+":"+ref)
+		}
+	}
+	for _, ref := range sortedKeys(have) {
+		if _, ok := origin[ref]; !ok {
+			gone = append(gone, ref)
+		}
+	}
+	if len(specs) > 0 {
+		e.progressf("%s: fetching %d ref(s) from origin", f.Name, len(specs))
+		err := e.net(ctx, func() error { return c.fetch(ctx, f.Origin.Raw, specs) })
+		if err != nil {
+			return false, fmt.Errorf("fetching origin %s into the sync cache: %w", f.Origin.Raw, err)
+		}
+	}
+	if err := c.deleteRefs(ctx, gone); err != nil {
+		return false, fmt.Errorf("dropping refs origin no longer has from the sync cache: %w", err)
+	}
+	if err := c.maintain(ctx); err != nil {
+		return false, err
+	}
+	return len(specs) > 0, nil
+}
+
+// mirror plans and (when push) carries out the sync of one mirror.
+func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint,
+	origin Refs, l listing, opts Options, push bool) MirrorResult {
+	res := MirrorResult{URL: m.Raw, Refs: []RefResult{}}
+	if l.err != nil {
+		res.err = l.err
+		res.Error = l.err.Error()
+		return res
+	}
+	plans, err := e.plan(ctx, f, c, m, origin, l.refs)
+	if err != nil {
+		res.err = err
+		res.Error = err.Error()
+		return res
+	}
+	decide(plans, opts.Force || f.Force, opts.Prune || f.Prune)
+	res.Refs = make([]RefResult, len(plans))
+	for i, p := range plans {
+		res.Refs[i] = RefResult{RefPlan: p, Result: initialResult(p.Action, opts.DryRun)}
+	}
+	todo := pushable(plans)
+	if !push || len(todo) == 0 {
+		return res
+	}
+	e.push(ctx, f, c, m, todo, &res)
+	if !res.incomplete() && e.cfg.Pending != nil {
+		if err := e.cfg.Pending.DrainPending(ctx, f, m); err != nil {
+			e.progressf("%s: %s: retrying queued pushes: %v", f.Name, m.Raw, err)
+		}
+	}
+	return res
+}
+
+func initialResult(a Action, dryRun bool) string {
+	switch a {
+	case ActNone:
+		return ResultNone
+	case ActKeep:
+		return ResultKept
+	}
+	if dryRun {
+		return ResultPlanned
+	}
+	return ""
+}
+
+// plan classifies the mirror's refs, first fetching into the cache's
+// mirror namespace the mirror commits it lacks: they are commits only
+// the mirror has, and only the commit graph tells ahead from diverged.
+func (e *Engine) plan(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint, origin, mirror Refs) ([]RefPlan, error) {
+	var unknown []string
+	for ref, oid := range mirror {
+		if needsAncestry(ref, origin[ref], oid) {
+			unknown = append(unknown, oid)
+		}
+	}
+	miss, err := c.missing(ctx, unknown)
+	if err != nil {
+		return nil, err
+	}
+	var specs []string
+	for _, ref := range sortedKeys(mirror) {
+		if miss[mirror[ref]] && needsAncestry(ref, origin[ref], mirror[ref]) {
+			specs = append(specs, "+"+ref+":"+mirrorRef(m, ref))
+		}
+	}
+	if len(specs) > 0 {
+		e.progressf("%s: fetching %d ref(s) that only %s has, to compare histories", f.Name, len(specs), m.Raw)
+		err := e.net(ctx, func() error { return c.fetch(ctx, m.Raw, specs) })
+		if err != nil {
+			return nil, fmt.Errorf("fetching commits only the mirror has: %w", err)
+		}
+	}
+	return classify(ctx, origin, mirror, c.isAncestor)
+}
+
+// push sends todo to mirror m from the cache, one `git push` (per
+// pushChunk refs), and records each ref's result in res.
+func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint, todo []RefPlan, res *MirrorResult) {
+	e.progressf("%s: pushing %d ref(s) to %s", f.Name, len(todo), m.Raw)
+	byRef := map[string]*RefResult{}
+	for i := range res.Refs {
+		byRef[res.Refs[i].Ref] = &res.Refs[i]
+	}
+	var errs []error
+	for _, part := range chunks(todo, pushChunk) {
+		var out []byte
+		err := e.net(ctx, func() error {
+			var err error
+			out, err = e.runner(c.dir, PushTimeout).Output(ctx, pushArgs(m.Raw, part)...)
+			return err
+		})
+		res.Pushed = true
+		status := parsePorcelain(out)
+		for _, p := range part {
+			r := byRef[p.Ref]
+			st, ok := status[p.Ref]
+			switch {
+			case ok && st.OK:
+				r.Result = ResultOK
+			case ok:
+				r.Result, r.Reason = ResultRejected, st.Reason
+			default:
+				r.Result, r.Reason = ResultFailed, "no report from git push"
+			}
+		}
+		// A non-zero exit with every ref reported is a refusal, already
+		// recorded per ref; anything else is the mirror's failure.
+		if err != nil && len(status) < len(part) {
+			errs = append(errs, fmt.Errorf("pushing to %s: %w", m.Raw, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		res.err = err
+		res.Error = err.Error()
+	}
+}
+
+// Summary counts a mirror's refs by state.
+func (m *MirrorResult) Summary() map[State]int {
+	out := map[State]int{}
+	for _, r := range m.Refs {
+		out[r.State]++
+	}
+	return out
+}
