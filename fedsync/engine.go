@@ -31,14 +31,18 @@ const (
 	PushTimeout  = 2 * time.Hour
 )
 
-// PendingDrainer retries pushes a mirror refused earlier (the queue of
-// internal/pending). Sync calls it for each mirror once that mirror took
-// every ref it was sent. A nil PendingDrainer does nothing.
-//
-// TODO(merge): wire internal/pending's queue here.
+// PendingDrainer settles what pushes queued for a mirror that refused
+// them (internal/pending). Sync calls it for each mirror once the mirror
+// holds every covered ref of origin; now is the mirror's value of each of
+// those refs. A nil PendingDrainer does nothing.
 type PendingDrainer interface {
-	DrainPending(ctx context.Context, f *federation.Federation, mirror federation.Endpoint) error
+	DrainPending(ctx context.Context, f *federation.Federation, mirror federation.Endpoint, now map[string]string) error
 }
+
+// MirrorCreator creates a mirror repository that does not exist, through
+// its forge's API, when the federation has createMissing set. It reports
+// whether it created one.
+type MirrorCreator func(ctx context.Context, f *federation.Federation, mirror federation.Endpoint) (bool, error)
 
 // Config is what an Engine is built from.
 type Config struct {
@@ -59,6 +63,10 @@ type Config struct {
 	Progress io.Writer
 	// Pending, when set, is drained for each mirror that is up to date.
 	Pending PendingDrainer
+	// CreateMirror, when set, is asked to create a mirror that is
+	// missing (only when the federation has createMissing and the run
+	// pushes).
+	CreateMirror MirrorCreator
 }
 
 // Engine runs status and sync. It is safe for concurrent use.

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
 // Options are the per-run switches of `git federate sync`. Force and
@@ -186,7 +187,7 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 	if err := c.ensure(ctx); err != nil {
 		return err
 	}
-	origin, mirrors, err := e.listAll(ctx, f)
+	origin, mirrors, err := e.listAll(ctx, f, push)
 	if err != nil {
 		return err
 	}
@@ -232,7 +233,7 @@ type listing struct {
 
 // listAll lists origin and every mirror at once: when nothing changed,
 // that is all a sync costs. Only origin's failure is fatal.
-func (e *Engine) listAll(ctx context.Context, f *federation.Federation) (Refs, []listing, error) {
+func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push bool) (Refs, []listing, error) {
 	mirrors := make([]listing, len(f.Mirrors))
 	var origin Refs
 	var originErr error
@@ -244,6 +245,9 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation) (Refs, [
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
 			refs, err := e.listRefs(ctx, m.Raw)
+			if err != nil && push {
+				refs, err = e.createMissing(ctx, f, m, err)
+			}
 			mirrors[i] = listing{refs: refs.filter(covers(f)), err: err}
 			return nil
 		})
@@ -253,6 +257,24 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation) (Refs, [
 		return nil, nil, fmt.Errorf("origin: %w", originErr)
 	}
 	return origin.filter(covers(f)), mirrors, nil
+}
+
+// createMissing creates mirror m when listing it failed because it does
+// not exist and the federation asks for that (createMissing); it then
+// lists the new, empty repository. Otherwise listErr stands.
+func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m federation.Endpoint, listErr error) (Refs, error) {
+	if !f.CreateMissing || e.cfg.CreateMirror == nil || gitexec.Classify(listErr) != gitexec.KindNotFound {
+		return nil, listErr
+	}
+	created, err := e.cfg.CreateMirror(ctx, f, m)
+	if err != nil {
+		return nil, fmt.Errorf("%w; creating it (createMissing): %w", listErr, err)
+	}
+	if !created {
+		return nil, listErr
+	}
+	e.progressf("%s: created missing mirror %s", f.Name, m.Raw)
+	return e.listRefs(ctx, m.Raw)
 }
 
 // covers is f.Covers restricted to real refs: a glob like "*" must not
@@ -318,14 +340,15 @@ func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache,
 	for i, p := range plans {
 		res.Refs[i] = RefResult{RefPlan: p, Result: initialResult(p.Action, opts.DryRun)}
 	}
-	todo := pushable(plans)
-	if !push || len(todo) == 0 {
+	if !push {
 		return res
 	}
-	e.push(ctx, f, c, m, todo, &res)
+	if todo := pushable(plans); len(todo) > 0 {
+		e.push(ctx, f, c, m, todo, &res)
+	}
 	if !res.incomplete() && e.cfg.Pending != nil {
-		if err := e.cfg.Pending.DrainPending(ctx, f, m); err != nil {
-			e.progressf("%s: %s: retrying queued pushes: %v", f.Name, m.Raw, err)
+		if err := e.cfg.Pending.DrainPending(ctx, f, m, origin); err != nil {
+			e.progressf("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err)
 		}
 	}
 	return res

@@ -46,11 +46,14 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 	if err := syncCheckNames("status", opts.Names); err != nil {
 		return err
 	}
-	feds, err := syncFederations(ctx, opts.Dir, opts.Names, len(opts.Names) == 0)
+	cfg, feds, warnings, err := syncFederations(ctx, opts.SyncEnv, opts.Names, len(opts.Names) == 0)
 	if err != nil {
 		return err
 	}
-	eng, err := syncEngine(opts.IO, opts.SyncEnv, fedsync.DefaultJobs)
+	for _, w := range warnings {
+		fmt.Fprintf(opts.IO.Err, "warning: %v\n", w)
+	}
+	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, fedsync.DefaultJobs)
 	if err != nil {
 		return err
 	}

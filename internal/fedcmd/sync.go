@@ -17,6 +17,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/federation"
 	"github.com/git-remote-federate/git-remote-federate/fedsync"
+	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
@@ -94,11 +95,14 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if opts.Daemon && (opts.DryRun || opts.JSON) {
 		return UsageError("sync: --daemon cannot be combined with --dry-run or --json")
 	}
-	feds, err := syncFederations(ctx, opts.Dir, opts.Names, opts.All)
+	cfg, feds, warnings, err := syncFederations(ctx, opts.SyncEnv, opts.Names, opts.All)
 	if err != nil {
 		return err
 	}
-	eng, err := syncEngine(opts.IO, opts.SyncEnv, opts.Jobs)
+	for _, w := range warnings {
+		fmt.Fprintf(opts.IO.Err, "warning: %v\n", w)
+	}
+	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, opts.Jobs)
 	if err != nil {
 		return err
 	}
@@ -114,7 +118,10 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	} else {
 		writeSyncText(opts.IO.Out, results)
 	}
-	return syncExit(results)
+	if err := syncExit(results); err != nil || len(warnings) == 0 {
+		return err
+	}
+	return Partial(fmt.Errorf("some federationsets could not be listed: %w", errors.Join(warnings...)))
 }
 
 func syncDaemon(ctx context.Context, opts SyncOptions, eng *fedsync.Engine, feds []*federation.Federation, run fedsync.Options) error {
@@ -143,47 +150,111 @@ func syncCheckNames(cmd string, names []string) error {
 	return nil
 }
 
-// syncFederations loads config and picks the named federations (all when
-// all is set), in sorted order for --all and the given order otherwise.
-func syncFederations(ctx context.Context, dir string, names []string, all bool) ([]*federation.Federation, error) {
-	cfg, err := federation.Load(ctx, "", dir)
+// syncFederations loads config and picks the named federations, in the
+// given order; with all, every federation and every member of every
+// federationset, sorted. A name may be a federation, a federationset (all
+// its members) or a member ("<set>/<repo>"). Sets are expanded through
+// their forge's API only when asked for. Sets that could not be listed
+// are returned as warnings: the rest still runs.
+func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool) (*federation.Config, []*federation.Federation, []error, error) {
+	cfg, err := federation.Load(ctx, "", env.Dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
+	}
+	var members []*federation.Federation
+	var warnings []error
+	if all || namesSet(cfg, names) {
+		members, warnings = fedset.Expand(ctx, cfg, fedset.Deps{Config: cfg, Git: syncRunner(env)})
 	}
 	if all {
-		names = cfg.Names()
-		if len(names) == 0 {
-			return nil, errors.New("no federation is configured: add one with `git federate add <name> --origin URL --mirror URL`")
+		feds := make([]*federation.Federation, 0, len(cfg.Federations)+len(members))
+		for _, n := range cfg.Names() {
+			feds = append(feds, cfg.Federations[n])
 		}
+		feds = append(feds, members...)
+		if len(feds) == 0 && len(warnings) == 0 {
+			return nil, nil, nil, errors.New("no federation is configured: add one with `git federate add <name> --origin URL --mirror URL`")
+		}
+		return cfg, feds, warnings, nil
 	}
 	var feds []*federation.Federation
 	for _, n := range names {
-		f, err := cfg.Lookup(n)
-		if err != nil {
-			return nil, &ExitError{Code: ExitUsage, Err: err}
+		picked := pickFederations(cfg, members, n)
+		if len(picked) == 0 {
+			if _, isSet := cfg.Sets[n]; isSet {
+				return nil, nil, nil, fmt.Errorf("federationset %q has no member to sync: %w", n, errors.Join(warnings...))
+			}
+			_, err := cfg.Lookup(n)
+			return nil, nil, nil, &ExitError{Code: ExitUsage, Err: err}
 		}
-		feds = append(feds, f)
+		feds = append(feds, picked...)
 	}
-	return feds, nil
+	return cfg, feds, warnings, nil
 }
 
-// syncEngine builds the engine: child git gets its tokens by calling this
-// program back, never through argv or URLs.
-func syncEngine(stdio IO, env SyncEnv, jobs int) (*fedsync.Engine, error) {
+// namesSet reports whether any name is a federationset or one's member.
+func namesSet(cfg *federation.Config, names []string) bool {
+	for _, n := range names {
+		set, _, _ := strings.Cut(n, "/")
+		if _, ok := cfg.Sets[set]; ok {
+			if _, explicit := cfg.Federations[n]; !explicit {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func pickFederations(cfg *federation.Config, members []*federation.Federation, name string) []*federation.Federation {
+	if f, ok := cfg.Federations[name]; ok {
+		return []*federation.Federation{f}
+	}
+	var out []*federation.Federation
+	for _, m := range members {
+		if m.Name == name || strings.HasPrefix(m.Name, name+"/") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// syncRunner runs child git with this program as its credential helper:
+// tokens never go through argv or URLs. A busy server is retried.
+func syncRunner(env SyncEnv) gitexec.Runner {
 	exe := env.Exe
 	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
+		exe, _ = os.Executable()
+	}
+	return gitexec.Runner{
+		Env:       gitexec.WithCredentialCallback(os.Environ(), exe),
+		BusyRetry: gitexec.DefaultDelays(),
+	}
+}
+
+// syncEngine builds the engine. Missing mirrors are created through their
+// forge (createMissing), and the pending queue of the repository sync
+// runs in, if any, is settled for each mirror brought up to date.
+func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Config, jobs int) (*fedsync.Engine, error) {
+	if env.Exe == "" {
+		if _, err := os.Executable(); err != nil {
 			return nil, fmt.Errorf("finding this program for the credential callback: %w", err)
 		}
 	}
-	return fedsync.New(fedsync.Config{
-		Git:       gitexec.Runner{Env: gitexec.WithCredentialCallback(os.Environ(), exe)},
+	git := syncRunner(env)
+	c := fedsync.Config{
+		Git:       git,
 		CacheRoot: env.CacheRoot,
 		Jobs:      jobs,
 		LockWait:  env.LockWait,
 		Progress:  stdio.Err,
-	})
+		CreateMirror: func(ctx context.Context, f *federation.Federation, m federation.Endpoint) (bool, error) {
+			return fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: cfg, Git: git})
+		},
+	}
+	if q := repoQueue(ctx, env.Dir, git); q != nil {
+		c.Pending = q
+	}
+	return fedsync.New(c)
 }
 
 // syncExit maps results to the exit status: 0 when every federation is

@@ -1,0 +1,64 @@
+package fedcmd
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+)
+
+// A sync run in a repository settles what its pushes queued: covered refs
+// are carried by sync itself, the rest is pushed from the repository.
+func TestSyncSettlesThePendingQueue(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	main := fx.commitOrigin(t, "main", "a.txt")
+	// A note ref sync does not cover, and a branch origin deleted, both
+	// queued by an earlier push that the mirror refused.
+	gittest.Git(t, fx.work, "notes", "add", "-m", "reviewed", "HEAD")
+	notes := gittest.Git(t, fx.work, "rev-parse", "refs/notes/commits")
+	gittest.Git(t, fx.work, "push", "-q", fx.mirrorPath(0), "HEAD~1:refs/heads/gone")
+	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+	mirror := fx.mirrors[0]
+	if err := q.Add(t.Context(),
+		pending.Entry{Mirror: mirror, Ref: "refs/heads/main", OID: main},
+		pending.Entry{Mirror: mirror, Ref: "refs/notes/commits", OID: notes},
+		pending.Entry{Mirror: mirror, Ref: "refs/heads/gone"},
+	); err != nil {
+		t.Fatal(err)
+	}
+
+	fx.env.Dir = fx.work
+	r := fx.sync(t, SyncOptions{})
+	if r.code != ExitOK {
+		t.Fatalf("sync exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	assertRef(t, fx.mirrorPath(0), "refs/heads/main", main)
+	assertRef(t, fx.mirrorPath(0), "refs/notes/commits", notes)
+	assertRef(t, fx.mirrorPath(0), "refs/heads/gone", "")
+	if left, err := q.Load(); err != nil || len(left) != 0 {
+		t.Fatalf("queue after sync: %v, %v", left, err)
+	}
+}
+
+// A queued update the mirror still refuses stays queued, and sync says so.
+func TestSyncKeepsRefusedPendingUpdates(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	fx.commitOrigin(t, "main", "a.txt")
+	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+	bogus := strings.Repeat("1", 40) // an object nobody has
+	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[0], Ref: "refs/notes/commits", OID: bogus}); err != nil {
+		t.Fatal(err)
+	}
+	fx.env.Dir = fx.work
+	r := fx.sync(t, SyncOptions{})
+	if r.code != ExitOK {
+		t.Fatalf("sync exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	if !strings.Contains(r.errOut, "queued update(s) still refused") {
+		t.Errorf("sync did not report the refused queued update:\n%s", r.errOut)
+	}
+	if left, _ := q.Load(); len(left) != 1 {
+		t.Fatalf("queue after sync: %v, want the refused entry kept", left)
+	}
+}
