@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -92,6 +93,12 @@ func New(cfg Config) (*Engine, error) {
 		cfg.LockWait = DefaultLockWait
 	}
 	cfg.Git.Dir = ""
+	// The cache is the only repository sync works in: a GIT_DIR inherited
+	// from a hook or a remote helper must not redirect its commands.
+	if cfg.Git.Env == nil {
+		cfg.Git.Env = os.Environ()
+	}
+	cfg.Git.Env = gitexec.WithoutRepoEnv(cfg.Git.Env)
 	return &Engine{cfg: cfg, sem: make(chan struct{}, cfg.Jobs)}, nil
 }
 

@@ -2,6 +2,7 @@ package helper
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/federation"
@@ -78,7 +80,11 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 			return true, err
 		}
 		up.stderr.release(s.Stderr)
-		return true, up.relay(r.Buffered(), raw)
+		err = up.relay(r.Buffered(), raw)
+		if err == nil && up.fetched.Load() {
+			s.afterFetch(srv)
+		}
+		return true, err
 	}
 	return true, s.unreachable(failed)
 }
@@ -141,7 +147,8 @@ type uploadPack struct {
 	out      *bufio.Reader
 	outFile  *os.File
 	stderr   *gate
-	fallback bool // the server does not speak protocol v2
+	fallback bool        // the server does not speak protocol v2
+	fetched  atomic.Bool // git sent a fetch request, not only ls-refs
 }
 
 // startUploadPack runs git's own http helper for srv and asks it for a
@@ -263,7 +270,7 @@ func (up *uploadPack) readLine() (string, error) {
 func (up *uploadPack) relay(from io.Reader, to io.Writer) error {
 	go func() {
 		// git closes our stdin when it is done; the child then exits.
-		io.Copy(up.in, from)
+		io.Copy(up.in, &fetchSpotter{r: from, seen: &up.fetched})
 		up.in.Close()
 	}()
 	// A plain read/write loop, not splice(2): spliced pipe to pipe, the
@@ -285,6 +292,28 @@ func (up *uploadPack) relay(from io.Reader, to io.Writer) error {
 		return err
 	}
 	return copyErr
+}
+
+// fetchSpotter passes git's protocol-v2 requests through and notes
+// whether one was "command=fetch" (not only ls-refs, as ls-remote sends).
+type fetchSpotter struct {
+	r    io.Reader
+	seen *atomic.Bool
+	tail []byte // the end of the last read, for a match split across reads
+}
+
+var fetchCommand = []byte("command=fetch")
+
+func (f *fetchSpotter) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if n > 0 && !f.seen.Load() {
+		buf := append(f.tail, p[:n]...)
+		if bytes.Contains(buf, fetchCommand) {
+			f.seen.Store(true)
+		}
+		f.tail = append(f.tail[:0], buf[max(0, len(buf)-len(fetchCommand)):]...)
+	}
+	return n, err
 }
 
 // abandon stops the child without a word to the user.

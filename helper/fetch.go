@@ -52,6 +52,7 @@ func (s *Session) fetch(ctx context.Context, f protocol.Fetch, w *protocol.Write
 		// The child fetch checked that what it brought is connected.
 		w.ConnectivityOK()
 	}
+	s.afterFetch(l.Server)
 	return w.End()
 }
 

@@ -16,6 +16,8 @@ type fetchState struct {
 	v0      map[string]bool  // servers that answered stateless-connect with fallback
 	nearest *Listing         // the nearest-server choice, made once
 
+	syncStarted bool // syncOnFetch started its background sync
+
 	handshakeTimeout time.Duration // 0: HandshakeTimeout; tests shorten it
 }
 

@@ -405,3 +405,15 @@ func TestSyncDaemonStopsOnSIGTERM(t *testing.T) {
 		t.Errorf("log lacks the run or the stop:\n%s", out)
 	}
 }
+
+// A GIT_DIR inherited from a hook or a remote helper must not redirect
+// the cache's commands into the user's repository.
+func TestSyncIgnoresInheritedGitDir(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	main := fx.commitOrigin(t, "main", "a.txt")
+	t.Setenv("GIT_DIR", filepath.Join(fx.work, ".git"))
+	if r := fx.sync(t, SyncOptions{}); r.code != ExitOK {
+		t.Fatalf("sync exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	assertRef(t, fx.mirrorPath(0), "refs/heads/main", main)
+}

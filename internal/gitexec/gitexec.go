@@ -233,3 +233,25 @@ func unsetEnv(env []string, key string) []string {
 	}
 	return out
 }
+
+// repoEnv are the variables that tell git which repository it is in (as
+// `git rev-parse --local-env-vars` lists them).
+var repoEnv = []string{
+	"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+	"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
+	"GIT_PREFIX", "GIT_SHALLOW_FILE", "GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE",
+	"GIT_NO_REPLACE_OBJECTS", "GIT_QUARANTINE_PATH", "GIT_IMPLICIT_WORK_TREE",
+	"GIT_INTERNAL_SUPER_PREFIX",
+}
+
+// WithoutRepoEnv returns env without the variables that point git at a
+// repository, for a child that must work in another one: a remote helper
+// or a hook inherits GIT_DIR, and a child keeping it would act on the
+// user's repository instead of its own directory.
+func WithoutRepoEnv(env []string) []string {
+	out := append([]string(nil), env...)
+	for _, k := range repoEnv {
+		out = unsetEnv(out, k)
+	}
+	return out
+}

@@ -1,0 +1,79 @@
+package helper
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+)
+
+// SyncLogName is the log of background syncs (syncOnFetch), under
+// $GIT_DIR/federate.
+const SyncLogName = "sync.log"
+
+// afterFetch starts `git federate sync <name>` in the background once a
+// fetch from the origin succeeded and the federation asks for it
+// (syncOnFetch): the mirrors catch up with what was just fetched, and git
+// does not wait for them. Once per session.
+func (s *Session) afterFetch(srv federation.Endpoint) {
+	if !s.Fed.SyncOnFetch || s.Fed.Name == "" || s.syncStarted || !srv.SameRepo(s.Fed.Origin) || s.GitDir == "" {
+		return
+	}
+	s.syncStarted = true
+	log, err := s.startSync()
+	if err != nil {
+		fmt.Fprintf(s.Stderr, "warning: federate: syncOnFetch: %v\n", err)
+		return
+	}
+	if s.opts.Verbosity > 0 {
+		fmt.Fprintf(s.Stderr, "federate: bringing the mirrors of %s up to date in the background (log: %s)\n", s.Fed.Name, log)
+	}
+}
+
+// startSync runs git-federate detached from git's session, in $GIT_DIR
+// so the repository's pending queue is settled too, with its output
+// appended to the log. It returns the log's path.
+func (s *Session) startSync() (string, error) {
+	bin, err := siblingProgram("git-federate")
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(s.GitDir, "federate")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	logPath := filepath.Join(dir, SyncLogName)
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer log.Close()
+	cmd := exec.Command(bin, "sync", "--", s.Fed.Name)
+	cmd.Dir = s.GitDir
+	cmd.Env = gitexec.WithoutRepoEnv(os.Environ())
+	cmd.Stdout, cmd.Stderr = log, log
+	detach(cmd)
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	return logPath, cmd.Process.Release()
+}
+
+// siblingProgram finds another of this program's names: beside this
+// binary first (an install puts all three together), else on PATH.
+func siblingProgram(name string) (string, error) {
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+	}
+	return exec.LookPath(name)
+}
