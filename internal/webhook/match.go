@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"mime"
 	"net/url"
+	"path"
 	"sort"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 )
 
 // repoFields are the repository URL fields of a push payload: GitHub and
@@ -88,7 +90,34 @@ func Match(cfg *federation.Config, urls []string) []string {
 			names = append(names, name)
 		}
 	}
+	names = append(names, matchSetMembers(cfg, eps)...)
 	sort.Strings(names)
+	return names
+}
+
+// matchSetMembers names the federationset members ("<set>/<repo>") that
+// an event's repository is the origin or a mirror of. No forge API is
+// asked: the member's URLs follow from the set's owners and the
+// repository's name, and the set's wildcards decide whether it is one.
+func matchSetMembers(cfg *federation.Config, eps []federation.Endpoint) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, set := range cfg.Sets {
+		for _, ep := range eps {
+			repo := strings.TrimSuffix(path.Base(ep.Path), ".git")
+			if repo == "" || repo == "/" || repo == "." || !fedset.Selects(set, repo) {
+				continue
+			}
+			m, err := fedset.Member(set, repo)
+			if err != nil || seen[m.Name] || cfg.Federations[m.Name] != nil {
+				continue
+			}
+			if matchesAny(m, eps) {
+				seen[m.Name] = true
+				names = append(names, m.Name)
+			}
+		}
+	}
 	return names
 }
 

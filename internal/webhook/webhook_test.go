@@ -337,3 +337,31 @@ func TestMislabelledJSONBody(t *testing.T) {
 		t.Fatalf("synced %q", got)
 	}
 }
+
+// A push to a repository that only a federationset covers syncs that
+// member, named "<set>/<repo>", whether it came from the origin owner or
+// a mirror owner; the set's wildcards decide, and no forge API is asked.
+func TestSetMembersMatch(t *testing.T) {
+	cfg, err := federation.Parse([]federation.Entry{
+		{Key: "federationset.apache.origin", Value: "https://github.com/apache"},
+		{Key: "federationset.apache.mirror", Value: "https://gitee.com/apache-mirror"},
+		{Key: "federationset.apache.include", Value: "linkis*"},
+		{Key: "federation.apache/linkis-web.origin", Value: "https://github.com/apache/linkis-web.git"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ url, want string }{
+		{"https://github.com/apache/linkis.git", "apache/linkis"},
+		{"https://gitee.com/apache-mirror/linkis", "apache/linkis"},
+		{"https://github.com/apache/kafka.git", ""},                       // not selected by include
+		{"https://github.com/other/linkis.git", ""},                       // another owner
+		{"https://github.com/apache/linkis-web.git", "apache/linkis-web"}, // the explicit federation, once
+	}
+	for _, tt := range tests {
+		got := strings.Join(Match(cfg, []string{tt.url}), ",")
+		if got != tt.want {
+			t.Errorf("Match(%s) = %q, want %q", tt.url, got, tt.want)
+		}
+	}
+}
