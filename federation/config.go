@@ -100,6 +100,10 @@ type Config struct {
 	Federations map[string]*Federation
 	Sets        map[string]*Set
 	Hosts       []Host
+	// Invalid holds, by name, the federations whose config has an error.
+	// They are left out of Federations, so one mistake does not stop the
+	// others from working; naming one reports its error.
+	Invalid map[string]error
 }
 
 // Entry is one "key=value" line of `git config --list`.
@@ -109,7 +113,7 @@ type Entry struct{ Key, Value string }
 // entries override earlier ones for single-valued keys). Errors name the
 // key that is wrong.
 func Parse(entries []Entry) (*Config, error) {
-	c := &Config{Federations: map[string]*Federation{}, Sets: map[string]*Set{}}
+	c := &Config{Federations: map[string]*Federation{}, Sets: map[string]*Set{}, Invalid: map[string]error{}}
 	raw := map[string]map[string][]string{} // "federation\x00name" -> key -> values
 	var order []string
 	for _, e := range entries {
@@ -179,8 +183,12 @@ func (c *Config) add(section, name string, kv map[string][]string) error {
 		}
 		f.Mirrors = append(f.Mirrors, ep)
 	}
+	if err := errors.Join(errs...); err != nil {
+		c.Invalid[name] = err
+		return err
+	}
 	c.Federations[name] = f
-	return errors.Join(errs...)
+	return nil
 }
 
 func isMulti(key string) bool {
@@ -316,6 +324,9 @@ func (c *Config) Lookup(name string) (*Federation, error) {
 	if f, ok := c.Federations[name]; ok {
 		return f, nil
 	}
+	if err, ok := c.Invalid[name]; ok {
+		return nil, fmt.Errorf("federation %q is misconfigured: %w", name, err)
+	}
 	return nil, fmt.Errorf("%w %q: define it with `git federate add %s --origin URL --mirror URL`", ErrNoFederation, name, name)
 }
 
@@ -325,6 +336,9 @@ func (c *Config) Lookup(name string) (*Federation, error) {
 func (c *Config) Resolve(arg string) (*Federation, error) {
 	if f, ok := c.Federations[arg]; ok {
 		return f, nil
+	}
+	if _, ok := c.Invalid[arg]; ok {
+		return c.Lookup(arg)
 	}
 	if looksLikeName(arg) && !isDir(arg) {
 		// A bare word is a federation name unless such a directory

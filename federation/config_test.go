@@ -479,3 +479,28 @@ func TestLoadReportsBrokenConfig(t *testing.T) {
 		t.Fatalf("Load = %v, want a ConfigError with git's message", err)
 	}
 }
+
+// One misconfigured federation is set aside; the others work, and naming
+// the broken one reports its error with the key to fix.
+func TestInvalidFederationIsolated(t *testing.T) {
+	cfg, err := Parse([]Entry{
+		{Key: "federation.good.origin", Value: "https://example.com/good.git"},
+		{Key: "federation.bad.origin", Value: "https://example.com/bad.git"},
+		{Key: "federation.bad.fetchfrom", Value: "fastest"},
+	})
+	if err == nil || !strings.Contains(err.Error(), "federation.bad.fetchFrom") {
+		t.Fatalf("Parse error = %v, want one naming federation.bad.fetchFrom", err)
+	}
+	if _, ok := cfg.Federations["bad"]; ok {
+		t.Error("the broken federation is among the usable ones")
+	}
+	if f, err := cfg.Resolve("good"); err != nil || f.Origin.Raw != "https://example.com/good.git" {
+		t.Errorf("Resolve(good) = %v, %v", f, err)
+	}
+	if _, err := cfg.Resolve("bad"); err == nil || !strings.Contains(err.Error(), "federation.bad.fetchFrom") {
+		t.Errorf("Resolve(bad) = %v, want the config error", err)
+	}
+	if got := cfg.Names(); len(got) != 1 || got[0] != "good" {
+		t.Errorf("Names() = %v, want [good]", got)
+	}
+}

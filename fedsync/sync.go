@@ -157,7 +157,10 @@ func (e *Engine) StatusAll(ctx context.Context, feds []*federation.Federation) [
 func (e *Engine) each(ctx context.Context, feds []*federation.Federation, fn func(context.Context, *federation.Federation) *FederationResult) []*FederationResult {
 	out := make([]*FederationResult, len(feds))
 	var g errgroup.Group
-	g.SetLimit(e.cfg.Jobs)
+	// Network commands are bounded by the engine's Jobs slots; more
+	// federations than slots are in flight so that a slot freed while one
+	// federation does its local work (lock, cache, plan) is taken at once.
+	g.SetLimit(4 * e.cfg.Jobs)
 	for i, f := range feds {
 		g.Go(func() error {
 			out[i] = fn(ctx, f)

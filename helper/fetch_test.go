@@ -638,3 +638,16 @@ func TestGitDaemonOrigin(t *testing.T) {
 	}
 	checkRefs(t, dst, map[string]string{"refs/remotes/origin/main": gittest.RefOf(t, work, "main"), "refs/tags/v2": gittest.RefOf(t, work, "v2")})
 }
+
+// A mistake in one federation's config does not stop the others; cloning
+// the broken one says which key to fix.
+func TestMisconfiguredFederationIsIsolated(t *testing.T) {
+	f := newFixture(t, "file")
+	gittest.Git(t, "", "config", "--global", "federation.broken.origin", f.origin.url)
+	gittest.Git(t, "", "config", "--global", "federation.broken.fetchFrom", "fastest")
+	mustClone(t, f)
+	out, err := gittest.GitCombined("", nil, "clone", "federate::broken", filepath.Join(t.TempDir(), "b"))
+	if err == nil || !strings.Contains(out, "federation.broken.fetchFrom") {
+		t.Fatalf("clone of the broken federation: err=%v\n%s", err, out)
+	}
+}

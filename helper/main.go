@@ -36,8 +36,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 // config and prepares the environment children run with.
 func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Session, error) {
 	gitDir := os.Getenv("GIT_DIR")
+	// A mistake in another federation's config is not this session's
+	// problem: Resolve reports it only if it is the one asked for.
 	cfg, err := federation.Load(ctx, "", "")
-	if err != nil {
+	if cfg == nil {
 		return nil, err
 	}
 	fed, err := cfg.Resolve(url)

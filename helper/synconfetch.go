@@ -1,9 +1,7 @@
 package helper
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,7 +37,11 @@ func (s *Session) afterFetch(srv federation.Endpoint) {
 // so the repository's pending queue is settled too, with its output
 // appended to the log. It returns the log's path.
 func (s *Session) startSync() (string, error) {
-	bin, err := siblingProgram("git-federate")
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	bin, err := gitexec.Sibling(exe, "git-federate")
 	if err != nil {
 		return "", err
 	}
@@ -62,18 +64,4 @@ func (s *Session) startSync() (string, error) {
 		return "", err
 	}
 	return logPath, cmd.Process.Release()
-}
-
-// siblingProgram finds another of this program's names: beside this
-// binary first (an install puts all three together), else on PATH.
-func siblingProgram(name string) (string, error) {
-	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), name)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return "", err
-		}
-	}
-	return exec.LookPath(name)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"io"
 	"os"
 	"os/exec"
@@ -43,7 +44,7 @@ func newBench(ctx context.Context, c config) (*bench, error) {
 			return nil, err
 		}
 	}
-	b.env = isolatedEnv(c.Bin, b.home)
+	b.env = gitexec.PrivateEnv(os.Environ(), b.home, c.Bin)
 	for _, kv := range [][2]string{
 		{"protocol.federate.allow", "always"},
 		{"user.name", "Bench"}, {"user.email", "bench@example.com"},
@@ -58,31 +59,6 @@ func newBench(ctx context.Context, c config) (*bench, error) {
 		return nil, err
 	}
 	return b, nil
-}
-
-// isolatedEnv is the caller's environment without anything that could
-// change git's or our behaviour (tokens, GIT_*), with HOME and config in
-// the work dir, the built binaries first on PATH and the keyring off.
-func isolatedEnv(bin, home string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "GIT_") || strings.HasPrefix(k, "FEDERATE_") || strings.HasPrefix(k, "XDG_") ||
-			k == "HOME" || k == "PATH" || strings.HasSuffix(k, "_TOKEN") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env,
-		"HOME="+home,
-		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
-		"GIT_CONFIG_GLOBAL="+filepath.Join(home, ".gitconfig"),
-		"GIT_CONFIG_NOSYSTEM=1",
-		"GIT_TERMINAL_PROMPT=0",
-		"FEDERATE_KEYRING=off",
-		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-	)
 }
 
 func (b *bench) timer() string {

@@ -12,15 +12,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cgi"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gitserve"
 )
 
 func main() {
@@ -58,26 +56,13 @@ func serve(ctx context.Context, root, addr, urlFile string) error {
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return fmt.Errorf("%s is not a loopback address", addr)
 	}
-	execPath, err := exec.CommandContext(ctx, "git", "--exec-path").Output()
-	if err != nil {
-		return fmt.Errorf("git --exec-path: %w", err)
-	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return err
 	}
-	backend := &cgi.Handler{
-		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env: []string{
-			"GIT_PROJECT_ROOT=" + abs,
-			"GIT_HTTP_EXPORT_ALL=1",
-			"GIT_CONFIG_NOSYSTEM=1",
-			"GIT_CONFIG_GLOBAL=/dev/null",
-			"GIT_CONFIG_COUNT=2",
-			"GIT_CONFIG_KEY_0=http.receivepack", "GIT_CONFIG_VALUE_0=true",
-			"GIT_CONFIG_KEY_1=receive.advertisePushOptions", "GIT_CONFIG_VALUE_1=true",
-		},
-		InheritEnv: []string{"PATH", "HOME"},
+	backend, err := gitserve.Backend(ctx, "", abs)
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -94,17 +79,7 @@ func serve(ctx context.Context, root, addr, urlFile string) error {
 		}
 	}
 	fmt.Println(url)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength < 0 && r.Body != nil {
-			f, err := spool(r)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			defer f.Close()
-		}
-		backend.ServeHTTP(w, r)
-	}), ReadHeaderTimeout: time.Minute}
+	srv := &http.Server{Handler: gitserve.Handler(backend), ReadHeaderTimeout: time.Minute}
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -115,27 +90,4 @@ func serve(ctx context.Context, root, addr, urlFile string) error {
 		return err
 	}
 	return nil
-}
-
-// spool gives a chunked request body a length: net/http/cgi answers 400
-// to chunked bodies, and git sends large pushes chunked.
-func spool(r *http.Request) (*os.File, error) {
-	f, err := os.CreateTemp("", "bench-serve-body-*")
-	if err != nil {
-		return nil, err
-	}
-	os.Remove(f.Name())
-	n, err := io.Copy(f, r.Body)
-	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r.Body = f
-	r.ContentLength = n
-	r.Header.Set("Content-Length", strconv.FormatInt(n, 10))
-	r.TransferEncoding = nil
-	return f, nil
 }

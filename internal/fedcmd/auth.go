@@ -57,7 +57,10 @@ func runAuth(ctx context.Context, o AuthOptions) error {
 	}
 	hosts := configuredHosts(cfg)
 	results := make([]HostAuth, 0, len(hosts))
-	failed := false
+	failed := len(cfg.Invalid) > 0
+	for _, name := range sortedKeys(cfg.Invalid) {
+		fmt.Fprintf(o.IO.Err, "warning: federation %q is misconfigured, its hosts are not checked: %v\n", name, cfg.Invalid[name])
+	}
 	for _, h := range hosts {
 		res := checkHost(ctx, o.Deps, cfg, h)
 		failed = failed || !res.Valid

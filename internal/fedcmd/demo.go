@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -110,7 +109,7 @@ func demoEnv(dir, exe string) ([]string, error) {
 		}
 	}
 	for _, name := range []string{"git-remote-federate", "git-federate", "git-credential-federate"} {
-		p, err := siblingOrPath(exe, name)
+		p, err := gitexec.Sibling(exe, name)
 		if err != nil {
 			return nil, err
 		}
@@ -118,46 +117,10 @@ func demoEnv(dir, exe string) ([]string, error) {
 			return nil, fmt.Errorf("putting %s on the demo's PATH: %w", name, err)
 		}
 	}
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "GIT_") || strings.HasPrefix(k, "FEDERATE_") || strings.HasPrefix(k, "XDG_") ||
-			k == "HOME" || k == "PATH" || k == "GH_TOKEN" || k == "GITHUB_TOKEN" || k == "GITLAB_TOKEN" || k == "GITEE_TOKEN" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env,
-		"HOME="+home,
-		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
-		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
-		"GIT_CONFIG_GLOBAL="+filepath.Join(home, ".gitconfig"),
-		"GIT_CONFIG_NOSYSTEM=1",
-		"GIT_TERMINAL_PROMPT=0",
-		"FEDERATE_KEYRING=off",
+	return append(gitexec.PrivateEnv(os.Environ(), home, bin),
 		"GIT_AUTHOR_NAME=Demo Author", "GIT_AUTHOR_EMAIL=demo@example.com",
 		"GIT_COMMITTER_NAME=Demo Author", "GIT_COMMITTER_EMAIL=demo@example.com",
-		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 	), nil
-}
-
-// siblingOrPath finds the installed binary name: next to exe (the
-// git-federate running), else on PATH. Each binary knows its role by its
-// own name, so one cannot stand in for another.
-func siblingOrPath(exe, name string) (string, error) {
-	if filepath.Base(exe) == name {
-		return exe, nil
-	}
-	p := filepath.Join(filepath.Dir(exe), name)
-	if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-		return p, nil
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		return "", fmt.Errorf("%s is neither next to %s nor on PATH: install all three names (./install.sh or `go install ./cmd/...`)", name, exe)
-	}
-	return p, nil
 }
 
 func (d *demo) run(ctx context.Context) error {

@@ -63,7 +63,9 @@ func TestDoctorListsWhatToFix(t *testing.T) {
 	srv := gittest.NewServer(t, gittest.Auth{Token: "right-token"})
 	host := federateOn(t, srv)
 	t.Setenv(keystore.EnvName(host), "wrong-token-456")
-	gittest.Git(t, "", "config", "--global", "federation.f.fetchFrom", "fastest")
+	// A second federation with a mistake: reported, and f still checked.
+	gittest.Git(t, "", "config", "--global", "federation.g.origin", srv.URL+"/g.git")
+	gittest.Git(t, "", "config", "--global", "federation.g.fetchFrom", "fastest")
 	gittest.Git(t, "", "config", "--global", "--unset", "protocol.federate.allow")
 	opts := doctorOpts(t)
 	opts.LookPath = func(name string) (string, error) {
@@ -83,7 +85,7 @@ func TestDoctorListsWhatToFix(t *testing.T) {
 		"FAIL  git-credential-federate on PATH: not found",
 		"fix: install all three names",
 		"WARN  OS keyring: no D-Bus session bus",
-		"FAIL  federation config: federation.f.fetchFrom",
+		"FAIL  federation config: federation.g.fetchFrom",
 		"FAIL  token for " + srv.URL,
 		"fix: git federate login " + srv.URL,
 		"HINT  protocol.federate.allow",

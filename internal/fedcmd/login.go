@@ -58,8 +58,15 @@ func (d TokenDeps) keyring() keystore.Keyring {
 	return keystore.Keyring{Backend: d.Keyring, Getenv: d.Getenv}
 }
 
+// config loads git config. A misconfigured federation does not stop
+// token work on the others (it stays in cfg.Invalid); only config that
+// cannot be read at all is an error.
 func (d TokenDeps) config(ctx context.Context) (*federation.Config, error) {
-	return federation.Load(ctx, "", d.Dir)
+	cfg, err := federation.Load(ctx, "", d.Dir)
+	if cfg == nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // runner runs git with this program as the only credential helper.

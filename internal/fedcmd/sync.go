@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -121,7 +122,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err := syncExit(results); err != nil || len(warnings) == 0 {
 		return err
 	}
-	return Partial(fmt.Errorf("some federationsets could not be listed: %w", errors.Join(warnings...)))
+	return Partial(fmt.Errorf("not everything could be synced: %w", errors.Join(warnings...)))
 }
 
 func syncDaemon(ctx context.Context, opts SyncOptions, eng *fedsync.Engine, feds []*federation.Federation, run fedsync.Options) error {
@@ -158,11 +159,17 @@ func syncCheckNames(cmd string, names []string) error {
 // are returned as warnings: the rest still runs.
 func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool) (*federation.Config, []*federation.Federation, []error, error) {
 	cfg, err := federation.Load(ctx, "", env.Dir)
-	if err != nil {
+	if cfg == nil {
 		return nil, nil, nil, err
 	}
 	var members []*federation.Federation
 	var warnings []error
+	if all {
+		// The misconfigured ones are reported; the others still run.
+		for _, name := range sortedKeys(cfg.Invalid) {
+			warnings = append(warnings, fmt.Errorf("federation %q is misconfigured: %w", name, cfg.Invalid[name]))
+		}
+	}
 	if all || namesSet(cfg, names) {
 		members, warnings = fedset.Expand(ctx, cfg, fedset.Deps{Config: cfg, Git: syncRunner(env)})
 	}
@@ -190,6 +197,15 @@ func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool)
 		feds = append(feds, picked...)
 	}
 	return cfg, feds, warnings, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // namesSet reports whether any name is a federationset or one's member.
