@@ -308,7 +308,7 @@ func writeSyncJSON(w io.Writer, results []*fedsync.FederationResult) error {
 
 func writeSyncText(w io.Writer, results []*fedsync.FederationResult) {
 	for _, r := range results {
-		head := "origin unchanged"
+		head := "cache already had origin's refs"
 		if r.Fetched {
 			head = "fetched origin"
 		}
