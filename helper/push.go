@@ -406,7 +406,12 @@ func (f *lineFilter) emit(line []byte) {
 
 // tailLines keeps the last "fatal:" and "error:" lines of a child's
 // stderr: the short reason for a push that failed as a whole.
-type tailLines struct{ fatal, errLine string }
+type tailLines struct{ fatal, errLine, other string }
+
+// remoteHangUp is git's generic last word when the transport's own
+// program (ssh, or the server behind it) failed; the line before it,
+// ssh's or the server's, says why.
+const remoteHangUp = "Could not read from remote repository."
 
 func (t *tailLines) add(line string) {
 	switch {
@@ -414,9 +419,28 @@ func (t *tailLines) add(line string) {
 		// The first is the cause; later ones are generic ("Could not
 		// read from remote repository.").
 		t.fatal = strings.TrimPrefix(line, "fatal: ")
+		if t.fatal == remoteHangUp && t.other != "" {
+			// "ssh: connect to host … Connection refused",
+			// "git@host: Permission denied (publickey).", "ERROR: Repository not found."
+			t.fatal = t.other
+		}
 	case strings.HasPrefix(line, "error: ") && !strings.HasPrefix(line, "error: failed to push some refs"):
 		t.errLine = strings.TrimPrefix(line, "error: ")
+	case strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "fatal: ") && !isProgress(line):
+		t.other = strings.TrimSpace(line)
 	}
+}
+
+// isProgress reports whether line is one of git's progress lines.
+func isProgress(line string) bool {
+	line = strings.TrimPrefix(line, "remote: ")
+	for _, p := range []string{"Enumerating objects", "Counting objects", "Compressing objects", "Writing objects",
+		"Delta compression", "Total ", "Resolving deltas"} {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *tailLines) reason() string {

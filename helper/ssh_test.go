@@ -1,0 +1,310 @@
+package helper
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+)
+
+// sshFixture is the federation "app" with its origin behind a real sshd
+// (an ssh:// URL), one mirror on the same sshd named by an scp-like URL
+// (user@fedssh:/path, the Host alias carrying the port) and one mirror on
+// an http server with token auth. GIT_SSH_COMMAND points git at the sshd.
+type sshFixture struct {
+	*fixture
+	sshd *gittest.SSHD
+}
+
+func newSSHFixture(t *testing.T, settings ...string) *sshFixture {
+	t.Helper()
+	gittest.Isolate(t)
+	d := gittest.StartSSHD(t)
+	t.Setenv("GIT_SSH_COMMAND", d.GitSSHCommand())
+	f := &fixture{t: t, work: gittest.NewWorkRepo(t)}
+	bare := func(name string) string {
+		p := filepath.Join(t.TempDir(), name+".git")
+		gittest.Git(t, "", "init", "-q", "--bare", "-b", "main", p)
+		return p
+	}
+	origin, m1 := bare("origin"), bare("mirror1")
+	f.origin = repo{url: d.URL(origin), path: origin}
+	f.mirrors = []repo{{url: d.SCPURL(m1), path: m1}, newRepo(t, "http", "mirror2")}
+	gittest.Git(t, f.work, "tag", "-a", "v1", "-m", "release 1")
+	f.seed(f.all()...)
+	gittest.Git(t, "", "config", "--global", "federation.app.origin", f.origin.url)
+	for _, m := range f.mirrors {
+		gittest.Git(t, "", "config", "--global", "--add", "federation.app.mirror", m.url)
+	}
+	for _, kv := range settings {
+		k, v, _ := strings.Cut(kv, "=")
+		gittest.Git(t, "", "config", "--global", "federation.app."+k, v)
+	}
+	return &sshFixture{fixture: f, sshd: d}
+}
+
+// sshLogins counts the logins sshd accepted, each one git run over ssh.
+func (f *sshFixture) sshLogins() int {
+	return strings.Count(f.sshd.Log(), "Accepted publickey for")
+}
+
+func TestSSHOriginCloneFetchAndShallow(t *testing.T) {
+	f := newSSHFixture(t)
+	dst := mustClone(t, f.fixture)
+	checkRefs(t, dst, map[string]string{
+		"HEAD":                     gittest.RefOf(t, f.work, "main"),
+		"refs/remotes/origin/main": gittest.RefOf(t, f.work, "main"),
+		"refs/tags/v1":             gittest.RefOf(t, f.work, "refs/tags/v1"),
+	})
+	if got := gittest.Git(t, dst, "symbolic-ref", "refs/remotes/origin/HEAD"); got != "refs/remotes/origin/main" {
+		t.Errorf("origin/HEAD = %s", got)
+	}
+	if f.sshLogins() == 0 {
+		t.Fatalf("sshd saw no login: the clone did not go over ssh\n%s", f.sshd.Log())
+	}
+	if n := len(f.mirrors[1].srv.Requests()); n != 0 {
+		t.Errorf("the http mirror was asked %d times while the origin was up", n)
+	}
+
+	// A new branch with an annotated tag on it: the tag comes along.
+	gittest.Git(t, f.work, "checkout", "-q", "-b", "topic")
+	topic := gittest.Commit(t, f.work, "topic.txt", "t\n", "topic")
+	gittest.Git(t, f.work, "tag", "-a", "v2", "-m", "release 2")
+	gittest.Git(t, f.work, "checkout", "-q", "--detach", "main")
+	gittest.Commit(t, f.work, "lone.txt", "l\n", "on no branch")
+	gittest.Git(t, f.work, "tag", "-a", "lone", "-m", "not followed")
+	gittest.Git(t, f.work, "checkout", "-q", "main")
+	f.seed(f.origin)
+	if out, err := gittest.GitCombined(dst, nil, "fetch"); err != nil {
+		t.Fatalf("fetch: %v\n%s", err, out)
+	}
+	checkRefs(t, dst, map[string]string{
+		"refs/remotes/origin/topic": topic,
+		"refs/tags/v2":              gittest.RefOf(t, f.work, "refs/tags/v2"),
+		"refs/tags/v2^{commit}":     topic,
+		"refs/tags/lone":            "",
+	})
+	gittest.Git(t, dst, "fsck", "--connectivity-only")
+
+	shallow := mustClone(t, f.fixture, "--depth", "1", "--branch", "topic")
+	if n := gittest.Git(t, shallow, "rev-list", "--count", "HEAD"); n != "1" {
+		t.Errorf("--depth 1 clone has %s commits", n)
+	}
+	if got := gittest.Git(t, shallow, "rev-parse", "HEAD"); got != topic {
+		t.Errorf("--depth 1 --branch topic: HEAD = %s, want %s", got, topic)
+	}
+	checkRefs(t, shallow, map[string]string{"refs/tags/v2": gittest.RefOf(t, f.work, "refs/tags/v2")})
+}
+
+// federate::<scp-like URL> clones with no federation configured, as git
+// would clone the URL itself.
+func TestSSHCloneByScpLikeURL(t *testing.T) {
+	f := newSSHFixture(t)
+	dst := filepath.Join(t.TempDir(), "clone")
+	if out, err := gittest.GitCombined("", nil, "clone", "-q", "federate::"+f.mirrors[0].url, dst); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	if got, want := gittest.Git(t, dst, "rev-parse", "HEAD"), gittest.RefOf(t, f.work, "main"); got != want {
+		t.Errorf("HEAD = %s, want %s", got, want)
+	}
+	if got := gittest.Git(t, "", "ls-remote", "federate::app"); !strings.Contains(got, gittest.RefOf(t, f.work, "main")+"\trefs/heads/main") {
+		t.Errorf("ls-remote federate::app:\n%s", got)
+	}
+}
+
+// A push through federate:: with an ssh origin lands on the origin, on
+// the scp-like ssh mirror and on the http mirror (with its token).
+func TestSSHPushLandsEverywhere(t *testing.T) {
+	f := newSSHFixture(t)
+	work := filepath.Join(t.TempDir(), "work")
+	if out, err := gittest.GitCombined("", nil, "clone", "-q", "federate::app", work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	main := gittest.Commit(t, work, "a.txt", "a\n", "second")
+	gittest.Git(t, work, "branch", "feature")
+	gittest.Git(t, work, "tag", "-a", "v2", "-m", "release 2")
+	out, err := gittest.GitCombined(work, nil, "push", "origin", "main", "feature", "v2")
+	if err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	v2 := gittest.RefOf(t, work, "refs/tags/v2")
+	for _, r := range f.all() {
+		for ref, want := range map[string]string{"refs/heads/main": main, "refs/heads/feature": main, "refs/tags/v2": v2} {
+			if got := gittest.RefOf(t, r.path, ref); got != want {
+				t.Errorf("%s on %s = %q, want %q", ref, r.url, got, want)
+			}
+		}
+	}
+	for _, want := range []string{"federate: pushing 3 refs to 2 mirrors",
+		"federate: mirror " + f.mirrors[0].url + ": ok, updated 3 refs",
+		"federate: mirror " + f.mirrors[1].url + ": ok, updated 3 refs",
+		"   " + gittest.RefOf(t, f.work, "main")[:7] + ".." + main[:7] + "  main -> main"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("push output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "mirror2-token") {
+		t.Errorf("push output holds a token:\n%s", out)
+	}
+	if p, err := os.ReadFile(filepath.Join(work, ".git", "federate", "pending")); err == nil && len(p) > 0 {
+		t.Errorf("pending after a clean push:\n%s", p)
+	}
+}
+
+// An ssh mirror that cannot be reached does not stop the push: the
+// origin takes it, the mirror's failure is reported in ssh's own words
+// (not git's generic "Could not read from remote repository.") and the
+// update is queued.
+func TestSSHMirrorDownIsReportedAndQueued(t *testing.T) {
+	f := newSSHFixture(t)
+	// Federation "x": the http server is the origin, the scp-like ssh
+	// repository its mirror.
+	gittest.Git(t, "", "config", "--global", "federation.x.origin", f.mirrors[1].url)
+	gittest.Git(t, "", "config", "--global", "federation.x.mirror", f.mirrors[0].url)
+	work := filepath.Join(t.TempDir(), "work")
+	gittest.Git(t, "", "clone", "-q", "federate::x", work)
+	c := gittest.Commit(t, work, "a.txt", "a\n", "second")
+	f.sshd.Stop()
+	out, err := gittest.GitCombined(work, nil, "push", "origin", "main")
+	if err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	if got := gittest.RefOf(t, f.mirrors[1].path, "main"); got != c {
+		t.Errorf("origin main = %q, want %q", got, c)
+	}
+	want := "federate: mirror " + f.mirrors[0].url + ": push failed: ssh: connect to host 127.0.0.1 port "
+	if !strings.Contains(out, want) || !strings.Contains(out, "Connection refused") {
+		t.Errorf("push output lacks %q…Connection refused:\n%s", want, out)
+	}
+	p, err := os.ReadFile(filepath.Join(work, ".git", "federate", "pending"))
+	if err != nil || !strings.Contains(string(p), f.mirrors[0].url+"\trefs/heads/main\t"+c) || !strings.Contains(string(p), "Connection refused") {
+		t.Errorf("pending queue (%v):\n%s", err, p)
+	}
+}
+
+// With the sshd down, the clone comes from the first mirror that answers
+// (the scp-like one is on the same sshd, so the http one), with git's
+// one-line warning and nothing of ssh's failure.
+func TestSSHOriginDownFailsOver(t *testing.T) {
+	f := newSSHFixture(t)
+	f.sshd.Stop()
+	dst, stderr := cloneStderr(t, f.fixture)
+	warn := "warning: federate: origin " + f.origin.url + " is unreachable; fetching from mirror " + f.mirrors[1].url
+	if n := strings.Count(stderr, warn); n != 1 {
+		t.Errorf("want the warning once, got %d times in:\n%s", n, stderr)
+	}
+	for _, noise := range []string{"fatal", "Connection refused", "Could not read", "error"} {
+		if strings.Contains(stderr, noise) {
+			t.Errorf("stderr has %q:\n%s", noise, stderr)
+		}
+	}
+	if got, want := gittest.Git(t, dst, "rev-parse", "HEAD"), gittest.RefOf(t, f.work, "main"); got != want {
+		t.Errorf("HEAD = %s, want %s", got, want)
+	}
+	if f.mirrors[1].uploads() == 0 {
+		t.Error("the http mirror served no pack")
+	}
+
+	// A later fetch from the clone fails over the same way.
+	gittest.Commit(t, f.work, "b.txt", "b\n", "later")
+	f.seed(f.mirrors[1])
+	out, err := gittest.GitCombined(dst, nil, "fetch", "-q")
+	if err != nil {
+		t.Fatalf("fetch: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, warn) {
+		t.Errorf("fetch: no failover warning:\n%s", out)
+	}
+	checkRefs(t, dst, map[string]string{"refs/remotes/origin/main": gittest.RefOf(t, f.work, "main")})
+}
+
+// fetchFrom = nearest lists every server, ssh ones included, and fetches
+// from one whose refs equal the origin's.
+func TestSSHFetchFromNearest(t *testing.T) {
+	f := newSSHFixture(t, "fetchFrom=nearest")
+	gittest.Commit(t, f.work, "new", "new\n", "new")
+	f.seed(f.origin) // only the origin is up to date
+	dst, stderr := cloneStderr(t, f.fixture)
+	if got, want := gittest.Git(t, dst, "rev-parse", "HEAD"), gittest.RefOf(t, f.work, "main"); got != want {
+		t.Errorf("HEAD = %s, want %s (the origin's)\n%s", got, want, stderr)
+	}
+	if f.mirrors[1].uploads() > 1 {
+		t.Errorf("the stale http mirror served %d upload-pack POSTs; want its listing only", f.mirrors[1].uploads())
+	}
+}
+
+// A federation URL whose ssh host or user begins with '-' would be read
+// by ssh as an option (-oProxyCommand runs anything). It is refused before
+// any ssh or git child runs, wherever the URL comes from: the remote
+// itself or a federation's origin or mirror.
+func TestSSHOptionInjectionRefused(t *testing.T) {
+	gittest.Isolate(t)
+	dir := t.TempDir()
+	ran := filepath.Join(dir, "ran")
+	// The would-be proxy command and ssh itself both leave a mark.
+	for _, name := range []string{"fedproxy", "fake-ssh"} {
+		script := "#!/bin/sh\necho " + name + " >>'" + ran + "'\nexit 1\n"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("GIT_SSH_COMMAND", filepath.Join(dir, "fake-ssh"))
+	mirror := filepath.Join(dir, "mirror.git")
+	gittest.Git(t, "", "init", "-q", "--bare", mirror)
+	gittest.Git(t, "", "config", "--global", "federation.evil.origin", "ssh://-oProxyCommand=fedproxy/x.git")
+	gittest.Git(t, "", "config", "--global", "federation.evilmirror.origin", mirror)
+	gittest.Git(t, "", "config", "--global", "federation.evilmirror.mirror", "-oProxyCommand=fedproxy:m.git")
+
+	for remote, why := range map[string]string{
+		"federate::ssh://-oProxyCommand=fedproxy/x.git":      "bad host",
+		"federate::ssh://-oProxyCommand=fedproxy@host/x.git": "bad user name",
+		"federate::-oProxyCommand=fedproxy:x.git":            "begins with '-'",
+		"federate::git@-oProxyCommand=fedproxy:x.git":        "bad host",
+		"federate::evil":       "federation.evil.origin: unusable URL",
+		"federate::evilmirror": "federation.evilmirror.mirror: unusable URL",
+	} {
+		out, err := gittest.GitCombined("", nil, "clone", remote, filepath.Join(t.TempDir(), "clone"))
+		if err == nil {
+			t.Errorf("clone %s succeeded:\n%s", remote, out)
+			continue
+		}
+		if !strings.Contains(out, "fatal: federate: ") || !strings.Contains(out, why) {
+			t.Errorf("clone %s: the refusal does not say %q:\n%s", remote, why, out)
+		}
+	}
+	if b, err := os.ReadFile(ran); !os.IsNotExist(err) {
+		t.Errorf("a command ran: %q %v", b, err)
+	}
+	// The control: a well-formed ssh URL does reach (fake) ssh.
+	if _, err := gittest.GitCombined("", nil, "ls-remote", "federate::ssh://git@fedhost/x.git"); err == nil {
+		t.Error("ls-remote through the fake ssh succeeded")
+	}
+	if b, _ := os.ReadFile(ran); !strings.Contains(string(b), "fake-ssh") {
+		t.Errorf("the fake ssh did not run for a good URL (%q): the check above proves nothing", b)
+	}
+}
+
+// When ssh (or the server behind it) fails, git's last word is a generic
+// "Could not read from remote repository."; the reason is the line before.
+func TestPushFailureReasonIsSSHs(t *testing.T) {
+	for _, c := range []struct{ stderr, want string }{
+		{"ssh: connect to host 127.0.0.1 port 2222: Connection refused\r\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n",
+			"ssh: connect to host 127.0.0.1 port 2222: Connection refused"},
+		{"git@example.com: Permission denied (publickey).\r\nfatal: Could not read from remote repository.\n", "git@example.com: Permission denied (publickey)."},
+		{"ERROR: Repository not found.\nfatal: Could not read from remote repository.\n", "ERROR: Repository not found."},
+		{"Writing objects: 100% (3/3), done.\nfatal: Could not read from remote repository.\n", "Could not read from remote repository."},
+		{"fatal: '/x.git' does not appear to be a git repository\nfatal: Could not read from remote repository.\n", "'/x.git' does not appear to be a git repository"},
+	} {
+		var tail tailLines
+		f := &lineFilter{w: io.Discard, tail: &tail}
+		f.Write([]byte(c.stderr))
+		f.Flush()
+		if got := tail.reason(); got != c.want {
+			t.Errorf("reason of %q = %q, want %q", c.stderr, got, c.want)
+		}
+	}
+}
