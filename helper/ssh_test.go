@@ -221,6 +221,33 @@ func TestSSHOriginDownFailsOver(t *testing.T) {
 	checkRefs(t, dst, map[string]string{"refs/remotes/origin/main": gittest.RefOf(t, f.work, "main")})
 }
 
+// An ssh server that refuses us is as good as down: an unknown host key
+// (StrictHostKeyChecking) or a key it does not accept. The next server
+// that takes us serves: with the wrong key on the command line, the
+// scp-like mirror still gets in with the key of its Host alias.
+func TestSSHRefusedFailsOver(t *testing.T) {
+	for _, c := range []struct {
+		name, from, to string
+		mirror         int
+	}{
+		{"host key", "known_hosts", "no_known_hosts", 1},
+		{"user key", "client_ed25519", "no_such_key", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newSSHFixture(t)
+			t.Setenv("GIT_SSH_COMMAND", strings.ReplaceAll(f.sshd.GitSSHCommand(), c.from, c.to))
+			dst, stderr := cloneStderr(t, f.fixture)
+			warn := "warning: federate: origin " + f.origin.url + " is unreachable; fetching from mirror " + f.mirrors[c.mirror].url
+			if n := strings.Count(stderr, warn); n != 1 {
+				t.Errorf("want %q once:\n%s", warn, stderr)
+			}
+			if got, want := gittest.Git(t, dst, "rev-parse", "HEAD"), gittest.RefOf(t, f.work, "main"); got != want {
+				t.Errorf("HEAD = %s, want %s", got, want)
+			}
+		})
+	}
+}
+
 // fetchFrom = nearest lists every server, ssh ones included, and fetches
 // from one whose refs equal the origin's.
 func TestSSHFetchFromNearest(t *testing.T) {
