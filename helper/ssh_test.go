@@ -1,11 +1,14 @@
 package helper
 
 import (
+	"context"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
@@ -245,6 +248,48 @@ func TestSSHRefusedFailsOver(t *testing.T) {
 				t.Errorf("HEAD = %s, want %s", got, want)
 			}
 		})
+	}
+}
+
+// With ControlMaster/ControlPersist in the ssh config (common in
+// ~/.ssh/config), the first ssh leaves a master running in the background.
+// It must not hold the helper's pipes open: the children's output would
+// never end (or end in an error after the wait limit).
+func TestSSHControlPersist(t *testing.T) {
+	f := newSSHFixture(t)
+	cfg := filepath.Join(f.sshd.Dir, "ssh_config")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, "\tControlMaster auto\n\tControlPath "+f.sshd.Dir+"/cm-%C\n\tControlPersist 60\n"...)
+	if err := os.WriteFile(cfg, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // before sshd stops, so the master's session ends cleanly
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if out, err := exec.CommandContext(ctx, "ssh", "-F", cfg, "-O", "exit", gittest.SSHHostAlias).CombinedOutput(); err != nil {
+			t.Errorf("stopping the ssh master: %v\n%s", err, out)
+		}
+	})
+	gittest.Git(t, "", "config", "--global", "federation.cp.origin", f.mirrors[0].url) // scp-like: the alias
+	work := filepath.Join(t.TempDir(), "work")
+	if out, err := gittest.GitCombined("", nil, "clone", "-q", "federate::cp", work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	if out, err := gittest.GitCombined(work, nil, "fetch"); err != nil {
+		t.Fatalf("fetch: %v\n%s", err, out)
+	}
+	c := gittest.Commit(t, work, "cp.txt", "cp\n", "through the master")
+	if out, err := gittest.GitCombined(work, nil, "push", "-q", "origin", "main"); err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	if got := gittest.RefOf(t, f.mirrors[0].path, "main"); got != c {
+		t.Errorf("main = %q, want %q", got, c)
+	}
+	if m, _ := filepath.Glob(filepath.Join(f.sshd.Dir, "cm-*")); len(m) == 0 {
+		t.Error("no control socket: the test did not exercise a master")
 	}
 }
 
