@@ -2,6 +2,7 @@ package helper
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -222,6 +223,27 @@ func TestSSHOriginDownFailsOver(t *testing.T) {
 		t.Errorf("fetch: no failover warning:\n%s", out)
 	}
 	checkRefs(t, dst, map[string]string{"refs/remotes/origin/main": gittest.RefOf(t, f.work, "main")})
+}
+
+// With failover off, a dead ssh origin is an error in ssh's own words,
+// on one line (git's "Please make sure you have the correct access
+// rights" boilerplate adds nothing).
+func TestSSHOriginDownWithoutFailover(t *testing.T) {
+	f := newSSHFixture(t, "failover=false")
+	f.sshd.Stop()
+	out, err := gittest.GitCombined("", nil, "clone", "federate::app", filepath.Join(t.TempDir(), "clone"))
+	if err == nil {
+		t.Fatalf("clone succeeded without origin:\n%s", out)
+	}
+	want := fmt.Sprintf("%s: git ls-remote failed (exit 128): ssh: connect to host 127.0.0.1 port %d: Connection refused\n", f.origin.url, f.sshd.Port)
+	for _, w := range []string{"failover is off", want} {
+		if !strings.Contains(out, w) {
+			t.Errorf("error lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "Please make sure") || strings.Contains(out, "fetching from mirror") {
+		t.Errorf("error has git's boilerplate or a failover:\n%s", out)
+	}
 }
 
 // An ssh server that refuses us is as good as down: an unknown host key

@@ -54,4 +54,17 @@ func TestSyncOverSSH(t *testing.T) {
 	if f := rep.Federations[0]; f.Fetched || f.Mirrors[0].Pushed || f.Mirrors[0].URL != d.SCPURL(mirror) {
 		t.Errorf("nothing new: fetched=%v pushed=%v mirror=%s", f.Fetched, f.Mirrors[0].Pushed, f.Mirrors[0].URL)
 	}
+
+	// A mirror repository that is not there: the others are synced, the
+	// run is partial, and the report says why in one line.
+	gone := filepath.Join(dir, "gone.git")
+	gittest.Git(t, "", "config", "--global", "--add", "federation.demo.mirror", d.URL(gone))
+	r = runBinary(t, "", "", "sync", "demo")
+	if r.code != ExitPartial {
+		t.Fatalf("sync with a missing mirror: exit %d, want %d\n%s%s", r.code, ExitPartial, r.stdout, r.err)
+	}
+	want := d.URL(gone) + ": FAILED: listing " + d.URL(gone) + ": git ls-remote failed (exit 128): fatal: '" + gone + "' does not appear to be a git repository\n"
+	if !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "Please make sure") {
+		t.Errorf("report lacks the one-line %q:\n%s", want, r.stdout)
+	}
 }

@@ -129,7 +129,7 @@ func (r Runner) Run(ctx context.Context, args ...string) error {
 }
 
 func (r Runner) wrap(ctx context.Context, args []string, stderr string, err error) error {
-	e := &Error{Stderr: strings.TrimSpace(stderr), Err: err}
+	e := &Error{Stderr: withoutBoilerplate(strings.TrimSpace(stderr)), Err: err}
 	if len(args) > 0 {
 		e.Subcommand = args[0]
 	}
@@ -141,6 +141,33 @@ func (r Runner) wrap(ctx context.Context, args []string, stderr string, err erro
 		e.Err = ctx.Err()
 	}
 	return e
+}
+
+// boilerplate are the lines git adds whenever the program behind a
+// transport fails (ssh, or the server's shell): the line before them says
+// what happened ("ssh: connect to host … Connection refused", "'/x.git'
+// does not appear to be a git repository").
+var boilerplate = map[string]bool{
+	"fatal: Could not read from remote repository.":       true,
+	"Please make sure you have the correct access rights": true,
+	"and the repository exists.":                          true,
+}
+
+// withoutBoilerplate drops git's boilerplate and blank lines from a
+// child's stderr, so that a failure over ssh reads as one line, as one
+// over https does. Nothing is dropped when nothing else would remain.
+func withoutBoilerplate(stderr string) string {
+	var kept []string
+	for _, l := range strings.Split(stderr, "\n") {
+		l = strings.TrimRight(l, "\r")
+		if strings.TrimSpace(l) != "" && !boilerplate[l] {
+			kept = append(kept, l)
+		}
+	}
+	if len(kept) == 0 {
+		return stderr
+	}
+	return strings.Join(kept, "\n")
 }
 
 // tailBuffer keeps the last max bytes written to it.
