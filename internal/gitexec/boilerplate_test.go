@@ -3,6 +3,7 @@ package gitexec
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -18,6 +19,23 @@ func TestErrorDropsGitsTransportBoilerplate(t *testing.T) {
 		var e *Error
 		if !errors.As(err, &e) || e.Stderr != want {
 			t.Errorf("stderr %q kept as %q, want %q", stderr, e.Stderr, want)
+		}
+	}
+}
+
+// The not-found hint speaks of tokens only where tokens apply.
+func TestNotFoundHintOverSSHSpeaksOfKeys(t *testing.T) {
+	notFound := &Error{Subcommand: "push", ExitCode: 128, Stderr: "fatal: '/x.git' does not appear to be a git repository"}
+	for url, want := range map[string]string{
+		"git@example.com:x.git":     "to a key that may not read it",
+		"ssh://example.com/x.git":   "to a key that may not read it",
+		"https://example.com/x.git": "without a valid token",
+		"/srv/git/x.git":            "renamed?",
+		"file:///srv/git/x.git":     "renamed?",
+	} {
+		var he *HintError
+		if !errors.As(Explain(notFound, url), &he) || !strings.HasSuffix(strings.TrimSuffix(he.Hint, ")"), want) {
+			t.Errorf("hint for %s: %v, want %q", url, he, want)
 		}
 	}
 }

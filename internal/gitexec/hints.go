@@ -88,7 +88,13 @@ func Explain(err error, url string) error {
 	var hint string
 	switch kind {
 	case KindNotFound:
-		hint = fmt.Sprintf("repository %s not found: was it deleted or renamed? (a private repository also looks missing without a valid token)", url)
+		hint = fmt.Sprintf("repository %s not found: was it deleted or renamed?", url)
+		switch {
+		case strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://"):
+			hint += " (a private repository also looks missing without a valid token)"
+		case isSSH(url): // the key, not a token, decides what one may see
+			hint += " (a private repository also looks missing to a key that may not read it)"
+		}
 	case KindAuth:
 		hint = fmt.Sprintf("the server refused the credentials: run `git federate login %s`", hostURL(url))
 	case KindNoWrite:
@@ -162,4 +168,13 @@ func hostURL(u string) string {
 		host = h
 	}
 	return scheme + "://" + host
+}
+
+// isSSH reports whether url is an ssh:// or scp-like (user@host:path) URL.
+func isSSH(url string) bool {
+	if strings.HasPrefix(url, "ssh://") || strings.HasPrefix(url, "git+ssh://") || strings.HasPrefix(url, "ssh+git://") {
+		return true
+	}
+	colon, slash := strings.IndexByte(url, ':'), strings.IndexByte(url, '/')
+	return !strings.Contains(url, "://") && colon > 0 && (slash < 0 || colon < slash)
 }
