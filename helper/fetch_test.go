@@ -59,17 +59,24 @@ func newFixture(t *testing.T, transport string, settings ...string) *fixture {
 	f := &fixture{t: t, work: gittest.NewWorkRepo(t)}
 	f.origin = newRepo(t, transport, "origin")
 	f.mirrors = []repo{newRepo(t, transport, "mirror1"), newRepo(t, transport, "mirror2")}
-	gittest.Git(t, f.work, "tag", "-a", "v1", "-m", "release 1")
+	f.define(settings...)
+	return f
+}
+
+// define tags v1, seeds every server and configures federation "app"
+// with the given settings ("key=value").
+func (f *fixture) define(settings ...string) {
+	f.t.Helper()
+	gittest.Git(f.t, f.work, "tag", "-a", "v1", "-m", "release 1")
 	f.seed(f.all()...)
-	gittest.Git(t, "", "config", "--global", "federation.app.origin", f.origin.url)
+	gittest.Git(f.t, "", "config", "--global", "federation.app.origin", f.origin.url)
 	for _, m := range f.mirrors {
-		gittest.Git(t, "", "config", "--global", "--add", "federation.app.mirror", m.url)
+		gittest.Git(f.t, "", "config", "--global", "--add", "federation.app.mirror", m.url)
 	}
 	for _, kv := range settings {
 		k, v, _ := strings.Cut(kv, "=")
-		gittest.Git(t, "", "config", "--global", "federation.app."+k, v)
+		gittest.Git(f.t, "", "config", "--global", "federation.app."+k, v)
 	}
-	return f
 }
 
 func newRepo(t *testing.T, transport, name string) repo {

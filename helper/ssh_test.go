@@ -37,16 +37,7 @@ func newSSHFixture(t *testing.T, settings ...string) *sshFixture {
 	origin, m1 := bare("origin"), bare("mirror1")
 	f.origin = repo{url: d.URL(origin), path: origin}
 	f.mirrors = []repo{{url: d.SCPURL(m1), path: m1}, newRepo(t, "http", "mirror2")}
-	gittest.Git(t, f.work, "tag", "-a", "v1", "-m", "release 1")
-	f.seed(f.all()...)
-	gittest.Git(t, "", "config", "--global", "federation.app.origin", f.origin.url)
-	for _, m := range f.mirrors {
-		gittest.Git(t, "", "config", "--global", "--add", "federation.app.mirror", m.url)
-	}
-	for _, kv := range settings {
-		k, v, _ := strings.Cut(kv, "=")
-		gittest.Git(t, "", "config", "--global", "federation.app."+k, v)
-	}
+	f.define(settings...)
 	return &sshFixture{fixture: f, sshd: d}
 }
 
