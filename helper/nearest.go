@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 )
 
 // fetchState is what a session learns about the servers while fetching.

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/helper"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedcmd"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/urfave/cli/v2"
 )
 

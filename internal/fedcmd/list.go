@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/urfave/cli/v2"
 )

@@ -8,7 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/git-remote-federate/git-remote-federate/fedsync"
+	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 )
 
 // StatusOptions are the flags of `git federate status`.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/git-remote-federate/git-remote-federate/fedsync"
+	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 

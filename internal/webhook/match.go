@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 )
 

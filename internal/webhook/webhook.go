@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 )
 
 // Syncer brings the mirrors of one federation up to date. Sync must

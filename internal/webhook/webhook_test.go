@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 )
 
 const testSecret = "s3cret-for-tests"

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 )
 
 // Clock is the time source of the daemon, injectable so tests can prove

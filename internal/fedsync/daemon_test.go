@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/git-remote-federate/git-remote-federate/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 )
 
 // fakeClock moves only when told to.
