@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/helper"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedcmd"
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
