@@ -127,7 +127,7 @@ func Parse(entries []Entry) (*Config, error) {
 	raw := map[string]map[string][]string{} // "federation\x00name" -> key -> values
 	var order []string
 	for _, e := range entries {
-		section, sub, key, ok := splitKey(e.Key)
+		section, sub, key, ok := SplitKey(e.Key)
 		if !ok {
 			continue
 		}
@@ -329,7 +329,9 @@ func ParseFrequency(v string) (time.Duration, error) {
 // maxFrequency bounds ParseFrequency so that N×unit cannot overflow.
 const maxFrequency = 366 * 24 * time.Hour
 
-func splitKey(k string) (section, sub, key string, ok bool) {
+// SplitKey splits a git config key "section.sub.key" (the subsection may
+// hold dots) and lower-cases section and key, as git compares them.
+func SplitKey(k string) (section, sub, key string, ok bool) {
 	i := strings.IndexByte(k, '.')
 	j := strings.LastIndexByte(k, '.')
 	if i < 0 || j <= i {

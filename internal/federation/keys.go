@@ -144,7 +144,7 @@ func checkRefGlob(v string) error {
 
 func checkNameGlob(v string) error {
 	if _, err := path.Match(v, ""); err != nil {
-		return fmt.Errorf("%q: %w", v, err)
+		return fmt.Errorf("bad glob %q: %w", v, err)
 	}
 	if v == "" {
 		return errors.New("an empty glob matches nothing")
