@@ -80,7 +80,7 @@ func (h Helper) Serve(ctx context.Context, op string, in io.Reader, out io.Write
 func (h Helper) get(ctx context.Context, req Request, out io.Writer) error {
 	k := req.Key()
 	cred, err := h.Store.Get(ctx, k)
-	if errors.Is(err, ErrNotFound) && !isBroken(err) {
+	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -159,11 +159,4 @@ func (h Helper) username(k Key) (string, error) {
 		return DefaultUsername, nil
 	}
 	return h.Usernames(k)
-}
-
-// isBroken reports whether err, though it wraps ErrNotFound, also carries
-// a store failure worth reporting.
-func isBroken(err error) bool {
-	var j interface{ Unwrap() []error }
-	return errors.As(err, &j) && len(j.Unwrap()) > 1
 }
