@@ -61,29 +61,29 @@ func optionKeys(section string) []ConfigKey {
 	k := func(name string, multi bool, def, doc string, check func(string) error) ConfigKey {
 		return ConfigKey{Section: section, Name: name, Multi: multi, Default: def, Doc: doc, Check: check}
 	}
-	origin, mirror := "the repository fetched from and pushed to first", "a repository that receives every push (repeat for more)"
-	include, exclude := "a ref glob to cover (repeat for more)", "a ref glob to leave out (repeat for more)"
+	origin, mirror := "the repository fetched from and pushed to first", "a repository kept equal to origin (repeat for more)"
+	include, exclude := "a ref glob that sync and status cover (repeat for more)", "a ref glob that sync and status leave out (repeat for more)"
 	globDefault, checkGlob := strings.Join(DefaultInclude, " "), checkRefGlob
 	if section == SectionSet {
-		origin, mirror = "the owner (user or organization) URL whose repositories are federated", "an owner URL that mirrors them (repeat for more)"
+		origin, mirror = "the owner (user or organization) URL whose repositories are federated", "an owner URL: member <repo> goes to <mirror>/<repo> (repeat for more)"
 		include, exclude = "a repository-name wildcard to cover (repeat for more)", "a repository-name wildcard to leave out (repeat for more)"
 		globDefault, checkGlob = "*", checkNameGlob
 	}
 	return []ConfigKey{
 		k("origin", false, "", origin, checkURL),
 		k("mirror", true, "", mirror, checkURL),
-		k("pushOrigin", false, "true", "push to origin before the mirrors", checkBool),
-		k("requireMirrors", false, "false", "fail a push when a mirror could not be updated", checkBool),
-		k("fetchFrom", false, FetchFromOrigin, "where fetches go: origin, or the nearest up-to-date repository (nearest)", checkFetchFrom),
-		k("failover", false, "true", "fetch from a mirror when origin cannot be reached", checkBool),
-		k("syncOnFetch", false, "false", "update the mirrors from origin on every fetch", checkBool),
+		k("pushOrigin", false, "true", "a push updates origin first; false: origin is a read-only upstream", checkBool),
+		k("requireMirrors", false, "false", "a pushed ref fails unless every mirror took it", checkBool),
+		k("fetchFrom", false, FetchFromOrigin, "origin, or nearest: objects from the fastest mirror whose refs equal origin's", checkFetchFrom),
+		k("failover", false, "true", "fetch and clone from a mirror, with a warning, when origin is unreachable", checkBool),
+		k("syncOnFetch", false, "false", "after a fetch from origin, bring the mirrors up to date", checkBool),
 		k("include", true, globDefault, include, checkGlob),
 		k("exclude", true, "", exclude, checkGlob),
 		k("frequency", false, "1 hour", "how often `git federate sync --daemon` runs (N mins|hours|days, at least 5 minutes)", checkFrequency),
-		k("force", false, "false", "let sync rewrite a mirror's diverged refs", checkBool),
-		k("prune", false, "false", "let sync delete mirror refs that origin no longer has", checkBool),
+		k("force", false, "false", "sync may overwrite commits that exist only on a mirror", checkBool),
+		k("prune", false, "false", "sync may delete mirror refs that origin no longer has", checkBool),
 		k("createMissing", false, "false", "create a missing mirror repository through the forge's API", checkBool),
-		k("mirrorPush", false, MirrorPushWait, "whether a push waits for the mirrors (wait) or updates them in the background (background)", checkMirrorPush),
+		k("mirrorPush", false, MirrorPushWait, "wait, or background: a push returns once origin accepted, and a detached process pushes the mirrors", checkMirrorPush),
 	}
 }
 
