@@ -122,7 +122,7 @@ func helpCommand() *cli.Command {
 			}
 			name := c.Args().First()
 			if c.App.Command(name) == nil {
-				return UsageError("%q is not a git federate command. See 'git federate --help'.", name)
+				return notACommand(c.App, name)
 			}
 			return cli.ShowCommandHelp(root, name)
 		},
@@ -133,7 +133,7 @@ func helpCommand() *cli.Command {
 // no command (a usage error).
 func rootAction(c *cli.Context) error {
 	if c.Args().Present() {
-		return UsageError("%q is not a git federate command. See 'git federate --help'.", c.Args().First())
+		return notACommand(c.App, c.Args().First())
 	}
 	return cli.ShowAppHelp(c)
 }
@@ -145,7 +145,24 @@ func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
 	if isSubcommand && c.Command != nil && c.Command.Name != "" {
 		help = "git federate " + c.Command.Name + " --help"
 	}
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w. See '%s'.", err, help)}
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w. See '%s'.", withDashes(err), help)}
+}
+
+// withDashes restores the dashes of an unknown flag: Go's flag package
+// reports `--bogus` as "-bogus", which the user never typed. A long name
+// gets two dashes, a one-letter name one.
+func withDashes(err error) error {
+	const prefix = "flag provided but not defined: -"
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) {
+		return err
+	}
+	name := strings.TrimPrefix(msg, prefix)
+	dashes := "-"
+	if len(name) > 1 {
+		dashes = "--"
+	}
+	return fmt.Errorf("unknown option %s%s", dashes, name)
 }
 
 // commands lists every command; each lives in its own file.

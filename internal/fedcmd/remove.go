@@ -3,6 +3,9 @@ package fedcmd
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 
 	"github.com/urfave/cli/v2"
 )
@@ -54,11 +57,16 @@ func runRemove(ctx context.Context, stdio IO, opts RemoveOptions) error {
 		}
 	}
 	hint := "see `git federate list`"
+	if cfg, _ := federation.Load(ctx, "", opts.Dir); cfg != nil {
+		if near := federation.DidYouMean(opts.Name, definedNames(cfg)); near != "" {
+			hint = strings.TrimPrefix(near, "; ")
+		}
+	}
 	other := scope{Global: !opts.Global, Dir: opts.Dir}
 	if other.check(ctx) == nil {
 		if ok, _ := other.hasSection(ctx, "federation", opts.Name); ok {
 			hint = fmt.Sprintf("it is in the %s config: run `git federate remove %s%s`", other, opts.Name, globalSuffix(other))
 		}
 	}
-	return fmt.Errorf("no federation %q in the %s git config; %s", opts.Name, sc, hint)
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("no federation %q in the %s git config; %s", opts.Name, sc, hint)}
 }

@@ -327,7 +327,7 @@ func (c *Config) Lookup(name string) (*Federation, error) {
 	if err, ok := c.Invalid[name]; ok {
 		return nil, fmt.Errorf("federation %q is misconfigured: %w", name, err)
 	}
-	return nil, fmt.Errorf("%w %q: define it with `git federate add %s --origin URL --mirror URL`", ErrNoFederation, name, name)
+	return nil, c.unknownName(name)
 }
 
 // Resolve turns the argument of a federate:: URL into a federation: a
