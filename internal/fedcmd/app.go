@@ -98,7 +98,8 @@ func NewApp(stdio IO) *cli.App {
 		// urfave's own help command answers `help <unknown>` with exit 0;
 		// ours is a usage error. Naming it "help" stops urfave adding its
 		// own, and its --help flag with it, so that flag is given here.
-		Flags:    []cli.Flag{cli.HelpFlag},
+		Flags: []cli.Flag{cli.HelpFlag,
+			&cli.BoolFlag{Name: "version", Usage: "print the version (as `git federate version`)"}},
 		Commands: append(commands(stdio), helpCommand()),
 	}
 }
@@ -132,6 +133,12 @@ func helpCommand() *cli.Command {
 // rootAction runs for `git federate` alone (help) or with a word that is
 // no command (a usage error).
 func rootAction(c *cli.Context) error {
+	if c.Bool("version") {
+		if c.Args().Present() {
+			return UsageError("--version takes no arguments")
+		}
+		return printVersion(c.Context, IO{Out: c.App.Writer})
+	}
 	if c.Args().Present() {
 		return notACommand(c.App, c.Args().First())
 	}
@@ -173,7 +180,7 @@ func commands(stdio IO) []*cli.Command {
 		statusCommand, syncCommand,
 		loginCommand, logoutCommand, authCommand,
 		tokenCommand, importGitblitCommand,
-		serveCommand, doctorCommand, demoCommand, completionCommand, manCommand,
+		serveCommand, doctorCommand, demoCommand, completionCommand, manCommand, versionCommand,
 	} {
 		if c := mk(stdio); c != nil {
 			harden(c)
