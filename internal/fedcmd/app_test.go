@@ -136,16 +136,3 @@ func TestBashCompletion(t *testing.T) {
 		t.Errorf("completion zsh: exit %d, %q", zsh.code, zsh.stdout)
 	}
 }
-
-func TestManPage(t *testing.T) {
-	gittest.Isolate(t)
-	r := runBinary(t, "", "", "man")
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.err)
-	}
-	for _, want := range []string{".TH git federate 1", "import-gitblit", "--passphrase-stdin"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("man page lacks %q", want)
-		}
-	}
-}
