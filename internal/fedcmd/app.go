@@ -47,6 +47,10 @@ type IO struct {
 func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
 	stdio := IO{In: in, Out: out, Err: errOut}
 	app := NewApp(stdio)
+	if len(args) > 0 && args[0] == completeArg {
+		runComplete(ctx, stdio, app, args[1:])
+		return ExitOK
+	}
 	err := app.RunContext(ctx, append([]string{"git-federate"}, interspersed(app, args)...))
 	return exitCode(err, errOut)
 }
@@ -86,7 +90,6 @@ func NewApp(stdio IO) *cli.App {
 		Reader:               stdio.In,
 		Writer:               stdio.Out,
 		ErrWriter:            stdio.Err,
-		EnableBashCompletion: true,
 		HideVersion:          true,
 		// urfave/cli calls os.Exit from Run unless told not to; Main maps
 		// errors to exit statuses itself.
@@ -257,8 +260,8 @@ func wantArgs(c *cli.Context, min, max int, usage string) error {
 // `git federate add NAME --origin URL` would otherwise ignore --origin.
 // Everything after "--" stays positional.
 func interspersed(app *cli.App, args []string) []string {
-	if len(args) < 2 || args[len(args)-1] == "--generate-bash-completion" {
-		return args // completion reads os.Args itself and wants them as typed
+	if len(args) < 2 {
+		return args
 	}
 	cmd := app.Command(args[0])
 	if cmd == nil {

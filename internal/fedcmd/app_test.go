@@ -1,8 +1,6 @@
 package fedcmd
 
 import (
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -104,35 +102,5 @@ func TestRequiredFlagIsUsageError(t *testing.T) {
 	}
 	if code := exitCodeOf(app.Run([]string{"git-federate", "x", "--must", "v"})); code != 0 {
 		t.Errorf("with the flag: exit %d, want 0", code)
-	}
-}
-
-func TestBashCompletion(t *testing.T) {
-	gittest.Isolate(t)
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Fatal("bash is needed to test its completion script")
-	}
-	script := runBinary(t, "", "", "completion", "bash")
-	if script.code != 0 {
-		t.Fatalf("completion bash: exit %d: %s", script.code, script.err)
-	}
-	complete := func(words string, cword int) string {
-		t.Helper()
-		sh := script.stdout + "\nCOMP_WORDS=(" + words + "); COMP_CWORD=" + strconv.Itoa(cword) + "; _git_federate; echo \"${COMPREPLY[*]}\"\n"
-		out, err := exec.Command("bash", "-c", sh).CombinedOutput()
-		if err != nil {
-			t.Fatalf("bash: %v\n%s", err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	if got := complete("git federate imp", 2); got != "import-gitblit" {
-		t.Errorf("git federate imp<TAB> = %q", got)
-	}
-	if got := complete("git federate add x --ori", 4); got != "--origin" {
-		t.Errorf("git federate add x --ori<TAB> = %q", got)
-	}
-	zsh := runBinary(t, "", "", "completion", "zsh")
-	if zsh.code != 0 || !strings.Contains(zsh.stdout, "compdef _git-federate git-federate") {
-		t.Errorf("completion zsh: exit %d, %q", zsh.code, zsh.stdout)
 	}
 }
