@@ -87,10 +87,10 @@ func NewApp(stdio IO) *cli.App {
 			"origin and every mirror. Tokens live in the OS keyring.\n\n" +
 			"Exit status: 0 success, 1 failure, 2 usage error, 3 partial (some mirrors failed).\n" +
 			"Shell completion: see `git federate completion --help`.",
-		Reader:               stdio.In,
-		Writer:               stdio.Out,
-		ErrWriter:            stdio.Err,
-		HideVersion:          true,
+		Reader:      stdio.In,
+		Writer:      stdio.Out,
+		ErrWriter:   stdio.Err,
+		HideVersion: true,
 		// urfave/cli calls os.Exit from Run unless told not to; Main maps
 		// errors to exit statuses itself.
 		ExitErrHandler: func(*cli.Context, error) {},
