@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Exit statuses of DESIGN.md.
+// Exit statuses of docs/DESIGN.md.
 const (
 	ExitOK      = 0
 	ExitFailure = 1

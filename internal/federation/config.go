@@ -23,7 +23,7 @@ const (
 // MinFrequency is the shortest period `sync --daemon` accepts.
 const MinFrequency = 5 * time.Minute
 
-// Options are the per-federation settings of DESIGN.md, shared by
+// Options are the per-federation settings of docs/DESIGN.md, shared by
 // [federation] and [federationset] sections.
 type Options struct {
 	PushOrigin     bool
@@ -199,7 +199,7 @@ func parseOptions(prefix string, kv map[string][]string) (Options, error) {
 	o := DefaultOptions()
 	var errs []error
 	// Keys arrive lower-cased, as git prints them; errors name them as
-	// DESIGN.md spells them.
+	// docs/DESIGN.md spells them.
 	boolKey := func(key string, dst *bool) {
 		if v, ok := lastOK(kv[strings.ToLower(key)]); ok {
 			b, err := ParseBool(v)

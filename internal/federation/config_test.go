@@ -81,7 +81,7 @@ func TestParseDefaults(t *testing.T) {
 		t.Errorf("mirrors = %v", f.Mirrors)
 	}
 	if !f.PushOrigin || !f.Failover || f.FetchFrom != FetchFromOrigin || f.Force || f.Prune {
-		t.Errorf("defaults differ from DESIGN.md: %+v", f.Options)
+		t.Errorf("defaults differ from docs/DESIGN.md: %+v", f.Options)
 	}
 }
 
