@@ -87,8 +87,11 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err := syncCheckNames("sync", opts.Names); err != nil {
 		return err
 	}
-	if opts.All == (len(opts.Names) > 0) {
-		return UsageError("sync: name federations or give --all (not both)")
+	if opts.All && len(opts.Names) > 0 {
+		return UsageError("sync: name federations or give --all, not both")
+	}
+	if !opts.All && len(opts.Names) == 0 {
+		return UsageError("sync: name the federations to sync, or give --all for every one (see 'git federate list')")
 	}
 	if opts.Jobs < 1 {
 		return UsageError("sync: --jobs must be at least 1")
@@ -316,7 +319,7 @@ func writeSyncText(w io.Writer, results []*fedsync.FederationResult) {
 			head += ", dry run: nothing pushed"
 		}
 		if r.Err() != nil {
-			fmt.Fprintf(w, "%s: FAILED: %v\n", r.Name, r.Err())
+			fmt.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(r.Name, r.Err()))
 			continue
 		}
 		fmt.Fprintf(w, "%s: %s (%s)\n", r.Name, r.Origin, head)
