@@ -22,6 +22,7 @@ func TestBinaryExitCodes(t *testing.T) {
 		{"no command shows help", nil, 0, "", "USAGE", ""},
 		{"help", []string{"--help"}, 0, "", "add", ""},
 		{"command help", []string{"add", "--help"}, 0, "", "--origin", ""},
+		{"auth help describes it", []string{"auth", "--help"}, 0, "", "DESCRIPTION:", ""},
 		{"help command", []string{"help", "import-gitblit"}, 0, "", "gitblit.properties", ""},
 		{"help for an unknown command", []string{"help", "bogus"}, 2, `"bogus" is not a git federate command`, "", ""},
 		{"short help", []string{"-h"}, 0, "", "import-gitblit", ""},
