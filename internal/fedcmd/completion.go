@@ -149,7 +149,7 @@ func federationNames(ctx context.Context) []string {
 	if cfg == nil {
 		return nil
 	}
-	return definedNames(cfg)
+	return cfg.DefinedNames()
 }
 
 // configuredURLs are the origin and mirror URLs of every federation.

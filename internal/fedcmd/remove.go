@@ -58,7 +58,7 @@ func runRemove(ctx context.Context, stdio IO, opts RemoveOptions) error {
 	}
 	hint := "see `git federate list`"
 	if cfg, _ := federation.Load(ctx, "", opts.Dir); cfg != nil {
-		if near := federation.DidYouMean(opts.Name, definedNames(cfg)); near != "" {
+		if near := federation.DidYouMean(opts.Name, cfg.DefinedNames()); near != "" {
 			hint = strings.TrimPrefix(near, "; ")
 		}
 	}

@@ -43,11 +43,7 @@ func DidYouMean(name string, candidates []string) string {
 // at, and the defined federations are listed, so that a typo does not
 // lead to defining a duplicate.
 func (c *Config) unknownName(name string) error {
-	names := c.Names()
-	for n := range c.Sets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := c.DefinedNames()
 	if hint := DidYouMean(name, names); hint != "" {
 		return fmt.Errorf("%w %q%s", ErrNoFederation, name, hint)
 	}
@@ -56,6 +52,17 @@ func (c *Config) unknownName(name string) error {
 	}
 	return fmt.Errorf("%w %q (defined: %s); define it with `git federate add %s --origin URL --mirror URL`",
 		ErrNoFederation, name, strings.Join(names, ", "), name)
+}
+
+// DefinedNames lists the federations and federationsets, sorted: every
+// name a command takes.
+func (c *Config) DefinedNames() []string {
+	names := c.Names()
+	for n := range c.Sets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func quoteList(items []string, last string) string {
