@@ -269,7 +269,7 @@ func hostCheck(a HostAuth) Check {
 		c.Status, c.Detail = CheckOK, fmt.Sprintf("token %s; checked by %s", source, a.Check)
 	case a.Problem == problemUnreachable:
 		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; server unreachable: %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
-		c.Fix = "check that " + a.Host + " is up and reachable from here (network, proxy, DNS); the token is not the problem"
+		c.Fix = "check that " + a.Host + " is up and reachable from here (network, proxy, DNS); the token could not be tried"
 	case a.Problem == problemNotFound:
 		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
 		c.Fix = "check the repository URL in the federation's config (deleted or renamed?), or log in if it is private: git federate login " + a.Host
