@@ -142,6 +142,10 @@ type PushResult struct {
 	// first "fatal:" line (or the cause git gave just before its generic
 	// one), else its last "error:" line.
 	Fatal string
+	// Failed tells that a child failed without reporting its refs (a
+	// network or authentication failure, a missing repository): the push
+	// failed as a whole, for the reason in Fatal.
+	Failed bool
 	// MissingDeletes are deletes git refused before pushing anything
 	// because the server has no such ref.
 	MissingDeletes map[string]bool
@@ -169,6 +173,7 @@ func (r Runner) Push(ctx context.Context, p Push) (PushResult, error) {
 			res.Fatal = err.Error()
 		}
 		if !res.reportedAll(c.Updates) {
+			res.Failed = true
 			for _, rest := range chunks[i:] {
 				res.fail(rest.Updates)
 			}
