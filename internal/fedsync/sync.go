@@ -2,7 +2,6 @@ package fedsync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -400,46 +399,47 @@ func (e *Engine) plan(ctx context.Context, f *federation.Federation, c *cache, m
 	return classify(ctx, origin, mirror, c.isAncestor)
 }
 
-// push sends todo to mirror m from the cache, one `git push` (per
-// pushChunk refs), and records each ref's result in res.
+// push sends todo to mirror m from the cache and records each ref's
+// result in res.
 func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint, todo []RefPlan, res *MirrorResult) {
 	e.progressf("%s: pushing %d ref(s) to %s", f.Name, len(todo), m.Raw)
 	byRef := map[string]*RefResult{}
 	for i := range res.Refs {
 		byRef[res.Refs[i].Ref] = &res.Refs[i]
 	}
-	var errs []error
-	for _, part := range chunks(todo, pushChunk) {
-		var out []byte
-		err := e.net(ctx, func() error {
-			var err error
-			out, err = e.runner(c.dir, PushTimeout).Output(ctx, pushArgs(m.Raw, part)...)
-			return err
-		})
-		res.Pushed = true
-		status := parsePorcelain(out)
-		for _, p := range part {
-			r := byRef[p.Ref]
-			st, ok := status[p.Ref]
-			switch {
-			case ok && st.OK:
-				r.Result = ResultOK
-			case ok:
-				r.Result, r.Reason = ResultRejected, st.Reason
-			default:
-				r.Result, r.Reason = ResultFailed, "no report from git push"
-			}
-		}
-		// A non-zero exit with every ref reported is a refusal, already
-		// recorded per ref; anything else is the mirror's failure.
-		if err != nil && len(status) < len(part) {
-			errs = append(errs, fmt.Errorf("pushing to %s: %w", m.Raw, err))
+	var out gitexec.PushResult
+	err := e.net(ctx, func() error {
+		var err error
+		out, err = e.runner(c.dir, PushTimeout).Push(ctx, mirrorPush(m.Raw, todo))
+		return err
+	})
+	res.Pushed = true
+	for _, p := range todo {
+		r := byRef[p.Ref]
+		switch rep := out.Report(p.Ref); {
+		case rep.OK():
+			r.Result = ResultOK
+		case out.Failed:
+			r.Result, r.Reason = ResultFailed, rep.Reason
+		default:
+			r.Result, r.Reason = ResultRejected, rejection(rep)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		res.err = err
-		res.Error = err.Error()
+	// A non-zero exit with every ref reported is a refusal, already
+	// recorded per ref; anything else is the mirror's failure.
+	if err != nil && out.Failed {
+		res.err = fmt.Errorf("pushing to %s: %w", m.Raw, err)
+		res.Error = res.err.Error()
 	}
+}
+
+// rejection is git's verdict on a refused ref, as git prints it:
+// "[remote rejected] (pre-receive hook declined)".
+func rejection(r gitexec.RefReport) string {
+	if r.Reason == "" {
+		return r.Summary
+	}
+	return r.Summary + " (" + r.Reason + ")"
 }
 
 // Summary counts a mirror's refs by state.
