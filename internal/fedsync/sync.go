@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
@@ -204,12 +205,21 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 			return err
 		}
 	}
+	var rq *repoQueue
+	if push && e.cfg.Repo != "" {
+		rq = e.openRepoQueue(ctx, e.cfg.Repo)
+	}
 	res.Mirrors = make([]MirrorResult, len(f.Mirrors))
 	var g errgroup.Group
 	g.SetLimit(e.cfg.Jobs)
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
 			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push)
+			if rq != nil && !res.Mirrors[i].incomplete() {
+				if err := e.settle(ctx, rq, c, f, m, origin); err != nil {
+					e.progressf("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err)
+				}
+			}
 			return nil
 		})
 	}
@@ -265,10 +275,10 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 // not exist and the federation asks for that (createMissing); it then
 // lists the new, empty repository. Otherwise listErr stands.
 func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m federation.Endpoint, listErr error) (Refs, error) {
-	if !f.CreateMissing || e.cfg.CreateMirror == nil || gitexec.Classify(listErr) != gitexec.KindNotFound {
+	if !f.CreateMissing || gitexec.Classify(listErr) != gitexec.KindNotFound {
 		return nil, listErr
 	}
-	created, err := e.cfg.CreateMirror(ctx, f, m)
+	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner("", ListTimeout)})
 	if err != nil {
 		return nil, fmt.Errorf("%w; creating it (createMissing): %w", listErr, err)
 	}
@@ -347,11 +357,6 @@ func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache,
 	}
 	if todo := pushable(plans); len(todo) > 0 {
 		e.push(ctx, f, c, m, todo, &res)
-	}
-	if !res.incomplete() && e.cfg.Pending != nil {
-		if err := e.cfg.Pending.DrainPending(ctx, f, m, origin); err != nil {
-			e.progressf("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err)
-		}
 	}
 	return res
 }
