@@ -184,18 +184,10 @@ func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, 
 		return nil, fmt.Errorf("%s: starting git remote-%s: %w", srv.Raw, srv.Protocol, err)
 	}
 	up.in, up.out, up.outFile = in, bufio.NewReader(out), out
-	reply, err := up.handshake(s.childOptions(), limit)
+	up.fallback, err = up.handshake(s.childOptions(), limit)
 	if err != nil {
 		up.abandon()
 		return nil, &ServerError{Server: srv, Err: err, Stderr: up.stderr.String()}
-	}
-	switch reply {
-	case "":
-	case "fallback":
-		up.fallback = true
-	default:
-		up.abandon()
-		return nil, &ServerError{Server: srv, Err: fmt.Errorf("unexpected answer %s to stateless-connect", protocol.Quote(reply))}
 	}
 	return up, nil
 }
@@ -204,13 +196,13 @@ func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, 
 // during a stateless fetch: how much to say, whether to show progress,
 // and which address family to connect with. The rest (depth, filter,
 // tags) git puts in its own protocol-v2 requests.
-func (s *Session) childOptions() []string {
-	opts := []string{
-		"option progress " + strconv.FormatBool(s.opts.Progress),
-		"option verbosity " + strconv.Itoa(s.opts.Verbosity),
+func (s *Session) childOptions() []protocol.ClientOption {
+	opts := []protocol.ClientOption{
+		{Name: "progress", Value: strconv.FormatBool(s.opts.Progress)},
+		{Name: "verbosity", Value: strconv.Itoa(s.opts.Verbosity)},
 	}
 	if s.opts.Family != "" {
-		opts = append(opts, "option family "+s.opts.Family)
+		opts = append(opts, protocol.ClientOption{Name: "family", Value: s.opts.Family})
 	}
 	return opts
 }
@@ -218,27 +210,24 @@ func (s *Session) childOptions() []string {
 // handshake sends the options and the stateless-connect command and
 // returns the child's answer to the command. It gives up when the child
 // exits first or after limit (0: no limit).
-func (up *uploadPack) handshake(options []string, limit time.Duration) (string, error) {
-	type answer struct {
-		line string
-		err  error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		msg := strings.Join(options, "\n") + "\nstateless-connect git-upload-pack\n"
-		if _, err := io.WriteString(up.in, msg); err != nil {
-			ch <- answer{err: fmt.Errorf("the helper exited: %w", err)}
-			return
+func (up *uploadPack) handshake(options []protocol.ClientOption, limit time.Duration) (fallback bool, err error) {
+	err = withLimit(limit, func() error {
+		c := protocol.NewClient(up.in, up.out)
+		if _, err := c.Options(options...); err != nil {
+			return err
 		}
-		for range options {
-			if _, err := up.readLine(); err != nil {
-				ch <- answer{err: err}
-				return
-			}
-		}
-		line, err := up.readLine()
-		ch <- answer{line, err}
-	}()
+		fallback, err = c.StatelessConnect("git-upload-pack")
+		return err
+	})
+	return fallback, err
+}
+
+// withLimit runs fn and waits for it at most limit (0: no limit). fn
+// talks to a child process: the caller kills the child when the time is
+// up, which ends fn.
+func withLimit(limit time.Duration, fn func() error) error {
+	ch := make(chan error, 1)
+	go func() { ch <- fn() }()
 	var expired <-chan time.Time
 	if limit > 0 {
 		timer := time.NewTimer(limit)
@@ -246,22 +235,11 @@ func (up *uploadPack) handshake(options []string, limit time.Duration) (string, 
 		expired = timer.C
 	}
 	select {
-	case a := <-ch:
-		return a.line, a.err
+	case err := <-ch:
+		return err
 	case <-expired:
-		return "", fmt.Errorf("no answer within %v", limit)
+		return fmt.Errorf("no answer within %v", limit)
 	}
-}
-
-func (up *uploadPack) readLine() (string, error) {
-	line, err := up.out.ReadString('\n')
-	if errors.Is(err, io.EOF) {
-		return "", errors.New("git's http helper exited without answering")
-	}
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(line, "\n"), nil
 }
 
 // relay copies git's requests (from) to the child and the child's
