@@ -139,37 +139,34 @@ func (s *Session) fetchServers(ctx context.Context) ([]federation.Endpoint, erro
 	return out, nil
 }
 
-// uploadPack is a running `git remote-http(s)` child that has been asked
-// for a stateless connection to git-upload-pack.
-type uploadPack struct {
-	cmd      *exec.Cmd
-	in       io.WriteCloser
-	out      *bufio.Reader
-	outFile  *os.File
-	stderr   *gate
-	fallback bool        // the server does not speak protocol v2
-	fetched  atomic.Bool // git sent a fetch request, not only ls-refs
+// helperChild is a running `git remote-http(s)` for one server: git's
+// own http helper, which this session drives through protocol.Client.
+// Its stderr is held back (gate) until the caller decides the user
+// should see it.
+type helperChild struct {
+	cmd     *exec.Cmd
+	in      io.WriteCloser
+	out     *bufio.Reader
+	outFile *os.File
+	stderr  *gate
 }
 
-// startUploadPack runs git's own http helper for srv and asks it for a
-// stateless connection. The child's stderr is held back until it has
-// answered, so that a server that is down costs the user one warning
-// line, not git's error. A child that dies or stays silent past
-// limit (0: none) is an error naming srv.
-func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, limit time.Duration) (*uploadPack, error) {
+// startHelperChild runs git's own http helper for srv, with the
+// session's credential callback in its environment.
+func (s *Session) startHelperChild(ctx context.Context, srv federation.Endpoint) (*helperChild, error) {
 	name := s.Remote
 	if name == "" {
 		name = srv.Raw
 	}
 	cmd := s.Git.Command(ctx, "remote-"+srv.Protocol, name, srv.Raw)
 	cmd.Env = s.childEnv()
-	up := &uploadPack{cmd: cmd, stderr: &gate{}}
-	cmd.Stderr = up.stderr
+	c := &helperChild{cmd: cmd, stderr: &gate{}}
+	cmd.Stderr = c.stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
-	// The pack comes through this pipe. A plain blocking pipe read with
+	// Packs come through this pipe. A plain blocking pipe read with
 	// a large buffer costs far less system time than os.Pipe's
 	// poller-driven one (cmd.StdoutPipe).
 	out, childOut, err := blockingPipe()
@@ -183,7 +180,40 @@ func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, 
 		out.Close()
 		return nil, fmt.Errorf("%s: starting git remote-%s: %w", srv.Raw, srv.Protocol, err)
 	}
-	up.in, up.out, up.outFile = in, bufio.NewReader(out), out
+	c.in, c.out, c.outFile = in, bufio.NewReader(out), out
+	return c, nil
+}
+
+// client speaks the remote-helper protocol to the child.
+func (c *helperChild) client() *protocol.Client { return protocol.NewClient(c.in, c.out) }
+
+// abandon stops the child without a word to the user.
+func (c *helperChild) abandon() {
+	c.in.Close()
+	c.cmd.Process.Kill()
+	c.cmd.Wait()
+	c.outFile.Close()
+}
+
+// uploadPack is a running `git remote-http(s)` child that has been asked
+// for a stateless connection to git-upload-pack.
+type uploadPack struct {
+	*helperChild
+	fallback bool        // the server does not speak protocol v2
+	fetched  atomic.Bool // git sent a fetch request, not only ls-refs
+}
+
+// startUploadPack runs git's own http helper for srv and asks it for a
+// stateless connection. The child's stderr is held back until it has
+// answered, so that a server that is down costs the user one warning
+// line, not git's error. A child that dies or stays silent past
+// limit (0: none) is an error naming srv.
+func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, limit time.Duration) (*uploadPack, error) {
+	c, err := s.startHelperChild(ctx, srv)
+	if err != nil {
+		return nil, err
+	}
+	up := &uploadPack{helperChild: c}
 	up.fallback, err = up.handshake(s.childOptions(), limit)
 	if err != nil {
 		up.abandon()
@@ -212,7 +242,7 @@ func (s *Session) childOptions() []protocol.ClientOption {
 // exits first or after limit (0: no limit).
 func (up *uploadPack) handshake(options []protocol.ClientOption, limit time.Duration) (fallback bool, err error) {
 	err = withLimit(limit, func() error {
-		c := protocol.NewClient(up.in, up.out)
+		c := up.client()
 		if _, err := c.Options(options...); err != nil {
 			return err
 		}
@@ -292,14 +322,6 @@ func (f *fetchSpotter) Read(p []byte) (int, error) {
 		f.tail = append(f.tail[:0], buf[max(0, len(buf)-len(fetchCommand)):]...)
 	}
 	return n, err
-}
-
-// abandon stops the child without a word to the user.
-func (up *uploadPack) abandon() {
-	up.in.Close()
-	up.cmd.Process.Kill()
-	up.cmd.Wait()
-	up.outFile.Close()
 }
 
 // copyLarge copies from to to with a buffer large enough for a pipe's
