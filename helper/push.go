@@ -157,6 +157,9 @@ func (s *Session) child() gitexec.Runner {
 // returns a status per update, in order. The child's progress and the
 // server's messages go to the user's terminal as they come.
 func (s *Session) pushPrimary(ctx context.Context, url string, updates []update) []refStatus {
+	if r := s.relays.primary; r != nil && r.srv.Raw == url {
+		return s.relayPrimary(ctx, r, updates)
+	}
 	ctx, cancel := context.WithTimeout(ctx, PushTimeout)
 	defer cancel()
 	var stderr io.Writer = io.Discard
