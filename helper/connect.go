@@ -241,7 +241,7 @@ func (s *Session) childOptions() []protocol.ClientOption {
 // returns the child's answer to the command. It gives up when the child
 // exits first or after limit (0: no limit).
 func (up *uploadPack) handshake(options []protocol.ClientOption, limit time.Duration) (fallback bool, err error) {
-	err = withLimit(limit, func() error {
+	err = withLimit(context.Background(), limit, func() error {
 		c := up.client()
 		if _, err := c.Options(options...); err != nil {
 			return err
@@ -252,10 +252,10 @@ func (up *uploadPack) handshake(options []protocol.ClientOption, limit time.Dura
 	return fallback, err
 }
 
-// withLimit runs fn and waits for it at most limit (0: no limit). fn
-// talks to a child process: the caller kills the child when the time is
-// up, which ends fn.
-func withLimit(limit time.Duration, fn func() error) error {
+// withLimit runs fn and waits for it at most limit (0: no limit) and
+// until ctx is done. fn talks to a child process: the caller kills the
+// child when the time is up, which ends fn.
+func withLimit(ctx context.Context, limit time.Duration, fn func() error) error {
 	ch := make(chan error, 1)
 	go func() { ch <- fn() }()
 	var expired <-chan time.Time
@@ -269,6 +269,8 @@ func withLimit(limit time.Duration, fn func() error) error {
 		return err
 	case <-expired:
 		return fmt.Errorf("no answer within %v", limit)
+	case <-ctx.Done():
+		return fmt.Errorf("no answer: %w", ctx.Err())
 	}
 }
 
@@ -369,11 +371,16 @@ type gate struct {
 	buf  []byte
 	to   io.Writer
 	open bool
+	last []byte // the end of everything written, released or not
 }
 
 func (g *gate) Write(p []byte) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.last = append(g.last, p...)
+	if len(g.last) > 4<<10 {
+		g.last = g.last[len(g.last)-4<<10:]
+	}
 	if g.open {
 		if g.to != nil {
 			g.to.Write(p)
@@ -400,4 +407,11 @@ func (g *gate) String() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return string(g.buf)
+}
+
+// Tail is the end of everything the child wrote, for its last words.
+func (g *gate) Tail() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return string(g.last)
 }

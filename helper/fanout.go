@@ -225,6 +225,9 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	}
 	ctx, cancel := context.WithTimeout(ctx, MirrorPushTimeout)
 	defer cancel()
+	if r := s.relays.mirror(ctx, p.Mirror.Raw); r != nil {
+		return s.relayMirror(ctx, r, p)
+	}
 	g := s.child()
 	g.Stderr = nil // kept for the report, not shown raw
 	push := s.childPush(p.Mirror.Raw, nil)

@@ -22,6 +22,7 @@ type pushRelay struct {
 	*helperChild
 	srv     federation.Endpoint
 	listing *Listing
+	dead    bool // stopped or closed
 }
 
 // startPushRelay starts git's http helper for srv, gives it the options
@@ -29,15 +30,15 @@ type pushRelay struct {
 // refs, within ListTimeout. The child's stderr stays held back: the
 // caller releases it to the user (the primary) or keeps it for a report
 // (a mirror).
-func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint) (*pushRelay, error) {
+func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, opts []protocol.ClientOption) (*pushRelay, error) {
 	c, err := s.startHelperChild(ctx, srv)
 	if err != nil {
 		return nil, err
 	}
 	r := &pushRelay{helperChild: c, srv: srv}
-	err = withLimit(ListTimeout, func() error {
+	err = withLimit(ctx, ListTimeout, func() error {
 		cl := c.client()
-		if _, err := cl.Options(s.childOptions()...); err != nil {
+		if _, err := cl.Options(opts...); err != nil {
 			return err
 		}
 		listed, err := cl.ListForPush()
@@ -106,11 +107,12 @@ func (s *Session) pushOptions(withLeases bool) []protocol.ClientOption {
 }
 
 // push sends updates with opts and returns a status per update, in
-// order. A child that fails or outlives limit fails every ref it did
-// not report, with its own last words as the reason.
-func (r *pushRelay) push(updates []update, opts []protocol.ClientOption, atomic bool, limit time.Duration) []refStatus {
+// order. A child that fails or outlives limit or ctx fails every ref it
+// did not report, with its own last words as the reason; err then says
+// the push failed as a whole.
+func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.ClientOption, atomic bool, limit time.Duration) (_ []refStatus, err error) {
 	var got []protocol.PushStatus
-	err := withLimit(limit, func() error {
+	err = withLimit(ctx, limit, func() error {
 		cl := r.client()
 		replies, err := cl.Options(opts...)
 		if err != nil {
@@ -131,6 +133,7 @@ func (r *pushRelay) push(updates []update, opts []protocol.ClientOption, atomic 
 	})
 	if err != nil {
 		r.abandon()
+		r.dead = true
 	}
 	byRef := map[string]protocol.PushStatus{}
 	for _, st := range got {
@@ -150,7 +153,10 @@ func (r *pushRelay) push(updates []update, opts []protocol.ClientOption, atomic 
 			out[i] = refStatus{Reason: "expecting report"}
 		}
 	}
-	return out
+	if err != nil {
+		err = errors.New(r.failure(err))
+	}
+	return out, err
 }
 
 // relayStatus is the status git's http helper gave, already in the words
@@ -170,7 +176,7 @@ func relayStatus(st protocol.PushStatus) refStatus {
 // failure is the short reason of a child that failed mid-push: the last
 // "fatal:" or "error:" line it wrote, else err.
 func (r *pushRelay) failure(err error) string {
-	lines := strings.Split(strings.TrimSpace(r.stderr.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(r.stderr.Tail()), "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
 		for _, p := range []string{"fatal: ", "error: "} {
 			if rest, ok := strings.CutPrefix(lines[i], p); ok {
@@ -184,6 +190,10 @@ func (r *pushRelay) failure(err error) string {
 // close ends the child's session: git's http helper exits when its
 // input ends.
 func (r *pushRelay) close() {
+	if r.dead {
+		return
+	}
+	r.dead = true
 	r.in.Close()
 	done := make(chan struct{})
 	go func() { r.cmd.Wait(); close(done) }()
@@ -196,9 +206,21 @@ func (r *pushRelay) close() {
 	r.outFile.Close()
 }
 
-// relays are the push relays of a session.
+// relays are the push relays of a session: the primary's, and one per
+// http(s) mirror, started when git lists the primary so that each
+// mirror's ref discovery (and its refused first request) overlaps the
+// primary's push.
 type relays struct {
 	primary *pushRelay
+	mirrors map[string]*mirrorRelay // by mirror URL
+}
+
+// mirrorRelay is a mirror's relay being started.
+type mirrorRelay struct {
+	ready  chan struct{} // closed when relay or err is set
+	relay  *pushRelay
+	err    error
+	cancel context.CancelFunc
 }
 
 // close ends every relay still running.
@@ -207,18 +229,68 @@ func (rs *relays) close() {
 		rs.primary.close()
 		rs.primary = nil
 	}
+	for _, m := range rs.mirrors {
+		m.cancel() // a mirror still listing is stopped, not waited for
+		<-m.ready
+		if m.relay != nil {
+			m.relay.close()
+		}
+	}
+	rs.mirrors = nil
+}
+
+// startMirrors starts listing every http(s) mirror of targets in the
+// background.
+func (s *Session) startMirrors(ctx context.Context, targets []federation.Endpoint) {
+	opts := []protocol.ClientOption{{Name: "progress", Value: "false"}}
+	if s.opts.Family != "" {
+		opts = append(opts, protocol.ClientOption{Name: "family", Value: s.opts.Family})
+	}
+	s.relays.mirrors = map[string]*mirrorRelay{}
+	for _, m := range targets {
+		if !m.HTTP() {
+			continue
+		}
+		mctx, cancel := context.WithCancel(ctx)
+		mr := &mirrorRelay{ready: make(chan struct{}), cancel: cancel}
+		s.relays.mirrors[m.Raw] = mr
+		go func() {
+			defer close(mr.ready)
+			mr.relay, mr.err = s.startPushRelay(mctx, m, opts)
+		}()
+	}
+}
+
+// mirror is the listed relay of mirror url, waiting for its listing
+// until ctx is done; nil when there is none or its listing failed (the
+// mirror is then pushed the ordinary way, which says why it fails).
+func (rs *relays) mirror(ctx context.Context, url string) *pushRelay {
+	m := rs.mirrors[url]
+	if m == nil {
+		return nil
+	}
+	select {
+	case <-m.ready:
+	case <-ctx.Done():
+		return nil
+	}
+	if m.err != nil {
+		return nil
+	}
+	return m.relay
 }
 
 // listForPush lists the primary server for a push. An http(s) primary is
 // listed by the relay that will receive the push; ssh, git:// and local
 // servers by `git ls-remote`, and pushed to by `git push`.
 func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
+	s.relays.close()
+	s.startMirrors(ctx, s.fanoutTargets())
 	primary := s.pushTarget()
 	if !primary.HTTP() {
 		return s.LsRemote(ctx, primary)
 	}
-	s.relays.close()
-	r, err := s.startPushRelay(ctx, primary)
+	r, err := s.startPushRelay(ctx, primary, s.childOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +305,7 @@ func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
 // update the child does not flag (a --force-with-lease that rewound a
 // branch) is found from the listing, so the mirrors are forced too.
 func (s *Session) relayPrimary(ctx context.Context, r *pushRelay, updates []update) []refStatus {
-	status := r.push(updates, s.pushOptions(true), s.opts.Atomic, PushTimeout)
+	status, _ := r.push(ctx, updates, s.pushOptions(true), s.opts.Atomic, PushTimeout)
 	s.relays.primary = nil // one batch per transport session, as git does
 	r.close()
 	leased := map[string]bool{}
@@ -263,4 +335,54 @@ func (s *Session) rewinds(ctx context.Context, old, new string) bool {
 	defer cancel()
 	_, err := g.Output(ctx, "merge-base", "--is-ancestor", old, new)
 	return err != nil
+}
+
+// relayMirror pushes plan p through the mirror's relay, which has
+// already listed the mirror: after the primary's verdict this costs the
+// mirror one request. A delete of a ref the mirror does not have is
+// already done.
+func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) mirrorOutcome {
+	defer r.close()
+	out := mirrorOutcome{Plan: p}
+	status := make([]refStatus, len(p.Updates))
+	var todo []update
+	var at []int
+	for i, u := range p.Updates {
+		if u.Delete() && r.listing.OID(u.Ref) == "" {
+			status[i] = refStatus{UpToDate: true}
+			continue
+		}
+		todo = append(todo, u.update)
+		at = append(at, i)
+	}
+	if len(todo) > 0 {
+		got, err := r.push(ctx, todo, s.pushOptions(false), s.opts.Atomic, MirrorPushTimeout)
+		for j, i := range at {
+			status[i] = got[j]
+		}
+		if err != nil {
+			out.Fatal = err.Error()
+			var he *gitexec.HintError
+			if errors.As(gitexec.Explain(err, p.Mirror.Raw), &he) {
+				out.Hint = he.Hint
+			}
+		}
+	}
+	for i, u := range p.Updates {
+		ref := mirrorRef{indexedUpdate: u, OK: status[i].accepted()}
+		if !ref.OK {
+			ref.Reason = porcelainWords(status[i].Reason)
+		}
+		out.Refs = append(out.Refs, ref)
+	}
+	return out
+}
+
+// porcelainWords spells a helper-protocol reason the way git push
+// reports it, as the mirror reports do.
+func porcelainWords(reason string) string {
+	if reason == "non-fast forward" {
+		return "non-fast-forward"
+	}
+	return reason
 }

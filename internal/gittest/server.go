@@ -47,6 +47,9 @@ type Fault struct {
 	CutAfter int
 	// PushOnly limits the fault to receive-pack requests.
 	PushOnly bool
+	// Hook, when set, runs before each matching request is served: to
+	// note it, or to hold it until something else has happened.
+	Hook func(*http.Request)
 }
 
 // Server is git http-backend serving every bare repository under Root.
@@ -150,6 +153,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 	if f != nil {
+		if f.Hook != nil {
+			f.Hook(r)
+		}
 		if f.Delay > 0 {
 			time.Sleep(f.Delay)
 		}
