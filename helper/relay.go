@@ -285,7 +285,9 @@ func (rs *relays) mirror(ctx context.Context, url string) *pushRelay {
 // servers by `git ls-remote`, and pushed to by `git push`.
 func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
 	s.relays.close()
-	s.startMirrors(ctx, s.fanoutTargets())
+	if s.Fed.MirrorPush != federation.MirrorPushBackground || s.Fed.RequireMirrors {
+		s.startMirrors(ctx, s.fanoutTargets())
+	}
 	primary := s.pushTarget()
 	if !primary.HTTP() {
 		return s.LsRemote(ctx, primary)

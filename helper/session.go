@@ -75,6 +75,7 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 	s.opts.Progress = true
 	s.opts.Verbosity = 1
 	defer s.relays.close()
+	s.reportBackground(s.Stderr)
 	pr := protocol.NewReader(r)
 	pw := protocol.NewWriter(w)
 	for {
