@@ -212,3 +212,25 @@ func TestRelayPushOptions(t *testing.T) {
 		t.Errorf("options when git set none: %q", got)
 	}
 }
+
+// git's http helper already speaks the helper protocol: its statuses pass
+// through, "ok <ref> up to date" stays up to date, and a server's
+// multi-line reason is kept to one line.
+func TestRelayStatus(t *testing.T) {
+	tests := []struct {
+		in   protocol.PushStatus
+		want refStatus
+	}{
+		{protocol.PushStatus{Ref: "r", OK: true}, refStatus{OK: true}},
+		{protocol.PushStatus{Ref: "r", OK: true, Msg: "up to date"}, refStatus{UpToDate: true}},
+		{protocol.PushStatus{Ref: "r", OK: true, Msg: "forced update"}, refStatus{OK: true, Forced: true}},
+		{protocol.PushStatus{Ref: "r", Msg: "non-fast forward"}, refStatus{Reason: "non-fast forward"}},
+		{protocol.PushStatus{Ref: "r", Msg: "hook declined\nsecond line"}, refStatus{Reason: "hook declined"}},
+		{protocol.PushStatus{Ref: "r"}, refStatus{Reason: "rejected"}},
+	}
+	for _, tt := range tests {
+		if got := relayStatus(tt.in); got != tt.want {
+			t.Errorf("relayStatus(%+v) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
