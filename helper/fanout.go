@@ -80,12 +80,13 @@ type mirrorOutcome struct {
 // fanOut pushes the accepted updates, plus what is queued for each
 // mirror, to every mirror in parallel, reports each mirror on stderr,
 // updates the pending queue, and with requireMirrors turns a ref some
-// mirror did not take into an error in status.
-func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, accepted []indexedUpdate, status []refStatus) {
+// mirror did not take into an error in status (when given). It returns
+// each mirror's outcome.
+func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, accepted []indexedUpdate, status []refStatus) []mirrorOutcome {
 	q := s.queue()
 	plans := s.planMirrors(ctx, q, mirrors, accepted)
 	if !anyUpdates(plans) {
-		return // the primary took nothing and nothing is queued
+		return nil // the primary took nothing and nothing is queued
 	}
 	s.announce(plans, len(accepted))
 	outcomes := make([]mirrorOutcome, len(plans))
@@ -108,9 +109,10 @@ func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, acc
 	case anyFailed(outcomes):
 		fmt.Fprintln(s.Stderr, "warning: federate: GIT_DIR is not set; what the mirrors refused cannot be queued for retry")
 	}
-	if s.Fed.RequireMirrors {
+	if s.Fed.RequireMirrors && status != nil {
 		requireMirrors(outcomes, status)
 	}
+	return outcomes
 }
 
 // queue is the pending queue of this repository, or nil when git gave no
@@ -225,6 +227,9 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	}
 	ctx, cancel := context.WithTimeout(ctx, MirrorPushTimeout)
 	defer cancel()
+	if r := s.relays.mirror(ctx, p.Mirror.Raw); r != nil {
+		return s.relayMirror(ctx, r, p)
+	}
 	g := s.child()
 	g.Stderr = nil // kept for the report, not shown raw
 	push := s.childPush(p.Mirror.Raw, nil)

@@ -103,7 +103,7 @@ func (s *Session) list(ctx context.Context, forPush bool, w *protocol.Writer) er
 	var l *Listing
 	var err error
 	if forPush {
-		l, err = s.LsRemote(ctx, s.pushTarget())
+		l, err = s.listForPush(ctx)
 	} else {
 		l, err = s.fetchListing(ctx)
 	}

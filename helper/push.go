@@ -54,7 +54,11 @@ func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer)
 	s.Log.Debug("pushed to primary", "server", primary.Raw, "refs", len(updates), "took", time.Since(start))
 	if mirrors := s.fanoutTargets(); len(mirrors) > 0 {
 		start = time.Now()
-		s.fanOut(ctx, mirrors, acceptedUpdates(updates, status), status)
+		if s.background() {
+			s.pushInBackground(ctx, mirrors, acceptedUpdates(updates, status))
+		} else {
+			s.fanOut(ctx, mirrors, acceptedUpdates(updates, status), status)
+		}
 		s.Log.Debug("fanned out", "mirrors", len(mirrors), "took", time.Since(start))
 	}
 	for i, r := range p.Refs {
@@ -157,6 +161,9 @@ func (s *Session) child() gitexec.Runner {
 // returns a status per update, in order. The child's progress and the
 // server's messages go to the user's terminal as they come.
 func (s *Session) pushPrimary(ctx context.Context, url string, updates []update) []refStatus {
+	if r := s.relays.primary; r != nil && r.srv.Raw == url {
+		return s.relayPrimary(ctx, r, updates)
+	}
 	ctx, cancel := context.WithTimeout(ctx, PushTimeout)
 	defer cancel()
 	var stderr io.Writer = io.Discard

@@ -12,6 +12,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
 // Every porcelain verdict maps to the reply git's transport-helper
@@ -184,5 +185,52 @@ func TestAtomicDoesNotMixInQueued(t *testing.T) {
 	}
 	if e, _ := q.Load(); len(e) != 0 {
 		t.Errorf("queue = %+v", e)
+	}
+}
+
+// The primary's relay gets every push option git set; the mirrors get
+// what makes them follow the primary, never its leases or signature.
+func TestRelayPushOptions(t *testing.T) {
+	s := &Session{opts: Options{DryRun: true, Atomic: true, PushOptions: []string{"ci.skip"},
+		CAS: []string{"refs/heads/main:" + strings.Repeat("a", 40)}, ForceIfIncludes: true, Signed: "if-asked"}}
+	names := func(opts []protocol.ClientOption) string {
+		var out []string
+		for _, o := range opts {
+			out = append(out, o.Name+"="+o.Value)
+		}
+		return strings.Join(out, " ")
+	}
+	want := "dry-run=true atomic=true push-option=ci.skip cas=refs/heads/main:" + strings.Repeat("a", 40) +
+		" force-if-includes=true pushcert=if-asked"
+	if got := names(s.pushOptions(true)); got != want {
+		t.Errorf("primary options %q, want %q", got, want)
+	}
+	if got, want := names(s.pushOptions(false)), "dry-run=true atomic=true push-option=ci.skip"; got != want {
+		t.Errorf("mirror options %q, want %q", got, want)
+	}
+	if got := names((&Session{}).pushOptions(true)); got != "" {
+		t.Errorf("options when git set none: %q", got)
+	}
+}
+
+// git's http helper already speaks the helper protocol: its statuses pass
+// through, "ok <ref> up to date" stays up to date, and a server's
+// multi-line reason is kept to one line.
+func TestRelayStatus(t *testing.T) {
+	tests := []struct {
+		in   protocol.PushStatus
+		want refStatus
+	}{
+		{protocol.PushStatus{Ref: "r", OK: true}, refStatus{OK: true}},
+		{protocol.PushStatus{Ref: "r", OK: true, Msg: "up to date"}, refStatus{UpToDate: true}},
+		{protocol.PushStatus{Ref: "r", OK: true, Msg: "forced update"}, refStatus{OK: true, Forced: true}},
+		{protocol.PushStatus{Ref: "r", Msg: "non-fast forward"}, refStatus{Reason: "non-fast forward"}},
+		{protocol.PushStatus{Ref: "r", Msg: "hook declined\nsecond line"}, refStatus{Reason: "hook declined"}},
+		{protocol.PushStatus{Ref: "r"}, refStatus{Reason: "rejected"}},
+	}
+	for _, tt := range tests {
+		if got := relayStatus(tt.in); got != tt.want {
+			t.Errorf("relayStatus(%+v) = %+v, want %+v", tt.in, got, tt.want)
+		}
 	}
 }

@@ -20,6 +20,14 @@ const (
 	FetchFromNearest = "nearest"
 )
 
+// MirrorPush values.
+const (
+	MirrorPushWait = "wait"
+	// MirrorPushBackground returns once the origin accepted; a detached
+	// process pushes the mirrors from the pending queue.
+	MirrorPushBackground = "background"
+)
+
 // MinFrequency is the shortest period `sync --daemon` accepts.
 const MinFrequency = 5 * time.Minute
 
@@ -37,11 +45,14 @@ type Options struct {
 	Force          bool
 	Prune          bool
 	CreateMissing  bool
+	// MirrorPush is MirrorPushWait (git's push returns once every
+	// mirror answered) or MirrorPushBackground.
+	MirrorPush string
 }
 
 // DefaultOptions are the values a federation has when its config is silent.
 func DefaultOptions() Options {
-	return Options{PushOrigin: true, FetchFrom: FetchFromOrigin, Failover: true, Frequency: time.Hour}
+	return Options{PushOrigin: true, FetchFrom: FetchFromOrigin, Failover: true, Frequency: time.Hour, MirrorPush: MirrorPushWait}
 }
 
 // DefaultInclude is what sync and status cover when include is not set.
@@ -222,6 +233,14 @@ func parseOptions(prefix string, kv map[string][]string) (Options, error) {
 			o.FetchFrom = v
 		default:
 			errs = append(errs, fmt.Errorf("%s.fetchFrom: %q is not origin or nearest", prefix, v))
+		}
+	}
+	if v, ok := lastOK(kv["mirrorpush"]); ok {
+		switch v = strings.ToLower(v); v {
+		case MirrorPushWait, MirrorPushBackground:
+			o.MirrorPush = v
+		default:
+			errs = append(errs, fmt.Errorf("%s.mirrorPush: %q is not wait or background", prefix, v))
 		}
 	}
 	if v, ok := lastOK(kv["frequency"]); ok {
