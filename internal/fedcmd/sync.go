@@ -275,27 +275,25 @@ func syncRunner(env SyncEnv) gitexec.Runner {
 // syncEngine builds the engine. Missing mirrors are created through their
 // forge (createMissing), and the pending queue of the repository sync
 // runs in, if any, is settled for each mirror brought up to date.
-func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Config, jobs int) (*fedsync.Engine, error) {
+func syncEngine(_ context.Context, stdio IO, env SyncEnv, cfg *federation.Config, jobs int) (*fedsync.Engine, error) {
 	if env.Exe == "" {
 		if _, err := os.Executable(); err != nil {
 			return nil, fmt.Errorf("finding this program for the credential callback: %w", err)
 		}
 	}
-	git := syncRunner(env)
-	c := fedsync.Config{
-		Git:       git,
-		CacheRoot: env.CacheRoot,
-		Jobs:      jobs,
-		LockWait:  env.LockWait,
-		Progress:  stdio.Err,
-		CreateMirror: func(ctx context.Context, f *federation.Federation, m federation.Endpoint) (bool, error) {
-			return fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: cfg, Git: git})
-		},
+	repo := env.Dir
+	if repo == "" {
+		repo = "."
 	}
-	if q := repoQueue(ctx, env.Dir, git); q != nil {
-		c.Pending = q
-	}
-	return fedsync.New(c)
+	return fedsync.New(fedsync.Config{
+		Git:         syncRunner(env),
+		CacheRoot:   env.CacheRoot,
+		Jobs:        jobs,
+		LockWait:    env.LockWait,
+		Progress:    stdio.Err,
+		Repo:        repo,
+		Federations: cfg,
+	})
 }
 
 // syncExit maps results to the exit status: 0 when every federation is
