@@ -36,6 +36,8 @@ type SyncOptions struct {
 	Daemon bool
 	// Shard is this machine's share of --all ("" is everything).
 	Shard string
+	// Full lists every member's refs, ignoring the forge's "unchanged".
+	Full bool
 
 	// Engine settings; tests set them, the command leaves them empty.
 	SyncEnv
@@ -74,13 +76,14 @@ func syncCommand(stdio IO) *cli.Command {
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite commits that exist only on a mirror"},
 			&cli.BoolFlag{Name: "prune", Usage: "delete mirror refs that origin no longer has"},
 			&cli.BoolFlag{Name: "daemon", Usage: "repeat each federation at its frequency until SIGTERM"},
+			&cli.BoolFlag{Name: "full", Usage: "list every federationset member's refs, even those the forge reports unchanged since the last sync"},
 			&cli.StringFlag{Name: "shard", Usage: "with --all, take only share K of N (K/N, K from 0; /N takes K from $JOB_COMPLETION_INDEX)"},
 		},
 		Action: func(c *cli.Context) error {
 			return runSync(c.Context, SyncOptions{
 				IO: stdio, Names: c.Args().Slice(), All: c.Bool("all"), DryRun: c.Bool("dry-run"),
 				JSON: c.Bool("json"), Jobs: c.Int("jobs"), Force: c.Bool("force"), Prune: c.Bool("prune"),
-				Daemon: c.Bool("daemon"), Shard: c.String("shard"),
+				Daemon: c.Bool("daemon"), Shard: c.String("shard"), Full: c.Bool("full"),
 			})
 		},
 	}
@@ -116,7 +119,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err != nil {
 		return err
 	}
-	run := fedsync.Options{DryRun: opts.DryRun, Force: opts.Force, Prune: opts.Prune}
+	run := fedsync.Options{DryRun: opts.DryRun, Force: opts.Force, Prune: opts.Prune, Full: opts.Full}
 	if opts.Daemon {
 		return syncDaemon(ctx, opts, eng, feds, run)
 	}
@@ -332,6 +335,10 @@ func writeSyncJSON(w io.Writer, results []*fedsync.FederationResult) error {
 func writeSyncText(w io.Writer, results []*fedsync.FederationResult) {
 	for _, r := range results {
 		head := "cache already had origin's refs"
+		if r.Unchanged {
+			fmt.Fprintf(w, "%s: %s (unchanged: the forge reports no push since the last sync)\n", r.Name, r.Origin)
+			continue
+		}
 		if r.Fetched {
 			head = "fetched origin"
 		}
