@@ -47,6 +47,9 @@ type Fault struct {
 	CutAfter int
 	// PushOnly limits the fault to receive-pack requests.
 	PushOnly bool
+	// Before, when set, runs before the request is served: a way to change
+	// a repository under a client's feet between two of its requests.
+	Before func()
 }
 
 // Server is git http-backend serving every bare repository under Root.
@@ -136,6 +139,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f := s.matchFault(r)
 	s.mu.Unlock()
 	if f != nil {
+		if f.Before != nil {
+			f.Before()
+		}
 		if f.Delay > 0 {
 			time.Sleep(f.Delay)
 		}
