@@ -53,3 +53,33 @@ func TestSyncIsCompareAndSwap(t *testing.T) {
 	assertRef(t, mirror, "refs/heads/main", origin)
 	assertRef(t, mirror, "refs/heads/feat", feat)
 }
+
+// Two machines (two cache directories, no shared lock) syncing the same
+// federation at once, round after round while origin is rewritten: every
+// run ends in sync or refused as stale, and the mirror ends each round at
+// origin's value, never at an older one.
+func TestSyncRacingFromTwoCaches(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	gittest.Git(t, "", "config", "--global", "federation.demo.force", "true")
+	caches := []string{t.TempDir(), t.TempDir()}
+	for round := range 3 {
+		gittest.Git(t, fx.work, "checkout", "-q", "-B", "main")
+		gittest.Git(t, fx.work, "commit", "-q", "--amend", "-m", "rewritten "+string(rune('a'+round)))
+		gittest.Git(t, fx.work, "push", "-q", "-f", fx.srv.Path("origin.git"), "main")
+		want := gittest.RefOf(t, fx.srv.Path("origin.git"), "refs/heads/main")
+		results := make(chan runOut, len(caches))
+		for _, dir := range caches {
+			go func() {
+				f := *fx
+				f.env.CacheRoot = dir
+				results <- f.sync(t, SyncOptions{})
+			}()
+		}
+		for range caches {
+			if r := <-results; r.code != ExitOK && r.code != ExitPartial {
+				t.Fatalf("round %d: exit %d\n%s\n%s", round, r.code, r.out, r.errOut)
+			}
+		}
+		assertRef(t, fx.mirrorPath(0), "refs/heads/main", want)
+	}
+}
