@@ -64,6 +64,11 @@ type Federation struct {
 	Origin  Endpoint
 	Mirrors []Endpoint
 	Options
+	// OriginChangedAt is when the forge last saw a push to origin, as its
+	// repository listing reports it (federationset members only; zero when
+	// unknown). Sync uses it only to skip listing refs of a member that
+	// has not changed since it was last in sync.
+	OriginChangedAt time.Time
 }
 
 // Covers reports whether sync and status cover ref: it matches an include

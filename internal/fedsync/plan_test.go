@@ -62,7 +62,8 @@ func TestMirrorPushLeasesForcedAndDeleted(t *testing.T) {
 	args := p.Args()
 	i := slices.Index(args, "push")
 	want := []string{"push", "--porcelain", "--no-verify", "--no-follow-tags", "--recurse-submodules=no", "--no-progress",
-		"--force-with-lease=refs/heads/b:m2", "--force-with-lease=refs/heads/c:m3",
+		"--force-with-lease=refs/heads/a:m1", "--force-with-lease=refs/heads/b:m2", "--force-with-lease=refs/heads/c:m3",
+		"--force-with-lease=refs/heads/d:",
 		"--", "https://m/x.git", "o1:refs/heads/a", "o2:refs/heads/b", ":refs/heads/c", "o4:refs/heads/d"}
 	if i < 0 || !reflect.DeepEqual(args[i:], want) {
 		t.Fatalf("args:\n got %q\nwant %q", args, want)

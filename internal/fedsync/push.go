@@ -3,19 +3,17 @@ package fedsync
 import "github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 
 // mirrorPush is the push of plans (those with a push action) to url.
-// Forced updates and deletes carry a lease on the value the mirror had
-// when it was listed, so a ref someone moved in the meantime is refused,
-// not overwritten.
+// Every update is a compare-and-swap on the value sync listed: a lease on
+// the mirror's value (for a create, that the ref does not exist), so two
+// machines syncing the same federation at once never overwrite or rewind
+// what the other wrote; the loser's ref is refused as stale and the next
+// sync sees the new value.
 func mirrorPush(url string, plans []RefPlan) gitexec.Push {
 	p := gitexec.Push{URL: url}
 	for _, rp := range plans {
-		u := gitexec.Update{Dst: rp.Ref, Src: rp.Origin}
-		switch rp.Action {
-		case ActForce:
-			u.Lease = &gitexec.Lease{Expect: rp.Mirror}
-		case ActDelete:
+		u := gitexec.Update{Dst: rp.Ref, Src: rp.Origin, Lease: &gitexec.Lease{Expect: rp.Mirror}}
+		if rp.Action == ActDelete {
 			u.Src = ""
-			u.Lease = &gitexec.Lease{Expect: rp.Mirror}
 		}
 		p.Updates = append(p.Updates, u)
 	}

@@ -18,6 +18,9 @@ type Options struct {
 	DryRun bool
 	Force  bool
 	Prune  bool
+	// Full lists every federation's refs even when its forge reports no
+	// push to origin since the last sync left the mirrors in sync.
+	Full bool
 }
 
 // Result values of a RefResult.
@@ -77,13 +80,16 @@ func (m *MirrorResult) incomplete() bool {
 
 // FederationResult is one federation's status or sync.
 type FederationResult struct {
-	Name    string         `json:"name"`
-	Origin  string         `json:"origin"`
-	DryRun  bool           `json:"dry_run,omitempty"`
-	Fetched bool           `json:"fetched"` // the cache fetched from origin
-	Error   string         `json:"error,omitempty"`
-	Mirrors []MirrorResult `json:"mirrors"`
-	err     error
+	Name    string `json:"name"`
+	Origin  string `json:"origin"`
+	DryRun  bool   `json:"dry_run,omitempty"`
+	Fetched bool   `json:"fetched"` // the cache fetched from origin
+	// Unchanged: skipped without listing refs, because the forge reports
+	// no push to origin since a sync that left every mirror in sync.
+	Unchanged bool           `json:"unchanged,omitempty"`
+	Error     string         `json:"error,omitempty"`
+	Mirrors   []MirrorResult `json:"mirrors"`
+	err       error
 }
 
 // Err is the failure of the whole federation (origin unreachable, cache
@@ -177,6 +183,9 @@ func (e *Engine) run(ctx context.Context, f *federation.Federation, opts Options
 		res.err = fmt.Errorf("%s: %w", f.Name, err)
 		res.Error = res.err.Error()
 	}
+	if push && !res.Unchanged {
+		e.recordHint(f, res)
+	}
 	return res
 }
 
@@ -186,6 +195,10 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 		return err
 	}
 	defer lock.release()
+	if e.unchangedByForge(ctx, f, opts, push) {
+		res.Unchanged = true
+		return nil
+	}
 	c := &cache{dir: e.CachePath(f.Name), git: e.runner(e.CachePath(f.Name), FetchTimeout)}
 	if err := c.ensure(ctx); err != nil {
 		return err
