@@ -20,6 +20,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/shard"
 )
 
 // SyncOptions are the flags of `git federate sync`.
@@ -33,6 +34,10 @@ type SyncOptions struct {
 	Force  bool
 	Prune  bool
 	Daemon bool
+	// Shard is this machine's share of --all ("" is everything).
+	Shard string
+	// Full lists every member's refs, ignoring the forge's "unchanged".
+	Full bool
 
 	// Engine settings; tests set them, the command leaves them empty.
 	SyncEnv
@@ -71,12 +76,14 @@ func syncCommand(stdio IO) *cli.Command {
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite commits that exist only on a mirror"},
 			&cli.BoolFlag{Name: "prune", Usage: "delete mirror refs that origin no longer has"},
 			&cli.BoolFlag{Name: "daemon", Usage: "repeat each federation at its frequency until SIGTERM"},
+			&cli.BoolFlag{Name: "full", Usage: "list every federationset member's refs, even those the forge reports unchanged since the last sync"},
+			&cli.StringFlag{Name: "shard", Usage: "with --all, take only share K of N (K/N, K from 0; /N takes K from $JOB_COMPLETION_INDEX)"},
 		},
 		Action: func(c *cli.Context) error {
 			return runSync(c.Context, SyncOptions{
 				IO: stdio, Names: c.Args().Slice(), All: c.Bool("all"), DryRun: c.Bool("dry-run"),
 				JSON: c.Bool("json"), Jobs: c.Int("jobs"), Force: c.Bool("force"), Prune: c.Bool("prune"),
-				Daemon: c.Bool("daemon"),
+				Daemon: c.Bool("daemon"), Shard: c.String("shard"), Full: c.Bool("full"),
 			})
 		},
 	}
@@ -87,8 +94,11 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err := syncCheckNames("sync", opts.Names); err != nil {
 		return err
 	}
-	if opts.All == (len(opts.Names) > 0) {
-		return UsageError("sync: name federations or give --all (not both)")
+	if opts.All && len(opts.Names) > 0 {
+		return UsageError("sync: name federations or give --all, not both")
+	}
+	if !opts.All && len(opts.Names) == 0 {
+		return UsageError("sync: name the federations to sync, or give --all for every one (see 'git federate list')")
 	}
 	if opts.Jobs < 1 {
 		return UsageError("sync: --jobs must be at least 1")
@@ -96,10 +106,15 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if opts.Daemon && (opts.DryRun || opts.JSON) {
 		return UsageError("sync: --daemon cannot be combined with --dry-run or --json")
 	}
+	part, err := syncShard(opts)
+	if err != nil {
+		return err
+	}
 	cfg, feds, warnings, err := syncFederations(ctx, opts.SyncEnv, opts.Names, opts.All)
 	if err != nil {
 		return err
 	}
+	feds = shard.Filter(part, feds, func(f *federation.Federation) string { return f.Name })
 	for _, w := range warnings {
 		fmt.Fprintf(opts.IO.Err, "warning: %v\n", w)
 	}
@@ -107,7 +122,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err != nil {
 		return err
 	}
-	run := fedsync.Options{DryRun: opts.DryRun, Force: opts.Force, Prune: opts.Prune}
+	run := fedsync.Options{DryRun: opts.DryRun, Force: opts.Force, Prune: opts.Prune, Full: opts.Full}
 	if opts.Daemon {
 		return syncDaemon(ctx, opts, eng, feds, run)
 	}
@@ -123,6 +138,22 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 		return err
 	}
 	return Partial(fmt.Errorf("not everything could be synced: %w", errors.Join(warnings...)))
+}
+
+// syncShard reads --shard: only with --all, since a named federation is
+// asked for explicitly and must not be silently skipped.
+func syncShard(opts SyncOptions) (shard.Shard, error) {
+	if opts.Shard == "" {
+		return shard.All, nil
+	}
+	if !opts.All {
+		return shard.Shard{}, UsageError("sync: --shard goes with --all")
+	}
+	part, err := shard.Parse(opts.Shard, os.Getenv)
+	if err != nil {
+		return shard.Shard{}, UsageError("sync: %v", err)
+	}
+	return part, nil
 }
 
 func syncDaemon(ctx context.Context, opts SyncOptions, eng *fedsync.Engine, feds []*federation.Federation, run fedsync.Options) error {
@@ -250,27 +281,25 @@ func syncRunner(env SyncEnv) gitexec.Runner {
 // syncEngine builds the engine. Missing mirrors are created through their
 // forge (createMissing), and the pending queue of the repository sync
 // runs in, if any, is settled for each mirror brought up to date.
-func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Config, jobs int) (*fedsync.Engine, error) {
+func syncEngine(_ context.Context, stdio IO, env SyncEnv, cfg *federation.Config, jobs int) (*fedsync.Engine, error) {
 	if env.Exe == "" {
 		if _, err := os.Executable(); err != nil {
 			return nil, fmt.Errorf("finding this program for the credential callback: %w", err)
 		}
 	}
-	git := syncRunner(env)
-	c := fedsync.Config{
-		Git:       git,
-		CacheRoot: env.CacheRoot,
-		Jobs:      jobs,
-		LockWait:  env.LockWait,
-		Progress:  stdio.Err,
-		CreateMirror: func(ctx context.Context, f *federation.Federation, m federation.Endpoint) (bool, error) {
-			return fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: cfg, Git: git})
-		},
+	repo := env.Dir
+	if repo == "" {
+		repo = "."
 	}
-	if q := repoQueue(ctx, env.Dir, git); q != nil {
-		c.Pending = q
-	}
-	return fedsync.New(c)
+	return fedsync.New(fedsync.Config{
+		Git:         syncRunner(env),
+		CacheRoot:   env.CacheRoot,
+		Jobs:        jobs,
+		LockWait:    env.LockWait,
+		Progress:    stdio.Err,
+		Repo:        repo,
+		Federations: cfg,
+	})
 }
 
 // syncExit maps results to the exit status: 0 when every federation is
@@ -309,6 +338,10 @@ func writeSyncJSON(w io.Writer, results []*fedsync.FederationResult) error {
 func writeSyncText(w io.Writer, results []*fedsync.FederationResult) {
 	for _, r := range results {
 		head := "cache already had origin's refs"
+		if r.Unchanged {
+			fmt.Fprintf(w, "%s: %s (unchanged: the forge reports no push since the last sync)\n", r.Name, r.Origin)
+			continue
+		}
 		if r.Fetched {
 			head = "fetched origin"
 		}
@@ -316,7 +349,7 @@ func writeSyncText(w io.Writer, results []*fedsync.FederationResult) {
 			head += ", dry run: nothing pushed"
 		}
 		if r.Err() != nil {
-			fmt.Fprintf(w, "%s: FAILED: %v\n", r.Name, r.Err())
+			fmt.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(r.Name, r.Err()))
 			continue
 		}
 		fmt.Fprintf(w, "%s: %s (%s)\n", r.Name, r.Origin, head)

@@ -22,6 +22,14 @@ const (
 	FetchFromNearest = "nearest"
 )
 
+// MirrorPush values.
+const (
+	MirrorPushWait = "wait"
+	// MirrorPushBackground returns once the origin accepted; a detached
+	// process pushes the mirrors from the pending queue.
+	MirrorPushBackground = "background"
+)
+
 // MinFrequency is the shortest period `sync --daemon` accepts.
 const MinFrequency = 5 * time.Minute
 
@@ -63,6 +71,11 @@ type Federation struct {
 	Origin  Endpoint
 	Mirrors []Endpoint
 	Options
+	// OriginChangedAt is when the forge last saw a push to origin, as its
+	// repository listing reports it (federationset members only; zero when
+	// unknown). Sync uses it only to skip listing refs of a member that
+	// has not changed since it was last in sync.
+	OriginChangedAt time.Time
 }
 
 // Covers reports whether sync and status cover ref: it matches an include
@@ -367,7 +380,7 @@ func (c *Config) Lookup(name string) (*Federation, error) {
 	if err, ok := c.Invalid[name]; ok {
 		return nil, fmt.Errorf("federation %q is misconfigured: %w", name, err)
 	}
-	return nil, fmt.Errorf("%w %q: define it with `git federate add %s --origin URL --mirror URL`", ErrNoFederation, name, name)
+	return nil, c.unknownName(name)
 }
 
 // Resolve turns the argument of a federate:: URL into a federation: a

@@ -146,6 +146,7 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.createMissing", "nah"}, "federation.x.createMissing"},
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.fetchFrom", "fastest"}, "federation.x.fetchFrom"},
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.frequency", "often"}, "federation.x.frequency"},
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.mirrorPush", "later"}, "federation.x.mirrorPush"},
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.frequency", "2 weeks"}, "federation.x.frequency"},
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.include", "refs/heads/["}, "federation.x.include"},
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.exclude", "refs/[a-"}, "federation.x.exclude"},

@@ -17,13 +17,6 @@ const (
 	SectionHost       = "federate"      // [federate "<url>"]: settings of one server
 )
 
-// MirrorPush values: whether a push through the remote helper waits for
-// the mirrors.
-const (
-	MirrorPushWait       = "wait"
-	MirrorPushBackground = "background"
-)
-
 // ConfigKey is one git config key of a section: the single description
 // that loading, `git federate add --set`, `list` and the manuals use.
 type ConfigKey struct {

@@ -164,6 +164,7 @@ func expandSet(ctx context.Context, cfg *federation.Config, s *federation.Set, d
 		if err != nil {
 			return nil, err
 		}
+		m.OriginChangedAt = r.ChangedAt
 		members = append(members, m)
 	}
 	return members, nil
