@@ -58,6 +58,18 @@ type Gitea struct {
 // scripts/gitea.sh builds it.
 func StartGitea(t testing.TB) *Gitea {
 	t.Helper()
+	return startGitea(t, false)
+}
+
+// StartGiteaLFS is StartGitea with Gitea's LFS server on: its
+// repositories answer the LFS batch API at <repo>.git/info/lfs.
+func StartGiteaLFS(t testing.TB) *Gitea {
+	t.Helper()
+	return startGitea(t, true)
+}
+
+func startGitea(t testing.TB, lfs bool) *Gitea {
+	t.Helper()
 	bin := GiteaBin()
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("no Gitea binary at %s (%v): build it with scripts/gitea.sh, or set %s", bin, err, GiteaBinEnv)
@@ -68,7 +80,7 @@ func StartGitea(t testing.TB) *Gitea {
 		t.Fatal(err)
 	}
 	g.URL = "http://127.0.0.1:" + strconv.Itoa(port)
-	if err := g.prepare(port); err != nil {
+	if err := g.prepare(port, lfs); err != nil {
 		t.Fatal(err)
 	}
 	g.gitea(t, "migrate")
@@ -91,7 +103,7 @@ func freePort() (int, error) {
 // prepare writes app.ini and links the options (locales, templates'
 // data) from the Gitea module source: without them a build without
 // bindata dies with "translation is missing".
-func (g *Gitea) prepare(port int) error {
+func (g *Gitea) prepare(port int, lfs bool) error {
 	opts, err := giteaOptions()
 	if err != nil {
 		return err
@@ -125,7 +137,7 @@ APP_DATA_PATH = %[1]s/data
 OFFLINE_MODE = true
 DISABLE_SSH = true
 START_SSH_SERVER = false
-LFS_START_SERVER = false
+%[4]s
 
 [security]
 INSTALL_LOCK = true
@@ -149,8 +161,18 @@ ENABLED = false
 MODE = file
 LEVEL = Warn
 ROOT_PATH = %[1]s/log
-`, g.dir, port, runUser)
+`, g.dir, port, runUser, lfsSettings(g.dir, lfs))
 	return os.WriteFile(g.ini(), []byte(ini), 0o600)
+}
+
+// lfsSettings are the [server] lines that turn Gitea's LFS server on
+// (keeping objects under dir) or off.
+func lfsSettings(dir string, on bool) string {
+	if !on {
+		return "LFS_START_SERVER = false"
+	}
+	// Any 32 bytes, base64url: the tests need no secrecy, only a stable value.
+	return "LFS_START_SERVER = true\nLFS_JWT_SECRET = ZmVkZXJhdGUtdGVzdC1sZnMtand0LXNlY3JldC0zMmI\n\n[lfs]\nPATH = " + dir + "/lfs"
 }
 
 func (g *Gitea) ini() string { return filepath.Join(g.dir, "app.ini") }

@@ -1,0 +1,235 @@
+package lfs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// ErrUnsupported is a server whose repository has no LFS batch API (it
+// answers 404 or 501): objects cannot go there.
+var ErrUnsupported = errors.New("the server does not support Git LFS")
+
+const mediaType = "application/vnd.git-lfs+json"
+
+// batchSize is how many objects one batch request names; servers limit
+// it (GitHub to 100).
+const batchSize = 100
+
+// Credentials returns the username and token for url; empty values mean
+// none is known and the request goes without.
+type Credentials func(ctx context.Context, url string) (user, token string, err error)
+
+// Client talks to one repository's LFS server.
+type Client struct {
+	// Endpoint is the LFS URL, "<repository>.git/info/lfs".
+	Endpoint string
+	// Creds gives the token for Endpoint's host; nil sends none.
+	Creds Credentials
+	// HTTP sends the requests; nil means a client with a time limit that
+	// refuses redirects to another host.
+	HTTP *http.Client
+}
+
+// Endpoint is the LFS URL git-lfs derives from an http(s) repository
+// URL: the repository with ".git", then "/info/lfs". ok is false for
+// other transports.
+func Endpoint(repoURL string) (string, bool) {
+	u, err := url.Parse(repoURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", false
+	}
+	u.User = nil
+	u.RawQuery, u.Fragment = "", ""
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	if !strings.HasSuffix(u.Path, ".git") {
+		u.Path += ".git"
+	}
+	u.RawPath = ""
+	return u.String() + "/info/lfs", true
+}
+
+// NewClient is the client for the repository at repoURL; ok is false
+// when repoURL is not http(s).
+func NewClient(repoURL string, creds Credentials) (*Client, bool) {
+	ep, ok := Endpoint(repoURL)
+	if !ok {
+		return nil, false
+	}
+	return &Client{Endpoint: ep, Creds: creds}, true
+}
+
+// Action is what a batch answer says to do with one object.
+type Action struct {
+	Href   string            `json:"href"`
+	Header map[string]string `json:"header,omitempty"`
+}
+
+// Result is the batch answer for one object.
+type Result struct {
+	Object
+	Actions map[string]Action `json:"actions,omitempty"`
+	Error   *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error,omitempty"`
+}
+
+type batchRequest struct {
+	Operation string   `json:"operation"`
+	Transfers []string `json:"transfers"`
+	Objects   []Object `json:"objects"`
+	HashAlgo  string   `json:"hash_algo"`
+}
+
+type batchResponse struct {
+	Transfer string   `json:"transfer"`
+	Objects  []Result `json:"objects"`
+}
+
+// Batch asks the server what to do for objs with operation "upload" or
+// "download". An upload answer without an upload action means the server
+// already holds the object.
+func (c *Client) Batch(ctx context.Context, operation string, objs []Object) ([]Result, error) {
+	var out []Result
+	for len(objs) > 0 {
+		n := min(len(objs), batchSize)
+		res, err := c.batch(ctx, operation, objs[:n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res...)
+		objs = objs[n:]
+	}
+	return out, nil
+}
+
+func (c *Client) batch(ctx context.Context, operation string, objs []Object) ([]Result, error) {
+	body, err := json.Marshal(batchRequest{Operation: operation, Transfers: []string{"basic"}, Objects: objs, HashAlgo: "sha256"})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint+"/objects/batch", bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("LFS batch: %w", err)
+	}
+	req.Header.Set("Accept", mediaType)
+	req.Header.Set("Content-Type", mediaType)
+	if err := c.authorize(ctx, req); err != nil {
+		return nil, err
+	}
+	resp, err := c.http().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("LFS batch at %s: %w", c.Endpoint, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusNotImplemented:
+		return nil, fmt.Errorf("LFS batch at %s: %s: %w", c.Endpoint, resp.Status, ErrUnsupported)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("LFS batch at %s: %s", c.Endpoint, resp.Status)
+	}
+	var br batchResponse
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&br); err != nil {
+		return nil, fmt.Errorf("LFS batch at %s: reading the answer: %w", c.Endpoint, err)
+	}
+	if br.Transfer != "" && br.Transfer != "basic" {
+		return nil, fmt.Errorf("LFS batch at %s: unsupported transfer %q", c.Endpoint, printable(br.Transfer))
+	}
+	return br.Objects, nil
+}
+
+// authorize adds the token as Basic auth, the way git-lfs sends what git
+// credential helpers give it.
+func (c *Client) authorize(ctx context.Context, req *http.Request) error {
+	if c.Creds == nil {
+		return nil
+	}
+	user, token, err := c.Creds(ctx, c.Endpoint)
+	if err != nil {
+		return fmt.Errorf("credentials for %s: %w", c.Endpoint, err)
+	}
+	if token != "" {
+		req.SetBasicAuth(user, token)
+	}
+	return nil
+}
+
+// sameServer reports whether href is on the endpoint's scheme and host:
+// only there may our own token go.
+func (c *Client) sameServer(href string) bool {
+	a, err1 := url.Parse(c.Endpoint)
+	b, err2 := url.Parse(href)
+	return err1 == nil && err2 == nil && a.Scheme == b.Scheme && a.Host == b.Host
+}
+
+// transfer runs one action's request. The server's headers go as given;
+// our token is added only when the server gave no Authorization and the
+// href is on the endpoint's own server.
+func (c *Client) transfer(ctx context.Context, method string, a Action, body io.Reader, size int64) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, a.Href, body)
+	if err != nil {
+		return nil, fmt.Errorf("LFS %s: %w", strings.ToLower(method), err)
+	}
+	if body != nil {
+		req.ContentLength = size
+	}
+	for k, v := range a.Header {
+		req.Header.Set(k, v)
+	}
+	if req.Header.Get("Authorization") == "" && c.sameServer(a.Href) {
+		if err := c.authorize(ctx, req); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := c.http().Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("LFS transfer at %s: %w", req.URL.Host, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		resp.Body.Close()
+		return nil, fmt.Errorf("LFS transfer at %s: %s", req.URL.Host, resp.Status)
+	}
+	return resp, nil
+}
+
+func (c *Client) http() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return &http.Client{Timeout: time.Hour, CheckRedirect: sameHostRedirect}
+}
+
+// sameHostRedirect refuses a redirect to another host: request headers
+// may carry a token meant for the first one.
+func sameHostRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("too many redirects")
+	}
+	if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
+		return fmt.Errorf("refusing a redirect from %s to another server", via[0].URL.Host)
+	}
+	return nil
+}
+
+// printable keeps server text to one short line of printable ASCII.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if b.Len() >= 200 {
+			b.WriteString("...")
+			break
+		}
+		if r >= 0x20 && r < 0x7f {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

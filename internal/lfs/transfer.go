@@ -1,0 +1,157 @@
+package lfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Opener reads one object's content.
+type Opener func(ctx context.Context, o Object) (io.ReadCloser, error)
+
+// Source prepares to read the objects in need and returns how to open
+// each.
+type Source func(ctx context.Context, need []Object) (Opener, error)
+
+// Store is the object store of a local repository, where git-lfs keeps
+// what it cleaned or downloaded: <git dir>/lfs/objects/ab/cd/abcd....
+func Store(gitDir string) Source {
+	root := filepath.Join(gitDir, "lfs", "objects")
+	return func(context.Context, []Object) (Opener, error) {
+		return func(_ context.Context, o Object) (io.ReadCloser, error) {
+			if !validOID(o.OID) {
+				return nil, fmt.Errorf("invalid LFS object name %q", printable(o.OID))
+			}
+			f, err := os.Open(filepath.Join(root, o.OID[:2], o.OID[2:4], o.OID))
+			if err != nil {
+				return nil, fmt.Errorf("LFS object %s is not in this repository: %w", o.OID, err)
+			}
+			return f, nil
+		}, nil
+	}
+}
+
+// Download is c as a source: one batch asks where each object is.
+func (c *Client) Download(ctx context.Context, need []Object) (Opener, error) {
+	res, err := c.Batch(ctx, "download", need)
+	if err != nil {
+		return nil, err
+	}
+	actions := map[string]Action{}
+	for _, r := range res {
+		if a, ok := r.Actions["download"]; ok && r.Error == nil {
+			actions[r.OID] = a
+		}
+	}
+	return func(ctx context.Context, o Object) (io.ReadCloser, error) {
+		a, ok := actions[o.OID]
+		if !ok {
+			return nil, fmt.Errorf("LFS object %s is not on %s", o.OID, c.Endpoint)
+		}
+		resp, err := c.transfer(ctx, http.MethodGet, a, nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		return resp.Body, nil
+	}, nil
+}
+
+// Missing asks the server which of objs it lacks.
+func (c *Client) Missing(ctx context.Context, objs []Object) ([]Object, error) {
+	res, err := c.needed(ctx, objs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Object, len(res))
+	for i, r := range res {
+		out[i] = r.Object
+	}
+	return out, nil
+}
+
+// needed is the upload answers that ask for an upload.
+func (c *Client) needed(ctx context.Context, objs []Object) ([]Result, error) {
+	if len(objs) == 0 {
+		return nil, nil
+	}
+	res, err := c.Batch(ctx, "upload", objs)
+	if err != nil {
+		return nil, err
+	}
+	var out []Result
+	for _, r := range res {
+		if r.Error != nil {
+			return nil, fmt.Errorf("LFS object %s at %s: %d %s", r.OID, c.Endpoint, r.Error.Code, printable(r.Error.Message))
+		}
+		if _, ok := r.Actions["upload"]; ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Upload makes the server hold objs: it uploads, from src, only those
+// the server says it lacks, and verifies each when the server asks. It
+// returns how many it uploaded.
+func (c *Client) Upload(ctx context.Context, objs []Object, src Source) (int, error) {
+	need, err := c.needed(ctx, objs)
+	if err != nil || len(need) == 0 {
+		return 0, err
+	}
+	wanted := make([]Object, len(need))
+	for i, r := range need {
+		wanted[i] = r.Object
+	}
+	open, err := src(ctx, wanted)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	n := 0
+	for _, r := range need {
+		if err := c.uploadOne(ctx, r, open); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+func (c *Client) uploadOne(ctx context.Context, r Result, open Opener) error {
+	body, err := open(ctx, r.Object)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	resp, err := c.transfer(ctx, http.MethodPut, r.Actions["upload"], body, r.Size)
+	if err != nil {
+		return fmt.Errorf("uploading LFS object %s: %w", r.OID, err)
+	}
+	resp.Body.Close()
+	v, ok := r.Actions["verify"]
+	if !ok {
+		return nil
+	}
+	return c.verify(ctx, v, r.Object)
+}
+
+func (c *Client) verify(ctx context.Context, a Action, o Object) error {
+	if a.Header == nil {
+		a.Header = map[string]string{}
+	}
+	a.Header["Content-Type"] = mediaType
+	a.Header["Accept"] = mediaType
+	body := fmt.Sprintf(`{"oid":%q,"size":%d}`, o.OID, o.Size)
+	resp, err := c.transfer(ctx, http.MethodPost, a, strings.NewReader(body), int64(len(body)))
+	if err != nil {
+		return fmt.Errorf("verifying LFS object %s: %w", o.OID, err)
+	}
+	resp.Body.Close()
+	return nil
+}
