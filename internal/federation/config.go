@@ -30,6 +30,10 @@ const (
 	MirrorPushBackground = "background"
 )
 
+// LFSAuto is the lfs value that carries LFS objects only when the pushed
+// commits hold LFS pointers.
+const LFSAuto = "auto"
+
 // MinFrequency is the shortest period `sync --daemon` accepts.
 const MinFrequency = 5 * time.Minute
 
@@ -48,6 +52,7 @@ type Options struct {
 	Prune          bool
 	CreateMissing  bool
 	MirrorPush     string // MirrorPushWait or MirrorPushBackground
+	LFS            string // LFSAuto, "true" or "false"
 }
 
 // DefaultOptions are the values a federation has when its config is
@@ -292,6 +297,11 @@ func (o *Options) set(key string, vals []string) {
 		o.CreateMissing = b
 	case "mirrorPush":
 		o.MirrorPush = strings.ToLower(v)
+	case "lfs":
+		o.LFS = LFSAuto
+		if !strings.EqualFold(v, LFSAuto) {
+			o.LFS = strconv.FormatBool(b)
+		}
 	}
 }
 

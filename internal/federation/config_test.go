@@ -39,6 +39,7 @@ func TestParseFederation(t *testing.T) {
 		"federation.linkis.prune", "on",
 		"federation.linkis.createMissing", "",
 		"federation.linkis.mirrorpush", "Background",
+		"federation.linkis.lfs", "off",
 		"user.name", "ignored",
 		"federation.linkis.unknownKey", "ignored",
 	))
@@ -64,6 +65,7 @@ func TestParseFederation(t *testing.T) {
 		SyncOnFetch: true, Include: []string{"refs/heads/*", "refs/tags/v*"},
 		Exclude: []string{"refs/heads/dependabot/*"}, Frequency: 2 * time.Hour,
 		Force: true, Prune: true, CreateMissing: true, MirrorPush: MirrorPushBackground,
+		LFS: "false",
 	}
 	if !reflect.DeepEqual(f.Options, want) {
 		t.Errorf("options:\n got %+v\nwant %+v", f.Options, want)

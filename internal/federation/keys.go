@@ -77,6 +77,7 @@ func optionKeys(section string) []ConfigKey {
 		k("prune", false, "false", "sync may delete mirror refs that origin no longer has", checkBool),
 		k("createMissing", false, "false", "create a missing mirror repository through the forge's API", checkBool),
 		k("mirrorPush", false, MirrorPushWait, "wait, or background: a push returns once origin accepted, and a detached process pushes the mirrors", checkMirrorPush),
+		k("lfs", false, LFSAuto, "auto, true or false: carry Git LFS objects to origin and every mirror (auto: when the pushed commits hold LFS pointers)", checkLFS),
 	}
 }
 
@@ -114,6 +115,13 @@ func checkFetchFrom(v string) error {
 
 func checkMirrorPush(v string) error {
 	return checkOneOf(v, MirrorPushWait, MirrorPushBackground)
+}
+
+func checkLFS(v string) error {
+	if strings.EqualFold(v, LFSAuto) {
+		return nil
+	}
+	return checkBool(v)
 }
 
 func checkForge(v string) error { return checkOneOf(v, forge.Names()...) }
