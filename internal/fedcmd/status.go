@@ -135,9 +135,20 @@ func writeMirrorStatus(w io.Writer, m *fedsync.MirrorResult) {
 		parts = append(parts, "no covered refs")
 	}
 	fmt.Fprintf(w, "  %s: %s\n", m.URL, strings.Join(parts, ", "))
+	writeLFSStatus(w, m.LFSMissing)
 	for _, r := range m.Refs {
 		if r.State != fedsync.InSync {
 			fmt.Fprintf(w, "    %-9s %s%s\n", r.State, r.Ref, syncRefNote(r))
 		}
+	}
+}
+
+// writeLFSStatus says when a mirror lacks LFS objects of origin's refs.
+func writeLFSStatus(w io.Writer, missing int) {
+	switch {
+	case missing < 0:
+		fmt.Fprintln(w, "    lfs       could not ask the mirror which LFS objects it holds")
+	case missing > 0:
+		fmt.Fprintf(w, "    lfs       %d LFS object(s) missing on the mirror\n", missing)
 	}
 }

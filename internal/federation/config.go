@@ -31,8 +31,15 @@ const (
 )
 
 // LFSAuto is the lfs value that carries LFS objects only when the pushed
-// commits hold LFS pointers.
+// commits' .gitattributes name the LFS filter.
 const LFSAuto = "auto"
+
+// CarriesLFS reports whether pushes and sync carry Git LFS objects, and
+// whether they look for pointers even where no .gitattributes names the
+// LFS filter (always).
+func (o Options) CarriesLFS() (on, always bool) {
+	return o.LFS != "false", o.LFS == "true"
+}
 
 // MinFrequency is the shortest period `sync --daemon` accepts.
 const MinFrequency = 5 * time.Minute

@@ -47,14 +47,21 @@ type MirrorResult struct {
 	Error  string      `json:"error,omitempty"`
 	Pushed bool        `json:"pushed"` // a git push ran
 	Refs   []RefResult `json:"refs"`
-	err    error
+	// LFSMissing (status only) counts the LFS objects of origin's refs
+	// the mirror lacks; -1 when the mirror could not tell.
+	LFSMissing int `json:"lfs_missing,omitempty"`
+	err        error
 }
 
 // Err is what went wrong with the mirror as a whole, if anything.
 func (m *MirrorResult) Err() error { return m.err }
 
-// OutOfSync reports whether any ref of the mirror is not in sync.
+// OutOfSync reports whether any ref of the mirror is not in sync, or
+// the mirror lacks LFS objects of origin's refs.
 func (m *MirrorResult) OutOfSync() bool {
+	if m.LFSMissing > 0 {
+		return true
+	}
 	for _, r := range m.Refs {
 		if r.State != InSync {
 			return true
@@ -366,6 +373,7 @@ func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache,
 		res.Refs[i] = RefResult{RefPlan: p, Result: initialResult(p.Action, opts.DryRun)}
 	}
 	if !push {
+		res.LFSMissing = e.missingLFS(ctx, f, c, m, plans)
 		return res
 	}
 	if todo := pushable(plans); len(todo) > 0 {
@@ -424,6 +432,10 @@ func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m
 	byRef := map[string]*RefResult{}
 	for i := range res.Refs {
 		byRef[res.Refs[i].Ref] = &res.Refs[i]
+	}
+	if err := e.carryLFS(ctx, f, c, m, todo); err != nil {
+		failRefs(res, byRef, todo, err)
+		return
 	}
 	var out gitexec.PushResult
 	err := e.net(ctx, func() error {

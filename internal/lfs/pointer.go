@@ -70,7 +70,7 @@ func Scan(ctx context.Context, g gitexec.Runner, include, exclude []string) ([]O
 	if len(include) == 0 {
 		return nil, nil
 	}
-	args := append([]string{"rev-list", "--objects", "--no-object-names"}, include...)
+	args := append([]string{"rev-list", "--objects", "--no-object-names", "--ignore-missing"}, include...)
 	if len(exclude) > 0 {
 		args = append(append(args, "--not"), exclude...)
 	}
@@ -126,4 +126,30 @@ func pointersIn(batch []byte) []Object {
 			out = append(out, o)
 		}
 	}
+}
+
+// Pointers is what a push of tips (over what the server already has,
+// exclude) must carry along. Unless always, nothing unless a tip's
+// .gitattributes routes files through the LFS filter, which spares
+// repositories without LFS a scan of every new blob. Names in exclude
+// the repository lacks are ignored.
+func Pointers(ctx context.Context, g gitexec.Runner, always bool, tips, exclude []string) ([]Object, error) {
+	if len(tips) == 0 {
+		return nil, nil
+	}
+	if !always && !usesLFS(ctx, g, tips) {
+		return nil, nil
+	}
+	return Scan(ctx, g, tips, exclude)
+}
+
+// usesLFS reports whether the .gitattributes at the root of any tip
+// names the LFS filter.
+func usesLFS(ctx context.Context, g gitexec.Runner, tips []string) bool {
+	var in bytes.Buffer
+	for _, t := range tips {
+		in.WriteString(t + ":.gitattributes\n")
+	}
+	out, err := g.OutputStdin(ctx, &in, "cat-file", "--batch")
+	return err == nil && bytes.Contains(out, []byte("filter=lfs"))
 }

@@ -1,0 +1,91 @@
+package fedsync
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
+)
+
+// carryLFS gives mirror m, from origin, the LFS objects of todo's new
+// values that it lacks (the batch API says which), before any of its
+// refs move: a mirror must never get a ref pointing at an object it
+// does not hold. The cache is bare, so pointers are found in the git
+// objects, not in a working copy.
+func (e *Engine) carryLFS(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint, todo []RefPlan) error {
+	on, always := f.CarriesLFS()
+	if !on {
+		return nil
+	}
+	var tips, have []string
+	for _, p := range todo {
+		if p.Action != ActDelete {
+			tips = append(tips, p.Origin)
+		}
+		if p.Mirror != "" {
+			have = append(have, p.Mirror)
+		}
+	}
+	objs, err := lfs.Pointers(ctx, e.runner(c.dir, ListTimeout), always, tips, have)
+	if err != nil || len(objs) == 0 {
+		return err
+	}
+	creds := lfs.GitCredentials(e.cfg.Git.Env)
+	origin, ok1 := lfs.NewClient(f.Origin.Raw, creds)
+	mirror, ok2 := lfs.NewClient(m.Raw, creds)
+	if !ok1 || !ok2 {
+		return fmt.Errorf("Git LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
+	}
+	n, err := mirror.Upload(ctx, objs, origin.Download)
+	if n > 0 {
+		e.progressf("%s: %s: uploaded %d LFS object(s)", f.Name, m.Raw, n)
+	}
+	if err != nil {
+		return fmt.Errorf("LFS objects for %s: %w", m.Raw, err)
+	}
+	return nil
+}
+
+// missingLFS counts the LFS objects of origin's values of plans that
+// mirror m lacks, for status. Errors count as unknown (-1).
+func (e *Engine) missingLFS(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint, plans []RefPlan) int {
+	on, always := f.CarriesLFS()
+	if !on {
+		return 0
+	}
+	var tips []string
+	for _, p := range plans {
+		if p.Origin != "" {
+			tips = append(tips, p.Origin)
+		}
+	}
+	objs, err := lfs.Pointers(ctx, e.runner(c.dir, ListTimeout), always, tips, nil)
+	if err != nil {
+		return -1
+	}
+	if len(objs) == 0 {
+		return 0
+	}
+	mirror, ok := lfs.NewClient(m.Raw, lfs.GitCredentials(e.cfg.Git.Env))
+	if !ok {
+		return -1
+	}
+	miss, err := mirror.Missing(ctx, objs)
+	if err != nil {
+		return -1
+	}
+	return len(miss)
+}
+
+// failRefs records that none of todo was pushed to the mirror because of
+// err; the next sync tries again.
+func failRefs(res *MirrorResult, byRef map[string]*RefResult, todo []RefPlan, err error) {
+	res.err = err
+	res.Error = err.Error()
+	for _, p := range todo {
+		if r := byRef[p.Ref]; r != nil {
+			r.Result, r.Reason = ResultFailed, "LFS objects not delivered"
+		}
+	}
+}
