@@ -227,6 +227,9 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	}
 	ctx, cancel := context.WithTimeout(ctx, MirrorPushTimeout)
 	defer cancel()
+	if lfsOut, ok := s.mirrorLFS(ctx, p); !ok {
+		return lfsOut
+	}
 	if r := s.relays.mirror(ctx, p.Mirror.Raw); r != nil {
 		return s.relayMirror(ctx, r, p)
 	}

@@ -103,6 +103,7 @@ func (s *Session) list(ctx context.Context, forPush bool, w *protocol.Writer) er
 	var l *Listing
 	var err error
 	if forPush {
+		s.pointLFS(s.pushTarget(), "lfspushurl") // before git runs the pre-push hook
 		l, err = s.listForPush(ctx)
 	} else {
 		l, err = s.fetchListing(ctx)

@@ -50,7 +50,7 @@ func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer)
 	start := time.Now()
 	updates := s.resolveUpdates(ctx, p.Refs)
 	primary := s.pushTarget()
-	status := s.pushPrimary(ctx, primary.Raw, updates)
+	status := s.pushPrimaryLFS(ctx, primary, updates)
 	s.Log.Debug("pushed to primary", "server", primary.Raw, "refs", len(updates), "took", time.Since(start))
 	if mirrors := s.fanoutTargets(); len(mirrors) > 0 {
 		start = time.Now()

@@ -17,8 +17,10 @@ const SyncLogName = "sync.log"
 // afterFetch starts `git federate sync <name>` in the background once a
 // fetch from the origin succeeded and the federation asks for it
 // (syncOnFetch): the mirrors catch up with what was just fetched, and git
-// does not wait for them. Once per session.
+// does not wait for them. Once per session. First it points git-lfs at
+// srv, the server that served the refs.
 func (s *Session) afterFetch(srv federation.Endpoint) {
+	s.pointLFS(srv, "lfsurl")
 	if !s.Fed.SyncOnFetch || s.Fed.Name == "" || s.syncStarted || !srv.SameRepo(s.Fed.Origin) || s.GitDir == "" {
 		return
 	}

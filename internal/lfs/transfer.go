@@ -155,3 +155,27 @@ func (c *Client) verify(ctx context.Context, a Action, o Object) error {
 	resp.Body.Close()
 	return nil
 }
+
+// Fallback reads each object from first, or from second when first
+// cannot open it (second is asked only then).
+func Fallback(first, second Source) Source {
+	return func(ctx context.Context, need []Object) (Opener, error) {
+		open1, err := first(ctx, need)
+		if err != nil {
+			return second(ctx, need)
+		}
+		var open2 Opener
+		return func(ctx context.Context, o Object) (io.ReadCloser, error) {
+			r, err1 := open1(ctx, o)
+			if err1 == nil {
+				return r, nil
+			}
+			if open2 == nil {
+				if open2, err = second(ctx, need); err != nil {
+					return nil, errors.Join(err1, err)
+				}
+			}
+			return open2(ctx, o)
+		}, nil
+	}
+}

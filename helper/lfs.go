@@ -1,0 +1,142 @@
+package helper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
+)
+
+// pointLFS tells git-lfs in this repository where LFS objects live: a
+// federate:: URL gives it nothing it can use. remote.<name>.<key>
+// becomes srv's LFS URL: lfsurl after a fetch (origin's, or after a
+// failover the mirror's that served the refs), lfspushurl before a push
+// (the server pushed to first, where the user's pre-push hook uploads).
+// git's credential helper for that server becomes this program's too, so
+// git-lfs gets the same token git does. Neither setting holds a token.
+func (s *Session) pointLFS(srv federation.Endpoint, key string) {
+	// afterFetch runs once git has the objects, outside any command's
+	// context; two config writes need only a short bound of their own.
+	ctx, cancel := context.WithTimeout(context.Background(), ListTimeout)
+	defer cancel()
+	if on, _ := s.Fed.CarriesLFS(); !on || s.GitDir == "" || !isRemoteName(s.Remote) {
+		return
+	}
+	ep, ok := lfs.Endpoint(srv.Raw)
+	if !ok {
+		return
+	}
+	g := s.child()
+	g.Stderr = nil
+	key = "remote." + s.Remote + "." + key
+	if cur, _ := g.Output(ctx, "config", "--get", key); strings.TrimSpace(string(cur)) == ep {
+		return
+	}
+	if err := g.Run(ctx, "config", key, ep); err != nil {
+		fmt.Fprintf(s.Stderr, "warning: federate: could not point git-lfs at %s: %v\n", ep, err)
+		return
+	}
+	s.Log.Debug("git-lfs endpoint", "remote", s.Remote, "url", ep)
+	host := srv.HostURL()
+	helpers, _ := g.Output(ctx, "config", "--get-all", "credential."+host+".helper")
+	if !slices.Contains(strings.Fields(string(helpers)), "federate") {
+		if err := g.Run(ctx, "config", "--add", "credential."+host+".helper", "federate"); err != nil {
+			fmt.Fprintf(s.Stderr, "warning: federate: could not set git-lfs's credential helper for %s: %v\n", host, err)
+		}
+	}
+}
+
+// isRemoteName reports whether git named the remote (git passes the URL
+// itself for `git fetch federate::X`), so it has config of its own.
+func isRemoteName(r string) bool {
+	return r != "" && !strings.Contains(r, "::") && !strings.Contains(r, "/")
+}
+
+// carryLFS uploads to srv, before its refs move, the LFS objects of the
+// new values in updates that it lacks: from this repository's LFS store,
+// or (for a mirror, when the store lacks one) from the primary server
+// the push went to first. Objects the server already holds (the user's
+// pre-push hook from `git lfs install` uploads to the lfsurl) are not
+// sent again: the batch API says which are missing.
+func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates []update) error {
+	on, always := s.Fed.CarriesLFS()
+	if !on || s.GitDir == "" || s.opts.DryRun {
+		return nil
+	}
+	var tips []string
+	for _, u := range updates {
+		if !u.Delete() && u.OID != "" {
+			tips = append(tips, u.OID)
+		}
+	}
+	var exclude []string
+	if isRemoteName(s.Remote) {
+		exclude = []string{"--remotes=" + s.Remote}
+	}
+	g := s.child()
+	g.Stderr = nil
+	objs, err := lfs.Pointers(ctx, g, always, tips, exclude)
+	if err != nil || len(objs) == 0 {
+		return err
+	}
+	creds := lfs.GitCredentials(g.Env)
+	dst, ok := lfs.NewClient(srv.Raw, creds)
+	if !ok {
+		return fmt.Errorf("LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
+	}
+	src := lfs.Store(s.GitDir)
+	if primary := s.pushTarget(); primary.Raw != srv.Raw {
+		if c, ok := lfs.NewClient(primary.Raw, creds); ok {
+			src = lfs.Fallback(src, c.Download)
+		}
+	}
+	n, err := dst.Upload(ctx, objs, src)
+	if n > 0 && s.opts.Verbosity > 0 {
+		fmt.Fprintf(s.Stderr, "federate: %s: uploaded %s\n", srv.Raw, plural(n, "LFS object"))
+	}
+	return err
+}
+
+// lfsReason is the short reason a server's refs were not pushed.
+func lfsReason(err error) string {
+	if errors.Is(err, lfs.ErrUnsupported) {
+		return "LFS objects not uploaded: the server does not support Git LFS"
+	}
+	return shorten("LFS objects not uploaded: " + err.Error())
+}
+
+// pushPrimaryLFS is pushPrimary after the LFS objects reached the
+// primary server; when they could not, no ref moves.
+func (s *Session) pushPrimaryLFS(ctx context.Context, primary federation.Endpoint, updates []update) []refStatus {
+	if err := s.carryLFS(ctx, primary, updates); err != nil {
+		out := make([]refStatus, len(updates))
+		for i := range out {
+			out[i] = refStatus{Reason: lfsReason(err)}
+		}
+		return out
+	}
+	return s.pushPrimary(ctx, primary.Raw, updates)
+}
+
+// mirrorLFS uploads the LFS objects of p to its mirror; when they could
+// not go, the outcome refuses every ref (reported and queued) and ok is
+// false.
+func (s *Session) mirrorLFS(ctx context.Context, p mirrorPlan) (mirrorOutcome, bool) {
+	updates := make([]update, len(p.Updates))
+	for i, u := range p.Updates {
+		updates[i] = u.update
+	}
+	err := s.carryLFS(ctx, p.Mirror, updates)
+	if err == nil {
+		return mirrorOutcome{}, true
+	}
+	out := mirrorOutcome{Plan: p, Fatal: lfsReason(err)}
+	for _, u := range p.Updates {
+		out.Refs = append(out.Refs, mirrorRef{indexedUpdate: u, Reason: out.Fatal})
+	}
+	return out, false
+}
