@@ -48,10 +48,15 @@ type Gitea struct {
 	// User, Password and Token are the admin's; Token has every scope.
 	User, Password, Token string
 
-	dir string
-	bin string
-	cmd *exec.Cmd
+	dir  string
+	bin  string
+	cmd  *exec.Cmd
+	stop func()
 }
+
+// Stop stops the server, as an outage would; the test's end stops it
+// anyway.
+func (g *Gitea) Stop() { g.stop() }
 
 // StartGitea starts Gitea in a temporary work path and stops it when the
 // test ends. The test fails (never skips) when the binary is missing:
@@ -238,15 +243,17 @@ func (g *Gitea) start(t testing.TB) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- g.cmd.Wait(); logf.Close() }()
-	t.Cleanup(func() {
+	g.stop = func() {
 		g.cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-exited:
+		case err := <-exited:
+			exited <- err // a second stop returns at once
 		case <-time.After(15 * time.Second):
 			g.cmd.Process.Kill()
-			<-exited
+			exited <- <-exited
 		}
-	})
+	}
+	t.Cleanup(g.Stop)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		resp, err := http.Get(g.URL + "/api/v1/version")
