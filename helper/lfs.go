@@ -96,7 +96,11 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 	}
 	n, err := dst.Upload(ctx, objs, src)
 	if n > 0 && s.opts.Verbosity > 0 {
-		fmt.Fprintf(s.Stderr, "federate: %s: uploaded %s\n", srv.Raw, plural(n, "LFS object"))
+		who := srv.Raw
+		if srv.Raw != s.pushTarget().Raw {
+			who = "mirror " + who
+		}
+		fmt.Fprintf(s.Stderr, "federate: %s: uploaded %s\n", who, plural(n, "LFS object"))
 	}
 	return err
 }

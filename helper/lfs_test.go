@@ -118,6 +118,7 @@ func TestLFSThroughTheFederation(t *testing.T) {
 	gitOK(t, work, nil, "add", ".gitattributes", "model.bin")
 	gitOK(t, work, nil, "commit", "-qm", "a model")
 	out := gitOK(t, work, nil, "push", "fed", "HEAD:refs/heads/main")
+	t.Logf("push:\n%s", out)
 	noTokens(t, "push output", out, all...)
 	for name, s := range map[string]lfsServer{"origin": origin, "mirror 1": m1, "mirror 2": m2} {
 		if got, err := s.lfsBytes(t, obj); err != nil || !bytes.Equal(got, content) {
@@ -149,6 +150,10 @@ func TestLFSThroughTheFederation(t *testing.T) {
 	gitOK(t, direct, origin.GitEnv(), "push", "-q", "origin", "main")
 	if _, err := m1.lfsBytes(t, obj2); err == nil {
 		t.Fatal("mirror 1 has the object before sync: the test proves nothing")
+	}
+	status, _ := exec.Command(filepath.Join(gittest.BinDir(t), "git-federate"), "status", "f").CombinedOutput()
+	if !strings.Contains(string(status), "1 LFS object(s) missing on the mirror") {
+		t.Errorf("status does not count the LFS object mirror 1 lacks:\n%s", status)
 	}
 	sync := exec.Command(filepath.Join(gittest.BinDir(t), "git-federate"), "sync", "f")
 	syncOut, _ := sync.CombinedOutput() // the mirror without LFS fails: exit 3

@@ -66,7 +66,7 @@ func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federat
 	}
 	var refused int
 	if len(deliver) > 0 {
-		took, err := e.deliver(ctx, rq, c, m, deliver)
+		took, err := e.deliver(ctx, rq, c, f, m, deliver)
 		settled = append(settled, took...)
 		refused = len(deliver) - len(took)
 		if err != nil && refused > 0 {
@@ -81,18 +81,24 @@ func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federat
 }
 
 // deliver pushes entries to m from the cache, with the repository's
-// objects as alternates, and returns the entries m took.
-func (e *Engine) deliver(ctx context.Context, rq *repoQueue, c *cache, m federation.Endpoint, entries []pending.Entry) ([]pending.Entry, error) {
+// objects as alternates, and returns the entries m took. Their LFS
+// objects go first; without them nothing is pushed.
+func (e *Engine) deliver(ctx context.Context, rq *repoQueue, c *cache, f *federation.Federation, m federation.Endpoint, entries []pending.Entry) ([]pending.Entry, error) {
 	p := gitexec.Push{URL: m.Raw}
+	var tips []string
 	for _, en := range entries {
 		u := gitexec.Update{Dst: en.Ref, Force: en.Force}
 		if !en.Delete() {
 			u.Src = en.OID
+			tips = append(tips, en.OID)
 		}
 		p.Updates = append(p.Updates, u)
 	}
 	g := e.runner(c.dir, PushTimeout)
 	g.Env = append(append([]string(nil), g.Env...), "GIT_ALTERNATE_OBJECT_DIRECTORIES="+rq.objects)
+	if err := e.uploadLFS(ctx, f, g, m, tips, nil, filepath.Dir(rq.objects)); err != nil {
+		return nil, err
+	}
 	var res gitexec.PushResult
 	err := e.net(ctx, func() error {
 		var err error

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
 )
 
@@ -14,10 +15,6 @@ import (
 // does not hold. The cache is bare, so pointers are found in the git
 // objects, not in a working copy.
 func (e *Engine) carryLFS(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint, todo []RefPlan) error {
-	on, always := f.CarriesLFS()
-	if !on {
-		return nil
-	}
 	var tips, have []string
 	for _, p := range todo {
 		if p.Action != ActDelete {
@@ -27,7 +24,19 @@ func (e *Engine) carryLFS(ctx context.Context, f *federation.Federation, c *cach
 			have = append(have, p.Mirror)
 		}
 	}
-	objs, err := lfs.Pointers(ctx, e.runner(c.dir, ListTimeout), always, tips, have)
+	return e.uploadLFS(ctx, f, e.runner(c.dir, ListTimeout), m, tips, have, "")
+}
+
+// uploadLFS gives mirror m the LFS objects of the commits tips (over
+// have) that it lacks, reading pointers with g: from the repository
+// whose git directory is local when it holds them (the pending queue's
+// repository), else from origin.
+func (e *Engine) uploadLFS(ctx context.Context, f *federation.Federation, g gitexec.Runner, m federation.Endpoint, tips, have []string, local string) error {
+	on, always := f.CarriesLFS()
+	if !on {
+		return nil
+	}
+	objs, err := lfs.Pointers(ctx, g, always, tips, have)
 	if err != nil || len(objs) == 0 {
 		return err
 	}
@@ -37,7 +46,11 @@ func (e *Engine) carryLFS(ctx context.Context, f *federation.Federation, c *cach
 	if !ok1 || !ok2 {
 		return fmt.Errorf("Git LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
 	}
-	n, err := mirror.Upload(ctx, objs, origin.Download)
+	src := lfs.Source(origin.Download)
+	if local != "" {
+		src = lfs.Fallback(lfs.Store(local), origin.Download)
+	}
+	n, err := mirror.Upload(ctx, objs, src)
 	if n > 0 {
 		e.progressf("%s: %s: uploaded %d LFS object(s)", f.Name, m.Raw, n)
 	}

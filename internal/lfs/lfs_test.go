@@ -172,3 +172,25 @@ func TestEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// With lfs = auto, commits whose .gitattributes names no LFS filter are
+// not scanned (a pointer-shaped blob there is left alone); once it does,
+// or with lfs = true, the pointer is found.
+func TestPointersAutoNeedsTheLFSFilter(t *testing.T) {
+	gittest.Isolate(t)
+	work := gittest.NewWorkRepo(t)
+	o := Object{OID: hex.EncodeToString(bytes.Repeat([]byte{3}, 32)), Size: 30}
+	plain := gittest.Commit(t, work, "a.bin", pointerText(o), "pointer, no attributes")
+	g := gitexec.Runner{Dir: work}
+	ctx := context.Background()
+	if got, err := Pointers(ctx, g, false, []string{plain}, nil); err != nil || len(got) != 0 {
+		t.Errorf("auto without filter=lfs: %v, %v; want nothing", got, err)
+	}
+	if got, err := Pointers(ctx, g, true, []string{plain}, nil); err != nil || len(got) != 1 {
+		t.Errorf("always: %v, %v; want the pointer", got, err)
+	}
+	tracked := gittest.Commit(t, work, ".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n", "track")
+	if got, err := Pointers(ctx, g, false, []string{tracked}, nil); err != nil || len(got) != 1 || got[0] != o {
+		t.Errorf("auto with filter=lfs: %v, %v; want %v", got, err, o)
+	}
+}
