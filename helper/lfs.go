@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
 
@@ -25,6 +26,9 @@ func (s *Session) pointLFS(srv federation.Endpoint, key string) {
 	defer cancel()
 	if on, _ := s.Fed.CarriesLFS(); !on || s.GitDir == "" || !isRemoteName(s.Remote) {
 		return
+	}
+	if _, err := exec.LookPath("git-lfs"); err != nil {
+		return // nothing would read the settings
 	}
 	ep, ok := lfs.Endpoint(srv.Raw)
 	if !ok {
@@ -60,9 +64,14 @@ func isRemoteName(r string) bool {
 // new values in updates that it lacks: from this repository's LFS store,
 // or (for a mirror, when the store lacks one) from the primary server
 // the push went to first. Objects the server already holds (the user's
-// pre-push hook from `git lfs install` uploads to the lfsurl) are not
-// sent again: the batch API says which are missing.
-func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates []update) error {
+// pre-push hook from `git lfs install` uploads to the lfspushurl) are
+// not sent again: the batch API says which are missing.
+//
+// Only commits origin did not have yet (not in the remote-tracking refs)
+// are read for pointers: a server that took every earlier push holds
+// their objects already. A mirror with queued updates may have missed
+// some, so full reads the whole history of updates.
+func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates []update, full bool) error {
 	on, always := s.Fed.CarriesLFS()
 	if !on || s.GitDir == "" || s.opts.DryRun {
 		return nil
@@ -74,7 +83,7 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 		}
 	}
 	var exclude []string
-	if isRemoteName(s.Remote) {
+	if isRemoteName(s.Remote) && !full {
 		exclude = []string{"--remotes=" + s.Remote}
 	}
 	g := s.child()
@@ -116,7 +125,7 @@ func lfsReason(err error) string {
 // pushPrimaryLFS is pushPrimary after the LFS objects reached the
 // primary server; when they could not, no ref moves.
 func (s *Session) pushPrimaryLFS(ctx context.Context, primary federation.Endpoint, updates []update) []refStatus {
-	if err := s.carryLFS(ctx, primary, updates); err != nil {
+	if err := s.carryLFS(ctx, primary, updates, false); err != nil {
 		out := make([]refStatus, len(updates))
 		for i := range out {
 			out[i] = refStatus{Reason: lfsReason(err)}
@@ -131,10 +140,12 @@ func (s *Session) pushPrimaryLFS(ctx context.Context, primary federation.Endpoin
 // false.
 func (s *Session) mirrorLFS(ctx context.Context, p mirrorPlan) (mirrorOutcome, bool) {
 	updates := make([]update, len(p.Updates))
+	missed := len(p.Superseded) > 0 // it refused an earlier push
 	for i, u := range p.Updates {
 		updates[i] = u.update
+		missed = missed || u.index < 0
 	}
-	err := s.carryLFS(ctx, p.Mirror, updates)
+	err := s.carryLFS(ctx, p.Mirror, updates, missed)
 	if err == nil {
 		return mirrorOutcome{}, true
 	}

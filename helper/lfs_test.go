@@ -174,3 +174,35 @@ func TestLFSThroughTheFederation(t *testing.T) {
 		t.Errorf("failover clone checked out %d bytes of data.bin, want %d\n%s", len(got), len(content2), out)
 	}
 }
+
+// A mirror that refused a push (here: its repository did not exist yet)
+// gets, with the next push, the LFS objects of the commits it missed,
+// not only those of the new commit: it never holds a ref whose history
+// points at objects it lacks.
+func TestLFSMirrorThatMissedAPushCatchesUp(t *testing.T) {
+	gittest.Isolate(t)
+	origin := startLFSServer(t, true)
+	late := gittest.StartGiteaLFS(t)
+	u, _ := url.Parse(late.URL)
+	t.Setenv(keystore.EnvName(u.Host), late.Token)
+	lateRepo := lfsServer{Gitea: late, repo: late.URL + "/" + late.User + "/r.git"}
+	gitOK(t, "", nil, "lfs", "install")
+	gitOK(t, "", nil, "config", "--global", "federation.f.origin", origin.repo)
+	gitOK(t, "", nil, "config", "--global", "federation.f.mirror", lateRepo.repo)
+	work := filepath.Join(t.TempDir(), "work")
+	gitOK(t, "", nil, "init", "-q", work)
+	gitOK(t, work, nil, "remote", "add", "fed", "federate::f")
+	gitOK(t, work, nil, "lfs", "track", "*.bin")
+	content, obj := randomFile(t, filepath.Join(work, "model.bin"), 3, 100<<10)
+	gitOK(t, work, nil, "add", ".gitattributes", "model.bin")
+	gitOK(t, work, nil, "commit", "-qm", "a model")
+	if out := gitOK(t, work, nil, "push", "fed", "HEAD:refs/heads/main"); !strings.Contains(out, "queued") {
+		t.Fatalf("the push to a missing mirror repository was not queued:\n%s", out)
+	}
+	late.CreateRepo(t, "r")
+	gittest.Commit(t, work, "README", "no large file here\n", "readme")
+	gitOK(t, work, nil, "push", "fed", "HEAD:refs/heads/main")
+	if got, err := lateRepo.lfsBytes(t, obj); err != nil || !bytes.Equal(got, content) {
+		t.Errorf("the mirror that missed a push serves %d bytes of model.bin (%v); want %d", len(got), err, len(content))
+	}
+}
