@@ -194,3 +194,29 @@ func TestPointersAutoNeedsTheLFSFilter(t *testing.T) {
 		t.Errorf("auto with filter=lfs: %v, %v; want %v", got, err, o)
 	}
 }
+
+// Fallback reads from the second source what the first lacks.
+func TestFallbackReadsWhatTheFirstLacks(t *testing.T) {
+	empty, full := t.TempDir(), t.TempDir()
+	o := objectOf(t, full, []byte("only in the second store\n"))
+	ctx := context.Background()
+	open, err := Fallback(Store(empty), Store(full))(ctx, []Object{o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := open(ctx, o)
+	if err != nil {
+		t.Fatalf("fallback: %v", err)
+	}
+	defer r.Close()
+	if b, _ := io.ReadAll(r); string(b) != "only in the second store\n" {
+		t.Fatalf("fallback read %q", b)
+	}
+	if _, err := Store(empty)(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	open, _ = Store(empty)(ctx, nil)
+	if _, err := open(ctx, o); err == nil {
+		t.Fatal("an empty store opened an object")
+	}
+}

@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Opener reads one object's content.
@@ -95,6 +98,11 @@ func (c *Client) needed(ctx context.Context, objs []Object) ([]Result, error) {
 	return out, nil
 }
 
+// Concurrency is how many objects go to one server at once, as
+// git-lfs's own default (lfs.concurrenttransfers): a transfer's cost is
+// mostly round trips, and one at a time leaves the link idle.
+const Concurrency = 8
+
 // Upload makes the server hold objs: it uploads, from src, only those
 // the server says it lacks, and verifies each when the server asks. It
 // returns how many it uploaded.
@@ -111,15 +119,25 @@ func (c *Client) Upload(ctx context.Context, objs []Object, src Source) (int, er
 	if err != nil {
 		return 0, err
 	}
+	var mu sync.Mutex
 	var errs []error
 	n := 0
+	var g errgroup.Group
+	g.SetLimit(Concurrency)
 	for _, r := range need {
-		if err := c.uploadOne(ctx, r, open); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		n++
+		g.Go(func() error {
+			err := c.uploadOne(ctx, r, open)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				n++
+			}
+			return nil // one object's failure does not stop the others
+		})
 	}
+	g.Wait()
 	return n, errors.Join(errs...)
 }
 
@@ -157,23 +175,23 @@ func (c *Client) verify(ctx context.Context, a Action, o Object) error {
 }
 
 // Fallback reads each object from first, or from second when first
-// cannot open it (second is asked only then).
+// cannot open it (second is asked only then, once). The opener is safe
+// for concurrent use.
 func Fallback(first, second Source) Source {
 	return func(ctx context.Context, need []Object) (Opener, error) {
 		open1, err := first(ctx, need)
 		if err != nil {
 			return second(ctx, need)
 		}
-		var open2 Opener
+		prepare := sync.OnceValues(func() (Opener, error) { return second(ctx, need) })
 		return func(ctx context.Context, o Object) (io.ReadCloser, error) {
 			r, err1 := open1(ctx, o)
 			if err1 == nil {
 				return r, nil
 			}
-			if open2 == nil {
-				if open2, err = second(ctx, need); err != nil {
-					return nil, errors.Join(err1, err)
-				}
+			open2, err := prepare()
+			if err != nil {
+				return nil, errors.Join(err1, err)
 			}
 			return open2(ctx, o)
 		}, nil
