@@ -212,9 +212,6 @@ func TestFallbackReadsWhatTheFirstLacks(t *testing.T) {
 	if b, _ := io.ReadAll(r); string(b) != "only in the second store\n" {
 		t.Fatalf("fallback read %q", b)
 	}
-	if _, err := Store(empty)(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
 	open, _ = Store(empty)(ctx, nil)
 	if _, err := open(ctx, o); err == nil {
 		t.Fatal("an empty store opened an object")
