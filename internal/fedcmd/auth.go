@@ -212,11 +212,7 @@ func configuredHosts(cfg *federation.Config) []hostRepo {
 func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostRepo) HostAuth {
 	forgeName := cfg.ForgeOf(h.ep.Protocol, h.ep.Host)
 	res := HostAuth{Host: h.ep.HostURL(), Forge: forgeName, Needs: h.needs}
-	key := keystore.Key{Protocol: h.ep.Protocol, Host: h.ep.Host}
-	chain := keystore.Default(keystore.Options{Getenv: d.getenv, Keyring: d.Keyring,
-		Forge:         func(host string) string { return cfg.ForgeOf(h.ep.Protocol, host) },
-		GitCredential: &keystore.GitCredential{Env: d.env()}})
-	cred, err := chain.Get(ctx, key)
+	cred, err := hostCredential(ctx, d, cfg, h.ep)
 	switch {
 	case err == nil:
 		res.Source = string(cred.Source)
@@ -265,6 +261,15 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 	}
 	res.Valid = true
 	return res
+}
+
+// hostCredential looks up the token for the host of ep through the
+// whole chain: variables, the OS keyring, git's credential helpers.
+func hostCredential(ctx context.Context, d TokenDeps, cfg *federation.Config, ep federation.Endpoint) (keystore.Credential, error) {
+	chain := keystore.Default(keystore.Options{Getenv: d.getenv, Keyring: d.Keyring,
+		Forge:         func(host string) string { return cfg.ForgeOf(ep.Protocol, host) },
+		GitCredential: &keystore.GitCredential{Env: d.env()}})
+	return chain.Get(ctx, keystore.Key{Protocol: ep.Protocol, Host: ep.Host})
 }
 
 func setNames(cfg *federation.Config) []string {
