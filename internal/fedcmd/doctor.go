@@ -245,6 +245,9 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 		h.needs = needs[h.ep.HostURL()]
 		checks = append(checks, hostCheck(checkHost(ctx, deps, cfg, h)))
 	}
+	for _, name := range cfg.Names() {
+		checks = append(checks, serversCheck(name, checkFederation(ctx, deps, cfg, cfg.Federations[name])))
+	}
 	for _, h := range otherHosts(cfg) {
 		detail := "git:// has no authentication: no token needed"
 		if strings.HasPrefix(h, "ssh://") {
@@ -253,6 +256,16 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 		checks = append(checks, Check{Name: "access to " + h, Status: CheckHint, Detail: detail})
 	}
 	return checks
+}
+
+// serversCheck words what checkFederation found for one federation.
+func serversCheck(name string, warns []string) Check {
+	c := Check{Name: "servers of federation " + name, Status: CheckOK, Detail: "reachable, repositories there, tokens allowed"}
+	if len(warns) > 0 {
+		c.Status, c.Detail = CheckWarn, strings.Join(warns, "\n")
+		c.Fix = "each line above says what to do"
+	}
+	return c
 }
 
 func hostCheck(a HostAuth) Check {
