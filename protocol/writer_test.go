@@ -72,6 +72,8 @@ push
 				w.PushError("refs/heads/stale", "non-fast forward")
 				w.PushError("refs/heads/hook", "pre-receive hook declined\nremote: policy says \"no\"")
 				w.PushError("refs/heads/tab", "a\tb\\c")
+				w.PushOK(`refs/heads/q"x`, false)
+				w.PushError(`refs/heads/q"y`, "hook declined")
 				return w.End()
 			},
 			want: `ok refs/heads/main
@@ -79,6 +81,8 @@ ok refs/heads/topic forced update
 error refs/heads/stale non-fast forward
 error refs/heads/hook "pre-receive hook declined\nremote: policy says \"no\""
 error refs/heads/tab "a\tb\\c"
+ok refs/heads/q"x
+error refs/heads/q"y hook declined
 
 `,
 		},
