@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -61,6 +62,9 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 			}
 		}
 		up, err := s.startUploadPack(ctx, srv, limit)
+		if err != nil && srv.Raw == s.Fed.Origin.Raw && gitexec.Refused(err) {
+			return true, gitexec.Explain(err, srv.Raw) // reached, and refused: no failover
+		}
 		if err != nil {
 			s.markDown(srv, err)
 			failed = append(failed, err)

@@ -80,6 +80,20 @@ func Classify(err error) Kind {
 	return KindOther
 }
 
+// Refused reports whether err is a server's refusal rather than a failure
+// to reach it: HTTP 401, 403 or 404, or git's words for missing or refused
+// credentials. A refusing server was reached and answered, so no other
+// server may silently serve in its place: the user must fix the token or
+// the name. Connection failures, timeouts, DNS errors and 5xx are not
+// refusals.
+func Refused(err error) bool {
+	switch HTTPStatus(err) {
+	case 401, 403, 404:
+		return true
+	}
+	return Classify(err) == KindAuth
+}
+
 // Explain wraps err, a failed git command against url, with a hint that
 // says what to do; other errors come back unchanged. url must be the
 // URL as configured (it never holds a token).
