@@ -191,7 +191,7 @@ func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, 
 	reply, err := up.handshake(s.childOptions(), limit)
 	if err != nil {
 		up.abandon()
-		return nil, &ServerError{Server: srv, Err: err, Stderr: up.stderr.String()}
+		return nil, &ServerError{Server: srv, Err: err, Stderr: s.Git.Redact.Clean(up.stderr.String())}
 	}
 	switch reply {
 	case "":

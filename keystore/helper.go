@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // Usernames gives the username a forge expects with a token, for a key
@@ -166,4 +168,26 @@ func (h Helper) username(k Key) (string, error) {
 func isBroken(err error) bool {
 	var j interface{ Unwrap() []error }
 	return errors.As(err, &j) && len(j.Unwrap()) > 1
+}
+
+// Remember registers with r the token store holds for each key, with the
+// username usernames gives it, so that a server echoing them back (raw,
+// base64, Basic header) can be cleaned from what is shown or stored. The
+// child gits of this process are handed these same tokens by the
+// credential callback, which runs in another process. Keys without a
+// token are skipped.
+func Remember(ctx context.Context, store Store, usernames Usernames, r *redact.Redactor, keys ...Key) {
+	for _, k := range keys {
+		cred, err := store.Get(ctx, k)
+		if err != nil || cred.Token == "" {
+			continue
+		}
+		r.Add(DefaultUsername, cred.Token)
+		r.Add(cred.Username, cred.Token)
+		if usernames != nil {
+			if u, err := usernames(k); err == nil {
+				r.Add(u, cred.Token)
+			}
+		}
+	}
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // ErrUnauthorized means the forge refused the token (401).
@@ -273,7 +275,8 @@ func origin(u *url.URL) string {
 }
 
 // apiMessage is the forge's error message from a JSON body, one line,
-// at most 200 bytes, with the token blanked should a forge echo it.
+// at most 200 bytes, cleaned: the token masked should a forge echo it,
+// control characters dropped.
 // Forges disagree on the shape: {"message":"…"}, {"error":"…"}, GitLab's
 // {"message":{"name":["has already been taken"]}}, GitHub's
 // {"message":"…","errors":[{"message":"name already exists…"}]}.
@@ -303,10 +306,9 @@ func apiMessage(data []byte, token string) string {
 			parts = append(parts, string(raw))
 		}
 	}
-	msg := strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
-	if token != "" {
-		msg = strings.ReplaceAll(msg, token, "***")
-	}
+	r := redact.New()
+	r.Add("", token)
+	msg := strings.Join(strings.Fields(r.Clean(strings.Join(parts, " "))), " ")
 	if len(msg) > 200 {
 		msg = msg[:200]
 		for !utf8.ValidString(msg) { // do not cut a character in half

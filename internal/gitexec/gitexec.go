@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // Runner runs git commands in one directory with one environment.
@@ -34,6 +36,10 @@ type Runner struct {
 	// delays before the failure is reported. Commands given a stdin are
 	// run once, since their input cannot be replayed.
 	BusyRetry []time.Duration
+	// Redact cleans the stderr kept in an Error: a server may echo the
+	// credentials it was sent, or send terminal escapes. nil still masks
+	// credential-shaped text and strips control characters.
+	Redact *redact.Redactor
 }
 
 // Error is a git command that failed. Its text names the subcommand only:
@@ -129,7 +135,7 @@ func (r Runner) Run(ctx context.Context, args ...string) error {
 }
 
 func (r Runner) wrap(ctx context.Context, args []string, stderr string, err error) error {
-	e := &Error{Stderr: withoutBoilerplate(strings.TrimSpace(stderr)), Err: err}
+	e := &Error{Stderr: r.Redact.Clean(withoutBoilerplate(strings.TrimSpace(stderr))), Err: err}
 	if len(args) > 0 {
 		e.Subcommand = args[0]
 	}
