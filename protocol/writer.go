@@ -3,6 +3,8 @@ package protocol
 import (
 	"bufio"
 	"io"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // Writer writes the helper's replies. Each reply is flushed when it is
@@ -88,11 +90,12 @@ func (w *Writer) PushOK(dst string, forced bool) {
 	w.line("ok", dst)
 }
 
-// PushError writes "error <dst> <why>". dst is raw, as in PushOK; why is
-// C-quoted when it needs to be, so a server's multi-line reason cannot
-// break the stream.
+// PushError writes "error <dst> <why>". dst is raw, as in PushOK; why,
+// stripped of control characters, is C-quoted when it needs to be, so a
+// server's multi-line reason cannot break the stream.
 func (w *Writer) PushError(dst, why string) {
-	w.line("error", dst, Quote(why))
+	// git prints the reason as it is: no terminal escapes from a server.
+	w.line("error", dst, Quote(redact.Strip(why)))
 }
 
 // ConnectReady answers connect or stateless-connect: the connection is

@@ -117,7 +117,9 @@ func (r Runner) once(ctx context.Context, stdin io.Reader, args []string) ([]byt
 	tail := &tailBuffer{max: 4096}
 	cmd.Stdout = &stdout
 	if cmd.Stderr != nil {
-		cmd.Stderr = io.MultiWriter(cmd.Stderr, tail)
+		live := redact.NewWriter(r.Redact, cmd.Stderr)
+		defer live.Flush()
+		cmd.Stderr = io.MultiWriter(live, tail)
 	} else {
 		cmd.Stderr = tail
 	}

@@ -6,7 +6,9 @@
 package redact
 
 import (
+	"bytes"
 	"encoding/base64"
+	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -103,4 +105,58 @@ func Strip(s string) string {
 
 func isControl(c rune) bool {
 	return c != '\n' && c != '\t' && unicode.IsControl(c)
+}
+
+// Writer cleans a stream line by line (lines end at \n or \r) before it
+// reaches w: a child's stderr shown live. A carriage return that ends a
+// line is kept, since git's progress meter and its "remote: " lines use
+// it; control characters inside a line are dropped. Call Flush when the
+// stream ends, for a last line without an end.
+type Writer struct {
+	r   *Redactor
+	w   io.Writer
+	buf []byte
+}
+
+// NewWriter returns a Writer that cleans with r (nil: no known token)
+// and writes to w.
+func NewWriter(r *Redactor, w io.Writer) *Writer { return &Writer{r: r, w: w} }
+
+// maxLine bounds the buffered partial line: a child that never ends a
+// line is written out in pieces of this size.
+const maxLine = 64 << 10
+
+// Write implements io.Writer.
+func (cw *Writer) Write(p []byte) (int, error) {
+	cw.buf = append(cw.buf, p...)
+	for {
+		i := bytes.IndexAny(cw.buf, "\r\n")
+		if i < 0 {
+			break
+		}
+		if err := cw.emit(cw.buf[:i], cw.buf[i]); err != nil {
+			return len(p), err
+		}
+		cw.buf = cw.buf[i+1:]
+	}
+	if len(cw.buf) > maxLine {
+		return len(p), cw.Flush()
+	}
+	return len(p), nil
+}
+
+// Flush writes out a partial last line.
+func (cw *Writer) Flush() error {
+	if len(cw.buf) == 0 {
+		return nil
+	}
+	line := cw.buf
+	cw.buf = nil
+	_, err := io.WriteString(cw.w, cw.r.Clean(string(line)))
+	return err
+}
+
+func (cw *Writer) emit(line []byte, end byte) error {
+	_, err := io.WriteString(cw.w, cw.r.Clean(string(line))+string(end))
+	return err
 }
