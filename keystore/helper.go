@@ -81,6 +81,10 @@ func (h Helper) Serve(ctx context.Context, op string, in io.Reader, out io.Write
 
 func (h Helper) get(ctx context.Context, req Request, out io.Writer) error {
 	k := req.Key()
+	if k.Protocol == "http" && !IsLoopback(k.Host) {
+		h.hint("federate: no token sent to %s: plain http would show it to anyone on the way; use https (plain http is for 127.0.0.1 and localhost only)\n", k.URL())
+		return nil
+	}
 	cred, err := h.Store.Get(ctx, k)
 	if errors.Is(err, ErrNotFound) && !isBroken(err) {
 		return nil

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // ErrUnauthorized means the forge refused the token (401).
@@ -201,6 +202,9 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
 		return nil, fmt.Errorf("bad API URL %q: %w", r.base, err)
+	}
+	if r.token != "" && req.URL.Scheme == "http" && !keystore.IsLoopback(req.URL.Host) {
+		return nil, fmt.Errorf("%s %s%s: no token sent over plain http except to 127.0.0.1 or localhost: use https", r.method, r.base, r.path)
 	}
 	authorize(req, r.forge, r.token)
 	req.Header.Set("Accept", "application/json")

@@ -72,3 +72,12 @@ func TestSameOriginRedirectKeepsToken(t *testing.T) {
 		t.Fatal("token dropped on a same-origin redirect")
 	}
 }
+
+// TestNoTokenToPlainHTTPAPI: the API of a non-loopback host over plain
+// http never gets the token; the call fails before any request.
+func TestNoTokenToPlainHTTPAPI(t *testing.T) {
+	_, err := Client{}.CurrentUser(context.Background(), Gitea, "http://forge.invalid/api/v1", "tok")
+	if err == nil || !strings.Contains(err.Error(), "plain http") {
+		t.Errorf("CurrentUser over http = %v, want a refusal", err)
+	}
+}
