@@ -75,10 +75,13 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	}
 	cmd := exec.CommandContext(ctx, git, args...)
 	cmd.Dir = r.Dir
-	cmd.Env = r.Env
-	if cmd.Env == nil {
-		cmd.Env = os.Environ()
+	env := r.Env
+	if env == nil {
+		env = os.Environ()
 	}
+	// GIT_TRACE_CURL and GIT_TRACE_PACKET must never print a token, even
+	// if the user's environment turned redaction off.
+	cmd.Env = setEnv(append([]string(nil), env...), "GIT_TRACE_REDACT", "1") // a copy: setEnv reuses its argument
 	cmd.Stderr = r.Stderr
 	// A credential-cache daemon started by a child can keep our pipes
 	// open; do not wait on it forever once the child has exited.
