@@ -113,6 +113,11 @@ func Explain(err error, url string) error {
 		hint = fmt.Sprintf("the server refused the credentials: run `git federate login %s`", hostURL(url))
 	case KindNoWrite:
 		hint = fmt.Sprintf("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url))
+		if h := hostURL(url); strings.EqualFold(h, "https://gitee.com") {
+			// Gitee takes a token only with the account's own name, and
+			// answers 403 to any other (git sends a placeholder).
+			hint = fmt.Sprintf("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`; if it is set, the token lacks the projects scope", h)
+		}
 	case KindBusy:
 		hint = fmt.Sprintf("%s is busy (the repository is being read or written); retried, try again later", hostURL(url))
 	default:
