@@ -123,7 +123,7 @@ func refuseCredentials(raw string) error {
 // error ever quotes it.
 type urlParts struct {
 	scheme, userinfo, host, path, query, fragment string
-	hasUserinfo                                   bool
+	hasUserinfo, hasQuery, hasFragment            bool
 }
 
 func splitURL(raw string) (urlParts, bool) {
@@ -134,8 +134,8 @@ func splitURL(raw string) (urlParts, bool) {
 	if !ok {
 		return u, false
 	}
-	rest, u.fragment, _ = strings.Cut(rest, "#")
-	rest, u.query, _ = strings.Cut(rest, "?")
+	rest, u.fragment, u.hasFragment = strings.Cut(rest, "#")
+	rest, u.query, u.hasQuery = strings.Cut(rest, "?")
 	authority := rest
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
 		authority, u.path = rest[:i], rest[i:]
@@ -208,7 +208,7 @@ func MaskURL(raw string) string {
 		b.WriteString("@")
 	}
 	b.WriteString(u.host + u.path)
-	if u.query != "" {
+	if u.hasQuery {
 		params := strings.Split(u.query, "&")
 		for i, kv := range params {
 			if k, _, ok := strings.Cut(kv, "="); ok && tokenParams[strings.ToLower(k)] {
@@ -217,7 +217,7 @@ func MaskURL(raw string) string {
 		}
 		b.WriteString("?" + strings.Join(params, "&"))
 	}
-	if u.fragment != "" {
+	if u.hasFragment {
 		b.WriteString("#" + u.fragment)
 	}
 	return b.String()

@@ -66,9 +66,10 @@ func (r *Redactor) Redact(s string) string {
 	})
 }
 
-// Clean is Redact then Strip: the one treatment for server and child text
-// shown on a terminal or stored.
-func (r *Redactor) Clean(s string) string { return Strip(r.Redact(s)) }
+// Clean is Strip then Redact: the one treatment for server and child text
+// shown on a terminal or stored. Stripping first means no dropped
+// character can join the pieces of a token after it was looked for.
+func (r *Redactor) Clean(s string) string { return r.Redact(Strip(s)) }
 
 // list is the secrets, longest first, so that no shorter one cuts a
 // longer one in half before it is masked.
