@@ -75,17 +75,13 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 // tokensOf is a Redactor that knows the tokens the credential callback
 // will hand the children for fed's servers.
 func tokensOf(ctx context.Context, cfg *federation.Config, fed *federation.Federation) *redact.Redactor {
-	forge := func(host string) string { return cfg.ForgeOf("https", host) }
-	store := keystore.Default(keystore.Options{Getenv: os.Getenv, Forge: forge})
 	var keys []keystore.Key
 	for _, e := range append([]federation.Endpoint{fed.Origin}, fed.Mirrors...) {
 		if e.HTTP() {
 			keys = append(keys, keystore.Key{Protocol: e.Protocol, Host: e.Host})
 		}
 	}
-	r := redact.New()
-	keystore.Remember(ctx, store, keystore.ForgeUsernames(forge), r, keys...)
-	return r
+	return keystore.RedactorFor(ctx, func(host string) string { return cfg.ForgeOf("https", host) }, keys...)
 }
 
 // newLogger logs to stderr when GIT_TRACE_FEDERATE (or GIT_TRACE) asks.

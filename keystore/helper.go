@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
@@ -174,13 +175,16 @@ func isBroken(err error) bool {
 	return errors.As(err, &j) && len(j.Unwrap()) > 1
 }
 
-// Remember registers with r the token store holds for each key, with the
-// username usernames gives it, so that a server echoing them back (raw,
-// base64, Basic header) can be cleaned from what is shown or stored. The
-// child gits of this process are handed these same tokens by the
-// credential callback, which runs in another process. Keys without a
-// token are skipped.
-func Remember(ctx context.Context, store Store, usernames Usernames, r *redact.Redactor, keys ...Key) {
+// RedactorFor is a Redactor that knows the tokens the environment and the
+// OS keyring hold for keys, with the usernames forge implies, so that a
+// server echoing them back (raw, base64, Basic header) can be cleaned
+// from what is shown or stored. The child gits of this process are handed
+// these same tokens by the credential callback, which runs in another
+// process. Keys without a token are skipped.
+func RedactorFor(ctx context.Context, forge func(host string) string, keys ...Key) *redact.Redactor {
+	r := redact.New()
+	store := Default(Options{Getenv: os.Getenv, Forge: forge})
+	usernames := ForgeUsernames(forge)
 	for _, k := range keys {
 		cred, err := store.Get(ctx, k)
 		if err != nil || cred.Token == "" {
@@ -188,10 +192,9 @@ func Remember(ctx context.Context, store Store, usernames Usernames, r *redact.R
 		}
 		r.Add(DefaultUsername, cred.Token)
 		r.Add(cred.Username, cred.Token)
-		if usernames != nil {
-			if u, err := usernames(k); err == nil {
-				r.Add(u, cred.Token)
-			}
+		if u, err := usernames(k); err == nil {
+			r.Add(u, cred.Token)
 		}
 	}
+	return r
 }
