@@ -143,37 +143,34 @@ func (s *Session) fetchServers(ctx context.Context) ([]federation.Endpoint, erro
 	return out, nil
 }
 
-// uploadPack is a running `git remote-http(s)` child that has been asked
-// for a stateless connection to git-upload-pack.
-type uploadPack struct {
-	cmd      *exec.Cmd
-	in       io.WriteCloser
-	out      *bufio.Reader
-	outFile  *os.File
-	stderr   *gate
-	fallback bool        // the server does not speak protocol v2
-	fetched  atomic.Bool // git sent a fetch request, not only ls-refs
+// helperChild is a running `git remote-http(s)` for one server: git's
+// own http helper, which this session drives through protocol.Client.
+// Its stderr is held back (gate) until the caller decides the user
+// should see it.
+type helperChild struct {
+	cmd     *exec.Cmd
+	in      io.WriteCloser
+	out     *bufio.Reader
+	outFile *os.File
+	stderr  *gate
 }
 
-// startUploadPack runs git's own http helper for srv and asks it for a
-// stateless connection. The child's stderr is held back until it has
-// answered, so that a server that is down costs the user one warning
-// line, not git's error. A child that dies or stays silent past
-// limit (0: none) is an error naming srv.
-func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, limit time.Duration) (*uploadPack, error) {
+// startHelperChild runs git's own http helper for srv, with the
+// session's credential callback in its environment.
+func (s *Session) startHelperChild(ctx context.Context, srv federation.Endpoint) (*helperChild, error) {
 	name := s.Remote
 	if name == "" {
 		name = srv.Raw
 	}
 	cmd := s.Git.Command(ctx, "remote-"+srv.Protocol, name, srv.Raw)
 	cmd.Env = s.childEnv()
-	up := &uploadPack{cmd: cmd, stderr: &gate{}}
-	cmd.Stderr = up.stderr
+	c := &helperChild{cmd: cmd, stderr: &gate{}}
+	cmd.Stderr = c.stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
-	// The pack comes through this pipe. A plain blocking pipe read with
+	// Packs come through this pipe. A plain blocking pipe read with
 	// a large buffer costs far less system time than os.Pipe's
 	// poller-driven one (cmd.StdoutPipe).
 	out, childOut, err := blockingPipe()
@@ -187,19 +184,44 @@ func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, 
 		out.Close()
 		return nil, fmt.Errorf("%s: starting git remote-%s: %w", srv.Raw, srv.Protocol, err)
 	}
-	up.in, up.out, up.outFile = in, bufio.NewReader(out), out
-	reply, err := up.handshake(s.childOptions(), limit)
+	c.in, c.out, c.outFile = in, bufio.NewReader(out), out
+	return c, nil
+}
+
+// client speaks the remote-helper protocol to the child.
+func (c *helperChild) client() *protocol.Client { return protocol.NewClient(c.in, c.out) }
+
+// abandon stops the child without a word to the user.
+func (c *helperChild) abandon() {
+	c.in.Close()
+	c.cmd.Process.Kill()
+	c.cmd.Wait()
+	c.outFile.Close()
+}
+
+// uploadPack is a running `git remote-http(s)` child that has been asked
+// for a stateless connection to git-upload-pack.
+type uploadPack struct {
+	*helperChild
+	fallback bool        // the server does not speak protocol v2
+	fetched  atomic.Bool // git sent a fetch request, not only ls-refs
+}
+
+// startUploadPack runs git's own http helper for srv and asks it for a
+// stateless connection. The child's stderr is held back until it has
+// answered, so that a server that is down costs the user one warning
+// line, not git's error. A child that dies or stays silent past
+// limit (0: none) is an error naming srv.
+func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, limit time.Duration) (*uploadPack, error) {
+	c, err := s.startHelperChild(ctx, srv)
+	if err != nil {
+		return nil, err
+	}
+	up := &uploadPack{helperChild: c}
+	up.fallback, err = up.handshake(s.childOptions(), limit)
 	if err != nil {
 		up.abandon()
 		return nil, &ServerError{Server: srv, Err: err, Stderr: s.Git.Redact.Clean(up.stderr.String())}
-	}
-	switch reply {
-	case "":
-	case "fallback":
-		up.fallback = true
-	default:
-		up.abandon()
-		return nil, &ServerError{Server: srv, Err: fmt.Errorf("unexpected answer %s to stateless-connect", protocol.Quote(reply))}
 	}
 	return up, nil
 }
@@ -208,13 +230,13 @@ func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, 
 // during a stateless fetch: how much to say, whether to show progress,
 // and which address family to connect with. The rest (depth, filter,
 // tags) git puts in its own protocol-v2 requests.
-func (s *Session) childOptions() []string {
-	opts := []string{
-		"option progress " + strconv.FormatBool(s.opts.Progress),
-		"option verbosity " + strconv.Itoa(s.opts.Verbosity),
+func (s *Session) childOptions() []protocol.ClientOption {
+	opts := []protocol.ClientOption{
+		{Name: "progress", Value: strconv.FormatBool(s.opts.Progress)},
+		{Name: "verbosity", Value: strconv.Itoa(s.opts.Verbosity)},
 	}
 	if s.opts.Family != "" {
-		opts = append(opts, "option family "+s.opts.Family)
+		opts = append(opts, protocol.ClientOption{Name: "family", Value: s.opts.Family})
 	}
 	return opts
 }
@@ -222,27 +244,24 @@ func (s *Session) childOptions() []string {
 // handshake sends the options and the stateless-connect command and
 // returns the child's answer to the command. It gives up when the child
 // exits first or after limit (0: no limit).
-func (up *uploadPack) handshake(options []string, limit time.Duration) (string, error) {
-	type answer struct {
-		line string
-		err  error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		msg := strings.Join(options, "\n") + "\nstateless-connect git-upload-pack\n"
-		if _, err := io.WriteString(up.in, msg); err != nil {
-			ch <- answer{err: fmt.Errorf("the helper exited: %w", err)}
-			return
+func (up *uploadPack) handshake(options []protocol.ClientOption, limit time.Duration) (fallback bool, err error) {
+	err = withLimit(context.Background(), limit, func() error {
+		c := up.client()
+		if _, err := c.Options(options...); err != nil {
+			return err
 		}
-		for range options {
-			if _, err := up.readLine(); err != nil {
-				ch <- answer{err: err}
-				return
-			}
-		}
-		line, err := up.readLine()
-		ch <- answer{line, err}
-	}()
+		fallback, err = c.StatelessConnect("git-upload-pack")
+		return err
+	})
+	return fallback, err
+}
+
+// withLimit runs fn and waits for it at most limit (0: no limit) and
+// until ctx is done. fn talks to a child process: the caller kills the
+// child when the time is up, which ends fn.
+func withLimit(ctx context.Context, limit time.Duration, fn func() error) error {
+	ch := make(chan error, 1)
+	go func() { ch <- fn() }()
 	var expired <-chan time.Time
 	if limit > 0 {
 		timer := time.NewTimer(limit)
@@ -250,22 +269,13 @@ func (up *uploadPack) handshake(options []string, limit time.Duration) (string, 
 		expired = timer.C
 	}
 	select {
-	case a := <-ch:
-		return a.line, a.err
+	case err := <-ch:
+		return err
 	case <-expired:
-		return "", fmt.Errorf("no answer within %v", limit)
+		return fmt.Errorf("no answer within %v", limit)
+	case <-ctx.Done():
+		return fmt.Errorf("no answer: %w", ctx.Err())
 	}
-}
-
-func (up *uploadPack) readLine() (string, error) {
-	line, err := up.out.ReadString('\n')
-	if errors.Is(err, io.EOF) {
-		return "", errors.New("git's http helper exited without answering")
-	}
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSuffix(line, "\n"), nil
 }
 
 // relay copies git's requests (from) to the child and the child's
@@ -320,14 +330,6 @@ func (f *fetchSpotter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// abandon stops the child without a word to the user.
-func (up *uploadPack) abandon() {
-	up.in.Close()
-	up.cmd.Process.Kill()
-	up.cmd.Wait()
-	up.outFile.Close()
-}
-
 // copyLarge copies from to to with a buffer large enough for a pipe's
 // worth of pack data per system call.
 func copyLarge(to io.Writer, from io.Reader) error {
@@ -373,11 +375,16 @@ type gate struct {
 	buf  []byte
 	to   io.Writer
 	open bool
+	last []byte // the end of everything written, released or not
 }
 
 func (g *gate) Write(p []byte) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.last = append(g.last, p...)
+	if len(g.last) > 4<<10 {
+		g.last = g.last[len(g.last)-4<<10:]
+	}
 	if g.open {
 		if g.to != nil {
 			g.to.Write(p)
@@ -404,4 +411,11 @@ func (g *gate) String() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return string(g.buf)
+}
+
+// Tail is the end of everything the child wrote, for its last words.
+func (g *gate) Tail() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return string(g.last)
 }

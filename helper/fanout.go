@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -82,12 +80,13 @@ type mirrorOutcome struct {
 // fanOut pushes the accepted updates, plus what is queued for each
 // mirror, to every mirror in parallel, reports each mirror on stderr,
 // updates the pending queue, and with requireMirrors turns a ref some
-// mirror did not take into an error in status.
-func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, accepted []indexedUpdate, status []refStatus) {
+// mirror did not take into an error in status (when given). It returns
+// each mirror's outcome.
+func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, accepted []indexedUpdate, status []refStatus) []mirrorOutcome {
 	q := s.queue()
 	plans := s.planMirrors(ctx, q, mirrors, accepted)
 	if !anyUpdates(plans) {
-		return // the primary took nothing and nothing is queued
+		return nil // the primary took nothing and nothing is queued
 	}
 	s.announce(plans, len(accepted))
 	outcomes := make([]mirrorOutcome, len(plans))
@@ -110,9 +109,10 @@ func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, acc
 	case anyFailed(outcomes):
 		fmt.Fprintln(s.Stderr, "warning: federate: GIT_DIR is not set; what the mirrors refused cannot be queued for retry")
 	}
-	if s.Fed.RequireMirrors {
+	if s.Fed.RequireMirrors && status != nil {
 		requireMirrors(outcomes, status)
 	}
+	return outcomes
 }
 
 // queue is the pending queue of this repository, or nil when git gave no
@@ -227,69 +227,48 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	}
 	ctx, cancel := context.WithTimeout(ctx, MirrorPushTimeout)
 	defer cancel()
+	if r := s.relays.mirror(ctx, p.Mirror.Raw); r != nil {
+		return s.relayMirror(ctx, r, p)
+	}
+	g := s.child()
+	g.Stderr = nil // kept for the report, not shown raw
+	push := s.childPush(p.Mirror.Raw, nil)
 	todo := p.Updates
-	res := s.runMirrorPush(ctx, p.Mirror, todo)
-	if gone := res.missingDeletes; len(gone) > 0 {
+	res, err := g.Push(ctx, withUpdates(push, todo))
+	if gone := res.MissingDeletes; len(gone) > 0 {
 		// git refuses the whole push when a deleted ref is not on the
 		// mirror; it already has what the delete asks for, so push the rest.
 		todo = withoutDeletes(todo, gone)
+		res, err = gitexec.PushResult{}, nil
 		if len(todo) > 0 {
-			res = s.runMirrorPush(ctx, p.Mirror, todo)
-		} else {
-			res = mirrorResult{}
+			res, err = g.Push(ctx, withUpdates(push, todo))
 		}
 	}
 	for _, u := range p.Updates {
-		st := res.status(u.Ref)
-		r := mirrorRef{indexedUpdate: u, OK: st.accepted()}
+		rep := res.Report(u.Ref)
+		r := mirrorRef{indexedUpdate: u, OK: rep.OK()}
 		if !r.OK {
-			r.Reason = mirrorReason(res, u.Ref, st)
+			r.Reason = mirrorReason(rep)
 		}
 		out.Refs = append(out.Refs, r)
 	}
-	if res.Err != nil && len(res.Refs) == 0 {
+	if err != nil && res.Failed {
 		out.Fatal = shorten(res.Fatal)
 		var he *gitexec.HintError
-		if errors.As(gitexec.Explain(res.Err, p.Mirror.Raw), &he) {
+		if errors.As(gitexec.Explain(err, p.Mirror.Raw), &he) {
 			out.Hint = he.Hint
 		}
 	}
 	return out
 }
 
-// mirrorResult is a pushResult with the deletes git refused because the
-// mirror has no such ref.
-type mirrorResult struct {
-	pushResult
-	missingDeletes map[string]bool
-}
-
-func (s *Session) runMirrorPush(ctx context.Context, m federation.Endpoint, todo []indexedUpdate) mirrorResult {
-	args := childPushArgs(s.opts.DryRun, s.opts.Atomic, s.opts.PushOptions)
-	args = append(args, "--no-progress", "--", m.Raw)
+// withUpdates is push with todo as its updates.
+func withUpdates(push gitexec.Push, todo []indexedUpdate) gitexec.Push {
 	for _, u := range todo {
-		args = append(args, u.refspec())
+		push.Updates = append(push.Updates, u.gitUpdate())
 	}
-	rec := &deleteRecorder{gone: map[string]bool{}}
-	res := runPush(ctx, s.child(), rec, args)
-	return mirrorResult{pushResult: res, missingDeletes: rec.gone}
+	return push
 }
-
-// deleteRecorder notes "unable to delete '<ref>': remote ref does not
-// exist" lines of a child's stderr.
-type deleteRecorder struct{ gone map[string]bool }
-
-func (d *deleteRecorder) Write(p []byte) (int, error) {
-	for _, line := range strings.Split(string(p), "\n") {
-		rest, ok := strings.CutPrefix(line, "error: unable to delete '")
-		if ref, ok2 := strings.CutSuffix(rest, "': remote ref does not exist"); ok && ok2 {
-			d.gone[ref] = true
-		}
-	}
-	return len(p), nil
-}
-
-var _ io.Writer = (*deleteRecorder)(nil)
 
 func withoutDeletes(todo []indexedUpdate, gone map[string]bool) []indexedUpdate {
 	var out []indexedUpdate
@@ -301,13 +280,13 @@ func withoutDeletes(todo []indexedUpdate, gone map[string]bool) []indexedUpdate 
 	return out
 }
 
-// mirrorReason is the mirror's own reason for not taking ref, in git's
+// mirrorReason is the mirror's own reason for not taking a ref, in git's
 // words ("non-fast-forward", "fetch first", a hook's message...).
-func mirrorReason(res mirrorResult, ref string, st refStatus) string {
-	if p, ok := res.Refs[ref]; ok && p.Reason != "" {
-		return p.Reason
+func mirrorReason(r gitexec.RefReport) string {
+	if r.Reason != "" {
+		return shorten(r.Reason)
 	}
-	if st.Reason != "" {
+	if st := statusOf(r); st.Reason != "" {
 		return st.Reason
 	}
 	return "not updated"

@@ -1,11 +1,8 @@
 package helper
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
@@ -88,29 +85,15 @@ func (s *Session) LsRemote(ctx context.Context, server federation.Endpoint) (*Li
 
 // ParseLsRemote parses `git ls-remote --symref` output.
 func ParseLsRemote(out []byte) (*Listing, error) {
-	l := &Listing{Peeled: map[string]string{}, Symrefs: map[string]string{}}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := sc.Text()
-		if target, ok := strings.CutPrefix(line, "ref: "); ok {
-			t, name, ok := strings.Cut(target, "\t")
-			if !ok {
-				return nil, fmt.Errorf("bad ls-remote line %s", protocol.Quote(line))
-			}
-			l.Symrefs[name] = t
-			continue
-		}
-		oid, name, ok := strings.Cut(line, "\t")
-		if !ok || !protocol.IsOID(oid) || name == "" {
-			return nil, fmt.Errorf("bad ls-remote line %s", protocol.Quote(line))
-		}
-		if base, ok := strings.CutSuffix(name, "^{}"); ok {
-			l.Peeled[base] = oid
-			continue
-		}
-		l.Refs = append(l.Refs, Ref{Name: name, OID: oid})
+	a, err := gitexec.ParseLsRemote(out)
+	if err != nil {
+		return nil, err
 	}
-	return l, sc.Err()
+	l := &Listing{Peeled: a.Peeled, Symrefs: a.Symrefs}
+	for _, r := range a.Refs {
+		l.Refs = append(l.Refs, Ref{Name: r.Name, OID: r.OID})
+	}
+	return l, nil
 }
 
 // list answers "list" and "list for-push". For fetch, the origin is asked
@@ -120,7 +103,7 @@ func (s *Session) list(ctx context.Context, forPush bool, w *protocol.Writer) er
 	var l *Listing
 	var err error
 	if forPush {
-		l, err = s.LsRemote(ctx, s.pushTarget())
+		l, err = s.listForPush(ctx)
 	} else {
 		l, err = s.fetchListing(ctx)
 	}

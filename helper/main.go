@@ -17,6 +17,9 @@ import (
 // Main is git-remote-federate: args are the remote name (or URL) and the
 // URL after "federate::". It returns the exit status.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 3 && args[0] == DeliverArg {
+		return deliver(ctx, args[1], args[2], stderr)
+	}
 	if len(args) != 2 {
 		fmt.Fprintln(stderr, "usage: git-remote-federate <remote> <url>\n\n"+
 			"git runs this program for federate:: URLs; see `git federate --help`.")
@@ -29,6 +32,19 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 	if err := s.Serve(ctx, stdin, stdout); err != nil {
 		fmt.Fprintf(stderr, "fatal: federate: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// deliver is the detached process of mirrorPush = background.
+func deliver(ctx context.Context, remote, url string, stderr io.Writer) int {
+	s, err := NewSession(ctx, remote, url, stderr)
+	if err == nil {
+		err = s.DeliverMirrors(ctx)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "federate: background push to the mirrors: %v\n", err)
 		return 1
 	}
 	return 0

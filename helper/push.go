@@ -1,7 +1,6 @@
 package helper
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -55,7 +54,11 @@ func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer)
 	s.Log.Debug("pushed to primary", "server", primary.Raw, "refs", len(updates), "took", time.Since(start))
 	if mirrors := s.fanoutTargets(); len(mirrors) > 0 {
 		start = time.Now()
-		s.fanOut(ctx, mirrors, acceptedUpdates(updates, status), status)
+		if s.background() {
+			s.pushInBackground(ctx, mirrors, acceptedUpdates(updates, status))
+		} else {
+			s.fanOut(ctx, mirrors, acceptedUpdates(updates, status), status)
+		}
 		s.Log.Debug("fanned out", "mirrors", len(mirrors), "took", time.Since(start))
 	}
 	for i, r := range p.Refs {
@@ -76,19 +79,13 @@ type update struct {
 
 func (u update) Delete() bool { return u.Src == "" }
 
-// refspec is the update in git push syntax, by object name when known.
-func (u update) refspec() string {
-	if u.Delete() {
-		return ":" + u.Ref
-	}
+// gitUpdate is the update for the push engine, by object name when known.
+func (u update) gitUpdate() gitexec.Update {
 	src := u.OID
-	if src == "" {
+	if src == "" || u.Delete() {
 		src = u.Src
 	}
-	if u.Force {
-		return "+" + src + ":" + u.Ref
-	}
-	return src + ":" + u.Ref
+	return gitexec.Update{Dst: u.Ref, Src: src, Force: u.Force}
 }
 
 // resolveUpdates turns git's push lines into updates, resolving every
@@ -160,195 +157,99 @@ func (s *Session) child() gitexec.Runner {
 	return g
 }
 
-// pushPrimary runs one `git push --porcelain` to url with the options git
-// gave us and returns a status per update, in order. The child's progress
-// and the server's messages go to the user's terminal as they come.
+// pushPrimary pushes updates to url with the options git gave us and
+// returns a status per update, in order. The child's progress and the
+// server's messages go to the user's terminal as they come.
 func (s *Session) pushPrimary(ctx context.Context, url string, updates []update) []refStatus {
+	if r := s.relays.primary; r != nil && r.srv.Raw == url {
+		return s.relayPrimary(ctx, r, updates)
+	}
 	ctx, cancel := context.WithTimeout(ctx, PushTimeout)
 	defer cancel()
-	args := s.primaryPushArgs(updates)
-	args = append(args, "--", url)
-	for _, u := range updates {
-		args = append(args, u.refspec())
-	}
 	var stderr io.Writer = io.Discard
 	if s.Stderr != nil {
 		stderr = s.Stderr
 	}
-	res := runPush(ctx, s.child(), stderr, args)
-	return res.statuses(updates)
-}
-
-// primaryPushArgs are the push options for the primary server, from what
-// git set with "option" before the push batch.
-func (s *Session) primaryPushArgs(updates []update) []string {
-	o := s.opts
-	args := childPushArgs(o.DryRun, o.Atomic, o.PushOptions)
-	if o.Progress && o.Verbosity > 0 {
-		args = append(args, "--progress")
-	} else {
-		args = append(args, "--no-progress")
-	}
-	if o.Verbosity > 1 {
-		args = append(args, "--verbose")
-	}
-	for _, c := range o.CAS {
-		args = append(args, "--force-with-lease="+leaseArg(c))
-	}
-	if o.ForceIfIncludes {
-		args = append(args, "--force-if-includes")
-	}
-	if o.Signed != "" {
-		args = append(args, "--signed="+o.Signed)
-	}
-	return args
-}
-
-// childPushArgs are the options every child push gets. The parent git
-// already ran the pre-push hook, expanded push.pushOption, followed tags
-// and recursed into submodules: the children must not do it again. The
-// hints about rejected pushes are git's (the parent prints them from our
-// reply), so the children's are turned off.
-func childPushArgs(dryRun, atomic bool, pushOptions []string) []string {
-	args := []string{"-c", "advice.pushUpdateRejected=false", "-c", "push.pushOption=",
-		"-c", "push.gpgSign=false", "push", "--porcelain", "--no-verify", "--no-follow-tags",
-		"--recurse-submodules=no"}
-	if dryRun {
-		args = append(args, "--dry-run")
-	}
-	if atomic {
-		args = append(args, "--atomic")
-	}
-	for _, po := range pushOptions {
-		args = append(args, "--push-option="+po)
-	}
-	return args
-}
-
-// leaseArg turns git's "cas <ref>:<oid>" value into the value of
-// --force-with-lease: the zero object name means "must not exist yet",
-// which git push spells with an empty expected value.
-func leaseArg(cas string) string {
-	ref, oid, ok := strings.Cut(cas, ":")
-	if !ok {
-		return ref
-	}
-	if strings.Trim(oid, "0") == "" {
-		return ref + ":"
-	}
-	return ref + ":" + oid
-}
-
-// pushResult is what one child `git push --porcelain` said.
-type pushResult struct {
-	Refs  map[string]porcelainRef // by destination ref
-	Err   error                   // the child's failure, if any
-	Fatal string                  // its last "fatal:"/"error:" line, for a short reason
-}
-
-// runPush runs git args (a push with --porcelain) and parses its report.
-// stderr receives the child's stderr, less the "failed to push some
-// refs" line that the parent git prints itself.
-func runPush(ctx context.Context, g gitexec.Runner, stderr io.Writer, args []string) pushResult {
-	var tail tailLines
-	f := &lineFilter{w: stderr, drop: "error: failed to push some refs to ", tail: &tail}
+	f := &lineFilter{w: stderr, drop: "error: failed to push some refs to "}
+	g := s.child()
 	g.Stderr = f
-	out, err := g.Output(ctx, args...)
+	res, _ := g.Push(ctx, s.primaryPush(url, updates))
 	f.Flush()
-	res := pushResult{Refs: parsePorcelain(out), Err: err, Fatal: tail.reason()}
-	if err != nil && res.Fatal == "" {
-		res.Fatal = err.Error()
-	}
-	return res
+	return statuses(res, updates)
 }
 
-// statuses maps the child's report onto updates, in order.
-func (r pushResult) statuses(updates []update) []refStatus {
+// primaryPush is the push to the primary server, with what git set with
+// "option" before the push batch: its leases ("cas <ref>:<oid>") go to
+// the updates of those refs.
+func (s *Session) primaryPush(url string, updates []update) gitexec.Push {
+	o := s.opts
+	p := s.childPush(url, updates)
+	p.Progress = o.Progress && o.Verbosity > 0
+	p.Verbose = o.Verbosity > 1
+	p.ForceIfIncludes = o.ForceIfIncludes
+	p.Signed = o.Signed
+	leases := map[string]*gitexec.Lease{}
+	for _, c := range o.CAS {
+		ref, oid, ok := strings.Cut(c, ":")
+		if !ok {
+			continue // git always sends the expected value
+		}
+		if strings.Trim(oid, "0") == "" {
+			oid = "" // the zero object name: the ref must not exist yet
+		}
+		leases[ref] = &gitexec.Lease{Expect: oid}
+	}
+	for i := range p.Updates {
+		p.Updates[i].Lease = leases[p.Updates[i].Dst]
+	}
+	return p
+}
+
+// childPush is the push of updates to url that every server gets: the
+// parent git already ran the pre-push hook, expanded push.pushOption,
+// followed tags and recursed into submodules, and the push engine makes
+// sure no child does it again.
+func (s *Session) childPush(url string, updates []update) gitexec.Push {
+	p := gitexec.Push{URL: url, DryRun: s.opts.DryRun, Atomic: s.opts.Atomic, Options: s.opts.PushOptions}
+	for _, u := range updates {
+		p.Updates = append(p.Updates, u.gitUpdate())
+	}
+	return p
+}
+
+// statuses maps the push's report onto updates, in order.
+func statuses(res gitexec.PushResult, updates []update) []refStatus {
 	out := make([]refStatus, len(updates))
 	for i, u := range updates {
-		out[i] = r.status(u.Ref)
+		out[i] = statusOf(res.Report(u.Ref))
 	}
 	return out
 }
 
-// status is the outcome for ref. A ref the report does not name was up to
-// date (git prints those only with --verbose) unless the child failed
-// before it could report.
-func (r pushResult) status(ref string) refStatus {
-	if p, ok := r.Refs[ref]; ok {
-		return p.status()
-	}
-	if r.Err != nil {
-		return refStatus{Reason: shorten(r.Fatal)}
-	}
-	return refStatus{UpToDate: true}
-}
-
-// porcelainRef is one line of `git push --porcelain`:
-// "<flag>\t<from>:<to>\t<summary> (<reason>)".
-type porcelainRef struct {
-	Flag    byte
-	Ref     string
-	Summary string // "[rejected]", "[remote rejected]", "[new branch]", "abc..def"...
-	Reason  string // the text in parentheses, if any
-}
-
-// parsePorcelain reads the report of `git push --porcelain`, ignoring the
-// "To <url>" and "Done" lines.
-func parsePorcelain(out []byte) map[string]porcelainRef {
-	refs := map[string]porcelainRef{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		if p, ok := parsePorcelainLine(sc.Text()); ok {
-			refs[p.Ref] = p
-		}
-	}
-	return refs
-}
-
-func parsePorcelainLine(line string) (porcelainRef, bool) {
-	fields := strings.SplitN(line, "\t", 3)
-	if len(fields) != 3 || len(fields[0]) != 1 || !strings.Contains(" +-*!=", fields[0]) {
-		return porcelainRef{}, false
-	}
-	i := strings.LastIndexByte(fields[1], ':')
-	if i < 0 || i == len(fields[1])-1 {
-		return porcelainRef{}, false
-	}
-	p := porcelainRef{Flag: fields[0][0], Ref: fields[1][i+1:], Summary: fields[2]}
-	if j := strings.Index(p.Summary, " ("); j >= 0 && strings.HasSuffix(p.Summary, ")") {
-		p.Summary, p.Reason = p.Summary[:j], p.Summary[j+2:len(p.Summary)-1]
-	}
-	return p, true
-}
-
-// status translates a porcelain line into the reply git expects from a
-// helper: git's own rejection words map back to its statuses, so the user
-// sees "! [rejected] main -> main (non-fast-forward)" and git's hints.
-func (p porcelainRef) status() refStatus {
-	switch p.Flag {
-	case ' ', '*', '-':
-		return refStatus{OK: true}
-	case '+':
-		return refStatus{OK: true, Forced: true}
-	case '=':
+// statusOf translates a porcelain report into the reply git expects from
+// a helper: git's own rejection words map back to its statuses, so the
+// user sees "! [rejected] main -> main (non-fast-forward)" and git's hints.
+func statusOf(r gitexec.RefReport) refStatus {
+	switch {
+	case r.UpToDate():
 		return refStatus{UpToDate: true}
+	case r.OK():
+		return refStatus{OK: true, Forced: r.Forced()}
 	}
-	switch p.Summary {
+	switch r.Summary {
 	case "[no match]":
 		return refStatus{Reason: "no match"}
 	case "[remote failure]":
 		return refStatus{Reason: "expecting report"}
 	case "[rejected]":
-		if p.Reason == "non-fast-forward" {
+		if r.Reason == "non-fast-forward" {
 			return refStatus{Reason: "non-fast forward"} // the helper protocol's spelling
 		}
 	}
-	if p.Reason == "" {
-		return refStatus{Reason: strings.Trim(p.Summary, "[]")}
+	if r.Reason == "" {
+		return refStatus{Reason: strings.Trim(r.Summary, "[]")}
 	}
-	return refStatus{Reason: p.Reason}
+	return refStatus{Reason: shorten(r.Reason)}
 }
 
 // shorten keeps a reason to one line of reasonable length.
@@ -364,12 +265,10 @@ func shorten(s string) string {
 }
 
 // lineFilter passes a child's stderr through line by line (a progress
-// line ends in '\r'), drops lines starting with drop, and remembers the
-// last error lines for a short reason.
+// line ends in '\r') and drops lines starting with drop.
 type lineFilter struct {
 	w    io.Writer
 	drop string
-	tail *tailLines
 	buf  []byte
 }
 
@@ -395,57 +294,8 @@ func (f *lineFilter) Flush() {
 
 func (f *lineFilter) emit(line []byte) {
 	text := strings.TrimRight(string(line), "\r\n")
-	if f.tail != nil {
-		f.tail.add(text)
-	}
 	if f.drop != "" && strings.HasPrefix(text, f.drop) {
 		return
 	}
 	f.w.Write(line)
-}
-
-// tailLines keeps the last "fatal:" and "error:" lines of a child's
-// stderr: the short reason for a push that failed as a whole.
-type tailLines struct{ fatal, errLine, other string }
-
-// remoteHangUp is git's generic last word when the transport's own
-// program (ssh, or the server behind it) failed; the line before it,
-// ssh's or the server's, says why.
-const remoteHangUp = "Could not read from remote repository."
-
-func (t *tailLines) add(line string) {
-	switch {
-	case strings.HasPrefix(line, "fatal: ") && t.fatal == "":
-		// The first is the cause; later ones are generic ("Could not
-		// read from remote repository.").
-		t.fatal = strings.TrimPrefix(line, "fatal: ")
-		if t.fatal == remoteHangUp && t.other != "" {
-			// "ssh: connect to host … Connection refused",
-			// "git@host: Permission denied (publickey).", "ERROR: Repository not found."
-			t.fatal = t.other
-		}
-	case strings.HasPrefix(line, "error: ") && !strings.HasPrefix(line, "error: failed to push some refs"):
-		t.errLine = strings.TrimPrefix(line, "error: ")
-	case strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "fatal: ") && !isProgress(line):
-		t.other = strings.TrimSpace(line)
-	}
-}
-
-// isProgress reports whether line is one of git's progress lines.
-func isProgress(line string) bool {
-	line = strings.TrimPrefix(line, "remote: ")
-	for _, p := range []string{"Enumerating objects", "Counting objects", "Compressing objects", "Writing objects",
-		"Delta compression", "Total ", "Resolving deltas"} {
-		if strings.HasPrefix(line, p) {
-			return true
-		}
-	}
-	return false
-}
-
-func (t *tailLines) reason() string {
-	if t.fatal != "" {
-		return t.fatal
-	}
-	return t.errLine
 }

@@ -35,6 +35,7 @@ type Session struct {
 
 	opts    Options
 	listing *Listing // the last list answer, from the server that gave it
+	relays  relays   // git's http helpers kept for the push
 	fetchState
 }
 
@@ -73,6 +74,8 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 	}
 	s.opts.Progress = true
 	s.opts.Verbosity = 1
+	defer s.relays.close()
+	s.reportBackground(s.Stderr)
 	pr := protocol.NewReader(r)
 	pw := protocol.NewWriter(w)
 	for {

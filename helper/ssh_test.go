@@ -3,7 +3,6 @@ package helper
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -370,26 +369,5 @@ func TestSSHOptionInjectionRefused(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(ran); !strings.Contains(string(b), "fake-ssh") {
 		t.Errorf("the fake ssh did not run for a good URL (%q): the check above proves nothing", b)
-	}
-}
-
-// When ssh (or the server behind it) fails, git's last word is a generic
-// "Could not read from remote repository."; the reason is the line before.
-func TestPushFailureReasonIsSSHs(t *testing.T) {
-	for _, c := range []struct{ stderr, want string }{
-		{"ssh: connect to host 127.0.0.1 port 2222: Connection refused\r\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n",
-			"ssh: connect to host 127.0.0.1 port 2222: Connection refused"},
-		{"git@example.com: Permission denied (publickey).\r\nfatal: Could not read from remote repository.\n", "git@example.com: Permission denied (publickey)."},
-		{"ERROR: Repository not found.\nfatal: Could not read from remote repository.\n", "ERROR: Repository not found."},
-		{"Writing objects: 100% (3/3), done.\nfatal: Could not read from remote repository.\n", "Could not read from remote repository."},
-		{"fatal: '/x.git' does not appear to be a git repository\nfatal: Could not read from remote repository.\n", "'/x.git' does not appear to be a git repository"},
-	} {
-		var tail tailLines
-		f := &lineFilter{w: io.Discard, tail: &tail}
-		f.Write([]byte(c.stderr))
-		f.Flush()
-		if got := tail.reason(); got != c.want {
-			t.Errorf("reason of %q = %q, want %q", c.stderr, got, c.want)
-		}
 	}
 }

@@ -331,7 +331,7 @@ func TestRelayEndsCleanlyWhenGitClosesFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	childOut.Close()
-	up := &uploadPack{cmd: cmd, in: in, out: bufio.NewReader(out), outFile: out, stderr: &gate{}}
+	up := &uploadPack{helperChild: &helperChild{cmd: cmd, in: in, out: bufio.NewReader(out), outFile: out, stderr: &gate{}}}
 
 	gitReads, ourStdout, err := os.Pipe()
 	if err != nil {

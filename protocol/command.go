@@ -1,6 +1,7 @@
 // Package protocol is the gitremote-helpers(7) line protocol: it parses the
-// commands git writes to a remote helper and writes the helper's replies.
-// It is a pure codec: no processes, no network, no configuration.
+// commands git writes to a remote helper and writes the helper's replies,
+// and its Client speaks git's side to a helper of our own. It is a pure
+// codec: no processes, no network, no configuration.
 package protocol
 
 // Command is one request from git: a single line, or a batch of lines that

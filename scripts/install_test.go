@@ -69,10 +69,12 @@ func runInstall(t *testing.T, path string, args ...string) (string, int) {
 }
 
 // TestInstall installs into a fresh prefix twice, as a user upgrading
-// would, and checks that git finds the installed commands.
+// would, and checks the GNU layout and that git finds the commands, the
+// manual and the completion.
 func TestInstall(t *testing.T) {
 	isolate(t)
-	prefix := filepath.Join(t.TempDir(), "bin")
+	prefix := filepath.Join(t.TempDir(), "usr")
+	bin := filepath.Join(prefix, "bin")
 	path := os.Getenv("PATH")
 
 	out, code := runInstall(t, path, "--prefix", prefix)
@@ -80,39 +82,90 @@ func TestInstall(t *testing.T) {
 		t.Fatalf("install.sh exited %d:\n%s", code, out)
 	}
 	for _, n := range installed {
-		fi, err := os.Stat(filepath.Join(prefix, n))
+		fi, err := os.Stat(filepath.Join(bin, n))
 		if err != nil || fi.Mode().Perm()&0o111 == 0 {
 			t.Fatalf("%s not installed as an executable: %v", n, err)
 		}
 	}
-	for _, want := range []string{"not on your PATH", "export PATH=\"" + prefix, "git federate demo",
+	for _, f := range []string{
+		"share/man/man1/git-federate.1",
+		"share/man/man1/git-remote-federate.1",
+		"share/bash-completion/completions/git-federate",
+		"share/zsh/site-functions/_git-federate",
+	} {
+		if _, err := os.Stat(filepath.Join(prefix, f)); err != nil {
+			t.Errorf("not installed: %v", err)
+		}
+	}
+	for _, want := range []string{"not on your PATH", "export PATH=\"" + bin, "git federate demo",
 		"git config --global protocol.federate.allow always"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 
-	// Again, now with the prefix on PATH: it replaces the binaries and
-	// stops telling the user to change PATH.
-	out, code = runInstall(t, prefix+":"+path, "--prefix="+prefix)
+	// Again, now with the bin directory on PATH: it replaces the files
+	// and stops telling the user to change PATH.
+	out, code = runInstall(t, bin+":"+path, "--prefix="+prefix)
 	if code != 0 {
 		t.Fatalf("second install.sh exited %d:\n%s", code, out)
 	}
 	if strings.Contains(out, "not on your PATH") {
 		t.Errorf("second run still says the prefix is not on PATH:\n%s", out)
 	}
-	entries, err := os.ReadDir(prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != len(installed) {
-		t.Errorf("prefix holds %d entries after two runs, want %d (no leftovers)", len(entries), len(installed))
+	for dir, want := range map[string]int{"bin": len(installed), "share/man/man1": 2} {
+		entries, err := os.ReadDir(filepath.Join(prefix, dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != want {
+			t.Errorf("%s holds %d entries after two runs, want %d (no leftovers)", dir, len(entries), want)
+		}
 	}
 
-	// git finds each name on PATH.
-	t.Setenv("PATH", prefix+":"+path)
-	if out, err := exec.Command("git", "federate", "help").CombinedOutput(); err != nil {
-		t.Errorf("git federate help: %v\n%s", err, out)
+	t.Setenv("PATH", bin+":"+path)
+	t.Setenv("MANPATH", filepath.Join(prefix, "share", "man"))
+	t.Setenv("MANPAGER", "cat")
+	t.Setenv("PAGER", "cat")
+	t.Setenv("MANWIDTH", "200")
+	checkInstalledCommands(t)
+	checkInstalledCompletion(t, filepath.Join(prefix, "share/bash-completion/completions/git-federate"))
+}
+
+// gitOut runs git with args and returns its output; it must succeed.
+func gitOut(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", args...).CombinedOutput()
+	if err != nil {
+		t.Errorf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// checkInstalledCommands checks what a user types after installing.
+func checkInstalledCommands(t *testing.T) {
+	t.Helper()
+	for _, args := range [][]string{{"federate", "--help"}, {"help", "federate"}} {
+		if out := gitOut(t, args...); !strings.Contains(out, "git-federate - one git remote for a whole federation") ||
+			!strings.Contains(out, "EXIT STATUS") {
+			t.Errorf("git %s does not show the manual:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	if out := gitOut(t, "help", "-m", "remote-federate"); !strings.Contains(out, "federate::<origin-url>") {
+		t.Errorf("git help -m remote-federate:\n%s", out)
+	}
+	if out := gitOut(t, "federate", "status", "--help"); !strings.Contains(out, "--exit-code") {
+		t.Errorf("git federate status --help:\n%s", out)
+	}
+	root := os.Getenv("FEDERATE_TEST_ROOT")
+	describe, err := exec.Command("git", "-C", root, "describe", "--tags", "--always", "--dirty").Output()
+	if err != nil {
+		t.Fatalf("git describe: %v", err)
+	}
+	if out := gitOut(t, "federate", "version"); !strings.Contains(out, "git-federate version "+strings.TrimSpace(string(describe))+"\n") {
+		t.Errorf("git federate version does not carry the build's version %q:\n%s", describe, out)
 	}
 	if out, err := exec.Command("git", "credential-federate").CombinedOutput(); err == nil || !strings.Contains(string(out), "usage") {
 		t.Errorf("git credential-federate without an operation: %v\n%s", err, out)
@@ -122,7 +175,20 @@ func TestInstall(t *testing.T) {
 	}
 }
 
-// TestInstallDefaultPrefix checks the default, ~/.local/bin.
+// checkInstalledCompletion loads the installed bash completion file as
+// bash-completion would and completes `git federate sta`.
+func checkInstalledCompletion(t *testing.T, file string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	sh := `source "$1"; COMP_WORDS=(git federate sta); COMP_CWORD=2; _git_federate; echo "${COMPREPLY[*]}"`
+	out, err := exec.CommandContext(ctx, "bash", "--norc", "-c", sh, "bash", file).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "status" {
+		t.Errorf("git federate sta<TAB> with the installed completion = %q, %v; want status", out, err)
+	}
+}
+
+// TestInstallDefaultPrefix checks the default prefix, ~/.local.
 func TestInstallDefaultPrefix(t *testing.T) {
 	home := isolate(t)
 	out, code := runInstall(t, os.Getenv("PATH"))
@@ -133,6 +199,9 @@ func TestInstallDefaultPrefix(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(home, ".local", "bin", n)); err != nil {
 			t.Error(err)
 		}
+	}
+	if _, err := os.Stat(filepath.Join(home, ".local", "share", "man", "man1", "git-federate.1")); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -1,7 +1,7 @@
-// Command harness runs the performance comparisons of DESIGN.md against
+// Command harness runs the performance comparisons of docs/DESIGN.md against
 // plain git in the same run, on generated repositories served by git
 // http-backend on 127.0.0.1, and prints ratios. bench/run.sh builds it and
-// calls it; see README.md, "Benchmarks".
+// calls it; see docs/benchmarks.md.
 //
 // Every scenario first runs each command once as a check; a command that
 // fails (a feature not built yet, a bug) is reported with its stderr and

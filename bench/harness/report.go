@@ -59,7 +59,7 @@ func target(q ratio) string {
 	return "—"
 }
 
-// rssLimitKiB is DESIGN.md's bound on the helper's memory.
+// rssLimitKiB is docs/DESIGN.md's bound on the helper's memory.
 const rssLimitKiB = 30 << 10
 
 // rss records a peak: kib of the process itself, treeKiB of the largest

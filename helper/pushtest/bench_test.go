@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -196,4 +197,205 @@ func generateRepo(b *testing.B, commits int) string {
 	gittest.Git(b, dir, "reset", "-q", "--hard")
 	gittest.Git(b, dir, "repack", "-adq")
 	return dir
+}
+
+// BenchmarkNetworkPush pushes one commit to servers that answer every
+// HTTP request late (50 ms, then 200 ms: a server on another continent),
+// five ways in the same run:
+//
+//   - plain: `git push` to origin alone, with git's store credential
+//     helper (the baseline: what the user pays without federate);
+//   - federate: `git push federate::` to origin and three mirrors;
+//   - background: the same with mirrorPush = background;
+//   - hand: a push to origin, then three in parallel, the token sent up
+//     front (http.extraHeader);
+//   - pushurls: one remote with four pushurls, the token sent up front.
+//
+// Each way pushes to fresh repositories holding the parent commit. The
+// servers' own request logs give the requests per server, and the
+// mirrors' requests that started after origin answered the push (the
+// cost of a mirror once origin's verdict is in). It reports medians and
+// the ratios to the plain push. Run it with
+//
+//	go test ./helper/pushtest -run '^$' -bench NetworkPush -benchtime 5x
+func BenchmarkNetworkPush(b *testing.B) {
+	for _, d := range []time.Duration{50 * time.Millisecond, 200 * time.Millisecond} {
+		b.Run("delay="+d.String(), func(b *testing.B) { networkPush(b, d) })
+	}
+}
+
+// netWay is one way of pushing, measured.
+type netWay struct {
+	name  string
+	push  func(n int, urls []string)
+	walls []time.Duration
+	// requests per server (origin first), and the mirrors' requests
+	// after origin's verdict, summed over runs.
+	requests [4]int
+	after    int
+}
+
+func networkPush(b *testing.B, delay time.Duration) {
+	gittest.Isolate(b)
+	gittest.Git(b, "", "config", "--global", "credential.helper", "store --file="+filepath.Join(b.TempDir(), "creds"))
+	var srv [4]*gittest.Server
+	var upFront []string // -c options sending each server's token in a header
+	for i := range srv {
+		tok := fmt.Sprintf("net-token-%d", i)
+		srv[i] = gittest.NewServer(b, gittest.Auth{Token: tok})
+		srv[i].AddFault(gittest.Fault{Prefix: "/", Delay: delay})
+		host := strings.TrimPrefix(srv[i].URL, "http://")
+		b.Setenv(keystore.EnvName(host), tok)
+		in := fmt.Sprintf("protocol=http\nhost=%s\nusername=x\npassword=%s\n\n", host, tok)
+		cmd := exec.Command("git", "credential", "approve")
+		cmd.Stdin = strings.NewReader(in)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("credential approve: %v %s", err, out)
+		}
+		upFront = append(upFront, "-c", "http."+srv[i].URL+"/.extraHeader=Authorization: Basic "+gittest.BasicAuthHeader("x", tok))
+	}
+	work := gittest.NewWorkRepo(b)
+	base := gittest.Git(b, work, "rev-parse", "HEAD")
+	tip := gittest.Commit(b, work, "next", "one more\n", "next")
+	fedName := func(n int, bg bool) string { return fmt.Sprintf("f%d%v", n, bg) }
+	federate := func(bg bool) func(int, []string) {
+		return func(n int, u []string) {
+			name := fedName(n, bg)
+			gittest.Git(b, "", "config", "--global", "federation."+name+".origin", u[0])
+			for _, m := range u[1:] {
+				gittest.Git(b, "", "config", "--global", "--add", "federation."+name+".mirror", m)
+			}
+			if bg {
+				gittest.Git(b, "", "config", "--global", "federation."+name+".mirrorPush", "background")
+			}
+		}
+	}
+	ways := []*netWay{
+		{name: "plain", push: func(n int, u []string) { gitRun(b, work, "push", "-q", u[0], "main") }},
+		{name: "federate", push: func(n int, u []string) { gitRun(b, work, "push", "-q", "federate::"+fedName(n, false), "main") }},
+		{name: "background", push: func(n int, u []string) { gitRun(b, work, "push", "-q", "federate::"+fedName(n, true), "main") }},
+		{name: "hand", push: func(n int, u []string) {
+			gitRun(b, work, append(append([]string(nil), upFront...), "push", "-q", u[0], "main")...)
+			var wg sync.WaitGroup
+			for _, m := range u[1:] {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					gitRun(b, work, append(append([]string(nil), upFront...), "push", "-q", m, "main")...)
+				}()
+			}
+			wg.Wait()
+		}},
+		{name: "pushurls", push: func(n int, u []string) {
+			gitRun(b, work, append(append([]string(nil), upFront...), "push", "-q", fmt.Sprintf("multi%d", n), "main")...)
+		}},
+	}
+	prepare := map[string]func(int, []string){
+		"federate":   federate(false),
+		"background": federate(true),
+		"pushurls": func(n int, u []string) {
+			remote := fmt.Sprintf("multi%d", n)
+			gittest.Git(b, work, "remote", "add", remote, u[0])
+			for _, x := range u {
+				gittest.Git(b, work, "config", "--add", "remote."+remote+".pushurl", x)
+			}
+		},
+	}
+	for n := 0; b.Loop(); n++ {
+		for i := range ways {
+			w := ways[(i+n)%len(ways)] // rotate: the machine is shared and noisy
+			repo := fmt.Sprintf("%s-%d.git", w.name, n)
+			var urls []string
+			for _, s := range srv {
+				gittest.Git(b, "", "init", "-q", "--bare", "-b", "main", s.Path(repo))
+				gittest.Git(b, work, "push", "-q", s.Path(repo), base+":refs/heads/main")
+				urls = append(urls, s.RepoURL(repo))
+			}
+			if p := prepare[w.name]; p != nil {
+				p(n, urls)
+			}
+			w.walls = append(w.walls, timed(func() { w.push(n, urls) }))
+			servers := srv[:]
+			if w.name == "plain" {
+				servers = srv[:1]
+			}
+			for j, s := range servers {
+				waitRef(b, s.Path(repo), tip)
+				w.requests[j] += countRequests(s, "/"+repo)
+			}
+			if len(servers) > 1 {
+				verdict := pushAnswered(srv[0], "/"+repo)
+				for _, s := range srv[1:] {
+					w.after += countAfter(s, "/"+repo, verdict)
+				}
+			}
+		}
+	}
+	k := float64(len(ways[0].walls))
+	plain := median(ways[0].walls)
+	for _, w := range ways {
+		m := median(w.walls)
+		b.ReportMetric(float64(m.Milliseconds()), w.name+"-ms")
+		b.ReportMetric(m.Seconds()/plain.Seconds(), w.name+"/plain")
+		b.ReportMetric(float64(w.requests[0])/k, w.name+"-origin-req")
+		if w.name != "plain" {
+			b.ReportMetric(float64(w.requests[1]+w.requests[2]+w.requests[3])/3/k, w.name+"-mirror-req")
+			b.ReportMetric(float64(w.after)/3/k, w.name+"-mirror-req-after-origin")
+		}
+		b.Logf("%-10s wall %6v (%.2fx plain)  requests origin %.1f, per mirror %.1f (%.1f after origin's verdict)",
+			w.name, m.Round(time.Millisecond), m.Seconds()/plain.Seconds(), float64(w.requests[0])/k,
+			float64(w.requests[1]+w.requests[2]+w.requests[3])/3/k, float64(w.after)/3/k)
+	}
+}
+
+// waitRef waits (bounded) until the bare repository at path has main at
+// want: a background push lands after git push returned.
+func waitRef(b *testing.B, path, want string) {
+	deadline := time.Now().Add(time.Minute)
+	for gittest.RefOf(b, path, "refs/heads/main") != want {
+		if time.Now().After(deadline) {
+			b.Fatalf("%s: main never reached %s", path, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// countRequests counts the requests s served for the repository at prefix.
+func countRequests(s *gittest.Server, prefix string) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if strings.HasPrefix(r.Path, prefix+"/") {
+			n++
+		}
+	}
+	return n
+}
+
+// pushAnswered is when s finished answering the last receive-pack POST
+// for the repository at prefix: origin's verdict.
+func pushAnswered(s *gittest.Server, prefix string) time.Time {
+	var t time.Time
+	for _, r := range s.Requests() {
+		if strings.HasPrefix(r.Path, prefix+"/") && r.Method == "POST" && r.Push() && r.End.After(t) {
+			t = r.End
+		}
+	}
+	return t
+}
+
+// countAfter counts the requests s received for prefix after t.
+func countAfter(s *gittest.Server, prefix string, t time.Time) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if strings.HasPrefix(r.Path, prefix+"/") && !r.Start.Before(t) {
+			n++
+		}
+	}
+	return n
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -77,7 +78,7 @@ func addEntries(opts AddOptions) ([]entry, error) {
 		return nil, UsageError("--origin: %w", err)
 	}
 	prefix := "federation." + opts.Name + "."
-	entries := []entry{{prefix + "origin", opts.Origin}}
+	entries := []entry{{prefix + "origin", storedURL(origin)}}
 	seen := []federation.Endpoint{origin}
 	for _, m := range opts.Mirrors {
 		ep, err := federation.ParseEndpoint(m)
@@ -90,7 +91,7 @@ func addEntries(opts AddOptions) ([]entry, error) {
 			}
 		}
 		seen = append(seen, ep)
-		entries = append(entries, entry{prefix + "mirror", m})
+		entries = append(entries, entry{prefix + "mirror", storedURL(ep)})
 	}
 	for _, kv := range opts.Set {
 		key, value, err := checkOption(kv)
@@ -100,6 +101,16 @@ func addEntries(opts AddOptions) ([]entry, error) {
 		entries = append(entries, entry{prefix + key, value})
 	}
 	return entries, nil
+}
+
+// storedURL is the URL as written to config: a local path made absolute
+// (against the current directory), since a relative one would name
+// another repository, or none, from every other directory.
+func storedURL(ep federation.Endpoint) string {
+	if ep.Protocol == "file" && !strings.HasPrefix(ep.Raw, "file:") && !filepath.IsAbs(ep.Raw) {
+		return ep.Path
+	}
+	return ep.Raw
 }
 
 func runAdd(ctx context.Context, stdio IO, opts AddOptions) error {

@@ -173,7 +173,7 @@ func TestRemove(t *testing.T) {
 		t.Errorf("output %q", out)
 	}
 	err = runRemove(t.Context(), stdio, RemoveOptions{Name: "gone", Dir: repo})
-	if err == nil || exitCodeOf(err) != ExitFailure {
+	if err == nil || exitCodeOf(err) != ExitUsage {
 		t.Errorf("removing a missing federation: %v", err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Exit statuses of DESIGN.md.
+// Exit statuses of docs/DESIGN.md.
 const (
 	ExitOK      = 0
 	ExitFailure = 1
@@ -47,6 +47,10 @@ type IO struct {
 func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
 	stdio := IO{In: in, Out: out, Err: errOut}
 	app := NewApp(stdio)
+	if len(args) > 0 && args[0] == completeArg {
+		runComplete(ctx, stdio, app, args[1:])
+		return ExitOK
+	}
 	err := app.RunContext(ctx, append([]string{"git-federate"}, interspersed(app, args)...))
 	return exitCode(err, errOut)
 }
@@ -83,11 +87,10 @@ func NewApp(stdio IO) *cli.App {
 			"origin and every mirror. Tokens live in the OS keyring.\n\n" +
 			"Exit status: 0 success, 1 failure, 2 usage error, 3 partial (some mirrors failed).\n" +
 			"Shell completion: see `git federate completion --help`.",
-		Reader:               stdio.In,
-		Writer:               stdio.Out,
-		ErrWriter:            stdio.Err,
-		EnableBashCompletion: true,
-		HideVersion:          true,
+		Reader:      stdio.In,
+		Writer:      stdio.Out,
+		ErrWriter:   stdio.Err,
+		HideVersion: true,
 		// urfave/cli calls os.Exit from Run unless told not to; Main maps
 		// errors to exit statuses itself.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -98,7 +101,8 @@ func NewApp(stdio IO) *cli.App {
 		// urfave's own help command answers `help <unknown>` with exit 0;
 		// ours is a usage error. Naming it "help" stops urfave adding its
 		// own, and its --help flag with it, so that flag is given here.
-		Flags:    []cli.Flag{cli.HelpFlag},
+		Flags: []cli.Flag{cli.HelpFlag,
+			&cli.BoolFlag{Name: "version", Usage: "print the version (as `git federate version`)"}},
 		Commands: append(commands(stdio), helpCommand()),
 	}
 }
@@ -122,7 +126,7 @@ func helpCommand() *cli.Command {
 			}
 			name := c.Args().First()
 			if c.App.Command(name) == nil {
-				return UsageError("%q is not a git federate command. See 'git federate --help'.", name)
+				return notACommand(c.App, name)
 			}
 			return cli.ShowCommandHelp(root, name)
 		},
@@ -132,8 +136,14 @@ func helpCommand() *cli.Command {
 // rootAction runs for `git federate` alone (help) or with a word that is
 // no command (a usage error).
 func rootAction(c *cli.Context) error {
+	if c.Bool("version") {
+		if c.Args().Present() {
+			return UsageError("--version takes no arguments")
+		}
+		return printVersion(c.Context, IO{Out: c.App.Writer})
+	}
 	if c.Args().Present() {
-		return UsageError("%q is not a git federate command. See 'git federate --help'.", c.Args().First())
+		return notACommand(c.App, c.Args().First())
 	}
 	return cli.ShowAppHelp(c)
 }
@@ -145,7 +155,24 @@ func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
 	if isSubcommand && c.Command != nil && c.Command.Name != "" {
 		help = "git federate " + c.Command.Name + " --help"
 	}
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w. See '%s'.", err, help)}
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w. See '%s'.", withDashes(err), help)}
+}
+
+// withDashes restores the dashes of an unknown flag: Go's flag package
+// reports `--bogus` as "-bogus", which the user never typed. A long name
+// gets two dashes, a one-letter name one.
+func withDashes(err error) error {
+	const prefix = "flag provided but not defined: -"
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) {
+		return err
+	}
+	name := strings.TrimPrefix(msg, prefix)
+	dashes := "-"
+	if len(name) > 1 {
+		dashes = "--"
+	}
+	return fmt.Errorf("unknown option %s%s", dashes, name)
 }
 
 // commands lists every command; each lives in its own file.
@@ -156,7 +183,7 @@ func commands(stdio IO) []*cli.Command {
 		statusCommand, syncCommand,
 		loginCommand, logoutCommand, authCommand,
 		tokenCommand, importGitblitCommand,
-		serveCommand, doctorCommand, demoCommand, completionCommand, manCommand,
+		serveCommand, doctorCommand, demoCommand, completionCommand, manCommand, versionCommand,
 	} {
 		if c := mk(stdio); c != nil {
 			harden(c)
@@ -233,8 +260,8 @@ func wantArgs(c *cli.Context, min, max int, usage string) error {
 // `git federate add NAME --origin URL` would otherwise ignore --origin.
 // Everything after "--" stays positional.
 func interspersed(app *cli.App, args []string) []string {
-	if len(args) < 2 || args[len(args)-1] == "--generate-bash-completion" {
-		return args // completion reads os.Args itself and wants them as typed
+	if len(args) < 2 {
+		return args
 	}
 	cmd := app.Command(args[0])
 	if cmd == nil {

@@ -1,8 +1,6 @@
 package fedcmd
 
 import (
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -24,13 +22,18 @@ func TestBinaryExitCodes(t *testing.T) {
 		{"no command shows help", nil, 0, "", "USAGE", ""},
 		{"help", []string{"--help"}, 0, "", "add", ""},
 		{"command help", []string{"add", "--help"}, 0, "", "--origin", ""},
+		{"auth help describes it", []string{"auth", "--help"}, 0, "", "DESCRIPTION:", ""},
 		{"help command", []string{"help", "import-gitblit"}, 0, "", "gitblit.properties", ""},
 		{"help for an unknown command", []string{"help", "bogus"}, 2, `"bogus" is not a git federate command`, "", ""},
 		{"short help", []string{"-h"}, 0, "", "import-gitblit", ""},
 		{"help of a command by flag after args", []string{"add", "x", "-h"}, 0, "", "--mirror", ""},
 		{"unknown command", []string{"bogus"}, 2, `"bogus" is not a git federate command`, "", ""},
-		{"unknown flag", []string{"add", "--bogus"}, 2, "flag provided but not defined", "", ""},
-		{"unknown root flag", []string{"--bogus"}, 2, "flag provided but not defined", "", ""},
+		{"unknown flag", []string{"add", "--bogus"}, 2, "unknown option --bogus. See 'git federate add --help'", "", ""},
+		{"unknown root flag", []string{"--bogus"}, 2, "unknown option --bogus", "", ""},
+		{"unknown short flag", []string{"status", "-q"}, 2, "unknown option -q.", "", ""},
+		{"misspelt command", []string{"stauts"}, 2, "The most similar command is\n\tstatus", "", ""},
+		{"misspelt command after help", []string{"help", "snyc"}, 2, "The most similar command is\n\tsync", "", ""},
+		{"remove an unknown name", []string{"remove", "--global", "nosuch"}, 2, `no federation "nosuch"`, "", ""},
 		{"missing argument", []string{"add"}, 2, "usage: git federate add", "", ""},
 		{"extra argument", []string{"list", "extra"}, 2, "usage: git federate list", "", ""},
 		{"missing origin", []string{"add", "x", "--mirror", "/m"}, 2, "--origin URL is required", "", ""},
@@ -100,48 +103,5 @@ func TestRequiredFlagIsUsageError(t *testing.T) {
 	}
 	if code := exitCodeOf(app.Run([]string{"git-federate", "x", "--must", "v"})); code != 0 {
 		t.Errorf("with the flag: exit %d, want 0", code)
-	}
-}
-
-func TestBashCompletion(t *testing.T) {
-	gittest.Isolate(t)
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Fatal("bash is needed to test its completion script")
-	}
-	script := runBinary(t, "", "", "completion", "bash")
-	if script.code != 0 {
-		t.Fatalf("completion bash: exit %d: %s", script.code, script.err)
-	}
-	complete := func(words string, cword int) string {
-		t.Helper()
-		sh := script.stdout + "\nCOMP_WORDS=(" + words + "); COMP_CWORD=" + strconv.Itoa(cword) + "; _git_federate; echo \"${COMPREPLY[*]}\"\n"
-		out, err := exec.Command("bash", "-c", sh).CombinedOutput()
-		if err != nil {
-			t.Fatalf("bash: %v\n%s", err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	if got := complete("git federate imp", 2); got != "import-gitblit" {
-		t.Errorf("git federate imp<TAB> = %q", got)
-	}
-	if got := complete("git federate add x --ori", 4); got != "--origin" {
-		t.Errorf("git federate add x --ori<TAB> = %q", got)
-	}
-	zsh := runBinary(t, "", "", "completion", "zsh")
-	if zsh.code != 0 || !strings.Contains(zsh.stdout, "compdef _git-federate git-federate") {
-		t.Errorf("completion zsh: exit %d, %q", zsh.code, zsh.stdout)
-	}
-}
-
-func TestManPage(t *testing.T) {
-	gittest.Isolate(t)
-	r := runBinary(t, "", "", "man")
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.err)
-	}
-	for _, want := range []string{".TH git federate 1", "import-gitblit", "--passphrase-stdin"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("man page lacks %q", want)
-		}
 	}
 }

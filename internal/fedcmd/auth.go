@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -32,12 +33,30 @@ type HostAuth struct {
 	Valid  bool   `json:"valid"`
 	Check  string `json:"check"` // api, ls-remote or none
 	Error  string `json:"error,omitempty"`
+	// Problem sorts a failure: unreachable (the server, not the token),
+	// token-refused, no-permission or not-found; "" when valid.
+	Problem string `json:"problem,omitempty"`
 }
+
+// Problems a host check tells apart.
+const (
+	problemUnreachable  = "unreachable"
+	problemRefused      = "token-refused"
+	problemNoPermission = "no-permission"
+	problemNotFound     = "not-found"
+)
 
 func authCommand(stdio IO) *cli.Command {
 	return &cli.Command{
 		Name:  "auth",
 		Usage: "show where each configured host's token comes from, and whether it works",
+		Description: "For every http(s) host that a federation or federationset names, finds the\n" +
+			"token the way git would get it (FEDERATE_TOKEN_<HOST>, the forge's variable,\n" +
+			"the OS keyring, git's credential helpers), reports its source (never its\n" +
+			"value), and tries it: with the forge's API where the forge is known, else with\n" +
+			"git ls-remote of a configured repository. A server that cannot be reached is\n" +
+			"reported as such, not as a bad token. ssh and git:// hosts use no token and\n" +
+			"are listed apart. Exits 1 when a host has no working token.",
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
@@ -74,7 +93,7 @@ func runAuth(ctx context.Context, o AuthOptions) error {
 			return err
 		}
 	} else {
-		printAuth(o.IO, results)
+		printAuth(o.IO, results, otherHosts(cfg))
 	}
 	if failed {
 		return &ExitError{Code: ExitFailure, Err: errAuthFailed}
@@ -82,9 +101,14 @@ func runAuth(ctx context.Context, o AuthOptions) error {
 	return nil
 }
 
-func printAuth(stdio IO, results []HostAuth) {
+func printAuth(stdio IO, results []HostAuth, others []string) {
+	defer printOtherHosts(stdio, others)
 	if len(results) == 0 {
-		fmt.Fprintln(stdio.Out, "No http(s) hosts configured: add a federation with `git federate add`.")
+		if len(others) == 0 {
+			fmt.Fprintln(stdio.Out, "No federation is configured: add one with `git federate add`.")
+		} else {
+			fmt.Fprintln(stdio.Out, "No http(s) host is configured, so no token is needed.")
+		}
 		return
 	}
 	tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
@@ -95,7 +119,7 @@ func printAuth(stdio IO, results []HostAuth) {
 			src = "(none)"
 		}
 		if !r.Valid {
-			status = "FAILED: " + r.Error
+			status = problemLabel(r.Problem) + ": " + r.Error
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Host, r.Forge, src, status)
 	}
@@ -164,7 +188,7 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 			_, err = forge.Client{HTTP: d.HTTP}.CurrentUser(ctx, forgeName, base, cred.Token)
 		}
 		if err != nil {
-			res.Error = err.Error()
+			res.Error, res.Problem = err.Error(), apiProblem(err)
 			return res
 		}
 		res.Valid = true
@@ -174,7 +198,7 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 		res.Check = "none"
 		res.Valid = res.Source != ""
 		if !res.Valid {
-			res.Error = "no token, and no repository to try without one"
+			res.Error, res.Problem = "no token, and no repository to try without one", problemRefused
 		}
 		return res
 	}
@@ -189,7 +213,7 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 		})
 	}
 	if err != nil {
-		res.Error = gitexec.Explain(err, h.repo).Error()
+		res.Error, res.Problem = gitexec.Explain(err, h.repo).Error(), gitProblem(err)
 		return res
 	}
 	res.Valid = true
@@ -210,4 +234,91 @@ func setNames(cfg *federation.Config) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// apiProblem sorts a failed forge API call.
+func apiProblem(err error) string {
+	var se *forge.StatusError
+	switch {
+	case errors.Is(err, forge.ErrUnauthorized):
+		return problemRefused
+	case errors.Is(err, forge.ErrForbidden):
+		return problemNoPermission
+	case errors.Is(err, forge.ErrNotFound):
+		return problemNotFound
+	case errors.As(err, &se) && se.Status < 500:
+		return problemRefused
+	}
+	return problemUnreachable // no answer, or a 5xx: the server, not the token
+}
+
+// gitProblem sorts a failed git ls-remote: what is not a refusal or a
+// missing repository is a server that did not answer.
+func gitProblem(err error) string {
+	switch gitexec.Classify(err) {
+	case gitexec.KindAuth:
+		return problemRefused
+	case gitexec.KindNoWrite:
+		return problemNoPermission
+	case gitexec.KindNotFound:
+		return problemNotFound
+	}
+	return problemUnreachable
+}
+
+// problemLabel is the STATUS column of a failed host.
+func problemLabel(problem string) string {
+	switch problem {
+	case problemUnreachable:
+		return "UNREACHABLE"
+	case problemNotFound:
+		return "NOT FOUND"
+	case problemNoPermission:
+		return "NO PERMISSION"
+	}
+	return "TOKEN REFUSED"
+}
+
+// otherHosts lists the ssh and git:// hosts the config names: they take
+// no token, so auth does not check them, but says they are there.
+func otherHosts(cfg *federation.Config) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(e federation.Endpoint) {
+		if e.HTTP() || e.Protocol == "file" || seen[e.HostURL()] {
+			return
+		}
+		seen[e.HostURL()] = true
+		out = append(out, e.HostURL())
+	}
+	for _, name := range cfg.Names() {
+		f := cfg.Federations[name]
+		for _, e := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
+			add(e)
+		}
+	}
+	for _, name := range setNames(cfg) {
+		st := cfg.Sets[name]
+		for _, raw := range append([]string{st.Origin}, st.Mirrors...) {
+			if e, err := federation.ParseEndpoint(raw); err == nil {
+				add(e)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func printOtherHosts(stdio IO, hosts []string) {
+	if len(hosts) == 0 {
+		return
+	}
+	fmt.Fprintln(stdio.Out, "\nHosts reached without a token (not checked here):")
+	for _, h := range hosts {
+		how := "git:// has no authentication"
+		if strings.HasPrefix(h, "ssh://") {
+			how = "ssh uses your keys (ssh-agent, ~/.ssh), not a token"
+		}
+		fmt.Fprintf(stdio.Out, "  %s: %s\n", h, how)
+	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
-// optionKeys are the per-federation keys of DESIGN.md that --set takes,
+// optionKeys are the per-federation keys of docs/DESIGN.md that --set takes,
 // lower case (as git compares them) to canonical spelling.
 var optionKeys = map[string]string{
 	"pushorigin":     "pushOrigin",

@@ -1,6 +1,7 @@
 package fedcmd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -147,12 +148,30 @@ func (d *demo) header(format string, a ...any) {
 // sh runs git with args in dir (relative to the demo's directory),
 // printing the command and its output indented.
 func (d *demo) sh(ctx context.Context, dir string, args ...string) error {
+	return d.runGit(ctx, dir, false, args...)
+}
+
+// shReport is sh for a command whose stdout is a report written at its
+// end (sync): its progress on stderr would otherwise come before the
+// report's first line, so it is shown only if the command fails.
+func (d *demo) shReport(ctx context.Context, dir string, args ...string) error {
+	return d.runGit(ctx, dir, true, args...)
+}
+
+func (d *demo) runGit(ctx context.Context, dir string, holdStderr bool, args ...string) error {
 	fmt.Fprintf(d.stdio.Out, "  $ git %s\n", strings.Join(args, " "))
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	cmd := d.git(dir).Command(ctx, args...)
+	var held bytes.Buffer
 	cmd.Stdout, cmd.Stderr = d.out, d.out
+	if holdStderr {
+		cmd.Stderr = &held
+	}
 	err := cmd.Run()
+	if err != nil && held.Len() > 0 {
+		d.out.Write(held.Bytes())
+	}
 	d.out.flush()
 	if err != nil {
 		// The demo's URLs hold no secrets, so the whole command can be named.
@@ -251,7 +270,7 @@ func (d *demo) drift(ctx context.Context) error {
 
 func (d *demo) resync(ctx context.Context) error {
 	d.header("Sync brings the mirrors up to date")
-	if err := d.sh(ctx, "", "federate", "sync", "demo"); err != nil {
+	if err := d.shReport(ctx, "", "federate", "sync", "demo"); err != nil {
 		return err
 	}
 	if err := d.verify(ctx, "upstream"); err != nil {

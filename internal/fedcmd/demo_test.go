@@ -66,6 +66,11 @@ func TestDemoRunsTheWholeStory(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
+	// The sync report's first line comes right after the command, not
+	// after its progress.
+	if _, after, _ := strings.Cut(out.String(), "$ git federate sync demo\n"); !strings.HasPrefix(after, "    demo: http://") {
+		t.Errorf("sync's report does not start right after the command:\n%s", after)
+	}
 	if n := strings.Count(out.String(), "on the origin and both mirrors"); n != 2 {
 		t.Errorf("verified %d times, want 2 (after push and after sync):\n%s", n, out)
 	}

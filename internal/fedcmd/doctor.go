@@ -245,6 +245,13 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 	for _, h := range configuredHosts(cfg) {
 		checks = append(checks, hostCheck(checkHost(ctx, deps, cfg, h)))
 	}
+	for _, h := range otherHosts(cfg) {
+		detail := "git:// has no authentication: no token needed"
+		if strings.HasPrefix(h, "ssh://") {
+			detail = "ssh uses your keys (ssh-agent, ~/.ssh), not a token"
+		}
+		checks = append(checks, Check{Name: "access to " + h, Status: CheckHint, Detail: detail})
+	}
 	return checks
 }
 
@@ -260,6 +267,12 @@ func hostCheck(a HostAuth) Check {
 		c.Fix = "pushing will need one: git federate login " + a.Host
 	case a.Valid:
 		c.Status, c.Detail = CheckOK, fmt.Sprintf("token %s; checked by %s", source, a.Check)
+	case a.Problem == problemUnreachable:
+		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; server unreachable: %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
+		c.Fix = "check that " + a.Host + " is up and reachable from here (network, proxy, DNS); the token could not be tried"
+	case a.Problem == problemNotFound:
+		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
+		c.Fix = "check the repository URL in the federation's config (deleted or renamed?), or log in if it is private: git federate login " + a.Host
 	case a.Source == "" && a.Check != "api":
 		c.Status, c.Detail = CheckWarn, fmt.Sprintf("token %s; %s", source, a.Error)
 		c.Fix = "git federate login " + a.Host

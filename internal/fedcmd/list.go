@@ -30,7 +30,7 @@ type Listed struct {
 	Scope   string   `json:"scope"`
 	Origin  string   `json:"origin"`
 	Mirrors []string `json:"mirrors"`
-	// Options are the keys set explicitly, spelled as in DESIGN.md;
+	// Options are the keys set explicitly, spelled as in docs/DESIGN.md;
 	// include and exclude are lists, the rest single strings.
 	Options map[string]any `json:"options"`
 }

@@ -2,31 +2,265 @@ package fedcmd
 
 import (
 	"fmt"
+	"io"
+	"sort"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
 
-// manCommand is `git federate man`: the manual page in roff. git turns
-// `git federate --help` into `man git-federate`, so the page must be
-// installed for that spelling to work (`git federate -h` always does).
+// manCommand is `git federate man [page]`: a manual page in roff, made
+// from the same command definitions the CLI runs, so the two cannot
+// drift. git turns `git federate --help` into `man git-federate`;
+// install.sh installs both pages where man finds them.
 func manCommand(stdio IO) *cli.Command {
 	return &cli.Command{
-		Name:  "man",
-		Usage: "print the git-federate(1) manual page (roff), for `git federate --help`",
-		Description: "git answers `git federate --help` with `man git-federate`. Install the page\n" +
-			"where man finds it, e.g. next to the binary's directory:\n" +
+		Name:      "man",
+		Usage:     "print a manual page in roff: git-federate(1) (the default) or git-remote-federate(1)",
+		ArgsUsage: "[git-federate|git-remote-federate]",
+		Description: "install.sh installs both pages under PREFIX/share/man/man1, where\n" +
+			"`git federate --help` and `git help federate` find them. By hand:\n" +
 			"     mkdir -p ~/.local/share/man/man1\n" +
 			"     git federate man > ~/.local/share/man/man1/git-federate.1",
 		Action: func(c *cli.Context) error {
-			if err := wantArgs(c, 0, 0, ""); err != nil {
+			if err := wantArgs(c, 0, 1, "[git-federate|git-remote-federate]"); err != nil {
 				return err
 			}
-			page, err := c.App.ToManWithSection(1)
-			if err != nil {
-				return fmt.Errorf("rendering the manual page: %w", err)
+			switch page := c.Args().First(); page {
+			case "", "git-federate":
+				return writeFederateMan(stdio.Out, c.App)
+			case "git-remote-federate":
+				return writeHelperMan(stdio.Out)
+			default:
+				return UsageError("no manual page %q: use git-federate or git-remote-federate", page)
 			}
-			_, err = fmt.Fprint(stdio.Out, page)
-			return err
 		},
 	}
+}
+
+// ConfigKey is one git config key the program reads, for the manual.
+type ConfigKey struct {
+	Name, Doc string
+}
+
+// configKeys lists the git config keys, in the manual's order.
+func configKeys() []ConfigKey {
+	return []ConfigKey{
+		{"federation.<name>.origin", "The origin URL: fetches come from it, pushes go to it first."},
+		{"federation.<name>.mirror", "A mirror URL; multi-valued. Pushes and sync update every mirror."},
+		{"federation.<name>.pushOrigin", "true (default): git push updates origin first; false: origin is a read-only upstream."},
+		{"federation.<name>.requireMirrors", "true: a pushed ref fails unless every mirror took it. Default false."},
+		{"federation.<name>.fetchFrom", "origin (default) or nearest: objects from the fastest mirror whose refs equal origin's."},
+		{"federation.<name>.failover", "true (default): fetch and clone from a mirror when origin is unreachable, with a warning."},
+		{"federation.<name>.syncOnFetch", "true: after a fetch from origin, bring the mirrors up to date. Default false."},
+		{"federation.<name>.include", "Ref globs that sync and status cover; multi-valued. Default branches and tags."},
+		{"federation.<name>.exclude", "Ref globs left out; multi-valued."},
+		{"federation.<name>.frequency", "The period of sync --daemon: N mins|hours|days, at least 5 mins."},
+		{"federation.<name>.force", "true: sync may overwrite commits that exist only on a mirror. Default false."},
+		{"federation.<name>.prune", "true: sync may delete mirror refs that origin no longer has. Default false."},
+		{"federation.<name>.createMissing", "true: create a missing mirror repository through its forge's API. Default false."},
+		{"federation.<name>.mirrorPush", "wait (default) or background: return once origin accepted and push the mirrors from a detached process."},
+		{"federationset.<name>.origin", "An owner (user, organisation or group) URL: every repository of it is a member."},
+		{"federationset.<name>.mirror", "An owner URL; member <repo> goes to <mirror>/<repo>. Multi-valued."},
+		{"federationset.<name>.include", "Repository-name wildcards; multi-valued. Every federation option also applies to each member."},
+		{"federationset.<name>.exclude", "Repository-name wildcards left out; multi-valued."},
+		{"federate.<url>.forge", "github, gitlab, gitee, gitea, gitblit or plain, for a host that is not well known; matched like http.<url>.*."},
+		{"federate.<url>.api", "The forge's API base URL, when it is not the usual one."},
+		{"credential.<url>.username", "git's own key: the account name to use on that host (Gitee needs the real one)."},
+	}
+}
+
+// EnvVar is one environment variable the program reads.
+type EnvVar struct {
+	Name, Doc string
+}
+
+// envVars lists the environment variables, in the manual's order.
+func envVars() []EnvVar {
+	return []EnvVar{
+		{"FEDERATE_TOKEN_<HOST>", "The token for HOST (host[:port] upper-cased, . and : as _, - as __), e.g. FEDERATE_TOKEN_GITEE_COM. Looked up first."},
+		{"GH_TOKEN, GITHUB_TOKEN", "The token for github.com."},
+		{"GITLAB_TOKEN", "The token for a GitLab host."},
+		{"GITEE_TOKEN", "The token for gitee.com."},
+		{"FEDERATE_KEYRING", "off: do not use the OS keyring."},
+		{"FEDERATE_WEBHOOK_SECRET", "The shared secret of serve, when --secret-file is not given."},
+		{"JOB_COMPLETION_INDEX", "Fills K of sync --shard K/N under a Kubernetes Indexed Job."},
+		{"XDG_DATA_HOME", "Where sync keeps its bare caches: $XDG_DATA_HOME/git-federate/<name>.git (default ~/.local/share)."},
+	}
+}
+
+// exitStatuses are the documented exit statuses.
+func exitStatuses() [][2]string {
+	return [][2]string{
+		{"0", "Success."},
+		{"1", "Failure."},
+		{"2", "Usage error: an unknown command, flag or name, or a missing argument."},
+		{"3", "Partial: some mirrors failed or kept a diverged ref, the rest is done."},
+	}
+}
+
+// roff writes a manual page, escaping text so that nothing a command's
+// help says is read as a roff request or escape.
+type roff struct {
+	w   io.Writer
+	err error
+}
+
+func (r *roff) raw(format string, a ...any) {
+	if r.err == nil {
+		_, r.err = fmt.Fprintf(r.w, format, a...)
+	}
+}
+
+// text writes lines of running text.
+func (r *roff) text(s string) {
+	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+		if strings.TrimSpace(line) == "" {
+			r.raw(".PP\n")
+			continue
+		}
+		r.raw("%s\n", esc(strings.TrimRight(line, " ")))
+	}
+}
+
+// esc escapes backslashes, hyphens, a leading control character and
+// non-ASCII characters.
+func esc(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\e`)
+	s = strings.ReplaceAll(s, "-", `\-`)
+	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
+		s = `\&` + s
+	}
+	// troff reads bytes; a non-ASCII character is written as its code
+	// point so the page renders the same whatever the locale.
+	var b strings.Builder
+	for _, c := range s {
+		if c < 0x80 {
+			b.WriteRune(c)
+		} else {
+			fmt.Fprintf(&b, `\[u%04X]`, c)
+		}
+	}
+	return b.String()
+}
+
+func (r *roff) header(name, title string) {
+	r.raw(".TH \"%s\" \"1\" \"\" \"git-remote-federate %s\" \"Git Manual\"\n", strings.ToUpper(name), esc(readBuildInfoVersion()))
+	r.raw(".SH NAME\n%s \\- %s\n", esc(name), esc(title))
+}
+
+// readBuildInfoVersion is the version for a page's footer; no git call.
+func readBuildInfoVersion() string {
+	if version != "" {
+		return version
+	}
+	return "devel"
+}
+
+func writeFederateMan(w io.Writer, app *cli.App) error {
+	r := &roff{w: w}
+	r.header("git-federate", app.Usage)
+	r.raw(".SH SYNOPSIS\n.B git federate\n.I command\n[options] [arguments]\n")
+	r.raw(".SH DESCRIPTION\n")
+	r.text(app.Description)
+	r.raw(".SH COMMANDS\n")
+	for _, c := range app.VisibleCommands() {
+		writeCommand(r, c)
+	}
+	r.raw(".SH CONFIGURATION\nFederations live in git config, in any scope (system, global, repository), with git's own precedence.\n")
+	for _, k := range configKeys() {
+		r.raw(".TP\n.B %s\n", esc(k.Name))
+		r.text(k.Doc)
+	}
+	r.raw(".SH ENVIRONMENT\n")
+	for _, e := range envVars() {
+		r.raw(".TP\n.B %s\n", esc(e.Name))
+		r.text(e.Doc)
+	}
+	r.raw(".SH EXIT STATUS\n")
+	for _, s := range exitStatuses() {
+		r.raw(".TP\n.B %s\n", s[0])
+		r.text(s[1])
+	}
+	r.raw(".SH SEE ALSO\n.BR git\\-remote\\-federate (1),\n.BR git\\-credential (1),\n.BR gitremote\\-helpers (7)\n")
+	return r.err
+}
+
+func writeCommand(r *roff, c *cli.Command) {
+	r.raw(".SS %s\n", esc(strings.TrimSpace("git federate "+c.Name+" "+c.ArgsUsage)))
+	r.text(c.Usage)
+	if c.Description != "" {
+		r.raw(".PP\n.nf\n")
+		for _, line := range strings.Split(strings.TrimSpace(c.Description), "\n") {
+			r.raw("%s\n", esc(line))
+		}
+		r.raw(".fi\n")
+	}
+	flags := append([]cli.Flag(nil), c.Flags...)
+	sort.SliceStable(flags, func(i, j int) bool { return flags[i].Names()[0] < flags[j].Names()[0] })
+	for _, f := range flags {
+		r.raw(".TP\n.B %s\n", esc(flagSpelling(f)))
+		if d, ok := f.(cli.DocGenerationFlag); ok {
+			_, usage := unquoteUsage(d.GetUsage())
+			r.text(usage)
+		}
+	}
+}
+
+// flagSpelling is how a flag is typed, its value named as the usage's
+// backquoted word names it: "--origin URL".
+func flagSpelling(f cli.Flag) string {
+	value := ""
+	if d, ok := f.(cli.DocGenerationFlag); ok && d.TakesValue() {
+		name, _ := unquoteUsage(d.GetUsage())
+		if name == "" {
+			name = "value"
+		}
+		value = " " + name
+	}
+	var names []string
+	for _, n := range f.Names() {
+		if len(n) == 1 {
+			names = append(names, "-"+n+value)
+		} else {
+			names = append(names, "--"+n+value)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func writeHelperMan(w io.Writer) error {
+	r := &roff{w: w}
+	r.header("git-remote-federate", "the remote helper for federate:: URLs")
+	r.raw(".SH SYNOPSIS\n.B git clone federate::\\fIname\\fR\n.br\n.B git clone federate::\\fIorigin-url\\fR\n.br\n.B git-remote-federate\n.I remote url\n")
+	r.raw(".SH DESCRIPTION\n")
+	r.text(`git runs git-remote-federate for every URL that starts with federate::, with GIT_DIR set.
+It speaks the remote-helper protocol on its standard input and output; everything meant
+for a person goes to standard error. A fetch or clone reads from the origin (from a mirror
+when the origin is unreachable and failover is on); a push updates the origin, then every mirror.`)
+	r.raw(".SH URL FORMS\n")
+	r.raw(".TP\n.B federate::<name>\n")
+	r.text("The federation <name> defined in git config (federation.<name>.origin and .mirror).")
+	r.raw(".TP\n.B federate::<origin\\-url>\n")
+	r.text(`That origin; the mirrors come from a federation whose origin equals this URL
+(compared after normalising scheme, host case, default port and a trailing .git), else none.`)
+	r.raw(".PP\n")
+	r.text(`Origin and mirror URLs may be https, http, ssh (ssh:// and user@host:path), git, file or a
+local path. ext:: and fd:: are refused, and so is any URL or host that starts with a dash.`)
+	r.raw(".SH SEE ALSO\n.BR git\\-federate (1),\n.BR gitremote\\-helpers (7)\n")
+	return r.err
+}
+
+// unquoteUsage splits a flag's usage the way urfave's help does: the first
+// backquoted word names the value, and loses its quotes in the text.
+func unquoteUsage(usage string) (name, text string) {
+	before, rest, ok := strings.Cut(usage, "`")
+	if !ok {
+		return "", usage
+	}
+	name, after, ok := strings.Cut(rest, "`")
+	if !ok {
+		return "", usage
+	}
+	return name, before + name + after
 }

@@ -108,7 +108,7 @@ func (silentError) Error() string { return "" }
 func writeStatusText(w io.Writer, results []*fedsync.FederationResult) {
 	for _, r := range results {
 		if r.Err() != nil {
-			fmt.Fprintf(w, "%s: FAILED: %v\n", r.Name, r.Err())
+			fmt.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(r.Name, r.Err()))
 			continue
 		}
 		fmt.Fprintf(w, "%s: origin %s\n", r.Name, r.Origin)
@@ -120,7 +120,7 @@ func writeStatusText(w io.Writer, results []*fedsync.FederationResult) {
 
 func writeMirrorStatus(w io.Writer, m *fedsync.MirrorResult) {
 	if m.Err() != nil {
-		fmt.Fprintf(w, "  %s: UNREACHABLE: %v\n", m.URL, m.Err())
+		fmt.Fprintf(w, "  %s: %s: %v\n", m.URL, failureLabel(m.Err()), m.Err())
 		return
 	}
 	counts := m.Summary()

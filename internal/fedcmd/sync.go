@@ -21,6 +21,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+	"github.com/git-remote-federate/git-remote-federate/internal/shard"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -35,6 +36,10 @@ type SyncOptions struct {
 	Force  bool
 	Prune  bool
 	Daemon bool
+	// Shard is this machine's share of --all ("" is everything).
+	Shard string
+	// Full lists every member's refs, ignoring the forge's "unchanged".
+	Full bool
 
 	// Engine settings; tests set them, the command leaves them empty.
 	SyncEnv
@@ -73,12 +78,14 @@ func syncCommand(stdio IO) *cli.Command {
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite commits that exist only on a mirror"},
 			&cli.BoolFlag{Name: "prune", Usage: "delete mirror refs that origin no longer has"},
 			&cli.BoolFlag{Name: "daemon", Usage: "repeat each federation at its frequency until SIGTERM"},
+			&cli.BoolFlag{Name: "full", Usage: "list every federationset member's refs, even those the forge reports unchanged since the last sync"},
+			&cli.StringFlag{Name: "shard", Usage: "with --all, take only share K of N (K/N, K from 0; /N takes K from $JOB_COMPLETION_INDEX)"},
 		},
 		Action: func(c *cli.Context) error {
 			return runSync(c.Context, SyncOptions{
 				IO: stdio, Names: c.Args().Slice(), All: c.Bool("all"), DryRun: c.Bool("dry-run"),
 				JSON: c.Bool("json"), Jobs: c.Int("jobs"), Force: c.Bool("force"), Prune: c.Bool("prune"),
-				Daemon: c.Bool("daemon"),
+				Daemon: c.Bool("daemon"), Shard: c.String("shard"), Full: c.Bool("full"),
 			})
 		},
 	}
@@ -89,8 +96,11 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err := syncCheckNames("sync", opts.Names); err != nil {
 		return err
 	}
-	if opts.All == (len(opts.Names) > 0) {
-		return UsageError("sync: name federations or give --all (not both)")
+	if opts.All && len(opts.Names) > 0 {
+		return UsageError("sync: name federations or give --all, not both")
+	}
+	if !opts.All && len(opts.Names) == 0 {
+		return UsageError("sync: name the federations to sync, or give --all for every one (see 'git federate list')")
 	}
 	if opts.Jobs < 1 {
 		return UsageError("sync: --jobs must be at least 1")
@@ -98,10 +108,15 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if opts.Daemon && (opts.DryRun || opts.JSON) {
 		return UsageError("sync: --daemon cannot be combined with --dry-run or --json")
 	}
+	part, err := syncShard(opts)
+	if err != nil {
+		return err
+	}
 	cfg, feds, warnings, err := syncFederations(ctx, opts.SyncEnv, opts.Names, opts.All)
 	if err != nil {
 		return err
 	}
+	feds = shard.Filter(part, feds, func(f *federation.Federation) string { return f.Name })
 	for _, w := range warnings {
 		fmt.Fprintf(opts.IO.Err, "warning: %v\n", w)
 	}
@@ -109,7 +124,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err != nil {
 		return err
 	}
-	run := fedsync.Options{DryRun: opts.DryRun, Force: opts.Force, Prune: opts.Prune}
+	run := fedsync.Options{DryRun: opts.DryRun, Force: opts.Force, Prune: opts.Prune, Full: opts.Full}
 	if opts.Daemon {
 		return syncDaemon(ctx, opts, eng, feds, run)
 	}
@@ -125,6 +140,22 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 		return err
 	}
 	return Partial(fmt.Errorf("not everything could be synced: %w", errors.Join(warnings...)))
+}
+
+// syncShard reads --shard: only with --all, since a named federation is
+// asked for explicitly and must not be silently skipped.
+func syncShard(opts SyncOptions) (shard.Shard, error) {
+	if opts.Shard == "" {
+		return shard.All, nil
+	}
+	if !opts.All {
+		return shard.Shard{}, UsageError("sync: --shard goes with --all")
+	}
+	part, err := shard.Parse(opts.Shard, os.Getenv)
+	if err != nil {
+		return shard.Shard{}, UsageError("sync: %v", err)
+	}
+	return part, nil
 }
 
 func syncDaemon(ctx context.Context, opts SyncOptions, eng *fedsync.Engine, feds []*federation.Federation, run fedsync.Options) error {
@@ -281,22 +312,21 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Conf
 			return nil, fmt.Errorf("finding this program for the credential callback: %w", err)
 		}
 	}
+	repo := env.Dir
+	if repo == "" {
+		repo = "."
+	}
 	git := syncRunner(env)
 	git.Redact = tokensOf(ctx, cfg)
-	c := fedsync.Config{
-		Git:       git,
-		CacheRoot: env.CacheRoot,
-		Jobs:      jobs,
-		LockWait:  env.LockWait,
-		Progress:  stdio.Err,
-		CreateMirror: func(ctx context.Context, f *federation.Federation, m federation.Endpoint) (bool, error) {
-			return fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: cfg, Git: git})
-		},
-	}
-	if q := repoQueue(ctx, env.Dir, git); q != nil {
-		c.Pending = q
-	}
-	return fedsync.New(c)
+	return fedsync.New(fedsync.Config{
+		Git:         git,
+		CacheRoot:   env.CacheRoot,
+		Jobs:        jobs,
+		LockWait:    env.LockWait,
+		Progress:    stdio.Err,
+		Repo:        repo,
+		Federations: cfg,
+	})
 }
 
 // syncExit maps results to the exit status: 0 when every federation is
@@ -335,6 +365,10 @@ func writeSyncJSON(w io.Writer, results []*fedsync.FederationResult) error {
 func writeSyncText(w io.Writer, results []*fedsync.FederationResult) {
 	for _, r := range results {
 		head := "cache already had origin's refs"
+		if r.Unchanged {
+			fmt.Fprintf(w, "%s: %s (unchanged: the forge reports no push since the last sync)\n", r.Name, r.Origin)
+			continue
+		}
 		if r.Fetched {
 			head = "fetched origin"
 		}
@@ -342,7 +376,7 @@ func writeSyncText(w io.Writer, results []*fedsync.FederationResult) {
 			head += ", dry run: nothing pushed"
 		}
 		if r.Err() != nil {
-			fmt.Fprintf(w, "%s: FAILED: %v\n", r.Name, r.Err())
+			fmt.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(r.Name, r.Err()))
 			continue
 		}
 		fmt.Fprintf(w, "%s: %s (%s)\n", r.Name, r.Origin, head)

@@ -1,6 +1,8 @@
 package fedcmd
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -61,4 +63,39 @@ func TestSyncKeepsRefusedPendingUpdates(t *testing.T) {
 	if left, _ := q.Load(); len(left) != 1 {
 		t.Fatalf("queue after sync: %v, want the refused entry kept", left)
 	}
+}
+
+// Sync settles the queue without acting as the user's push: the
+// repository's pre-push hook does not run and push.followTags does not
+// send the repository's other tags.
+func TestSyncSettlesWithoutTheUsersHooksOrFollowTags(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	fx.commitOrigin(t, "main", "a.txt")
+	gittest.Git(t, fx.work, "checkout", "-q", "-b", "review")
+	review := gittest.Commit(t, fx.work, "r.txt", "r\n", "under review")
+	gittest.Git(t, fx.work, "tag", "-a", "-m", "local", "local-only")
+	gittest.Git(t, fx.work, "config", "push.followTags", "true")
+	marker := filepath.Join(t.TempDir(), "pre-push-ran")
+	hook := filepath.Join(fx.work, ".git", "hooks", "pre-push")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\ntouch '"+marker+"'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[0], Ref: "refs/review/1", OID: review}); err != nil {
+		t.Fatal(err)
+	}
+
+	fx.env.Dir = fx.work
+	r := fx.sync(t, SyncOptions{})
+	if r.code != ExitOK {
+		t.Fatalf("sync exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	assertRef(t, fx.mirrorPath(0), "refs/review/1", review)
+	if left, err := q.Load(); err != nil || len(left) != 0 {
+		t.Fatalf("queue after sync: %v, %v", left, err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("sync ran the repository's pre-push hook")
+	}
+	assertRef(t, fx.mirrorPath(0), "refs/tags/local-only", "")
 }

@@ -20,10 +20,18 @@ const (
 	FetchFromNearest = "nearest"
 )
 
+// MirrorPush values.
+const (
+	MirrorPushWait = "wait"
+	// MirrorPushBackground returns once the origin accepted; a detached
+	// process pushes the mirrors from the pending queue.
+	MirrorPushBackground = "background"
+)
+
 // MinFrequency is the shortest period `sync --daemon` accepts.
 const MinFrequency = 5 * time.Minute
 
-// Options are the per-federation settings of DESIGN.md, shared by
+// Options are the per-federation settings of docs/DESIGN.md, shared by
 // [federation] and [federationset] sections.
 type Options struct {
 	PushOrigin     bool
@@ -37,11 +45,14 @@ type Options struct {
 	Force          bool
 	Prune          bool
 	CreateMissing  bool
+	// MirrorPush is MirrorPushWait (git's push returns once every
+	// mirror answered) or MirrorPushBackground.
+	MirrorPush string
 }
 
 // DefaultOptions are the values a federation has when its config is silent.
 func DefaultOptions() Options {
-	return Options{PushOrigin: true, FetchFrom: FetchFromOrigin, Failover: true, Frequency: time.Hour}
+	return Options{PushOrigin: true, FetchFrom: FetchFromOrigin, Failover: true, Frequency: time.Hour, MirrorPush: MirrorPushWait}
 }
 
 // DefaultInclude is what sync and status cover when include is not set.
@@ -53,6 +64,11 @@ type Federation struct {
 	Origin  Endpoint
 	Mirrors []Endpoint
 	Options
+	// OriginChangedAt is when the forge last saw a push to origin, as its
+	// repository listing reports it (federationset members only; zero when
+	// unknown). Sync uses it only to skip listing refs of a member that
+	// has not changed since it was last in sync.
+	OriginChangedAt time.Time
 }
 
 // Covers reports whether sync and status cover ref: it matches an include
@@ -199,7 +215,7 @@ func parseOptions(prefix string, kv map[string][]string) (Options, error) {
 	o := DefaultOptions()
 	var errs []error
 	// Keys arrive lower-cased, as git prints them; errors name them as
-	// DESIGN.md spells them.
+	// docs/DESIGN.md spells them.
 	boolKey := func(key string, dst *bool) {
 		if v, ok := lastOK(kv[strings.ToLower(key)]); ok {
 			b, err := ParseBool(v)
@@ -222,6 +238,14 @@ func parseOptions(prefix string, kv map[string][]string) (Options, error) {
 			o.FetchFrom = v
 		default:
 			errs = append(errs, fmt.Errorf("%s.fetchFrom: %q is not origin or nearest", prefix, v))
+		}
+	}
+	if v, ok := lastOK(kv["mirrorpush"]); ok {
+		switch v = strings.ToLower(v); v {
+		case MirrorPushWait, MirrorPushBackground:
+			o.MirrorPush = v
+		default:
+			errs = append(errs, fmt.Errorf("%s.mirrorPush: %q is not wait or background", prefix, v))
 		}
 	}
 	if v, ok := lastOK(kv["frequency"]); ok {
@@ -332,7 +356,7 @@ func (c *Config) Lookup(name string) (*Federation, error) {
 	if err, ok := c.Invalid[name]; ok {
 		return nil, fmt.Errorf("federation %q is misconfigured: %w", name, err)
 	}
-	return nil, fmt.Errorf("%w %q: define it with `git federate add %s --origin URL --mirror URL`", ErrNoFederation, name, name)
+	return nil, c.unknownName(name)
 }
 
 // Resolve turns the argument of a federate:: URL into a federation: a

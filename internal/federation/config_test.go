@@ -37,6 +37,7 @@ func TestParseFederation(t *testing.T) {
 		"federation.linkis.force", "true",
 		"federation.linkis.prune", "on",
 		"federation.linkis.createMissing", "",
+		"federation.linkis.mirrorPush", "Background",
 		"user.name", "ignored",
 		"federation.linkis.unknownKey", "ignored",
 	))
@@ -61,7 +62,7 @@ func TestParseFederation(t *testing.T) {
 		PushOrigin: false, RequireMirrors: true, FetchFrom: FetchFromNearest, Failover: false,
 		SyncOnFetch: true, Include: []string{"refs/heads/*", "refs/tags/v*"},
 		Exclude: []string{"refs/heads/dependabot/*"}, Frequency: 2 * time.Hour,
-		Force: true, Prune: true, CreateMissing: true,
+		Force: true, Prune: true, CreateMissing: true, MirrorPush: MirrorPushBackground,
 	}
 	if !reflect.DeepEqual(f.Options, want) {
 		t.Errorf("options:\n got %+v\nwant %+v", f.Options, want)
@@ -81,7 +82,7 @@ func TestParseDefaults(t *testing.T) {
 		t.Errorf("mirrors = %v", f.Mirrors)
 	}
 	if !f.PushOrigin || !f.Failover || f.FetchFrom != FetchFromOrigin || f.Force || f.Prune {
-		t.Errorf("defaults differ from DESIGN.md: %+v", f.Options)
+		t.Errorf("defaults differ from docs/DESIGN.md: %+v", f.Options)
 	}
 }
 
@@ -144,6 +145,7 @@ func TestParseErrorsNameTheKey(t *testing.T) {
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.createMissing", "nah"}, "federation.x.createMissing"},
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.fetchFrom", "fastest"}, "federation.x.fetchFrom"},
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.frequency", "often"}, "federation.x.frequency"},
+		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.mirrorPush", "later"}, "federation.x.mirrorPush"},
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.frequency", "2 weeks"}, "federation.x.frequency"},
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.include", "refs/heads/["}, "federation.x.include"},
 		{[]string{"federation.x.origin", "https://e.com/x", "federation.x.exclude", "refs/[a-"}, "federation.x.exclude"},

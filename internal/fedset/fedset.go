@@ -168,6 +168,7 @@ func expandSet(ctx context.Context, cfg *federation.Config, s *federation.Set, d
 			errs = append(errs, err)
 			continue
 		}
+		m.OriginChangedAt = r.ChangedAt
 		members = append(members, m)
 	}
 	return members, errors.Join(errs...)

@@ -32,19 +32,6 @@ const (
 	PushTimeout  = 2 * time.Hour
 )
 
-// PendingDrainer settles what pushes queued for a mirror that refused
-// them (internal/pending). Sync calls it for each mirror once the mirror
-// holds every covered ref of origin; now is the mirror's value of each of
-// those refs. A nil PendingDrainer does nothing.
-type PendingDrainer interface {
-	DrainPending(ctx context.Context, f *federation.Federation, mirror federation.Endpoint, now map[string]string) error
-}
-
-// MirrorCreator creates a mirror repository that does not exist, through
-// its forge's API, when the federation has createMissing set. It reports
-// whether it created one.
-type MirrorCreator func(ctx context.Context, f *federation.Federation, mirror federation.Endpoint) (bool, error)
-
 // Config is what an Engine is built from.
 type Config struct {
 	// Git runs every git command; its Env should carry the credential
@@ -62,12 +49,14 @@ type Config struct {
 	// Progress receives one line per step of long work (stderr); nil
 	// is silent.
 	Progress io.Writer
-	// Pending, when set, is drained for each mirror that is up to date.
-	Pending PendingDrainer
-	// CreateMirror, when set, is asked to create a mirror that is
-	// missing (only when the federation has createMissing and the run
-	// pushes).
-	CreateMirror MirrorCreator
+	// Repo, when set, is a directory in the repository sync runs in:
+	// what its pushes queued for a mirror is settled once sync has
+	// brought that mirror up to date.
+	Repo string
+	// Federations gives each host's forge, through which a missing
+	// mirror is created when its federation has createMissing set; nil
+	// means only the well-known hosts.
+	Federations *federation.Config
 }
 
 // Engine runs status and sync. It is safe for concurrent use.

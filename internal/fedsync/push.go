@@ -1,60 +1,23 @@
 package fedsync
 
-import "strings"
+import "github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 
-// pushChunk bounds the refspecs of one `git push`, to stay well under the
-// kernel's argument size limit on federations with many thousands of tags.
-const pushChunk = 2000
-
-// pushArgs builds the arguments of one `git push --porcelain` for plans
-// (those with a push action). Forced updates and deletes carry a lease on
-// the value the mirror had when it was listed, so a ref someone moved in
-// the meantime is refused, not overwritten.
-func pushArgs(url string, plans []RefPlan) []string {
-	args := []string{"push", "--porcelain", "--no-verify", "--no-follow-tags", "--no-recurse-submodules"}
-	var specs []string
-	for _, p := range plans {
-		switch p.Action {
-		case ActCreate, ActUpdate:
-			specs = append(specs, p.Origin+":"+p.Ref)
-		case ActForce:
-			args = append(args, "--force-with-lease="+p.Ref+":"+p.Mirror)
-			specs = append(specs, p.Origin+":"+p.Ref)
-		case ActDelete:
-			args = append(args, "--force-with-lease="+p.Ref+":"+p.Mirror)
-			specs = append(specs, ":"+p.Ref)
+// mirrorPush is the push of plans (those with a push action) to url.
+// Every update is a compare-and-swap on the value sync listed: a lease on
+// the mirror's value (for a create, that the ref does not exist), so two
+// machines syncing the same federation at once never overwrite or rewind
+// what the other wrote; the loser's ref is refused as stale and the next
+// sync sees the new value.
+func mirrorPush(url string, plans []RefPlan) gitexec.Push {
+	p := gitexec.Push{URL: url}
+	for _, rp := range plans {
+		u := gitexec.Update{Dst: rp.Ref, Src: rp.Origin, Lease: &gitexec.Lease{Expect: rp.Mirror}}
+		if rp.Action == ActDelete {
+			u.Src = ""
 		}
+		p.Updates = append(p.Updates, u)
 	}
-	args = append(args, "--", url)
-	return append(args, specs...)
-}
-
-// pushStatus is git's porcelain verdict on one ref.
-type pushStatus struct {
-	OK     bool
-	Reason string
-}
-
-// parsePorcelain reads `git push --porcelain` output: per ref
-// "<flag>\t<from>:<to>\t<summary>", between "To <url>" and "Done".
-func parsePorcelain(out []byte) map[string]pushStatus {
-	res := map[string]pushStatus{}
-	for _, line := range strings.Split(string(out), "\n") {
-		parts := strings.SplitN(line, "\t", 3)
-		if len(parts) < 2 || len(parts[0]) != 1 {
-			continue
-		}
-		_, to, ok := strings.Cut(parts[1], ":")
-		if !ok {
-			continue
-		}
-		st := pushStatus{OK: parts[0] != "!"}
-		if len(parts) == 3 {
-			st.Reason = parts[2]
-		}
-		res[to] = st
-	}
-	return res
+	return p
 }
 
 // pushable returns the plans sync pushes.
@@ -65,19 +28,6 @@ func pushable(plans []RefPlan) []RefPlan {
 		case ActCreate, ActUpdate, ActForce, ActDelete:
 			out = append(out, p)
 		}
-	}
-	return out
-}
-
-// chunks splits plans into pieces of at most n.
-func chunks(plans []RefPlan, n int) [][]RefPlan {
-	var out [][]RefPlan
-	for len(plans) > n {
-		out = append(out, plans[:n])
-		plans = plans[n:]
-	}
-	if len(plans) > 0 {
-		out = append(out, plans)
 	}
 	return out
 }

@@ -1,36 +1,26 @@
 package fedsync
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
 // Refs maps ref names to object ids.
 type Refs map[string]string
 
-// parseLsRemote reads `git ls-remote` output into Refs, dropping peeled
+// parseLsRemote reads `git ls-remote` output into Refs, without peeled
 // "^{}" entries and symrefs.
 func parseLsRemote(out []byte) (Refs, error) {
-	refs := Refs{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "ref: ") {
-			continue
-		}
-		oid, name, ok := strings.Cut(line, "\t")
-		if !ok || !isOID(oid) || name == "" {
-			return nil, fmt.Errorf("unexpected ls-remote line %q", truncate(line, 80))
-		}
-		if strings.HasSuffix(name, "^{}") {
-			continue
-		}
-		refs[name] = oid
+	a, err := gitexec.ParseLsRemote(out)
+	if err != nil {
+		return nil, err
 	}
-	return refs, sc.Err()
+	refs := Refs{}
+	for _, r := range a.Refs {
+		refs[r.Name] = r.OID
+	}
+	return refs, nil
 }
 
 // parseForEachRef reads `git for-each-ref --format='%(objectname) %(refname)'`.
@@ -66,23 +56,4 @@ func (r Refs) filter(keep func(string) bool) Refs {
 		}
 	}
 	return out
-}
-
-func isOID(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

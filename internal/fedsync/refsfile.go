@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
 // errOddRefs makes readRefFiles give up, and the caller ask git.
@@ -40,7 +42,7 @@ func readRefFiles(dir string) (Refs, error) {
 		if strings.HasPrefix(val, "ref: ") {
 			return nil // a symref; sync covers no symrefs
 		}
-		if !isOID(val) {
+		if !protocol.IsOID(val) {
 			return errOddRefs
 		}
 		rel, err := filepath.Rel(dir, p)
@@ -73,7 +75,7 @@ func readPackedRefs(path string, refs Refs) error {
 			continue
 		}
 		oid, name, ok := strings.Cut(line, " ")
-		if !ok || !isOID(oid) {
+		if !ok || !protocol.IsOID(oid) {
 			return errOddRefs
 		}
 		refs[name] = oid

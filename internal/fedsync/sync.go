@@ -2,13 +2,13 @@ package fedsync
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
@@ -18,6 +18,9 @@ type Options struct {
 	DryRun bool
 	Force  bool
 	Prune  bool
+	// Full lists every federation's refs even when its forge reports no
+	// push to origin since the last sync left the mirrors in sync.
+	Full bool
 }
 
 // Result values of a RefResult.
@@ -77,13 +80,16 @@ func (m *MirrorResult) incomplete() bool {
 
 // FederationResult is one federation's status or sync.
 type FederationResult struct {
-	Name    string         `json:"name"`
-	Origin  string         `json:"origin"`
-	DryRun  bool           `json:"dry_run,omitempty"`
-	Fetched bool           `json:"fetched"` // the cache fetched from origin
-	Error   string         `json:"error,omitempty"`
-	Mirrors []MirrorResult `json:"mirrors"`
-	err     error
+	Name    string `json:"name"`
+	Origin  string `json:"origin"`
+	DryRun  bool   `json:"dry_run,omitempty"`
+	Fetched bool   `json:"fetched"` // the cache fetched from origin
+	// Unchanged: skipped without listing refs, because the forge reports
+	// no push to origin since a sync that left every mirror in sync.
+	Unchanged bool           `json:"unchanged,omitempty"`
+	Error     string         `json:"error,omitempty"`
+	Mirrors   []MirrorResult `json:"mirrors"`
+	err       error
 }
 
 // Err is the failure of the whole federation (origin unreachable, cache
@@ -177,6 +183,9 @@ func (e *Engine) run(ctx context.Context, f *federation.Federation, opts Options
 		res.err = fmt.Errorf("%s: %w", f.Name, err)
 		res.Error = res.err.Error()
 	}
+	if push && !res.Unchanged {
+		e.recordHint(f, res)
+	}
 	return res
 }
 
@@ -186,6 +195,10 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 		return err
 	}
 	defer lock.release()
+	if e.unchangedByForge(ctx, f, opts, push) {
+		res.Unchanged = true
+		return nil
+	}
 	c := &cache{dir: e.CachePath(f.Name), git: e.runner(e.CachePath(f.Name), FetchTimeout)}
 	if err := c.ensure(ctx); err != nil {
 		return err
@@ -205,12 +218,21 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 			return err
 		}
 	}
+	var rq *repoQueue
+	if push && e.cfg.Repo != "" {
+		rq = e.openRepoQueue(ctx, e.cfg.Repo)
+	}
 	res.Mirrors = make([]MirrorResult, len(f.Mirrors))
 	var g errgroup.Group
 	g.SetLimit(e.cfg.Jobs)
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
 			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push)
+			if rq != nil && !res.Mirrors[i].incomplete() {
+				if err := e.settle(ctx, rq, c, f, m, origin); err != nil {
+					e.progressf("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err)
+				}
+			}
 			return nil
 		})
 	}
@@ -266,10 +288,10 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 // not exist and the federation asks for that (createMissing); it then
 // lists the new, empty repository. Otherwise listErr stands.
 func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m federation.Endpoint, listErr error) (Refs, error) {
-	if !f.CreateMissing || e.cfg.CreateMirror == nil || gitexec.Classify(listErr) != gitexec.KindNotFound {
+	if !f.CreateMissing || gitexec.Classify(listErr) != gitexec.KindNotFound {
 		return nil, listErr
 	}
-	created, err := e.cfg.CreateMirror(ctx, f, m)
+	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner("", ListTimeout)})
 	if err != nil {
 		return nil, fmt.Errorf("%w; creating it (createMissing): %w", listErr, err)
 	}
@@ -349,11 +371,6 @@ func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache,
 	if todo := pushable(plans); len(todo) > 0 {
 		e.push(ctx, f, c, m, todo, &res)
 	}
-	if !res.incomplete() && e.cfg.Pending != nil {
-		if err := e.cfg.Pending.DrainPending(ctx, f, m, origin); err != nil {
-			e.progressf("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err)
-		}
-	}
 	return res
 }
 
@@ -400,46 +417,47 @@ func (e *Engine) plan(ctx context.Context, f *federation.Federation, c *cache, m
 	return classify(ctx, origin, mirror, c.isAncestor)
 }
 
-// push sends todo to mirror m from the cache, one `git push` (per
-// pushChunk refs), and records each ref's result in res.
+// push sends todo to mirror m from the cache and records each ref's
+// result in res.
 func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint, todo []RefPlan, res *MirrorResult) {
 	e.progressf("%s: pushing %d ref(s) to %s", f.Name, len(todo), m.Raw)
 	byRef := map[string]*RefResult{}
 	for i := range res.Refs {
 		byRef[res.Refs[i].Ref] = &res.Refs[i]
 	}
-	var errs []error
-	for _, part := range chunks(todo, pushChunk) {
-		var out []byte
-		err := e.net(ctx, func() error {
-			var err error
-			out, err = e.runner(c.dir, PushTimeout).Output(ctx, pushArgs(m.Raw, part)...)
-			return err
-		})
-		res.Pushed = true
-		status := parsePorcelain(out)
-		for _, p := range part {
-			r := byRef[p.Ref]
-			st, ok := status[p.Ref]
-			switch {
-			case ok && st.OK:
-				r.Result = ResultOK
-			case ok:
-				r.Result, r.Reason = ResultRejected, st.Reason
-			default:
-				r.Result, r.Reason = ResultFailed, "no report from git push"
-			}
-		}
-		// A non-zero exit with every ref reported is a refusal, already
-		// recorded per ref; anything else is the mirror's failure.
-		if err != nil && len(status) < len(part) {
-			errs = append(errs, fmt.Errorf("pushing to %s: %w", m.Raw, err))
+	var out gitexec.PushResult
+	err := e.net(ctx, func() error {
+		var err error
+		out, err = e.runner(c.dir, PushTimeout).Push(ctx, mirrorPush(m.Raw, todo))
+		return err
+	})
+	res.Pushed = true
+	for _, p := range todo {
+		r := byRef[p.Ref]
+		switch rep := out.Report(p.Ref); {
+		case rep.OK():
+			r.Result = ResultOK
+		case out.Failed:
+			r.Result, r.Reason = ResultFailed, rep.Reason
+		default:
+			r.Result, r.Reason = ResultRejected, rejection(rep)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		res.err = err
-		res.Error = err.Error()
+	// A non-zero exit with every ref reported is a refusal, already
+	// recorded per ref; anything else is the mirror's failure.
+	if err != nil && out.Failed {
+		res.err = fmt.Errorf("pushing to %s: %w", m.Raw, err)
+		res.Error = res.err.Error()
 	}
+}
+
+// rejection is git's verdict on a refused ref, as git prints it:
+// "[remote rejected] (pre-receive hook declined)".
+func rejection(r gitexec.RefReport) string {
+	if r.Reason == "" {
+		return r.Summary
+	}
+	return r.Summary + " (" + r.Reason + ")"
 }
 
 // Summary counts a mirror's refs by state.

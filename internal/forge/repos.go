@@ -2,12 +2,14 @@ package forge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -26,6 +28,10 @@ type Repo struct {
 	CloneURL string
 	Private  bool
 	Archived bool
+	// ChangedAt is when the forge last saw a push (GitHub and Gitee
+	// pushed_at, GitLab last_activity_at, else updated_at); zero when the
+	// forge does not say. A hint for skipping unchanged repositories.
+	ChangedAt time.Time
 }
 
 // apiRepo decodes a repository from any of the four forges.
@@ -40,10 +46,42 @@ type apiRepo struct {
 	Private  bool   `json:"private"`
 	Vis      string `json:"visibility"` // GitLab: private, internal, public
 	Archived bool   `json:"archived"`
+
+	PushedAt     apiTime `json:"pushed_at"`        // GitHub, Gitee
+	LastActivity apiTime `json:"last_activity_at"` // GitLab
+	UpdatedAt    apiTime `json:"updated_at"`       // all; Gitea's only one
+}
+
+// apiTime is a forge's timestamp. One the forge writes oddly (null, empty,
+// another layout) reads as zero, "unknown", instead of failing the whole
+// listing: it is only a hint.
+type apiTime struct{ time.Time }
+
+func (t *apiTime) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		return nil
+	}
+	parsed, err := time.Parse(time.RFC3339Nano, s)
+	if err == nil {
+		t.Time = parsed
+	}
+	return nil
+}
+
+// changedAt picks the most specific "last push" time the forge gave.
+func (a apiRepo) changedAt() time.Time {
+	for _, t := range []apiTime{a.PushedAt, a.LastActivity, a.UpdatedAt} {
+		if !t.IsZero() {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
 }
 
 func (a apiRepo) repo() Repo {
-	r := Repo{Name: a.Name, FullName: a.FullName, CloneURL: a.CloneURL, Private: a.Private, Archived: a.Archived}
+	r := Repo{Name: a.Name, FullName: a.FullName, CloneURL: a.CloneURL, Private: a.Private, Archived: a.Archived,
+		ChangedAt: a.changedAt()}
 	if a.Path != "" {
 		r.Name = a.Path
 	}

@@ -353,3 +353,11 @@ func (g *Gitea) GitEnv() []string {
 		"GIT_CONFIG_VALUE_0=Authorization: Basic " + BasicAuthHeader(g.User, g.Token),
 	}
 }
+
+// FlushQueues waits until Gitea has processed what its queues hold, such
+// as the repository updates a push triggers (its "updated_at" moves only
+// then).
+func (g *Gitea) FlushQueues(t testing.TB) {
+	t.Helper()
+	g.gitea(t, "manager", "flush-queues")
+}

@@ -53,6 +53,9 @@ type Fault struct {
 	// header, a terminal-title escape and a carriage-return overwrite. A
 	// request without credentials gets 401, so that git sends them.
 	Echo bool
+	// Hook, when set, runs before each matching request is served: to
+	// note it, or to hold it until something else has happened.
+	Hook func(*http.Request)
 }
 
 // Server is git http-backend serving every bare repository under Root.
@@ -74,6 +77,14 @@ type Request struct {
 	Method, Path, Query string
 	Authorization       string
 	User                string
+	// Start is when the request arrived; End when its answer was
+	// complete (zero while it is being served).
+	Start, End time.Time
+}
+
+// Push reports whether the request is part of a push (receive-pack).
+func (r Request) Push() bool {
+	return strings.HasSuffix(r.Path, "/git-receive-pack") || strings.Contains(r.Query, "service=git-receive-pack")
 }
 
 // NewServer starts a server on 127.0.0.1 that stops when the test ends.
@@ -137,11 +148,20 @@ func isPush(r *http.Request) bool {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	user, pass, _ := r.BasicAuth()
 	s.mu.Lock()
+	i := len(s.requests)
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Authorization: r.Header.Get("Authorization"), User: user})
+		Authorization: r.Header.Get("Authorization"), User: user, Start: time.Now()})
 	f := s.matchFault(r)
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.requests[i].End = time.Now()
+		s.mu.Unlock()
+	}()
 	if f != nil {
+		if f.Hook != nil {
+			f.Hook(r)
+		}
 		if f.Delay > 0 {
 			time.Sleep(f.Delay)
 		}

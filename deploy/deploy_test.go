@@ -1,0 +1,367 @@
+// Package deploy holds the container image and the Kubernetes manifests;
+// this test decodes every manifest strictly into the Kubernetes API types
+// and checks that they are wired to what the program really reads.
+package deploy
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/fedcmd"
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/shard"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
+)
+
+// manifests holds every object of deploy/kubernetes, decoded strictly.
+type manifests struct {
+	configMaps  map[string]*corev1.ConfigMap
+	secrets     map[string]*corev1.Secret
+	services    map[string]*corev1.Service
+	deployments map[string]*appsv1.Deployment
+	cronJobs    map[string]*batchv1.CronJob
+}
+
+func load(t *testing.T) *manifests {
+	t.Helper()
+	m := &manifests{map[string]*corev1.ConfigMap{}, map[string]*corev1.Secret{}, map[string]*corev1.Service{},
+		map[string]*appsv1.Deployment{}, map[string]*batchv1.CronJob{}}
+	files, err := filepath.Glob("kubernetes/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifests: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, doc := range regexp.MustCompile(`(?m)^---\s*$`).Split(string(data), -1) {
+			if strings.TrimSpace(doc) == "" {
+				continue
+			}
+			m.add(t, f, i, []byte(doc))
+		}
+	}
+	return m
+}
+
+// add decodes one document by its kind; unknown fields are an error, so a
+// misspelt or misplaced field cannot pass silently.
+func (m *manifests) add(t *testing.T, file string, i int, doc []byte) {
+	t.Helper()
+	var meta metav1.TypeMeta
+	if err := yaml.Unmarshal(doc, &meta); err != nil {
+		t.Fatalf("%s #%d: %v", file, i, err)
+	}
+	strict := func(into any) {
+		if err := yaml.UnmarshalStrict(doc, into); err != nil {
+			t.Fatalf("%s #%d (%s): %v", file, i, meta.Kind, err)
+		}
+	}
+	switch meta.APIVersion + " " + meta.Kind {
+	case "v1 ConfigMap":
+		var o corev1.ConfigMap
+		strict(&o)
+		m.configMaps[o.Name] = &o
+	case "v1 Secret":
+		var o corev1.Secret
+		strict(&o)
+		m.secrets[o.Name] = &o
+	case "v1 Service":
+		var o corev1.Service
+		strict(&o)
+		m.services[o.Name] = &o
+	case "apps/v1 Deployment":
+		var o appsv1.Deployment
+		strict(&o)
+		m.deployments[o.Name] = &o
+	case "batch/v1 CronJob":
+		var o batchv1.CronJob
+		strict(&o)
+		m.cronJobs[o.Name] = &o
+	default:
+		t.Fatalf("%s #%d: unexpected %s %s", file, i, meta.APIVersion, meta.Kind)
+	}
+}
+
+// dockerENV reads the image's ENV settings and its ENTRYPOINT.
+func dockerfile(t *testing.T) (env map[string]string, entrypoint string) {
+	t.Helper()
+	data, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(data), "\\\n", " ")
+	env = map[string]string{}
+	for _, line := range strings.Split(text, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		switch fields[0] {
+		case "ENV":
+			for _, kv := range fields[1:] {
+				if k, v, ok := strings.Cut(kv, "="); ok {
+					env[k] = v
+				}
+			}
+		case "ENTRYPOINT":
+			entrypoint = strings.Trim(strings.Join(fields[1:], " "), `[]" `)
+		}
+	}
+	return env, entrypoint
+}
+
+func TestImage(t *testing.T) {
+	env, entry := dockerfile(t)
+	if entry != "git-federate" {
+		t.Errorf("ENTRYPOINT is %q, want git-federate (the management command)", entry)
+	}
+	if env["FEDERATE_KEYRING"] != "off" {
+		t.Errorf("the image must turn the keyring off (FEDERATE_KEYRING=off): no Secret Service runs in a container")
+	}
+	for _, name := range []string{"git-federate", "git-remote-federate", "git-credential-federate"} {
+		if _, err := os.Stat(filepath.Join("..", "cmd", name)); err != nil {
+			t.Errorf("the image copies %s, but cmd/%s does not exist", name, name)
+		}
+	}
+}
+
+// pods returns every pod template with where it comes from.
+func (m *manifests) pods() map[string]corev1.PodTemplateSpec {
+	out := map[string]corev1.PodTemplateSpec{}
+	for n, d := range m.deployments {
+		out["Deployment/"+n] = d.Spec.Template
+	}
+	for n, c := range m.cronJobs {
+		out["CronJob/"+n] = c.Spec.JobTemplate.Spec.Template
+	}
+	return out
+}
+
+// Every container runs a command and flags the CLI defines, reads its git
+// config where the image says, and gets the tokens from a Secret that
+// exists, named the way the program looks them up.
+func TestPodsRunWhatTheProgramOffers(t *testing.T) {
+	m := load(t)
+	env, _ := dockerfile(t)
+	app := fedcmd.NewApp(fedcmd.IO{})
+	if len(m.pods()) < 2 {
+		t.Fatalf("want a sync CronJob and a serve Deployment, got %d pod templates", len(m.pods()))
+	}
+	for where, pod := range m.pods() {
+		for _, c := range pod.Spec.Containers {
+			cmd := app.Command(c.Args[0])
+			if cmd == nil {
+				t.Errorf("%s: `git federate %s` is not a command", where, c.Args[0])
+				continue
+			}
+			for _, a := range c.Args[1:] {
+				if name, ok := strings.CutPrefix(a, "--"); ok && !hasFlag(cmd.Flags, name) {
+					t.Errorf("%s: `git federate %s` has no flag --%s", where, c.Args[0], name)
+				}
+			}
+			checkMounts(t, where, pod.Spec, c, env, m)
+			checkSecrets(t, where, c, m)
+		}
+	}
+}
+
+func hasFlag(flags []cli.Flag, name string) bool {
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func checkMounts(t *testing.T, where string, pod corev1.PodSpec, c corev1.Container, env map[string]string, m *manifests) {
+	t.Helper()
+	mounted := map[string]corev1.Volume{}
+	for _, vm := range c.VolumeMounts {
+		for _, v := range pod.Volumes {
+			if v.Name == vm.Name {
+				mounted[vm.MountPath] = v
+			}
+		}
+	}
+	cfg := env["GIT_CONFIG_GLOBAL"]
+	v, ok := mounted[filepath.Dir(cfg)]
+	if !ok || v.ConfigMap == nil {
+		t.Errorf("%s: no ConfigMap mounted at %s, where GIT_CONFIG_GLOBAL points", where, filepath.Dir(cfg))
+	} else if cm := m.configMaps[v.ConfigMap.Name]; cm == nil || cm.Data[filepath.Base(cfg)] == "" {
+		t.Errorf("%s: ConfigMap %s has no key %s", where, v.ConfigMap.Name, filepath.Base(cfg))
+	}
+	if v, ok := mounted[env["XDG_DATA_HOME"]]; !ok || v.EmptyDir == nil {
+		t.Errorf("%s: the sync cache (XDG_DATA_HOME=%s) is not a writable volume", where, env["XDG_DATA_HOME"])
+	}
+	if _, ok := mounted[env["HOME"]]; !ok {
+		t.Errorf("%s: HOME (%s) is not writable under a read-only root filesystem", where, env["HOME"])
+	}
+}
+
+func checkSecrets(t *testing.T, where string, c corev1.Container, m *manifests) {
+	t.Helper()
+	for _, from := range c.EnvFrom {
+		if from.SecretRef == nil {
+			continue
+		}
+		s := m.secrets[from.SecretRef.Name]
+		if s == nil {
+			t.Errorf("%s: Secret %s is not defined", where, from.SecretRef.Name)
+			continue
+		}
+		for host := range configHosts(t, m) {
+			if _, ok := s.StringData[keystore.EnvName(host)]; !ok {
+				t.Errorf("%s: Secret %s has no %s for %s", where, s.Name, keystore.EnvName(host), host)
+			}
+		}
+		if _, ok := s.StringData[fedcmd.SecretEnv]; !ok && c.Args[0] == "serve" {
+			t.Errorf("%s: serve needs %s", where, fedcmd.SecretEnv)
+		}
+		return
+	}
+	t.Errorf("%s: no tokens from a Secret", where)
+}
+
+// configHosts loads the ConfigMap's git config with the program's own
+// loader (so a misspelt key fails here) and returns its http(s) hosts.
+func configHosts(t *testing.T, m *manifests) map[string]bool {
+	t.Helper()
+	cm := m.configMaps["git-federate-config"]
+	if cm == nil {
+		t.Fatal("no ConfigMap git-federate-config")
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "gitconfig")
+	if err := os.WriteFile(file, []byte(cm.Data["gitconfig"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GIT_CONFIG_GLOBAL", file)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	cfg, err := federation.Load(context.Background(), "", dir)
+	if err != nil || len(cfg.Invalid) > 0 {
+		t.Fatalf("the ConfigMap's git config does not load: %v %v", err, cfg.Invalid)
+	}
+	hosts := map[string]bool{}
+	add := func(raw string) {
+		if u, err := url.Parse(raw); err == nil && strings.HasPrefix(u.Scheme, "http") {
+			hosts[u.Host] = true
+		}
+	}
+	for _, f := range cfg.Federations {
+		add(f.Origin.Raw)
+		for _, mi := range f.Mirrors {
+			add(mi.Raw)
+		}
+	}
+	for _, s := range cfg.Sets {
+		add(s.Origin)
+		for _, mi := range s.Mirrors {
+			add(mi)
+		}
+	}
+	if len(hosts) == 0 {
+		t.Fatal("the ConfigMap names no http(s) host")
+	}
+	return hosts
+}
+
+// serve listens on the port the container, the probes, the Service and the
+// Prometheus annotations name.
+func TestServeWiring(t *testing.T) {
+	m := load(t)
+	d := m.deployments["git-federate-serve"]
+	if d == nil {
+		t.Fatal("no Deployment git-federate-serve")
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	listen := argAfter(c.Args, "--listen")
+	_, port, _ := strings.Cut(listen, ":")
+	if len(c.Ports) != 1 || c.Ports[0].Name != "http" || itoa(c.Ports[0].ContainerPort) != port {
+		t.Fatalf("container ports %+v do not match --listen %s", c.Ports, listen)
+	}
+	for name, p := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
+		if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" || p.HTTPGet.Port.String() != "http" {
+			t.Errorf("%s probe must GET /healthz on port http, got %+v", name, p)
+		}
+	}
+	ann := d.Spec.Template.Annotations
+	if ann["prometheus.io/scrape"] != "true" || ann["prometheus.io/port"] != port || ann["prometheus.io/path"] != "/metrics" {
+		t.Errorf("Prometheus annotations %v do not point at :%s/metrics", ann, port)
+	}
+	svc := m.services["git-federate-serve"]
+	if svc == nil || svc.Spec.Ports[0].TargetPort.String() != "http" {
+		t.Fatalf("Service must target port http: %+v", svc)
+	}
+	for k, v := range svc.Spec.Selector {
+		if d.Spec.Template.Labels[k] != v {
+			t.Errorf("Service selects %s=%s, the pods have %q", k, v, d.Spec.Template.Labels[k])
+		}
+	}
+}
+
+// The sync CronJob runs an Indexed Job with one pod per shard.
+func TestSyncShards(t *testing.T) {
+	m := load(t)
+	cj := m.cronJobs["git-federate-sync"]
+	if cj == nil {
+		t.Fatal("no CronJob git-federate-sync")
+	}
+	job := cj.Spec.JobTemplate.Spec
+	if job.CompletionMode == nil || *job.CompletionMode != batchv1.IndexedCompletion {
+		t.Fatal("the sync Job must be Indexed, so each pod gets JOB_COMPLETION_INDEX")
+	}
+	args := job.Template.Spec.Containers[0].Args
+	if args[0] != "sync" || argAfter(args, "--all") == "" && !contains(args, "--all") {
+		t.Fatalf("sync pods must run sync --all: %v", args)
+	}
+	for k := range int(*job.Completions) {
+		s, err := shard.Parse(argAfter(args, "--shard"), func(string) string { return itoa(int32(k)) })
+		if err != nil {
+			t.Fatalf("pod %d: %v", k, err)
+		}
+		if s.K != k || s.N != int(*job.Completions) || job.Parallelism == nil || *job.Parallelism != *job.Completions {
+			t.Errorf("pod %d takes shard %v; completions %d, parallelism %v", k, s, *job.Completions, job.Parallelism)
+		}
+	}
+	if cj.Spec.ConcurrencyPolicy != batchv1.ForbidConcurrent {
+		t.Errorf("a slow run must not overlap the next one: concurrencyPolicy %q", cj.Spec.ConcurrencyPolicy)
+	}
+}
+
+func argAfter(args []string, flag string) string {
+	for i, a := range args {
+		if a == flag && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
+func contains(args []string, s string) bool {
+	for _, a := range args {
+		if a == s {
+			return true
+		}
+	}
+	return false
+}
+
+func itoa(n int32) string { return strconv.Itoa(int(n)) }

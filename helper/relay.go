@@ -1,0 +1,390 @@
+package helper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/protocol"
+)
+
+// pushRelay is git's own http helper kept for one server for the whole
+// session: it lists the server's refs for push and later receives the
+// push batch, in one transport session. The server is then asked for
+// its refs once, and refuses the first request without credentials
+// once, exactly as with a plain `git push`: git's http helper keeps
+// the credential it got from our callback after that first refusal.
+type pushRelay struct {
+	*helperChild
+	srv     federation.Endpoint
+	listing *Listing
+	dead    bool // stopped or closed
+}
+
+// startPushRelay starts git's http helper for srv, gives it the options
+// git set (progress, verbosity, address family) and asks it for the
+// refs, within ListTimeout. The child's stderr stays held back: the
+// caller releases it to the user (the primary) or keeps it for a report
+// (a mirror).
+func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, opts []protocol.ClientOption) (*pushRelay, error) {
+	c, err := s.startHelperChild(ctx, srv)
+	if err != nil {
+		return nil, err
+	}
+	r := &pushRelay{helperChild: c, srv: srv}
+	err = withLimit(ctx, ListTimeout, func() error {
+		cl := c.client()
+		if _, err := cl.Options(opts...); err != nil {
+			return err
+		}
+		listed, err := cl.ListForPush()
+		if err != nil {
+			return err
+		}
+		r.listing = listingOf(srv, listed)
+		return nil
+	})
+	if err != nil {
+		c.abandon()
+		why := strings.TrimSpace(c.stderr.String())
+		if why == "" {
+			why = err.Error()
+		}
+		return nil, fmt.Errorf("listing %s: %w", srv.Raw, gitexec.Explain(errors.New(why), srv.Raw))
+	}
+	return r, nil
+}
+
+// listingOf turns a helper's "list for-push" answer into a Listing.
+func listingOf(srv federation.Endpoint, listed []protocol.Listed) *Listing {
+	l := &Listing{Server: srv, Peeled: map[string]string{}, Symrefs: map[string]string{}}
+	for _, e := range listed {
+		switch {
+		case e.Attr != "":
+		case e.Target != "":
+			l.Symrefs[e.Name] = e.Target
+			l.Refs = append(l.Refs, Ref{Name: e.Name})
+		case e.OID != "":
+			l.Refs = append(l.Refs, Ref{Name: e.Name, OID: e.OID})
+		}
+	}
+	return l
+}
+
+// pushOptions are the options of this push batch, as git gave them to
+// us, for git's http helper: each is set only when the user asked, so a
+// helper that lacks one fails only the pushes that need it.
+func (s *Session) pushOptions(withLeases bool) []protocol.ClientOption {
+	var opts []protocol.ClientOption
+	add := func(name, value string) { opts = append(opts, protocol.ClientOption{Name: name, Value: value}) }
+	o := s.opts
+	if o.DryRun {
+		add("dry-run", "true")
+	}
+	if o.Atomic {
+		add("atomic", "true")
+	}
+	for _, po := range o.PushOptions {
+		add("push-option", po)
+	}
+	if !withLeases {
+		return opts // the leases, the signature and force-if-includes are for the primary
+	}
+	for _, c := range o.CAS {
+		add("cas", c)
+	}
+	if o.ForceIfIncludes {
+		add("force-if-includes", "true")
+	}
+	if o.Signed != "" {
+		add("pushcert", o.Signed)
+	}
+	return opts
+}
+
+// push sends updates with opts and returns a status per update, in
+// order. A child that fails or outlives limit or ctx fails every ref it
+// did not report, with its own last words as the reason; err then says
+// the push failed as a whole.
+func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.ClientOption, atomic bool, limit time.Duration) (_ []refStatus, err error) {
+	var got []protocol.PushStatus
+	err = withLimit(ctx, limit, func() error {
+		cl := r.client()
+		replies, err := cl.Options(opts...)
+		if err != nil {
+			return err
+		}
+		for i, rep := range replies {
+			if !rep.OK {
+				return fmt.Errorf("git remote-%s does not support option %s", r.srv.Protocol, opts[i].Name)
+			}
+		}
+		refs := make([]protocol.PushRef, len(updates))
+		for i, u := range updates {
+			g := u.gitUpdate()
+			refs[i] = protocol.PushRef{Src: g.Src, Dst: g.Dst, Force: g.Force}
+		}
+		got, err = cl.Push(refs)
+		return err
+	})
+	if err != nil {
+		r.abandon()
+		r.dead = true
+	}
+	byRef := map[string]protocol.PushStatus{}
+	for _, st := range got {
+		byRef[st.Ref] = st
+	}
+	out := make([]refStatus, len(updates))
+	for i, u := range updates {
+		st, ok := byRef[u.Ref]
+		switch {
+		case ok:
+			out[i] = relayStatus(st)
+		case err != nil:
+			out[i] = refStatus{Reason: r.failure(err)}
+		case atomic:
+			out[i] = refStatus{Reason: "atomic push failed"}
+		default:
+			out[i] = refStatus{Reason: "expecting report"}
+		}
+	}
+	if err != nil {
+		err = errors.New(r.failure(err))
+	}
+	return out, err
+}
+
+// relayStatus is the status git's http helper gave, already in the words
+// of the helper protocol.
+func relayStatus(st protocol.PushStatus) refStatus {
+	switch {
+	case st.OK && st.Msg == "up to date":
+		return refStatus{UpToDate: true}
+	case st.OK:
+		return refStatus{OK: true, Forced: st.Msg == "forced update"}
+	case st.Msg == "":
+		return refStatus{Reason: "rejected"}
+	}
+	return refStatus{Reason: shorten(st.Msg)}
+}
+
+// failure is the short reason of a child that failed mid-push: the last
+// "fatal:" or "error:" line it wrote, else err.
+func (r *pushRelay) failure(err error) string {
+	lines := strings.Split(strings.TrimSpace(r.stderr.Tail()), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		for _, p := range []string{"fatal: ", "error: "} {
+			if rest, ok := strings.CutPrefix(lines[i], p); ok {
+				return shorten(rest)
+			}
+		}
+	}
+	return shorten(err.Error())
+}
+
+// close ends the child's session: git's http helper exits when its
+// input ends.
+func (r *pushRelay) close() {
+	if r.dead {
+		return
+	}
+	r.dead = true
+	r.in.Close()
+	done := make(chan struct{})
+	go func() { r.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		r.cmd.Process.Kill()
+		<-done
+	}
+	r.outFile.Close()
+}
+
+// relays are the push relays of a session: the primary's, and one per
+// http(s) mirror, started when git lists the primary so that each
+// mirror's ref discovery (and its refused first request) overlaps the
+// primary's push.
+type relays struct {
+	primary *pushRelay
+	mirrors map[string]*mirrorRelay // by mirror URL
+}
+
+// mirrorRelay is a mirror's relay being started.
+type mirrorRelay struct {
+	ready  chan struct{} // closed when relay or err is set
+	relay  *pushRelay
+	err    error
+	cancel context.CancelFunc
+}
+
+// close ends every relay still running.
+func (rs *relays) close() {
+	if rs.primary != nil {
+		rs.primary.close()
+		rs.primary = nil
+	}
+	for _, m := range rs.mirrors {
+		m.cancel() // a mirror still listing is stopped, not waited for
+		<-m.ready
+		if m.relay != nil {
+			m.relay.close()
+		}
+	}
+	rs.mirrors = nil
+}
+
+// startMirrors starts listing every http(s) mirror of targets in the
+// background.
+func (s *Session) startMirrors(ctx context.Context, targets []federation.Endpoint) {
+	opts := []protocol.ClientOption{{Name: "progress", Value: "false"}}
+	if s.opts.Family != "" {
+		opts = append(opts, protocol.ClientOption{Name: "family", Value: s.opts.Family})
+	}
+	s.relays.mirrors = map[string]*mirrorRelay{}
+	for _, m := range targets {
+		if !m.HTTP() {
+			continue
+		}
+		mctx, cancel := context.WithCancel(ctx)
+		mr := &mirrorRelay{ready: make(chan struct{}), cancel: cancel}
+		s.relays.mirrors[m.Raw] = mr
+		go func() {
+			defer close(mr.ready)
+			mr.relay, mr.err = s.startPushRelay(mctx, m, opts)
+		}()
+	}
+}
+
+// mirror is the listed relay of mirror url, waiting for its listing
+// until ctx is done; nil when there is none or its listing failed (the
+// mirror is then pushed the ordinary way, which says why it fails).
+func (rs *relays) mirror(ctx context.Context, url string) *pushRelay {
+	m := rs.mirrors[url]
+	if m == nil {
+		return nil
+	}
+	select {
+	case <-m.ready:
+	case <-ctx.Done():
+		return nil
+	}
+	if m.err != nil {
+		return nil
+	}
+	return m.relay
+}
+
+// listForPush lists the primary server for a push. An http(s) primary is
+// listed by the relay that will receive the push; ssh, git:// and local
+// servers by `git ls-remote`, and pushed to by `git push`.
+func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
+	s.relays.close()
+	if s.Fed.MirrorPush != federation.MirrorPushBackground || s.Fed.RequireMirrors {
+		s.startMirrors(ctx, s.fanoutTargets())
+	}
+	primary := s.pushTarget()
+	if !primary.HTTP() {
+		return s.LsRemote(ctx, primary)
+	}
+	r, err := s.startPushRelay(ctx, primary, s.childOptions())
+	if err != nil {
+		return nil, err
+	}
+	// From here on the user sees the child's progress and the server's
+	// messages, as with a plain push.
+	r.stderr.release(s.Stderr)
+	s.relays.primary = r
+	return r.listing, nil
+}
+
+// relayPrimary pushes updates through the primary's relay. A forced
+// update the child does not flag (a --force-with-lease that rewound a
+// branch) is found from the listing, so the mirrors are forced too.
+func (s *Session) relayPrimary(ctx context.Context, r *pushRelay, updates []update) []refStatus {
+	status, _ := r.push(ctx, updates, s.pushOptions(true), s.opts.Atomic, PushTimeout)
+	s.relays.primary = nil // one batch per transport session, as git does
+	r.close()
+	leased := map[string]bool{}
+	for _, c := range s.opts.CAS {
+		ref, _, _ := strings.Cut(c, ":")
+		leased[ref] = true
+	}
+	for i, u := range updates {
+		// Without a lease, git's helper refuses what is not a fast forward.
+		if status[i].OK && leased[u.Ref] && !u.Force && !u.Delete() {
+			status[i].Forced = s.rewinds(ctx, r.listing.OID(u.Ref), u.OID)
+		}
+	}
+	return status
+}
+
+// rewinds reports whether moving a ref from old to new is not a fast
+// forward (new does not contain old). Unknown objects count as a rewind:
+// forcing a mirror to what the primary took is the safe side.
+func (s *Session) rewinds(ctx context.Context, old, new string) bool {
+	if old == "" || new == "" || old == new {
+		return false
+	}
+	g := s.child()
+	g.Stderr = nil
+	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+	defer cancel()
+	_, err := g.Output(ctx, "merge-base", "--is-ancestor", old, new)
+	return err != nil
+}
+
+// relayMirror pushes plan p through the mirror's relay, which has
+// already listed the mirror: after the primary's verdict this costs the
+// mirror one request. A delete of a ref the mirror does not have is
+// already done.
+func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) mirrorOutcome {
+	defer r.close()
+	out := mirrorOutcome{Plan: p}
+	status := make([]refStatus, len(p.Updates))
+	var todo []update
+	var at []int
+	for i, u := range p.Updates {
+		if u.Delete() && r.listing.OID(u.Ref) == "" {
+			status[i] = refStatus{UpToDate: true}
+			continue
+		}
+		todo = append(todo, u.update)
+		at = append(at, i)
+	}
+	if len(todo) > 0 {
+		got, err := r.push(ctx, todo, s.pushOptions(false), s.opts.Atomic, MirrorPushTimeout)
+		for j, i := range at {
+			status[i] = got[j]
+		}
+		if err != nil {
+			out.Fatal = err.Error()
+			var he *gitexec.HintError
+			if errors.As(gitexec.Explain(err, p.Mirror.Raw), &he) {
+				out.Hint = he.Hint
+			}
+		}
+	}
+	for i, u := range p.Updates {
+		ref := mirrorRef{indexedUpdate: u, OK: status[i].accepted()}
+		if !ref.OK {
+			ref.Reason = porcelainWords(status[i].Reason)
+		}
+		out.Refs = append(out.Refs, ref)
+	}
+	return out
+}
+
+// porcelainWords spells a helper-protocol reason the way git push
+// reports it, as the mirror reports do.
+func porcelainWords(reason string) string {
+	if reason == "non-fast forward" {
+		return "non-fast-forward"
+	}
+	return reason
+}

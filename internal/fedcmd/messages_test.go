@@ -1,0 +1,105 @@
+package fedcmd
+
+import (
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+)
+
+func TestStatusMissingMirrorIsNotUnreachable(t *testing.T) {
+	fx := newSyncFixture(t, 2)
+	fx.srv.AddFault(gittest.Fault{Prefix: "/mirror1.git/", Status: 404, Body: "not found"})
+	r := fx.status(t, StatusOptions{})
+	if r.code != ExitPartial || !strings.Contains(r.out, ": NOT FOUND: ") || strings.Contains(r.out, "UNREACHABLE") {
+		t.Fatalf("missing mirror: exit %d, want 3 and NOT FOUND\n%s%s", r.code, r.out, r.errOut)
+	}
+}
+
+func TestSyncFailureNamesTheFederationOnce(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	fx.srv.AddFault(gittest.Fault{Prefix: "/origin.git/", Status: 404, Body: "not found"})
+	r := fx.sync(t, SyncOptions{})
+	if r.code != ExitFailure || !strings.Contains(r.out, "demo: FAILED: origin") || strings.Contains(r.out, "demo: FAILED: demo:") {
+		t.Fatalf("origin missing: exit %d, want 1 and the name once\n%s%s", r.code, r.out, r.errOut)
+	}
+}
+
+func TestSyncWithoutArgumentsSaysWhatToGive(t *testing.T) {
+	gittest.Isolate(t)
+	r := runMain(t, t.TempDir(), "", "sync")
+	if r.code != ExitUsage || !strings.Contains(r.err, "name the federations to sync, or give --all") || strings.Contains(r.err, "not both") {
+		t.Errorf("sync alone: exit %d, %q", r.code, r.err)
+	}
+}
+
+// closedPort is a port on 127.0.0.1 where nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestAuthAndDoctorTellADownServerFromABadToken: a server that does not
+// answer is not a token problem, and ssh and git:// hosts get no advice
+// to log in.
+func TestAuthAndDoctorTellADownServerFromABadToken(t *testing.T) {
+	gittest.Isolate(t)
+	down := "http://" + closedPort(t)
+	gittest.Git(t, "", "config", "--global", "federation.f.origin", down+"/o.git")
+	gittest.Git(t, "", "config", "--global", "--add", "federation.f.mirror", "git://127.0.0.1:9/m.git")
+	gittest.Git(t, "", "config", "--global", "--add", "federation.f.mirror", "ssh://git@127.0.0.1:22/m.git")
+
+	stdio, out, _ := testIO("")
+	err := runAuth(t.Context(), AuthOptions{IO: stdio, Deps: TokenDeps{Getenv: func(string) string { return "" }}})
+	if exitCodeOf(err) != ExitFailure {
+		t.Errorf("auth: %v, want exit 1", err)
+	}
+	for _, want := range []string{down + "  ", "UNREACHABLE: ", "git://127.0.0.1:9: git:// has no authentication",
+		"ssh://127.0.0.1: ssh uses your keys"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("auth output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out.String(), "TOKEN REFUSED") {
+		t.Errorf("auth blames the token of a server that is down:\n%s", out)
+	}
+
+	stdio, out, _ = testIO("")
+	opts := doctorOpts(t)
+	opts.Getenv = func(string) string { return "" }
+	if err := runDoctor(t.Context(), stdio, opts); err == nil {
+		t.Errorf("doctor passed with the origin's server down:\n%s", out)
+	}
+	report := out.String()
+	for _, want := range []string{"server unreachable", "check that " + down + " is up"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("doctor report lacks %q:\n%s", want, report)
+		}
+	}
+	for _, bad := range []string{"git federate login " + down, "git federate login git://", "git federate login ssh://"} {
+		if strings.Contains(report, bad) {
+			t.Errorf("doctor advises %q:\n%s", bad, report)
+		}
+	}
+}
+
+func TestAuthWithOnlyGitProtocolHosts(t *testing.T) {
+	gittest.Isolate(t)
+	gittest.Git(t, "", "config", "--global", "federation.g.origin", "git://127.0.0.1:9/o.git")
+	gittest.Git(t, "", "config", "--global", "federation.g.mirror", "git://127.0.0.1:9/m.git")
+	stdio, out, _ := testIO("")
+	if err := runAuth(t.Context(), AuthOptions{IO: stdio}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "No http(s) host is configured, so no token is needed.") ||
+		!strings.Contains(out.String(), "git://127.0.0.1:9") {
+		t.Errorf("auth with git:// hosts only:\n%s", out)
+	}
+}

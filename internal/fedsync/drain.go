@@ -1,0 +1,109 @@
+package fedsync
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+)
+
+// repoQueue is the pending queue of the repository sync runs in: the
+// updates its pushes queued for mirrors that refused them.
+type repoQueue struct {
+	q       *pending.Queue
+	objects string // the repository's object directory
+}
+
+// openRepoQueue finds the pending queue of the repository dir is in. It
+// returns nil when dir is not in a repository or nothing is queued there.
+func (e *Engine) openRepoQueue(ctx context.Context, dir string) *repoQueue {
+	g := e.runner(dir, ListTimeout)
+	out, err := g.Output(ctx, "rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir")
+	if err != nil {
+		return nil
+	}
+	gitDir, common, ok := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	if !ok {
+		return nil
+	}
+	q := pending.Open(gitDir)
+	if _, err := os.Stat(q.Path()); err != nil {
+		return nil
+	}
+	return &repoQueue{q: q, objects: filepath.Join(common, "objects")}
+}
+
+// settle settles what is queued for mirror m, which now holds origin's
+// value (now) of every ref f covers: that supersedes a queued update of
+// a covered ref. What sync does not carry (refs it does not cover, and
+// deletes of refs origin no longer has) is pushed, and dropped from the
+// queue once the mirror took it.
+//
+// That push runs in the sync cache, borrowing the repository's objects:
+// neither the repository's hooks nor its push settings (push.followTags,
+// a pre-push hook) apply to sync, which the user did not run as a push.
+func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federation.Federation, m federation.Endpoint, now Refs) error {
+	entries, err := rq.q.ForMirror(m.Raw)
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	var settled, deliver []pending.Entry
+	for _, en := range entries {
+		covered := covers(f)(en.Ref)
+		switch {
+		case covered && !en.Delete():
+			settled = append(settled, en)
+		case covered && now[en.Ref] != "":
+			settled = append(settled, en) // origin has the ref again
+		default:
+			deliver = append(deliver, en)
+		}
+	}
+	var refused int
+	if len(deliver) > 0 {
+		took, err := e.deliver(ctx, rq, c, m, deliver)
+		settled = append(settled, took...)
+		refused = len(deliver) - len(took)
+		if err != nil && refused > 0 {
+			err = fmt.Errorf("%d queued update(s) still refused: %w", refused, gitexec.Explain(err, m.Raw))
+			if rmErr := rq.q.Remove(ctx, settled...); rmErr != nil {
+				return fmt.Errorf("%w; %w", err, rmErr)
+			}
+			return err
+		}
+	}
+	return rq.q.Remove(ctx, settled...)
+}
+
+// deliver pushes entries to m from the cache, with the repository's
+// objects as alternates, and returns the entries m took.
+func (e *Engine) deliver(ctx context.Context, rq *repoQueue, c *cache, m federation.Endpoint, entries []pending.Entry) ([]pending.Entry, error) {
+	p := gitexec.Push{URL: m.Raw}
+	for _, en := range entries {
+		u := gitexec.Update{Dst: en.Ref, Force: en.Force}
+		if !en.Delete() {
+			u.Src = en.OID
+		}
+		p.Updates = append(p.Updates, u)
+	}
+	g := e.runner(c.dir, PushTimeout)
+	g.Env = append(append([]string(nil), g.Env...), "GIT_ALTERNATE_OBJECT_DIRECTORIES="+rq.objects)
+	var res gitexec.PushResult
+	err := e.net(ctx, func() error {
+		var err error
+		res, err = g.Push(ctx, p)
+		return err
+	})
+	var took []pending.Entry
+	for _, en := range entries {
+		if res.Report(en.Ref).OK() {
+			took = append(took, en)
+		}
+	}
+	return took, err
+}

@@ -1,0 +1,86 @@
+package fedsync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+)
+
+// hintFile, inside a federation's cache, records the forge's "last pushed"
+// time of origin as of the last sync that left every mirror in sync.
+const hintFile = "federate-forge-hint.json"
+
+// forgeHint is what hintFile holds.
+type forgeHint struct {
+	OriginChangedAt time.Time `json:"origin_changed_at"`
+}
+
+// unchangedByForge reports whether sync may skip f without listing a ref:
+// the forge says origin has not been pushed to since a sync that left
+// every mirror in sync, and no push of the repository sync runs in waits
+// for one of f's mirrors. Ref listings stay the truth everywhere else:
+// no hint (a plain federation, a forge that does not say), a hint that
+// moved, --full, or a dry run or status all list refs.
+func (e *Engine) unchangedByForge(ctx context.Context, f *federation.Federation, opts Options, push bool) bool {
+	if opts.Full || !push || f.OriginChangedAt.IsZero() {
+		return false
+	}
+	h, err := readHint(e.CachePath(f.Name))
+	if err != nil || !h.OriginChangedAt.Equal(f.OriginChangedAt) {
+		return false
+	}
+	return !e.queuedFor(ctx, f)
+}
+
+// queuedFor reports whether the repository's pending queue holds work
+// for one of f's mirrors.
+func (e *Engine) queuedFor(ctx context.Context, f *federation.Federation) bool {
+	if e.cfg.Repo == "" {
+		return false
+	}
+	rq := e.openRepoQueue(ctx, e.cfg.Repo)
+	if rq == nil {
+		return false
+	}
+	for _, m := range f.Mirrors {
+		if entries, err := rq.q.ForMirror(m.Raw); err != nil || len(entries) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// recordHint keeps the forge's time when the sync left every mirror in
+// sync, and forgets it otherwise, so the next sync lists refs again.
+func (e *Engine) recordHint(f *federation.Federation, res *FederationResult) {
+	path := filepath.Join(e.CachePath(f.Name), hintFile)
+	if f.OriginChangedAt.IsZero() || res.DryRun || res.Outcome() != "ok" {
+		_ = os.Remove(path)
+		return
+	}
+	data, err := json.Marshal(forgeHint{OriginChangedAt: f.OriginChangedAt})
+	if err != nil {
+		return
+	}
+	tmp := path + ".tmp"
+	if os.WriteFile(tmp, data, 0o600) == nil {
+		_ = os.Rename(tmp, path)
+	}
+}
+
+func readHint(cache string) (forgeHint, error) {
+	var h forgeHint
+	data, err := os.ReadFile(filepath.Join(cache, hintFile))
+	if err != nil {
+		return h, err
+	}
+	if err := json.Unmarshal(data, &h); err != nil {
+		return h, errors.Join(errors.New("unreadable forge hint"), err)
+	}
+	return h, nil
+}
