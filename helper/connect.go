@@ -17,6 +17,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -164,7 +165,7 @@ func (s *Session) startHelperChild(ctx context.Context, srv federation.Endpoint)
 	}
 	cmd := s.Git.Command(ctx, "remote-"+srv.Protocol, name, srv.Raw)
 	cmd.Env = s.childEnv()
-	c := &helperChild{cmd: cmd, stderr: &gate{}}
+	c := &helperChild{cmd: cmd, stderr: &gate{clean: s.Git.Redact}}
 	cmd.Stderr = c.stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -376,9 +377,15 @@ type gate struct {
 	to   io.Writer
 	open bool
 	last []byte // the end of everything written, released or not
+	// clean is applied to everything written (nil: no known token).
+	clean *redact.Redactor
 }
 
 func (g *gate) Write(p []byte) (int, error) {
+	n := len(p)
+	// The server's messages reach the user and error text: no token it
+	// echoes, no terminal escape. A chunk is cleaned as it comes.
+	p = []byte(g.clean.CleanLines(string(p)))
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.last = append(g.last, p...)
@@ -389,12 +396,12 @@ func (g *gate) Write(p []byte) (int, error) {
 		if g.to != nil {
 			g.to.Write(p)
 		}
-		return len(p), nil
+		return n, nil
 	}
 	if len(g.buf) < 64<<10 {
 		g.buf = append(g.buf, p...)
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // release writes what was held back to to and passes later writes on.

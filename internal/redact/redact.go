@@ -158,6 +158,24 @@ func (cw *Writer) Flush() error {
 }
 
 func (cw *Writer) emit(line []byte, end byte) error {
-	_, err := io.WriteString(cw.w, cw.r.Clean(string(line))+string(end))
+	_, err := io.WriteString(cw.w, cw.r.CleanLines(string(line)+string(end)))
 	return err
+}
+
+// CleanLines is Clean for text whose line ends matter: each line is
+// cleaned and its "\n" or "\r" end kept, so git's progress meter and its
+// "remote: " lines still show as git draws them.
+func (r *Redactor) CleanLines(s string) string {
+	var b strings.Builder
+	for s != "" {
+		i := strings.IndexAny(s, "\r\n")
+		if i < 0 {
+			b.WriteString(r.Clean(s))
+			break
+		}
+		b.WriteString(r.Clean(s[:i]))
+		b.WriteByte(s[i])
+		s = s[i+1:]
+	}
+	return b.String()
 }
