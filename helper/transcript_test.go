@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -69,6 +70,11 @@ func converse(t *testing.T, s *Session) *conversation {
 	return c
 }
 
+// replyTimeout bounds the wait for a reply in a conversation.
+const replyTimeout = 20 * time.Second
+
+var errNoReply = errors.New("no complete reply in time")
+
 // step sends send and checks that the reply is exactly want.
 func (c *conversation) step(send, want string) {
 	c.t.Helper()
@@ -76,7 +82,12 @@ func (c *conversation) step(send, want string) {
 		c.t.Fatalf("sending %q: %v", send, err)
 	}
 	got := make([]byte, len(want))
-	if _, err := io.ReadFull(c.out, got); err != nil {
+	// A reply shorter than want would leave the read waiting for bytes
+	// that never come: give up, and show what came.
+	timer := time.AfterFunc(replyTimeout, func() { c.out.CloseWithError(errNoReply) })
+	_, err := io.ReadFull(c.out, got)
+	timer.Stop()
+	if err != nil {
 		c.t.Fatalf("after %q: read %q, then %v", send, got, err)
 	}
 	if string(got) != want {
@@ -156,30 +167,22 @@ func TestTranscriptSeveralFetchBatches(t *testing.T) {
 
 	s, stderr := newSession(t, local, url)
 	c := converse(t, s)
-	c.step("capabilities\n", capabilitiesReply)
-	c.step("option progress false\n", "ok\n")
-	c.step("option verbosity 1\n", "ok\n")
-	c.step("option object-format\n", "ok\n") // bare, as git 2.39 sends it
-	c.step("option followtags true\n", "ok\n")
-	c.step("option check-connectivity true\n", "ok\n")
-	c.step("list\n", ":object-format sha1\n@refs/heads/main HEAD\n"+
-		oid["b"]+" refs/heads/b\n"+oid["main"]+" refs/heads/main\n"+
-		oid["vb"]+" refs/tags/vb\n"+oid["vmain"]+" refs/tags/vmain\n"+oid["vold"]+" refs/tags/vold\n\n")
-
-	c.step("fetch "+oid["main"]+" refs/heads/main\n\n", "connectivity-ok\n\n")
-	for name, want := range map[string]bool{"main": true, "vmain": true, "b": false, "vold": false} {
-		if got := hasObject(t, local, oid[name]); got != want {
-			t.Errorf("after batch 1: has %s = %v, want %v", name, got, want)
-		}
-	}
-	c.step("fetch "+oid["b"]+" refs/heads/b\n\n", "connectivity-ok\n\n")
-	for _, name := range []string{"b", "vb", "vold^{}", "vold"} {
-		if !hasObject(t, local, oid[name]) {
-			t.Errorf("after batch 2: %s missing", name)
-		}
-	}
-	c.step("fetch "+oid["vb"]+" refs/tags/vb\nfetch "+oid["main"]+" HEAD\n\n", "connectivity-ok\n\n")
-	c.step("\n", "")
+	c.play(transcript(t, "several-fetch-batches", oid), map[string]func(){
+		"batch 1": func() {
+			for name, want := range map[string]bool{"main": true, "vmain": true, "b": false, "vold": false} {
+				if got := hasObject(t, local, oid[name]); got != want {
+					t.Errorf("after batch 1: has %s = %v, want %v", name, got, want)
+				}
+			}
+		},
+		"batch 2": func() {
+			for _, name := range []string{"b", "vb", "vold^{}", "vold"} {
+				if !hasObject(t, local, oid[name]) {
+					t.Errorf("after batch 2: %s missing", name)
+				}
+			}
+		},
+	})
 	c.end()
 	if stderr.String() != "" {
 		t.Errorf("stderr: %s", stderr)
@@ -246,18 +249,16 @@ func TestTranscriptStatelessFallback(t *testing.T) {
 
 	s, _ := newSession(t, local, url)
 	c := converse(t, s)
-	c.step("stateless-connect git-upload-pack\n", "fallback\n")
-	asked := len(srv.Requests())
-	c.step("option check-connectivity true\n", "ok\n")
-	c.step("list\n", ":object-format sha1\n@refs/heads/main HEAD\n"+
-		oid["b"]+" refs/heads/b\n"+oid["main"]+" refs/heads/main\n"+
-		oid["vb"]+" refs/tags/vb\n"+oid["vmain"]+" refs/tags/vmain\n"+oid["vold"]+" refs/tags/vold\n\n")
-	listed := len(srv.Requests())
-	c.step("stateless-connect git-upload-pack\n", "fallback\n")
-	if n := len(srv.Requests()); n != listed {
-		t.Errorf("second stateless-connect asked the server again (%d requests, then %d)", listed, n)
-	}
-	c.step("fetch "+oid["b"]+" refs/heads/b\n\n", "connectivity-ok\n\n")
+	var asked, listed int
+	c.play(transcript(t, "stateless-fallback", oid), map[string]func(){
+		"asked":  func() { asked = len(srv.Requests()) },
+		"listed": func() { listed = len(srv.Requests()) },
+		"not asked again": func() {
+			if n := len(srv.Requests()); n != listed {
+				t.Errorf("second stateless-connect asked the server again (%d requests, then %d)", listed, n)
+			}
+		},
+	})
 	c.end()
 	if asked == 0 || !hasObject(t, local, oid["b"]) {
 		t.Errorf("requests %d, has b %v", asked, hasObject(t, local, oid["b"]))
@@ -267,18 +268,9 @@ func TestTranscriptStatelessFallback(t *testing.T) {
 // Options git 2.39 and later send about the object format, and one it
 // never will.
 func TestTranscriptOptions(t *testing.T) {
-	s := &Session{Stderr: io.Discard}
-	in := "option object-format\noption object-format true\noption object-format sha256\n" +
-		"option object-format md5\noption depth 1\noption depth x\noption no-such thing\n"
-	var out bytes.Buffer
-	if err := s.Serve(context.Background(), strings.NewReader(in), &out); err != nil {
-		t.Fatal(err)
-	}
-	want := "ok\nok\nok\nerror option object-format: unknown value\nok\n" +
-		"error option depth wants a non-negative number\nunsupported\n"
-	if out.String() != want {
-		t.Errorf("got %q\nwant %q", out.String(), want)
-	}
+	c := converse(t, &Session{Stderr: io.Discard})
+	c.play(transcript(t, "options", nil), nil)
+	c.end()
 }
 
 // An origin that accepts the connection but does not answer is left

@@ -19,8 +19,9 @@ type Options struct {
 	GitCredential *GitCredential
 }
 
-// Default returns the chain docs/DESIGN.md gives: environment, then OS keyring,
-// then (when o.GitCredential is set) git's own credential helpers.
+// Default returns the token chain, first hit wins: environment, then OS
+// keyring, then (when o.GitCredential is set) git's own credential
+// helpers.
 func Default(o Options) Chain {
 	c := Chain{Env{Getenv: o.Getenv, Forge: o.Forge}, o.KeyringStore()}
 	if o.GitCredential != nil {

@@ -3,11 +3,13 @@ package keystore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
 // DefaultGitCredentialTimeout bounds each `git credential` run.
@@ -30,6 +32,9 @@ type GitCredential struct {
 // Get implements Store: `git credential fill`.
 func (g GitCredential) Get(ctx context.Context, k Key) (Credential, error) {
 	out, err := g.run(ctx, "fill", g.request(k, ""))
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return Credential{}, err // a helper that hangs may still hold the token
+	}
 	if err != nil {
 		// With prompts off, git fails when no helper has a password.
 		return Credential{}, fmt.Errorf("%w: %w", ErrNotFound, err)
@@ -91,6 +96,9 @@ func (g GitCredential) request(k Key, token string) Request {
 	return req
 }
 
+// run runs `git credential op` with req on stdin through the one git
+// runner, under the time limit. git credential never writes the password
+// to stderr, so the runner's error text is safe to show.
 func (g GitCredential) run(ctx context.Context, op string, req Request) ([]byte, error) {
 	var in bytes.Buffer
 	if err := req.Write(&in); err != nil {
@@ -100,48 +108,9 @@ func (g GitCredential) run(ctx context.Context, op string, req Request) ([]byte,
 	if timeout <= 0 {
 		timeout = DefaultGitCredentialTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	git := g.Git
-	if git == "" {
-		git = "git"
-	}
-	cmd := exec.CommandContext(ctx, git, "credential", op)
-	cmd.Env = noPrompts(g.Env)
-	cmd.Stdin = &in
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Run(); err != nil {
-		// stderr of git credential never holds the password; keep its tail.
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 300 {
-			msg = msg[len(msg)-300:]
-		}
-		if ctx.Err() != nil {
-			err = ctx.Err()
-		}
-		return nil, &GitCredentialError{Op: op, Stderr: msg, Err: err}
-	}
-	return out.Bytes(), nil
+	r := gitexec.Runner{Git: g.Git, Env: noPrompts(g.Env), Timeout: timeout}
+	return r.OutputStdin(ctx, &in, "credential", op)
 }
-
-// GitCredentialError is a failed `git credential` run.
-type GitCredentialError struct {
-	Op     string
-	Stderr string
-	Err    error
-}
-
-func (e *GitCredentialError) Error() string {
-	msg := "git credential " + e.Op + " failed"
-	if e.Stderr != "" {
-		msg += ": " + e.Stderr
-	}
-	return msg
-}
-
-func (e *GitCredentialError) Unwrap() error { return e.Err }
 
 // noPrompts returns env with git's terminal prompt and every askpass
 // program turned off: an empty GIT_ASKPASS stops git from looking at

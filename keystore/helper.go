@@ -87,7 +87,7 @@ func (h Helper) get(ctx context.Context, req Request, out io.Writer) error {
 		return nil
 	}
 	cred, err := h.Store.Get(ctx, k)
-	if errors.Is(err, ErrNotFound) && !isBroken(err) {
+	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -166,13 +166,6 @@ func (h Helper) username(k Key) (string, error) {
 		return DefaultUsername, nil
 	}
 	return h.Usernames(k)
-}
-
-// isBroken reports whether err, though it wraps ErrNotFound, also carries
-// a store failure worth reporting.
-func isBroken(err error) bool {
-	var j interface{ Unwrap() []error }
-	return errors.As(err, &j) && len(j.Unwrap()) > 1
 }
 
 // RedactorFor is a Redactor that knows the tokens the environment and the

@@ -51,7 +51,7 @@ func TestRealKeyringStoreReadReplaceDelete(t *testing.T) {
 	kr := realKeyring(t)
 	ctx := context.Background()
 	k := Key{Protocol: "https", Host: "real.example.com:8443"}
-	if _, err := kr.Get(ctx, k); !errors.Is(err, ErrNotFound) || isBroken(err) {
+	if _, err := kr.Get(ctx, k); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrBroken) {
 		t.Fatalf("empty: %v", err)
 	}
 	for _, tok := range []string{"tok-1", "tok-2"} {
@@ -169,7 +169,7 @@ func lockedChild(t *testing.T) {
 		t.Fatalf("locking the collection: %v\n%s", err, out)
 	}
 	_, err = Chain{kr}.Get(ctx, k)
-	if !errors.Is(err, ErrKeyringUnavailable) || !isBroken(err) || !strings.Contains(err.Error(), "unlock") {
+	if !errors.Is(err, ErrKeyringUnavailable) || !errors.Is(err, ErrBroken) || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "unlock") {
 		t.Fatalf("Get from a locked keyring = %v, want a reported keyring failure", err)
 	}
 	if err := kr.Set(ctx, k, Credential{Token: "new"}); !errors.Is(err, ErrKeyringUnavailable) {

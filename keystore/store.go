@@ -6,13 +6,18 @@ package keystore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 )
 
-// ErrNotFound means a store has no token for the key. Any other error
-// means the store is broken or unreachable, which callers must not
-// mistake for "no token".
+// ErrNotFound means no store has a token for the key.
 var ErrNotFound = errors.New("keystore: no token found")
+
+// ErrBroken is wrapped by the error of a Chain lookup that found no token
+// while some store failed (a locked keyring, a credential helper that
+// timed out): the token may exist, so callers must not act as if there
+// were none. It never matches ErrNotFound.
+var ErrBroken = errors.New("keystore: a token store failed")
 
 // ErrReadOnly is returned by stores that cannot be written, such as the
 // environment.
@@ -48,7 +53,8 @@ type Credential struct {
 
 // Store is one place tokens can live.
 type Store interface {
-	// Get returns the credential for k, or an error wrapping ErrNotFound.
+	// Get returns the credential for k; an error wrapping ErrNotFound when
+	// the store has none; any other error when the store failed.
 	Get(ctx context.Context, k Key) (Credential, error)
 	// Set stores c for k.
 	Set(ctx context.Context, k Key, c Credential) error
@@ -57,8 +63,9 @@ type Store interface {
 }
 
 // Chain asks each store in turn; the first hit wins. A broken store is
-// skipped so the next can answer, and its error is returned only if no
-// store has the token. Set and Delete go to the first writable store.
+// skipped so the next can answer; when no store has the token, Get
+// returns ErrNotFound, or an error wrapping ErrBroken and the failures
+// when a store failed. Set and Delete go to the first writable store.
 type Chain []Store
 
 // Get implements Store.
@@ -74,7 +81,7 @@ func (c Chain) Get(ctx context.Context, k Key) (Credential, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return Credential{}, errors.Join(append([]error{ErrNotFound}, errs...)...)
+		return Credential{}, fmt.Errorf("%w: %w", ErrBroken, errors.Join(errs...))
 	}
 	return Credential{}, ErrNotFound
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
 // ErrNoUsername is wrapped by errors about a forge that needs the real
@@ -43,18 +45,18 @@ func ForgeUsernames(forge func(host string) string) Usernames {
 	}
 }
 
+// ConfiguredUsernameTimeout bounds the `git config` run of
+// ConfiguredUsername.
+const ConfiguredUsernameTimeout = 30 * time.Second
+
 // ConfiguredUsername is `git config --get-urlmatch credential.username
 // url`: the username git itself would send, or "" when none is set.
 func ConfiguredUsername(ctx context.Context, git, dir, url string, env []string) (string, error) {
-	if git == "" {
-		git = "git"
-	}
-	cmd := exec.CommandContext(ctx, git, "config", "--get-urlmatch", "credential.username", url)
-	cmd.Dir, cmd.Env = dir, env
-	out, err := cmd.Output()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == 1 {
-		return "", nil
+	r := gitexec.Runner{Git: git, Dir: dir, Env: env, Timeout: ConfiguredUsernameTimeout}
+	out, err := r.Output(ctx, "config", "--get-urlmatch", "credential.username", url)
+	var ge *gitexec.Error
+	if errors.As(err, &ge) && ge.ExitCode == 1 {
+		return "", nil // not set
 	}
 	if err != nil {
 		return "", fmt.Errorf("git config --get-urlmatch credential.username: %w", err)

@@ -32,9 +32,7 @@ func addCommand(stdio IO) *cli.Command {
 		Description: "Writes [federation \"<name>\"] to the repository's git config (or, with\n" +
 			"--global, to ~/.gitconfig). Then `git clone federate::<name>` or\n" +
 			"`git remote add <remote> federate::<name>` use it.\n\n" +
-			"   --set takes the keys pushOrigin, requireMirrors, fetchFrom (origin|nearest),\n" +
-			"   failover, syncOnFetch, include, exclude (ref globs like refs/heads/*),\n" +
-			"   frequency (N mins|hours|days), force, prune and createMissing.\n\n" +
+			"   --set takes these keys:\n" + setKeysHelp() + "\n" +
 			"   Example:\n" +
 			"     git federate add linkis --global \\\n" +
 			"       --origin https://github.com/apache/linkis.git \\\n" +
@@ -57,6 +55,16 @@ func addCommand(stdio IO) *cli.Command {
 			})
 		},
 	}
+}
+
+// setKeysHelp lists the keys --set takes, one per line with its doc.
+func setKeysHelp() string {
+	var b strings.Builder
+	for _, name := range setKeys() {
+		k, _ := federation.LookupKey(federation.SectionFederation, name)
+		fmt.Fprintf(&b, "     %-15s %s\n", k.Name, k.Doc)
+	}
+	return b.String()
 }
 
 // entry is one git config key and value to write.

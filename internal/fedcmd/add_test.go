@@ -88,6 +88,7 @@ func TestAddRefusesBadInput(t *testing.T) {
 		{"bad frequency", func(o *AddOptions) { o.Set = []string{"frequency=often"} }, "N mins|hours|days"},
 		{"glob without refs/", func(o *AddOptions) { o.Set = []string{"include=main"} }, "starts with refs/"},
 		{"bad glob", func(o *AddOptions) { o.Set = []string{"include=refs/heads/["} }, "bad glob"},
+		{"bad mirrorPush", func(o *AddOptions) { o.Set = []string{"mirrorPush=later"} }, "wait or background"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,6 +188,7 @@ func TestListShowsScopesAndOptions(t *testing.T) {
 	g("--local", "--add", "federation.shared.mirror", "https://gitlab.com/a/b.git")
 	g("--local", "federation.shared.fetchFrom", "nearest")
 	g("--local", "--add", "federation.shared.include", "refs/heads/*")
+	g("--local", "federation.shared.mirrorpush", "background")
 	g("--global", "federationset.apache.origin", "https://github.com/apache")
 	g("--global", "federationset.apache.mirror", "https://gitee.com/apache-mirror")
 
@@ -204,7 +206,7 @@ func TestListShowsScopesAndOptions(t *testing.T) {
 	f := items[0]
 	if f.Name != "shared" || f.Kind != "federation" || f.Scope != "global+local" ||
 		strings.Join(f.Mirrors, " ") != "https://gitee.com/a/b.git https://gitlab.com/a/b.git" ||
-		f.Options["fetchFrom"] != "nearest" {
+		f.Options["fetchFrom"] != "nearest" || f.Options["mirrorPush"] != "background" {
 		t.Errorf("federation: %+v", f)
 	}
 	if inc, _ := f.Options["include"].([]any); len(inc) != 1 || inc[0] != "refs/heads/*" {

@@ -177,7 +177,7 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 	switch {
 	case err == nil:
 		res.Source = string(cred.Source)
-	case !errors.Is(err, keystore.ErrNotFound) || isBrokenLookup(err):
+	case !errors.Is(err, keystore.ErrNotFound):
 		res.Error = err.Error()
 		return res
 	}
@@ -218,13 +218,6 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 	}
 	res.Valid = true
 	return res
-}
-
-// isBrokenLookup reports whether a not-found error also carries a store
-// failure (a keyring that timed out, say).
-func isBrokenLookup(err error) bool {
-	var j interface{ Unwrap() []error }
-	return errors.As(err, &j) && len(j.Unwrap()) > 1
 }
 
 func setNames(cfg *federation.Config) []string {

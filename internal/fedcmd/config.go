@@ -3,30 +3,12 @@ package fedcmd
 import (
 	"context"
 	"errors"
-	"fmt"
-	"path"
 	"regexp"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
-
-// optionKeys are the per-federation keys of docs/DESIGN.md that --set takes,
-// lower case (as git compares them) to canonical spelling.
-var optionKeys = map[string]string{
-	"pushorigin":     "pushOrigin",
-	"requiremirrors": "requireMirrors",
-	"fetchfrom":      "fetchFrom",
-	"failover":       "failover",
-	"synconfetch":    "syncOnFetch",
-	"include":        "include",
-	"exclude":        "exclude",
-	"frequency":      "frequency",
-	"force":          "force",
-	"prune":          "prune",
-	"createmissing":  "createMissing",
-}
 
 // errNotInRepo is returned when repository config is asked for outside a
 // repository.
@@ -59,47 +41,34 @@ func checkOption(kv string) (key, value string, err error) {
 		return "", "", UsageError("--set %q: want key=value", kv)
 	}
 	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-	key, known := optionKeys[strings.ToLower(k)]
+	if lk := strings.ToLower(k); lk == "origin" || lk == "mirror" {
+		return "", "", UsageError("--set %s: use --%s instead", k, lk)
+	}
+	ck, known := federation.LookupKey(federation.SectionFederation, k)
 	if !known {
-		if lk := strings.ToLower(k); lk == "origin" || lk == "mirror" {
-			return "", "", UsageError("--set %s: use --%s instead", k, lk)
-		}
-		return "", "", UsageError("--set %s: unknown key; known keys: %s", k, knownKeyList())
+		return "", "", UsageError("--set %s: unknown key; known keys: %s", k, strings.Join(setKeys(), ", "))
 	}
-	if err := checkOptionValue(key, v); err != nil {
-		return "", "", UsageError("--set %s=%s: %w", key, v, err)
+	if v == "" && !ck.Multi {
+		// git reads an empty boolean as true (the only single value an
+		// empty string passes); on a command line it is a value left out.
+		return "", "", UsageError("--set %s=: want true or false", ck.Name)
 	}
-	return key, v, nil
+	if err := ck.Check(v); err != nil {
+		return "", "", UsageError("--set %s=%s: %w", ck.Name, v, err)
+	}
+	return ck.Name, v, nil
 }
 
-func checkOptionValue(key, v string) error {
-	switch key {
-	case "fetchFrom":
-		if l := strings.ToLower(v); l != federation.FetchFromOrigin && l != federation.FetchFromNearest {
-			return errors.New("must be origin or nearest")
+// setKeys are the keys --set takes: every federation key but origin and
+// mirror, which have flags of their own.
+func setKeys() []string {
+	var keys []string
+	for _, k := range federation.KeyNames(federation.SectionFederation) {
+		if k != "origin" && k != "mirror" {
+			keys = append(keys, k)
 		}
-	case "frequency":
-		_, err := federation.ParseFrequency(v)
-		return err
-	case "include", "exclude":
-		if !strings.HasPrefix(v, "refs/") {
-			return errors.New("a ref glob starts with refs/ (for example refs/heads/*)")
-		}
-		if _, err := path.Match(v, ""); err != nil {
-			return fmt.Errorf("bad glob: %w", err)
-		}
-	default:
-		if v == "" {
-			return errors.New("want true or false")
-		}
-		_, err := federation.ParseBool(v)
-		return err
 	}
-	return nil
-}
-
-func knownKeyList() string {
-	return "pushOrigin, requireMirrors, fetchFrom, failover, syncOnFetch, include, exclude, frequency, force, prune, createMissing"
+	return keys
 }
 
 // scope is where in git config a command reads or writes.

@@ -205,10 +205,7 @@ func probeKeyring(ctx context.Context, getenv func(string) string) (string, erro
 		return "", err
 	}
 	_, err := kr.Get(ctx, keystore.Key{Protocol: "https", Host: "federate-doctor.invalid"})
-	if errors.Is(err, keystore.ErrNotFound) && !isBrokenLookup(err) {
-		return keystore.KeyringService + " keyring reachable (" + runtime.GOOS + ")", nil
-	}
-	if err == nil {
+	if err == nil || errors.Is(err, keystore.ErrNotFound) {
 		return keystore.KeyringService + " keyring reachable (" + runtime.GOOS + ")", nil
 	}
 	return "", err

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/urfave/cli/v2"
 )
 
@@ -251,7 +252,7 @@ func gitblitRegistrationOf(props map[string]string, name, repos string) (gitblit
 		add("prune", "true")
 	}
 	if ep.HTTP() {
-		r.Entries = append(r.Entries, entry{"federate." + ep.HostURL() + ".forge", federation.ForgeGitblit})
+		r.Entries = append(r.Entries, entry{"federate." + ep.HostURL() + ".forge", forge.Gitblit})
 	}
 	if get("token") != "" {
 		r.Notes = append(r.Notes, fmt.Sprintf("its token is not copied into git config; store a token with `git federate login %s`", ep.HostURL()))

@@ -1,10 +1,8 @@
 package fedcmd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -30,8 +28,9 @@ type Listed struct {
 	Scope   string   `json:"scope"`
 	Origin  string   `json:"origin"`
 	Mirrors []string `json:"mirrors"`
-	// Options are the keys set explicitly, spelled as in docs/DESIGN.md;
-	// include and exclude are lists, the rest single strings.
+	// Options are the keys set explicitly, spelled as `git federate add
+	// --help` lists them; include and exclude are lists, the rest single
+	// strings.
 	Options map[string]any `json:"options"`
 }
 
@@ -118,23 +117,14 @@ func printList(stdio IO, items []Listed) {
 // scope of its keys. cfgErr reports invalid config (what
 // federation.Parse refuses); err means git config could not be read.
 func listFederations(ctx context.Context, dir string) (items []Listed, cfgErr, err error) {
-	out, err := gitexec.Runner{Dir: dir}.Output(ctx, "config", "--show-scope", "-z", "--get-regexp", `^(federation|federationset)\.`)
-	var ge *gitexec.Error
-	if errors.As(err, &ge) && ge.ExitCode == 1 && ge.Stderr == "" {
-		return nil, nil, nil // nothing configured
-	}
+	entries, err := gitexec.Runner{Dir: dir, Timeout: federation.LoadTimeout}.ConfigRegexp(ctx, `^(federation|federationset)\.`, true)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading git config: %w", err)
 	}
-	var entries []federation.Entry
 	byID := map[string]*Listed{}
 	var order []string
-	recs := bytes.Split(out, []byte{0})
-	for i := 0; i+1 < len(recs); i += 2 {
-		sc, kv := string(recs[i]), string(recs[i+1])
-		k, v, _ := strings.Cut(kv, "\n")
-		entries = append(entries, federation.Entry{Key: k, Value: v})
-		section, name, key, ok := splitConfigKey(k)
+	for _, e := range entries {
+		section, name, key, ok := federation.SplitKey(e.Key)
 		if !ok {
 			continue
 		}
@@ -145,7 +135,7 @@ func listFederations(ctx context.Context, dir string) (items []Listed, cfgErr, e
 			byID[id] = it
 			order = append(order, id)
 		}
-		it.apply(sc, key, v)
+		it.apply(e.Scope, key, e.Value)
 	}
 	for _, id := range order {
 		items = append(items, *byID[id])
@@ -183,11 +173,11 @@ func (it *Listed) apply(sc, key, v string) {
 		}
 		return
 	}
-	name, ok := optionKeys[key]
-	if !ok {
-		name = key
+	name, multi := key, false
+	if k, ok := federation.LookupKey(it.Kind, key); ok {
+		name, multi = k.Name, k.Multi
 	}
-	if name == "include" || name == "exclude" {
+	if multi {
 		list, _ := it.Options[name].([]string)
 		if v == "" {
 			delete(it.Options, name)
@@ -197,15 +187,4 @@ func (it *Listed) apply(sc, key, v string) {
 		return
 	}
 	it.Options[name] = v
-}
-
-// splitConfigKey splits "section.sub.key" (the subsection may hold dots)
-// and lower-cases section and key, as git does.
-func splitConfigKey(k string) (section, sub, key string, ok bool) {
-	i := strings.IndexByte(k, '.')
-	j := strings.LastIndexByte(k, '.')
-	if i < 0 || j <= i {
-		return "", "", "", false
-	}
-	return strings.ToLower(k[:i]), k[i+1 : j], strings.ToLower(k[j+1:]), true
 }

@@ -194,7 +194,7 @@ func loginUsername(ctx context.Context, o LoginOptions, forgeName string, tgt to
 	if err != nil || user != "" {
 		return user, err
 	}
-	if forgeName == federation.ForgeGitee {
+	if forgeName == forge.Gitee {
 		_, err := keystore.ForgeUsername(forgeName, tgt.key)
 		return "", fmt.Errorf("%w\n(or pass --username)", err)
 	}
@@ -261,7 +261,7 @@ func verifyToken(ctx context.Context, d TokenDeps, cfg *federation.Config, tgt t
 		if err != nil {
 			return "", fmt.Errorf("checking the token with %s: %w (use --no-verify to store it anyway)", base, err)
 		}
-		if forgeName == federation.ForgeGitee && cred.Username != "" && !strings.EqualFold(u.Login, cred.Username) {
+		if forgeName == forge.Gitee && cred.Username != "" && !strings.EqualFold(u.Login, cred.Username) {
 			return "", fmt.Errorf("the token belongs to Gitee account %q, but the username for %s is %q: Gitee refuses git over HTTPS with a mismatched name; fix %s or --username",
 				u.Login, host, cred.Username, keystore.UsernameConfigKey(host))
 		}

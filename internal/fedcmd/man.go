@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/urfave/cli/v2"
 )
 
@@ -43,31 +44,42 @@ type ConfigKey struct {
 	Name, Doc string
 }
 
-// configKeys lists the git config keys, in the manual's order.
+// configKeys lists the git config keys, in the manual's order: the
+// federation key table, then git's own key this program reads.
 func configKeys() []ConfigKey {
-	return []ConfigKey{
-		{"federation.<name>.origin", "The origin URL: fetches come from it, pushes go to it first."},
-		{"federation.<name>.mirror", "A mirror URL; multi-valued. Pushes and sync update every mirror."},
-		{"federation.<name>.pushOrigin", "true (default): git push updates origin first; false: origin is a read-only upstream."},
-		{"federation.<name>.requireMirrors", "true: a pushed ref fails unless every mirror took it. Default false."},
-		{"federation.<name>.fetchFrom", "origin (default) or nearest: objects from the fastest mirror whose refs equal origin's."},
-		{"federation.<name>.failover", "true (default): fetch and clone from a mirror when origin is unreachable, with a warning."},
-		{"federation.<name>.syncOnFetch", "true: after a fetch from origin, bring the mirrors up to date. Default false."},
-		{"federation.<name>.include", "Ref globs that sync and status cover; multi-valued. Default branches and tags."},
-		{"federation.<name>.exclude", "Ref globs left out; multi-valued."},
-		{"federation.<name>.frequency", "The period of sync --daemon: N mins|hours|days, at least 5 mins."},
-		{"federation.<name>.force", "true: sync may overwrite commits that exist only on a mirror. Default false."},
-		{"federation.<name>.prune", "true: sync may delete mirror refs that origin no longer has. Default false."},
-		{"federation.<name>.createMissing", "true: create a missing mirror repository through its forge's API. Default false."},
-		{"federation.<name>.mirrorPush", "wait (default) or background: return once origin accepted and push the mirrors from a detached process."},
-		{"federationset.<name>.origin", "An owner (user, organisation or group) URL: every repository of it is a member."},
-		{"federationset.<name>.mirror", "An owner URL; member <repo> goes to <mirror>/<repo>. Multi-valued."},
-		{"federationset.<name>.include", "Repository-name wildcards; multi-valued. Every federation option also applies to each member."},
-		{"federationset.<name>.exclude", "Repository-name wildcards left out; multi-valued."},
-		{"federate.<url>.forge", "github, gitlab, gitee, gitea, gitblit or plain, for a host that is not well known; matched like http.<url>.*."},
-		{"federate.<url>.api", "The forge's API base URL, when it is not the usual one."},
-		{"credential.<url>.username", "git's own key: the account name to use on that host (Gitee needs the real one)."},
+	var keys []ConfigKey
+	fedDoc := map[string]string{}
+	for _, k := range federation.Keys() {
+		if k.Section == federation.SectionFederation {
+			fedDoc[k.Name] = k.Doc
+		}
+		if k.Section == federation.SectionSet && fedDoc[k.Name] == k.Doc {
+			continue // an option shared with federations, documented there
+		}
+		keys = append(keys, ConfigKey{Name: k.Section + "." + subsection(k.Section) + "." + k.Name, Doc: manDoc(k)})
 	}
+	return append(keys, ConfigKey{"credential.<url>.username", "git's own key: the account name to use on that host (Gitee needs the real one)."})
+}
+
+// subsection is how the manual names the subsection of section.
+func subsection(section string) string {
+	if section == federation.SectionHost {
+		return "<url>"
+	}
+	return "<name>"
+}
+
+// manDoc is a key's one-line doc as a sentence, with its default and
+// whether it repeats.
+func manDoc(k federation.ConfigKey) string {
+	doc := strings.ToUpper(k.Doc[:1]) + k.Doc[1:] + "."
+	if k.Multi {
+		doc += " Multi-valued."
+	}
+	if k.Default != "" {
+		doc += " Default: " + k.Default + "."
+	}
+	return doc
 }
 
 // EnvVar is one environment variable the program reads.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
 // ErrNoFederation is returned when a name matches no configured federation.
@@ -31,8 +33,8 @@ const (
 // MinFrequency is the shortest period `sync --daemon` accepts.
 const MinFrequency = 5 * time.Minute
 
-// Options are the per-federation settings of docs/DESIGN.md, shared by
-// [federation] and [federationset] sections.
+// Options are the per-federation settings, shared by [federation] and
+// [federationset] sections; Keys describes each.
 type Options struct {
 	PushOrigin     bool
 	RequireMirrors bool
@@ -45,14 +47,19 @@ type Options struct {
 	Force          bool
 	Prune          bool
 	CreateMissing  bool
-	// MirrorPush is MirrorPushWait (git's push returns once every
-	// mirror answered) or MirrorPushBackground.
-	MirrorPush string
+	MirrorPush     string // MirrorPushWait or MirrorPushBackground
 }
 
-// DefaultOptions are the values a federation has when its config is silent.
+// DefaultOptions are the values a federation has when its config is
+// silent: the defaults of Keys.
 func DefaultOptions() Options {
-	return Options{PushOrigin: true, FetchFrom: FetchFromOrigin, Failover: true, Frequency: time.Hour, MirrorPush: MirrorPushWait}
+	var o Options
+	for _, k := range optionKeys(SectionFederation) {
+		if !k.Multi && k.Default != "" {
+			o.set(k.Name, []string{k.Default})
+		}
+	}
+	return o
 }
 
 // DefaultInclude is what sync and status cover when include is not set.
@@ -122,8 +129,8 @@ type Config struct {
 	Invalid map[string]error
 }
 
-// Entry is one "key=value" line of `git config --list`.
-type Entry struct{ Key, Value string }
+// Entry is one key of git config, as Parse takes it.
+type Entry = gitexec.ConfigEntry
 
 // Parse builds a Config from git config entries, in git's order (later
 // entries override earlier ones for single-valued keys). Errors name the
@@ -133,12 +140,12 @@ func Parse(entries []Entry) (*Config, error) {
 	raw := map[string]map[string][]string{} // "federation\x00name" -> key -> values
 	var order []string
 	for _, e := range entries {
-		section, sub, key, ok := splitKey(e.Key)
+		section, sub, key, ok := SplitKey(e.Key)
 		if !ok {
 			continue
 		}
 		switch section {
-		case "federation", "federationset", "federate":
+		case SectionFederation, SectionSet, SectionHost:
 		default:
 			continue
 		}
@@ -147,7 +154,7 @@ func Parse(entries []Entry) (*Config, error) {
 			raw[id] = map[string][]string{}
 			order = append(order, id)
 		}
-		if section != "federate" && isMulti(key) && e.Value == "" {
+		if isMulti(section, key) && e.Value == "" {
 			raw[id][key] = nil // an empty value resets a list, as credential.helper does
 			continue
 		}
@@ -165,13 +172,14 @@ func Parse(entries []Entry) (*Config, error) {
 
 func (c *Config) add(section, name string, kv map[string][]string) error {
 	switch section {
-	case "federate":
-		c.Hosts = append(c.Hosts, Host{URL: name, Forge: last(kv["forge"]), API: last(kv["api"])})
-		return nil
-	case "federationset":
+	case SectionHost:
+		h := Host{URL: name, Forge: strings.ToLower(last(kv["forge"])), API: last(kv["api"])}
+		c.Hosts = append(c.Hosts, h)
+		return checkValues(section, name, kv)
+	case SectionSet:
 		s := &Set{Name: name, Origin: last(kv["origin"]), Mirrors: kv["mirror"],
 			Include: kv["include"], Exclude: kv["exclude"]}
-		opts, err := parseOptions(section+"."+name, kv)
+		opts, err := parseOptions(section, name, kv)
 		s.Options = opts
 		s.Options.Include, s.Options.Exclude = nil, nil // a set's globs name repositories, not refs
 		if s.Origin == "" {
@@ -183,7 +191,7 @@ func (c *Config) add(section, name string, kv map[string][]string) error {
 	f := &Federation{Name: name}
 	var errs []error
 	var err error
-	if f.Options, err = parseOptions("federation."+name, kv); err != nil {
+	if f.Options, err = parseOptions(section, name, kv); err != nil {
 		errs = append(errs, err)
 	}
 	if o := last(kv["origin"]); o == "" {
@@ -207,65 +215,84 @@ func (c *Config) add(section, name string, kv map[string][]string) error {
 	return nil
 }
 
-func isMulti(key string) bool {
-	return key == "mirror" || key == "include" || key == "exclude"
+// isMulti reports whether key (lower case, as git prints it) of section
+// may repeat.
+func isMulti(section, key string) bool {
+	k, ok := LookupKey(section, key)
+	return ok && k.Multi
 }
 
-func parseOptions(prefix string, kv map[string][]string) (Options, error) {
-	o := DefaultOptions()
+// checkValues validates every value of kv that the key table describes:
+// the last one of a single-valued key, all of a list. Errors name the key
+// as the table spells it.
+func checkValues(section, name string, kv map[string][]string) error {
 	var errs []error
-	// Keys arrive lower-cased, as git prints them; errors name them as
-	// docs/DESIGN.md spells them.
-	boolKey := func(key string, dst *bool) {
-		if v, ok := lastOK(kv[strings.ToLower(key)]); ok {
-			b, err := ParseBool(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s.%s: %w", prefix, key, err))
-			}
-			*dst = b
+	for _, k := range Keys() {
+		vals := kv[strings.ToLower(k.Name)]
+		if k.Section != section || k.Check == nil || len(vals) == 0 {
+			continue
 		}
-	}
-	boolKey("pushOrigin", &o.PushOrigin)
-	boolKey("requireMirrors", &o.RequireMirrors)
-	boolKey("failover", &o.Failover)
-	boolKey("syncOnFetch", &o.SyncOnFetch)
-	boolKey("force", &o.Force)
-	boolKey("prune", &o.Prune)
-	boolKey("createMissing", &o.CreateMissing)
-	if v, ok := lastOK(kv["fetchfrom"]); ok {
-		switch v = strings.ToLower(v); v {
-		case FetchFromOrigin, FetchFromNearest:
-			o.FetchFrom = v
-		default:
-			errs = append(errs, fmt.Errorf("%s.fetchFrom: %q is not origin or nearest", prefix, v))
+		if !k.Multi {
+			vals = vals[len(vals)-1:]
 		}
-	}
-	if v, ok := lastOK(kv["mirrorpush"]); ok {
-		switch v = strings.ToLower(v); v {
-		case MirrorPushWait, MirrorPushBackground:
-			o.MirrorPush = v
-		default:
-			errs = append(errs, fmt.Errorf("%s.mirrorPush: %q is not wait or background", prefix, v))
-		}
-	}
-	if v, ok := lastOK(kv["frequency"]); ok {
-		d, err := ParseFrequency(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s.frequency: %w", prefix, err))
-		} else {
-			o.Frequency = d
-		}
-	}
-	o.Include, o.Exclude = kv["include"], kv["exclude"]
-	for _, key := range []string{"include", "exclude"} {
-		for _, g := range kv[key] {
-			// A malformed glob would silently match nothing.
-			if _, err := path.Match(g, ""); err != nil {
-				errs = append(errs, fmt.Errorf("%s.%s: %q: %w", prefix, key, g, err))
+		for _, v := range vals {
+			if err := k.Check(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s.%s.%s: %w", section, name, k.Name, err))
 			}
 		}
 	}
-	return o, errors.Join(errs...)
+	return errors.Join(errs...)
+}
+
+// parseOptions reads the options of a federation or federationset from
+// kv (keys lower case, as git prints them) over DefaultOptions. Origin
+// and mirrors are the caller's: they mean different things per section.
+func parseOptions(section, name string, kv map[string][]string) (Options, error) {
+	o := DefaultOptions()
+	opts := map[string][]string{}
+	for _, k := range optionKeys(section) {
+		if vals := kv[strings.ToLower(k.Name)]; len(vals) > 0 && k.Name != "origin" && k.Name != "mirror" {
+			o.set(k.Name, vals)
+			opts[strings.ToLower(k.Name)] = vals
+		}
+	}
+	return o, checkValues(section, name, opts)
+}
+
+// set stores the values of option key (canonical spelling) in o. An
+// invalid value leaves the option as it was; the caller reports it.
+func (o *Options) set(key string, vals []string) {
+	v := last(vals)
+	if k, ok := LookupKey(SectionFederation, key); ok && !k.Multi && k.Check(v) != nil {
+		return
+	}
+	b, _ := ParseBool(v)
+	switch key {
+	case "pushOrigin":
+		o.PushOrigin = b
+	case "requireMirrors":
+		o.RequireMirrors = b
+	case "fetchFrom":
+		o.FetchFrom = strings.ToLower(v)
+	case "failover":
+		o.Failover = b
+	case "syncOnFetch":
+		o.SyncOnFetch = b
+	case "include":
+		o.Include = vals
+	case "exclude":
+		o.Exclude = vals
+	case "frequency":
+		o.Frequency, _ = ParseFrequency(v)
+	case "force":
+		o.Force = b
+	case "prune":
+		o.Prune = b
+	case "createMissing":
+		o.CreateMissing = b
+	case "mirrorPush":
+		o.MirrorPush = strings.ToLower(v)
+	}
 }
 
 // ParseBool reads a git config boolean: true/yes/on/1 or false/no/off/0;
@@ -320,7 +347,9 @@ func ParseFrequency(v string) (time.Duration, error) {
 // maxFrequency bounds ParseFrequency so that N×unit cannot overflow.
 const maxFrequency = 366 * 24 * time.Hour
 
-func splitKey(k string) (section, sub, key string, ok bool) {
+// SplitKey splits a git config key "section.sub.key" (the subsection may
+// hold dots) and lower-cases section and key, as git compares them.
+func SplitKey(k string) (section, sub, key string, ok bool) {
 	i := strings.IndexByte(k, '.')
 	j := strings.LastIndexByte(k, '.')
 	if i < 0 || j <= i {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 
@@ -37,7 +38,7 @@ func TestParseFederation(t *testing.T) {
 		"federation.linkis.force", "true",
 		"federation.linkis.prune", "on",
 		"federation.linkis.createMissing", "",
-		"federation.linkis.mirrorPush", "Background",
+		"federation.linkis.mirrorpush", "Background",
 		"user.name", "ignored",
 		"federation.linkis.unknownKey", "ignored",
 	))
@@ -82,7 +83,7 @@ func TestParseDefaults(t *testing.T) {
 		t.Errorf("mirrors = %v", f.Mirrors)
 	}
 	if !f.PushOrigin || !f.Failover || f.FetchFrom != FetchFromOrigin || f.Force || f.Prune {
-		t.Errorf("defaults differ from docs/DESIGN.md: %+v", f.Options)
+		t.Errorf("defaults differ from the key table: %+v", f.Options)
 	}
 }
 
@@ -257,18 +258,6 @@ func TestParseSetAndHosts(t *testing.T) {
 	}
 }
 
-func TestParseZ(t *testing.T) {
-	out := "federation.a.origin\nhttps://e.com/a\x00federation.a.force\x00federation.a.mirror\nline1\nline2\x00"
-	want := []Entry{
-		{"federation.a.origin", "https://e.com/a"},
-		{"federation.a.force", ""},
-		{"federation.a.mirror", "line1\nline2"},
-	}
-	if got := ParseZ([]byte(out)); !reflect.DeepEqual(got, want) {
-		t.Errorf("ParseZ = %q", got)
-	}
-}
-
 func TestResolve(t *testing.T) {
 	c, err := Parse(entries(
 		"federation.linkis.origin", "https://github.com/apache/linkis.git",
@@ -379,11 +368,11 @@ func TestForgeOf(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct{ protocol, host, want string }{
-		{"https", "git.example.com", ForgeGitLab},
-		{"https", "gitee.com", ForgeGitee},
-		{"https", "gitlab.com", ForgeGitLab},
-		{"https", "github.com", ForgeGitea}, // configuration beats the built-in table
-		{"https", "unknown.example.com", ForgePlain},
+		{"https", "git.example.com", forge.GitLab},
+		{"https", "gitee.com", forge.Gitee},
+		{"https", "gitlab.com", forge.GitLab},
+		{"https", "github.com", forge.Gitea}, // configuration beats the built-in table
+		{"https", "unknown.example.com", forge.Plain},
 	}
 	for _, tt := range tests {
 		if got := c.ForgeOf(tt.protocol, tt.host); got != tt.want {
@@ -391,7 +380,7 @@ func TestForgeOf(t *testing.T) {
 		}
 	}
 	var none *Config
-	if got := none.ForgeOf("https", "github.com"); got != ForgeGitHub {
+	if got := none.ForgeOf("https", "github.com"); got != forge.GitHub {
 		t.Errorf("nil config: ForgeOf(github.com) = %s", got)
 	}
 }
@@ -455,7 +444,7 @@ func TestLoad(t *testing.T) {
 	if !f.Force || len(f.Mirrors) != 2 {
 		t.Errorf("force = %v (repository should win), mirrors = %d (both scopes)", f.Force, len(f.Mirrors))
 	}
-	if c.ForgeOf("https", "gitlab.example.com") != ForgeGitLab {
+	if c.ForgeOf("https", "gitlab.example.com") != forge.GitLab {
 		t.Errorf("hosts = %+v", c.Hosts)
 	}
 

@@ -1,19 +1,11 @@
 package federation
 
-// Forges this project knows how to talk to.
-const (
-	ForgeGitHub  = "github"
-	ForgeGitLab  = "gitlab"
-	ForgeGitee   = "gitee"
-	ForgeGitea   = "gitea"
-	ForgeGitblit = "gitblit"
-	ForgePlain   = "plain"
-)
+import "github.com/git-remote-federate/git-remote-federate/internal/forge"
 
 var knownHosts = map[string]string{
-	"github.com": ForgeGitHub,
-	"gitlab.com": ForgeGitLab,
-	"gitee.com":  ForgeGitee,
+	"github.com": forge.GitHub,
+	"gitlab.com": forge.GitLab,
+	"gitee.com":  forge.Gitee,
 }
 
 // ForgeOf names the forge serving host ("host[:port]"): from a
@@ -28,5 +20,5 @@ func (c *Config) ForgeOf(protocol, host string) string {
 	if f, ok := knownHosts[host]; ok {
 		return f
 	}
-	return ForgePlain
+	return forge.Plain
 }

@@ -1,48 +1,40 @@
 package federation
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"os/exec"
-	"strings"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
+
+// LoadTimeout bounds the `git config` run of Load: it reads local files,
+// so only a wedged git takes longer.
+const LoadTimeout = 30 * time.Second
+
+// ConfigPattern matches the keys of every section Load reads.
+const ConfigPattern = `^(federation|federationset|federate)\.`
 
 // Load reads every federation, federationset and federate section from
 // git config at all scopes, with git's own precedence, by asking git.
 // dir is where git runs (a repository, to include its config; "" for
 // the current directory).
 func Load(ctx context.Context, git, dir string) (*Config, error) {
-	if git == "" {
-		git = "git"
-	}
-	cmd := exec.CommandContext(ctx, git, "config", "-z", "--get-regexp", `^(federation|federationset|federate)\.`)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == 1 && stderr.Len() == 0 {
-		return Parse(nil) // no matching keys
-	}
+	r := gitexec.Runner{Git: git, Dir: dir, Timeout: LoadTimeout}
+	entries, err := r.ConfigRegexp(ctx, ConfigPattern, false)
 	if err != nil {
-		return nil, &ConfigError{Stderr: strings.TrimSpace(stderr.String()), Err: err}
+		return nil, configError(err)
 	}
-	return Parse(ParseZ(out))
+	return Parse(entries)
 }
 
-// ParseZ splits `git config -z` output into entries: each is
-// "key\nvalue\x00", or "key\x00" for a key with no value.
-func ParseZ(out []byte) []Entry {
-	var entries []Entry
-	for _, rec := range bytes.Split(out, []byte{0}) {
-		if len(rec) == 0 {
-			continue
-		}
-		k, v, _ := strings.Cut(string(rec), "\n")
-		entries = append(entries, Entry{Key: k, Value: v})
+func configError(err error) *ConfigError {
+	ce := &ConfigError{Err: err}
+	var ge *gitexec.Error
+	if errors.As(err, &ge) {
+		ce.Stderr = ge.Stderr
 	}
-	return entries
+	return ce
 }
 
 // ConfigError is a failure of git to read its config.

@@ -26,8 +26,8 @@ func TestSuggest(t *testing.T) {
 
 func TestUnknownNameMessage(t *testing.T) {
 	c, err := Parse([]Entry{
-		{"federation.myproj.origin", "https://example.com/a.git"},
-		{"federation.other.origin", "https://example.com/b.git"},
+		{Key: "federation.myproj.origin", Value: "https://example.com/a.git"},
+		{Key: "federation.other.origin", Value: "https://example.com/b.git"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -70,8 +70,7 @@ func (d Deps) token(ctx context.Context, cfg *federation.Config, e federation.En
 	if err == nil {
 		return cred.Token, nil
 	}
-	var multi interface{ Unwrap() []error }
-	if errors.Is(err, keystore.ErrNotFound) && !(errors.As(err, &multi) && len(multi.Unwrap()) > 1) {
+	if errors.Is(err, keystore.ErrNotFound) {
 		return "", nil
 	}
 	return "", fmt.Errorf("looking up the token for %s: %w", e.HostURL(), err)

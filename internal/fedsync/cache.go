@@ -15,6 +15,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 )
 
 // mirrorNamespace is where the cache keeps refs fetched from mirrors, only
@@ -63,6 +64,11 @@ type cache struct {
 // may have left: *.lock files and temporary packs. The caller holds the
 // federation lock, so no live git process owns them.
 func (c *cache) ensure(ctx context.Context) error {
+	if fi, err := os.Lstat(c.dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// git would follow it and write the cache (and later, with
+		// prune, delete refs) wherever it points.
+		return fmt.Errorf("the sync cache %s is a symlink: %w", c.dir, lockfile.ErrSymlink)
+	}
 	if _, err := os.Stat(filepath.Join(c.dir, "HEAD")); err != nil || !c.configured() {
 		// init is idempotent: it completes a directory a killed init left.
 		g := c.git

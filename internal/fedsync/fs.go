@@ -1,13 +1,7 @@
 package fedsync
 
-import (
-	"fmt"
-	"os"
-)
+import "github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 
-func mkdirAll(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
-	}
-	return nil
-}
+// mkdirAll creates the cache root private to the user (0700): it holds
+// locks and caches that other users must not plant files in.
+func mkdirAll(dir string) error { return lockfile.MkdirPrivate(dir) }

@@ -75,14 +75,6 @@ func (e *StatusError) Is(target error) bool {
 	return false
 }
 
-// Forges with an API this package speaks.
-const (
-	GitHub = "github"
-	GitLab = "gitlab"
-	Gitee  = "gitee"
-	Gitea  = "gitea"
-)
-
 // Known reports whether forge has an API this package can use.
 func Known(forge string) bool {
 	switch forge {

@@ -1,0 +1,146 @@
+package federation
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/forge"
+)
+
+// The git config sections this program reads.
+const (
+	SectionFederation = "federation"    // [federation "<name>"]: an origin and its mirrors
+	SectionSet        = "federationset" // [federationset "<name>"]: every repository of an owner
+	SectionHost       = "federate"      // [federate "<url>"]: settings of one server
+)
+
+// ConfigKey is one git config key of a section: the single description
+// that loading, `git federate add --set`, `list` and the manuals use.
+type ConfigKey struct {
+	Section string // SectionFederation, SectionSet or SectionHost
+	// Name is the canonical spelling ("pushOrigin"); git compares keys
+	// without regard to case.
+	Name string
+	// Multi keys may repeat; an empty value resets the list.
+	Multi bool
+	// Default is the value when the key is unset, as a user would write
+	// it; "" when there is none.
+	Default string
+	// Doc is one line for help and manuals.
+	Doc string
+	// Check validates one value; nil accepts any.
+	Check func(value string) error
+}
+
+// Keys returns every config key this program reads, section by section.
+func Keys() []ConfigKey {
+	var keys []ConfigKey
+	for _, section := range []string{SectionFederation, SectionSet} {
+		keys = append(keys, optionKeys(section)...)
+	}
+	return append(keys,
+		ConfigKey{Section: SectionHost, Name: "forge", Check: checkForge,
+			Doc: "the kind of server: " + strings.Join(forge.Names(), ", ") + " (known for github.com, gitlab.com and gitee.com)"},
+		ConfigKey{Section: SectionHost, Name: "api", Check: checkURL,
+			Doc: "the root of the forge's web API, when it is not the forge's usual place"},
+	)
+}
+
+// optionKeys are the keys of a federation or federationset section.
+func optionKeys(section string) []ConfigKey {
+	k := func(name string, multi bool, def, doc string, check func(string) error) ConfigKey {
+		return ConfigKey{Section: section, Name: name, Multi: multi, Default: def, Doc: doc, Check: check}
+	}
+	origin, mirror := "the repository fetched from and pushed to first", "a repository kept equal to origin (repeat for more)"
+	include, exclude := "a ref glob that sync and status cover (repeat for more)", "a ref glob that sync and status leave out (repeat for more)"
+	globDefault, checkGlob := strings.Join(DefaultInclude, " "), checkRefGlob
+	if section == SectionSet {
+		origin, mirror = "the owner (user or organization) URL whose repositories are federated", "an owner URL: member <repo> goes to <mirror>/<repo> (repeat for more)"
+		include, exclude = "a repository-name wildcard to cover (repeat for more)", "a repository-name wildcard to leave out (repeat for more)"
+		globDefault, checkGlob = "*", checkNameGlob
+	}
+	return []ConfigKey{
+		k("origin", false, "", origin, checkURL),
+		k("mirror", true, "", mirror, checkURL),
+		k("pushOrigin", false, "true", "a push updates origin first; false: origin is a read-only upstream", checkBool),
+		k("requireMirrors", false, "false", "a pushed ref fails unless every mirror took it", checkBool),
+		k("fetchFrom", false, FetchFromOrigin, "origin, or nearest: objects from the fastest mirror whose refs equal origin's", checkFetchFrom),
+		k("failover", false, "true", "fetch and clone from a mirror, with a warning, when origin is unreachable", checkBool),
+		k("syncOnFetch", false, "false", "after a fetch from origin, bring the mirrors up to date", checkBool),
+		k("include", true, globDefault, include, checkGlob),
+		k("exclude", true, "", exclude, checkGlob),
+		k("frequency", false, "1 hour", "how often `git federate sync --daemon` runs (N mins|hours|days, at least 5 minutes)", checkFrequency),
+		k("force", false, "false", "sync may overwrite commits that exist only on a mirror", checkBool),
+		k("prune", false, "false", "sync may delete mirror refs that origin no longer has", checkBool),
+		k("createMissing", false, "false", "create a missing mirror repository through the forge's API", checkBool),
+		k("mirrorPush", false, MirrorPushWait, "wait, or background: a push returns once origin accepted, and a detached process pushes the mirrors", checkMirrorPush),
+	}
+}
+
+// LookupKey finds the key name (in any case) of section.
+func LookupKey(section, name string) (ConfigKey, bool) {
+	i := slices.IndexFunc(Keys(), func(k ConfigKey) bool {
+		return k.Section == section && strings.EqualFold(k.Name, name)
+	})
+	if i < 0 {
+		return ConfigKey{}, false
+	}
+	return Keys()[i], true
+}
+
+// KeyNames lists the canonical names of section's keys.
+func KeyNames(section string) []string {
+	var names []string
+	for _, k := range Keys() {
+		if k.Section == section {
+			names = append(names, k.Name)
+		}
+	}
+	return names
+}
+
+func checkBool(v string) error { _, err := ParseBool(v); return err }
+
+func checkURL(v string) error { _, err := ParseEndpoint(v); return err }
+
+func checkFrequency(v string) error { _, err := ParseFrequency(v); return err }
+
+func checkFetchFrom(v string) error {
+	return checkOneOf(v, FetchFromOrigin, FetchFromNearest)
+}
+
+func checkMirrorPush(v string) error {
+	return checkOneOf(v, MirrorPushWait, MirrorPushBackground)
+}
+
+func checkForge(v string) error { return checkOneOf(v, forge.Names()...) }
+
+// checkOneOf accepts v when it is one of choices, in any case.
+func checkOneOf(v string, choices ...string) error {
+	if slices.Contains(choices, strings.ToLower(v)) {
+		return nil
+	}
+	return fmt.Errorf("%q is not %s", v, strings.Join(choices, " or "))
+}
+
+// checkRefGlob accepts a ref glob: one that does not start with refs/
+// or does not parse would silently match nothing.
+func checkRefGlob(v string) error {
+	if !strings.HasPrefix(v, "refs/") {
+		return fmt.Errorf("%q: a ref glob starts with refs/ (for example refs/heads/*)", v)
+	}
+	return checkNameGlob(v)
+}
+
+func checkNameGlob(v string) error {
+	if _, err := path.Match(v, ""); err != nil {
+		return fmt.Errorf("bad glob %q: %w", v, err)
+	}
+	if v == "" {
+		return errors.New("an empty glob matches nothing")
+	}
+	return nil
+}

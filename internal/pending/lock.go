@@ -1,0 +1,25 @@
+package pending
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
+)
+
+// lockFile takes the exclusive lock on path, waiting until ctx ends (or
+// LockTimeout when ctx has no deadline). The lock is released when the
+// returned function runs or the process dies, so a crashed push never
+// leaves the queue locked.
+func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+	wait := LockTimeout
+	if d, ok := ctx.Deadline(); ok {
+		wait = time.Until(d)
+	}
+	l, err := lockfile.Acquire(ctx, path, wait, nil)
+	if err != nil {
+		return nil, fmt.Errorf("pending: %w", err)
+	}
+	return l.Release, nil
+}
