@@ -145,6 +145,7 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 		switch {
 		case ok:
 			out[i] = relayStatus(st)
+			out[i].Reason = r.stderr.clean.Clean(out[i].Reason) // the server's words: hostile
 		case err != nil:
 			out[i] = refStatus{Reason: r.failure(err)}
 		case atomic:
