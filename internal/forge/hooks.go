@@ -105,7 +105,7 @@ func hooksPath(forge string, t HookTarget) (string, error) {
 		return "", err
 	}
 	if !t.Org() {
-		if err := checkName(t.Name); err != nil {
+		if err := CheckName(t.Name); err != nil {
 			return "", err
 		}
 	}

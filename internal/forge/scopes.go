@@ -215,7 +215,7 @@ func (c Client) permissions(ctx context.Context, forge, base, token string, repo
 	if err := checkOwner(repo.Owner); err != nil {
 		return repoPerm{}, err
 	}
-	if err := checkName(repo.Name); err != nil {
+	if err := CheckName(repo.Name); err != nil {
 		return repoPerm{}, err
 	}
 	var body struct {
@@ -253,7 +253,7 @@ func (c Client) giteaScopes(ctx context.Context, base, token string, repo RepoRe
 	if err := checkOwner(repo.Owner); err != nil {
 		return a, err
 	}
-	if err := checkName(repo.Name); err != nil {
+	if err := CheckName(repo.Name); err != nil {
 		return a, err
 	}
 	p := "/repos/" + url.PathEscape(repo.Owner) + "/" + url.PathEscape(repo.Name) + "/hooks"
