@@ -87,6 +87,12 @@ func (a apiHook) hook() Hook {
 		h.LastStatus = fmt.Sprintf("HTTP %d %s", *a.ResultCode, oneLine(a.Result))
 	}
 	h.LastStatus = strings.TrimSpace(h.LastStatus)
+	h.URL = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1 // server text: no control characters reach a terminal
+		}
+		return r
+	}, h.URL)
 	return h
 }
 

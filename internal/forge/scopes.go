@@ -171,22 +171,28 @@ func (c Client) Scopes(ctx context.Context, forge, base, token string, repo Repo
 		if err != nil {
 			return Access{}, err
 		}
-		sort.Strings(self.Scopes)
-		return Access{Scopes: self.Scopes, Listed: true}, nil
+		return Access{Scopes: splitScopes(strings.Join(self.Scopes, ",")), Listed: true}, nil
 	case Gitea:
 		return c.giteaScopes(ctx, base, token, repo)
 	}
 	return c.probe(ctx, forge, base, token, repo, "Gitee does not report a token's scopes")
 }
 
+// splitScopes reads a comma- or space-separated scope list. What does
+// not look like a scope name is dropped: it is server text, shown to a
+// person.
 func splitScopes(s string) []string {
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		out = append(out, f)
+		if scopeNameRE.MatchString(f) {
+			out = append(out, f)
+		}
 	}
 	sort.Strings(out)
 	return out
 }
+
+var scopeNameRE = regexp.MustCompile(`^[a-z0-9:_.-]{1,64}$`)
 
 // probe reads the account's permissions on repo: GitHub and Gitea
 // "permissions", Gitee "permission", each {admin, push, pull}.
