@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // ErrUnsupported is a server whose repository has no LFS batch API (it
@@ -219,17 +221,16 @@ func sameHostRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// printable keeps server text to one short line of printable ASCII.
+// printable is server text made safe to show: cleaned the one way
+// server text is (controls dropped, credential-shaped values masked),
+// kept to one short line.
 func printable(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if b.Len() >= 200 {
-			b.WriteString("...")
-			break
-		}
-		if r >= 0x20 && r < 0x7f {
-			b.WriteRune(r)
-		}
+	s = redact.New().Clean(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
 	}
-	return b.String()
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
 }

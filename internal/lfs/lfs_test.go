@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -215,5 +216,14 @@ func TestFallbackReadsWhatTheFirstLacks(t *testing.T) {
 	open, _ = Store(empty)(ctx, nil)
 	if _, err := open(ctx, o); err == nil {
 		t.Fatal("an empty store opened an object")
+	}
+}
+
+// A server's error text reaches the user on one line, without terminal
+// controls or a credential it echoed.
+func TestServerTextIsCleaned(t *testing.T) {
+	got := printable("denied \x1b[31mAuthorization: Basic eC1hY2Nlc3MtdG9rZW46c2VjcmV0MTIz\nsecond line")
+	if strings.ContainsAny(got, "\x1b\n") || strings.Contains(got, "eC1hY2Nlc3MtdG9rZW46c2VjcmV0MTIz") || !strings.HasPrefix(got, "denied") {
+		t.Fatalf("printable = %q", got)
 	}
 }
