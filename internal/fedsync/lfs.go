@@ -50,7 +50,11 @@ func (e *Engine) uploadLFS(ctx context.Context, f *federation.Federation, g gite
 	if local != "" {
 		src = lfs.Fallback(lfs.Store(local), origin.Download)
 	}
-	n, err := mirror.Upload(ctx, objs, src)
+	var n int
+	err = e.net(ctx, func() error {
+		n, err = mirror.Upload(ctx, objs, src)
+		return err
+	})
 	if n > 0 {
 		e.progressf("%s: %s: uploaded %d LFS object(s)", f.Name, m.Raw, n)
 	}
@@ -84,7 +88,11 @@ func (e *Engine) missingLFS(ctx context.Context, f *federation.Federation, c *ca
 	if !ok {
 		return -1
 	}
-	miss, err := mirror.Missing(ctx, objs)
+	var miss []lfs.Object
+	err = e.net(ctx, func() error {
+		miss, err = mirror.Missing(ctx, objs)
+		return err
+	})
 	if err != nil {
 		return -1
 	}
