@@ -15,6 +15,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedcmd"
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -29,6 +30,9 @@ type Stdio struct {
 // name, a first argument of gitexec.CallbackArg makes it the credential
 // helper that child git processes call back.
 func Main(ctx context.Context, name string, args []string, stdio Stdio) int {
+	// Messages speak the language git would speak; everything below gets
+	// the printer from ctx.
+	ctx = i18n.NewContext(ctx, i18n.New(i18n.Detect(os.Getenv)))
 	if len(args) > 0 && args[0] == gitexec.CallbackArg {
 		return credentialMain(ctx, args[1:], stdio, true)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // Exit statuses of docs/DESIGN.md.
@@ -41,22 +43,27 @@ func Partial(err error) error { return &ExitError{Code: ExitPartial, Err: err} }
 type IO struct {
 	In       io.Reader
 	Out, Err io.Writer
+	// P says messages in the user's language; nil is English.
+	P *i18n.Printer
 }
 
 // Main runs `git federate` with args and returns the exit status.
 func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
-	stdio := IO{In: in, Out: out, Err: errOut}
+	stdio := IO{In: in, Out: out, Err: errOut, P: i18n.From(ctx)}
 	app := NewApp(stdio)
 	if len(args) > 0 && args[0] == completeArg {
 		runComplete(ctx, stdio, app, args[1:])
 		return ExitOK
 	}
 	err := app.RunContext(ctx, append([]string{"git-federate"}, interspersed(app, args)...))
-	return exitCode(err, errOut)
+	return stdio.exit(err)
 }
 
 // exitCode prints err once, as "error: ...", and maps it to an exit status.
-func exitCode(err error, errOut io.Writer) int {
+func exitCode(err error, errOut io.Writer) int { return IO{Err: errOut}.exit(err) }
+
+// exit is exitCode in the language of stdio.P.
+func (stdio IO) exit(err error) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -69,8 +76,8 @@ func exitCode(err error, errOut io.Writer) int {
 	if errors.As(err, &ce) && ee == nil {
 		code = ce.ExitCode()
 	}
-	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(errOut, "error: %s\n", msg)
+	if msg := stdio.P.Error(err); msg != "" {
+		stdio.P.Fprintf(stdio.Err, "error: %s\n", msg)
 	}
 	return code
 }

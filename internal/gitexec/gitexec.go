@@ -73,6 +73,7 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
 	}
+	cmd.Env = EnglishMessages(cmd.Env)
 	cmd.Stderr = r.Stderr
 	// A credential-cache daemon started by a child can keep our pipes
 	// open; do not wait on it forever once the child has exited.
@@ -259,6 +260,18 @@ func unsetEnv(env []string, key string) []string {
 		}
 	}
 	return out
+}
+
+// EnglishMessages returns env with git's messages in English, whatever
+// the user's language: Classify and the push parsers read git's stderr,
+// and a translated "returned error: 403" would go unrecognised. The
+// other locale categories (character set, dates) stay the user's.
+func EnglishMessages(env []string) []string {
+	out := unsetEnv(append([]string(nil), env...), "LANGUAGE")
+	if all, ok := lookup(out, "LC_ALL"); ok && all != "" {
+		out = setEnv(unsetEnv(out, "LC_ALL"), "LANG", all)
+	}
+	return setEnv(out, "LC_MESSAGES", "C")
 }
 
 // repoEnv are the variables that tell git which repository it is in (as

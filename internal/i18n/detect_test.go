@@ -64,3 +64,11 @@ func TestEmbeddedCatalogsLoad(t *testing.T) {
 	}
 	catalogs() // panics on a broken file
 }
+
+func TestEnglishPlural(t *testing.T) {
+	for n, want := range map[int]string{0: "0 refs", 1: "1 ref", 2: "2 refs", 1000: "1000 refs"} {
+		if got := New(language.English).Sprintf("%d refs", n); got != want {
+			t.Errorf("%d: got %q, want %q", n, got, want)
+		}
+	}
+}
