@@ -84,7 +84,7 @@ func (stdio IO) exit(err error) int {
 
 // NewApp builds the urfave/cli application.
 func NewApp(stdio IO) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:      "git federate",
 		HelpName:  "git federate",
 		Usage:     "one git remote for a whole federation of servers",
@@ -112,6 +112,8 @@ func NewApp(stdio IO) *cli.App {
 			&cli.BoolFlag{Name: "version", Usage: "print the version (as `git federate version`)"}},
 		Commands: append(commands(stdio), helpCommand()),
 	}
+	localizeHelp(app, stdio.P)
+	return app
 }
 
 // helpCommand is `git federate help [command]`.

@@ -173,8 +173,10 @@ func scanModule(t *testing.T, root string) []use {
 
 func scanFile(t *testing.T, fset *token.FileSet, f *ast.File) []use {
 	imports := map[string]bool{}
+	usesCLI := false
 	for _, im := range f.Imports {
 		p, _ := strconv.Unquote(im.Path.Value)
+		usesCLI = usesCLI || p == "github.com/urfave/cli/v2"
 		name := filepath.Base(p)
 		if im.Name != nil {
 			name = im.Name.Name
@@ -183,6 +185,16 @@ func scanFile(t *testing.T, fset *token.FileSet, f *ast.File) []use {
 	}
 	var uses []use
 	ast.Inspect(f, func(n ast.Node) bool {
+		if kv, ok := n.(*ast.KeyValueExpr); ok && usesCLI {
+			// The help texts of commands and flags, which the CLI
+			// translates when it builds its help.
+			if key, ok := kv.Key.(*ast.Ident); ok && (key.Name == "Usage" || key.Name == "Description") {
+				if text, ok := literal(kv.Value); ok && text != "" && !strings.Contains(text, "%") {
+					uses = append(uses, use{id: text, where: fset.Position(kv.Pos()).String()})
+				}
+			}
+			return true
+		}
 		call, ok := n.(*ast.CallExpr)
 		if !ok {
 			return true
@@ -206,16 +218,34 @@ func scanFile(t *testing.T, fset *token.FileSet, f *ast.File) []use {
 			return true
 		}
 		where := fset.Position(call.Pos()).String()
-		lit, ok := call.Args[arg].(*ast.BasicLit)
-		if !ok || lit.Kind != token.STRING {
+		id, ok := literal(call.Args[arg])
+		if !ok {
 			t.Errorf("%s: the format of a message must be a string literal, to be found in the catalog", where)
 			return true
 		}
-		id, _ := strconv.Unquote(lit.Value)
 		uses = append(uses, use{id: id, where: where})
 		return true
 	})
 	return uses
+}
+
+// literal is the value of a string literal, or of a sum of them.
+func literal(e ast.Expr) (string, bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(e.Value)
+		return s, err == nil
+	case *ast.BinaryExpr:
+		x, okx := literal(e.X)
+		y, oky := literal(e.Y)
+		return x + y, okx && oky && e.Op == token.ADD
+	case *ast.ParenExpr:
+		return literal(e.X)
+	}
+	return "", false
 }
 
 // writeZh rewrites the zh-Hans catalog with the messages of the code in

@@ -33,6 +33,9 @@ func (p *Printer) Language() language.Tag {
 	return p.tag
 }
 
+// Translates reports whether p speaks another language than English.
+func (p *Printer) Translates() bool { return p != nil && p.tag != language.English }
+
 // Sprintf formats the message format in p's language. Numbers print as
 // fmt prints them (no digit grouping: a port or a count stays 3000).
 func (p *Printer) Sprintf(format string, a ...any) string {
@@ -177,3 +180,12 @@ func (n integer) PluralForm(t language.Tag, scale int) (plural.Form, int) {
 type float float64
 
 func (f float) Format(s fmt.State, verb rune) { fmt.Fprintf(s, fmt.FormatString(s, verb), float64(f)) }
+
+// Text is s, a text that is not a format (a help text), in p's language.
+// A text with a % in it stays as it is: it would be read as a format.
+func (p *Printer) Text(s string) string {
+	if s == "" || strings.Contains(s, "%") {
+		return s
+	}
+	return p.Sprintf(s)
+}
