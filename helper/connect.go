@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -61,6 +63,9 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 			}
 		}
 		up, err := s.startUploadPack(ctx, srv, limit)
+		if err != nil && srv.Raw == s.Fed.Origin.Raw && gitexec.Refused(err) {
+			return true, gitexec.Explain(err, srv.Raw) // reached, and refused: no failover
+		}
 		if err != nil {
 			s.markDown(srv, err)
 			failed = append(failed, err)
@@ -160,7 +165,7 @@ func (s *Session) startHelperChild(ctx context.Context, srv federation.Endpoint)
 	}
 	cmd := s.Git.Command(ctx, "remote-"+srv.Protocol, name, srv.Raw)
 	cmd.Env = s.childEnv()
-	c := &helperChild{cmd: cmd, stderr: &gate{}}
+	c := &helperChild{cmd: cmd, stderr: &gate{clean: s.Git.Redact}}
 	cmd.Stderr = c.stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -217,7 +222,7 @@ func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, 
 	up.fallback, err = up.handshake(s.childOptions(), limit)
 	if err != nil {
 		up.abandon()
-		return nil, &ServerError{Server: srv, Err: err, Stderr: up.stderr.String()}
+		return nil, &ServerError{Server: srv, Err: err, Stderr: s.Git.Redact.Clean(up.stderr.String())}
 	}
 	return up, nil
 }
@@ -241,36 +246,43 @@ func (s *Session) childOptions() []protocol.ClientOption {
 // returns the child's answer to the command. It gives up when the child
 // exits first or after limit (0: no limit).
 func (up *uploadPack) handshake(options []protocol.ClientOption, limit time.Duration) (fallback bool, err error) {
-	err = withLimit(context.Background(), limit, func() error {
+	return withLimit(context.Background(), limit, func() (bool, error) {
 		c := up.client()
 		if _, err := c.Options(options...); err != nil {
-			return err
+			return false, err
 		}
-		fallback, err = c.StatelessConnect("git-upload-pack")
-		return err
+		return c.StatelessConnect("git-upload-pack")
 	})
-	return fallback, err
 }
 
 // withLimit runs fn and waits for it at most limit (0: no limit) and
 // until ctx is done. fn talks to a child process: the caller kills the
-// child when the time is up, which ends fn.
-func withLimit(ctx context.Context, limit time.Duration, fn func() error) error {
-	ch := make(chan error, 1)
-	go func() { ch <- fn() }()
+// child when the time is up, which ends fn. fn's result is returned only
+// when fn finished: after a time-out, fn may still be running.
+func withLimit[T any](ctx context.Context, limit time.Duration, fn func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		ch <- result{v, err}
+	}()
 	var expired <-chan time.Time
 	if limit > 0 {
 		timer := time.NewTimer(limit)
 		defer timer.Stop()
 		expired = timer.C
 	}
+	var zero T
 	select {
-	case err := <-ch:
-		return err
+	case r := <-ch:
+		return r.v, r.err
 	case <-expired:
-		return fmt.Errorf("no answer within %v", limit)
+		return zero, fmt.Errorf("no answer within %v", limit)
 	case <-ctx.Done():
-		return fmt.Errorf("no answer: %w", ctx.Err())
+		return zero, fmt.Errorf("no answer: %w", ctx.Err())
 	}
 }
 
@@ -372,9 +384,15 @@ type gate struct {
 	to   io.Writer
 	open bool
 	last []byte // the end of everything written, released or not
+	// clean is applied to everything written (nil: no known token).
+	clean *redact.Redactor
 }
 
 func (g *gate) Write(p []byte) (int, error) {
+	n := len(p)
+	// The server's messages reach the user and error text: no token it
+	// echoes, no terminal escape. A chunk is cleaned as it comes.
+	p = []byte(g.clean.CleanLines(string(p)))
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.last = append(g.last, p...)
@@ -385,12 +403,12 @@ func (g *gate) Write(p []byte) (int, error) {
 		if g.to != nil {
 			g.to.Write(p)
 		}
-		return len(p), nil
+		return n, nil
 	}
 	if len(g.buf) < 64<<10 {
 		g.buf = append(g.buf, p...)
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // release writes what was held back to to and passes later writes on.

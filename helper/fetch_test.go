@@ -359,16 +359,57 @@ func TestOriginDownWithoutFailover(t *testing.T) {
 	}
 }
 
-// A server that refuses our token is as good as down: the next serves.
-func TestFailoverOnAuthFailure(t *testing.T) {
+// A server that refuses our token is not down: the clone fails with the
+// reason and the hint, and no mirror serves instead, whichever way the
+// fetch picks its server.
+func TestNoFailoverOnAuthFailure(t *testing.T) {
+	for _, settings := range [][]string{nil, {"fetchFrom=nearest"}} {
+		t.Run(strings.Join(append([]string{"default"}, settings...), " "), func(t *testing.T) {
+			f := newFixture(t, "http", settings...)
+			t.Setenv(keystore.EnvName(strings.TrimPrefix(f.origin.srv.URL, "http://")), "wrong")
+			dst, out, err := f.clone("-q")
+			if err == nil {
+				t.Fatalf("clone succeeded with a refused origin token:\n%s", out)
+			}
+			if !strings.Contains(out, "git federate login "+f.origin.srv.URL) {
+				t.Errorf("no login hint:\n%s", out)
+			}
+			if strings.Contains(out, "fetching from mirror") {
+				t.Errorf("failed over on a refusal:\n%s", out)
+			}
+			for _, m := range f.mirrors {
+				if n := m.uploads(); n > 1 { // nearest lists every server once
+					t.Errorf("mirror %s served %d upload-pack requests", m.url, n)
+				}
+			}
+			if _, err := os.Stat(dst); !os.IsNotExist(err) {
+				t.Errorf("clone left %s behind", dst)
+			}
+		})
+	}
+}
+
+// A server error (5xx) from the origin is unreachability: a mirror serves.
+func TestFailoverOnServerError(t *testing.T) {
 	f := newFixture(t, "http")
-	t.Setenv(keystore.EnvName(strings.TrimPrefix(f.origin.srv.URL, "http://")), "wrong")
+	f.origin.srv.AddFault(gittest.Fault{Prefix: "/app.git", Status: 502, Body: "bad gateway"})
 	_, stderr := cloneStderr(t, f)
 	if !strings.Contains(stderr, "fetching from mirror "+f.mirrors[0].url) {
 		t.Errorf("no failover warning:\n%s", stderr)
 	}
-	if strings.Contains(stderr, "wrong") {
-		t.Errorf("stderr shows the token:\n%s", stderr)
+}
+
+// ls-remote against a federation whose origin refuses the token fails
+// too, instead of listing a mirror.
+func TestLsRemoteNoFailoverOnAuthFailure(t *testing.T) {
+	f := newFixture(t, "http")
+	t.Setenv(keystore.EnvName(strings.TrimPrefix(f.origin.srv.URL, "http://")), "wrong")
+	out, err := gittest.GitCombined(f.work, nil, "ls-remote", "federate::app")
+	if err == nil || strings.Contains(out, "fetching from mirror") {
+		t.Fatalf("ls-remote = %v, want a refusal:\n%s", err, out)
+	}
+	if !strings.Contains(out, "git federate login") {
+		t.Errorf("no login hint:\n%s", out)
 	}
 }
 

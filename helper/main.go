@@ -11,6 +11,8 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // Main is git-remote-federate: args are the remote name (or URL) and the
@@ -82,11 +84,24 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 			BusyRetry: gitexec.DefaultDelays(),
 			Env:       gitexec.WithCredentialCallback(os.Environ(), exe),
 			Stderr:    stderr,
+			Redact:    tokensOf(ctx, cfg, fed),
 		},
 		Stderr: stderr,
 		Log:    newLogger(stderr),
 		P:      i18n.From(ctx),
 	}, nil
+}
+
+// tokensOf is a Redactor that knows the tokens the credential callback
+// will hand the children for fed's servers.
+func tokensOf(ctx context.Context, cfg *federation.Config, fed *federation.Federation) *redact.Redactor {
+	var keys []keystore.Key
+	for _, e := range append([]federation.Endpoint{fed.Origin}, fed.Mirrors...) {
+		if e.HTTP() {
+			keys = append(keys, keystore.Key{Protocol: e.Protocol, Host: e.Host})
+		}
+	}
+	return keystore.RedactorFor(ctx, func(host string) string { return cfg.ForgeOf("https", host) }, keys...)
 }
 
 // newLogger logs to stderr when GIT_TRACE_FEDERATE (or GIT_TRACE) asks.

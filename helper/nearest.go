@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
 // fetchState is what a session learns about the servers while fetching.
@@ -88,6 +89,9 @@ func (s *Session) nearestListing(ctx context.Context) (*Listing, error) {
 		arrived = append(arrived, a)
 		origin, got = a, a.i == 0
 	}
+	if origin.err != nil && gitexec.Refused(origin.err) {
+		return nil, origin.err // reached, and refused: no failover
+	}
 	if origin.err != nil {
 		s.markDown(s.Fed.Origin, origin.err)
 		if !s.Fed.Failover {
@@ -167,6 +171,9 @@ func (s *Session) failoverListing(ctx context.Context) (*Listing, error) {
 		l, err := s.LsRemote(ctx, srv)
 		if err == nil {
 			return l, nil
+		}
+		if srv.Raw == s.Fed.Origin.Raw && gitexec.Refused(err) {
+			return nil, err // reached, and refused: no failover
 		}
 		s.markDown(srv, err)
 	}

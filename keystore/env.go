@@ -2,6 +2,7 @@ package keystore
 
 import (
 	"context"
+	"net"
 	"strings"
 )
 
@@ -17,15 +18,39 @@ type Env struct {
 }
 
 // EnvName is the FEDERATE_TOKEN_<HOST> variable for host[:port]: upper
-// case, every character that is not a letter or digit replaced by "_".
+// case, "-" as "__" and every other character that is not a letter or
+// digit as "_", so that gitlab-example.com (a name anyone may register)
+// never picks up the token of gitlab.example.com.
 func EnvName(host string) string {
-	b := []byte(strings.ToUpper(host))
-	for i, c := range b {
-		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			b[i] = '_'
+	var b strings.Builder
+	b.WriteString("FEDERATE_TOKEN_")
+	for _, c := range []byte(strings.ToUpper(host)) {
+		switch {
+		case 'A' <= c && c <= 'Z' || '0' <= c && c <= '9':
+			b.WriteByte(c)
+		case c == '-':
+			b.WriteString("__")
+		default:
+			b.WriteByte('_')
 		}
 	}
-	return "FEDERATE_TOKEN_" + string(b)
+	return b.String()
+}
+
+// IsLoopback reports whether host ("name[:port]", "[::1]:port") is this
+// machine: localhost, 127.0.0.0/8 or ::1. Only there may a token travel
+// over plain http.
+func IsLoopback(host string) bool {
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	name = strings.Trim(name, "[]")
+	if strings.EqualFold(name, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(name)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Variables returns the variables consulted for host, in order.

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // Usernames gives the username a forge expects with a token, for a key
@@ -79,6 +82,10 @@ func (h Helper) Serve(ctx context.Context, op string, in io.Reader, out io.Write
 
 func (h Helper) get(ctx context.Context, req Request, out io.Writer) error {
 	k := req.Key()
+	if k.Protocol == "http" && !IsLoopback(k.Host) {
+		h.hint("federate: no token sent to %s: plain http would show it to anyone on the way; use https (plain http is for 127.0.0.1 and localhost only)\n", k.URL())
+		return nil
+	}
 	cred, err := h.Store.Get(ctx, k)
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -159,4 +166,28 @@ func (h Helper) username(k Key) (string, error) {
 		return DefaultUsername, nil
 	}
 	return h.Usernames(k)
+}
+
+// RedactorFor is a Redactor that knows the tokens the environment and the
+// OS keyring hold for keys, with the usernames forge implies, so that a
+// server echoing them back (raw, base64, Basic header) can be cleaned
+// from what is shown or stored. The child gits of this process are handed
+// these same tokens by the credential callback, which runs in another
+// process. Keys without a token are skipped.
+func RedactorFor(ctx context.Context, forge func(host string) string, keys ...Key) *redact.Redactor {
+	r := redact.New()
+	store := Default(Options{Getenv: os.Getenv, Forge: forge})
+	usernames := ForgeUsernames(forge)
+	for _, k := range keys {
+		cred, err := store.Get(ctx, k)
+		if err != nil || cred.Token == "" {
+			continue
+		}
+		r.Add(DefaultUsername, cred.Token)
+		r.Add(cred.Username, cred.Token)
+		if u, err := usernames(k); err == nil {
+			r.Add(u, cred.Token)
+		}
+	}
+	return r
 }

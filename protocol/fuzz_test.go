@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // encode writes c back in the protocol's syntax, the way git would have
@@ -124,4 +126,34 @@ func refNames(c Command) []string {
 		}
 	}
 	return names
+}
+
+// FuzzPushReport writes a push reply and reads it back the way git does:
+// the ref name up to the first space, raw, then the C-quoted reason.
+func FuzzPushReport(f *testing.F) {
+	f.Add("refs/heads/main", "fetch first")
+	f.Add(`refs/heads/q"x`, "line1\nline2")
+	f.Add(`refs/heads/a\b`, `"quoted"`)
+	f.Fuzz(func(t *testing.T, dst, why string) {
+		if dst == "" || strings.ContainsAny(dst, " \n\x00") {
+			return // not a ref name: the reader never yields one
+		}
+		var b strings.Builder
+		w := NewWriter(&b)
+		w.PushError(dst, why)
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		line, ok := strings.CutSuffix(b.String(), "\n")
+		if !ok || strings.Contains(line, "\n") {
+			t.Fatalf("reply %q is not one line", b.String())
+		}
+		name, rest, _ := strings.Cut(strings.TrimPrefix(line, "error "), " ")
+		if name != dst {
+			t.Fatalf("git would read ref %q, want %q", name, dst)
+		}
+		if got, err := Unquote(rest); err != nil || got != redact.Strip(why) {
+			t.Fatalf("reason %q read back as %q, %v", why, got, err)
+		}
+	})
 }

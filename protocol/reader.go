@@ -12,13 +12,23 @@ import (
 // name; anything longer is hostile or corrupt.
 const MaxLine = 64 << 10
 
+// MaxBatch bounds the lines of one fetch or push batch, and MaxPushOptions
+// the push-option commands of a session: far above what a real push sends
+// (git pushes every ref of a big repository in well under 100k lines), they
+// keep the helper's memory bounded whatever arrives on its input.
+const (
+	MaxBatch       = 100_000
+	MaxPushOptions = 1_000
+)
+
 // ErrMalformed is wrapped by every error about input that is not the
 // protocol.
 var ErrMalformed = errors.New("protocol: malformed command")
 
 // Reader parses the commands git sends on the helper's standard input.
 type Reader struct {
-	r *bufio.Reader
+	r           *bufio.Reader
+	pushOptions int // push-option commands read so far
 }
 
 // NewReader returns a Reader on r.
@@ -53,6 +63,11 @@ func (r *Reader) Next() (Command, error) {
 			return List{ForPush: true}, nil
 		}
 	case "option":
+		if strings.HasPrefix(arg, "push-option ") {
+			if r.pushOptions++; r.pushOptions > MaxPushOptions {
+				return nil, fmt.Errorf("%w: more than %d push-option commands", ErrMalformed, MaxPushOptions)
+			}
+		}
 		return parseOption(arg)
 	case "fetch":
 		return r.fetchBatch(arg)
@@ -105,6 +120,9 @@ func (r *Reader) fetchBatch(first string) (Command, error) {
 			return nil, err
 		}
 		f.Refs = append(f.Refs, ref)
+		if len(f.Refs) > MaxBatch {
+			return nil, fmt.Errorf("%w: more than %d lines in a fetch batch", ErrMalformed, MaxBatch)
+		}
 		if arg, err = r.batchLine("fetch"); err != nil {
 			return nil, err
 		}
@@ -122,6 +140,9 @@ func (r *Reader) pushBatch(first string) (Command, error) {
 			return nil, err
 		}
 		p.Refs = append(p.Refs, ref)
+		if len(p.Refs) > MaxBatch {
+			return nil, fmt.Errorf("%w: more than %d lines in a push batch", ErrMalformed, MaxBatch)
+		}
 		if arg, err = r.batchLine("push"); err != nil {
 			return nil, err
 		}

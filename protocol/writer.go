@@ -3,6 +3,8 @@ package protocol
 import (
 	"bufio"
 	"io"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // Writer writes the helper's replies. Each reply is flushed when it is
@@ -77,19 +79,23 @@ func (w *Writer) Lock(file string) { w.line("lock", file) }
 // ConnectivityOK writes "connectivity-ok" in a fetch reply.
 func (w *Writer) ConnectivityOK() { w.line("connectivity-ok") }
 
-// PushOK writes "ok <dst>", with " forced update" when forced.
+// PushOK writes "ok <dst>", with " forced update" when forced. dst is
+// written raw: git takes the ref name up to the first space as it is and
+// would match no ref if it were quoted (a ref name holds no space).
 func (w *Writer) PushOK(dst string, forced bool) {
 	if forced {
-		w.line("ok", Quote(dst), "forced update")
+		w.line("ok", dst, "forced update")
 		return
 	}
-	w.line("ok", Quote(dst))
+	w.line("ok", dst)
 }
 
-// PushError writes "error <dst> <why>". why is C-quoted when it needs to
-// be, so a server's multi-line reason cannot break the stream.
+// PushError writes "error <dst> <why>". dst is raw, as in PushOK; why,
+// stripped of control characters, is C-quoted when it needs to be, so a
+// server's multi-line reason cannot break the stream.
 func (w *Writer) PushError(dst, why string) {
-	w.line("error", Quote(dst), Quote(why))
+	// git prints the reason as it is: no terminal escapes from a server.
+	w.line("error", dst, Quote(redact.Strip(why)))
 }
 
 // ConnectReady answers connect or stateless-connect: the connection is

@@ -72,6 +72,8 @@ push
 				w.PushError("refs/heads/stale", "non-fast forward")
 				w.PushError("refs/heads/hook", "pre-receive hook declined\nremote: policy says \"no\"")
 				w.PushError("refs/heads/tab", "a\tb\\c")
+				w.PushOK(`refs/heads/q"x`, false)
+				w.PushError(`refs/heads/q"y`, "hook declined")
 				return w.End()
 			},
 			want: `ok refs/heads/main
@@ -79,6 +81,8 @@ ok refs/heads/topic forced update
 error refs/heads/stale non-fast forward
 error refs/heads/hook "pre-receive hook declined\nremote: policy says \"no\""
 error refs/heads/tab "a\tb\\c"
+ok refs/heads/q"x
+error refs/heads/q"y hook declined
 
 `,
 		},
@@ -111,7 +115,7 @@ error refs/heads/tab "a\tb\\c"
 // way git reads it: refname up to the first space, then the C-quoted
 // message, unquoted.
 func TestPushErrorParsesAsGitDoes(t *testing.T) {
-	for _, why := range []string{"fetch first", "line1\nline2", `quote " and \ backslash`, "\x01\x7f", "\"leading quote"} {
+	for _, why := range []string{"fetch first", "line1\nline2", `quote " and \ backslash`, "\"leading quote", "tab\tkept"} {
 		var b strings.Builder
 		w := NewWriter(&b)
 		w.PushError("refs/heads/main", why)
@@ -159,5 +163,17 @@ func TestWriterStickyError(t *testing.T) {
 	}
 	if fw.n != 1 {
 		t.Errorf("underlying writer called %d times after failing, want 1", fw.n)
+	}
+}
+
+// TestPushErrorStripsTerminalControls checks that a server's reason
+// cannot reach the terminal with escapes: git prints it unquoted.
+func TestPushErrorStripsTerminalControls(t *testing.T) {
+	var b strings.Builder
+	w := NewWriter(&b)
+	w.PushError("refs/heads/main", "\x1b]0;pwned\x07no\rfake")
+	w.Flush()
+	if got, want := b.String(), "error refs/heads/main ]0;pwnednofake\n"; got != want {
+		t.Errorf("wrote %q, want %q", got, want)
 	}
 }

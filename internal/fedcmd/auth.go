@@ -14,6 +14,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -203,6 +204,9 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 	}
 	res.Check = "ls-remote"
 	r, err := d.runner()
+	r.Redact = redact.New() // the server may echo the token back
+	r.Redact.Add(cred.Username, cred.Token)
+	r.Redact.Add(keystore.DefaultUsername, cred.Token)
 	if err == nil {
 		err = gitexec.Retry(ctx, nil, func(ctx context.Context) error {
 			return r.Run(ctx, "ls-remote", "--heads", "--", h.repo)

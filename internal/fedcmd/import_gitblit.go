@@ -225,7 +225,12 @@ func gitblitRegistrationOf(props map[string]string, name, repos string) (gitblit
 	p := "federationset." + name + "."
 	add := func(k, v string) { r.Entries = append(r.Entries, entry{p + k, v}) }
 	add("origin", url)
-	add("mirror", filepath.Join(repos, filepath.FromSlash(get("folder"))))
+	folder := filepath.FromSlash(get("folder"))
+	if folder != "" && !filepath.IsLocal(folder) {
+		// Mirrors are created where this points: it must stay inside.
+		return r, fmt.Errorf("federation.%s.folder %q leads outside the repositories folder %s", name, get("folder"), repos)
+	}
+	add("mirror", filepath.Join(repos, folder))
 	for _, g := range strings.Fields(get("include")) {
 		add("include", g)
 	}

@@ -160,6 +160,7 @@ func (it *Listed) apply(sc, key, v string) {
 			it.Scope += "+" + sc
 		}
 	}
+	v = federation.MaskURL(v) // list shows config as written, credentials masked
 	switch key {
 	case "origin":
 		it.Origin = v

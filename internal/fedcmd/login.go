@@ -17,6 +17,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -330,7 +331,10 @@ func lsRemoteWith(ctx context.Context, d TokenDeps, repo, host string, cred keys
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		gerr := &gitexec.Error{Subcommand: "ls-remote", Stderr: tail(stderr.String()), Err: err}
+		red := redact.New() // the server may echo the token back
+		red.Add(cred.Username, cred.Token)
+		red.Add(keystore.DefaultUsername, cred.Token)
+		gerr := &gitexec.Error{Subcommand: "ls-remote", Stderr: red.Clean(tail(stderr.String())), Err: err}
 		if ctx.Err() != nil {
 			gerr.Err = ctx.Err()
 		}

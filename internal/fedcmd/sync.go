@@ -21,7 +21,9 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/internal/shard"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // SyncOptions are the flags of `git federate sync`.
@@ -279,10 +281,33 @@ func syncRunner(env SyncEnv) gitexec.Runner {
 	}
 }
 
+// tokensOf is a Redactor that knows the tokens of every http(s) host of
+// cfg, which the children of a sync are handed: what their servers echo
+// back is cleaned from output, reports and the pending queue.
+func tokensOf(ctx context.Context, cfg *federation.Config) *redact.Redactor {
+	var urls []string
+	for _, f := range cfg.Federations {
+		urls = append(urls, f.Origin.Raw)
+		for _, m := range f.Mirrors {
+			urls = append(urls, m.Raw)
+		}
+	}
+	for _, s := range cfg.Sets {
+		urls = append(append(urls, s.Origin), s.Mirrors...)
+	}
+	var keys []keystore.Key
+	for _, u := range urls {
+		if e, err := federation.ParseEndpoint(u); err == nil && e.HTTP() {
+			keys = append(keys, keystore.Key{Protocol: e.Protocol, Host: e.Host})
+		}
+	}
+	return keystore.RedactorFor(ctx, func(host string) string { return cfg.ForgeOf("https", host) }, keys...)
+}
+
 // syncEngine builds the engine. Missing mirrors are created through their
 // forge (createMissing), and the pending queue of the repository sync
 // runs in, if any, is settled for each mirror brought up to date.
-func syncEngine(_ context.Context, stdio IO, env SyncEnv, cfg *federation.Config, jobs int) (*fedsync.Engine, error) {
+func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Config, jobs int) (*fedsync.Engine, error) {
 	if env.Exe == "" {
 		if _, err := os.Executable(); err != nil {
 			return nil, fmt.Errorf("finding this program for the credential callback: %w", err)
@@ -292,8 +317,10 @@ func syncEngine(_ context.Context, stdio IO, env SyncEnv, cfg *federation.Config
 	if repo == "" {
 		repo = "."
 	}
+	git := syncRunner(env)
+	git.Redact = tokensOf(ctx, cfg)
 	return fedsync.New(fedsync.Config{
-		Git:         syncRunner(env),
+		Git:         git,
 		CacheRoot:   env.CacheRoot,
 		Jobs:        jobs,
 		LockWait:    env.LockWait,

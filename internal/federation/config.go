@@ -309,7 +309,8 @@ func ParseBool(v string) (bool, error) {
 }
 
 // ParseFrequency reads "N mins|hours|days" (Gitblit's form; "N" alone is
-// minutes). Values under MinFrequency are raised to it. Gitblit applies its
+// minutes). Values under MinFrequency are refused: a sync that often would
+// hammer the forges. Gitblit applies its
 // minimum before the unit, so "2 hours" there could become 2×5; here the
 // minimum applies to the resulting duration.
 func ParseFrequency(v string) (time.Duration, error) {
@@ -337,7 +338,11 @@ func ParseFrequency(v string) (time.Duration, error) {
 	if n > int(maxFrequency/unit) {
 		return 0, fmt.Errorf("%q is longer than a year", v)
 	}
-	return max(time.Duration(n)*unit, MinFrequency), nil
+	d := time.Duration(n) * unit
+	if d < MinFrequency {
+		return 0, fmt.Errorf("%q is too often: the minimum is %d mins", v, int(MinFrequency/time.Minute))
+	}
+	return d, nil
 }
 
 // maxFrequency bounds ParseFrequency so that N×unit cannot overflow.

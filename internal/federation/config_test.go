@@ -213,9 +213,7 @@ func TestParseFrequency(t *testing.T) {
 		"6 h":      6 * time.Hour,
 		// The 5-minute minimum applies to the duration after the unit:
 		// "1 hour" is an hour, not max(1, 5) hours as in Gitblit.
-		"1 min": MinFrequency,
-		"4":     MinFrequency,
-		"5":     5 * time.Minute,
+		"5": 5 * time.Minute,
 	}
 	for v, want := range good {
 		got, err := ParseFrequency(v)
@@ -223,7 +221,7 @@ func TestParseFrequency(t *testing.T) {
 			t.Errorf("ParseFrequency(%q) = %v, %v; want %v", v, got, err, want)
 		}
 	}
-	for _, v := range []string{"", "0", "-5 mins", "often", "2 weeks", "5 mins later", "1.5 hours",
+	for _, v := range []string{"1 min", "1 mins", "4", "", "0", "-5 mins", "often", "2 weeks", "5 mins later", "1.5 hours",
 		"99999999999999999999 days", "9999999999999 days"} {
 		if d, err := ParseFrequency(v); err == nil {
 			t.Errorf("ParseFrequency(%q) = %v, want an error", v, d)

@@ -55,7 +55,7 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 		}
 		return Endpoint{Raw: raw, Protocol: "file", Path: strings.TrimSuffix(abs, "/")}, nil
 	}
-	if err := refuseUserinfoPassword(raw); err != nil {
+	if err := refuseCredentials(raw); err != nil {
 		return Endpoint{}, err
 	}
 	ep, err := transport.NewEndpoint(raw)
@@ -103,25 +103,124 @@ func isLocalPath(raw string) bool {
 	return m == nil
 }
 
-// refuseUserinfoPassword refuses "scheme://user:password@host/...". It
-// looks at the text itself before any parser does, because a parser's
-// error would quote the whole URL, password included.
-func refuseUserinfoPassword(raw string) error {
-	scheme, rest, ok := strings.Cut(raw, "://")
+// refuseCredentials refuses a URL that carries a credential: a password
+// in its userinfo ("scheme://user:password@host/..."), an http(s)
+// username that looks like a token ("https://TOKEN@host/..."), or a token
+// query parameter (access_token, private_token, token). It looks at the
+// text itself before any parser does, because a parser's error would
+// quote the whole URL, credential included.
+func refuseCredentials(raw string) error {
+	u, ok := splitURL(raw)
+	if !ok || !u.hasCredential() {
+		return nil
+	}
+	hostURL := u.scheme + "://" + u.host
+	return fmt.Errorf("%w: %s carries a password or token; store it with `git federate login %s` instead",
+		ErrBadURL, MaskURL(raw), hostURL)
+}
+
+// urlParts is a URL cut at its delimiters by hand, so that no parser
+// error ever quotes it.
+type urlParts struct {
+	scheme, userinfo, host, path, query, fragment string
+	hasUserinfo, hasQuery, hasFragment            bool
+}
+
+func splitURL(raw string) (urlParts, bool) {
+	var u urlParts
+	var rest string
+	var ok bool
+	u.scheme, rest, ok = strings.Cut(raw, "://")
 	if !ok {
-		return nil
+		return u, false
 	}
+	rest, u.fragment, u.hasFragment = strings.Cut(rest, "#")
+	rest, u.query, u.hasQuery = strings.Cut(rest, "?")
 	authority := rest
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		authority = rest[:i]
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		authority, u.path = rest[:i], rest[i:]
 	}
-	i := strings.LastIndexByte(authority, '@')
-	if i < 0 || !strings.Contains(authority[:i], ":") {
-		return nil
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		u.userinfo, u.host, u.hasUserinfo = authority[:i], authority[i+1:], true
+	} else {
+		u.host = authority
 	}
-	hostURL := scheme + "://" + authority[i+1:]
-	return fmt.Errorf("%w: %s://***@%s carries a password; store it with `git federate login %s` instead",
-		ErrBadURL, scheme, authority[i+1:], hostURL)
+	return u, true
+}
+
+// tokenParams are query parameters that carry a token.
+var tokenParams = map[string]bool{"access_token": true, "private_token": true, "token": true}
+
+// tokenPrefixes begin the tokens forges issue (GitHub, GitLab).
+var tokenPrefixes = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-"}
+
+// looksLikeToken reports whether an http(s) username is a token in
+// disguise: a forge's token prefix, or 20 characters or more mixing
+// letters and digits (40 hex digits for Gitea, 32 for Gitee). Account
+// names are shorter or plain words.
+func looksLikeToken(user string) bool {
+	for _, p := range tokenPrefixes {
+		if strings.HasPrefix(user, p) {
+			return true
+		}
+	}
+	return len(user) >= 20 && strings.ContainsAny(user, "0123456789") &&
+		strings.ContainsAny(strings.ToLower(user), "abcdefghijklmnopqrstuvwxyz")
+}
+
+func (u urlParts) hasCredential() bool {
+	if strings.Contains(u.userinfo, ":") {
+		return true
+	}
+	web := strings.EqualFold(u.scheme, "https") || strings.EqualFold(u.scheme, "http")
+	if web && looksLikeToken(u.userinfo) {
+		return true
+	}
+	for _, kv := range strings.Split(u.query, "&") {
+		k, _, _ := strings.Cut(kv, "=")
+		if tokenParams[strings.ToLower(k)] {
+			return true
+		}
+	}
+	return false
+}
+
+// MaskURL is raw with any credential in it replaced by "***": a userinfo
+// password, an http(s) username that looks like a token, the value of a
+// token query parameter. Every printer of a URL uses it.
+func MaskURL(raw string) string {
+	u, ok := splitURL(raw)
+	if !ok {
+		return raw
+	}
+	var b strings.Builder
+	b.WriteString(u.scheme + "://")
+	if u.hasUserinfo {
+		user, _, hasPass := strings.Cut(u.userinfo, ":")
+		web := strings.EqualFold(u.scheme, "https") || strings.EqualFold(u.scheme, "http")
+		if web && looksLikeToken(user) {
+			user = "***"
+		}
+		b.WriteString(user)
+		if hasPass {
+			b.WriteString(":***")
+		}
+		b.WriteString("@")
+	}
+	b.WriteString(u.host + u.path)
+	if u.hasQuery {
+		params := strings.Split(u.query, "&")
+		for i, kv := range params {
+			if k, _, ok := strings.Cut(kv, "="); ok && tokenParams[strings.ToLower(k)] {
+				params[i] = k + "=***"
+			}
+		}
+		b.WriteString("?" + strings.Join(params, "&"))
+	}
+	if u.hasFragment {
+		b.WriteString("#" + u.fragment)
+	}
+	return b.String()
 }
 
 // Normalized is the form used to compare URLs: scheme, lower-case host

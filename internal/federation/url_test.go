@@ -178,3 +178,51 @@ func mustParse(t *testing.T, raw string) Endpoint {
 	}
 	return e
 }
+
+// TestParseEndpointRefusesTokens: a token in a URL, wherever it hides,
+// is refused with a pointer to login, and the error never holds it.
+func TestParseEndpointRefusesTokens(t *testing.T) {
+	for _, raw := range []string{
+		"https://ghp_abcdefghijklmnop0123456789@github.com/o/r.git",
+		"http://0123456789abcdef0123456789abcdef01234567@127.0.0.1:3000/o/r.git",
+		"https://glpat-xxxxxxxxxxxx@gitlab.com/o/r.git",
+		"https://gitee.com/o/r.git?access_token=0123456789abcdef",
+		"https://gitlab.com/o/r.git?private_token=0123456789abcdef",
+		"https://gitblit.example.com/r/x.git?TOKEN=0123456789abcdef",
+		"https://u:0123456789abcdef@example.com/r.git",
+	} {
+		_, err := ParseEndpoint(raw)
+		if err == nil {
+			t.Errorf("%s accepted", raw)
+			continue
+		}
+		if !strings.Contains(err.Error(), "git federate login") {
+			t.Errorf("%s: error %q has no login pointer", raw, err)
+		}
+		for _, secret := range []string{"0123456789abcdef", "ghp_", "glpat-xxx"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("%s: error %q holds the token", raw, err)
+			}
+		}
+	}
+	for _, raw := range []string{"https://user@gitee.com/o/r.git", "https://alice-smith@example.com/r.git", "ssh://git@github.com/o/r.git", "https://example.com/r.git?ref=main"} {
+		if _, err := ParseEndpoint(raw); err != nil {
+			t.Errorf("%s refused: %v", raw, err)
+		}
+	}
+}
+
+func TestMaskURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://u:SECRET@host/r.git":                       "http://u:***@host/r.git",
+		"https://ghp_abcdefghijklmnop0123@github.com/o/r":  "https://***@github.com/o/r",
+		"https://host/r.git?a=1&access_token=SECRET&b=2#x": "https://host/r.git?a=1&access_token=***&b=2#x",
+		"https://alice@gitee.com/o/r.git":                  "https://alice@gitee.com/o/r.git",
+		"git@github.com:o/r.git":                           "git@github.com:o/r.git",
+		"/srv/git/r.git":                                   "/srv/git/r.git",
+	} {
+		if got := MaskURL(raw); got != want {
+			t.Errorf("MaskURL(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}

@@ -124,8 +124,9 @@ func Expand(ctx context.Context, cfg *federation.Config, deps Deps) ([]*federati
 	for _, n := range names {
 		members, err := expandSet(ctx, cfg, cfg.Sets[n], deps)
 		if err != nil {
+			// members holds those that are sound: a hostile name in a
+			// listing costs only its own member.
 			errs = append(errs, fmt.Errorf("federationset %q: %w", n, err))
-			continue
 		}
 		for _, m := range members {
 			if _, taken := cfg.Federations[m.Name]; !taken {
@@ -156,18 +157,20 @@ func expandSet(ctx context.Context, cfg *federation.Config, s *federation.Set, d
 		return nil, fmt.Errorf("listing the repositories of %s: %w", s.Origin, err)
 	}
 	var members []*federation.Federation
+	var errs []error
 	for _, r := range repos {
 		if !Selects(s, r.Name) {
 			continue
 		}
 		m, err := Member(s, r.Name)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		m.OriginChangedAt = r.ChangedAt
 		members = append(members, m)
 	}
-	return members, nil
+	return members, errors.Join(errs...)
 }
 
 // Selects reports whether the set s takes the repository called name:
@@ -188,20 +191,43 @@ func matchAny(patterns []string, name string) bool {
 // Member is the federation for repository repo of set s, without asking
 // any forge: named "<set>/<repo>", origin and mirrors "<owner URL>/<repo>.git",
 // the set's Options.
+// A repository name comes from a forge's listing, which the forge's owner
+// controls: it must be one plain path segment, and every URL built from
+// it must stay under its owner's.
 func Member(s *federation.Set, repo string) (*federation.Federation, error) {
+	if err := forge.CheckName(repo); err != nil {
+		return nil, fmt.Errorf("repository name from the listing refused: %w", err)
+	}
 	f := &federation.Federation{Name: s.Name + "/" + repo, Options: s.Options}
 	var err error
-	if f.Origin, err = federation.ParseEndpoint(join(s.Origin, repo)); err != nil {
+	if f.Origin, err = underOwner(s.Origin, repo); err != nil {
 		return nil, fmt.Errorf("origin of %s: %w", repo, err)
 	}
 	for _, m := range s.Mirrors {
-		ep, err := federation.ParseEndpoint(join(m, repo))
+		ep, err := underOwner(m, repo)
 		if err != nil {
 			return nil, fmt.Errorf("mirror of %s: %w", repo, err)
 		}
 		f.Mirrors = append(f.Mirrors, ep)
 	}
 	return f, nil
+}
+
+// underOwner is the endpoint of repo under owner's URL, refused unless it
+// is on owner's host, directly under owner's path.
+func underOwner(owner, repo string) (federation.Endpoint, error) {
+	ep, err := federation.ParseEndpoint(join(owner, repo))
+	if err != nil {
+		return ep, err
+	}
+	o, err := federation.ParseEndpoint(owner)
+	if err != nil {
+		return ep, err
+	}
+	if ep.Protocol != o.Protocol || ep.Host != o.Host || path.Dir(ep.Path) != strings.TrimRight(o.Path, "/") {
+		return ep, fmt.Errorf("repository name %q leads outside %s", repo, owner)
+	}
+	return ep, nil
 }
 
 // join is "<owner URL>/<repo>.git".

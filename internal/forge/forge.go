@@ -17,6 +17,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // ErrUnauthorized means the forge refused the token (401).
@@ -192,6 +195,9 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	if err != nil {
 		return nil, fmt.Errorf("bad API URL %q: %w", r.base, err)
 	}
+	if r.token != "" && req.URL.Scheme == "http" && !keystore.IsLoopback(req.URL.Host) {
+		return nil, fmt.Errorf("%s %s%s: no token sent over plain http except to 127.0.0.1 or localhost: use https", r.method, r.base, r.path)
+	}
 	authorize(req, r.forge, r.token)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "git-remote-federate")
@@ -224,15 +230,49 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	return resp.Header, nil
 }
 
+// client is c.HTTP, or a default one, always with CheckRedirect: a
+// caller's client cannot opt out of it, since every call carries a token.
 func (c Client) client() *http.Client {
+	hc := http.Client{Timeout: 30 * time.Second}
 	if c.HTTP != nil {
-		return c.HTTP
+		hc = *c.HTTP
 	}
-	return &http.Client{Timeout: 30 * time.Second}
+	hc.CheckRedirect = CheckRedirect
+	return &hc
+}
+
+// ErrCrossOriginRedirect means a server redirected a request that carries
+// a token to another scheme, host or port.
+var ErrCrossOriginRedirect = errors.New("refused a redirect to another origin")
+
+// CheckRedirect is the redirect policy of every HTTP client of this
+// program that sends a token: follow a redirect only within the first
+// request's origin (scheme, host and port), at most 10 times. Go's own
+// policy forwards Authorization to another port of the same host and
+// custom headers such as GitLab's PRIVATE-TOKEN to any host.
+func CheckRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	from := via[0].URL
+	if !strings.EqualFold(from.Scheme, req.URL.Scheme) || !strings.EqualFold(origin(from), origin(req.URL)) {
+		return fmt.Errorf("%w: %s://%s", ErrCrossOriginRedirect, req.URL.Scheme, req.URL.Host)
+	}
+	return nil
+}
+
+// origin is u's host with its port made explicit.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return u.Hostname() + ":" + port
 }
 
 // apiMessage is the forge's error message from a JSON body, one line,
-// at most 200 bytes, with the token blanked should a forge echo it.
+// at most 200 bytes, cleaned: the token masked should a forge echo it,
+// control characters dropped.
 // Forges disagree on the shape: {"message":"…"}, {"error":"…"}, GitLab's
 // {"message":{"name":["has already been taken"]}}, GitHub's
 // {"message":"…","errors":[{"message":"name already exists…"}]}.
@@ -262,10 +302,9 @@ func apiMessage(data []byte, token string) string {
 			parts = append(parts, string(raw))
 		}
 	}
-	msg := strings.Join(strings.Fields(strings.Join(parts, " ")), " ")
-	if token != "" {
-		msg = strings.ReplaceAll(msg, token, "***")
-	}
+	r := redact.New()
+	r.Add("", token)
+	msg := strings.Join(strings.Fields(r.Clean(strings.Join(parts, " "))), " ")
 	if len(msg) > 200 {
 		msg = msg[:200]
 		for !utf8.ValidString(msg) { // do not cut a character in half

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // ErrTooManyPages means a listing had more pages than Client.MaxPages.
@@ -256,15 +257,20 @@ func checkOwner(owner string) error {
 		return errors.New("empty owner name")
 	}
 	for _, seg := range strings.Split(owner, "/") {
-		if err := checkName(seg); err != nil {
+		if err := CheckName(seg); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func checkName(name string) error {
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "?#%\\ \t\r\n\x00/") {
+// CheckName refuses an owner or repository name (one path segment) that
+// would change the path of an API call or of a URL built from it: empty,
+// "." or "..", a slash or backslash, URL delimiters, spaces, control characters,
+// or a leading "-" that git could read as an option.
+func CheckName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.HasPrefix(name, "-") ||
+		strings.ContainsAny(name, "?#%\\ /") || strings.ContainsFunc(name, unicode.IsControl) {
 		return fmt.Errorf("%q is not a usable owner or repository name", name)
 	}
 	return nil
@@ -288,7 +294,7 @@ func (c Client) CreateRepo(ctx context.Context, forge, base, owner, name, token 
 	if err := checkOwner(owner); err != nil {
 		return Repo{}, err
 	}
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return Repo{}, err
 	}
 	if token == "" {
@@ -369,7 +375,7 @@ func (c Client) GetRepo(ctx context.Context, forge, base, owner, name, token str
 	if err := checkOwner(owner); err != nil {
 		return Repo{}, err
 	}
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return Repo{}, err
 	}
 	p := "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name)

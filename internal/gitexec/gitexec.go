@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // Runner runs git commands in one directory with one environment.
@@ -34,6 +36,10 @@ type Runner struct {
 	// delays before the failure is reported. Commands given a stdin are
 	// run once, since their input cannot be replayed.
 	BusyRetry []time.Duration
+	// Redact cleans the stderr kept in an Error: a server may echo the
+	// credentials it was sent, or send terminal escapes. nil still masks
+	// credential-shaped text and strips control characters.
+	Redact *redact.Redactor
 }
 
 // Error is a git command that failed. Its text names the subcommand only:
@@ -69,10 +75,13 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	}
 	cmd := exec.CommandContext(ctx, git, args...)
 	cmd.Dir = r.Dir
-	cmd.Env = r.Env
-	if cmd.Env == nil {
-		cmd.Env = os.Environ()
+	env := r.Env
+	if env == nil {
+		env = os.Environ()
 	}
+	// GIT_TRACE_CURL and GIT_TRACE_PACKET must never print a token, even
+	// if the user's environment turned redaction off.
+	cmd.Env = setEnv(append([]string(nil), env...), "GIT_TRACE_REDACT", "1") // a copy: setEnv reuses its argument
 	cmd.Env = EnglishMessages(cmd.Env)
 	cmd.Stderr = r.Stderr
 	// A credential-cache daemon started by a child can keep our pipes
@@ -112,7 +121,9 @@ func (r Runner) once(ctx context.Context, stdin io.Reader, args []string) ([]byt
 	tail := &tailBuffer{max: 4096}
 	cmd.Stdout = &stdout
 	if cmd.Stderr != nil {
-		cmd.Stderr = io.MultiWriter(cmd.Stderr, tail)
+		live := redact.NewWriter(r.Redact, cmd.Stderr)
+		defer live.Flush()
+		cmd.Stderr = io.MultiWriter(live, tail)
 	} else {
 		cmd.Stderr = tail
 	}
@@ -130,7 +141,7 @@ func (r Runner) Run(ctx context.Context, args ...string) error {
 }
 
 func (r Runner) wrap(ctx context.Context, args []string, stderr string, err error) error {
-	e := &Error{Stderr: withoutBoilerplate(strings.TrimSpace(stderr)), Err: err}
+	e := &Error{Stderr: r.Redact.Clean(withoutBoilerplate(strings.TrimSpace(stderr))), Err: err}
 	if len(args) > 0 {
 		e.Subcommand = args[0]
 	}

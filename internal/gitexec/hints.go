@@ -101,6 +101,20 @@ func Classify(err error) Kind {
 	return KindOther
 }
 
+// Refused reports whether err is a server's refusal rather than a failure
+// to reach it: HTTP 401, 403 or 404, or git's words for missing or refused
+// credentials. A refusing server was reached and answered, so no other
+// server may silently serve in its place: the user must fix the token or
+// the name. Connection failures, timeouts, DNS errors and 5xx are not
+// refusals.
+func Refused(err error) bool {
+	switch HTTPStatus(err) {
+	case 401, 403, 404:
+		return true
+	}
+	return Classify(err) == KindAuth
+}
+
 // Explain wraps err, a failed git command against url, with a hint that
 // says what to do; other errors come back unchanged. url must be the
 // URL as configured (it never holds a token).
@@ -120,6 +134,11 @@ func Explain(err error, url string) error {
 		hint = append(hint, i18n.M("the server refused the credentials: run `git federate login %s`", hostURL(url)))
 	case KindNoWrite:
 		hint = append(hint, i18n.M("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url)))
+		if h := hostURL(url); strings.EqualFold(h, "https://gitee.com") {
+			// Gitee takes a token only with the account's own name, and
+			// answers 403 to any other (git sends a placeholder).
+			hint = []i18n.Msg{i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`; if it is set, the token lacks the projects scope", h)}
+		}
 	case KindBusy:
 		hint = append(hint, i18n.M("%s is busy (the repository is being read or written); retried, try again later", hostURL(url)))
 	default:

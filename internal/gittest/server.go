@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,6 +48,11 @@ type Fault struct {
 	CutAfter int
 	// PushOnly limits the fault to receive-pack requests.
 	PushOnly bool
+	// Echo answers a request that carries credentials with 403 and a
+	// hostile text/plain body: the token, its base64, the Authorization
+	// header, a terminal-title escape and a carriage-return overwrite. A
+	// request without credentials gets 401, so that git sends them.
+	Echo bool
 	// Hook, when set, runs before each matching request is served: to
 	// note it, or to hold it until something else has happened.
 	Hook func(*http.Request)
@@ -163,6 +169,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, f.Body, f.Status)
 			return
 		}
+		if f.Echo {
+			echo(w, r, pass)
+			return
+		}
 	}
 	if !s.authorize(w, r, user, pass) {
 		return
@@ -226,6 +236,18 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, user, pass st
 	w.Header().Set("WWW-Authenticate", `Basic realm="gittest"`)
 	http.Error(w, "Unauthorized", http.StatusUnauthorized)
 	return false
+}
+
+// echo is Fault.Echo's answer.
+func echo(w http.ResponseWriter, r *http.Request, pass string) {
+	if pass == "" {
+		w.Header().Set("WWW-Authenticate", `Basic realm="gittest"`)
+		http.Error(w, "Unauthorized", http.StatusUnauthorized)
+		return
+	}
+	body := fmt.Sprintf("\x1b]0;pwned\x07access denied for token %s\r\nfake: all good\n(header %s, base64 %s)\n",
+		pass, r.Header.Get("Authorization"), base64.StdEncoding.EncodeToString([]byte(pass)))
+	http.Error(w, body, http.StatusForbidden)
 }
 
 func eq(a, b string) bool {

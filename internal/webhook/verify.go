@@ -105,6 +105,46 @@ func (v verifier) verify(ev event, h http.Header, body []byte) error {
 	return ErrUnknownSender
 }
 
+// precheck refuses, from the headers alone, a request that cannot pass
+// verify: its forge's signature header is missing or malformed, or (for
+// forges whose token does not cover the body) the token is wrong. It runs
+// before the body is read.
+func (v verifier) precheck(ev event, h http.Header) error {
+	switch ev.Forge {
+	case GitHub:
+		return hexHeader(strings.TrimPrefix(h.Get("X-Hub-Signature-256"), "sha256="), "X-Hub-Signature-256")
+	case Gitea:
+		sig := h.Get("X-Gitea-Signature")
+		if sig == "" {
+			sig = strings.TrimPrefix(h.Get("X-Hub-Signature-256"), "sha256=")
+		}
+		return hexHeader(sig, "X-Gitea-Signature")
+	}
+	return v.verify(ev, h, nil) // GitLab and Gitee: the body plays no part
+}
+
+// hexHeader checks that an HMAC-SHA256 signature header is present and
+// has the form of one.
+func hexHeader(sig, header string) error {
+	if sig == "" {
+		return missing(header)
+	}
+	if b, err := hex.DecodeString(sig); err != nil || len(b) != sha256.Size {
+		return bad(header)
+	}
+	return nil
+}
+
+// deliveryID is the unique ID GitHub and Gitea give each delivery, or "".
+func deliveryID(h http.Header) string {
+	for _, k := range []string{"X-GitHub-Delivery", "X-Gitea-Delivery"} {
+		if v := h.Get(k); v != "" && len(v) <= 100 {
+			return k + ":" + v
+		}
+	}
+	return ""
+}
+
 func (v verifier) hexHMAC(sig string, body []byte, header string) error {
 	if sig == "" {
 		return missing(header)

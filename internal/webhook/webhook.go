@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 )
 
@@ -59,6 +61,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxBody is the largest request body accepted (DefaultMaxBody when 0).
 	MaxBody int64
+	// MaxConns bounds the connections Serve handles at once
+	// (DefaultMaxConns when 0); more wait to be accepted.
+	MaxConns int
 	// Log receives one line per request and per sync (slog.Default() when nil).
 	Log *slog.Logger
 	// Now is the clock for Gitee's signature timestamps (time.Now when nil).
@@ -73,6 +78,8 @@ type Server struct {
 	metrics *Metrics
 	log     *slog.Logger
 	mux     *http.ServeMux
+	conns   connStats // of Serve's listener
+	seen    deliveries
 }
 
 // ErrNoSecret is returned by New when no secret is configured and
@@ -98,6 +105,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -134,11 +144,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       30 * time.Second, // an idle connection holds one of MaxConns places
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	counted := &connCounter{Listener: ln, connStats: &s.conns}
+	go func() { errc <- srv.Serve(netutil.LimitListener(counted, s.cfg.MaxConns)) }()
 	s.log.Info("listening", "addr", ln.Addr().String())
 	var serveErr error
 	select {
@@ -168,6 +180,7 @@ const (
 	ReqNoFederation     = "no_federation"
 	ReqIgnored          = "ignored"
 	ReqPing             = "ping"
+	ReqDuplicate        = "duplicate"
 	ReqUnauthorized     = "unauthorized"
 	ReqBadRequest       = "bad_request"
 	ReqTooLarge         = "too_large"
@@ -184,6 +197,23 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, r, http.StatusMethodNotAllowed, ReqMethodNotAllowed, "only POST is accepted")
 		return
 	}
+	// Headers first: a request that is not a signed webhook costs no
+	// body read and no body memory.
+	ev, err := detect(r.Header)
+	if err != nil {
+		s.reply(w, r, http.StatusBadRequest, ReqBadRequest, err.Error())
+		return
+	}
+	if !s.cfg.Insecure {
+		if err := s.verify.precheck(ev, r.Header); err != nil {
+			s.reply(w, r, http.StatusUnauthorized, ReqUnauthorized, err.Error(), "forge", ev.Forge)
+			return
+		}
+	}
+	if r.ContentLength > s.cfg.MaxBody {
+		s.reply(w, r, http.StatusRequestEntityTooLarge, ReqTooLarge, fmt.Sprintf("body larger than %d bytes", s.cfg.MaxBody))
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -194,16 +224,19 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, r, http.StatusBadRequest, ReqBadRequest, "cannot read body")
 		return
 	}
-	ev, err := detect(r.Header)
-	if err != nil {
-		s.reply(w, r, http.StatusBadRequest, ReqBadRequest, err.Error())
-		return
-	}
 	if !s.cfg.Insecure {
 		if err := s.verify.verify(ev, r.Header, body); err != nil {
 			s.reply(w, r, http.StatusUnauthorized, ReqUnauthorized, err.Error(), "forge", ev.Forge)
 			return
 		}
+	}
+	// A signed delivery seen before is a replay (or a redelivery of one
+	// already acted on): answered 200 so the forge does not retry, and
+	// not acted on. Only signed requests are remembered, so no one can
+	// fill the memory with IDs.
+	if id := deliveryID(r.Header); id != "" && !s.cfg.Insecure && !s.seen.first(id, s.cfg.Now()) {
+		s.reply(w, r, http.StatusOK, ReqDuplicate, "duplicate delivery "+id+" ignored", "forge", ev.Forge)
+		return
 	}
 	switch {
 	case ev.isPing():

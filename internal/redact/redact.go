@@ -1,0 +1,181 @@
+// Package redact cleans text that came from a child process or a server
+// before it is printed or stored: tokens this process knows of are masked
+// in every form they travel in, credential-shaped header values are masked
+// even when the token is unknown, and control characters that could drive
+// a terminal are dropped.
+package redact
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Mask replaces a secret in cleaned text.
+const Mask = "***"
+
+// Redactor knows the tokens this process uses. It is safe for concurrent
+// use; a nil *Redactor knows no token but still masks credential-shaped
+// text and strips control characters.
+type Redactor struct {
+	mu      sync.Mutex
+	secrets map[string]bool
+}
+
+// New returns a Redactor that knows no token yet.
+func New() *Redactor { return &Redactor{secrets: map[string]bool{}} }
+
+// Add registers token, used with username (may be ""), so that the token
+// and the forms a server may echo it in are masked: raw, base64 of the
+// token, and base64 of "username:token", the value of a Basic header.
+func (r *Redactor) Add(username, token string) {
+	if r == nil || len(token) < 4 {
+		return // too short to mask without masking ordinary words
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.secrets[token] = true
+	for _, s := range []string{token, username + ":" + token} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			r.secrets[enc.EncodeToString([]byte(s))] = true
+		}
+	}
+}
+
+// credentialRE matches the value of an authorization header or a token
+// parameter, which servers echo in error text.
+var credentialRE = regexp.MustCompile(`(?i)\b(basic|bearer|token|private-token:|authorization:|access_token=|private_token=|token=)(\s*)([A-Za-z0-9+/=._~-]{8,})`)
+
+// Redact masks every known token and every credential-shaped value in s.
+func (r *Redactor) Redact(s string) string {
+	for _, secret := range r.list() {
+		s = strings.ReplaceAll(s, secret, Mask)
+	}
+	return credentialRE.ReplaceAllStringFunc(s, func(m string) string {
+		sub := credentialRE.FindStringSubmatch(m)
+		if !strings.ContainsAny(sub[3], "0123456789") {
+			return m // a word such as "token verification", not a value
+		}
+		return sub[1] + sub[2] + Mask
+	})
+}
+
+// Clean is Strip then Redact: the one treatment for server and child text
+// shown on a terminal or stored. Stripping first means no dropped
+// character can join the pieces of a token after it was looked for.
+func (r *Redactor) Clean(s string) string { return r.Redact(Strip(s)) }
+
+// list is the secrets, longest first, so that no shorter one cuts a
+// longer one in half before it is masked.
+func (r *Redactor) list() []string {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.secrets))
+	for s := range r.secrets {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// Strip drops control characters from s (ESC, CR, BEL, the other C0 and
+// C1 controls, DEL) and bytes that are not UTF-8 (a lone 0x9b is a C1
+// CSI to a Latin-1 terminal), and keeps newlines and tabs: server text
+// can then neither set the terminal title nor overwrite lines with fake
+// output.
+func Strip(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	return strings.Map(func(c rune) rune {
+		if isControl(c) || c == utf8.RuneError {
+			return -1
+		}
+		return c
+	}, s)
+}
+
+func isControl(c rune) bool {
+	return c != '\n' && c != '\t' && unicode.IsControl(c)
+}
+
+// Writer cleans a stream line by line (lines end at \n or \r) before it
+// reaches w: a child's stderr shown live. A carriage return that ends a
+// line is kept, since git's progress meter and its "remote: " lines use
+// it; control characters inside a line are dropped. Call Flush when the
+// stream ends, for a last line without an end.
+type Writer struct {
+	r   *Redactor
+	w   io.Writer
+	buf []byte
+}
+
+// NewWriter returns a Writer that cleans with r (nil: no known token)
+// and writes to w.
+func NewWriter(r *Redactor, w io.Writer) *Writer { return &Writer{r: r, w: w} }
+
+// maxLine bounds the buffered partial line: a child that never ends a
+// line is written out in pieces of this size.
+const maxLine = 64 << 10
+
+// Write implements io.Writer.
+func (cw *Writer) Write(p []byte) (int, error) {
+	cw.buf = append(cw.buf, p...)
+	for {
+		i := bytes.IndexAny(cw.buf, "\r\n")
+		if i < 0 {
+			break
+		}
+		if err := cw.emit(cw.buf[:i], cw.buf[i]); err != nil {
+			return len(p), err
+		}
+		cw.buf = cw.buf[i+1:]
+	}
+	if len(cw.buf) > maxLine {
+		return len(p), cw.Flush()
+	}
+	return len(p), nil
+}
+
+// Flush writes out a partial last line.
+func (cw *Writer) Flush() error {
+	if len(cw.buf) == 0 {
+		return nil
+	}
+	line := cw.buf
+	cw.buf = nil
+	_, err := io.WriteString(cw.w, cw.r.Clean(string(line)))
+	return err
+}
+
+func (cw *Writer) emit(line []byte, end byte) error {
+	_, err := io.WriteString(cw.w, cw.r.CleanLines(string(line)+string(end)))
+	return err
+}
+
+// CleanLines is Clean for text whose line ends matter: each line is
+// cleaned and its "\n" or "\r" end kept, so git's progress meter and its
+// "remote: " lines still show as git draws them.
+func (r *Redactor) CleanLines(s string) string {
+	var b strings.Builder
+	for s != "" {
+		i := strings.IndexAny(s, "\r\n")
+		if i < 0 {
+			b.WriteString(r.Clean(s))
+			break
+		}
+		b.WriteString(r.Clean(s[:i]))
+		b.WriteByte(s[i])
+		s = s[i+1:]
+	}
+	return b.String()
+}
