@@ -31,6 +31,9 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
+// Localize is the error in p's language.
+func (e *ExitError) Localize(p *i18n.Printer) string { return p.Error(e.Err) }
+
 // UsageError reports bad command-line input (exit 2).
 func UsageError(format string, a ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}

@@ -135,7 +135,7 @@ func writeMirrorStatus(p *i18n.Printer, w io.Writer, m *fedsync.MirrorResult) {
 	if len(parts) == 0 {
 		parts = append(parts, p.Sprintf("no covered refs"))
 	}
-	fmt.Fprintf(w, "  %s: %s\n", m.URL, strings.Join(parts, p.Sprintf(", ")))
+	p.Fprintf(w, "  %s: %s\n", m.URL, strings.Join(parts, p.Sprintf(", ")))
 	for _, r := range m.Refs {
 		if r.State != fedsync.InSync {
 			fmt.Fprintf(w, "    %-9s %s%s\n", r.State, r.Ref, syncRefNote(r))

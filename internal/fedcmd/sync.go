@@ -402,7 +402,7 @@ func writeMirrorSync(p *i18n.Printer, w io.Writer, m *fedsync.MirrorResult) {
 		lines = append(lines, fmt.Sprintf("    %-7s %-9s %s%s", r.Action, r.State, r.Ref, syncRefNote(r)))
 	}
 	if m.Err() == nil {
-		fmt.Fprintf(w, "  %s: %s\n", m.URL, syncCounts(p, counts))
+		p.Fprintf(w, "  %s: %s\n", m.URL, syncCounts(p, counts))
 	}
 	for _, l := range lines {
 		fmt.Fprintln(w, l)
