@@ -59,7 +59,7 @@ func TestChineseSyncAndStatus(t *testing.T) {
 		t.Fatalf("one mirror down: exit %d, want 3\n%s%s", r.code, r.stdout, r.err)
 	}
 	wantIn(t, "sync", r.stdout, "demo："+fx.origin+"（缓存中已有源仓库的引用）\n", "  "+fx.mirrors[1]+"：失败：", "  "+fx.mirrors[0]+"：1 个已更新")
-	wantIn(t, "sync's stderr", r.err, "错误：并非所有镜像都已同步（demo）；见上文\n")
+	wantIn(t, "sync's stderr", r.err, "错误：并非所有镜像都已同步（demo）；见上文\n", "demo：正在将 1 个引用推送到 "+fx.mirrors[0]+"\n")
 	assertNoToken(t, r.stdout, r.err)
 
 	// JSON is for programs: the same in every language.

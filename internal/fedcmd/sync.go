@@ -325,6 +325,7 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Conf
 		Jobs:        jobs,
 		LockWait:    env.LockWait,
 		Progress:    stdio.Err,
+		Printer:     stdio.P,
 		Repo:        repo,
 		Federations: cfg,
 	})
