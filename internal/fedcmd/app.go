@@ -36,7 +36,7 @@ func (e *ExitError) Localize(p *i18n.Printer) string { return p.Error(e.Err) }
 
 // UsageError reports bad command-line input (exit 2).
 func UsageError(format string, a ...any) error {
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
+	return &ExitError{Code: ExitUsage, Err: i18n.Errorf(format, a...)}
 }
 
 // Partial reports that some mirrors failed and the rest is done (exit 3).
