@@ -92,6 +92,12 @@ func TestChineseUnknownFederationAndHelp(t *testing.T) {
 		t.Errorf("English stderr:\n%s", en.err)
 	}
 
+	doc := runIn(t, zhCN, "doctor")
+	wantIn(t, "doctor", doc.stdout, "PATH 中的 git-federate", "操作系统密钥环", "联邦配置: 1 个联邦，0 个联邦集")
+	if en := runIn(t, nil, "doctor"); !strings.Contains(en.stdout, "federation config: 1 federation(s), 0 federationset(s)") {
+		t.Errorf("English doctor:\n%s", en.stdout)
+	}
+
 	help := runIn(t, zhCN, "--help")
 	wantIn(t, "--help", help.stdout, "一个 git 远程，代表整个联邦的服务器", "用法：", "命令：", "比较源仓库与每个镜像的每个引用")
 	sync := runIn(t, zhCN, "sync", "--help")
