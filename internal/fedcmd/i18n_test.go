@@ -106,3 +106,14 @@ func TestChineseUnknownFederationAndHelp(t *testing.T) {
 		t.Errorf("English sync --help:\n%s", en.stdout)
 	}
 }
+
+// The demo runs the whole story (clone, push, status, sync) through the
+// real binaries: under zh_CN every step speaks Chinese.
+func TestChineseDemo(t *testing.T) {
+	gittest.Isolate(t)
+	r := runIn(t, zhCN, "demo")
+	if r.code != ExitOK {
+		t.Fatalf("demo: exit %d\n%s%s", r.code, r.stdout, r.err)
+	}
+	wantIn(t, "demo", r.stdout, "==> 通过联邦克隆\n", "✓ 源仓库和两个镜像上的 main 都是 ", "：源仓库 ", "\n完成：一个远程，三台服务器，全部同步。")
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
@@ -278,7 +279,8 @@ func unsetEnv(env []string, key string) []string {
 // and a translated "returned error: 403" would go unrecognised. The
 // other locale categories (character set, dates) stay the user's.
 func EnglishMessages(env []string) []string {
-	out := unsetEnv(append([]string(nil), env...), "LANGUAGE")
+	lang := i18n.Detect(func(k string) string { v, _ := lookup(env, k); return v })
+	out := setEnv(unsetEnv(append([]string(nil), env...), "LANGUAGE"), i18n.LanguageEnv, lang.String())
 	if all, ok := lookup(out, "LC_ALL"); ok && all != "" {
 		out = setEnv(unsetEnv(out, "LC_ALL"), "LANG", all)
 	}

@@ -11,7 +11,7 @@ import (
 func TestChildrenSpeakEnglish(t *testing.T) {
 	env := []string{"PATH=/bin", "LANGUAGE=zh_CN:en", "LC_ALL=zh_CN.UTF-8", "LC_MESSAGES=zh_CN.UTF-8"}
 	got := Runner{Env: env}.Command(context.Background(), "version").Env
-	for _, want := range []string{"PATH=/bin", "LANG=zh_CN.UTF-8", "LC_MESSAGES=C"} {
+	for _, want := range []string{"PATH=/bin", "LANG=zh_CN.UTF-8", "LC_MESSAGES=C", "FEDERATE_LANGUAGE=zh-Hans"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("child env %q lacks %s", got, want)
 		}

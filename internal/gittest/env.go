@@ -33,7 +33,7 @@ func Isolate(t testing.TB) string {
 	t.Setenv("FEDERATE_KEYRING", "off")
 	// Messages in English, whatever the machine's language; a test of
 	// another language sets it for the command it runs.
-	for _, k := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES"} {
+	for _, k := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "FEDERATE_LANGUAGE"} {
 		t.Setenv(k, "")
 	}
 	t.Setenv("LANG", "C")

@@ -14,6 +14,13 @@ import (
 // SimplifiedChinese is the one translation there is.
 var SimplifiedChinese = language.Make("zh-Hans")
 
+// LanguageEnv passes the language this program chose down to its own
+// copies run under git children ("zh-Hans" or "en"): those children keep
+// git's messages in English so that they can be read (LC_MESSAGES=C), but
+// the helper under a `git push` of the demo, or `git federate status` run
+// by it, still speak the user's language.
+const LanguageEnv = "FEDERATE_LANGUAGE"
+
 // Detect picks the language of messages from the environment as git does.
 // git sets its message locale from LC_ALL, else LC_MESSAGES, else LANG
 // (the first that is set and not empty), and gettext then prefers the
@@ -22,6 +29,9 @@ var SimplifiedChinese = language.Make("zh-Hans")
 // entry of the list we have a translation for wins; an entry of English
 // (or C) stops the search, as gettext does with a language it finds.
 func Detect(getenv func(string) string) language.Tag {
+	if tag, ok := match(getenv(LanguageEnv)); ok {
+		return tag
+	}
 	locale := ""
 	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
 		if v := getenv(k); v != "" {

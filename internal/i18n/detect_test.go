@@ -33,6 +33,9 @@ func TestDetectAsGit(t *testing.T) {
 		{map[string]string{"LANGUAGE": "fr:zh_CN", "LANG": "de_DE.UTF-8"}, zh},
 		{map[string]string{"LANGUAGE": "en:zh_CN", "LANG": "zh_CN.UTF-8"}, en},
 		{map[string]string{"LANGUAGE": "fr", "LANG": "zh_CN.UTF-8"}, zh},
+		// A parent of this program passes its choice down.
+		{map[string]string{LanguageEnv: "zh-Hans", "LC_MESSAGES": "C"}, zh},
+		{map[string]string{LanguageEnv: "en", "LANG": "zh_CN.UTF-8"}, en},
 	} {
 		got := Detect(func(k string) string { return c.env[k] })
 		if got != c.want {
