@@ -164,15 +164,12 @@ func runLogin(ctx context.Context, o LoginOptions) error {
 	}
 	cred := keystore.Credential{Username: user, Token: token}
 	if !o.NoVerify {
-		login, err := verifyToken(ctx, o.Deps, cfg, tgt, forgeName, cred)
+		who, err := verifyToken(ctx, o.Deps, cfg, tgt, forgeName, cred)
 		if err != nil {
 			return err
 		}
-		who := ""
-		if login != "" {
-			who = o.IO.P.Sprintf(" (as %s)", login)
-		}
 		o.IO.P.Fprintf(o.IO.Err, "Token for %s works%s.\n", host, who)
+		reportLoginScopes(ctx, o, cfg, tgt, forgeName, token)
 	}
 	if err := kr.Set(ctx, tgt.key, cred); err != nil {
 		return i18n.Errorf("storing the token for %s in the OS keyring: %w", host, err)
@@ -250,8 +247,8 @@ var errCannotVerify = i18n.Errorf("cannot verify the token")
 
 // verifyToken checks cred with the forge's API when the forge is known,
 // else with git ls-remote of the URL (when it names a repository) or of
-// a configured repository on the same host. It returns the account the
-// token belongs to when the forge said.
+// a configured repository on the same host. It returns " (as <login>)"
+// when the forge said who the token belongs to.
 func verifyToken(ctx context.Context, d TokenDeps, cfg *federation.Config, tgt tokenTarget, forgeName string, cred keystore.Credential) (string, error) {
 	host := tgt.ep.HostURL()
 	if forge.Known(forgeName) {
@@ -263,6 +260,10 @@ func verifyToken(ctx context.Context, d TokenDeps, cfg *federation.Config, tgt t
 		if errors.Is(err, forge.ErrUnauthorized) {
 			return "", i18n.Errorf("%s refused the token (HTTP 401): check it, and its expiry", base)
 		}
+		if errors.Is(err, forge.ErrForbidden) && forgeName != forge.Gitee {
+			// Accepted, but without the scope to read the account.
+			return i18n.From(ctx).Sprintf(" (it may not read the account, so whose it is is unknown)"), nil
+		}
 		if err != nil {
 			return "", i18n.Errorf("checking the token with %s: %w (use --no-verify to store it anyway)", base, err)
 		}
@@ -270,7 +271,7 @@ func verifyToken(ctx context.Context, d TokenDeps, cfg *federation.Config, tgt t
 			return "", i18n.Errorf("the token belongs to Gitee account %q, but the username for %s is %q: Gitee refuses git over HTTPS with a mismatched name; fix %s or --username",
 				u.Login, host, cred.Username, keystore.UsernameConfigKey(host))
 		}
-		return u.Login, nil
+		return i18n.From(ctx).Sprintf(" (as %s)", u.Login), nil
 	}
 	repo := repoOnHost(cfg, tgt.ep)
 	if repo == "" {
@@ -282,6 +283,35 @@ func verifyToken(ctx context.Context, d TokenDeps, cfg *federation.Config, tgt t
 		return "", err
 	}
 	return "", nil
+}
+
+// reportLoginScopes prints, after a token passed the forge's check, its
+// scopes as the forge tells them and any that the configuration needs on
+// that host but the token lacks. A missing scope is a warning: the token
+// is stored anyway, since it may be all this host needs today.
+func reportLoginScopes(ctx context.Context, o LoginOptions, cfg *federation.Config, tgt tokenTarget, forgeName, token string) {
+	if !forge.Known(forgeName) {
+		return
+	}
+	host := tgt.ep.HostURL()
+	base, err := forge.APIBase(forgeName, host, cfg.HostFor(tgt.ep).API)
+	if err != nil {
+		return
+	}
+	res := HostAuth{Host: host, Forge: forgeName, Needs: hostNeeds(cfg)[host]}
+	probe := repoRef(tgt.ep)
+	if probe == (forge.RepoRef{}) {
+		for _, h := range configuredHosts(cfg) {
+			if h.ep.HostURL() == host {
+				probe = h.probe
+			}
+		}
+	}
+	scopeCheck(ctx, forge.Client{HTTP: o.Deps.HTTP}, &res, base, token, probe)
+	printScopes(o.IO.Err, "  ", res)
+	if len(res.Missing) > 0 {
+		fmt.Fprintf(o.IO.Err, "warning: the token for %s lacks scopes the configuration needs there (above)\n", host)
+	}
 }
 
 // repoOnHost is ep itself when it names a repository, else the first

@@ -107,6 +107,10 @@ func (e *Engine) lockPath(name string) string {
 	return filepath.Join(e.cfg.CacheRoot, cacheBase(name)+".lock")
 }
 
+// progressf is progress for a printf-like callback (fedset's warnings);
+// a format with no translation is said in English.
+func (e *Engine) progressf(format string, a ...any) { e.progress(i18n.M(format, a...)) }
+
 func (e *Engine) progress(m i18n.Msg) {
 	if e.cfg.Progress == nil {
 		return
