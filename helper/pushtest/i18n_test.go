@@ -76,3 +76,15 @@ func TestChineseUnknownFederation(t *testing.T) {
 	wantContains(t, out, `致命错误：federate：没有这个联邦 "fdd"；您是指 "fed" 吗？`)
 	_ = f
 }
+
+func TestChineseFetchWithEveryServerDown(t *testing.T) {
+	f := newFed(t)
+	f.origin.Close()
+	f.m1.Close()
+	f.m2.Close()
+	out, err := gittest.GitCombined(f.work, zhCN, "fetch", "fed")
+	if err == nil {
+		t.Fatalf("fetch with every server down succeeded:\n%s", out)
+	}
+	wantContains(t, out, "致命错误：federate：无法访问任何服务器（源仓库和所有镜像都失败了）：\n")
+}
