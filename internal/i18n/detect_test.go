@@ -75,3 +75,17 @@ func TestEnglishPlural(t *testing.T) {
 		}
 	}
 }
+
+func TestChineseTranslationReordersArguments(t *testing.T) {
+	zh := New(SimplifiedChinese)
+	if got, want := zh.Sprintf("Dropped %d update(s) queued for %s.\n", 12345, "https://gitee.com/a.git"), "已丢弃为 https://gitee.com/a.git 排队的 12345 个更新。\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	err := Errorf("listing %s: %w", "https://x/r.git", Errorf("no server could be reached"))
+	if got, want := zh.Error(err), "列出 https://x/r.git 的引用：无法访问任何服务器"; got != want {
+		t.Errorf("nested error: got %q, want %q", got, want)
+	}
+	if got, want := err.Error(), "listing https://x/r.git: no server could be reached"; got != want {
+		t.Errorf("English error: got %q, want %q", got, want)
+	}
+}
