@@ -5,7 +5,6 @@ package fedcmd
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
@@ -167,7 +166,7 @@ func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
 	if isSubcommand && c.Command != nil && c.Command.Name != "" {
 		help = "git federate " + c.Command.Name + " --help"
 	}
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w. See '%s'.", withDashes(err), help)}
+	return &ExitError{Code: ExitUsage, Err: i18n.Errorf("%w. See '%s'.", withDashes(err), help)}
 }
 
 // withDashes restores the dashes of an unknown flag: Go's flag package
@@ -184,7 +183,7 @@ func withDashes(err error) error {
 	if len(name) > 1 {
 		dashes = "--"
 	}
-	return fmt.Errorf("unknown option %s%s", dashes, name)
+	return i18n.Errorf("unknown option %s%s", dashes, name)
 }
 
 // commands lists every command; each lives in its own file.

@@ -98,6 +98,12 @@ func TestChineseUnknownFederationAndHelp(t *testing.T) {
 		t.Errorf("English doctor:\n%s", en.stdout)
 	}
 
+	typo := runIn(t, zhCN, "stauts")
+	wantIn(t, "a mistyped command", typo.err, "错误：\"stauts\" 不是一个 git federate 命令。参见 'git federate --help'。\n\n最相似的命令是\n\tstatus\n")
+	if typo.code != ExitUsage {
+		t.Errorf("mistyped command: exit %d, want 2", typo.code)
+	}
+
 	help := runIn(t, zhCN, "--help")
 	wantIn(t, "--help", help.stdout, "一个 git 远程，代表整个联邦的服务器", "用法：", "命令：", "比较源仓库与每个镜像的每个引用")
 	sync := runIn(t, zhCN, "sync", "--help")
