@@ -66,7 +66,7 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 	}
 	forge := func(host string) string { return cfg.ForgeOf("https", host) }
 	opts := keystore.Options{Getenv: os.Getenv, Forge: forge}
-	h := keystore.Helper{Mode: keystore.ModeUserHelper, Usernames: keystore.ForgeUsernames(forge), Stderr: stdio.Err}
+	h := keystore.Helper{Mode: keystore.ModeUserHelper, Usernames: keystore.ForgeUsernames(forge), Stderr: stdio.Err, P: i18n.From(ctx)}
 	if callback {
 		h.Mode = keystore.ModeCallback
 		opts.GitCredential = &keystore.GitCredential{Env: gitexec.WithoutCredentialCallback(os.Environ())}
