@@ -4,7 +4,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -51,8 +50,9 @@ func Main(ctx context.Context, name string, args []string, stdio Stdio) int {
 // environment; as a helper the user configured, it must not, or git would
 // call it again.
 func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bool) int {
+	p := i18n.From(ctx)
 	if len(args) != 1 {
-		fmt.Fprintln(stdio.Err, "usage: git credential-federate get|store|erase")
+		p.Fprintf(stdio.Err, "usage: git credential-federate get|store|erase\n")
 		return 2
 	}
 	// Config only tells which forge a host is; a mistake elsewhere in it is
@@ -60,13 +60,13 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 	cfg, err := federation.Load(ctx, "", "")
 	if cfg == nil {
 		if !callback {
-			fmt.Fprintf(stdio.Err, "federate: %v\n", err)
+			p.Fprintf(stdio.Err, "federate: %s\n", p.Error(err))
 		}
 		cfg, _ = federation.Parse(nil)
 	}
 	forge := func(host string) string { return cfg.ForgeOf("https", host) }
 	opts := keystore.Options{Getenv: os.Getenv, Forge: forge}
-	h := keystore.Helper{Mode: keystore.ModeUserHelper, Usernames: keystore.ForgeUsernames(forge), Stderr: stdio.Err, P: i18n.From(ctx)}
+	h := keystore.Helper{Mode: keystore.ModeUserHelper, Usernames: keystore.ForgeUsernames(forge), Stderr: stdio.Err, P: p}
 	if callback {
 		h.Mode = keystore.ModeCallback
 		opts.GitCredential = &keystore.GitCredential{Env: gitexec.WithoutCredentialCallback(os.Environ())}
@@ -79,7 +79,7 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 		h.Store = withFixed(h.Store.(keystore.Chain))
 	}
 	if err := h.Serve(ctx, args[0], stdio.In, stdio.Out); err != nil {
-		fmt.Fprintf(stdio.Err, "federate: %v\n", err)
+		p.Fprintf(stdio.Err, "federate: %s\n", p.Error(err))
 		return 1
 	}
 	return 0
