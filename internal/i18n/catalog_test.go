@@ -82,7 +82,21 @@ func checkTexts(t *testing.T, lang string, m Message) {
 		if got := placeholders(text); got != want {
 			t.Errorf("%s: placeholders of %q are %s, of its translation %q are %s", lang, m.ID, want, text, got)
 		}
+		// Commands in backquotes, and the flag value names urfave/cli
+		// takes from them, are typed as they are in every language.
+		if got, want := codeSpans(text), codeSpans(m.ID); got != want {
+			t.Errorf("%s: %q has the code %s, its translation %q has %s", lang, m.ID, want, text, got)
+		}
 	}
+}
+
+var codeRE = regexp.MustCompile("`[^`]*`")
+
+// codeSpans lists the backquoted spans of a text, sorted.
+func codeSpans(text string) string {
+	spans := codeRE.FindAllString(text, -1)
+	sort.Strings(spans)
+	return strings.Join(spans, " ")
 }
 
 var verbRE = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*(\d+|\*)?(\.(\d+|\*)?)?(\[\d+\])?([a-zA-Z%])`)
