@@ -108,6 +108,9 @@ func TestChineseUnknownFederationAndHelp(t *testing.T) {
 	wantIn(t, "--help", help.stdout, "一个 git 远程，代表整个联邦的服务器", "用法：", "命令：", "比较源仓库与每个镜像的每个引用")
 	sync := runIn(t, zhCN, "sync", "--help")
 	wantIn(t, "sync --help", sync.stdout, "选项：", "同步所有已配置的联邦", "--all")
+	if man, en := runIn(t, zhCN, "man"), runIn(t, nil, "man"); man.stdout != en.stdout || man.code != ExitOK {
+		t.Errorf("the manual page changes with the language:\n%s", man.stdout)
+	}
 	if en := runIn(t, []string{"LANG=C"}, "sync", "--help"); !strings.Contains(en.stdout, "OPTIONS:") || !strings.Contains(en.stdout, "sync every configured federation") {
 		t.Errorf("English sync --help:\n%s", en.stdout)
 	}
