@@ -57,18 +57,18 @@ func (s *Session) pushInBackground(ctx context.Context, mirrors []federation.End
 	q := s.queue()
 	if err := q.Add(ctx, entries...); err != nil {
 		// Not queued: push the mirrors now rather than lose the updates.
-		fmt.Fprintf(s.Stderr, "warning: federate: %v; pushing the mirrors now\n", err)
+		s.P.Fprintf(s.Stderr, "warning: federate: %v; pushing the mirrors now\n", err)
 		s.fanOut(ctx, mirrors, accepted, nil)
 		return
 	}
 	log, err := s.startDelivery()
 	if err != nil {
-		fmt.Fprintf(s.Stderr, "warning: federate: pushing the mirrors in the background: %v; queued in %s for the next push or `git federate sync`\n", err, q.Path())
+		s.P.Fprintf(s.Stderr, "warning: federate: pushing the mirrors in the background: %v; queued in %s for the next push or `git federate sync`\n", err, q.Path())
 		return
 	}
 	if s.opts.Verbosity > 0 {
-		fmt.Fprintf(s.Stderr, "federate: pushing %s to %s in the background (log: %s)\n",
-			plural(len(accepted), "ref"), plural(len(mirrors), "mirror"), log)
+		s.P.Fprintf(s.Stderr, "federate: pushing %s to %s in the background (log: %s)\n",
+			s.P.Sprintf("%d refs", len(accepted)), s.P.Sprintf("%d mirrors", len(mirrors)), log)
 	}
 }
 
@@ -175,6 +175,6 @@ func (s *Session) reportBackground(w io.Writer) {
 		return
 	}
 	os.Remove(note)
-	fmt.Fprintf(w, "warning: federate: the background push to the mirrors failed: %s; queued for the next push or `git federate sync` (see `git federate status`)\n",
+	s.P.Fprintf(w, "warning: federate: the background push to the mirrors failed: %s; queued for the next push or `git federate sync` (see `git federate status`)\n",
 		shorten(string(b)))
 }

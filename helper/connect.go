@@ -17,6 +17,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
@@ -29,7 +30,7 @@ const HandshakeTimeout = 30 * time.Second
 
 // ErrUnreachable is wrapped by the error of a fetch that no server could
 // serve.
-var ErrUnreachable = errors.New("no server could be reached")
+var ErrUnreachable = i18n.Errorf("no server could be reached")
 
 // connect answers "connect" and "stateless-connect". done is true when the
 // stream was handed over and the session is over.
@@ -97,15 +98,15 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 // unreachable reports that no server answered, with each server's own
 // words (git's "unable to access …" lines) and what the user can change.
 func (s *Session) unreachable(failed []error) error {
-	hint := ""
+	var hint any = ""
 	switch {
 	case len(s.Fed.Mirrors) == 0:
 	case !s.Fed.Failover:
-		hint = " (failover is off: set federation." + s.Fed.Name + ".failover=true to fetch from a mirror)"
+		hint = i18n.M(" (failover is off: set federation.%s.failover=true to fetch from a mirror)", s.Fed.Name)
 	default:
-		hint = " (origin and every mirror failed)"
+		hint = i18n.M(" (origin and every mirror failed)")
 	}
-	return fmt.Errorf("%w%s:\n%w", ErrUnreachable, hint, errors.Join(failed...))
+	return i18n.Errorf("%w%v:\n%w", ErrUnreachable, hint, errors.Join(failed...))
 }
 
 // fetchServers lists the servers a fetch may use, best first: with

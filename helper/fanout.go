@@ -11,6 +11,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
@@ -107,7 +108,7 @@ func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, acc
 	case q != nil:
 		s.recordOutcomes(ctx, q, outcomes)
 	case anyFailed(outcomes):
-		fmt.Fprintln(s.Stderr, "warning: federate: GIT_DIR is not set; what the mirrors refused cannot be queued for retry")
+		s.P.Fprintf(s.Stderr, "warning: federate: GIT_DIR is not set; what the mirrors refused cannot be queued for retry\n")
 	}
 	if s.Fed.RequireMirrors && status != nil {
 		requireMirrors(outcomes, status)
@@ -208,12 +209,12 @@ func (s *Session) announce(plans []mirrorPlan, n int) {
 	for _, p := range plans {
 		retries += len(p.Updates) - n
 	}
-	msg := fmt.Sprintf("federate: pushing %s to %s", plural(n, "ref"), plural(len(plans), "mirror"))
+	msg := s.P.Sprintf("federate: pushing %s to %s", s.P.Sprintf("%d refs", n), s.P.Sprintf("%d mirrors", len(plans)))
 	if retries > 0 {
-		msg += fmt.Sprintf(" (and %s)", plural(retries, "queued update"))
+		msg += s.P.Sprintf(" (and %s)", s.P.Sprintf("%d queued updates", retries))
 	}
 	if s.opts.DryRun {
-		msg += " (dry run)"
+		msg += s.P.Sprintf(" (dry run)")
 	}
 	fmt.Fprintln(s.Stderr, msg)
 }
@@ -259,7 +260,7 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 		out.Fatal = shorten(res.Fatal)
 		var he *gitexec.HintError
 		if errors.As(gitexec.Explain(err, p.Mirror.Raw), &he) {
-			out.Hint = he.Hint
+			out.Hint = he.HintIn(s.P)
 		}
 	}
 	return out
@@ -300,9 +301,9 @@ func mirrorReason(r gitexec.RefReport) string {
 func (s *Session) reportMirror(o mirrorOutcome) {
 	url := o.Plan.Mirror.Raw
 	if o.Fatal != "" {
-		fmt.Fprintf(s.Stderr, "federate: mirror %s: push failed: %s\n", url, o.Fatal)
+		s.P.Fprintf(s.Stderr, "federate: mirror %s: push failed: %s\n", url, o.Fatal)
 		if o.Hint != "" {
-			fmt.Fprintf(s.Stderr, "federate: mirror %s: hint: %s\n", url, o.Hint)
+			s.P.Fprintf(s.Stderr, "federate: mirror %s: hint: %s\n", url, o.Hint)
 		}
 		return
 	}
@@ -310,7 +311,7 @@ func (s *Session) reportMirror(o mirrorOutcome) {
 	for _, r := range o.Refs {
 		switch {
 		case !r.OK:
-			fmt.Fprintf(s.Stderr, "federate: mirror %s: %s rejected: %s\n", url, r.Ref, r.Reason)
+			s.P.Fprintf(s.Stderr, "federate: mirror %s: %s rejected: %s\n", url, r.Ref, r.Reason)
 		case r.index < 0:
 			retried++
 		default:
@@ -320,13 +321,13 @@ func (s *Session) reportMirror(o mirrorOutcome) {
 	if s.opts.Verbosity < 1 || took+retried == 0 {
 		return
 	}
-	verb := "updated"
+	verb := s.P.Sprintf("updated")
 	if s.opts.DryRun {
-		verb = "would update"
+		verb = s.P.Sprintf("would update")
 	}
-	msg := fmt.Sprintf("federate: mirror %s: ok, %s %s", url, verb, plural(took, "ref"))
+	msg := s.P.Sprintf("federate: mirror %s: ok, %s %s", url, verb, s.P.Sprintf("%d refs", took))
 	if retried > 0 {
-		msg += fmt.Sprintf(", %s delivered", plural(retried, "queued update"))
+		msg += s.P.Sprintf(", %s delivered", s.P.Sprintf("%d queued updates", retried))
 	}
 	fmt.Fprintln(s.Stderr, msg)
 }
@@ -361,12 +362,12 @@ func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes
 		fmt.Fprintf(s.Stderr, "warning: federate: %v\n", err)
 	}
 	if err := q.Add(ctx, add...); err != nil {
-		fmt.Fprintf(s.Stderr, "warning: federate: could not queue %s for retry: %v\n", plural(len(add), "update"), err)
+		s.P.Fprintf(s.Stderr, "warning: federate: could not queue %s for retry: %v\n", s.P.Sprintf("%d updates", len(add)), err)
 		return
 	}
 	if len(add) > 0 {
-		fmt.Fprintf(s.Stderr, "federate: %s queued in %s; the next push or `git federate sync` retries %s\n",
-			plural(len(add), "update"), q.Path(), pronoun(len(add)))
+		s.P.Fprintf(s.Stderr, "federate: %s queued in %s; the next push or `git federate sync` retries %s\n",
+			s.P.Sprintf("%d updates", len(add)), q.Path(), pronoun(s.P, len(add)))
 	}
 }
 
@@ -394,9 +395,9 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func pronoun(n int) string {
+func pronoun(p *i18n.Printer, n int) string {
 	if n == 1 {
-		return "it"
+		return p.Sprintf("it")
 	}
-	return "them"
+	return p.Sprintf("them")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -169,7 +170,7 @@ func (s *Session) gitFetch(ctx context.Context, srv federation.Endpoint, oids, t
 	var gerr *gitexec.Error
 	if errors.As(err, &gerr) {
 		// The child's stderr has already reached the user.
-		return fmt.Errorf("fetching from %s: git fetch exited with status %d", srv.Raw, gerr.ExitCode)
+		return i18n.Errorf("fetching from %s: git fetch exited with status %d", srv.Raw, gerr.ExitCode)
 	}
 	return err
 }

@@ -152,7 +152,7 @@ func TestLFSThroughTheFederation(t *testing.T) {
 		t.Fatal("mirror 1 has the object before sync: the test proves nothing")
 	}
 	status, _ := exec.Command(filepath.Join(gittest.BinDir(t), "git-federate"), "status", "f").CombinedOutput()
-	if !strings.Contains(string(status), "1 LFS object(s) missing on the mirror") {
+	if !strings.Contains(string(status), "LFS objects missing on the mirror: 1") {
 		t.Errorf("status does not count the LFS object mirror 1 lacks:\n%s", status)
 	}
 	sync := exec.Command(filepath.Join(gittest.BinDir(t), "git-federate"), "sync", "f")

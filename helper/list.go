@@ -2,11 +2,11 @@ package helper
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -73,11 +73,11 @@ func (s *Session) LsRemote(ctx context.Context, server federation.Endpoint) (*Li
 	g.Stderr = nil // captured into the error; the caller decides what to show
 	out, err := g.Output(ctx, "ls-remote", "--symref", "--", server.Raw)
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", server.Raw, gitexec.Explain(err, server.Raw))
+		return nil, i18n.Errorf("listing %s: %w", server.Raw, gitexec.Explain(err, server.Raw))
 	}
 	l, err := ParseLsRemote(out)
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", server.Raw, err)
+		return nil, i18n.Errorf("listing %s: %w", server.Raw, err)
 	}
 	l.Server = server
 	return l, nil

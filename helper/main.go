@@ -10,6 +10,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
@@ -20,18 +21,19 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if len(args) == 3 && args[0] == DeliverArg {
 		return deliver(ctx, args[1], args[2], stderr)
 	}
+	p := i18n.From(ctx)
 	if len(args) != 2 {
-		fmt.Fprintln(stderr, "usage: git-remote-federate <remote> <url>\n\n"+
-			"git runs this program for federate:: URLs; see `git federate --help`.")
+		p.Fprintf(stderr, "usage: git-remote-federate <remote> <url>\n\n"+
+			"git runs this program for federate:: URLs; see `git federate --help`.\n")
 		return 2
 	}
 	s, err := NewSession(ctx, args[0], args[1], stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "fatal: federate: %v\n", err)
+		p.Fprintf(stderr, "fatal: federate: %s\n", p.Error(err))
 		return 1
 	}
 	if err := s.Serve(ctx, stdin, stdout); err != nil {
-		fmt.Fprintf(stderr, "fatal: federate: %v\n", err)
+		p.Fprintf(stderr, "fatal: federate: %s\n", p.Error(err))
 		return 1
 	}
 	return 0
@@ -44,7 +46,8 @@ func deliver(ctx context.Context, remote, url string, stderr io.Writer) int {
 		err = s.DeliverMirrors(ctx)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "federate: background push to the mirrors: %v\n", err)
+		p := i18n.From(ctx)
+		p.Fprintf(stderr, "federate: background push to the mirrors: %s\n", p.Error(err))
 		return 1
 	}
 	return 0
@@ -85,6 +88,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		},
 		Stderr: stderr,
 		Log:    newLogger(stderr),
+		P:      i18n.From(ctx),
 	}, nil
 }
 

@@ -2,7 +2,6 @@ package helper
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
@@ -49,7 +48,7 @@ func (s *Session) noteServer(srv federation.Endpoint) {
 		return
 	}
 	s.warned = true
-	fmt.Fprintf(s.Stderr, "warning: federate: origin %s is unreachable; fetching from mirror %s\n", origin.Raw, srv.Raw)
+	s.P.Fprintf(s.Stderr, "warning: federate: origin %s is unreachable; fetching from mirror %s\n", origin.Raw, srv.Raw)
 }
 
 func (s *Session) wantsNearest() bool {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -49,7 +50,7 @@ func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, o
 		if why == "" {
 			why = err.Error()
 		}
-		return nil, fmt.Errorf("listing %s: %w", srv.Raw, gitexec.Explain(errors.New(why), srv.Raw))
+		return nil, i18n.Errorf("listing %s: %w", srv.Raw, gitexec.Explain(errors.New(why), srv.Raw))
 	}
 	r.listing = listingOf(srv, listed)
 	return r, nil

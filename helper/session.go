@@ -13,6 +13,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -32,6 +33,8 @@ type Session struct {
 	Stderr io.Writer
 	// Log is for debug tracing (GIT_TRACE-like); never tokens.
 	Log *slog.Logger
+	// P says messages in the user's language; nil is English.
+	P *i18n.Printer
 
 	opts    Options
 	listing *Listing // the last list answer, from the server that gave it

@@ -1,7 +1,6 @@
 package helper
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,11 +26,11 @@ func (s *Session) afterFetch(srv federation.Endpoint) {
 	s.syncStarted = true
 	log, err := s.startSync()
 	if err != nil {
-		fmt.Fprintf(s.Stderr, "warning: federate: syncOnFetch: %v\n", err)
+		s.P.Fprintf(s.Stderr, "warning: federate: syncOnFetch: %v\n", err)
 		return
 	}
 	if s.opts.Verbosity > 0 {
-		fmt.Fprintf(s.Stderr, "federate: bringing the mirrors of %s up to date in the background (log: %s)\n", s.Fed.Name, log)
+		s.P.Fprintf(s.Stderr, "federate: bringing the mirrors of %s up to date in the background (log: %s)\n", s.Fed.Name, log)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
@@ -54,6 +55,8 @@ type Helper struct {
 	Usernames Usernames
 	// Stderr receives hints (erase refused); nil discards them.
 	Stderr io.Writer
+	// P says the hints in the user's language; nil is English.
+	P *i18n.Printer
 }
 
 // Serve handles one request: op is get, store or erase; in holds the
@@ -83,7 +86,7 @@ func (h Helper) Serve(ctx context.Context, op string, in io.Reader, out io.Write
 func (h Helper) get(ctx context.Context, req Request, out io.Writer) error {
 	k := req.Key()
 	if k.Protocol == "http" && !IsLoopback(k.Host) {
-		h.hint("federate: no token sent to %s: plain http would show it to anyone on the way; use https (plain http is for 127.0.0.1 and localhost only)\n", k.URL())
+		h.hint(i18n.M("federate: no token sent to %s: plain http would show it to anyone on the way; use https (plain http is for 127.0.0.1 and localhost only)\n", k.URL()))
 		return nil
 	}
 	cred, err := h.Store.Get(ctx, k)
@@ -128,7 +131,7 @@ func (h Helper) store(ctx context.Context, k Key, password string) error {
 			return nil
 		}
 		if err := h.Keyring.Set(ctx, k, Credential{Token: password}); err != nil {
-			h.hint("federate: could not store the token for %s in the OS keyring: %v\n", k.URL(), err)
+			h.hint(i18n.M("federate: could not store the token for %s in the OS keyring: %v\n", k.URL(), err))
 		}
 	}
 	return nil
@@ -146,18 +149,18 @@ func (h Helper) erase(ctx context.Context, k Key, password string) error {
 	case cred.Source == SourceKeyring:
 		// One 401 is no proof the token is bad (a server hiccup, a
 		// repository the token does not cover): never delete it here.
-		h.hint("federate: %s refused the token stored in the OS keyring; it was kept.\n"+
+		h.hint(i18n.M("federate: %s refused the token stored in the OS keyring; it was kept.\n"+
 			"hint: store a new one with `git federate login %s`, or remove it with `git federate logout %s`\n",
-			k.URL(), k.URL(), k.URL())
+			k.URL(), k.URL(), k.URL()))
 	case strings.HasPrefix(string(cred.Source), "env:"):
-		h.hint("federate: %s refused the token from $%s\n", k.URL(), strings.TrimPrefix(string(cred.Source), "env:"))
+		h.hint(i18n.M("federate: %s refused the token from $%s\n", k.URL(), strings.TrimPrefix(string(cred.Source), "env:")))
 	}
 	return nil
 }
 
-func (h Helper) hint(format string, a ...any) {
+func (h Helper) hint(m i18n.Msg) {
 	if h.Stderr != nil {
-		fmt.Fprintf(h.Stderr, format, a...)
+		fmt.Fprint(h.Stderr, m.Localize(h.P))
 	}
 }
 

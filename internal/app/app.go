@@ -4,7 +4,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedcmd"
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -29,6 +29,9 @@ type Stdio struct {
 // name, a first argument of gitexec.CallbackArg makes it the credential
 // helper that child git processes call back.
 func Main(ctx context.Context, name string, args []string, stdio Stdio) int {
+	// Messages speak the language git would speak; everything below gets
+	// the printer from ctx.
+	ctx = i18n.NewContext(ctx, i18n.New(i18n.Detect(os.Getenv)))
 	if len(args) > 0 && args[0] == gitexec.CallbackArg {
 		return credentialMain(ctx, args[1:], stdio, true)
 	}
@@ -47,8 +50,9 @@ func Main(ctx context.Context, name string, args []string, stdio Stdio) int {
 // environment; as a helper the user configured, it must not, or git would
 // call it again.
 func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bool) int {
+	p := i18n.From(ctx)
 	if len(args) != 1 {
-		fmt.Fprintln(stdio.Err, "usage: git credential-federate get|store|erase")
+		p.Fprintf(stdio.Err, "usage: git credential-federate get|store|erase\n")
 		return 2
 	}
 	// Config only tells which forge a host is; a mistake elsewhere in it is
@@ -56,13 +60,13 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 	cfg, err := federation.Load(ctx, "", "")
 	if cfg == nil {
 		if !callback {
-			fmt.Fprintf(stdio.Err, "federate: %v\n", err)
+			p.Fprintf(stdio.Err, "federate: %s\n", p.Error(err))
 		}
 		cfg, _ = federation.Parse(nil)
 	}
 	forge := func(host string) string { return cfg.ForgeOf("https", host) }
 	opts := keystore.Options{Getenv: os.Getenv, Forge: forge}
-	h := keystore.Helper{Mode: keystore.ModeUserHelper, Usernames: keystore.ForgeUsernames(forge), Stderr: stdio.Err}
+	h := keystore.Helper{Mode: keystore.ModeUserHelper, Usernames: keystore.ForgeUsernames(forge), Stderr: stdio.Err, P: p}
 	if callback {
 		h.Mode = keystore.ModeCallback
 		opts.GitCredential = &keystore.GitCredential{Env: gitexec.WithoutCredentialCallback(os.Environ())}
@@ -75,7 +79,7 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 		h.Store = withFixed(h.Store.(keystore.Chain))
 	}
 	if err := h.Serve(ctx, args[0], stdio.In, stdio.Out); err != nil {
-		fmt.Fprintf(stdio.Err, "federate: %v\n", err)
+		p.Fprintf(stdio.Err, "federate: %s\n", p.Error(err))
 		return 1
 	}
 	return 0

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/urfave/cli/v2"
 )
 
@@ -146,16 +147,16 @@ func runAdd(ctx context.Context, stdio IO, opts AddOptions) error {
 		return err
 	}
 	if exists && !opts.Force {
-		return fmt.Errorf("federation %q is already defined in the %s config: see it with `git federate list`, "+
+		return i18n.Errorf("federation %q is already defined in the %s config: see it with `git federate list`, "+
 			"then replace it with --force or delete it with `git federate remove %s%s`", opts.Name, sc, opts.Name, globalSuffix(sc))
 	}
 	if exists {
 		// Show what is replaced, so nothing is lost that cannot be typed again.
 		old, _ := sc.runner().Output(ctx, "config", sc.flag(), "--get-regexp", "^federation\\."+regexp.QuoteMeta(opts.Name)+"\\.")
 		if _, err := sc.removeSection(ctx, "federation", opts.Name); err != nil {
-			return fmt.Errorf("replacing federation %q: %w", opts.Name, err)
+			return i18n.Errorf("replacing federation %q: %w", opts.Name, err)
 		}
-		fmt.Fprintf(stdio.Out, "Replacing federation %q in the %s config; it was:\n", opts.Name, sc)
+		stdio.P.Fprintf(stdio.Out, "Replacing federation %q in the %s config; it was:\n", opts.Name, sc)
 		for _, line := range strings.Split(strings.TrimSpace(string(old)), "\n") {
 			fmt.Fprintf(stdio.Out, "  %s\n", line)
 		}
@@ -164,7 +165,7 @@ func runAdd(ctx context.Context, stdio IO, opts AddOptions) error {
 		if err := sc.add(ctx, e.key, e.value); err != nil {
 			// Leave no half-written federation behind.
 			_, rerr := sc.removeSection(ctx, "federation", opts.Name)
-			return errors.Join(fmt.Errorf("writing %s: %w", e.key, err), rerr)
+			return errors.Join(i18n.Errorf("writing %s: %w", e.key, err), rerr)
 		}
 	}
 	printAdded(stdio, opts, sc)
@@ -192,7 +193,7 @@ func checkAdded(ctx context.Context, stdio IO, opts AddOptions) error {
 	}
 	warns := checkFederation(ctx, d, cfg, f)
 	for _, w := range warns {
-		fmt.Fprintf(stdio.Err, "warning: %s\n", w)
+		stdio.P.Fprintf(stdio.Err, "warning: %s\n", w)
 	}
 	if len(warns) > 0 {
 		return Partial(errChecksWarned)
@@ -208,7 +209,7 @@ func noteOtherScope(ctx context.Context, stdio IO, name string, sc scope) {
 		return
 	}
 	if ok, _ := other.hasSection(ctx, "federation", name); ok {
-		fmt.Fprintf(stdio.Err, "warning: federation %q is also defined in the %s config; git merges both "+
+		stdio.P.Fprintf(stdio.Err, "warning: federation %q is also defined in the %s config; git merges both "+
 			"(mirrors add up, the repository's other values win): see `git federate list`\n", name, other)
 	}
 }
@@ -222,17 +223,17 @@ func globalSuffix(sc scope) string {
 
 func printAdded(stdio IO, opts AddOptions, sc scope) {
 	w := stdio.Out
-	fmt.Fprintf(w, "Added federation %q to the %s git config:\n", opts.Name, sc)
+	stdio.P.Fprintf(w, "Added federation %q to the %s git config:\n", opts.Name, sc)
 	fmt.Fprintf(w, "  origin  %s\n", opts.Origin)
 	for _, m := range opts.Mirrors {
 		fmt.Fprintf(w, "  mirror  %s\n", m)
 	}
-	fmt.Fprintln(w, "Next:")
+	stdio.P.Fprintf(w, "Next:\n")
 	step := func(cmd, why string) { fmt.Fprintf(w, "  %-44s # %s\n", cmd, why) }
 	if sc.Global {
-		step("git clone federate::"+opts.Name, "a new working copy")
+		step("git clone federate::"+opts.Name, stdio.P.Sprintf("a new working copy"))
 	}
-	step("git remote add "+opts.Name+" federate::"+opts.Name, "or: git remote set-url origin federate::"+opts.Name)
-	step("git federate login https://<host>", "once per host that needs a token")
-	step("git federate status "+opts.Name, "compare origin and mirrors")
+	step("git remote add "+opts.Name+" federate::"+opts.Name, stdio.P.Sprintf("or: git remote set-url origin federate::%s", opts.Name))
+	step("git federate login https://<host>", stdio.P.Sprintf("once per host that needs a token"))
+	step("git federate status "+opts.Name, stdio.P.Sprintf("compare origin and mirrors"))
 }

@@ -5,11 +5,12 @@ package fedcmd
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // Exit statuses of docs/DESIGN.md.
@@ -29,9 +30,12 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
+// Localize is the error in p's language.
+func (e *ExitError) Localize(p *i18n.Printer) string { return p.Error(e.Err) }
+
 // UsageError reports bad command-line input (exit 2).
 func UsageError(format string, a ...any) error {
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, a...)}
+	return &ExitError{Code: ExitUsage, Err: i18n.Errorf(format, a...)}
 }
 
 // Partial reports that some mirrors failed and the rest is done (exit 3).
@@ -41,22 +45,27 @@ func Partial(err error) error { return &ExitError{Code: ExitPartial, Err: err} }
 type IO struct {
 	In       io.Reader
 	Out, Err io.Writer
+	// P says messages in the user's language; nil is English.
+	P *i18n.Printer
 }
 
 // Main runs `git federate` with args and returns the exit status.
 func Main(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
-	stdio := IO{In: in, Out: out, Err: errOut}
+	stdio := IO{In: in, Out: out, Err: errOut, P: i18n.From(ctx)}
 	app := NewApp(stdio)
 	if len(args) > 0 && args[0] == completeArg {
 		runComplete(ctx, stdio, app, args[1:])
 		return ExitOK
 	}
 	err := app.RunContext(ctx, append([]string{"git-federate"}, interspersed(app, args)...))
-	return exitCode(err, errOut)
+	return stdio.exit(err)
 }
 
 // exitCode prints err once, as "error: ...", and maps it to an exit status.
-func exitCode(err error, errOut io.Writer) int {
+func exitCode(err error, errOut io.Writer) int { return IO{Err: errOut}.exit(err) }
+
+// exit is exitCode in the language of stdio.P.
+func (stdio IO) exit(err error) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -69,15 +78,15 @@ func exitCode(err error, errOut io.Writer) int {
 	if errors.As(err, &ce) && ee == nil {
 		code = ce.ExitCode()
 	}
-	if msg := err.Error(); msg != "" {
-		fmt.Fprintf(errOut, "error: %s\n", msg)
+	if msg := stdio.P.Error(err); msg != "" {
+		stdio.P.Fprintf(stdio.Err, "error: %s\n", msg)
 	}
 	return code
 }
 
 // NewApp builds the urfave/cli application.
 func NewApp(stdio IO) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:      "git federate",
 		HelpName:  "git federate",
 		Usage:     "one git remote for a whole federation of servers",
@@ -105,6 +114,8 @@ func NewApp(stdio IO) *cli.App {
 			&cli.BoolFlag{Name: "version", Usage: "print the version (as `git federate version`)"}},
 		Commands: append(commands(stdio), helpCommand()),
 	}
+	localizeHelp(app, stdio.P)
+	return app
 }
 
 // helpCommand is `git federate help [command]`.
@@ -155,7 +166,7 @@ func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
 	if isSubcommand && c.Command != nil && c.Command.Name != "" {
 		help = "git federate " + c.Command.Name + " --help"
 	}
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w. See '%s'.", withDashes(err), help)}
+	return &ExitError{Code: ExitUsage, Err: i18n.Errorf("%w. See '%s'.", withDashes(err), help)}
 }
 
 // withDashes restores the dashes of an unknown flag: Go's flag package
@@ -172,7 +183,7 @@ func withDashes(err error) error {
 	if len(name) > 1 {
 		dashes = "--"
 	}
-	return fmt.Errorf("unknown option %s%s", dashes, name)
+	return i18n.Errorf("unknown option %s%s", dashes, name)
 }
 
 // commands lists every command; each lives in its own file.

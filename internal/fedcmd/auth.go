@@ -14,6 +14,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
@@ -83,7 +84,7 @@ func authCommand(stdio IO) *cli.Command {
 }
 
 // errAuthFailed is returned when some host's token does not work.
-var errAuthFailed = errors.New("some hosts have no working token")
+var errAuthFailed = i18n.Errorf("some hosts have no working token")
 
 func runAuth(ctx context.Context, o AuthOptions) error {
 	cfg, err := o.Deps.config(ctx)
@@ -95,7 +96,7 @@ func runAuth(ctx context.Context, o AuthOptions) error {
 	results := make([]HostAuth, 0, len(hosts))
 	failed := len(cfg.Invalid) > 0
 	for _, name := range sortedKeys(cfg.Invalid) {
-		fmt.Fprintf(o.IO.Err, "warning: federation %q is misconfigured, its hosts are not checked: %v\n", name, cfg.Invalid[name])
+		o.IO.P.Fprintf(o.IO.Err, "warning: federation %q is misconfigured, its hosts are not checked: %v\n", name, cfg.Invalid[name])
 	}
 	for _, h := range hosts {
 		h.needs = needs[h.ep.HostURL()]
@@ -122,9 +123,9 @@ func printAuth(stdio IO, results []HostAuth, others []string) {
 	defer printOtherHosts(stdio, others)
 	if len(results) == 0 {
 		if len(others) == 0 {
-			fmt.Fprintln(stdio.Out, "No federation is configured: add one with `git federate add`.")
+			stdio.P.Fprintf(stdio.Out, "No federation is configured: add one with `git federate add`.\n")
 		} else {
-			fmt.Fprintln(stdio.Out, "No http(s) host is configured, so no token is needed.")
+			stdio.P.Fprintf(stdio.Out, "No http(s) host is configured, so no token is needed.\n")
 		}
 		return
 	}
@@ -362,11 +363,11 @@ func printOtherHosts(stdio IO, hosts []string) {
 	if len(hosts) == 0 {
 		return
 	}
-	fmt.Fprintln(stdio.Out, "\nHosts reached without a token (not checked here):")
+	stdio.P.Fprintf(stdio.Out, "\nHosts reached without a token (not checked here):\n")
 	for _, h := range hosts {
-		how := "git:// has no authentication"
+		how := stdio.P.Sprintf("git:// has no authentication")
 		if strings.HasPrefix(h, "ssh://") {
-			how = "ssh uses your keys (ssh-agent, ~/.ssh), not a token"
+			how = stdio.P.Sprintf("ssh uses your keys (ssh-agent, ~/.ssh), not a token")
 		}
 		fmt.Fprintf(stdio.Out, "  %s: %s\n", h, how)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitserve"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/urfave/cli/v2"
 )
 
@@ -82,7 +83,7 @@ func runDemo(ctx context.Context, stdio IO, opts DemoOptions) (err error) {
 	defer func() {
 		d.stopServers()
 		if opts.Keep {
-			fmt.Fprintf(stdio.Out, "\nThe demo's files are kept in %s (servers stopped).\n", dir)
+			stdio.P.Fprintf(stdio.Out, "\nThe demo's files are kept in %s (servers stopped).\n", dir)
 			return
 		}
 		if rerr := os.RemoveAll(dir); rerr != nil {
@@ -131,18 +132,18 @@ func (d *demo) run(ctx context.Context) error {
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("demo interrupted: %w", ctx.Err())
+				return i18n.Errorf("demo interrupted: %w", ctx.Err())
 			}
-			return fmt.Errorf("demo failed: %w", err)
+			return i18n.Errorf("demo failed: %w", err)
 		}
 	}
-	fmt.Fprintln(d.stdio.Out, "\nDone: one remote, three servers, all in step. Try it on yours:\n"+
-		"  git federate add <name> --origin URL --mirror URL --global && git clone federate::<name>")
+	d.stdio.P.Fprintf(d.stdio.Out, "\nDone: one remote, three servers, all in step. Try it on yours:\n"+
+		"  git federate add <name> --origin URL --mirror URL --global && git clone federate::<name>\n")
 	return nil
 }
 
-func (d *demo) header(format string, a ...any) {
-	fmt.Fprintf(d.stdio.Out, "\n==> "+format+"\n", a...)
+func (d *demo) header(m i18n.Msg) {
+	fmt.Fprintf(d.stdio.Out, "\n==> %s\n", m.Localize(d.stdio.P))
 }
 
 // sh runs git with args in dir (relative to the demo's directory),
@@ -175,7 +176,7 @@ func (d *demo) runGit(ctx context.Context, dir string, holdStderr bool, args ...
 	d.out.flush()
 	if err != nil {
 		// The demo's URLs hold no secrets, so the whole command can be named.
-		return fmt.Errorf("`git %s` failed (%w); its output is above", strings.Join(args, " "), err)
+		return i18n.Errorf("`git %s` failed (%w); its output is above", strings.Join(args, " "), err)
 	}
 	return nil
 }
@@ -185,7 +186,7 @@ func (d *demo) git(dir string) gitexec.Runner {
 }
 
 func (d *demo) startServers(ctx context.Context) error {
-	d.header("Three git servers on 127.0.0.1: an origin and two mirrors")
+	d.header(i18n.M("Three git servers on 127.0.0.1: an origin and two mirrors"))
 	roles := []string{"origin   (think GitHub)", "mirror 1 (think Gitee)", "mirror 2 (think GitLab)"}
 	for i, role := range roles {
 		root := filepath.Join(d.dir, "server", fmt.Sprint(i))
@@ -217,7 +218,7 @@ func (d *demo) stopServers() {
 func (d *demo) originURL() string { return d.origin.URL + "/demo.git" }
 
 func (d *demo) seed(ctx context.Context) error {
-	d.header("A project that lives on the origin only")
+	d.header(i18n.M("A project that lives on the origin only"))
 	if err := d.git("").Run(ctx, "init", "-q", "-b", "main", filepath.Join(d.dir, "upstream")); err != nil {
 		return err
 	}
@@ -228,18 +229,18 @@ func (d *demo) seed(ctx context.Context) error {
 }
 
 func (d *demo) define(ctx context.Context) error {
-	d.header("Define the federation (in the demo's own global git config)")
+	d.header(i18n.M("Define the federation (in the demo's own global git config)"))
 	return d.sh(ctx, "", "federate", "add", "demo", "--global", "--origin", d.originURL(),
 		"--mirror", d.mirrors[0].URL+"/demo.git", "--mirror", d.mirrors[1].URL+"/demo.git")
 }
 
 func (d *demo) clone(ctx context.Context) error {
-	d.header("Clone through the federation")
+	d.header(i18n.M("Clone through the federation"))
 	return d.sh(ctx, "", "clone", "federate::demo", "work")
 }
 
 func (d *demo) commitAndPush(ctx context.Context) error {
-	d.header("Commit and push once: the origin, then both mirrors (they get main too)")
+	d.header(i18n.M("Commit and push once: the origin, then both mirrors (they get main too)"))
 	if err := d.writeAndCommit(ctx, "work", "CHANGES", "Pushed through federate::demo\n", "Add CHANGES"); err != nil {
 		return err
 	}
@@ -250,12 +251,12 @@ func (d *demo) commitAndPush(ctx context.Context) error {
 }
 
 func (d *demo) status(ctx context.Context) error {
-	d.header("Status of every ref on every server")
+	d.header(i18n.M("Status of every ref on every server"))
 	return d.sh(ctx, "", "federate", "status", "demo")
 }
 
 func (d *demo) drift(ctx context.Context) error {
-	d.header("Someone pushes straight to the origin; the mirrors fall behind")
+	d.header(i18n.M("Someone pushes straight to the origin; the mirrors fall behind"))
 	if err := d.sh(ctx, "upstream", "pull", "-q", "--ff-only", d.originURL(), "main"); err != nil {
 		return err
 	}
@@ -269,7 +270,7 @@ func (d *demo) drift(ctx context.Context) error {
 }
 
 func (d *demo) resync(ctx context.Context) error {
-	d.header("Sync brings the mirrors up to date")
+	d.header(i18n.M("Sync brings the mirrors up to date"))
 	if err := d.shReport(ctx, "", "federate", "sync", "demo"); err != nil {
 		return err
 	}
@@ -286,7 +287,7 @@ func (d *demo) writeAndCommit(ctx context.Context, repo, file, content, msg stri
 	if err := d.git(repo).Run(ctx, "add", "--", file); err != nil {
 		return err
 	}
-	fmt.Fprintf(d.stdio.Out, "  (committed %s: %q)\n", file, msg)
+	d.stdio.P.Fprintf(d.stdio.Out, "  (committed %s: %q)\n", file, msg)
 	return d.git(repo).Run(ctx, "commit", "-q", "-m", msg)
 }
 
@@ -304,7 +305,7 @@ func (d *demo) verify(ctx context.Context, repo string) error {
 			return fmt.Errorf("server %d (%s) has main at %q, want %s", i, s.URL, shortID(g), shortID(w))
 		}
 	}
-	fmt.Fprintf(d.stdio.Out, "  ✓ main is %s on the origin and both mirrors\n", shortID(w))
+	d.stdio.P.Fprintf(d.stdio.Out, "  ✓ main is %s on the origin and both mirrors\n", shortID(w))
 	return nil
 }
 

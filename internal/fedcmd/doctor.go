@@ -14,6 +14,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 	"github.com/urfave/cli/v2"
 )
@@ -95,7 +96,7 @@ func runDoctor(ctx context.Context, stdio IO, opts DoctorOptions) error {
 	opts.defaults()
 	var checks []Check
 	checks = append(checks, checkGit(ctx, opts))
-	checks = append(checks, checkPath(opts)...)
+	checks = append(checks, checkPath(stdio.P, opts)...)
 	checks = append(checks, checkProtocolAllow(ctx, opts))
 	checks = append(checks, checkKeyring(ctx, opts))
 	cfg, cfgCheck := checkConfig(ctx, opts)
@@ -109,14 +110,14 @@ func runDoctor(ctx context.Context, stdio IO, opts DoctorOptions) error {
 		}
 		fmt.Fprintln(stdio.Out)
 		if c.Fix != "" {
-			fmt.Fprintf(stdio.Out, "      fix: %s\n", c.Fix)
+			stdio.P.Fprintf(stdio.Out, "      fix: %s\n", c.Fix)
 		}
 		if c.Status == CheckFail {
 			failed++
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d check(s) failed; fix what is listed above and run `git federate doctor` again", failed)
+		return i18n.Errorf("%d check(s) failed; fix what is listed above and run `git federate doctor` again", failed)
 	}
 	return nil
 }
@@ -124,10 +125,11 @@ func runDoctor(ctx context.Context, stdio IO, opts DoctorOptions) error {
 var gitVersionRE = regexp.MustCompile(`git version (\d+)\.(\d+)`)
 
 func checkGit(ctx context.Context, opts DoctorOptions) Check {
+	p := i18n.From(ctx)
 	c := Check{Name: "git"}
 	out, err := gitexec.Runner{Dir: opts.Dir, Timeout: opts.Timeout}.Output(ctx, "version")
 	if err != nil {
-		c.Status, c.Detail, c.Fix = CheckFail, err.Error(), "install git 2.39 or later"
+		c.Status, c.Detail, c.Fix = CheckFail, p.Error(err), p.Sprintf("install git 2.39 or later")
 		return c
 	}
 	c.Detail = strings.TrimSpace(string(out))
@@ -141,25 +143,25 @@ func checkGit(ctx context.Context, opts DoctorOptions) Check {
 	switch v := major*1000 + minor; {
 	case v < 2031:
 		// GIT_CONFIG_COUNT, which keeps tokens out of argv, is 2.31+.
-		c.Status, c.Fix = CheckFail, "install git 2.39 or later (2.31 at the very least)"
+		c.Status, c.Fix = CheckFail, p.Sprintf("install git 2.39 or later (2.31 at the very least)")
 	case v < 2039:
-		c.Status, c.Fix = CheckWarn, "git older than 2.39 is untested; upgrade if anything misbehaves"
+		c.Status, c.Fix = CheckWarn, p.Sprintf("git older than 2.39 is untested; upgrade if anything misbehaves")
 	default:
 		c.Status = CheckOK
 	}
 	return c
 }
 
-func checkPath(opts DoctorOptions) []Check {
+func checkPath(pr *i18n.Printer, opts DoctorOptions) []Check {
 	var checks []Check
 	for _, name := range []string{"git-remote-federate", "git-federate", "git-credential-federate"} {
 		p, err := opts.LookPath(name)
 		if err != nil {
-			checks = append(checks, Check{Name: name + " on PATH", Status: CheckFail, Detail: "not found",
-				Fix: "install all three names (./install.sh, or `go install ./cmd/...` with $(go env GOPATH)/bin on PATH)"})
+			checks = append(checks, Check{Name: pr.Sprintf("%s on PATH", name), Status: CheckFail, Detail: pr.Sprintf("not found"),
+				Fix: pr.Sprintf("install all three names (./install.sh, or `go install ./cmd/...` with $(go env GOPATH)/bin on PATH)")})
 			continue
 		}
-		checks = append(checks, Check{Name: name + " on PATH", Status: CheckOK, Detail: p})
+		checks = append(checks, Check{Name: pr.Sprintf("%s on PATH", name), Status: CheckOK, Detail: p})
 	}
 	return checks
 }
@@ -167,27 +169,29 @@ func checkPath(opts DoctorOptions) []Check {
 func checkProtocolAllow(ctx context.Context, opts DoctorOptions) Check {
 	out, _ := gitexec.Runner{Dir: opts.Dir, Timeout: opts.Timeout}.Output(ctx, "config", "--get", "protocol.federate.allow")
 	v := strings.TrimSpace(string(out))
+	p := i18n.From(ctx)
 	if v == "always" {
-		return Check{Name: "protocol.federate.allow", Status: CheckOK, Detail: "always (submodules may use federate:: URLs)"}
+		return Check{Name: "protocol.federate.allow", Status: CheckOK, Detail: p.Sprintf("always (submodules may use federate:: URLs)")}
 	}
 	if v == "" {
-		v = "unset"
+		v = p.Sprintf("unset")
 	}
 	return Check{Name: "protocol.federate.allow", Status: CheckHint,
-		Detail: v + ": git refuses federate:: URLs in submodules",
-		Fix:    "git config --global protocol.federate.allow always   # only if submodules use federate::"}
+		Detail: p.Sprintf("%s: git refuses federate:: URLs in submodules", v),
+		Fix:    p.Sprintf("git config --global protocol.federate.allow always   # only if submodules use federate::")}
 }
 
 func checkKeyring(ctx context.Context, opts DoctorOptions) Check {
-	c := Check{Name: "OS keyring"}
+	p := i18n.From(ctx)
+	c := Check{Name: p.Sprintf("OS keyring")}
 	desc, err := opts.Keyring(ctx)
 	switch {
 	case errors.Is(err, ErrKeyringOff):
 		c.Status, c.Detail = CheckWarn, err.Error()
-		c.Fix = "tokens then come only from FEDERATE_TOKEN_<HOST> variables and git credential helpers"
+		c.Fix = p.Sprintf("tokens then come only from FEDERATE_TOKEN_<HOST> variables and git credential helpers")
 	case err != nil:
 		c.Status, c.Detail = CheckWarn, err.Error()
-		c.Fix = "`git federate login` cannot store tokens; use FEDERATE_TOKEN_<HOST>, or start a Secret Service (gnome-keyring-daemon) in a D-Bus session"
+		c.Fix = p.Sprintf("`git federate login` cannot store tokens; use FEDERATE_TOKEN_<HOST>, or start a Secret Service (gnome-keyring-daemon) in a D-Bus session")
 	default:
 		c.Status, c.Detail = CheckOK, desc
 	}
@@ -213,21 +217,22 @@ func probeKeyring(ctx context.Context, getenv func(string) string) (string, erro
 }
 
 func checkConfig(ctx context.Context, opts DoctorOptions) (*federation.Config, Check) {
-	c := Check{Name: "federation config"}
+	p := i18n.From(ctx)
+	c := Check{Name: p.Sprintf("federation config")}
 	cfg, err := federation.Load(ctx, "", opts.Dir)
 	var ce *federation.ConfigError
 	switch {
 	case errors.As(err, &ce):
-		c.Status, c.Detail, c.Fix = CheckFail, err.Error(), "repair the config file git names above"
+		c.Status, c.Detail, c.Fix = CheckFail, p.Error(err), p.Sprintf("repair the config file git names above")
 		return nil, c
 	case err != nil:
-		c.Status, c.Detail = CheckFail, strings.ReplaceAll(err.Error(), "\n", "; ")
-		c.Fix = "git config --edit (or --global --edit), or `git federate remove <name>` and add it again"
+		c.Status, c.Detail = CheckFail, strings.ReplaceAll(p.Error(err), "\n", "; ")
+		c.Fix = p.Sprintf("git config --edit (or --global --edit), or `git federate remove <name>` and add it again")
 	case len(cfg.Federations)+len(cfg.Sets) == 0:
-		c.Status, c.Detail = CheckHint, "no federations defined"
+		c.Status, c.Detail = CheckHint, p.Sprintf("no federations defined")
 		c.Fix = "git federate add <name> --origin URL --mirror URL"
 	default:
-		c.Status, c.Detail = CheckOK, fmt.Sprintf("%d federation(s), %d federationset(s)", len(cfg.Federations), len(cfg.Sets))
+		c.Status, c.Detail = CheckOK, p.Sprintf("%d federation(s), %d federationset(s)", len(cfg.Federations), len(cfg.Sets))
 	}
 	return cfg, c
 }
@@ -240,64 +245,65 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 	}
 	deps := TokenDeps{Getenv: opts.Getenv, Exe: opts.Exe, Dir: opts.Dir, GitTimeout: opts.Timeout}
 	var checks []Check
+	p := i18n.From(ctx)
 	needs := hostNeeds(cfg)
 	for _, h := range configuredHosts(cfg) {
 		h.needs = needs[h.ep.HostURL()]
-		checks = append(checks, hostCheck(checkHost(ctx, deps, cfg, h)))
+		checks = append(checks, hostCheck(p, checkHost(ctx, deps, cfg, h)))
 	}
 	for _, name := range cfg.Names() {
-		checks = append(checks, serversCheck(name, checkFederation(ctx, deps, cfg, cfg.Federations[name])))
+		checks = append(checks, serversCheck(p, name, checkFederation(ctx, deps, cfg, cfg.Federations[name])))
 	}
 	for _, h := range otherHosts(cfg) {
-		detail := "git:// has no authentication: no token needed"
+		detail := p.Sprintf("git:// has no authentication: no token needed")
 		if strings.HasPrefix(h, "ssh://") {
-			detail = "ssh uses your keys (ssh-agent, ~/.ssh), not a token"
+			detail = p.Sprintf("ssh uses your keys (ssh-agent, ~/.ssh), not a token")
 		}
-		checks = append(checks, Check{Name: "access to " + h, Status: CheckHint, Detail: detail})
+		checks = append(checks, Check{Name: p.Sprintf("access to %s", h), Status: CheckHint, Detail: detail})
 	}
 	return checks
 }
 
 // serversCheck words what checkFederation found for one federation.
-func serversCheck(name string, warns []string) Check {
-	c := Check{Name: "servers of federation " + name, Status: CheckOK, Detail: "reachable, repositories there, tokens allowed"}
+func serversCheck(p *i18n.Printer, name string, warns []string) Check {
+	c := Check{Name: p.Sprintf("servers of federation %s", name), Status: CheckOK, Detail: p.Sprintf("reachable, repositories there, tokens allowed")}
 	if len(warns) > 0 {
 		c.Status, c.Detail = CheckWarn, strings.Join(warns, "\n")
-		c.Fix = "each line above says what to do"
+		c.Fix = p.Sprintf("each line above says what to do")
 	}
 	return c
 }
 
-func hostCheck(a HostAuth) Check {
-	c := Check{Name: "token for " + a.Host}
-	source := "none found"
+func hostCheck(p *i18n.Printer, a HostAuth) Check {
+	c := Check{Name: p.Sprintf("token for %s", a.Host)}
+	source := p.Sprintf("none found")
 	if a.Source != "" {
-		source = "from " + a.Source
+		source = p.Sprintf("from %s", a.Source)
 	}
 	switch {
 	case a.Valid && a.Source == "":
-		c.Status, c.Detail = CheckWarn, fmt.Sprintf("token %s; readable without one (checked by %s)", source, a.Check)
-		c.Fix = "pushing will need one: git federate login " + a.Host
+		c.Status, c.Detail = CheckWarn, p.Sprintf("token %s; readable without one (checked by %s)", source, a.Check)
+		c.Fix = p.Sprintf("pushing will need one: git federate login %s", a.Host)
 	case a.Valid && len(a.Missing) > 0:
 		var b strings.Builder
 		printScopes(&b, "", a)
-		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; checked by %s\n%s", source, a.Check, strings.TrimSpace(b.String()))
-		c.Fix = "add the scopes named above to the token (or make a new one), then: git federate login " + a.Host
+		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; checked by %s\n%s", source, a.Check, strings.TrimSpace(b.String()))
+		c.Fix = p.Sprintf("add the scopes named above to the token (or make a new one), then: git federate login %s", a.Host)
 	case a.Valid:
 		var b strings.Builder
 		printScopes(&b, "", a)
-		c.Status, c.Detail = CheckOK, strings.TrimSpace(fmt.Sprintf("token %s; checked by %s\n%s", source, a.Check, b.String()))
+		c.Status, c.Detail = CheckOK, strings.TrimSpace(p.Sprintf("token %s; checked by %s\n%s", source, a.Check, b.String()))
 	case a.Problem == problemUnreachable:
-		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; server unreachable: %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
-		c.Fix = "check that " + a.Host + " is up and reachable from here (network, proxy, DNS); the token could not be tried"
+		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; server unreachable: %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
+		c.Fix = p.Sprintf("check that %s is up and reachable from here (network, proxy, DNS); the token could not be tried", a.Host)
 	case a.Problem == problemNotFound:
-		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
-		c.Fix = "check the repository URL in the federation's config (deleted or renamed?), or log in if it is private: git federate login " + a.Host
+		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
+		c.Fix = p.Sprintf("check the repository URL in the federation's config (deleted or renamed?), or log in if it is private: git federate login %s", a.Host)
 	case a.Source == "" && a.Check != "api":
-		c.Status, c.Detail = CheckWarn, fmt.Sprintf("token %s; %s", source, a.Error)
+		c.Status, c.Detail = CheckWarn, p.Sprintf("token %s; %s", source, a.Error)
 		c.Fix = "git federate login " + a.Host
 	default:
-		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
+		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
 		c.Fix = "git federate login " + a.Host
 	}
 	return c

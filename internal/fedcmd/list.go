@@ -9,6 +9,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/urfave/cli/v2"
 )
 
@@ -71,7 +72,7 @@ func runList(ctx context.Context, stdio IO, opts ListOptions) error {
 		printList(stdio, items)
 	}
 	if cfgErr != nil {
-		return fmt.Errorf("git config has problems, fix them with `git config --edit` (add --global for ~/.gitconfig):\n%w", cfgErr)
+		return i18n.Errorf("git config has problems, fix them with `git config --edit` (add --global for ~/.gitconfig):\n%w", cfgErr)
 	}
 	return nil
 }
@@ -79,7 +80,7 @@ func runList(ctx context.Context, stdio IO, opts ListOptions) error {
 func printList(stdio IO, items []Listed) {
 	w := stdio.Out
 	if len(items) == 0 {
-		fmt.Fprintln(w, "No federations. Define one with `git federate add <name> --origin URL --mirror URL`.")
+		stdio.P.Fprintf(w, "No federations. Define one with `git federate add <name> --origin URL --mirror URL`.\n")
 		return
 	}
 	for i, it := range items {

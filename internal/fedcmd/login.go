@@ -17,6 +17,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
@@ -144,7 +145,7 @@ func runLogin(ctx context.Context, o LoginOptions) error {
 	host := tgt.ep.HostURL()
 	kr := o.Deps.keyring()
 	if err := kr.Available(); err != nil {
-		return fmt.Errorf("cannot store a token: %w\n"+
+		return i18n.Errorf("cannot store a token: %w\n"+
 			"login never writes tokens to a file; start a keyring (Secret Service), or set %s for this shell",
 			err, keystore.EnvName(tgt.ep.Host))
 	}
@@ -167,18 +168,18 @@ func runLogin(ctx context.Context, o LoginOptions) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(o.IO.Err, "Token for %s works%s.\n", host, who)
+		o.IO.P.Fprintf(o.IO.Err, "Token for %s works%s.\n", host, who)
 		reportLoginScopes(ctx, o, cfg, tgt, forgeName, token)
 	}
 	if err := kr.Set(ctx, tgt.key, cred); err != nil {
-		return fmt.Errorf("storing the token for %s in the OS keyring: %w", host, err)
+		return i18n.Errorf("storing the token for %s in the OS keyring: %w", host, err)
 	}
 	if o.Username != "" {
 		if err := saveUsername(ctx, o, host); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(o.IO.Err, "Stored the token for %s in the OS keyring.\n", host)
+	o.IO.P.Fprintf(o.IO.Err, "Stored the token for %s in the OS keyring.\n", host)
 	return nil
 }
 
@@ -197,7 +198,7 @@ func loginUsername(ctx context.Context, o LoginOptions, forgeName string, tgt to
 	}
 	if forgeName == forge.Gitee {
 		_, err := keystore.ForgeUsername(forgeName, tgt.key)
-		return "", fmt.Errorf("%w\n(or pass --username)", err)
+		return "", i18n.Errorf("%w\n(or pass --username)", err)
 	}
 	return "", nil
 }
@@ -219,13 +220,13 @@ func readToken(o LoginOptions) (string, error) {
 	case o.TokenStdin:
 		b, err := io.ReadAll(io.LimitReader(o.IO.In, 64<<10))
 		if err != nil {
-			return "", fmt.Errorf("reading the token from stdin: %w", err)
+			return "", i18n.Errorf("reading the token from stdin: %w", err)
 		}
 		raw = b
 	case isFile && term.IsTerminal(int(f.Fd())):
-		b, err := readHidden(f, o.IO.Err, "Token (input hidden): ")
+		b, err := readHidden(f, o.IO.Err, o.IO.P.Sprintf("Token (input hidden): "))
 		if err != nil {
-			return "", fmt.Errorf("reading the token: %w", err)
+			return "", i18n.Errorf("reading the token: %w", err)
 		}
 		raw = b
 	default:
@@ -242,7 +243,7 @@ func readToken(o LoginOptions) (string, error) {
 }
 
 // errCannotVerify says login found nothing to check a token against.
-var errCannotVerify = errors.New("cannot verify the token")
+var errCannotVerify = i18n.Errorf("cannot verify the token")
 
 // verifyToken checks cred with the forge's API when the forge is known,
 // else with git ls-remote of the URL (when it names a repository) or of
@@ -257,24 +258,24 @@ func verifyToken(ctx context.Context, d TokenDeps, cfg *federation.Config, tgt t
 		}
 		u, err := forge.Client{HTTP: d.HTTP}.CurrentUser(ctx, forgeName, base, cred.Token)
 		if errors.Is(err, forge.ErrUnauthorized) {
-			return "", fmt.Errorf("%s refused the token (HTTP 401): check it, and its expiry", base)
+			return "", i18n.Errorf("%s refused the token (HTTP 401): check it, and its expiry", base)
 		}
 		if errors.Is(err, forge.ErrForbidden) && forgeName != forge.Gitee {
 			// Accepted, but without the scope to read the account.
-			return " (it may not read the account, so whose it is is unknown)", nil
+			return i18n.From(ctx).Sprintf(" (it may not read the account, so whose it is is unknown)"), nil
 		}
 		if err != nil {
-			return "", fmt.Errorf("checking the token with %s: %w (use --no-verify to store it anyway)", base, err)
+			return "", i18n.Errorf("checking the token with %s: %w (use --no-verify to store it anyway)", base, err)
 		}
 		if forgeName == forge.Gitee && cred.Username != "" && !strings.EqualFold(u.Login, cred.Username) {
-			return "", fmt.Errorf("the token belongs to Gitee account %q, but the username for %s is %q: Gitee refuses git over HTTPS with a mismatched name; fix %s or --username",
+			return "", i18n.Errorf("the token belongs to Gitee account %q, but the username for %s is %q: Gitee refuses git over HTTPS with a mismatched name; fix %s or --username",
 				u.Login, host, cred.Username, keystore.UsernameConfigKey(host))
 		}
-		return " (as " + u.Login + ")", nil
+		return i18n.From(ctx).Sprintf(" (as %s)", u.Login), nil
 	}
 	repo := repoOnHost(cfg, tgt.ep)
 	if repo == "" {
-		return "", fmt.Errorf("%w: %s has no known forge API and names no repository, and no configured federation has one there;\n"+
+		return "", i18n.Errorf("%w: %s has no known forge API and names no repository, and no configured federation has one there;\n"+
 			"give a repository URL (git federate login %s/owner/repo.git), set [federate \"%s\"] forge, or pass --no-verify",
 			errCannotVerify, host, host, host)
 	}
@@ -372,7 +373,7 @@ func lsRemoteWith(ctx context.Context, d TokenDeps, repo, host string, cred keys
 		if ctx.Err() != nil {
 			gerr.Err = ctx.Err()
 		}
-		return fmt.Errorf("checking the token with git ls-remote %s: %w", repo, gitexec.Explain(gerr, repo))
+		return i18n.Errorf("checking the token with git ls-remote %s: %w", repo, gitexec.Explain(gerr, repo))
 	}
 	return nil
 }

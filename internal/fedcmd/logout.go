@@ -3,10 +3,10 @@ package fedcmd
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -39,16 +39,16 @@ func runLogout(ctx context.Context, o LogoutOptions) error {
 	host := tgt.ep.HostURL()
 	err = o.Deps.keyring().Delete(ctx, tgt.key)
 	if errors.Is(err, keystore.ErrNotFound) {
-		return fmt.Errorf("no token for %s in the OS keyring", host)
+		return i18n.Errorf("no token for %s in the OS keyring", host)
 	}
 	if err != nil {
-		return fmt.Errorf("deleting the token for %s: %w", host, err)
+		return i18n.Errorf("deleting the token for %s: %w", host, err)
 	}
-	fmt.Fprintf(o.IO.Err, "Deleted the token for %s from the OS keyring.\n", host)
+	o.IO.P.Fprintf(o.IO.Err, "Deleted the token for %s from the OS keyring.\n", host)
 	env := keystore.Env{Getenv: o.Deps.getenv}
 	for _, v := range env.Variables(tgt.ep.Host) {
 		if o.Deps.getenv(v) != "" {
-			fmt.Fprintf(o.IO.Err, "note: $%s still gives a token for %s\n", v, host)
+			o.IO.P.Fprintf(o.IO.Err, "note: $%s still gives a token for %s\n", v, host)
 		}
 	}
 	return nil

@@ -29,7 +29,9 @@ func manCommand(stdio IO) *cli.Command {
 			}
 			switch page := c.Args().First(); page {
 			case "", "git-federate":
-				return writeFederateMan(stdio.Out, c.App)
+				// The manual pages are English documentation, like the
+				// manual, whatever language the installer's shell speaks.
+				return writeFederateMan(stdio.Out, NewApp(IO{}))
 			case "git-remote-federate":
 				return writeHelperMan(stdio.Out)
 			default:

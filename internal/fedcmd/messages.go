@@ -1,26 +1,74 @@
 package fedcmd
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // failureLabel names what went wrong with a server, for a report line: a
 // missing repository or a refused token is not an unreachable server.
-func failureLabel(err error) string {
+func failureLabel(p *i18n.Printer, err error) string {
 	switch gitexec.Classify(err) {
 	case gitexec.KindNotFound:
-		return "NOT FOUND"
+		return p.Sprintf("NOT FOUND")
 	case gitexec.KindAuth, gitexec.KindNoWrite:
-		return "REFUSED"
+		return p.Sprintf("REFUSED")
 	}
-	return "UNREACHABLE"
+	return p.Sprintf("UNREACHABLE")
 }
 
 // withoutName is err's text without a leading "<name>: ": a report line
 // already starts with the name, and "down: FAILED: down: origin" says it
 // twice.
-func withoutName(name string, err error) string {
-	return strings.TrimPrefix(err.Error(), name+": ")
+func withoutName(p *i18n.Printer, name string, err error) string {
+	return strings.TrimPrefix(p.Error(err), name+": ")
+}
+
+// countWord says "3 behind" or "2 updated" in p's language: a state of
+// status or a result of sync, counted.
+func countWord(p *i18n.Printer, n int, word string) string {
+	switch word {
+	case "behind":
+		return p.Sprintf("%d behind", n)
+	case "ahead":
+		return p.Sprintf("%d ahead", n)
+	case "diverged":
+		return p.Sprintf("%d diverged", n)
+	case "missing":
+		return p.Sprintf("%d missing", n)
+	case "extra":
+		return p.Sprintf("%d extra", n)
+	case "in-sync":
+		return p.Sprintf("%d in-sync", n)
+	case "in sync":
+		return p.Sprintf("%d in sync", n)
+	case "created":
+		return p.Sprintf("%d created", n)
+	case "updated":
+		return p.Sprintf("%d updated", n)
+	case "forced":
+		return p.Sprintf("%d forced", n)
+	case "deleted":
+		return p.Sprintf("%d deleted", n)
+	case "to create":
+		return p.Sprintf("%d to create", n)
+	case "to update":
+		return p.Sprintf("%d to update", n)
+	case "to force":
+		return p.Sprintf("%d to force", n)
+	case "to delete":
+		return p.Sprintf("%d to delete", n)
+	case "kept ahead":
+		return p.Sprintf("%d kept ahead", n)
+	case "kept diverged":
+		return p.Sprintf("%d kept diverged", n)
+	case "kept extra":
+		return p.Sprintf("%d kept extra", n)
+	case "failed":
+		return p.Sprintf("%d failed", n)
+	}
+	return fmt.Sprintf("%d %s", n, word)
 }

@@ -2,13 +2,13 @@ package fedcmd
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
@@ -54,17 +54,17 @@ func runRemove(ctx context.Context, stdio IO, opts RemoveOptions) error {
 	for _, section := range []string{"federation", "federationset"} {
 		removed, err := sc.removeSection(ctx, section, opts.Name)
 		if err != nil {
-			return fmt.Errorf("removing %s %q: %w", section, opts.Name, err)
+			return i18n.Errorf("removing %s %q: %w", section, opts.Name, err)
 		}
 		if removed {
-			fmt.Fprintf(stdio.Out, "Removed %s %q from the %s git config.\n", section, opts.Name, sc)
+			stdio.P.Fprintf(stdio.Out, "Removed %s %q from the %s git config.\n", section, opts.Name, sc)
 			if section == "federation" {
 				return dropQueued(ctx, stdio, opts.Dir, dropped)
 			}
 			return nil
 		}
 	}
-	hint := "see `git federate list`"
+	hint := stdio.P.Sprintf("see `git federate list`")
 	if cfg, _ := federation.Load(ctx, "", opts.Dir); cfg != nil {
 		if near := federation.DidYouMean(opts.Name, cfg.DefinedNames()); near != "" {
 			hint = strings.TrimPrefix(near, "; ")
@@ -73,10 +73,10 @@ func runRemove(ctx context.Context, stdio IO, opts RemoveOptions) error {
 	other := scope{Global: !opts.Global, Dir: opts.Dir}
 	if other.check(ctx) == nil {
 		if ok, _ := other.hasSection(ctx, "federation", opts.Name); ok {
-			hint = fmt.Sprintf("it is in the %s config: run `git federate remove %s%s`", other, opts.Name, globalSuffix(other))
+			hint = stdio.P.Sprintf("it is in the %s config: run `git federate remove %s%s`", other, opts.Name, globalSuffix(other))
 		}
 	}
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("no federation %q in the %s git config; %s", opts.Name, sc, hint)}
+	return &ExitError{Code: ExitUsage, Err: i18n.Errorf("no federation %q in the %s git config; %s", opts.Name, sc, hint)}
 }
 
 // mirrorsOnlyOf are the mirrors of federation name (as the configuration
@@ -124,9 +124,9 @@ func dropQueued(ctx context.Context, stdio IO, dir string, mirrors []string) err
 			continue
 		}
 		if err := q.RemoveMirror(ctx, m); err != nil {
-			return fmt.Errorf("dropping the updates queued for %s: %w", m, err)
+			return i18n.Errorf("dropping the updates queued for %s: %w", m, err)
 		}
-		fmt.Fprintf(stdio.Out, "Dropped %d update(s) queued for %s.\n", len(queued), m)
+		stdio.P.Fprintf(stdio.Out, "Dropped %d update(s) queued for %s.\n", len(queued), m)
 	}
 	return nil
 }

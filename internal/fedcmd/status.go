@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // StatusOptions are the flags of `git federate status`.
@@ -51,7 +52,7 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 		return err
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(opts.IO.Err, "warning: %v\n", w)
+		opts.IO.P.Fprintf(opts.IO.Err, "warning: %s\n", opts.IO.P.Error(w))
 	}
 	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, fedsync.DefaultJobs)
 	if err != nil {
@@ -63,7 +64,7 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 			return err
 		}
 	} else {
-		writeStatusText(opts.IO.Out, results)
+		writeStatusText(opts.IO.P, opts.IO.Out, results)
 	}
 	return statusExit(results, opts.ExitCode)
 }
@@ -89,9 +90,9 @@ func statusExit(results []*fedsync.FederationResult, exitCode bool) error {
 	}
 	switch {
 	case failedFeds == len(results) && failedFeds > 0:
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("status failed: %s", strings.Join(broken, ", "))}
+		return &ExitError{Code: ExitFailure, Err: i18n.Errorf("status failed: %s", strings.Join(broken, ", "))}
 	case len(broken) > 0:
-		return Partial(fmt.Errorf("could not read: %s", strings.Join(broken, ", ")))
+		return Partial(i18n.Errorf("could not read: %s", strings.Join(broken, ", ")))
 	case exitCode && outOfSync:
 		return &ExitError{Code: ExitFailure, Err: errSilent}
 	}
@@ -105,22 +106,22 @@ type silentError struct{}
 
 func (silentError) Error() string { return "" }
 
-func writeStatusText(w io.Writer, results []*fedsync.FederationResult) {
+func writeStatusText(p *i18n.Printer, w io.Writer, results []*fedsync.FederationResult) {
 	for _, r := range results {
 		if r.Err() != nil {
-			fmt.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(r.Name, r.Err()))
+			p.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(p, r.Name, r.Err()))
 			continue
 		}
-		fmt.Fprintf(w, "%s: origin %s\n", r.Name, r.Origin)
+		p.Fprintf(w, "%s: origin %s\n", r.Name, r.Origin)
 		for i := range r.Mirrors {
-			writeMirrorStatus(w, &r.Mirrors[i])
+			writeMirrorStatus(p, w, &r.Mirrors[i])
 		}
 	}
 }
 
-func writeMirrorStatus(w io.Writer, m *fedsync.MirrorResult) {
+func writeMirrorStatus(p *i18n.Printer, w io.Writer, m *fedsync.MirrorResult) {
 	if m.Err() != nil {
-		fmt.Fprintf(w, "  %s: %s: %v\n", m.URL, failureLabel(m.Err()), m.Err())
+		p.Fprintf(w, "  %s: %s: %s\n", m.URL, failureLabel(p, m.Err()), p.Error(m.Err()))
 		return
 	}
 	counts := m.Summary()
@@ -128,14 +129,14 @@ func writeMirrorStatus(w io.Writer, m *fedsync.MirrorResult) {
 	for _, st := range []fedsync.State{fedsync.Behind, fedsync.Ahead, fedsync.Diverged,
 		fedsync.Missing, fedsync.Extra, fedsync.InSync} {
 		if n := counts[st]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+			parts = append(parts, countWord(p, n, string(st)))
 		}
 	}
 	if len(parts) == 0 {
-		parts = append(parts, "no covered refs")
+		parts = append(parts, p.Sprintf("no covered refs"))
 	}
-	fmt.Fprintf(w, "  %s: %s\n", m.URL, strings.Join(parts, ", "))
-	writeLFSStatus(w, m.LFSMissing)
+	p.Fprintf(w, "  %s: %s\n", m.URL, strings.Join(parts, p.Sprintf(", ")))
+	writeLFSStatus(p, w, m.LFSMissing)
 	for _, r := range m.Refs {
 		if r.State != fedsync.InSync {
 			fmt.Fprintf(w, "    %-9s %s%s\n", r.State, r.Ref, syncRefNote(r))
@@ -144,11 +145,11 @@ func writeMirrorStatus(w io.Writer, m *fedsync.MirrorResult) {
 }
 
 // writeLFSStatus says when a mirror lacks LFS objects of origin's refs.
-func writeLFSStatus(w io.Writer, missing int) {
+func writeLFSStatus(p *i18n.Printer, w io.Writer, missing int) {
 	switch {
 	case missing < 0:
-		fmt.Fprintln(w, "    lfs       could not ask the mirror which LFS objects it holds")
+		p.Fprintf(w, "    lfs       could not ask the mirror which LFS objects it holds\n")
 	case missing > 0:
-		fmt.Fprintf(w, "    lfs       %d LFS object(s) missing on the mirror\n", missing)
+		p.Fprintf(w, "    lfs       LFS objects missing on the mirror: %d\n", missing)
 	}
 }

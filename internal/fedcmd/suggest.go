@@ -1,10 +1,10 @@
 package fedcmd
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/urfave/cli/v2"
 )
 
@@ -15,13 +15,14 @@ func notACommand(app *cli.App, word string) error {
 	for _, c := range app.VisibleCommands() {
 		names = append(names, c.Name)
 	}
-	msg := fmt.Sprintf("%q is not a git federate command. See 'git federate --help'.", word)
+	msg := i18n.M("%q is not a git federate command. See 'git federate --help'.", word)
+	var similar any = ""
 	switch near := federation.Suggest(word, names); len(near) {
 	case 0:
 	case 1:
-		msg += "\n\nThe most similar command is\n\t" + near[0]
+		similar = i18n.M("\n\nThe most similar command is\n\t%s", near[0])
 	default:
-		msg += "\n\nThe most similar commands are\n\t" + strings.Join(near, "\n\t")
+		similar = i18n.M("\n\nThe most similar commands are\n\t%s", strings.Join(near, "\n\t"))
 	}
-	return UsageError("%s", msg)
+	return UsageError("%v%v", msg, similar)
 }

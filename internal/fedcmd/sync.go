@@ -20,6 +20,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/internal/shard"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
@@ -118,7 +119,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	}
 	feds = shard.Filter(part, feds, func(f *federation.Federation) string { return f.Name })
 	for _, w := range warnings {
-		fmt.Fprintf(opts.IO.Err, "warning: %v\n", w)
+		opts.IO.P.Fprintf(opts.IO.Err, "warning: %s\n", opts.IO.P.Error(w))
 	}
 	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, opts.Jobs)
 	if err != nil {
@@ -134,12 +135,12 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 			return err
 		}
 	} else {
-		writeSyncText(opts.IO.Out, results)
+		writeSyncText(opts.IO.P, opts.IO.Out, results)
 	}
 	if err := syncExit(results); err != nil || len(warnings) == 0 {
 		return err
 	}
-	return Partial(fmt.Errorf("not everything could be synced: %w", errors.Join(warnings...)))
+	return Partial(i18n.Errorf("not everything could be synced: %w", errors.Join(warnings...)))
 }
 
 // syncShard reads --shard: only with --all, since a named federation is
@@ -200,7 +201,7 @@ func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool)
 	if all {
 		// The misconfigured ones are reported; the others still run.
 		for _, name := range sortedKeys(cfg.Invalid) {
-			warnings = append(warnings, fmt.Errorf("federation %q is misconfigured: %w", name, cfg.Invalid[name]))
+			warnings = append(warnings, i18n.Errorf("federation %q is misconfigured: %w", name, cfg.Invalid[name]))
 		}
 	}
 	if all || namesSet(cfg, names) {
@@ -213,7 +214,7 @@ func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool)
 		}
 		feds = append(feds, members...)
 		if len(feds) == 0 && len(warnings) == 0 {
-			return nil, nil, nil, errors.New("no federation is configured: add one with `git federate add <name> --origin URL --mirror URL`")
+			return nil, nil, nil, i18n.Errorf("no federation is configured: add one with `git federate add <name> --origin URL --mirror URL`")
 		}
 		return cfg, feds, warnings, nil
 	}
@@ -324,6 +325,7 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Conf
 		Jobs:        jobs,
 		LockWait:    env.LockWait,
 		Progress:    stdio.Err,
+		Printer:     stdio.P,
 		Repo:        repo,
 		Federations: cfg,
 	})
@@ -345,9 +347,9 @@ func syncExit(results []*fedsync.FederationResult) error {
 	case len(failed) == 0 && len(partial) == 0:
 		return nil
 	case len(failed) == len(results):
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("sync failed: %s", strings.Join(failed, ", "))}
+		return &ExitError{Code: ExitFailure, Err: i18n.Errorf("sync failed: %s", strings.Join(failed, ", "))}
 	}
-	return Partial(fmt.Errorf("not every mirror is in sync (%s); see above",
+	return Partial(i18n.Errorf("not every mirror is in sync (%s); see above",
 		strings.Join(append(failed, partial...), ", ")))
 }
 
@@ -362,33 +364,33 @@ func writeSyncJSON(w io.Writer, results []*fedsync.FederationResult) error {
 	return enc.Encode(syncReport{Federations: results})
 }
 
-func writeSyncText(w io.Writer, results []*fedsync.FederationResult) {
+func writeSyncText(p *i18n.Printer, w io.Writer, results []*fedsync.FederationResult) {
 	for _, r := range results {
-		head := "cache already had origin's refs"
+		head := p.Sprintf("cache already had origin's refs")
 		if r.Unchanged {
-			fmt.Fprintf(w, "%s: %s (unchanged: the forge reports no push since the last sync)\n", r.Name, r.Origin)
+			p.Fprintf(w, "%s: %s (unchanged: the forge reports no push since the last sync)\n", r.Name, r.Origin)
 			continue
 		}
 		if r.Fetched {
-			head = "fetched origin"
+			head = p.Sprintf("fetched origin")
 		}
 		if r.DryRun {
-			head += ", dry run: nothing pushed"
+			head += p.Sprintf(", dry run: nothing pushed")
 		}
 		if r.Err() != nil {
-			fmt.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(r.Name, r.Err()))
+			p.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(p, r.Name, r.Err()))
 			continue
 		}
-		fmt.Fprintf(w, "%s: %s (%s)\n", r.Name, r.Origin, head)
+		p.Fprintf(w, "%s: %s (%s)\n", r.Name, r.Origin, head)
 		for i := range r.Mirrors {
-			writeMirrorSync(w, &r.Mirrors[i])
+			writeMirrorSync(p, w, &r.Mirrors[i])
 		}
 	}
 }
 
-func writeMirrorSync(w io.Writer, m *fedsync.MirrorResult) {
+func writeMirrorSync(p *i18n.Printer, w io.Writer, m *fedsync.MirrorResult) {
 	if m.Err() != nil {
-		fmt.Fprintf(w, "  %s: FAILED: %v\n", m.URL, m.Err())
+		p.Fprintf(w, "  %s: FAILED: %s\n", m.URL, p.Error(m.Err()))
 	}
 	counts := map[string]int{}
 	var lines []string
@@ -401,7 +403,7 @@ func writeMirrorSync(w io.Writer, m *fedsync.MirrorResult) {
 		lines = append(lines, fmt.Sprintf("    %-7s %-9s %s%s", r.Action, r.State, r.Ref, syncRefNote(r)))
 	}
 	if m.Err() == nil {
-		fmt.Fprintf(w, "  %s: %s\n", m.URL, syncCounts(counts))
+		p.Fprintf(w, "  %s: %s\n", m.URL, syncCounts(p, counts))
 	}
 	for _, l := range lines {
 		fmt.Fprintln(w, l)
@@ -452,17 +454,17 @@ func syncShortOID(oid string) string {
 
 // syncCounts renders counts as "2 updated, 1 kept diverged", or "in sync"
 // when nothing else happened.
-func syncCounts(counts map[string]int) string {
+func syncCounts(p *i18n.Printer, counts map[string]int) string {
 	order := []string{"created", "updated", "forced", "deleted", "to create", "to update", "to force", "to delete",
 		"kept ahead", "kept diverged", "kept extra", "failed", "in sync"}
 	var parts []string
 	for _, k := range order {
 		if n := counts[k]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+			parts = append(parts, countWord(p, n, k))
 		}
 	}
 	if len(parts) == 0 {
-		return "nothing to sync"
+		return p.Sprintf("nothing to sync")
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, p.Sprintf(", "))
 }

@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // ErrNoFederation is returned when a name matches no configured federation.
-var ErrNoFederation = errors.New("no such federation")
+var ErrNoFederation = i18n.Errorf("no such federation")
 
 // FetchFrom values.
 const (

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // Suggest returns the candidates close enough to name to be a typo of it,
@@ -44,13 +46,13 @@ func DidYouMean(name string, candidates []string) string {
 // lead to defining a duplicate.
 func (c *Config) unknownName(name string) error {
 	names := c.DefinedNames()
-	if hint := DidYouMean(name, names); hint != "" {
-		return fmt.Errorf("%w %q%s", ErrNoFederation, name, hint)
+	if near := Suggest(name, names); len(near) > 0 {
+		return i18n.Errorf("%w %q; did you mean %s?", ErrNoFederation, name, quoteList(near, " or "))
 	}
 	if len(names) == 0 {
-		return fmt.Errorf("%w %q: none is defined; define it with `git federate add %s --origin URL --mirror URL`", ErrNoFederation, name, name)
+		return i18n.Errorf("%w %q: none is defined; define it with `git federate add %s --origin URL --mirror URL`", ErrNoFederation, name, name)
 	}
-	return fmt.Errorf("%w %q (defined: %s); define it with `git federate add %s --origin URL --mirror URL`",
+	return i18n.Errorf("%w %q (defined: %s); define it with `git federate add %s --origin URL --mirror URL`",
 		ErrNoFederation, name, strings.Join(names, ", "), name)
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // DefaultJobs is how many git network commands run at once by default.
@@ -49,6 +50,9 @@ type Config struct {
 	// Progress receives one line per step of long work (stderr); nil
 	// is silent.
 	Progress io.Writer
+	// Printer says the progress lines in the user's language; nil is
+	// English.
+	Printer *i18n.Printer
 	// Repo, when set, is a directory in the repository sync runs in:
 	// what its pushes queued for a mirror is settled once sync has
 	// brought that mirror up to date.
@@ -103,13 +107,17 @@ func (e *Engine) lockPath(name string) string {
 	return filepath.Join(e.cfg.CacheRoot, cacheBase(name)+".lock")
 }
 
-func (e *Engine) progressf(format string, a ...any) {
+// progressf is progress for a printf-like callback (fedset's warnings);
+// a format with no translation is said in English.
+func (e *Engine) progressf(format string, a ...any) { e.progress(i18n.M(format, a...)) }
+
+func (e *Engine) progress(m i18n.Msg) {
 	if e.cfg.Progress == nil {
 		return
 	}
 	e.pmu.Lock()
 	defer e.pmu.Unlock()
-	fmt.Fprintf(e.cfg.Progress, format+"\n", a...)
+	fmt.Fprintln(e.cfg.Progress, m.Localize(e.cfg.Printer))
 }
 
 // net runs fn holding one of the Jobs slots.

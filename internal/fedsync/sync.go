@@ -10,6 +10,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // Options are the per-run switches of `git federate sync`. Force and
@@ -237,7 +238,7 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push)
 			if rq != nil && !res.Mirrors[i].incomplete() {
 				if err := e.settle(ctx, rq, c, f, m, origin); err != nil {
-					e.progressf("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err)
+					e.progress(i18n.M("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err))
 				}
 			}
 			return nil
@@ -253,7 +254,7 @@ func (e *Engine) lock(ctx context.Context, name string) (*fileLock, error) {
 	}
 	wait := max(e.cfg.LockWait, 0)
 	return acquireLock(ctx, e.lockPath(name), wait, func(holder string) {
-		e.progressf("%s: waiting for another sync (pid %s) to finish", name, holder)
+		e.progress(i18n.M("%s: waiting for another sync (pid %s) to finish", name, holder))
 	})
 }
 
@@ -305,7 +306,7 @@ func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m 
 	if !created {
 		return nil, listErr
 	}
-	e.progressf("%s: created missing mirror %s", f.Name, m.Raw)
+	e.progress(i18n.M("%s: created missing mirror %s", f.Name, m.Raw))
 	return e.listRefs(ctx, m.Raw)
 }
 
@@ -337,7 +338,7 @@ func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *c
 		}
 	}
 	if len(specs) > 0 {
-		e.progressf("%s: fetching %d ref(s) from origin", f.Name, len(specs))
+		e.progress(i18n.M("%s: fetching %d ref(s) from origin", f.Name, len(specs)))
 		err := e.net(ctx, func() error { return c.fetch(ctx, f.Origin.Raw, specs) })
 		if err != nil {
 			return false, fmt.Errorf("fetching origin %s into the sync cache: %w", f.Origin.Raw, err)
@@ -416,7 +417,7 @@ func (e *Engine) plan(ctx context.Context, f *federation.Federation, c *cache, m
 		}
 	}
 	if len(specs) > 0 {
-		e.progressf("%s: fetching %d ref(s) that only %s has, to compare histories", f.Name, len(specs), m.Raw)
+		e.progress(i18n.M("%s: fetching %d ref(s) that only %s has, to compare histories", f.Name, len(specs), m.Raw))
 		err := e.net(ctx, func() error { return c.fetch(ctx, m.Raw, specs) })
 		if err != nil {
 			return nil, fmt.Errorf("fetching commits only the mirror has: %w", err)
@@ -428,7 +429,7 @@ func (e *Engine) plan(ctx context.Context, f *federation.Federation, c *cache, m
 // push sends todo to mirror m from the cache and records each ref's
 // result in res.
 func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint, todo []RefPlan, res *MirrorResult) {
-	e.progressf("%s: pushing %d ref(s) to %s", f.Name, len(todo), m.Raw)
+	e.progress(i18n.M("%s: pushing %d ref(s) to %s", f.Name, len(todo), m.Raw))
 	byRef := map[string]*RefResult{}
 	for i := range res.Refs {
 		byRef[res.Refs[i].Ref] = &res.Refs[i]

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
@@ -82,6 +83,7 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	// GIT_TRACE_CURL and GIT_TRACE_PACKET must never print a token, even
 	// if the user's environment turned redaction off.
 	cmd.Env = setEnv(append([]string(nil), env...), "GIT_TRACE_REDACT", "1") // a copy: setEnv reuses its argument
+	cmd.Env = EnglishMessages(cmd.Env)
 	cmd.Stderr = r.Stderr
 	// A credential-cache daemon started by a child can keep our pipes
 	// open; do not wait on it forever once the child has exited.
@@ -270,6 +272,19 @@ func unsetEnv(env []string, key string) []string {
 		}
 	}
 	return out
+}
+
+// EnglishMessages returns env with git's messages in English, whatever
+// the user's language: Classify and the push parsers read git's stderr,
+// and a translated "returned error: 403" would go unrecognised. The
+// other locale categories (character set, dates) stay the user's.
+func EnglishMessages(env []string) []string {
+	lang := i18n.Detect(func(k string) string { v, _ := lookup(env, k); return v })
+	out := setEnv(unsetEnv(append([]string(nil), env...), "LANGUAGE"), i18n.LanguageEnv, lang.String())
+	if all, ok := lookup(out, "LC_ALL"); ok && all != "" {
+		out = setEnv(unsetEnv(out, "LC_ALL"), "LANG", all)
+	}
+	return setEnv(out, "LC_MESSAGES", "C")
 }
 
 // repoEnv are the variables that tell git which repository it is in (as

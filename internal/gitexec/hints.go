@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // Kind is what went wrong with a git command talking to a server.
@@ -32,10 +34,29 @@ type HintError struct {
 	URL  string
 	Hint string
 	Err  error
+
+	hint []i18n.Msg // Hint, to say in the user's language
 }
 
 func (e *HintError) Error() string { return e.Err.Error() + "\nhint: " + e.Hint }
 func (e *HintError) Unwrap() error { return e.Err }
+
+// Localize is the error with its hint in p's language.
+func (e *HintError) Localize(p *i18n.Printer) string {
+	return p.Error(e.Err) + p.Sprintf("\nhint: %s", e.HintIn(p))
+}
+
+// HintIn is Hint in p's language.
+func (e *HintError) HintIn(p *i18n.Printer) string {
+	if e.hint == nil {
+		return e.Hint
+	}
+	var b strings.Builder
+	for _, m := range e.hint {
+		b.WriteString(m.Localize(p))
+	}
+	return b.String()
+}
 
 var statusRE = regexp.MustCompile(`(?:returned error|HTTP(?: code)?):? (\d{3})`)
 
@@ -99,27 +120,27 @@ func Refused(err error) bool {
 // URL as configured (it never holds a token).
 func Explain(err error, url string) error {
 	kind := Classify(err)
-	var hint string
+	var hint []i18n.Msg
 	switch kind {
 	case KindNotFound:
-		hint = fmt.Sprintf("repository %s not found: was it deleted or renamed?", url)
+		hint = append(hint, i18n.M("repository %s not found: was it deleted or renamed?", url))
 		switch {
 		case strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://"):
-			hint += " (a private repository also looks missing without a valid token)"
+			hint = append(hint, i18n.M(" (a private repository also looks missing without a valid token)"))
 		case isSSH(url): // the key, not a token, decides what one may see
-			hint += " (a private repository also looks missing to a key that may not read it)"
+			hint = append(hint, i18n.M(" (a private repository also looks missing to a key that may not read it)"))
 		}
 	case KindAuth:
-		hint = fmt.Sprintf("the server refused the credentials: run `git federate login %s`", hostURL(url))
+		hint = append(hint, i18n.M("the server refused the credentials: run `git federate login %s`", hostURL(url)))
 	case KindNoWrite:
-		hint = fmt.Sprintf("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url))
+		hint = append(hint, i18n.M("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url)))
 		if h := hostURL(url); strings.EqualFold(h, "https://gitee.com") {
 			// Gitee takes a token only with the account's own name, and
 			// answers 403 to any other (git sends a placeholder).
-			hint = fmt.Sprintf("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`; if it is set, the token lacks the projects scope", h)
+			hint = []i18n.Msg{i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`; if it is set, the token lacks the projects scope", h)}
 		}
 	case KindBusy:
-		hint = fmt.Sprintf("%s is busy (the repository is being read or written); retried, try again later", hostURL(url))
+		hint = append(hint, i18n.M("%s is busy (the repository is being read or written); retried, try again later", hostURL(url)))
 	default:
 		return err
 	}
@@ -127,7 +148,9 @@ func Explain(err error, url string) error {
 	if errors.As(err, &he) {
 		return err
 	}
-	return &HintError{Kind: kind, URL: url, Hint: hint, Err: err}
+	he = &HintError{Kind: kind, URL: url, Err: err, hint: hint}
+	he.Hint = he.HintIn(nil)
+	return he
 }
 
 // IsBusy reports whether err says the server was busy and a retry may

@@ -31,6 +31,12 @@ func Isolate(t testing.TB) string {
 	t.Setenv("GIT_COMMITTER_NAME", "Test Committer")
 	t.Setenv("GIT_COMMITTER_EMAIL", "committer@example.com")
 	t.Setenv("FEDERATE_KEYRING", "off")
+	// Messages in English, whatever the machine's language; a test of
+	// another language sets it for the command it runs.
+	for _, k := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "FEDERATE_LANGUAGE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("LANG", "C")
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(k, "FEDERATE_TOKEN_") || strings.HasPrefix(k, "GIT_CONFIG_") && k != "GIT_CONFIG_GLOBAL" && k != "GIT_CONFIG_NOSYSTEM" ||

@@ -1,0 +1,128 @@
+package fedcmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+)
+
+// zhCN is the environment of a user whose git speaks Simplified Chinese.
+var zhCN = []string{"LANG=zh_CN.UTF-8", "LC_ALL=", "LC_MESSAGES=", "LANGUAGE="}
+
+// runIn runs the built git-federate with extra env.
+func runIn(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(gittest.BinDir(t), "git-federate"), args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("git-federate %v: %v", args, err)
+	}
+	return result{code: code, stdout: out.String(), err: errb.String()}
+}
+
+func wantIn(t *testing.T, what, text string, subs ...string) {
+	t.Helper()
+	for _, s := range subs {
+		if !strings.Contains(text, s) {
+			t.Errorf("%s lacks %q:\n%s", what, s, text)
+		}
+	}
+}
+
+func TestChineseSyncAndStatus(t *testing.T) {
+	fx := newSyncFixture(t, 2)
+	fx.commitOrigin(t, "main", "a.txt")
+
+	st := runIn(t, zhCN, "status", "demo")
+	wantIn(t, "status", st.stdout, "demo：源仓库 "+fx.origin+"\n", "  "+fx.mirrors[0]+"：1 个落后，")
+
+	fx.srv.AddFault(gittest.Fault{Prefix: "/mirror2.git/", Status: 502, Body: "bad gateway"})
+	r := runIn(t, zhCN, "sync", "demo")
+	if r.code != ExitPartial {
+		t.Fatalf("one mirror down: exit %d, want 3\n%s%s", r.code, r.stdout, r.err)
+	}
+	wantIn(t, "sync", r.stdout, "demo："+fx.origin+"（缓存中已有源仓库的引用）\n", "  "+fx.mirrors[1]+"：失败：", "  "+fx.mirrors[0]+"：1 个已更新")
+	wantIn(t, "sync's stderr", r.err, "错误：并非所有镜像都已同步（demo）；见上文\n", "demo：正在将 1 个引用推送到 "+fx.mirrors[0]+"\n")
+	assertNoToken(t, r.stdout, r.err)
+
+	// JSON is for programs: the same in every language.
+	fx.srv.ClearFaults()
+	zh, en := runIn(t, zhCN, "status", "--json", "demo"), runIn(t, nil, "status", "--json", "demo")
+	if zh.stdout != en.stdout || zh.stdout == "" {
+		t.Errorf("status --json differs by language:\n%s\n%s", zh.stdout, en.stdout)
+	}
+}
+
+// Under LANG=C the same flows keep their English words.
+func TestCLocaleSyncAndStatusStayEnglish(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	fx.commitOrigin(t, "main", "a.txt")
+	r := runIn(t, []string{"LANG=C"}, "sync", "demo")
+	wantIn(t, "sync", r.stdout, "demo: "+fx.origin+" (fetched origin)\n", "  "+fx.mirrors[0]+": 1 updated")
+	fx.commitOrigin(t, "main", "b.txt")
+	st := runIn(t, []string{"LANG=C", "LANGUAGE=zh_CN"}, "status", "demo")
+	wantIn(t, "status", st.stdout, "demo: origin "+fx.origin+"\n", "  "+fx.mirrors[0]+": 1 behind, ")
+}
+
+func TestChineseUnknownFederationAndHelp(t *testing.T) {
+	newSyncFixture(t, 1)
+	r := runIn(t, zhCN, "status", "demx")
+	if r.code == ExitOK {
+		t.Fatalf("status of an unknown federation succeeded:\n%s", r.stdout)
+	}
+	wantIn(t, "stderr", r.err, `错误：没有这个联邦 "demx"；您是指 "demo" 吗？`)
+	if en := runIn(t, nil, "status", "demx"); !strings.Contains(en.err, `error: no such federation "demx"; did you mean "demo"?`) {
+		t.Errorf("English stderr:\n%s", en.err)
+	}
+
+	doc := runIn(t, zhCN, "doctor")
+	wantIn(t, "doctor", doc.stdout, "PATH 中的 git-federate", "操作系统密钥环", "联邦配置: 1 个联邦，0 个联邦集")
+	if en := runIn(t, nil, "doctor"); !strings.Contains(en.stdout, "federation config: 1 federation(s), 0 federationset(s)") {
+		t.Errorf("English doctor:\n%s", en.stdout)
+	}
+
+	typo := runIn(t, zhCN, "stauts")
+	wantIn(t, "a mistyped command", typo.err, "错误：\"stauts\" 不是一个 git federate 命令。参见 'git federate --help'。\n\n最相似的命令是\n\tstatus\n")
+	if typo.code != ExitUsage {
+		t.Errorf("mistyped command: exit %d, want 2", typo.code)
+	}
+
+	help := runIn(t, zhCN, "--help")
+	wantIn(t, "--help", help.stdout, "一个 git 远程，代表整个联邦的服务器", "用法：", "命令：", "比较源仓库与每个镜像的每个引用")
+	sync := runIn(t, zhCN, "sync", "--help")
+	wantIn(t, "sync --help", sync.stdout, "选项：", "同步所有已配置的联邦", "--all")
+	if man, en := runIn(t, zhCN, "man"), runIn(t, nil, "man"); man.stdout != en.stdout || man.code != ExitOK {
+		t.Errorf("the manual page changes with the language:\n%s", man.stdout)
+	}
+	if en := runIn(t, []string{"LANG=C"}, "sync", "--help"); !strings.Contains(en.stdout, "OPTIONS:") || !strings.Contains(en.stdout, "sync every configured federation") {
+		t.Errorf("English sync --help:\n%s", en.stdout)
+	}
+}
+
+// The demo runs the whole story (clone, push, status, sync) through the
+// real binaries: under zh_CN every step speaks Chinese.
+func TestChineseDemo(t *testing.T) {
+	gittest.Isolate(t)
+	r := runIn(t, zhCN, "demo")
+	if r.code != ExitOK {
+		t.Fatalf("demo: exit %d\n%s%s", r.code, r.stdout, r.err)
+	}
+	wantIn(t, "demo", r.stdout, "==> 通过联邦克隆\n", "✓ 源仓库和两个镜像上的 main 都是 ", "：源仓库 ", "\n完成：一个远程，三台服务器，全部同步。")
+}
