@@ -65,9 +65,24 @@ func (p *pendingQueue) DrainPending(ctx context.Context, f *federation.Federatio
 			args = append(args, e.Refspec())
 		}
 		if err := p.git.Run(ctx, args...); err != nil {
-			return fmt.Errorf("%d queued update(s) still refused: %w", len(deliver), gitexec.Explain(err, m.Raw))
+			err = fmt.Errorf("%d queued update(s) still refused: %w", len(deliver), gitexec.Explain(err, m.Raw))
+			p.recordAttempt(ctx, deliver, err)
+			return err
 		}
 		settled = append(settled, deliver...)
 	}
 	return p.q.Remove(ctx, settled...)
+}
+
+// recordAttempt counts a failed delivery in the queue and keeps its error
+// as the entries' last error, for `git federate status`.
+func (p *pendingQueue) recordAttempt(ctx context.Context, entries []pending.Entry, err error) {
+	again := make([]pending.Entry, len(entries))
+	for i, e := range entries {
+		e.Reason = err.Error()
+		again[i] = e
+	}
+	// A failure to write is not worth hiding the delivery error for: the
+	// entries are still queued either way.
+	_ = p.q.Add(ctx, again...)
 }
