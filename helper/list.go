@@ -120,7 +120,10 @@ func (s *Session) list(ctx context.Context, forPush bool, w *protocol.Writer) er
 	var l *Listing
 	var err error
 	if forPush {
-		l, err = s.LsRemote(ctx, s.pushTarget())
+		target := s.pushTarget()
+		if l, err = s.LsRemote(ctx, target); err != nil {
+			return s.pushTargetDown(ctx, target, err)
+		}
 	} else {
 		l, err = s.fetchListing(ctx)
 	}

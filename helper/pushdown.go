@@ -1,0 +1,85 @@
+package helper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+)
+
+// pushTargetDown is the one-line failure of a push whose first server
+// (origin, or the first mirror with pushOrigin = false) could not list its
+// refs. Nothing has been sent anywhere at that point, and the user is told
+// so, with what to do; the raw "git ls-remote failed (exit 128)" says
+// neither.
+func (s *Session) pushTargetDown(ctx context.Context, target federation.Endpoint, err error) error {
+	role := "origin"
+	if target.Raw != s.Fed.Origin.Raw {
+		role = "mirror"
+	}
+	where := role + " " + maskURL(target.Raw)
+	var he *gitexec.HintError
+	if errors.As(err, &he) && he.Kind != gitexec.KindBusy {
+		// The server answered: a token, scope or name problem, which the
+		// hint already says how to fix.
+		return fmt.Errorf("%s refused the push: %s; nothing was pushed anywhere", where, he.Hint)
+	}
+	advice := "retry when it is back"
+	if role == "origin" {
+		key := "pushOrigin = false"
+		if s.Fed.Name != "" {
+			key += fmt.Sprintf(" (`git config federation.%s.pushOrigin false`)", s.Fed.Name)
+		}
+		advice += fmt.Sprintf(", or set %s if origin is meant to be read-only", key)
+	}
+	return fmt.Errorf("%s is unreachable (%s): nothing was pushed anywhere; %s", where, cause(ctx, err), advice)
+}
+
+// maskURL hides a password a configured URL may carry.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); !ok {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// cause is the last line git printed about a failure, without control
+// characters (it is the server's text), or what ended the wait.
+func cause(ctx context.Context, err error) string {
+	var ge *gitexec.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return "listing its refs timed out"
+	case errors.As(err, &ge) && ge.Stderr != "":
+		lines := strings.Split(strings.TrimSpace(ge.Stderr), "\n")
+		last := strings.TrimPrefix(lines[len(lines)-1], "fatal: ")
+		// "unable to access '<url>/': <why>": the URL is already named.
+		if strings.HasPrefix(last, "unable to access '") {
+			if _, why, ok := strings.Cut(last, "': "); ok {
+				last = why
+			}
+		}
+		return oneLine(last)
+	}
+	return oneLine(err.Error())
+}
+
+// oneLine turns server text into one printable line.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
