@@ -81,6 +81,9 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 		}
 		up.stderr.release(s.Stderr)
 		err = up.relay(r.Buffered(), raw)
+		if up.stderr.broke() {
+			s.fetchBroke(srv)
+		}
 		if err == nil && up.fetched.Load() {
 			s.afterFetch(srv)
 		}
@@ -364,17 +367,25 @@ func (e *ServerError) Error() string {
 func (e *ServerError) Unwrap() error { return e.Err }
 
 // gate holds a child's stderr back until release, then passes it through.
+// It notes whether the transport reported a connection that broke in the
+// middle of an answer (git remote-https still exits 0 then).
 type gate struct {
-	mu   sync.Mutex
-	buf  []byte
-	to   io.Writer
-	open bool
+	mu     sync.Mutex
+	buf    []byte
+	to     io.Writer
+	open   bool
+	failed bool
 }
+
+// rpcFailed starts the line git's http transport prints when a request
+// failed after it began (a cut connection, curl 18).
+var rpcFailed = []byte("error: RPC failed")
 
 func (g *gate) Write(p []byte) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.open {
+		g.failed = g.failed || bytes.Contains(p, rpcFailed)
 		if g.to != nil {
 			g.to.Write(p)
 		}
@@ -384,6 +395,13 @@ func (g *gate) Write(p []byte) (int, error) {
 		g.buf = append(g.buf, p...)
 	}
 	return len(p), nil
+}
+
+// broke reports whether the relayed transport said a request failed.
+func (g *gate) broke() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.failed
 }
 
 // release writes what was held back to to and passes later writes on.

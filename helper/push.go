@@ -176,6 +176,9 @@ func (s *Session) pushPrimary(ctx context.Context, url string, updates []update)
 		stderr = s.Stderr
 	}
 	res := runPush(ctx, s.child(), stderr, args)
+	if res.Err != nil {
+		res.Fatal = s.primaryFailed(url, res.Fatal)
+	}
 	return res.statuses(updates)
 }
 

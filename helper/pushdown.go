@@ -18,10 +18,7 @@ import (
 // so, with what to do; the raw "git ls-remote failed (exit 128)" says
 // neither.
 func (s *Session) pushTargetDown(ctx context.Context, target federation.Endpoint, err error) error {
-	role := "origin"
-	if target.Raw != s.Fed.Origin.Raw {
-		role = "mirror"
-	}
+	role := s.role(target.Raw)
 	where := role + " " + maskURL(target.Raw)
 	var he *gitexec.HintError
 	if errors.As(err, &he) && he.Kind != gitexec.KindBusy {
@@ -38,6 +35,30 @@ func (s *Session) pushTargetDown(ctx context.Context, target federation.Endpoint
 		advice += fmt.Sprintf(", or set %s if origin is meant to be read-only", key)
 	}
 	return fmt.Errorf("%s is unreachable (%s): nothing was pushed anywhere; %s", where, cause(ctx, err), advice)
+}
+
+// primaryFailed is the reason given for the refs of a push that failed
+// as a whole on the first server (a cut connection, a crash of the
+// server): it names the server, and says the mirrors were not sent the
+// push, so a retry is all it takes.
+func (s *Session) primaryFailed(url, why string) string {
+	return fmt.Sprintf("%s %s: %s; not sent to the mirrors, retry the push", s.role(url), maskURL(url), oneLine(why))
+}
+
+// fetchBroke tells the user which server a fetch lost in the middle of
+// its answer; git's own lines ("RPC failed; curl 18", "early EOF") name
+// none. git updates no ref of a fetch that failed.
+func (s *Session) fetchBroke(srv federation.Endpoint) {
+	fmt.Fprintf(s.Stderr, "error: federate: the connection to %s %s broke during the fetch: nothing was updated; run the fetch again\n",
+		s.role(srv.Raw), maskURL(srv.Raw))
+}
+
+// role is how a message names server url: "origin" or "mirror".
+func (s *Session) role(url string) string {
+	if url == s.Fed.Origin.Raw {
+		return "origin"
+	}
+	return "mirror"
 }
 
 // maskURL hides a password a configured URL may carry.

@@ -1,6 +1,9 @@
 package pushtest
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,4 +46,108 @@ func TestOriginGoneDuringPush(t *testing.T) {
 	if n := strings.Count(strings.TrimSpace(out), "\n"); n != 0 {
 		t.Errorf("want one line, got %d:\n%s", n+1, out)
 	}
+}
+
+// bigCommit commits size bytes that do not compress, so that a pack is
+// large enough to be cut in the middle.
+func (f *fed) bigCommit(file string, size int) string {
+	f.t.Helper()
+	b := make([]byte, size)
+	_, _ = rand.Read(b)
+	return gittest.Commit(f.t, f.work, file, base64.StdEncoding.EncodeToString(b), "big "+file)
+}
+
+// fsckClean fails the test when the repository at dir is damaged.
+func fsckClean(t *testing.T, dir string) {
+	t.Helper()
+	if out, err := gittest.GitCombined(dir, nil, "fsck", "--no-progress", "--no-dangling"); err != nil {
+		t.Fatalf("git fsck in %s: %v\n%s", dir, err, out)
+	}
+}
+
+// A push whose pack is cut on the way to origin: git push fails naming
+// origin, no server moved a ref, nothing is queued, and the retry lands
+// everywhere.
+func TestCutPushToOrigin(t *testing.T) {
+	f := newFed(t)
+	before := f.rev("HEAD")
+	c := f.bigCommit("big.bin", 256<<10)
+	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", CutRequestAfter: 32 << 10, Count: 1})
+	out := f.push(false, "fed", "main")
+	wantContains(t, out, "! [remote rejected] main -> main (origin "+f.origin.URL+": ", "not sent to the mirrors, retry the push)")
+	f.wantRef("refs/heads/main", before, f.all()...)
+	if p := f.pendingFile(); p != "" {
+		t.Fatalf("origin did not take the push, yet mirrors were queued:\n%s", p)
+	}
+	fsckClean(t, f.work)
+	fsckClean(t, f.origin.Path)
+
+	f.push(true, "fed", "main")
+	f.wantRef("refs/heads/main", c, f.all()...)
+}
+
+// A push whose pack is cut on the way to one mirror: origin and the other
+// mirror have it, the cut mirror has its old value (no half-written ref),
+// the update is queued with the reason, and the next push delivers it.
+func TestCutPushToMirror(t *testing.T) {
+	f := newFed(t)
+	before := f.rev("HEAD")
+	c := f.bigCommit("big.bin", 256<<10)
+	f.m1.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", CutRequestAfter: 32 << 10, Count: 1})
+	out := f.push(true, "fed", "main")
+	wantContains(t, out, "federate: mirror "+f.m1.URL+": push failed:", "federate: 1 update queued in")
+	f.wantRef("refs/heads/main", c, f.origin, f.m2)
+	f.wantRef("refs/heads/main", before, f.m1)
+	fsckClean(t, f.m1.Path)
+	if p := f.pendingFile(); !strings.Contains(p, f.m1.URL+"\trefs/heads/main\t"+c) {
+		t.Fatalf("pending:\n%s", p)
+	}
+
+	mustGit(t, f.work, "branch", "later")
+	f.push(true, "fed", "later")
+	f.wantRef("refs/heads/main", c, f.all()...)
+	if p := f.pendingFile(); p != "" {
+		t.Fatalf("pending after the retry:\n%s", p)
+	}
+	fsckClean(t, f.work)
+}
+
+// A fetch or clone whose pack from origin is cut: git fails or the
+// federation fails over; either way no ref points at a missing object and
+// the repository is intact; the next fetch gets origin's value.
+func TestCutFetchAndClone(t *testing.T) {
+	f := newFed(t, "federation.fed.failover", "false")
+	c := f.bigCommit("big.bin", 256<<10)
+	mustGit(t, f.work, "push", "-q", f.origin.Path, "main")
+
+	dst := filepath.Join(t.TempDir(), "clone")
+	// Every upload-pack answer is cut at 16 KiB: the ref listing is
+	// shorter, the pack is not.
+	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/git-upload-pack", CutAfter: 16 << 10})
+	out, err := gittest.GitCombined("", nil, "clone", "-q", "federate::fed", dst)
+	if err == nil {
+		t.Fatalf("clone through a cut pack succeeded:\n%s", out)
+	}
+	wantContains(t, out, f.origin.URL)
+	f.checkNoSecrets(out)
+
+	// A fetch into an existing clone.
+	mustGit(t, "", "clone", "-q", f.m2.Path, dst)
+	mustGit(t, dst, "remote", "add", "fed", "federate::fed")
+	out, err = gittest.GitCombined(dst, nil, "fetch", "fed")
+	if err == nil {
+		t.Fatalf("fetch through a cut pack succeeded:\n%s", out)
+	}
+	wantContains(t, out, f.origin.URL)
+	if got := gittest.RefOf(t, dst, "refs/remotes/fed/main"); got != "" {
+		t.Fatalf("a failed fetch left refs/remotes/fed/main = %s", got)
+	}
+	fsckClean(t, dst)
+
+	f.origin.ClearFaults()
+	mustGit(t, dst, "fetch", "-q", "fed")
+	if got := gittest.RefOf(t, dst, "refs/remotes/fed/main"); got != c {
+		t.Fatalf("fetch after the cut: fed/main = %q, want %s", got, c)
+	}
+	fsckClean(t, dst)
 }

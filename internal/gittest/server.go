@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,6 +48,13 @@ type Fault struct {
 	CutAfter int
 	// PushOnly limits the fault to receive-pack requests.
 	PushOnly bool
+	// CutRequestAfter, when > 0, reads that many bytes of the request
+	// body (a pushed pack) and then closes the connection without an
+	// answer.
+	CutRequestAfter int
+	// Hang, when set, accepts the request and answers nothing until the
+	// channel is closed (or the test's server stops): a server that hangs.
+	Hang chan struct{}
 }
 
 // Server is git http-backend serving every bare repository under Root.
@@ -58,6 +66,8 @@ type Server struct {
 	backend http.Handler
 	auth    Auth
 
+	done     chan struct{} // closed by Close, to release hung requests
+	closeMu  sync.Once
 	mu       sync.Mutex
 	faults   []*Fault
 	requests []Request
@@ -74,7 +84,7 @@ type Request struct {
 func NewServer(t testing.TB, auth Auth) *Server {
 	t.Helper()
 	root := t.TempDir()
-	s := &Server{Root: root, auth: auth}
+	s := &Server{Root: root, auth: auth, done: make(chan struct{})}
 	backend, err := gitserve.Backend(context.Background(), "", root)
 	if err != nil {
 		t.Fatal(err)
@@ -86,8 +96,12 @@ func NewServer(t testing.TB, auth Auth) *Server {
 	return s
 }
 
-// Close stops the server; later requests get "connection refused".
-func (s *Server) Close() { s.srv.Close() }
+// Close stops the server; later requests get "connection refused". Hung
+// requests are released first, since httptest waits for them.
+func (s *Server) Close() {
+	s.closeMu.Do(func() { close(s.done) })
+	s.srv.Close()
+}
 
 // RepoURL is the URL of repository name (a path under Root).
 func (s *Server) RepoURL(name string) string { return s.URL + "/" + name }
@@ -138,6 +152,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if f != nil {
 		if f.Delay > 0 {
 			time.Sleep(f.Delay)
+		}
+		if f.Hang != nil {
+			s.hang(r, f.Hang)
+			return
+		}
+		if f.CutRequestAfter > 0 {
+			_, _ = io.CopyN(io.Discard, r.Body, int64(f.CutRequestAfter))
+			closeConn(w)
+			return
 		}
 		if f.Status != 0 {
 			http.Error(w, f.Body, f.Status)
@@ -225,12 +248,30 @@ func (c *cutWriter) Write(p []byte) (int, error) {
 	}
 	n, _ := c.ResponseWriter.Write(p[:c.left])
 	c.left = 0
-	if hj, ok := c.ResponseWriter.(http.Hijacker); ok {
+	closeConn(c.ResponseWriter)
+	return n, net.ErrClosed
+}
+
+// closeConn drops the connection under w without an HTTP answer.
+func closeConn(w http.ResponseWriter) {
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			conn.Close()
 		}
 	}
-	return n, net.ErrClosed
+}
+
+// hang holds a request without answering until release is closed, the
+// client goes away or the server closes.
+func (s *Server) hang(r *http.Request, release chan struct{}) {
+	select {
+	case <-release:
+	case <-r.Context().Done():
+	case <-s.done:
+	}
 }
 
 // BasicAuthHeader is what a client sends for user and token, for leak
