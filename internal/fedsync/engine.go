@@ -155,7 +155,16 @@ func (e *Engine) listRefs(ctx context.Context, url string) (Refs, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", url, err)
+		return nil, fmt.Errorf("listing %s: %w", url, explainBusy(err, url))
 	}
 	return refs, nil
+}
+
+// explainBusy says so when a server stayed busy through every retry;
+// other failures keep git's own words.
+func explainBusy(err error, url string) error {
+	if gitexec.IsBusy(err) {
+		return gitexec.Explain(err, url)
+	}
+	return err
 }

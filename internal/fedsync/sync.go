@@ -433,7 +433,7 @@ func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m
 		// A non-zero exit with every ref reported is a refusal, already
 		// recorded per ref; anything else is the mirror's failure.
 		if err != nil && len(status) < len(part) {
-			errs = append(errs, fmt.Errorf("pushing to %s: %w", m.Raw, err))
+			errs = append(errs, fmt.Errorf("pushing to %s: %w", m.Raw, explainBusy(err, m.Raw)))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
