@@ -409,7 +409,11 @@ func (f *lineFilter) emit(line []byte) {
 
 // tailLines keeps the last "fatal:" and "error:" lines of a child's
 // stderr: the short reason for a push that failed as a whole.
-type tailLines struct{ fatal, errLine, other string }
+type tailLines struct{ fatal, errLine, other, stalled string }
+
+// stallLine is git's http transport giving up a server that stopped
+// answering (the federation's timeout, see WithStallLimit).
+const stallLine = "error: RPC failed; curl 28 "
 
 // remoteHangUp is git's generic last word when the transport's own
 // program (ssh, or the server behind it) failed; the line before it,
@@ -418,6 +422,8 @@ const remoteHangUp = "Could not read from remote repository."
 
 func (t *tailLines) add(line string) {
 	switch {
+	case strings.HasPrefix(line, stallLine):
+		t.stalled = strings.TrimPrefix(line, stallLine)
 	case strings.HasPrefix(line, "fatal: ") && t.fatal == "":
 		// The first is the cause; later ones are generic ("Could not
 		// read from remote repository.").
@@ -447,6 +453,10 @@ func isProgress(line string) bool {
 }
 
 func (t *tailLines) reason() string {
+	if t.stalled != "" {
+		// git's last word is a generic "the remote end hung up".
+		return "the server stopped answering during the push (" + t.stalled + ")"
+	}
 	if t.fatal != "" {
 		return t.fatal
 	}

@@ -1,7 +1,6 @@
 package helper
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -17,7 +16,7 @@ import (
 // refs. Nothing has been sent anywhere at that point, and the user is told
 // so, with what to do; the raw "git ls-remote failed (exit 128)" says
 // neither.
-func (s *Session) pushTargetDown(ctx context.Context, target federation.Endpoint, err error) error {
+func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 	role := s.role(target.Raw)
 	where := role + " " + maskURL(target.Raw)
 	var he *gitexec.HintError
@@ -34,7 +33,11 @@ func (s *Session) pushTargetDown(ctx context.Context, target federation.Endpoint
 		}
 		advice += fmt.Sprintf(", or set %s if origin is meant to be read-only", key)
 	}
-	return fmt.Errorf("%s is unreachable (%s): nothing was pushed anywhere; %s", where, cause(ctx, err), advice)
+	why := cause(err)
+	if gitexec.IsStalled(err) {
+		why = fmt.Sprintf("no answer within %s while listing its refs; the limit is %s", s.listLimit(), s.timeoutKey())
+	}
+	return fmt.Errorf("%s is unreachable (%s): nothing was pushed anywhere; %s", where, why, advice)
 }
 
 // primaryFailed is the reason given for the refs of a push that failed
@@ -73,13 +76,19 @@ func maskURL(raw string) string {
 	return u.Redacted()
 }
 
+// timeoutKey is the config key of the federation's time limit.
+func (s *Session) timeoutKey() string {
+	if s.Fed.Name == "" {
+		return "federation.<name>.timeout"
+	}
+	return "federation." + s.Fed.Name + ".timeout"
+}
+
 // cause is the last line git printed about a failure, without control
-// characters (it is the server's text), or what ended the wait.
-func cause(ctx context.Context, err error) string {
+// characters (it is the server's text).
+func cause(err error) string {
 	var ge *gitexec.Error
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-		return "listing its refs timed out"
 	case errors.As(err, &ge) && ge.Stderr != "":
 		lines := strings.Split(strings.TrimSpace(ge.Stderr), "\n")
 		last := strings.TrimPrefix(lines[len(lines)-1], "fatal: ")

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
@@ -150,4 +151,56 @@ func TestCutFetchAndClone(t *testing.T) {
 		t.Fatalf("fetch after the cut: fed/main = %q, want %s", got, c)
 	}
 	fsckClean(t, dst)
+}
+
+// hungFed is a federation whose servers are given up after 2 s without
+// an answer.
+func hungFed(t *testing.T) *fed {
+	return newFed(t, "federation.fed.timeout", "2s")
+}
+
+// Origin accepts the connection and never answers the ref listing: the
+// push ends within the limit, says which server and which step, and
+// nothing is pushed.
+func TestHungOriginAtListing(t *testing.T) {
+	f := hungFed(t)
+	before := f.rev("HEAD")
+	f.commit("a.txt", "a")
+	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/", Hang: make(chan struct{})})
+	start := time.Now()
+	out := f.push(false, "fed", "HEAD:main")
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("push against a hung origin took %v, want about the 2s limit", d)
+	}
+	wantContains(t, out, "origin "+f.origin.URL+" is unreachable (no answer within 2s while listing its refs; the limit is federation.fed.timeout)",
+		"nothing was pushed anywhere")
+	f.wantRef("refs/heads/main", before, f.all()...)
+}
+
+// A mirror that hangs on the pack upload, or after taking the pack
+// (never reporting the ref update): origin and the other mirror get the
+// push, the hung mirror's update is queued with the reason, and the push
+// ends within the limit.
+func TestHungMirror(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		afterBody bool
+	}{{"pack upload", false}, {"ref update", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := hungFed(t)
+			c := f.commit("a.txt", "a")
+			f.m1.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", Hang: make(chan struct{}), HangAfterBody: tc.afterBody})
+			start := time.Now()
+			out := f.push(true, "fed", "main")
+			if d := time.Since(start); d > time.Minute {
+				t.Errorf("push with a hung mirror took %v, want about the 2s limit", d)
+			}
+			wantContains(t, out, "federate: mirror "+f.m1.URL+": push failed: the server stopped answering during the push (Operation too slow",
+				"federate: 1 update queued in")
+			f.wantRef("refs/heads/main", c, f.origin, f.m2)
+			if p := f.pendingFile(); !strings.Contains(p, f.m1.URL+"\trefs/heads/main\t"+c) {
+				t.Fatalf("pending:\n%s", p)
+			}
+		})
+	}
 }

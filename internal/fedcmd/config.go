@@ -26,6 +26,7 @@ var optionKeys = map[string]string{
 	"force":          "force",
 	"prune":          "prune",
 	"createmissing":  "createMissing",
+	"timeout":        "timeout",
 }
 
 // errNotInRepo is returned when repository config is asked for outside a
@@ -80,6 +81,9 @@ func checkOptionValue(key, v string) error {
 		}
 	case "frequency":
 		_, err := federation.ParseFrequency(v)
+		return err
+	case "timeout":
+		_, err := federation.ParseTimeout(v)
 		return err
 	case "include", "exclude":
 		if !strings.HasPrefix(v, "refs/") {

@@ -37,11 +37,19 @@ type Options struct {
 	Force          bool
 	Prune          bool
 	CreateMissing  bool
+	// Timeout is how long a server may leave one network step (listing
+	// refs, sending or receiving a pack, updating refs) without progress
+	// before it is given up: key "timeout".
+	Timeout time.Duration
 }
+
+// DefaultTimeout is Options.Timeout when the config is silent.
+const DefaultTimeout = 2 * time.Minute
 
 // DefaultOptions are the values a federation has when its config is silent.
 func DefaultOptions() Options {
-	return Options{PushOrigin: true, FetchFrom: FetchFromOrigin, Failover: true, Frequency: time.Hour}
+	return Options{PushOrigin: true, FetchFrom: FetchFromOrigin, Failover: true, Frequency: time.Hour,
+		Timeout: DefaultTimeout}
 }
 
 // DefaultInclude is what sync and status cover when include is not set.
@@ -232,6 +240,14 @@ func parseOptions(prefix string, kv map[string][]string) (Options, error) {
 			o.Frequency = d
 		}
 	}
+	if v, ok := lastOK(kv["timeout"]); ok {
+		d, err := ParseTimeout(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s.timeout: %w", prefix, err))
+		} else {
+			o.Timeout = d
+		}
+	}
 	o.Include, o.Exclude = kv["include"], kv["exclude"]
 	for _, key := range []string{"include", "exclude"} {
 		for _, g := range kv[key] {
@@ -242,6 +258,25 @@ func parseOptions(prefix string, kv map[string][]string) (Options, error) {
 		}
 	}
 	return o, errors.Join(errs...)
+}
+
+// ParseTimeout reads a time limit: a Go duration ("30s", "5m") or a
+// number of seconds. It must be at least one second, the finest limit
+// git's transports take.
+func ParseTimeout(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, nerr := strconv.Atoi(v)
+		if nerr != nil {
+			return 0, fmt.Errorf("%q is not a duration (30s, 5m) or a number of seconds", v)
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d < time.Second {
+		return 0, fmt.Errorf("%q is under one second", v)
+	}
+	return d, nil
 }
 
 // ParseBool reads a git config boolean: true/yes/on/1 or false/no/off/0;

@@ -112,6 +112,18 @@ func Explain(err error, url string) error {
 	return &HintError{Kind: kind, URL: url, Hint: hint, Err: err}
 }
 
+// IsStalled reports whether err is a server that stopped answering: the
+// stall limit of WithStallLimit (curl's "Operation too slow"), a
+// connection timeout, or the command's own time limit.
+func IsStalled(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	s := strings.ToLower(stderrOf(err))
+	return strings.Contains(s, "operation too slow") || strings.Contains(s, "curl 28") ||
+		strings.Contains(s, "timed out")
+}
+
 // IsBusy reports whether err says the server was busy and a retry may
 // succeed.
 func IsBusy(err error) bool { return Classify(err) == KindBusy }

@@ -55,6 +55,9 @@ type Fault struct {
 	// Hang, when set, accepts the request and answers nothing until the
 	// channel is closed (or the test's server stops): a server that hangs.
 	Hang chan struct{}
+	// HangAfterBody makes Hang read the whole request first: a server
+	// that took the pack and never reports the ref update.
+	HangAfterBody bool
 }
 
 // Server is git http-backend serving every bare repository under Root.
@@ -154,6 +157,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			time.Sleep(f.Delay)
 		}
 		if f.Hang != nil {
+			if f.HangAfterBody {
+				_, _ = io.Copy(io.Discard, r.Body)
+			}
 			s.hang(r, f.Hang)
 			return
 		}
