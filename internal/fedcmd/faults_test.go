@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
@@ -106,5 +107,39 @@ func TestSyncBusyMirror(t *testing.T) {
 	// Five attempts of each step at most (one listing, one push).
 	if n == 0 || n > 2*5*2 {
 		t.Fatalf("%d requests to the busy mirror, want a bounded retry", n)
+	}
+}
+
+// A mirror that hangs (at the ref listing, or on the pack) is given up
+// after federation.<name>.timeout; the other mirror is synced, the
+// output names the hung mirror and the step, and the next sync completes.
+func TestSyncHungMirror(t *testing.T) {
+	for _, tc := range []struct{ step, prefix, says string }{
+		{"listing", "/mirror1.git/info/refs", "listing "},
+		{"pack upload", "/mirror1.git/git-receive-pack", "pushing to "},
+	} {
+		t.Run(tc.step, func(t *testing.T) {
+			fx := newSyncFixture(t, 2)
+			gittest.Git(t, "", "config", "--global", "federation.demo.timeout", "2s")
+			c := fx.commitOrigin(t, "main", "a.txt")
+			fx.srv.AddFault(gittest.Fault{Prefix: tc.prefix, Hang: make(chan struct{})})
+			start := time.Now()
+			r := fx.sync(t, SyncOptions{})
+			if d := time.Since(start); d > time.Minute {
+				t.Errorf("sync with a hung mirror took %v, want about the 2s limit", d)
+			}
+			if r.code != ExitPartial || !strings.Contains(r.out, tc.says+fx.mirrors[0]) {
+				t.Fatalf("sync with a hung mirror: exit %d, want %d naming the step %q\n%s%s", r.code, ExitPartial, tc.says, r.out, r.errOut)
+			}
+			if !strings.Contains(r.out, "Operation too slow") && !strings.Contains(r.out, "timed out") {
+				t.Errorf("output does not say the mirror stopped answering:\n%s", r.out)
+			}
+			assertRef(t, fx.mirrorPath(1), "refs/heads/main", c)
+			fx.srv.ClearFaults()
+			if r := fx.sync(t, SyncOptions{}); r.code != ExitOK {
+				t.Fatalf("next sync: exit %d\n%s%s", r.code, r.out, r.errOut)
+			}
+			assertRef(t, fx.mirrorPath(0), "refs/heads/main", c)
+		})
 	}
 }

@@ -186,7 +186,7 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 		return err
 	}
 	defer lock.release()
-	c := &cache{dir: e.CachePath(f.Name), git: e.runner(e.CachePath(f.Name), FetchTimeout)}
+	c := &cache{dir: e.CachePath(f.Name), git: e.runner(f, e.CachePath(f.Name), FetchTimeout)}
 	if err := c.ensure(ctx); err != nil {
 		return err
 	}
@@ -242,12 +242,12 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 	var originErr error
 	var g errgroup.Group
 	g.Go(func() error {
-		origin, originErr = e.listRefs(ctx, f.Origin.Raw)
+		origin, originErr = e.listRefs(ctx, f, f.Origin.Raw)
 		return nil
 	})
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
-			refs, err := e.listRefs(ctx, m.Raw)
+			refs, err := e.listRefs(ctx, f, m.Raw)
 			if err != nil && push {
 				refs, err = e.createMissing(ctx, f, m, err)
 			}
@@ -277,7 +277,7 @@ func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m 
 		return nil, listErr
 	}
 	e.progressf("%s: created missing mirror %s", f.Name, m.Raw)
-	return e.listRefs(ctx, m.Raw)
+	return e.listRefs(ctx, f, m.Raw)
 }
 
 // covers is f.Covers restricted to real refs: a glob like "*" must not
@@ -413,7 +413,7 @@ func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m
 		var out []byte
 		err := e.net(ctx, func() error {
 			var err error
-			out, err = e.runner(c.dir, PushTimeout).Output(ctx, pushArgs(m.Raw, part)...)
+			out, err = e.runner(f, c.dir, PushTimeout).Output(ctx, pushArgs(m.Raw, part)...)
 			return err
 		})
 		res.Pushed = true
