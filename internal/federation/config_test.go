@@ -34,6 +34,7 @@ func TestParseFederation(t *testing.T) {
 		"federation.linkis.include", "refs/tags/v*",
 		"federation.linkis.exclude", "refs/heads/dependabot/*",
 		"federation.linkis.frequency", "2 hours",
+		"federation.linkis.timeout", "45s",
 		"federation.linkis.force", "true",
 		"federation.linkis.prune", "on",
 		"federation.linkis.createMissing", "",
@@ -61,7 +62,7 @@ func TestParseFederation(t *testing.T) {
 		PushOrigin: false, RequireMirrors: true, FetchFrom: FetchFromNearest, Failover: false,
 		SyncOnFetch: true, Include: []string{"refs/heads/*", "refs/tags/v*"},
 		Exclude: []string{"refs/heads/dependabot/*"}, Frequency: 2 * time.Hour,
-		Force: true, Prune: true, CreateMissing: true,
+		Force: true, Prune: true, CreateMissing: true, Timeout: 45 * time.Second,
 	}
 	if !reflect.DeepEqual(f.Options, want) {
 		t.Errorf("options:\n got %+v\nwant %+v", f.Options, want)
