@@ -33,7 +33,8 @@ func addCommand(stdio IO) *cli.Command {
 			"`git remote add <remote> federate::<name>` use it.\n\n" +
 			"   --set takes the keys pushOrigin, requireMirrors, fetchFrom (origin|nearest),\n" +
 			"   failover, syncOnFetch, include, exclude (ref globs like refs/heads/*),\n" +
-			"   frequency (N mins|hours|days), force, prune and createMissing.\n\n" +
+			"   frequency (N mins|hours|days), force, prune, createMissing and timeout\n" +
+			"   (how long a server may go without answering in one step: 30s, 5m; default 2m).\n\n" +
 			"   Example:\n" +
 			"     git federate add linkis --global \\\n" +
 			"       --origin https://github.com/apache/linkis.git \\\n" +

@@ -103,7 +103,7 @@ func checkOptionValue(key, v string) error {
 }
 
 func knownKeyList() string {
-	return "pushOrigin, requireMirrors, fetchFrom, failover, syncOnFetch, include, exclude, frequency, force, prune, createMissing"
+	return "pushOrigin, requireMirrors, fetchFrom, failover, syncOnFetch, include, exclude, frequency, force, prune, createMissing, timeout"
 }
 
 // scope is where in git config a command reads or writes.
