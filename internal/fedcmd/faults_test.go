@@ -75,41 +75,6 @@ func TestSyncCutFromOrigin(t *testing.T) {
 	assertRef(t, fx.mirrorPath(0), "refs/heads/main", c)
 }
 
-// A mirror answering 503 "repository is being read or written": a short
-// storm is ridden out by the retries; an endless one ends after a bounded
-// number of attempts with a message that says the mirror was busy.
-func TestSyncBusyMirror(t *testing.T) {
-	fx := newSyncFixture(t, 2)
-	c := fx.commitOrigin(t, "main", "a.txt")
-	busy := gittest.Fault{Prefix: "/mirror1.git/", Status: 503, Body: "repository is being read or written"}
-	short := busy
-	short.Count = 2
-	fx.srv.AddFault(short)
-	if r := fx.sync(t, SyncOptions{}); r.code != ExitOK {
-		t.Fatalf("sync through a short 503 storm: exit %d\n%s%s", r.code, r.out, r.errOut)
-	}
-	assertRef(t, fx.mirrorPath(0), "refs/heads/main", c)
-
-	c = fx.commitOrigin(t, "main", "b.txt")
-	fx.srv.AddFault(busy)
-	start := len(fx.srv.Requests())
-	r := fx.sync(t, SyncOptions{})
-	if r.code != ExitPartial || !strings.Contains(r.out+r.errOut, "busy") || !strings.Contains(r.out+r.errOut, fx.mirrors[0]) {
-		t.Fatalf("sync against an endless 503 storm: exit %d, want %d saying mirror1 was busy\n%s%s", r.code, ExitPartial, r.out, r.errOut)
-	}
-	assertRef(t, fx.mirrorPath(1), "refs/heads/main", c)
-	n := 0
-	for _, q := range fx.srv.Requests()[start:] {
-		if strings.HasPrefix(q.Path, "/mirror1.git/") {
-			n++
-		}
-	}
-	// Five attempts of each step at most (one listing, one push).
-	if n == 0 || n > 2*5*2 {
-		t.Fatalf("%d requests to the busy mirror, want a bounded retry", n)
-	}
-}
-
 // A mirror that hangs (at the ref listing, or on the pack) is given up
 // after federation.<name>.timeout; the other mirror is synced, the
 // output names the hung mirror and the step, and the next sync completes.
