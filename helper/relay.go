@@ -27,7 +27,7 @@ type pushRelay struct {
 
 // startPushRelay starts git's http helper for srv, gives it the options
 // git set (progress, verbosity, address family) and asks it for the
-// refs, within ListTimeout. The child's stderr stays held back: the
+// refs, within the federation's listing limit. The child's stderr stays held back: the
 // caller releases it to the user (the primary) or keeps it for a report
 // (a mirror).
 func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, opts []protocol.ClientOption) (*pushRelay, error) {
@@ -36,7 +36,7 @@ func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, o
 		return nil, err
 	}
 	r := &pushRelay{helperChild: c, srv: srv}
-	err = withLimit(ctx, ListTimeout, func() error {
+	err = withLimit(ctx, s.listLimit(), func() error {
 		cl := c.client()
 		if _, err := cl.Options(opts...); err != nil {
 			return err
@@ -131,6 +131,11 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 		got, err = cl.Push(refs)
 		return err
 	})
+	if err == nil && r.stderr.broke() {
+		// git's http helper ends its report normally when the
+		// connection broke mid-push; it said so on stderr only.
+		err = errors.New("the connection broke during the push")
+	}
 	if err != nil {
 		r.abandon()
 		r.dead = true
@@ -146,7 +151,7 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 		case ok:
 			out[i] = relayStatus(st)
 		case err != nil:
-			out[i] = refStatus{Reason: r.failure(err)}
+			out[i] = refStatus{Reason: r.failure(err), Unreported: true}
 		case atomic:
 			out[i] = refStatus{Reason: "atomic push failed"}
 		default:
@@ -177,6 +182,11 @@ func relayStatus(st protocol.PushStatus) refStatus {
 // "fatal:" or "error:" line it wrote, else err.
 func (r *pushRelay) failure(err error) string {
 	lines := strings.Split(strings.TrimSpace(r.stderr.Tail()), "\n")
+	for _, l := range lines {
+		if why, ok := gitexec.StallReason(l); ok {
+			return shorten(why)
+		}
+	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		for _, p := range []string{"fatal: ", "error: "} {
 			if rest, ok := strings.CutPrefix(lines[i], p); ok {
@@ -308,6 +318,7 @@ func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
 // branch) is found from the listing, so the mirrors are forced too.
 func (s *Session) relayPrimary(ctx context.Context, r *pushRelay, updates []update) []refStatus {
 	status, _ := r.push(ctx, updates, s.pushOptions(true), s.opts.Atomic, PushTimeout)
+	status = s.primaryFailed(r.srv.Raw, status)
 	s.relays.primary = nil // one batch per transport session, as git does
 	r.close()
 	leased := map[string]bool{}
