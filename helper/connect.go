@@ -249,36 +249,43 @@ func (s *Session) childOptions() []protocol.ClientOption {
 // returns the child's answer to the command. It gives up when the child
 // exits first or after limit (0: no limit).
 func (up *uploadPack) handshake(options []protocol.ClientOption, limit time.Duration) (fallback bool, err error) {
-	err = withLimit(context.Background(), limit, func() error {
+	return withLimit(context.Background(), limit, func() (bool, error) {
 		c := up.client()
 		if _, err := c.Options(options...); err != nil {
-			return err
+			return false, err
 		}
-		fallback, err = c.StatelessConnect("git-upload-pack")
-		return err
+		return c.StatelessConnect("git-upload-pack")
 	})
-	return fallback, err
 }
 
 // withLimit runs fn and waits for it at most limit (0: no limit) and
 // until ctx is done. fn talks to a child process: the caller kills the
-// child when the time is up, which ends fn.
-func withLimit(ctx context.Context, limit time.Duration, fn func() error) error {
-	ch := make(chan error, 1)
-	go func() { ch <- fn() }()
+// child when the time is up, which ends fn. fn's result is returned only
+// when fn finished: after a time-out, fn may still be running.
+func withLimit[T any](ctx context.Context, limit time.Duration, fn func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := fn()
+		ch <- result{v, err}
+	}()
 	var expired <-chan time.Time
 	if limit > 0 {
 		timer := time.NewTimer(limit)
 		defer timer.Stop()
 		expired = timer.C
 	}
+	var zero T
 	select {
-	case err := <-ch:
-		return err
+	case r := <-ch:
+		return r.v, r.err
 	case <-expired:
-		return fmt.Errorf("no answer within %v", limit)
+		return zero, fmt.Errorf("no answer within %v", limit)
 	case <-ctx.Done():
-		return fmt.Errorf("no answer: %w", ctx.Err())
+		return zero, fmt.Errorf("no answer: %w", ctx.Err())
 	}
 }
 

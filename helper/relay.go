@@ -27,26 +27,21 @@ type pushRelay struct {
 
 // startPushRelay starts git's http helper for srv, gives it the options
 // git set (progress, verbosity, address family) and asks it for the
-// refs, within the federation's listing limit. The child's stderr stays held back: the
-// caller releases it to the user (the primary) or keeps it for a report
-// (a mirror).
+// refs, within the federation's listing limit. The child's stderr stays
+// held back: the caller releases it to the user (the primary) or keeps
+// it for a report (a mirror).
 func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, opts []protocol.ClientOption) (*pushRelay, error) {
 	c, err := s.startHelperChild(ctx, srv)
 	if err != nil {
 		return nil, err
 	}
 	r := &pushRelay{helperChild: c, srv: srv}
-	err = withLimit(ctx, s.listLimit(), func() error {
+	listed, err := withLimit(ctx, s.listLimit(), func() ([]protocol.Listed, error) {
 		cl := c.client()
 		if _, err := cl.Options(opts...); err != nil {
-			return err
+			return nil, err
 		}
-		listed, err := cl.ListForPush()
-		if err != nil {
-			return err
-		}
-		r.listing = listingOf(srv, listed)
-		return nil
+		return cl.ListForPush()
 	})
 	if err != nil {
 		c.abandon()
@@ -56,6 +51,7 @@ func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, o
 		}
 		return nil, fmt.Errorf("listing %s: %w", srv.Raw, gitexec.Explain(errors.New(why), srv.Raw))
 	}
+	r.listing = listingOf(srv, listed)
 	return r, nil
 }
 
@@ -111,16 +107,15 @@ func (s *Session) pushOptions(withLeases bool) []protocol.ClientOption {
 // did not report, with its own last words as the reason; err then says
 // the push failed as a whole.
 func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.ClientOption, atomic bool, limit time.Duration) (_ []refStatus, err error) {
-	var got []protocol.PushStatus
-	err = withLimit(ctx, limit, func() error {
+	got, err := withLimit(ctx, limit, func() ([]protocol.PushStatus, error) {
 		cl := r.client()
 		replies, err := cl.Options(opts...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i, rep := range replies {
 			if !rep.OK {
-				return fmt.Errorf("git remote-%s does not support option %s", r.srv.Protocol, opts[i].Name)
+				return nil, fmt.Errorf("git remote-%s does not support option %s", r.srv.Protocol, opts[i].Name)
 			}
 		}
 		refs := make([]protocol.PushRef, len(updates))
@@ -128,8 +123,7 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 			g := u.gitUpdate()
 			refs[i] = protocol.PushRef{Src: g.Src, Dst: g.Dst, Force: g.Force}
 		}
-		got, err = cl.Push(refs)
-		return err
+		return cl.Push(refs)
 	})
 	if err == nil && r.stderr.broke() {
 		// git's http helper ends its report normally when the
@@ -150,6 +144,7 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 		switch {
 		case ok:
 			out[i] = relayStatus(st)
+			out[i].Reason = r.stderr.clean.Clean(out[i].Reason) // the server's words: hostile
 		case err != nil:
 			out[i] = refStatus{Reason: r.failure(err), Unreported: true}
 		case atomic:

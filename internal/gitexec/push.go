@@ -193,10 +193,12 @@ func (r Runner) pushOnce(ctx context.Context, p Push, res *PushResult) error {
 	out, err := g.Output(ctx, p.Args()...)
 	scan.flush()
 	for _, ref := range ParsePorcelain(out) {
+		// The reason is the server's text (a hook's words): hostile.
+		ref.Summary, ref.Reason = r.Redact.Clean(ref.Summary), r.Redact.Clean(ref.Reason)
 		res.Refs[ref.To] = ref
 	}
 	if err != nil && res.Fatal == "" {
-		res.Fatal = scan.reason()
+		res.Fatal = r.Redact.Clean(scan.reason())
 	}
 	return err
 }

@@ -1,0 +1,166 @@
+package fedcmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+)
+
+// BenchmarkSyncAllScale runs the real `git federate sync --all` over many
+// small federations (origin + 1 mirror each, on one local server), with
+// every federation unchanged and with 5% of origins changed, whole and
+// split over 4 shards run side by side. It reports wall time, the
+// server's request count, and the sync process's peak RSS and open files.
+// BENCH_SCALE sets the sizes (default "100,300,1000"). A benchmark, never
+// a timed test.
+//
+//	go test ./internal/fedcmd -run '^$' -bench SyncAllScale -benchtime 1x -timeout 60m
+func BenchmarkSyncAllScale(b *testing.B) {
+	sizes := []int{100, 300, 1000}
+	if v := os.Getenv("BENCH_SCALE"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			var n int
+			fmt.Sscan(f, &n)
+			sizes = append(sizes, n)
+		}
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchScale(b, n) })
+	}
+}
+
+// scaleRun is what one measured run cost.
+type scaleRun struct {
+	wall     time.Duration
+	requests int
+	rssKiB   int64 // the largest peak RSS of the sync processes
+	openFDs  int   // the most file descriptors one sync process held
+}
+
+func benchScale(b *testing.B, n int) {
+	gittest.Isolate(b)
+	srv := gittest.NewServer(b, gittest.Auth{})
+	bin := filepath.Join(gittest.BinDir(b), "git-federate")
+	work := gittest.NewWorkRepo(b)
+	seed := filepath.Join(b.TempDir(), "seed.git")
+	gittest.Git(b, "", "clone", "-q", "--bare", work, seed)
+	cfg := filepath.Join(b.TempDir(), "gitconfig")
+	var conf strings.Builder
+	for i := range n {
+		for _, role := range []string{"o", "m"} {
+			if out, err := exec.Command("cp", "-r", seed, srv.Path(fmt.Sprintf("%s%04d.git", role, i))).CombinedOutput(); err != nil {
+				b.Fatalf("cp: %v %s", err, out)
+			}
+		}
+		fmt.Fprintf(&conf, "[federation \"f%04d\"]\n\torigin = %s\n\tmirror = %s\n", i,
+			srv.RepoURL(fmt.Sprintf("o%04d.git", i)), srv.RepoURL(fmt.Sprintf("m%04d.git", i)))
+	}
+	if err := os.WriteFile(cfg, []byte(conf.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	env := append(os.Environ(), "GIT_CONFIG_GLOBAL="+cfg)
+	run := func(shards int) scaleRun {
+		return runSyncProcesses(b, srv, bin, env, shards)
+	}
+	run(1) // fill every cache; not measured
+	change := func() {
+		for i := 0; i < n; i += 20 { // 5%
+			oid := gittest.Commit(b, work, "f.txt", fmt.Sprint(time.Now().UnixNano()), "change")
+			gittest.Git(b, work, "push", "-q", srv.Path(fmt.Sprintf("o%04d.git", i)), oid+":refs/heads/main")
+		}
+	}
+	var results [4]scaleRun
+	for b.Loop() {
+		results[0] = run(1)
+		change()
+		results[1] = run(1)
+		results[2] = run(4)
+		change()
+		results[3] = run(4)
+	}
+	for i, name := range []string{"unchanged", "5pct", "unchanged-4shards", "5pct-4shards"} {
+		r := results[i]
+		b.ReportMetric(r.wall.Seconds(), name+"-s")
+		b.ReportMetric(float64(r.requests), name+"-requests")
+		b.ReportMetric(float64(r.rssKiB)/1024, name+"-peakRSS-MiB")
+		b.ReportMetric(float64(r.openFDs), name+"-maxFDs")
+	}
+}
+
+// runSyncProcesses runs `sync --all` as shards processes side by side
+// (shard K/N each when shards > 1) and measures them.
+func runSyncProcesses(b *testing.B, srv *gittest.Server, bin string, env []string, shards int) scaleRun {
+	b.Helper()
+	before := len(srv.Requests())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	var mu sync.Mutex
+	var res scaleRun
+	var wg sync.WaitGroup
+	start := time.Now()
+	for k := range shards {
+		args := []string{"sync", "--all", "--jobs", "4"}
+		if shards > 1 {
+			args = append(args, "--shard", fmt.Sprintf("%d/%d", k, shards))
+		}
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fds := watchFDs(cmd.Process.Pid)
+			err := cmd.Wait()
+			maxFDs := fds()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				b.Errorf("sync %v: %v", args, err)
+			}
+			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > res.rssKiB {
+				res.rssKiB = ru.Maxrss // KiB on Linux: this process, not its git children
+			}
+			res.openFDs = max(res.openFDs, maxFDs)
+		}()
+	}
+	wg.Wait()
+	res.wall = time.Since(start)
+	res.requests = len(srv.Requests()) - before
+	return res
+}
+
+// watchFDs samples how many files pid holds open until the returned
+// function is called, which returns the most it saw.
+func watchFDs(pid int) func() int {
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		most := 0
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
+				most = max(most, len(fds))
+			}
+			select {
+			case <-stop:
+				done <- most
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() int { close(stop); return <-done }
+}
