@@ -20,7 +20,8 @@
 //	    "ff" when it must be a fast-forward (or a creation).
 //	  - since: when the entry was first queued, RFC 3339 in UTC.
 //	  - attempts: how many times the mirror failed to take it (a decimal
-//	    number). Files written before this field existed have six fields
+//	    number; 0 for an update written ahead of its first push, see
+//	    Plan). Files written before this field existed have six fields
 //	    and are read with attempts 1.
 //	  - reason: why the mirror did not take it the last time (the last
 //	    error), control characters stripped, C-quoted when needed (it may
@@ -94,7 +95,7 @@ type Entry struct {
 	// Since is when the update was first queued for this mirror and ref.
 	Since time.Time
 	// Attempts is how many times the mirror failed to take the update.
-	// Add counts it; the value given to Add is ignored.
+	// Add counts it, Plan does not; the value given to either is ignored.
 	Attempts int
 	// Reason is why the mirror did not take it the last time it was tried
 	// (the last error). Add strips control characters from it.
@@ -237,6 +238,20 @@ func (q *Queue) ForMirror(mirror string) ([]Entry, error) {
 // and ref (a newer value supersedes an older one), keeping the older
 // Since so the age of the backlog stays visible. A zero Since is now.
 func (q *Queue) Add(ctx context.Context, entries ...Entry) error {
+	return q.add(ctx, 1, entries)
+}
+
+// Plan queues entries that are about to be pushed: written ahead, so
+// that a process killed before the mirror answered leaves them queued
+// for the next push or sync. The caller removes what the mirror took.
+// Unlike Add it counts no attempt: a new entry has 0, a queued one keeps
+// its count.
+func (q *Queue) Plan(ctx context.Context, entries ...Entry) error {
+	return q.add(ctx, 0, entries)
+}
+
+// add queues entries, counting attempts more for each (see Add).
+func (q *Queue) add(ctx context.Context, attempts int, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -254,13 +269,13 @@ func (q *Queue) Add(ctx context.Context, entries ...Entry) error {
 				e.OID = ""
 			}
 			e.Reason = sanitize(e.Reason)
-			e.Attempts = 1
+			e.Attempts = attempts
 			k := key{e.Mirror, e.Ref}
 			if i, ok := idx[k]; ok {
 				if cur[i].Since.Before(e.Since) {
 					e.Since = cur[i].Since
 				}
-				e.Attempts = cur[i].Attempts + 1
+				e.Attempts = cur[i].Attempts + attempts
 				cur[i] = e
 				continue
 			}
@@ -280,13 +295,19 @@ func (q *Queue) Remove(ctx context.Context, done ...Entry) error {
 		return nil
 	}
 	return q.Update(ctx, func(cur []Entry) ([]Entry, error) {
-		gone := map[key]string{}
+		// A ref may be done at two values (a queued one superseded by
+		// the one just pushed): either drops its entry.
+		gone := map[key]map[string]bool{}
 		for _, d := range done {
-			gone[key{d.Mirror, d.Ref}] = normOID(d.OID)
+			k := key{d.Mirror, d.Ref}
+			if gone[k] == nil {
+				gone[k] = map[string]bool{}
+			}
+			gone[k][normOID(d.OID)] = true
 		}
 		out := cur[:0]
 		for _, e := range cur {
-			if v, ok := gone[key{e.Mirror, e.Ref}]; ok && v == normOID(e.OID) {
+			if gone[key{e.Mirror, e.Ref}][normOID(e.OID)] {
 				continue
 			}
 			out = append(out, e)
@@ -429,7 +450,7 @@ func Format(entries []Entry) []byte {
 			mode = "force"
 		}
 		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", quoteField(e.Mirror), e.Ref, oid, mode,
-			e.Since.UTC().Format(time.RFC3339), max(e.Attempts, 1), quoteField(e.Reason))
+			e.Since.UTC().Format(time.RFC3339), max(e.Attempts, 0), quoteField(e.Reason))
 	}
 	return b.Bytes()
 }
@@ -484,7 +505,7 @@ func parseLine(line string) (Entry, error) {
 	switch len(f) {
 	case 6: // written before the attempts field
 	case 7:
-		if e.Attempts, err = strconv.Atoi(f[5]); err != nil || e.Attempts < 1 {
+		if e.Attempts, err = strconv.Atoi(f[5]); err != nil || e.Attempts < 0 {
 			return Entry{}, errors.New("bad attempts")
 		}
 		f = append(f[:5], f[6])
