@@ -102,8 +102,8 @@ func (s *Session) pushOptions(withLeases bool) []protocol.ClientOption {
 	return opts
 }
 
-// push sends updates with opts and returns a status per update, in
-// order. A child that fails or outlives limit or ctx fails every ref it
+// push sends updates with opts, ends the child's session, and returns a
+// status per update, in order. A child that fails or outlives limit or ctx fails every ref it
 // did not report, with its own last words as the reason; err then says
 // the push failed as a whole.
 func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.ClientOption, atomic bool, limit time.Duration) (_ []refStatus, err error) {
@@ -125,12 +125,17 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 		}
 		return cl.Push(refs)
 	})
-	if err == nil && r.stderr.broke() {
-		// git's http helper ends its report normally when the
-		// connection broke mid-push; it said so on stderr only.
-		err = errors.New("the connection broke during the push")
+	if err == nil {
+		// One batch per transport session, as git does. Once the child
+		// has exited, all it wrote to stderr has been read.
+		r.close()
+		if r.stderr.broke() {
+			// git's http helper ends its report normally when the
+			// connection broke mid-push; it said so on stderr only.
+			err = errors.New("the connection broke during the push")
+		}
 	}
-	if err != nil {
+	if err != nil && !r.dead {
 		r.abandon()
 		r.dead = true
 	}
@@ -382,6 +387,9 @@ func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) m
 			ref.Reason = porcelainWords(status[i].Reason)
 		}
 		out.Refs = append(out.Refs, ref)
+	}
+	if out.Fatal == "" {
+		withServerWords(out.Refs, r.stderr.Tail())
 	}
 	return out
 }

@@ -202,3 +202,38 @@ func TestCrashDuringMirrors(t *testing.T) {
 	})
 	f.afterCrash(c)
 }
+
+// SIGKILL after origin took the push, before the mirrors answered: the
+// mirrors' updates were queued ahead of their push, so the next push
+// (of anything) delivers them; no sync is needed.
+func TestCrashAfterOriginNextPushDelivers(t *testing.T) {
+	f := newFed(t)
+	c := f.commit("a.txt", "a")
+	hang := make(chan struct{})
+	f.m1.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", Hang: hang, Count: 1})
+	f.m2.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", Hang: hang, Count: 1})
+	f.killPushAt("origin updated, both mirrors contacted", func() bool {
+		return gittest.RefOf(t, f.origin.Path, "refs/heads/main") == c && requested(f.m1) && requested(f.m2)
+	})
+	close(hang)
+	queued, err := pending.Open(filepath.Join(f.work, ".git")).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(queued) != 2 {
+		t.Fatalf("queue after the crash: %+v, want main for both mirrors", queued)
+	}
+	for _, e := range queued {
+		if e.Ref != "refs/heads/main" || e.OID != c || e.Attempts != 0 || !strings.Contains(e.Reason, "ended before the mirror answered") {
+			t.Errorf("queued after the crash: %+v", e)
+		}
+	}
+
+	mustGit(t, f.work, "branch", "later")
+	out := f.push(true, "fed", "later")
+	wantContains(t, out, "federate: mirror "+f.m1.URL+": ok", "federate: mirror "+f.m2.URL+": ok")
+	f.wantRef("refs/heads/main", c, f.all()...)
+	if p := f.pendingFile(); p != "" {
+		t.Fatalf("pending after the next push:\n%s", p)
+	}
+}

@@ -334,7 +334,7 @@ func (s *stderrScan) line(line string) {
 		}
 	case strings.HasPrefix(line, "error: ") && !strings.HasPrefix(line, "error: failed to push some refs"):
 		s.errLine = strings.TrimPrefix(line, "error: ")
-	case strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "fatal: ") && !isProgress(line):
+	case strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "fatal: ") && !IsProgress(line):
 		s.other = strings.TrimSpace(line)
 	}
 }
@@ -365,8 +365,24 @@ func StallReason(line string) (string, bool) {
 	return "the server stopped answering during the push (" + strings.TrimSpace(rest) + ")", true
 }
 
-// isProgress reports whether line is one of git's progress lines.
-func isProgress(line string) bool {
+// ServerWords is what a server itself said during a push, from the
+// push's stderr: its "remote: " lines (a hook's message), progress left
+// out, joined on one line; "" when it said nothing. A refusal's summary,
+// "pre-receive hook declined", does not say why; these words do.
+func ServerWords(stderr string) string {
+	var said []string
+	for _, line := range strings.FieldsFunc(stderr, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		words, ok := strings.CutPrefix(line, "remote: ")
+		if words = strings.TrimSpace(words); ok && words != "" && !IsProgress(line) {
+			said = append(said, words)
+		}
+	}
+	return strings.Join(said, "; ")
+}
+
+// IsProgress reports whether line is one of git's progress lines, its
+// own or the server's ("remote: Resolving deltas").
+func IsProgress(line string) bool {
 	line = strings.TrimPrefix(line, "remote: ")
 	for _, p := range []string{"Enumerating objects", "Counting objects", "Compressing objects", "Writing objects",
 		"Delta compression", "Total ", "Resolving deltas"} {
