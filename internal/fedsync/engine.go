@@ -158,15 +158,17 @@ func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, url str
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", url, explainBusy(err, url))
+		return nil, fmt.Errorf("listing %s: %w", url, explain(err, url))
 	}
 	return refs, nil
 }
 
-// explainBusy says so when a server stayed busy through every retry;
+// explain says what to do when a server stayed busy through every retry
+// or refused the credentials (a token revoked or expired: log in again);
 // other failures keep git's own words.
-func explainBusy(err error, url string) error {
-	if gitexec.IsBusy(err) {
+func explain(err error, url string) error {
+	switch gitexec.Classify(err) {
+	case gitexec.KindBusy, gitexec.KindAuth:
 		return gitexec.Explain(err, url)
 	}
 	return err

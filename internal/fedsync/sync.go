@@ -2,6 +2,7 @@ package fedsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -291,7 +292,7 @@ func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m 
 	if !f.CreateMissing || gitexec.Classify(listErr) != gitexec.KindNotFound {
 		return nil, listErr
 	}
-	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner(f, "", ListTimeout)})
+	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner(f, "", ListTimeout), Timeout: f.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("%w; creating it (createMissing): %w", listErr, err)
 	}
@@ -432,6 +433,7 @@ func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m
 		return err
 	})
 	res.Pushed = true
+	said := serverWords(err)
 	for _, p := range todo {
 		r := byRef[p.Ref]
 		switch rep := out.Report(p.Ref); {
@@ -441,14 +443,27 @@ func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m
 			r.Result, r.Reason = ResultFailed, rep.Reason
 		default:
 			r.Result, r.Reason = ResultRejected, rejection(rep)
+			if said != "" {
+				r.Reason += ": " + said
+			}
 		}
 	}
 	// A non-zero exit with every ref reported is a refusal, already
 	// recorded per ref; anything else is the mirror's failure.
 	if err != nil && out.Failed {
-		res.err = fmt.Errorf("pushing to %s: %w", m.Raw, explainBusy(err, m.Raw))
+		res.err = fmt.Errorf("pushing to %s: %w", m.Raw, explain(err, m.Raw))
 		res.Error = res.err.Error()
 	}
+}
+
+// serverWords is what the mirror itself said while refusing a push (a
+// hook's message), from err's stderr, which the runner cleaned.
+func serverWords(err error) string {
+	var ge *gitexec.Error
+	if !errors.As(err, &ge) {
+		return ""
+	}
+	return gitexec.ServerWords(ge.Stderr)
 }
 
 // rejection is git's verdict on a refused ref, as git prints it:

@@ -242,8 +242,18 @@ func (s *Server) matchFault(r *http.Request) *Fault {
 	return nil
 }
 
+// SetAuth changes the credentials the server takes from now on: a
+// token revoked, or a new one issued, while a client is at work.
+func (s *Server) SetAuth(a Auth) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.auth = a
+}
+
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, user, pass string) bool {
+	s.mu.Lock()
 	a := s.auth
+	s.mu.Unlock()
 	if a.Token == "" && a.ReadOnlyToken == "" {
 		return true
 	}
