@@ -222,8 +222,9 @@ func writeQueued(w io.Writer, now time.Time, queued []pending.Entry, mirror stri
 		if !e.Delete() {
 			what = shortOID(e.OID)
 		}
+		// 0: written ahead of a push that ended before the mirror answered.
 		attempts := "1 failed attempt"
-		if e.Attempts > 1 {
+		if e.Attempts != 1 {
 			attempts = fmt.Sprintf("%d failed attempts", e.Attempts)
 		}
 		line := fmt.Sprintf("    queued    %s -> %s, for %s, %s", e.Ref, what, age(now.Sub(e.Since)), attempts)

@@ -94,14 +94,23 @@ func TestStatusShowsQueuedWork(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Written ahead of a push that never heard back: no failed attempt.
+	if err := q.Plan(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/heads/next", OID: head,
+		Since: since, Reason: "the push that queued it ended before the mirror answered"}); err != nil {
+		t.Fatal(err)
+	}
 	r := fx.status(t, StatusOptions{})
 	if r.code != ExitOK {
 		t.Fatalf("status: exit %d\n%s%s", r.code, r.out, r.errOut)
 	}
 	_, under, _ := strings.Cut(r.out, fx.mirrors[1]+":")
-	want := "queued    refs/heads/wip -> " + head[:12] + ", for 3h00m, 2 failed attempts: pre-receive hook declined"
-	if !strings.Contains(under, want) || strings.Contains(r.out, "\x1b") {
-		t.Fatalf("status text lacks %q under mirror2:\n%s", want, r.out)
+	for _, want := range []string{
+		"queued    refs/heads/wip -> " + head[:12] + ", for 3h00m, 2 failed attempts: pre-receive hook declined",
+		"queued    refs/heads/next -> " + head[:12] + ", for 3h00m, 0 failed attempts: the push that queued it ended",
+	} {
+		if !strings.Contains(under, want) || strings.Contains(r.out, "\x1b") {
+			t.Fatalf("status text lacks %q under mirror2:\n%s", want, r.out)
+		}
 	}
 	if r := fx.status(t, StatusOptions{ExitCode: true}); r.code != ExitFailure {
 		t.Errorf("--exit-code with queued work: exit %d, want 1", r.code)
@@ -120,10 +129,10 @@ func TestStatusShowsQueuedWork(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
 		t.Fatalf("bad JSON: %v\n%s", err, r.out)
 	}
-	if len(rep.Pending) != 1 {
+	if len(rep.Pending) != 2 || rep.Pending[0].Ref != "refs/heads/next" || rep.Pending[0].Attempts != 0 {
 		t.Fatalf("pending = %+v", rep.Pending)
 	}
-	p := rep.Pending[0]
+	p := rep.Pending[1]
 	if p.Mirror != fx.mirrors[1] || p.Attempts != 2 || p.AgeSeconds < 3*3600 ||
 		!strings.HasPrefix(p.LastError, "pre-receive hook declined") || strings.Contains(p.LastError, "\x1b") ||
 		len(p.Federations) != 1 || p.Federations[0] != "demo" {
