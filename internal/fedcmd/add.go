@@ -21,6 +21,11 @@ type AddOptions struct {
 	Global  bool
 	Force   bool   // replace an existing federation of that name
 	Dir     string // where git runs; "" is the current directory
+	// Check asks each http(s) server, once the federation is written,
+	// whether it will work (the CLI does unless --no-check).
+	Check bool
+	// Deps finds tokens and reaches forges for Check.
+	Deps TokenDeps
 }
 
 // addCommand is `git federate add`.
@@ -37,13 +42,18 @@ func addCommand(stdio IO) *cli.Command {
 			"     git federate add linkis --global \\\n" +
 			"       --origin https://github.com/apache/linkis.git \\\n" +
 			"       --mirror https://gitee.com/WeBankFinTech/linkis.git \\\n" +
-			"       --set fetchFrom=nearest --set exclude=refs/heads/dependabot/*",
+			"       --set fetchFrom=nearest --set exclude=refs/heads/dependabot/*\n\n" +
+			"   Then each http(s) server is checked: reachable, repository there (or to be\n" +
+			"   created by createMissing, which the token may do), token valid, token allowed\n" +
+			"   to push where it must. A problem is a warning that says what to do; the\n" +
+			"   federation is written anyway and add exits 3. --no-check skips the network.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "origin", Usage: "the origin repository `URL`"},
 			&cli.StringSliceFlag{Name: "mirror", Usage: "a mirror repository `URL` (repeat for more)"},
 			&cli.StringSliceFlag{Name: "set", Usage: "set an option, `key=value` (repeat for more)"},
 			&cli.BoolFlag{Name: "global", Usage: "write to the global git config instead of the repository's"},
 			&cli.BoolFlag{Name: "force", Usage: "replace a federation of the same name in that config"},
+			&cli.BoolFlag{Name: "no-check", Usage: "do not check the servers (reachable, repository there, token allowed)"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := wantArgs(c, 1, 1, "<name> --origin URL --mirror URL..."); err != nil {
@@ -52,6 +62,7 @@ func addCommand(stdio IO) *cli.Command {
 			return runAdd(c.Context, stdio, AddOptions{
 				Name: c.Args().First(), Origin: c.String("origin"), Mirrors: c.StringSlice("mirror"),
 				Set: c.StringSlice("set"), Global: c.Bool("global"), Force: c.Bool("force"),
+				Check: !c.Bool("no-check"),
 			})
 		},
 	}
@@ -158,6 +169,34 @@ func runAdd(ctx context.Context, stdio IO, opts AddOptions) error {
 	}
 	printAdded(stdio, opts, sc)
 	noteOtherScope(ctx, stdio, opts.Name, sc)
+	if opts.Check {
+		return checkAdded(ctx, stdio, opts)
+	}
+	return nil
+}
+
+// checkAdded checks the servers of the federation just written and
+// prints a warning per problem; any makes add exit 3.
+func checkAdded(ctx context.Context, stdio IO, opts AddOptions) error {
+	d := opts.Deps
+	if d.Dir == "" {
+		d.Dir = opts.Dir
+	}
+	cfg, err := d.config(ctx)
+	if err != nil {
+		return err
+	}
+	f, err := cfg.Lookup(opts.Name)
+	if err != nil {
+		return err
+	}
+	warns := checkFederation(ctx, d, cfg, f)
+	for _, w := range warns {
+		fmt.Fprintf(stdio.Err, "warning: %s\n", w)
+	}
+	if len(warns) > 0 {
+		return Partial(errChecksWarned)
+	}
 	return nil
 }
 

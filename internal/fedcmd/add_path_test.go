@@ -13,7 +13,7 @@ import (
 func TestAddMakesLocalPathsAbsolute(t *testing.T) {
 	gittest.Isolate(t)
 	dir := t.TempDir()
-	r := runMain(t, dir, "", "add", "loc", "--global", "--origin", "srv/origin.git", "--mirror", "../m.git", "--mirror", "https://example.org/m.git")
+	r := runMain(t, dir, "", "add", "loc", "--global", "--no-check", "--origin", "srv/origin.git", "--mirror", "../m.git", "--mirror", "https://example.org/m.git")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.err)
 	}

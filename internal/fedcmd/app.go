@@ -183,7 +183,7 @@ func commands(stdio IO) []*cli.Command {
 		statusCommand, syncCommand,
 		loginCommand, logoutCommand, authCommand,
 		tokenCommand, importGitblitCommand,
-		serveCommand, doctorCommand, demoCommand, completionCommand, manCommand, versionCommand,
+		serveCommand, hookCommand, doctorCommand, demoCommand, completionCommand, manCommand, versionCommand,
 	} {
 		if c := mk(stdio); c != nil {
 			harden(c)

@@ -71,7 +71,7 @@ func TestBinaryExitCodes(t *testing.T) {
 func TestFlagsMayFollowArguments(t *testing.T) {
 	gittest.Isolate(t)
 	repo := gittest.NewWorkRepo(t)
-	r := runMain(t, repo, "", "add", "fed", "--origin", "https://example.com/o.git", "--mirror=https://example.org/m.git", "--set", "prune=true")
+	r := runMain(t, repo, "", "add", "fed", "--no-check", "--origin", "https://example.com/o.git", "--mirror=https://example.org/m.git", "--set", "prune=true")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.err)
 	}

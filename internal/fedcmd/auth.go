@@ -36,6 +36,17 @@ type HostAuth struct {
 	// Problem sorts a failure: unreachable (the server, not the token),
 	// token-refused, no-permission or not-found; "" when valid.
 	Problem string `json:"problem,omitempty"`
+	// Needs is what the configuration needs the token to do on this host
+	// (read, write, create).
+	Needs []string `json:"needs,omitempty"`
+	// Access is what the forge says the token may do; nil when the forge
+	// was not asked (no token, or a forge without a known API).
+	Access *forge.Access `json:"access,omitempty"`
+	// Missing lists the needs the token may not do, each with the
+	// forge's word for the scope and the page where it is added.
+	Missing []forge.Missing `json:"missing,omitempty"`
+	// ScopeError is why the forge could not be asked about scopes.
+	ScopeError string `json:"scope_error,omitempty"`
 }
 
 // Problems a host check tells apart.
@@ -55,8 +66,12 @@ func authCommand(stdio IO) *cli.Command {
 			"the OS keyring, git's credential helpers), reports its source (never its\n" +
 			"value), and tries it: with the forge's API where the forge is known, else with\n" +
 			"git ls-remote of a configured repository. A server that cannot be reached is\n" +
-			"reported as such, not as a bad token. ssh and git:// hosts use no token and\n" +
-			"are listed apart. Exits 1 when a host has no working token.",
+			"reported as such, not as a bad token. Where the forge is known it also reports\n" +
+			"the token's scopes, as the forge tells them, against what the configuration\n" +
+			"needs there (read an origin, push a mirror, create a missing mirror), naming a\n" +
+			"missing scope in the forge's own word and the page where it is changed. ssh\n" +
+			"and git:// hosts use no token and are listed apart. Exits 1 when a host has\n" +
+			"no working token or a token without a scope it needs.",
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
@@ -76,14 +91,16 @@ func runAuth(ctx context.Context, o AuthOptions) error {
 		return err
 	}
 	hosts := configuredHosts(cfg)
+	needs := hostNeeds(cfg)
 	results := make([]HostAuth, 0, len(hosts))
 	failed := len(cfg.Invalid) > 0
 	for _, name := range sortedKeys(cfg.Invalid) {
 		fmt.Fprintf(o.IO.Err, "warning: federation %q is misconfigured, its hosts are not checked: %v\n", name, cfg.Invalid[name])
 	}
 	for _, h := range hosts {
+		h.needs = needs[h.ep.HostURL()]
 		res := checkHost(ctx, o.Deps, cfg, h)
-		failed = failed || !res.Valid
+		failed = failed || !res.Valid || len(res.Missing) > 0
 		results = append(results, res)
 	}
 	if o.JSON {
@@ -118,29 +135,56 @@ func printAuth(stdio IO, results []HostAuth, others []string) {
 		if src == "" {
 			src = "(none)"
 		}
-		if !r.Valid {
+		switch {
+		case !r.Valid:
 			status = problemLabel(r.Problem) + ": " + r.Error
+		case len(r.Missing) > 0:
+			status = "MISSING SCOPES (below)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Host, r.Forge, src, status)
 	}
 	tw.Flush()
+	for _, r := range results {
+		if r.Access != nil || r.ScopeError != "" {
+			fmt.Fprintf(stdio.Out, "\n%s:\n", r.Host)
+			printScopes(stdio.Out, "  ", r)
+		}
+	}
 }
 
 // hostRepo is a host and one configured repository on it.
 type hostRepo struct {
 	ep   federation.Endpoint
 	repo string
+	// probe is a repository on the host whose permissions tell what the
+	// token may do where the forge does not list scopes: the first
+	// mirror, else the first repository seen.
+	probe forge.RepoRef
+	// needs is what the configuration needs the token to do there.
+	needs []string
 }
 
 // configuredHosts lists every http(s) host named by an origin or mirror,
 // with the first repository seen there, sorted by host URL.
 func configuredHosts(cfg *federation.Config) []hostRepo {
 	seen := map[string]hostRepo{}
+	mirrorRepo := map[string]forge.RepoRef{} // a mirror is where push rights matter
+	for _, name := range cfg.Names() {
+		for _, m := range cfg.Federations[name].Mirrors {
+			if _, ok := mirrorRepo[m.HostURL()]; !ok {
+				mirrorRepo[m.HostURL()] = repoRef(m)
+			}
+		}
+	}
 	for _, name := range cfg.Names() {
 		f := cfg.Federations[name]
 		for _, e := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
 			if _, ok := seen[e.HostURL()]; e.HTTP() && !ok {
-				seen[e.HostURL()] = hostRepo{ep: e, repo: e.Raw}
+				probe, ok := mirrorRepo[e.HostURL()]
+				if !ok {
+					probe = repoRef(e)
+				}
+				seen[e.HostURL()] = hostRepo{ep: e, repo: e.Raw, probe: probe}
 			}
 		}
 	}
@@ -168,12 +212,8 @@ func configuredHosts(cfg *federation.Config) []hostRepo {
 // with git ls-remote of a configured repository.
 func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostRepo) HostAuth {
 	forgeName := cfg.ForgeOf(h.ep.Protocol, h.ep.Host)
-	res := HostAuth{Host: h.ep.HostURL(), Forge: forgeName}
-	key := keystore.Key{Protocol: h.ep.Protocol, Host: h.ep.Host}
-	chain := keystore.Default(keystore.Options{Getenv: d.getenv, Keyring: d.Keyring,
-		Forge:         func(host string) string { return cfg.ForgeOf(h.ep.Protocol, host) },
-		GitCredential: &keystore.GitCredential{Env: d.env()}})
-	cred, err := chain.Get(ctx, key)
+	res := HostAuth{Host: h.ep.HostURL(), Forge: forgeName, Needs: h.needs}
+	cred, err := hostCredential(ctx, d, cfg, h.ep)
 	switch {
 	case err == nil:
 		res.Source = string(cred.Source)
@@ -184,14 +224,21 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 	if res.Source != "" && forge.Known(forgeName) {
 		res.Check = "api"
 		base, err := forge.APIBase(forgeName, res.Host, cfg.HostFor(h.ep).API)
+		client := forge.Client{HTTP: d.HTTP}
 		if err == nil {
-			_, err = forge.Client{HTTP: d.HTTP}.CurrentUser(ctx, forgeName, base, cred.Token)
+			_, err = client.CurrentUser(ctx, forgeName, base, cred.Token)
 		}
-		if err != nil {
+		// A 403 there is a token the forge accepted that may not read the
+		// account (a Gitea token without read:user): its scopes tell more.
+		if err != nil && !errors.Is(err, forge.ErrForbidden) {
 			res.Error, res.Problem = err.Error(), apiProblem(err)
 			return res
 		}
 		res.Valid = true
+		scopeCheck(ctx, client, &res, base, cred.Token, h.probe)
+		if len(res.Missing) > 0 {
+			res.Problem = problemNoPermission
+		}
 		return res
 	}
 	if h.repo == "" {
@@ -218,6 +265,15 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 	}
 	res.Valid = true
 	return res
+}
+
+// hostCredential looks up the token for the host of ep through the
+// whole chain: variables, the OS keyring, git's credential helpers.
+func hostCredential(ctx context.Context, d TokenDeps, cfg *federation.Config, ep federation.Endpoint) (keystore.Credential, error) {
+	chain := keystore.Default(keystore.Options{Getenv: d.getenv, Keyring: d.Keyring,
+		Forge:         func(host string) string { return cfg.ForgeOf(ep.Protocol, host) },
+		GitCredential: &keystore.GitCredential{Env: d.env()}})
+	return chain.Get(ctx, keystore.Key{Protocol: ep.Protocol, Host: ep.Host})
 }
 
 func setNames(cfg *federation.Config) []string {

@@ -95,6 +95,11 @@ func candidates(ctx context.Context, app *cli.App, words []string) []string {
 		return federationNames(ctx)
 	case "login", "logout":
 		return configuredURLs(ctx)
+	case "hook":
+		if len(words) == 2 {
+			return []string{hookAdd, hookList, hookRemove}
+		}
+		return federationNames(ctx)
 	case "completion":
 		return []string{"bash", "zsh"}
 	case "man":

@@ -65,6 +65,8 @@ func TestBashCompletion(t *testing.T) {
 		{[]string{"git", "federate", "add", "y", "--mirror", "https://example.o"}, true, "//example.org/m.git"},
 		{[]string{"git", "federate", "login", ""}, true, "git://example.net/x.git https://example.com/o.git https://example.org/m.git"},
 		{[]string{"git", "federate", "completion", ""}, false, "bash zsh"},
+		{[]string{"git", "federate", "hook", ""}, false, "add list remove"},
+		{[]string{"git", "federate", "hook", "add", "m"}, false, "myproj"},
 	} {
 		if got := complete(tc.words, tc.line); got != tc.want {
 			t.Errorf("%q<TAB> = %q, want %q", strings.Join(tc.words, " "), got, tc.want)

@@ -61,7 +61,8 @@ func doctorCommand(stdio IO) *cli.Command {
 		Description: "Checks the git version, that git-remote-federate, git-federate and\n" +
 			"git-credential-federate are on PATH, whether the OS keyring is reachable,\n" +
 			"where each configured host's token comes from and whether it works\n" +
-			"(git ls-remote of a configured repository), and that the federation config\n" +
+			"(the forge's API, or git ls-remote of a configured repository), whether it has\n" +
+			"the scopes the configuration needs there, and that the federation config\n" +
 			"parses. Exits 1 when a check fails.",
 		Action: func(c *cli.Context) error {
 			if err := wantArgs(c, 0, 0, ""); err != nil {
@@ -239,8 +240,13 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 	}
 	deps := TokenDeps{Getenv: opts.Getenv, Exe: opts.Exe, Dir: opts.Dir, GitTimeout: opts.Timeout}
 	var checks []Check
+	needs := hostNeeds(cfg)
 	for _, h := range configuredHosts(cfg) {
+		h.needs = needs[h.ep.HostURL()]
 		checks = append(checks, hostCheck(checkHost(ctx, deps, cfg, h)))
+	}
+	for _, name := range cfg.Names() {
+		checks = append(checks, serversCheck(name, checkFederation(ctx, deps, cfg, cfg.Federations[name])))
 	}
 	for _, h := range otherHosts(cfg) {
 		detail := "git:// has no authentication: no token needed"
@@ -250,6 +256,16 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 		checks = append(checks, Check{Name: "access to " + h, Status: CheckHint, Detail: detail})
 	}
 	return checks
+}
+
+// serversCheck words what checkFederation found for one federation.
+func serversCheck(name string, warns []string) Check {
+	c := Check{Name: "servers of federation " + name, Status: CheckOK, Detail: "reachable, repositories there, tokens allowed"}
+	if len(warns) > 0 {
+		c.Status, c.Detail = CheckWarn, strings.Join(warns, "\n")
+		c.Fix = "each line above says what to do"
+	}
+	return c
 }
 
 func hostCheck(a HostAuth) Check {
@@ -262,8 +278,15 @@ func hostCheck(a HostAuth) Check {
 	case a.Valid && a.Source == "":
 		c.Status, c.Detail = CheckWarn, fmt.Sprintf("token %s; readable without one (checked by %s)", source, a.Check)
 		c.Fix = "pushing will need one: git federate login " + a.Host
+	case a.Valid && len(a.Missing) > 0:
+		var b strings.Builder
+		printScopes(&b, "", a)
+		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; checked by %s\n%s", source, a.Check, strings.TrimSpace(b.String()))
+		c.Fix = "add the scopes named above to the token (or make a new one), then: git federate login " + a.Host
 	case a.Valid:
-		c.Status, c.Detail = CheckOK, fmt.Sprintf("token %s; checked by %s", source, a.Check)
+		var b strings.Builder
+		printScopes(&b, "", a)
+		c.Status, c.Detail = CheckOK, strings.TrimSpace(fmt.Sprintf("token %s; checked by %s\n%s", source, a.Check, b.String()))
 	case a.Problem == problemUnreachable:
 		c.Status, c.Detail = CheckFail, fmt.Sprintf("token %s; server unreachable: %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
 		c.Fix = "check that " + a.Host + " is up and reachable from here (network, proxy, DNS); the token could not be tried"

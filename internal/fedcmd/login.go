@@ -168,6 +168,7 @@ func runLogin(ctx context.Context, o LoginOptions) error {
 			return err
 		}
 		fmt.Fprintf(o.IO.Err, "Token for %s works%s.\n", host, who)
+		reportLoginScopes(ctx, o, cfg, tgt, forgeName, token)
 	}
 	if err := kr.Set(ctx, tgt.key, cred); err != nil {
 		return fmt.Errorf("storing the token for %s in the OS keyring: %w", host, err)
@@ -258,6 +259,10 @@ func verifyToken(ctx context.Context, d TokenDeps, cfg *federation.Config, tgt t
 		if errors.Is(err, forge.ErrUnauthorized) {
 			return "", fmt.Errorf("%s refused the token (HTTP 401): check it, and its expiry", base)
 		}
+		if errors.Is(err, forge.ErrForbidden) && forgeName != forge.Gitee {
+			// Accepted, but without the scope to read the account.
+			return " (it may not read the account, so whose it is is unknown)", nil
+		}
 		if err != nil {
 			return "", fmt.Errorf("checking the token with %s: %w (use --no-verify to store it anyway)", base, err)
 		}
@@ -277,6 +282,35 @@ func verifyToken(ctx context.Context, d TokenDeps, cfg *federation.Config, tgt t
 		return "", err
 	}
 	return "", nil
+}
+
+// reportLoginScopes prints, after a token passed the forge's check, its
+// scopes as the forge tells them and any that the configuration needs on
+// that host but the token lacks. A missing scope is a warning: the token
+// is stored anyway, since it may be all this host needs today.
+func reportLoginScopes(ctx context.Context, o LoginOptions, cfg *federation.Config, tgt tokenTarget, forgeName, token string) {
+	if !forge.Known(forgeName) {
+		return
+	}
+	host := tgt.ep.HostURL()
+	base, err := forge.APIBase(forgeName, host, cfg.HostFor(tgt.ep).API)
+	if err != nil {
+		return
+	}
+	res := HostAuth{Host: host, Forge: forgeName, Needs: hostNeeds(cfg)[host]}
+	probe := repoRef(tgt.ep)
+	if probe == (forge.RepoRef{}) {
+		for _, h := range configuredHosts(cfg) {
+			if h.ep.HostURL() == host {
+				probe = h.probe
+			}
+		}
+	}
+	scopeCheck(ctx, forge.Client{HTTP: o.Deps.HTTP}, &res, base, token, probe)
+	printScopes(o.IO.Err, "  ", res)
+	if len(res.Missing) > 0 {
+		fmt.Fprintf(o.IO.Err, "warning: the token for %s lacks scopes the configuration needs there (above)\n", host)
+	}
 }
 
 // repoOnHost is ep itself when it names a repository, else the first

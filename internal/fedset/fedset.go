@@ -44,6 +44,9 @@ type Deps struct {
 	Timeout time.Duration
 	// PerPage is the listing page size; 0 means the forge's maximum.
 	PerPage int
+	// Warnf reports what EnsureMirror could not carry over to a created
+	// repository; nil means such notes are dropped.
+	Warnf func(format string, args ...any)
 	// Git runs `git ls-remote` against mirrors. Give it the credential
 	// callback (gitexec.WithCredentialCallback) so private and missing
 	// repositories are told apart: without a token many forges answer
@@ -246,9 +249,11 @@ func join(owner, repo string) string {
 // does nothing. `git ls-remote` (deps.Git) decides whether the repository
 // is missing; any failure but "not found" comes back explained
 // (gitexec.Explain). The new repository is private unless the origin's
-// forge says the origin is public; it is created under the mirror URL's
-// owner (an organisation or group, or the token's own account). created
-// tells whether a repository was made.
+// forge says the origin is public, and takes the origin's description and
+// homepage; what the mirror's forge did not keep is reported through
+// deps.Warnf. It is created under the mirror URL's owner (an organisation
+// or group, or the token's own account). created tells whether a
+// repository was made.
 func EnsureMirror(ctx context.Context, fed *federation.Federation, mirror federation.Endpoint, deps Deps) (created bool, err error) {
 	if !fed.CreateMissing {
 		return false, nil
@@ -277,12 +282,31 @@ func EnsureMirror(ctx context.Context, fed *federation.Federation, mirror federa
 		return false, fmt.Errorf("mirror %s is missing and cannot be created: no token for %s: run `git federate login %s`",
 			mirror.Raw, a.web.HostURL(), a.web.HostURL())
 	}
-	opts := forge.CreateOptions{Private: originPrivate(ctx, fed.Origin, deps),
-		Description: "Mirror of " + fed.Origin.Raw}
-	if _, err := deps.client().CreateRepo(ctx, a.forge, a.base, owner, name, token, opts); err != nil {
+	opts := originSettings(ctx, fed.Origin, deps)
+	made, err := deps.client().CreateRepo(ctx, a.forge, a.base, owner, name, token, opts)
+	if err != nil {
 		return false, fmt.Errorf("mirror %s is missing; %w", mirror.Raw, err)
 	}
+	if lost := notKept(opts, made); len(lost) > 0 && deps.Warnf != nil {
+		deps.Warnf("created mirror %s, but %s did not keep the origin's %s", mirror.Raw, a.web.HostURL(), strings.Join(lost, " and "))
+	}
 	return true, nil
+}
+
+// notKept names the settings of opts that the created repository does not
+// have.
+func notKept(opts forge.CreateOptions, made forge.Repo) []string {
+	var lost []string
+	if opts.Description != made.Description {
+		lost = append(lost, "description")
+	}
+	if opts.Homepage != made.Homepage {
+		lost = append(lost, "homepage")
+	}
+	if opts.Private != made.Private {
+		lost = append(lost, "visibility")
+	}
+	return lost
 }
 
 // splitRepo splits "/owner/name.git" into "owner" and "name"; a GitLab
@@ -296,19 +320,25 @@ func splitRepo(p string) (owner, name string) {
 	return p[:i], p[i+1:]
 }
 
-// originPrivate reports whether a mirror of origin should be private:
-// yes unless origin's forge says origin is public, so creating a mirror
-// never publishes what was private.
-func originPrivate(ctx context.Context, origin federation.Endpoint, deps Deps) bool {
+// originSettings is what a mirror of origin is created with: origin's
+// description and homepage, and private unless origin's forge says origin
+// is public, so creating a mirror never publishes what was private. An
+// origin whose forge cannot be asked gives a private mirror described as
+// a mirror of its URL.
+func originSettings(ctx context.Context, origin federation.Endpoint, deps Deps) forge.CreateOptions {
+	fallback := forge.CreateOptions{Private: true, Description: "Mirror of " + origin.Raw}
 	a, err := apiOf(deps.Config, origin)
 	if err != nil {
-		return true
+		return fallback
 	}
 	token, err := deps.token(ctx, deps.Config, a.web)
 	if err != nil {
-		return true
+		return fallback
 	}
 	owner, name := splitRepo(origin.Path)
 	r, err := deps.client().GetRepo(ctx, a.forge, a.base, owner, name, token)
-	return err != nil || r.Private
+	if err != nil {
+		return fallback
+	}
+	return forge.CreateOptions{Private: r.Private, Description: r.Description, Homepage: r.Homepage}
 }

@@ -3,6 +3,7 @@ package fedset
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,6 +155,10 @@ func TestGitea(t *testing.T) {
 		cfg := parse(t, "federate."+g.URL+".forge", "gitea")
 		d := deps
 		d.Config = cfg
+		var warnings []string
+		d.Warnf = func(format string, args ...any) { warnings = append(warnings, fmt.Sprintf(format, args...)) }
+		const desc, site = "Centralized coordination service", "https://zookeeper.example.org"
+		g.API(t, "PATCH", "/api/v1/repos/"+g.User+"/zookeeper", map[string]any{"description": desc, "website": site}, nil)
 		work := gittest.NewWorkRepo(t)
 		if _, err := gittest.GitErr(work, g.GitEnv(), "push", "-q", g.URL+"/"+g.User+"/zookeeper.git", "main"); err != nil {
 			t.Fatal(err)
@@ -175,10 +180,14 @@ func TestGitea(t *testing.T) {
 		var repo struct {
 			Private     bool   `json:"private"`
 			Description string `json:"description"`
+			Website     string `json:"website"`
 		}
 		g.API(t, "GET", "/api/v1/repos/mirrors/zookeeper", nil, &repo)
-		if repo.Private || !strings.Contains(repo.Description, "zookeeper") {
-			t.Fatalf("mirror of a public origin: %+v", repo)
+		if repo.Private || repo.Description != desc || repo.Website != site {
+			t.Fatalf("mirror of a public origin: %+v, want the origin's description and web site", repo)
+		}
+		if len(warnings) != 0 {
+			t.Fatalf("warnings about settings the forge kept: %q", warnings)
 		}
 		r := gitexec.Runner{Dir: work, Env: d.Git.Env}
 		if err := r.Run(ctx, "push", "-q", "--", mirror.Raw, "main"); err != nil {
@@ -221,4 +230,15 @@ func TestGitea(t *testing.T) {
 			t.Fatalf("created=%v %v", created, err)
 		}
 	})
+}
+
+func TestNotKeptNamesWhatTheForgeDropped(t *testing.T) {
+	opts := forge.CreateOptions{Private: true, Description: "d", Homepage: "https://h.example"}
+	got := notKept(opts, forge.Repo{Private: true, Description: "d"}) // GitLab: no homepage
+	if strings.Join(got, ",") != "homepage" {
+		t.Fatalf("%q, want homepage", got)
+	}
+	if got := notKept(opts, forge.Repo{Description: "", Homepage: "https://h.example"}); strings.Join(got, ",") != "description,visibility" {
+		t.Fatalf("%q", got)
+	}
 }

@@ -292,7 +292,8 @@ func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m 
 	if !f.CreateMissing || gitexec.Classify(listErr) != gitexec.KindNotFound {
 		return nil, listErr
 	}
-	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner(f, "", ListTimeout), Timeout: f.Timeout})
+	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner(f, "", ListTimeout),
+		Timeout: f.Timeout, Warnf: e.progressf})
 	if err != nil {
 		return nil, fmt.Errorf("%w; creating it (createMissing): %w", listErr, err)
 	}

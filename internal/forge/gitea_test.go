@@ -111,6 +111,58 @@ func TestGitea(t *testing.T) {
 		}
 	})
 
+	t.Run("ScopesOfLimitedAndFullTokens", func(t *testing.T) {
+		limited := g.Scoped(t, "read-only", "read:repository")
+		acc, err := Client{}.Scopes(ctx, Gitea, base, limited, RepoRef{g.User, "u0"})
+		if err != nil || !acc.Listed || strings.Join(acc.Scopes, ",") != "read:repository" {
+			t.Fatalf("limited: %+v %v", acc, err)
+		}
+		miss := acc.Lacks(Gitea, g.URL, []string{NeedRead, NeedWrite, NeedHooks})
+		if len(miss) != 2 || miss[0].Scope != "write:repository" || miss[0].Settings != g.URL+"/user/settings/applications" {
+			t.Fatalf("limited lacks %+v", miss)
+		}
+		acc, err = Client{}.Scopes(ctx, Gitea, base, g.Token, RepoRef{g.User, "u0"})
+		if err != nil || len(acc.Lacks(Gitea, g.URL, []string{NeedRead, NeedWrite, NeedCreate, NeedHooks})) != 0 {
+			t.Fatalf("full: %+v %v", acc, err)
+		}
+		hooks, err := Client{}.ListHooks(ctx, Gitea, base, g.Token, HookTarget{g.User, "u0"})
+		if err != nil || len(hooks) != 0 {
+			t.Fatalf("the scope probe left a hook behind: %+v %v", hooks, err)
+		}
+	})
+
+	t.Run("HooksOnRepositoryAndOrganisation", func(t *testing.T) {
+		const url = "http://127.0.0.1:9/webhook"
+		for _, target := range []HookTarget{{g.User, "u1"}, {Owner: "mirrors"}} {
+			h, created, err := Client{}.SaveHook(ctx, Gitea, base, g.Token, target, url, "s1")
+			if err != nil || !created || h.URL != url || !h.Active {
+				t.Fatalf("%s: create %+v %v %v", target, h, created, err)
+			}
+			h2, created, err := Client{}.SaveHook(ctx, Gitea, base, g.Token, target, url, "s2")
+			if err != nil || created || h2.ID != h.ID {
+				t.Fatalf("%s: second save %+v %v %v", target, h2, created, err)
+			}
+			hooks, err := Client{}.ListHooks(ctx, Gitea, base, g.Token, target)
+			if err != nil || len(hooks) != 1 || hooks[0].URL != url {
+				t.Fatalf("%s: list %+v %v", target, hooks, err)
+			}
+			if err := (Client{}).DeleteHook(ctx, Gitea, base, g.Token, target, h.ID); err != nil {
+				t.Fatal(err)
+			}
+			if hooks, _ := (Client{}).ListHooks(ctx, Gitea, base, g.Token, target); len(hooks) != 0 {
+				t.Fatalf("%s: after delete %+v", target, hooks)
+			}
+		}
+	})
+
+	t.Run("HookWithoutScopeIsRefused", func(t *testing.T) {
+		limited := g.Scoped(t, "read-only-hooks", "read:repository")
+		_, _, err := Client{}.SaveHook(ctx, Gitea, base, limited, HookTarget{g.User, "u2"}, "http://127.0.0.1:9/webhook", "s")
+		if !errors.Is(err, ErrForbidden) || !strings.Contains(err.Error(), "write:repository") || strings.Contains(err.Error(), limited) {
+			t.Fatalf("%v", err)
+		}
+	})
+
 	t.Run("BadTokenIsUnauthorized", func(t *testing.T) {
 		const bad = "0123456789abcdef0123456789abcdef01234567"
 		for _, call := range []func() error{

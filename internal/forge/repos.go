@@ -28,6 +28,9 @@ type Repo struct {
 	CloneURL string
 	Private  bool
 	Archived bool
+	// Description and Homepage are the repository's own ("" when none
+	// or when the forge has no such field: GitLab has no homepage).
+	Description, Homepage string
 	// ChangedAt is when the forge last saw a push (GitHub and Gitee
 	// pushed_at, GitLab last_activity_at, else updated_at); zero when the
 	// forge does not say. A hint for skipping unchanged repositories.
@@ -46,6 +49,9 @@ type apiRepo struct {
 	Private  bool   `json:"private"`
 	Vis      string `json:"visibility"` // GitLab: private, internal, public
 	Archived bool   `json:"archived"`
+	Desc     string `json:"description"`
+	Homepage string `json:"homepage"` // GitHub, Gitee
+	Website  string `json:"website"`  // Gitea
 
 	PushedAt     apiTime `json:"pushed_at"`        // GitHub, Gitee
 	LastActivity apiTime `json:"last_activity_at"` // GitLab
@@ -81,7 +87,10 @@ func (a apiRepo) changedAt() time.Time {
 
 func (a apiRepo) repo() Repo {
 	r := Repo{Name: a.Name, FullName: a.FullName, CloneURL: a.CloneURL, Private: a.Private, Archived: a.Archived,
-		ChangedAt: a.changedAt()}
+		Description: a.Desc, Homepage: a.Homepage, ChangedAt: a.changedAt()}
+	if r.Homepage == "" {
+		r.Homepage = a.Website
+	}
 	if a.Path != "" {
 		r.Name = a.Path
 	}
@@ -280,13 +289,16 @@ func CheckName(name string) error {
 type CreateOptions struct {
 	Private     bool
 	Description string
+	// Homepage is the project's web site; GitLab has no such field.
+	Homepage string
 }
 
 // CreateRepo creates an empty repository name under owner on forge: in
 // owner's organisation (GitLab: group) when owner is not the token's own
 // account, else for the account itself. It returns ErrExists (wrapped)
 // when the name is taken, ErrForbidden when the token may not create
-// there: see docs/forge.md for the scopes each forge needs.
+// there (ScopeFor names the scope each forge needs). The returned Repo
+// says what the forge kept: compare it with opts to learn what it did not.
 func (c Client) CreateRepo(ctx context.Context, forge, base, owner, name, token string, opts CreateOptions) (Repo, error) {
 	if !Known(forge) {
 		return Repo{}, fmt.Errorf("%w: %q", ErrUnsupported, forge)
@@ -308,7 +320,7 @@ func (c Client) CreateRepo(ctx context.Context, forge, base, owner, name, token 
 	} else {
 		r.path, err = c.createPath(ctx, forge, base, owner, token)
 		r.body = map[string]any{"name": name, "path": name, "private": opts.Private,
-			"description": opts.Description, "auto_init": false}
+			"description": opts.Description, "homepage": opts.Homepage, "auto_init": false}
 	}
 	if err != nil {
 		return Repo{}, fmt.Errorf("creating %s/%s: %w", owner, name, err)
@@ -317,7 +329,23 @@ func (c Client) CreateRepo(ctx context.Context, forge, base, owner, name, token 
 	if _, err := c.call(ctx, r, &a); err != nil {
 		return Repo{}, fmt.Errorf("creating %s/%s: %w", owner, name, existsErr(err))
 	}
+	if forge == Gitea && opts.Homepage != "" {
+		// Gitea takes a web site only when a repository is edited.
+		c.setWebsite(ctx, base, owner, name, token, opts.Homepage, &a)
+	}
 	return a.repo(), nil
+}
+
+// setWebsite edits a Gitea repository's web site and, when that works,
+// updates a with the answer; a failure leaves a as it was, so the caller
+// sees the field was not set.
+func (c Client) setWebsite(ctx context.Context, base, owner, name, token, site string, a *apiRepo) {
+	var edited apiRepo
+	r := request{forge: Gitea, base: base, method: http.MethodPatch,
+		path: "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name), body: map[string]any{"website": site}, token: token}
+	if _, err := c.call(ctx, r, &edited); err == nil {
+		*a = edited
+	}
 }
 
 // createPath is where a GitHub-like forge creates a repository of owner.

@@ -256,10 +256,18 @@ func tailOf(b []byte, n int) []byte {
 
 func (g *Gitea) createToken(t testing.TB) string {
 	t.Helper()
+	return g.Scoped(t, "federate-test", "all")
+}
+
+// Scoped creates another token of the admin, called name, with only the
+// given scopes (Gitea's words: "read:repository", "write:organization",
+// "all", …), and returns it.
+func (g *Gitea) Scoped(t testing.TB, name string, scopes ...string) string {
+	t.Helper()
 	var tok struct {
 		SHA1 string `json:"sha1"`
 	}
-	req := g.request(t, "POST", "/api/v1/users/"+g.User+"/tokens", map[string]any{"name": "federate-test", "scopes": []string{"all"}})
+	req := g.request(t, "POST", "/api/v1/users/"+g.User+"/tokens", map[string]any{"name": name, "scopes": scopes})
 	req.SetBasicAuth(g.User, g.Password)
 	g.do(t, req, &tok)
 	if tok.SHA1 == "" {

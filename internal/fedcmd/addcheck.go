@@ -1,0 +1,96 @@
+package fedcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/forge"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
+)
+
+// errChecksWarned is what add returns (exit 3) when it wrote the
+// federation but a server check warned.
+var errChecksWarned = errors.New("federation written, but some servers need attention (above)")
+
+// checkFederation checks every http(s) server of f the way a user meets
+// the problems later: reachable, repository there (or createMissing will
+// make it and the token may), token valid, token allowed to do what the
+// federation needs there. It returns one warning per problem, each
+// saying what to do; ssh, git:// and local paths are not checked here.
+func checkFederation(ctx context.Context, d TokenDeps, cfg *federation.Config, f *federation.Federation) []string {
+	var warns []string
+	warns = append(warns, checkServer(ctx, d, cfg, f.Origin, []string{forge.NeedRead}, false)...)
+	for _, m := range f.Mirrors {
+		needs := []string{forge.NeedWrite}
+		if f.CreateMissing {
+			needs = append(needs, forge.NeedCreate)
+		}
+		warns = append(warns, checkServer(ctx, d, cfg, m, needs, f.CreateMissing)...)
+	}
+	return warns
+}
+
+// checkServer checks one repository: through its forge's API when the
+// forge is known and a token exists, else with git ls-remote.
+func checkServer(ctx context.Context, d TokenDeps, cfg *federation.Config, ep federation.Endpoint, needs []string, createMissing bool) []string {
+	if !ep.HTTP() {
+		return nil
+	}
+	host := ep.HostURL()
+	name := cfg.ForgeOf(ep.Protocol, ep.Host)
+	cred, err := hostCredential(ctx, d, cfg, ep)
+	if err != nil && !errors.Is(err, keystore.ErrNotFound) {
+		return []string{fmt.Sprintf("%s: looking up the token: %v", host, err)}
+	}
+	if err != nil || !forge.Known(name) {
+		return lsRemoteCheck(ctx, d, ep, createMissing)
+	}
+	base, err := forge.APIBase(name, host, cfg.HostFor(ep).API)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	c := forge.Client{HTTP: d.HTTP}
+	ref := repoRef(ep)
+	if _, err = c.GetRepo(ctx, name, base, ref.Owner, ref.Name, cred.Token); err != nil {
+		switch {
+		case errors.Is(err, forge.ErrUnauthorized):
+			return []string{fmt.Sprintf("%s: invalid token (the forge refused it): run `git federate login %s`", host, host)}
+		case errors.Is(err, forge.ErrNotFound) && createMissing:
+			needs = []string{forge.NeedCreate} // the repository is made on the first sync
+		case errors.Is(err, forge.ErrNotFound):
+			return []string{fmt.Sprintf("repository %s not found: was it deleted or renamed? (or is it private, and the token may not see it?)", ep.Raw)}
+		case errors.Is(err, forge.ErrForbidden):
+			return []string{fmt.Sprintf("%s: token without permission to read %s: %v", host, ep.Raw, err)}
+		default:
+			return []string{fmt.Sprintf("%s: server unreachable: %v", host, err)}
+		}
+	}
+	res := HostAuth{Host: host, Forge: name, Needs: needs}
+	scopeCheck(ctx, c, &res, base, cred.Token, ref)
+	var warns []string
+	for _, m := range res.Missing {
+		warns = append(warns, fmt.Sprintf("%s: %s", ep.Raw, missingText(m)))
+	}
+	return warns
+}
+
+// lsRemoteCheck asks git, where no forge API can be used, whether the
+// repository answers.
+func lsRemoteCheck(ctx context.Context, d TokenDeps, ep federation.Endpoint, createMissing bool) []string {
+	r, err := d.runner()
+	if err == nil {
+		err = r.Run(ctx, "ls-remote", "--heads", "--", ep.Raw)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case gitexec.Classify(err) == gitexec.KindNotFound && createMissing:
+		return nil // created on the first sync, where its forge allows
+	case gitexec.Classify(err) == gitexec.KindAuth:
+		return []string{fmt.Sprintf("%s: invalid token, or none: run `git federate login %s`", ep.Raw, ep.HostURL())}
+	}
+	return []string{gitexec.Explain(err, ep.Raw).Error()}
+}
