@@ -12,20 +12,18 @@ import (
 	"net/http"
 	"net/http/cgi"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
 // Backend returns git http-backend serving every repository under root,
 // pushes allowed. git is the git binary ("" for "git" on PATH).
 func Backend(ctx context.Context, git, root string) (*cgi.Handler, error) {
-	if git == "" {
-		git = "git"
-	}
-	out, err := exec.CommandContext(ctx, git, "--exec-path").Output()
+	out, err := gitexec.Runner{Git: git, Timeout: time.Minute}.Output(ctx, "--exec-path")
 	if err != nil {
 		return nil, fmt.Errorf("finding git http-backend: git --exec-path: %w", err)
 	}
