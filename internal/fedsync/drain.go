@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
@@ -19,10 +20,23 @@ type repoQueue struct {
 	objects string // the repository's object directory
 }
 
+// RepoQueue is the pending queue of the repository the engine runs in
+// (Config.Repo), for reports; nil outside a repository or when nothing
+// was ever queued there.
+func (e *Engine) RepoQueue(ctx context.Context) *pending.Queue {
+	if e.cfg.Repo == "" {
+		return nil
+	}
+	if rq := e.openRepoQueue(ctx, e.cfg.Repo); rq != nil {
+		return rq.q
+	}
+	return nil
+}
+
 // openRepoQueue finds the pending queue of the repository dir is in. It
 // returns nil when dir is not in a repository or nothing is queued there.
 func (e *Engine) openRepoQueue(ctx context.Context, dir string) *repoQueue {
-	g := e.runner(dir, ListTimeout)
+	g := e.runner(nil, dir, ListTimeout)
 	out, err := g.Output(ctx, "rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir")
 	if err != nil {
 		return nil
@@ -66,11 +80,12 @@ func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federat
 	}
 	var refused int
 	if len(deliver) > 0 {
-		took, err := e.deliver(ctx, rq, c, m, deliver)
+		took, err := e.deliver(ctx, rq, c, f, m, deliver)
 		settled = append(settled, took...)
 		refused = len(deliver) - len(took)
 		if err != nil && refused > 0 {
 			err = fmt.Errorf("%d queued update(s) still refused: %w", refused, gitexec.Explain(err, m.Raw))
+			rq.recordAttempt(ctx, deliver, took, err)
 			if rmErr := rq.q.Remove(ctx, settled...); rmErr != nil {
 				return fmt.Errorf("%w; %w", err, rmErr)
 			}
@@ -82,7 +97,7 @@ func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federat
 
 // deliver pushes entries to m from the cache, with the repository's
 // objects as alternates, and returns the entries m took.
-func (e *Engine) deliver(ctx context.Context, rq *repoQueue, c *cache, m federation.Endpoint, entries []pending.Entry) ([]pending.Entry, error) {
+func (e *Engine) deliver(ctx context.Context, rq *repoQueue, c *cache, f *federation.Federation, m federation.Endpoint, entries []pending.Entry) ([]pending.Entry, error) {
 	p := gitexec.Push{URL: m.Raw}
 	for _, en := range entries {
 		u := gitexec.Update{Dst: en.Ref, Force: en.Force}
@@ -91,7 +106,7 @@ func (e *Engine) deliver(ctx context.Context, rq *repoQueue, c *cache, m federat
 		}
 		p.Updates = append(p.Updates, u)
 	}
-	g := e.runner(c.dir, PushTimeout)
+	g := e.runner(f, c.dir, PushTimeout)
 	g.Env = append(append([]string(nil), g.Env...), "GIT_ALTERNATE_OBJECT_DIRECTORIES="+rq.objects)
 	var res gitexec.PushResult
 	err := e.net(ctx, func() error {
@@ -106,4 +121,20 @@ func (e *Engine) deliver(ctx context.Context, rq *repoQueue, c *cache, m federat
 		}
 	}
 	return took, err
+}
+
+// recordAttempt counts a failed delivery of the entries of tried that
+// are not in took, keeping err as their last error for
+// `git federate status`.
+func (rq *repoQueue) recordAttempt(ctx context.Context, tried, took []pending.Entry, err error) {
+	var again []pending.Entry
+	for _, en := range tried {
+		if !slices.ContainsFunc(took, func(t pending.Entry) bool { return t.Ref == en.Ref }) {
+			en.Reason = err.Error()
+			again = append(again, en)
+		}
+	}
+	// A failure to write is not worth hiding the delivery error for: the
+	// entries are still queued either way.
+	_ = rq.q.Add(ctx, again...)
 }
