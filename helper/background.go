@@ -12,7 +12,6 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
-	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
 // DeliverArg, as the first of three arguments, runs the helper as the
@@ -47,17 +46,10 @@ func (s *Session) pushInBackground(ctx context.Context, mirrors []federation.End
 	if len(accepted) == 0 {
 		return
 	}
-	var entries []pending.Entry
-	for _, m := range mirrors {
-		for _, u := range accepted {
-			entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force,
-				Reason: "pushing in the background"})
-		}
-	}
 	q := s.queue()
-	if err := q.Add(ctx, entries...); err != nil {
+	if !s.writeAhead(ctx, q, mirrors, accepted, "pushing in the background") {
 		// Not queued: push the mirrors now rather than lose the updates.
-		s.P.Fprintf(s.Stderr, "warning: federate: %v; pushing the mirrors now\n", err)
+		s.P.Fprintf(s.Stderr, "warning: federate: could not queue the mirror updates; pushing the mirrors now\n")
 		s.fanOut(ctx, mirrors, accepted, nil)
 		return
 	}

@@ -87,6 +87,9 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 		}
 		up.stderr.release(s.Stderr)
 		err = up.relay(r.Buffered(), raw)
+		if up.stderr.broke() {
+			s.fetchBroke(srv)
+		}
 		if err == nil && up.fetched.Load() {
 			s.afterFetch(srv)
 		}
@@ -379,15 +382,22 @@ func (e *ServerError) Error() string {
 func (e *ServerError) Unwrap() error { return e.Err }
 
 // gate holds a child's stderr back until release, then passes it through.
+// It notes whether the transport reported a connection that broke in the
+// middle of an answer (git remote-https still exits 0 then).
 type gate struct {
-	mu   sync.Mutex
-	buf  []byte
-	to   io.Writer
-	open bool
-	last []byte // the end of everything written, released or not
+	mu     sync.Mutex
+	buf    []byte
+	to     io.Writer
+	open   bool
+	failed bool
+	last   []byte // the end of everything written, released or not
 	// clean is applied to everything written (nil: no known token).
 	clean *redact.Redactor
 }
+
+// rpcFailed starts the line git's http transport prints when a request
+// failed after it began (a cut connection, curl 18).
+var rpcFailed = []byte("error: RPC failed")
 
 func (g *gate) Write(p []byte) (int, error) {
 	n := len(p)
@@ -400,6 +410,8 @@ func (g *gate) Write(p []byte) (int, error) {
 	if len(g.last) > 4<<10 {
 		g.last = g.last[len(g.last)-4<<10:]
 	}
+	// Looked for in the tail, not the chunk: a line may come in pieces.
+	g.failed = g.failed || bytes.Contains(g.last, rpcFailed)
 	if g.open {
 		if g.to != nil {
 			g.to.Write(p)
@@ -410,6 +422,13 @@ func (g *gate) Write(p []byte) (int, error) {
 		g.buf = append(g.buf, p...)
 	}
 	return n, nil
+}
+
+// broke reports whether the relayed transport said a request failed.
+func (g *gate) broke() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.failed
 }
 
 // release writes what was held back to to and passes later writes on.

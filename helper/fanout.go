@@ -89,6 +89,11 @@ func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, acc
 	if !anyUpdates(plans) {
 		return nil // the primary took nothing and nothing is queued
 	}
+	if q != nil && !s.opts.DryRun {
+		// Written ahead: if this process dies before the mirrors
+		// answered, the next push or sync still has the work.
+		s.writeAhead(ctx, q, mirrors, accepted, interruptedReason)
+	}
 	s.announce(plans, len(accepted))
 	outcomes := make([]mirrorOutcome, len(plans))
 	var mu sync.Mutex // one mirror's report lines stay together
@@ -256,6 +261,10 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 		}
 		out.Refs = append(out.Refs, r)
 	}
+	var ge *gitexec.Error
+	if errors.As(err, &ge) && !res.Failed {
+		withServerWords(out.Refs, ge.Stderr) // kept cleaned by the runner
+	}
 	if err != nil && res.Failed {
 		out.Fatal = shorten(res.Fatal)
 		var he *gitexec.HintError
@@ -294,6 +303,22 @@ func mirrorReason(r gitexec.RefReport) string {
 		return st.Reason
 	}
 	return "not updated"
+}
+
+// withServerWords adds to the reason of each ref the mirror refused what
+// the server itself said during the push (gitexec.ServerWords): git's
+// summary, "pre-receive hook declined", leaves out why. stderr is the
+// push's, already cleaned of tokens and terminal controls.
+func withServerWords(refs []mirrorRef, stderr string) {
+	words := gitexec.ServerWords(stderr)
+	if words == "" {
+		return
+	}
+	for i := range refs {
+		if !refs[i].OK {
+			refs[i].Reason = shorten(refs[i].Reason + ": " + oneLine(words))
+		}
+	}
 }
 
 // reportMirror prints one mirror's result: one line when all went well,
@@ -361,7 +386,7 @@ func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes
 	if err := q.Remove(ctx, done...); err != nil {
 		fmt.Fprintf(s.Stderr, "warning: federate: %v\n", err)
 	}
-	if err := q.Add(ctx, add...); err != nil {
+	if err := q.Add(ctx, add...); !s.queued(err) {
 		s.P.Fprintf(s.Stderr, "warning: federate: could not queue %s for retry: %v\n", s.P.Sprintf("%d updates", len(add)), err)
 		return
 	}
@@ -369,6 +394,40 @@ func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes
 		s.P.Fprintf(s.Stderr, "federate: %s queued in %s; the next push or `git federate sync` retries %s\n",
 			s.P.Sprintf("%d updates", len(add)), q.Path(), pronoun(s.P, len(add)))
 	}
+}
+
+// interruptedReason is the reason an update written ahead keeps when
+// the push that wrote it ended before the mirror answered.
+const interruptedReason = "the push that queued it ended before the mirror answered"
+
+// writeAhead queues the accepted updates for every mirror before any is
+// pushed, counting no attempt; recordOutcomes then drops what each mirror
+// took. It reports whether they are queued.
+func (s *Session) writeAhead(ctx context.Context, q *pending.Queue, mirrors []federation.Endpoint, accepted []indexedUpdate, reason string) bool {
+	var entries []pending.Entry
+	for _, m := range mirrors {
+		for _, u := range accepted {
+			entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force, Reason: reason})
+		}
+	}
+	err := q.Plan(ctx, entries...)
+	if !s.queued(err) {
+		fmt.Fprintf(s.Stderr, "warning: federate: could not queue the mirrors' updates ahead of the push: %v\n", err)
+		return false
+	}
+	return true
+}
+
+// queued reports whether a write to the queue that returned err stored
+// its entries. A corrupt queue file does not stop it: the file was moved
+// aside, the user is told where, and the entries were written.
+func (s *Session) queued(err error) bool {
+	var corrupt *pending.CorruptError
+	if errors.As(err, &corrupt) {
+		fmt.Fprintf(s.Stderr, "warning: federate: %v\n", err)
+		return true
+	}
+	return err == nil
 }
 
 // requireMirrors fails, in status, every ref of the push that some mirror

@@ -67,7 +67,7 @@ func (l *Listing) SameRefs(o *Listing) bool {
 
 // LsRemote lists the refs of server with `git ls-remote --symref`.
 func (s *Session) LsRemote(ctx context.Context, server federation.Endpoint) (*Listing, error) {
-	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.listLimit())
 	defer cancel()
 	g := s.Git
 	g.Stderr = nil // captured into the error; the caller decides what to show
@@ -81,6 +81,15 @@ func (s *Session) LsRemote(ctx context.Context, server federation.Endpoint) (*Li
 	}
 	l.Server = server
 	return l, nil
+}
+
+// listLimit bounds one ref listing: the federation's timeout (a listing
+// is one small answer), else ListTimeout.
+func (s *Session) listLimit() time.Duration {
+	if s.Fed != nil && s.Fed.Timeout > 0 {
+		return s.Fed.Timeout
+	}
+	return ListTimeout
 }
 
 // ParseLsRemote parses `git ls-remote --symref` output.
@@ -104,7 +113,9 @@ func (s *Session) list(ctx context.Context, forPush bool, w *protocol.Writer) er
 	var err error
 	if forPush {
 		s.pointLFS(s.pushTarget(), "lfspushurl") // before git runs the pre-push hook
-		l, err = s.listForPush(ctx)
+		if l, err = s.listForPush(ctx); err != nil {
+			return s.pushTargetDown(s.pushTarget(), err)
+		}
 	} else {
 		l, err = s.fetchListing(ctx)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -82,7 +83,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		Fed:    fed,
 		Git: gitexec.Runner{
 			BusyRetry: gitexec.DefaultDelays(),
-			Env:       gitexec.WithCredentialCallback(os.Environ(), exe),
+			Env:       stallLimit(gitexec.WithCredentialCallback(os.Environ(), exe), fed.Timeout),
 			Stderr:    stderr,
 			Redact:    tokensOf(ctx, cfg, fed),
 		},
@@ -111,4 +112,13 @@ func newLogger(stderr io.Writer) *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// stallLimit applies the federation's timeout to every child's http
+// transport; with no timeout configured, git's own behaviour stays.
+func stallLimit(env []string, d time.Duration) []string {
+	if d <= 0 {
+		return env
+	}
+	return gitexec.WithStallLimit(env, d)
 }

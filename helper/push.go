@@ -24,6 +24,9 @@ type refStatus struct {
 	Forced   bool   // "ok <dst> forced update"
 	UpToDate bool   // the server already had the value
 	Reason   string // for !OK: "non-fast forward", "fetch first", a server's reason...
+	// Unreported: the server never answered for the ref, the push
+	// failed as a whole (a cut connection, a crashed server).
+	Unreported bool
 }
 
 // accepted reports whether the server now has the value.
@@ -175,7 +178,7 @@ func (s *Session) pushPrimary(ctx context.Context, url string, updates []update)
 	g.Stderr = f
 	res, _ := g.Push(ctx, s.primaryPush(url, updates))
 	f.Flush()
-	return statuses(res, updates)
+	return s.primaryFailed(url, statuses(res, updates))
 }
 
 // primaryPush is the push to the primary server, with what git set with
@@ -245,6 +248,9 @@ func statusOf(r gitexec.RefReport) refStatus {
 		if r.Reason == "non-fast-forward" {
 			return refStatus{Reason: "non-fast forward"} // the helper protocol's spelling
 		}
+	}
+	if r.Unreported() {
+		return refStatus{Reason: shorten(r.Reason), Unreported: true}
 	}
 	if r.Reason == "" {
 		return refStatus{Reason: strings.Trim(r.Summary, "[]")}

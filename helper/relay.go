@@ -28,16 +28,16 @@ type pushRelay struct {
 
 // startPushRelay starts git's http helper for srv, gives it the options
 // git set (progress, verbosity, address family) and asks it for the
-// refs, within ListTimeout. The child's stderr stays held back: the
-// caller releases it to the user (the primary) or keeps it for a report
-// (a mirror).
+// refs, within the federation's listing limit. The child's stderr stays
+// held back: the caller releases it to the user (the primary) or keeps
+// it for a report (a mirror).
 func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, opts []protocol.ClientOption) (*pushRelay, error) {
 	c, err := s.startHelperChild(ctx, srv)
 	if err != nil {
 		return nil, err
 	}
 	r := &pushRelay{helperChild: c, srv: srv}
-	listed, err := withLimit(ctx, ListTimeout, func() ([]protocol.Listed, error) {
+	listed, err := withLimit(ctx, s.listLimit(), func() ([]protocol.Listed, error) {
 		cl := c.client()
 		if _, err := cl.Options(opts...); err != nil {
 			return nil, err
@@ -103,8 +103,8 @@ func (s *Session) pushOptions(withLeases bool) []protocol.ClientOption {
 	return opts
 }
 
-// push sends updates with opts and returns a status per update, in
-// order. A child that fails or outlives limit or ctx fails every ref it
+// push sends updates with opts, ends the child's session, and returns a
+// status per update, in order. A child that fails or outlives limit or ctx fails every ref it
 // did not report, with its own last words as the reason; err then says
 // the push failed as a whole.
 func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.ClientOption, atomic bool, limit time.Duration) (_ []refStatus, err error) {
@@ -126,7 +126,17 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 		}
 		return cl.Push(refs)
 	})
-	if err != nil {
+	if err == nil {
+		// One batch per transport session, as git does. Once the child
+		// has exited, all it wrote to stderr has been read.
+		r.close()
+		if r.stderr.broke() {
+			// git's http helper ends its report normally when the
+			// connection broke mid-push; it said so on stderr only.
+			err = errors.New("the connection broke during the push")
+		}
+	}
+	if err != nil && !r.dead {
 		r.abandon()
 		r.dead = true
 	}
@@ -142,7 +152,7 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 			out[i] = relayStatus(st)
 			out[i].Reason = r.stderr.clean.Clean(out[i].Reason) // the server's words: hostile
 		case err != nil:
-			out[i] = refStatus{Reason: r.failure(err)}
+			out[i] = refStatus{Reason: r.failure(err), Unreported: true}
 		case atomic:
 			out[i] = refStatus{Reason: "atomic push failed"}
 		default:
@@ -173,6 +183,11 @@ func relayStatus(st protocol.PushStatus) refStatus {
 // "fatal:" or "error:" line it wrote, else err.
 func (r *pushRelay) failure(err error) string {
 	lines := strings.Split(strings.TrimSpace(r.stderr.Tail()), "\n")
+	for _, l := range lines {
+		if why, ok := gitexec.StallReason(l); ok {
+			return shorten(why)
+		}
+	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		for _, p := range []string{"fatal: ", "error: "} {
 			if rest, ok := strings.CutPrefix(lines[i], p); ok {
@@ -304,6 +319,7 @@ func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
 // branch) is found from the listing, so the mirrors are forced too.
 func (s *Session) relayPrimary(ctx context.Context, r *pushRelay, updates []update) []refStatus {
 	status, _ := r.push(ctx, updates, s.pushOptions(true), s.opts.Atomic, PushTimeout)
+	status = s.primaryFailed(r.srv.Raw, status)
 	s.relays.primary = nil // one batch per transport session, as git does
 	r.close()
 	leased := map[string]bool{}
@@ -372,6 +388,9 @@ func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) m
 			ref.Reason = porcelainWords(status[i].Reason)
 		}
 		out.Refs = append(out.Refs, ref)
+	}
+	if out.Fatal == "" {
+		withServerWords(out.Refs, r.stderr.Tail())
 	}
 	return out
 }

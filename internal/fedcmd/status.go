@@ -2,14 +2,17 @@ package fedcmd
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
 // StatusOptions are the flags of `git federate status`.
@@ -30,7 +33,10 @@ func statusCommand(stdio IO) *cli.Command {
 		Description: "For each covered ref (include/exclude): in-sync, behind (a fast-forward fixes\n" +
 			"it), ahead (commits only on the mirror), diverged (both have their own commits),\n" +
 			"missing (not on the mirror) or extra (not on origin). Uses the sync cache for\n" +
-			"history, fetching into it only what it lacks. Pushes nothing.",
+			"history, fetching into it only what it lacks. Pushes nothing.\n\n" +
+			"Run in a repository, it also lists what pushes from it queued for each mirror\n" +
+			"(updates a mirror did not take): since when, how many attempts, the last error.\n" +
+			"The next push or `git federate sync` retries them.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print every ref of every mirror as JSON"},
 			&cli.BoolFlag{Name: "exit-code", Usage: "exit 1 when anything is out of sync"},
@@ -59,14 +65,86 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 		return err
 	}
 	results := eng.StatusAll(ctx, feds)
+	queued := loadQueued(ctx, opts.IO, eng)
 	if opts.JSON {
-		if err := writeSyncJSON(opts.IO.Out, results); err != nil {
+		if err := writeStatusJSON(opts.IO.Out, results, queued); err != nil {
 			return err
 		}
 	} else {
-		writeStatusText(opts.IO.P, opts.IO.Out, results)
+		writeStatusText(opts.IO.P, opts.IO.Out, results, queued)
 	}
-	return statusExit(results, opts.ExitCode)
+	if err := statusExit(results, opts.ExitCode); err != nil {
+		return err
+	}
+	if opts.ExitCode && len(queued) > 0 {
+		return &ExitError{Code: ExitFailure, Err: errSilent}
+	}
+	return nil
+}
+
+// loadQueued reads the pending queue of the repository status runs in
+// (none outside a repository). A corrupt queue is reported on stderr; it
+// has been moved aside and what could be read is shown.
+func loadQueued(ctx context.Context, stdio IO, eng *fedsync.Engine) []pending.Entry {
+	q := eng.RepoQueue(ctx)
+	if q == nil {
+		return nil
+	}
+	entries, err := q.Load()
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "warning: %v\n", err)
+	}
+	return entries
+}
+
+// statusReport is the --json document of status: the sync report plus
+// the queued updates.
+type statusReport struct {
+	Federations []*fedsync.FederationResult `json:"federations"`
+	Pending     []queuedJSON                `json:"pending"`
+}
+
+// queuedJSON is one queued update; OID is "" for a delete.
+type queuedJSON struct {
+	Mirror      string    `json:"mirror"`
+	Ref         string    `json:"ref"`
+	OID         string    `json:"oid"`
+	Force       bool      `json:"force"`
+	Since       time.Time `json:"since"`
+	AgeSeconds  int64     `json:"age_seconds"`
+	Attempts    int       `json:"attempts"`
+	LastError   string    `json:"last_error"`
+	Federations []string  `json:"federations"`
+}
+
+func writeStatusJSON(w io.Writer, results []*fedsync.FederationResult, queued []pending.Entry) error {
+	rep := statusReport{Federations: results, Pending: []queuedJSON{}}
+	now := time.Now()
+	for _, e := range queued {
+		rep.Pending = append(rep.Pending, queuedJSON{Mirror: e.Mirror, Ref: e.Ref, OID: e.OID, Force: e.Force,
+			Since: e.Since, AgeSeconds: int64(now.Sub(e.Since) / time.Second), Attempts: e.Attempts,
+			LastError: e.Reason, Federations: federationsOf(results, e.Mirror)})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return nil
+}
+
+// federationsOf names the federations that list mirror.
+func federationsOf(results []*fedsync.FederationResult, mirror string) []string {
+	out := []string{}
+	for _, r := range results {
+		for i := range r.Mirrors {
+			if r.Mirrors[i].URL == mirror {
+				out = append(out, r.Name)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // statusExit: a federation that could not be read is a failure (3 when
@@ -106,7 +184,9 @@ type silentError struct{}
 
 func (silentError) Error() string { return "" }
 
-func writeStatusText(p *i18n.Printer, w io.Writer, results []*fedsync.FederationResult) {
+func writeStatusText(p *i18n.Printer, w io.Writer, results []*fedsync.FederationResult, queued []pending.Entry) {
+	shown := map[string]bool{}
+	now := time.Now()
 	for _, r := range results {
 		if r.Err() != nil {
 			p.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(p, r.Name, r.Err()))
@@ -115,8 +195,64 @@ func writeStatusText(p *i18n.Printer, w io.Writer, results []*fedsync.Federation
 		p.Fprintf(w, "%s: origin %s\n", r.Name, r.Origin)
 		for i := range r.Mirrors {
 			writeMirrorStatus(p, w, &r.Mirrors[i])
+			writeQueued(p, w, now, queued, r.Mirrors[i].URL)
+			shown[r.Mirrors[i].URL] = true
 		}
 	}
+	var others []string
+	for _, e := range queued {
+		if !shown[e.Mirror] {
+			shown[e.Mirror] = true
+			others = append(others, e.Mirror)
+		}
+	}
+	for _, m := range others {
+		p.Fprintf(w, "queued for %s (not a mirror of the federations shown):\n", m)
+		writeQueued(p, w, now, queued, m)
+	}
+}
+
+// writeQueued lists the updates queued for mirror: what, since when, how
+// many attempts, and the last error.
+func writeQueued(p *i18n.Printer, w io.Writer, now time.Time, queued []pending.Entry, mirror string) {
+	for _, e := range queued {
+		if e.Mirror != mirror {
+			continue
+		}
+		what := p.Sprintf("delete")
+		if !e.Delete() {
+			what = shortOID(e.OID)
+		}
+		// 0: written ahead of a push that ended before the mirror answered.
+		attempts := p.Sprintf("%d failed attempts", e.Attempts)
+		line := p.Sprintf("    queued    %s -> %s, for %s, %s", e.Ref, what, age(now.Sub(e.Since)), attempts)
+		if e.Reason != "" {
+			line += ": " + e.Reason
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+func shortOID(oid string) string {
+	if len(oid) > 12 {
+		return oid[:12]
+	}
+	return oid
+}
+
+// age is a duration as a person reads a backlog: "40s", "12m", "3h05m",
+// "2d04h".
+func age(d time.Duration) string {
+	d = max(d, 0)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%dd%02dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
 }
 
 func writeMirrorStatus(p *i18n.Printer, w io.Writer, m *fedsync.MirrorResult) {

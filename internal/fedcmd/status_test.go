@@ -1,10 +1,14 @@
 package fedcmd
 
 import (
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
 func TestStatusCategories(t *testing.T) {
@@ -73,5 +77,90 @@ func TestStatusUnreachableMirror(t *testing.T) {
 	r := fx.status(t, StatusOptions{})
 	if r.code != ExitPartial || !strings.Contains(r.out, "UNREACHABLE") {
 		t.Fatalf("unreachable mirror: exit %d, want 3\n%s%s", r.code, r.out, r.errOut)
+	}
+}
+
+// Status run in a repository lists, under each mirror, what pushes
+// queued for it: the ref, since when, how many attempts, the last error.
+func TestStatusShowsQueuedWork(t *testing.T) {
+	fx := newSyncFixture(t, 2)
+	fx.env.Dir = fx.work
+	head := gittest.Git(t, fx.work, "rev-parse", "HEAD")
+	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+	since := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
+	for range 2 {
+		if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/heads/wip", OID: head,
+			Since: since, Reason: "pre-receive hook declined\x1b[2J"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Written ahead of a push that never heard back: no failed attempt.
+	if err := q.Plan(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/heads/next", OID: head,
+		Since: since, Reason: "the push that queued it ended before the mirror answered"}); err != nil {
+		t.Fatal(err)
+	}
+	r := fx.status(t, StatusOptions{})
+	if r.code != ExitOK {
+		t.Fatalf("status: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	_, under, _ := strings.Cut(r.out, fx.mirrors[1]+":")
+	for _, want := range []string{
+		"queued    refs/heads/wip -> " + head[:12] + ", for 3h00m, 2 failed attempts: pre-receive hook declined",
+		"queued    refs/heads/next -> " + head[:12] + ", for 3h00m, 0 failed attempts: the push that queued it ended",
+	} {
+		if !strings.Contains(under, want) || strings.Contains(r.out, "\x1b") {
+			t.Fatalf("status text lacks %q under mirror2:\n%s", want, r.out)
+		}
+	}
+	if r := fx.status(t, StatusOptions{ExitCode: true}); r.code != ExitFailure {
+		t.Errorf("--exit-code with queued work: exit %d, want 1", r.code)
+	}
+
+	r = fx.status(t, StatusOptions{JSON: true})
+	var rep struct {
+		Pending []struct {
+			Mirror, Ref, OID string
+			LastError        string `json:"last_error"`
+			AgeSeconds       int64  `json:"age_seconds"`
+			Attempts         int
+			Federations      []string
+		}
+	}
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, r.out)
+	}
+	if len(rep.Pending) != 2 || rep.Pending[0].Ref != "refs/heads/next" || rep.Pending[0].Attempts != 0 {
+		t.Fatalf("pending = %+v", rep.Pending)
+	}
+	p := rep.Pending[1]
+	if p.Mirror != fx.mirrors[1] || p.Attempts != 2 || p.AgeSeconds < 3*3600 ||
+		!strings.HasPrefix(p.LastError, "pre-receive hook declined") || strings.Contains(p.LastError, "\x1b") ||
+		len(p.Federations) != 1 || p.Federations[0] != "demo" {
+		t.Fatalf("pending entry = %+v", p)
+	}
+}
+
+// A corrupt queue is reported by status, naming the file, and what could
+// be read is still shown.
+func TestStatusReportsCorruptQueue(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	fx.env.Dir = fx.work
+	head := gittest.Git(t, fx.work, "rev-parse", "HEAD")
+	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[0], Ref: "refs/heads/kept", OID: head}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(q.Path(), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("garbage\x00line")
+	f.Close()
+	r := fx.status(t, StatusOptions{})
+	if !strings.Contains(r.errOut, q.Path()) || !strings.Contains(r.errOut, "corrupt") || !strings.Contains(r.errOut, ".corrupt-") {
+		t.Errorf("stderr does not report the corrupt queue:\n%s", r.errOut)
+	}
+	if !strings.Contains(r.out, "refs/heads/kept") {
+		t.Errorf("the readable entry is not shown:\n%s", r.out)
 	}
 }

@@ -60,8 +60,14 @@ func TestSyncKeepsRefusedPendingUpdates(t *testing.T) {
 	if !strings.Contains(r.errOut, "queued update(s) still refused") {
 		t.Errorf("sync did not report the refused queued update:\n%s", r.errOut)
 	}
-	if left, _ := q.Load(); len(left) != 1 {
+	left, _ := q.Load()
+	if len(left) != 1 {
 		t.Fatalf("queue after sync: %v, want the refused entry kept", left)
+	}
+	// The failed delivery counts as an attempt and its error is kept for
+	// `git federate status`.
+	if left[0].Attempts != 2 || !strings.Contains(left[0].Reason, "still refused") {
+		t.Fatalf("entry after a failed delivery: %+v, want 2 attempts and the error", left[0])
 	}
 }
 

@@ -60,8 +60,15 @@ type Options struct {
 	Prune          bool
 	CreateMissing  bool
 	MirrorPush     string // MirrorPushWait or MirrorPushBackground
-	LFS            string // LFSAuto, "true" or "false"
+	// Timeout is how long a server may leave one network step (listing
+	// refs, sending or receiving a pack, updating refs) without progress
+	// before it is given up: key "timeout".
+	Timeout time.Duration
+	LFS     string // LFSAuto, "true" or "false"
 }
+
+// DefaultTimeout is Options.Timeout when the config is silent.
+const DefaultTimeout = 2 * time.Minute
 
 // DefaultOptions are the values a federation has when its config is
 // silent: the defaults of Keys.
@@ -305,12 +312,33 @@ func (o *Options) set(key string, vals []string) {
 		o.CreateMissing = b
 	case "mirrorPush":
 		o.MirrorPush = strings.ToLower(v)
+	case "timeout":
+		o.Timeout, _ = ParseTimeout(v)
 	case "lfs":
 		o.LFS = LFSAuto
 		if !strings.EqualFold(v, LFSAuto) {
 			o.LFS = strconv.FormatBool(b)
 		}
 	}
+}
+
+// ParseTimeout reads a time limit: a Go duration ("30s", "5m") or a
+// number of seconds. It must be at least one second, the finest limit
+// git's transports take.
+func ParseTimeout(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		n, nerr := strconv.Atoi(v)
+		if nerr != nil {
+			return 0, fmt.Errorf("%q is not a duration (30s, 5m) or a number of seconds", v)
+		}
+		d = time.Duration(n) * time.Second
+	}
+	if d < time.Second {
+		return 0, fmt.Errorf("%q is under one second", v)
+	}
+	return d, nil
 }
 
 // ParseBool reads a git config boolean: true/yes/on/1 or false/no/off/0;

@@ -35,6 +35,7 @@ func TestParseFederation(t *testing.T) {
 		"federation.linkis.include", "refs/tags/v*",
 		"federation.linkis.exclude", "refs/heads/dependabot/*",
 		"federation.linkis.frequency", "2 hours",
+		"federation.linkis.timeout", "45s",
 		"federation.linkis.force", "true",
 		"federation.linkis.prune", "on",
 		"federation.linkis.createMissing", "",
@@ -65,7 +66,8 @@ func TestParseFederation(t *testing.T) {
 		SyncOnFetch: true, Include: []string{"refs/heads/*", "refs/tags/v*"},
 		Exclude: []string{"refs/heads/dependabot/*"}, Frequency: 2 * time.Hour,
 		Force: true, Prune: true, CreateMissing: true, MirrorPush: MirrorPushBackground,
-		LFS: "false",
+		Timeout: 45 * time.Second,
+		LFS:     "false",
 	}
 	if !reflect.DeepEqual(f.Options, want) {
 		t.Errorf("options:\n got %+v\nwant %+v", f.Options, want)

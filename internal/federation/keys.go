@@ -76,6 +76,7 @@ func optionKeys(section string) []ConfigKey {
 		k("force", false, "false", "sync may overwrite commits that exist only on a mirror", checkBool),
 		k("prune", false, "false", "sync may delete mirror refs that origin no longer has", checkBool),
 		k("createMissing", false, "false", "create a missing mirror repository through the forge's API", checkBool),
+		k("timeout", false, "2m", "how long a server may go without answering in one network step (listing refs, sending a pack, updating refs, one forge API call): 30s, 5m, or seconds; at least 1s", checkTimeout),
 		k("mirrorPush", false, MirrorPushWait, "wait, or background: a push returns once origin accepted, and a detached process pushes the mirrors", checkMirrorPush),
 		k("lfs", false, LFSAuto, "auto, true or false: carry Git LFS objects to origin and every mirror (auto: when the pushed commits hold LFS pointers)", checkLFS),
 	}
@@ -108,6 +109,8 @@ func checkBool(v string) error { _, err := ParseBool(v); return err }
 func checkURL(v string) error { _, err := ParseEndpoint(v); return err }
 
 func checkFrequency(v string) error { _, err := ParseFrequency(v); return err }
+
+func checkTimeout(v string) error { _, err := ParseTimeout(v); return err }
 
 func checkFetchFrom(v string) error {
 	return checkOneOf(v, FetchFromOrigin, FetchFromNearest)

@@ -11,7 +11,7 @@ func TestDefaultOptionsFollowTheKeyTable(t *testing.T) {
 	o := DefaultOptions()
 	if !o.PushOrigin || o.RequireMirrors || o.FetchFrom != FetchFromOrigin || !o.Failover ||
 		o.SyncOnFetch || o.Frequency != time.Hour || o.Force || o.Prune || o.CreateMissing ||
-		o.MirrorPush != MirrorPushWait || o.Include != nil || o.Exclude != nil {
+		o.MirrorPush != MirrorPushWait || o.Timeout != DefaultTimeout || o.Include != nil || o.Exclude != nil {
 		t.Errorf("DefaultOptions() = %+v", o)
 	}
 }

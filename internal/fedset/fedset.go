@@ -12,6 +12,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
@@ -37,8 +38,10 @@ type Deps struct {
 	// Env is the environment of `git credential fill`, the chain's last
 	// store; nil means os.Environ().
 	Env []string
-	// HTTP calls forge APIs; nil means a client with a 30 s timeout.
+	// HTTP calls forge APIs; nil means a plain client.
 	HTTP *http.Client
+	// Timeout bounds each forge API call; 0 means forge.DefaultTimeout.
+	Timeout time.Duration
 	// PerPage is the listing page size; 0 means the forge's maximum.
 	PerPage int
 	// Warnf reports what EnsureMirror could not carry over to a created
@@ -51,7 +54,9 @@ type Deps struct {
 	Git gitexec.Runner
 }
 
-func (d Deps) client() forge.Client { return forge.Client{HTTP: d.HTTP, PerPage: d.PerPage} }
+func (d Deps) client() forge.Client {
+	return forge.Client{HTTP: d.HTTP, Timeout: d.Timeout, PerPage: d.PerPage}
+}
 
 // token is the token for the host of e, or "" when no store has one. A
 // broken store (a keyring that timed out) is an error, not "no token".

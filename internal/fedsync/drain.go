@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
@@ -19,10 +20,23 @@ type repoQueue struct {
 	objects string // the repository's object directory
 }
 
+// RepoQueue is the pending queue of the repository the engine runs in
+// (Config.Repo), for reports; nil outside a repository or when nothing
+// was ever queued there.
+func (e *Engine) RepoQueue(ctx context.Context) *pending.Queue {
+	if e.cfg.Repo == "" {
+		return nil
+	}
+	if rq := e.openRepoQueue(ctx, e.cfg.Repo); rq != nil {
+		return rq.q
+	}
+	return nil
+}
+
 // openRepoQueue finds the pending queue of the repository dir is in. It
 // returns nil when dir is not in a repository or nothing is queued there.
 func (e *Engine) openRepoQueue(ctx context.Context, dir string) *repoQueue {
-	g := e.runner(dir, ListTimeout)
+	g := e.runner(nil, dir, ListTimeout)
 	out, err := g.Output(ctx, "rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir")
 	if err != nil {
 		return nil
@@ -71,6 +85,7 @@ func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federat
 		refused = len(deliver) - len(took)
 		if err != nil && refused > 0 {
 			err = fmt.Errorf("%d queued update(s) still refused: %w", refused, gitexec.Explain(err, m.Raw))
+			rq.recordAttempt(ctx, deliver, took, err)
 			if rmErr := rq.q.Remove(ctx, settled...); rmErr != nil {
 				return fmt.Errorf("%w; %w", err, rmErr)
 			}
@@ -94,7 +109,7 @@ func (e *Engine) deliver(ctx context.Context, rq *repoQueue, c *cache, f *federa
 		}
 		p.Updates = append(p.Updates, u)
 	}
-	g := e.runner(c.dir, PushTimeout)
+	g := e.runner(f, c.dir, PushTimeout)
 	g.Env = append(append([]string(nil), g.Env...), "GIT_ALTERNATE_OBJECT_DIRECTORIES="+rq.objects)
 	if err := e.uploadLFS(ctx, f, g, m, tips, nil, filepath.Dir(rq.objects)); err != nil {
 		return nil, err
@@ -112,4 +127,20 @@ func (e *Engine) deliver(ctx context.Context, rq *repoQueue, c *cache, f *federa
 		}
 	}
 	return took, err
+}
+
+// recordAttempt counts a failed delivery of the entries of tried that
+// are not in took, keeping err as their last error for
+// `git federate status`.
+func (rq *repoQueue) recordAttempt(ctx context.Context, tried, took []pending.Entry, err error) {
+	var again []pending.Entry
+	for _, en := range tried {
+		if !slices.ContainsFunc(took, func(t pending.Entry) bool { return t.Ref == en.Ref }) {
+			en.Reason = err.Error()
+			again = append(again, en)
+		}
+	}
+	// A failure to write is not worth hiding the delivery error for: the
+	// entries are still queued either way.
+	_ = rq.q.Add(ctx, again...)
 }

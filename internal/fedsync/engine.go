@@ -131,20 +131,34 @@ func (e *Engine) net(ctx context.Context, fn func() error) error {
 	return fn()
 }
 
-// runner returns the engine's git runner inside dir with its own timeout.
-func (e *Engine) runner(dir string, timeout time.Duration) gitexec.Runner {
+// runner returns the engine's git runner inside dir with its own timeout,
+// giving up a server of f that stops answering for f's timeout (f nil:
+// a local command, git's own limits).
+func (e *Engine) runner(f *federation.Federation, dir string, timeout time.Duration) gitexec.Runner {
 	g := e.cfg.Git
 	g.Dir = dir
 	g.Stderr = nil // captured into errors; progress is ours
 	g.Timeout = timeout
+	if f != nil && f.Timeout > 0 {
+		env := g.Env
+		if env == nil {
+			env = os.Environ()
+		}
+		g.Env = gitexec.WithStallLimit(append([]string(nil), env...), f.Timeout)
+	}
 	return g
 }
 
-// listRefs runs `git ls-remote` of url.
-func (e *Engine) listRefs(ctx context.Context, url string) (Refs, error) {
+// listRefs runs `git ls-remote` of url, a server of f. A listing is one
+// small answer: f's timeout bounds all of it.
+func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, url string) (Refs, error) {
+	limit := ListTimeout
+	if f.Timeout > 0 {
+		limit = f.Timeout
+	}
 	var refs Refs
 	err := e.net(ctx, func() error {
-		out, err := e.runner("", ListTimeout).Output(ctx, "ls-remote", "--", url)
+		out, err := e.runner(f, "", limit).Output(ctx, "ls-remote", "--", url)
 		if err != nil {
 			return err
 		}
@@ -152,7 +166,18 @@ func (e *Engine) listRefs(ctx context.Context, url string) (Refs, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", url, err)
+		return nil, fmt.Errorf("listing %s: %w", url, explain(err, url))
 	}
 	return refs, nil
+}
+
+// explain says what to do when a server stayed busy through every retry
+// or refused the credentials (a token revoked or expired: log in again);
+// other failures keep git's own words.
+func explain(err error, url string) error {
+	switch gitexec.Classify(err) {
+	case gitexec.KindBusy, gitexec.KindAuth:
+		return gitexec.Explain(err, url)
+	}
+	return err
 }

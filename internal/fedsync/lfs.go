@@ -24,7 +24,7 @@ func (e *Engine) carryLFS(ctx context.Context, f *federation.Federation, c *cach
 			have = append(have, p.Mirror)
 		}
 	}
-	return e.uploadLFS(ctx, f, e.runner(c.dir, ListTimeout), m, tips, have, "")
+	return e.uploadLFS(ctx, f, e.runner(nil, c.dir, ListTimeout), m, tips, have, "")
 }
 
 // uploadLFS gives mirror m the LFS objects of the commits tips (over
@@ -77,7 +77,7 @@ func (e *Engine) missingLFS(ctx context.Context, f *federation.Federation, c *ca
 			tips = append(tips, p.Origin)
 		}
 	}
-	objs, err := lfs.Pointers(ctx, e.runner(c.dir, ListTimeout), always, tips, nil)
+	objs, err := lfs.Pointers(ctx, e.runner(nil, c.dir, ListTimeout), always, tips, nil)
 	if err != nil {
 		return -1
 	}

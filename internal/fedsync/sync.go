@@ -2,6 +2,7 @@ package fedsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -207,7 +208,7 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 		res.Unchanged = true
 		return nil
 	}
-	c := &cache{dir: e.CachePath(f.Name), git: e.runner(e.CachePath(f.Name), FetchTimeout)}
+	c := &cache{dir: e.CachePath(f.Name), git: e.runner(f, e.CachePath(f.Name), FetchTimeout)}
 	if err := c.ensure(ctx); err != nil {
 		return err
 	}
@@ -272,12 +273,12 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 	var originErr error
 	var g errgroup.Group
 	g.Go(func() error {
-		origin, originErr = e.listRefs(ctx, f.Origin.Raw)
+		origin, originErr = e.listRefs(ctx, f, f.Origin.Raw)
 		return nil
 	})
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
-			refs, err := e.listRefs(ctx, m.Raw)
+			refs, err := e.listRefs(ctx, f, m.Raw)
 			if err != nil && push {
 				refs, err = e.createMissing(ctx, f, m, err)
 			}
@@ -299,7 +300,8 @@ func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m 
 	if !f.CreateMissing || gitexec.Classify(listErr) != gitexec.KindNotFound {
 		return nil, listErr
 	}
-	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner("", ListTimeout), Warnf: e.progressf})
+	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner(f, "", ListTimeout),
+		Timeout: f.Timeout, Warnf: e.progressf})
 	if err != nil {
 		return nil, fmt.Errorf("%w; creating it (createMissing): %w", listErr, err)
 	}
@@ -307,7 +309,7 @@ func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m 
 		return nil, listErr
 	}
 	e.progress(i18n.M("%s: created missing mirror %s", f.Name, m.Raw))
-	return e.listRefs(ctx, m.Raw)
+	return e.listRefs(ctx, f, m.Raw)
 }
 
 // covers is f.Covers restricted to real refs: a glob like "*" must not
@@ -441,10 +443,11 @@ func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m
 	var out gitexec.PushResult
 	err := e.net(ctx, func() error {
 		var err error
-		out, err = e.runner(c.dir, PushTimeout).Push(ctx, mirrorPush(m.Raw, todo))
+		out, err = e.runner(f, c.dir, PushTimeout).Push(ctx, mirrorPush(m.Raw, todo))
 		return err
 	})
 	res.Pushed = true
+	said := serverWords(err)
 	for _, p := range todo {
 		r := byRef[p.Ref]
 		switch rep := out.Report(p.Ref); {
@@ -454,14 +457,27 @@ func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m
 			r.Result, r.Reason = ResultFailed, rep.Reason
 		default:
 			r.Result, r.Reason = ResultRejected, rejection(rep)
+			if said != "" {
+				r.Reason += ": " + said
+			}
 		}
 	}
 	// A non-zero exit with every ref reported is a refusal, already
 	// recorded per ref; anything else is the mirror's failure.
 	if err != nil && out.Failed {
-		res.err = fmt.Errorf("pushing to %s: %w", m.Raw, err)
+		res.err = fmt.Errorf("pushing to %s: %w", m.Raw, explain(err, m.Raw))
 		res.Error = res.err.Error()
 	}
+}
+
+// serverWords is what the mirror itself said while refusing a push (a
+// hook's message), from err's stderr, which the runner cleaned.
+func serverWords(err error) string {
+	var ge *gitexec.Error
+	if !errors.As(err, &ge) {
+		return ""
+	}
+	return gitexec.ServerWords(ge.Stderr)
 }
 
 // rejection is git's verdict on a refused ref, as git prints it:

@@ -107,10 +107,18 @@ func APIBase(forge, hostURL, override string) (string, error) {
 	return "", fmt.Errorf("%w: %q", ErrUnsupported, forge)
 }
 
+// DefaultTimeout bounds one API call when Client.Timeout is 0.
+const DefaultTimeout = 30 * time.Second
+
 // Client calls a forge API.
 type Client struct {
-	// HTTP is the client; nil means one with a 30 s timeout.
+	// HTTP is the client; nil means a plain one.
 	HTTP *http.Client
+	// Timeout bounds each call, reading its answer included: a forge
+	// that accepts the connection and never answers must not hold a
+	// sync or a login forever. 0 means the HTTP client's own limit, or
+	// DefaultTimeout when it has none.
+	Timeout time.Duration
 	// PerPage is the page size asked for when listing; 0 means the
 	// forge's maximum (100; Gitea 50).
 	PerPage int
@@ -232,10 +240,17 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 
 // client is c.HTTP, or a default one, always with CheckRedirect: a
 // caller's client cannot opt out of it, since every call carries a token.
+// It always has a time limit (see Timeout).
 func (c Client) client() *http.Client {
-	hc := http.Client{Timeout: 30 * time.Second}
+	var hc http.Client
 	if c.HTTP != nil {
 		hc = *c.HTTP
+	}
+	switch {
+	case c.Timeout > 0:
+		hc.Timeout = c.Timeout
+	case hc.Timeout == 0:
+		hc.Timeout = DefaultTimeout
 	}
 	hc.CheckRedirect = CheckRedirect
 	return &hc

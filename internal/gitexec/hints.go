@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"strings"
@@ -153,6 +154,18 @@ func Explain(err error, url string) error {
 	return he
 }
 
+// IsStalled reports whether err is a server that stopped answering: the
+// stall limit of WithStallLimit (curl's "Operation too slow"), a
+// connection timeout, or the command's own time limit.
+func IsStalled(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	s := strings.ToLower(stderrOf(err))
+	return strings.Contains(s, "operation too slow") || strings.Contains(s, "curl 28") ||
+		strings.Contains(s, "timed out")
+}
+
 // IsBusy reports whether err says the server was busy and a retry may
 // succeed.
 func IsBusy(err error) bool { return Classify(err) == KindBusy }
@@ -164,8 +177,9 @@ func DefaultDelays() []time.Duration {
 }
 
 // Retry runs fn, and again after each of delays (nil: DefaultDelays)
-// while it fails with a busy server. It returns fn's last error, or
-// ctx's error when ctx ends while waiting.
+// while it fails with a busy server: at most len(delays)+1 attempts. Each
+// wait is jittered (see jitter). It returns fn's last error, or ctx's
+// error when ctx ends while waiting.
 func Retry(ctx context.Context, delays []time.Duration, fn func(context.Context) error) error {
 	if delays == nil {
 		delays = DefaultDelays()
@@ -175,7 +189,7 @@ func Retry(ctx context.Context, delays []time.Duration, fn func(context.Context)
 		if err == nil || !IsBusy(err) {
 			return err
 		}
-		t := time.NewTimer(d)
+		t := time.NewTimer(jitter(d))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -185,6 +199,16 @@ func Retry(ctx context.Context, delays []time.Duration, fn func(context.Context)
 		err = fn(ctx)
 	}
 	return err
+}
+
+// jitter draws a wait in [d/2, d): clients that found a server busy at
+// the same moment (a push and a sync, webhooks for many federations) do
+// not all come back at the same moment and find it busy again.
+func jitter(d time.Duration) time.Duration {
+	if d < 2 {
+		return d
+	}
+	return d/2 + rand.N(d-d/2)
 }
 
 func stderrOf(err error) string {

@@ -120,3 +120,19 @@ func TestRunnerRetriesBusyServer(t *testing.T) {
 		t.Fatalf("with one retry the second busy answer must be reported, got %v", err)
 	}
 }
+
+// Retry waits are spread, not fixed: within [d/2, d), and not all equal.
+func TestRetryJitter(t *testing.T) {
+	d := 100 * time.Millisecond
+	seen := map[time.Duration]bool{}
+	for range 200 {
+		j := jitter(d)
+		if j < d/2 || j >= d {
+			t.Fatalf("jitter(%v) = %v, want within [%v, %v)", d, j, d/2, d)
+		}
+		seen[j] = true
+	}
+	if len(seen) < 10 {
+		t.Fatalf("jitter drew only %d distinct waits in 200", len(seen))
+	}
+}

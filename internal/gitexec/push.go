@@ -239,6 +239,15 @@ func (r RefReport) Forced() bool { return r.Flag == '+' }
 // UpToDate reports whether the server already had the value.
 func (r RefReport) UpToDate() bool { return r.Flag == '=' }
 
+// failedSummary is the summary of a ref git never reported because its
+// push failed as a whole.
+const failedSummary = "[failed]"
+
+// Unreported reports whether git never reported the ref because the push
+// failed as a whole (a cut connection, a crashed server): the server
+// took none of it.
+func (r RefReport) Unreported() bool { return r.Summary == failedSummary }
+
 // ParsePorcelain reads the ref lines of `git push --porcelain`, skipping
 // the "To <url>" and "Done" lines.
 func ParsePorcelain(out []byte) []RefReport {
@@ -275,9 +284,9 @@ func parsePorcelainLine(line string) (RefReport, bool) {
 // stderrScan reads a push child's stderr for the short reason of a failure
 // and for the deletes git refused up front.
 type stderrScan struct {
-	fatal, errLine, other string
-	missing               map[string]bool
-	buf                   []byte
+	fatal, errLine, other, stalled string
+	missing                        map[string]bool
+	buf                            []byte
 }
 
 func (s *stderrScan) Write(p []byte) (int, error) {
@@ -310,6 +319,10 @@ func (s *stderrScan) line(line string) {
 			s.missing[ref] = true
 		}
 	}
+	if why, ok := StallReason(line); ok {
+		s.stalled = why
+		return
+	}
 	switch {
 	case strings.HasPrefix(line, "fatal: ") && s.fatal == "":
 		// The first is the cause; later ones are generic.
@@ -321,20 +334,55 @@ func (s *stderrScan) line(line string) {
 		}
 	case strings.HasPrefix(line, "error: ") && !strings.HasPrefix(line, "error: failed to push some refs"):
 		s.errLine = strings.TrimPrefix(line, "error: ")
-	case strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "fatal: ") && !isProgress(line):
+	case strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "fatal: ") && !IsProgress(line):
 		s.other = strings.TrimSpace(line)
 	}
 }
 
 func (s *stderrScan) reason() string {
+	if s.stalled != "" {
+		// git's last word is then a generic "the remote end hung up".
+		return s.stalled
+	}
 	if s.fatal != "" {
 		return s.fatal
 	}
 	return s.errLine
 }
 
-// isProgress reports whether line is one of git's progress lines.
-func isProgress(line string) bool {
+// stallLine starts the line git's http transport prints when it gave up
+// a server that sent nothing for the stall limit (WithStallLimit).
+const stallLine = "error: RPC failed; curl 28 "
+
+// StallReason is the reason to give for a push whose child wrote line,
+// when line says the server stopped answering: curl's own words ("Operation
+// too slow...") name no step and no server.
+func StallReason(line string) (string, bool) {
+	rest, ok := strings.CutPrefix(line, stallLine)
+	if !ok {
+		return "", false
+	}
+	return "the server stopped answering during the push (" + strings.TrimSpace(rest) + ")", true
+}
+
+// ServerWords is what a server itself said during a push, from the
+// push's stderr: its "remote: " lines (a hook's message), progress left
+// out, joined on one line; "" when it said nothing. A refusal's summary,
+// "pre-receive hook declined", does not say why; these words do.
+func ServerWords(stderr string) string {
+	var said []string
+	for _, line := range strings.FieldsFunc(stderr, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		words, ok := strings.CutPrefix(line, "remote: ")
+		if words = strings.TrimSpace(words); ok && words != "" && !IsProgress(line) {
+			said = append(said, words)
+		}
+	}
+	return strings.Join(said, "; ")
+}
+
+// IsProgress reports whether line is one of git's progress lines, its
+// own or the server's ("remote: Resolving deltas").
+func IsProgress(line string) bool {
 	line = strings.TrimPrefix(line, "remote: ")
 	for _, p := range []string{"Enumerating objects", "Counting objects", "Compressing objects", "Writing objects",
 		"Delta compression", "Total ", "Resolving deltas"} {
@@ -350,7 +398,7 @@ func isProgress(line string) bool {
 func (res *PushResult) fail(updates []Update) {
 	for _, u := range updates {
 		if _, ok := res.Refs[u.Dst]; !ok {
-			res.Refs[u.Dst] = RefReport{Flag: '!', From: u.Src, To: u.Dst, Summary: "[failed]", Reason: res.Fatal}
+			res.Refs[u.Dst] = RefReport{Flag: '!', From: u.Src, To: u.Dst, Summary: failedSummary, Reason: res.Fatal}
 		}
 	}
 }

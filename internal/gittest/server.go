@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -56,6 +57,16 @@ type Fault struct {
 	// Hook, when set, runs before each matching request is served: to
 	// note it, or to hold it until something else has happened.
 	Hook func(*http.Request)
+	// CutRequestAfter, when > 0, reads that many bytes of the request
+	// body (a pushed pack) and then closes the connection without an
+	// answer.
+	CutRequestAfter int
+	// Hang, when set, accepts the request and answers nothing until the
+	// channel is closed (or the test's server stops): a server that hangs.
+	Hang chan struct{}
+	// HangAfterBody makes Hang read the whole request first: a server
+	// that took the pack and never reports the ref update.
+	HangAfterBody bool
 }
 
 // Server is git http-backend serving every bare repository under Root.
@@ -67,6 +78,8 @@ type Server struct {
 	backend http.Handler
 	auth    Auth
 
+	done     chan struct{} // closed by Close, to release hung requests
+	closeMu  sync.Once
 	mu       sync.Mutex
 	faults   []*Fault
 	requests []Request
@@ -91,7 +104,7 @@ func (r Request) Push() bool {
 func NewServer(t testing.TB, auth Auth) *Server {
 	t.Helper()
 	root := t.TempDir()
-	s := &Server{Root: root, auth: auth}
+	s := &Server{Root: root, auth: auth, done: make(chan struct{})}
 	backend, err := gitserve.Backend(context.Background(), "", root)
 	if err != nil {
 		t.Fatal(err)
@@ -103,8 +116,12 @@ func NewServer(t testing.TB, auth Auth) *Server {
 	return s
 }
 
-// Close stops the server; later requests get "connection refused".
-func (s *Server) Close() { s.srv.Close() }
+// Close stops the server; later requests get "connection refused". Hung
+// requests are released first, since httptest waits for them.
+func (s *Server) Close() {
+	s.closeMu.Do(func() { close(s.done) })
+	s.srv.Close()
+}
 
 // RepoURL is the URL of repository name (a path under Root).
 func (s *Server) RepoURL(name string) string { return s.URL + "/" + name }
@@ -165,6 +182,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if f.Delay > 0 {
 			time.Sleep(f.Delay)
 		}
+		if f.Hang != nil {
+			if f.HangAfterBody {
+				_, _ = io.Copy(io.Discard, r.Body)
+			}
+			s.hang(r, f.Hang)
+			return
+		}
+		if f.CutRequestAfter > 0 {
+			_, _ = io.CopyN(io.Discard, r.Body, int64(f.CutRequestAfter))
+			closeConn(w)
+			return
+		}
 		if f.Status != 0 {
 			http.Error(w, f.Body, f.Status)
 			return
@@ -213,8 +242,18 @@ func (s *Server) matchFault(r *http.Request) *Fault {
 	return nil
 }
 
+// SetAuth changes the credentials the server takes from now on: a
+// token revoked, or a new one issued, while a client is at work.
+func (s *Server) SetAuth(a Auth) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.auth = a
+}
+
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, user, pass string) bool {
+	s.mu.Lock()
 	a := s.auth
+	s.mu.Unlock()
 	if a.Token == "" && a.ReadOnlyToken == "" {
 		return true
 	}
@@ -267,12 +306,30 @@ func (c *cutWriter) Write(p []byte) (int, error) {
 	}
 	n, _ := c.ResponseWriter.Write(p[:c.left])
 	c.left = 0
-	if hj, ok := c.ResponseWriter.(http.Hijacker); ok {
+	closeConn(c.ResponseWriter)
+	return n, net.ErrClosed
+}
+
+// closeConn drops the connection under w without an HTTP answer.
+func closeConn(w http.ResponseWriter) {
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			conn.Close()
 		}
 	}
-	return n, net.ErrClosed
+}
+
+// hang holds a request without answering until release is closed, the
+// client goes away or the server closes.
+func (s *Server) hang(r *http.Request, release chan struct{}) {
+	select {
+	case <-release:
+	case <-r.Context().Done():
+	case <-s.done:
+	}
 }
 
 // BasicAuthHeader is what a client sends for user and token, for leak

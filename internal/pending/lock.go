@@ -2,6 +2,7 @@ package pending
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,6 +19,11 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 		wait = time.Until(d)
 	}
 	l, err := lockfile.Acquire(ctx, path, wait, nil)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The wait was ctx's own deadline, and ctx noticed first: the
+		// lock was busy all along, which is what the caller must hear.
+		err = &lockfile.BusyError{Path: path, Holder: lockfile.Holder(path)}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pending: %w", err)
 	}

@@ -9,7 +9,7 @@
 // The queue lives in $GIT_DIR/federate/pending (see Open). It is plain
 // text, one entry per line, fields separated by one TAB:
 //
-//		<mirror-url> TAB <ref> TAB <new-value> TAB <mode> TAB <since> TAB <reason>
+//		<mirror-url> TAB <ref> TAB <new-value> TAB <mode> TAB <since> TAB <attempts> TAB <reason>
 //
 //	  - mirror-url: the mirror as configured (federation.Endpoint.Raw),
 //	    C-quoted when it holds a TAB, a newline, a quote or a backslash.
@@ -19,8 +19,13 @@
 //	  - mode: "force" when the update may overwrite the mirror's value,
 //	    "ff" when it must be a fast-forward (or a creation).
 //	  - since: when the entry was first queued, RFC 3339 in UTC.
-//	  - reason: why the mirror did not take it the last time, C-quoted when
-//	    needed (it may be empty).
+//	  - attempts: how many times the mirror failed to take it (a decimal
+//	    number; 0 for an update written ahead of its first push, see
+//	    Plan). Files written before this field existed have six fields
+//	    and are read with attempts 1.
+//	  - reason: why the mirror did not take it the last time (the last
+//	    error), control characters stripped, C-quoted when needed (it may
+//	    be empty).
 //
 // Lines starting with "#" and blank lines are comments. There is at most
 // one entry per (mirror, ref): a newer value supersedes a queued one.
@@ -30,8 +35,16 @@
 // Two pushes (or a push and a sync) may touch the queue at once. Every
 // change is a read-modify-write under an exclusive flock(2) on the
 // sibling file "pending.lock", and the new content is written to a
-// temporary file that is renamed over the queue, so a reader never sees a
-// half-written file and needs no lock.
+// temporary file that is synced and renamed over the queue (and the
+// directory synced), so a reader never sees a half-written file and needs
+// no lock, and a crash leaves either the old queue or the new one.
+//
+// # Corruption
+//
+// A file that cannot be parsed (a disk error, a hand edit) is never
+// silently dropped: it is renamed to "pending.corrupt-<time>" next to the
+// queue, the entries that could still be read are kept, and the caller
+// gets a *CorruptError naming both files.
 //
 // # Use
 //
@@ -52,9 +65,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -79,8 +94,36 @@ type Entry struct {
 	Force bool
 	// Since is when the update was first queued for this mirror and ref.
 	Since time.Time
-	// Reason is why the mirror did not take it the last time it was tried.
+	// Attempts is how many times the mirror failed to take the update.
+	// Add counts it, Plan does not; the value given to either is ignored.
+	Attempts int
+	// Reason is why the mirror did not take it the last time it was tried
+	// (the last error). Add strips control characters from it.
 	Reason string
+}
+
+// CorruptError reports a queue file that could not be read. The file was
+// moved aside to Aside (nothing is deleted) and the Kept entries that
+// could be read stay queued.
+type CorruptError struct {
+	Path  string
+	Aside string
+	Kept  int
+	Err   error // wraps ErrMalformed
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("pending queue %s was corrupt (%v): moved aside to %s, %d readable %s kept",
+		e.Path, e.Err, e.Aside, e.Kept, pluralEntry(e.Kept))
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+func pluralEntry(n int) string {
+	if n == 1 {
+		return "entry"
+	}
+	return "entries"
 }
 
 // Delete reports whether the entry deletes the ref.
@@ -130,8 +173,32 @@ func At(path string) *Queue { return &Queue{path: path} }
 func (q *Queue) Path() string { return q.path }
 
 // Load returns every entry, sorted by mirror then ref. A missing file is an
-// empty queue.
+// empty queue. A corrupt file is moved aside (under the queue's lock) and
+// Load returns the entries it could read together with a *CorruptError.
 func (q *Queue) Load() ([]Entry, error) {
+	entries, err := q.load()
+	var bad *parseError
+	if !errors.As(err, &bad) {
+		return entries, err
+	}
+	var corrupt error
+	uerr := q.Update(context.Background(), func(cur []Entry) ([]Entry, error) {
+		entries = cur
+		return cur, nil
+	}, func(c *CorruptError) { corrupt = c })
+	if uerr != nil {
+		return entries, uerr
+	}
+	if corrupt == nil {
+		// Another process repaired it between the read and the lock.
+		return entries, nil
+	}
+	return entries, corrupt
+}
+
+// load reads the file without the lock. A parse failure is a *parseError
+// that carries the entries still readable.
+func (q *Queue) load() ([]Entry, error) {
 	b, err := os.ReadFile(q.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -139,8 +206,18 @@ func (q *Queue) Load() ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pending: %w", err)
 	}
-	return Parse(b)
+	entries, bad := parse(b)
+	if bad != nil {
+		return entries, &parseError{err: bad}
+	}
+	return entries, nil
 }
+
+// parseError is a file that did not parse; kept holds the good lines.
+type parseError struct{ err error }
+
+func (e *parseError) Error() string { return e.err.Error() }
+func (e *parseError) Unwrap() error { return e.err }
 
 // ForMirror returns the entries of one mirror, sorted by ref.
 func (q *Queue) ForMirror(mirror string) ([]Entry, error) {
@@ -161,6 +238,20 @@ func (q *Queue) ForMirror(mirror string) ([]Entry, error) {
 // and ref (a newer value supersedes an older one), keeping the older
 // Since so the age of the backlog stays visible. A zero Since is now.
 func (q *Queue) Add(ctx context.Context, entries ...Entry) error {
+	return q.add(ctx, 1, entries)
+}
+
+// Plan queues entries that are about to be pushed: written ahead, so
+// that a process killed before the mirror answered leaves them queued
+// for the next push or sync. The caller removes what the mirror took.
+// Unlike Add it counts no attempt: a new entry has 0, a queued one keeps
+// its count.
+func (q *Queue) Plan(ctx context.Context, entries ...Entry) error {
+	return q.add(ctx, 0, entries)
+}
+
+// add queues entries, counting attempts more for each (see Add).
+func (q *Queue) add(ctx context.Context, attempts int, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -177,11 +268,14 @@ func (q *Queue) Add(ctx context.Context, entries ...Entry) error {
 			if isZero(e.OID) {
 				e.OID = ""
 			}
+			e.Reason = sanitize(e.Reason)
+			e.Attempts = attempts
 			k := key{e.Mirror, e.Ref}
 			if i, ok := idx[k]; ok {
 				if cur[i].Since.Before(e.Since) {
 					e.Since = cur[i].Since
 				}
+				e.Attempts = cur[i].Attempts + attempts
 				cur[i] = e
 				continue
 			}
@@ -201,13 +295,19 @@ func (q *Queue) Remove(ctx context.Context, done ...Entry) error {
 		return nil
 	}
 	return q.Update(ctx, func(cur []Entry) ([]Entry, error) {
-		gone := map[key]string{}
+		// A ref may be done at two values (a queued one superseded by
+		// the one just pushed): either drops its entry.
+		gone := map[key]map[string]bool{}
 		for _, d := range done {
-			gone[key{d.Mirror, d.Ref}] = normOID(d.OID)
+			k := key{d.Mirror, d.Ref}
+			if gone[k] == nil {
+				gone[k] = map[string]bool{}
+			}
+			gone[k][normOID(d.OID)] = true
 		}
 		out := cur[:0]
 		for _, e := range cur {
-			if v, ok := gone[key{e.Mirror, e.Ref}]; ok && v == normOID(e.OID) {
+			if gone[key{e.Mirror, e.Ref}][normOID(e.OID)] {
 				continue
 			}
 			out = append(out, e)
@@ -234,7 +334,12 @@ func (q *Queue) RemoveMirror(ctx context.Context, mirror string) error {
 // gets the current entries and returns the new ones (it may modify and
 // return its argument). When fn returns an error nothing is written. An
 // empty result removes the file.
-func (q *Queue) Update(ctx context.Context, fn func([]Entry) ([]Entry, error)) error {
+//
+// A corrupt file is moved aside first and fn gets the entries that could
+// be read; the update still happens (so what the caller queues is not
+// lost) and each onCorrupt function is told, else Update returns the
+// *CorruptError after writing.
+func (q *Queue) Update(ctx context.Context, fn func([]Entry) ([]Entry, error), onCorrupt ...func(*CorruptError)) error {
 	if err := os.MkdirAll(filepath.Dir(q.path), 0o755); err != nil {
 		return fmt.Errorf("pending: %w", err)
 	}
@@ -243,7 +348,14 @@ func (q *Queue) Update(ctx context.Context, fn func([]Entry) ([]Entry, error)) e
 		return err
 	}
 	defer unlock()
-	cur, err := q.Load()
+	cur, err := q.load()
+	var corrupt *CorruptError
+	var bad *parseError
+	if errors.As(err, &bad) {
+		if corrupt, err = q.moveAside(len(cur), bad.err); err != nil {
+			return err
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -251,7 +363,29 @@ func (q *Queue) Update(ctx context.Context, fn func([]Entry) ([]Entry, error)) e
 	if err != nil {
 		return err
 	}
-	return q.write(next)
+	if err := q.write(next); err != nil {
+		return err
+	}
+	if corrupt == nil {
+		return nil
+	}
+	if len(onCorrupt) == 0 {
+		return corrupt
+	}
+	for _, f := range onCorrupt {
+		f(corrupt)
+	}
+	return nil
+}
+
+// moveAside renames the corrupt queue file to pending.corrupt-<time>, so
+// the user can still read what it held.
+func (q *Queue) moveAside(kept int, why error) (*CorruptError, error) {
+	aside := q.path + ".corrupt-" + time.Now().UTC().Format("20060102T150405.000000000Z")
+	if err := os.Rename(q.path, aside); err != nil {
+		return nil, fmt.Errorf("pending: moving the corrupt queue %s aside: %w", q.path, err)
+	}
+	return &CorruptError{Path: q.path, Aside: aside, Kept: kept, Err: why}, nil
 }
 
 func (q *Queue) write(entries []Entry) error {
@@ -280,11 +414,25 @@ func (q *Queue) write(entries []Entry) error {
 	if err := os.Rename(tmp.Name(), q.path); err != nil {
 		return fmt.Errorf("pending: %w", err)
 	}
+	return syncDir(filepath.Dir(q.path))
+}
+
+// syncDir makes a rename in dir durable: without it a power cut may bring
+// back the old queue after the caller was told the new one was written.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("pending: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return fmt.Errorf("pending: syncing %s: %w", dir, err)
+	}
 	return nil
 }
 
 // header is the first line of every queue file.
-const header = "# git-remote-federate pending mirror updates: mirror\tref\tvalue|-\tforce|ff\tsince\treason\n"
+const header = "# git-remote-federate pending mirror updates: mirror\tref\tvalue|-\tforce|ff\tsince\tattempts\treason\n"
 
 // Format renders entries in the file format, sorted by mirror then ref.
 func Format(entries []Entry) []byte {
@@ -301,42 +449,69 @@ func Format(entries []Entry) []byte {
 		if e.Force {
 			mode = "force"
 		}
-		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\t%s\n", quoteField(e.Mirror), e.Ref, oid, mode,
-			e.Since.UTC().Format(time.RFC3339), quoteField(e.Reason))
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", quoteField(e.Mirror), e.Ref, oid, mode,
+			e.Since.UTC().Format(time.RFC3339), max(e.Attempts, 0), quoteField(e.Reason))
 	}
 	return b.Bytes()
 }
 
-// Parse reads the file format. Errors wrap ErrMalformed and name the line.
+// Parse reads the file format. Errors wrap ErrMalformed and name the
+// first bad line.
 func Parse(b []byte) ([]Entry, error) {
+	out, err := parse(b)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// parse returns every readable entry and, when some line was not, an
+// error naming the first such line. A file cut short (no final newline)
+// is corrupt too: the last line may be a truncated entry.
+func parse(b []byte) ([]Entry, error) {
 	var out []Entry
+	var bad error
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		bad = fmt.Errorf("%w: the file does not end with a newline (cut short)", ErrMalformed)
+	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	n := 1
+	for ; sc.Scan(); n++ {
 		line := sc.Text()
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		e, err := parseLine(line)
 		if err != nil {
-			return nil, fmt.Errorf("%w: line %d: %v", ErrMalformed, n, err)
+			if bad == nil {
+				bad = fmt.Errorf("%w: line %d: %v", ErrMalformed, n, err)
+			}
+			continue
 		}
 		out = append(out, e)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("pending: %w", err)
+	if err := sc.Err(); err != nil && bad == nil {
+		bad = fmt.Errorf("%w: line %d: %v", ErrMalformed, n, err)
 	}
 	sortEntries(out)
-	return out, nil
+	return out, bad
 }
 
 func parseLine(line string) (Entry, error) {
 	f := strings.Split(line, "\t")
-	if len(f) != 6 {
-		return Entry{}, fmt.Errorf("%d fields, want 6", len(f))
-	}
-	var e Entry
+	e := Entry{Attempts: 1}
 	var err error
+	switch len(f) {
+	case 6: // written before the attempts field
+	case 7:
+		if e.Attempts, err = strconv.Atoi(f[5]); err != nil || e.Attempts < 0 {
+			return Entry{}, errors.New("bad attempts")
+		}
+		f = append(f[:5], f[6])
+	default:
+		return Entry{}, fmt.Errorf("%d fields, want 7", len(f))
+	}
 	if e.Mirror, err = protocol.Unquote(f[0]); err != nil || e.Mirror == "" {
 		return Entry{}, errors.New("bad mirror")
 	}
@@ -376,6 +551,22 @@ func validate(e Entry) error {
 		return fmt.Errorf("pending: bad object name %s", protocol.Quote(e.OID))
 	}
 	return nil
+}
+
+// maxReason bounds a stored reason: it is a server's text, and one line
+// of status output is enough to say why.
+const maxReason = 500
+
+// sanitize makes a server's error text safe to store and print: the
+// redactor's cleaning (no terminal controls, no credential-shaped value),
+// on one line, cut at maxReason runes.
+func sanitize(s string) string {
+	var anyToken *redact.Redactor // masks credential shapes without knowing a token
+	s = strings.Join(strings.Fields(anyToken.Clean(s)), " ")
+	if r := []rune(s); len(r) > maxReason {
+		s = string(r[:maxReason]) + "…"
+	}
+	return s
 }
 
 // quoteField C-quotes s when it holds a TAB (which protocol.Quote also

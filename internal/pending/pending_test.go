@@ -34,7 +34,7 @@ func TestAddSupersedesAndKeepsSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Entry{Mirror: "https://m1/x.git", Ref: "refs/heads/main", OID: oidB, Force: true, Since: old, Reason: "line1\nline2\t\"q\""}
+	want := Entry{Mirror: "https://m1/x.git", Ref: "refs/heads/main", OID: oidB, Force: true, Since: old, Attempts: 2, Reason: "line1 line2 \"q\""}
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("m1 entries = %+v, want [%+v]", got, want)
 	}
@@ -74,8 +74,8 @@ func TestFileFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := header +
-		"https://m/x.git\trefs/heads/old\t-\tff\t2026-11-21T12:00:00Z\t\n" +
-		"https://m/x.git\trefs/tags/v1\t" + oidA + "\tff\t2026-11-21T12:00:00Z\talready exists\n"
+		"https://m/x.git\trefs/heads/old\t-\tff\t2026-11-21T12:00:00Z\t1\t\n" +
+		"https://m/x.git\trefs/tags/v1\t" + oidA + "\tff\t2026-11-21T12:00:00Z\t1\talready exists\n"
 	if string(b) != want {
 		t.Fatalf("file:\n%s\nwant:\n%s", b, want)
 	}
@@ -91,6 +91,7 @@ func TestParseRejectsGarbage(t *testing.T) {
 		"m\trefs/heads/x\tnot-an-oid\tff\t2026-11-21T12:00:00Z\t",
 		"m\trefs/heads/x\t-\tmaybe\t2026-11-21T12:00:00Z\t",
 		"m\trefs/heads/x\t-\tff\tyesterday\t",
+		"m\trefs/heads/x\t-\tff\t2026-11-21T12:00:00Z\tmany\t",
 	} {
 		if _, err := Parse([]byte(line + "\n")); !errors.Is(err, ErrMalformed) {
 			t.Errorf("Parse(%q) err = %v, want ErrMalformed", line, err)

@@ -39,6 +39,8 @@ const (
 	DefaultJobs            = 2
 	DefaultSyncTimeout     = 30 * time.Minute
 	DefaultShutdownTimeout = time.Minute
+	DefaultHeaderTimeout   = 10 * time.Second
+	DefaultReadTimeout     = 30 * time.Second
 )
 
 // Config configures a Server.
@@ -61,6 +63,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// MaxBody is the largest request body accepted (DefaultMaxBody when 0).
 	MaxBody int64
+	// HeaderTimeout bounds how long a client may take to send a
+	// request's headers, ReadTimeout the whole request
+	// (DefaultHeaderTimeout, DefaultReadTimeout when 0): a sender that
+	// stalls loses its connection rather than hold one of MaxConns.
+	HeaderTimeout, ReadTimeout time.Duration
 	// MaxConns bounds the connections Serve handles at once
 	// (DefaultMaxConns when 0); more wait to be accepted.
 	MaxConns int
@@ -109,6 +116,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
+	if cfg.HeaderTimeout == 0 {
+		cfg.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
@@ -141,8 +154,8 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.sched.shutdown(c
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       30 * time.Second, // an idle connection holds one of MaxConns places
 		MaxHeaderBytes:    64 << 10,

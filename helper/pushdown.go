@@ -1,0 +1,121 @@
+package helper
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+)
+
+// pushTargetDown is the one-line failure of a push whose first server
+// (origin, or the first mirror with pushOrigin = false) could not list its
+// refs. Nothing has been sent anywhere at that point, and the user is told
+// so, with what to do; the raw "git ls-remote failed (exit 128)" says
+// neither.
+func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
+	role := s.role(target.Raw)
+	where := role + " " + maskURL(target.Raw)
+	var he *gitexec.HintError
+	if errors.As(err, &he) && he.Kind != gitexec.KindBusy {
+		// The server answered: a token, scope or name problem, which the
+		// hint already says how to fix.
+		return fmt.Errorf("%s refused the push: %s; nothing was pushed anywhere", where, he.Hint)
+	}
+	advice := "retry when it is back"
+	if role == "origin" {
+		key := "pushOrigin = false"
+		if s.Fed.Name != "" {
+			key += fmt.Sprintf(" (`git config federation.%s.pushOrigin false`)", s.Fed.Name)
+		}
+		advice += fmt.Sprintf(", or set %s if origin is meant to be read-only", key)
+	}
+	why := cause(err)
+	if gitexec.IsStalled(err) {
+		why = fmt.Sprintf("no answer within %s while listing its refs; the limit is %s", s.listLimit(), s.timeoutKey())
+	}
+	return fmt.Errorf("%s is unreachable (%s): nothing was pushed anywhere; %s", where, why, advice)
+}
+
+// primaryFailed rewrites the reason of each ref the first server never
+// answered for (the push failed as a whole: a cut connection, a crash of
+// the server): it names the server, and says the mirrors were not sent
+// the push, so a retry is all it takes.
+func (s *Session) primaryFailed(url string, status []refStatus) []refStatus {
+	for i, st := range status {
+		if st.Unreported {
+			status[i].Reason = shorten(fmt.Sprintf("%s %s: %s; not sent to the mirrors, retry the push",
+				s.role(url), maskURL(url), oneLine(st.Reason)))
+		}
+	}
+	return status
+}
+
+// fetchBroke tells the user which server a fetch lost in the middle of
+// its answer; git's own lines ("RPC failed; curl 18", "early EOF") name
+// none. git updates no ref of a fetch that failed.
+func (s *Session) fetchBroke(srv federation.Endpoint) {
+	fmt.Fprintf(s.Stderr, "error: federate: the connection to %s %s broke during the fetch: nothing was updated; run the fetch again\n",
+		s.role(srv.Raw), maskURL(srv.Raw))
+}
+
+// role is how a message names server url: "origin" or "mirror".
+func (s *Session) role(url string) string {
+	if url == s.Fed.Origin.Raw {
+		return "origin"
+	}
+	return "mirror"
+}
+
+// maskURL hides a password a configured URL may carry.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); !ok {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// timeoutKey is the config key of the federation's time limit.
+func (s *Session) timeoutKey() string {
+	if s.Fed.Name == "" {
+		return "federation.<name>.timeout"
+	}
+	return "federation." + s.Fed.Name + ".timeout"
+}
+
+// cause is the last line git printed about a failure, without control
+// characters (it is the server's text).
+func cause(err error) string {
+	var ge *gitexec.Error
+	switch {
+	case errors.As(err, &ge) && ge.Stderr != "":
+		lines := strings.Split(strings.TrimSpace(ge.Stderr), "\n")
+		last := strings.TrimPrefix(lines[len(lines)-1], "fatal: ")
+		// "unable to access '<url>/': <why>": the URL is already named.
+		if strings.HasPrefix(last, "unable to access '") {
+			if _, why, ok := strings.Cut(last, "': "); ok {
+				last = why
+			}
+		}
+		return oneLine(last)
+	}
+	return oneLine(err.Error())
+}
+
+// oneLine turns server text into one printable line.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
