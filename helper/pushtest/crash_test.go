@@ -18,20 +18,6 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
-// waitFor polls cond until it holds; the test fails after a minute. It
-// waits on something observable from outside (a request logged, a ref
-// moved), never a fixed time.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // descendant finds a process below pid whose command name is name (the
 // kernel keeps its first 15 bytes): git runs the helper through a `git`
 // process of its own, so the helper is a grandchild of git push.
@@ -114,9 +100,9 @@ func (f *fed) killPushAt(at string, cond func() bool) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, at, cond)
+	gittest.WaitFor(t, at, cond)
 	var helper int
-	waitFor(t, "the helper process", func() bool {
+	gittest.WaitFor(t, "the helper process", func() bool {
 		helper = descendant(cmd.Process.Pid, "git-remote-federate")
 		return helper != 0
 	})

@@ -15,19 +15,6 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 
-// waitFor polls cond until it holds; the test fails after a minute. It
-// waits on something observable (a request logged), never a fixed time.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func (fx *syncFixture) requested(prefix, method string) bool {
 	for _, r := range fx.srv.Requests() {
 		if r.Method == method && strings.HasPrefix(r.Path, prefix) {
@@ -61,7 +48,7 @@ func TestCrashDuringSync(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, tc.at, func() bool { return fx.requested(tc.prefix, tc.method) })
+			gittest.WaitFor(t, tc.at, func() bool { return fx.requested(tc.prefix, tc.method) })
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}

@@ -89,7 +89,7 @@ func TestStressServeWebhooks(t *testing.T) {
 	wg.Wait()
 	for i := range nFeds {
 		mirror := fx.srv.Path(fmt.Sprintf("m%d.git", i))
-		waitFor(t, fmt.Sprintf("mirror %d synced", i), func() bool {
+		gittest.WaitFor(t, fmt.Sprintf("mirror %d synced", i), func() bool {
 			return gittest.RefOf(t, mirror, "refs/heads/main") == want[i]
 		})
 	}

@@ -136,3 +136,17 @@ func RefOf(t testing.TB, path, ref string) string {
 	}
 	return out
 }
+
+// WaitFor polls cond until it holds; the test fails after a minute. Wait
+// on something observable from outside (a request logged, a ref moved),
+// never a fixed time.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
