@@ -153,3 +153,21 @@ func TestChineseImportGitblit(t *testing.T) {
 	again := runIn(t, zhCN, "import-gitblit", file)
 	wantIn(t, "a second import", again.err, `错误：联邦集 "lab" 已在 `, "用 --force 重新运行以替换它")
 }
+
+// A federation that fails as a whole (origin down) is named once, and
+// the error from the sync engine speaks Chinese.
+func TestChineseSyncOriginDown(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	fx.commitOrigin(t, "main", "a.txt")
+	fx.srv.AddFault(gittest.Fault{Prefix: "/origin.git/", Status: 502, Body: "bad gateway"})
+	r := runIn(t, zhCN, "sync", "demo")
+	if r.code == ExitOK {
+		t.Fatalf("sync with the origin down succeeded:\n%s", r.stdout)
+	}
+	wantIn(t, "sync", r.stdout+r.err, "demo：失败：源仓库：")
+	if strings.Contains(r.stdout+r.err, "demo：失败：demo：") {
+		t.Errorf("the federation is named twice:\n%s", r.stdout)
+	}
+	en := runIn(t, []string{"LANG=C"}, "sync", "demo")
+	wantIn(t, "English sync", en.stdout+en.err, "demo: FAILED: origin: ")
+}
