@@ -139,7 +139,7 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 	if q != nil {
 		var err error
 		if queued, err = q.Load(); err != nil {
-			fmt.Fprintf(s.Stderr, "warning: federate: %v\n", err)
+			s.P.Fprintf(s.Stderr, "warning: federate: %s\n", s.P.Error(err))
 		}
 	}
 	have := s.objectNames(ctx, queuedOIDs(queued))
@@ -384,7 +384,7 @@ func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes
 		}
 	}
 	if err := q.Remove(ctx, done...); err != nil {
-		fmt.Fprintf(s.Stderr, "warning: federate: %v\n", err)
+		s.P.Fprintf(s.Stderr, "warning: federate: %s\n", s.P.Error(err))
 	}
 	if err := q.Add(ctx, add...); !s.queued(err) {
 		s.P.Fprintf(s.Stderr, "warning: federate: could not queue %s for retry: %v\n", s.P.Sprintf("%d updates", len(add)), err)
@@ -412,7 +412,7 @@ func (s *Session) writeAhead(ctx context.Context, q *pending.Queue, mirrors []fe
 	}
 	err := q.Plan(ctx, entries...)
 	if !s.queued(err) {
-		fmt.Fprintf(s.Stderr, "warning: federate: could not queue the mirrors' updates ahead of the push: %v\n", err)
+		s.P.Fprintf(s.Stderr, "warning: federate: could not queue the mirrors' updates ahead of the push: %s\n", s.P.Error(err))
 		return false
 	}
 	return true
@@ -424,7 +424,7 @@ func (s *Session) writeAhead(ctx context.Context, q *pending.Queue, mirrors []fe
 func (s *Session) queued(err error) bool {
 	var corrupt *pending.CorruptError
 	if errors.As(err, &corrupt) {
-		fmt.Fprintf(s.Stderr, "warning: federate: %v\n", err)
+		s.P.Fprintf(s.Stderr, "warning: federate: %s\n", s.P.Error(err))
 		return true
 	}
 	return err == nil

@@ -41,7 +41,7 @@ func (s *Session) pointLFS(srv federation.Endpoint, key string) {
 		return
 	}
 	if err := g.Run(ctx, "config", key, ep); err != nil {
-		fmt.Fprintf(s.Stderr, "warning: federate: could not point git-lfs at %s: %v\n", ep, err)
+		s.P.Fprintf(s.Stderr, "warning: federate: could not point git-lfs at %s: %s\n", ep, s.P.Error(err))
 		return
 	}
 	s.Log.Debug("git-lfs endpoint", "remote", s.Remote, "url", ep)
@@ -49,7 +49,7 @@ func (s *Session) pointLFS(srv federation.Endpoint, key string) {
 	helpers, _ := g.Output(ctx, "config", "--get-all", "credential."+host+".helper")
 	if !slices.Contains(strings.Fields(string(helpers)), "federate") {
 		if err := g.Run(ctx, "config", "--add", "credential."+host+".helper", "federate"); err != nil {
-			fmt.Fprintf(s.Stderr, "warning: federate: could not set git-lfs's credential helper for %s: %v\n", host, err)
+			s.P.Fprintf(s.Stderr, "warning: federate: could not set git-lfs's credential helper for %s: %s\n", host, s.P.Error(err))
 		}
 	}
 }
@@ -107,9 +107,9 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 	if n > 0 && s.opts.Verbosity > 0 {
 		who := srv.Raw
 		if srv.Raw != s.pushTarget().Raw {
-			who = "mirror " + who
+			who = s.P.Sprintf("mirror %s", who)
 		}
-		fmt.Fprintf(s.Stderr, "federate: %s: uploaded %s\n", who, plural(n, "LFS object"))
+		s.P.Fprintf(s.Stderr, "federate: %s: uploaded %s\n", who, s.P.Sprintf("%d LFS objects", n))
 	}
 	return err
 }

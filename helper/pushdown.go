@@ -9,6 +9,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // pushTargetDown is the one-line failure of a push whose first server
@@ -17,27 +18,26 @@ import (
 // so, with what to do; the raw "git ls-remote failed (exit 128)" says
 // neither.
 func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
-	role := s.role(target.Raw)
-	where := role + " " + maskURL(target.Raw)
+	where := s.named(target.Raw)
 	var he *gitexec.HintError
 	if errors.As(err, &he) && he.Kind != gitexec.KindBusy {
 		// The server answered: a token, scope or name problem, which the
 		// hint already says how to fix.
-		return fmt.Errorf("%s refused the push: %s; nothing was pushed anywhere", where, he.Hint)
+		return i18n.Errorf("%s refused the push: %s; nothing was pushed anywhere", where, he.Hint)
 	}
-	advice := "retry when it is back"
-	if role == "origin" {
-		key := "pushOrigin = false"
+	advice := i18n.M("retry when it is back")
+	if s.role(target.Raw) == "origin" {
 		if s.Fed.Name != "" {
-			key += fmt.Sprintf(" (`git config federation.%s.pushOrigin false`)", s.Fed.Name)
+			advice = i18n.M("retry when it is back, or set pushOrigin = false (`git config federation.%s.pushOrigin false`) if origin is meant to be read-only", s.Fed.Name)
+		} else {
+			advice = i18n.M("retry when it is back, or set pushOrigin = false if origin is meant to be read-only")
 		}
-		advice += fmt.Sprintf(", or set %s if origin is meant to be read-only", key)
 	}
-	why := cause(err)
+	var why any = cause(err)
 	if gitexec.IsStalled(err) {
-		why = fmt.Sprintf("no answer within %s while listing its refs; the limit is %s", s.listLimit(), s.timeoutKey())
+		why = i18n.M("no answer within %s while listing its refs; the limit is %s", s.listLimit().String(), s.timeoutKey())
 	}
-	return fmt.Errorf("%s is unreachable (%s): nothing was pushed anywhere; %s", where, why, advice)
+	return i18n.Errorf("%s is unreachable (%s): nothing was pushed anywhere; %s", where, why, advice)
 }
 
 // primaryFailed rewrites the reason of each ref the first server never
@@ -58,8 +58,17 @@ func (s *Session) primaryFailed(url string, status []refStatus) []refStatus {
 // its answer; git's own lines ("RPC failed; curl 18", "early EOF") name
 // none. git updates no ref of a fetch that failed.
 func (s *Session) fetchBroke(srv federation.Endpoint) {
-	fmt.Fprintf(s.Stderr, "error: federate: the connection to %s %s broke during the fetch: nothing was updated; run the fetch again\n",
-		s.role(srv.Raw), maskURL(srv.Raw))
+	s.P.Fprintf(s.Stderr, "error: federate: the connection to %s broke during the fetch: nothing was updated; run the fetch again\n",
+		s.named(srv.Raw).Localize(s.P))
+}
+
+// named is how a message names server url, masked: "origin <url>" or
+// "mirror <url>", in the user's language when printed.
+func (s *Session) named(url string) i18n.Msg {
+	if s.role(url) == "origin" {
+		return i18n.M("origin %s", maskURL(url))
+	}
+	return i18n.M("mirror %s", maskURL(url))
 }
 
 // role is how a message names server url: "origin" or "mirror".

@@ -88,3 +88,25 @@ func TestChineseFetchWithEveryServerDown(t *testing.T) {
 	}
 	wantContains(t, out, "致命错误：federate：无法访问任何服务器（源仓库和所有镜像都失败了）：\n")
 }
+
+// Origin down before a push: the one line that says nothing was pushed,
+// and what to do, speaks Chinese; under LANG=C it stays English.
+func TestChineseOriginDownDuringPush(t *testing.T) {
+	f := newFed(t)
+	f.commit("a.txt", "a")
+	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/", Status: 502, Body: "bad gateway"})
+	out, err := gittest.GitCombined(f.work, zhCN, "push", "fed", "HEAD:main")
+	if err == nil {
+		t.Fatalf("push with the origin down succeeded:\n%s", out)
+	}
+	f.checkNoSecrets(out)
+	wantContains(t, out, "致命错误：federate：无法访问源仓库 "+f.origin.URL+"（",
+		"）：没有向任何服务器推送；请在它恢复后重试；如果源仓库本应只读，请设置 pushOrigin = false（`git config federation.fed.pushOrigin false`）")
+	wantNotContains(t, out, "is unreachable", "nothing was pushed")
+
+	en, err := gittest.GitCombined(f.work, []string{"LANG=C", "LANGUAGE=zh_CN"}, "push", "fed", "HEAD:main")
+	if err == nil {
+		t.Fatalf("push with the origin down succeeded:\n%s", en)
+	}
+	wantContains(t, en, "origin "+f.origin.URL+" is unreachable (", "): nothing was pushed anywhere; retry when it is back, or set pushOrigin = false (`git config federation.fed.pushOrigin false`) if origin is meant to be read-only")
+}

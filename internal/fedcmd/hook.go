@@ -14,6 +14,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // HookOptions are the inputs of `git federate hook add|list|remove`.
@@ -124,21 +125,21 @@ func runHook(ctx context.Context, o HookOptions) error {
 	done := 0
 	for _, s := range sites {
 		if err := hookOne(ctx, o, s, secret); err != nil {
-			errs = append(errs, fmt.Errorf("%s (%s): %w", s, s.label, err))
+			errs = append(errs, i18n.Errorf("%s (%s): %w", s, s.label, err))
 			continue
 		}
 		done++
 	}
 	for _, err := range errs {
-		fmt.Fprintf(o.IO.Err, "error: %v\n", err)
+		o.IO.P.Fprintf(o.IO.Err, "error: %s\n", o.IO.P.Error(err))
 	}
 	switch {
 	case len(errs) == 0:
 		return nil
 	case done > 0:
-		return Partial(fmt.Errorf("%d of %d origins failed", len(errs), len(errs)+done))
+		return Partial(i18n.Errorf("%d of %d origins failed", len(errs), len(errs)+done))
 	}
-	return fmt.Errorf("no origin done (%d failed)", len(errs))
+	return i18n.Errorf("no origin done (%d failed)", len(errs))
 }
 
 // hookSites resolves the names (or --all) to the places hooks go. What
@@ -164,7 +165,7 @@ func hookSites(ctx context.Context, o HookOptions, cfg *federation.Config) ([]ho
 			}
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", n, err))
+			errs = append(errs, i18n.Errorf("%s: %w", n, err))
 			continue
 		}
 		sites = append(sites, got...)
@@ -175,11 +176,11 @@ func hookSites(ctx context.Context, o HookOptions, cfg *federation.Config) ([]ho
 // siteOf is the hook site for target on the host of ep, with its token.
 func siteOf(ctx context.Context, d TokenDeps, cfg *federation.Config, label string, ep federation.Endpoint, ref forge.RepoRef) (hookSite, error) {
 	if !ep.HTTP() {
-		return hookSite{}, fmt.Errorf("%s is not an http(s) URL: only a forge's API can make webhooks", ep.Raw)
+		return hookSite{}, i18n.Errorf("%s is not an http(s) URL: only a forge's API can make webhooks", ep.Raw)
 	}
 	name := cfg.ForgeOf(ep.Protocol, ep.Host)
 	if !forge.Known(name) {
-		return hookSite{}, fmt.Errorf("%w: %s is %q; name its forge with [federate \"%s\"] forge = github|gitlab|gitee|gitea",
+		return hookSite{}, i18n.Errorf("%w: %s is %q; name its forge with [federate \"%s\"] forge = github|gitlab|gitee|gitea",
 			forge.ErrUnsupported, ep.HostURL(), name, ep.HostURL())
 	}
 	base, err := forge.APIBase(name, ep.HostURL(), cfg.HostFor(ep).API)
@@ -188,7 +189,7 @@ func siteOf(ctx context.Context, d TokenDeps, cfg *federation.Config, label stri
 	}
 	cred, err := hostCredential(ctx, d, cfg, ep)
 	if err != nil {
-		return hookSite{}, fmt.Errorf("no token for %s: run `git federate login %s` (%w)", ep.HostURL(), ep.HostURL(), err)
+		return hookSite{}, i18n.Errorf("no token for %s: run `git federate login %s` (%w)", ep.HostURL(), ep.HostURL(), err)
 	}
 	return hookSite{label: label, forge: name, base: base, host: ep.HostURL(),
 		target: forge.HookTarget{Owner: ref.Owner, Name: ref.Name}, token: cred.Token}, nil
@@ -226,7 +227,7 @@ func setSites(ctx context.Context, o HookOptions, cfg *federation.Config, st *fe
 		}
 	}
 	if len(sites) == 0 {
-		return nil, fmt.Errorf("federationset %q has no member repository: %w", st.Name, errors.Join(errs...))
+		return nil, i18n.Errorf("federationset %q has no member repository: %w", st.Name, errors.Join(errs...))
 	}
 	return sites, nil
 }
@@ -249,32 +250,36 @@ func hookOne(ctx context.Context, o HookOptions, s hookSite, secret string) erro
 	case hookList:
 		printHooks(ctx, o, c, s, hooks)
 	case hookAdd:
-		verb := "added"
-		if len(ours) > 0 {
-			verb = "updated"
-		}
 		if o.DryRun {
-			fmt.Fprintf(w, "%s: would be %s: push webhook to %s\n", s, verb, o.URL)
+			if len(ours) > 0 {
+				o.IO.P.Fprintf(w, "%s: would be updated: push webhook to %s\n", s, o.URL)
+			} else {
+				o.IO.P.Fprintf(w, "%s: would be added: push webhook to %s\n", s, o.URL)
+			}
 			return nil
 		}
 		h, _, err := c.SaveHook(ctx, s.forge, s.base, s.token, s.target, o.URL, secret)
 		if err != nil {
 			return hookError(s, err)
 		}
-		fmt.Fprintf(w, "%s: %s push webhook %d to %s\n", s, verb, h.ID, h.URL)
+		if len(ours) > 0 {
+			o.IO.P.Fprintf(w, "%s: updated push webhook %d to %s\n", s, h.ID, h.URL)
+		} else {
+			o.IO.P.Fprintf(w, "%s: added push webhook %d to %s\n", s, h.ID, h.URL)
+		}
 	case hookRemove:
 		if len(ours) == 0 {
-			fmt.Fprintf(w, "%s: no webhook to %s\n", s, o.URL)
+			o.IO.P.Fprintf(w, "%s: no webhook to %s\n", s, o.URL)
 		}
 		for _, h := range ours {
 			if o.DryRun {
-				fmt.Fprintf(w, "%s: would remove webhook %d to %s\n", s, h.ID, h.URL)
+				o.IO.P.Fprintf(w, "%s: would remove webhook %d to %s\n", s, h.ID, h.URL)
 				continue
 			}
 			if err := c.DeleteHook(ctx, s.forge, s.base, s.token, s.target, h.ID); err != nil {
 				return hookError(s, err)
 			}
-			fmt.Fprintf(w, "%s: removed webhook %d to %s\n", s, h.ID, h.URL)
+			o.IO.P.Fprintf(w, "%s: removed webhook %d to %s\n", s, h.ID, h.URL)
 		}
 	}
 	return nil
@@ -293,9 +298,9 @@ func hookError(s hookSite, err error) error {
 	m := forge.Missing{Need: need, Scope: forge.ScopeFor(s.forge, need), Settings: forge.SettingsURL(s.forge, s.host)}
 	if errors.Is(err, forge.ErrNotFound) {
 		// GitHub answers 404, not 403, to a token that may not see hooks.
-		return fmt.Errorf("%w\n  not found: deleted or renamed? Or the %s", err, missingText(m))
+		return i18n.Errorf("%w\n  not found: deleted or renamed? Or the %s", err, missingText(m))
 	}
-	return fmt.Errorf("%w\n  %s, and the account must administer %s", err, missingText(m), s.target)
+	return i18n.Errorf("%w\n  %s, and the account must administer %s", err, missingText(m), s.target)
 }
 
 // printHooks lists the hooks of one site, ours marked, with the latest
@@ -303,7 +308,7 @@ func hookError(s hookSite, err error) error {
 func printHooks(ctx context.Context, o HookOptions, c forge.Client, s hookSite, hooks []forge.Hook) {
 	w := o.IO.Out
 	if len(hooks) == 0 {
-		fmt.Fprintf(w, "%s: no webhooks\n", s)
+		o.IO.P.Fprintf(w, "%s: no webhooks\n", s)
 		return
 	}
 	fmt.Fprintf(w, "%s:\n", s)
@@ -311,30 +316,30 @@ func printHooks(ctx context.Context, o HookOptions, c forge.Client, s hookSite, 
 	for _, h := range hooks {
 		mark := ""
 		if o.URL != "" && h.URL == o.URL {
-			mark = " (ours)"
+			mark = o.IO.P.Sprintf(" (ours)")
 		}
-		state := "active"
+		state := o.IO.P.Sprintf("active")
 		if !h.Active {
-			state = "inactive"
+			state = o.IO.P.Sprintf("inactive")
 		}
-		fmt.Fprintf(tw, "  %d\t%s%s\t%s\t%s\n", h.ID, h.URL, mark, state, lastDeliveries(ctx, c, s, h))
+		fmt.Fprintf(tw, "  %d\t%s%s\t%s\t%s\n", h.ID, h.URL, mark, state, lastDeliveries(ctx, o.IO.P, c, s, h))
 	}
 	tw.Flush()
 }
 
 // lastDeliveries sums up the latest deliveries of h: from the forge's
 // history where it has one, else the hook's own last status.
-func lastDeliveries(ctx context.Context, c forge.Client, s hookSite, h forge.Hook) string {
+func lastDeliveries(ctx context.Context, p *i18n.Printer, c forge.Client, s hookSite, h forge.Hook) string {
 	ds, err := c.Deliveries(ctx, s.forge, s.base, s.token, s.target, h.ID)
 	switch {
 	case errors.Is(err, forge.ErrUnsupported) && h.LastStatus != "":
-		return "last delivery: " + h.LastStatus
+		return p.Sprintf("last delivery: %s", h.LastStatus)
 	case errors.Is(err, forge.ErrUnsupported):
-		return "deliveries: " + s.forge + " does not report them through its API"
+		return p.Sprintf("deliveries: %s does not report them through its API", s.forge)
 	case err != nil:
-		return "deliveries: unknown (" + err.Error() + ")"
+		return p.Sprintf("deliveries: unknown (%s)", p.Error(err))
 	case len(ds) == 0:
-		return "deliveries: none yet"
+		return p.Sprintf("deliveries: none yet")
 	}
 	failed := 0
 	for _, d := range ds {
@@ -343,6 +348,6 @@ func lastDeliveries(ctx context.Context, c forge.Client, s hookSite, h forge.Hoo
 		}
 	}
 	last := ds[0]
-	return fmt.Sprintf("last %d deliveries: %d failed; latest %s HTTP %d %s", len(ds), failed,
+	return p.Sprintf("last %d deliveries: %d failed; latest %s HTTP %d %s", len(ds), failed,
 		last.When.Format("2006-01-02 15:04"), last.StatusCode, last.Status)
 }

@@ -126,3 +126,48 @@ func TestChineseDemo(t *testing.T) {
 	}
 	wantIn(t, "demo", r.stdout, "==> 通过联邦克隆\n", "✓ 源仓库和两个镜像上的 main 都是 ", "：源仓库 ", "\n完成：一个远程，三台服务器，全部同步。")
 }
+
+// import-gitblit's notes and report speak Chinese; the git config it
+// prints (for programs and for git) is the same in every language.
+func TestChineseImportGitblit(t *testing.T) {
+	gittest.Isolate(t)
+	file, _ := writeProperties(t, gitblitProperties)
+	zh := runIn(t, zhCN, "import-gitblit", "--dry-run", file)
+	if zh.code != ExitOK {
+		t.Fatalf("import-gitblit --dry-run: exit %d\n%s", zh.code, zh.err)
+	}
+	wantIn(t, "notes", zh.err,
+		"注意：未导入 federation.passphrase；`git federate token --passphrase-stdin` 可输出它对应的令牌\n",
+		"注意：main：其令牌不会复制到 git 配置中；请用 `git federate login https://gitblit.example.com` 保存令牌\n",
+		"注意：main：mergeAccounts 没有对应项（账户和状态留在 Gitblit 上）；已跳过\n",
+		"注意：lab：已忽略 bare = false：镜像总是裸仓库\n")
+	en := runIn(t, []string{"LANG=C"}, "import-gitblit", "--dry-run", file)
+	if en.stdout != zh.stdout || en.stdout == "" {
+		t.Errorf("the printed config differs by language:\n%s\n%s", zh.stdout, en.stdout)
+	}
+	wantIn(t, "English notes", en.err, "note: main: mergeAccounts has no equivalent (accounts and status stay on Gitblit); skipped\n")
+
+	r := runIn(t, zhCN, "import-gitblit", file)
+	wantIn(t, "import", r.stdout, `已将 Gitblit 注册 "main" 导入为联邦集 "main"（`,
+		"下一步：对每台 Gitblit 服务器运行 `git federate login <url>`，然后运行 `git federate sync --all`。\n")
+	again := runIn(t, zhCN, "import-gitblit", file)
+	wantIn(t, "a second import", again.err, `错误：联邦集 "lab" 已在 `, "用 --force 重新运行以替换它")
+}
+
+// A federation that fails as a whole (origin down) is named once, and
+// the error from the sync engine speaks Chinese.
+func TestChineseSyncOriginDown(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	fx.commitOrigin(t, "main", "a.txt")
+	fx.srv.AddFault(gittest.Fault{Prefix: "/origin.git/", Status: 502, Body: "bad gateway"})
+	r := runIn(t, zhCN, "sync", "demo")
+	if r.code == ExitOK {
+		t.Fatalf("sync with the origin down succeeded:\n%s", r.stdout)
+	}
+	wantIn(t, "sync", r.stdout+r.err, "demo：失败：源仓库：")
+	if strings.Contains(r.stdout+r.err, "demo：失败：demo：") {
+		t.Errorf("the federation is named twice:\n%s", r.stdout)
+	}
+	en := runIn(t, []string{"LANG=C"}, "sync", "demo")
+	wantIn(t, "English sync", en.stdout+en.err, "demo: FAILED: origin: ")
+}

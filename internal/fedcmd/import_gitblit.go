@@ -14,6 +14,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/urfave/cli/v2"
 )
 
@@ -62,18 +63,18 @@ func importGitblitCommand(stdio IO) *cli.Command {
 type gitblitRegistration struct {
 	Name    string
 	Entries []entry // git config to write, in order
-	Notes   []string
+	Notes   []i18n.Msg
 }
 
 func runImportGitblit(ctx context.Context, stdio IO, opts ImportGitblitOptions) error {
 	f, err := os.Open(opts.File)
 	if err != nil {
-		return fmt.Errorf("reading Gitblit settings: %w", err)
+		return i18n.Errorf("reading Gitblit settings: %w", err)
 	}
 	props, err := parseProperties(f)
 	f.Close()
 	if err != nil {
-		return fmt.Errorf("%s: %w", opts.File, err)
+		return i18n.Errorf("%s: %w", opts.File, err)
 	}
 	repos := opts.Repositories
 	if repos == "" {
@@ -84,7 +85,7 @@ func runImportGitblit(ctx context.Context, stdio IO, opts ImportGitblitOptions) 
 		return err
 	}
 	if len(regs) == 0 {
-		return fmt.Errorf("%s has no federation pull registrations (federation.<name>.url)", opts.File)
+		return i18n.Errorf("%s has no federation pull registrations (federation.<name>.url)", opts.File)
 	}
 	if opts.DryRun {
 		printGitblitConfig(stdio.Out, regs)
@@ -92,11 +93,11 @@ func runImportGitblit(ctx context.Context, stdio IO, opts ImportGitblitOptions) 
 		return err
 	}
 	for _, n := range notes {
-		fmt.Fprintf(stdio.Err, "note: %s\n", n)
+		stdio.P.Fprintf(stdio.Err, "note: %s\n", n.Localize(stdio.P))
 	}
 	for _, r := range regs {
 		for _, n := range r.Notes {
-			fmt.Fprintf(stdio.Err, "note: %s: %s\n", r.Name, n)
+			stdio.P.Fprintf(stdio.Err, "note: %s: %s\n", r.Name, n.Localize(stdio.P))
 		}
 	}
 	return nil
@@ -113,7 +114,7 @@ func writeGitblit(ctx context.Context, stdio IO, opts ImportGitblitOptions, regs
 			return err
 		}
 		if exists && !opts.Force {
-			return fmt.Errorf("federationset %q is already in the %s config: rerun with --force to replace it, or --dry-run to see what would be written", r.Name, sc)
+			return i18n.Errorf("federationset %q is already in the %s config: rerun with --force to replace it, or --dry-run to see what would be written", r.Name, sc)
 		}
 	}
 	for _, r := range regs {
@@ -127,12 +128,12 @@ func writeGitblit(ctx context.Context, stdio IO, opts ImportGitblitOptions, regs
 				}
 			}
 			if err := sc.add(ctx, e.key, e.value); err != nil {
-				return fmt.Errorf("writing %s: %w", e.key, err)
+				return i18n.Errorf("writing %s: %w", e.key, err)
 			}
 		}
-		fmt.Fprintf(stdio.Out, "Imported Gitblit registration %q as federationset %q (%s config).\n", r.Name, r.Name, sc)
+		stdio.P.Fprintf(stdio.Out, "Imported Gitblit registration %q as federationset %q (%s config).\n", r.Name, r.Name, sc)
 	}
-	fmt.Fprintln(stdio.Out, "Next: `git federate login <url>` for each Gitblit server, then `git federate sync --all`.")
+	stdio.P.Fprintf(stdio.Out, "Next: `git federate login <url>` for each Gitblit server, then `git federate sync --all`.\n")
 	return nil
 }
 
@@ -170,7 +171,7 @@ func gitblitRepositoriesFolder(props map[string]string, base string) string {
 }
 
 // gitblitRegistrations maps every federation.<name>.url registration.
-func gitblitRegistrations(props map[string]string, repos string) ([]gitblitRegistration, []string, error) {
+func gitblitRegistrations(props map[string]string, repos string) ([]gitblitRegistration, []i18n.Msg, error) {
 	var names []string
 	for k := range props {
 		if name, ok := strings.CutSuffix(strings.TrimPrefix(k, "federation."), ".url"); ok && strings.HasPrefix(k, "federation.") && name != "" {
@@ -178,12 +179,12 @@ func gitblitRegistrations(props map[string]string, repos string) ([]gitblitRegis
 		}
 	}
 	sort.Strings(names)
-	var notes []string
+	var notes []i18n.Msg
 	if props["federation.passphrase"] != "" {
-		notes = append(notes, "federation.passphrase is not imported; `git federate token --passphrase-stdin` prints the tokens it gives")
+		notes = append(notes, i18n.M("federation.passphrase is not imported; `git federate token --passphrase-stdin` prints the tokens it gives"))
 	}
 	if props["federation.sets"] != "" {
-		notes = append(notes, "federation.sets (sets this server offers to others) has no equivalent; skipped")
+		notes = append(notes, i18n.M("federation.sets (sets this server offers to others) has no equivalent; skipped"))
 	}
 	var regs []gitblitRegistration
 	var errs []error
@@ -215,12 +216,12 @@ func gitblitRegistrationOf(props map[string]string, name, repos string) (gitblit
 	get := func(k string) string { return strings.TrimSpace(props["federation."+name+"."+k]) }
 	r := gitblitRegistration{Name: name}
 	if err := checkName(name); err != nil {
-		return r, fmt.Errorf("registration %q: %w", name, err)
+		return r, i18n.Errorf("registration %q: %w", name, err)
 	}
 	url := strings.TrimSuffix(get("url"), "/")
 	ep, err := federation.ParseEndpoint(url)
 	if err != nil {
-		return r, fmt.Errorf("federation.%s.url: %w", name, err)
+		return r, i18n.Errorf("federation.%s.url: %w", name, err)
 	}
 	p := "federationset." + name + "."
 	add := func(k, v string) { r.Entries = append(r.Entries, entry{p + k, v}) }
@@ -228,7 +229,7 @@ func gitblitRegistrationOf(props map[string]string, name, repos string) (gitblit
 	folder := filepath.FromSlash(get("folder"))
 	if folder != "" && !filepath.IsLocal(folder) {
 		// Mirrors are created where this points: it must stay inside.
-		return r, fmt.Errorf("federation.%s.folder %q leads outside the repositories folder %s", name, get("folder"), repos)
+		return r, i18n.Errorf("federation.%s.folder %q leads outside the repositories folder %s", name, get("folder"), repos)
 	}
 	add("mirror", filepath.Join(repos, folder))
 	for _, g := range strings.Fields(get("include")) {
@@ -243,7 +244,7 @@ func gitblitRegistrationOf(props map[string]string, name, repos string) (gitblit
 	}
 	if freq != "" {
 		if _, err := federation.ParseFrequency(freq); err != nil {
-			return r, fmt.Errorf("federation.%s.frequency: %w", name, err)
+			return r, i18n.Errorf("federation.%s.frequency: %w", name, err)
 		}
 		add("frequency", freq)
 	}
@@ -255,14 +256,14 @@ func gitblitRegistrationOf(props map[string]string, name, repos string) (gitblit
 		r.Entries = append(r.Entries, entry{"federate." + ep.HostURL() + ".forge", forge.Gitblit})
 	}
 	if get("token") != "" {
-		r.Notes = append(r.Notes, fmt.Sprintf("its token is not copied into git config; store a token with `git federate login %s`", ep.HostURL()))
+		r.Notes = append(r.Notes, i18n.M("its token is not copied into git config; store a token with `git federate login %s`", ep.HostURL()))
 	}
 	if b, err := federation.ParseBool(get("bare")); get("bare") != "" && err == nil && !b {
-		r.Notes = append(r.Notes, "bare = false is ignored: mirrors are always bare repositories")
+		r.Notes = append(r.Notes, i18n.M("bare = false is ignored: mirrors are always bare repositories"))
 	}
 	for _, k := range []string{"mergeAccounts", "sendStatus", "notifyOnError"} {
 		if get(k) != "" {
-			r.Notes = append(r.Notes, k+" has no equivalent (accounts and status stay on Gitblit); skipped")
+			r.Notes = append(r.Notes, i18n.M("%s has no equivalent (accounts and status stay on Gitblit); skipped", k))
 		}
 	}
 	return r, nil

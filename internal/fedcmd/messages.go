@@ -24,7 +24,11 @@ func failureLabel(p *i18n.Printer, err error) string {
 // already starts with the name, and "down: FAILED: down: origin" says it
 // twice.
 func withoutName(p *i18n.Printer, name string, err error) string {
-	return strings.TrimPrefix(p.Error(err), name+": ")
+	text := p.Error(err)
+	if rest, ok := strings.CutPrefix(text, name+": "); ok {
+		return rest
+	}
+	return strings.TrimPrefix(text, name+"：") // as zh-Hans writes it
 }
 
 // countWord says "3 behind" or "2 updated" in p's language: a state of

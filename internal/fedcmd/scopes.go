@@ -9,15 +9,16 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // needWords says, for a person, why the configuration needs each thing.
-var needWords = map[string]string{
-	forge.NeedRead:     "read (an origin)",
-	forge.NeedWrite:    "push (a mirror)",
-	forge.NeedCreate:   "create repositories (createMissing)",
-	forge.NeedHooks:    "administer repository webhooks (git federate hook)",
-	forge.NeedOrgHooks: "administer organisation webhooks (git federate hook)",
+var needWords = map[string]i18n.Msg{
+	forge.NeedRead:     i18n.M("read (an origin)"),
+	forge.NeedWrite:    i18n.M("push (a mirror)"),
+	forge.NeedCreate:   i18n.M("create repositories (createMissing)"),
+	forge.NeedHooks:    i18n.M("administer repository webhooks (git federate hook)"),
+	forge.NeedOrgHooks: i18n.M("administer organisation webhooks (git federate hook)"),
 }
 
 // hostNeeds is what the configuration needs a token to do on each host
@@ -115,13 +116,15 @@ func printScopes(w io.Writer, indent string, res HostAuth) {
 
 // missingText words one missing scope with the forge's name for it and
 // where to add it.
-func missingText(m forge.Missing) string {
-	s := "token without permission to " + needWords[m.Need]
-	if m.Scope != "" {
-		s += ": it needs the scope " + m.Scope
+func missingText(m forge.Missing) i18n.Msg {
+	need := needWords[m.Need]
+	switch {
+	case m.Scope != "" && m.Settings != "":
+		return i18n.M("token without permission to %s: it needs the scope %s (change it at %s)", need, m.Scope, m.Settings)
+	case m.Scope != "":
+		return i18n.M("token without permission to %s: it needs the scope %s", need, m.Scope)
+	case m.Settings != "":
+		return i18n.M("token without permission to %s (change it at %s)", need, m.Settings)
 	}
-	if m.Settings != "" {
-		s += " (change it at " + m.Settings + ")"
-	}
-	return s
+	return i18n.M("token without permission to %s", need)
 }

@@ -2,8 +2,6 @@ package fedcmd
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -15,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/webhook"
 )
 
@@ -119,7 +118,7 @@ func runServe(ctx context.Context, opts serveOptions) error {
 	}
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
-		return fmt.Errorf("cannot listen: %w", err)
+		return i18n.Errorf("cannot listen: %w", err)
 	}
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr())
@@ -134,7 +133,7 @@ func readWebhookSecret(file string, getenv func(string) string) ([]byte, error) 
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return nil, fmt.Errorf("reading --secret-file: %w", err)
+			return nil, i18n.Errorf("reading --secret-file: %w", err)
 		}
 		s = strings.TrimRight(string(b), "\r\n")
 		if s == "" {
@@ -170,7 +169,7 @@ func federateExe() (string, error) {
 	}
 	exe, err := exec.LookPath("git-federate")
 	if err != nil {
-		return "", errors.New("cannot find the git-federate binary to run syncs with; is it on PATH?")
+		return "", i18n.Errorf("cannot find the git-federate binary to run syncs with; is it on PATH?")
 	}
 	return exe, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/urfave/cli/v2"
 )
 
@@ -52,7 +53,7 @@ func runToken(stdio IO, opts TokenOptions) error {
 	}
 	pass, err := readSecret(stdio.In)
 	if err != nil {
-		return fmt.Errorf("reading the passphrase from stdin: %w", err)
+		return i18n.Errorf("reading the passphrase from stdin: %w", err)
 	}
 	if pass == "" {
 		return UsageError("the passphrase on stdin is empty (Gitblit disables federation without one)")

@@ -6,7 +6,6 @@ package fedset
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
 	"path"
@@ -17,6 +16,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -81,7 +81,7 @@ func (d Deps) token(ctx context.Context, cfg *federation.Config, e federation.En
 	if errors.Is(err, keystore.ErrNotFound) {
 		return "", nil
 	}
-	return "", fmt.Errorf("looking up the token for %s: %w", e.HostURL(), err)
+	return "", i18n.Errorf("looking up the token for %s: %w", e.HostURL(), err)
 }
 
 // api is the forge name, API base and owner path of an owner or
@@ -100,7 +100,7 @@ func apiOf(cfg *federation.Config, e federation.Endpoint) (api, error) {
 	}
 	f := cfg.ForgeOf(web.Protocol, web.Host)
 	if !forge.Known(f) {
-		return api{forge: f}, fmt.Errorf("%w: %s is %q; name its forge with [federate \"%s\"] forge = github|gitlab|gitee|gitea",
+		return api{forge: f}, i18n.Errorf("%w: %s is %q; name its forge with [federate \"%s\"] forge = github|gitlab|gitee|gitea",
 			forge.ErrUnsupported, web.HostURL(), f, web.HostURL())
 	}
 	override := ""
@@ -134,7 +134,7 @@ func Expand(ctx context.Context, cfg *federation.Config, deps Deps) ([]*federati
 		if err != nil {
 			// members holds those that are sound: a hostile name in a
 			// listing costs only its own member.
-			errs = append(errs, fmt.Errorf("federationset %q: %w", n, err))
+			errs = append(errs, i18n.Errorf("federationset %q: %w", n, err))
 		}
 		for _, m := range members {
 			if _, taken := cfg.Federations[m.Name]; !taken {
@@ -149,11 +149,11 @@ func Expand(ctx context.Context, cfg *federation.Config, deps Deps) ([]*federati
 func expandSet(ctx context.Context, cfg *federation.Config, s *federation.Set, deps Deps) ([]*federation.Federation, error) {
 	origin, err := federation.ParseEndpoint(s.Origin)
 	if err != nil {
-		return nil, fmt.Errorf("origin: %w", err)
+		return nil, i18n.Errorf("origin: %w", err)
 	}
 	a, err := apiOf(cfg, origin)
 	if err != nil {
-		return nil, fmt.Errorf("cannot list the repositories of %s: %w", s.Origin, err)
+		return nil, i18n.Errorf("cannot list the repositories of %s: %w", s.Origin, err)
 	}
 	token, err := deps.token(ctx, cfg, a.web)
 	if err != nil {
@@ -162,7 +162,7 @@ func expandSet(ctx context.Context, cfg *federation.Config, s *federation.Set, d
 	owner := strings.Trim(origin.Path, "/")
 	repos, err := deps.client().ListRepos(ctx, a.forge, a.base, owner, token)
 	if err != nil {
-		return nil, fmt.Errorf("listing the repositories of %s: %w", s.Origin, err)
+		return nil, i18n.Errorf("listing the repositories of %s: %w", s.Origin, err)
 	}
 	var members []*federation.Federation
 	var errs []error
@@ -204,17 +204,17 @@ func matchAny(patterns []string, name string) bool {
 // it must stay under its owner's.
 func Member(s *federation.Set, repo string) (*federation.Federation, error) {
 	if err := forge.CheckName(repo); err != nil {
-		return nil, fmt.Errorf("repository name from the listing refused: %w", err)
+		return nil, i18n.Errorf("repository name from the listing refused: %w", err)
 	}
 	f := &federation.Federation{Name: s.Name + "/" + repo, Options: s.Options}
 	var err error
 	if f.Origin, err = underOwner(s.Origin, repo); err != nil {
-		return nil, fmt.Errorf("origin of %s: %w", repo, err)
+		return nil, i18n.Errorf("origin of %s: %w", repo, err)
 	}
 	for _, m := range s.Mirrors {
 		ep, err := underOwner(m, repo)
 		if err != nil {
-			return nil, fmt.Errorf("mirror of %s: %w", repo, err)
+			return nil, i18n.Errorf("mirror of %s: %w", repo, err)
 		}
 		f.Mirrors = append(f.Mirrors, ep)
 	}
@@ -233,7 +233,7 @@ func underOwner(owner, repo string) (federation.Endpoint, error) {
 		return ep, err
 	}
 	if ep.Protocol != o.Protocol || ep.Host != o.Host || path.Dir(ep.Path) != strings.TrimRight(o.Path, "/") {
-		return ep, fmt.Errorf("repository name %q leads outside %s", repo, owner)
+		return ep, i18n.Errorf("repository name %q leads outside %s", repo, owner)
 	}
 	return ep, nil
 }
@@ -279,16 +279,16 @@ func EnsureMirror(ctx context.Context, fed *federation.Federation, mirror federa
 		return false, err
 	}
 	if token == "" {
-		return false, fmt.Errorf("mirror %s is missing and cannot be created: no token for %s: run `git federate login %s`",
+		return false, i18n.Errorf("mirror %s is missing and cannot be created: no token for %s: run `git federate login %s`",
 			mirror.Raw, a.web.HostURL(), a.web.HostURL())
 	}
 	opts := originSettings(ctx, fed.Origin, deps)
 	made, err := deps.client().CreateRepo(ctx, a.forge, a.base, owner, name, token, opts)
 	if err != nil {
-		return false, fmt.Errorf("mirror %s is missing; %w", mirror.Raw, err)
+		return false, i18n.Errorf("mirror %s is missing; %w", mirror.Raw, err)
 	}
 	if lost := notKept(opts, made); len(lost) > 0 && deps.Warnf != nil {
-		deps.Warnf("created mirror %s, but %s did not keep the origin's %s", mirror.Raw, a.web.HostURL(), strings.Join(lost, " and "))
+		deps.Warnf("%s", i18n.M("created mirror %s, but %s did not keep the origin's %s", mirror.Raw, a.web.HostURL(), strings.Join(lost, " and ")))
 	}
 	return true, nil
 }

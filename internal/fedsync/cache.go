@@ -15,6 +15,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 )
 
@@ -35,7 +36,7 @@ func DefaultCacheRoot() (string, error) {
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", fmt.Errorf("finding the cache directory: %w", err)
+		return "", i18n.Errorf("finding the cache directory: %w", err)
 	}
 	return filepath.Join(home, ".local", "share", "git-federate"), nil
 }
@@ -67,14 +68,14 @@ func (c *cache) ensure(ctx context.Context) error {
 	if fi, err := os.Lstat(c.dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		// git would follow it and write the cache (and later, with
 		// prune, delete refs) wherever it points.
-		return fmt.Errorf("the sync cache %s is a symlink: %w", c.dir, lockfile.ErrSymlink)
+		return i18n.Errorf("the sync cache %s is a symlink: %w", c.dir, lockfile.ErrSymlink)
 	}
 	if _, err := os.Stat(filepath.Join(c.dir, "HEAD")); err != nil || !c.configured() {
 		// init is idempotent: it completes a directory a killed init left.
 		g := c.git
 		g.Dir = ""
 		if err := g.Run(ctx, "init", "-q", "--bare", "--", c.dir); err != nil {
-			return fmt.Errorf("creating the sync cache %s: %w", c.dir, err)
+			return i18n.Errorf("creating the sync cache %s: %w", c.dir, err)
 		}
 		if err := c.configure(ctx); err != nil {
 			return err
@@ -100,7 +101,7 @@ var cacheSettings = [][2]string{
 func (c *cache) configure(ctx context.Context) error {
 	for _, kv := range cacheSettings {
 		if err := c.git.Run(ctx, "config", kv[0], kv[1]); err != nil {
-			return fmt.Errorf("configuring the sync cache: %w", err)
+			return i18n.Errorf("configuring the sync cache: %w", err)
 		}
 	}
 	return nil
@@ -143,7 +144,7 @@ func (c *cache) cleanStale() error {
 		_ = filepath.WalkDir(root, walk)
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("removing stale files from the sync cache: %w", errors.Join(errs...))
+		return i18n.Errorf("removing stale files from the sync cache: %w", errors.Join(errs...))
 	}
 	return nil
 }
@@ -155,7 +156,7 @@ func (c *cache) refs(ctx context.Context) (Refs, error) {
 	if err != nil {
 		out, gerr := c.git.Output(ctx, "for-each-ref", "--format=%(objectname) %(refname)")
 		if gerr != nil {
-			return nil, fmt.Errorf("reading the sync cache refs: %w", gerr)
+			return nil, i18n.Errorf("reading the sync cache refs: %w", gerr)
 		}
 		all = parseForEachRef(out)
 	}
@@ -196,7 +197,7 @@ func (c *cache) missing(ctx context.Context, oids []string) (map[string]bool, er
 	res, err := c.git.OutputStdin(ctx, strings.NewReader(strings.Join(oids, "\n")+"\n"),
 		"cat-file", "--batch-check=%(objectname)")
 	if err != nil {
-		return nil, fmt.Errorf("checking objects in the sync cache: %w", err)
+		return nil, i18n.Errorf("checking objects in the sync cache: %w", err)
 	}
 	for _, line := range strings.Split(string(res), "\n") {
 		if oid, ok := strings.CutSuffix(line, " missing"); ok {
@@ -226,7 +227,7 @@ func (c *cache) maintain(ctx context.Context) error {
 		return nil
 	}
 	if err := c.git.Run(ctx, "repack", "-a", "-d", "-b", "-q"); err != nil {
-		return fmt.Errorf("repacking the sync cache: %w", err)
+		return i18n.Errorf("repacking the sync cache: %w", err)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package fedsync
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
@@ -84,10 +84,10 @@ func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federat
 		settled = append(settled, took...)
 		refused = len(deliver) - len(took)
 		if err != nil && refused > 0 {
-			err = fmt.Errorf("%d queued update(s) still refused: %w", refused, gitexec.Explain(err, m.Raw))
+			err = i18n.Errorf("%d queued update(s) still refused: %w", refused, gitexec.Explain(err, m.Raw))
 			rq.recordAttempt(ctx, deliver, took, err)
 			if rmErr := rq.q.Remove(ctx, settled...); rmErr != nil {
-				return fmt.Errorf("%w; %w", err, rmErr)
+				return i18n.Errorf("%w; %w", err, rmErr)
 			}
 			return err
 		}

@@ -166,7 +166,7 @@ func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, url str
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", url, explain(err, url))
+		return nil, i18n.Errorf("listing %s: %w", url, explain(err, url))
 	}
 	return refs, nil
 }

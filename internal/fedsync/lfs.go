@@ -2,10 +2,10 @@ package fedsync
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
 )
 
@@ -44,7 +44,7 @@ func (e *Engine) uploadLFS(ctx context.Context, f *federation.Federation, g gite
 	origin, ok1 := lfs.NewClient(f.Origin.Raw, creds)
 	mirror, ok2 := lfs.NewClient(m.Raw, creds)
 	if !ok1 || !ok2 {
-		return fmt.Errorf("Git LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
+		return i18n.Errorf("Git LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
 	}
 	src := lfs.Source(origin.Download)
 	if local != "" {
@@ -56,10 +56,10 @@ func (e *Engine) uploadLFS(ctx context.Context, f *federation.Federation, g gite
 		return err
 	})
 	if n > 0 {
-		e.progressf("%s: %s: uploaded %d LFS object(s)", f.Name, m.Raw, n)
+		e.progress(i18n.M("%s: %s: uploaded %d LFS object(s)", f.Name, m.Raw, n))
 	}
 	if err != nil {
-		return fmt.Errorf("LFS objects for %s: %w", m.Raw, err)
+		return i18n.Errorf("LFS objects for %s: %w", m.Raw, err)
 	}
 	return nil
 }

@@ -3,15 +3,15 @@ package fedsync
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 )
 
 // ErrBusy is returned when another sync of the same federation holds the
 // lock for longer than Engine.LockWait.
-var ErrBusy = errors.New("another sync of this federation is running")
+var ErrBusy = i18n.Errorf("another sync of this federation is running")
 
 // fileLock is the lock of one federation's sync, beside its cache.
 type fileLock struct{ l *lockfile.Lock }
@@ -23,7 +23,7 @@ func acquireLock(ctx context.Context, path string, wait time.Duration, notify fu
 	l, err := lockfile.Acquire(ctx, path, wait, notify)
 	var busy *lockfile.BusyError
 	if errors.As(err, &busy) {
-		return nil, fmt.Errorf("%w (pid %s holds %s); wait for it to finish", ErrBusy, busy.Holder, path)
+		return nil, i18n.Errorf("%w (pid %s holds %s); wait for it to finish", ErrBusy, busy.Holder, path)
 	}
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package fedsync
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -189,7 +188,7 @@ func (e *Engine) each(ctx context.Context, feds []*federation.Federation, fn fun
 func (e *Engine) run(ctx context.Context, f *federation.Federation, opts Options, push bool) *FederationResult {
 	res := &FederationResult{Name: f.Name, Origin: f.Origin.Raw, DryRun: opts.DryRun, Mirrors: []MirrorResult{}}
 	if err := e.runLocked(ctx, f, opts, push, res); err != nil {
-		res.err = fmt.Errorf("%s: %w", f.Name, err)
+		res.err = i18n.Errorf("%s: %w", f.Name, err)
 		res.Error = res.err.Error()
 	}
 	if push && !res.Unchanged {
@@ -288,7 +287,7 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 	}
 	_ = g.Wait()
 	if originErr != nil {
-		return nil, nil, fmt.Errorf("origin: %w", originErr)
+		return nil, nil, i18n.Errorf("origin: %w", originErr)
 	}
 	return origin.filter(covers(f)), mirrors, nil
 }
@@ -303,7 +302,7 @@ func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m 
 	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner(f, "", ListTimeout),
 		Timeout: f.Timeout, Warnf: e.progressf})
 	if err != nil {
-		return nil, fmt.Errorf("%w; creating it (createMissing): %w", listErr, err)
+		return nil, i18n.Errorf("%w; creating it (createMissing): %w", listErr, err)
 	}
 	if !created {
 		return nil, listErr
@@ -343,11 +342,11 @@ func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *c
 		e.progress(i18n.M("%s: fetching %d ref(s) from origin", f.Name, len(specs)))
 		err := e.net(ctx, func() error { return c.fetch(ctx, f.Origin.Raw, specs) })
 		if err != nil {
-			return false, fmt.Errorf("fetching origin %s into the sync cache: %w", f.Origin.Raw, err)
+			return false, i18n.Errorf("fetching origin %s into the sync cache: %w", f.Origin.Raw, err)
 		}
 	}
 	if err := c.deleteRefs(ctx, gone); err != nil {
-		return false, fmt.Errorf("dropping refs origin no longer has from the sync cache: %w", err)
+		return false, i18n.Errorf("dropping refs origin no longer has from the sync cache: %w", err)
 	}
 	if err := c.maintain(ctx); err != nil {
 		return false, err
@@ -422,7 +421,7 @@ func (e *Engine) plan(ctx context.Context, f *federation.Federation, c *cache, m
 		e.progress(i18n.M("%s: fetching %d ref(s) that only %s has, to compare histories", f.Name, len(specs), m.Raw))
 		err := e.net(ctx, func() error { return c.fetch(ctx, m.Raw, specs) })
 		if err != nil {
-			return nil, fmt.Errorf("fetching commits only the mirror has: %w", err)
+			return nil, i18n.Errorf("fetching commits only the mirror has: %w", err)
 		}
 	}
 	return classify(ctx, origin, mirror, c.isAncestor)
@@ -465,7 +464,7 @@ func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m
 	// A non-zero exit with every ref reported is a refusal, already
 	// recorded per ref; anything else is the mirror's failure.
 	if err != nil && out.Failed {
-		res.err = fmt.Errorf("pushing to %s: %w", m.Raw, explain(err, m.Raw))
+		res.err = i18n.Errorf("pushing to %s: %w", m.Raw, explain(err, m.Raw))
 		res.Error = res.err.Error()
 	}
 }

@@ -18,26 +18,27 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // ErrUnauthorized means the forge refused the token (401).
-var ErrUnauthorized = errors.New("token refused by the forge")
+var ErrUnauthorized = i18n.Errorf("token refused by the forge")
 
 // ErrForbidden means the token works but may not do this (403): it lacks
 // a scope or the account lacks the right.
-var ErrForbidden = errors.New("token not allowed to do this")
+var ErrForbidden = i18n.Errorf("token not allowed to do this")
 
 // ErrNotFound means the forge has no such owner or repository (404), or
 // hides it from this token.
-var ErrNotFound = errors.New("not found on the forge")
+var ErrNotFound = i18n.Errorf("not found on the forge")
 
 // ErrExists means the repository to create already exists.
-var ErrExists = errors.New("repository already exists")
+var ErrExists = i18n.Errorf("repository already exists")
 
 // ErrUnsupported means the forge has no API this package knows.
-var ErrUnsupported = errors.New("no API known for this forge")
+var ErrUnsupported = i18n.Errorf("no API known for this forge")
 
 // StatusError is an API answer other than 2xx.
 type StatusError struct {
@@ -57,6 +58,18 @@ func (e *StatusError) Error() string {
 	}
 	if e.Message != "" {
 		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// Localize is the error in p's language.
+func (e *StatusError) Localize(p *i18n.Printer) string {
+	msg := p.Sprintf("%s answered HTTP %d", e.API, e.Status)
+	if e.Path != "" {
+		msg = p.Sprintf("%s %s%s answered HTTP %d", e.Method, e.API, e.Path, e.Status)
+	}
+	if e.Message != "" {
+		msg += p.Sprintf(": %s", e.Message)
 	}
 	return msg
 }
@@ -104,7 +117,7 @@ func APIBase(forge, hostURL, override string) (string, error) {
 	case Gitea:
 		return hostURL + "/api/v1", nil
 	}
-	return "", fmt.Errorf("%w: %q", ErrUnsupported, forge)
+	return "", i18n.Errorf("%w: %q", ErrUnsupported, forge)
 }
 
 // DefaultTimeout bounds one API call when Client.Timeout is 0.
@@ -135,7 +148,7 @@ type User struct {
 // <base>/user.
 func (c Client) CurrentUser(ctx context.Context, forge, base, token string) (User, error) {
 	if !Known(forge) {
-		return User{}, fmt.Errorf("%w: %q", ErrUnsupported, forge)
+		return User{}, i18n.Errorf("%w: %q", ErrUnsupported, forge)
 	}
 	var body struct {
 		Login    string `json:"login"`
@@ -186,7 +199,7 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	if target == "" {
 		u, err := url.Parse(r.base + r.path)
 		if err != nil {
-			return nil, fmt.Errorf("bad API URL %q: %w", r.base, err)
+			return nil, i18n.Errorf("bad API URL %q: %w", r.base, err)
 		}
 		u.RawQuery = r.query.Encode()
 		target = u.String()
@@ -201,10 +214,10 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
-		return nil, fmt.Errorf("bad API URL %q: %w", r.base, err)
+		return nil, i18n.Errorf("bad API URL %q: %w", r.base, err)
 	}
 	if r.token != "" && req.URL.Scheme == "http" && !keystore.IsLoopback(req.URL.Host) {
-		return nil, fmt.Errorf("%s %s%s: no token sent over plain http except to 127.0.0.1 or localhost: use https", r.method, r.base, r.path)
+		return nil, i18n.Errorf("%s %s%s: no token sent over plain http except to 127.0.0.1 or localhost: use https", r.method, r.base, r.path)
 	}
 	authorize(req, r.forge, r.token)
 	req.Header.Set("Accept", "application/json")
@@ -219,12 +232,12 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("%s %s%s: %w", r.method, r.base, r.path, err)
+		return nil, i18n.Errorf("%s %s%s: %w", r.method, r.base, r.path, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s%s: %w", r.method, r.base, r.path, err)
+		return nil, i18n.Errorf("%s %s%s: %w", r.method, r.base, r.path, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		return nil, &StatusError{Status: resp.StatusCode, API: r.base, Method: r.method, Path: r.path,
@@ -232,7 +245,7 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			return nil, fmt.Errorf("%s %s%s: bad JSON: %w", r.method, r.base, r.path, err)
+			return nil, i18n.Errorf("%s %s%s: bad JSON: %w", r.method, r.base, r.path, err)
 		}
 	}
 	return resp.Header, nil
@@ -258,7 +271,7 @@ func (c Client) client() *http.Client {
 
 // ErrCrossOriginRedirect means a server redirected a request that carries
 // a token to another scheme, host or port.
-var ErrCrossOriginRedirect = errors.New("refused a redirect to another origin")
+var ErrCrossOriginRedirect = i18n.Errorf("refused a redirect to another origin")
 
 // CheckRedirect is the redirect policy of every HTTP client of this
 // program that sends a token: follow a redirect only within the first
@@ -267,11 +280,11 @@ var ErrCrossOriginRedirect = errors.New("refused a redirect to another origin")
 // custom headers such as GitLab's PRIVATE-TOKEN to any host.
 func CheckRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+		return i18n.Errorf("stopped after 10 redirects")
 	}
 	from := via[0].URL
 	if !strings.EqualFold(from.Scheme, req.URL.Scheme) || !strings.EqualFold(origin(from), origin(req.URL)) {
-		return fmt.Errorf("%w: %s://%s", ErrCrossOriginRedirect, req.URL.Scheme, req.URL.Host)
+		return i18n.Errorf("%w: %s://%s", ErrCrossOriginRedirect, req.URL.Scheme, req.URL.Host)
 	}
 	return nil
 }

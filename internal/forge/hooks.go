@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // HookTarget is where a webhook lives: a repository (Owner and Name), or
@@ -121,7 +123,7 @@ func hooksPath(forge string, t HookTarget) (string, error) {
 	case forge == GitLab:
 		return "/projects/" + url.PathEscape(t.Owner+"/"+t.Name) + "/hooks", nil
 	case t.Org() && !OrgHooks(forge):
-		return "", fmt.Errorf("%w: %s has no organisation webhooks", ErrUnsupported, forge)
+		return "", i18n.Errorf("%w: %s has no organisation webhooks", ErrUnsupported, forge)
 	case t.Org():
 		return "/orgs/" + url.PathEscape(t.Owner) + "/hooks", nil
 	}
@@ -148,7 +150,7 @@ func hookBody(forge, target, secret string) map[string]any {
 // ListHooks lists the webhooks of t.
 func (c Client) ListHooks(ctx context.Context, forge, base, token string, t HookTarget) ([]Hook, error) {
 	if !Known(forge) {
-		return nil, fmt.Errorf("%w: %q", ErrUnsupported, forge)
+		return nil, i18n.Errorf("%w: %q", ErrUnsupported, forge)
 	}
 	p, err := hooksPath(forge, t)
 	if err != nil {
@@ -157,7 +159,7 @@ func (c Client) ListHooks(ctx context.Context, forge, base, token string, t Hook
 	q := url.Values{"per_page": {"100"}}
 	var items []apiHook
 	if _, err := c.call(ctx, request{forge: forge, base: base, method: http.MethodGet, path: p, query: q, token: token}, &items); err != nil {
-		return nil, fmt.Errorf("listing the webhooks of %s: %w", t, err)
+		return nil, i18n.Errorf("listing the webhooks of %s: %w", t, err)
 	}
 	out := make([]Hook, 0, len(items))
 	for _, it := range items {
@@ -189,7 +191,7 @@ func (c Client) SaveHook(ctx context.Context, forge, base, token string, t HookT
 	}
 	var a apiHook
 	if _, err := c.call(ctx, r, &a); err != nil {
-		return Hook{}, false, fmt.Errorf("saving the webhook of %s: %w", t, err)
+		return Hook{}, false, i18n.Errorf("saving the webhook of %s: %w", t, err)
 	}
 	return a.hook(), r.method == http.MethodPost, nil
 }
@@ -202,7 +204,7 @@ func (c Client) DeleteHook(ctx context.Context, forge, base, token string, t Hoo
 	}
 	r := request{forge: forge, base: base, method: http.MethodDelete, path: p + "/" + strconv.FormatInt(id, 10), token: token}
 	if _, err := c.call(ctx, r, nil); err != nil {
-		return fmt.Errorf("deleting webhook %d of %s: %w", id, t, err)
+		return i18n.Errorf("deleting webhook %d of %s: %w", id, t, err)
 	}
 	return nil
 }
@@ -211,7 +213,7 @@ func (c Client) DeleteHook(ctx context.Context, forge, base, token string, t Hoo
 // the forge keeps them through its API (GitHub); else ErrUnsupported.
 func (c Client) Deliveries(ctx context.Context, forge, base, token string, t HookTarget, id int64) ([]Delivery, error) {
 	if forge != GitHub {
-		return nil, fmt.Errorf("%w: %s keeps no delivery history in its API", ErrUnsupported, forge)
+		return nil, i18n.Errorf("%w: %s keeps no delivery history in its API", ErrUnsupported, forge)
 	}
 	p, err := hooksPath(forge, t)
 	if err != nil {
@@ -221,7 +223,7 @@ func (c Client) Deliveries(ctx context.Context, forge, base, token string, t Hoo
 	r := request{forge: forge, base: base, method: http.MethodGet, path: p + "/" + strconv.FormatInt(id, 10) + "/deliveries",
 		query: url.Values{"per_page": {"5"}}, token: token}
 	if _, err := c.call(ctx, r, &out); err != nil {
-		return nil, fmt.Errorf("deliveries of webhook %d of %s: %w", id, t, err)
+		return nil, i18n.Errorf("deliveries of webhook %d of %s: %w", id, t, err)
 	}
 	for i := range out {
 		out[i].Status = oneLine(out[i].Status)

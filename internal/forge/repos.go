@@ -4,17 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // ErrTooManyPages means a listing had more pages than Client.MaxPages.
-var ErrTooManyPages = errors.New("listing has more pages than the limit")
+var ErrTooManyPages = i18n.Errorf("listing has more pages than the limit")
 
 // Repo is what a forge says about one repository.
 type Repo struct {
@@ -117,7 +118,7 @@ func (a apiRepo) repo() Repo {
 // Link header, else while a page comes back full, at most MaxPages.
 func (c Client) ListRepos(ctx context.Context, forge, base, owner, token string) ([]Repo, error) {
 	if !Known(forge) {
-		return nil, fmt.Errorf("%w: %q", ErrUnsupported, forge)
+		return nil, i18n.Errorf("%w: %q", ErrUnsupported, forge)
 	}
 	if err := checkOwner(owner); err != nil {
 		return nil, err
@@ -197,7 +198,7 @@ func (c Client) list(ctx context.Context, r request) ([]Repo, error) {
 	}
 	for page := 1; ; page++ {
 		if page > maxPages {
-			return out, fmt.Errorf("%s%s: %w (%d pages of %d)", r.base, r.path, ErrTooManyPages, maxPages, per)
+			return out, i18n.Errorf("%s%s: %w (%d pages of %d)", r.base, r.path, ErrTooManyPages, maxPages, per)
 		}
 		if r.next == "" {
 			q.Set("page", strconv.Itoa(page))
@@ -263,7 +264,7 @@ func nextLink(link, base string) (next string, last bool) {
 // API path: "..", empty segments, or characters outside a forge's names.
 func checkOwner(owner string) error {
 	if owner == "" {
-		return errors.New("empty owner name")
+		return i18n.Errorf("empty owner name")
 	}
 	for _, seg := range strings.Split(owner, "/") {
 		if err := CheckName(seg); err != nil {
@@ -280,7 +281,7 @@ func checkOwner(owner string) error {
 func CheckName(name string) error {
 	if name == "" || name == "." || name == ".." || strings.HasPrefix(name, "-") ||
 		strings.ContainsAny(name, "?#%\\ /") || strings.ContainsFunc(name, unicode.IsControl) {
-		return fmt.Errorf("%q is not a usable owner or repository name", name)
+		return i18n.Errorf("%q is not a usable owner or repository name", name)
 	}
 	return nil
 }
@@ -301,7 +302,7 @@ type CreateOptions struct {
 // says what the forge kept: compare it with opts to learn what it did not.
 func (c Client) CreateRepo(ctx context.Context, forge, base, owner, name, token string, opts CreateOptions) (Repo, error) {
 	if !Known(forge) {
-		return Repo{}, fmt.Errorf("%w: %q", ErrUnsupported, forge)
+		return Repo{}, i18n.Errorf("%w: %q", ErrUnsupported, forge)
 	}
 	if err := checkOwner(owner); err != nil {
 		return Repo{}, err
@@ -310,7 +311,7 @@ func (c Client) CreateRepo(ctx context.Context, forge, base, owner, name, token 
 		return Repo{}, err
 	}
 	if token == "" {
-		return Repo{}, fmt.Errorf("creating %s/%s on %s: %w (no token)", owner, name, base, ErrUnauthorized)
+		return Repo{}, i18n.Errorf("creating %s/%s on %s: %w (no token)", owner, name, base, ErrUnauthorized)
 	}
 	r := request{forge: forge, base: base, method: http.MethodPost, token: token}
 	var err error
@@ -323,11 +324,11 @@ func (c Client) CreateRepo(ctx context.Context, forge, base, owner, name, token 
 			"description": opts.Description, "homepage": opts.Homepage, "auto_init": false}
 	}
 	if err != nil {
-		return Repo{}, fmt.Errorf("creating %s/%s: %w", owner, name, err)
+		return Repo{}, i18n.Errorf("creating %s/%s: %w", owner, name, err)
 	}
 	var a apiRepo
 	if _, err := c.call(ctx, r, &a); err != nil {
-		return Repo{}, fmt.Errorf("creating %s/%s: %w", owner, name, existsErr(err))
+		return Repo{}, i18n.Errorf("creating %s/%s: %w", owner, name, existsErr(err))
 	}
 	if forge == Gitea && opts.Homepage != "" {
 		// Gitea takes a web site only when a repository is edited.
@@ -390,7 +391,7 @@ func existsErr(err error) error {
 	taken := se.Status == http.StatusConflict || se.Status == http.StatusUnprocessableEntity && exists ||
 		se.Status == http.StatusBadRequest && strings.Contains(se.Message, "already been taken")
 	if taken {
-		return fmt.Errorf("%w: %w", ErrExists, err)
+		return i18n.Errorf("%w: %w", ErrExists, err)
 	}
 	return err
 }
@@ -398,7 +399,7 @@ func existsErr(err error) error {
 // GetRepo asks forge about owner/name.
 func (c Client) GetRepo(ctx context.Context, forge, base, owner, name, token string) (Repo, error) {
 	if !Known(forge) {
-		return Repo{}, fmt.Errorf("%w: %q", ErrUnsupported, forge)
+		return Repo{}, i18n.Errorf("%w: %q", ErrUnsupported, forge)
 	}
 	if err := checkOwner(owner); err != nil {
 		return Repo{}, err

@@ -3,12 +3,13 @@ package forge
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // The things a configuration may need a token to do on a host.
@@ -151,7 +152,7 @@ func (r RepoRef) valid() bool { return r.Owner != "" && r.Name != "" }
 // the body.
 func (c Client) Scopes(ctx context.Context, forge, base, token string, repo RepoRef) (Access, error) {
 	if !Known(forge) {
-		return Access{}, fmt.Errorf("%w: %q", ErrUnsupported, forge)
+		return Access{}, i18n.Errorf("%w: %q", ErrUnsupported, forge)
 	}
 	switch forge {
 	case GitHub:
