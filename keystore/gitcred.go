@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // DefaultGitCredentialTimeout bounds each `git credential` run.
@@ -37,7 +37,7 @@ func (g GitCredential) Get(ctx context.Context, k Key) (Credential, error) {
 	}
 	if err != nil {
 		// With prompts off, git fails when no helper has a password.
-		return Credential{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+		return Credential{}, i18n.Errorf("%w: %w", ErrNotFound, err)
 	}
 	resp, err := ReadRequest(bytes.NewReader(out))
 	if err != nil {
@@ -49,7 +49,7 @@ func (g GitCredential) Get(ctx context.Context, k Key) (Credential, error) {
 	}
 	user := resp["username"]
 	if !validValue(tok) || !validValue(user) {
-		return Credential{}, fmt.Errorf("%w: git credential fill answered a value with a newline or NUL", ErrBadCredentialInput)
+		return Credential{}, i18n.Errorf("%w: git credential fill answered a value with a newline or NUL", ErrBadCredentialInput)
 	}
 	return Credential{Username: user, Token: tok, Source: SourceGitCredential}, nil
 }

@@ -80,7 +80,7 @@ func (h Helper) Serve(ctx context.Context, op string, in io.Reader, out io.Write
 	case "erase":
 		return h.erase(ctx, k, req["password"])
 	}
-	return fmt.Errorf("keystore: unknown credential operation %q (want get, store or erase)", op)
+	return i18n.Errorf("keystore: unknown credential operation %q (want get, store or erase)", op)
 }
 
 func (h Helper) get(ctx context.Context, req Request, out io.Writer) error {

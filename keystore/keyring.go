@@ -11,6 +11,8 @@ import (
 	"time"
 
 	zkeyring "github.com/zalando/go-keyring"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // KeyringService is the service name tokens are stored under in the OS
@@ -23,7 +25,7 @@ const DefaultKeyringTimeout = 3 * time.Second
 
 // ErrKeyringUnavailable is wrapped by errors saying the OS keyring cannot
 // be used at all: turned off, no session bus, no Secret Service.
-var ErrKeyringUnavailable = errors.New("keystore: OS keyring unavailable")
+var ErrKeyringUnavailable = i18n.Errorf("keystore: OS keyring unavailable")
 
 // TimeoutError is a keyring call that did not answer in time.
 type TimeoutError struct {
@@ -86,7 +88,7 @@ func (kr Keyring) Available() error {
 	}
 	switch strings.ToLower(getenv("FEDERATE_KEYRING")) {
 	case "off", "0", "false", "no":
-		return fmt.Errorf("%w: turned off by FEDERATE_KEYRING=%s", ErrKeyringUnavailable, getenv("FEDERATE_KEYRING"))
+		return i18n.Errorf("%w: turned off by FEDERATE_KEYRING=%s", ErrKeyringUnavailable, getenv("FEDERATE_KEYRING"))
 	}
 	if kr.NoBusCheck || runtime.GOOS != "linux" {
 		return nil
@@ -99,7 +101,7 @@ func (kr Keyring) Available() error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset and there is no $XDG_RUNTIME_DIR/bus)", ErrKeyringUnavailable)
+	return i18n.Errorf("%w: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset and there is no $XDG_RUNTIME_DIR/bus)", ErrKeyringUnavailable)
 }
 
 // Get implements Store. An unavailable keyring counts as "not found" (it
@@ -107,7 +109,7 @@ func (kr Keyring) Available() error {
 // failing Secret Service is reported.
 func (kr Keyring) Get(ctx context.Context, k Key) (Credential, error) {
 	if err := kr.Available(); err != nil {
-		return Credential{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+		return Credential{}, i18n.Errorf("%w: %w", ErrNotFound, err)
 	}
 	var tok string
 	err := kr.call(ctx, "get", func(b KeyringBackend) error {
@@ -119,7 +121,7 @@ func (kr Keyring) Get(ctx context.Context, k Key) (Credential, error) {
 		return Credential{}, err
 	}
 	if tok == "" || !validValue(tok) {
-		return Credential{}, fmt.Errorf("%w: keyring entry for %s is empty or holds a newline", ErrNotFound, k.URL())
+		return Credential{}, i18n.Errorf("%w: keyring entry for %s is empty or holds a newline", ErrNotFound, k.URL())
 	}
 	return Credential{Token: tok, Source: SourceKeyring}, nil
 }
@@ -127,7 +129,7 @@ func (kr Keyring) Get(ctx context.Context, k Key) (Credential, error) {
 // Set implements Store.
 func (kr Keyring) Set(ctx context.Context, k Key, c Credential) error {
 	if c.Token == "" || !validValue(c.Token) {
-		return fmt.Errorf("%w: token is empty or holds a newline or NUL", ErrBadCredentialInput)
+		return i18n.Errorf("%w: token is empty or holds a newline or NUL", ErrBadCredentialInput)
 	}
 	if err := kr.Available(); err != nil {
 		return err
@@ -165,7 +167,7 @@ func (kr Keyring) call(ctx context.Context, op string, f func(KeyringBackend) er
 	case <-timer.C:
 		return &TimeoutError{Op: op, Timeout: timeout}
 	case <-ctx.Done():
-		return fmt.Errorf("keystore: OS keyring %s: %w", op, ctx.Err())
+		return i18n.Errorf("keystore: OS keyring %s: %w", op, ctx.Err())
 	}
 }
 
@@ -176,5 +178,5 @@ func mapKeyringError(op string, err error) error {
 	case errors.Is(err, zkeyring.ErrNotFound), errors.Is(err, ErrNotFound):
 		return ErrNotFound
 	}
-	return fmt.Errorf("%w: %s: %w", ErrKeyringUnavailable, op, err)
+	return i18n.Errorf("%w: %s: %w", ErrKeyringUnavailable, op, err)
 }

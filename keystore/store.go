@@ -6,22 +6,23 @@ package keystore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // ErrNotFound means no store has a token for the key.
-var ErrNotFound = errors.New("keystore: no token found")
+var ErrNotFound = i18n.Errorf("keystore: no token found")
 
 // ErrBroken is wrapped by the error of a Chain lookup that found no token
 // while some store failed (a locked keyring, a credential helper that
 // timed out): the token may exist, so callers must not act as if there
 // were none. It never matches ErrNotFound.
-var ErrBroken = errors.New("keystore: a token store failed")
+var ErrBroken = i18n.Errorf("keystore: a token store failed")
 
 // ErrReadOnly is returned by stores that cannot be written, such as the
 // environment.
-var ErrReadOnly = errors.New("keystore: store is read-only")
+var ErrReadOnly = i18n.Errorf("keystore: store is read-only")
 
 // Key names a server a token is for.
 type Key struct {
@@ -81,7 +82,7 @@ func (c Chain) Get(ctx context.Context, k Key) (Credential, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return Credential{}, fmt.Errorf("%w: %w", ErrBroken, errors.Join(errs...))
+		return Credential{}, i18n.Errorf("%w: %w", ErrBroken, errors.Join(errs...))
 	}
 	return Credential{}, ErrNotFound
 }

@@ -3,16 +3,16 @@ package keystore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // ErrNoUsername is wrapped by errors about a forge that needs the real
 // account name when none is configured.
-var ErrNoUsername = errors.New("keystore: username required")
+var ErrNoUsername = i18n.Errorf("keystore: username required")
 
 // UsernameConfigKey is the git config key that names the account for
 // hostURL ("https://host[:port]"): credential.<url>.username.
@@ -27,7 +27,7 @@ func ForgeUsername(forge string, k Key) (string, error) {
 	case "gitlab":
 		return "oauth2", nil
 	case "gitee":
-		return "", fmt.Errorf("%w: %s needs your account name with a token; set it with\n"+
+		return "", i18n.Errorf("%w: %s needs your account name with a token; set it with\n"+
 			"  git config --global %s <your-account>", ErrNoUsername, k.URL(), UsernameConfigKey(k.URL()))
 	}
 	return DefaultUsername, nil
@@ -59,7 +59,7 @@ func ConfiguredUsername(ctx context.Context, git, dir, url string, env []string)
 		return "", nil // not set
 	}
 	if err != nil {
-		return "", fmt.Errorf("git config --get-urlmatch credential.username: %w", err)
+		return "", i18n.Errorf("git config --get-urlmatch credential.username: %w", err)
 	}
 	return strings.TrimSpace(string(out)), nil
 }

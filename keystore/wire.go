@@ -2,16 +2,16 @@ package keystore
 
 import (
 	"bufio"
-	"errors"
-	"fmt"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // ErrBadCredentialInput is wrapped by errors about malformed git
 // credential input.
-var ErrBadCredentialInput = errors.New("keystore: malformed credential input")
+var ErrBadCredentialInput = i18n.Errorf("keystore: malformed credential input")
 
 // Request is a git credential description: the key=value lines of
 // gitcredentials(7), such as protocol, host, path, username, password.
@@ -31,7 +31,7 @@ func ReadRequest(r io.Reader) (Request, error) {
 		}
 		k, v, ok := strings.Cut(line, "=")
 		if !ok || k == "" || strings.ContainsRune(line, 0) {
-			return nil, fmt.Errorf("%w: line %d is not key=value", ErrBadCredentialInput, n)
+			return nil, i18n.Errorf("%w: line %d is not key=value", ErrBadCredentialInput, n)
 		}
 		if k == "url" {
 			if err := req.setURL(v); err != nil {
@@ -47,7 +47,7 @@ func ReadRequest(r io.Reader) (Request, error) {
 func (req Request) setURL(u string) error {
 	scheme, rest, ok := strings.Cut(u, "://")
 	if !ok {
-		return fmt.Errorf("%w: url has no scheme", ErrBadCredentialInput)
+		return i18n.Errorf("%w: url has no scheme", ErrBadCredentialInput)
 	}
 	host, path, _ := strings.Cut(rest, "/")
 	if _, h, ok := strings.Cut(host, "@"); ok {
@@ -73,7 +73,7 @@ func (req Request) Write(w io.Writer) error {
 	keys := make([]string, 0, len(req))
 	for k, v := range req {
 		if !validValue(k) || strings.Contains(k, "=") || !validValue(v) {
-			return fmt.Errorf("%w: field %q holds a newline or NUL", ErrBadCredentialInput, k)
+			return i18n.Errorf("%w: field %q holds a newline or NUL", ErrBadCredentialInput, k)
 		}
 		keys = append(keys, k)
 	}

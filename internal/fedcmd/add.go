@@ -193,7 +193,7 @@ func checkAdded(ctx context.Context, stdio IO, opts AddOptions) error {
 	}
 	warns := checkFederation(ctx, d, cfg, f)
 	for _, w := range warns {
-		stdio.P.Fprintf(stdio.Err, "warning: %s\n", w)
+		stdio.P.Fprintf(stdio.Err, "warning: %s\n", w.Localize(stdio.P))
 	}
 	if len(warns) > 0 {
 		return Partial(errChecksWarned)

@@ -3,25 +3,25 @@ package fedcmd
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // errChecksWarned is what add returns (exit 3) when it wrote the
 // federation but a server check warned.
-var errChecksWarned = errors.New("federation written, but some servers need attention (above)")
+var errChecksWarned = i18n.Errorf("federation written, but some servers need attention (above)")
 
 // checkFederation checks every http(s) server of f the way a user meets
 // the problems later: reachable, repository there (or createMissing will
 // make it and the token may), token valid, token allowed to do what the
 // federation needs there. It returns one warning per problem, each
 // saying what to do; ssh, git:// and local paths are not checked here.
-func checkFederation(ctx context.Context, d TokenDeps, cfg *federation.Config, f *federation.Federation) []string {
-	var warns []string
+func checkFederation(ctx context.Context, d TokenDeps, cfg *federation.Config, f *federation.Federation) []i18n.Msg {
+	var warns []i18n.Msg
 	warns = append(warns, checkServer(ctx, d, cfg, f.Origin, []string{forge.NeedRead}, false)...)
 	for _, m := range f.Mirrors {
 		needs := []string{forge.NeedWrite}
@@ -35,7 +35,7 @@ func checkFederation(ctx context.Context, d TokenDeps, cfg *federation.Config, f
 
 // checkServer checks one repository: through its forge's API when the
 // forge is known and a token exists, else with git ls-remote.
-func checkServer(ctx context.Context, d TokenDeps, cfg *federation.Config, ep federation.Endpoint, needs []string, createMissing bool) []string {
+func checkServer(ctx context.Context, d TokenDeps, cfg *federation.Config, ep federation.Endpoint, needs []string, createMissing bool) []i18n.Msg {
 	if !ep.HTTP() {
 		return nil
 	}
@@ -43,43 +43,43 @@ func checkServer(ctx context.Context, d TokenDeps, cfg *federation.Config, ep fe
 	name := cfg.ForgeOf(ep.Protocol, ep.Host)
 	cred, err := hostCredential(ctx, d, cfg, ep)
 	if err != nil && !errors.Is(err, keystore.ErrNotFound) {
-		return []string{fmt.Sprintf("%s: looking up the token: %v", host, err)}
+		return []i18n.Msg{i18n.M("%s: looking up the token: %v", host, err)}
 	}
 	if err != nil || !forge.Known(name) {
 		return lsRemoteCheck(ctx, d, ep, createMissing)
 	}
 	base, err := forge.APIBase(name, host, cfg.HostFor(ep).API)
 	if err != nil {
-		return []string{err.Error()}
+		return []i18n.Msg{i18n.M("%v", err)}
 	}
 	c := forge.Client{HTTP: d.HTTP}
 	ref := repoRef(ep)
 	if _, err = c.GetRepo(ctx, name, base, ref.Owner, ref.Name, cred.Token); err != nil {
 		switch {
 		case errors.Is(err, forge.ErrUnauthorized):
-			return []string{fmt.Sprintf("%s: invalid token (the forge refused it): run `git federate login %s`", host, host)}
+			return []i18n.Msg{i18n.M("%s: invalid token (the forge refused it): run `git federate login %s`", host, host)}
 		case errors.Is(err, forge.ErrNotFound) && createMissing:
 			needs = []string{forge.NeedCreate} // the repository is made on the first sync
 		case errors.Is(err, forge.ErrNotFound):
-			return []string{fmt.Sprintf("repository %s not found: was it deleted or renamed? (or is it private, and the token may not see it?)", ep.Raw)}
+			return []i18n.Msg{i18n.M("repository %s not found: was it deleted or renamed? (or is it private, and the token may not see it?)", ep.Raw)}
 		case errors.Is(err, forge.ErrForbidden):
-			return []string{fmt.Sprintf("%s: token without permission to read %s: %v", host, ep.Raw, err)}
+			return []i18n.Msg{i18n.M("%s: token without permission to read %s: %v", host, ep.Raw, err)}
 		default:
-			return []string{fmt.Sprintf("%s: server unreachable: %v", host, err)}
+			return []i18n.Msg{i18n.M("%s: server unreachable: %v", host, err)}
 		}
 	}
 	res := HostAuth{Host: host, Forge: name, Needs: needs}
 	scopeCheck(ctx, c, &res, base, cred.Token, ref)
-	var warns []string
+	var warns []i18n.Msg
 	for _, m := range res.Missing {
-		warns = append(warns, fmt.Sprintf("%s: %s", ep.Raw, missingText(m)))
+		warns = append(warns, i18n.M("%s: %s", ep.Raw, missingText(m)))
 	}
 	return warns
 }
 
 // lsRemoteCheck asks git, where no forge API can be used, whether the
 // repository answers.
-func lsRemoteCheck(ctx context.Context, d TokenDeps, ep federation.Endpoint, createMissing bool) []string {
+func lsRemoteCheck(ctx context.Context, d TokenDeps, ep federation.Endpoint, createMissing bool) []i18n.Msg {
 	r, err := d.runner()
 	if err == nil {
 		err = r.Run(ctx, "ls-remote", "--heads", "--", ep.Raw)
@@ -90,7 +90,7 @@ func lsRemoteCheck(ctx context.Context, d TokenDeps, ep federation.Endpoint, cre
 	case gitexec.Classify(err) == gitexec.KindNotFound && createMissing:
 		return nil // created on the first sync, where its forge allows
 	case gitexec.Classify(err) == gitexec.KindAuth:
-		return []string{fmt.Sprintf("%s: invalid token, or none: run `git federate login %s`", ep.Raw, ep.HostURL())}
+		return []i18n.Msg{i18n.M("%s: invalid token, or none: run `git federate login %s`", ep.Raw, ep.HostURL())}
 	}
-	return []string{gitexec.Explain(err, ep.Raw).Error()}
+	return []i18n.Msg{i18n.M("%v", gitexec.Explain(err, ep.Raw))}
 }

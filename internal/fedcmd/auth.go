@@ -48,6 +48,23 @@ type HostAuth struct {
 	Missing []forge.Missing `json:"missing,omitempty"`
 	// ScopeError is why the forge could not be asked about scopes.
 	ScopeError string `json:"scope_error,omitempty"`
+
+	// err and scopeErr are Error and ScopeError as errors, which say
+	// themselves in the user's language; JSON keeps the English text.
+	err, scopeErr error
+}
+
+// fail records why the host check failed and how it failed.
+func (a *HostAuth) fail(err error, problem string) {
+	a.Error, a.err, a.Problem = err.Error(), err, problem
+}
+
+// errorText is Error in p's language.
+func (a HostAuth) errorText(p *i18n.Printer) string {
+	if a.err != nil {
+		return p.Error(a.err)
+	}
+	return a.Error
 }
 
 // Problems a host check tells apart.
@@ -129,18 +146,19 @@ func printAuth(stdio IO, results []HostAuth, others []string) {
 		}
 		return
 	}
+	p := stdio.P
 	tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tFORGE\tTOKEN FROM\tSTATUS")
+	p.Fprintf(tw, "HOST\tFORGE\tTOKEN FROM\tSTATUS\n")
 	for _, r := range results {
-		src, status := r.Source, "ok"
+		src, status := r.Source, p.Sprintf("ok")
 		if src == "" {
-			src = "(none)"
+			src = p.Sprintf("(none)")
 		}
 		switch {
 		case !r.Valid:
-			status = problemLabel(r.Problem) + ": " + r.Error
+			status = p.Sprintf("%s: %s", problemLabel(r.Problem).Localize(p), r.errorText(p))
 		case len(r.Missing) > 0:
-			status = "MISSING SCOPES (below)"
+			status = p.Sprintf("MISSING SCOPES (below)")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Host, r.Forge, src, status)
 	}
@@ -148,7 +166,7 @@ func printAuth(stdio IO, results []HostAuth, others []string) {
 	for _, r := range results {
 		if r.Access != nil || r.ScopeError != "" {
 			fmt.Fprintf(stdio.Out, "\n%s:\n", r.Host)
-			printScopes(stdio.Out, "  ", r)
+			printScopes(stdio.Out, stdio.P, "  ", r)
 		}
 	}
 }
@@ -219,7 +237,7 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 	case err == nil:
 		res.Source = string(cred.Source)
 	case !errors.Is(err, keystore.ErrNotFound):
-		res.Error = err.Error()
+		res.Error, res.err = err.Error(), err
 		return res
 	}
 	if res.Source != "" && forge.Known(forgeName) {
@@ -232,7 +250,7 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 		// A 403 there is a token the forge accepted that may not read the
 		// account (a Gitea token without read:user): its scopes tell more.
 		if err != nil && !errors.Is(err, forge.ErrForbidden) {
-			res.Error, res.Problem = err.Error(), apiProblem(err)
+			res.fail(err, apiProblem(err))
 			return res
 		}
 		res.Valid = true
@@ -246,7 +264,7 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 		res.Check = "none"
 		res.Valid = res.Source != ""
 		if !res.Valid {
-			res.Error, res.Problem = "no token, and no repository to try without one", problemRefused
+			res.fail(i18n.Errorf("no token, and no repository to try without one"), problemRefused)
 		}
 		return res
 	}
@@ -261,7 +279,7 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 		})
 	}
 	if err != nil {
-		res.Error, res.Problem = gitexec.Explain(err, h.repo).Error(), gitProblem(err)
+		res.fail(gitexec.Explain(err, h.repo), gitProblem(err))
 		return res
 	}
 	res.Valid = true
@@ -317,16 +335,16 @@ func gitProblem(err error) string {
 }
 
 // problemLabel is the STATUS column of a failed host.
-func problemLabel(problem string) string {
+func problemLabel(problem string) i18n.Msg {
 	switch problem {
 	case problemUnreachable:
-		return "UNREACHABLE"
+		return i18n.M("UNREACHABLE")
 	case problemNotFound:
-		return "NOT FOUND"
+		return i18n.M("NOT FOUND")
 	case problemNoPermission:
-		return "NO PERMISSION"
+		return i18n.M("NO PERMISSION")
 	}
-	return "TOKEN REFUSED"
+	return i18n.M("TOKEN REFUSED")
 }
 
 // otherHosts lists the ssh and git:// hosts the config names: they take

@@ -52,7 +52,7 @@ const (
 
 // ErrKeyringOff is what the keyring probe reports when the keyring is not
 // used on purpose.
-var ErrKeyringOff = errors.New("keyring disabled")
+var ErrKeyringOff = i18n.Errorf("keyring disabled")
 
 // doctorCommand is `git federate doctor`.
 func doctorCommand(stdio IO) *cli.Command {
@@ -187,10 +187,10 @@ func checkKeyring(ctx context.Context, opts DoctorOptions) Check {
 	desc, err := opts.Keyring(ctx)
 	switch {
 	case errors.Is(err, ErrKeyringOff):
-		c.Status, c.Detail = CheckWarn, err.Error()
+		c.Status, c.Detail = CheckWarn, p.Error(err)
 		c.Fix = p.Sprintf("tokens then come only from FEDERATE_TOKEN_<HOST> variables and git credential helpers")
 	case err != nil:
-		c.Status, c.Detail = CheckWarn, err.Error()
+		c.Status, c.Detail = CheckWarn, p.Error(err)
 		c.Fix = p.Sprintf("`git federate login` cannot store tokens; use FEDERATE_TOKEN_<HOST>, or start a Secret Service (gnome-keyring-daemon) in a D-Bus session")
 	default:
 		c.Status, c.Detail = CheckOK, desc
@@ -205,7 +205,7 @@ func probeKeyring(ctx context.Context, getenv func(string) string) (string, erro
 	kr := keystore.Keyring{Getenv: getenv}
 	if err := kr.Available(); err != nil {
 		if v := getenv("FEDERATE_KEYRING"); v != "" {
-			return "", fmt.Errorf("%w: %w", ErrKeyringOff, err)
+			return "", i18n.Errorf("%w: %w", ErrKeyringOff, err)
 		}
 		return "", err
 	}
@@ -265,10 +265,14 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 }
 
 // serversCheck words what checkFederation found for one federation.
-func serversCheck(p *i18n.Printer, name string, warns []string) Check {
+func serversCheck(p *i18n.Printer, name string, warns []i18n.Msg) Check {
 	c := Check{Name: p.Sprintf("servers of federation %s", name), Status: CheckOK, Detail: p.Sprintf("reachable, repositories there, tokens allowed")}
 	if len(warns) > 0 {
-		c.Status, c.Detail = CheckWarn, strings.Join(warns, "\n")
+		lines := make([]string, len(warns))
+		for i, w := range warns {
+			lines[i] = w.Localize(p)
+		}
+		c.Status, c.Detail = CheckWarn, strings.Join(lines, "\n")
 		c.Fix = p.Sprintf("each line above says what to do")
 	}
 	return c
@@ -286,24 +290,24 @@ func hostCheck(p *i18n.Printer, a HostAuth) Check {
 		c.Fix = p.Sprintf("pushing will need one: git federate login %s", a.Host)
 	case a.Valid && len(a.Missing) > 0:
 		var b strings.Builder
-		printScopes(&b, "", a)
+		printScopes(&b, p, "", a)
 		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; checked by %s\n%s", source, a.Check, strings.TrimSpace(b.String()))
 		c.Fix = p.Sprintf("add the scopes named above to the token (or make a new one), then: git federate login %s", a.Host)
 	case a.Valid:
 		var b strings.Builder
-		printScopes(&b, "", a)
+		printScopes(&b, p, "", a)
 		c.Status, c.Detail = CheckOK, strings.TrimSpace(p.Sprintf("token %s; checked by %s\n%s", source, a.Check, b.String()))
 	case a.Problem == problemUnreachable:
-		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; server unreachable: %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
+		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; server unreachable: %s", source, strings.ReplaceAll(a.errorText(p), "\n", "; "))
 		c.Fix = p.Sprintf("check that %s is up and reachable from here (network, proxy, DNS); the token could not be tried", a.Host)
 	case a.Problem == problemNotFound:
-		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
+		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; %s", source, strings.ReplaceAll(a.errorText(p), "\n", "; "))
 		c.Fix = p.Sprintf("check the repository URL in the federation's config (deleted or renamed?), or log in if it is private: git federate login %s", a.Host)
 	case a.Source == "" && a.Check != "api":
-		c.Status, c.Detail = CheckWarn, p.Sprintf("token %s; %s", source, a.Error)
+		c.Status, c.Detail = CheckWarn, p.Sprintf("token %s; %s", source, a.errorText(p))
 		c.Fix = "git federate login " + a.Host
 	default:
-		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; %s", source, strings.ReplaceAll(a.Error, "\n", "; "))
+		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; %s", source, strings.ReplaceAll(a.errorText(p), "\n", "; "))
 		c.Fix = "git federate login " + a.Host
 	}
 	return c

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // zhCN is the environment of a user whose git speaks Simplified Chinese.
@@ -170,4 +173,74 @@ func TestChineseSyncOriginDown(t *testing.T) {
 	}
 	en := runIn(t, []string{"LANG=C"}, "sync", "demo")
 	wantIn(t, "English sync", en.stdout+en.err, "demo: FAILED: origin: ")
+}
+
+// fakeGitHubScopes is a GitHub API that accepts ghp_good, gives it the
+// scopes read:org and gist (no repo: it may not push a mirror), and has
+// the repository o/r but not o/gone.
+func fakeGitHubScopes(t *testing.T) (host string) {
+	t.Helper()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer ghp_good" {
+			http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("X-OAuth-Scopes", "read:org, gist")
+		switch r.URL.Path {
+		case "/user":
+			w.Write([]byte(`{"login":"octocat"}`))
+		case "/repos/o/r":
+			w.Write([]byte(`{"name":"r","full_name":"o/r","permissions":{"admin":false,"push":false,"pull":true}}`))
+		default:
+			http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(api.Close)
+	host = "https://ghe.example.com"
+	gittest.Git(t, "", "config", "--global", "federate."+host+".forge", "github")
+	gittest.Git(t, "", "config", "--global", "federate."+host+".api", api.URL)
+	t.Setenv("FEDERATE_KEYRING", "off")
+	t.Setenv(keystore.EnvName("ghe.example.com"), "ghp_good")
+	return host
+}
+
+// The scope lines of auth and doctor, and add's server checks, speak
+// Chinese under zh_CN and stay English under LANG=C.
+func TestChineseScopesAndAddChecks(t *testing.T) {
+	gittest.Isolate(t)
+	host := fakeGitHubScopes(t)
+	gittest.Git(t, "", "config", "--global", "federation.p.origin", "https://example.org/o/r.git")
+	gittest.Git(t, "", "config", "--global", "federation.p.mirror", host+"/o/r.git")
+
+	zh := runIn(t, zhCN, "auth")
+	wantIn(t, "auth", zh.stdout, "主机", "令牌来源", "缺少权限范围（见下文）",
+		"  权限范围：gist, read:org\n",
+		"  无权限的私人令牌，无法推送（镜像）：需要权限范围 repo（可在 "+host+"/settings/tokens 修改）\n")
+	en := runIn(t, []string{"LANG=C"}, "auth")
+	wantIn(t, "English auth", en.stdout, "HOST", "TOKEN FROM", "MISSING SCOPES (below)",
+		"  scopes: gist, read:org\n",
+		"  token without permission to push (a mirror): it needs the scope repo (change it at "+host+"/settings/tokens)\n")
+	if js, jen := runIn(t, zhCN, "auth", "--json"), runIn(t, nil, "auth", "--json"); js.stdout != jen.stdout || js.stdout == "" {
+		t.Errorf("auth --json differs by language:\n%s\n%s", js.stdout, jen.stdout)
+	}
+
+	doc := runIn(t, zhCN, "doctor")
+	wantIn(t, "doctor", doc.stdout, "权限范围：gist, read:org", "无权限的私人令牌，无法推送（镜像）")
+	if strings.Contains(doc.stdout, "scopes:") {
+		t.Errorf("doctor speaks English of scopes:\n%s", doc.stdout)
+	}
+	docEn := runIn(t, []string{"LANG=C"}, "doctor")
+	wantIn(t, "English doctor", docEn.stdout, "scopes: gist, read:org")
+
+	add := runIn(t, zhCN, "add", "q", "--global", "--origin", host+"/o/r.git", "--mirror", host+"/o/gone.git")
+	if add.code != ExitPartial {
+		t.Fatalf("add with a missing mirror: exit %d, want 3\n%s", add.code, add.err)
+	}
+	wantIn(t, "add", add.err,
+		"警告：仓库不存在："+host+"/o/gone.git。是否已被删除或改名？",
+		"错误：联邦已写入，但有服务器需要处理（见上文）\n")
+	addEn := runIn(t, []string{"LANG=C"}, "add", "q2", "--global", "--origin", host+"/o/r.git", "--mirror", host+"/o/gone.git")
+	wantIn(t, "English add", addEn.err,
+		"warning: repository "+host+"/o/gone.git not found: was it deleted or renamed?",
+		"error: federation written, but some servers need attention (above)\n")
 }

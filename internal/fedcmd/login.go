@@ -308,9 +308,9 @@ func reportLoginScopes(ctx context.Context, o LoginOptions, cfg *federation.Conf
 		}
 	}
 	scopeCheck(ctx, forge.Client{HTTP: o.Deps.HTTP}, &res, base, token, probe)
-	printScopes(o.IO.Err, "  ", res)
+	printScopes(o.IO.Err, o.IO.P, "  ", res)
 	if len(res.Missing) > 0 {
-		fmt.Fprintf(o.IO.Err, "warning: the token for %s lacks scopes the configuration needs there (above)\n", host)
+		o.IO.P.Fprintf(o.IO.Err, "warning: the token for %s lacks scopes the configuration needs there (above)\n", host)
 	}
 }
 

@@ -87,7 +87,7 @@ func repoRef(e federation.Endpoint) forge.RepoRef {
 func scopeCheck(ctx context.Context, c forge.Client, res *HostAuth, base, token string, repo forge.RepoRef) {
 	acc, err := c.Scopes(ctx, res.Forge, base, token, repo)
 	if err != nil {
-		res.ScopeError = err.Error()
+		res.ScopeError, res.scopeErr = err.Error(), err
 		return
 	}
 	res.Access = &acc
@@ -95,22 +95,27 @@ func scopeCheck(ctx context.Context, c forge.Client, res *HostAuth, base, token 
 }
 
 // printScopes writes what res says of the token's scopes, indented under
-// its host: the scopes or why they are unknown, then each missing one.
-func printScopes(w io.Writer, indent string, res HostAuth) {
+// its host, in p's language: the scopes or why they are unknown, then
+// each missing one. The scope names are the forge's own words.
+func printScopes(w io.Writer, p *i18n.Printer, indent string, res HostAuth) {
 	switch {
 	case res.ScopeError != "":
-		fmt.Fprintf(w, "%sscopes: could not ask the forge: %s\n", indent, res.ScopeError)
+		why := res.ScopeError
+		if res.scopeErr != nil {
+			why = p.Error(res.scopeErr)
+		}
+		p.Fprintf(w, "%sscopes: could not ask the forge: %s\n", indent, why)
 	case res.Access == nil:
 		return
 	case res.Access.Listed && len(res.Access.Scopes) == 0:
-		fmt.Fprintf(w, "%sscopes: none\n", indent)
+		p.Fprintf(w, "%sscopes: none\n", indent)
 	case res.Access.Listed:
-		fmt.Fprintf(w, "%sscopes: %s\n", indent, strings.Join(res.Access.Scopes, ", "))
+		p.Fprintf(w, "%sscopes: %s\n", indent, strings.Join(res.Access.Scopes, ", "))
 	case res.Access.Note != "":
-		fmt.Fprintf(w, "%sscopes: unknown (%s)\n", indent, res.Access.Note)
+		p.Fprintf(w, "%sscopes: unknown (%s)\n", indent, res.Access.LocalNote(p))
 	}
 	for _, m := range res.Missing {
-		fmt.Fprintf(w, "%s%s\n", indent, missingText(m))
+		fmt.Fprintf(w, "%s%s\n", indent, missingText(m).Localize(p))
 	}
 }
 

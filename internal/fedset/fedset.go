@@ -288,26 +288,41 @@ func EnsureMirror(ctx context.Context, fed *federation.Federation, mirror federa
 		return false, i18n.Errorf("mirror %s is missing; %w", mirror.Raw, err)
 	}
 	if lost := notKept(opts, made); len(lost) > 0 && deps.Warnf != nil {
-		deps.Warnf("%s", i18n.M("created mirror %s, but %s did not keep the origin's %s", mirror.Raw, a.web.HostURL(), strings.Join(lost, " and ")))
+		deps.Warnf("%s", i18n.M("created mirror %s, but %s did not keep the origin's %s", mirror.Raw, a.web.HostURL(), lost))
 	}
 	return true, nil
 }
 
 // notKept names the settings of opts that the created repository does not
 // have.
-func notKept(opts forge.CreateOptions, made forge.Repo) []string {
-	var lost []string
+func notKept(opts forge.CreateOptions, made forge.Repo) settingList {
+	var lost settingList
 	if opts.Description != made.Description {
-		lost = append(lost, "description")
+		lost = append(lost, i18n.M("description"))
 	}
 	if opts.Homepage != made.Homepage {
-		lost = append(lost, "homepage")
+		lost = append(lost, i18n.M("homepage"))
 	}
 	if opts.Private != made.Private {
-		lost = append(lost, "visibility")
+		lost = append(lost, i18n.M("visibility"))
 	}
 	return lost
 }
+
+// settingList names repository settings, "description and homepage", in
+// the language it is printed in.
+type settingList []i18n.Msg
+
+// Localize joins the names in p's language.
+func (l settingList) Localize(p *i18n.Printer) string {
+	names := make([]string, len(l))
+	for i, m := range l {
+		names[i] = m.Localize(p)
+	}
+	return strings.Join(names, p.Sprintf(" and "))
+}
+
+func (l settingList) String() string { return l.Localize(nil) }
 
 // splitRepo splits "/owner/name.git" into "owner" and "name"; a GitLab
 // owner may be a nested group "group/sub".

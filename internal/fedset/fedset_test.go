@@ -9,10 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/language"
+
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -235,10 +238,19 @@ func TestGitea(t *testing.T) {
 func TestNotKeptNamesWhatTheForgeDropped(t *testing.T) {
 	opts := forge.CreateOptions{Private: true, Description: "d", Homepage: "https://h.example"}
 	got := notKept(opts, forge.Repo{Private: true, Description: "d"}) // GitLab: no homepage
-	if strings.Join(got, ",") != "homepage" {
+	if got.String() != "homepage" {
 		t.Fatalf("%q, want homepage", got)
 	}
-	if got := notKept(opts, forge.Repo{Description: "", Homepage: "https://h.example"}); strings.Join(got, ",") != "description,visibility" {
+	got = notKept(opts, forge.Repo{Description: "", Homepage: "https://h.example"})
+	if got.String() != "description and visibility" {
 		t.Fatalf("%q", got)
+	}
+	// The warning that names them speaks the user's language.
+	warn := i18n.M("created mirror %s, but %s did not keep the origin's %s", "https://gitee.com/o/r.git", "https://gitee.com", got)
+	if zh := warn.Localize(i18n.New(i18n.SimplifiedChinese)); !strings.Contains(zh, "描述和可见性") || strings.Contains(zh, "visibility") {
+		t.Errorf("zh-Hans warning: %q", zh)
+	}
+	if en := warn.Localize(i18n.New(language.English)); !strings.HasSuffix(en, "did not keep the origin's description and visibility") {
+		t.Errorf("English warning: %q", en)
 	}
 }

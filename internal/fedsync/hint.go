@@ -3,12 +3,12 @@ package fedsync
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // hintFile, inside a federation's cache, records the forge's "last pushed"
@@ -80,7 +80,7 @@ func readHint(cache string) (forgeHint, error) {
 		return h, err
 	}
 	if err := json.Unmarshal(data, &h); err != nil {
-		return h, errors.Join(errors.New("unreadable forge hint"), err)
+		return h, i18n.Errorf("unreadable forge hint: %w", err)
 	}
 	return h, nil
 }

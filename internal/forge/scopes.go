@@ -34,6 +34,31 @@ type Access struct {
 	Allowed map[string]bool `json:"allowed,omitempty"`
 	// Note says what the forge could not tell, for a person to read.
 	Note string `json:"note,omitempty"`
+
+	// notes are the parts of Note, which LocalNote says in the user's
+	// language; JSON keeps the English Note.
+	notes []i18n.Msg
+}
+
+// addNote adds m to what the forge could not tell.
+func (a *Access) addNote(m i18n.Msg) {
+	if a.Note != "" {
+		a.Note += "; "
+	}
+	a.Note += m.String()
+	a.notes = append(a.notes, m)
+}
+
+// LocalNote is Note in p's language.
+func (a *Access) LocalNote(p *i18n.Printer) string {
+	if len(a.notes) == 0 {
+		return a.Note
+	}
+	parts := make([]string, len(a.notes))
+	for i, m := range a.notes {
+		parts[i] = m.Localize(p)
+	}
+	return strings.Join(parts, p.Sprintf("; "))
 }
 
 // Missing is one thing a token may not do that the configuration needs.
@@ -163,7 +188,7 @@ func (c Client) Scopes(ctx context.Context, forge, base, token string, repo Repo
 		if v, ok := h[http.CanonicalHeaderKey("X-OAuth-Scopes")]; ok {
 			return Access{Scopes: splitScopes(strings.Join(v, ",")), Listed: true}, nil
 		}
-		return c.probe(ctx, forge, base, token, repo, "GitHub does not list a fine-grained token's permissions")
+		return c.probe(ctx, forge, base, token, repo, i18n.M("GitHub does not list a fine-grained token's permissions"))
 	case GitLab:
 		var self struct {
 			Scopes []string `json:"scopes"`
@@ -176,7 +201,7 @@ func (c Client) Scopes(ctx context.Context, forge, base, token string, repo Repo
 	case Gitea:
 		return c.giteaScopes(ctx, base, token, repo)
 	}
-	return c.probe(ctx, forge, base, token, repo, "Gitee does not report a token's scopes")
+	return c.probe(ctx, forge, base, token, repo, i18n.M("Gitee does not report a token's scopes"))
 }
 
 // splitScopes reads a comma- or space-separated scope list. What does
@@ -195,19 +220,23 @@ func splitScopes(s string) []string {
 
 var scopeNameRE = regexp.MustCompile(`^[a-z0-9:_.-]{1,64}$`)
 
+// noRepoToProbe notes that no repository told what the token may do.
+var noRepoToProbe = i18n.M("no configured repository on this host to probe")
+
 // probe reads the account's permissions on repo: GitHub and Gitea
 // "permissions", Gitee "permission", each {admin, push, pull}.
-func (c Client) probe(ctx context.Context, forge, base, token string, repo RepoRef, note string) (Access, error) {
-	a := Access{Note: note}
+func (c Client) probe(ctx context.Context, forge, base, token string, repo RepoRef, note i18n.Msg) (Access, error) {
+	var a Access
+	a.addNote(note)
 	if !repo.valid() {
-		a.Note += "; no configured repository on this host to probe"
+		a.addNote(noRepoToProbe)
 		return a, nil
 	}
 	perm, err := c.permissions(ctx, forge, base, token, repo)
 	if err != nil {
 		return a, err
 	}
-	a.Note += "; permissions probed on " + repo.Owner + "/" + repo.Name
+	a.addNote(i18n.M("permissions probed on %s", repo.Owner+"/"+repo.Name))
 	a.Allowed = map[string]bool{NeedRead: perm.Pull, NeedWrite: perm.Push, NeedHooks: perm.Admin}
 	return a, nil
 }
@@ -252,9 +281,10 @@ var giteaScopeRE = regexp.MustCompile(`token scope=([a-z:,_-]+)`)
 // write:repository scope and repository admin rights before the body is
 // read, so a 422 means both are there and nothing is created.
 func (c Client) giteaScopes(ctx context.Context, base, token string, repo RepoRef) (Access, error) {
-	a := Access{Note: "Gitea does not list a token's scopes to the token"}
+	var a Access
+	a.addNote(i18n.M("Gitea does not list a token's scopes to the token"))
 	if !repo.valid() {
-		a.Note += "; no configured repository on this host to probe"
+		a.addNote(noRepoToProbe)
 		return a, nil
 	}
 	if err := checkOwner(repo.Owner); err != nil {
@@ -269,7 +299,7 @@ func (c Client) giteaScopes(ctx context.Context, base, token string, repo RepoRe
 	switch {
 	case errors.As(err, &se) && se.Status == http.StatusUnprocessableEntity:
 		a.Allowed = map[string]bool{NeedRead: true, NeedWrite: true, NeedCreate: true, NeedHooks: true}
-		a.Note = ""
+		a.Note, a.notes = "", nil
 		return a, nil
 	case errors.As(err, &se) && se.Status == http.StatusForbidden:
 		if m := giteaScopeRE.FindStringSubmatch(se.Message); m != nil {
