@@ -32,22 +32,10 @@ type AddOptions struct {
 // addCommand is `git federate add`.
 func addCommand(stdio IO) *cli.Command {
 	return &cli.Command{
-		Name:      "add",
-		Usage:     "define a federation: an origin and its mirrors",
-		ArgsUsage: "<name> --origin URL --mirror URL... [--global] [--set key=value...]",
-		Description: "Writes [federation \"<name>\"] to the repository's git config (or, with\n" +
-			"--global, to ~/.gitconfig). Then `git clone federate::<name>` or\n" +
-			"`git remote add <remote> federate::<name>` use it.\n\n" +
-			"   --set takes these keys:\n" + setKeysHelp() + "\n" +
-			"   Example:\n" +
-			"     git federate add linkis --global \\\n" +
-			"       --origin https://github.com/apache/linkis.git \\\n" +
-			"       --mirror https://gitee.com/WeBankFinTech/linkis.git \\\n" +
-			"       --set fetchFrom=nearest --set exclude=refs/heads/dependabot/*\n\n" +
-			"   Then each http(s) server is checked: reachable, repository there (or to be\n" +
-			"   created by createMissing, which the token may do), token valid, token allowed\n" +
-			"   to push where it must. A problem is a warning that says what to do; the\n" +
-			"   federation is written anyway and add exits 3. --no-check skips the network.",
+		Name:        "add",
+		Usage:       "define a federation: an origin and its mirrors",
+		ArgsUsage:   "<name> --origin URL --mirror URL... [--global] [--set key=value...]",
+		Description: addDescription(stdio.P),
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "origin", Usage: "the origin repository `URL`"},
 			&cli.StringSliceFlag{Name: "mirror", Usage: "a mirror repository `URL` (repeat for more)"},
@@ -69,12 +57,30 @@ func addCommand(stdio IO) *cli.Command {
 	}
 }
 
+// addDescription is the help text of add in p's language; the example
+// and the key names are typed as they are in every language.
+func addDescription(p *i18n.Printer) string {
+	return p.Sprintf("Writes [federation \"<name>\"] to the repository's git config (or, with\n"+
+		"--global, to ~/.gitconfig). Then `git clone federate::<name>` or\n"+
+		"`git remote add <remote> federate::<name>` use it.\n\n") +
+		p.Sprintf("   --set takes these keys:\n") + setKeysHelp(p) + "\n" +
+		p.Sprintf("   Example:\n") +
+		"     git federate add linkis --global \\\n" +
+		"       --origin https://github.com/apache/linkis.git \\\n" +
+		"       --mirror https://gitee.com/WeBankFinTech/linkis.git \\\n" +
+		"       --set fetchFrom=nearest --set exclude=refs/heads/dependabot/*\n\n" +
+		p.Sprintf("   Then each http(s) server is checked: reachable, repository there (or to be\n"+
+			"   created by createMissing, which the token may do), token valid, token allowed\n"+
+			"   to push where it must. A problem is a warning that says what to do; the\n"+
+			"   federation is written anyway and add exits 3. --no-check skips the network.")
+}
+
 // setKeysHelp lists the keys --set takes, one per line with its doc.
-func setKeysHelp() string {
+func setKeysHelp(p *i18n.Printer) string {
 	var b strings.Builder
 	for _, name := range setKeys() {
 		k, _ := federation.LookupKey(federation.SectionFederation, name)
-		fmt.Fprintf(&b, "     %-15s %s\n", k.Name, k.Doc)
+		fmt.Fprintf(&b, "     %-15s %s\n", k.Name, k.DocMsg.Localize(p))
 	}
 	return b.String()
 }

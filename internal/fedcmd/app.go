@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -77,11 +79,21 @@ func (stdio IO) exit(err error) int {
 	var ce cli.ExitCoder
 	if errors.As(err, &ce) && ee == nil {
 		code = ce.ExitCode()
+		err = cliError(err)
 	}
 	if msg := stdio.P.Error(err); msg != "" {
 		stdio.P.Fprintf(stdio.Err, "error: %s\n", msg)
 	}
 	return code
+}
+
+// cliError is an error urfave/cli made in the user's language.
+func cliError(err error) error {
+	msg := err.Error()
+	if topic, ok := strings.CutPrefix(msg, "No help topic for '"); ok && strings.HasSuffix(topic, "'") && !strings.Contains(topic, "'.") {
+		return i18n.Errorf("No help topic for '%s'", strings.TrimSuffix(topic, "'"))
+	}
+	return err
 }
 
 // NewApp builds the urfave/cli application.
@@ -169,21 +181,59 @@ func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
 	return &ExitError{Code: ExitUsage, Err: i18n.Errorf("%w. See '%s'.", withDashes(err), help)}
 }
 
-// withDashes restores the dashes of an unknown flag: Go's flag package
-// reports `--bogus` as "-bogus", which the user never typed. A long name
-// gets two dashes, a one-letter name one.
+// withDashes words the errors of Go's flag package, which urfave/cli
+// passes on, in the user's language, and restores the dashes of the flag
+// they name: the flag package reports `--bogus` as "-bogus", which the
+// user never typed. A long name gets two dashes, a one-letter name one.
 func withDashes(err error) error {
-	const prefix = "flag provided but not defined: -"
 	msg := err.Error()
-	if !strings.HasPrefix(msg, prefix) {
+	m := flagErrorRE.FindStringSubmatch(msg)
+	if m == nil {
 		return err
 	}
-	name := strings.TrimPrefix(msg, prefix)
-	dashes := "-"
-	if len(name) > 1 {
-		dashes = "--"
+	dashed := func(name string) string {
+		if len(name) > 1 {
+			return "--" + name
+		}
+		return "-" + name
 	}
-	return i18n.Errorf("unknown option %s%s", dashes, name)
+	switch {
+	case m[1] != "":
+		return i18n.Errorf("unknown option %s", dashed(m[1]))
+	case m[2] != "":
+		return i18n.Errorf("flag needs an argument: %s", dashed(m[2]))
+	case m[5] != "":
+		return i18n.Errorf("invalid boolean value %q for %s: %s", unquote(m[4]), dashed(m[5]), flagWhy(m[6]))
+	case m[8] != "":
+		return i18n.Errorf("invalid value %q for flag %s: %s", unquote(m[7]), dashed(m[8]), flagWhy(m[9]))
+	}
+	return i18n.Errorf("bad flag syntax: %s", m[10])
+}
+
+// flagErrorRE matches the errors of Go's flag package.
+var flagErrorRE = regexp.MustCompile(`^(?:flag provided but not defined: -(.+)` +
+	`|flag needs an argument: -(.+)` +
+	`|(invalid boolean value ("(?:[^"\\]|\\.)*") for -([^:]+): (.*))` +
+	`|invalid value ("(?:[^"\\]|\\.)*") for flag -([^:]+): (.*)` +
+	`|bad flag syntax: (.*))$`)
+
+// flagWhy is why the flag package refused a value: its two words of its
+// own translated, any other (a flag type's own error) as it is.
+func flagWhy(why string) any {
+	switch why {
+	case "parse error":
+		return i18n.M("parse error")
+	case "value out of range":
+		return i18n.M("value out of range")
+	}
+	return why
+}
+
+func unquote(s string) string {
+	if u, err := strconv.Unquote(s); err == nil {
+		return u
+	}
+	return s
 }
 
 // commands lists every command; each lives in its own file.

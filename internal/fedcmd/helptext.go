@@ -1,10 +1,13 @@
 package fedcmd
 
 import (
+	"io"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/text/language"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
@@ -18,7 +21,7 @@ func localizeHelp(app *cli.App, p *i18n.Printer) {
 	}
 	app.Usage = p.Text(app.Usage)
 	app.Description = p.Text(app.Description)
-	app.CustomAppHelpTemplate = helpHeadings(p).Replace(cli.AppHelpTemplate)
+	app.CustomAppHelpTemplate = helpTemplate(p, cli.AppHelpTemplate)
 	localizeFlags(app.Flags, p)
 	for _, c := range app.Commands {
 		localizeCommand(c, p)
@@ -29,7 +32,7 @@ func localizeCommand(c *cli.Command, p *i18n.Printer) {
 	c.Usage = p.Text(c.Usage)
 	c.Description = p.Text(c.Description)
 	if len(c.Subcommands) == 0 {
-		c.CustomHelpTemplate = helpHeadings(p).Replace(cli.CommandHelpTemplate)
+		c.CustomHelpTemplate = helpTemplate(p, cli.CommandHelpTemplate)
 	}
 	localizeFlags(c.Flags, p)
 	for _, sub := range c.Subcommands {
@@ -53,6 +56,46 @@ func localizeFlags(flags []cli.Flag, p *i18n.Printer) {
 			u.SetString(p.Text(u.String()))
 		}
 	}
+}
+
+// helpTemplate is one of urfave/cli's help templates in p's language:
+// its headings translated, and its list of flags printed by flagText,
+// which translates what urfave/cli adds to a flag's own usage.
+func helpTemplate(p *i18n.Printer, template string) string {
+	lang := strconv.Quote(p.Language().String())
+	return strings.NewReplacer(
+		`{{template "visibleFlagCategoryTemplate" .}}`,
+		`{{range .VisibleFlags}}`+"\n   "+`{{flagText `+lang+` .}}{{end}}`+"\n",
+		`{{template "visibleFlagTemplate" .}}`,
+		`{{range .VisibleFlags}}`+"\n   "+`{{wrap (flagText `+lang+` .) 6}}{{end}}`,
+	).Replace(helpHeadings(p).Replace(template))
+}
+
+func init() {
+	// urfave/cli prints help with this function; the templates of a
+	// translated help (helpTemplate) call flagText, which it adds. An
+	// English help uses urfave/cli's own templates, unchanged.
+	cli.HelpPrinter = func(w io.Writer, template string, data any) {
+		cli.HelpPrinterCustom(w, template, data, map[string]any{"flagText": flagText})
+	}
+}
+
+// flagText is f's line of help in the language lang: urfave/cli's
+// line, with the usage of its shared help flag and its "(default: …)"
+// translated.
+func flagText(lang string, f cli.Flag) string {
+	p := i18n.New(language.Make(lang))
+	s := f.String()
+	if f == cli.HelpFlag {
+		s = strings.Replace(s, "\t"+cli.HelpFlag.(*cli.BoolFlag).Usage, "\t"+p.Sprintf("show help"), 1)
+	}
+	if d, ok := f.(cli.DocGenerationFlag); ok && d.GetDefaultText() != "" {
+		def := " (default: " + d.GetDefaultText() + ")"
+		if i := strings.LastIndex(s, def); i >= 0 {
+			s = s[:i] + p.Sprintf(" (default: %s)", d.GetDefaultText()) + s[i+len(def):]
+		}
+	}
+	return s
 }
 
 // helpHeadings translates the headings of urfave/cli's help templates.

@@ -44,7 +44,7 @@ func hookCommand(stdio IO) *cli.Command {
 		Description: "add creates a push webhook on each named federation's origin, through its\n" +
 			"forge's API, delivering to URL (a `git federate serve` endpoint, e.g.\n" +
 			"https://sync.example.com/webhook) signed with the shared secret from\n" +
-			"--secret-file or " + SecretEnv + ", the same one serve takes. A hook with that URL\n" +
+			"--secret-file or FEDERATE_WEBHOOK_SECRET, the same one serve takes. A hook with that URL\n" +
 			"already there is updated instead, so running add again changes nothing but the\n" +
 			"secret. A federationset gets one organisation (GitLab: group) hook where the\n" +
 			"forge offers one (GitHub, Gitea, GitLab) and the owner is an organisation;\n" +
@@ -56,7 +56,7 @@ func hookCommand(stdio IO) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Usage: "every federation and federationset"},
 			&cli.StringFlag{Name: "url", Usage: "the webhook receiver's `URL` (git federate serve)"},
-			&cli.StringFlag{Name: "secret-file", Usage: "`file` holding the webhook secret (else $" + SecretEnv + ")"},
+			&cli.StringFlag{Name: "secret-file", Usage: "`file` holding the webhook secret (else $FEDERATE_WEBHOOK_SECRET)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "say what would change, change nothing"},
 		},
 		Action: func(c *cli.Context) error {

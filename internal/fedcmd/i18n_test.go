@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -243,4 +246,81 @@ func TestChineseScopesAndAddChecks(t *testing.T) {
 	wantIn(t, "English add", addEn.err,
 		"warning: repository "+host+"/o/gone.git not found: was it deleted or renamed?",
 		"error: federation written, but some servers need attention (above)\n")
+}
+
+// Every command's help is in Chinese under zh_CN: its usage line, its
+// description and each of its flags, the flags urfave/cli adds and their
+// "(default: …)" included. A help text the catalog cannot find (one that
+// is not a single string literal) would stay English.
+func TestChineseHelpOfEveryCommand(t *testing.T) {
+	zh := i18n.New(i18n.SimplifiedChinese)
+	en, app := NewApp(IO{}), NewApp(IO{P: zh})
+	for i, c := range en.Commands {
+		z := app.Commands[i]
+		if c.Usage == z.Usage {
+			t.Errorf("%s: usage not translated: %q", c.Name, c.Usage)
+		}
+		if c.Description != "" && c.Description == z.Description {
+			t.Errorf("%s: description not translated:\n%s", c.Name, c.Description)
+		}
+		for j, f := range c.Flags {
+			if f.String() == flagText(zh.Language().String(), z.Flags[j]) {
+				t.Errorf("%s: flag not translated: %s", c.Name, f.String())
+			}
+		}
+	}
+
+	r := runIn(t, zhCN, "sync", "--help")
+	wantIn(t, "sync --help", r.stdout, "选项：", "同步所有已配置的联邦（默认：false）", "（默认：4）", "--help, -h              显示帮助\n")
+	top := runIn(t, zhCN, "--help")
+	wantIn(t, "--help", top.stdout, "全局选项：", "--help, -h                      显示帮助\n")
+	add := runIn(t, zhCN, "add", "--help")
+	wantIn(t, "add --help", add.stdout, "--set 接受以下键：", "pushOrigin      推送先更新源仓库；", "示例：\n",
+		"git federate add linkis --global \\\n")
+	serve := runIn(t, zhCN, "serve", "--help")
+	wantIn(t, "serve --help", serve.stdout, "共享密钥来自 --secret-file 或 "+SecretEnv+"。", "（否则用 $"+SecretEnv+"）")
+	for _, out := range []string{r.stdout, top.stdout, add.stdout, serve.stdout} {
+		for _, english := range []string{"show help", "(default:", "OPTIONS:", "USAGE:", "COMMANDS:"} {
+			if strings.Contains(out, english) {
+				t.Errorf("help under zh_CN holds %q:\n%s", english, out)
+			}
+		}
+	}
+
+	c := runIn(t, []string{"LANG=C"}, "sync", "--help")
+	wantIn(t, "English sync --help", c.stdout, "OPTIONS:", "sync every configured federation (default: false)", "--help, -h              show help\n")
+	wantIn(t, "English add --help", runIn(t, []string{"LANG=C"}, "add", "--help").stdout,
+		"--set takes these keys:", "pushOrigin      a push updates origin first;")
+}
+
+// The errors of flag parsing, which urfave/cli takes from Go's flag
+// package, are worded in Chinese, the option named as it is typed.
+func TestChineseFlagErrors(t *testing.T) {
+	gittest.Isolate(t)
+	for _, c := range []struct {
+		args   []string
+		zh, en string
+	}{
+		{[]string{"sync", "--jobs", "x"}, `错误：选项 --jobs 的值 "x" 无效：解析错误。参见 'git federate sync --help'。`,
+			`error: invalid value "x" for flag --jobs: parse error. See 'git federate sync --help'.`},
+		{[]string{"sync", "--jobs"}, "错误：选项需要一个值：--jobs。", "error: flag needs an argument: --jobs."},
+		{[]string{"sync", "--all=maybe"}, `错误：--all 的布尔值 "maybe" 无效：解析错误。`, `error: invalid boolean value "maybe" for --all: parse error.`},
+		{[]string{"sync", "-j", "99999999999999999999"}, "无效：值超出范围。", "value out of range."},
+		{[]string{"status", "--bogus"}, "错误：未知选项 --bogus。参见 'git federate status --help'。", "error: unknown option --bogus. See"},
+		{[]string{"hook", "add", "---x"}, "错误：选项语法错误：---x。", "error: bad flag syntax: ---x."},
+	} {
+		zh := runIn(t, zhCN, c.args...)
+		if zh.code != ExitUsage {
+			t.Errorf("%v: exit %d, want 2", c.args, zh.code)
+		}
+		wantIn(t, strings.Join(c.args, " "), zh.err, c.zh)
+		wantIn(t, strings.Join(c.args, " ")+" under LANG=C", runIn(t, []string{"LANG=C"}, c.args...).err, c.en)
+	}
+
+	// urfave/cli's own "No help topic" says itself in Chinese too.
+	var b bytes.Buffer
+	code := IO{Err: &b, P: i18n.New(i18n.SimplifiedChinese)}.exit(cli.Exit("No help topic for 'x'", 3))
+	if code != 3 || b.String() != "错误：没有 'x' 的帮助主题\n" {
+		t.Errorf("No help topic: %d %q", code, b.String())
+	}
 }

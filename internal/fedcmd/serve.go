@@ -18,7 +18,8 @@ import (
 )
 
 // SecretEnv is the variable that holds the webhook secret when
-// --secret-file is not given.
+// --secret-file is not given. The help texts spell it out: the catalog
+// finds a help text only when it is one string literal.
 const SecretEnv = "FEDERATE_WEBHOOK_SECRET"
 
 // serveOptions are the flags of `git federate serve`.
@@ -46,11 +47,11 @@ func serveCommand(stdio IO) *cli.Command {
 		UsageText: "git federate serve --listen ADDR [--secret-file F] [--jobs N] [--sync-timeout D]",
 		Description: "Answers POST /webhook for GitHub, Gitea, GitLab and Gitee push events, and\n" +
 			"syncs every federation whose origin or mirror is the pushed repository.\n" +
-			"The shared secret comes from --secret-file or " + SecretEnv + ".\n" +
+			"The shared secret comes from --secret-file or FEDERATE_WEBHOOK_SECRET.\n" +
 			"GET /healthz answers \"ok\"; GET /metrics gives Prometheus metrics.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Usage: "address to listen on, e.g. 127.0.0.1:8080 or :8080 (required)"},
-			&cli.StringFlag{Name: "secret-file", Usage: "file holding the webhook secret (else $" + SecretEnv + ")"},
+			&cli.StringFlag{Name: "secret-file", Usage: "file holding the webhook secret (else $FEDERATE_WEBHOOK_SECRET)"},
 			&cli.BoolFlag{Name: "insecure-no-secret", Usage: "accept unauthenticated webhooks (anyone who can reach ADDR can trigger syncs)"},
 			&cli.IntFlag{Name: "jobs", Value: webhook.DefaultJobs, Usage: "syncs run at once"},
 			&cli.DurationFlag{Name: "sync-timeout", Value: webhook.DefaultSyncTimeout, Usage: "time limit of one sync"},

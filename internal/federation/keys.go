@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // The git config sections this program reads.
@@ -29,8 +30,10 @@ type ConfigKey struct {
 	// Default is the value when the key is unset, as a user would write
 	// it; "" when there is none.
 	Default string
-	// Doc is one line for help and manuals.
-	Doc string
+	// Doc is one line for help and manuals, in English; DocMsg is the
+	// same line, said in the user's language where help is printed.
+	Doc    string
+	DocMsg i18n.Msg
 	// Check validates one value; nil accepts any.
 	Check func(value string) error
 }
@@ -42,43 +45,49 @@ func Keys() []ConfigKey {
 		keys = append(keys, optionKeys(section)...)
 	}
 	return append(keys,
-		ConfigKey{Section: SectionHost, Name: "forge", Check: checkForge,
-			Doc: "the kind of server: " + strings.Join(forge.Names(), ", ") + " (known for github.com, gitlab.com and gitee.com)"},
-		ConfigKey{Section: SectionHost, Name: "api", Check: checkURL,
-			Doc: "the root of the forge's web API, when it is not the forge's usual place"},
+		withDoc(ConfigKey{Section: SectionHost, Name: "forge", Check: checkForge},
+			i18n.M("the kind of server: %s (known for github.com, gitlab.com and gitee.com)", strings.Join(forge.Names(), ", "))),
+		withDoc(ConfigKey{Section: SectionHost, Name: "api", Check: checkURL},
+			i18n.M("the root of the forge's web API, when it is not the forge's usual place")),
 	)
+}
+
+// withDoc gives k its one-line doc.
+func withDoc(k ConfigKey, doc i18n.Msg) ConfigKey {
+	k.Doc, k.DocMsg = doc.String(), doc
+	return k
 }
 
 // optionKeys are the keys of a federation or federationset section.
 func optionKeys(section string) []ConfigKey {
-	k := func(name string, multi bool, def, doc string, check func(string) error) ConfigKey {
-		return ConfigKey{Section: section, Name: name, Multi: multi, Default: def, Doc: doc, Check: check}
+	k := func(name string, multi bool, def string, doc i18n.Msg, check func(string) error) ConfigKey {
+		return withDoc(ConfigKey{Section: section, Name: name, Multi: multi, Default: def, Check: check}, doc)
 	}
-	origin, mirror := "the repository fetched from and pushed to first", "a repository kept equal to origin (repeat for more)"
-	include, exclude := "a ref glob that sync and status cover (repeat for more)", "a ref glob that sync and status leave out (repeat for more)"
+	origin, mirror := i18n.M("the repository fetched from and pushed to first"), i18n.M("a repository kept equal to origin (repeat for more)")
+	include, exclude := i18n.M("a ref glob that sync and status cover (repeat for more)"), i18n.M("a ref glob that sync and status leave out (repeat for more)")
 	globDefault, checkGlob := strings.Join(DefaultInclude, " "), checkRefGlob
 	if section == SectionSet {
-		origin, mirror = "the owner (user or organization) URL whose repositories are federated", "an owner URL: member <repo> goes to <mirror>/<repo> (repeat for more)"
-		include, exclude = "a repository-name wildcard to cover (repeat for more)", "a repository-name wildcard to leave out (repeat for more)"
+		origin, mirror = i18n.M("the owner (user or organization) URL whose repositories are federated"), i18n.M("an owner URL: member <repo> goes to <mirror>/<repo> (repeat for more)")
+		include, exclude = i18n.M("a repository-name wildcard to cover (repeat for more)"), i18n.M("a repository-name wildcard to leave out (repeat for more)")
 		globDefault, checkGlob = "*", checkNameGlob
 	}
 	return []ConfigKey{
 		k("origin", false, "", origin, checkURL),
 		k("mirror", true, "", mirror, checkURL),
-		k("pushOrigin", false, "true", "a push updates origin first; false: origin is a read-only upstream", checkBool),
-		k("requireMirrors", false, "false", "a pushed ref fails unless every mirror took it", checkBool),
-		k("fetchFrom", false, FetchFromOrigin, "origin, or nearest: objects from the fastest mirror whose refs equal origin's", checkFetchFrom),
-		k("failover", false, "true", "fetch and clone from a mirror, with a warning, when origin is unreachable", checkBool),
-		k("syncOnFetch", false, "false", "after a fetch from origin, bring the mirrors up to date", checkBool),
+		k("pushOrigin", false, "true", i18n.M("a push updates origin first; false: origin is a read-only upstream"), checkBool),
+		k("requireMirrors", false, "false", i18n.M("a pushed ref fails unless every mirror took it"), checkBool),
+		k("fetchFrom", false, FetchFromOrigin, i18n.M("origin, or nearest: objects from the fastest mirror whose refs equal origin's"), checkFetchFrom),
+		k("failover", false, "true", i18n.M("fetch and clone from a mirror, with a warning, when origin is unreachable"), checkBool),
+		k("syncOnFetch", false, "false", i18n.M("after a fetch from origin, bring the mirrors up to date"), checkBool),
 		k("include", true, globDefault, include, checkGlob),
 		k("exclude", true, "", exclude, checkGlob),
-		k("frequency", false, "1 hour", "how often `git federate sync --daemon` runs (N mins|hours|days, at least 5 minutes)", checkFrequency),
-		k("force", false, "false", "sync may overwrite commits that exist only on a mirror", checkBool),
-		k("prune", false, "false", "sync may delete mirror refs that origin no longer has", checkBool),
-		k("createMissing", false, "false", "create a missing mirror repository through the forge's API", checkBool),
-		k("timeout", false, "2m", "how long a server may go without answering in one network step (listing refs, sending a pack, updating refs, one forge API call): 30s, 5m, or seconds; at least 1s", checkTimeout),
-		k("mirrorPush", false, MirrorPushWait, "wait, or background: a push returns once origin accepted, and a detached process pushes the mirrors", checkMirrorPush),
-		k("lfs", false, LFSAuto, "auto, true or false: carry Git LFS objects to origin and every mirror (auto: when the pushed commits hold LFS pointers)", checkLFS),
+		k("frequency", false, "1 hour", i18n.M("how often `git federate sync --daemon` runs (N mins|hours|days, at least 5 minutes)"), checkFrequency),
+		k("force", false, "false", i18n.M("sync may overwrite commits that exist only on a mirror"), checkBool),
+		k("prune", false, "false", i18n.M("sync may delete mirror refs that origin no longer has"), checkBool),
+		k("createMissing", false, "false", i18n.M("create a missing mirror repository through the forge's API"), checkBool),
+		k("timeout", false, "2m", i18n.M("how long a server may go without answering in one network step (listing refs, sending a pack, updating refs, one forge API call): 30s, 5m, or seconds; at least 1s"), checkTimeout),
+		k("mirrorPush", false, MirrorPushWait, i18n.M("wait, or background: a push returns once origin accepted, and a detached process pushes the mirrors"), checkMirrorPush),
+		k("lfs", false, LFSAuto, i18n.M("auto, true or false: carry Git LFS objects to origin and every mirror (auto: when the pushed commits hold LFS pointers)"), checkLFS),
 	}
 }
 
