@@ -2,16 +2,17 @@ package helper
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // DeliverArg, as the first of three arguments, runs the helper as the
@@ -115,7 +116,7 @@ func (s *Session) openLog(name string) (*os.File, string, error) {
 // everything.
 func (s *Session) DeliverMirrors(ctx context.Context) error {
 	if s.GitDir == "" {
-		return errors.New("GIT_DIR is not set")
+		return i18n.Errorf("GIT_DIR is not set")
 	}
 	s.opts.Verbosity = 1
 	outcomes := s.fanOut(ctx, s.fanoutTargets(), nil, nil)
@@ -128,7 +129,7 @@ func (s *Session) DeliverMirrors(ctx context.Context) error {
 	}
 	var err error
 	if len(failed) > 0 {
-		err = os.WriteFile(note, []byte(strings.Join(failed, "; ")+"\n"), 0o644)
+		err = os.WriteFile(note, []byte(strings.Join(failed, "\n")+"\n"), 0o644)
 	}
 	// The last line of each run, so the log shows where one ends.
 	fmt.Fprintln(s.Stderr, DeliveredLine)
@@ -138,7 +139,9 @@ func (s *Session) DeliverMirrors(ctx context.Context) error {
 // DeliveredLine ends the log of each background push of the mirrors.
 const DeliveredLine = "federate: background push of the mirrors done"
 
-// failureLine sums up what one mirror did not take, or "".
+// failureLine sums up what one mirror did not take, or "": the mirror,
+// how many refs and the first reason, separated by TABs. The note keeps
+// it in this form, and the next push words it in its user's language.
 func failureLine(o mirrorOutcome) string {
 	n, reason := 0, o.Fatal
 	for _, r := range o.Refs {
@@ -152,7 +155,22 @@ func failureLine(o mirrorOutcome) string {
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s: %s not pushed (%s)", o.Plan.Mirror.Raw, plural(n, "ref"), shorten(reason))
+	return strings.Join([]string{oneLine(o.Plan.Mirror.Raw), strconv.Itoa(n), oneLine(shorten(reason))}, "\t")
+}
+
+// sayFailures words the lines failureLine made in p's language.
+func sayFailures(p *i18n.Printer, note string) string {
+	var said []string
+	for _, line := range strings.Split(strings.TrimSpace(note), "\n") {
+		f := strings.SplitN(line, "\t", 3)
+		n, err := strconv.Atoi(f[min(1, len(f)-1)])
+		if len(f) != 3 || err != nil {
+			said = append(said, line) // a note of an older version
+			continue
+		}
+		said = append(said, p.Sprintf("%s: %s not pushed (%s)", f[0], p.Sprintf("%d refs", n), sayReason(p, f[2])))
+	}
+	return strings.Join(said, p.Sprintf("; "))
 }
 
 // reportBackground prints, once, that the last background push of the
@@ -168,5 +186,5 @@ func (s *Session) reportBackground(w io.Writer) {
 	}
 	os.Remove(note)
 	s.P.Fprintf(w, "warning: federate: the background push to the mirrors failed: %s; queued for the next push or `git federate sync` (see `git federate status`)\n",
-		shorten(string(b)))
+		shorten(sayFailures(s.P, string(b))))
 }

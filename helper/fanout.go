@@ -326,7 +326,7 @@ func withServerWords(refs []mirrorRef, stderr string) {
 func (s *Session) reportMirror(o mirrorOutcome) {
 	url := o.Plan.Mirror.Raw
 	if o.Fatal != "" {
-		s.P.Fprintf(s.Stderr, "federate: mirror %s: push failed: %s\n", url, o.Fatal)
+		s.P.Fprintf(s.Stderr, "federate: mirror %s: push failed: %s\n", url, sayReason(s.P, o.Fatal))
 		if o.Hint != "" {
 			s.P.Fprintf(s.Stderr, "federate: mirror %s: hint: %s\n", url, o.Hint)
 		}
@@ -336,7 +336,7 @@ func (s *Session) reportMirror(o mirrorOutcome) {
 	for _, r := range o.Refs {
 		switch {
 		case !r.OK:
-			s.P.Fprintf(s.Stderr, "federate: mirror %s: %s rejected: %s\n", url, r.Ref, r.Reason)
+			s.P.Fprintf(s.Stderr, "federate: mirror %s: %s rejected: %s\n", url, r.Ref, sayReason(s.P, r.Reason))
 		case r.index < 0:
 			retried++
 		default:
@@ -398,7 +398,7 @@ func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes
 
 // interruptedReason is the reason an update written ahead keeps when
 // the push that wrote it ended before the mirror answered.
-const interruptedReason = "the push that queued it ended before the mirror answered"
+var interruptedReason = pending.ReasonInterrupted.String()
 
 // writeAhead queues the accepted updates for every mirror before any is
 // pushed, counting no attempt; recordOutcomes then drops what each mirror
@@ -442,7 +442,7 @@ func requireMirrors(outcomes []mirrorOutcome, status []refStatus) {
 			if o.Fatal != "" {
 				reason = o.Fatal
 			}
-			status[r.index] = refStatus{Reason: fmt.Sprintf("mirror %s: %s", o.Plan.Mirror.Raw, reason)}
+			status[r.index] = refStatus{Reason: ours(i18n.M("mirror %s: %s", o.Plan.Mirror.Raw, reasonText(reason)))}
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
 // pointLFS tells git-lfs in this repository where LFS objects live: a
@@ -117,9 +118,9 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 // lfsReason is the short reason a server's refs were not pushed.
 func lfsReason(err error) string {
 	if errors.Is(err, lfs.ErrUnsupported) {
-		return "LFS objects not uploaded: the server does not support Git LFS"
+		return pending.ReasonNoLFS.String()
 	}
-	return shorten("LFS objects not uploaded: " + err.Error())
+	return ours(pending.ReasonLFS(err))
 }
 
 // pushPrimaryLFS is pushPrimary after the LFS objects reached the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -32,8 +33,8 @@ type refStatus struct {
 // accepted reports whether the server now has the value.
 func (st refStatus) accepted() bool { return st.OK || st.UpToDate }
 
-// reply writes the answer for dst.
-func (st refStatus) reply(w *protocol.Writer, dst string) {
+// reply writes the answer for dst; a reason of ours is in p's language.
+func (st refStatus) reply(w *protocol.Writer, dst string, p *i18n.Printer) {
 	if st.UpToDate {
 		w.PushError(dst, "up to date") // git maps this to its own "[up to date]"
 		return
@@ -42,7 +43,7 @@ func (st refStatus) reply(w *protocol.Writer, dst string) {
 		w.PushOK(dst, st.Forced)
 		return
 	}
-	w.PushError(dst, st.Reason)
+	w.PushError(dst, sayReason(p, st.Reason))
 }
 
 // push answers one push batch: one `git push` to the primary server, then
@@ -65,7 +66,7 @@ func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer)
 		s.Log.Debug("fanned out", "mirrors", len(mirrors), "took", time.Since(start))
 	}
 	for i, r := range p.Refs {
-		status[i].reply(w, r.Dst)
+		status[i].reply(w, r.Dst, s.P)
 	}
 	return w.End()
 }

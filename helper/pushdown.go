@@ -2,7 +2,6 @@ package helper
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"unicode"
@@ -47,8 +46,8 @@ func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 func (s *Session) primaryFailed(url string, status []refStatus) []refStatus {
 	for i, st := range status {
 		if st.Unreported {
-			status[i].Reason = shorten(fmt.Sprintf("%s %s: %s; not sent to the mirrors, retry the push",
-				s.role(url), maskURL(url), oneLine(st.Reason)))
+			status[i].Reason = ours(i18n.M("%s: %s; not sent to the mirrors, retry the push",
+				s.named(url), reasonText(oneLine(st.Reason))))
 		}
 	}
 	return status

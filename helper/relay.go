@@ -3,13 +3,13 @@ package helper
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -116,7 +116,7 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 		}
 		for i, rep := range replies {
 			if !rep.OK {
-				return nil, fmt.Errorf("git remote-%s does not support option %s", r.srv.Protocol, opts[i].Name)
+				return nil, i18n.Errorf("git remote-%s does not support option %s", r.srv.Protocol, opts[i].Name)
 			}
 		}
 		refs := make([]protocol.PushRef, len(updates))
@@ -133,7 +133,7 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 		if r.stderr.broke() {
 			// git's http helper ends its report normally when the
 			// connection broke mid-push; it said so on stderr only.
-			err = errors.New("the connection broke during the push")
+			err = errors.New(pending.ReasonBroke.String())
 		}
 	}
 	if err != nil && !r.dead {
@@ -154,7 +154,7 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 		case err != nil:
 			out[i] = refStatus{Reason: r.failure(err), Unreported: true}
 		case atomic:
-			out[i] = refStatus{Reason: "atomic push failed"}
+			out[i] = refStatus{Reason: pending.ReasonAtomic.String()}
 		default:
 			out[i] = refStatus{Reason: "expecting report"}
 		}
@@ -185,7 +185,7 @@ func (r *pushRelay) failure(err error) string {
 	lines := strings.Split(strings.TrimSpace(r.stderr.Tail()), "\n")
 	for _, l := range lines {
 		if why, ok := gitexec.StallReason(l); ok {
-			return shorten(why)
+			return shorten(why) // pending.Say words it
 		}
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
@@ -195,7 +195,7 @@ func (r *pushRelay) failure(err error) string {
 			}
 		}
 	}
-	return shorten(err.Error())
+	return ours(i18n.M("%v", err))
 }
 
 // close ends the child's session: git's http helper exits when its

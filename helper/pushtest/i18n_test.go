@@ -3,7 +3,9 @@ package pushtest
 import (
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
@@ -109,4 +111,37 @@ func TestChineseOriginDownDuringPush(t *testing.T) {
 		t.Fatalf("push with the origin down succeeded:\n%s", en)
 	}
 	wantContains(t, en, "origin "+f.origin.URL+" is unreachable (", "): nothing was pushed anywhere; retry when it is back, or set pushOrigin = false (`git config federation.fed.pushOrigin false`) if origin is meant to be read-only")
+}
+
+// The reason the helper gives git for a ref a mirror did not take (git
+// shows it as "! [remote rejected] main -> main (reason)") is in Chinese
+// where the words are ours; the queue keeps its reasons in English.
+func TestChineseRequireMirrorsReason(t *testing.T) {
+	f := newFed(t, "federation.fed.requireMirrors", "true")
+	f.m1.AddFault(gittest.Fault{Prefix: "/app.git", Status: 500, Body: "mirror broken", PushOnly: true})
+	f.commit("a.txt", "must reach all")
+	out, err := gittest.GitCombined(f.work, zhCN, "push", "fed", "main")
+	if err == nil {
+		t.Fatalf("push with a mirror down and requireMirrors succeeded:\n%s", out)
+	}
+	f.checkNoSecrets(out)
+	wantContains(t, out, "main -> main (镜像 "+f.m1.URL+"：")
+	wantNotContains(t, out, "(mirror ")
+	if p := f.pendingFile(); !strings.Contains(p, f.m1.URL) || strings.ContainsFunc(p, func(r rune) bool { return r > unicode.MaxASCII }) {
+		t.Errorf("the queue holds text of a language:\n%s", p)
+	}
+}
+
+// Origin cut mid-push: the reason names origin and says the mirrors were
+// not sent the push, in Chinese, around git's own words.
+func TestChineseCutPushToOriginReason(t *testing.T) {
+	f := newFed(t)
+	f.bigCommit("big.bin", 256<<10)
+	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", CutRequestAfter: 32 << 10, Count: 1})
+	out, err := gittest.GitCombined(f.work, zhCN, "push", "fed", "main")
+	if err == nil {
+		t.Fatalf("cut push succeeded:\n%s", out)
+	}
+	wantContains(t, out, "main -> main (源仓库 "+f.origin.URL+"：", "；未发送到镜像，请重试推送)")
+	wantNotContains(t, out, "not sent to the mirrors")
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -26,10 +27,17 @@ var zhCN = []string{"LANG=zh_CN.UTF-8", "LC_ALL=", "LC_MESSAGES=", "LANGUAGE="}
 // runIn runs the built git-federate with extra env.
 func runIn(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	return runInDir(t, "", env, args...)
+}
+
+// runInDir runs the built git-federate in dir with extra env.
+func runInDir(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(gittest.BinDir(t), "git-federate"), args...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Dir = dir
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -323,4 +331,25 @@ func TestChineseFlagErrors(t *testing.T) {
 	if code != 3 || b.String() != "错误：没有 'x' 的帮助主题\n" {
 		t.Errorf("No help topic: %d %q", code, b.String())
 	}
+}
+
+// The reasons the queue keeps are English; status says ours in Chinese
+// and a server's words as it sent them.
+func TestChineseStatusOfQueuedWork(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	head := gittest.Git(t, fx.work, "rev-parse", "HEAD")
+	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+	since := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
+	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[0], Ref: "refs/heads/wip", OID: head,
+		Since: since, Reason: "pre-receive hook declined"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Plan(t.Context(), pending.Entry{Mirror: fx.mirrors[0], Ref: "refs/heads/next", OID: head,
+		Since: since, Reason: pending.ReasonInterrupted.String()}); err != nil {
+		t.Fatal(err)
+	}
+	zh := runInDir(t, fx.work, zhCN, "status", "demo")
+	wantIn(t, "status", zh.stdout, "：pre-receive hook declined\n", "：将其加入队列的推送在镜像应答之前就结束了\n")
+	en := runInDir(t, fx.work, []string{"LANG=C"}, "status", "demo")
+	wantIn(t, "English status", en.stdout, ": pre-receive hook declined\n", ": the push that queued it ended before the mirror answered\n")
 }

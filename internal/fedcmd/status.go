@@ -227,7 +227,7 @@ func writeQueued(p *i18n.Printer, w io.Writer, now time.Time, queued []pending.E
 		attempts := p.Sprintf("%d failed attempts", e.Attempts)
 		line := p.Sprintf("    queued    %s -> %s, for %s, %s", e.Ref, what, age(now.Sub(e.Since)), attempts)
 		if e.Reason != "" {
-			line += ": " + e.Reason
+			line += p.Sprintf(": %s", pending.Say(p, e.Reason))
 		}
 		fmt.Fprintln(w, line)
 	}

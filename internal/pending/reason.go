@@ -1,0 +1,44 @@
+package pending
+
+import (
+	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+)
+
+// Reasons of our own that an entry may give. The queue keeps a reason in
+// English, whatever language the push that wrote it spoke: the file is
+// the same for every reader, and Say words it for the one who reads it.
+// A server's own words are kept as it sent them (sanitised).
+var (
+	ReasonInterrupted = i18n.M("the push that queued it ended before the mirror answered")
+	ReasonBroke       = i18n.M("the connection broke during the push")
+	ReasonAtomic      = i18n.M("atomic push failed")
+	ReasonNoLFS       = i18n.M("LFS objects not uploaded: the server does not support Git LFS")
+)
+
+// ReasonLFS is the reason of LFS objects a server did not take; why is
+// the error, which Say leaves as it is.
+func ReasonLFS(why any) i18n.Msg { return i18n.M("LFS objects not uploaded: %v", why) }
+
+// ReasonStalled is the reason of a push whose server stopped answering;
+// line is what git said of it.
+func ReasonStalled(line string) i18n.Msg {
+	return i18n.M("the server stopped answering during the push (%s)", line)
+}
+
+// Say is reason in p's language when it is one of ours, else as it is.
+func Say(p *i18n.Printer, reason string) string {
+	for _, m := range []i18n.Msg{ReasonInterrupted, ReasonBroke, ReasonAtomic, ReasonNoLFS} {
+		if reason == m.String() {
+			return m.Localize(p)
+		}
+	}
+	if why, ok := strings.CutPrefix(reason, "LFS objects not uploaded: "); ok {
+		return ReasonLFS(why).Localize(p)
+	}
+	if line, ok := strings.CutPrefix(reason, "the server stopped answering during the push ("); ok && strings.HasSuffix(line, ")") {
+		return ReasonStalled(strings.TrimSuffix(line, ")")).Localize(p)
+	}
+	return reason
+}
