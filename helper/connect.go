@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -109,7 +108,7 @@ func (s *Session) unreachable(failed []error) error {
 	default:
 		hint = i18n.M(" (origin and every mirror failed)")
 	}
-	return i18n.Errorf("%w%v:\n%w", ErrUnreachable, hint, errors.Join(failed...))
+	return i18n.Errorf("%w%v:\n%w", ErrUnreachable, hint, i18n.Join(failed...))
 }
 
 // fetchServers lists the servers a fetch may use, best first: with
@@ -187,7 +186,7 @@ func (s *Session) startHelperChild(ctx context.Context, srv federation.Endpoint)
 	childOut.Close()
 	if err != nil {
 		out.Close()
-		return nil, fmt.Errorf("%s: starting git remote-%s: %w", srv.Raw, srv.Protocol, err)
+		return nil, i18n.Errorf("%s: starting git remote-%s: %w", srv.Raw, srv.Protocol, err)
 	}
 	c.in, c.out, c.outFile = in, bufio.NewReader(out), out
 	return c, nil
@@ -284,9 +283,9 @@ func withLimit[T any](ctx context.Context, limit time.Duration, fn func() (T, er
 	case r := <-ch:
 		return r.v, r.err
 	case <-expired:
-		return zero, fmt.Errorf("no answer within %v", limit)
+		return zero, i18n.Errorf("no answer within %v", limit)
 	case <-ctx.Done():
-		return zero, fmt.Errorf("no answer: %w", ctx.Err())
+		return zero, i18n.Errorf("no answer: %w", ctx.Err())
 	}
 }
 
@@ -312,7 +311,7 @@ func (up *uploadPack) relay(from io.Reader, to io.Writer) error {
 	err := up.cmd.Wait()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
-		return fmt.Errorf("git %s exited with status %d", up.cmd.Args[1], exit.ExitCode())
+		return i18n.Errorf("git %s exited with status %d", up.cmd.Args[1], exit.ExitCode())
 	}
 	if err != nil {
 		return err

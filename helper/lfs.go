@@ -3,12 +3,12 @@ package helper
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
@@ -96,7 +96,7 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 	creds := lfs.GitCredentials(g.Env)
 	dst, ok := lfs.NewClient(srv.Raw, creds)
 	if !ok {
-		return fmt.Errorf("LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
+		return i18n.Errorf("LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
 	}
 	src := lfs.Store(s.GitDir)
 	if primary := s.pushTarget(); primary.Raw != srv.Raw {

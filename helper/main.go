@@ -2,7 +2,6 @@ package helper
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -70,7 +69,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("finding own executable for the credential callback: %w", err)
+		return nil, i18n.Errorf("finding own executable for the credential callback: %w", err)
 	}
 	if gitDir != "" {
 		if gitDir, err = filepath.Abs(gitDir); err != nil {

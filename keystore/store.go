@@ -82,7 +82,7 @@ func (c Chain) Get(ctx context.Context, k Key) (Credential, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return Credential{}, i18n.Errorf("%w: %w", ErrBroken, errors.Join(errs...))
+		return Credential{}, i18n.Errorf("%w: %w", ErrBroken, i18n.Join(errs...))
 	}
 	return Credential{}, ErrNotFound
 }

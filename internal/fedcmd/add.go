@@ -2,7 +2,6 @@ package fedcmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -171,7 +170,7 @@ func runAdd(ctx context.Context, stdio IO, opts AddOptions) error {
 		if err := sc.add(ctx, e.key, e.value); err != nil {
 			// Leave no half-written federation behind.
 			_, rerr := sc.removeSection(ctx, "federation", opts.Name)
-			return errors.Join(i18n.Errorf("writing %s: %w", e.key, err), rerr)
+			return i18n.Join(i18n.Errorf("writing %s: %w", e.key, err), rerr)
 		}
 	}
 	printAdded(stdio, opts, sc)

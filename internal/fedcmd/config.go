@@ -8,11 +8,12 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // errNotInRepo is returned when repository config is asked for outside a
 // repository.
-var errNotInRepo = errors.New("not in a git repository: run this inside one, or add --global to use your global git config")
+var errNotInRepo = i18n.Errorf("not in a git repository: run this inside one, or add --global to use your global git config")
 
 // validName is what this program accepts as a federation name. git allows
 // any subsection name, but the name also appears in federate::<name>

@@ -3,7 +3,6 @@ package fedcmd
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -69,7 +68,7 @@ func runDemo(ctx context.Context, stdio IO, opts DemoOptions) (err error) {
 	exe := opts.Exe
 	if exe == "" {
 		if exe, err = os.Executable(); err != nil {
-			return fmt.Errorf("finding this program: %w", err)
+			return i18n.Errorf("finding this program: %w", err)
 		}
 	}
 	dir, err := os.MkdirTemp(opts.TempDir, "git-federate-demo-*")
@@ -87,7 +86,7 @@ func runDemo(ctx context.Context, stdio IO, opts DemoOptions) (err error) {
 			return
 		}
 		if rerr := os.RemoveAll(dir); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("cleaning up %s: %w", dir, rerr))
+			err = i18n.Join(err, i18n.Errorf("cleaning up %s: %w", dir, rerr))
 		}
 	}()
 	if err := ctx.Err(); err != nil {
@@ -116,7 +115,7 @@ func demoEnv(dir, exe string) ([]string, error) {
 			return nil, err
 		}
 		if err := os.Symlink(p, filepath.Join(bin, name)); err != nil {
-			return nil, fmt.Errorf("putting %s on the demo's PATH: %w", name, err)
+			return nil, i18n.Errorf("putting %s on the demo's PATH: %w", name, err)
 		}
 	}
 	return append(gitexec.PrivateEnv(os.Environ(), home, bin),
@@ -302,7 +301,7 @@ func (d *demo) verify(ctx context.Context, repo string) error {
 	for i, s := range append([]*gitserve.Server{d.origin}, d.mirrors...) {
 		got, _ := d.git("").Output(ctx, "--git-dir", filepath.Join(s.Root, "demo.git"), "rev-parse", "--verify", "-q", "main")
 		if g := strings.TrimSpace(string(got)); g != w {
-			return fmt.Errorf("server %d (%s) has main at %q, want %s", i, s.URL, shortID(g), shortID(w))
+			return i18n.Errorf("server %d (%s) has main at %q, want %s", i, s.URL, shortID(g), shortID(w))
 		}
 	}
 	d.stdio.P.Fprintf(d.stdio.Out, "  ✓ main is %s on the origin and both mirrors\n", shortID(w))

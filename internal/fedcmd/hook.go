@@ -227,7 +227,7 @@ func setSites(ctx context.Context, o HookOptions, cfg *federation.Config, st *fe
 		}
 	}
 	if len(sites) == 0 {
-		return nil, i18n.Errorf("federationset %q has no member repository: %w", st.Name, errors.Join(errs...))
+		return nil, i18n.Errorf("federationset %q has no member repository: %w", st.Name, i18n.Join(errs...))
 	}
 	return sites, nil
 }

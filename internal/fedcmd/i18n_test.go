@@ -353,3 +353,30 @@ func TestChineseStatusOfQueuedWork(t *testing.T) {
 	en := runInDir(t, fx.work, []string{"LANG=C"}, "status", "demo")
 	wantIn(t, "English status", en.stdout, ": pre-receive hook declined\n", ": the push that queued it ended before the mirror answered\n")
 }
+
+// What is wrong with the configuration, and with a URL given to add, is
+// said in Chinese, each of several problems included.
+func TestChineseConfigErrors(t *testing.T) {
+	gittest.Isolate(t)
+	gittest.Git(t, "", "config", "--global", "federation.d.origin", "https://example.org/o/r.git")
+	gittest.Git(t, "", "config", "--global", "federation.d.mirror", "https://example.org/o/m.git")
+	gittest.Git(t, "", "config", "--global", "federation.d.failover", "maybe")
+	gittest.Git(t, "", "config", "--global", "federation.d.frequency", "1 minute")
+	zh := runIn(t, zhCN, "status", "d")
+	wantIn(t, "status", zh.err, `错误：联邦 "d" 配置有误：federation.d.failover："maybe" 不是布尔值`,
+		`federation.d.frequency："1 minute" 过于频繁：最少为 5 mins`)
+	en := runIn(t, []string{"LANG=C"}, "status", "d")
+	wantIn(t, "English status", en.err, `error: federation "d" is misconfigured: federation.d.failover: "maybe" is not a boolean`,
+		`federation.d.frequency: "1 minute" is too often: the minimum is 5 mins`)
+
+	dir := t.TempDir()
+	add := runInDir(t, dir, zhCN, "add", "x", "--origin", "https://a.example/b.git", "--mirror", "https://u:secret@c.example/d.git", "--no-check")
+	wantIn(t, "add", add.err, "错误：--mirror：无法使用的 URL：https://u:***@c.example/d.git 中带有密码或令牌；请改用 `git federate login https://c.example` 保存它")
+	if strings.Contains(add.err, "secret") {
+		t.Errorf("the password is shown:\n%s", add.err)
+	}
+	norepo := runInDir(t, dir, zhCN, "add", "y", "--origin", "https://a.example/b.git", "--mirror", "https://c.example/d.git", "--no-check")
+	wantIn(t, "add outside a repository", norepo.err, "错误：不在 git 仓库中：请在仓库内运行，或加上 --global 以使用全局 git 配置\n")
+	wantIn(t, "English add outside a repository", runInDir(t, dir, []string{"LANG=C"}, "add", "y", "--origin", "https://a.example/b.git", "--mirror", "https://c.example/d.git", "--no-check").err,
+		"error: not in a git repository: run this inside one, or add --global to use your global git config\n")
+}

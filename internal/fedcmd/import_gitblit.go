@@ -3,7 +3,6 @@ package fedcmd
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -209,7 +208,7 @@ func gitblitRegistrations(props map[string]string, repos string) ([]gitblitRegis
 		r.Entries = kept
 		regs = append(regs, r)
 	}
-	return regs, notes, errors.Join(errs...)
+	return regs, notes, i18n.Join(errs...)
 }
 
 func gitblitRegistrationOf(props map[string]string, name, repos string) (gitblitRegistration, error) {

@@ -120,7 +120,7 @@ func printList(stdio IO, items []Listed) {
 func listFederations(ctx context.Context, dir string) (items []Listed, cfgErr, err error) {
 	entries, err := gitexec.Runner{Dir: dir, Timeout: federation.LoadTimeout}.ConfigRegexp(ctx, `^(federation|federationset)\.`, true)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading git config: %w", err)
+		return nil, nil, i18n.Errorf("reading git config: %w", err)
 	}
 	byID := map[string]*Listed{}
 	var order []string

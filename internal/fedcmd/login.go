@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -77,7 +76,7 @@ func (d TokenDeps) runner() (gitexec.Runner, error) {
 	if exe == "" {
 		var err error
 		if exe, err = os.Executable(); err != nil {
-			return gitexec.Runner{}, fmt.Errorf("finding own executable for the credential callback: %w", err)
+			return gitexec.Runner{}, i18n.Errorf("finding own executable for the credential callback: %w", err)
 		}
 	}
 	timeout := d.GitTimeout
@@ -207,7 +206,7 @@ func saveUsername(ctx context.Context, o LoginOptions, host string) error {
 	r := gitexec.Runner{Dir: o.Deps.Dir, Env: o.Deps.env()}
 	key := keystore.UsernameConfigKey(host)
 	if err := r.Run(ctx, "config", "--global", key, o.Username); err != nil {
-		return fmt.Errorf("saving %s: %w", key, err)
+		return i18n.Errorf("saving %s: %w", key, err)
 	}
 	return nil
 }

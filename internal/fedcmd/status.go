@@ -92,7 +92,7 @@ func loadQueued(ctx context.Context, stdio IO, eng *fedsync.Engine) []pending.En
 	}
 	entries, err := q.Load()
 	if err != nil {
-		fmt.Fprintf(stdio.Err, "warning: %v\n", err)
+		stdio.P.Fprintf(stdio.Err, "warning: %s\n", stdio.P.Error(err))
 	}
 	return entries
 }
@@ -128,7 +128,7 @@ func writeStatusJSON(w io.Writer, results []*fedsync.FederationResult, queued []
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(rep); err != nil {
-		return fmt.Errorf("writing the report: %w", err)
+		return i18n.Errorf("writing the report: %w", err)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package fedcmd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -140,7 +139,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err := syncExit(results); err != nil || len(warnings) == 0 {
 		return err
 	}
-	return Partial(i18n.Errorf("not everything could be synced: %w", errors.Join(warnings...)))
+	return Partial(i18n.Errorf("not everything could be synced: %w", i18n.Join(warnings...)))
 }
 
 // syncShard reads --shard: only with --all, since a named federation is
@@ -223,7 +222,7 @@ func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool)
 		picked := pickFederations(cfg, members, n)
 		if len(picked) == 0 {
 			if _, isSet := cfg.Sets[n]; isSet {
-				return nil, nil, nil, fmt.Errorf("federationset %q has no member to sync: %w", n, errors.Join(warnings...))
+				return nil, nil, nil, i18n.Errorf("federationset %q has no member to sync: %w", n, i18n.Join(warnings...))
 			}
 			_, err := cfg.Lookup(n)
 			return nil, nil, nil, &ExitError{Code: ExitUsage, Err: err}
@@ -310,7 +309,7 @@ func tokensOf(ctx context.Context, cfg *federation.Config) *redact.Redactor {
 func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Config, jobs int) (*fedsync.Engine, error) {
 	if env.Exe == "" {
 		if _, err := os.Executable(); err != nil {
-			return nil, fmt.Errorf("finding this program for the credential callback: %w", err)
+			return nil, i18n.Errorf("finding this program for the credential callback: %w", err)
 		}
 	}
 	repo := env.Dir

@@ -1,8 +1,6 @@
 package federation
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"path"
 	"sort"
@@ -187,7 +185,7 @@ func Parse(entries []Entry) (*Config, error) {
 			errs = append(errs, err)
 		}
 	}
-	return c, errors.Join(errs...)
+	return c, i18n.Join(errs...)
 }
 
 func (c *Config) add(section, name string, kv map[string][]string) error {
@@ -203,7 +201,7 @@ func (c *Config) add(section, name string, kv map[string][]string) error {
 		s.Options = opts
 		s.Options.Include, s.Options.Exclude = nil, nil // a set's globs name repositories, not refs
 		if s.Origin == "" {
-			err = errors.Join(err, fmt.Errorf("federationset.%s.origin is not set", name))
+			err = i18n.Join(err, i18n.Errorf("federationset.%s.origin is not set", name))
 		}
 		c.Sets[name] = s
 		return err
@@ -215,19 +213,19 @@ func (c *Config) add(section, name string, kv map[string][]string) error {
 		errs = append(errs, err)
 	}
 	if o := last(kv["origin"]); o == "" {
-		errs = append(errs, fmt.Errorf("federation.%s.origin is not set", name))
+		errs = append(errs, i18n.Errorf("federation.%s.origin is not set", name))
 	} else if f.Origin, err = ParseEndpoint(o); err != nil {
-		errs = append(errs, fmt.Errorf("federation.%s.origin: %w", name, err))
+		errs = append(errs, i18n.Errorf("federation.%s.origin: %w", name, err))
 	}
 	for _, m := range kv["mirror"] {
 		ep, err := ParseEndpoint(m)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("federation.%s.mirror: %w", name, err))
+			errs = append(errs, i18n.Errorf("federation.%s.mirror: %w", name, err))
 			continue
 		}
 		f.Mirrors = append(f.Mirrors, ep)
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := i18n.Join(errs...); err != nil {
 		c.Invalid[name] = err
 		return err
 	}
@@ -257,11 +255,11 @@ func checkValues(section, name string, kv map[string][]string) error {
 		}
 		for _, v := range vals {
 			if err := k.Check(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s.%s.%s: %w", section, name, k.Name, err))
+				errs = append(errs, i18n.Errorf("%s.%s.%s: %w", section, name, k.Name, err))
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return i18n.Join(errs...)
 }
 
 // parseOptions reads the options of a federation or federationset from
@@ -331,12 +329,12 @@ func ParseTimeout(v string) (time.Duration, error) {
 	if err != nil {
 		n, nerr := strconv.Atoi(v)
 		if nerr != nil {
-			return 0, fmt.Errorf("%q is not a duration (30s, 5m) or a number of seconds", v)
+			return 0, i18n.Errorf("%q is not a duration (30s, 5m) or a number of seconds", v)
 		}
 		d = time.Duration(n) * time.Second
 	}
 	if d < time.Second {
-		return 0, fmt.Errorf("%q is under one second", v)
+		return 0, i18n.Errorf("%q is under one second", v)
 	}
 	return d, nil
 }
@@ -350,7 +348,7 @@ func ParseBool(v string) (bool, error) {
 	case "false", "no", "off", "0":
 		return false, nil
 	}
-	return false, fmt.Errorf("%q is not a boolean", v)
+	return false, i18n.Errorf("%q is not a boolean", v)
 }
 
 // ParseFrequency reads "N mins|hours|days" (Gitblit's form; "N" alone is
@@ -361,11 +359,11 @@ func ParseBool(v string) (bool, error) {
 func ParseFrequency(v string) (time.Duration, error) {
 	fields := strings.Fields(strings.ToLower(v))
 	if len(fields) == 0 || len(fields) > 2 {
-		return 0, fmt.Errorf("%q is not \"N mins|hours|days\"", v)
+		return 0, i18n.Errorf("%q is not \"N mins|hours|days\"", v)
 	}
 	n, err := strconv.Atoi(fields[0])
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not \"N mins|hours|days\" with N > 0", v)
+		return 0, i18n.Errorf("%q is not \"N mins|hours|days\" with N > 0", v)
 	}
 	unit := time.Minute
 	if len(fields) == 2 {
@@ -377,15 +375,15 @@ func ParseFrequency(v string) (time.Duration, error) {
 		case strings.HasPrefix(u, "day"), u == "d":
 			unit = 24 * time.Hour
 		default:
-			return 0, fmt.Errorf("%q: unit %q is not mins, hours or days", v, u)
+			return 0, i18n.Errorf("%q: unit %q is not mins, hours or days", v, u)
 		}
 	}
 	if n > int(maxFrequency/unit) {
-		return 0, fmt.Errorf("%q is longer than a year", v)
+		return 0, i18n.Errorf("%q is longer than a year", v)
 	}
 	d := time.Duration(n) * unit
 	if d < MinFrequency {
-		return 0, fmt.Errorf("%q is too often: the minimum is %d mins", v, int(MinFrequency/time.Minute))
+		return 0, i18n.Errorf("%q is too often: the minimum is %d mins", v, int(MinFrequency/time.Minute))
 	}
 	return d, nil
 }
@@ -429,7 +427,7 @@ func (c *Config) Lookup(name string) (*Federation, error) {
 		return f, nil
 	}
 	if err, ok := c.Invalid[name]; ok {
-		return nil, fmt.Errorf("federation %q is misconfigured: %w", name, err)
+		return nil, i18n.Errorf("federation %q is misconfigured: %w", name, err)
 	}
 	return nil, c.unknownName(name)
 }

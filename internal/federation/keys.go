@@ -1,8 +1,6 @@
 package federation
 
 import (
-	"errors"
-	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -143,24 +141,24 @@ func checkOneOf(v string, choices ...string) error {
 	if slices.Contains(choices, strings.ToLower(v)) {
 		return nil
 	}
-	return fmt.Errorf("%q is not %s", v, strings.Join(choices, " or "))
+	return i18n.Errorf("%q is not %s", v, strings.Join(choices, " or "))
 }
 
 // checkRefGlob accepts a ref glob: one that does not start with refs/
 // or does not parse would silently match nothing.
 func checkRefGlob(v string) error {
 	if !strings.HasPrefix(v, "refs/") {
-		return fmt.Errorf("%q: a ref glob starts with refs/ (for example refs/heads/*)", v)
+		return i18n.Errorf("%q: a ref glob starts with refs/ (for example refs/heads/*)", v)
 	}
 	return checkNameGlob(v)
 }
 
 func checkNameGlob(v string) error {
 	if _, err := path.Match(v, ""); err != nil {
-		return fmt.Errorf("bad glob %q: %w", v, err)
+		return i18n.Errorf("bad glob %q: %w", v, err)
 	}
 	if v == "" {
-		return errors.New("an empty glob matches nothing")
+		return i18n.Errorf("an empty glob matches nothing")
 	}
 	return nil
 }

@@ -3,17 +3,18 @@
 package federation
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // ErrBadURL is wrapped by every error about a URL that cannot be used.
-var ErrBadURL = errors.New("unusable URL")
+var ErrBadURL = i18n.Errorf("unusable URL")
 
 // Endpoint is one server's repository URL, checked and parsed.
 type Endpoint struct {
@@ -37,21 +38,21 @@ var scpLike = regexp.MustCompile(`^(?:[^@/]+@)?([^:/]+):(.*)$`)
 // "-", and URLs that carry a password: tokens belong in the keyring.
 func ParseEndpoint(raw string) (Endpoint, error) {
 	if raw == "" {
-		return Endpoint{}, fmt.Errorf("%w: empty", ErrBadURL)
+		return Endpoint{}, i18n.Errorf("%w: empty", ErrBadURL)
 	}
 	if strings.HasPrefix(raw, "-") {
-		return Endpoint{}, fmt.Errorf("%w: %q begins with '-'", ErrBadURL, raw)
+		return Endpoint{}, i18n.Errorf("%w: %q begins with '-'", ErrBadURL, raw)
 	}
 	if strings.ContainsAny(raw, "\x00\n\r") {
-		return Endpoint{}, fmt.Errorf("%w: control character in URL", ErrBadURL)
+		return Endpoint{}, i18n.Errorf("%w: control character in URL", ErrBadURL)
 	}
 	if i := strings.Index(raw, "::"); i >= 0 && !strings.Contains(raw[:i], "/") {
-		return Endpoint{}, fmt.Errorf("%w: %q: remote-helper URLs (%s::) are refused", ErrBadURL, raw, raw[:i])
+		return Endpoint{}, i18n.Errorf("%w: %q: remote-helper URLs (%s::) are refused", ErrBadURL, raw, raw[:i])
 	}
 	if isLocalPath(raw) {
 		abs, err := filepath.Abs(raw)
 		if err != nil {
-			return Endpoint{}, fmt.Errorf("%w: %q: %w", ErrBadURL, raw, err)
+			return Endpoint{}, i18n.Errorf("%w: %q: %w", ErrBadURL, raw, err)
 		}
 		return Endpoint{Raw: raw, Protocol: "file", Path: strings.TrimSuffix(abs, "/")}, nil
 	}
@@ -60,7 +61,7 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 	}
 	ep, err := transport.NewEndpoint(raw)
 	if err != nil {
-		return Endpoint{}, fmt.Errorf("%w: %q: %w", ErrBadURL, raw, err)
+		return Endpoint{}, i18n.Errorf("%w: %q: %w", ErrBadURL, raw, err)
 	}
 	e := Endpoint{Raw: raw, Protocol: strings.ToLower(ep.Protocol), Path: strings.TrimSuffix(ep.Path, "/")}
 	switch e.Protocol {
@@ -68,16 +69,16 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 	case "file":
 		return e, nil
 	default:
-		return Endpoint{}, fmt.Errorf("%w: %q: protocol %q is not supported", ErrBadURL, raw, ep.Protocol)
+		return Endpoint{}, i18n.Errorf("%w: %q: protocol %q is not supported", ErrBadURL, raw, ep.Protocol)
 	}
 	host := strings.ToLower(ep.Host)
 	if host == "" || strings.HasPrefix(host, "-") {
-		return Endpoint{}, fmt.Errorf("%w: %q: bad host", ErrBadURL, raw)
+		return Endpoint{}, i18n.Errorf("%w: %q: bad host", ErrBadURL, raw)
 	}
 	// ssh is given "user@host" as one argument: a user that begins with
 	// "-" would be read as an option (CVE-2017-1000117).
 	if strings.HasPrefix(ep.User, "-") {
-		return Endpoint{}, fmt.Errorf("%w: %q: bad user name (begins with '-')", ErrBadURL, raw)
+		return Endpoint{}, i18n.Errorf("%w: %q: bad user name (begins with '-')", ErrBadURL, raw)
 	}
 	e.Host = host
 	if ep.Port != 0 && ep.Port != defaultPort[e.Protocol] {
@@ -115,7 +116,7 @@ func refuseCredentials(raw string) error {
 		return nil
 	}
 	hostURL := u.scheme + "://" + u.host
-	return fmt.Errorf("%w: %s carries a password or token; store it with `git federate login %s` instead",
+	return i18n.Errorf("%w: %s carries a password or token; store it with `git federate login %s` instead",
 		ErrBadURL, MaskURL(raw), hostURL)
 }
 

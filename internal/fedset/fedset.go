@@ -178,7 +178,7 @@ func expandSet(ctx context.Context, cfg *federation.Config, s *federation.Set, d
 		m.OriginChangedAt = r.ChangedAt
 		members = append(members, m)
 	}
-	return members, errors.Join(errs...)
+	return members, i18n.Join(errs...)
 }
 
 // Selects reports whether the set s takes the repository called name:

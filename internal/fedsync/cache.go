@@ -144,7 +144,7 @@ func (c *cache) cleanStale() error {
 		_ = filepath.WalkDir(root, walk)
 	}
 	if len(errs) > 0 {
-		return i18n.Errorf("removing stale files from the sync cache: %w", errors.Join(errs...))
+		return i18n.Errorf("removing stale files from the sync cache: %w", i18n.Join(errs...))
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package gitexec
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"strconv"
@@ -193,7 +192,7 @@ func Retry(ctx context.Context, delays []time.Duration, fn func(context.Context)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("%w (while waiting to retry: %w)", err, ctx.Err())
+			return i18n.Errorf("%w (while waiting to retry: %w)", err, ctx.Err())
 		case <-t.C:
 		}
 		err = fn(ctx)

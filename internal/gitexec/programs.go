@@ -1,11 +1,12 @@
 package gitexec
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // Sibling finds another of the names this program is installed under
@@ -22,7 +23,7 @@ func Sibling(exe, name string) (string, error) {
 	}
 	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%s is neither next to %s nor on PATH: install all three names (./install.sh or `go install ./cmd/...`)", name, exe)
+		return "", i18n.Errorf("%s is neither next to %s nor on PATH: install all three names (./install.sh or `go install ./cmd/...`)", name, exe)
 	}
 	return p, nil
 }

@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -188,4 +189,30 @@ func (p *Printer) Text(s string) string {
 		return s
 	}
 	return p.Sprintf(s)
+}
+
+// Join is errors.Join whose text Printer.Error translates: each error in
+// p's language, one a line.
+func Join(errs ...error) error {
+	j := errors.Join(errs...)
+	if j == nil {
+		return nil
+	}
+	return &joined{err: j}
+}
+
+type joined struct{ err error }
+
+func (j *joined) Error() string { return j.err.Error() }
+
+// Unwrap returns the joined errors, for errors.Is and errors.As.
+func (j *joined) Unwrap() []error { return j.err.(interface{ Unwrap() []error }).Unwrap() }
+
+// Localize is each error in p's language, one a line.
+func (j *joined) Localize(p *Printer) string {
+	var lines []string
+	for _, e := range j.Unwrap() {
+		lines = append(lines, p.Error(e))
+	}
+	return strings.Join(lines, "\n")
 }

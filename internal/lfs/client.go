@@ -4,20 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // ErrUnsupported is a server whose repository has no LFS batch API (it
 // answers 404 or 501): objects cannot go there.
-var ErrUnsupported = errors.New("the server does not support Git LFS")
+var ErrUnsupported = i18n.Errorf("the server does not support Git LFS")
 
 const mediaType = "application/vnd.git-lfs+json"
 
@@ -120,7 +119,7 @@ func (c *Client) batch(ctx context.Context, operation string, objs []Object) ([]
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint+"/objects/batch", bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("LFS batch: %w", err)
+		return nil, i18n.Errorf("LFS batch: %w", err)
 	}
 	req.Header.Set("Accept", mediaType)
 	req.Header.Set("Content-Type", mediaType)
@@ -129,21 +128,21 @@ func (c *Client) batch(ctx context.Context, operation string, objs []Object) ([]
 	}
 	resp, err := c.http().Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("LFS batch at %s: %w", c.Endpoint, err)
+		return nil, i18n.Errorf("LFS batch at %s: %w", c.Endpoint, err)
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusNotImplemented:
-		return nil, fmt.Errorf("LFS batch at %s: %s: %w", c.Endpoint, resp.Status, ErrUnsupported)
+		return nil, i18n.Errorf("LFS batch at %s: %s: %w", c.Endpoint, resp.Status, ErrUnsupported)
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("LFS batch at %s: %s", c.Endpoint, resp.Status)
+		return nil, i18n.Errorf("LFS batch at %s: %s", c.Endpoint, resp.Status)
 	}
 	var br batchResponse
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&br); err != nil {
-		return nil, fmt.Errorf("LFS batch at %s: reading the answer: %w", c.Endpoint, err)
+		return nil, i18n.Errorf("LFS batch at %s: reading the answer: %w", c.Endpoint, err)
 	}
 	if br.Transfer != "" && br.Transfer != "basic" {
-		return nil, fmt.Errorf("LFS batch at %s: unsupported transfer %q", c.Endpoint, printable(br.Transfer))
+		return nil, i18n.Errorf("LFS batch at %s: unsupported transfer %q", c.Endpoint, printable(br.Transfer))
 	}
 	return br.Objects, nil
 }
@@ -156,7 +155,7 @@ func (c *Client) authorize(ctx context.Context, req *http.Request) error {
 	}
 	user, token, err := c.Creds(ctx, c.Endpoint)
 	if err != nil {
-		return fmt.Errorf("credentials for %s: %w", c.Endpoint, err)
+		return i18n.Errorf("credentials for %s: %w", c.Endpoint, err)
 	}
 	if token != "" {
 		req.SetBasicAuth(user, token)
@@ -178,7 +177,7 @@ func (c *Client) sameServer(href string) bool {
 func (c *Client) transfer(ctx context.Context, method string, a Action, body io.Reader, size int64) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, a.Href, body)
 	if err != nil {
-		return nil, fmt.Errorf("LFS %s: %w", strings.ToLower(method), err)
+		return nil, i18n.Errorf("LFS %s: %w", strings.ToLower(method), err)
 	}
 	if body != nil {
 		req.ContentLength = size
@@ -193,11 +192,11 @@ func (c *Client) transfer(ctx context.Context, method string, a Action, body io.
 	}
 	resp, err := c.http().Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("LFS transfer at %s: %w", req.URL.Host, err)
+		return nil, i18n.Errorf("LFS transfer at %s: %w", req.URL.Host, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		resp.Body.Close()
-		return nil, fmt.Errorf("LFS transfer at %s: %s", req.URL.Host, resp.Status)
+		return nil, i18n.Errorf("LFS transfer at %s: %s", req.URL.Host, resp.Status)
 	}
 	return resp, nil
 }
@@ -213,10 +212,10 @@ func (c *Client) http() *http.Client {
 // may carry a token meant for the first one.
 func sameHostRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
-		return errors.New("too many redirects")
+		return i18n.Errorf("too many redirects")
 	}
 	if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
-		return fmt.Errorf("refusing a redirect from %s to another server", via[0].URL.Host)
+		return i18n.Errorf("refusing a redirect from %s to another server", via[0].URL.Host)
 	}
 	return nil
 }

@@ -8,12 +8,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // Object is one LFS object: its SHA-256 and size.
@@ -76,11 +76,11 @@ func Scan(ctx context.Context, g gitexec.Runner, include, exclude []string) ([]O
 	}
 	list, err := g.Output(ctx, args...)
 	if err != nil {
-		return nil, fmt.Errorf("listing objects for LFS pointers: %w", err)
+		return nil, i18n.Errorf("listing objects for LFS pointers: %w", err)
 	}
 	sizes, err := g.OutputStdin(ctx, bytes.NewReader(list), "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)")
 	if err != nil {
-		return nil, fmt.Errorf("sizing objects for LFS pointers: %w", err)
+		return nil, i18n.Errorf("sizing objects for LFS pointers: %w", err)
 	}
 	var small bytes.Buffer
 	for _, line := range strings.Split(string(sizes), "\n") {
@@ -96,7 +96,7 @@ func Scan(ctx context.Context, g gitexec.Runner, include, exclude []string) ([]O
 	}
 	blobs, err := g.OutputStdin(ctx, &small, "cat-file", "--batch")
 	if err != nil {
-		return nil, fmt.Errorf("reading LFS pointers: %w", err)
+		return nil, i18n.Errorf("reading LFS pointers: %w", err)
 	}
 	return pointersIn(blobs), nil
 }

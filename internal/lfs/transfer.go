@@ -2,7 +2,6 @@ package lfs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"sync"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // Opener reads one object's content.
@@ -28,11 +29,11 @@ func Store(gitDir string) Source {
 	return func(context.Context, []Object) (Opener, error) {
 		return func(_ context.Context, o Object) (io.ReadCloser, error) {
 			if !validOID(o.OID) {
-				return nil, fmt.Errorf("invalid LFS object name %q", printable(o.OID))
+				return nil, i18n.Errorf("invalid LFS object name %q", printable(o.OID))
 			}
 			f, err := os.Open(filepath.Join(root, o.OID[:2], o.OID[2:4], o.OID))
 			if err != nil {
-				return nil, fmt.Errorf("LFS object %s is not in this repository: %w", o.OID, err)
+				return nil, i18n.Errorf("LFS object %s is not in this repository: %w", o.OID, err)
 			}
 			return f, nil
 		}, nil
@@ -54,7 +55,7 @@ func (c *Client) Download(ctx context.Context, need []Object) (Opener, error) {
 	return func(ctx context.Context, o Object) (io.ReadCloser, error) {
 		a, ok := actions[o.OID]
 		if !ok {
-			return nil, fmt.Errorf("LFS object %s is not on %s", o.OID, c.Endpoint)
+			return nil, i18n.Errorf("LFS object %s is not on %s", o.OID, c.Endpoint)
 		}
 		resp, err := c.transfer(ctx, http.MethodGet, a, nil, 0)
 		if err != nil {
@@ -89,7 +90,7 @@ func (c *Client) needed(ctx context.Context, objs []Object) ([]Result, error) {
 	var out []Result
 	for _, r := range res {
 		if r.Error != nil {
-			return nil, fmt.Errorf("LFS object %s at %s: %d %s", r.OID, c.Endpoint, r.Error.Code, printable(r.Error.Message))
+			return nil, i18n.Errorf("LFS object %s at %s: %d %s", r.OID, c.Endpoint, r.Error.Code, printable(r.Error.Message))
 		}
 		if _, ok := r.Actions["upload"]; ok {
 			out = append(out, r)
@@ -138,7 +139,7 @@ func (c *Client) Upload(ctx context.Context, objs []Object, src Source) (int, er
 		})
 	}
 	g.Wait()
-	return n, errors.Join(errs...)
+	return n, i18n.Join(errs...)
 }
 
 func (c *Client) uploadOne(ctx context.Context, r Result, open Opener) error {
@@ -149,7 +150,7 @@ func (c *Client) uploadOne(ctx context.Context, r Result, open Opener) error {
 	defer body.Close()
 	resp, err := c.transfer(ctx, http.MethodPut, r.Actions["upload"], body, r.Size)
 	if err != nil {
-		return fmt.Errorf("uploading LFS object %s: %w", r.OID, err)
+		return i18n.Errorf("uploading LFS object %s: %w", r.OID, err)
 	}
 	resp.Body.Close()
 	v, ok := r.Actions["verify"]
@@ -168,7 +169,7 @@ func (c *Client) verify(ctx context.Context, a Action, o Object) error {
 	body := fmt.Sprintf(`{"oid":%q,"size":%d}`, o.OID, o.Size)
 	resp, err := c.transfer(ctx, http.MethodPost, a, strings.NewReader(body), int64(len(body)))
 	if err != nil {
-		return fmt.Errorf("verifying LFS object %s: %w", o.OID, err)
+		return i18n.Errorf("verifying LFS object %s: %w", o.OID, err)
 	}
 	resp.Body.Close()
 	return nil
@@ -191,7 +192,7 @@ func Fallback(first, second Source) Source {
 			}
 			open2, err := prepare()
 			if err != nil {
-				return nil, errors.Join(err1, err)
+				return nil, i18n.Join(err1, err)
 			}
 			return open2(ctx, o)
 		}, nil

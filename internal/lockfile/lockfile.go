@@ -8,18 +8,19 @@ package lockfile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // ErrBusy is matched by the error of Acquire when another process held
 // the lock for the whole wait.
-var ErrBusy = errors.New("lock held by another process")
+var ErrBusy = i18n.Errorf("lock held by another process")
 
 // BusyError says who holds a lock that could not be taken.
 type BusyError struct {
@@ -48,14 +49,14 @@ type Lock struct{ f *os.File }
 func Acquire(ctx context.Context, path string, wait time.Duration, notify func(holder string)) (*Lock, error) {
 	f, err := OpenPrivate(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
-		return nil, fmt.Errorf("opening lock: %w", err)
+		return nil, i18n.Errorf("opening lock: %w", err)
 	}
 	deadline := time.Now().Add(wait)
 	for pause := time.Millisecond; ; pause = min(2*pause, maxPoll) {
 		busy, err := tryLock(f)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", path, err)
+			return nil, i18n.Errorf("locking %s: %w", path, err)
 		}
 		if !busy {
 			break
@@ -71,7 +72,7 @@ func Acquire(ctx context.Context, path string, wait time.Duration, notify func(h
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("waiting for the lock %s: %w", path, ctx.Err())
+			return nil, i18n.Errorf("waiting for the lock %s: %w", path, ctx.Err())
 		case <-time.After(min(pause, time.Until(deadline))):
 		}
 	}
@@ -107,28 +108,28 @@ func Holder(path string) string {
 // refuses a dir that is a symlink.
 func MkdirPrivate(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
+		return i18n.Errorf("creating %s: %w", dir, err)
 	}
 	fi, err := os.Lstat(dir)
 	if err != nil {
-		return fmt.Errorf("creating %s: %w", dir, err)
+		return i18n.Errorf("creating %s: %w", dir, err)
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
-		return fmt.Errorf("%s is a symlink: %w", dir, ErrSymlink)
+		return i18n.Errorf("%s is a symlink: %w", dir, ErrSymlink)
 	}
 	return nil
 }
 
 // ErrSymlink is matched by errors about a path that is a symlink where a
 // private file or directory must be.
-var ErrSymlink = errors.New("refusing to follow a symlink")
+var ErrSymlink = i18n.Errorf("refusing to follow a symlink")
 
 // OpenPrivate opens path with flag without following a symlink at its
 // last element; a file it creates has mode 0600.
 func OpenPrivate(path string, flag int) (*os.File, error) {
 	f, err := openNoFollow(path, flag, 0o600)
 	if err != nil && isSymlink(path) {
-		return nil, fmt.Errorf("%s is a symlink: %w", path, ErrSymlink)
+		return nil, i18n.Errorf("%s is a symlink: %w", path, ErrSymlink)
 	}
 	return f, err
 }

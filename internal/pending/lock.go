@@ -3,9 +3,9 @@ package pending
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 )
 
@@ -25,7 +25,7 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 		err = &lockfile.BusyError{Path: path, Holder: lockfile.Holder(path)}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pending: %w", err)
+		return nil, i18n.Errorf("pending: %w", err)
 	}
 	return l.Release, nil
 }

@@ -69,13 +69,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
 // ErrMalformed is wrapped by the error for a queue line that cannot be
 // read.
-var ErrMalformed = errors.New("pending: malformed queue entry")
+var ErrMalformed = i18n.Errorf("pending: malformed queue entry")
 
 // LockTimeout bounds the wait for another process's lock on the queue
 // when the caller's context has no deadline of its own.
@@ -204,7 +205,7 @@ func (q *Queue) load() ([]Entry, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pending: %w", err)
+		return nil, i18n.Errorf("pending: %w", err)
 	}
 	entries, bad := parse(b)
 	if bad != nil {
@@ -341,7 +342,7 @@ func (q *Queue) RemoveMirror(ctx context.Context, mirror string) error {
 // *CorruptError after writing.
 func (q *Queue) Update(ctx context.Context, fn func([]Entry) ([]Entry, error), onCorrupt ...func(*CorruptError)) error {
 	if err := os.MkdirAll(filepath.Dir(q.path), 0o755); err != nil {
-		return fmt.Errorf("pending: %w", err)
+		return i18n.Errorf("pending: %w", err)
 	}
 	unlock, err := lockFile(ctx, q.path+".lock")
 	if err != nil {
@@ -383,7 +384,7 @@ func (q *Queue) Update(ctx context.Context, fn func([]Entry) ([]Entry, error), o
 func (q *Queue) moveAside(kept int, why error) (*CorruptError, error) {
 	aside := q.path + ".corrupt-" + time.Now().UTC().Format("20060102T150405.000000000Z")
 	if err := os.Rename(q.path, aside); err != nil {
-		return nil, fmt.Errorf("pending: moving the corrupt queue %s aside: %w", q.path, err)
+		return nil, i18n.Errorf("pending: moving the corrupt queue %s aside: %w", q.path, err)
 	}
 	return &CorruptError{Path: q.path, Aside: aside, Kept: kept, Err: why}, nil
 }
@@ -391,28 +392,28 @@ func (q *Queue) moveAside(kept int, why error) (*CorruptError, error) {
 func (q *Queue) write(entries []Entry) error {
 	if len(entries) == 0 {
 		if err := os.Remove(q.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("pending: %w", err)
+			return i18n.Errorf("pending: %w", err)
 		}
 		return nil
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(q.path), ".pending-*")
 	if err != nil {
-		return fmt.Errorf("pending: %w", err)
+		return i18n.Errorf("pending: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
 	if _, err := tmp.Write(Format(entries)); err != nil {
 		tmp.Close()
-		return fmt.Errorf("pending: %w", err)
+		return i18n.Errorf("pending: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("pending: %w", err)
+		return i18n.Errorf("pending: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("pending: %w", err)
+		return i18n.Errorf("pending: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), q.path); err != nil {
-		return fmt.Errorf("pending: %w", err)
+		return i18n.Errorf("pending: %w", err)
 	}
 	return syncDir(filepath.Dir(q.path))
 }
@@ -422,11 +423,11 @@ func (q *Queue) write(entries []Entry) error {
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return fmt.Errorf("pending: %w", err)
+		return i18n.Errorf("pending: %w", err)
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("pending: syncing %s: %w", dir, err)
+		return i18n.Errorf("pending: syncing %s: %w", dir, err)
 	}
 	return nil
 }
@@ -472,7 +473,7 @@ func parse(b []byte) ([]Entry, error) {
 	var out []Entry
 	var bad error
 	if len(b) > 0 && b[len(b)-1] != '\n' {
-		bad = fmt.Errorf("%w: the file does not end with a newline (cut short)", ErrMalformed)
+		bad = i18n.Errorf("%w: the file does not end with a newline (cut short)", ErrMalformed)
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
@@ -485,14 +486,14 @@ func parse(b []byte) ([]Entry, error) {
 		e, err := parseLine(line)
 		if err != nil {
 			if bad == nil {
-				bad = fmt.Errorf("%w: line %d: %v", ErrMalformed, n, err)
+				bad = i18n.Errorf("%w: line %d: %v", ErrMalformed, n, err)
 			}
 			continue
 		}
 		out = append(out, e)
 	}
 	if err := sc.Err(); err != nil && bad == nil {
-		bad = fmt.Errorf("%w: line %d: %v", ErrMalformed, n, err)
+		bad = i18n.Errorf("%w: line %d: %v", ErrMalformed, n, err)
 	}
 	sortEntries(out)
 	return out, bad
@@ -506,22 +507,22 @@ func parseLine(line string) (Entry, error) {
 	case 6: // written before the attempts field
 	case 7:
 		if e.Attempts, err = strconv.Atoi(f[5]); err != nil || e.Attempts < 0 {
-			return Entry{}, errors.New("bad attempts")
+			return Entry{}, i18n.Errorf("bad attempts")
 		}
 		f = append(f[:5], f[6])
 	default:
-		return Entry{}, fmt.Errorf("%d fields, want 7", len(f))
+		return Entry{}, i18n.Errorf("%d fields, want 7", len(f))
 	}
 	if e.Mirror, err = protocol.Unquote(f[0]); err != nil || e.Mirror == "" {
-		return Entry{}, errors.New("bad mirror")
+		return Entry{}, i18n.Errorf("bad mirror")
 	}
 	e.Ref = f[1]
 	if e.Ref == "" {
-		return Entry{}, errors.New("empty ref")
+		return Entry{}, i18n.Errorf("empty ref")
 	}
 	if f[2] != "-" {
 		if !protocol.IsOID(f[2]) {
-			return Entry{}, errors.New("bad object name")
+			return Entry{}, i18n.Errorf("bad object name")
 		}
 		e.OID = f[2]
 	}
@@ -530,13 +531,13 @@ func parseLine(line string) (Entry, error) {
 		e.Force = true
 	case "ff":
 	default:
-		return Entry{}, errors.New("mode is not force or ff")
+		return Entry{}, i18n.Errorf("mode is not force or ff")
 	}
 	if e.Since, err = time.Parse(time.RFC3339, f[4]); err != nil {
-		return Entry{}, errors.New("bad time")
+		return Entry{}, i18n.Errorf("bad time")
 	}
 	if e.Reason, err = protocol.Unquote(f[5]); err != nil {
-		return Entry{}, errors.New("bad reason")
+		return Entry{}, i18n.Errorf("bad reason")
 	}
 	return e, nil
 }
@@ -544,11 +545,11 @@ func parseLine(line string) (Entry, error) {
 func validate(e Entry) error {
 	switch {
 	case e.Mirror == "":
-		return errors.New("pending: entry without a mirror")
+		return i18n.Errorf("pending: entry without a mirror")
 	case e.Ref == "" || strings.ContainsAny(e.Ref, "\t\n\r "):
-		return fmt.Errorf("pending: bad ref name %s", protocol.Quote(e.Ref))
+		return i18n.Errorf("pending: bad ref name %s", protocol.Quote(e.Ref))
 	case !isZero(e.OID) && !protocol.IsOID(e.OID):
-		return fmt.Errorf("pending: bad object name %s", protocol.Quote(e.OID))
+		return i18n.Errorf("pending: bad object name %s", protocol.Quote(e.OID))
 	}
 	return nil
 }
