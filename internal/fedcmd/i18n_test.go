@@ -380,3 +380,22 @@ func TestChineseConfigErrors(t *testing.T) {
 	wantIn(t, "English add outside a repository", runInDir(t, dir, []string{"LANG=C"}, "add", "y", "--origin", "https://a.example/b.git", "--mirror", "https://c.example/d.git", "--no-check").err,
 		"error: not in a git repository: run this inside one, or add --global to use your global git config\n")
 }
+
+// The per-ref lines of sync and status (a ref kept because it has
+// commits only on the mirror) speak Chinese, their columns aligned.
+func TestChineseRefLinesOfSyncAndStatus(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	fx.divergeMirror(t, 0, "main")
+	r := runIn(t, zhCN, "sync", "demo")
+	if r.code != ExitPartial {
+		t.Fatalf("sync with a mirror ahead: exit %d, want 3\n%s%s", r.code, r.stdout, r.err)
+	}
+	wantIn(t, "sync", r.stdout, "    保留    领先      refs/heads/main  ", "  （提交只在镜像上；--force 会覆盖它们）\n")
+	st := runIn(t, zhCN, "status", "demo")
+	wantIn(t, "status", st.stdout, "    领先      refs/heads/main  ", "（提交只在镜像上；--force 会覆盖它们）")
+
+	en := runIn(t, []string{"LANG=C"}, "sync", "demo")
+	wantIn(t, "English sync", en.stdout, "    keep    ahead     refs/heads/main  ", "  (commits only on the mirror; --force overwrites them)\n")
+	enSt := runIn(t, []string{"LANG=C"}, "status", "demo")
+	wantIn(t, "English status", enSt.stdout, "    ahead     refs/heads/main  ")
+}

@@ -275,7 +275,7 @@ func writeMirrorStatus(p *i18n.Printer, w io.Writer, m *fedsync.MirrorResult) {
 	writeLFSStatus(p, w, m.LFSMissing)
 	for _, r := range m.Refs {
 		if r.State != fedsync.InSync {
-			fmt.Fprintf(w, "    %-9s %s%s\n", r.State, r.Ref, syncRefNote(r))
+			fmt.Fprintf(w, "    %s %s%s\n", pad(stateWord(p, r.State), 9), r.Ref, syncRefNote(p, r))
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/text/width"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
@@ -399,7 +400,7 @@ func writeMirrorSync(p *i18n.Printer, w io.Writer, m *fedsync.MirrorResult) {
 			continue
 		}
 		counts[syncActionWord(r)]++
-		lines = append(lines, fmt.Sprintf("    %-7s %-9s %s%s", r.Action, r.State, r.Ref, syncRefNote(r)))
+		lines = append(lines, "    "+pad(actionWord(p, r.Action), 7)+" "+pad(stateWord(p, r.State), 9)+" "+r.Ref+syncRefNote(p, r))
 	}
 	if m.Err() == nil {
 		p.Fprintf(w, "  %s: %s\n", m.URL, syncCounts(p, counts))
@@ -422,8 +423,9 @@ func syncActionWord(r fedsync.RefResult) string {
 		fedsync.ActForce: "forced", fedsync.ActDelete: "deleted"}[r.Action]
 }
 
-// syncRefNote explains a ref line: values, what went wrong, what to do.
-func syncRefNote(r fedsync.RefResult) string {
+// syncRefNote explains a ref line in p's language: values, what went
+// wrong (in git's or the server's words), what to do.
+func syncRefNote(p *i18n.Printer, r fedsync.RefResult) string {
 	var note string
 	switch {
 	case r.Origin != "" && r.Mirror != "":
@@ -435,13 +437,75 @@ func syncRefNote(r fedsync.RefResult) string {
 	}
 	switch {
 	case r.Result == fedsync.ResultRejected || r.Result == fedsync.ResultFailed:
-		note += "  " + r.Result + ": " + r.Reason
+		reason := r.Reason
+		if reason == fedsync.ReasonLFSNotDelivered.String() {
+			reason = fedsync.ReasonLFSNotDelivered.Localize(p)
+		}
+		result := p.Sprintf("rejected")
+		if r.Result == fedsync.ResultFailed {
+			result = p.Sprintf("failed")
+		}
+		note += p.Sprintf("  %s: %s", result, reason)
 	case r.Action == fedsync.ActKeep && r.State == fedsync.Extra:
-		note += "  (origin no longer has it; --prune deletes it)"
+		note += p.Sprintf("  (origin no longer has it; --prune deletes it)")
 	case r.Action == fedsync.ActKeep:
-		note += "  (commits only on the mirror; --force overwrites them)"
+		note += p.Sprintf("  (commits only on the mirror; --force overwrites them)")
 	}
 	return note
+}
+
+// stateWord is a ref's state, for a report line.
+func stateWord(p *i18n.Printer, st fedsync.State) string {
+	switch st {
+	case fedsync.InSync:
+		return p.Sprintf("in-sync")
+	case fedsync.Behind:
+		return p.Sprintf("behind")
+	case fedsync.Ahead:
+		return p.Sprintf("ahead")
+	case fedsync.Diverged:
+		return p.Sprintf("diverged")
+	case fedsync.Missing:
+		return p.Sprintf("missing")
+	case fedsync.Extra:
+		return p.Sprintf("extra")
+	}
+	return string(st)
+}
+
+// actionWord is what sync does with a ref, for a report line.
+func actionWord(p *i18n.Printer, a fedsync.Action) string {
+	switch a {
+	case fedsync.ActCreate:
+		return p.Sprintf("create")
+	case fedsync.ActUpdate:
+		return p.Sprintf("update")
+	case fedsync.ActForce:
+		return p.Sprintf("force")
+	case fedsync.ActDelete:
+		return p.Sprintf("delete")
+	case fedsync.ActKeep:
+		return p.Sprintf("keep")
+	}
+	return string(a)
+}
+
+// pad fills s with spaces to n columns, a wide (CJK) character taking
+// two, as fmt's %-*s does for English.
+func pad(s string, n int) string {
+	cols := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			cols += 2
+		default:
+			cols++
+		}
+	}
+	if cols >= n {
+		return s
+	}
+	return s + strings.Repeat(" ", n-cols)
 }
 
 func syncShortOID(oid string) string {

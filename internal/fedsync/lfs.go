@@ -99,6 +99,11 @@ func (e *Engine) missingLFS(ctx context.Context, f *federation.Federation, c *ca
 	return len(miss)
 }
 
+// ReasonLFSNotDelivered is the reason of a ref not pushed because its
+// LFS objects did not reach the mirror; reports say it in the user's
+// language, JSON keeps the English.
+var ReasonLFSNotDelivered = i18n.M("LFS objects not delivered")
+
 // failRefs records that none of todo was pushed to the mirror because of
 // err; the next sync tries again.
 func failRefs(res *MirrorResult, byRef map[string]*RefResult, todo []RefPlan, err error) {
@@ -106,7 +111,7 @@ func failRefs(res *MirrorResult, byRef map[string]*RefResult, todo []RefPlan, er
 	res.Error = err.Error()
 	for _, p := range todo {
 		if r := byRef[p.Ref]; r != nil {
-			r.Result, r.Reason = ResultFailed, "LFS objects not delivered"
+			r.Result, r.Reason = ResultFailed, ReasonLFSNotDelivered.String()
 		}
 	}
 }
