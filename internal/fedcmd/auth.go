@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -147,8 +146,7 @@ func printAuth(stdio IO, results []HostAuth, others []string) {
 		return
 	}
 	p := stdio.P
-	tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
-	p.Fprintf(tw, "HOST\tFORGE\tTOKEN FROM\tSTATUS\n")
+	rows := [][]string{strings.Split(strings.TrimSuffix(p.Sprintf("HOST\tFORGE\tTOKEN FROM\tSTATUS\n"), "\n"), "\t")}
 	for _, r := range results {
 		src, status := r.Source, p.Sprintf("ok")
 		if src == "" {
@@ -160,9 +158,9 @@ func printAuth(stdio IO, results []HostAuth, others []string) {
 		case len(r.Missing) > 0:
 			status = p.Sprintf("MISSING SCOPES (below)")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Host, r.Forge, src, status)
+		rows = append(rows, []string{r.Host, r.Forge, src, status})
 	}
-	tw.Flush()
+	writeColumns(stdio.Out, rows)
 	for _, r := range results {
 		if r.Access != nil || r.ScopeError != "" {
 			fmt.Fprintf(stdio.Out, "\n%s:\n", r.Host)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -200,7 +202,7 @@ func fakeGitHubScopes(t *testing.T) (host string) {
 		switch r.URL.Path {
 		case "/user":
 			w.Write([]byte(`{"login":"octocat"}`))
-		case "/repos/o/r":
+		case "/repos/o/r", "/repos/o/up":
 			w.Write([]byte(`{"name":"r","full_name":"o/r","permissions":{"admin":false,"push":false,"pull":true}}`))
 		default:
 			http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
@@ -220,10 +222,16 @@ func fakeGitHubScopes(t *testing.T) (host string) {
 func TestChineseScopesAndAddChecks(t *testing.T) {
 	gittest.Isolate(t)
 	host := fakeGitHubScopes(t)
-	gittest.Git(t, "", "config", "--global", "federation.p.origin", "https://example.org/o/r.git")
+	// Every server is the fake API on 127.0.0.1: nothing leaves the machine.
+	gittest.Git(t, "", "config", "--global", "federation.p.origin", host+"/o/up.git")
 	gittest.Git(t, "", "config", "--global", "federation.p.mirror", host+"/o/r.git")
 
 	zh := runIn(t, zhCN, "auth")
+	// The columns line up on a terminal, where a Chinese character takes two.
+	if lines := strings.Split(zh.stdout, "\n"); len(lines) < 2 ||
+		displayWidth(lines[0][:strings.Index(lines[0], "代码托管平台")]) != strings.Index(lines[1], "github") {
+		t.Errorf("auth's columns are not aligned:\n%s", zh.stdout)
+	}
 	wantIn(t, "auth", zh.stdout, "主机", "令牌来源", "缺少权限范围（见下文）",
 		"  权限范围：gist, read:org\n",
 		"  无权限的私人令牌，无法推送（镜像）：需要权限范围 repo（可在 "+host+"/settings/tokens 修改）\n")
@@ -398,4 +406,21 @@ func TestChineseRefLinesOfSyncAndStatus(t *testing.T) {
 	wantIn(t, "English sync", en.stdout, "    keep    ahead     refs/heads/main  ", "  (commits only on the mirror; --force overwrites them)\n")
 	enSt := runIn(t, []string{"LANG=C"}, "status", "demo")
 	wantIn(t, "English status", enSt.stdout, "    ahead     refs/heads/main  ")
+}
+
+// writeColumns lays English rows out as text/tabwriter did.
+func TestWriteColumnsAsTabwriter(t *testing.T) {
+	rows := [][]string{{"HOST", "FORGE", "TOKEN FROM", "STATUS"},
+		{"https://gitee.com", "gitee", "keyring", "ok"},
+		{"https://gitlab.example.com", "gitlab", "(none)", "UNREACHABLE: no answer"}}
+	var want, got bytes.Buffer
+	tw := tabwriter.NewWriter(&want, 0, 4, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+	writeColumns(&got, rows)
+	if got.String() != want.String() {
+		t.Errorf("writeColumns:\n%s\ntabwriter:\n%s", got.String(), want.String())
+	}
 }

@@ -2,6 +2,7 @@ package fedcmd
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -29,6 +30,32 @@ func withoutName(p *i18n.Printer, name string, err error) string {
 		return rest
 	}
 	return strings.TrimPrefix(text, name+"：") // as zh-Hans writes it
+}
+
+// writeColumns writes rows as aligned columns two spaces apart, as
+// text/tabwriter does, but measuring a wide (CJK) character as the two
+// columns a terminal gives it.
+func writeColumns(w io.Writer, rows [][]string) {
+	var widths []int
+	for _, row := range rows {
+		for i, cell := range row {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(cell))
+		}
+	}
+	for _, row := range rows {
+		var b strings.Builder
+		for i, cell := range row {
+			if i == len(row)-1 {
+				b.WriteString(cell)
+				break
+			}
+			b.WriteString(pad(cell, widths[i]+2))
+		}
+		fmt.Fprintln(w, b.String())
+	}
 }
 
 // countWord says "3 behind" or "2 updated" in p's language: a state of

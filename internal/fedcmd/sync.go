@@ -493,6 +493,14 @@ func actionWord(p *i18n.Printer, a fedsync.Action) string {
 // pad fills s with spaces to n columns, a wide (CJK) character taking
 // two, as fmt's %-*s does for English.
 func pad(s string, n int) string {
+	if cols := displayWidth(s); cols < n {
+		return s + strings.Repeat(" ", n-cols)
+	}
+	return s
+}
+
+// displayWidth is how many columns s takes on a terminal.
+func displayWidth(s string) int {
 	cols := 0
 	for _, r := range s {
 		switch width.LookupRune(r).Kind() {
@@ -502,10 +510,7 @@ func pad(s string, n int) string {
 			cols++
 		}
 	}
-	if cols >= n {
-		return s
-	}
-	return s + strings.Repeat(" ", n-cols)
+	return cols
 }
 
 func syncShortOID(oid string) string {
