@@ -447,13 +447,6 @@ func requireMirrors(outcomes []mirrorOutcome, status []refStatus) {
 	}
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 func pronoun(p *i18n.Printer, n int) string {
 	if n == 1 {
 		return p.Sprintf("it")

@@ -3,7 +3,6 @@ package keystore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -33,8 +32,11 @@ type TimeoutError struct {
 	Timeout time.Duration
 }
 
-func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("keystore: OS keyring %s did not answer within %s (locked keyring waiting for a prompt?)", e.Op, e.Timeout)
+func (e *TimeoutError) Error() string { return e.Localize(nil) }
+
+// Localize is the error in p's language.
+func (e *TimeoutError) Localize(p *i18n.Printer) string {
+	return p.Sprintf("keystore: OS keyring %s did not answer within %s (locked keyring waiting for a prompt?)", e.Op, e.Timeout.String())
 }
 
 // Is makes a TimeoutError match ErrKeyringUnavailable.

@@ -186,7 +186,7 @@ func (d *demo) git(dir string) gitexec.Runner {
 
 func (d *demo) startServers(ctx context.Context) error {
 	d.header(i18n.M("Three git servers on 127.0.0.1: an origin and two mirrors"))
-	roles := []string{"origin   (think GitHub)", "mirror 1 (think Gitee)", "mirror 2 (think GitLab)"}
+	roles := []string{d.stdio.P.Sprintf("origin   (think GitHub)"), d.stdio.P.Sprintf("mirror 1 (think Gitee)"), d.stdio.P.Sprintf("mirror 2 (think GitLab)")}
 	for i, role := range roles {
 		root := filepath.Join(d.dir, "server", fmt.Sprint(i))
 		if err := d.git("").Run(ctx, "init", "-q", "--bare", "-b", "main", filepath.Join(root, "demo.git")); err != nil {
@@ -201,7 +201,7 @@ func (d *demo) startServers(ctx context.Context) error {
 		} else {
 			d.mirrors = append(d.mirrors, s)
 		}
-		fmt.Fprintf(d.stdio.Out, "  %-24s %s/demo.git\n", role, s.URL)
+		fmt.Fprintf(d.stdio.Out, "  %s %s/demo.git\n", pad(role, 24), s.URL)
 	}
 	return nil
 }

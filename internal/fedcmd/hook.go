@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -312,7 +312,7 @@ func printHooks(ctx context.Context, o HookOptions, c forge.Client, s hookSite, 
 		return
 	}
 	fmt.Fprintf(w, "%s:\n", s)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	var rows [][]string
 	for _, h := range hooks {
 		mark := ""
 		if o.URL != "" && h.URL == o.URL {
@@ -322,9 +322,9 @@ func printHooks(ctx context.Context, o HookOptions, c forge.Client, s hookSite, 
 		if !h.Active {
 			state = o.IO.P.Sprintf("inactive")
 		}
-		fmt.Fprintf(tw, "  %d\t%s%s\t%s\t%s\n", h.ID, h.URL, mark, state, lastDeliveries(ctx, o.IO.P, c, s, h))
+		rows = append(rows, []string{"  " + strconv.FormatInt(h.ID, 10), h.URL + mark, state, lastDeliveries(ctx, o.IO.P, c, s, h)})
 	}
-	tw.Flush()
+	writeColumns(w, rows)
 }
 
 // lastDeliveries sums up the latest deliveries of h: from the forge's

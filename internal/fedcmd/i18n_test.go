@@ -140,7 +140,7 @@ func TestChineseDemo(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("demo: exit %d\n%s%s", r.code, r.stdout, r.err)
 	}
-	wantIn(t, "demo", r.stdout, "==> 通过联邦克隆\n", "✓ 源仓库和两个镜像上的 main 都是 ", "：源仓库 ", "\n完成：一个远程，三台服务器，全部同步。")
+	wantIn(t, "demo", r.stdout, "==> 通过联邦克隆\n", "  源仓库（好比 GitHub）    http://127.0.0.1:", "  镜像 1（好比 Gitee）     http://127.0.0.1:", "✓ 源仓库和两个镜像上的 main 都是 ", "：源仓库 ", "\n完成：一个远程，三台服务器，全部同步。")
 }
 
 // import-gitblit's notes and report speak Chinese; the git config it
