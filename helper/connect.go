@@ -369,13 +369,16 @@ type ServerError struct {
 	Stderr string
 }
 
-func (e *ServerError) Error() string {
+func (e *ServerError) Error() string { return e.Localize(nil) }
+
+// Localize is the error in p's language: git's own words as git said them.
+func (e *ServerError) Localize(p *i18n.Printer) string {
 	if st := strings.TrimSpace(e.Stderr); st != "" {
 		// git's own words ("unable to access …: Couldn't connect",
 		// "Authentication failed") say it best.
-		return e.Server.Raw + ": " + st
+		return p.Sprintf("%s: %s", e.Server.Raw, st)
 	}
-	return e.Server.Raw + ": " + e.Err.Error()
+	return p.Sprintf("%s: %s", e.Server.Raw, p.Error(e.Err))
 }
 
 func (e *ServerError) Unwrap() error { return e.Err }
