@@ -25,7 +25,8 @@
 //	    and are read with attempts 1.
 //	  - reason: why the mirror did not take it the last time (the last
 //	    error), control characters stripped, C-quoted when needed (it may
-//	    be empty).
+//	    be empty). Our own reasons are English whatever language the
+//	    writer spoke; Say words them for a reader.
 //
 // Lines starting with "#" and blank lines are comments. There is at most
 // one entry per (mirror, ref): a newer value supersedes a queued one.
