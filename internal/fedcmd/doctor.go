@@ -104,9 +104,9 @@ func runDoctor(ctx context.Context, stdio IO, opts DoctorOptions) error {
 	checks = append(checks, checkTokens(ctx, opts, cfg)...)
 	failed := 0
 	for _, c := range checks {
-		fmt.Fprintf(stdio.Out, "%-5s %s", strings.ToUpper(c.Status), c.Name)
+		fmt.Fprintf(stdio.Out, "%s %s", pad(statusLabel(stdio.P, c.Status), 5), c.Name)
 		if c.Detail != "" {
-			fmt.Fprintf(stdio.Out, ": %s", strings.ReplaceAll(strings.TrimSpace(c.Detail), "\n", "\n      "))
+			stdio.P.Fprintf(stdio.Out, ": %s", strings.ReplaceAll(strings.TrimSpace(c.Detail), "\n", "\n      "))
 		}
 		fmt.Fprintln(stdio.Out)
 		if c.Fix != "" {
@@ -120,6 +120,21 @@ func runDoctor(ctx context.Context, stdio IO, opts DoctorOptions) error {
 		return i18n.Errorf("%d check(s) failed; fix what is listed above and run `git federate doctor` again", failed)
 	}
 	return nil
+}
+
+// statusLabel is the label of a check's line in p's language.
+func statusLabel(p *i18n.Printer, status string) string {
+	switch status {
+	case CheckOK:
+		return p.Sprintf("OK")
+	case CheckWarn:
+		return p.Sprintf("WARN")
+	case CheckFail:
+		return p.Sprintf("FAIL")
+	case CheckHint:
+		return p.Sprintf("HINT")
+	}
+	return strings.ToUpper(status)
 }
 
 var gitVersionRE = regexp.MustCompile(`git version (\d+)\.(\d+)`)

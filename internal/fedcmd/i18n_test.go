@@ -109,7 +109,7 @@ func TestChineseUnknownFederationAndHelp(t *testing.T) {
 	}
 
 	doc := runIn(t, zhCN, "doctor")
-	wantIn(t, "doctor", doc.stdout, "PATH 中的 git-federate", "操作系统密钥环", "联邦配置: 1 个联邦，0 个联邦集")
+	wantIn(t, "doctor", doc.stdout, "正常  PATH 中的 git-federate：", "操作系统密钥环", "正常  联邦配置：1 个联邦，0 个联邦集")
 	if en := runIn(t, nil, "doctor"); !strings.Contains(en.stdout, "federation config: 1 federation(s), 0 federationset(s)") {
 		t.Errorf("English doctor:\n%s", en.stdout)
 	}
