@@ -123,7 +123,7 @@ func NewApp(stdio IO) *cli.App {
 		// ours is a usage error. Naming it "help" stops urfave adding its
 		// own, and its --help flag with it, so that flag is given here.
 		Flags: []cli.Flag{cli.HelpFlag,
-			&cli.BoolFlag{Name: "version", Usage: "print the version (as `git federate version`)"}},
+			&cli.BoolFlag{Name: "version", Usage: "print the version, as the version command does"}},
 		Commands: append(commands(stdio), helpCommand()),
 	}
 	localizeHelp(app, stdio.P)

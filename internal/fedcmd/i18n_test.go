@@ -289,7 +289,7 @@ func TestChineseHelpOfEveryCommand(t *testing.T) {
 	r := runIn(t, zhCN, "sync", "--help")
 	wantIn(t, "sync --help", r.stdout, "选项：", "同步所有已配置的联邦（默认：false）", "（默认：4）", "--help, -h              显示帮助\n")
 	top := runIn(t, zhCN, "--help")
-	wantIn(t, "--help", top.stdout, "全局选项：", "--help, -h                      显示帮助\n")
+	wantIn(t, "--help", top.stdout, "全局选项：", "--help, -h  显示帮助\n")
 	add := runIn(t, zhCN, "add", "--help")
 	wantIn(t, "add --help", add.stdout, "--set 接受以下键：", "pushOrigin      推送先更新源仓库；", "示例：\n",
 		"git federate add linkis --global \\\n")
