@@ -167,7 +167,7 @@ func (s *Session) startHelperChild(ctx context.Context, srv federation.Endpoint)
 	if name == "" {
 		name = srv.Raw
 	}
-	cmd := s.Git.Command(ctx, "remote-"+srv.Protocol, name, srv.Raw)
+	cmd := s.Git.ProgramCommand(ctx, "remote-"+srv.Protocol, name, srv.Raw)
 	cmd.Env = s.childEnv()
 	c := &helperChild{cmd: cmd, stderr: &gate{clean: s.Git.Redact}}
 	cmd.Stderr = c.stderr
@@ -284,11 +284,18 @@ func withLimit[T any](ctx context.Context, limit time.Duration, fn func() (T, er
 	case r := <-ch:
 		return r.v, r.err
 	case <-expired:
-		return zero, fmt.Errorf("no answer within %v", limit)
+		return zero, noAnswer{limit}
 	case <-ctx.Done():
 		return zero, fmt.Errorf("no answer: %w", ctx.Err())
 	}
 }
+
+// noAnswer is withLimit's error when the limit passed first: the server
+// stalled, as git's own stall limit would have said.
+type noAnswer struct{ limit time.Duration }
+
+func (e noAnswer) Error() string        { return fmt.Sprintf("no answer within %v", e.limit) }
+func (e noAnswer) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // relay copies git's requests (from) to the child and the child's
 // answers to git (to) until both sides are done. The child's exit status

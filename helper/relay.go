@@ -36,6 +36,12 @@ func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, o
 	if err != nil {
 		return nil, err
 	}
+	return s.listRelay(ctx, c, srv, opts)
+}
+
+// listRelay gives the started child c the options and asks it for srv's
+// refs; on failure the child is stopped.
+func (s *Session) listRelay(ctx context.Context, c *helperChild, srv federation.Endpoint, opts []protocol.ClientOption) (*pushRelay, error) {
 	r := &pushRelay{helperChild: c, srv: srv}
 	listed, err := withLimit(ctx, s.listLimit(), func() ([]protocol.Listed, error) {
 		cl := c.client()
@@ -46,15 +52,26 @@ func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, o
 	})
 	if err != nil {
 		c.abandon()
-		why := strings.TrimSpace(c.stderr.String())
-		if why == "" {
-			why = err.Error()
+		// The child's own words, else ours; a limit that passed stays
+		// known as a stall.
+		why := error(saying{strings.TrimSpace(c.stderr.String()), err})
+		if why.Error() == "" {
+			why = err
 		}
-		return nil, i18n.Errorf("listing %s: %w", srv.Raw, gitexec.Explain(errors.New(why), srv.Raw))
+		return nil, i18n.Errorf("listing %s: %w", srv.Raw, gitexec.Explain(why, srv.Raw))
 	}
 	r.listing = listingOf(srv, listed)
 	return r, nil
 }
+
+// saying is err told in other words: a child's stderr.
+type saying struct {
+	text string
+	err  error
+}
+
+func (e saying) Error() string { return e.text }
+func (e saying) Unwrap() error { return e.err }
 
 // listingOf turns a helper's "list for-push" answer into a Listing.
 func listingOf(srv federation.Endpoint, listed []protocol.Listed) *Listing {
@@ -293,17 +310,27 @@ func (rs *relays) mirror(ctx context.Context, url string) *pushRelay {
 
 // listForPush lists the primary server for a push. An http(s) primary is
 // listed by the relay that will receive the push; ssh, git:// and local
-// servers by `git ls-remote`, and pushed to by `git push`.
+// servers by `git ls-remote`, and pushed to by `git push`. The primary's
+// child starts before the mirrors' (whose listings have until the
+// primary's verdict): its first request leaves first.
 func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
 	s.relays.close()
-	if s.Fed.MirrorPush != federation.MirrorPushBackground || s.Fed.RequireMirrors {
-		s.startMirrors(ctx, s.fanoutTargets())
-	}
+	mirrors := s.Fed.MirrorPush != federation.MirrorPushBackground || s.Fed.RequireMirrors
 	primary := s.pushTarget()
 	if !primary.HTTP() {
+		if mirrors {
+			s.startMirrors(ctx, s.fanoutTargets())
+		}
 		return s.LsRemote(ctx, primary)
 	}
-	r, err := s.startPushRelay(ctx, primary, s.childOptions())
+	c, err := s.startHelperChild(ctx, primary)
+	if mirrors {
+		s.startMirrors(ctx, s.fanoutTargets())
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.listRelay(ctx, c, primary, s.childOptions())
 	if err != nil {
 		return nil, err
 	}
