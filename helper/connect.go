@@ -166,7 +166,7 @@ func (s *Session) startHelperChild(ctx context.Context, srv federation.Endpoint)
 	if name == "" {
 		name = srv.Raw
 	}
-	cmd := s.Git.Command(ctx, "remote-"+srv.Protocol, name, srv.Raw)
+	cmd := s.Git.ProgramCommand(ctx, "remote-"+srv.Protocol, name, srv.Raw)
 	cmd.Env = s.childEnv()
 	c := &helperChild{cmd: cmd, stderr: &gate{clean: s.Git.Redact}}
 	cmd.Stderr = c.stderr
@@ -283,10 +283,22 @@ func withLimit[T any](ctx context.Context, limit time.Duration, fn func() (T, er
 	case r := <-ch:
 		return r.v, r.err
 	case <-expired:
-		return zero, i18n.Errorf("no answer within %v", limit)
+		return zero, noAnswer{limit}
 	case <-ctx.Done():
 		return zero, i18n.Errorf("no answer: %w", ctx.Err())
 	}
+}
+
+// noAnswer is withLimit's error when the limit passed first: the server
+// stalled, as git's own stall limit would have said.
+type noAnswer struct{ limit time.Duration }
+
+func (e noAnswer) Error() string        { return e.Localize(nil) }
+func (e noAnswer) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// Localize says e in p's language.
+func (e noAnswer) Localize(p *i18n.Printer) string {
+	return i18n.M("no answer within %v", e.limit).Localize(p)
 }
 
 // relay copies git's requests (from) to the child and the child's

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
@@ -89,7 +90,10 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 	}
 	g := s.child()
 	g.Stderr = nil
-	objs, err := lfs.Pointers(ctx, g, always, tips, exclude)
+	if !always && !s.usesLFS(ctx, g, tips) {
+		return nil
+	}
+	objs, err := lfs.Pointers(ctx, g, true, tips, exclude)
 	if err != nil || len(objs) == 0 {
 		return err
 	}
@@ -113,6 +117,27 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 		s.P.Fprintf(s.Stderr, "federate: %s: uploaded %s\n", who, s.P.Sprintf("%d LFS objects", n))
 	}
 	return err
+}
+
+// usesLFS is lfs.UsesLFS, asked once per set of tips in a session: the
+// primary and every mirror of a push without queued updates share the
+// answer, and git is not run again between origin's verdict and the
+// mirrors' pushes.
+func (s *Session) usesLFS(ctx context.Context, g gitexec.Runner, tips []string) bool {
+	key := strings.Join(slices.Sorted(slices.Values(tips)), " ")
+	s.lfsMu.Lock()
+	defer s.lfsMu.Unlock()
+	if used, ok := s.lfsUsed[key]; ok {
+		return used
+	}
+	used := lfs.UsesLFS(ctx, g, tips)
+	if ctx.Err() == nil {
+		if s.lfsUsed == nil {
+			s.lfsUsed = map[string]bool{}
+		}
+		s.lfsUsed[key] = used
+	}
+	return used
 }
 
 // lfsReason is the short reason a server's refs were not pushed.

@@ -36,25 +36,45 @@ func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, o
 	if err != nil {
 		return nil, err
 	}
+	return s.listRelay(ctx, c, srv, opts, nil)
+}
+
+// listRelay gives the started child c the options and asks it for srv's
+// refs; on failure the child is stopped. up, when set, runs once the
+// child has answered the options: it is up and running.
+func (s *Session) listRelay(ctx context.Context, c *helperChild, srv federation.Endpoint, opts []protocol.ClientOption, up func()) (*pushRelay, error) {
 	r := &pushRelay{helperChild: c, srv: srv}
-	listed, err := withLimit(ctx, s.listLimit(), func() ([]protocol.Listed, error) {
-		cl := c.client()
-		if _, err := cl.Options(opts...); err != nil {
-			return nil, err
+	cl := c.client()
+	_, err := withLimit(ctx, s.listLimit(), func() ([]protocol.OptionReply, error) { return cl.Options(opts...) })
+	var listed []protocol.Listed
+	if err == nil {
+		if up != nil {
+			up()
 		}
-		return cl.ListForPush()
-	})
+		listed, err = withLimit(ctx, s.listLimit(), cl.ListForPush)
+	}
 	if err != nil {
 		c.abandon()
-		why := strings.TrimSpace(c.stderr.String())
-		if why == "" {
-			why = err.Error()
+		// The child's own words, else ours; a limit that passed stays
+		// known as a stall.
+		why := error(saying{strings.TrimSpace(c.stderr.String()), err})
+		if why.Error() == "" {
+			why = err
 		}
-		return nil, i18n.Errorf("listing %s: %w", srv.Raw, gitexec.Explain(errors.New(why), srv.Raw))
+		return nil, i18n.Errorf("listing %s: %w", srv.Raw, gitexec.Explain(why, srv.Raw))
 	}
 	r.listing = listingOf(srv, listed)
 	return r, nil
 }
+
+// saying is err told in other words: a child's stderr.
+type saying struct {
+	text string
+	err  error
+}
+
+func (e saying) Error() string { return e.text }
+func (e saying) Unwrap() error { return e.err }
 
 // listingOf turns a helper's "list for-push" answer into a Listing.
 func listingOf(srv federation.Endpoint, listed []protocol.Listed) *Listing {
@@ -293,17 +313,26 @@ func (rs *relays) mirror(ctx context.Context, url string) *pushRelay {
 
 // listForPush lists the primary server for a push. An http(s) primary is
 // listed by the relay that will receive the push; ssh, git:// and local
-// servers by `git ls-remote`, and pushed to by `git push`.
+// servers by `git ls-remote`, and pushed to by `git push`. The mirrors'
+// children start once the primary's is up: their listings have until
+// the primary's verdict, and on a small machine four children starting
+// at once would hold back the primary's first request.
 func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
 	s.relays.close()
+	startMirrors := func() {}
 	if s.Fed.MirrorPush != federation.MirrorPushBackground || s.Fed.RequireMirrors {
-		s.startMirrors(ctx, s.fanoutTargets())
+		startMirrors = func() { s.startMirrors(ctx, s.fanoutTargets()) }
 	}
 	primary := s.pushTarget()
 	if !primary.HTTP() {
+		startMirrors()
 		return s.LsRemote(ctx, primary)
 	}
-	r, err := s.startPushRelay(ctx, primary, s.childOptions())
+	c, err := s.startHelperChild(ctx, primary)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.listRelay(ctx, c, primary, s.childOptions(), startMirrors)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -39,6 +40,9 @@ type Session struct {
 	opts    Options
 	listing *Listing // the last list answer, from the server that gave it
 	relays  relays   // git's http helpers kept for the push
+	// lfsUsed caches lfs.UsesLFS by set of tips (Session.usesLFS).
+	lfsMu   sync.Mutex
+	lfsUsed map[string]bool
 	fetchState
 }
 

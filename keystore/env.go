@@ -71,9 +71,15 @@ func (e Env) Variables(host string) []string {
 	return vars
 }
 
-// Get implements Store.
+// Get implements Store. The host's own variable is read before the
+// forge is asked for its usual ones: naming the forge may read git config.
 func (e Env) Get(_ context.Context, k Key) (Credential, error) {
-	for _, v := range e.Variables(k.Host) {
+	first := EnvName(k.Host)
+	vars := []string{first}
+	if strings.TrimSpace(e.Getenv(first)) == "" {
+		vars = e.Variables(k.Host)
+	}
+	for _, v := range vars {
 		if tok := strings.TrimSpace(e.Getenv(v)); tok != "" {
 			return Credential{Username: k.Username, Token: tok, Source: Source("env:" + v)}, nil
 		}

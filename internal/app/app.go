@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/git-remote-federate/git-remote-federate/helper"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedcmd"
@@ -57,14 +58,24 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 	}
 	// Config only tells which forge a host is; a mistake elsewhere in it is
 	// reported by the command the user ran, not once per credential request.
-	cfg, err := federation.Load(ctx, "", "")
-	if cfg == nil {
-		if !callback {
-			p.Fprintf(stdio.Err, "federate: %s\n", p.Error(err))
+	// The callback reads it only when an answer needs the forge (its usual
+	// token variable, its username): a child git calls back twice per
+	// server it reaches, and most answers come from FEDERATE_TOKEN_<HOST>
+	// and the username git already sent.
+	load := sync.OnceValue(func() *federation.Config {
+		cfg, err := federation.Load(ctx, "", "")
+		if cfg == nil {
+			if !callback {
+				p.Fprintf(stdio.Err, "federate: %s\n", p.Error(err))
+			}
+			cfg, _ = federation.Parse(nil)
 		}
-		cfg, _ = federation.Parse(nil)
+		return cfg
+	})
+	if !callback {
+		load()
 	}
-	forge := func(host string) string { return cfg.ForgeOf("https", host) }
+	forge := func(host string) string { return load().ForgeOf("https", host) }
 	opts := keystore.Options{Getenv: os.Getenv, Forge: forge}
 	h := keystore.Helper{Mode: keystore.ModeUserHelper, Usernames: keystore.ForgeUsernames(forge), Stderr: stdio.Err, P: p}
 	if callback {

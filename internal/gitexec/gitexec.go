@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +90,30 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	// A credential-cache daemon started by a child can keep our pipes
 	// open; do not wait on it forever once the child has exited.
 	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// ProgramCommand is Command for git's own program git-<name> (a remote
+// helper such as remote-https), run straight from git's exec path when
+// the environment names it, as git does for the helpers it runs (it sets
+// GIT_EXEC_PATH for them): that spares the `git` wrapper process, and
+// its start, that `git <name>` costs. Else, or with r.Git set, it is
+// `git <name>`.
+func (r Runner) ProgramCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := r.Command(ctx, append([]string{name}, args...)...)
+	dir, ok := lookup(cmd.Env, "GIT_EXEC_PATH")
+	if r.Git != "" || !ok || !filepath.IsAbs(dir) {
+		return cmd
+	}
+	file := "git-" + name
+	if runtime.GOOS == "windows" {
+		file += ".exe"
+	}
+	path := filepath.Join(dir, file)
+	if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 && runtime.GOOS != "windows" {
+		return cmd
+	}
+	cmd.Path, cmd.Args, cmd.Err = path, append([]string{"git-" + name}, args...), nil
 	return cmd
 }
 

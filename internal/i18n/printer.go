@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
@@ -18,12 +19,17 @@ import (
 // given none (tests, library callers) keeps its English text.
 type Printer struct {
 	tag language.Tag
-	mp  *message.Printer
+	mp  func() *message.Printer
 }
 
-// New returns a printer for tag, with the catalogs of this package.
+// New returns a printer for tag, with the catalogs of this package. The
+// catalogs are built when the printer first formats a message: a process
+// that prints nothing (the credential callback, run for every request a
+// child git makes) does not pay for them.
 func New(tag language.Tag) *Printer {
-	return &Printer{tag: tag, mp: message.NewPrinter(tag, message.Catalog(catalogs()))}
+	return &Printer{tag: tag, mp: sync.OnceValue(func() *message.Printer {
+		return message.NewPrinter(tag, message.Catalog(catalogs()))
+	})}
 }
 
 // Language is the language p speaks.
@@ -43,7 +49,7 @@ func (p *Printer) Sprintf(format string, a ...any) string {
 	if p == nil {
 		p = english
 	}
-	return p.mp.Sprintf(format, plain(a)...)
+	return p.mp().Sprintf(format, plain(a)...)
 }
 
 // Fprintf writes the message format in p's language to w.

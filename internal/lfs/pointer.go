@@ -137,15 +137,15 @@ func Pointers(ctx context.Context, g gitexec.Runner, always bool, tips, exclude 
 	if len(tips) == 0 {
 		return nil, nil
 	}
-	if !always && !usesLFS(ctx, g, tips) {
+	if !always && !UsesLFS(ctx, g, tips) {
 		return nil, nil
 	}
 	return Scan(ctx, g, tips, exclude)
 }
 
-// usesLFS reports whether the .gitattributes at the root of any tip
+// UsesLFS reports whether the .gitattributes at the root of any tip
 // names the LFS filter.
-func usesLFS(ctx context.Context, g gitexec.Runner, tips []string) bool {
+func UsesLFS(ctx context.Context, g gitexec.Runner, tips []string) bool {
 	var in bytes.Buffer
 	for _, t := range tips {
 		in.WriteString(t + ":.gitattributes\n")
