@@ -10,6 +10,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // pushTargetDown is the one-line failure of a push whose first server
@@ -118,13 +119,14 @@ func cause(err error) string {
 	return oneLine(err.Error())
 }
 
-// oneLine turns server text into one printable line.
+// oneLine turns server text into one printable line: escape sequences
+// go whole (redact.Strip), line breaks and tabs become spaces.
 func oneLine(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, s)
+	}, redact.Strip(s))
 	return strings.Join(strings.Fields(s), " ")
 }
