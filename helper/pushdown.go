@@ -93,12 +93,7 @@ func maskURL(raw string) string {
 }
 
 // timeoutKey is the config key of the federation's time limit.
-func (s *Session) timeoutKey() string {
-	if s.Fed.Name == "" {
-		return "federation.<name>.timeout"
-	}
-	return "federation." + s.Fed.Name + ".timeout"
-}
+func (s *Session) timeoutKey() string { return s.Fed.TimeoutKey() }
 
 // cause is the last line git printed about a failure, without control
 // characters (it is the server's text).
