@@ -434,3 +434,51 @@ func TestSSHHungServerIsGivenUp(t *testing.T) {
 		})
 	}
 }
+
+// The user's ssh command is found where git finds it, not only in
+// GIT_SSH_COMMAND: core.sshCommand (here on the command line for the
+// clone, then in the clone's own config) or GIT_SSH (a program whose
+// name tells git nothing, so git asks it with -G, through the callback).
+// Clone and push work through it, ports included, and a hung mirror is
+// still given up.
+func TestSSHUserCommandFoundAsGitFindsIt(t *testing.T) {
+	for _, how := range []string{"core.sshCommand", "GIT_SSH"} {
+		t.Run(how, func(t *testing.T) {
+			f := newSSHFixture(t, "timeout=2s")
+			os.Unsetenv("GIT_SSH_COMMAND") // t.Setenv in newSSHFixture restores it
+			var clone []string
+			switch how {
+			case "core.sshCommand":
+				clone = []string{"-c", "core.sshCommand=" + f.sshd.GitSSHCommand()}
+			case "GIT_SSH":
+				wrapper := filepath.Join(t.TempDir(), "my-ssh")
+				if err := os.WriteFile(wrapper, []byte("#!/bin/sh\nexec "+f.sshd.GitSSHCommand()+` "$@"`+"\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				t.Setenv("GIT_SSH", wrapper)
+			}
+			work := filepath.Join(t.TempDir(), "work")
+			if out, err := gittest.GitCombined("", nil, append(clone, "clone", "-q", "federate::app", work)...); err != nil {
+				t.Fatalf("clone: %v\n%s", err, out)
+			}
+			if how == "core.sshCommand" {
+				gittest.Git(t, work, "config", "core.sshCommand", f.sshd.GitSSHCommand())
+			}
+			c := gittest.Commit(t, work, "a.txt", "a\n", "second")
+			gittest.HangHook(t, f.mirrors[0].path, "pre-receive")
+			out, err := gittest.GitCombined(work, nil, "push", "origin", "main")
+			if err != nil {
+				t.Fatalf("push: %v\n%s", err, out)
+			}
+			want := "federate: mirror " + f.mirrors[0].url + ": push failed: ssh " + gittest.SSHHostAlias + ": no data moved for 2s during the push"
+			if !strings.Contains(out, want) {
+				t.Errorf("push output lacks %q:\n%s", want, out)
+			}
+			for _, r := range []repo{f.origin, f.mirrors[1]} {
+				if got := gittest.RefOf(t, r.path, "main"); got != c {
+					t.Errorf("main on %s = %s, want %s", r.url, got, c)
+				}
+			}
+		})
+	}
+}
