@@ -88,8 +88,12 @@ func (r Runner) SSH(ctx context.Context) (SSHCommand, error) {
 func variantOf(run string, shell bool) string {
 	name := run
 	if shell {
-		if f := strings.Fields(run); len(f) > 0 {
-			name = strings.Trim(f[0], `"'`)
+		// The first word of the command line, quotes and all.
+		name = strings.TrimLeft(run, " \t")
+		if q := name[:min(1, len(name))]; q == `"` || q == "'" {
+			name, _, _ = strings.Cut(name[1:], q)
+		} else if f := strings.Fields(name); len(f) > 0 {
+			name = f[0]
 		}
 	}
 	switch strings.ToLower(filepath.Base(name)) {
@@ -210,25 +214,33 @@ func SSHMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}()
 	done := make(chan error, 1)
 	go func() { wg.Wait(); done <- cmd.Wait() }()
+	// end kills ssh, and all it started, and waits a little for it: a
+	// grandchild may hold the pipe.
+	end := func() {
+		killTree(cmd.Process.Pid)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+	}
 	tick := time.NewTicker(min(max(limit/10, 50*time.Millisecond), time.Second))
 	defer tick.Stop()
 	for {
 		select {
 		case err := <-done:
 			return exitStatus(err)
+		case <-ctx.Done(): // SIGINT or SIGTERM: ssh goes with us
+			end()
+			return 255
 		case <-tick.C:
 			if !w.idleFor(limit) {
 				continue
 			}
-			killTree(cmd.Process.Pid)
 			step := i18n.M("while listing its refs")
 			if w.heard.Load() {
 				step = stepOf(args)
 			}
-			select {
-			case <-done: // ssh's own last words first
-			case <-time.After(5 * time.Second): // a grandchild holding the pipe
-			}
+			end() // ssh's own last words come first
 			fmt.Fprint(stderr, sshStallPrefix+sshHost(args)+": "+i18n.M("no data moved for %s %s; gave up (the limit is %s)",
 				limit.String(), step, getenv(sshKeyEnv)).Localize(p)+"\n")
 			return 255

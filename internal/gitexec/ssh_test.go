@@ -41,6 +41,8 @@ func TestSSHInGitsOrder(t *testing.T) {
 			SSHCommand{Run: "ssh -i /k/id -p 2222", Shell: true, Variant: "ssh"}},
 		{"GIT_SSH_COMMAND over core.sshCommand", append(cfg("core.sshCommand", "ssh -i /k/id"), "GIT_SSH_COMMAND='/x/TortoisePlink.exe' -v"),
 			SSHCommand{Run: "'/x/TortoisePlink.exe' -v", Shell: true, Variant: "tortoiseplink"}},
+		{"quoted path with a space", []string{`GIT_SSH_COMMAND="/c/Program Files/OpenSSH/ssh.exe" -v`},
+			SSHCommand{Run: `"/c/Program Files/OpenSSH/ssh.exe" -v`, Shell: true, Variant: "ssh"}},
 		{"unknown name: git asks it", []string{"GIT_SSH_COMMAND=my-ssh-wrapper --fast"}, SSHCommand{Run: "my-ssh-wrapper --fast", Shell: true}},
 		{"GIT_SSH_VARIANT", []string{"GIT_SSH_COMMAND=ssh", "GIT_SSH_VARIANT=simple"}, SSHCommand{Run: "ssh", Shell: true}},
 		{"ssh.variant", append(cfg("ssh.variant", "putty"), "GIT_SSH=ssh"), SSHCommand{Run: "ssh"}},
