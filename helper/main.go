@@ -82,9 +82,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		Stderr:    stderr,
 		Redact:    tokensOf(ctx, cfg, fed),
 	}
-	if git, err = stallLimit(ctx, git, fed, exe); err != nil {
-		return nil, err
-	}
+	git = stallLimit(ctx, git, fed, exe)
 	return &Session{
 		Remote: remote,
 		GitDir: gitDir,
@@ -120,13 +118,17 @@ func newLogger(stderr io.Writer) *slog.Logger {
 // stallLimit applies the federation's timeout to every child: to its
 // http transport, and to its ssh through this program (exe) when a
 // server of fed is reached over ssh. With no timeout configured, git's
-// own behaviour stays.
-func stallLimit(ctx context.Context, g gitexec.Runner, fed *federation.Federation, exe string) (gitexec.Runner, error) {
+// own behaviour stays; with a config that cannot be read (git's children
+// will say so), ssh is left to git.
+func stallLimit(ctx context.Context, g gitexec.Runner, fed *federation.Federation, exe string) gitexec.Runner {
 	if fed.Timeout <= 0 {
-		return g, nil
+		return g
 	}
-	if !fed.HasSSH() {
-		exe = ""
+	if fed.HasSSH() {
+		if sg, err := g.WithStallLimit(ctx, fed.Timeout, fed.TimeoutKey(), exe); err == nil {
+			return sg
+		}
 	}
-	return g.WithStallLimit(ctx, fed.Timeout, fed.TimeoutKey(), exe)
+	g, _ = g.WithStallLimit(ctx, fed.Timeout, fed.TimeoutKey(), "") // reads nothing: cannot fail
+	return g
 }

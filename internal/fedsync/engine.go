@@ -163,9 +163,8 @@ func (e *Engine) runner(f *federation.Federation, dir string, timeout time.Durat
 
 // sshRunner is cfg.Git with the ssh callback set up, the user's ssh
 // command found once (GIT_SSH_COMMAND, core.sshCommand, GIT_SSH, ssh)
-// as a git child in cfg.Repo would find it. A config that
-// cannot be read leaves ssh to git: a federation's servers then have
-// git's limits only.
+// as a git child in cfg.Repo would find it. A config that cannot be
+// read leaves ssh to git: its servers then have git's limits only.
 func (e *Engine) sshRunner() (gitexec.Runner, error) {
 	e.sshOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), ListTimeout)
