@@ -102,10 +102,11 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 	if !ok {
 		return i18n.Errorf("LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
 	}
+	dst.Limit(s.Fed.Timeout, s.timeoutKey())
 	src := lfs.Store(s.GitDir)
 	if primary := s.pushTarget(); primary.Raw != srv.Raw {
 		if c, ok := lfs.NewClient(primary.Raw, creds); ok {
-			src = lfs.Fallback(src, c.Download)
+			src = lfs.Fallback(src, c.Limit(s.Fed.Timeout, s.timeoutKey()).Download)
 		}
 	}
 	n, err := dst.Upload(ctx, objs, src)

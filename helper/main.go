@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -76,16 +75,18 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 			return nil, err
 		}
 	}
+	git := gitexec.Runner{
+		BusyRetry: gitexec.DefaultDelays(),
+		Env:       gitexec.WithCredentialCallback(os.Environ(), exe),
+		Stderr:    stderr,
+		Redact:    tokensOf(ctx, cfg, fed),
+	}
+	git = stallLimit(ctx, git, fed, exe)
 	return &Session{
 		Remote: remote,
 		GitDir: gitDir,
 		Fed:    fed,
-		Git: gitexec.Runner{
-			BusyRetry: gitexec.DefaultDelays(),
-			Env:       stallLimit(gitexec.WithCredentialCallback(os.Environ(), exe), fed.Timeout),
-			Stderr:    stderr,
-			Redact:    tokensOf(ctx, cfg, fed),
-		},
+		Git:    git,
 		Stderr: stderr,
 		Log:    newLogger(stderr),
 		P:      i18n.From(ctx),
@@ -113,11 +114,20 @@ func newLogger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// stallLimit applies the federation's timeout to every child's http
-// transport; with no timeout configured, git's own behaviour stays.
-func stallLimit(env []string, d time.Duration) []string {
-	if d <= 0 {
-		return env
+// stallLimit applies the federation's timeout to every child: to its
+// http transport, and to its ssh through this program (exe) when a
+// server of fed is reached over ssh. With no timeout configured, git's
+// own behaviour stays; with a config that cannot be read (git's children
+// will say so), ssh is left to git.
+func stallLimit(ctx context.Context, g gitexec.Runner, fed *federation.Federation, exe string) gitexec.Runner {
+	if fed.Timeout <= 0 {
+		return g
 	}
-	return gitexec.WithStallLimit(env, d)
+	if fed.HasSSH() {
+		if sg, err := g.WithStallLimit(ctx, fed.Timeout, fed.TimeoutKey(), exe); err == nil {
+			return sg
+		}
+	}
+	g, _ = g.WithStallLimit(ctx, fed.Timeout, fed.TimeoutKey(), "") // reads nothing: cannot fail
+	return g
 }

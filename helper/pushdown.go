@@ -9,6 +9,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // pushTargetDown is the one-line failure of a push whose first server
@@ -91,12 +92,7 @@ func maskURL(raw string) string {
 }
 
 // timeoutKey is the config key of the federation's time limit.
-func (s *Session) timeoutKey() string {
-	if s.Fed.Name == "" {
-		return "federation.<name>.timeout"
-	}
-	return "federation." + s.Fed.Name + ".timeout"
-}
+func (s *Session) timeoutKey() string { return s.Fed.TimeoutKey() }
 
 // cause is the last line git printed about a failure, without control
 // characters (it is the server's text).
@@ -117,13 +113,14 @@ func cause(err error) string {
 	return oneLine(err.Error())
 }
 
-// oneLine turns server text into one printable line.
+// oneLine turns server text into one printable line: escape sequences
+// go whole (redact.Strip), line breaks and tabs become spaces.
 func oneLine(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, s)
+	}, redact.Strip(s))
 	return strings.Join(strings.Fields(s), " ")
 }

@@ -371,3 +371,114 @@ func TestSSHOptionInjectionRefused(t *testing.T) {
 		t.Errorf("the fake ssh did not run for a good URL (%q): the check above proves nothing", b)
 	}
 }
+
+// A server reached over ssh that takes a push and never answers (its
+// pre-receive hook hangs) is given up after the federation's timeout:
+// a hung mirror's update is queued while origin and the other mirror
+// get the push, and a hung origin fails the push, naming the server,
+// the step and the key of the limit. Either way the push ends; without
+// the limit it would wait on the server for ever.
+func TestSSHHungServerIsGivenUp(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		hung   int // index in f.all()
+		pushOK bool
+	}{{"mirror", 1, true}, {"origin", 0, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newSSHFixture(t, "timeout=2s")
+			work := filepath.Join(t.TempDir(), "work")
+			gittest.Git(t, "", "clone", "-q", "federate::app", work)
+			before := gittest.RefOf(t, work, "main")
+			next := gittest.Commit(t, work, "a.txt", "a\n", "second")
+			hung := f.all()[c.hung]
+			gittest.HangHook(t, hung.path, "pre-receive")
+
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "git", "push", "origin", "main")
+			cmd.Dir = work
+			cmd.WaitDelay = 5 * time.Second // the helper, a grandchild, may hold the output
+			b, err := cmd.CombinedOutput()
+			out := string(b)
+			if ctx.Err() != nil {
+				t.Fatalf("the push was still waiting on the hung server after a minute:\n%s", out)
+			}
+			if (err == nil) != c.pushOK {
+				t.Fatalf("push: %v, want ok=%v\n%s", err, c.pushOK, out)
+			}
+			why := "ssh 127.0.0.1:" + fmt.Sprint(f.sshd.Port) + ": no data moved for 2s during the push; gave up (the limit is federation.app.timeout)"
+			if c.hung != 0 {
+				// scp-like: the Host alias carries the port.
+				why = "ssh " + gittest.SSHHostAlias + ": no data moved for 2s during the push; gave up (the limit is federation.app.timeout)"
+			}
+			want := "federate: mirror " + hung.url + ": push failed: " + why
+			if c.hung == 0 {
+				want = "main -> main (origin " + hung.url + ": " + why
+			}
+			if !strings.Contains(out, want) {
+				t.Errorf("push output lacks %q:\n%s", want, out)
+			}
+			pending, _ := os.ReadFile(filepath.Join(work, ".git", "federate", "pending"))
+			for _, r := range f.all() {
+				got, want := gittest.RefOf(t, r.path, "main"), next
+				if c.hung == 0 || r.path == hung.path {
+					want = before
+				}
+				if got != want {
+					t.Errorf("main on %s = %s, want %s", r.url, got, want)
+				}
+			}
+			if c.hung != 0 && !strings.Contains(string(pending), hung.url+"\trefs/heads/main\t"+next) {
+				t.Errorf("the hung mirror's update is not queued:\n%s", pending)
+			}
+		})
+	}
+}
+
+// The user's ssh command is found where git finds it, not only in
+// GIT_SSH_COMMAND: core.sshCommand (here on the command line for the
+// clone, then in the clone's own config) or GIT_SSH (a program whose
+// name tells git nothing, so git asks it with -G, through the callback).
+// Clone and push work through it, ports included, and a hung mirror is
+// still given up.
+func TestSSHUserCommandFoundAsGitFindsIt(t *testing.T) {
+	for _, how := range []string{"core.sshCommand", "GIT_SSH"} {
+		t.Run(how, func(t *testing.T) {
+			f := newSSHFixture(t, "timeout=2s")
+			os.Unsetenv("GIT_SSH_COMMAND") // t.Setenv in newSSHFixture restores it
+			var clone []string
+			switch how {
+			case "core.sshCommand":
+				clone = []string{"-c", "core.sshCommand=" + f.sshd.GitSSHCommand()}
+			case "GIT_SSH":
+				wrapper := filepath.Join(t.TempDir(), "my-ssh")
+				if err := os.WriteFile(wrapper, []byte("#!/bin/sh\nexec "+f.sshd.GitSSHCommand()+` "$@"`+"\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				t.Setenv("GIT_SSH", wrapper)
+			}
+			work := filepath.Join(t.TempDir(), "work")
+			if out, err := gittest.GitCombined("", nil, append(clone, "clone", "-q", "federate::app", work)...); err != nil {
+				t.Fatalf("clone: %v\n%s", err, out)
+			}
+			if how == "core.sshCommand" {
+				gittest.Git(t, work, "config", "core.sshCommand", f.sshd.GitSSHCommand())
+			}
+			c := gittest.Commit(t, work, "a.txt", "a\n", "second")
+			gittest.HangHook(t, f.mirrors[0].path, "pre-receive")
+			out, err := gittest.GitCombined(work, nil, "push", "origin", "main")
+			if err != nil {
+				t.Fatalf("push: %v\n%s", err, out)
+			}
+			want := "federate: mirror " + f.mirrors[0].url + ": push failed: ssh " + gittest.SSHHostAlias + ": no data moved for 2s during the push"
+			if !strings.Contains(out, want) {
+				t.Errorf("push output lacks %q:\n%s", want, out)
+			}
+			for _, r := range []repo{f.origin, f.mirrors[1]} {
+				if got := gittest.RefOf(t, r.path, "main"); got != c {
+					t.Errorf("main on %s = %s, want %s", r.url, got, c)
+				}
+			}
+		})
+	}
+}

@@ -173,7 +173,7 @@ func TestPushErrorStripsTerminalControls(t *testing.T) {
 	w := NewWriter(&b)
 	w.PushError("refs/heads/main", "\x1b]0;pwned\x07no\rfake")
 	w.Flush()
-	if got, want := b.String(), "error refs/heads/main ]0;pwnednofake\n"; got != want {
+	if got, want := b.String(), "error refs/heads/main nofake\n"; got != want {
 		t.Errorf("wrote %q, want %q", got, want)
 	}
 }

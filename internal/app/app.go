@@ -28,13 +28,17 @@ type Stdio struct {
 // Main runs the program called name (the binary's base name) with args
 // (without the program name) and returns its exit status. Whatever the
 // name, a first argument of gitexec.CallbackArg makes it the credential
-// helper that child git processes call back.
+// helper that child git processes call back, and one of
+// gitexec.SSHCallbackArg their ssh command (the stall limit over ssh).
 func Main(ctx context.Context, name string, args []string, stdio Stdio) int {
 	// Messages speak the language git would speak; everything below gets
 	// the printer from ctx.
 	ctx = i18n.NewContext(ctx, i18n.New(i18n.Detect(os.Getenv)))
 	if len(args) > 0 && args[0] == gitexec.CallbackArg {
 		return credentialMain(ctx, args[1:], stdio, true)
+	}
+	if len(args) > 0 && args[0] == gitexec.SSHCallbackArg {
+		return gitexec.SSHMain(ctx, args[1:], stdio.In, stdio.Out, stdio.Err)
 	}
 	switch strings.TrimSuffix(filepath.Base(name), ".exe") {
 	case "git-remote-federate":

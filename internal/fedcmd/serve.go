@@ -31,6 +31,10 @@ type serveOptions struct {
 	Jobs            int
 	SyncTimeout     time.Duration
 	ShutdownTimeout time.Duration
+	// HeaderTimeout and ReadTimeout bound how long a sender may take
+	// over a request's headers and over the whole request (the
+	// webhook package's defaults when 0).
+	HeaderTimeout, ReadTimeout time.Duration
 	// Syncer runs syncs; nil means newSyncer's.
 	Syncer webhook.Syncer
 	// Getenv reads the environment (os.Getenv when nil).
@@ -44,7 +48,7 @@ func serveCommand(stdio IO) *cli.Command {
 	return &cli.Command{
 		Name:      "serve",
 		Usage:     "receive push webhooks and sync the federation they name",
-		UsageText: "git federate serve --listen ADDR [--secret-file F] [--jobs N] [--sync-timeout D]",
+		UsageText: "git federate serve --listen ADDR [--secret-file F] [--jobs N] [--sync-timeout D] [--header-timeout D] [--read-timeout D]",
 		Description: "Answers POST /webhook for GitHub, Gitea, GitLab and Gitee push events, and\n" +
 			"syncs every federation whose origin or mirror is the pushed repository.\n" +
 			"The shared secret comes from --secret-file or FEDERATE_WEBHOOK_SECRET.\n" +
@@ -56,6 +60,8 @@ func serveCommand(stdio IO) *cli.Command {
 			&cli.IntFlag{Name: "jobs", Value: webhook.DefaultJobs, Usage: "syncs run at once"},
 			&cli.DurationFlag{Name: "sync-timeout", Value: webhook.DefaultSyncTimeout, Usage: "time limit of one sync"},
 			&cli.DurationFlag{Name: "shutdown-timeout", Value: webhook.DefaultShutdownTimeout, Usage: "on SIGTERM, how long to wait for running syncs before cancelling them"},
+			&cli.DurationFlag{Name: "header-timeout", Value: webhook.DefaultHeaderTimeout, Usage: "drop a sender that has not sent a request's headers within this time (at least 1s)"},
+			&cli.DurationFlag{Name: "read-timeout", Value: webhook.DefaultReadTimeout, Usage: "drop a sender that has not sent a whole request, headers and body, within this time (at least 1s)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -63,6 +69,9 @@ func serveCommand(stdio IO) *cli.Command {
 			}
 			if c.String("listen") == "" {
 				return UsageError("serve needs --listen ADDR, e.g. --listen 127.0.0.1:8080")
+			}
+			if err := checkReadLimits(c.Duration("header-timeout"), c.Duration("read-timeout")); err != nil {
+				return err
 			}
 			return runServe(c.Context, serveOptions{
 				IO:              stdio,
@@ -72,9 +81,28 @@ func serveCommand(stdio IO) *cli.Command {
 				Jobs:            c.Int("jobs"),
 				SyncTimeout:     c.Duration("sync-timeout"),
 				ShutdownTimeout: c.Duration("shutdown-timeout"),
+				HeaderTimeout:   c.Duration("header-timeout"),
+				ReadTimeout:     c.Duration("read-timeout"),
 			})
 		},
 	}
+}
+
+// checkReadLimits refuses --header-timeout and --read-timeout under a
+// second, and a read limit shorter than the header limit it includes.
+func checkReadLimits(header, read time.Duration) error {
+	for _, l := range []struct {
+		flag string
+		d    time.Duration
+	}{{"--header-timeout", header}, {"--read-timeout", read}} {
+		if l.d < time.Second {
+			return UsageError("%s must be at least 1s, got %s: a sender on a slow network would be cut off in the middle of a request", l.flag, l.d)
+		}
+	}
+	if read < header {
+		return UsageError("--read-timeout (%s) must not be shorter than --header-timeout (%s): it bounds the headers and the body together", read, header)
+	}
+	return nil
 }
 
 // runServe listens on opts.Listen and serves webhooks until ctx is
@@ -112,6 +140,8 @@ func runServe(ctx context.Context, opts serveOptions) error {
 		Jobs:            opts.Jobs,
 		SyncTimeout:     opts.SyncTimeout,
 		ShutdownTimeout: opts.ShutdownTimeout,
+		HeaderTimeout:   opts.HeaderTimeout,
+		ReadTimeout:     opts.ReadTimeout,
 		Log:             log,
 	})
 	if err != nil {

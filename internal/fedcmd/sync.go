@@ -308,8 +308,10 @@ func tokensOf(ctx context.Context, cfg *federation.Config) *redact.Redactor {
 // forge (createMissing), and the pending queue of the repository sync
 // runs in, if any, is settled for each mirror brought up to date.
 func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Config, jobs int) (*fedsync.Engine, error) {
-	if env.Exe == "" {
-		if _, err := os.Executable(); err != nil {
+	exe := env.Exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
 			return nil, i18n.Errorf("finding this program for the credential callback: %w", err)
 		}
 	}
@@ -327,6 +329,7 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Conf
 		Progress:    stdio.Err,
 		Printer:     stdio.P,
 		Repo:        repo,
+		Exe:         exe,
 		Federations: cfg,
 	})
 }

@@ -1,9 +1,16 @@
 package fedcmd
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
@@ -67,4 +74,73 @@ func TestSyncOverSSH(t *testing.T) {
 	if !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "Please make sure") {
 		t.Errorf("report lacks the one-line %q:\n%s", want, r.stdout)
 	}
+}
+
+// A server reached over ssh that stops answering is given up after the
+// federation's timeout, and the sync ends, naming the server, the step
+// and the key of the limit: a mirror whose pre-receive hook hangs fails
+// alone (the other mirror is synced, the run is partial); an origin that
+// never sends the pack fails the federation. Without the limit, sync would wait on them for ever.
+func TestSyncOverSSHHungServer(t *testing.T) {
+	gittest.Isolate(t)
+	d := gittest.StartSSHD(t)
+	t.Setenv("GIT_SSH_COMMAND", d.GitSSHCommand())
+	dir := t.TempDir()
+	origin, mirror, other := filepath.Join(dir, "origin.git"), filepath.Join(dir, "mirror.git"), filepath.Join(dir, "other.git")
+	for _, p := range []string{origin, mirror, other} {
+		gittest.Git(t, "", "init", "-q", "--bare", "-b", "main", p)
+	}
+	work := gittest.NewWorkRepo(t)
+	gittest.Seed(t, work, origin, mirror, other)
+	gittest.Git(t, "", "config", "--global", "federation.demo.origin", d.URL(origin))
+	gittest.Git(t, "", "config", "--global", "federation.demo.mirror", d.SCPURL(mirror))
+	gittest.Git(t, "", "config", "--global", "--add", "federation.demo.mirror", d.URL(other))
+	gittest.Git(t, "", "config", "--global", "federation.demo.timeout", "2s")
+	sync := func() result {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, filepath.Join(gittest.BinDir(t), "git-federate"), "sync", "demo")
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		cmd.WaitDelay = 5 * time.Second // its git children may hold the output
+		err := cmd.Run()
+		if ctx.Err() != nil {
+			t.Fatalf("sync was still waiting on the hung server after a minute:\n%s%s", out.String(), errb.String())
+		}
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return result{code: cmd.ProcessState.ExitCode(), stdout: out.String(), err: errb.String()}
+	}
+
+	// The mirror takes the pack and never reports the ref update.
+	before := gittest.RefOf(t, mirror, "refs/heads/main")
+	c := gittest.Commit(t, work, "a.txt", "a\n", "on main")
+	gittest.Git(t, work, "push", "-q", origin, "main")
+	hook := gittest.HangHook(t, mirror, "pre-receive")
+	r := sync()
+	want := "ssh " + gittest.SSHHostAlias + ": no data moved for 2s during the push; gave up (the limit is federation.demo.timeout)"
+	if r.code != ExitPartial || !strings.Contains(r.stdout+r.err, want) || !strings.Contains(r.stdout, d.SCPURL(mirror)) {
+		t.Fatalf("sync with a hung mirror: exit %d, want %d and %q\n%s%s", r.code, ExitPartial, want, r.stdout, r.err)
+	}
+	assertRef(t, mirror, "refs/heads/main", before)
+	assertRef(t, other, "refs/heads/main", c)
+
+	// Origin lists its refs, then never sends the pack.
+	os.Remove(hook)
+	packHook := gittest.HangHook(t, t.TempDir(), "pack-objects")
+	cfg := "[uploadpack]\n\tpackObjectsHook = " + packHook + "\n\tkeepAlive = 0\n"
+	if err := os.WriteFile(filepath.Join(d.Dir, "server.gitconfig"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gittest.Commit(t, work, "b.txt", "b\n", "later")
+	gittest.Git(t, work, "push", "-q", origin, "main")
+	r = sync()
+	want = "ssh 127.0.0.1:" + strconv.Itoa(d.Port) + ": no data moved for 2s during the fetch; gave up (the limit is federation.demo.timeout)"
+	if r.code != ExitFailure || !strings.Contains(r.stdout+r.err, want) {
+		t.Fatalf("sync with a hung origin: exit %d, want %d and %q\n%s%s", r.code, ExitFailure, want, r.stdout, r.err)
+	}
+	assertRef(t, other, "refs/heads/main", c)
 }

@@ -96,6 +96,29 @@ type Federation struct {
 	OriginChangedAt time.Time
 }
 
+// TimeoutKey is the config key that sets f's timeout, for messages
+// that say which limit was reached: a member of a federationset takes
+// its set's.
+func (f *Federation) TimeoutKey() string {
+	if f.Name == "" {
+		return "federation.<name>.timeout"
+	}
+	if set, _, ok := strings.Cut(f.Name, "/"); ok {
+		return "federationset." + set + ".timeout"
+	}
+	return "federation." + f.Name + ".timeout"
+}
+
+// HasSSH reports whether one of f's servers is reached over ssh.
+func (f *Federation) HasSSH() bool {
+	for _, e := range append([]Endpoint{f.Origin}, f.Mirrors...) {
+		if e.Protocol == "ssh" {
+			return true
+		}
+	}
+	return false
+}
+
 // Covers reports whether sync and status cover ref: it matches an include
 // glob (DefaultInclude when none is set) and no exclude glob.
 func (f *Federation) Covers(ref string) bool {

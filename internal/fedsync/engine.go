@@ -57,6 +57,11 @@ type Config struct {
 	// what its pushes queued for a mirror is settled once sync has
 	// brought that mirror up to date.
 	Repo string
+	// Exe is this program: when set, the git children that reach a
+	// server over ssh run it as their ssh command, which gives up a
+	// server that stops answering for its federation's timeout
+	// (gitexec.WithStallLimit).
+	Exe string
 	// Federations gives each host's forge, through which a missing
 	// mirror is created when its federation has createMissing set; nil
 	// means only the well-known hosts.
@@ -68,6 +73,10 @@ type Engine struct {
 	cfg Config
 	sem chan struct{}
 	pmu sync.Mutex // serialises progress lines
+
+	sshOnce sync.Once
+	sshGit  gitexec.Runner // cfg.Git with the ssh callback, for federations with ssh servers
+	sshErr  error
 }
 
 // New returns an Engine for cfg.
@@ -136,17 +145,35 @@ func (e *Engine) net(ctx context.Context, fn func() error) error {
 // a local command, git's own limits).
 func (e *Engine) runner(f *federation.Federation, dir string, timeout time.Duration) gitexec.Runner {
 	g := e.cfg.Git
+	if f != nil && f.Timeout > 0 {
+		exe := ""
+		if f.HasSSH() && e.cfg.Exe != "" {
+			if sg, err := e.sshRunner(); err == nil {
+				g, exe = sg, e.cfg.Exe
+			}
+		}
+		// With the ssh command already found, this reads no config.
+		g, _ = g.WithStallLimit(context.Background(), f.Timeout, f.TimeoutKey(), exe)
+	}
 	g.Dir = dir
 	g.Stderr = nil // captured into errors; progress is ours
 	g.Timeout = timeout
-	if f != nil && f.Timeout > 0 {
-		env := g.Env
-		if env == nil {
-			env = os.Environ()
-		}
-		g.Env = gitexec.WithStallLimit(append([]string(nil), env...), f.Timeout)
-	}
 	return g
+}
+
+// sshRunner is cfg.Git with the ssh callback set up, the user's ssh
+// command found once (GIT_SSH_COMMAND, core.sshCommand, GIT_SSH, ssh)
+// as a git child in cfg.Repo would find it. A config that cannot be
+// read leaves ssh to git: its servers then have git's limits only.
+func (e *Engine) sshRunner() (gitexec.Runner, error) {
+	e.sshOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), ListTimeout)
+		defer cancel()
+		g := e.cfg.Git
+		g.Dir = e.cfg.Repo
+		e.sshGit, e.sshErr = g.WithStallLimit(ctx, time.Second, "", e.cfg.Exe)
+	})
+	return e.sshGit, e.sshErr
 }
 
 // listRefs runs `git ls-remote` of url, a server of f. A listing is one

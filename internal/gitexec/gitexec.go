@@ -257,16 +257,6 @@ func WithCredentialCallback(env []string, exe string) []string {
 	return setEnv(out, "GIT_TERMINAL_PROMPT", "0")
 }
 
-// WithStallLimit makes git's http transport give up a server that sends
-// nothing for d (at least a second): a server that accepts the connection
-// and then hangs, at any step. A total time limit would not do: a large
-// pack may take hours while always making progress.
-func WithStallLimit(env []string, d time.Duration) []string {
-	secs := max(1, int((d+time.Second-1)/time.Second))
-	env = setEnv(env, "GIT_HTTP_LOW_SPEED_LIMIT", "1")
-	return setEnv(env, "GIT_HTTP_LOW_SPEED_TIME", strconv.Itoa(secs))
-}
-
 // WithoutCredentialCallback undoes WithCredentialCallback in env: the
 // callback uses it to run `git credential` against the user's own helpers.
 func WithoutCredentialCallback(env []string) []string {

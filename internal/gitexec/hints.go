@@ -154,10 +154,14 @@ func Explain(err error, url string) error {
 }
 
 // IsStalled reports whether err is a server that stopped answering: the
-// stall limit of WithStallLimit (curl's "Operation too slow"), a
-// connection timeout, or the command's own time limit.
+// stall limit of WithStallLimit (curl's "Operation too slow", or the ssh
+// callback giving up), a connection timeout, or the command's own time
+// limit.
 func IsStalled(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	if strings.Contains(stderrOf(err), sshStallPrefix) {
 		return true
 	}
 	s := strings.ToLower(stderrOf(err))

@@ -356,8 +356,12 @@ const stallLine = "error: RPC failed; curl 28 "
 
 // StallReason is the reason to give for a push whose child wrote line,
 // when line says the server stopped answering: curl's own words ("Operation
-// too slow...") name no step and no server.
+// too slow...") name no step and no server; the ssh callback's name the
+// host, the step and the limit's config key.
 func StallReason(line string) (string, bool) {
+	if why, ok := SSHStall(line); ok {
+		return why, true
+	}
 	rest, ok := strings.CutPrefix(line, stallLine)
 	if !ok {
 		return "", false

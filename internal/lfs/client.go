@@ -34,9 +34,15 @@ type Client struct {
 	Endpoint string
 	// Creds gives the token for Endpoint's host; nil sends none.
 	Creds Credentials
-	// HTTP sends the requests; nil means a client with a time limit that
-	// refuses redirects to another host.
+	// HTTP sends the requests; nil means a client that refuses redirects
+	// to another host, with a time limit of an hour when Stall is 0.
 	HTTP *http.Client
+	// Stall, when set, gives up a request whose server moves no byte
+	// either way for that long (a *StallError naming StallKey, the
+	// config key that sets it); a transfer that keeps moving is never
+	// cut, however long it takes.
+	Stall    time.Duration
+	StallKey string
 }
 
 // Endpoint is the LFS URL git-lfs derives from an http(s) repository
@@ -126,7 +132,7 @@ func (c *Client) batch(ctx context.Context, operation string, objs []Object) ([]
 	if err := c.authorize(ctx, req); err != nil {
 		return nil, err
 	}
-	resp, err := c.http().Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return nil, i18n.Errorf("LFS batch at %s: %w", c.Endpoint, err)
 	}
@@ -190,7 +196,7 @@ func (c *Client) transfer(ctx context.Context, method string, a Action, body io.
 			return nil, err
 		}
 	}
-	resp, err := c.http().Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return nil, i18n.Errorf("LFS transfer at %s: %w", req.URL.Host, err)
 	}
@@ -204,6 +210,9 @@ func (c *Client) transfer(ctx context.Context, method string, a Action, body io.
 func (c *Client) http() *http.Client {
 	if c.HTTP != nil {
 		return c.HTTP
+	}
+	if c.Stall > 0 {
+		return &http.Client{CheckRedirect: sameHostRedirect}
 	}
 	return &http.Client{Timeout: time.Hour, CheckRedirect: sameHostRedirect}
 }

@@ -87,21 +87,105 @@ func (r *Redactor) list() []string {
 	return out
 }
 
-// Strip drops control characters from s (ESC, CR, BEL, the other C0 and
-// C1 controls, DEL) and bytes that are not UTF-8 (a lone 0x9b is a C1
-// CSI to a Latin-1 terminal), and keeps newlines and tabs: server text
-// can then neither set the terminal title nor overwrite lines with fake
-// output.
+// Strip drops terminal escape sequences whole (CSI "ESC [ … final",
+// OSC and the other strings "ESC ] … BEL or ESC \", two-byte "ESC x",
+// and their C1 forms), the other control characters (ESC, CR, BEL, the
+// rest of C0 and C1, DEL) and bytes that are not UTF-8 (a lone 0x9b is a
+// C1 CSI to a Latin-1 terminal), and keeps newlines and tabs: server text
+// can then neither set the terminal title, colour or move the cursor,
+// nor overwrite lines with fake output, nor leave the printable rest of
+// a sequence ("[31m") in the text.
 func Strip(s string) string {
 	if utf8.ValidString(s) && !strings.ContainsFunc(s, isControl) {
 		return s
 	}
-	return strings.Map(func(c rune) rune {
-		if isControl(c) || c == utf8.RuneError {
-			return -1
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c, n := decode(s[i:])
+		switch {
+		case c == 0x1b:
+			i += escape(s[i+1:]) + 1
+		case c == 0x9b: // C1 CSI
+			i += n + csi(s[i+n:])
+		case c == 0x90 || c == 0x98 || c == 0x9d || c == 0x9e || c == 0x9f: // C1 DCS, SOS, OSC, PM, APC
+			i += n + str(s[i+n:])
+		case isControl(c) || c == utf8.RuneError:
+			i += n
+		default:
+			b.WriteString(s[i : i+n])
+			i += n
 		}
-		return c
-	}, s)
+	}
+	return b.String()
+}
+
+// decode is the rune at the start of s and its size; a byte that is not
+// UTF-8 is itself, so that a raw C1 byte (0x80–0x9f) reads as the
+// control it is to a Latin-1 terminal.
+func decode(s string) (rune, int) {
+	c, n := utf8.DecodeRuneInString(s)
+	if c == utf8.RuneError && n == 1 && s[0] >= 0x80 && s[0] <= 0x9f {
+		return rune(s[0]), 1
+	}
+	return c, n
+}
+
+// escape is the length of what follows an ESC in s as part of its
+// sequence: ESC [ starts a CSI, ESC ] P X ^ _ a string, ESC followed by
+// intermediates (0x20–0x2f) and a final byte (0x30–0x7e) is one escape
+// ("ESC ( B", "ESC 7"). Anything else ends it: only the ESC goes.
+func escape(s string) int {
+	if s == "" {
+		return 0
+	}
+	switch s[0] {
+	case '[':
+		return 1 + csi(s[1:])
+	case ']', 'P', 'X', '^', '_':
+		return 1 + str(s[1:])
+	}
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] <= 0x2f {
+		i++
+	}
+	if i < len(s) && s[i] >= 0x30 && s[i] <= 0x7e {
+		return i + 1
+	}
+	return 0 // a lone ESC, or one before a control: dropped alone
+}
+
+// csi is the length of a control sequence's parameters (0x30–0x3f),
+// intermediates (0x20–0x2f) and final byte (0x40–0x7e) at the start of
+// s. A sequence broken by any other character ends before it.
+func csi(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= 0x20 && s[i] <= 0x3f {
+		i++
+	}
+	if i < len(s) && s[i] >= 0x40 && s[i] <= 0x7e {
+		i++
+	}
+	return i
+}
+
+// str is the length of a control string (OSC's title, a DCS) at the start
+// of s, with its end: BEL, ESC \ or the C1 ST. A string that never ends
+// is dropped up to the end of its line, as a terminal would swallow it.
+func str(s string) int {
+	for i := 0; i < len(s); {
+		c, n := decode(s[i:])
+		switch {
+		case c == 0x07 || c == 0x9c:
+			return i + n
+		case c == 0x1b && i+1 < len(s) && s[i+1] == '\\':
+			return i + 2
+		case c == '\n':
+			return i
+		}
+		i += n
+	}
+	return len(s)
 }
 
 func isControl(c rune) bool {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestCleanMasksKnownTokenInEveryForm(t *testing.T) {
@@ -37,8 +38,51 @@ func TestCleanMasksUnknownCredentialShapes(t *testing.T) {
 
 func TestStripDropsTerminalControls(t *testing.T) {
 	in := "ok\x1b]0;pwned\x07 line\r\nfake\x9b2J \x7fend\tcol\n"
-	want := "ok]0;pwned line\nfake2J end\tcol\n"
+	want := "ok line\nfake end\tcol\n"
 	if got := Strip(in); got != want {
 		t.Errorf("Strip(%q) = %q, want %q", in, got, want)
 	}
+}
+
+// TestStripDropsWholeEscapeSequences: a sequence goes with its
+// parameters, not just its ESC, so nothing like "[31m" is left behind.
+func TestStripDropsWholeEscapeSequences(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"\x1b[31mDENIED\x1b[0m", "DENIED"},
+		{"\x1b[1;31;40mred\x1b[m on black", "red on black"},
+		{"\x1b[?25lhidden cursor\x1b[?25h", "hidden cursor"},
+		{"up\x1b[2Aover\x1b[2K", "upover"},
+		{"\x1b]0;title\x07text", "text"},
+		{"\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\", "link"},
+		{"\x1bPq#0;2;0;0;0\x1b\\after DCS", "after DCS"},
+		{"\x1b7saved\x1b8 \x1bc\x1b(Bcharset", "saved charset"},
+		{"\u009b31mC1 CSI\u009b0m", "C1 CSI"},
+		{"\u009d0;title\u009cC1 OSC", "C1 OSC"},
+		{"raw \x9b31mLatin-1 CSI", "raw Latin-1 CSI"},
+		{"\x1b]0;never ends\nnext line", "\nnext line"},
+		{"\x1b[31\x1b[0mbroken", "broken"},
+		{"lone ESC at the end\x1b", "lone ESC at the end"},
+		{"ESC before é: \x1bé", "ESC before é: é"},
+		{"keep [31m typed by hand", "keep [31m typed by hand"},
+		{"中文\x1b[1m粗体\x1b[0m", "中文粗体"},
+	} {
+		if got := Strip(c.in); got != c.want {
+			t.Errorf("Strip(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func FuzzStripLeavesNoControl(f *testing.F) {
+	for _, s := range []string{"\x1b[31mx", "\x1b]0;t\x07", "\x9b1m", "\u009d\x1b\\", "plain"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out := Strip(in)
+		if !utf8.ValidString(out) || strings.ContainsFunc(out, isControl) {
+			t.Fatalf("Strip(%q) = %q", in, out)
+		}
+		if len(out) > len(in) {
+			t.Fatalf("Strip(%q) = %q grew", in, out)
+		}
+	})
 }
