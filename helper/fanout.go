@@ -91,8 +91,9 @@ func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, acc
 	}
 	if q != nil && !s.opts.DryRun {
 		// Written ahead: if this process dies before the mirrors
-		// answered, the next push or sync still has the work.
-		s.writeAhead(ctx, q, mirrors, accepted, interruptedReason)
+		// answered, the next push or sync still has the work, and
+		// the reason says what happened.
+		s.writeAhead(ctx, q, mirrors, accepted, pending.ReasonInterrupted.String())
 	}
 	s.announce(plans, len(accepted))
 	outcomes := make([]mirrorOutcome, len(plans))
@@ -395,10 +396,6 @@ func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes
 			s.P.Sprintf("%d updates", len(add)), q.Path(), pronoun(s.P, len(add)))
 	}
 }
-
-// interruptedReason is the reason an update written ahead keeps when
-// the push that wrote it ended before the mirror answered.
-var interruptedReason = pending.ReasonInterrupted.String()
 
 // writeAhead queues the accepted updates for every mirror before any is
 // pushed, counting no attempt; recordOutcomes then drops what each mirror
