@@ -287,7 +287,13 @@ func (s *Session) startMirrors(ctx context.Context, targets []federation.Endpoin
 		s.relays.mirrors[m.Raw] = mr
 		go func() {
 			defer close(mr.ready)
-			mr.relay, mr.err = s.startPushRelay(mctx, m, opts)
+			c, err := s.startHelperChild(mctx, m)
+			if err != nil {
+				mr.err = err
+				return
+			}
+			yieldCPU(c.cmd.Process.Pid)
+			mr.relay, mr.err = s.listRelay(mctx, c, m, opts, nil)
 		}()
 	}
 }
