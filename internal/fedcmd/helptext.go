@@ -63,12 +63,17 @@ func localizeFlags(flags []cli.Flag, p *i18n.Printer) {
 // which translates what urfave/cli adds to a flag's own usage.
 func helpTemplate(p *i18n.Printer, template string) string {
 	lang := strconv.Quote(p.Language().String())
-	return strings.NewReplacer(
+	return helpHeadings(p).Replace(strings.NewReplacer(
 		`{{template "visibleFlagCategoryTemplate" .}}`,
 		`{{range .VisibleFlags}}`+"\n   "+`{{flagText `+lang+` .}}{{end}}`+"\n",
 		`{{template "visibleFlagTemplate" .}}`,
 		`{{range .VisibleFlags}}`+"\n   "+`{{wrap (flagText `+lang+` .) 6}}{{end}}`,
-	).Replace(helpHeadings(p).Replace(template))
+		// urfave/cli's usageTemplate, which the replacer cannot reach
+		// where it is defined.
+		`{{template "usageTemplate" .}}`,
+		`{{if .UsageText}}{{wrap .UsageText 3}}{{else}}{{.HelpName}}{{if .VisibleFlags}} [command options]{{end}}`+
+			`{{if .ArgsUsage}} {{.ArgsUsage}}{{else}}{{if .Args}} [arguments...]{{end}}{{end}}{{end}}`,
+	).Replace(template))
 }
 
 func init() {
@@ -111,5 +116,8 @@ func helpHeadings(p *i18n.Printer) *strings.Replacer {
 		"AUTHOR:", p.Sprintf("AUTHOR:"),
 		"CATEGORY:", p.Sprintf("CATEGORY:"),
 		"COPYRIGHT:", p.Sprintf("COPYRIGHT:"),
+		"[command options]", p.Sprintf("[command options]"),
+		"[global options]", p.Sprintf("[global options]"),
+		"[arguments...]", p.Sprintf("[arguments...]"),
 	)
 }

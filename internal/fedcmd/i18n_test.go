@@ -287,7 +287,7 @@ func TestChineseHelpOfEveryCommand(t *testing.T) {
 	}
 
 	r := runIn(t, zhCN, "sync", "--help")
-	wantIn(t, "sync --help", r.stdout, "选项：", "同步所有已配置的联邦（默认：false）", "（默认：4）", "--help, -h              显示帮助\n")
+	wantIn(t, "sync --help", r.stdout, "选项：", "git federate sync [命令选项] [name…|--all]", "同步所有已配置的联邦（默认：false）", "（默认：4）", "--help, -h              显示帮助\n")
 	top := runIn(t, zhCN, "--help")
 	wantIn(t, "--help", top.stdout, "全局选项：", "--help, -h  显示帮助\n")
 	add := runIn(t, zhCN, "add", "--help")
@@ -296,7 +296,7 @@ func TestChineseHelpOfEveryCommand(t *testing.T) {
 	serve := runIn(t, zhCN, "serve", "--help")
 	wantIn(t, "serve --help", serve.stdout, "共享密钥来自 --secret-file 或 "+SecretEnv+"。", "（否则用 $"+SecretEnv+"）")
 	for _, out := range []string{r.stdout, top.stdout, add.stdout, serve.stdout} {
-		for _, english := range []string{"show help", "(default:", "OPTIONS:", "USAGE:", "COMMANDS:"} {
+		for _, english := range []string{"show help", "(default:", "OPTIONS:", "USAGE:", "COMMANDS:", "[command options]"} {
 			if strings.Contains(out, english) {
 				t.Errorf("help under zh_CN holds %q:\n%s", english, out)
 			}
