@@ -97,6 +97,8 @@ func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, acc
 	}
 	s.announce(plans, len(accepted))
 	outcomes := make([]mirrorOutcome, len(plans))
+	s.packs = newPacks(ctx, s.GitDir)
+	defer func() { s.packs.close(); s.packs = nil }()
 	var mu sync.Mutex // one mirror's report lines stay together
 	var g errgroup.Group
 	for i, p := range plans {
@@ -237,8 +239,19 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	if lfsOut, ok := s.mirrorLFS(ctx, p); !ok {
 		return lfsOut
 	}
-	if r := s.relays.mirror(ctx, p.Mirror.Raw); r != nil {
-		return s.relayMirror(ctx, r, p)
+	// A mirror listed by git's http helper is pushed through it; one
+	// listed by this process, from it, unless the push needs git; when
+	// the listing failed, git's push below says why in its words, but a
+	// listing of ours that failed is the reason itself (a redirect is
+	// not followed by another way).
+	switch m := s.relays.mirror(ctx, p.Mirror.Raw); {
+	case m == nil:
+	case m.viaUs && m.err != nil:
+		return failedOutcome(p, shorten(s.P.Error(m.err)))
+	case m.direct != nil && s.directFits(m.direct):
+		return s.pushDirect(ctx, m.direct, p)
+	case m.relay != nil:
+		return s.relayMirror(ctx, m.relay, p)
 	}
 	g := s.child()
 	g.Stderr = nil // kept for the report, not shown raw
@@ -272,6 +285,16 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 		if errors.As(gitexec.Explain(err, p.Mirror.Raw), &he) {
 			out.Hint = he.HintIn(s.P)
 		}
+	}
+	return out
+}
+
+// failedOutcome is the outcome of a push to p's mirror that failed as a
+// whole before it started, for reason.
+func failedOutcome(p mirrorPlan, reason string) mirrorOutcome {
+	out := mirrorOutcome{Plan: p, Fatal: reason}
+	for _, u := range p.Updates {
+		out.Refs = append(out.Refs, mirrorRef{indexedUpdate: u, Reason: reason})
 	}
 	return out
 }
