@@ -247,7 +247,7 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	switch m := s.relays.mirror(ctx, p.Mirror.Raw); {
 	case m == nil:
 	case m.viaUs && m.err != nil:
-		return failedOutcome(p, shorten(s.P.Error(m.err)))
+		return s.failedOutcome(p, m.err)
 	case m.direct != nil && s.directFits(m.direct):
 		return s.pushDirect(ctx, m.direct, p)
 	case m.relay != nil:
@@ -290,11 +290,12 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 }
 
 // failedOutcome is the outcome of a push to p's mirror that failed as a
-// whole before it started, for reason.
-func failedOutcome(p mirrorPlan, reason string) mirrorOutcome {
-	out := mirrorOutcome{Plan: p, Fatal: reason}
+// whole with err before it started (its listing by this process).
+func (s *Session) failedOutcome(p mirrorPlan, err error) mirrorOutcome {
+	out := mirrorOutcome{Plan: p}
+	out.Fatal, out.Hint = s.directReason(err, p.Mirror.Raw)
 	for _, u := range p.Updates {
-		out.Refs = append(out.Refs, mirrorRef{indexedUpdate: u, Reason: reason})
+		out.Refs = append(out.Refs, mirrorRef{indexedUpdate: u, Reason: out.Fatal})
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path"
@@ -242,7 +243,7 @@ func (s *Session) pushDirect(ctx context.Context, d *directMirror, p mirrorPlan)
 	if len(cmds) > 0 {
 		res, err := s.sendDirect(ctx, d, cmds, wants)
 		if err != nil {
-			out.Fatal = shorten(s.P.Error(err))
+			out.Fatal, out.Hint = s.directReason(err, p.Mirror.Raw)
 			for _, i := range at {
 				status[i] = refStatus{Reason: out.Fatal, Unreported: true}
 			}
@@ -274,6 +275,21 @@ func (s *Session) pushDirect(ctx context.Context, d *directMirror, p mirrorPlan)
 		withServerWords(out.Refs, said)
 	}
 	return out
+}
+
+// directReason is the reason of a direct push or listing of mirror url
+// that failed as a whole with err, in English (the queue keeps it; the
+// report says it in the user's language), and a hint when one helps.
+func (s *Session) directReason(err error, url string) (reason, hint string) {
+	var se *sendpack.StallError
+	if errors.As(err, &se) {
+		return ours(pending.ReasonStalled(fmt.Sprintf("no data moved for %s; the limit is %s", se.Limit, se.Key))), ""
+	}
+	var he *gitexec.HintError
+	if errors.As(gitexec.Explain(err, url), &he) {
+		hint = he.HintIn(s.P)
+	}
+	return ours(i18n.M("%v", err)), hint
 }
 
 // needsForce is why git's send-pack would refuse to move ref from old to

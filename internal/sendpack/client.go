@@ -133,6 +133,9 @@ func (c *Client) do(req *http.Request, wantType string) (*http.Response, error) 
 	}
 	req.Header.Set("User-Agent", "git/"+Agent)
 	resp, err := stall.Do(c.http, req, c.stall, &StallError{Host: c.url.Host, Limit: c.stall, Key: c.stallKey})
+	if se := (*StallError)(nil); errors.As(err, &se) {
+		return nil, se
+	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -186,6 +189,9 @@ func (c *Client) Advertise(ctx context.Context) (*Advertisement, error) {
 	defer resp.Body.Close()
 	lr := &io.LimitedReader{R: resp.Body, N: maxAdvertisement}
 	a, err := ParseAdvertisement(lr)
+	if se := (*StallError)(nil); errors.As(err, &se) {
+		return nil, se
+	}
 	if lr.N <= 0 {
 		return nil, i18n.Errorf("%s: ref advertisement larger than %d bytes", c.url.Host, maxAdvertisement)
 	}
@@ -285,6 +291,9 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 	}
 	defer resp.Body.Close()
 	res, err := ReadResult(io.LimitReader(resp.Body, maxReport), sideband)
+	if se := (*StallError)(nil); errors.As(err, &se) {
+		return nil, se
+	}
 	if err != nil {
 		return nil, i18n.Errorf("%s: %s", c.url.Host, c.clean.Clean(err.Error()))
 	}
