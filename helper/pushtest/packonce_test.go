@@ -175,3 +175,16 @@ func TestMirrorWithHTTPConfigGoesThroughGit(t *testing.T) {
 		t.Errorf("m2, without a setting, served %d requests, want 2 (pushed by federate itself)", len(got))
 	}
 }
+
+// A push that only deletes sends the mirrors no pack: no pack-objects
+// runs for them.
+func TestDeleteOnlySendsNoPack(t *testing.T) {
+	f := newFed(t)
+	f.commit("a.txt", "a")
+	f.push(true, "fed", "main:refs/heads/gone")
+	_, packs := f.pushTraced("fed", ":refs/heads/gone")
+	if packs != 0 {
+		t.Errorf("git pack-objects ran %d times for a delete, want 0", packs)
+	}
+	f.wantRef("refs/heads/gone", "", f.all()...)
+}
