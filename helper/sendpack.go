@@ -285,6 +285,9 @@ func (s *Session) directReason(err error, url string) (reason, hint string) {
 	if errors.As(err, &se) {
 		return ours(pending.ReasonStalled(fmt.Sprintf("no data moved for %s; the limit is %s", se.Limit, se.Key))), ""
 	}
+	if errors.Is(err, sendpack.ErrBroke) {
+		return pending.ReasonBroke.String(), ""
+	}
 	var he *gitexec.HintError
 	if errors.As(gitexec.Explain(err, url), &he) {
 		hint = he.HintIn(s.P)

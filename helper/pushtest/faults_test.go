@@ -98,7 +98,7 @@ func TestCutPushToMirror(t *testing.T) {
 	c := f.bigCommit("big.bin", 256<<10)
 	f.m1.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", CutRequestAfter: 32 << 10, Count: 1})
 	out := f.push(true, "fed", "main")
-	wantContains(t, out, "federate: mirror "+f.m1.URL+": push failed:", "federate: 1 update queued in")
+	wantContains(t, out, "federate: mirror "+f.m1.URL+": push failed: the connection broke during the push", "federate: 1 update queued in")
 	f.wantRef("refs/heads/main", c, f.origin, f.m2)
 	f.wantRef("refs/heads/main", before, f.m1)
 	fsckClean(t, f.m1.Path)

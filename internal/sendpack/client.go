@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
@@ -136,6 +137,9 @@ func (c *Client) do(req *http.Request, wantType string) (*http.Response, error) 
 	if se := (*StallError)(nil); errors.As(err, &se) {
 		return nil, se
 	}
+	if err != nil && req.Method == http.MethodPost && broke(err) {
+		return nil, ErrBroke
+	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -150,10 +154,24 @@ func (c *Client) do(req *http.Request, wantType string) (*http.Response, error) 
 		return nil, &HTTPError{Host: c.url.Host, Status: resp.StatusCode, Said: said}
 	}
 	if got := resp.Header.Get("Content-Type"); got != wantType {
+		_, err := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
+		if err != nil && req.Method == http.MethodPost && broke(err) {
+			return nil, ErrBroke // an answer begun, then the connection cut
+		}
 		return nil, i18n.Errorf("%s: answered %s, not git's %s", c.url.Host, c.clean.Clean(clip(got)), wantType)
 	}
 	return resp, nil
+}
+
+// ErrBroke is a connection that broke while the push was sent or
+// answered: the server may or may not have taken it.
+var ErrBroke = i18n.Errorf("the connection broke during the push")
+
+// broke reports whether err is a connection cut midway.
+func broke(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF)
 }
 
 // HTTPError is an answer other than 200 OK.
@@ -293,6 +311,9 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 	res, err := ReadResult(io.LimitReader(resp.Body, maxReport), sideband)
 	if se := (*StallError)(nil); errors.As(err, &se) {
 		return nil, se
+	}
+	if err != nil && broke(err) {
+		return nil, ErrBroke
 	}
 	if err != nil {
 		return nil, i18n.Errorf("%s: %s", c.url.Host, c.clean.Clean(err.Error()))
