@@ -184,7 +184,8 @@ func (s *Session) listDirect(ctx context.Context, c *sendpack.Client, m federati
 // which says what it can and cannot do in its own words.
 func (s *Session) directFits(d *directMirror) bool {
 	o := s.opts
-	return !o.DryRun && (!o.Atomic || d.adv.Has("atomic")) && (len(o.PushOptions) == 0 || d.adv.Has("push-options"))
+	return !o.DryRun && d.adv.Has("report-status") &&
+		(!o.Atomic || d.adv.Has("atomic")) && (len(o.PushOptions) == 0 || d.adv.Has("push-options"))
 }
 
 // zeroOID is the object name of "nothing" in commands.
@@ -328,7 +329,7 @@ func (s *Session) sendDirect(ctx context.Context, d *directMirror, cmds []sendpa
 	for _, r := range d.adv.Refs {
 		haves = append(haves, r.OID)
 	}
-	pk, err := s.packs.get(ctx, s, wants, haves)
+	pk, err := s.packs.get(ctx, s, wants, haves, d.adv.Has("ofs-delta"))
 	if err != nil {
 		return nil, err
 	}
@@ -368,10 +369,10 @@ func newPacks(ctx context.Context, gitDir string) *packs {
 
 // get is the pack of wants without what haves reach, made by the first
 // mirror that asks for it; the others wait for it, until their ctx ends.
-func (ps *packs) get(ctx context.Context, s *Session, wants, haves []string) (*pack, error) {
+func (ps *packs) get(ctx context.Context, s *Session, wants, haves []string, ofsDelta bool) (*pack, error) {
 	wants = slices.Compact(slices.Sorted(slices.Values(wants)))
 	haves = slices.Compact(slices.Sorted(slices.Values(haves)))
-	key := strings.Join(wants, " ") + "^" + strings.Join(haves, " ")
+	key := fmt.Sprint(ofsDelta, " ", strings.Join(wants, " "), "^", strings.Join(haves, " "))
 	ps.mu.Lock()
 	if ps.closed {
 		ps.mu.Unlock()
@@ -383,7 +384,7 @@ func (ps *packs) get(ctx context.Context, s *Session, wants, haves []string) (*p
 		ps.byKey[key] = pk
 		go func() {
 			defer close(pk.done)
-			pk.path, pk.size, pk.err = s.makePack(ps.ctx, ps.dir, wants, haves)
+			pk.path, pk.size, pk.err = s.makePack(ps.ctx, ps.dir, wants, haves, ofsDelta)
 		}()
 	}
 	ps.mu.Unlock()
@@ -414,8 +415,9 @@ func (ps *packs) close() {
 
 // makePack writes the thin pack of wants minus what the haves this
 // repository has reach, into a new 0600 file in dir ("" for the system's
-// temporary directory), with one `git pack-objects`.
-func (s *Session) makePack(ctx context.Context, dir string, wants, haves []string) (string, int64, error) {
+// temporary directory), with one `git pack-objects`; with ofsDelta (the
+// servers announced ofs-delta) deltas name their base by offset.
+func (s *Session) makePack(ctx context.Context, dir string, wants, haves []string, ofsDelta bool) (string, int64, error) {
 	known := s.objectNames(ctx, haves)
 	var in bytes.Buffer
 	for _, w := range wants {
@@ -437,7 +439,11 @@ func (s *Session) makePack(ctx context.Context, dir string, wants, haves []strin
 	}
 	path := f.Name()
 	g := s.child()
-	cmd := g.Command(ctx, "pack-objects", "--stdout", "--thin", "--delta-base-offset", "--revs", "-q")
+	args := []string{"pack-objects", "--stdout", "--thin", "--revs", "-q"}
+	if ofsDelta {
+		args = append(args, "--delta-base-offset")
+	}
+	cmd := g.Command(ctx, args...)
 	var stderr bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = &in, f, &stderr
 	err = cmd.Run()

@@ -153,7 +153,7 @@ func (c *Client) do(req *http.Request, wantType string) (*http.Response, error) 
 		said := c.clean.Clean(strings.Join(strings.Fields(string(body)), " "))
 		return nil, &HTTPError{Host: c.url.Host, Status: resp.StatusCode, Said: said}
 	}
-	if got := resp.Header.Get("Content-Type"); got != wantType {
+	if got := resp.Header.Get("Content-Type"); !strings.EqualFold(strings.TrimSpace(strings.Split(got, ";")[0]), wantType) {
 		_, err := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
 		if err != nil && req.Method == http.MethodPost && broke(err) {
