@@ -244,7 +244,16 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	// the listing failed, git's push below says why in its words, but a
 	// listing of ours that failed is the reason itself (a redirect is
 	// not followed by another way).
-	switch m := s.relays.mirror(ctx, p.Mirror.Raw); {
+	m := s.relays.mirror(ctx, p.Mirror.Raw)
+	if m == nil && s.relays.mirrors[p.Mirror.Raw] == nil && p.Mirror.HTTP() {
+		// Not listed ahead (the detached process of mirrorPush =
+		// background): listed now, by this process when it may.
+		if dc := s.directClient(ctx, p.Mirror); dc != nil {
+			m = &mirrorRelay{viaUs: true}
+			m.direct, m.err = s.listDirect(ctx, dc, p.Mirror)
+		}
+	}
+	switch {
 	case m == nil:
 	case m.viaUs && m.err != nil:
 		return s.failedOutcome(p, m.err)

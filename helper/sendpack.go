@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path"
@@ -51,16 +52,20 @@ func (s *Session) directClient(ctx context.Context, m federation.Endpoint) *send
 	if u, err := url.Parse(m.Raw); !m.HTTP() || err != nil || u.User != nil {
 		return nil
 	}
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	for _, kv := range s.Git.Env {
 		for _, p := range gitOnlyEnv {
 			if strings.HasPrefix(kv, p) && !strings.HasPrefix(kv, "GIT_SSL_CAINFO=") {
-				s.Log.Debug("mirror through git's transport: environment", "mirror", m.Raw, "variable", strings.SplitN(kv, "=", 2)[0])
+				log.Debug("mirror through git's transport: environment", "mirror", m.Raw, "variable", strings.SplitN(kv, "=", 2)[0])
 				return nil
 			}
 		}
 	}
 	if key := s.gitOnlyConfig(ctx, m); key != "" {
-		s.Log.Debug("mirror through git's transport: config", "mirror", m.Raw, "key", key)
+		log.Debug("mirror through git's transport: config", "mirror", m.Raw, "key", key)
 		return nil
 	}
 	k := keystore.Key{Protocol: m.Protocol, Host: m.Host}

@@ -188,3 +188,20 @@ func TestDeleteOnlySendsNoPack(t *testing.T) {
 	}
 	f.wantRef("refs/heads/gone", "", f.all()...)
 }
+
+// The detached process of mirrorPush = background pushes the mirrors
+// itself too: two requests each, with the token, and one pack.
+func TestBackgroundMirrorsShareOnePack(t *testing.T) {
+	f := newFed(t, "federation.fed.mirrorPush", "background")
+	tip := f.commit("a.txt", "one")
+	before := [2]int{len(f.m1.Requests()), len(f.m2.Requests())}
+	f.push(true, "fed", "main")
+	f.delivered(1)
+	f.wantRef("refs/heads/main", tip, f.all()...)
+	for i, m := range []server{f.m1, f.m2} {
+		got := requestsFor(m, before[i])
+		if len(got) != 2 || got[0].Authorization == "" || got[1].Authorization == "" || !got[1].Push() {
+			t.Errorf("mirror %s served %v, want an authorized listing and the pack", m.URL, got)
+		}
+	}
+}
