@@ -97,6 +97,8 @@ func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, acc
 	}
 	s.announce(plans, len(accepted))
 	outcomes := make([]mirrorOutcome, len(plans))
+	s.packs = newPacks(ctx, s.GitDir)
+	defer func() { s.packs.close(); s.packs = nil }()
 	var mu sync.Mutex // one mirror's report lines stay together
 	var g errgroup.Group
 	for i, p := range plans {
@@ -237,8 +239,28 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	if lfsOut, ok := s.mirrorLFS(ctx, p); !ok {
 		return lfsOut
 	}
-	if r := s.relays.mirror(ctx, p.Mirror.Raw); r != nil {
-		return s.relayMirror(ctx, r, p)
+	// A mirror listed by git's http helper is pushed through it; one
+	// listed by this process, from it, unless the push needs git; when
+	// the listing failed, git's push below says why in its words, but a
+	// listing of ours that failed is the reason itself (a redirect is
+	// not followed by another way).
+	m := s.relays.mirror(ctx, p.Mirror.Raw)
+	if m == nil && s.relays.mirrors[p.Mirror.Raw] == nil && p.Mirror.HTTP() {
+		// Not listed ahead (the detached process of mirrorPush =
+		// background): listed now, by this process when it may.
+		if dc := s.directClient(ctx, p.Mirror); dc != nil {
+			m = &mirrorRelay{viaUs: true}
+			m.direct, m.err = s.listDirect(ctx, dc, p.Mirror)
+		}
+	}
+	switch {
+	case m == nil:
+	case m.viaUs && m.err != nil:
+		return s.failedOutcome(p, m.err)
+	case m.direct != nil && s.directFits(m.direct):
+		return s.pushDirect(ctx, m.direct, p)
+	case m.relay != nil:
+		return s.relayMirror(ctx, m.relay, p)
 	}
 	g := s.child()
 	g.Stderr = nil // kept for the report, not shown raw
@@ -272,6 +294,17 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 		if errors.As(gitexec.Explain(err, p.Mirror.Raw), &he) {
 			out.Hint = he.HintIn(s.P)
 		}
+	}
+	return out
+}
+
+// failedOutcome is the outcome of a push to p's mirror that failed as a
+// whole with err before it started (its listing by this process).
+func (s *Session) failedOutcome(p mirrorPlan, err error) mirrorOutcome {
+	out := mirrorOutcome{Plan: p}
+	out.Fatal, out.Hint = s.directReason(err, p.Mirror.Raw)
+	for _, u := range p.Updates {
+		out.Refs = append(out.Refs, mirrorRef{indexedUpdate: u, Reason: out.Fatal})
 	}
 	return out
 }

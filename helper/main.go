@@ -90,6 +90,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		Stderr: stderr,
 		Log:    newLogger(stderr),
 		P:      i18n.From(ctx),
+		Forge:  func(host string) string { return cfg.ForgeOf("https", host) },
 	}, nil
 }
 

@@ -248,8 +248,10 @@ type relays struct {
 
 // mirrorRelay is a mirror's relay being started.
 type mirrorRelay struct {
-	ready  chan struct{} // closed when relay or err is set
+	ready  chan struct{} // closed when relay, direct or err is set
 	relay  *pushRelay
+	direct *directMirror // listed by this process (sendpack.go)
+	viaUs  bool          // listed, or tried, by this process
 	err    error
 	cancel context.CancelFunc
 }
@@ -287,6 +289,11 @@ func (s *Session) startMirrors(ctx context.Context, targets []federation.Endpoin
 		s.relays.mirrors[m.Raw] = mr
 		go func() {
 			defer close(mr.ready)
+			if dc := s.directClient(mctx, m); dc != nil {
+				mr.viaUs = true
+				mr.direct, mr.err = s.listDirect(mctx, dc, m)
+				return
+			}
 			c, err := s.startHelperChild(mctx, m)
 			if err != nil {
 				mr.err = err
@@ -298,10 +305,9 @@ func (s *Session) startMirrors(ctx context.Context, targets []federation.Endpoin
 	}
 }
 
-// mirror is the listed relay of mirror url, waiting for its listing
-// until ctx is done; nil when there is none or its listing failed (the
-// mirror is then pushed the ordinary way, which says why it fails).
-func (rs *relays) mirror(ctx context.Context, url string) *pushRelay {
+// mirror is the listing of mirror url, once done, waiting for it until
+// ctx is done; nil when there is none.
+func (rs *relays) mirror(ctx context.Context, url string) *mirrorRelay {
 	m := rs.mirrors[url]
 	if m == nil {
 		return nil
@@ -311,10 +317,7 @@ func (rs *relays) mirror(ctx context.Context, url string) *pushRelay {
 	case <-ctx.Done():
 		return nil
 	}
-	if m.err != nil {
-		return nil
-	}
-	return m.relay
+	return m
 }
 
 // listForPush lists the primary server for a push. An http(s) primary is

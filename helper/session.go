@@ -37,9 +37,19 @@ type Session struct {
 	// P says messages in the user's language; nil is English.
 	P *i18n.Printer
 
-	opts    Options
-	listing *Listing // the last list answer, from the server that gave it
-	relays  relays   // git's http helpers kept for the push
+	// Forge names the forge of a host, for the username sent with its
+	// token; nil means none is known.
+	Forge func(host string) string
+
+	opts Options
+	// transportCfg is git config's http, url and credential keys,
+	// read once (configOnce) to choose how each mirror is pushed.
+	configOnce      sync.Once
+	transportCfg    []gitexec.ConfigEntry
+	transportCfgErr error
+	packs           *packs   // the fan-out's shared packs, while it runs
+	listing         *Listing // the last list answer, from the server that gave it
+	relays          relays   // git's http helpers kept for the push
 	// lfsUsed caches lfs.UsesLFS by set of tips (Session.usesLFS).
 	lfsMu   sync.Mutex
 	lfsUsed map[string]bool

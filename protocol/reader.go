@@ -186,7 +186,7 @@ func parseOption(arg string) (Command, error) {
 
 func parseFetchRef(arg string) (FetchRef, error) {
 	oid, name, ok := strings.Cut(arg, " ")
-	if !ok || !IsOID(oid) || !validRefName(name) {
+	if !ok || !IsOID(oid) || !ValidRefName(name) {
 		return FetchRef{}, malformed("bad fetch line", "fetch "+arg)
 	}
 	return FetchRef{OID: oid, Name: name}, nil
@@ -197,7 +197,7 @@ func parsePushRef(arg string) (PushRef, error) {
 	force := strings.HasPrefix(spec, "+")
 	spec = strings.TrimPrefix(spec, "+")
 	src, dst, ok := strings.Cut(spec, ":")
-	if !ok || !validRefName(dst) || (src != "" && !validRefName(src)) {
+	if !ok || !ValidRefName(dst) || (src != "" && !ValidRefName(src)) {
 		return PushRef{}, malformed("bad push line", "push "+arg)
 	}
 	return PushRef{Src: src, Dst: dst, Force: force}, nil
@@ -217,11 +217,11 @@ func IsOID(s string) bool {
 	return true
 }
 
-// validRefName accepts what git may name in a fetch or push line: a ref
+// ValidRefName accepts what git may name in a fetch or push line: a ref
 // name, "HEAD" or an object name. It refuses what could be taken for an
 // option or break a line-based exchange, so a name can be passed on to a
 // child git safely; git checks the finer rules of check-ref-format itself.
-func validRefName(s string) bool {
+func ValidRefName(s string) bool {
 	if s == "" || strings.HasPrefix(s, "-") || strings.ContainsAny(s, ":") {
 		return false
 	}

@@ -29,7 +29,10 @@ import (
 //     another.
 //
 // It reports seconds per way and the ratios federate/hand and
-// federate/pushurls. Run it with
+// federate/pushurls, and the CPU seconds (user + system) of each way's
+// whole client process tree (git push and every process under it, from
+// the rusage of its wait; the servers run in this process and are not
+// counted), with plain-cpu-s the one plain push to origin. Run it with
 //
 //	go test ./helper/pushtest -run '^$' -bench WholePush -benchtime 3x
 //
@@ -59,6 +62,7 @@ func BenchmarkWholePush(b *testing.B) {
 	}
 	const heads, tags = "refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*"
 	var fed, hand, urls time.Duration
+	var fedCPU, plainCPU, handCPU, urlsCPU time.Duration
 	for n := 0; b.Loop(); n++ {
 		repos := func(way string) []string {
 			var u []string
@@ -75,16 +79,25 @@ func BenchmarkWholePush(b *testing.B) {
 				for _, m := range u[1:] {
 					gittest.Git(b, "", "config", "--global", "--add", "federation."+name+".mirror", m)
 				}
-				fed += timed(func() { gitRun(b, work, "push", "-q", "federate::"+name, heads, tags) })
+				fed += timed(func() { fedCPU += gitRun(b, work, "push", "-q", "federate::"+name, heads, tags) })
 			},
 			func() {
 				u := repos("hand")
 				hand += timed(func() {
-					gitRun(b, work, "push", "-q", u[0], heads, tags)
+					cpu := gitRun(b, work, "push", "-q", u[0], heads, tags)
+					plainCPU += cpu
+					handCPU += cpu
 					var wg sync.WaitGroup
+					var mu sync.Mutex
 					for _, m := range u[1:] {
 						wg.Add(1)
-						go func() { defer wg.Done(); gitRun(b, work, "push", "-q", m, heads, tags) }()
+						go func() {
+							defer wg.Done()
+							cpu := gitRun(b, work, "push", "-q", m, heads, tags)
+							mu.Lock()
+							handCPU += cpu
+							mu.Unlock()
+						}()
 					}
 					wg.Wait()
 				})
@@ -96,7 +109,7 @@ func BenchmarkWholePush(b *testing.B) {
 				for _, x := range u {
 					gittest.Git(b, work, "config", "--add", "remote."+remote+".pushurl", x)
 				}
-				urls += timed(func() { gitRun(b, work, "push", "-q", remote, heads, tags) })
+				urls += timed(func() { urlsCPU += gitRun(b, work, "push", "-q", remote, heads, tags) })
 			},
 		}
 		// Rotate the order each round: the machine is shared and noisy,
@@ -119,6 +132,10 @@ func BenchmarkWholePush(b *testing.B) {
 	b.ReportMetric(urls.Seconds()/k, "pushurls-s")
 	b.ReportMetric(fed.Seconds()/hand.Seconds(), "federate/hand")
 	b.ReportMetric(fed.Seconds()/urls.Seconds(), "federate/pushurls")
+	b.ReportMetric(fedCPU.Seconds()/k, "federate-cpu-s")
+	b.ReportMetric(plainCPU.Seconds()/k, "plain-cpu-s")
+	b.ReportMetric(handCPU.Seconds()/k, "hand-cpu-s")
+	b.ReportMetric(urlsCPU.Seconds()/k, "pushurls-cpu-s")
 }
 
 func timed(fn func()) time.Duration {
@@ -127,7 +144,9 @@ func timed(fn func()) time.Duration {
 	return time.Since(start)
 }
 
-func gitRun(b *testing.B, dir string, args ...string) {
+// gitRun runs git args in dir and returns the CPU time (user + system)
+// of git and every process under it that it waited for.
+func gitRun(b *testing.B, dir string, args ...string) time.Duration {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "git", args...)
@@ -135,6 +154,10 @@ func gitRun(b *testing.B, dir string, args ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Errorf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
+	if cmd.ProcessState == nil {
+		return 0
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 // generateRepo builds a deterministic repository with git fast-import:

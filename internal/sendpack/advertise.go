@@ -1,0 +1,115 @@
+package sendpack
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/protocol"
+)
+
+// Ref is one advertised ref.
+type Ref struct {
+	Name string
+	OID  string
+}
+
+// Advertisement is a receive-pack ref advertisement (protocol v0).
+type Advertisement struct {
+	// Refs are the server's refs, in its order.
+	Refs []Ref
+	// Haves are the ".have" objects the server has from alternates: it
+	// has them, so a pack need not carry them.
+	Haves []string
+	// Caps are the capabilities, "name" or "name=value" as sent.
+	Caps map[string]string
+}
+
+// Has reports whether the server announced capability name.
+func (a *Advertisement) Has(name string) bool {
+	_, ok := a.Caps[name]
+	return ok
+}
+
+// OID is the advertised value of ref, or "".
+func (a *Advertisement) OID(ref string) string {
+	for _, r := range a.Refs {
+		if r.Name == ref {
+			return r.OID
+		}
+	}
+	return ""
+}
+
+// ParseAdvertisement reads the answer to GET
+// info/refs?service=git-receive-pack: the "# service=" line, a flush,
+// then one pkt-line per ref (the first with the capabilities after a
+// NUL) and a flush. A malformed line, a ref name git would not take, or
+// an object name that is not one is an error: the server is broken or
+// hostile, and nothing is pushed to it.
+func ParseAdvertisement(r io.Reader) (*Advertisement, error) {
+	br := bufio.NewReaderSize(r, maxPkt)
+	line, err := readPkt(br)
+	if err != nil || string(bytes.TrimSuffix(line, []byte("\n"))) != "# service=git-receive-pack" {
+		return nil, i18n.Errorf("not a git smart-HTTP receive-pack advertisement")
+	}
+	if _, err := readPkt(br); !errors.Is(err, errFlush) {
+		return nil, i18n.Errorf("not a git smart-HTTP receive-pack advertisement")
+	}
+	a := &Advertisement{Caps: map[string]string{}}
+	for first := true; ; first = false {
+		line, err := readPkt(br)
+		if errors.Is(err, errFlush) {
+			return a, nil
+		}
+		if err != nil {
+			return nil, i18n.Errorf("reading the ref advertisement: %w", err)
+		}
+		s := strings.TrimSuffix(string(line), "\n")
+		if first && s == "version 1" {
+			first = true
+			continue
+		}
+		s, caps, hasCaps := strings.Cut(s, "\x00")
+		if hasCaps {
+			if !first {
+				return nil, i18n.Errorf("capabilities after the first ref of the advertisement")
+			}
+			for _, c := range strings.Fields(caps) {
+				name, value, _ := strings.Cut(c, "=")
+				a.Caps[name] = value
+			}
+		}
+		oid, name, ok := strings.Cut(s, " ")
+		switch {
+		case !ok || !protocol.IsOID(oid):
+			return nil, i18n.Errorf("malformed ref advertisement line %q", clip(s))
+		case name == ".have":
+			a.Haves = append(a.Haves, oid)
+		case first && name == "capabilities^{}" && strings.Trim(oid, "0") == "":
+			// an empty repository: capabilities only
+		case !validName(name):
+			return nil, i18n.Errorf("the server advertised an invalid ref name %q", clip(name))
+		default:
+			a.Refs = append(a.Refs, Ref{Name: name, OID: oid})
+		}
+	}
+}
+
+// validName accepts HEAD and names under refs/ that can travel in a
+// command line of the push safely (protocol.ValidRefName).
+func validName(name string) bool {
+	return (name == "HEAD" || strings.HasPrefix(name, "refs/")) && protocol.ValidRefName(name) &&
+		!strings.Contains(name, "..") && !strings.HasSuffix(name, "/")
+}
+
+// clip shortens s for an error message; %q quotes what is left.
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}

@@ -1,0 +1,202 @@
+package sendpack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+)
+
+const oid1 = "1111111111111111111111111111111111111111"
+
+func pkt(s string) string { return string(appendPkt(nil, s)) }
+
+// advertisement is a receive-pack advertisement of lines.
+func advertisement(lines ...string) string {
+	s := pkt("# service=git-receive-pack\n") + flush
+	for _, l := range lines {
+		s += pkt(l)
+	}
+	return s + flush
+}
+
+func serve(t *testing.T, body string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-git-receive-pack-advertisement")
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestParseAdvertisement(t *testing.T) {
+	a, err := ParseAdvertisement(strings.NewReader(advertisement(
+		oid1+" refs/heads/main\x00report-status side-band-64k atomic agent=git/2\n",
+		oid1+" .have\n",
+		oid1+" refs/tags/v1\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Refs) != 2 || a.OID("refs/tags/v1") != oid1 || len(a.Haves) != 1 || !a.Has("atomic") || a.Caps["agent"] != "git/2" {
+		t.Errorf("parsed %+v", a)
+	}
+	empty, err := ParseAdvertisement(strings.NewReader(advertisement(strings.Repeat("0", 40) + " capabilities^{}\x00report-status\n")))
+	if err != nil || len(empty.Refs) != 0 || !empty.Has("report-status") {
+		t.Errorf("empty repository: %+v, %v", empty, err)
+	}
+}
+
+// A hostile or broken server's advertisement is refused, with an error
+// that says what was wrong, in clean text, and nothing is pushed.
+func TestAdvertiseRefusesHostile(t *testing.T) {
+	for name, c := range map[string]struct{ body, want string }{
+		"bad ref name":  {advertisement(oid1 + " refs/heads/x\x1b]0;pwned\x07\x00report-status\n"), "invalid ref name"},
+		"option-like":   {advertisement(oid1 + " --upload-pack=evil\n"), "invalid ref name"},
+		"huge line":     {pkt("# service=git-receive-pack\n") + flush + "ffff" + strings.Repeat("a", 70000), "more than git's"},
+		"bad length":    {pkt("# service=git-receive-pack\n") + flush + "zzzz", "malformed pkt-line length"},
+		"bad object":    {advertisement("xyz refs/heads/main\n"), "malformed ref advertisement line"},
+		"not smart":     {"0123456789abcdef refs/heads/main\n", "not a git smart-HTTP"},
+		"truncated":     {pkt("# service=git-receive-pack\n") + flush + pkt(oid1+" refs/heads/main\n"), "unexpected EOF"},
+		"late caps":     {advertisement(oid1+" refs/heads/a\n", oid1+" refs/heads/b\x00atomic\n"), "capabilities after the first ref"},
+		"dot-dot":       {advertisement(oid1 + " refs/heads/../../config\n"), "invalid ref name"},
+		"outside refs/": {advertisement(oid1 + " config\n"), "invalid ref name"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := serve(t, c.body)
+			cl, err := New(Config{URL: srv.URL + "/app.git", User: "u", Token: "secret-token", Clean: redact.New()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = cl.Advertise(context.Background())
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one saying %q", err, c.want)
+			}
+			if strings.ContainsAny(err.Error(), "\x1b\x07") {
+				t.Errorf("error carries control characters: %q", err)
+			}
+		})
+	}
+}
+
+// A redirect is never followed: the token goes to no other server.
+func TestRedirectRefused(t *testing.T) {
+	var got []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("Authorization"))
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusMovedPermanently)
+	}))
+	defer srv.Close()
+	cl, err := New(Config{URL: srv.URL + "/app.git", User: "u", Token: "secret-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cl.Advertise(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "redirected the push to "+strings.TrimPrefix(other.URL, "http://")) {
+		t.Errorf("err = %v, want the redirect refused", err)
+	}
+	if len(got) != 0 {
+		t.Errorf("the other server got %d requests", len(got))
+	}
+}
+
+// A token never goes over plain http to another machine.
+func TestNoTokenOverPlainHTTP(t *testing.T) {
+	if _, err := New(Config{URL: "http://example.com/app.git", Token: "secret-token"}); err == nil {
+		t.Error("a client sending a token over plain http to example.com was made")
+	}
+	if _, err := New(Config{URL: "https://example.com/app.git", Token: "secret-token"}); err != nil {
+		t.Error(err)
+	}
+}
+
+// sideband wraps data in channel band's pkt-lines.
+func sideband(band byte, data string) string { return pkt(string([]byte{band}) + data) }
+
+func TestReadResult(t *testing.T) {
+	report := pkt("unpack ok\n") + pkt("ok refs/heads/main\n") + pkt("ng refs/heads/x pre-receive hook declined\n") + flush
+	res, err := ReadResult(strings.NewReader(sideband(2, "hook says no\n")+sideband(1, report)+flush), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Refs["refs/heads/main"].OK || res.Refs["refs/heads/x"].Reason != "pre-receive hook declined" || res.Said != "remote: hook says no\n" {
+		t.Errorf("parsed %+v", res)
+	}
+	res, err = ReadResult(strings.NewReader(pkt("unpack index-pack abnormal exit\n")+flush), false)
+	if err != nil || res.Unpack != "index-pack abnormal exit" {
+		t.Errorf("unpack error: %+v, %v", res, err)
+	}
+	if _, err := ReadResult(strings.NewReader(sideband(3, "out of disk\n")+flush), true); err == nil || !strings.Contains(err.Error(), "out of disk") {
+		t.Errorf("channel 3: err = %v", err)
+	}
+	if _, err := ReadResult(strings.NewReader(pkt("garbage\n")+flush), false); err == nil {
+		t.Error("a report without unpack was taken")
+	}
+}
+
+// Push sends the commands with the capabilities asked and announced,
+// then the pack, and refuses options the server did not announce.
+func TestPushRequest(t *testing.T) {
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		b.ReadFrom(r.Body)
+		body = b.Bytes()
+		w.Header().Set("Content-Type", "application/x-git-receive-pack-result")
+		fmt.Fprint(w, pkt("unpack ok\n")+pkt("ok refs/heads/main\n")+flush)
+	}))
+	defer srv.Close()
+	cl, _ := New(Config{URL: srv.URL + "/app.git/"})
+	adv := &Advertisement{Caps: map[string]string{"report-status": "", "push-options": ""}}
+	cmds := []Command{{Old: strings.Repeat("0", 40), New: oid1, Ref: "refs/heads/main"}}
+	res, err := cl.Push(context.Background(), adv, cmds, strings.NewReader("PACK..."), 7, Options{PushOptions: []string{"ci.skip"}})
+	if err != nil || !res.Refs["refs/heads/main"].OK {
+		t.Fatalf("push: %+v, %v", res, err)
+	}
+	want := pkt(cmds[0].Old+" "+oid1+" refs/heads/main\x00report-status push-options agent="+Agent+"\n") + flush + pkt("ci.skip\n") + flush + "PACK..."
+	if string(body) != want {
+		t.Errorf("request body\n%q\nwant\n%q", body, want)
+	}
+	if _, err := cl.Push(context.Background(), adv, cmds, nil, 0, Options{Atomic: true}); err == nil || !strings.Contains(err.Error(), "does not support atomic") {
+		t.Errorf("atomic without the capability: err = %v", err)
+	}
+}
+
+func FuzzParseAdvertisement(f *testing.F) {
+	f.Add([]byte(advertisement(oid1 + " refs/heads/main\x00report-status\n")))
+	f.Add([]byte(advertisement(strings.Repeat("0", 40) + " capabilities^{}\x00atomic\n")))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := ParseAdvertisement(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for _, r := range a.Refs {
+			if !validName(r.Name) || strings.ContainsAny(r.Name, " \n\x00") {
+				t.Fatalf("invalid ref name taken: %q", r.Name)
+			}
+		}
+	})
+}
+
+func FuzzReadResult(f *testing.F) {
+	f.Add([]byte(pkt("unpack ok\n")+pkt("ok refs/heads/main\n")+flush), false)
+	f.Add([]byte(sideband(1, pkt("unpack ok\n")+pkt("ng refs/heads/x no\n")+flush)+flush), true)
+	f.Fuzz(func(t *testing.T, b []byte, sb bool) {
+		res, err := ReadResult(bytes.NewReader(b), sb)
+		if err == nil && res == nil {
+			t.Fatal("no result and no error")
+		}
+		if err != nil && errors.Is(err, errFlush) {
+			t.Fatal("flush leaked as an error")
+		}
+	})
+}
