@@ -10,6 +10,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -290,9 +291,16 @@ func (s *Session) startMirrors(ctx context.Context, targets []federation.Endpoin
 		go func() {
 			defer close(mr.ready)
 			if dc := s.directClient(mctx, m); dc != nil {
-				mr.viaUs = true
-				mr.direct, mr.err = s.listDirect(mctx, dc, m)
-				return
+				d, err := s.listDirect(mctx, dc, m)
+				var moved *sendpack.RedirectError
+				if !errors.As(err, &moved) {
+					mr.viaUs = true
+					mr.direct, mr.err = d, err
+					return
+				}
+				// A redirect (a renamed repository, say) is git's to
+				// follow, as far as its own rules allow: this process
+				// never follows one with the token.
 			}
 			c, err := s.startHelperChild(mctx, m)
 			if err != nil {

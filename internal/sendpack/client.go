@@ -96,10 +96,21 @@ func New(cfg Config) (*Client, error) {
 	c := &http.Client{
 		Transport: t,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			return i18n.Errorf("%s redirected the push to %s; not followed, so that the token goes to no other server", host, req.URL.Host)
+			return &RedirectError{From: host, To: req.URL.Host}
 		},
 	}
 	return &Client{url: u, user: cfg.User, token: cfg.Token, http: c, stall: cfg.Stall, stallKey: cfg.StallKey, clean: cfg.Clean}, nil
+}
+
+// RedirectError is a server that redirected a request, which the client
+// never follows: the token would go with it.
+type RedirectError struct{ From, To string }
+
+func (e *RedirectError) Error() string { return e.Localize(nil) }
+
+// Localize says e in p's language.
+func (e *RedirectError) Localize(p *i18n.Printer) string {
+	return i18n.M("%s redirected the push to %s; not followed, so that the token goes to no other server", e.From, e.To).Localize(p)
 }
 
 // StallError is a server that moved no byte for the stall limit.
@@ -136,6 +147,9 @@ func (c *Client) do(req *http.Request, wantType string) (*http.Response, error) 
 	resp, err := stall.Do(c.http, req, c.stall, &StallError{Host: c.url.Host, Limit: c.stall, Key: c.stallKey})
 	if se := (*StallError)(nil); errors.As(err, &se) {
 		return nil, se
+	}
+	if re := (*RedirectError)(nil); errors.As(err, &re) {
+		return nil, re
 	}
 	if err != nil && req.Method == http.MethodPost && broke(err) {
 		return nil, ErrBroke
