@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -368,8 +369,25 @@ func newPacks(ctx context.Context, gitDir string) *packs {
 	dir := ""
 	if gitDir != "" {
 		dir = filepath.Join(gitDir, "federate")
+		removeStalePacks(dir, time.Now())
 	}
 	return &packs{ctx: context.WithoutCancel(ctx), dir: dir, byKey: map[string]*pack{}}
+}
+
+// stalePack is the age past which a pack file in the federate directory
+// is the leftover of a push that was killed: a live one is removed by its
+// push within the push's own time limits.
+const stalePack = 24 * time.Hour
+
+// removeStalePacks removes the pack files in dir that pushes killed
+// before they could remove them (a crash, SIGKILL, a power cut).
+func removeStalePacks(dir string, now time.Time) {
+	names, _ := filepath.Glob(filepath.Join(dir, "pack-*.tmp"))
+	for _, name := range names {
+		if fi, err := os.Lstat(name); err == nil && fi.Mode().IsRegular() && now.Sub(fi.ModTime()) > stalePack {
+			os.Remove(name)
+		}
+	}
 }
 
 // get is the pack of wants without what haves reach, made by the first
