@@ -168,6 +168,13 @@ func (s *Session) pushPrimary(ctx context.Context, url string, updates []update)
 	if r := s.relays.primary; r != nil && r.srv.Raw == url {
 		return s.relayPrimary(ctx, r, updates)
 	}
+	if d := s.relays.primaryDirect; d != nil && d.srv.Raw == url {
+		s.relays.primaryDirect = nil // one batch per listing, as git does
+		if s.primaryFits(d) {
+			return s.pushPrimaryDirect(ctx, d, updates)
+		}
+		return s.primaryThroughGit(ctx, d.srv, updates)
+	}
 	ctx, cancel := context.WithTimeout(ctx, PushTimeout)
 	defer cancel()
 	var stderr io.Writer = io.Discard

@@ -244,7 +244,9 @@ func (r *pushRelay) close() {
 // primary's push.
 type relays struct {
 	primary *pushRelay
-	mirrors map[string]*mirrorRelay // by mirror URL
+	// primaryDirect is the primary listed by this process instead.
+	primaryDirect *directMirror
+	mirrors       map[string]*mirrorRelay // by mirror URL
 }
 
 // mirrorRelay is a mirror's relay being started.
@@ -259,6 +261,7 @@ type mirrorRelay struct {
 
 // close ends every relay still running.
 func (rs *relays) close() {
+	rs.primaryDirect = nil
 	if rs.primary != nil {
 		rs.primary.close()
 		rs.primary = nil
@@ -344,6 +347,11 @@ func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
 	if !primary.HTTP() {
 		startMirrors()
 		return s.LsRemote(ctx, primary)
+	}
+	if d := s.listPrimaryDirect(ctx, primary); d != nil {
+		startMirrors()
+		s.relays.primaryDirect = d
+		return listingOfAdvert(primary, d.adv), nil
 	}
 	c, err := s.startHelperChild(ctx, primary)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -36,6 +37,7 @@ import (
 type directMirror struct {
 	client *sendpack.Client
 	adv    *sendpack.Advertisement
+	srv    federation.Endpoint
 }
 
 // gitOnlyEnv are environment variables that change how git's http
@@ -182,7 +184,7 @@ func (s *Session) listDirect(ctx context.Context, c *sendpack.Client, m federati
 	if err != nil {
 		return nil, i18n.Errorf("listing %s: %w", m.Raw, err)
 	}
-	return &directMirror{client: c, adv: adv}, nil
+	return &directMirror{client: c, adv: adv, srv: m}, nil
 }
 
 // directFits reports whether this push can go to d from this process:
@@ -203,14 +205,44 @@ func zeroOID(like string) string { return strings.Repeat("0", max(len(like), 40)
 // without force, an existing tag) is refused here the same way.
 func (s *Session) pushDirect(ctx context.Context, d *directMirror, p mirrorPlan) mirrorOutcome {
 	out := mirrorOutcome{Plan: p}
-	status := make([]refStatus, len(p.Updates))
+	updates := make([]update, len(p.Updates))
+	for i, u := range p.Updates {
+		updates[i] = u.update
+	}
+	status, said, fatal, hint := s.sendUpdates(ctx, d, updates, nil, "non-fast-forward", nil)
+	out.Fatal, out.Hint = fatal, hint
+	for i, u := range p.Updates {
+		ref := mirrorRef{indexedUpdate: u, OK: status[i].accepted()}
+		if !ref.OK {
+			ref.Reason = status[i].Reason
+		}
+		out.Refs = append(out.Refs, ref)
+	}
+	if out.Fatal == "" {
+		withServerWords(out.Refs, said)
+	}
+	return out
+}
+
+// sendUpdates sends updates to the server d listed, in one request, and
+// returns a status per update, in order, what the server said on the
+// way ("remote: " lines, cleaned) and, when the push failed as a whole,
+// why and a hint. A status already set in pre (a stale lease) stands and
+// counts as a refusal; nff is how a refused non-fast-forward is worded;
+// progress, when set, gets git pack-objects' progress.
+func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []update, pre []refStatus, nff string, progress io.Writer) (status []refStatus, said, fatal, hint string) {
+	status = make([]refStatus, len(updates))
 	var cmds []sendpack.Command
 	var at []int
 	var wants []string
 	refused := false
-	for i, u := range p.Updates {
+	for i, u := range updates {
 		old := d.adv.OID(u.Ref)
 		switch {
+		case pre != nil && pre[i].Reason != "":
+			status[i] = pre[i]
+			refused = true
+			continue
 		case u.Delete() && old == "":
 			status[i] = refStatus{UpToDate: true}
 			continue
@@ -228,6 +260,9 @@ func (s *Session) pushDirect(ctx context.Context, d *directMirror, p mirrorPlan)
 		}
 		if old != "" && !u.Force {
 			if why := s.needsForce(ctx, u.Ref, old, u.OID); why != "" {
+				if why == "non-fast-forward" {
+					why = nff
+				}
 				status[i] = refStatus{Reason: why}
 				refused = true
 				continue
@@ -246,42 +281,31 @@ func (s *Session) pushDirect(ctx context.Context, d *directMirror, p mirrorPlan)
 		}
 		cmds = nil
 	}
-	var said string
-	if len(cmds) > 0 {
-		res, err := s.sendDirect(ctx, d, cmds, wants)
-		if err != nil {
-			out.Fatal, out.Hint = s.directReason(err, p.Mirror.Raw)
-			for _, i := range at {
-				status[i] = refStatus{Reason: out.Fatal, Unreported: true}
-			}
-		} else {
-			said = res.Said
-			for _, i := range at {
-				r, ok := res.Refs[p.Updates[i].Ref]
-				switch {
-				case ok && r.OK:
-					status[i] = refStatus{OK: true}
-				case ok:
-					status[i] = refStatus{Reason: shorten(r.Reason)}
-				case res.Unpack != "":
-					status[i] = refStatus{Reason: shorten("unpacker error: " + res.Unpack)}
-				default:
-					status[i] = refStatus{Reason: "expecting report"}
-				}
-			}
+	if len(cmds) == 0 {
+		return status, "", "", ""
+	}
+	res, err := s.sendDirect(ctx, d, cmds, wants, progress)
+	if err != nil {
+		fatal, hint = s.directReason(err, d.srv.Raw)
+		for _, i := range at {
+			status[i] = refStatus{Reason: fatal, Unreported: true}
+		}
+		return status, "", fatal, hint
+	}
+	for _, i := range at {
+		r, ok := res.Refs[updates[i].Ref]
+		switch {
+		case ok && r.OK:
+			status[i] = refStatus{OK: true}
+		case ok:
+			status[i] = refStatus{Reason: shorten(r.Reason)}
+		case res.Unpack != "":
+			status[i] = refStatus{Reason: shorten("unpacker error: " + res.Unpack)}
+		default:
+			status[i] = refStatus{Reason: "expecting report"}
 		}
 	}
-	for i, u := range p.Updates {
-		ref := mirrorRef{indexedUpdate: u, OK: status[i].accepted()}
-		if !ref.OK {
-			ref.Reason = status[i].Reason
-		}
-		out.Refs = append(out.Refs, ref)
-	}
-	if out.Fatal == "" {
-		withServerWords(out.Refs, said)
-	}
-	return out
+	return status, res.Said, "", ""
 }
 
 // directReason is the reason of a direct push or listing of mirror url
@@ -326,7 +350,7 @@ func (s *Session) needsForce(ctx context.Context, ref, old, new string) string {
 
 // sendDirect sends cmds to d with the pack for wants (none when every
 // command deletes).
-func (s *Session) sendDirect(ctx context.Context, d *directMirror, cmds []sendpack.Command, wants []string) (*sendpack.Result, error) {
+func (s *Session) sendDirect(ctx context.Context, d *directMirror, cmds []sendpack.Command, wants []string, progress io.Writer) (*sendpack.Result, error) {
 	o := sendpack.Options{Atomic: s.opts.Atomic, PushOptions: s.opts.PushOptions}
 	if len(wants) == 0 {
 		return d.client.Push(ctx, d.adv, cmds, nil, 0, o)
@@ -335,7 +359,13 @@ func (s *Session) sendDirect(ctx context.Context, d *directMirror, cmds []sendpa
 	for _, r := range d.adv.Refs {
 		haves = append(haves, r.OID)
 	}
-	pk, err := s.packs.get(ctx, s, wants, haves, d.adv.Has("ofs-delta"))
+	ps := s.packs
+	if ps == nil || progress != nil { // the primary's, before any fan-out
+		ps = newPacks(ctx, s.GitDir)
+		ps.progress = progress
+		defer ps.close()
+	}
+	pk, err := ps.get(ctx, s, wants, haves, d.adv.Has("ofs-delta"))
 	if err != nil {
 		return nil, err
 	}
@@ -356,6 +386,9 @@ type packs struct {
 	mu     sync.Mutex
 	byKey  map[string]*pack
 	closed bool
+	// progress, when set, gets git pack-objects' progress (the
+	// primary's push, when git asked for progress).
+	progress io.Writer
 }
 
 type pack struct {
@@ -407,7 +440,7 @@ func (ps *packs) get(ctx context.Context, s *Session, wants, haves []string, ofs
 		ps.byKey[key] = pk
 		go func() {
 			defer close(pk.done)
-			pk.path, pk.size, pk.err = s.makePack(ps.ctx, ps.dir, wants, haves, ofsDelta)
+			pk.path, pk.size, pk.err = s.makePack(ps.ctx, ps.dir, wants, haves, ofsDelta, ps.progress)
 		}()
 	}
 	ps.mu.Unlock()
@@ -439,8 +472,9 @@ func (ps *packs) close() {
 // makePack writes the thin pack of wants minus what the haves this
 // repository has reach, into a new 0600 file in dir ("" for the system's
 // temporary directory), with one `git pack-objects`; with ofsDelta (the
-// servers announced ofs-delta) deltas name their base by offset.
-func (s *Session) makePack(ctx context.Context, dir string, wants, haves []string, ofsDelta bool) (string, int64, error) {
+// servers announced ofs-delta) deltas name their base by offset; with
+// progress set, git's progress goes there.
+func (s *Session) makePack(ctx context.Context, dir string, wants, haves []string, ofsDelta bool, progress io.Writer) (string, int64, error) {
 	known := s.objectNames(ctx, haves)
 	var in bytes.Buffer
 	for _, w := range wants {
@@ -463,12 +497,18 @@ func (s *Session) makePack(ctx context.Context, dir string, wants, haves []strin
 	path := f.Name()
 	g := s.child()
 	args := []string{"pack-objects", "--stdout", "--thin", "--revs", "-q"}
+	if progress != nil {
+		args[len(args)-1] = "--progress"
+	}
 	if ofsDelta {
 		args = append(args, "--delta-base-offset")
 	}
 	cmd := g.Command(ctx, args...)
 	var stderr bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = &in, f, &stderr
+	if progress != nil {
+		cmd.Stderr = io.MultiWriter(&stderr, progress)
+	}
 	err = cmd.Run()
 	if cerr := f.Close(); err == nil {
 		err = cerr

@@ -24,26 +24,59 @@ func requestsFor(s server, skip int) []gittest.Request {
 }
 
 // Over a network every request is a round trip: a push through federate
-// must cost origin what a plain `git push` with a credential helper
-// costs: one refused ref advertisement, the same with the token, and the
-// pack.
-func TestPushCostsOriginWhatPlainGitCosts(t *testing.T) {
+// costs origin, pushed with its token up front, two requests, one fewer
+// than a plain `git push` with a credential helper (a refused ref
+// advertisement, the same with the token, and the pack): the ref
+// advertisement, authorized, and the pack.
+func TestPushCostsOriginTwoRequests(t *testing.T) {
 	f := newFed(t)
 	tip := f.commit("a.txt", "one commit")
 	before := len(f.origin.Requests())
 	f.push(true, "fed", "main")
 	f.wantRef("refs/heads/main", tip, f.all()...)
-	got := requestsFor(f.origin, before)
+	got, seen := originRequests(f, before)
+	if len(got) != 2 {
+		t.Fatalf("origin served %d requests, want 2:\n%s", len(got), strings.Join(seen, "\n"))
+	}
+	if got[0].Authorization == "" || got[0].Method != "GET" || got[1].Method != "POST" || !got[1].Push() || got[1].Authorization == "" {
+		t.Errorf("want an authorized advertisement, then the pack:\n%s", strings.Join(seen, "\n"))
+	}
+}
+
+// An origin with a setting only git's transport honours (an extra
+// header) is pushed through git's transport, which sends the header:
+// it costs what plain git costs.
+func TestOriginWithExtraHeaderGoesThroughGit(t *testing.T) {
+	f := newFed(t)
+	gittest.Git(t, "", "config", "--global", "http."+f.origin.URL+".extraHeader", "X-Federate-Test: through-git")
+	var headers atomic.Int32
+	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/", Hook: func(r *http.Request) {
+		if r.Header.Get("X-Federate-Test") == "through-git" {
+			headers.Add(1)
+		}
+	}})
+	tip := f.commit("a.txt", "one commit")
+	before := len(f.origin.Requests())
+	f.push(true, "fed", "main")
+	f.wantRef("refs/heads/main", tip, f.all()...)
+	got, seen := originRequests(f, before)
+	if len(got) != 3 || got[0].Authorization != "" || got[2].Method != "POST" || !got[2].Push() {
+		t.Fatalf("want git's refused advertisement, the authorized one, then the pack:\n%s", strings.Join(seen, "\n"))
+	}
+	if n := headers.Load(); n != 3 {
+		t.Errorf("%d of origin's 3 requests carried the configured header, want all", n)
+	}
+}
+
+// originRequests are origin's requests for app.git since the first
+// skip, and a line each for a failure message.
+func originRequests(f *fed, skip int) ([]gittest.Request, []string) {
+	got := requestsFor(f.origin, skip)
 	var seen []string
 	for _, r := range got {
 		seen = append(seen, r.Method+" "+r.Path+"?"+r.Query)
 	}
-	if len(got) != 3 {
-		t.Fatalf("origin served %d requests, want 3 as for plain git:\n%s", len(got), strings.Join(seen, "\n"))
-	}
-	if got[0].Authorization != "" || got[1].Authorization == "" || got[2].Method != "POST" || !got[2].Push() {
-		t.Errorf("want a refused advertisement, an authorized one, then the pack:\n%s", strings.Join(seen, "\n"))
-	}
+	return got, seen
 }
 
 // Each mirror's ref discovery, and its refused first request, runs while
