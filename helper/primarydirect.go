@@ -2,6 +2,7 @@ package helper
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 
@@ -20,18 +21,22 @@ import (
 
 // listPrimaryDirect lists primary from this process; nil when it does
 // not qualify or the listing failed: git's transport then lists it, and
-// says what went wrong in its own words.
-func (s *Session) listPrimaryDirect(ctx context.Context, primary federation.Endpoint) *directMirror {
+// says what went wrong in its own words. A server that stopped
+// answering is the error: git's transport would wait as long again.
+func (s *Session) listPrimaryDirect(ctx context.Context, primary federation.Endpoint) (*directMirror, error) {
 	c := s.directClient(ctx, primary)
 	if c == nil {
-		return nil
+		return nil, nil
 	}
 	d, err := s.listDirect(ctx, c, primary)
+	if se := (*sendpack.StallError)(nil); errors.As(err, &se) {
+		return nil, err
+	}
 	if err != nil {
 		s.Log.Debug("primary through git's transport: listing", "server", primary.Raw, "err", err)
-		return nil
+		return nil, nil
 	}
-	return d
+	return d, nil
 }
 
 // listingOfAdvert is the Listing of a receive-pack advertisement.

@@ -348,7 +348,9 @@ func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
 		startMirrors()
 		return s.LsRemote(ctx, primary)
 	}
-	if d := s.listPrimaryDirect(ctx, primary); d != nil {
+	if d, err := s.listPrimaryDirect(ctx, primary); err != nil {
+		return nil, err
+	} else if d != nil {
 		startMirrors()
 		s.relays.primaryDirect = d
 		return listingOfAdvert(primary, d.adv), nil
