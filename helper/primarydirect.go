@@ -107,7 +107,7 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 	status, said, fatal, hint := s.sendUpdates(ctx, d, todo, pre, "non-fast forward", progress)
 	io.WriteString(stderr, said)
 	if fatal != "" && hint != "" {
-		s.P.Fprintf(stderr, "federate: %s: hint: %s\n", s.named(d.srv.Raw), hint)
+		s.P.Fprintf(stderr, "federate: %s: hint: %s\n", s.named(d.srv.Raw).Localize(s.P), hint)
 	}
 	for i, u := range todo {
 		if u.Delete() && status[i].UpToDate {
