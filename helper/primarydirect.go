@@ -8,6 +8,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
+	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 )
 
 // The primary server, when it qualifies as a mirror does (directClient),
@@ -29,7 +30,7 @@ func (s *Session) listPrimaryDirect(ctx context.Context, primary federation.Endp
 		return nil, nil
 	}
 	d, err := s.listDirect(ctx, c, primary)
-	if se := (*sendpack.StallError)(nil); errors.As(err, &se) {
+	if se := (*stall.Error)(nil); errors.As(err, &se) {
 		return nil, err
 	}
 	if err != nil {

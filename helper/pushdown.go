@@ -10,7 +10,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
-	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
+	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 )
 
 // pushTargetDown is the one-line failure of a push whose first server
@@ -35,7 +35,7 @@ func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 		}
 	}
 	var why any = cause(err)
-	if se := (*sendpack.StallError)(nil); gitexec.IsStalled(err) || errors.As(err, &se) {
+	if se := (*stall.Error)(nil); gitexec.IsStalled(err) || errors.As(err, &se) {
 		why = i18n.M("no answer within %s while listing its refs; the limit is %s", s.listLimit().String(), s.timeoutKey())
 	}
 	return i18n.Errorf("%s is unreachable (%s): nothing was pushed anywhere; %s", where, why, advice)

@@ -22,6 +22,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
+	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -312,7 +313,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 // that failed as a whole with err, in English (the queue keeps it; the
 // report says it in the user's language), and a hint when one helps.
 func (s *Session) directReason(err error, url string) (reason, hint string) {
-	var se *sendpack.StallError
+	var se *stall.Error
 	if errors.As(err, &se) {
 		return ours(pending.ReasonStalled(fmt.Sprintf("no data moved for %s; the limit is %s", se.Limit, se.Key))), ""
 	}

@@ -38,7 +38,7 @@ type Client struct {
 	// to another host, with a time limit of an hour when Stall is 0.
 	HTTP *http.Client
 	// Stall, when set, gives up a request whose server moves no byte
-	// either way for that long (a *StallError naming StallKey, the
+	// either way for that long (a *stall.Error naming StallKey, the
 	// config key that sets it); a transfer that keeps moving is never
 	// cut, however long it takes.
 	Stall    time.Duration

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 )
 
 // faultProxy stands in front of a real Gitea: the batch answers' hrefs
@@ -107,7 +108,7 @@ func TestLFSStallLimit(t *testing.T) {
 		if ctx.Err() != nil {
 			t.Fatalf("%s: still waiting on the hung server after a minute", what)
 		}
-		var se *StallError
+		var se *stall.Error
 		want := "LFS server " + host + ": no data moved for 1s; gave up (the limit is federation.fed.timeout)"
 		if !errors.As(err, &se) || !strings.Contains(err.Error(), want) {
 			t.Fatalf("%s: %v; want a stall: %q", what, err, want)

@@ -113,22 +113,6 @@ func (e *RedirectError) Localize(p *i18n.Printer) string {
 	return i18n.M("%s redirected the push to %s; not followed, so that the token goes to no other server", e.From, e.To).Localize(p)
 }
 
-// StallError is a server that moved no byte for the stall limit.
-type StallError struct {
-	Host  string
-	Limit time.Duration
-	Key   string
-}
-
-func (e *StallError) Error() string { return e.msg().String() }
-
-// Localize is the error in p's language.
-func (e *StallError) Localize(p *i18n.Printer) string { return e.msg().Localize(p) }
-
-func (e *StallError) msg() i18n.Msg {
-	return i18n.M("%s: no data moved for %s; gave up (the limit is %s)", e.Host, e.Limit.String(), e.Key)
-}
-
 // endpoint is the URL of path under the repository, with query.
 func (c *Client) endpoint(path, query string) string {
 	u := *c.url
@@ -144,8 +128,8 @@ func (c *Client) do(req *http.Request, wantType string) (*http.Response, error) 
 		req.SetBasicAuth(c.user, c.token)
 	}
 	req.Header.Set("User-Agent", "git/"+Agent)
-	resp, err := stall.Do(c.http, req, c.stall, &StallError{Host: c.url.Host, Limit: c.stall, Key: c.stallKey})
-	if se := (*StallError)(nil); errors.As(err, &se) {
+	resp, err := stall.Do(c.http, req, c.stall, &stall.Error{Host: c.url.Host, Limit: c.stall, Key: c.stallKey})
+	if se := (*stall.Error)(nil); errors.As(err, &se) {
 		return nil, se
 	}
 	if re := (*RedirectError)(nil); errors.As(err, &re) {
@@ -221,7 +205,7 @@ func (c *Client) Advertise(ctx context.Context) (*Advertisement, error) {
 	defer resp.Body.Close()
 	lr := &io.LimitedReader{R: resp.Body, N: maxAdvertisement}
 	a, err := ParseAdvertisement(lr)
-	if se := (*StallError)(nil); errors.As(err, &se) {
+	if se := (*stall.Error)(nil); errors.As(err, &se) {
 		return nil, se
 	}
 	if lr.N <= 0 {
@@ -323,7 +307,7 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 	}
 	defer resp.Body.Close()
 	res, err := ReadResult(io.LimitReader(resp.Body, maxReport), sideband)
-	if se := (*StallError)(nil); errors.As(err, &se) {
+	if se := (*stall.Error)(nil); errors.As(err, &se) {
 		return nil, se
 	}
 	if err != nil && broke(err) {

@@ -11,7 +11,33 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
+
+// Error is a server that moved no byte of a request or its answer for
+// the stall limit, and was given up.
+type Error struct {
+	// Host is the server's host.
+	Host string
+	// Limit is the stall limit; Key the config key that sets it.
+	Limit time.Duration
+	Key   string
+	// LFS says the server is an LFS server, which the message says.
+	LFS bool
+}
+
+func (e *Error) Error() string { return e.msg().String() }
+
+// Localize is the error in p's language.
+func (e *Error) Localize(p *i18n.Printer) string { return e.msg().Localize(p) }
+
+func (e *Error) msg() i18n.Msg {
+	if e.LFS {
+		return i18n.M("LFS server %s: no data moved for %s; gave up (the limit is %s)", e.Host, e.Limit.String(), e.Key)
+	}
+	return i18n.M("%s: no data moved for %s; gave up (the limit is %s)", e.Host, e.Limit.String(), e.Key)
+}
 
 // Do sends req with c. With limit > 0, once no byte has moved for limit
 // the request is cancelled and its error (or the error of a read of the
