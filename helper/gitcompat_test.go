@@ -5,9 +5,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitserve"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
@@ -77,4 +80,63 @@ func TestGitCompatServerWithoutReport(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGitCompatRejectedUpdatePrintsStatus is t5541's "rejected update
+// prints status": a ref the server's update hook declines shows git's
+// lines, word for word but for the name federate:: and the padding of
+// "remote:" lines (the test strips it too), through git's transport and
+// through the direct client.
+func TestGitCompatRejectedUpdatePrintsStatus(t *testing.T) {
+	srv, url, work := compatServer(t)
+	hook := filepath.Join(srv.Path("app.git"), "hooks", "update")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := "remote: error: hook declined to update refs/heads/main\n" +
+		"To " + url + "\n ! [remote rejected] main -> main (hook declined)\n" +
+		"error: failed to push some refs to '" + url + "'\n"
+	if got := rejectedPush(t, work, url); got != want {
+		t.Fatalf("plain git (the reference) printed\n%s\nwant\n%s", got, want)
+	}
+	for _, way := range []struct{ name, token string }{{"git's transport", ""}, {"direct client", "tok"}} {
+		t.Run(way.name, func(t *testing.T) {
+			t.Setenv(keystore.EnvName(strings.TrimPrefix(srv.URL, "http://")), way.token)
+			if got := rejectedPush(t, work, "federate::"+url); strings.ReplaceAll(got, "federate::", "") != want {
+				t.Errorf("printed\n%s\nwant, as git,\n%s", got, want)
+			}
+		})
+	}
+}
+
+// compatServer is a server without auth (a token sent up front is
+// ignored) with an empty repository app.git, and a work repository.
+func compatServer(t *testing.T) (srv *gittest.Server, url, work string) {
+	t.Helper()
+	gittest.Isolate(t)
+	srv = gittest.NewServer(t, gittest.Auth{})
+	url = srv.InitBare(t, "app.git")
+	return srv, url, gittest.NewWorkRepo(t)
+}
+
+// rejectedPush pushes main to url, which must refuse it, and returns
+// git's stderr with the trailing spaces of "remote:" lines removed.
+func rejectedPush(t *testing.T, work, url string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", "push", url, "main")
+	cmd.Dir = work
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatalf("push to %s succeeded despite the hook", url)
+	}
+	lines := strings.SplitAfter(stderr.String(), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "remote: ") {
+			lines[i] = strings.TrimRight(l, " \n") + "\n"
+		}
+	}
+	return strings.Join(lines, "")
 }
