@@ -1,5 +1,5 @@
 // Package scripts holds tests of the repository's shell scripts
-// (install.sh); it has no Go code of its own.
+// (install.sh, gitsuite); it has no Go code of its own.
 package scripts
 
 import (
