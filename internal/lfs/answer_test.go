@@ -143,3 +143,14 @@ func TestUploadEmptyObject(t *testing.T) {
 		t.Fatalf("the mirror holds %q, %v", got, ok)
 	}
 }
+
+// An object the answer names twice is uploaded once.
+func TestUploadOnceWhenNamedTwice(t *testing.T) {
+	local := t.TempDir()
+	a := objectOf(t, local, []byte("object A\n"))
+	l := &gittest.LFS{Answer: func(_ string, asked []gittest.LFSObject) []gittest.LFSObject { return append(asked, asked...) }}
+	n, err := crafted(t, l).Upload(context.Background(), []Object{a}, Store(local))
+	if err != nil || n != 1 || len(l.Uploads()) != 1 {
+		t.Fatalf("%d uploaded, %v; the server received %v; want A once", n, err, l.Uploads())
+	}
+}
