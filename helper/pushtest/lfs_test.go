@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
@@ -112,4 +114,28 @@ func TestLFSWrongBytesFromOriginReachNoMirror(t *testing.T) {
 	}
 	f.wantRef("refs/heads/main", head, f.fed.origin)
 	f.wantRef("refs/heads/main", before, f.fed.m1, f.fed.m2)
+}
+
+// A mirror's LFS server that puts terminal escapes in its status line
+// (the reason phrase git and curl would not show) fails the mirror's
+// push without any of them reaching the terminal.
+func TestLFSStatusLineEscapesReachNoTerminal(t *testing.T) {
+	f := newLFSFed(t)
+	f.fed.m1.ClearFaults()
+	f.fed.m1.AddFault(gittest.Fault{Prefix: "/app.git/info/lfs/objects/batch", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf.WriteString("HTTP/1.1 500 \x1b]0;pwned\x07\x1b[2Joops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		buf.Flush()
+	})})
+	a := f.store([]byte("the pushed model\n"))
+	f.commitPointer(a)
+	out := f.push(true, "fed", "main")
+	wantContains(t, out, "federate: mirror "+f.fed.m1.URL+": push failed:", "500", "oops")
+	if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, "pwned") {
+		t.Errorf("a server's escape reached the push output:\n%q", out)
+	}
 }
