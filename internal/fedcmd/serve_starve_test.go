@@ -74,9 +74,11 @@ func startServeBinary(t *testing.T, secret string, args ...string) map[string]st
 
 // TestServeAnswersUnderIdleConnections opens 500 idle TCP connections
 // to `git federate serve`, half from the forge's own address and half
-// spread over 125 others, as a client that wants to starve it would;
-// a signed GitHub delivery and /healthz are still answered (within a
-// client limit of 30 s, three times a forge's delivery timeout).
+// spread over 125 others, as a client that wants to starve it would
+// (some send nothing, some half a request line's headers, some whole
+// headers and then stall in the body); a signed GitHub delivery and
+// /healthz are still answered (within a client limit of 30 s, three
+// times a forge's delivery timeout).
 func TestServeAnswersUnderIdleConnections(t *testing.T) {
 	gittest.Isolate(t)
 	const secret = "starve-test-secret"
@@ -98,6 +100,13 @@ func TestServeAnswersUnderIdleConnections(t *testing.T) {
 			t.Fatalf("idle connection %d from %s: %v", i, from, err)
 		}
 		idle = append(idle, c)
+		switch i % 5 {
+		case 0: // a request line and no more (slowloris)
+			io.WriteString(c, "POST /webhook HTTP/1.1\r\nHost: x\r\n")
+		case 1: // whole signed-looking headers, then a body that never comes
+			io.WriteString(c, "POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\n"+
+				"X-Hub-Signature-256: sha256="+strings.Repeat("0", 64)+"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+		}
 	}
 
 	client := &http.Client{Timeout: 30 * time.Second}
