@@ -13,20 +13,10 @@ import (
 // Gitee whether credential.<url>.username names the account. Both
 // transports, git's and this process's, explain their refusals here.
 func (s *Session) explain(ctx context.Context, err error, url string) error {
-	return gitexec.ExplainAs(err, url, s.account(ctx, url))
-}
-
-// account is what the hints know of the account used at url.
-func (s *Session) account(ctx context.Context, url string) gitexec.Account {
 	ep, perr := federation.ParseEndpoint(url)
 	if perr != nil || s.ForgeAt == nil {
-		return gitexec.Account{}
+		return gitexec.Explain(err, url)
 	}
-	a := gitexec.Account{Forge: s.ForgeAt(ep.Protocol, ep.Host)}
-	if a.Forge == "gitee" {
-		// Asked after the failure, which may have ended ctx.
-		user, _ := keystore.ConfiguredUsername(context.WithoutCancel(ctx), s.Git.Git, s.GitDir, url, s.Git.Env)
-		a.Named = user != ""
-	}
-	return a
+	acct := keystore.HintAccount(ctx, s.ForgeAt(ep.Protocol, ep.Host), s.Git.Git, s.GitDir, url, s.Git.Env)
+	return gitexec.ExplainAs(err, url, acct)
 }
