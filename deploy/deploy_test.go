@@ -283,8 +283,9 @@ func configHosts(t *testing.T, m *manifests) map[string]bool {
 	return hosts
 }
 
-// serve listens on the port the container, the probes, the Service and the
-// Prometheus annotations name.
+// serve listens on the port the container, the probes and the Service
+// name; its metrics on a port of their own that the Prometheus
+// annotations name and the Service does not expose.
 func TestServeWiring(t *testing.T) {
 	m := load(t)
 	d := m.deployments["git-federate-serve"]
@@ -294,8 +295,14 @@ func TestServeWiring(t *testing.T) {
 	c := d.Spec.Template.Spec.Containers[0]
 	listen := argAfter(c.Args, "--listen")
 	_, port, _ := strings.Cut(listen, ":")
-	if len(c.Ports) != 1 || c.Ports[0].Name != "http" || itoa(c.Ports[0].ContainerPort) != port {
-		t.Fatalf("container ports %+v do not match --listen %s", c.Ports, listen)
+	metricsListen := argAfter(c.Args, "--metrics-listen")
+	_, metricsPort, _ := strings.Cut(metricsListen, ":")
+	if metricsPort == "" || metricsPort == port {
+		t.Fatalf("serve must give its metrics a port of their own (--metrics-listen %q, --listen %q)", metricsListen, listen)
+	}
+	if len(c.Ports) != 2 || c.Ports[0].Name != "http" || itoa(c.Ports[0].ContainerPort) != port ||
+		c.Ports[1].Name != "metrics" || itoa(c.Ports[1].ContainerPort) != metricsPort {
+		t.Fatalf("container ports %+v do not match --listen %s and --metrics-listen %s", c.Ports, listen, metricsListen)
 	}
 	for name, p := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
 		if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" || p.HTTPGet.Port.String() != "http" {
@@ -303,12 +310,12 @@ func TestServeWiring(t *testing.T) {
 		}
 	}
 	ann := d.Spec.Template.Annotations
-	if ann["prometheus.io/scrape"] != "true" || ann["prometheus.io/port"] != port || ann["prometheus.io/path"] != "/metrics" {
-		t.Errorf("Prometheus annotations %v do not point at :%s/metrics", ann, port)
+	if ann["prometheus.io/scrape"] != "true" || ann["prometheus.io/port"] != metricsPort || ann["prometheus.io/path"] != "/metrics" {
+		t.Errorf("Prometheus annotations %v do not point at :%s/metrics", ann, metricsPort)
 	}
 	svc := m.services["git-federate-serve"]
-	if svc == nil || svc.Spec.Ports[0].TargetPort.String() != "http" {
-		t.Fatalf("Service must target port http: %+v", svc)
+	if svc == nil || len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].TargetPort.String() != "http" {
+		t.Fatalf("Service must target port http, and only it (not the metrics): %+v", svc)
 	}
 	for k, v := range svc.Spec.Selector {
 		if d.Spec.Template.Labels[k] != v {

@@ -13,6 +13,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 )
 
 // DeliverArg, as the first of three arguments, runs the helper as the
@@ -102,7 +103,7 @@ func (s *Session) startDelivery() (string, error) {
 // openLog opens $GIT_DIR/federate/<name> for appending.
 func (s *Session) openLog(name string) (*os.File, string, error) {
 	dir := filepath.Join(s.GitDir, "federate")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := lockfile.MkdirPrivate(dir); err != nil {
 		return nil, "", err
 	}
 	p := filepath.Join(dir, name)

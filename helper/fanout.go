@@ -256,7 +256,7 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	switch {
 	case m == nil:
 	case m.viaUs && m.err != nil:
-		return s.failedOutcome(p, m.err)
+		return s.failedOutcome(ctx, p, m.err)
 	case m.direct != nil && s.directFits(m.direct):
 		return s.pushDirect(ctx, m.direct, p)
 	case m.relay != nil:
@@ -291,7 +291,7 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	if err != nil && res.Failed {
 		out.Fatal = shorten(res.Fatal)
 		var he *gitexec.HintError
-		if errors.As(gitexec.Explain(err, p.Mirror.Raw), &he) {
+		if errors.As(s.explain(ctx, err, p.Mirror.Raw), &he) {
 			out.Hint = he.HintIn(s.P)
 		}
 	}
@@ -300,9 +300,9 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 
 // failedOutcome is the outcome of a push to p's mirror that failed as a
 // whole with err before it started (its listing by this process).
-func (s *Session) failedOutcome(p mirrorPlan, err error) mirrorOutcome {
+func (s *Session) failedOutcome(ctx context.Context, p mirrorPlan, err error) mirrorOutcome {
 	out := mirrorOutcome{Plan: p}
-	out.Fatal, out.Hint = s.directReason(err, p.Mirror.Raw)
+	out.Fatal, out.Hint = s.directReason(ctx, err, p.Mirror.Raw)
 	for _, u := range p.Updates {
 		out.Refs = append(out.Refs, mirrorRef{indexedUpdate: u, Reason: out.Fatal})
 	}

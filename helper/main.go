@@ -83,14 +83,15 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	}
 	git = stallLimit(ctx, git, fed, exe)
 	return &Session{
-		Remote: remote,
-		GitDir: gitDir,
-		Fed:    fed,
-		Git:    git,
-		Stderr: stderr,
-		Log:    newLogger(stderr),
-		P:      i18n.From(ctx),
-		Forge:  func(host string) string { return cfg.ForgeOf("https", host) },
+		Remote:  remote,
+		GitDir:  gitDir,
+		Fed:     fed,
+		Git:     git,
+		Stderr:  stderr,
+		Log:     newLogger(stderr),
+		P:       i18n.From(ctx),
+		Forge:   func(host string) string { return cfg.ForgeOf("https", host) },
+		ForgeAt: cfg.ForgeOf,
 	}, nil
 }
 

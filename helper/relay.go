@@ -62,7 +62,7 @@ func (s *Session) listRelay(ctx context.Context, c *helperChild, srv federation.
 		if why.Error() == "" {
 			why = err
 		}
-		return nil, i18n.Errorf("listing %s: %w", srv.Raw, gitexec.Explain(why, srv.Raw))
+		return nil, i18n.Errorf("listing %s: %w", srv.Raw, s.explain(ctx, why, srv.Raw))
 	}
 	r.listing = listingOf(srv, listed)
 	return r, nil
@@ -433,8 +433,8 @@ func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) m
 		if err != nil {
 			out.Fatal = err.Error()
 			var he *gitexec.HintError
-			if errors.As(gitexec.Explain(err, p.Mirror.Raw), &he) {
-				out.Hint = he.Hint
+			if errors.As(s.explain(ctx, err, p.Mirror.Raw), &he) {
+				out.Hint = he.HintIn(s.P)
 			}
 		}
 	}

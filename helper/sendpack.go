@@ -287,7 +287,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 	}
 	res, err := s.sendDirect(ctx, d, cmds, wants, progress)
 	if err != nil {
-		fatal, hint = s.directReason(err, d.srv.Raw)
+		fatal, hint = s.directReason(ctx, err, d.srv.Raw)
 		for _, i := range at {
 			status[i] = refStatus{Reason: fatal, Unreported: true}
 		}
@@ -312,7 +312,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 // directReason is the reason of a direct push or listing of mirror url
 // that failed as a whole with err, in English (the queue keeps it; the
 // report says it in the user's language), and a hint when one helps.
-func (s *Session) directReason(err error, url string) (reason, hint string) {
+func (s *Session) directReason(ctx context.Context, err error, url string) (reason, hint string) {
 	var se *stall.Error
 	if errors.As(err, &se) {
 		return ours(pending.ReasonStalled(fmt.Sprintf("no data moved for %s; the limit is %s", se.Limit, se.Key))), ""
@@ -321,7 +321,7 @@ func (s *Session) directReason(err error, url string) (reason, hint string) {
 		return pending.ReasonBroke.String(), ""
 	}
 	var he *gitexec.HintError
-	if errors.As(gitexec.Explain(err, url), &he) {
+	if errors.As(s.explain(ctx, err, url), &he) {
 		hint = he.HintIn(s.P)
 	}
 	return ours(i18n.M("%v", err)), hint

@@ -40,6 +40,9 @@ type Session struct {
 	// Forge names the forge of a host, for the username sent with its
 	// token; nil means none is known.
 	Forge func(host string) string
+	// ForgeAt names the forge of a server by its URL's protocol and
+	// host, for the hints after a refusal; nil means none is known.
+	ForgeAt func(protocol, host string) string
 
 	opts Options
 	// transportCfg is git config's http, url and credential keys,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 )
 
 // SyncLogName is the log of background syncs (syncOnFetch), under
@@ -47,7 +48,7 @@ func (s *Session) startSync() (string, error) {
 		return "", err
 	}
 	dir := filepath.Join(s.GitDir, "federate")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := lockfile.MkdirPrivate(dir); err != nil {
 		return "", err
 	}
 	logPath := filepath.Join(dir, SyncLogName)

@@ -63,3 +63,17 @@ func ConfiguredUsername(ctx context.Context, git, dir, url string, env []string)
 	}
 	return strings.TrimSpace(string(out)), nil
 }
+
+// HintAccount is what the hint after a refusal at url needs to know of
+// the account (gitexec.ExplainAs): the forge, and for a Gitee, which
+// takes a token only with the account's own name, whether
+// credential.<url>.username names it (asked of git as
+// ConfiguredUsername does, after the failure: ctx may have ended).
+func HintAccount(ctx context.Context, forge, git, dir, url string, env []string) gitexec.Account {
+	a := gitexec.Account{Forge: forge}
+	if forge == "gitee" {
+		user, _ := ConfiguredUsername(context.WithoutCancel(ctx), git, dir, url, env)
+		a.Named = user != ""
+	}
+	return a
+}

@@ -46,7 +46,7 @@ func checkServer(ctx context.Context, d TokenDeps, cfg *federation.Config, ep fe
 		return []i18n.Msg{i18n.M("%s: looking up the token: %v", host, err)}
 	}
 	if err != nil || !forge.Known(name) {
-		return lsRemoteCheck(ctx, d, ep, createMissing)
+		return lsRemoteCheck(ctx, d, ep, name, createMissing)
 	}
 	base, err := forge.APIBase(name, host, cfg.HostFor(ep).API)
 	if err != nil {
@@ -79,7 +79,7 @@ func checkServer(ctx context.Context, d TokenDeps, cfg *federation.Config, ep fe
 
 // lsRemoteCheck asks git, where no forge API can be used, whether the
 // repository answers.
-func lsRemoteCheck(ctx context.Context, d TokenDeps, ep federation.Endpoint, createMissing bool) []i18n.Msg {
+func lsRemoteCheck(ctx context.Context, d TokenDeps, ep federation.Endpoint, forgeName string, createMissing bool) []i18n.Msg {
 	r, err := d.runner()
 	if err == nil {
 		err = r.Run(ctx, "ls-remote", "--heads", "--", ep.Raw)
@@ -92,5 +92,5 @@ func lsRemoteCheck(ctx context.Context, d TokenDeps, ep federation.Endpoint, cre
 	case gitexec.Classify(err) == gitexec.KindAuth:
 		return []i18n.Msg{i18n.M("%s: invalid token, or none: run `git federate login %s`", ep.Raw, ep.HostURL())}
 	}
-	return []i18n.Msg{i18n.M("%v", gitexec.Explain(err, ep.Raw))}
+	return []i18n.Msg{i18n.M("%v", gitexec.ExplainAs(err, ep.Raw, keystore.HintAccount(ctx, forgeName, r.Git, r.Dir, ep.Raw, r.Env)))}
 }

@@ -277,7 +277,7 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 		})
 	}
 	if err != nil {
-		res.fail(gitexec.Explain(err, h.repo), gitProblem(err))
+		res.fail(gitexec.ExplainAs(err, h.repo, keystore.HintAccount(ctx, forgeName, r.Git, r.Dir, h.repo, r.Env)), gitProblem(err))
 		return res
 	}
 	res.Valid = true

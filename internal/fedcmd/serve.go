@@ -24,8 +24,11 @@ const SecretEnv = "FEDERATE_WEBHOOK_SECRET"
 
 // serveOptions are the flags of `git federate serve`.
 type serveOptions struct {
-	IO              IO
-	Listen          string
+	IO     IO
+	Listen string
+	// MetricsListen, when set, is the address of the listener of its
+	// own that serves GET /metrics; the webhook port never does.
+	MetricsListen   string
 	SecretFile      string
 	Insecure        bool
 	Jobs            int
@@ -48,13 +51,15 @@ func serveCommand(stdio IO) *cli.Command {
 	return &cli.Command{
 		Name:      "serve",
 		Usage:     "receive push webhooks and sync the federation they name",
-		UsageText: "git federate serve --listen ADDR [--secret-file F] [--jobs N] [--sync-timeout D] [--header-timeout D] [--read-timeout D]",
+		UsageText: "git federate serve --listen ADDR [--metrics-listen ADDR] [--secret-file F] [--jobs N] [--sync-timeout D] [--header-timeout D] [--read-timeout D]",
 		Description: "Answers POST /webhook for GitHub, Gitea, GitLab and Gitee push events, and\n" +
 			"syncs every federation whose origin or mirror is the pushed repository.\n" +
 			"The shared secret comes from --secret-file or FEDERATE_WEBHOOK_SECRET.\n" +
-			"GET /healthz answers \"ok\"; GET /metrics gives Prometheus metrics.",
+			"GET /healthz answers \"ok\". Prometheus metrics, which name every federation,\n" +
+			"are served at GET /metrics only on --metrics-listen, e.g. 127.0.0.1:9090.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Usage: "address to listen on, e.g. 127.0.0.1:8080 or :8080 (required)"},
+			&cli.StringFlag{Name: "metrics-listen", Usage: "address of a listener of its own for GET /metrics, e.g. 127.0.0.1:9090 (off when not given; keep it off the public network)"},
 			&cli.StringFlag{Name: "secret-file", Usage: "file holding the webhook secret (else $FEDERATE_WEBHOOK_SECRET)"},
 			&cli.BoolFlag{Name: "insecure-no-secret", Usage: "accept unauthenticated webhooks (anyone who can reach ADDR can trigger syncs)"},
 			&cli.IntFlag{Name: "jobs", Value: webhook.DefaultJobs, Usage: "syncs run at once"},
@@ -76,6 +81,7 @@ func serveCommand(stdio IO) *cli.Command {
 			return runServe(c.Context, serveOptions{
 				IO:              stdio,
 				Listen:          c.String("listen"),
+				MetricsListen:   c.String("metrics-listen"),
 				SecretFile:      c.String("secret-file"),
 				Insecure:        c.Bool("insecure-no-secret"),
 				Jobs:            c.Int("jobs"),
@@ -151,10 +157,31 @@ func runServe(ctx context.Context, opts serveOptions) error {
 	if err != nil {
 		return i18n.Errorf("cannot listen: %w", err)
 	}
+	if opts.MetricsListen == "" {
+		if opts.Ready != nil {
+			opts.Ready(ln.Addr())
+		}
+		return srv.Serve(ctx, ln)
+	}
+	mln, err := net.Listen("tcp", opts.MetricsListen)
+	if err != nil {
+		ln.Close()
+		return i18n.Errorf("cannot listen on --metrics-listen: %w", err)
+	}
 	if opts.Ready != nil {
 		opts.Ready(ln.Addr())
 	}
-	return srv.Serve(ctx, ln)
+	// Both listeners stop together: with ctx, or when either fails.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	merr := make(chan error, 1)
+	go func() { merr <- srv.ServeMetrics(ctx, mln); cancel() }()
+	err = srv.Serve(ctx, ln)
+	cancel()
+	if e := <-merr; err == nil {
+		err = e // nil when ctx ended it
+	}
+	return err
 }
 
 // readWebhookSecret returns the secret from file, else from $FEDERATE_WEBHOOK_SECRET.

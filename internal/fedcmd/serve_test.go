@@ -198,10 +198,10 @@ func TestServeReadsGitConfig(t *testing.T) {
 	if got := waitSync(t, syncs, 10*time.Second); got != "new" {
 		t.Fatalf("synced %q", got)
 	}
-	for _, path := range []string{"/healthz", "/metrics"} {
+	for path, want := range map[string]int{"/healthz": 200, "/metrics": 404} {
 		resp, err := http.Get(base + path)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("GET %s: %v %v", path, resp, err)
+		if err != nil || resp.StatusCode != want {
+			t.Fatalf("GET %s: %v %v; want %d", path, resp, err, want)
 		}
 		resp.Body.Close()
 	}

@@ -248,7 +248,7 @@ func join(owner, repo string) string {
 // createMissing set and mirror's forge is known (deps.Config), else it
 // does nothing. `git ls-remote` (deps.Git) decides whether the repository
 // is missing; any failure but "not found" comes back explained
-// (gitexec.Explain). The new repository is private unless the origin's
+// (gitexec.ExplainAs). The new repository is private unless the origin's
 // forge says the origin is public, and takes the origin's description and
 // homepage; what the mirror's forge did not keep is reported through
 // deps.Warnf. It is created under the mirror URL's owner (an organisation
@@ -271,7 +271,8 @@ func EnsureMirror(ctx context.Context, fed *federation.Federation, mirror federa
 		return false, nil
 	}
 	if gitexec.Classify(err) != gitexec.KindNotFound {
-		return false, gitexec.Explain(err, mirror.Raw)
+		acct := keystore.HintAccount(ctx, deps.Config.ForgeOf(mirror.Protocol, mirror.Host), deps.Git.Git, deps.Git.Dir, mirror.Raw, deps.Git.Env)
+		return false, gitexec.ExplainAs(err, mirror.Raw, acct)
 	}
 	owner, name := splitRepo(mirror.Path)
 	token, err := deps.token(ctx, deps.Config, a.web)

@@ -84,7 +84,7 @@ func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federat
 		settled = append(settled, took...)
 		refused = len(deliver) - len(took)
 		if err != nil && refused > 0 {
-			err = i18n.Errorf("%d queued update(s) still refused: %w", refused, gitexec.Explain(err, m.Raw))
+			err = i18n.Errorf("%d queued update(s) still refused: %w", refused, gitexec.ExplainAs(err, m.Raw, e.account(ctx, m.Raw)))
 			rq.recordAttempt(ctx, deliver, took, err)
 			if rmErr := rq.q.Remove(ctx, settled...); rmErr != nil {
 				return i18n.Errorf("%w; %w", err, rmErr)

@@ -17,6 +17,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // DefaultJobs is how many git network commands run at once by default.
@@ -193,18 +194,33 @@ func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, url str
 		return err
 	})
 	if err != nil {
-		return nil, i18n.Errorf("listing %s: %w", url, explain(err, url))
+		return nil, i18n.Errorf("listing %s: %w", url, e.explain(ctx, err, url))
 	}
 	return refs, nil
 }
 
 // explain says what to do when a server stayed busy through every retry
-// or refused the credentials (a token revoked or expired: log in again);
-// other failures keep git's own words.
-func explain(err error, url string) error {
-	switch gitexec.Classify(err) {
-	case gitexec.KindBusy, gitexec.KindAuth:
-		return gitexec.Explain(err, url)
+// or refused the credentials (a token revoked or expired: log in again;
+// a Gitee without the account name: set it); other failures keep git's
+// own words.
+func (e *Engine) explain(ctx context.Context, err error, url string) error {
+	kind := gitexec.Classify(err)
+	if kind != gitexec.KindBusy && kind != gitexec.KindAuth && kind != gitexec.KindNoWrite {
+		return err
 	}
-	return err
+	acct := e.account(ctx, url)
+	if kind == gitexec.KindNoWrite && (acct.Forge != "gitee" || acct.Named) {
+		return err
+	}
+	return gitexec.ExplainAs(err, url, acct)
+}
+
+// account is what the hints know of the account used at url: its forge
+// by the URL's protocol and host, and whether a Gitee's account is named.
+func (e *Engine) account(ctx context.Context, url string) gitexec.Account {
+	ep, err := federation.ParseEndpoint(url)
+	if err != nil {
+		return gitexec.Account{}
+	}
+	return keystore.HintAccount(ctx, e.cfg.Federations.ForgeOf(ep.Protocol, ep.Host), e.cfg.Git.Git, "", url, e.cfg.Git.Env)
 }

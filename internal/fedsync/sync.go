@@ -464,7 +464,7 @@ func (e *Engine) push(ctx context.Context, f *federation.Federation, c *cache, m
 	// A non-zero exit with every ref reported is a refusal, already
 	// recorded per ref; anything else is the mirror's failure.
 	if err != nil && out.Failed {
-		res.err = i18n.Errorf("pushing to %s: %w", m.Raw, explain(err, m.Raw))
+		res.err = i18n.Errorf("pushing to %s: %w", m.Raw, e.explain(ctx, err, m.Raw))
 		res.Error = res.err.Error()
 	}
 }

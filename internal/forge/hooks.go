@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // HookTarget is where a webhook lives: a repository (Owner and Name), or
@@ -89,18 +90,17 @@ func (a apiHook) hook() Hook {
 		h.LastStatus = fmt.Sprintf("HTTP %d %s", *a.ResultCode, oneLine(a.Result))
 	}
 	h.LastStatus = strings.TrimSpace(h.LastStatus)
-	h.URL = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1 // server text: no control characters reach a terminal
-		}
-		return r
-	}, h.URL)
+	// Server text: no terminal control reaches a terminal. The URL is
+	// only stripped, not masked: it is what our own hook is matched by.
+	h.URL = strings.NewReplacer("\n", "", "\t", "").Replace(redact.Strip(h.URL))
 	return h
 }
 
-// oneLine keeps server text to one short line: it is shown to a person.
+// oneLine keeps server text to one short line, cleaned the one way
+// server text is (escape sequences and controls dropped whole,
+// credential-shaped values masked): it is shown to a person.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(redact.New().Clean(s)), " ")
 	if len(s) > 80 {
 		s = s[:80]
 	}

@@ -115,14 +115,36 @@ func Refused(err error) bool {
 	return Classify(err) == KindAuth
 }
 
+// Account is what a hint knows of the account a command used at a
+// server.
+type Account struct {
+	// Forge is the server's kind, as federate.<url>.forge or a
+	// well-known host names it ("gitee", "github", …; "" unknown).
+	Forge string
+	// Named reports whether an account name is configured for the
+	// server (credential.<url>.username).
+	Named bool
+}
+
+// needsName reports whether a refusal at a forge is better explained
+// by the missing account name: Gitee, self-hosted or not, takes a token
+// only with the account's own name, and git sends a placeholder.
+func (a Account) needsName() bool { return a.Forge == "gitee" && !a.Named }
+
 // Explain wraps err, a failed git command against url, with a hint that
 // says what to do; other errors come back unchanged. url must be the
-// URL as configured (it never holds a token).
-func Explain(err error, url string) error {
+// URL as configured (it never holds a token). The server's forge is not
+// known: ExplainAs gives the hints that depend on it.
+func Explain(err error, url string) error { return ExplainAs(err, url, Account{}) }
+
+// ExplainAs is Explain for a server whose forge and account are known:
+// a Gitee without a configured account name is told to set one, for a
+// 401 as for a 403.
+func ExplainAs(err error, url string, acct Account) error {
 	kind := Classify(err)
 	var hint []i18n.Msg
-	switch kind {
-	case KindNotFound:
+	switch {
+	case kind == KindNotFound:
 		hint = append(hint, i18n.M("repository %s not found: was it deleted or renamed?", url))
 		switch {
 		case strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://"):
@@ -130,16 +152,13 @@ func Explain(err error, url string) error {
 		case isSSH(url): // the key, not a token, decides what one may see
 			hint = append(hint, i18n.M(" (a private repository also looks missing to a key that may not read it)"))
 		}
-	case KindAuth:
+	case (kind == KindAuth || kind == KindNoWrite) && acct.needsName():
+		hint = append(hint, i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`", hostURL(url)))
+	case kind == KindAuth:
 		hint = append(hint, i18n.M("the server refused the credentials: run `git federate login %s`", hostURL(url)))
-	case KindNoWrite:
+	case kind == KindNoWrite:
 		hint = append(hint, i18n.M("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url)))
-		if h := hostURL(url); strings.EqualFold(h, "https://gitee.com") {
-			// Gitee takes a token only with the account's own name, and
-			// answers 403 to any other (git sends a placeholder).
-			hint = []i18n.Msg{i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`; if it is set, the token lacks the projects scope", h)}
-		}
-	case KindBusy:
+	case kind == KindBusy:
 		hint = append(hint, i18n.M("%s is busy (the repository is being read or written); retried, try again later", hostURL(url)))
 	default:
 		return err

@@ -67,6 +67,9 @@ type Fault struct {
 	// HangAfterBody makes Hang read the whole request first: a server
 	// that took the pack and never reports the ref update.
 	HangAfterBody bool
+	// Handler, when set, answers authorized requests instead of git: an
+	// LFS server on the repository's path, say.
+	Handler http.Handler
 }
 
 // Server is git http-backend serving every bare repository under Root.
@@ -204,6 +207,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !s.authorize(w, r, user, pass) {
+		return
+	}
+	if f != nil && f.Handler != nil {
+		f.Handler.ServeHTTP(w, r)
 		return
 	}
 	if f != nil && f.CutAfter > 0 {

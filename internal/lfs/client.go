@@ -139,9 +139,9 @@ func (c *Client) batch(ctx context.Context, operation string, objs []Object) ([]
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusNotImplemented:
-		return nil, i18n.Errorf("LFS batch at %s: %s: %w", c.Endpoint, resp.Status, ErrUnsupported)
+		return nil, i18n.Errorf("LFS batch at %s: %s: %w", c.Endpoint, printable(resp.Status), ErrUnsupported)
 	case resp.StatusCode != http.StatusOK:
-		return nil, i18n.Errorf("LFS batch at %s: %s", c.Endpoint, resp.Status)
+		return nil, i18n.Errorf("LFS batch at %s: %s", c.Endpoint, printable(resp.Status)) // server text
 	}
 	var br batchResponse
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&br); err != nil {
@@ -202,7 +202,7 @@ func (c *Client) transfer(ctx context.Context, method string, a Action, body io.
 	}
 	if resp.StatusCode/100 != 2 {
 		resp.Body.Close()
-		return nil, i18n.Errorf("LFS transfer at %s: %s", req.URL.Host, resp.Status)
+		return nil, i18n.Errorf("LFS transfer at %s: %s", req.URL.Host, printable(resp.Status))
 	}
 	return resp, nil
 }

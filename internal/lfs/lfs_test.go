@@ -25,6 +25,14 @@ func objectOf(t *testing.T, gitDir string, content []byte) Object {
 	t.Helper()
 	sum := sha256.Sum256(content)
 	o := Object{OID: hex.EncodeToString(sum[:]), Size: int64(len(content))}
+	storeAs(t, gitDir, o, content)
+	return o
+}
+
+// storeAs writes content to the local store under gitDir as o, whether
+// or not it is o's content.
+func storeAs(t *testing.T, gitDir string, o Object, content []byte) {
+	t.Helper()
 	p := filepath.Join(gitDir, "lfs", "objects", o.OID[:2], o.OID[2:4], o.OID)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
@@ -32,7 +40,6 @@ func objectOf(t *testing.T, gitDir string, content []byte) Object {
 	if err := os.WriteFile(p, content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return o
 }
 
 func pointerText(o Object) string {

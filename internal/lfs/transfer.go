@@ -15,7 +15,8 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
-// Opener reads one object's content.
+// Opener reads one object's content, as the store or server has it:
+// Upload checks it against the object's OID and size (Verified).
 type Opener func(ctx context.Context, o Object) (io.ReadCloser, error)
 
 // Source prepares to read the objects in need and returns how to open
@@ -87,12 +88,32 @@ func (c *Client) needed(ctx context.Context, objs []Object) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	asked := make(map[string]int64, len(objs))
+	for _, o := range objs {
+		asked[o.OID] = o.Size
+	}
 	var out []Result
+	sent := map[string]bool{}
 	for _, r := range res {
+		// Only what was asked, at its size: a server that names another
+		// object would get it, read from the local store or from origin
+		// with origin's token. r.OID is server text until it is found
+		// among the objects asked for (valid hex, then).
+		size, ok := asked[r.OID]
+		if !ok {
+			return nil, i18n.Errorf("LFS batch at %s: the answer names an object that was not asked for: %w", c.Endpoint, ErrAnswer)
+		}
 		if r.Error != nil {
 			return nil, i18n.Errorf("LFS object %s at %s: %d %s", r.OID, c.Endpoint, r.Error.Code, printable(r.Error.Message))
 		}
-		if _, ok := r.Actions["upload"]; ok {
+		if _, ok := r.Actions["upload"]; !ok {
+			continue
+		}
+		if r.Size != size {
+			return nil, i18n.Errorf("LFS batch at %s: the answer asks for object %s with %d bytes, not the %d it has: %w", c.Endpoint, r.OID, r.Size, size, ErrAnswer)
+		}
+		if !sent[r.OID] { // named twice: sent once
+			sent[r.OID] = true
 			out = append(out, r)
 		}
 	}
@@ -143,12 +164,25 @@ func (c *Client) Upload(ctx context.Context, objs []Object, src Source) (int, er
 }
 
 func (c *Client) uploadOne(ctx context.Context, r Result, open Opener) error {
-	body, err := open(ctx, r.Object)
+	rc, err := open(ctx, r.Object)
 	if err != nil {
 		return err
 	}
-	defer body.Close()
+	defer rc.Close()
+	check := checking(r.Object, rc)
+	var body io.Reader = check
+	if r.Size == 0 {
+		// A request body of length 0 would go chunked: check the empty
+		// content first, then send none.
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			return i18n.Errorf("uploading LFS object %s: %w", r.OID, err)
+		}
+		body = http.NoBody
+	}
 	resp, err := c.transfer(ctx, http.MethodPut, r.Actions["upload"], body, r.Size)
+	if cause := check.cause(); err != nil && cause != nil {
+		err = cause
+	}
 	if err != nil {
 		return i18n.Errorf("uploading LFS object %s: %w", r.OID, err)
 	}

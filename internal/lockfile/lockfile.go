@@ -105,7 +105,8 @@ func Holder(path string) string {
 }
 
 // MkdirPrivate creates dir and its missing parents with mode 0700, and
-// refuses a dir that is a symlink.
+// refuses a dir that is a symlink. A dir that exists open to others (an
+// earlier version made $GIT_DIR/federate 0755) is closed to them.
 func MkdirPrivate(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return i18n.Errorf("creating %s: %w", dir, err)
@@ -116,6 +117,11 @@ func MkdirPrivate(dir string) error {
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		return i18n.Errorf("%s is a symlink: %w", dir, ErrSymlink)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		// Best effort: a directory someone else owns still works, as
+		// it did before.
+		_ = os.Chmod(dir, fi.Mode().Perm()&0o700)
 	}
 	return nil
 }

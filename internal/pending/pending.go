@@ -71,6 +71,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
@@ -342,7 +343,7 @@ func (q *Queue) RemoveMirror(ctx context.Context, mirror string) error {
 // lost) and each onCorrupt function is told, else Update returns the
 // *CorruptError after writing.
 func (q *Queue) Update(ctx context.Context, fn func([]Entry) ([]Entry, error), onCorrupt ...func(*CorruptError)) error {
-	if err := os.MkdirAll(filepath.Dir(q.path), 0o755); err != nil {
+	if err := lockfile.MkdirPrivate(filepath.Dir(q.path)); err != nil {
 		return i18n.Errorf("pending: %w", err)
 	}
 	unlock, err := lockFile(ctx, q.path+".lock")

@@ -147,3 +147,28 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The queue's directory is created private to the user (0700), and
+// closed to others when it was left open.
+func TestQueueDirectoryIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "git", "federate")
+	q := At(filepath.Join(dir, "pending"))
+	e := Entry{Mirror: "https://m.example/r.git", Ref: "refs/heads/main", OID: strings.Repeat("a", 40), Reason: "down"}
+	for _, before := range []os.FileMode{0, 0o755} {
+		if before != 0 {
+			if err := os.Chmod(dir, before); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := q.Add(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm != 0o700 {
+			t.Errorf("mode %v before: the queue's directory has mode %v, want 0700", before, perm)
+		}
+	}
+}

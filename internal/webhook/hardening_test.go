@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -98,10 +97,13 @@ func TestReplayedDeliveryIgnored(t *testing.T) {
 	}
 }
 
-// TestConnectionsBounded: with MaxConns 2, two idle connections hold both
-// places; a third is accepted only once one of them closes.
+// TestConnectionsBounded: with MaxConns 2, two idle connections hold
+// both places; a third is served at once, the oldest idle one is closed
+// to make room, and never are more than two open once accepted. With
+// MaxIdlePerClient 2, a third idle connection from one address closes
+// that address's oldest, not another's.
 func TestConnectionsBounded(t *testing.T) {
-	srv := newServer(t, newRecorder(), func(c *Config) { c.MaxConns = 2 })
+	srv := newServer(t, newRecorder(), func(c *Config) { c.MaxConns, c.MaxIdlePerClient = 2, 2 })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -110,44 +112,60 @@ func TestConnectionsBounded(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	defer func() { cancel(); <-done }()
-
-	var idle []net.Conn
-	for range 2 {
-		c, err := net.Dial("tcp", ln.Addr().String())
+	dial := func(from string) net.Conn {
+		t.Helper()
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 10 * time.Second}
+		c, err := d.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}
-		idle = append(idle, c)
+		t.Cleanup(func() { c.Close() })
+		return c
 	}
-	third, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
+	closedByServer := func(c net.Conn) bool {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err := c.Read(make([]byte, 1))
+		return err == io.EOF
 	}
-	defer third.Close()
-	io.WriteString(third, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-	answered := make(chan bool, 1)
-	go func() {
+	healthz := func(c net.Conn) bool {
+		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
 		b := make([]byte, 12)
-		_, err := io.ReadFull(third, b)
-		answered <- err == nil && strings.HasPrefix(string(b), "HTTP/1.1 200")
-	}()
-	// Wait for the server to take both idle connections, then free one:
-	// the third is served, and never were three open at once.
-	deadline := time.Now().Add(10 * time.Second)
-	for srv.conns.open.Load() < 2 && time.Now().Before(deadline) {
-		runtime.Gosched()
+		_, err := io.ReadFull(c, b)
+		return err == nil && string(b) == "HTTP/1.1 200"
 	}
-	idle[0].Close()
-	select {
-	case ok := <-answered:
-		if !ok {
-			t.Error("third connection not answered 200")
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("third connection never served after a place freed")
+
+	first, second := dial("127.0.0.1"), dial("127.0.0.1")
+	third := dial("127.0.0.1")
+	if !healthz(third) {
+		t.Fatal("a third connection was not served while two idle ones were open")
+	}
+	if !closedByServer(first) {
+		t.Error("the oldest idle connection was not closed to make room")
 	}
 	if peak := srv.conns.peak.Load(); peak > 2 {
 		t.Errorf("%d connections were open at once, limit 2", peak)
 	}
-	idle[1].Close()
+	second.Close()
+	third.Close()
+
+	srv2 := newServer(t, newRecorder(), func(c *Config) { c.MaxConns, c.MaxIdlePerClient = 100, 2 })
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- srv2.Serve(ctx, ln2) }()
+	defer func() { cancel(); <-done }()
+	ln = ln2
+	other := dial("127.0.0.3")
+	a, b := dial("127.0.0.2"), dial("127.0.0.2")
+	c := dial("127.0.0.2")
+	if !closedByServer(a) {
+		t.Error("a third idle connection from one address did not close its oldest")
+	}
+	for name, conn := range map[string]net.Conn{"another address's": other, "the second": b, "the third": c} {
+		if !healthz(conn) {
+			t.Errorf("%s connection was closed", name)
+		}
+	}
 }

@@ -151,7 +151,7 @@ func TestShutdownWaitsForRunningSync(t *testing.T) {
 }
 
 func metricsText(srv *Server) string {
-	return do(srv, "GET", "/metrics", nil, "").Body.String()
+	return doMetrics(srv, "GET").Body.String()
 }
 
 func TestMetrics(t *testing.T) {
@@ -171,7 +171,7 @@ func TestMetrics(t *testing.T) {
 	do(srv, "GET", "/webhook", nil, "")
 	srv.Shutdown(context.Background())
 
-	resp := do(srv, "GET", "/metrics", nil, "")
+	resp := doMetrics(srv, "GET")
 	if ct := resp.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
 		t.Fatalf("Content-Type %q", ct)
 	}

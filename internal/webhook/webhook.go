@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/net/netutil"
-
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 )
 
@@ -68,9 +66,13 @@ type Config struct {
 	// (DefaultHeaderTimeout, DefaultReadTimeout when 0): a sender that
 	// stalls loses its connection rather than hold one of MaxConns.
 	HeaderTimeout, ReadTimeout time.Duration
-	// MaxConns bounds the connections Serve handles at once
-	// (DefaultMaxConns when 0); more wait to be accepted.
-	MaxConns int
+	// MaxConns bounds the idle connections Serve keeps open at once
+	// (DefaultMaxConns when 0), MaxIdlePerClient those from one address
+	// (DefaultMaxIdlePerClient when 0): every connection is accepted at
+	// once, and over either bound the oldest idle one is closed. A
+	// connection is idle until its request's headers are in, and
+	// between requests.
+	MaxConns, MaxIdlePerClient int
 	// Log receives one line per request and per sync (slog.Default() when nil).
 	Log *slog.Logger
 	// Now is the clock for Gitee's signature timestamps (time.Now when nil).
@@ -116,6 +118,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
+	if cfg.MaxIdlePerClient == 0 {
+		cfg.MaxIdlePerClient = DefaultMaxIdlePerClient
+	}
 	if cfg.HeaderTimeout == 0 {
 		cfg.HeaderTimeout = DefaultHeaderTimeout
 	}
@@ -134,12 +139,47 @@ func New(cfg Config) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/webhook", s.webhook)
 	s.mux.HandleFunc("/healthz", s.healthz)
-	s.mux.HandleFunc("/metrics", s.serveMetrics)
 	return s, nil
 }
 
-// Handler serves POST /webhook, GET /healthz and GET /metrics.
+// Handler serves POST /webhook and GET /healthz: what the forges must
+// reach. The metrics are not there: they name every federation.
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// MetricsHandler serves GET /metrics, for a listener of its own that
+// only the monitoring reaches (ServeMetrics).
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", s.serveMetrics)
+	return mux
+}
+
+// ServeMetrics answers GET /metrics on ln until ctx is cancelled.
+func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.MetricsHandler(),
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       s.cfg.HeaderTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("metrics listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving metrics: %w", err)
+	case <-ctx.Done():
+	}
+	hctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(hctx); err != nil {
+		srv.Close()
+	}
+	return nil
+}
 
 // Metrics returns the server's metrics.
 func (s *Server) Metrics() *Metrics { return s.metrics }
@@ -152,18 +192,23 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.sched.shutdown(c
 // requests, lets those in flight finish (up to 10 s), and waits for
 // running syncs up to Config.ShutdownTimeout before cancelling them.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	g := newGuard(ln, &s.conns, s.cfg.MaxConns, s.cfg.MaxIdlePerClient)
 	srv := &http.Server{
-		Handler:           s.mux,
+		Handler: g.busyWhileServed(s.mux),
+		// The first byte and the whole headers within HeaderTimeout,
+		// the next request on a kept connection too.
 		ReadHeaderTimeout: s.cfg.HeaderTimeout,
+		IdleTimeout:       s.cfg.HeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       30 * time.Second, // an idle connection holds one of MaxConns places
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
 	}
 	errc := make(chan error, 1)
-	counted := &connCounter{Listener: ln, connStats: &s.conns}
-	go func() { errc <- srv.Serve(netutil.LimitListener(counted, s.cfg.MaxConns)) }()
+	go func() { errc <- srv.Serve(g) }()
 	s.log.Info("listening", "addr", ln.Addr().String())
 	var serveErr error
 	select {

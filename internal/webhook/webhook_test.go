@@ -92,6 +92,13 @@ func do(srv *Server, method, path string, h http.Header, body string) *httptest.
 	return rec
 }
 
+// doMetrics sends a request to the metrics listener's handler.
+func doMetrics(srv *Server, method string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(method, "/metrics", nil))
+	return rec
+}
+
 func hexMAC(secret, body string) string {
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(body))
@@ -252,7 +259,7 @@ func TestRequestErrors(t *testing.T) {
 		{"other event", "POST", "/webhook", headers("X-Gitlab-Event", "Issue Hook", "X-Gitlab-Token", testSecret), `{}`, 200, `event "Issue Hook" ignored`},
 		{"healthz", "GET", "/healthz", nil, "", 200, "ok"},
 		{"POST healthz", "POST", "/healthz", nil, "", 405, "only GET"},
-		{"POST metrics", "POST", "/metrics", nil, "", 405, "only GET"},
+		{"metrics on the webhook port", "GET", "/metrics", nil, "", 404, "not found"},
 		{"unknown path", "GET", "/nothing", nil, "", 404, "not found"},
 	}
 	for _, tt := range tests {
@@ -263,6 +270,9 @@ func TestRequestErrors(t *testing.T) {
 				t.Fatalf("got %d %q, want %d containing %q", resp.Code, resp.Body.String(), tt.code, tt.want)
 			}
 		})
+	}
+	if resp := doMetrics(newServer(t, newRecorder(), nil), "POST"); resp.Code != 405 || !strings.Contains(resp.Body.String(), "only GET") {
+		t.Errorf("POST /metrics on the metrics listener: %d %q, want 405", resp.Code, resp.Body.String())
 	}
 }
 

@@ -1,0 +1,141 @@
+package pushtest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+)
+
+// lfsFed is the federation with an LFS server on each repository's
+// path, honest until a test makes one lie.
+type lfsFed struct {
+	*fed
+	origin, m1, m2 *gittest.LFS
+}
+
+func newLFSFed(t *testing.T) *lfsFed {
+	f := &lfsFed{fed: newFed(t), origin: &gittest.LFS{}, m1: &gittest.LFS{}, m2: &gittest.LFS{}}
+	f.fed.origin.AddFault(gittest.Fault{Prefix: "/app.git/info/lfs/", Handler: f.origin})
+	f.fed.m1.AddFault(gittest.Fault{Prefix: "/app.git/info/lfs/", Handler: f.m1})
+	f.fed.m2.AddFault(gittest.Fault{Prefix: "/app.git/info/lfs/", Handler: f.m2})
+	return f
+}
+
+// lfsObject is content's OID and size.
+func lfsObject(content []byte) gittest.LFSObject {
+	sum := sha256.Sum256(content)
+	return gittest.LFSObject{OID: hex.EncodeToString(sum[:]), Size: int64(len(content))}
+}
+
+// store puts content in the work repository's LFS store, as git-lfs's
+// clean filter would have.
+func (f *lfsFed) store(content []byte) gittest.LFSObject {
+	f.t.Helper()
+	o := lfsObject(content)
+	p := filepath.Join(f.work, ".git", "lfs", "objects", o.OID[:2], o.OID[2:4], o.OID)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, content, 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	return o
+}
+
+// commitPointer commits an LFS pointer to o as model.bin, tracked by
+// git-lfs's attributes, and returns the commit.
+func (f *lfsFed) commitPointer(o gittest.LFSObject) string {
+	f.t.Helper()
+	gittest.Commit(f.t, f.work, ".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n", "track *.bin")
+	return gittest.Commit(f.t, f.work, "model.bin",
+		fmt.Sprintf("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n", o.OID, o.Size), "a model")
+}
+
+// A mirror whose LFS server answers a request for the pushed object A
+// with "upload B" (an object of the local store that the push does not
+// carry) gets nothing: the push refuses its answer, reports the mirror
+// and queues its refs; origin and the honest mirror get A.
+func TestLFSMirrorNamingAnotherObjectGetsNothing(t *testing.T) {
+	f := newLFSFed(t)
+	a := f.store([]byte("the pushed model\n"))
+	b := f.store([]byte("a private object, never pushed\n"))
+	f.m1.Answer = func(string, []gittest.LFSObject) []gittest.LFSObject { return []gittest.LFSObject{b} }
+	before := f.rev("main")
+	head := f.commitPointer(a)
+	out := f.push(true, "fed", "main")
+	wantContains(t, out, "refused the LFS server's answer", "queued")
+	if got := f.m1.Uploads(); len(got) != 0 {
+		t.Errorf("mirror 1 received objects %v", got)
+	}
+	if _, ok := f.m1.Object(b.OID); ok {
+		t.Errorf("mirror 1 holds the private object B")
+	}
+	for name, l := range map[string]*gittest.LFS{"origin": f.origin, "mirror 2": f.m2} {
+		if _, ok := l.Object(a.OID); !ok {
+			t.Errorf("%s lacks A", name)
+		}
+		if _, ok := l.Object(b.OID); ok {
+			t.Errorf("%s holds B", name)
+		}
+	}
+	f.wantRef("refs/heads/main", head, f.fed.origin, f.fed.m2)
+	f.wantRef("refs/heads/main", before, f.fed.m1)
+}
+
+// Origin serves other bytes than object A (the local store lacks A, so
+// mirrors get it from origin): no mirror ends up holding them. Each
+// mirror's upload is aborted, reported and its refs queued.
+func TestLFSWrongBytesFromOriginReachNoMirror(t *testing.T) {
+	f := newLFSFed(t)
+	content := bytes.Repeat([]byte("model weights "), 20000)
+	a := lfsObject(content)
+	f.origin.Put(a.OID, content) // pushed earlier from another clone
+	f.origin.Serve = func(_ string, held []byte) []byte {
+		b := bytes.Clone(held)
+		b[len(b)/2] ^= 0xff
+		return b
+	}
+	before := f.rev("main")
+	head := f.commitPointer(a)
+	out := f.push(true, "fed", "main")
+	wantContains(t, out, "LFS object content does not match its OID and size", "queued")
+	for name, l := range map[string]*gittest.LFS{"mirror 1": f.m1, "mirror 2": f.m2} {
+		if got, ok := l.Object(a.OID); ok {
+			t.Errorf("%s holds %d unverified bytes as A", name, len(got))
+		}
+	}
+	f.wantRef("refs/heads/main", head, f.fed.origin)
+	f.wantRef("refs/heads/main", before, f.fed.m1, f.fed.m2)
+}
+
+// A mirror's LFS server that puts terminal escapes in its status line
+// (the reason phrase git and curl would not show) fails the mirror's
+// push without any of them reaching the terminal.
+func TestLFSStatusLineEscapesReachNoTerminal(t *testing.T) {
+	f := newLFSFed(t)
+	f.fed.m1.ClearFaults()
+	f.fed.m1.AddFault(gittest.Fault{Prefix: "/app.git/info/lfs/objects/batch", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf.WriteString("HTTP/1.1 500 \x1b]0;pwned\x07\x1b[2Joops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		buf.Flush()
+	})})
+	a := f.store([]byte("the pushed model\n"))
+	f.commitPointer(a)
+	out := f.push(true, "fed", "main")
+	wantContains(t, out, "federate: mirror "+f.fed.m1.URL+": push failed:", "500", "oops")
+	if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, "pwned") {
+		t.Errorf("a server's escape reached the push output:\n%q", out)
+	}
+}

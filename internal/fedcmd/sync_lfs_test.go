@@ -1,0 +1,78 @@
+package fedcmd
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+)
+
+// lfsSyncFixture is a syncFixture with an LFS server on origin's and
+// mirror1's paths, and a commit on origin's main that points at A.
+func lfsSyncFixture(t *testing.T, a []byte) (*syncFixture, *gittest.LFS, *gittest.LFS, string) {
+	t.Helper()
+	fx := newSyncFixture(t, 1)
+	origin, mirror := &gittest.LFS{}, &gittest.LFS{}
+	fx.srv.AddFault(gittest.Fault{Prefix: "/origin.git/info/lfs/", Handler: origin})
+	fx.srv.AddFault(gittest.Fault{Prefix: "/mirror1.git/info/lfs/", Handler: mirror})
+	sum := sha256.Sum256(a)
+	oid := hex.EncodeToString(sum[:])
+	origin.Put(oid, a)
+	gittest.Git(t, fx.work, "checkout", "-q", "main")
+	gittest.Commit(t, fx.work, ".gitattributes", "*.bin filter=lfs diff=lfs merge=lfs -text\n", "track *.bin")
+	head := gittest.Commit(t, fx.work, "model.bin",
+		fmt.Sprintf("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n", oid, len(a)), "a model")
+	gittest.Git(t, fx.work, "push", "-q", fx.srv.Path("origin.git"), "main")
+	return fx, origin, mirror, head
+}
+
+// `git federate sync` copies LFS objects from origin to a mirror. A
+// mirror that answers a request for A with "upload B" (an object origin
+// holds and would hand over with origin's token) gets nothing and no
+// ref; origin's wrong bytes for A reach no mirror either.
+func TestSyncLFSOnlyWhatWasAskedAndVerified(t *testing.T) {
+	t.Run("another object", func(t *testing.T) {
+		a := []byte("the model\n")
+		fx, origin, mirror, head := lfsSyncFixture(t, a)
+		b := []byte("private to origin\n")
+		sum := sha256.Sum256(b)
+		bOID := hex.EncodeToString(sum[:])
+		origin.Put(bOID, b)
+		mirror.Answer = func(string, []gittest.LFSObject) []gittest.LFSObject {
+			return []gittest.LFSObject{{OID: bOID, Size: int64(len(b))}}
+		}
+		r := fx.sync(t, SyncOptions{})
+		if r.code == ExitOK || !strings.Contains(r.out+r.errOut, "refused the LFS server's answer") {
+			t.Errorf("sync exit %d; want the mirror's answer refused\n%s\n%s", r.code, r.out, r.errOut)
+		}
+		if got := mirror.Uploads(); len(got) != 0 {
+			t.Errorf("the mirror received %v", got)
+		}
+		if gittest.RefOf(t, fx.mirrorPath(0), "refs/heads/main") == head {
+			t.Error("the mirror got main without its LFS object")
+		}
+	})
+	t.Run("wrong bytes", func(t *testing.T) {
+		a := bytes.Repeat([]byte("model weights "), 20000)
+		fx, origin, mirror, head := lfsSyncFixture(t, a)
+		origin.Serve = func(_ string, held []byte) []byte {
+			b := bytes.Clone(held)
+			b[len(b)-1] ^= 0xff
+			return b
+		}
+		r := fx.sync(t, SyncOptions{})
+		if r.code == ExitOK || !strings.Contains(r.out+r.errOut, "LFS object content does not match its OID and size") {
+			t.Errorf("sync exit %d; want the upload refused\n%s\n%s", r.code, r.out, r.errOut)
+		}
+		if got := mirror.Uploads(); len(got) != 0 {
+			t.Errorf("the mirror received %v", got)
+		}
+		if gittest.RefOf(t, fx.mirrorPath(0), "refs/heads/main") == head {
+			t.Error("the mirror got main without its LFS object")
+		}
+	})
+}
