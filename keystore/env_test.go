@@ -56,3 +56,45 @@ func TestNoTokenOverPlainHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvNameIsOneToOne: the hosts whose names could collide get no
+// environment token at all; the other of each pair keeps its own.
+func TestEnvNameIsOneToOne(t *testing.T) {
+	for _, pair := range [][2]string{
+		{"git_corp", "git.corp"},
+		{"host.8443", "host:8443"},
+		{"a-.b", "a.-b"},
+		{"a.-b", "a_.b"},
+		{"-a.b", "_a.b"},
+		{"a.-b.c", "a-b.c"},
+		{"x.1", "x:1"},
+		{"10.0.0.1.8080", "10.0.0.1:8080"},
+	} {
+		collides, own := pair[0], pair[1]
+		if n := EnvName(collides); n != "" {
+			t.Errorf("EnvName(%q) = %q, want none (it collides with %q's)", collides, n, own)
+		}
+		e := Env{Getenv: env(map[string]string{EnvName(own): "own-token"})}
+		if c, err := e.Get(context.Background(), Key{Protocol: "https", Host: collides}); err == nil {
+			t.Errorf("%s got %s's token from %s", collides, own, c.Source)
+		}
+	}
+	for _, host := range []string{"git.corp", "host:8443", "x:1", "10.0.0.1:8080", "a-b.c", "[::1]:8080", "127.0.0.1"} {
+		if EnvName(host) == "" {
+			t.Errorf("EnvName(%q) is empty", host)
+		}
+	}
+}
+
+// TestEnvNameIsCanonical: the name comes from the canonical host, so a
+// look-alike never names github.com's variable, and case does not count.
+func TestEnvNameIsCanonical(t *testing.T) {
+	if got := EnvName("GitHub.COM"); got != "FEDERATE_TOKEN_GITHUB_COM" {
+		t.Errorf("EnvName(GitHub.COM) = %q", got)
+	}
+	for _, h := range lookalikes {
+		if got := EnvName(h); got == "FEDERATE_TOKEN_GITHUB_COM" || strings.ContainsFunc(got, func(r rune) bool { return r > 0x7f }) {
+			t.Errorf("EnvName(%q) = %q", h, got)
+		}
+	}
+}

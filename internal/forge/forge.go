@@ -18,9 +18,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
-	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // ErrUnauthorized means the forge refused the token (401).
@@ -106,7 +106,7 @@ func APIBase(forge, hostURL, override string) (string, error) {
 	}
 	switch forge {
 	case GitHub:
-		if strings.EqualFold(hostURL, "https://github.com") {
+		if hostURL == "https://github.com" {
 			return "https://api.github.com", nil
 		}
 		return hostURL + "/api/v3", nil // GitHub Enterprise Server
@@ -216,7 +216,7 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	if err != nil {
 		return nil, i18n.Errorf("bad API URL %q: %w", r.base, err)
 	}
-	if r.token != "" && req.URL.Scheme == "http" && !keystore.IsLoopback(req.URL.Host) {
+	if r.token != "" && req.URL.Scheme == "http" && !hostname.IsLoopback(req.URL.Host) {
 		return nil, i18n.Errorf("%s %s%s: no token sent over plain http except to 127.0.0.1 or localhost: use https", r.method, r.base, r.path)
 	}
 	authorize(req, r.forge, r.token)

@@ -21,10 +21,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
-	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // Bounds on what a server may send back.
@@ -55,7 +55,7 @@ type Config struct {
 	// URL is the http(s) repository URL.
 	URL string
 	// User and Token go with every request (when Token is set): only
-	// over https, or over http to this machine (keystore.IsLoopback).
+	// over https, or over http to this machine (hostname.IsLoopback).
 	User, Token string
 	// Clean cleans every text of the server.
 	Clean *redact.Redactor
@@ -74,7 +74,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, i18n.Errorf("%s: not an http(s) repository URL", cfg.URL)
 	}
-	if cfg.Token != "" && u.Scheme == "http" && !keystore.IsLoopback(u.Host) {
+	if cfg.Token != "" && u.Scheme == "http" && !hostname.IsLoopback(u.Host) {
 		return nil, i18n.Errorf("%s: no token is sent over plain http", u.Redacted())
 	}
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
