@@ -19,6 +19,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
@@ -85,7 +86,7 @@ func (s *Session) directClient(ctx context.Context, m federation.Endpoint) *send
 	}
 	s.Git.Redact.Add(user, cred.Token)
 	c, err := sendpack.New(sendpack.Config{URL: m.Raw, User: user, Token: cred.Token, Clean: s.Git.Redact,
-		Stall: s.Fed.Timeout, StallKey: s.Fed.TimeoutKey(), CAFile: getenvOf(s.Git.Env)("GIT_SSL_CAINFO")})
+		Stall: s.Fed.Timeout, StallKey: s.Fed.TimeoutKey(), HTTP: httpx.Settings{CAInfo: getenvOf(s.Git.Env)("GIT_SSL_CAINFO")}})
 	if err != nil {
 		return nil
 	}
