@@ -200,3 +200,30 @@ func TestUnhonouredHTTPKeyGoesThroughGit(t *testing.T) {
 		})
 	}
 }
+
+// Issue 19 item 3: a mirror at http://LOCALHOST:port with HTTP_PROXY set
+// (which git, like curl, ignores for plain http) is pushed directly with
+// its token; the proxy sees nothing, in particular not the token in
+// clear text.
+func TestLoopbackMirrorInCapitalsNeverThroughProxy(t *testing.T) {
+	f := newFed(t)
+	p := newProxy(t)
+	t.Setenv("HTTP_PROXY", p.URL)
+	m3 := newServer(t, "mirror3-token")
+	gittest.Seed(t, f.work, m3.Path)
+	upper := strings.Replace(m3.URL, "127.0.0.1", "LOCALHOST", 1)
+	t.Setenv(keystore.EnvName(hostOf(t, upper)), "mirror3-token")
+	gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", upper)
+	before := len(m3.Requests())
+	tip := f.commit("a.txt", "one commit")
+	f.push(true, "fed", "main")
+	f.wantRef("refs/heads/main", tip, append(f.all(), m3)...)
+	if got := requestsFor(m3, before); len(got) != 2 || got[0].Authorization == "" {
+		t.Errorf("the LOCALHOST mirror served %v, want an authorized listing and the pack", got)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.hosts) != 0 {
+		t.Errorf("the proxy was asked for %v", p.hosts)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -222,7 +223,7 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	hc, err := c.client()
+	hc, err := c.client(target)
 	if err != nil {
 		return nil, err
 	}
@@ -253,10 +254,11 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	return resp.Header, nil
 }
 
-// client is the httpx client for one call, always with a time limit
-// (see Timeout).
-func (c Client) client() (*httpx.Client, error) {
-	cfg := httpx.Config{Timeout: c.timeout(), UserAgent: "git-remote-federate"}
+// client is the httpx client for one call to target, always with a time
+// limit (see Timeout), with the proxy and certificates git's environment
+// names for it (https_proxy, no_proxy, GIT_SSL_CAINFO …).
+func (c Client) client(target string) (*httpx.Client, error) {
+	cfg := httpx.Config{Settings: httpx.Resolve(nil, os.Getenv, target), Timeout: c.timeout(), UserAgent: "git-remote-federate"}
 	if c.HTTP != nil {
 		cfg.Transport = c.HTTP.Transport
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -72,14 +73,15 @@ func Endpoint(repoURL string) (string, bool) {
 	return u.String() + "/info/lfs", true
 }
 
-// NewClient is the client for the repository at repoURL; ok is false
-// when repoURL is not http(s).
+// NewClient is the client for the repository at repoURL, with the proxy
+// and certificates git's environment names for it; ok is false when
+// repoURL is not http(s).
 func NewClient(repoURL string, creds Credentials) (*Client, bool) {
 	ep, ok := Endpoint(repoURL)
 	if !ok {
 		return nil, false
 	}
-	return &Client{Endpoint: ep, Creds: creds}, true
+	return &Client{Endpoint: ep, Creds: creds, HTTP: httpx.Resolve(nil, os.Getenv, repoURL)}, true
 }
 
 // Action is what a batch answer says to do with one object.
