@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
 )
 
 func TestEnvNameEncoding(t *testing.T) {
@@ -97,4 +99,24 @@ func TestEnvNameIsCanonical(t *testing.T) {
 			t.Errorf("EnvName(%q) = %q", h, got)
 		}
 	}
+}
+
+// FuzzEnvNameIsOneToOne: two hosts that get the same FEDERATE_TOKEN_
+// name are the same host.
+func FuzzEnvNameIsOneToOne(f *testing.F) {
+	for _, p := range [][2]string{{"git_corp", "git.corp"}, {"host.8443", "host:8443"}, {"a-b.c", "a.-b.c"},
+		{"[::1]:80", "[::1:80]"}, {"x--y.z", "x-.-y.z"}, {"127.0.0.1:80", "127.0.0.1.80"}} {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		na, nb := EnvName(a), EnvName(b)
+		if na == "" || na != nb {
+			return
+		}
+		ca, _ := hostname.Canonical(a)
+		cb, _ := hostname.Canonical(b)
+		if ca != cb {
+			t.Fatalf("%q and %q share %s", ca, cb, na)
+		}
+	})
 }
