@@ -227,3 +227,54 @@ func TestLoopbackMirrorInCapitalsNeverThroughProxy(t *testing.T) {
 		t.Errorf("the proxy was asked for %v", p.hosts)
 	}
 }
+
+// Issue 20 item 7: with http.cookieFile and http.saveCookies, a cookie
+// the mirror sets on the push is kept in the file, and sent with the
+// next push, as git does.
+func TestCookiesSetOnThePushAreKept(t *testing.T) {
+	f := newFed(t)
+	m3 := newServer(t, "mirror3-token")
+	gittest.Seed(t, f.work, m3.Path)
+	backend, err := url.Parse(m3.Server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(backend)
+	var mu sync.Mutex
+	var cookies []string
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if c, err := r.Cookie("session"); err == nil {
+			cookies = append(cookies, c.Value)
+		}
+		mu.Unlock()
+		if r.Method == http.MethodPost {
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "set-on-post", Path: "/"})
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	t.Setenv(keystore.EnvName(hostOf(t, front.URL)), "mirror3-token")
+	gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front.URL+"/app.git")
+	jar := filepath.Join(t.TempDir(), "cookies.txt")
+	gittest.Git(t, "", "config", "--global", "http.cookieFile", jar)
+	gittest.Git(t, "", "config", "--global", "http.saveCookies", "true")
+	before := len(m3.Requests())
+	f.commit("a.txt", "one")
+	f.push(true, "fed", "main")
+	if got := requestsFor(m3, before); len(got) != 2 || got[0].Authorization == "" {
+		t.Errorf("the mirror served %v, want federate's own two requests", got)
+	}
+	b, _ := os.ReadFile(jar)
+	if !strings.Contains(string(b), "set-on-post") {
+		t.Fatalf("cookie file after the push:\n%s", b)
+	}
+	tip := f.commit("a.txt", "two")
+	f.push(true, "fed", "main")
+	f.wantRef("refs/heads/main", tip, append(f.all(), m3)...)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(cookies) == 0 || cookies[len(cookies)-1] != "set-on-post" {
+		t.Errorf("cookies sent on the second push: %q", cookies)
+	}
+}
