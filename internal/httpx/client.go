@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -108,7 +109,7 @@ func (c *Client) do(req *http.Request, cred Credential) (*http.Response, error) 
 			return nil, err
 		}
 		if !strings.EqualFold(req.URL.Scheme, "https") {
-			req = req.WithContext(contextWith(req, carriesToken{}))
+			req = req.WithContext(context.WithValue(req.Context(), carriesToken{}, true))
 		}
 		req.Header.Set(cred.name, cred.value)
 	}
