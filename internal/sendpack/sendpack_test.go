@@ -53,6 +53,28 @@ func TestParseAdvertisement(t *testing.T) {
 	}
 }
 
+// A server speaking protocol v1 (git-http-backend with GIT_PROTOCOL=
+// version=1) starts its advertisement with "version 1": the refs and
+// capabilities after it are read as git reads them; a second such line
+// is not an advertisement.
+func TestParseAdvertisementVersion1(t *testing.T) {
+	a, err := ParseAdvertisement(strings.NewReader(advertisement("version 1\n",
+		oid1+" refs/heads/main\x00report-status atomic\n", oid1+" refs/tags/v1\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Refs) != 2 || a.OID("refs/heads/main") != oid1 || !a.Has("atomic") {
+		t.Errorf("parsed %+v", a)
+	}
+	empty, err := ParseAdvertisement(strings.NewReader(advertisement("version 1\n", strings.Repeat("0", 40)+" capabilities^{}\x00report-status\n")))
+	if err != nil || len(empty.Refs) != 0 || !empty.Has("report-status") {
+		t.Errorf("empty repository: %+v, %v", empty, err)
+	}
+	if _, err := ParseAdvertisement(strings.NewReader(advertisement("version 1\n", "version 1\n", oid1+" refs/heads/main\x00report-status\n"))); err == nil {
+		t.Error("two version lines were taken")
+	}
+}
+
 // A hostile or broken server's advertisement is refused, with an error
 // that says what was wrong, in clean text, and nothing is pushed.
 func TestAdvertiseRefusesHostile(t *testing.T) {
@@ -174,6 +196,7 @@ func TestPushRequest(t *testing.T) {
 func FuzzParseAdvertisement(f *testing.F) {
 	f.Add([]byte(advertisement(oid1 + " refs/heads/main\x00report-status\n")))
 	f.Add([]byte(advertisement(strings.Repeat("0", 40) + " capabilities^{}\x00atomic\n")))
+	f.Add([]byte(advertisement("version 1\n", oid1+" refs/heads/main\x00report-status\n")))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := ParseAdvertisement(bytes.NewReader(b))
 		if err != nil {
