@@ -13,6 +13,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 )
 
 // MirrorPushTimeout bounds the push to one mirror. Each mirror has its
@@ -248,9 +249,13 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	if m == nil && s.relays.mirrors[p.Mirror.Raw] == nil && p.Mirror.HTTP() {
 		// Not listed ahead (the detached process of mirrorPush =
 		// background): listed now, by this process when it may.
+		// A redirect is git's to follow, as in the foreground
+		// (startMirrors): the child push below does.
 		if dc := s.directClient(ctx, p.Mirror); dc != nil {
-			m = &mirrorRelay{viaUs: true}
-			m.direct, m.err = s.listDirect(ctx, dc, p.Mirror)
+			d, err := s.listDirect(ctx, dc, p.Mirror)
+			if moved := (*sendpack.RedirectError)(nil); !errors.As(err, &moved) {
+				m = &mirrorRelay{viaUs: true, direct: d, err: err}
+			}
 		}
 	}
 	switch {
