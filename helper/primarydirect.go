@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
+
+	"golang.org/x/term"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
@@ -79,7 +82,9 @@ func (s *Session) primaryFits(d *directMirror) bool {
 // process, and returns a status per update, in order, in the words of
 // the helper protocol: a lease that does not hold is "stale info", a
 // refusal before sending is worded as git's transport words it. The
-// server's messages go to the user as "remote: " lines.
+// user sees what git's transport shows: the upload's progress when git
+// asked for it, the server's messages as "remote: " lines as they
+// arrive, and its error unpacking the pack.
 func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, updates []update) []refStatus {
 	ctx, cancel := context.WithTimeout(ctx, PushTimeout)
 	defer cancel()
@@ -101,14 +106,18 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 	if s.Stderr != nil {
 		stderr = s.Stderr
 	}
-	var progress io.Writer
+	show := &shown{said: sendpack.NewDisplay(stderr, s.stderrTerminal(), s.Git.Redact.Clean)}
 	if s.opts.Progress && s.opts.Verbosity > 0 {
-		progress = stderr
+		show.progress = stderr
 	}
-	status, said, fatal, hint := s.sendUpdates(ctx, d, todo, pre, "non-fast forward", progress)
-	io.WriteString(stderr, said)
-	if fatal != "" && hint != "" {
-		s.P.Fprintf(stderr, "federate: %s: hint: %s\n", s.named(d.srv.Raw).Localize(s.P), hint)
+	r := s.sendUpdates(ctx, d, todo, pre, "non-fast forward", show)
+	show.said.Close()
+	status := r.status
+	if r.unpack != "" {
+		s.P.Fprintf(stderr, "error: remote unpack failed: %s\n", r.unpack)
+	}
+	if r.fatal != "" && r.hint != "" {
+		s.P.Fprintf(stderr, "federate: %s: hint: %s\n", s.named(d.srv.Raw).Localize(s.P), r.hint)
 	}
 	for i, u := range todo {
 		if u.Delete() && status[i].UpToDate {
@@ -134,4 +143,13 @@ func (s *Session) primaryThroughGit(ctx context.Context, srv federation.Endpoint
 	}
 	r.stderr.release(s.Stderr)
 	return s.relayPrimary(ctx, r, updates)
+}
+
+// stderrTerminal reports whether the user's stderr is a terminal that
+// understands escapes, as git's sideband.c asks (isatty, TERM set and
+// not "dumb").
+func (s *Session) stderrTerminal() bool {
+	f, ok := s.Stderr.(*os.File)
+	t := getenvOf(s.Git.Env)("TERM")
+	return ok && t != "" && t != "dumb" && term.IsTerminal(int(f.Fd()))
 }

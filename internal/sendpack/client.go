@@ -223,10 +223,16 @@ type Command struct {
 	Old, New, Ref string
 }
 
-// Options are what a push asks of the server.
+// Options are what a push asks of the server, and how it is shown.
 type Options struct {
 	Atomic      bool     // all or nothing; the server must support it
 	PushOptions []string // for its hooks; the server must support them
+	// Said, when set, gets the server's words (side-band channel 2) as
+	// they arrive, raw: a Display that cleans them; else they are kept,
+	// cleaned, in Result.Said.
+	Said io.Writer
+	// Progress, when set, shows the upload of the pack.
+	Progress *Progress
 }
 
 // Result is the server's report of a push.
@@ -291,6 +297,9 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 	var body io.Reader = bytes.NewReader(head)
 	length := int64(len(head))
 	if pack != nil {
+		if o.Progress != nil {
+			pack = newMeter(*o.Progress, pack, size)
+		}
 		body = io.MultiReader(body, pack)
 		length += size
 	}
@@ -306,7 +315,7 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 		return nil, err
 	}
 	defer resp.Body.Close()
-	res, err := ReadResult(io.LimitReader(resp.Body, maxReport), sideband)
+	res, err := ReadResult(io.LimitReader(resp.Body, maxReport), sideband, o.Said)
 	if se := (*stall.Error)(nil); errors.As(err, &se) {
 		return nil, se
 	}
@@ -325,18 +334,33 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 	return res, nil
 }
 
+// bounded keeps at most n bytes written to it.
+type bounded struct {
+	b *strings.Builder
+	n int
+}
+
+func (k *bounded) Write(p []byte) (int, error) {
+	k.b.Write(p[:min(len(p), max(k.n-k.b.Len(), 0))])
+	return len(p), nil
+}
+
 // ReadResult reads the answer to a push: the report-status, inside
 // side-band channel 1 when sideband is set (channel 2 is the server's
-// words, channel 3 a fatal error). Texts are returned raw: the caller
-// cleans them.
-func ReadResult(r io.Reader, sideband bool) (*Result, error) {
+// words, channel 3 a fatal error). The server's words go to said as
+// they arrive when it is set, else to Result.Said. Texts are returned
+// raw: the caller cleans them.
+func ReadResult(r io.Reader, sideband bool, said io.Writer) (*Result, error) {
 	br := bufio.NewReaderSize(r, maxPkt)
 	res := &Result{Refs: map[string]RefResult{}}
 	if !sideband {
 		return res, readReport(br, res)
 	}
 	var report bytes.Buffer
-	var said strings.Builder
+	var kept strings.Builder
+	if said == nil {
+		said = &bounded{b: &kept, n: maxSaid}
+	}
 	for {
 		data, err := readPkt(br)
 		if errors.Is(err, errFlush) {
@@ -352,16 +376,14 @@ func ReadResult(r io.Reader, sideband bool) (*Result, error) {
 		case 1:
 			report.Write(data[1:])
 		case 2:
-			if said.Len() < maxSaid {
-				said.Write(data[1:])
-			}
+			said.Write(data[1:])
 		case 3:
 			return nil, i18n.Errorf("the server failed: %s", strings.TrimSpace(string(data[1:])))
 		default:
 			return nil, i18n.Errorf("unknown side-band channel %d", data[0])
 		}
 	}
-	for _, l := range strings.FieldsFunc(said.String(), func(r rune) bool { return r == '\n' || r == '\r' }) {
+	for _, l := range strings.FieldsFunc(kept.String(), func(r rune) bool { return r == '\n' || r == '\r' }) {
 		res.Said += "remote: " + l + "\n"
 	}
 	return res, readReport(bufio.NewReader(&report), res)

@@ -146,21 +146,21 @@ func sideband(band byte, data string) string { return pkt(string([]byte{band}) +
 
 func TestReadResult(t *testing.T) {
 	report := pkt("unpack ok\n") + pkt("ok refs/heads/main\n") + pkt("ng refs/heads/x pre-receive hook declined\n") + flush
-	res, err := ReadResult(strings.NewReader(sideband(2, "hook says no\n")+sideband(1, report)+flush), true)
+	res, err := ReadResult(strings.NewReader(sideband(2, "hook says no\n")+sideband(1, report)+flush), true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.Refs["refs/heads/main"].OK || res.Refs["refs/heads/x"].Reason != "pre-receive hook declined" || res.Said != "remote: hook says no\n" {
 		t.Errorf("parsed %+v", res)
 	}
-	res, err = ReadResult(strings.NewReader(pkt("unpack index-pack abnormal exit\n")+flush), false)
+	res, err = ReadResult(strings.NewReader(pkt("unpack index-pack abnormal exit\n")+flush), false, nil)
 	if err != nil || res.Unpack != "index-pack abnormal exit" {
 		t.Errorf("unpack error: %+v, %v", res, err)
 	}
-	if _, err := ReadResult(strings.NewReader(sideband(3, "out of disk\n")+flush), true); err == nil || !strings.Contains(err.Error(), "out of disk") {
+	if _, err := ReadResult(strings.NewReader(sideband(3, "out of disk\n")+flush), true, nil); err == nil || !strings.Contains(err.Error(), "out of disk") {
 		t.Errorf("channel 3: err = %v", err)
 	}
-	if _, err := ReadResult(strings.NewReader(pkt("garbage\n")+flush), false); err == nil {
+	if _, err := ReadResult(strings.NewReader(pkt("garbage\n")+flush), false, nil); err == nil {
 		t.Error("a report without unpack was taken")
 	}
 }
@@ -214,7 +214,7 @@ func FuzzReadResult(f *testing.F) {
 	f.Add([]byte(pkt("unpack ok\n")+pkt("ok refs/heads/main\n")+flush), false)
 	f.Add([]byte(sideband(1, pkt("unpack ok\n")+pkt("ng refs/heads/x no\n")+flush)+flush), true)
 	f.Fuzz(func(t *testing.T, b []byte, sb bool) {
-		res, err := ReadResult(bytes.NewReader(b), sb)
+		res, err := ReadResult(bytes.NewReader(b), sb, nil)
 		if err == nil && res == nil {
 			t.Fatal("no result and no error")
 		}
