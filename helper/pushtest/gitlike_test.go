@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -257,4 +258,49 @@ func TestUploadProgressAsGitShowsIt(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A server that refuses the push request itself (its listing was
+// taken) with 401 or 403 and an HTML page: git shows no page, and
+// neither does federate, which says what to do about the token; both
+// fail the push.
+func TestRefusedPushRequestAsGitShowsIt(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		hint   string
+	}{
+		{403, "cannot write here"},
+		{401, "refused the credentials: run `git federate login"},
+	} {
+		t.Run(fmt.Sprint(c.status), func(t *testing.T) {
+			f := newFed(t)
+			before := f.rev("main")
+			f.commit("a.txt", "a")
+			f.origin.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", Status: c.status,
+				Body: "<!DOCTYPE html><html><head><title>Denied</title></head><body><h1>Access denied</h1></body></html>"})
+			plain := f.plainPush(&liveBuffer{}, "main")
+			fed := f.fedPush(&liveBuffer{}, "main")
+			f.wantDirect()
+			sameCode(t, plain, fed)
+			out := fed.stderr.String()
+			wantNotContains(t, out, "<html", "DOCTYPE", "Access denied", "Denied")
+			wantContains(t, out, c.hint)
+			f.wantRef("refs/heads/main", before, f.all()...)
+		})
+	}
+}
+
+// A token that may not read the repository (403 on the fetch's
+// listing): git fails the fetch; federate too, saying that the token
+// cannot read, not that it cannot write.
+func TestFetchRefusedAsGitShowsIt(t *testing.T) {
+	f := newFed(t)
+	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/", Status: 403, Body: "Forbidden"})
+	helper := "!f() { echo username=x; echo password=origin-token; }; f"
+	plain := f.gitPush(&liveBuffer{}, "-c", "credential.helper=", "-c", "credential.helper="+helper, "fetch", f.origin.URL)
+	fed := f.gitPush(&liveBuffer{}, "fetch", "fed")
+	sameCode(t, plain, fed)
+	out := fed.stderr.String()
+	wantContains(t, out, "cannot read")
+	wantNotContains(t, out, "cannot write")
 }

@@ -22,10 +22,11 @@ const (
 	KindAuth          // no token, or the token was refused (401)
 	KindNoWrite       // the token may read but not write (403 on push)
 	KindBusy          // the server is busy: retry later (503)
+	KindNoRead        // the token may not read (403 on a fetch)
 )
 
 func (k Kind) String() string {
-	return [...]string{"other", "not-found", "auth", "no-write", "busy"}[k]
+	return [...]string{"other", "not-found", "auth", "no-write", "busy", "no-read"}[k]
 }
 
 // HintError is a failed command wrapped with what the user should do.
@@ -118,10 +119,23 @@ func Refused(err error) bool {
 // Explain wraps err, a failed git command against url, with a hint that
 // says what to do; other errors come back unchanged. url must be the
 // URL as configured (it never holds a token).
-func Explain(err error, url string) error {
+func Explain(err error, url string) error { return explain(err, url, Classify(err)) }
+
+// ExplainRead is Explain for a fetch or a listing for one: there a 403
+// means the token may not read the repository.
+func ExplainRead(err error, url string) error {
 	kind := Classify(err)
+	if kind == KindNoWrite {
+		kind = KindNoRead
+	}
+	return explain(err, url, kind)
+}
+
+func explain(err error, url string, kind Kind) error {
 	var hint []i18n.Msg
 	switch kind {
+	case KindNoRead:
+		hint = append(hint, i18n.M("the token for %s cannot read this repository: it needs read scope (GitHub: repo or contents:read; GitLab: read_repository; Gitee: projects)", hostURL(url)))
 	case KindNotFound:
 		hint = append(hint, i18n.M("repository %s not found: was it deleted or renamed?", url))
 		switch {
@@ -134,15 +148,15 @@ func Explain(err error, url string) error {
 		hint = append(hint, i18n.M("the server refused the credentials: run `git federate login %s`", hostURL(url)))
 	case KindNoWrite:
 		hint = append(hint, i18n.M("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url)))
-		if h := hostURL(url); strings.EqualFold(h, "https://gitee.com") {
-			// Gitee takes a token only with the account's own name, and
-			// answers 403 to any other (git sends a placeholder).
-			hint = []i18n.Msg{i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`; if it is set, the token lacks the projects scope", h)}
-		}
 	case KindBusy:
 		hint = append(hint, i18n.M("%s is busy (the repository is being read or written); retried, try again later", hostURL(url)))
 	default:
 		return err
+	}
+	if h := hostURL(url); (kind == KindNoWrite || kind == KindNoRead) && strings.EqualFold(h, "https://gitee.com") {
+		// Gitee takes a token only with the account's own name, and
+		// answers 403 to any other (git sends a placeholder).
+		hint = []i18n.Msg{i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`; if it is set, the token lacks the projects scope", h)}
 	}
 	var he *HintError
 	if errors.As(err, &he) {

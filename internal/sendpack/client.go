@@ -184,8 +184,12 @@ func (e *HTTPError) Error() string { return e.msg().String() }
 // Localize is the error in p's language.
 func (e *HTTPError) Localize(p *i18n.Printer) string { return e.msg().Localize(p) }
 
+// msg says the status, and the server's words when they help: never
+// for a refused credential (the hint that goes with it says what to
+// do), never a web page (git shows neither).
 func (e *HTTPError) msg() i18n.Msg {
-	if e.Said == "" {
+	if e.Said == "" || e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden ||
+		strings.HasPrefix(e.Said, "<") {
 		return i18n.M("%s answered HTTP %d", e.Host, e.Status)
 	}
 	return i18n.M("%s answered HTTP %d: %s", e.Host, e.Status, e.Said)
