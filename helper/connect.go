@@ -87,7 +87,7 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 		up.stderr.release(s.Stderr)
 		err = up.relay(r.Buffered(), raw)
 		if up.stderr.broke() {
-			s.fetchBroke(srv)
+			s.fetchBroke(srv, up.stderr.Tail())
 		}
 		if err == nil && up.fetched.Load() {
 			s.afterFetch(srv)

@@ -304,3 +304,38 @@ func TestFetchRefusedAsGitShowsIt(t *testing.T) {
 	wantContains(t, out, "cannot read")
 	wantNotContains(t, out, "cannot write")
 }
+
+// A token revoked between the listing and the object fetch (the fetch's
+// request answered 401): git fails the fetch; federate too, saying that
+// origin refused the token and what to do, not that the connection
+// broke.
+func TestTokenRefusedDuringFetchAsGitShowsIt(t *testing.T) {
+	f := newFed(t)
+	other := filepath.Join(t.TempDir(), "other")
+	mustGit(t, "", "clone", "-q", f.origin.Path, other)
+	gittest.Commit(t, other, "new.txt", "new\n", "new")
+	mustGit(t, other, "push", "-q", f.origin.Path, "main")
+	var mu sync.Mutex
+	posts := 0
+	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/git-upload-pack", Hook: func(*http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if posts++; posts == 2 { // the refs listed, the objects asked for
+			f.origin.SetAuth(gittest.Auth{Token: "revoked"})
+		}
+	}})
+	fetch := func(args ...string) run {
+		mu.Lock()
+		posts = 0
+		mu.Unlock()
+		f.origin.SetAuth(gittest.Auth{Token: "origin-token"})
+		return f.gitPush(&liveBuffer{}, append([]string{"-c", "protocol.version=2"}, args...)...)
+	}
+	helper := "!f() { echo username=x; echo password=origin-token; }; f"
+	plain := fetch("-c", "credential.helper=", "-c", "credential.helper="+helper, "fetch", f.origin.URL)
+	fed := fetch("fetch", "fed")
+	sameCode(t, plain, fed)
+	out := fed.stderr.String()
+	wantContains(t, out, "refused", "git federate login")
+	wantNotContains(t, out, "broke")
+}
