@@ -339,3 +339,32 @@ func TestTokenRefusedDuringFetchAsGitShowsIt(t *testing.T) {
 	wantContains(t, out, "refused", "git federate login")
 	wantNotContains(t, out, "broke")
 }
+
+// A push of enough objects that the server indexes them: with
+// --progress git asks for the server's progress ("remote: Resolving
+// deltas"), drawn in place; so does federate; with -q neither does.
+func TestServerProgressAsGitShowsIt(t *testing.T) {
+	f := newFed(t)
+	before := f.rev("main")
+	var text strings.Builder
+	for i := range 120 {
+		fmt.Fprintf(&text, "line %d of a file that grows with every commit, so that its versions are deltas of each other\n", i)
+		f.commit("grow.txt", text.String())
+	}
+	remoteLines := regexp.MustCompile(`^remote: `)
+	for _, args := range [][]string{{"--progress", "main"}, {"-q", "main"}} {
+		plain := f.plainPush(&liveBuffer{}, args...)
+		mustGit(t, f.origin.Path, "update-ref", "refs/heads/main", before)
+		fed := f.fedPush(&liveBuffer{}, args...)
+		f.wantDirect()
+		mustGit(t, f.origin.Path, "update-ref", "refs/heads/main", before)
+		sameCode(t, plain, fed)
+		p, d := lines(plain.stderr.String(), remoteLines), lines(fed.stderr.String(), remoteLines)
+		if strings.Join(p, "\n") != strings.Join(d, "\n") {
+			t.Errorf("git push %s: remote lines differ:\ngit:\n%q\nfederate:\n%q", strings.Join(args, " "), p, d)
+		}
+		if args[0] == "--progress" && !strings.Contains(fed.stderr.String(), "remote: Resolving deltas: 100%") {
+			t.Errorf("no server progress:\n%s", fed.stderr)
+		}
+	}
+}

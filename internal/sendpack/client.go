@@ -235,7 +235,9 @@ type Options struct {
 	// they arrive, raw: a Display that cleans them; else they are kept,
 	// cleaned, in Result.Said.
 	Said io.Writer
-	// Progress, when set, shows the upload of the pack.
+	// Progress, when set, shows the upload of the pack, and the server
+	// is not asked to be quiet: its own progress ("Resolving deltas")
+	// comes with its words, as git's send-pack asks for it.
 	Progress *Progress
 }
 
@@ -269,7 +271,7 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 	for _, c := range []struct {
 		name string
 		want bool
-	}{{"side-band-64k", true}, {"quiet", true}, {"atomic", o.Atomic}, {"push-options", len(o.PushOptions) > 0}} {
+	}{{"side-band-64k", true}, {"quiet", o.Progress == nil}, {"atomic", o.Atomic}, {"push-options", len(o.PushOptions) > 0}} {
 		if !c.want {
 			continue
 		}
