@@ -368,3 +368,45 @@ func TestServerProgressAsGitShowsIt(t *testing.T) {
 		}
 	}
 }
+
+// A hook's words reach the user while the hook runs, as with git (the
+// server sends them as they come), and stay shown when the push then
+// fails as a whole (here the connection is cut once the hook has
+// spoken).
+func TestHookWordsStreamAsGitShowsThem(t *testing.T) {
+	f := newFed(t)
+	release := filepath.Join(t.TempDir(), "release")
+	hook(t, f.origin.Path, "pre-receive", `cat >/dev/null
+echo "checking the push" >&2
+i=0
+while [ ! -f '`+release+`' ] && [ $i -lt 900 ]; do sleep 0.1; i=$((i+1)); done
+exit 1
+`)
+	words := len("0017\x02checking the push\n") // the first thing the server sends: cut after it
+	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", Stream: true, CutAfter: words})
+	before := f.rev("main")
+	f.commit("a.txt", "a")
+	push := func(p func(*liveBuffer, ...string) run) run {
+		stderr := &liveBuffer{}
+		done := make(chan run, 1)
+		go func() { done <- p(stderr, "main") }()
+		gittest.WaitFor(t, "the hook's words while it runs", func() bool {
+			return strings.Contains(stderr.String(), "remote: checking the push")
+		})
+		if err := os.WriteFile(release, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := <-done
+		os.Remove(release)
+		return r
+	}
+	plain := push(f.plainPush)
+	fed := push(f.fedPush)
+	f.wantDirect()
+	sameCode(t, plain, fed)
+	if fed.code == 0 {
+		t.Errorf("the push succeeded:\n%s", fed.stderr)
+	}
+	wantContains(t, fed.stderr.String(), "remote: checking the push")
+	f.wantRef("refs/heads/main", before, f.all()...)
+}

@@ -5,6 +5,7 @@
 package gittest
 
 import (
+	"bufio"
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
@@ -67,6 +68,10 @@ type Fault struct {
 	// HangAfterBody makes Hang read the whole request first: a server
 	// that took the pack and never reports the ref update.
 	HangAfterBody bool
+	// Stream sends each piece of git's answer as git writes it, as
+	// forges do (a hook's words while it runs); net/http otherwise
+	// holds small writes until its buffer fills or the answer ends.
+	Stream bool
 }
 
 // Server is git http-backend serving every bare repository under Root.
@@ -206,6 +211,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !s.authorize(w, r, user, pass) {
 		return
 	}
+	if f != nil && f.Stream {
+		w = streamWriter{w}
+	}
 	if f != nil && f.CutAfter > 0 {
 		w = &cutWriter{ResponseWriter: w, left: f.CutAfter}
 	}
@@ -308,6 +316,22 @@ func (c *cutWriter) Write(p []byte) (int, error) {
 	c.left = 0
 	closeConn(c.ResponseWriter)
 	return n, net.ErrClosed
+}
+
+// streamWriter flushes each write.
+type streamWriter struct{ http.ResponseWriter }
+
+func (s streamWriter) Write(p []byte) (int, error) {
+	n, err := s.ResponseWriter.Write(p)
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+	return n, err
+}
+
+// Hijack lets a cutWriter over it drop the connection.
+func (s streamWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(s.ResponseWriter).Hijack()
 }
 
 // closeConn drops the connection under w without an HTTP answer.
