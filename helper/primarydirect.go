@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 )
@@ -97,7 +98,7 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 		switch {
 		case !leased:
 		case d.adv.OID(u.Ref) != want:
-			pre[i] = refStatus{Reason: "stale info"}
+			pre[i] = refStatus{Reason: said("stale info")}
 		default:
 			todo[i].Force = true // the lease holds: git's transport forces
 		}
@@ -116,7 +117,7 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 	if r.unpack != "" {
 		s.P.Fprintf(stderr, "error: remote unpack failed: %s\n", r.unpack)
 	}
-	if r.fatal != "" && r.hint != "" {
+	if !r.fatal.empty() && r.hint != "" {
 		s.P.Fprintf(stderr, "federate: %s: hint: %s\n", s.named(d.srv.Raw).Localize(s.P), r.hint)
 	}
 	for i, u := range todo {
@@ -137,7 +138,7 @@ func (s *Session) primaryThroughGit(ctx context.Context, srv federation.Endpoint
 	if err != nil {
 		out := make([]refStatus, len(updates))
 		for i := range out {
-			out[i] = refStatus{Reason: shorten(err.Error()), Unreported: true}
+			out[i] = refStatus{Reason: ours(codeFailed, i18n.M("%v", err)), Unreported: true}
 		}
 		return s.primaryFailed(srv.Raw, out)
 	}

@@ -48,8 +48,8 @@ func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 func (s *Session) primaryFailed(url string, status []refStatus) []refStatus {
 	for i, st := range status {
 		if st.Unreported {
-			status[i].Reason = ours(i18n.M("%s: %s; not sent to the mirrors, retry the push",
-				s.named(url), reasonText(oneLine(st.Reason))))
+			status[i].Reason = ours(st.Reason.code, i18n.M("%s: %s; not sent to the mirrors, retry the push",
+				s.named(url), st.Reason))
 		}
 	}
 	return status

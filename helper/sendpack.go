@@ -219,7 +219,7 @@ func (s *Session) pushDirect(ctx context.Context, d *directMirror, p mirrorPlan)
 		}
 		out.Refs = append(out.Refs, ref)
 	}
-	if out.Fatal == "" {
+	if out.Fatal.empty() {
 		withServerWords(out.Refs, r.said)
 	}
 	return out
@@ -232,7 +232,8 @@ type sent struct {
 	unpack string      // the server's error unpacking the pack, cleaned
 	// fatal, when the push failed as a whole, is why; hint what the
 	// user can do about it.
-	fatal, hint string
+	fatal reason
+	hint  string
 }
 
 // shown is how a push is shown while it runs (the primary's, to the
@@ -257,7 +258,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 	for i, u := range updates {
 		old := d.adv.OID(u.Ref)
 		switch {
-		case pre != nil && pre[i].Reason != "":
+		case pre != nil && !pre[i].Reason.empty():
 			status[i] = pre[i]
 			refused = true
 			continue
@@ -272,7 +273,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 			status[i] = refStatus{UpToDate: true}
 			continue
 		case u.OID == "":
-			status[i] = refStatus{Reason: "src refspec does not match any"}
+			status[i] = refStatus{Reason: said("src refspec does not match any")}
 			refused = true
 			continue
 		}
@@ -281,7 +282,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 				if why == "non-fast-forward" {
 					why = nff
 				}
-				status[i] = refStatus{Reason: why}
+				status[i] = refStatus{Reason: said(why)}
 				refused = true
 				continue
 			}
@@ -295,7 +296,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 	}
 	if refused && s.opts.Atomic {
 		for _, i := range at {
-			status[i] = refStatus{Reason: pending.ReasonAtomic.String()}
+			status[i] = refStatus{Reason: ours(codeAtomic, pending.ReasonAtomic)}
 		}
 		cmds = nil
 	}
@@ -316,33 +317,32 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 		case ok && r.OK:
 			status[i] = refStatus{OK: true}
 		case ok:
-			status[i] = refStatus{Reason: shorten(r.Reason)}
+			status[i] = refStatus{Reason: said(r.Reason)}
 		case res.Unpack != "":
-			status[i] = refStatus{Reason: "unpacker error"}
+			status[i] = refStatus{Reason: said("unpacker error")}
 		default:
-			status[i] = refStatus{Reason: "expecting report"}
+			status[i] = refStatus{Reason: said("expecting report")}
 		}
 	}
 	out.said, out.unpack = res.Said, res.Unpack
 	return out
 }
 
-// directReason is the reason of a direct push or listing of mirror url
-// that failed as a whole with err, in English (the queue keeps it; the
-// report says it in the user's language), and a hint when one helps.
-func (s *Session) directReason(err error, url string) (reason, hint string) {
+// directReason is why a direct push or listing of mirror url failed as
+// a whole with err, and a hint when one helps.
+func (s *Session) directReason(err error, url string) (why reason, hint string) {
 	var se *stall.Error
 	if errors.As(err, &se) {
-		return ours(pending.ReasonStalled(fmt.Sprintf("no data moved for %s; the limit is %s", se.Limit, se.Key))), ""
+		return ours(codeStalled, pending.ReasonStalled(fmt.Sprintf("no data moved for %s; the limit is %s", se.Limit, se.Key))), ""
 	}
 	if errors.Is(err, sendpack.ErrBroke) {
-		return pending.ReasonBroke.String(), ""
+		return ours(codeBroke, pending.ReasonBroke), ""
 	}
 	var he *gitexec.HintError
 	if errors.As(gitexec.Explain(err, url), &he) {
 		hint = he.HintIn(s.P)
 	}
-	return ours(i18n.M("%v", err)), hint
+	return ours(codeFailed, i18n.M("%v", err)), hint
 }
 
 // needsForce is why git's send-pack would refuse to move ref from old to
