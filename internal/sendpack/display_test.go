@@ -86,3 +86,33 @@ func TestHumanise(t *testing.T) {
 		}
 	}
 }
+
+// Whatever a server sends on its side band, what reaches the terminal is
+// lines that start with "remote: ", hold no control character of the
+// server's, and end with "\n" or "\r".
+func FuzzDisplay(f *testing.F) {
+	f.Add([]byte("Resolving: 50%\rdone\n"), 3)
+	f.Add([]byte("\x1b]0;pwned\x07hi\r\n\x00\x9b31m"), 1)
+	f.Fuzz(func(t *testing.T, b []byte, cut int) {
+		var out bytes.Buffer
+		d := NewDisplay(&out, true, redact.New().Clean)
+		cut = min(max(cut, 0), len(b))
+		d.Write(b[:cut])
+		d.Write(b[cut:])
+		d.Close()
+		for _, l := range strings.SplitAfter(out.String(), "\n") {
+			for _, part := range strings.SplitAfter(l, "\r") {
+				if part == "" {
+					continue
+				}
+				body := strings.TrimSuffix(strings.TrimRight(part, "\r\n"), ansiSuffix)
+				if !strings.HasPrefix(part, remotePrefix) || !strings.HasSuffix(part, "\n") && !strings.HasSuffix(part, "\r") {
+					t.Fatalf("line %q of %q", part, out.String())
+				}
+				if strings.ContainsAny(body, "\x1b\x07\x00") {
+					t.Fatalf("control left in %q", body)
+				}
+			}
+		}
+	})
+}
