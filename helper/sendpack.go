@@ -219,6 +219,11 @@ func (s *Session) pushDirect(ctx context.Context, d *directMirror, p mirrorPlan)
 		}
 		out.Refs = append(out.Refs, ref)
 	}
+	for i := range out.Refs {
+		if !out.Refs[i].OK && r.unpack != "" { // git's "error: remote unpack failed: …"
+			out.Refs[i].Reason = out.Refs[i].Reason.withWords("remote unpack failed: " + r.unpack)
+		}
+	}
 	if out.Fatal.empty() {
 		withServerWords(out.Refs, r.said)
 	}

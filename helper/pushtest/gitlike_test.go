@@ -148,6 +148,15 @@ func TestUnpackFailureAsGitShowsIt(t *testing.T) {
 		t.Errorf("exit status %d, want 1", fed.code)
 	}
 	f.wantRef("refs/heads/main", before, f.all()...)
+
+	// A mirror that cannot unpack says so in its report, and is queued.
+	mustGit(t, f.origin.Path, "config", "--unset", "receive.maxInputSize")
+	mustGit(t, f.m1.Path, "config", "receive.maxInputSize", "10")
+	out := f.push(true, "fed", "main")
+	wantContains(t, out, "federate: mirror "+f.m1.URL+": refs/heads/main rejected: unpacker error: remote unpack failed: ")
+	if !strings.Contains(f.pendingFile(), f.m1.URL) {
+		t.Errorf("not queued:\n%s", f.pendingFile())
+	}
 }
 
 // A hook's progress meter ("\r" lines) is shown as git shows it: each
