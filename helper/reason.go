@@ -45,10 +45,22 @@ func ours(code reasonCode, m i18n.Msg) reason { return reason{code: code, msg: &
 // note of a background push, git's English line about a stall): in our
 // words where it is one of pending's reasons, else as it is.
 func readBack(english string) reason {
-	if m, ok := pending.Reason(english); ok {
-		return ours(codeFailed, m)
+	m, ok := pending.Reason(english)
+	if !ok {
+		return said(english)
 	}
-	return said(english)
+	code := codeFailed
+	switch m.Format {
+	case pending.ReasonBroke.Format:
+		code = codeBroke
+	case pending.ReasonStalled("").Format:
+		code = codeStalled
+	case pending.ReasonAtomic.Format:
+		code = codeAtomic
+	case pending.ReasonNoLFS.Format, pending.ReasonLFS("").Format:
+		code = codeLFS
+	}
+	return ours(code, m)
 }
 
 // empty reports whether r says nothing (a ref that was taken).

@@ -54,3 +54,18 @@ func TestReasonKeepsWhoseWords(t *testing.T) {
 		t.Errorf("read back from the queue: %q", got.Localize(zh))
 	}
 }
+
+// Reasons read back in English get their code back.
+func TestReadBackKnowsTheCode(t *testing.T) {
+	for english, want := range map[string]reasonCode{
+		pending.ReasonBroke.String():                     codeBroke,
+		pending.ReasonStalled("no data for 2m").String(): codeStalled,
+		pending.ReasonAtomic.String():                    codeAtomic,
+		pending.ReasonLFS("HTTP 413").String():           codeLFS,
+		"pre-receive hook declined":                      codeServer,
+	} {
+		if got := readBack(english); got.code != want || got.String() != english {
+			t.Errorf("readBack(%q) = %q, code %q; want code %q", english, got, got.code, want)
+		}
+	}
+}

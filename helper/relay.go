@@ -216,6 +216,9 @@ func (r *pushRelay) failure(err error) reason {
 			}
 		}
 	}
+	if rb := readBack(err.Error()); rb.msg != nil {
+		return rb // a connection that broke: ours, in English
+	}
 	return ours(codeFailed, i18n.M("%v", err))
 }
 
