@@ -384,6 +384,8 @@ func ReadResult(r io.Reader, sideband bool, said io.Writer) (*Result, error) {
 		case 2:
 			said.Write(data[1:])
 		case 3:
+			// git's sideband.c shows it as the server's words, too
+			said.Write(append(bytes.TrimRight(data[1:], "\n"), '\n'))
 			return nil, i18n.Errorf("the server failed: %s", strings.TrimSpace(string(data[1:])))
 		default:
 			return nil, i18n.Errorf("unknown side-band channel %d", data[0])

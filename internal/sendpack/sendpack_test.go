@@ -157,8 +157,12 @@ func TestReadResult(t *testing.T) {
 	if err != nil || res.Unpack != "index-pack abnormal exit" {
 		t.Errorf("unpack error: %+v, %v", res, err)
 	}
-	if _, err := ReadResult(strings.NewReader(sideband(3, "out of disk\n")+flush), true, nil); err == nil || !strings.Contains(err.Error(), "out of disk") {
+	var shown bytes.Buffer
+	if _, err := ReadResult(strings.NewReader(sideband(3, "out of disk")+flush), true, NewDisplay(&shown, false, nil)); err == nil || !strings.Contains(err.Error(), "out of disk") {
 		t.Errorf("channel 3: err = %v", err)
+	}
+	if shown.String() != "remote: out of disk        \n" {
+		t.Errorf("channel 3 shown as %q, not as git shows it", shown.String())
 	}
 	if _, err := ReadResult(strings.NewReader(pkt("garbage\n")+flush), false, nil); err == nil {
 		t.Error("a report without unpack was taken")
