@@ -107,7 +107,9 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 	if s.Stderr != nil {
 		stderr = s.Stderr
 	}
-	show := &shown{said: sendpack.NewDisplay(stderr, s.stderrTerminal(), s.Git.Redact.Clean)}
+	terminal := s.stderrTerminal()
+	show := &shown{said: sendpack.NewDisplay(stderr, terminal, s.Git.Redact.Clean)}
+	show.said.Color = terminal && s.remoteColor(ctx)
 	if s.opts.Progress && s.opts.Verbosity > 0 {
 		show.progress = stderr
 	}
@@ -144,6 +146,17 @@ func (s *Session) primaryThroughGit(ctx context.Context, srv federation.Endpoint
 	}
 	r.stderr.release(s.Stderr)
 	return s.relayPrimary(ctx, r, updates)
+}
+
+// remoteColor reports whether git colours the server's words on a
+// terminal (color.remote, else color.ui; on by default).
+func (s *Session) remoteColor(ctx context.Context) bool {
+	g := s.child()
+	g.Stderr = nil
+	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+	defer cancel()
+	out, err := g.Output(ctx, "config", "--get-colorbool", "color.remote", "true")
+	return err == nil && strings.TrimSpace(string(out)) == "true"
 }
 
 // stderrTerminal reports whether the user's stderr is a terminal that

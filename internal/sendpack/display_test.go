@@ -116,3 +116,21 @@ func FuzzDisplay(f *testing.F) {
 		}
 	})
 }
+
+// With git's color.remote on a terminal, a line's first word is
+// coloured as git's sideband.c colours it, whatever its case, when it
+// is a whole keyword.
+func TestDisplayColorsKeywordsAsGit(t *testing.T) {
+	var out bytes.Buffer
+	d := NewDisplay(&out, true, nil)
+	d.Color = true
+	d.Write([]byte("error: denied\n  Warning: slow\nsuccessful\nhint\rnothing\n"))
+	want := "remote: \x1b[1;31merror\x1b[m: denied\x1b[K\n" +
+		"remote:   \x1b[1;33mWarning\x1b[m: slow\x1b[K\n" +
+		"remote: successful\x1b[K\n" +
+		"remote: \x1b[33mhint\x1b[m\x1b[K\r" +
+		"remote: nothing\x1b[K\n"
+	if out.String() != want {
+		t.Errorf("shown\n%q\nwant\n%q", out.String(), want)
+	}
+}

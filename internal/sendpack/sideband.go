@@ -3,6 +3,7 @@ package sendpack
 import (
 	"bytes"
 	"io"
+	"strings"
 )
 
 // What git's sideband.c writes around the server's words.
@@ -26,6 +27,41 @@ type Display struct {
 	clean  func(string) string
 	suffix string
 	line   []byte // a line begun in an earlier packet
+	// Color, when set (git's color.remote, on a terminal), colours a
+	// line's first word as git does when it is one of its keywords.
+	Color bool
+}
+
+// keywords are the words git's sideband.c colours at the start of a
+// line of the server, in its default colours.
+var keywords = []struct{ word, color string }{
+	{"hint", "\x1b[33m"},
+	{"warning", "\x1b[1;33m"},
+	{"success", "\x1b[1;32m"},
+	{"error", "\x1b[1;31m"},
+}
+
+// colorize is text with its first word coloured when it is a keyword,
+// in any case, and a whole word.
+func colorize(text string) string {
+	rest := strings.TrimLeft(text, " \t\n\v\f\r")
+	lead := text[:len(text)-len(rest)]
+	for _, k := range keywords {
+		n := len(k.word)
+		if len(rest) < n || !strings.EqualFold(rest[:n], k.word) {
+			continue
+		}
+		if len(rest) > n && isAlnum(rest[n]) { // "successful" stays as it is
+			continue
+		}
+		return lead + k.color + rest[:n] + "\x1b[m" + rest[n:]
+	}
+	return text
+}
+
+// isAlnum is C's isalnum in git's (ASCII) sense.
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
 }
 
 // NewDisplay is a Display writing to w; terminal says whether w is a
@@ -79,6 +115,9 @@ func (d *Display) appendLine(out, line []byte, end byte) []byte {
 	text := string(line)
 	if d.clean != nil {
 		text = d.clean(text)
+	}
+	if d.Color {
+		text = colorize(text)
 	}
 	if len(line) > 0 {
 		out = append(out, text...)
