@@ -119,23 +119,10 @@ func Refused(err error) bool {
 // Explain wraps err, a failed git command against url, with a hint that
 // says what to do; other errors come back unchanged. url must be the
 // URL as configured (it never holds a token).
-func Explain(err error, url string) error { return explain(err, url, Classify(err)) }
-
-// ExplainRead is Explain for a fetch or a listing for one: there a 403
-// means the token may not read the repository.
-func ExplainRead(err error, url string) error {
+func Explain(err error, url string) error {
 	kind := Classify(err)
-	if kind == KindNoWrite {
-		kind = KindNoRead
-	}
-	return explain(err, url, kind)
-}
-
-func explain(err error, url string, kind Kind) error {
 	var hint []i18n.Msg
 	switch kind {
-	case KindNoRead:
-		hint = append(hint, i18n.M("the token for %s cannot read this repository: it needs read scope (GitHub: repo or contents:read; GitLab: read_repository; Gitee: projects)", hostURL(url)))
 	case KindNotFound:
 		hint = append(hint, i18n.M("repository %s not found: was it deleted or renamed?", url))
 		switch {
@@ -148,15 +135,15 @@ func explain(err error, url string, kind Kind) error {
 		hint = append(hint, i18n.M("the server refused the credentials: run `git federate login %s`", hostURL(url)))
 	case KindNoWrite:
 		hint = append(hint, i18n.M("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url)))
+		if h := hostURL(url); strings.EqualFold(h, "https://gitee.com") {
+			// Gitee takes a token only with the account's own name, and
+			// answers 403 to any other (git sends a placeholder).
+			hint = []i18n.Msg{i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`; if it is set, the token lacks the projects scope", h)}
+		}
 	case KindBusy:
 		hint = append(hint, i18n.M("%s is busy (the repository is being read or written); retried, try again later", hostURL(url)))
 	default:
 		return err
-	}
-	if h := hostURL(url); (kind == KindNoWrite || kind == KindNoRead) && strings.EqualFold(h, "https://gitee.com") {
-		// Gitee takes a token only with the account's own name, and
-		// answers 403 to any other (git sends a placeholder).
-		hint = []i18n.Msg{i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`; if it is set, the token lacks the projects scope", h)}
 	}
 	var he *HintError
 	if errors.As(err, &he) {
@@ -260,4 +247,19 @@ func isSSH(url string) bool {
 	}
 	colon, slash := strings.IndexByte(url, ':'), strings.IndexByte(url, '/')
 	return !strings.Contains(url, "://") && colon > 0 && (slash < 0 || colon < slash)
+}
+
+// ExplainRead is Explain for a fetch or a listing for one: there a 403
+// means the token may not read the repository, not that it may not
+// write.
+func ExplainRead(err error, url string) error {
+	e := Explain(err, url)
+	var he *HintError
+	if !errors.As(e, &he) || he.Kind != KindNoWrite || strings.EqualFold(hostURL(url), "https://gitee.com") {
+		return e // Gitee's 403 is its account-name hint, on a fetch too
+	}
+	read := &HintError{Kind: KindNoRead, URL: url, Err: he.Err,
+		hint: []i18n.Msg{i18n.M("the token for %s cannot read this repository: it needs read scope (GitHub: repo or contents:read; GitLab: read_repository; Gitee: projects)", hostURL(url))}}
+	read.Hint = read.HintIn(nil)
+	return read
 }

@@ -5,7 +5,6 @@
 package gittest
 
 import (
-	"bufio"
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
@@ -48,6 +47,10 @@ type Fault struct {
 	// CutAfter, when > 0, closes the connection after that many bytes of
 	// the response body.
 	CutAfter int
+	// Stream sends each piece of git's answer as git writes it, as
+	// forges do (a hook's words while it runs); net/http otherwise
+	// holds small writes until its buffer fills or the answer ends.
+	Stream bool
 	// PushOnly limits the fault to receive-pack requests.
 	PushOnly bool
 	// Echo answers a request that carries credentials with 403 and a
@@ -68,10 +71,6 @@ type Fault struct {
 	// HangAfterBody makes Hang read the whole request first: a server
 	// that took the pack and never reports the ref update.
 	HangAfterBody bool
-	// Stream sends each piece of git's answer as git writes it, as
-	// forges do (a hook's words while it runs); net/http otherwise
-	// holds small writes until its buffer fills or the answer ends.
-	Stream bool
 }
 
 // Server is git http-backend serving every bare repository under Root.
@@ -211,9 +210,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !s.authorize(w, r, user, pass) {
 		return
 	}
-	if f != nil && f.Stream {
-		w = streamWriter{w}
-	}
 	if f != nil && f.CutAfter > 0 {
 		w = &cutWriter{ResponseWriter: w, left: f.CutAfter}
 	}
@@ -228,6 +224,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		defer f.Close()
 	}
 	r.Header.Del("Authorization")
+	if f != nil && f.Stream {
+		w = streamWriter{w}
+	}
 	s.backend.ServeHTTP(w, r)
 }
 
@@ -318,6 +317,13 @@ func (c *cutWriter) Write(p []byte) (int, error) {
 	return n, net.ErrClosed
 }
 
+// Flush sends what was written so far.
+func (c *cutWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
 // streamWriter flushes each write.
 type streamWriter struct{ http.ResponseWriter }
 
@@ -327,11 +333,6 @@ func (s streamWriter) Write(p []byte) (int, error) {
 		f.Flush()
 	}
 	return n, err
-}
-
-// Hijack lets a cutWriter over it drop the connection.
-func (s streamWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	return http.NewResponseController(s.ResponseWriter).Hijack()
 }
 
 // closeConn drops the connection under w without an HTTP answer.
