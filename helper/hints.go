@@ -13,10 +13,21 @@ import (
 // Gitee whether credential.<url>.username names the account. Both
 // transports, git's and this process's, explain their refusals here.
 func (s *Session) explain(ctx context.Context, err error, url string) error {
-	ep, perr := federation.ParseEndpoint(url)
-	if perr != nil || s.ForgeAt == nil {
-		return gitexec.Explain(err, url)
+	return gitexec.ExplainAs(err, url, s.account(ctx, url))
+}
+
+// explainRead is explain for a fetch or a listing for one: a 403 there
+// means the token may not read.
+func (s *Session) explainRead(ctx context.Context, err error, url string) error {
+	return gitexec.ExplainReadAs(err, url, s.account(ctx, url))
+}
+
+// account is what the hints need to know of url's forge and account
+// name; nothing when the forge is unknown.
+func (s *Session) account(ctx context.Context, url string) gitexec.Account {
+	ep, err := federation.ParseEndpoint(url)
+	if err != nil || s.ForgeAt == nil {
+		return gitexec.Account{}
 	}
-	acct := keystore.HintAccount(ctx, s.ForgeAt(ep.Protocol, ep.Host), s.Git.Git, s.GitDir, url, s.Git.Env)
-	return gitexec.ExplainAs(err, url, acct)
+	return keystore.HintAccount(ctx, s.ForgeAt(ep.Protocol, ep.Host), s.Git.Git, s.GitDir, url, s.Git.Env)
 }
