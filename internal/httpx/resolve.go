@@ -121,7 +121,9 @@ func resolve(entries []gitexec.ConfigEntry, getenv func(string) string, rawURL s
 // gitOnlyKeys are the credential and url keys that change what git's
 // transport would send to rawURL: a credential username or useHttpPath
 // (matched as http.<url>.* keys are), a url.<base>.insteadOf or
-// pushInsteadOf rewriting it.
+// pushInsteadOf rewriting it. A rewrite to federate:: is not one: it is
+// the rule that brought git to this program for rawURL, and no
+// transport of ours applies it again.
 func gitOnlyKeys(entries []gitexec.ConfigEntry, rawURL string, t target) []string {
 	var keys []string
 	for _, e := range entries {
@@ -139,7 +141,8 @@ func gitOnlyKeys(entries []gitexec.ConfigEntry, rawURL string, t target) []strin
 				keys = append(keys, e.Key)
 			}
 		case "url":
-			if (key == "insteadof" || key == "pushinsteadof") && e.Value != "" && strings.HasPrefix(rawURL, e.Value) {
+			routed := strings.HasPrefix(strings.ToLower(sub), "federate::")
+			if (key == "insteadof" || key == "pushinsteadof") && !routed && e.Value != "" && strings.HasPrefix(rawURL, e.Value) {
 				keys = append(keys, e.Key)
 			}
 		}

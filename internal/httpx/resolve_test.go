@@ -80,6 +80,9 @@ func TestResolveListsWhatOnlyGitHonours(t *testing.T) {
 		{"credential.helper", "store", nil, nil},
 		{"url.https://git.example.com/.pushInsteadOf", "https://git.example.com/", nil, []string{"url.https://git.example.com/.pushInsteadOf"}},
 		{"url.https://x.example/.insteadOf", "https://other.example/", nil, nil},
+		// The rule that routes the host through federate:: brought git
+		// here; it is no reason to leave the direct client.
+		{"url.federate::https://git.example.com/.insteadOf", "https://git.example.com/", nil, nil},
 	} {
 		getenv := func(k string) string { return tc.env[k] }
 		got := Resolve([]gitexec.ConfigEntry{{Key: tc.key, Value: tc.value}}, getenv, url).Unhonoured
