@@ -475,8 +475,8 @@ func (r *release) testRPM(t *testing.T) {
 				t.Errorf("%s does not install %s; it has %v", r.rpm(goarch), p, files)
 			}
 		}
-		if req := rpmQuery(t, "-qp", "--requires", pkg); !slices.Contains(req, "git") {
-			t.Errorf("%s requires %v, want git", r.rpm(goarch), req)
+		if req := rpmQuery(t, "-qp", "--requires", pkg); !slices.Contains(req, "git >= 2.39") {
+			t.Errorf("%s requires %v, want git >= 2.39", r.rpm(goarch), req)
 		}
 		if rec := rpmQuery(t, "-qp", "--recommends", pkg); !slices.Contains(rec, "git-lfs") {
 			t.Errorf("%s recommends %v, want git-lfs", r.rpm(goarch), rec)
@@ -514,7 +514,7 @@ func (r *release) testDeb(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dpkg-deb -f: %v\n%s", err, out)
 	}
-	for _, want := range []string{"Package: git-remote-federate", "Version: " + releaseVersion, "Depends: git\n", "Recommends: git-lfs"} {
+	for _, want := range []string{"Package: git-remote-federate", "Version: " + releaseVersion, "Depends: git (>= 1:2.39)\n", "Recommends: git-lfs"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the .deb's control lacks %q:\n%s", want, out)
 		}
