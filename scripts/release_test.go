@@ -434,10 +434,16 @@ func (r *release) testArchiveWithoutGo(t *testing.T) {
 		t.Fatalf("git federate version: %v\n%s", err, out)
 	}
 	runDemo(t, exec.Command("git", "federate", "demo"))
-	t.Setenv("MANPATH", filepath.Join(top, "share", "man"))
+	// man finds the archive's share/man next to its bin/ on PATH, as it
+	// does for install.sh's prefix.
+	t.Setenv("MANPATH", "")
+	os.Unsetenv("MANPATH")
 	t.Setenv("MANPAGER", "cat")
 	if out, err := exec.Command("man", "git-federate").CombinedOutput(); err != nil || !strings.Contains(string(out), "git-federate - ") {
 		t.Errorf("man git-federate from the archive: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("git", "federate", "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "EXIT STATUS") {
+		t.Errorf("git federate --help from the archive does not open the manual: %v\n%s", err, out)
 	}
 }
 
@@ -541,6 +547,33 @@ MANPAGER=cat git federate --help | grep -c 'EXIT STATUS'
 		"git-federate version " + releaseVersion, "Done: one remote, three servers, all in step.", "GIT-FEDERATE(1)"} {
 		if !strings.Contains(inside, want) {
 			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+// TestReleaseRefuses: a version that is not MAJOR.MINOR.PATCH, and a work
+// tree with uncommitted changes (a release is built from HEAD, and they
+// would silently be left out), stop the release before anything is built.
+func TestReleaseRefuses(t *testing.T) {
+	root, err := gittest.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gittest.Isolate(t)
+	clone := filepath.Join(t.TempDir(), "clone")
+	gittest.Git(t, "", "clone", "-q", "--shared", root, clone)
+	if err := os.WriteFile(filepath.Join(clone, "README.md"), []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ version, want string }{
+		{"1.2", "VERSION must be MAJOR.MINOR.PATCH"},
+		{"v1.2.0", "the work tree has uncommitted changes"},
+	} {
+		cmd := exec.Command(filepath.Join(clone, "scripts", "release"), c.version)
+		cmd.Env = append(os.Environ(), "FEDERATE_RELEASE_OUT="+filepath.Join(t.TempDir(), "dist"))
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.want) || strings.Contains(string(out), "building") {
+			t.Errorf("scripts/release %s: %v\n%s", c.version, err, out)
 		}
 	}
 }
