@@ -57,7 +57,6 @@ ensure_packages() {
 	local rc=0
 	# shellcheck disable=SC2086 # word splitting of the package list is wanted
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null &&
-		# shellcheck disable=SC2086
 		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing </dev/null ||
 		rc=$?
 	if [ "$made_policy" = 1 ]; then
