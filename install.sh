@@ -84,9 +84,11 @@ trap 'rm -rf "$build"' EXIT
 # The version is what `git describe` says of the checkout; without git
 # history the binary falls back to what Go records at build time.
 version=$(git -C "$src" describe --tags --always --dirty 2>/dev/null || true)
+commit=$(git -C "$src" rev-parse HEAD 2>/dev/null || true)
 ldflags=()
 if [ -n "$version" ]; then
-	ldflags=(-ldflags "-X github.com/git-remote-federate/git-remote-federate/internal/fedcmd.version=$version")
+	pkg=github.com/git-remote-federate/git-remote-federate/internal/fedcmd
+	ldflags=(-ldflags "-X $pkg.version=$version -X $pkg.commit=$commit")
 fi
 
 echo "Building ${version:-git-remote-federate} with $go_version (git $git_version)..."

@@ -372,3 +372,23 @@ func contains(args []string, s string) bool {
 }
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
+
+// Every pod runs the image scripts/release builds and tags: the name and
+// tag in the manifests are the ones after its -t.
+func TestPodsRunTheReleasedImage(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("..", "scripts", "release"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]bool{}
+	for _, m := range regexp.MustCompile(`-t "?([a-z0-9./-]+:[a-zA-Z0-9.$_{}-]+)"?`).FindAllStringSubmatch(string(script), -1) {
+		tags[m[1]] = true
+	}
+	for where, pod := range load(t).pods() {
+		for _, c := range pod.Spec.Containers {
+			if !tags[c.Image] {
+				t.Errorf("%s runs image %q; scripts/release tags %v", where, c.Image, tags)
+			}
+		}
+	}
+}

@@ -164,8 +164,13 @@ func checkInstalledCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("git describe: %v", err)
 	}
-	if out := gitOut(t, "federate", "version"); !strings.Contains(out, "git-federate version "+strings.TrimSpace(string(describe))+"\n") {
-		t.Errorf("git federate version does not carry the build's version %q:\n%s", describe, out)
+	head, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse: %v", err)
+	}
+	if out := gitOut(t, "federate", "version"); !strings.Contains(out, "git-federate version "+strings.TrimSpace(string(describe))+"\n") ||
+		!strings.Contains(out, "\ncommit: "+strings.TrimSpace(string(head))+"\n") {
+		t.Errorf("git federate version does not carry the build's version %q and commit %s:\n%s", describe, head, out)
 	}
 	if out, err := exec.Command("git", "credential-federate").CombinedOutput(); err == nil || !strings.Contains(string(out), "usage") {
 		t.Errorf("git credential-federate without an operation: %v\n%s", err, out)

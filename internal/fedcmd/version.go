@@ -11,11 +11,13 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// version is set at link time by install.sh
-// (-ldflags "-X .../internal/fedcmd.version=$(git describe)"); the code
-// never writes it. Empty in a plain `go build`, where the module's build
-// info stands in.
-var version string
+// version and commit are set at link time by install.sh and
+// scripts/release (-ldflags "-X .../internal/fedcmd.version=1.2.0
+// -X .../internal/fedcmd.commit=<hash>"); the code never writes them.
+// Empty in a plain `go build`, where the module's build info stands in.
+// A release is built without VCS stamping (so that it is reproducible
+// from an export of the commit), hence the commit of its own.
+var version, commit string
 
 // BuildInfo is what `git federate version` reports.
 type BuildInfo struct {
@@ -46,13 +48,16 @@ func printVersion(ctx context.Context, stdio IO) error {
 
 // readBuildInfo gathers the versions; what cannot be known says so.
 func readBuildInfo(ctx context.Context) BuildInfo {
-	b := BuildInfo{Version: version, Commit: "unknown", Go: runtime.Version(), Git: "not found"}
+	b := BuildInfo{Version: version, Commit: commit, Go: runtime.Version(), Git: "not found"}
+	if b.Commit == "" {
+		b.Commit = "unknown"
+	}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		vcs := map[string]string{}
 		for _, s := range info.Settings {
 			vcs[s.Key] = s.Value
 		}
-		if rev := vcs["vcs.revision"]; rev != "" {
+		if rev := vcs["vcs.revision"]; rev != "" && commit == "" {
 			b.Commit = rev
 			if vcs["vcs.modified"] == "true" {
 				b.Commit += " (modified)"
