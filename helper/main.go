@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -66,6 +68,10 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	if err != nil {
 		return nil, err
 	}
+	env, err := serving(os.Environ(), fed)
+	if err != nil {
+		return nil, err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, i18n.Errorf("finding own executable for the credential callback: %w", err)
@@ -77,7 +83,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	}
 	git := gitexec.Runner{
 		BusyRetry: gitexec.DefaultDelays(),
-		Env:       gitexec.WithCredentialCallback(os.Environ(), exe),
+		Env:       gitexec.WithCredentialCallback(env, exe),
 		Stderr:    stderr,
 		Redact:    tokensOf(ctx, cfg, fed),
 	}
@@ -92,6 +98,39 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		P:      i18n.From(ctx),
 		Forge:  func(host string) string { return cfg.ForgeOf("https", host) },
 	}, nil
+}
+
+// ServingEnv lists, one per line, the servers (normalised URLs) that the
+// helpers above a process serve: a helper's children inherit it.
+const ServingEnv = "FEDERATE_SERVING"
+
+// serving checks that fed is not being served already by a helper above
+// this one, and returns env with fed's servers added to ServingEnv for
+// the children. Children reach servers by their plain URL
+// (gitexec.PlainURL), so a helper started under another one for the
+// same server is a loop (a federation whose server leads back to
+// federate::): it stops at once, in one line, instead of starting
+// helpers without end.
+func serving(env []string, fed *federation.Federation) ([]string, error) {
+	var above []string
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, ServingEnv+"="); ok {
+			above = strings.Split(v, "\n")
+			continue
+		}
+		out = append(out, kv)
+	}
+	if slices.Contains(above, fed.Origin.Normalized()) {
+		return nil, i18n.Errorf("%s is already being served by the federate helper that started this one: "+
+			"something leads its own children back to federate:: (a url.<base>.insteadOf rule or a federation's server); not starting another", fed.Origin.Raw)
+	}
+	for _, e := range append([]federation.Endpoint{fed.Origin}, fed.Mirrors...) {
+		if n := e.Normalized(); !slices.Contains(above, n) {
+			above = append(above, n)
+		}
+	}
+	return append(out, ServingEnv+"="+strings.Join(above, "\n")), nil
 }
 
 // tokensOf is a Redactor that knows the tokens the credential callback
