@@ -25,10 +25,11 @@ type Mode int
 
 const (
 	// ModeCallback is the credential helper child gits of this program
-	// call back (gitexec.WithCredentialCallback). store and erase reach
-	// the user's git credential helpers only for a token that came from
-	// them; a keyring or environment token is never written elsewhere nor
-	// deleted.
+	// call back (gitexec.WithCredentialCallback). store and erase pass
+	// on to the user's git credential helpers, as git would, every
+	// credential this program did not hand out (a password typed at
+	// git's prompt, one the user's helpers gave); a keyring or
+	// environment token is never written elsewhere nor deleted.
 	ModeCallback Mode = iota
 	// ModeUserHelper is `git credential-federate`, configured by the user
 	// as credential.helper = federate. store writes the keyring; erase
@@ -43,6 +44,10 @@ type Helper struct {
 	// Store is the chain get answers from, and store/erase re-derive
 	// where a token came from with.
 	Store Store
+	// Ours, in ModeCallback, holds the tokens this program hands out
+	// (environment, keyring, a login's new token): store and erase never
+	// pass those to the user's helpers. nil means Store.
+	Ours Store
 	// Mode selects the store/erase behaviour.
 	Mode Mode
 	// Keyring is where ModeUserHelper's store writes; nil ignores store.
@@ -113,34 +118,51 @@ func (h Helper) store(ctx context.Context, k Key, password string) error {
 	if password == "" || !validValue(password) {
 		return nil
 	}
-	cred, err := h.Store.Get(ctx, k)
-	found := err == nil
-	switch h.Mode {
-	case ModeCallback:
-		// Only a token the user's helpers gave us goes back to them: a
-		// keyring or environment token must never land in ~/.git-credentials.
-		if found && cred.Source == SourceGitCredential && cred.Token == password && h.GitCredential != nil {
-			if cred.Username == "" {
-				cred.Username = k.Username
-			}
-			return h.GitCredential.Approve(ctx, k, cred)
-		}
-		return nil
-	case ModeUserHelper:
-		if h.Keyring == nil || (found && (cred.Token == password || strings.HasPrefix(string(cred.Source), "env:"))) {
+	if h.Mode == ModeCallback {
+		// git approves a credential that worked to every helper; ours
+		// stand for the user's, except for the tokens we hand out.
+		if h.GitCredential == nil || h.handedOut(ctx, k, password) {
 			return nil
 		}
-		if err := h.Keyring.Set(ctx, k, Credential{Token: password}); err != nil {
-			h.hint(i18n.M("federate: could not store the token for %s in the OS keyring: %v\n", k.URL(), err))
-		}
+		return h.GitCredential.Approve(ctx, k, Credential{Username: k.Username, Token: password})
+	}
+	cred, err := h.Store.Get(ctx, k)
+	found := err == nil
+	if h.Keyring == nil || (found && (cred.Token == password || strings.HasPrefix(string(cred.Source), "env:"))) {
+		return nil
+	}
+	if err := h.Keyring.Set(ctx, k, Credential{Token: password}); err != nil {
+		h.hint(i18n.M("federate: could not store the token for %s in the OS keyring: %v\n", k.URL(), err))
 	}
 	return nil
 }
 
+// handedOut reports whether password is a token this program hands out
+// for k.
+func (h Helper) handedOut(ctx context.Context, k Key, password string) bool {
+	cred, err := h.ours().Get(ctx, k)
+	return err == nil && cred.Token == password
+}
+
+func (h Helper) ours() Store {
+	if h.Ours != nil {
+		return h.Ours
+	}
+	return h.Store
+}
+
 // erase runs after the server refused a credential (401).
 func (h Helper) erase(ctx context.Context, k Key, password string) error {
-	cred, err := h.Store.Get(ctx, k)
+	store := h.Store
+	if h.Mode == ModeCallback {
+		store = h.ours()
+	}
+	cred, err := store.Get(ctx, k)
 	if err != nil || (password != "" && cred.Token != password) {
+		if h.Mode == ModeCallback && h.GitCredential != nil && password != "" && !errors.Is(err, ErrBroken) {
+			// Not ours: git rejects it from every helper.
+			return h.GitCredential.Reject(ctx, k, password)
+		}
 		return nil
 	}
 	switch {

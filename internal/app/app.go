@@ -91,7 +91,16 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 	}
 	h.Store = keystore.Default(opts)
 	if callback {
-		h.Store = withFixed(h.Store.(keystore.Chain))
+		fixed := withFixed(nil)
+		h.Store = append(fixed, h.Store.(keystore.Chain)...)
+		ours := opts
+		ours.GitCredential = nil
+		h.Ours = append(fixed, keystore.Default(ours)...)
+		if os.Getenv(keystore.TokenFDEnv) != "" {
+			// login verifying a new token: its pipe was read by get, and
+			// the token must not reach the user's helpers.
+			h.GitCredential = nil
+		}
 	}
 	if err := h.Serve(ctx, args[0], stdio.In, stdio.Out); err != nil {
 		p.Fprintf(stdio.Err, "federate: %s\n", p.Error(err))
