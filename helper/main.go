@@ -81,11 +81,13 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 			return nil, err
 		}
 	}
+	red, slots := credentials(ctx, cfg, fed, exe)
 	git := gitexec.Runner{
 		BusyRetry: gitexec.DefaultDelays(),
 		Env:       gitexec.WithCredentialCallback(env, exe),
 		Stderr:    stderr,
-		Redact:    tokensOf(ctx, cfg, fed),
+		Redact:    red,
+		Slots:     func(url string) *gitexec.Slot { return slots[url] },
 	}
 	git = stallLimit(ctx, git, fed, exe)
 	return &Session{
@@ -133,16 +135,52 @@ func serving(env []string, fed *federation.Federation) ([]string, error) {
 	return append(out, ServingEnv+"="+strings.Join(above, "\n")), nil
 }
 
-// tokensOf is a Redactor that knows the tokens the credential callback
-// will hand the children for fed's servers.
-func tokensOf(ctx context.Context, cfg *federation.Config, fed *federation.Federation) *redact.Redactor {
-	var keys []keystore.Key
+// credentials looks up the token of each http(s) server of fed once:
+// the Redactor knows them (a server may echo one back), and each server's
+// slot holds its credential for the children (gitexec.Slot), so that git
+// gets it without calling this program back. Servers without a token get
+// an empty slot, where a password typed at git's prompt is kept for the
+// session. Slots are keyed by the server's URL as given to children.
+func credentials(ctx context.Context, cfg *federation.Config, fed *federation.Federation, exe string) (*redact.Redactor, map[string]*gitexec.Slot) {
+	forge := func(host string) string { return cfg.ForgeOf("https", host) }
+	usernames := keystore.ForgeUsernames(forge)
+	h := keystore.Helper{Store: keystore.Default(keystore.Options{Getenv: os.Getenv, Forge: forge}), Usernames: usernames}
+	red := redact.New()
+	slots := map[string]*gitexec.Slot{}
+	byKey := map[string]*gitexec.Slot{}
 	for _, e := range append([]federation.Endpoint{fed.Origin}, fed.Mirrors...) {
-		if e.HTTP() {
-			keys = append(keys, keystore.Key{Protocol: e.Protocol, Host: e.Host})
+		if !e.HTTP() {
+			continue
+		}
+		k := keystore.Key{Protocol: e.Protocol, Host: e.Host}
+		if slot, ok := byKey[k.URL()]; ok {
+			slots[e.Raw] = slot
+			continue
+		}
+		slot, err := gitexec.NewSlot(k.URL(), exe)
+		if err != nil {
+			slot = nil // children call back instead
+		}
+		byKey[k.URL()], slots[e.Raw] = slot, slot
+		cred, err := h.Answer(ctx, k)
+		if err != nil || cred.Token == "" {
+			continue
+		}
+		red.Add(keystore.DefaultUsername, cred.Token)
+		red.Add(cred.Username, cred.Token)
+		if u, err := usernames(k); err == nil {
+			red.Add(u, cred.Token)
+		}
+		if slot != nil && slot.Put(cred.Username, cred.Token) != nil {
+			slots[e.Raw] = nil
 		}
 	}
-	return keystore.RedactorFor(ctx, func(host string) string { return cfg.ForgeOf("https", host) }, keys...)
+	for raw, slot := range slots {
+		if slot == nil {
+			delete(slots, raw)
+		}
+	}
+	return red, slots
 }
 
 // newLogger logs to stderr when GIT_TRACE_FEDERATE (or GIT_TRACE) asks.

@@ -149,3 +149,36 @@ func TestTokenNeverReachesUserHelper(t *testing.T) {
 		t.Errorf("the token reached ~/.git-credentials: %q", got)
 	}
 }
+
+// TestFallbackPromptsOnce clones and fetches from a server without
+// protocol v2 (the helper lists with one child git and fetches with
+// another) with a password typed at git's prompt and no credential
+// helper: git asks once per command, as plain git does.
+func TestFallbackPromptsOnce(t *testing.T) {
+	gittest.Isolate(t)
+	_, url := passwordServer(t, true)
+	ask := newAskpass(t, "alice", "typed-pw")
+	want := map[string]int{}
+	for _, remote := range []string{url, "federate::" + url} {
+		dst := filepath.Join(t.TempDir(), "clone")
+		if out, err := gittest.GitCombined("", ask.env(), "clone", remote, dst); err != nil {
+			t.Fatalf("clone %s: %v\n%s", remote, err, out)
+		}
+		clone := ask.prompts(t)
+		if out, err := gittest.GitCombined(dst, ask.env(), "fetch", "origin"); err != nil {
+			t.Fatalf("fetch %s: %v\n%s", remote, err, out)
+		}
+		fetch := ask.prompts(t)
+		if remote == url {
+			want["clone"], want["fetch"] = len(clone), len(fetch)
+			continue
+		}
+		if len(clone) != want["clone"] || len(fetch) != want["fetch"] {
+			t.Errorf("through federate:: git asked %d times for a clone and %d for a fetch (%q, %q); plain git asks %d and %d",
+				len(clone), len(fetch), clone, fetch, want["clone"], want["fetch"])
+		}
+	}
+	if want["clone"] != 2 {
+		t.Errorf("plain git asked %d times for a clone, want a username and a password", want["clone"])
+	}
+}

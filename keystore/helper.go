@@ -58,10 +58,24 @@ type Helper struct {
 	// Usernames names the user when neither request nor store does; nil
 	// means DefaultUsername.
 	Usernames Usernames
+	// Slot, in ModeCallback, is the session's memory of a credential for
+	// one server (gitexec.Slot): store remembers there a credential this
+	// program did not hand out (typed at a prompt), so the session's next
+	// child does not ask again; erase forgets a refused one. nil: none.
+	Slot Slot
 	// Stderr receives hints (erase refused); nil discards them.
 	Stderr io.Writer
 	// P says the hints in the user's language; nil is English.
 	P *i18n.Printer
+}
+
+// Slot is where the children of one session find a credential for one
+// server, without calling this program.
+type Slot interface {
+	// Remember makes c the credential for k, when the slot is k's.
+	Remember(k Key, c Credential) error
+	// Forget drops the credential for k if its token is token.
+	Forget(k Key, token string) error
 }
 
 // Serve handles one request: op is get, store or erase; in holds the
@@ -90,27 +104,37 @@ func (h Helper) Serve(ctx context.Context, op string, in io.Reader, out io.Write
 
 func (h Helper) get(ctx context.Context, req Request, out io.Writer) error {
 	k := req.Key()
-	if k.Protocol == "http" && !IsLoopback(k.Host) {
-		h.hint(i18n.M("federate: no token sent to %s: plain http would show it to anyone on the way; use https (plain http is for 127.0.0.1 and localhost only)\n", k.URL()))
-		return nil
-	}
-	cred, err := h.Store.Get(ctx, k)
+	cred, err := h.Answer(ctx, k)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	user := k.Username
-	if user == "" {
-		user = cred.Username
+	return Request{"protocol": k.Protocol, "host": req["host"], "username": cred.Username, "password": cred.Token}.Write(out)
+}
+
+// Answer is the credential get hands out for k: the store's token, with
+// the username the request, the store or the forge names. A token is
+// never handed out over plain http to a host that is not loopback.
+func (h Helper) Answer(ctx context.Context, k Key) (Credential, error) {
+	if k.Protocol == "http" && !IsLoopback(k.Host) {
+		h.hint(i18n.M("federate: no token sent to %s: plain http would show it to anyone on the way; use https (plain http is for 127.0.0.1 and localhost only)\n", k.URL()))
+		return Credential{}, ErrNotFound
 	}
-	if user == "" {
-		if user, err = h.username(k); err != nil {
-			return err
+	cred, err := h.Store.Get(ctx, k)
+	if err != nil {
+		return Credential{}, err
+	}
+	if k.Username != "" {
+		cred.Username = k.Username
+	}
+	if cred.Username == "" {
+		if cred.Username, err = h.username(k); err != nil {
+			return Credential{}, err
 		}
 	}
-	return Request{"protocol": k.Protocol, "host": req["host"], "username": user, "password": cred.Token}.Write(out)
+	return cred, nil
 }
 
 // store runs after git used a credential successfully.
@@ -121,10 +145,19 @@ func (h Helper) store(ctx context.Context, k Key, password string) error {
 	if h.Mode == ModeCallback {
 		// git approves a credential that worked to every helper; ours
 		// stand for the user's, except for the tokens we hand out.
-		if h.GitCredential == nil || h.handedOut(ctx, k, password) {
+		if h.handedOut(ctx, k, password) {
 			return nil
 		}
-		return h.GitCredential.Approve(ctx, k, Credential{Username: k.Username, Token: password})
+		typed := Credential{Username: k.Username, Token: password}
+		if h.Slot != nil {
+			if err := h.Slot.Remember(k, typed); err != nil {
+				return err
+			}
+		}
+		if h.GitCredential == nil {
+			return nil
+		}
+		return h.GitCredential.Approve(ctx, k, typed)
 	}
 	cred, err := h.Store.Get(ctx, k)
 	found := err == nil
@@ -156,6 +189,11 @@ func (h Helper) erase(ctx context.Context, k Key, password string) error {
 	store := h.Store
 	if h.Mode == ModeCallback {
 		store = h.ours()
+		if h.Slot != nil && password != "" {
+			if err := h.Slot.Forget(k, password); err != nil {
+				return err
+			}
+		}
 	}
 	cred, err := store.Get(ctx, k)
 	if err != nil || (password != "" && cred.Token != password) {

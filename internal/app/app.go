@@ -96,6 +96,9 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 		ours := opts
 		ours.GitCredential = nil
 		h.Ours = append(fixed, keystore.Default(ours)...)
+		if slot := gitexec.OpenChildSlot(os.Getenv); slot != nil {
+			h.Slot = childSlot{slot}
+		}
 		if os.Getenv(keystore.TokenFDEnv) != "" {
 			// login verifying a new token: its pipe was read by get, and
 			// the token must not reach the user's helpers.
@@ -127,4 +130,24 @@ func withFixed(chain keystore.Chain) keystore.Chain {
 		return chain
 	}
 	return append(keystore.Chain{fixed}, chain...)
+}
+
+// childSlot is the credential slot a session gave its child, as the
+// callback of that child updates it.
+type childSlot struct{ *gitexec.ChildSlot }
+
+// Remember implements keystore.Slot.
+func (c childSlot) Remember(k keystore.Key, cred keystore.Credential) error {
+	if k.URL() != c.URL {
+		return nil
+	}
+	return c.Put(cred.Username, cred.Token)
+}
+
+// Forget implements keystore.Slot.
+func (c childSlot) Forget(k keystore.Key, token string) error {
+	if k.URL() != c.URL {
+		return nil
+	}
+	return c.ChildSlot.Forget(token)
 }

@@ -42,6 +42,20 @@ type Runner struct {
 	// credentials it was sent, or send terminal escapes. nil still masks
 	// credential-shaped text and strips control characters.
 	Redact *redact.Redactor
+	// Slots gives the credential slot of the server at a URL (nil: none);
+	// Plain and ForServer pick the one a child gets.
+	Slots func(url string) *Slot
+
+	slot *Slot
+}
+
+// ForServer is r for children that reach the server at url: they get its
+// credential slot, if it has one.
+func (r Runner) ForServer(url string) Runner {
+	if r.Slots != nil {
+		r.slot = r.Slots(url)
+	}
+	return r
 }
 
 // Error is a git command that failed. Its text names the subcommand only:
@@ -85,6 +99,9 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	// if the user's environment turned redaction off.
 	cmd.Env = setEnv(append([]string(nil), env...), "GIT_TRACE_REDACT", "1") // a copy: setEnv reuses its argument
 	cmd.Env = EnglishMessages(cmd.Env)
+	if r.slot != nil {
+		cmd.ExtraFiles, cmd.Env = r.slot.attach(cmd.ExtraFiles, cmd.Env)
+	}
 	cmd.Stderr = r.Stderr
 	// A credential-cache daemon started by a child can keep our pipes
 	// open; do not wait on it forever once the child has exited.

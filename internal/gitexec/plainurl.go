@@ -30,7 +30,9 @@ func PlainURL(env []string, url string) ([]string, string) {
 
 // Plain is PlainURL for r's children: r with the rewrite in its
 // environment, and the argument to give them for url.
+// They also get url's credential slot (ForServer).
 func (r Runner) Plain(url string) (Runner, string) {
+	r = r.ForServer(url)
 	r.Env, url = PlainURL(r.environ(), url)
 	return r, url
 }
