@@ -46,12 +46,15 @@ type Runner struct {
 	// Plain and ForServer pick the one a child gets.
 	Slots func(url string) *Slot
 
-	slot *Slot
+	slot   *Slot
+	server bool // children reach a server (ForServer)
 }
 
 // ForServer is r for children that reach the server at url: they get its
-// credential slot, if it has one.
+// credential slot, if it has one, and tell it the user's language as
+// plain git would (Accept-Language), although they speak English.
 func (r Runner) ForServer(url string) Runner {
+	r.server = true
 	if r.Slots != nil {
 		r.slot = r.Slots(url)
 	}
@@ -98,6 +101,9 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	// GIT_TRACE_CURL and GIT_TRACE_PACKET must never print a token, even
 	// if the user's environment turned redaction off.
 	cmd.Env = setEnv(append([]string(nil), env...), "GIT_TRACE_REDACT", "1") // a copy: setEnv reuses its argument
+	if lang := acceptLanguage(cmd.Env); lang != "" && r.server {
+		cmd.Env = WithConfig(cmd.Env, "http.extraHeader", "Accept-Language: "+lang)
+	}
 	cmd.Env = EnglishMessages(cmd.Env)
 	if r.slot != nil {
 		cmd.ExtraFiles, cmd.Env = r.slot.attach(cmd.ExtraFiles, cmd.Env)
