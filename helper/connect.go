@@ -64,7 +64,7 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 		}
 		up, err := s.startUploadPack(ctx, srv, limit)
 		if err != nil && srv.Raw == s.Fed.Origin.Raw && gitexec.Refused(err) {
-			return true, gitexec.Explain(err, srv.Raw) // reached, and refused: no failover
+			return true, gitexec.ExplainRead(err, srv.Raw) // reached, and refused: no failover
 		}
 		if err != nil {
 			s.markDown(srv, err)

@@ -73,7 +73,7 @@ func (s *Session) LsRemote(ctx context.Context, server federation.Endpoint) (*Li
 	g.Stderr = nil // captured into the error; the caller decides what to show
 	out, err := g.Output(ctx, "ls-remote", "--symref", "--", url)
 	if err != nil {
-		return nil, i18n.Errorf("listing %s: %w", server.Raw, gitexec.Explain(err, server.Raw))
+		return nil, i18n.Errorf("listing %s: %w", server.Raw, gitexec.ExplainRead(err, server.Raw))
 	}
 	l, err := ParseLsRemote(out)
 	if err != nil {

@@ -118,7 +118,14 @@ func Refused(err error) bool {
 // Explain wraps err, a failed git command against url, with a hint that
 // says what to do; other errors come back unchanged. url must be the
 // URL as configured (it never holds a token).
-func Explain(err error, url string) error {
+func Explain(err error, url string) error { return explain(err, url, false) }
+
+// ExplainRead is Explain for a command that only reads from url (a
+// listing or a fetch): a 403 there says the token may not read, not that
+// it may not write.
+func ExplainRead(err error, url string) error { return explain(err, url, true) }
+
+func explain(err error, url string, read bool) error {
 	kind := Classify(err)
 	var hint []i18n.Msg
 	switch kind {
@@ -133,7 +140,11 @@ func Explain(err error, url string) error {
 	case KindAuth:
 		hint = append(hint, i18n.M("the server refused the credentials: run `git federate login %s`", hostURL(url)))
 	case KindNoWrite:
-		hint = append(hint, i18n.M("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url)))
+		if read {
+			hint = append(hint, i18n.M("%s refused to let these credentials read the repository (403): the token for %s needs read access to it (GitHub: repo or contents:read; GitLab: read_repository; Gitee: projects)", url, hostURL(url)))
+		} else {
+			hint = append(hint, i18n.M("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url)))
+		}
 		if h := hostURL(url); strings.EqualFold(h, "https://gitee.com") {
 			// Gitee takes a token only with the account's own name, and
 			// answers 403 to any other (git sends a placeholder).
