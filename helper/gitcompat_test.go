@@ -140,3 +140,95 @@ func rejectedPush(t *testing.T, work, url string) string {
 	}
 	return strings.Join(lines, "")
 }
+
+// reproServer is a server with one repository "app.git" that takes
+// token for user (any user when user is ""), and a work repository.
+func reproServer(t *testing.T, user, token string) (srv *gittest.Server, url, work string) {
+	t.Helper()
+	gittest.Isolate(t)
+	srv = gittest.NewServer(t, gittest.Auth{Token: token, Username: user})
+	url = srv.InitBare(t, "app.git")
+	work = gittest.NewWorkRepo(t)
+	return srv, url, work
+}
+
+// reproToken puts token in the environment as federate's token for srv.
+func reproToken(t *testing.T, srv *gittest.Server, token string) {
+	t.Setenv(keystore.EnvName(strings.TrimPrefix(srv.URL, "http://")), token)
+}
+
+// t5541 "push --progress shows progress to non-tty": git shows
+// "Writing objects" when asked for progress, whichever way federate
+// reaches the server.
+func TestGitCompatPushProgressShowsWritingObjects(t *testing.T) {
+	srv, url, work := reproServer(t, "", "tok")
+	reproToken(t, srv, "tok")
+	out, err := gittest.GitCombined(work, nil, "push", "--progress", "federate::"+url, "main")
+	if err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "Writing objects") {
+		t.Errorf("push --progress shows no \"Writing objects\" (git does):\n%s", out)
+	}
+}
+
+// t5551 "http auth remembers successful credentials": a password typed
+// at git's prompt is saved by the credential.helper of the repository's
+// config, so that the next command does not ask again.
+func TestGitCompatPromptedPasswordIsStoredByRepoHelper(t *testing.T) {
+	_, url, work := reproServer(t, "user@host", "pass@host")
+	askpass := filepath.Join(t.TempDir(), "askpass")
+	script := "#!/bin/sh\ncase \"$1\" in\n*Username*) echo user@host ;;\n*) echo pass@host ;;\nesac\n"
+	if err := os.WriteFile(askpass, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(t.TempDir(), "credentials")
+	gittest.Git(t, work, "config", "credential.helper", "store --file="+store)
+	out, err := gittest.GitCombined(work, []string{"GIT_ASKPASS=" + askpass}, "ls-remote", "federate::"+url)
+	if err != nil {
+		t.Fatalf("ls-remote: %v\n%s", err, out)
+	}
+	saved, _ := os.ReadFile(store)
+	if !strings.Contains(string(saved), "pass%40host@") {
+		t.Errorf("the password typed at the prompt was not stored by the repository's credential.helper (git stores it); store holds %q", saved)
+	}
+}
+
+// The direct push client stays on for a server that git reaches through
+// federate because of url.<federate::base>.insteadOf: that rewrite is
+// the one that brought git here, and git's transport as federate runs
+// it applies none. The direct client sends the token with its first
+// request; git's transport sends it only after a 401.
+func TestGitCompatInsteadOfToFederateKeepsDirectPush(t *testing.T) {
+	srv, url, work := reproServer(t, "", "tok")
+	reproToken(t, srv, "tok")
+	gittest.Git(t, "", "config", "--global", "url.federate::"+srv.URL+"/.insteadOf", srv.URL+"/")
+	out, err := gittest.GitCombined(work, nil, "push", url, "main")
+	if err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	for _, r := range srv.Requests() {
+		if r.Push() {
+			if r.Authorization == "" {
+				t.Errorf("first receive-pack request %s %s without the token: the push went through git's transport, not the direct client", r.Method, r.Path)
+			}
+			return
+		}
+	}
+	t.Fatal("no receive-pack request")
+}
+
+// t5551 "custom http headers" (its first fetch, refused with 403): a
+// refusal of a fetch, without any token of federate's, says nothing
+// about a token's write scope.
+func TestGitCompatFetchRefusedSaysNothingOfWriteScope(t *testing.T) {
+	srv, url, _ := reproServer(t, "", "")
+	srv.AddFault(gittest.Fault{Prefix: "/app.git", Status: 403, Body: "forbidden"})
+	out, err := gittest.GitCombined("", nil, "ls-remote", "federate::"+url)
+	if err == nil {
+		t.Fatalf("ls-remote of a refusing server succeeded:\n%s", out)
+	}
+	if strings.Contains(out, "cannot write") {
+		t.Errorf("a refused fetch talks of write scope:\n%s", out)
+	}
+}
