@@ -148,7 +148,7 @@ func failureLine(o mirrorOutcome) string {
 	for _, r := range o.Refs {
 		if !r.OK {
 			n++
-			if reason == "" {
+			if reason.empty() {
 				reason = r.Reason
 			}
 		}
@@ -156,7 +156,7 @@ func failureLine(o mirrorOutcome) string {
 	if n == 0 {
 		return ""
 	}
-	return strings.Join([]string{oneLine(o.Plan.Mirror.Raw), strconv.Itoa(n), oneLine(shorten(reason))}, "\t")
+	return strings.Join([]string{oneLine(o.Plan.Mirror.Raw), strconv.Itoa(n), oneLine(reason.String())}, "\t")
 }
 
 // sayFailures words the lines failureLine made in p's language.
@@ -169,7 +169,7 @@ func sayFailures(p *i18n.Printer, note string) string {
 			said = append(said, line) // a note of an older version
 			continue
 		}
-		said = append(said, p.Sprintf("%s: %s not pushed (%s)", f[0], p.Sprintf("%d refs", n), sayReason(p, f[2])))
+		said = append(said, p.Sprintf("%s: %s not pushed (%s)", f[0], p.Sprintf("%d refs", n), readBack(f[2]).Localize(p)))
 	}
 	return strings.Join(said, p.Sprintf("; "))
 }

@@ -64,7 +64,7 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 		}
 		up, err := s.startUploadPack(ctx, srv, limit)
 		if err != nil && srv.Raw == s.Fed.Origin.Raw && gitexec.Refused(err) {
-			return true, s.explain(ctx, err, srv.Raw) // reached, and refused: no failover
+			return true, s.explainRead(ctx, err, srv.Raw) // reached, and refused: no failover
 		}
 		if err != nil {
 			s.markDown(srv, err)
@@ -87,7 +87,7 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 		up.stderr.release(s.Stderr)
 		err = up.relay(r.Buffered(), raw)
 		if up.stderr.broke() {
-			s.fetchBroke(srv)
+			s.fetchBroke(srv, up.stderr.Tail())
 		}
 		if err == nil && up.fetched.Load() {
 			s.afterFetch(srv)

@@ -13,6 +13,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 )
 
 // MirrorPushTimeout bounds the push to one mirror. Each mirror has its
@@ -67,14 +68,14 @@ type mirrorPlan struct {
 type mirrorRef struct {
 	indexedUpdate
 	OK     bool
-	Reason string
+	Reason reason
 }
 
 // mirrorOutcome is one mirror's push.
 type mirrorOutcome struct {
 	Plan  mirrorPlan
 	Refs  []mirrorRef
-	Fatal string // the push failed as a whole
+	Fatal reason // the push failed as a whole
 	Hint  string // what the user can do about Fatal, if known
 }
 
@@ -248,9 +249,13 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	if m == nil && s.relays.mirrors[p.Mirror.Raw] == nil && p.Mirror.HTTP() {
 		// Not listed ahead (the detached process of mirrorPush =
 		// background): listed now, by this process when it may.
+		// A redirect is git's to follow, as in the foreground
+		// (startMirrors): the child push below does.
 		if dc := s.directClient(ctx, p.Mirror); dc != nil {
-			m = &mirrorRelay{viaUs: true}
-			m.direct, m.err = s.listDirect(ctx, dc, p.Mirror)
+			d, err := s.listDirect(ctx, dc, p.Mirror)
+			if moved := (*sendpack.RedirectError)(nil); !errors.As(err, &moved) {
+				m = &mirrorRelay{viaUs: true, direct: d, err: err}
+			}
 		}
 	}
 	switch {
@@ -289,7 +294,7 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 		withServerWords(out.Refs, ge.Stderr) // kept cleaned by the runner
 	}
 	if err != nil && res.Failed {
-		out.Fatal = shorten(res.Fatal)
+		out.Fatal = said(res.Fatal)
 		var he *gitexec.HintError
 		if errors.As(s.explain(ctx, err, p.Mirror.Raw), &he) {
 			out.Hint = he.HintIn(s.P)
@@ -329,14 +334,14 @@ func withoutDeletes(todo []indexedUpdate, gone map[string]bool) []indexedUpdate 
 
 // mirrorReason is the mirror's own reason for not taking a ref, in git's
 // words ("non-fast-forward", "fetch first", a hook's message...).
-func mirrorReason(r gitexec.RefReport) string {
+func mirrorReason(r gitexec.RefReport) reason {
 	if r.Reason != "" {
-		return shorten(r.Reason)
+		return said(r.Reason)
 	}
-	if st := statusOf(r); st.Reason != "" {
+	if st := statusOf(r); !st.Reason.empty() {
 		return st.Reason
 	}
-	return "not updated"
+	return said("not updated")
 }
 
 // withServerWords adds to the reason of each ref the mirror refused what
@@ -350,7 +355,7 @@ func withServerWords(refs []mirrorRef, stderr string) {
 	}
 	for i := range refs {
 		if !refs[i].OK {
-			refs[i].Reason = shorten(refs[i].Reason + ": " + oneLine(words))
+			refs[i].Reason = refs[i].Reason.withWords(oneLine(words))
 		}
 	}
 }
@@ -359,8 +364,8 @@ func withServerWords(refs []mirrorRef, stderr string) {
 // else the mirror's reason for each ref it did not take.
 func (s *Session) reportMirror(o mirrorOutcome) {
 	url := o.Plan.Mirror.Raw
-	if o.Fatal != "" {
-		s.P.Fprintf(s.Stderr, "federate: mirror %s: push failed: %s\n", url, sayReason(s.P, o.Fatal))
+	if !o.Fatal.empty() {
+		s.P.Fprintf(s.Stderr, "federate: mirror %s: push failed: %s\n", url, o.Fatal.Localize(s.P))
 		if o.Hint != "" {
 			s.P.Fprintf(s.Stderr, "federate: mirror %s: hint: %s\n", url, o.Hint)
 		}
@@ -370,7 +375,7 @@ func (s *Session) reportMirror(o mirrorOutcome) {
 	for _, r := range o.Refs {
 		switch {
 		case !r.OK:
-			s.P.Fprintf(s.Stderr, "federate: mirror %s: %s rejected: %s\n", url, r.Ref, sayReason(s.P, r.Reason))
+			s.P.Fprintf(s.Stderr, "federate: mirror %s: %s rejected: %s\n", url, r.Ref, r.Reason.Localize(s.P))
 		case r.index < 0:
 			retried++
 		default:
@@ -405,9 +410,9 @@ func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes
 				landed[r.Ref] = true
 				continue
 			}
-			e.Reason = r.Reason
-			if o.Fatal != "" {
-				e.Reason = o.Fatal
+			e.Reason = r.Reason.String()
+			if !o.Fatal.empty() {
+				e.Reason = o.Fatal.String()
 			}
 			add = append(add, e)
 		}
@@ -468,11 +473,11 @@ func requireMirrors(outcomes []mirrorOutcome, status []refStatus) {
 			if r.OK || r.index < 0 || !status[r.index].accepted() {
 				continue
 			}
-			reason := r.Reason
-			if o.Fatal != "" {
-				reason = o.Fatal
+			why := r.Reason
+			if !o.Fatal.empty() {
+				why = o.Fatal
 			}
-			status[r.index] = refStatus{Reason: ours(i18n.M("mirror %s: %s", o.Plan.Mirror.Raw, reasonText(reason)))}
+			status[r.index] = refStatus{Reason: ours(codeMirror, i18n.M("mirror %s: %s", o.Plan.Mirror.Raw, why))}
 		}
 	}
 }

@@ -144,11 +144,11 @@ func (s *Session) usesLFS(ctx context.Context, g gitexec.Runner, tips []string) 
 }
 
 // lfsReason is the short reason a server's refs were not pushed.
-func lfsReason(err error) string {
+func lfsReason(err error) reason {
 	if errors.Is(err, lfs.ErrUnsupported) {
-		return pending.ReasonNoLFS.String()
+		return ours(codeLFS, pending.ReasonNoLFS)
 	}
-	return ours(pending.ReasonLFS(err))
+	return ours(codeLFS, pending.ReasonLFS(err))
 }
 
 // pushPrimaryLFS is pushPrimary after the LFS objects reached the

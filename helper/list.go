@@ -73,7 +73,7 @@ func (s *Session) LsRemote(ctx context.Context, server federation.Endpoint) (*Li
 	g.Stderr = nil // captured into the error; the caller decides what to show
 	out, err := g.Output(ctx, "ls-remote", "--symref", "--", server.Raw)
 	if err != nil {
-		return nil, i18n.Errorf("listing %s: %w", server.Raw, s.explain(ctx, err, server.Raw))
+		return nil, i18n.Errorf("listing %s: %w", server.Raw, s.explainRead(ctx, err, server.Raw)) // ls-remote reads
 	}
 	l, err := ParseLsRemote(out)
 	if err != nil {

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 
+	"golang.org/x/term"
+
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 )
@@ -79,7 +83,9 @@ func (s *Session) primaryFits(d *directMirror) bool {
 // process, and returns a status per update, in order, in the words of
 // the helper protocol: a lease that does not hold is "stale info", a
 // refusal before sending is worded as git's transport words it. The
-// server's messages go to the user as "remote: " lines.
+// user sees what git's transport shows: the upload's progress when git
+// asked for it, the server's messages as "remote: " lines as they
+// arrive, and its error unpacking the pack.
 func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, updates []update) []refStatus {
 	ctx, cancel := context.WithTimeout(ctx, PushTimeout)
 	defer cancel()
@@ -92,7 +98,7 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 		switch {
 		case !leased:
 		case d.adv.OID(u.Ref) != want:
-			pre[i] = refStatus{Reason: "stale info"}
+			pre[i] = refStatus{Reason: said("stale info")}
 		default:
 			todo[i].Force = true // the lease holds: git's transport forces
 		}
@@ -101,14 +107,20 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 	if s.Stderr != nil {
 		stderr = s.Stderr
 	}
-	var progress io.Writer
+	terminal := s.stderrTerminal()
+	show := &shown{said: sendpack.NewDisplay(stderr, terminal, s.Git.Redact.Clean)}
+	show.said.Color = terminal && s.remoteColor(ctx)
 	if s.opts.Progress && s.opts.Verbosity > 0 {
-		progress = stderr
+		show.progress = stderr
 	}
-	status, said, fatal, hint := s.sendUpdates(ctx, d, todo, pre, "non-fast forward", progress)
-	io.WriteString(stderr, said)
-	if fatal != "" && hint != "" {
-		s.P.Fprintf(stderr, "federate: %s: hint: %s\n", s.named(d.srv.Raw).Localize(s.P), hint)
+	r := s.sendUpdates(ctx, d, todo, pre, "non-fast forward", show)
+	show.said.Close()
+	status := r.status
+	if r.unpack != "" {
+		s.P.Fprintf(stderr, "error: remote unpack failed: %s\n", r.unpack)
+	}
+	if !r.fatal.empty() && r.hint != "" {
+		s.P.Fprintf(stderr, "federate: %s: hint: %s\n", s.named(d.srv.Raw).Localize(s.P), r.hint)
 	}
 	for i, u := range todo {
 		if u.Delete() && status[i].UpToDate {
@@ -128,10 +140,30 @@ func (s *Session) primaryThroughGit(ctx context.Context, srv federation.Endpoint
 	if err != nil {
 		out := make([]refStatus, len(updates))
 		for i := range out {
-			out[i] = refStatus{Reason: shorten(err.Error()), Unreported: true}
+			out[i] = refStatus{Reason: ours(codeFailed, i18n.M("%v", err)), Unreported: true}
 		}
 		return s.primaryFailed(srv.Raw, out)
 	}
 	r.stderr.release(s.Stderr)
 	return s.relayPrimary(ctx, r, updates)
+}
+
+// remoteColor reports whether git colours the server's words on a
+// terminal (color.remote, else color.ui; on by default).
+func (s *Session) remoteColor(ctx context.Context) bool {
+	g := s.child()
+	g.Stderr = nil
+	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+	defer cancel()
+	out, err := g.Output(ctx, "config", "--get-colorbool", "color.remote", "true")
+	return err == nil && strings.TrimSpace(string(out)) == "true"
+}
+
+// stderrTerminal reports whether the user's stderr is a terminal that
+// understands escapes, as git's sideband.c asks (isatty, TERM set and
+// not "dumb").
+func (s *Session) stderrTerminal() bool {
+	f, ok := s.Stderr.(*os.File)
+	t := getenvOf(s.Git.Env)("TERM")
+	return ok && t != "" && t != "dumb" && term.IsTerminal(int(f.Fd()))
 }

@@ -24,7 +24,7 @@ type refStatus struct {
 	OK       bool
 	Forced   bool   // "ok <dst> forced update"
 	UpToDate bool   // the server already had the value
-	Reason   string // for !OK: "non-fast forward", "fetch first", a server's reason...
+	Reason   reason // for !OK: "non-fast forward", "fetch first", a server's words, ours...
 	// Unreported: the server never answered for the ref, the push
 	// failed as a whole (a cut connection, a crashed server).
 	Unreported bool
@@ -43,7 +43,7 @@ func (st refStatus) reply(w *protocol.Writer, dst string, p *i18n.Printer) {
 		w.PushOK(dst, st.Forced)
 		return
 	}
-	w.PushError(dst, sayReason(p, st.Reason))
+	w.PushError(dst, st.Reason.Localize(p))
 }
 
 // push answers one push batch: one `git push` to the primary server, then
@@ -249,21 +249,21 @@ func statusOf(r gitexec.RefReport) refStatus {
 	}
 	switch r.Summary {
 	case "[no match]":
-		return refStatus{Reason: "no match"}
+		return refStatus{Reason: said("no match")}
 	case "[remote failure]":
-		return refStatus{Reason: "expecting report"}
+		return refStatus{Reason: said("expecting report")}
 	case "[rejected]":
 		if r.Reason == "non-fast-forward" {
-			return refStatus{Reason: "non-fast forward"} // the helper protocol's spelling
+			return refStatus{Reason: said("non-fast forward")} // the helper protocol's spelling
 		}
 	}
 	if r.Unreported() {
-		return refStatus{Reason: shorten(r.Reason), Unreported: true}
+		return refStatus{Reason: readBack(r.Reason), Unreported: true}
 	}
 	if r.Reason == "" {
-		return refStatus{Reason: strings.Trim(r.Summary, "[]")}
+		return refStatus{Reason: said(strings.Trim(r.Summary, "[]"))}
 	}
-	return refStatus{Reason: shorten(r.Reason)}
+	return refStatus{Reason: said(r.Reason)}
 }
 
 // shorten keeps a reason to one line of reasonable length.

@@ -27,13 +27,13 @@ func TestStatusOfPorcelain(t *testing.T) {
 		{"+\tHEAD:refs/heads/main\t1111111...2222222 (forced update)", refStatus{OK: true, Forced: true}},
 		{"-\t:refs/heads/old\t[deleted]", refStatus{OK: true}},
 		{"=\trefs/heads/x:refs/heads/x\t[up to date]", refStatus{UpToDate: true}},
-		{"!\trefs/heads/main:refs/heads/main\t[rejected] (non-fast-forward)", refStatus{Reason: "non-fast forward"}},
-		{"!\trefs/heads/main:refs/heads/main\t[rejected] (fetch first)", refStatus{Reason: "fetch first"}},
-		{"!\tv1:refs/tags/v1\t[rejected] (already exists)", refStatus{Reason: "already exists"}},
-		{"!\tx:refs/heads/x\t[rejected] (stale info)", refStatus{Reason: "stale info"}},
-		{"!\tx:refs/heads/x\t[remote rejected] (hook declined (policy))", refStatus{Reason: "hook declined (policy)"}},
-		{"!\tx:refs/heads/x\t[remote failure] (remote failed to report status)", refStatus{Reason: "expecting report"}},
-		{"!\tx:refs/heads/x\t[no match]", refStatus{Reason: "no match"}},
+		{"!\trefs/heads/main:refs/heads/main\t[rejected] (non-fast-forward)", refStatus{Reason: said("non-fast forward")}},
+		{"!\trefs/heads/main:refs/heads/main\t[rejected] (fetch first)", refStatus{Reason: said("fetch first")}},
+		{"!\tv1:refs/tags/v1\t[rejected] (already exists)", refStatus{Reason: said("already exists")}},
+		{"!\tx:refs/heads/x\t[rejected] (stale info)", refStatus{Reason: said("stale info")}},
+		{"!\tx:refs/heads/x\t[remote rejected] (hook declined (policy))", refStatus{Reason: said("hook declined (policy)")}},
+		{"!\tx:refs/heads/x\t[remote failure] (remote failed to report status)", refStatus{Reason: said("expecting report")}},
+		{"!\tx:refs/heads/x\t[no match]", refStatus{Reason: said("no match")}},
 	}
 	for _, tt := range tests {
 		refs := gitexec.ParsePorcelain([]byte(tt.line))
@@ -224,9 +224,9 @@ func TestRelayStatus(t *testing.T) {
 		{protocol.PushStatus{Ref: "r", OK: true}, refStatus{OK: true}},
 		{protocol.PushStatus{Ref: "r", OK: true, Msg: "up to date"}, refStatus{UpToDate: true}},
 		{protocol.PushStatus{Ref: "r", OK: true, Msg: "forced update"}, refStatus{OK: true, Forced: true}},
-		{protocol.PushStatus{Ref: "r", Msg: "non-fast forward"}, refStatus{Reason: "non-fast forward"}},
-		{protocol.PushStatus{Ref: "r", Msg: "hook declined\nsecond line"}, refStatus{Reason: "hook declined"}},
-		{protocol.PushStatus{Ref: "r"}, refStatus{Reason: "rejected"}},
+		{protocol.PushStatus{Ref: "r", Msg: "non-fast forward"}, refStatus{Reason: said("non-fast forward")}},
+		{protocol.PushStatus{Ref: "r", Msg: "hook declined\nsecond line"}, refStatus{Reason: said("hook declined")}},
+		{protocol.PushStatus{Ref: "r"}, refStatus{Reason: said("rejected")}},
 	}
 	for _, tt := range tests {
 		if got := relayStatus(tt.in); got != tt.want {

@@ -48,8 +48,8 @@ func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 func (s *Session) primaryFailed(url string, status []refStatus) []refStatus {
 	for i, st := range status {
 		if st.Unreported {
-			status[i].Reason = ours(i18n.M("%s: %s; not sent to the mirrors, retry the push",
-				s.named(url), reasonText(oneLine(st.Reason))))
+			status[i].Reason = ours(st.Reason.code, i18n.M("%s: %s; not sent to the mirrors, retry the push",
+				s.named(url), st.Reason))
 		}
 	}
 	return status
@@ -57,8 +57,17 @@ func (s *Session) primaryFailed(url string, status []refStatus) []refStatus {
 
 // fetchBroke tells the user which server a fetch lost in the middle of
 // its answer; git's own lines ("RPC failed; curl 18", "early EOF") name
-// none. git updates no ref of a fetch that failed.
-func (s *Session) fetchBroke(srv federation.Endpoint) {
+// none. git updates no ref of a fetch that failed. A server that
+// refused the token midway (stderr, git's, says 401, 403 or 404: a
+// token revoked) did not break: that is said, with what to do.
+func (s *Session) fetchBroke(srv federation.Endpoint, stderr string) {
+	err := gitexec.ExplainRead(&gitexec.Error{Subcommand: "fetch", Stderr: stderr}, srv.Raw)
+	var he *gitexec.HintError
+	if errors.As(err, &he) && gitexec.Refused(err) {
+		s.P.Fprintf(s.Stderr, "error: federate: %s refused the fetch: nothing was updated\nhint: %s\n",
+			s.named(srv.Raw).Localize(s.P), he.HintIn(s.P))
+		return
+	}
 	s.P.Fprintf(s.Stderr, "error: federate: the connection to %s broke during the fetch: nothing was updated; run the fetch again\n",
 		s.named(srv.Raw).Localize(s.P))
 }

@@ -30,7 +30,7 @@ func TestRecordOutcomesOverCorruptQueue(t *testing.T) {
 	u := indexedUpdate{update: update{Ref: "refs/heads/main", Src: "refs/heads/main", OID: oid}}
 	s.recordOutcomes(t.Context(), q, []mirrorOutcome{{
 		Plan: mirrorPlan{Mirror: mirror, Updates: []indexedUpdate{u}},
-		Refs: []mirrorRef{{indexedUpdate: u, Reason: "pre-receive hook declined"}},
+		Refs: []mirrorRef{{indexedUpdate: u, Reason: said("pre-receive hook declined")}},
 	}})
 	out := stderr.String()
 	if strings.Contains(out, "could not queue") {

@@ -171,17 +171,17 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 		switch {
 		case ok:
 			out[i] = relayStatus(st)
-			out[i].Reason = r.stderr.clean.Clean(out[i].Reason) // the server's words: hostile
+			out[i].Reason = said(r.stderr.clean.Clean(out[i].Reason.String())) // the server's words: hostile
 		case err != nil:
 			out[i] = refStatus{Reason: r.failure(err), Unreported: true}
 		case atomic:
-			out[i] = refStatus{Reason: pending.ReasonAtomic.String()}
+			out[i] = refStatus{Reason: ours(codeAtomic, pending.ReasonAtomic)}
 		default:
-			out[i] = refStatus{Reason: "expecting report"}
+			out[i] = refStatus{Reason: said("expecting report")}
 		}
 	}
 	if err != nil {
-		err = errors.New(r.failure(err))
+		err = reasonError{r.failure(err)}
 	}
 	return out, err
 }
@@ -195,28 +195,31 @@ func relayStatus(st protocol.PushStatus) refStatus {
 	case st.OK:
 		return refStatus{OK: true, Forced: st.Msg == "forced update"}
 	case st.Msg == "":
-		return refStatus{Reason: "rejected"}
+		return refStatus{Reason: said("rejected")}
 	}
-	return refStatus{Reason: shorten(st.Msg)}
+	return refStatus{Reason: said(st.Msg)}
 }
 
 // failure is the short reason of a child that failed mid-push: the last
 // "fatal:" or "error:" line it wrote, else err.
-func (r *pushRelay) failure(err error) string {
+func (r *pushRelay) failure(err error) reason {
 	lines := strings.Split(strings.TrimSpace(r.stderr.Tail()), "\n")
 	for _, l := range lines {
 		if why, ok := gitexec.StallReason(l); ok {
-			return shorten(why) // pending.Say words it
+			return readBack(why) // ours, in English
 		}
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		for _, p := range []string{"fatal: ", "error: "} {
 			if rest, ok := strings.CutPrefix(lines[i], p); ok {
-				return shorten(rest)
+				return said(rest)
 			}
 		}
 	}
-	return ours(i18n.M("%v", err))
+	if rb := readBack(err.Error()); rb.msg != nil {
+		return rb // a connection that broke: ours, in English
+	}
+	return ours(codeFailed, i18n.M("%v", err))
 }
 
 // close ends the child's session: git's http helper exits when its
@@ -431,7 +434,7 @@ func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) m
 			status[i] = got[j]
 		}
 		if err != nil {
-			out.Fatal = err.Error()
+			out.Fatal = reasonOf(err)
 			var he *gitexec.HintError
 			if errors.As(s.explain(ctx, err, p.Mirror.Raw), &he) {
 				out.Hint = he.HintIn(s.P)
@@ -445,7 +448,7 @@ func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) m
 		}
 		out.Refs = append(out.Refs, ref)
 	}
-	if out.Fatal == "" {
+	if out.Fatal.empty() {
 		withServerWords(out.Refs, r.stderr.Tail())
 	}
 	return out
@@ -453,9 +456,9 @@ func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) m
 
 // porcelainWords spells a helper-protocol reason the way git push
 // reports it, as the mirror reports do.
-func porcelainWords(reason string) string {
-	if reason == "non-fast forward" {
-		return "non-fast-forward"
+func porcelainWords(r reason) reason {
+	if r.String() == "non-fast forward" {
+		return said("non-fast-forward")
 	}
-	return reason
+	return r
 }

@@ -156,29 +156,52 @@ func (s *Session) pushDirect(ctx context.Context, d *directMirror, p mirrorPlan)
 	for i, u := range p.Updates {
 		updates[i] = u.update
 	}
-	status, said, fatal, hint := s.sendUpdates(ctx, d, updates, nil, "non-fast-forward", nil)
-	out.Fatal, out.Hint = fatal, hint
+	r := s.sendUpdates(ctx, d, updates, nil, "non-fast-forward", nil)
+	out.Fatal, out.Hint = r.fatal, r.hint
 	for i, u := range p.Updates {
-		ref := mirrorRef{indexedUpdate: u, OK: status[i].accepted()}
+		ref := mirrorRef{indexedUpdate: u, OK: r.status[i].accepted()}
 		if !ref.OK {
-			ref.Reason = status[i].Reason
+			ref.Reason = r.status[i].Reason
 		}
 		out.Refs = append(out.Refs, ref)
 	}
-	if out.Fatal == "" {
-		withServerWords(out.Refs, said)
+	for i := range out.Refs {
+		if !out.Refs[i].OK && r.unpack != "" { // git's "error: remote unpack failed: …"
+			out.Refs[i].Reason = out.Refs[i].Reason.withWords("remote unpack failed: " + r.unpack)
+		}
+	}
+	if out.Fatal.empty() {
+		withServerWords(out.Refs, r.said)
 	}
 	return out
 }
 
-// sendUpdates sends updates to the server d listed, in one request, and
-// returns a status per update, in order, what the server said on the
-// way ("remote: " lines, cleaned) and, when the push failed as a whole,
-// why and a hint. A status already set in pre (a stale lease) stands and
-// counts as a refusal; nff is how a refused non-fast-forward is worded;
-// progress, when set, gets git pack-objects' progress.
-func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []update, pre []refStatus, nff string, progress io.Writer) (status []refStatus, said, fatal, hint string) {
-	status = make([]refStatus, len(updates))
+// sent is what became of one request of updates to a server.
+type sent struct {
+	status []refStatus // per update, in order
+	said   string      // the server's words on the way, kept ("remote: " lines, cleaned) when not shown
+	unpack string      // the server's error unpacking the pack, cleaned
+	// fatal, when the push failed as a whole, is why; hint what the
+	// user can do about it.
+	fatal reason
+	hint  string
+}
+
+// shown is how a push is shown while it runs (the primary's, to the
+// user, as git's transport shows it); nil keeps the server's words for
+// the report (a mirror's).
+type shown struct {
+	said     *sendpack.Display
+	progress io.Writer // git's progress meters, when git asked for them
+}
+
+// sendUpdates sends updates to the server d listed, in one request. A
+// status already set in pre (a stale lease) stands and counts as a
+// refusal; nff is how a refused non-fast-forward is worded; show, when
+// set, shows the push as it runs.
+func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []update, pre []refStatus, nff string, show *shown) sent {
+	out := sent{status: make([]refStatus, len(updates))}
+	status := out.status
 	var cmds []sendpack.Command
 	var at []int
 	var wants []string
@@ -186,7 +209,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 	for i, u := range updates {
 		old := d.adv.OID(u.Ref)
 		switch {
-		case pre != nil && pre[i].Reason != "":
+		case pre != nil && !pre[i].Reason.empty():
 			status[i] = pre[i]
 			refused = true
 			continue
@@ -201,7 +224,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 			status[i] = refStatus{UpToDate: true}
 			continue
 		case u.OID == "":
-			status[i] = refStatus{Reason: "src refspec does not match any"}
+			status[i] = refStatus{Reason: said("src refspec does not match any")}
 			refused = true
 			continue
 		}
@@ -210,7 +233,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 				if why == "non-fast-forward" {
 					why = nff
 				}
-				status[i] = refStatus{Reason: why}
+				status[i] = refStatus{Reason: said(why)}
 				refused = true
 				continue
 			}
@@ -224,20 +247,20 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 	}
 	if refused && s.opts.Atomic {
 		for _, i := range at {
-			status[i] = refStatus{Reason: pending.ReasonAtomic.String()}
+			status[i] = refStatus{Reason: ours(codeAtomic, pending.ReasonAtomic)}
 		}
 		cmds = nil
 	}
 	if len(cmds) == 0 {
-		return status, "", "", ""
+		return out
 	}
-	res, err := s.sendDirect(ctx, d, cmds, wants, progress)
+	res, err := s.sendDirect(ctx, d, cmds, wants, show)
 	if err != nil {
-		fatal, hint = s.directReason(ctx, err, d.srv.Raw)
+		out.fatal, out.hint = s.directReason(ctx, err, d.srv.Raw)
 		for _, i := range at {
-			status[i] = refStatus{Reason: fatal, Unreported: true}
+			status[i] = refStatus{Reason: out.fatal, Unreported: true}
 		}
-		return status, "", fatal, hint
+		return out
 	}
 	for _, i := range at {
 		r, ok := res.Refs[updates[i].Ref]
@@ -245,32 +268,32 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 		case ok && r.OK:
 			status[i] = refStatus{OK: true}
 		case ok:
-			status[i] = refStatus{Reason: shorten(r.Reason)}
+			status[i] = refStatus{Reason: said(r.Reason)}
 		case res.Unpack != "":
-			status[i] = refStatus{Reason: shorten("unpacker error: " + res.Unpack)}
+			status[i] = refStatus{Reason: said("unpacker error")}
 		default:
-			status[i] = refStatus{Reason: "expecting report"}
+			status[i] = refStatus{Reason: said("expecting report")}
 		}
 	}
-	return status, res.Said, "", ""
+	out.said, out.unpack = res.Said, res.Unpack
+	return out
 }
 
-// directReason is the reason of a direct push or listing of mirror url
-// that failed as a whole with err, in English (the queue keeps it; the
-// report says it in the user's language), and a hint when one helps.
-func (s *Session) directReason(ctx context.Context, err error, url string) (reason, hint string) {
+// directReason is why a direct push or listing of mirror url failed as
+// a whole with err, and a hint when one helps.
+func (s *Session) directReason(ctx context.Context, err error, url string) (why reason, hint string) {
 	var se *stall.Error
 	if errors.As(err, &se) {
-		return ours(pending.ReasonStalled(fmt.Sprintf("no data moved for %s; the limit is %s", se.Limit, se.Key))), ""
+		return ours(codeStalled, pending.ReasonStalled(fmt.Sprintf("no data moved for %s; the limit is %s", se.Limit, se.Key))), ""
 	}
 	if errors.Is(err, sendpack.ErrBroke) {
-		return pending.ReasonBroke.String(), ""
+		return ours(codeBroke, pending.ReasonBroke), ""
 	}
 	var he *gitexec.HintError
 	if errors.As(s.explain(ctx, err, url), &he) {
 		hint = he.HintIn(s.P)
 	}
-	return ours(i18n.M("%v", err)), hint
+	return ours(codeFailed, i18n.M("%v", err)), hint
 }
 
 // needsForce is why git's send-pack would refuse to move ref from old to
@@ -296,9 +319,13 @@ func (s *Session) needsForce(ctx context.Context, ref, old, new string) string {
 }
 
 // sendDirect sends cmds to d with the pack for wants (none when every
-// command deletes).
-func (s *Session) sendDirect(ctx context.Context, d *directMirror, cmds []sendpack.Command, wants []string, progress io.Writer) (*sendpack.Result, error) {
+// command deletes), shown as show says.
+func (s *Session) sendDirect(ctx context.Context, d *directMirror, cmds []sendpack.Command, wants []string, show *shown) (*sendpack.Result, error) {
 	o := sendpack.Options{Atomic: s.opts.Atomic, PushOptions: s.opts.PushOptions}
+	var progress io.Writer
+	if show != nil {
+		o.Said, progress = show.said, show.progress
+	}
 	if len(wants) == 0 {
 		return d.client.Push(ctx, d.adv, cmds, nil, 0, o)
 	}
@@ -307,14 +334,23 @@ func (s *Session) sendDirect(ctx context.Context, d *directMirror, cmds []sendpa
 		haves = append(haves, r.OID)
 	}
 	ps := s.packs
+	var total *packProgress
 	if ps == nil || progress != nil { // the primary's, before any fan-out
 		ps = newPacks(ctx, s.GitDir)
-		ps.progress = progress
+		if progress != nil {
+			total = newPackProgress(progress, s.P)
+			ps.progress = total
+		}
 		defer ps.close()
 	}
 	pk, err := ps.get(ctx, s, wants, haves, d.adv.Has("ofs-delta"))
 	if err != nil {
 		return nil, err
+	}
+	if total != nil {
+		// As git's send-pack, which runs pack-objects into the
+		// request: its meter while the pack goes, then its "Total".
+		o.Progress = &sendpack.Progress{W: progress, Title: s.P.Sprintf("Writing objects"), Done: s.P.Sprintf("done"), After: total.held()}
 	}
 	f, err := os.Open(pk.path)
 	if err != nil {
@@ -322,6 +358,55 @@ func (s *Session) sendDirect(ctx context.Context, d *directMirror, cmds []sendpa
 	}
 	defer f.Close()
 	return d.client.Push(ctx, d.adv, cmds, bufio.NewReaderSize(f, 1<<16), pk.size, o)
+}
+
+// packProgress passes pack-objects' progress on, but for its meter of
+// the pack written to a file here (git's shows the pack going to the
+// server, which the upload's meter does) and its last line, "Total …",
+// held back: git shows it after that meter.
+type packProgress struct {
+	mu     sync.Mutex
+	w      io.Writer
+	titles []string // the meter's title, in English and the user's language, and ": "
+	line   []byte   // the line being written, or the last one ended by "\n"
+}
+
+func newPackProgress(w io.Writer, p *i18n.Printer) *packProgress {
+	return &packProgress{w: w, titles: []string{"Writing objects: ", p.Sprintf("Writing objects") + ": "}}
+}
+
+func (pp *packProgress) Write(p []byte) (int, error) {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	for _, c := range p {
+		if n := len(pp.line); n > 0 && pp.line[n-1] == '\n' {
+			pp.emit()
+		}
+		pp.line = append(pp.line, c)
+		if c == '\r' {
+			pp.emit()
+		}
+	}
+	return len(p), nil
+}
+
+// emit writes out the line held, unless it is the file's meter.
+func (pp *packProgress) emit() {
+	for _, t := range pp.titles {
+		if bytes.HasPrefix(pp.line, []byte(t)) {
+			pp.line = pp.line[:0]
+			return
+		}
+	}
+	pp.w.Write(pp.line)
+	pp.line = pp.line[:0]
+}
+
+// held is the line held back.
+func (pp *packProgress) held() string {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	return string(pp.line)
 }
 
 // packs are the packs of one fan-out, one per set of wanted objects and
@@ -444,8 +529,8 @@ func (s *Session) makePack(ctx context.Context, dir string, wants, haves []strin
 	path := f.Name()
 	g := s.child()
 	args := []string{"pack-objects", "--stdout", "--thin", "--revs", "-q"}
-	if progress != nil {
-		args[len(args)-1] = "--progress"
+	if progress != nil { // git's send-pack's meters; the one of the file is left out
+		args = append(args[:len(args)-1], "--progress", "--all-progress")
 	}
 	if ofsDelta {
 		args = append(args, "--delta-base-offset")

@@ -16,7 +16,7 @@ exit 0
 `)
 	tip := f.commit("a.txt", "a")
 	out := f.push(true, "fed", "main")
-	wantContains(t, out, "remote: deploy queued for review\n")
+	wantContains(t, out, "remote: deploy queued for review        \n") // git's padding, no terminal
 	f.wantRef("refs/heads/main", tip, f.all()...)
 
 	hook(t, f.origin.Path, "pre-receive", `cat >/dev/null
@@ -25,7 +25,7 @@ exit 1
 `)
 	f.commit("b.txt", "b")
 	out = f.push(false, "fed", "main")
-	wantContains(t, out, "remote: DENIED by policy\n", "! [remote rejected] main -> main (pre-receive hook declined)")
+	wantContains(t, out, "remote: DENIED by policy        \n", "! [remote rejected] main -> main (pre-receive hook declined)")
 	for _, bad := range []string{"\x1b", "\x07", "pwned", "[31m", "[32m", "[0m"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("output holds %q:\n%q", bad, out)

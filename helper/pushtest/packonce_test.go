@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/git-remote-federate/git-remote-federate/helper"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
@@ -158,6 +159,37 @@ func TestMirrorRedirectElsewhereGetsNoToken(t *testing.T) {
 // transport follows the redirect as git itself would.
 func TestRenamedMirrorIsFollowed(t *testing.T) {
 	f := newFed(t)
+	front, m := f.renamedMirror()
+	tip := f.commit("a.txt", "one commit")
+	out := f.push(true, "fed", "main")
+	f.wantRef("refs/heads/main", tip, append(f.all(), m)...)
+	wantNotContains(t, out, "renamed-token")
+	if q := f.pendingFile(); strings.Contains(q, front) {
+		t.Errorf("the renamed mirror's update is queued:\n%s", q)
+	}
+}
+
+// With mirrorPush = background the renamed mirror is followed as in the
+// foreground, not queued as "redirected ... not followed".
+func TestRenamedMirrorIsFollowedInTheBackground(t *testing.T) {
+	f := newFed(t, "federation.fed.mirrorPush", "background")
+	front, m := f.renamedMirror()
+	tip := f.commit("a.txt", "one commit")
+	f.push(true, "fed", "main")
+	f.delivered(1)
+	f.wantRef("refs/heads/main", tip, append(f.all(), m)...)
+	if q := f.pendingFile(); strings.Contains(q, front) {
+		t.Errorf("the renamed mirror's update is queued:\n%s", q)
+	}
+	log, _ := os.ReadFile(filepath.Join(f.work, ".git", "federate", helper.MirrorLogName))
+	wantNotContains(t, string(log), "renamed-token", "not followed")
+}
+
+// renamedMirror adds a mirror configured by its old name, old.git, which
+// its server redirects to app.git; it returns the configured URL's
+// server and the server holding the repository.
+func (f *fed) renamedMirror() (string, server) {
+	t := f.t
 	m := newServer(t, "renamed-token")
 	gittest.Seed(t, f.work, m.Path)
 	backend, err := url.Parse(m.Server.URL)
@@ -175,13 +207,7 @@ func TestRenamedMirrorIsFollowed(t *testing.T) {
 	t.Cleanup(front.Close)
 	t.Setenv(keystore.EnvName(strings.TrimPrefix(front.URL, "http://")), "renamed-token")
 	gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front.URL+"/old.git")
-	tip := f.commit("a.txt", "one commit")
-	out := f.push(true, "fed", "main")
-	f.wantRef("refs/heads/main", tip, append(f.all(), m)...)
-	wantNotContains(t, out, "renamed-token")
-	if q := f.pendingFile(); strings.Contains(q, front.URL) {
-		t.Errorf("the renamed mirror's update is queued:\n%s", q)
-	}
+	return front.URL, m
 }
 
 // A mirror with an http.<url>.extraHeader in git config gets the header

@@ -22,10 +22,11 @@ const (
 	KindAuth          // no token, or the token was refused (401)
 	KindNoWrite       // the token may read but not write (403 on push)
 	KindBusy          // the server is busy: retry later (503)
+	KindNoRead        // the token may not read (403 on a fetch)
 )
 
 func (k Kind) String() string {
-	return [...]string{"other", "not-found", "auth", "no-write", "busy"}[k]
+	return [...]string{"other", "not-found", "auth", "no-write", "busy", "no-read"}[k]
 }
 
 // HintError is a failed command wrapped with what the user should do.
@@ -265,4 +266,23 @@ func isSSH(url string) bool {
 	}
 	colon, slash := strings.IndexByte(url, ':'), strings.IndexByte(url, '/')
 	return !strings.Contains(url, "://") && colon > 0 && (slash < 0 || colon < slash)
+}
+
+// ExplainRead is Explain for a fetch or a listing for one: there a 403
+// means the token may not read the repository, not that it may not
+// write.
+func ExplainRead(err error, url string) error { return ExplainReadAs(err, url, Account{}) }
+
+// ExplainReadAs is ExplainRead for a server whose forge and account are
+// known, as ExplainAs is for Explain.
+func ExplainReadAs(err error, url string, acct Account) error {
+	e := ExplainAs(err, url, acct)
+	var he *HintError
+	if !errors.As(e, &he) || he.Kind != KindNoWrite || acct.needsName() || strings.EqualFold(hostURL(url), "https://gitee.com") {
+		return e // Gitee's 403 is its account-name hint, on a fetch too
+	}
+	read := &HintError{Kind: KindNoRead, URL: url, Err: he.Err,
+		hint: []i18n.Msg{i18n.M("the token for %s cannot read this repository: it needs read scope (GitHub: repo or contents:read; GitLab: read_repository; Gitee: projects)", hostURL(url))}}
+	read.Hint = read.HintIn(nil)
+	return read
 }

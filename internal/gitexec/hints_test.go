@@ -55,6 +55,12 @@ func TestExplainRealServerFailures(t *testing.T) {
 			}
 		})
 	}
+	// A listing (ls-remote reads) refused with 403: the token cannot read.
+	s.AddFault(gittest.Fault{Prefix: "/app.git", Status: 403, Body: "Permission denied", Count: 1})
+	var he *HintError
+	if err := ExplainRead(lsRemote(t, url), url); !errors.As(err, &he) || he.Kind != KindNoRead || !strings.Contains(he.Hint, "cannot read") {
+		t.Fatalf("ExplainRead = %v, want the token that cannot read", err)
+	}
 	if err := Explain(errors.New("plain"), url); err.Error() != "plain" {
 		t.Fatalf("unclassified error changed: %v", err)
 	}

@@ -47,6 +47,10 @@ type Fault struct {
 	// CutAfter, when > 0, closes the connection after that many bytes of
 	// the response body.
 	CutAfter int
+	// Stream sends each piece of git's answer as git writes it, as
+	// forges do (a hook's words while it runs); net/http otherwise
+	// holds small writes until its buffer fills or the answer ends.
+	Stream bool
 	// PushOnly limits the fault to receive-pack requests.
 	PushOnly bool
 	// Echo answers a request that carries credentials with 403 and a
@@ -227,6 +231,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		defer f.Close()
 	}
 	r.Header.Del("Authorization")
+	if f != nil && f.Stream {
+		w = streamWriter{w}
+	}
 	s.backend.ServeHTTP(w, r)
 }
 
@@ -315,6 +322,24 @@ func (c *cutWriter) Write(p []byte) (int, error) {
 	c.left = 0
 	closeConn(c.ResponseWriter)
 	return n, net.ErrClosed
+}
+
+// Flush sends what was written so far.
+func (c *cutWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// streamWriter flushes each write.
+type streamWriter struct{ http.ResponseWriter }
+
+func (s streamWriter) Write(p []byte) (int, error) {
+	n, err := s.ResponseWriter.Write(p)
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+	return n, err
 }
 
 // closeConn drops the connection under w without an HTTP answer.

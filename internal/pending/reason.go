@@ -29,16 +29,25 @@ func ReasonStalled(line string) i18n.Msg {
 
 // Say is reason in p's language when it is one of ours, else as it is.
 func Say(p *i18n.Printer, reason string) string {
+	if m, ok := Reason(reason); ok {
+		return m.Localize(p)
+	}
+	return reason
+}
+
+// Reason is the message of ours whose English is reason, read back from
+// the queue; ok is false for a server's words.
+func Reason(reason string) (m i18n.Msg, ok bool) {
 	for _, m := range []i18n.Msg{ReasonInterrupted, ReasonBroke, ReasonAtomic, ReasonNoLFS} {
 		if reason == m.String() {
-			return m.Localize(p)
+			return m, true
 		}
 	}
 	if why, ok := strings.CutPrefix(reason, "LFS objects not uploaded: "); ok {
-		return ReasonLFS(why).Localize(p)
+		return ReasonLFS(why), true
 	}
 	if line, ok := strings.CutPrefix(reason, "the server stopped answering during the push ("); ok && strings.HasSuffix(line, ")") {
-		return ReasonStalled(strings.TrimSuffix(line, ")")).Localize(p)
+		return ReasonStalled(strings.TrimSuffix(line, ")")), true
 	}
-	return reason
+	return i18n.Msg{}, false
 }

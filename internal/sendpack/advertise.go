@@ -60,7 +60,8 @@ func ParseAdvertisement(r io.Reader) (*Advertisement, error) {
 		return nil, i18n.Errorf("not a git smart-HTTP receive-pack advertisement")
 	}
 	a := &Advertisement{Caps: map[string]string{}}
-	for first := true; ; first = false {
+	versioned := false
+	for n := 0; ; n++ {
 		line, err := readPkt(br)
 		if errors.Is(err, errFlush) {
 			return a, nil
@@ -69,10 +70,13 @@ func ParseAdvertisement(r io.Reader) (*Advertisement, error) {
 			return nil, i18n.Errorf("reading the ref advertisement: %w", err)
 		}
 		s := strings.TrimSuffix(string(line), "\n")
-		if first && s == "version 1" {
-			first = true
+		if n == 0 && !versioned && s == "version 1" {
+			// A server asked for protocol v1 (GIT_PROTOCOL=version=1,
+			// which git-http-backend passes on): the refs follow.
+			versioned, n = true, -1
 			continue
 		}
+		first := n == 0
 		s, caps, hasCaps := strings.Cut(s, "\x00")
 		if hasCaps {
 			if !first {

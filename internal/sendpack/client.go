@@ -196,8 +196,12 @@ func (e *HTTPError) Error() string { return e.msg().String() }
 // Localize is the error in p's language.
 func (e *HTTPError) Localize(p *i18n.Printer) string { return e.msg().Localize(p) }
 
+// msg says the status, and the server's words when they help: never
+// for a refused credential (the hint that goes with it says what to
+// do), never a web page (git shows neither).
 func (e *HTTPError) msg() i18n.Msg {
-	if e.Said == "" {
+	if e.Said == "" || e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden ||
+		strings.HasPrefix(e.Said, "<") {
 		return i18n.M("%s answered HTTP %d", e.Host, e.Status)
 	}
 	return i18n.M("%s answered HTTP %d: %s", e.Host, e.Status, e.Said)
@@ -235,10 +239,18 @@ type Command struct {
 	Old, New, Ref string
 }
 
-// Options are what a push asks of the server.
+// Options are what a push asks of the server, and how it is shown.
 type Options struct {
 	Atomic      bool     // all or nothing; the server must support it
 	PushOptions []string // for its hooks; the server must support them
+	// Said, when set, gets the server's words (side-band channel 2) as
+	// they arrive, raw: a Display that cleans them; else they are kept,
+	// cleaned, in Result.Said.
+	Said io.Writer
+	// Progress, when set, shows the upload of the pack, and the server
+	// is not asked to be quiet: its own progress ("Resolving deltas")
+	// comes with its words, as git's send-pack asks for it.
+	Progress *Progress
 }
 
 // Result is the server's report of a push.
@@ -271,7 +283,7 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 	for _, c := range []struct {
 		name string
 		want bool
-	}{{"side-band-64k", true}, {"quiet", true}, {"atomic", o.Atomic}, {"push-options", len(o.PushOptions) > 0}} {
+	}{{"side-band-64k", true}, {"quiet", o.Progress == nil}, {"atomic", o.Atomic}, {"push-options", len(o.PushOptions) > 0}} {
 		if !c.want {
 			continue
 		}
@@ -303,6 +315,9 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 	var body io.Reader = bytes.NewReader(head)
 	length := int64(len(head))
 	if pack != nil {
+		if o.Progress != nil {
+			pack = newMeter(*o.Progress, pack, size)
+		}
 		body = io.MultiReader(body, pack)
 		length += size
 	}
@@ -318,7 +333,7 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 		return nil, err
 	}
 	defer resp.Body.Close()
-	res, err := ReadResult(io.LimitReader(resp.Body, maxReport), sideband)
+	res, err := ReadResult(io.LimitReader(resp.Body, maxReport), sideband, o.Said)
 	if se := (*stall.Error)(nil); errors.As(err, &se) {
 		return nil, se
 	}
@@ -337,18 +352,33 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 	return res, nil
 }
 
+// bounded keeps at most n bytes written to it.
+type bounded struct {
+	b *strings.Builder
+	n int
+}
+
+func (k *bounded) Write(p []byte) (int, error) {
+	k.b.Write(p[:min(len(p), max(k.n-k.b.Len(), 0))])
+	return len(p), nil
+}
+
 // ReadResult reads the answer to a push: the report-status, inside
 // side-band channel 1 when sideband is set (channel 2 is the server's
-// words, channel 3 a fatal error). Texts are returned raw: the caller
-// cleans them.
-func ReadResult(r io.Reader, sideband bool) (*Result, error) {
+// words, channel 3 a fatal error). The server's words go to said as
+// they arrive when it is set, else to Result.Said. Texts are returned
+// raw: the caller cleans them.
+func ReadResult(r io.Reader, sideband bool, said io.Writer) (*Result, error) {
 	br := bufio.NewReaderSize(r, maxPkt)
 	res := &Result{Refs: map[string]RefResult{}}
 	if !sideband {
 		return res, readReport(br, res)
 	}
 	var report bytes.Buffer
-	var said strings.Builder
+	var kept strings.Builder
+	if said == nil {
+		said = &bounded{b: &kept, n: maxSaid}
+	}
 	for {
 		data, err := readPkt(br)
 		if errors.Is(err, errFlush) {
@@ -364,16 +394,16 @@ func ReadResult(r io.Reader, sideband bool) (*Result, error) {
 		case 1:
 			report.Write(data[1:])
 		case 2:
-			if said.Len() < maxSaid {
-				said.Write(data[1:])
-			}
+			said.Write(data[1:])
 		case 3:
+			// git's sideband.c shows it as the server's words, too
+			said.Write(append(bytes.TrimRight(data[1:], "\n"), '\n'))
 			return nil, i18n.Errorf("the server failed: %s", strings.TrimSpace(string(data[1:])))
 		default:
 			return nil, i18n.Errorf("unknown side-band channel %d", data[0])
 		}
 	}
-	for _, l := range strings.FieldsFunc(said.String(), func(r rune) bool { return r == '\n' || r == '\r' }) {
+	for _, l := range strings.FieldsFunc(kept.String(), func(r rune) bool { return r == '\n' || r == '\r' }) {
 		res.Said += "remote: " + l + "\n"
 	}
 	return res, readReport(bufio.NewReader(&report), res)

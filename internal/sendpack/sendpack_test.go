@@ -53,6 +53,28 @@ func TestParseAdvertisement(t *testing.T) {
 	}
 }
 
+// A server speaking protocol v1 (git-http-backend with GIT_PROTOCOL=
+// version=1) starts its advertisement with "version 1": the refs and
+// capabilities after it are read as git reads them; a second such line
+// is not an advertisement.
+func TestParseAdvertisementVersion1(t *testing.T) {
+	a, err := ParseAdvertisement(strings.NewReader(advertisement("version 1\n",
+		oid1+" refs/heads/main\x00report-status atomic\n", oid1+" refs/tags/v1\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Refs) != 2 || a.OID("refs/heads/main") != oid1 || !a.Has("atomic") {
+		t.Errorf("parsed %+v", a)
+	}
+	empty, err := ParseAdvertisement(strings.NewReader(advertisement("version 1\n", strings.Repeat("0", 40)+" capabilities^{}\x00report-status\n")))
+	if err != nil || len(empty.Refs) != 0 || !empty.Has("report-status") {
+		t.Errorf("empty repository: %+v, %v", empty, err)
+	}
+	if _, err := ParseAdvertisement(strings.NewReader(advertisement("version 1\n", "version 1\n", oid1+" refs/heads/main\x00report-status\n"))); err == nil {
+		t.Error("two version lines were taken")
+	}
+}
+
 // A hostile or broken server's advertisement is refused, with an error
 // that says what was wrong, in clean text, and nothing is pushed.
 func TestAdvertiseRefusesHostile(t *testing.T) {
@@ -126,21 +148,25 @@ func sideband(band byte, data string) string { return pkt(string([]byte{band}) +
 
 func TestReadResult(t *testing.T) {
 	report := pkt("unpack ok\n") + pkt("ok refs/heads/main\n") + pkt("ng refs/heads/x pre-receive hook declined\n") + flush
-	res, err := ReadResult(strings.NewReader(sideband(2, "hook says no\n")+sideband(1, report)+flush), true)
+	res, err := ReadResult(strings.NewReader(sideband(2, "hook says no\n")+sideband(1, report)+flush), true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.Refs["refs/heads/main"].OK || res.Refs["refs/heads/x"].Reason != "pre-receive hook declined" || res.Said != "remote: hook says no\n" {
 		t.Errorf("parsed %+v", res)
 	}
-	res, err = ReadResult(strings.NewReader(pkt("unpack index-pack abnormal exit\n")+flush), false)
+	res, err = ReadResult(strings.NewReader(pkt("unpack index-pack abnormal exit\n")+flush), false, nil)
 	if err != nil || res.Unpack != "index-pack abnormal exit" {
 		t.Errorf("unpack error: %+v, %v", res, err)
 	}
-	if _, err := ReadResult(strings.NewReader(sideband(3, "out of disk\n")+flush), true); err == nil || !strings.Contains(err.Error(), "out of disk") {
+	var shown bytes.Buffer
+	if _, err := ReadResult(strings.NewReader(sideband(3, "out of disk")+flush), true, NewDisplay(&shown, false, nil)); err == nil || !strings.Contains(err.Error(), "out of disk") {
 		t.Errorf("channel 3: err = %v", err)
 	}
-	if _, err := ReadResult(strings.NewReader(pkt("garbage\n")+flush), false); err == nil {
+	if shown.String() != "remote: out of disk        \n" {
+		t.Errorf("channel 3 shown as %q, not as git shows it", shown.String())
+	}
+	if _, err := ReadResult(strings.NewReader(pkt("garbage\n")+flush), false, nil); err == nil {
 		t.Error("a report without unpack was taken")
 	}
 }
@@ -176,6 +202,7 @@ func TestPushRequest(t *testing.T) {
 func FuzzParseAdvertisement(f *testing.F) {
 	f.Add([]byte(advertisement(oid1 + " refs/heads/main\x00report-status\n")))
 	f.Add([]byte(advertisement(strings.Repeat("0", 40) + " capabilities^{}\x00atomic\n")))
+	f.Add([]byte(advertisement("version 1\n", oid1+" refs/heads/main\x00report-status\n")))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := ParseAdvertisement(bytes.NewReader(b))
 		if err != nil {
@@ -193,7 +220,7 @@ func FuzzReadResult(f *testing.F) {
 	f.Add([]byte(pkt("unpack ok\n")+pkt("ok refs/heads/main\n")+flush), false)
 	f.Add([]byte(sideband(1, pkt("unpack ok\n")+pkt("ng refs/heads/x no\n")+flush)+flush), true)
 	f.Fuzz(func(t *testing.T, b []byte, sb bool) {
-		res, err := ReadResult(bytes.NewReader(b), sb)
+		res, err := ReadResult(bytes.NewReader(b), sb, nil)
 		if err == nil && res == nil {
 			t.Fatal("no result and no error")
 		}
