@@ -166,8 +166,9 @@ func (s *Session) startHelperChild(ctx context.Context, srv federation.Endpoint)
 	if name == "" {
 		name = srv.Raw
 	}
-	cmd := s.Git.ProgramCommand(ctx, "remote-"+srv.Protocol, name, srv.Raw)
-	cmd.Env = s.childEnv()
+	g := s.Git.ForServer(srv.Raw)
+	g.Env = s.childEnv()
+	cmd := g.ProgramCommand(ctx, "remote-"+srv.Protocol, name, srv.Raw)
 	c := &helperChild{cmd: cmd, stderr: &gate{clean: s.Git.Redact}}
 	cmd.Stderr = c.stderr
 	in, err := cmd.StdinPipe()

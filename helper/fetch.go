@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
@@ -156,15 +154,16 @@ func (s *Session) gitFetch(ctx context.Context, srv federation.Endpoint, oids, t
 	for _, t := range tips {
 		args = append(args, "--negotiation-tip="+t)
 	}
-	args = append(args, "--", srv.Raw)
 	g := s.Git
 	g.Dir, g.Env = s.GitDir, s.childEnv()
+	g, url := g.Plain(srv.Raw)
+	args = append(args, "--", url)
 	if s.opts.Filter != "" {
-		// git fetch --filter <url> would record <url> as a promisor
-		// remote in the repository's config, unless it already is one
-		// with a filter: say so for this child only.
-		g.Env = withConfig(g.Env, "remote."+srv.Raw+".promisor", "true")
-		g.Env = withConfig(g.Env, "remote."+srv.Raw+".partialclonefilter", s.opts.Filter)
+		// git fetch --filter <url> would record <url> (the remote's name
+		// here) as a promisor remote in the repository's config, unless
+		// it already is one with a filter: say so for this child only.
+		g.Env = gitexec.WithConfig(g.Env, "remote."+url+".promisor", "true")
+		g.Env = gitexec.WithConfig(g.Env, "remote."+url+".partialclonefilter", s.opts.Filter)
 	}
 	_, err := g.OutputStdin(ctx, strings.NewReader(strings.Join(oids, "\n")+"\n"), args...)
 	var gerr *gitexec.Error
@@ -224,21 +223,6 @@ func (s *Session) depthArgs() []string {
 		args = append(args, "--filter="+o.Filter)
 	}
 	return args
-}
-
-// withConfig returns env with one more GIT_CONFIG_COUNT entry.
-func withConfig(env []string, key, value string) []string {
-	n := 0
-	var out []string
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GIT_CONFIG_COUNT="); ok {
-			n, _ = strconv.Atoi(v)
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(out, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", n, key), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", n, value),
-		fmt.Sprintf("GIT_CONFIG_COUNT=%d", n+1))
 }
 
 // childEnv is the environment of git children that work on the local

@@ -69,9 +69,9 @@ func (l *Listing) SameRefs(o *Listing) bool {
 func (s *Session) LsRemote(ctx context.Context, server federation.Endpoint) (*Listing, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.listLimit())
 	defer cancel()
-	g := s.Git
+	g, url := s.Git.Plain(server.Raw)
 	g.Stderr = nil // captured into the error; the caller decides what to show
-	out, err := g.Output(ctx, "ls-remote", "--symref", "--", server.Raw)
+	out, err := g.Output(ctx, "ls-remote", "--symref", "--", url)
 	if err != nil {
 		return nil, i18n.Errorf("listing %s: %w", server.Raw, s.explainRead(ctx, err, server.Raw)) // ls-remote reads
 	}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -66,6 +68,10 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	if err != nil {
 		return nil, err
 	}
+	env, err := serving(os.Environ(), fed)
+	if err != nil {
+		return nil, err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, i18n.Errorf("finding own executable for the credential callback: %w", err)
@@ -75,11 +81,13 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 			return nil, err
 		}
 	}
+	red, slots := credentials(ctx, cfg, fed, exe)
 	git := gitexec.Runner{
 		BusyRetry: gitexec.DefaultDelays(),
-		Env:       gitexec.WithCredentialCallback(os.Environ(), exe),
+		Env:       gitexec.WithCredentialCallback(env, exe),
 		Stderr:    stderr,
-		Redact:    tokensOf(ctx, cfg, fed),
+		Redact:    red,
+		Slots:     func(url string) *gitexec.Slot { return slots[url] },
 	}
 	git = stallLimit(ctx, git, fed, exe)
 	return &Session{
@@ -95,16 +103,85 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	}, nil
 }
 
-// tokensOf is a Redactor that knows the tokens the credential callback
-// will hand the children for fed's servers.
-func tokensOf(ctx context.Context, cfg *federation.Config, fed *federation.Federation) *redact.Redactor {
-	var keys []keystore.Key
+// ServingEnv lists, one per line, the servers (normalised URLs) that the
+// helpers above a process serve: a helper's children inherit it.
+const ServingEnv = "FEDERATE_SERVING"
+
+// serving checks that fed is not being served already by a helper above
+// this one, and returns env with fed's servers added to ServingEnv for
+// the children. Children reach servers by their plain URL
+// (gitexec.PlainURL), so a helper started under another one for the
+// same server is a loop (a federation whose server leads back to
+// federate::): it stops at once, in one line, instead of starting
+// helpers without end.
+func serving(env []string, fed *federation.Federation) ([]string, error) {
+	var above []string
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, ServingEnv+"="); ok {
+			above = strings.Split(v, "\n")
+			continue
+		}
+		out = append(out, kv)
+	}
+	if slices.Contains(above, fed.Origin.Normalized()) {
+		return nil, i18n.Errorf("%s is already being served by the federate helper that started this one: "+
+			"something leads its own children back to federate:: (a url.<base>.insteadOf rule or a federation's server); not starting another", fed.Origin.Raw)
+	}
 	for _, e := range append([]federation.Endpoint{fed.Origin}, fed.Mirrors...) {
-		if e.HTTP() {
-			keys = append(keys, keystore.Key{Protocol: e.Protocol, Host: e.Host})
+		if n := e.Normalized(); !slices.Contains(above, n) {
+			above = append(above, n)
 		}
 	}
-	return keystore.RedactorFor(ctx, func(host string) string { return cfg.ForgeOf("https", host) }, keys...)
+	return append(out, ServingEnv+"="+strings.Join(above, "\n")), nil
+}
+
+// credentials looks up the token of each http(s) server of fed once:
+// the Redactor knows them (a server may echo one back), and each server's
+// slot holds its credential for the children (gitexec.Slot), so that git
+// gets it without calling this program back. Servers without a token get
+// an empty slot, where a password typed at git's prompt is kept for the
+// session. Slots are keyed by the server's URL as given to children.
+func credentials(ctx context.Context, cfg *federation.Config, fed *federation.Federation, exe string) (*redact.Redactor, map[string]*gitexec.Slot) {
+	forge := func(host string) string { return cfg.ForgeOf("https", host) }
+	usernames := keystore.ForgeUsernames(forge)
+	h := keystore.Helper{Store: keystore.Default(keystore.Options{Getenv: os.Getenv, Forge: forge}), Usernames: usernames}
+	red := redact.New()
+	slots := map[string]*gitexec.Slot{}
+	byKey := map[string]*gitexec.Slot{}
+	for _, e := range append([]federation.Endpoint{fed.Origin}, fed.Mirrors...) {
+		if !e.HTTP() {
+			continue
+		}
+		k := keystore.Key{Protocol: e.Protocol, Host: e.Host}
+		if slot, ok := byKey[k.URL()]; ok {
+			slots[e.Raw] = slot
+			continue
+		}
+		slot, err := gitexec.NewSlot(k.URL(), exe)
+		if err != nil {
+			slot = nil // children call back instead
+		}
+		byKey[k.URL()], slots[e.Raw] = slot, slot
+		cred, err := h.Answer(ctx, k)
+		if err != nil || cred.Token == "" {
+			continue
+		}
+		red.Add(keystore.DefaultUsername, cred.Token)
+		red.Add(cred.Username, cred.Token)
+		if u, err := usernames(k); err == nil {
+			red.Add(u, cred.Token)
+		}
+		if slot != nil && slot.Put(cred.Username, cred.Token) != nil {
+			slots[e.Raw] = nil
+		}
+	}
+	for raw, slot := range slots {
+		if slot == nil {
+			delete(slots, raw)
+		}
+	}
+	return red, slots
 }
 
 // newLogger logs to stderr when GIT_TRACE_FEDERATE (or GIT_TRACE) asks.

@@ -26,10 +26,11 @@ type Mode int
 
 const (
 	// ModeCallback is the credential helper child gits of this program
-	// call back (gitexec.WithCredentialCallback). store and erase reach
-	// the user's git credential helpers only for a token that came from
-	// them; a keyring or environment token is never written elsewhere nor
-	// deleted.
+	// call back (gitexec.WithCredentialCallback). store and erase pass
+	// on to the user's git credential helpers, as git would, every
+	// credential this program did not hand out (a password typed at
+	// git's prompt, one the user's helpers gave); a keyring or
+	// environment token is never written elsewhere nor deleted.
 	ModeCallback Mode = iota
 	// ModeUserHelper is `git credential-federate`, configured by the user
 	// as credential.helper = federate. store writes the keyring; erase
@@ -44,6 +45,10 @@ type Helper struct {
 	// Store is the chain get answers from, and store/erase re-derive
 	// where a token came from with.
 	Store Store
+	// Ours, in ModeCallback, holds the tokens this program hands out
+	// (environment, keyring, a login's new token): store and erase never
+	// pass those to the user's helpers. nil means Store.
+	Ours Store
 	// Mode selects the store/erase behaviour.
 	Mode Mode
 	// Keyring is where ModeUserHelper's store writes; nil ignores store.
@@ -54,10 +59,24 @@ type Helper struct {
 	// Usernames names the user when neither request nor store does; nil
 	// means DefaultUsername.
 	Usernames Usernames
+	// Slot, in ModeCallback, is the session's memory of a credential for
+	// one server (gitexec.Slot): store remembers there a credential this
+	// program did not hand out (typed at a prompt), so the session's next
+	// child does not ask again; erase forgets a refused one. nil: none.
+	Slot Slot
 	// Stderr receives hints (erase refused); nil discards them.
 	Stderr io.Writer
 	// P says the hints in the user's language; nil is English.
 	P *i18n.Printer
+}
+
+// Slot is where the children of one session find a credential for one
+// server, without calling this program.
+type Slot interface {
+	// Remember makes c the credential for k, when the slot is k's.
+	Remember(k Key, c Credential) error
+	// Forget drops the credential for k if its token is token.
+	Forget(k Key, token string) error
 }
 
 // Serve handles one request: op is get, store or erase; in holds the
@@ -89,27 +108,41 @@ func (h Helper) Serve(ctx context.Context, op string, in io.Reader, out io.Write
 }
 
 func (h Helper) get(ctx context.Context, k Key, req Request, out io.Writer) error {
-	if k.Protocol == "http" && !hostname.IsLoopback(k.Host) {
-		h.hint(i18n.M("federate: no token sent to %s: plain http would show it to anyone on the way; use https (plain http is for 127.0.0.1 and localhost only)\n", k.URL()))
-		return nil
-	}
-	cred, err := h.Store.Get(ctx, k)
+	cred, err := h.Answer(ctx, k)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	user := k.Username
-	if user == "" {
-		user = cred.Username
+	return Request{"protocol": k.Protocol, "host": req["host"], "username": cred.Username, "password": cred.Token}.Write(out)
+}
+
+// Answer is the credential get hands out for k: the store's token, with
+// the username the request, the store or the forge names. A token is
+// never handed out over plain http to a host that is not loopback.
+func (h Helper) Answer(ctx context.Context, k Key) (Credential, error) {
+	k, err := k.Canonical() // no store sees a key that is not canonical
+	if err != nil {
+		return Credential{}, ErrNotFound
 	}
-	if user == "" {
-		if user, err = h.username(k); err != nil {
-			return err
+	if k.Protocol == "http" && !hostname.IsLoopback(k.Host) {
+		h.hint(i18n.M("federate: no token sent to %s: plain http would show it to anyone on the way; use https (plain http is for 127.0.0.1 and localhost only)\n", k.URL()))
+		return Credential{}, ErrNotFound
+	}
+	cred, err := h.Store.Get(ctx, k)
+	if err != nil {
+		return Credential{}, err
+	}
+	if k.Username != "" {
+		cred.Username = k.Username
+	}
+	if cred.Username == "" {
+		if cred.Username, err = h.username(k); err != nil {
+			return Credential{}, err
 		}
 	}
-	return Request{"protocol": k.Protocol, "host": req["host"], "username": user, "password": cred.Token}.Write(out)
+	return cred, nil
 }
 
 // store runs after git used a credential successfully.
@@ -117,34 +150,65 @@ func (h Helper) store(ctx context.Context, k Key, password string) error {
 	if password == "" || !validValue(password) {
 		return nil
 	}
-	cred, err := h.Store.Get(ctx, k)
-	found := err == nil
-	switch h.Mode {
-	case ModeCallback:
-		// Only a token the user's helpers gave us goes back to them: a
-		// keyring or environment token must never land in ~/.git-credentials.
-		if found && cred.Source == SourceGitCredential && cred.Token == password && h.GitCredential != nil {
-			if cred.Username == "" {
-				cred.Username = k.Username
-			}
-			return h.GitCredential.Approve(ctx, k, cred)
-		}
-		return nil
-	case ModeUserHelper:
-		if h.Keyring == nil || (found && (cred.Token == password || strings.HasPrefix(string(cred.Source), "env:"))) {
+	if h.Mode == ModeCallback {
+		// git approves a credential that worked to every helper; ours
+		// stand for the user's, except for the tokens we hand out.
+		if h.handedOut(ctx, k, password) {
 			return nil
 		}
-		if err := h.Keyring.Set(ctx, k, Credential{Token: password}); err != nil {
-			h.hint(i18n.M("federate: could not store the token for %s in the OS keyring: %v\n", k.URL(), err))
+		typed := Credential{Username: k.Username, Token: password}
+		if h.Slot != nil {
+			if err := h.Slot.Remember(k, typed); err != nil {
+				return err
+			}
 		}
+		if h.GitCredential == nil {
+			return nil
+		}
+		return h.GitCredential.Approve(ctx, k, typed)
+	}
+	cred, err := h.Store.Get(ctx, k)
+	found := err == nil
+	if h.Keyring == nil || (found && (cred.Token == password || strings.HasPrefix(string(cred.Source), "env:"))) {
+		return nil
+	}
+	if err := h.Keyring.Set(ctx, k, Credential{Token: password}); err != nil {
+		h.hint(i18n.M("federate: could not store the token for %s in the OS keyring: %v\n", k.URL(), err))
 	}
 	return nil
 }
 
+// handedOut reports whether password is a token this program hands out
+// for k.
+func (h Helper) handedOut(ctx context.Context, k Key, password string) bool {
+	cred, err := h.ours().Get(ctx, k)
+	return err == nil && cred.Token == password
+}
+
+func (h Helper) ours() Store {
+	if h.Ours != nil {
+		return h.Ours
+	}
+	return h.Store
+}
+
 // erase runs after the server refused a credential (401).
 func (h Helper) erase(ctx context.Context, k Key, password string) error {
-	cred, err := h.Store.Get(ctx, k)
+	store := h.Store
+	if h.Mode == ModeCallback {
+		store = h.ours()
+		if h.Slot != nil && password != "" {
+			if err := h.Slot.Forget(k, password); err != nil {
+				return err
+			}
+		}
+	}
+	cred, err := store.Get(ctx, k)
 	if err != nil || (password != "" && cred.Token != password) {
+		if h.Mode == ModeCallback && h.GitCredential != nil && password != "" && !errors.Is(err, ErrBroken) {
+			// Not ours: git rejects it from every helper.
+			return h.GitCredential.Reject(ctx, k, password)
+		}
 		return nil
 	}
 	switch {

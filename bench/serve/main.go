@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,6 +29,7 @@ func main() {
 	urlFile := flag.String("url-file", "", "write the base URL here once listening")
 	timeout := flag.Duration("timeout", 2*time.Hour, "stop after this long")
 	watchStdin := flag.Bool("stdin", false, "stop when stdin reaches EOF")
+	tokenFile := flag.String("token-file", "", "require this password (any username) with Basic auth, as forges take a token")
 	flag.Parse()
 	if *root == "" {
 		flag.Usage()
@@ -42,13 +45,22 @@ func main() {
 			cancel()
 		}()
 	}
-	if err := serve(ctx, *root, *addr, *urlFile); err != nil {
+	token := ""
+	if *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "serve:", err)
+			os.Exit(1)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if err := serve(ctx, *root, *addr, *urlFile, token); err != nil {
 		fmt.Fprintln(os.Stderr, "serve:", err)
 		os.Exit(1)
 	}
 }
 
-func serve(ctx context.Context, root, addr, urlFile string) error {
+func serve(ctx context.Context, root, addr, urlFile, token string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return err
@@ -79,7 +91,7 @@ func serve(ctx context.Context, root, addr, urlFile string) error {
 		}
 	}
 	fmt.Println(url)
-	srv := &http.Server{Handler: gitserve.Handler(backend), ReadHeaderTimeout: time.Minute}
+	srv := &http.Server{Handler: withToken(token, gitserve.Handler(backend)), ReadHeaderTimeout: time.Minute}
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -90,4 +102,21 @@ func serve(ctx context.Context, root, addr, urlFile string) error {
 		return err
 	}
 	return nil
+}
+
+// withToken answers 401 to a request without token as its Basic auth
+// password, as a forge does: a client is refused once, then sends it.
+func withToken(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pass, ok := r.BasicAuth(); !ok || subtle.ConstantTimeCompare([]byte(pass), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="bench"`)
+			http.Error(w, "Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		r.Header.Del("Authorization")
+		next.ServeHTTP(w, r)
+	})
 }

@@ -91,7 +91,19 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 	}
 	h.Store = keystore.Default(opts)
 	if callback {
-		h.Store = withFixed(h.Store.(keystore.Chain))
+		fixed := withFixed(nil)
+		h.Store = append(fixed, h.Store.(keystore.Chain)...)
+		ours := opts
+		ours.GitCredential = nil
+		h.Ours = append(fixed, keystore.Default(ours)...)
+		if slot := gitexec.OpenChildSlot(os.Getenv); slot != nil {
+			h.Slot = childSlot{slot}
+		}
+		if os.Getenv(keystore.TokenFDEnv) != "" {
+			// login verifying a new token: its pipe was read by get, and
+			// the token must not reach the user's helpers.
+			h.GitCredential = nil
+		}
 	}
 	if err := h.Serve(ctx, args[0], stdio.In, stdio.Out); err != nil {
 		p.Fprintf(stdio.Err, "federate: %s\n", p.Error(err))
@@ -118,4 +130,24 @@ func withFixed(chain keystore.Chain) keystore.Chain {
 		return chain
 	}
 	return append(keystore.Chain{fixed}, chain...)
+}
+
+// childSlot is the credential slot a session gave its child, as the
+// callback of that child updates it.
+type childSlot struct{ *gitexec.ChildSlot }
+
+// Remember implements keystore.Slot.
+func (c childSlot) Remember(k keystore.Key, cred keystore.Credential) error {
+	if k.URL() != c.URL {
+		return nil
+	}
+	return c.Put(cred.Username, cred.Token)
+}
+
+// Forget implements keystore.Slot.
+func (c childSlot) Forget(k keystore.Key, token string) error {
+	if k.URL() != c.URL {
+		return nil
+	}
+	return c.ChildSlot.Forget(token)
 }

@@ -82,7 +82,8 @@ func checkServer(ctx context.Context, d TokenDeps, cfg *federation.Config, ep fe
 func lsRemoteCheck(ctx context.Context, d TokenDeps, ep federation.Endpoint, forgeName string, createMissing bool) []i18n.Msg {
 	r, err := d.runner()
 	if err == nil {
-		err = r.Run(ctx, "ls-remote", "--heads", "--", ep.Raw)
+		g, url := r.Plain(ep.Raw)
+		err = g.Run(ctx, "ls-remote", "--heads", "--", url)
 	}
 	switch {
 	case err == nil:

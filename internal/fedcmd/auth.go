@@ -273,7 +273,8 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 	r.Redact.Add(keystore.DefaultUsername, cred.Token)
 	if err == nil {
 		err = gitexec.Retry(ctx, nil, func(ctx context.Context) error {
-			return r.Run(ctx, "ls-remote", "--heads", "--", h.repo)
+			g, url := r.Plain(h.repo)
+			return g.Run(ctx, "ls-remote", "--heads", "--", url)
 		})
 	}
 	if err != nil {

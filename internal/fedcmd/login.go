@@ -359,7 +359,8 @@ func lsRemoteWith(ctx context.Context, d TokenDeps, repo, host string, cred keys
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
-	cmd := r.Command(ctx, "ls-remote", "--heads", "--", repo)
+	r, url := r.Plain(repo)
+	cmd := r.Command(ctx, "ls-remote", "--heads", "--", url)
 	cmd.Env = append(cmd.Env, keystore.TokenFDEnv+"=3", keystore.TokenFDHostEnv+"="+host)
 	cmd.ExtraFiles = []*os.File{pr}
 	var stderr bytes.Buffer

@@ -265,7 +265,8 @@ func EnsureMirror(ctx context.Context, fed *federation.Federation, mirror federa
 		return false, err
 	}
 	err = gitexec.Retry(ctx, nil, func(ctx context.Context) error {
-		return deps.Git.Run(ctx, "ls-remote", "--heads", "--", mirror.Raw)
+		g, url := deps.Git.Plain(mirror.Raw)
+		return g.Run(ctx, "ls-remote", "--heads", "--", url)
 	})
 	if err == nil {
 		return false, nil

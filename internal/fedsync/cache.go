@@ -169,7 +169,8 @@ func (c *cache) fetch(ctx context.Context, url string, refspecs []string) error 
 		return nil
 	}
 	in := strings.NewReader(strings.Join(refspecs, "\n") + "\n")
-	_, err := c.git.OutputStdin(ctx, in, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+	g, url := c.git.Plain(url)
+	_, err := g.OutputStdin(ctx, in, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
 		"--no-auto-maintenance", "--no-recurse-submodules", "--stdin", "--", url)
 	return err
 }

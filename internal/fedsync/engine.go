@@ -186,7 +186,8 @@ func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, url str
 	}
 	var refs Refs
 	err := e.net(ctx, func() error {
-		out, err := e.runner(f, "", limit).Output(ctx, "ls-remote", "--", url)
+		g, plain := e.runner(f, "", limit).Plain(url)
+		out, err := g.Output(ctx, "ls-remote", "--", plain)
 		if err != nil {
 			return err
 		}

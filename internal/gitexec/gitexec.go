@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +42,23 @@ type Runner struct {
 	// credentials it was sent, or send terminal escapes. nil still masks
 	// credential-shaped text and strips control characters.
 	Redact *redact.Redactor
+	// Slots gives the credential slot of the server at a URL (nil: none);
+	// Plain and ForServer pick the one a child gets.
+	Slots func(url string) *Slot
+
+	slot   *Slot
+	server bool // children reach a server (ForServer)
+}
+
+// ForServer is r for children that reach the server at url: they get its
+// credential slot, if it has one, and tell it the user's language as
+// plain git would (Accept-Language), although they speak English.
+func (r Runner) ForServer(url string) Runner {
+	r.server = true
+	if r.Slots != nil {
+		r.slot = r.Slots(url)
+	}
+	return r
 }
 
 // Error is a git command that failed. Its text names the subcommand only:
@@ -85,7 +101,13 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	// GIT_TRACE_CURL and GIT_TRACE_PACKET must never print a token, even
 	// if the user's environment turned redaction off.
 	cmd.Env = setEnv(append([]string(nil), env...), "GIT_TRACE_REDACT", "1") // a copy: setEnv reuses its argument
+	if lang := acceptLanguage(cmd.Env); lang != "" && r.server {
+		cmd.Env = WithConfig(cmd.Env, "http.extraHeader", "Accept-Language: "+lang)
+	}
 	cmd.Env = EnglishMessages(cmd.Env)
+	if r.slot != nil {
+		cmd.ExtraFiles, cmd.Env = r.slot.attach(cmd.ExtraFiles, cmd.Env)
+	}
 	cmd.Stderr = r.Stderr
 	// A credential-cache daemon started by a child can keep our pipes
 	// open; do not wait on it forever once the child has exited.
@@ -229,46 +251,48 @@ func (t *tailBuffer) String() string { return string(t.b) }
 // its credential helper (see WithCredentialCallback).
 const CallbackArg = "__federate_credential"
 
-// BaseConfigCountEnv carries the GIT_CONFIG_COUNT that was in force before
-// WithCredentialCallback appended its entries, so the callback can consult
-// the user's own credential helpers without calling itself again.
-const BaseConfigCountEnv = "FEDERATE_BASE_CONFIG_COUNT"
+// BaseConfigParametersEnv carries the GIT_CONFIG_PARAMETERS that was in
+// force before WithCredentialCallback appended its entries ("" when there
+// was none), so the callback can consult the user's own credential
+// helpers without calling itself again.
+const BaseConfigParametersEnv = "FEDERATE_BASE_CONFIG_PARAMETERS"
 
 // WithCredentialCallback returns env extended so that a git child uses
-// exe (this program) as its only credential helper. The entries go through
-// GIT_CONFIG_COUNT, appended after any the user already has: the token
-// never appears in argv, a URL or a config file, and `credential.helper=`
+// exe (this program) as its only credential helper: the token never
+// appears in argv, a URL or a config file, and `credential.helper=`
 // first resets the list so a "store" helper never writes it to disk.
-// Prompts are turned off: a child must fail, not wait on a terminal.
+// The entries go last in GIT_CONFIG_PARAMETERS, which git reads after
+// every config file and after GIT_CONFIG_COUNT: a `git -c
+// credential.helper=store` the user ran is reset too (it would get the
+// token on success). What the callback does not hand out (a password
+// typed at a prompt, one from the user's helpers) it passes on to the
+// user's helpers itself, as git would.
+// Terminal prompts are turned off: a child must fail, not wait on a
+// terminal.
 func WithCredentialCallback(env []string, exe string) []string {
-	n := 0
-	if v, ok := lookup(env, "GIT_CONFIG_COUNT"); ok {
-		n, _ = strconv.Atoi(v)
+	base, ok := lookup(env, BaseConfigParametersEnv)
+	if !ok {
+		base, _ = lookup(env, "GIT_CONFIG_PARAMETERS")
 	}
-	out := append([]string(nil), env...)
-	out = setEnv(out, BaseConfigCountEnv, strconv.Itoa(n))
-	add := func(k, v string) {
-		out = append(out, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", n, k), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", n, v))
-		n++
-	}
-	add("credential.helper", "")
-	add("credential.helper", "!"+ShellQuote(exe)+" "+CallbackArg)
-	out = setEnv(out, "GIT_CONFIG_COUNT", strconv.Itoa(n))
+	out := setEnv(append([]string(nil), env...), BaseConfigParametersEnv, base)
+	params := strings.TrimSpace(base + " " + ShellQuote("credential.helper=") + " " +
+		ShellQuote("credential.helper=!"+ShellQuote(exe)+" "+CallbackArg))
+	out = setEnv(out, "GIT_CONFIG_PARAMETERS", params)
 	return setEnv(out, "GIT_TERMINAL_PROMPT", "0")
 }
 
 // WithoutCredentialCallback undoes WithCredentialCallback in env: the
 // callback uses it to run `git credential` against the user's own helpers.
 func WithoutCredentialCallback(env []string) []string {
-	base, ok := lookup(env, BaseConfigCountEnv)
+	base, ok := lookup(env, BaseConfigParametersEnv)
 	if !ok {
 		return env
 	}
-	out := setEnv(append([]string(nil), env...), "GIT_CONFIG_COUNT", base)
-	if base == "0" {
-		out = unsetEnv(out, "GIT_CONFIG_COUNT")
+	out := setEnv(append([]string(nil), env...), "GIT_CONFIG_PARAMETERS", base)
+	if base == "" {
+		out = unsetEnv(out, "GIT_CONFIG_PARAMETERS")
 	}
-	return unsetEnv(out, BaseConfigCountEnv)
+	return unsetEnv(out, BaseConfigParametersEnv)
 }
 
 // ShellQuote quotes s for a POSIX shell, which is how git runs a

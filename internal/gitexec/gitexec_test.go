@@ -28,15 +28,11 @@ func TestWithCredentialCallbackFreshEnv(t *testing.T) {
 	env := WithCredentialCallback([]string{"PATH=/bin", "HOME=/h"}, "/opt/bin/git-federate")
 	m := envMap(env)
 	want := map[string]string{
-		"PATH":                "/bin",
-		"HOME":                "/h",
-		"GIT_CONFIG_COUNT":    "2",
-		"GIT_CONFIG_KEY_0":    "credential.helper",
-		"GIT_CONFIG_VALUE_0":  "",
-		"GIT_CONFIG_KEY_1":    "credential.helper",
-		"GIT_CONFIG_VALUE_1":  "!'/opt/bin/git-federate' " + CallbackArg,
-		"GIT_TERMINAL_PROMPT": "0",
-		BaseConfigCountEnv:    "0",
+		"PATH":                  "/bin",
+		"HOME":                  "/h",
+		"GIT_CONFIG_PARAMETERS": `'credential.helper=' 'credential.helper=!'\''/opt/bin/git-federate'\'' ` + CallbackArg + `'`,
+		"GIT_TERMINAL_PROMPT":   "0",
+		BaseConfigParametersEnv: "",
 	}
 	for k, v := range want {
 		if m[k] != v {
@@ -48,54 +44,51 @@ func TestWithCredentialCallbackFreshEnv(t *testing.T) {
 	}
 }
 
-// TestWithCredentialCallbackAppends checks that a user's own
-// GIT_CONFIG_COUNT entries stay and ours come after them.
+// TestWithCredentialCallbackAppends checks that a user's own config
+// entries stay and ours come after them, and that applying it twice
+// leaves one set of ours.
 func TestWithCredentialCallbackAppends(t *testing.T) {
 	in := []string{
-		"GIT_CONFIG_COUNT=2",
+		"GIT_CONFIG_COUNT=1",
 		"GIT_CONFIG_KEY_0=http.sslVerify", "GIT_CONFIG_VALUE_0=false",
-		"GIT_CONFIG_KEY_1=credential.helper", "GIT_CONFIG_VALUE_1=store",
+		"GIT_CONFIG_PARAMETERS='credential.helper'='store'",
 		"GIT_TERMINAL_PROMPT=1",
 	}
 	orig := slices.Clone(in)
-	env := WithCredentialCallback(in, "/x/y")
+	env := WithCredentialCallback(WithCredentialCallback(in, "/x/y"), "/x/y")
 	if !slices.Equal(in, orig) {
 		t.Errorf("the caller's env was modified: %q", in)
 	}
 	m := envMap(env)
-	if m["GIT_CONFIG_COUNT"] != "4" || m[BaseConfigCountEnv] != "2" {
-		t.Fatalf("count = %s, base = %s; want 4 and 2", m["GIT_CONFIG_COUNT"], m[BaseConfigCountEnv])
-	}
-	if m["GIT_CONFIG_KEY_0"] != "http.sslVerify" || m["GIT_CONFIG_VALUE_1"] != "store" {
+	if m["GIT_CONFIG_COUNT"] != "1" || m["GIT_CONFIG_VALUE_0"] != "false" {
 		t.Errorf("user's entries changed: %q", env)
 	}
-	if m["GIT_CONFIG_KEY_2"] != "credential.helper" || m["GIT_CONFIG_VALUE_2"] != "" ||
-		m["GIT_CONFIG_VALUE_3"] != "!'/x/y' "+CallbackArg {
-		t.Errorf("callback entries: %q", env)
+	want := `'credential.helper'='store' 'credential.helper=' 'credential.helper=!'\''/x/y'\'' ` + CallbackArg + `'`
+	if m["GIT_CONFIG_PARAMETERS"] != want {
+		t.Errorf("GIT_CONFIG_PARAMETERS = %s, want %s", m["GIT_CONFIG_PARAMETERS"], want)
 	}
 	if m["GIT_TERMINAL_PROMPT"] != "0" {
 		t.Errorf("GIT_TERMINAL_PROMPT = %s", m["GIT_TERMINAL_PROMPT"])
 	}
-
 	back := envMap(WithoutCredentialCallback(env))
-	if back["GIT_CONFIG_COUNT"] != "2" {
-		t.Errorf("WithoutCredentialCallback: count = %q, want 2", back["GIT_CONFIG_COUNT"])
+	if back["GIT_CONFIG_PARAMETERS"] != "'credential.helper'='store'" {
+		t.Errorf("WithoutCredentialCallback: parameters = %q", back["GIT_CONFIG_PARAMETERS"])
 	}
-	if _, ok := back[BaseConfigCountEnv]; ok {
-		t.Errorf("WithoutCredentialCallback left %s", BaseConfigCountEnv)
+	if _, ok := back[BaseConfigParametersEnv]; ok {
+		t.Errorf("WithoutCredentialCallback left %s", BaseConfigParametersEnv)
 	}
 }
 
 func TestWithoutCredentialCallback(t *testing.T) {
 	env := WithCredentialCallback([]string{"HOME=/h"}, "/x")
 	back := envMap(WithoutCredentialCallback(env))
-	if _, ok := back["GIT_CONFIG_COUNT"]; ok {
-		t.Errorf("count left set: %q", back["GIT_CONFIG_COUNT"])
+	if _, ok := back["GIT_CONFIG_PARAMETERS"]; ok {
+		t.Errorf("parameters left set: %q", back["GIT_CONFIG_PARAMETERS"])
 	}
-	if _, ok := back[BaseConfigCountEnv]; ok {
-		t.Error("base count left set")
+	if _, ok := back[BaseConfigParametersEnv]; ok {
+		t.Error("base parameters left set")
 	}
-	plain := []string{"HOME=/h", "GIT_CONFIG_COUNT=1"}
+	plain := []string{"HOME=/h", "GIT_CONFIG_PARAMETERS='a.b=c'"}
 	if got := WithoutCredentialCallback(plain); !slices.Equal(got, plain) {
 		t.Errorf("env without the callback changed: %q", got)
 	}
@@ -103,11 +96,13 @@ func TestWithoutCredentialCallback(t *testing.T) {
 
 // TestCredentialCallbackRealGit checks with git itself that the callback
 // is the only credential helper a child sees, with the user's store
-// helper reset, and that the program path with a quote survives.
+// helper reset, from a config file and from `git -c` alike, and that the
+// program path with a quote survives.
 func TestCredentialCallbackRealGit(t *testing.T) {
 	gittest.Isolate(t)
 	gittest.Git(t, "", "config", "--global", "credential.helper", "store")
 	exe := filepath.Join(t.TempDir(), "it's here", "git-federate")
+	t.Setenv("GIT_CONFIG_PARAMETERS", "'credential.helper'='cache'")
 	env := WithCredentialCallback(os.Environ(), exe)
 	r := Runner{Env: env, Timeout: time.Minute}
 	out, err := r.Output(context.Background(), "config", "--get-all", "credential.helper")
@@ -115,7 +110,7 @@ func TestCredentialCallbackRealGit(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	want := []string{"store", "", "!" + ShellQuote(exe) + " " + CallbackArg}
+	want := []string{"store", "cache", "", "!" + ShellQuote(exe) + " " + CallbackArg}
 	if !slices.Equal(lines, want) {
 		t.Errorf("credential.helper list = %q, want %q (git resets at the empty one)", lines, want)
 	}

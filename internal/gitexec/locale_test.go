@@ -22,3 +22,27 @@ func TestChildrenSpeakEnglish(t *testing.T) {
 		}
 	}
 }
+
+// The header is git's own, for the cases of git's t5550 and the locale
+// categories git reads.
+func TestAcceptLanguage(t *testing.T) {
+	tests := []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"LANGUAGE=ko_KR.UTF-8"}, "ko-KR, *;q=0.9"},
+		{[]string{"LANGUAGE=ko_KR.EUC-KR:en_US.UTF-8"}, "ko-KR, en-US;q=0.9, *;q=0.8"},
+		{[]string{"LANGUAGE=ko_KR.UTF-8:en_US.UTF-8:fr_CA:de.UTF-8@euro:sr@latin:ja:zh:th:pt_BR:es"},
+			"ko-KR, en-US;q=0.99, fr-CA;q=0.98, de;q=0.97, sr;q=0.96, ja;q=0.95, zh;q=0.94, th;q=0.93, pt-BR;q=0.92, es;q=0.91, *;q=0.90"},
+		{[]string{"LANGUAGE=", "LC_ALL=ko_KR.utf8"}, "ko-KR, *;q=0.9"},
+		{[]string{"LANG=de_DE.UTF-8"}, "de-DE, *;q=0.9"},
+		{[]string{"LANG=C"}, ""},
+		{[]string{"LC_ALL=POSIX", "LANG=de_DE"}, ""},
+		{nil, ""},
+	}
+	for _, tt := range tests {
+		if got := acceptLanguage(tt.env); got != tt.want {
+			t.Errorf("%q: %q, want %q", tt.env, got, tt.want)
+		}
+	}
+}

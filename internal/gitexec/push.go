@@ -185,7 +185,8 @@ func (r Runner) Push(ctx context.Context, p Push) (PushResult, error) {
 
 func (r Runner) pushOnce(ctx context.Context, p Push, res *PushResult) error {
 	scan := &stderrScan{missing: res.MissingDeletes}
-	g := r
+	g, url := r.Plain(p.URL)
+	p.URL = url
 	g.Stderr = scan
 	if r.Stderr != nil {
 		g.Stderr = io.MultiWriter(r.Stderr, scan)
