@@ -22,15 +22,6 @@ import (
 // force-if-includes, an option the server did not announce) starts
 // git's http helper then, which lists the server again and pushes.
 
-// listingOfAdvert is the Listing of a receive-pack advertisement.
-func listingOfAdvert(srv federation.Endpoint, adv *sendpack.Advertisement) *Listing {
-	l := &Listing{Server: srv, Peeled: map[string]string{}, Symrefs: map[string]string{}}
-	for _, r := range adv.Refs {
-		l.Refs = append(l.Refs, Ref{Name: r.Name, OID: r.OID})
-	}
-	return l
-}
-
 // pushPrimaryDirect pushes updates to the primary d listed, from this
 // process, and returns a status per update, in order, in the words of
 // the helper protocol: a lease that does not hold is "stale info", a
@@ -48,7 +39,7 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 		l, leased := s.opts.Leases.For(u.Ref)
 		switch {
 		case !leased:
-		case d.adv.OID(u.Ref) != l.Expect:
+		case d.listing.OID(u.Ref) != l.Expect:
 			pre[i] = refStatus{Reason: said("stale info")}
 		default:
 			todo[i].Force = true // the lease holds: git's transport forces
@@ -78,7 +69,7 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 			status[i] = refStatus{OK: true} // git's transport: deleted, as it asked
 		}
 		if status[i].OK && u.Force && !u.Delete() {
-			status[i].Forced = s.rewinds(ctx, d.adv.OID(u.Ref), u.OID)
+			status[i].Forced = s.rewinds(ctx, d.listing.OID(u.Ref), u.OID)
 		}
 	}
 	return s.primaryFailed(d.srv.Raw, status)

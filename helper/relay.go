@@ -10,6 +10,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
@@ -77,7 +78,9 @@ type saying struct {
 func (e saying) Error() string { return e.text }
 func (e saying) Unwrap() error { return e.err }
 
-// listingOf turns a helper's "list for-push" answer into a Listing.
+// listingOf is the Listing of srv's refs as a server listed them for a
+// push: git's http helper's "list for-push" answer, or this process's
+// advertisement (advertised). Every push listing is made here.
 func listingOf(srv federation.Endpoint, listed []protocol.Listed) *Listing {
 	l := &Listing{Server: srv, Peeled: map[string]string{}, Symrefs: map[string]string{}}
 	for _, e := range listed {
@@ -91,6 +94,16 @@ func listingOf(srv federation.Endpoint, listed []protocol.Listed) *Listing {
 		}
 	}
 	return l
+}
+
+// advertised is a receive-pack advertisement's refs in the form of a
+// "list for-push" answer, for listingOf.
+func advertised(adv *sendpack.Advertisement) []protocol.Listed {
+	out := make([]protocol.Listed, len(adv.Refs))
+	for i, r := range adv.Refs {
+		out[i] = protocol.Listed{Name: r.Name, OID: r.OID}
+	}
+	return out
 }
 
 // pushOptions are the options of this push batch, as git gave them to
@@ -352,7 +365,7 @@ func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
 		}
 		startMirrors()
 		s.relays.primaryDirect = d
-		return listingOfAdvert(primary, d.adv), nil
+		return d.listing, nil
 	}
 	c, err := s.startHelperChild(ctx, primary)
 	if err != nil {

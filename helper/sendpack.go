@@ -75,7 +75,7 @@ func (s *Session) listDirect(ctx context.Context, c *sendpack.Client, m federati
 	if err != nil {
 		return nil, i18n.Errorf("listing %s: %w", m.Raw, err)
 	}
-	return &directMirror{client: c, adv: adv, srv: m}, nil
+	return &directMirror{client: c, adv: adv, srv: m, listing: listingOf(m, advertised(adv))}, nil
 }
 
 // zeroOID is the object name of "nothing" in commands.
@@ -142,7 +142,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 	var wants []string
 	refused := false
 	for i, u := range updates {
-		old := d.adv.OID(u.Ref)
+		old := d.listing.OID(u.Ref)
 		switch {
 		case pre != nil && !pre[i].Reason.empty():
 			status[i] = pre[i]

@@ -20,9 +20,11 @@ import (
 // directMirror is a server listed by this process.
 type directMirror struct {
 	client *sendpack.Client
-	adv    *sendpack.Advertisement
+	adv    *sendpack.Advertisement // what the client pushes against
 	srv    federation.Endpoint
-	server transport.Server // what chose it
+	// listing is adv's refs as every listing of the helper has them.
+	listing *Listing
+	server  transport.Server // what chose it
 }
 
 // listChosen lists m from this process when transport.Choose says so,
