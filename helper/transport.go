@@ -122,12 +122,12 @@ func (s *Session) directServer(ctx context.Context, m federation.Endpoint, origi
 	if ruledOut() {
 		return srv, nil
 	}
+	s.Git.Redact.Add(user, cred.Token)
 	c, err := sendpack.New(sendpack.Config{URL: m.Raw, User: user, Token: cred.Token, Clean: s.Git.Redact,
 		Stall: s.Fed.Timeout, StallKey: s.Fed.TimeoutKey(), HTTP: settings})
 	if err != nil {
 		srv.Unusable = err.Error()
 		return srv, nil
 	}
-	s.Git.Redact.Add(user, cred.Token)
 	return srv, c
 }
