@@ -2,7 +2,6 @@ package gitexec
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -136,5 +135,3 @@ func (c *ChildSlot) Forget(password string) error {
 	}
 	return putSlot(c.file, "")
 }
-
-func (c *ChildSlot) String() string { return fmt.Sprintf("slot for %s", c.URL) }
