@@ -182,7 +182,12 @@ func (h Helper) store(ctx context.Context, k Key, password string) error {
 // for k.
 func (h Helper) handedOut(ctx context.Context, k Key, password string) bool {
 	cred, err := h.ours().Get(ctx, k)
-	return err == nil && cred.Token == password
+	if err != nil {
+		// A store that failed (a keyring that timed out) may hold it:
+		// better not to pass it on than to leak it.
+		return !errors.Is(err, ErrNotFound)
+	}
+	return cred.Token == password
 }
 
 func (h Helper) ours() Store {
@@ -205,7 +210,7 @@ func (h Helper) erase(ctx context.Context, k Key, password string) error {
 	}
 	cred, err := store.Get(ctx, k)
 	if err != nil || (password != "" && cred.Token != password) {
-		if h.Mode == ModeCallback && h.GitCredential != nil && password != "" && !errors.Is(err, ErrBroken) {
+		if h.Mode == ModeCallback && h.GitCredential != nil && password != "" && (err == nil || errors.Is(err, ErrNotFound)) {
 			// Not ours: git rejects it from every helper.
 			return h.GitCredential.Reject(ctx, k, password)
 		}
