@@ -13,7 +13,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
-	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // MirrorPushTimeout bounds the push to one mirror. Each mirror has its
@@ -246,23 +246,19 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	// listing of ours that failed is the reason itself (a redirect is
 	// not followed by another way).
 	m := s.relays.mirror(ctx, p.Mirror.Raw)
-	if m == nil && s.relays.mirrors[p.Mirror.Raw] == nil && p.Mirror.HTTP() {
+	if m == nil && s.relays.mirrors[p.Mirror.Raw] == nil {
 		// Not listed ahead (the detached process of mirrorPush =
-		// background): listed now, by this process when it may.
-		// A redirect is git's to follow, as in the foreground
-		// (startMirrors): the child push below does.
-		if dc := s.directClient(ctx, p.Mirror); dc != nil {
-			d, err := s.listDirect(ctx, dc, p.Mirror)
-			if moved := (*sendpack.RedirectError)(nil); !errors.As(err, &moved) {
-				m = &mirrorRelay{viaUs: true, direct: d, err: err}
-			}
+		// background): listed now, by this process when
+		// transport.Choose says so; else the child push below.
+		if d, ch, err := s.listChosen(ctx, p.Mirror, false, true); ch.Way == transport.Direct {
+			m = &mirrorRelay{viaUs: true, direct: d, err: err}
 		}
 	}
 	switch {
 	case m == nil:
 	case m.viaUs && m.err != nil:
 		return s.failedOutcome(ctx, p, m.err)
-	case m.direct != nil && s.directFits(m.direct):
+	case m.direct != nil && s.pushChosen(m.direct):
 		return s.pushDirect(ctx, m.direct, p)
 	case m.relay != nil:
 		return s.relayMirror(ctx, m.relay, p)

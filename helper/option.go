@@ -3,6 +3,7 @@ package helper
 import (
 	"strconv"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -85,7 +86,12 @@ func (s *Session) setOption(o protocol.Option) (ok bool, errMsg string) {
 	case "push-option":
 		s.opts.PushOptions = append(s.opts.PushOptions, v)
 	case "cas":
-		s.opts.CAS = append(s.opts.CAS, v)
+		l, err := transport.ParseLease(v)
+		if err != nil {
+			s.opts.BadLease = err
+			return false, err.Error()
+		}
+		s.opts.Leases = append(s.opts.Leases, l)
 	case "force-if-includes":
 		return b(&s.opts.ForceIfIncludes)
 	case "pushcert":

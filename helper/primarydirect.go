@@ -2,7 +2,6 @@ package helper
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os"
 	"strings"
@@ -12,10 +11,9 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
-	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 )
 
-// The primary server, when it qualifies as a mirror does (directClient),
+// The primary server, when it qualifies as a mirror does (transport.Choose),
 // is listed by this process with the token up front (one request) and
 // pushed to in one more: two requests where git's transport makes
 // three. git sends the push's options (dry-run, atomic, push options,
@@ -23,61 +21,6 @@ import (
 // something only git's transport does (a signed push, a dry run,
 // force-if-includes, an option the server did not announce) starts
 // git's http helper then, which lists the server again and pushes.
-
-// listPrimaryDirect lists primary from this process; nil when it does
-// not qualify or the listing failed: git's transport then lists it, and
-// says what went wrong in its own words. A server that stopped
-// answering is the error: git's transport would wait as long again.
-func (s *Session) listPrimaryDirect(ctx context.Context, primary federation.Endpoint) (*directMirror, error) {
-	c := s.directClient(ctx, primary)
-	if c == nil {
-		return nil, nil
-	}
-	d, err := s.listDirect(ctx, c, primary)
-	if se := (*stall.Error)(nil); errors.As(err, &se) {
-		return nil, err
-	}
-	if err != nil {
-		s.Log.Debug("primary through git's transport: listing", "server", primary.Raw, "err", err)
-		return nil, nil
-	}
-	return d, nil
-}
-
-// listingOfAdvert is the Listing of a receive-pack advertisement.
-func listingOfAdvert(srv federation.Endpoint, adv *sendpack.Advertisement) *Listing {
-	l := &Listing{Server: srv, Peeled: map[string]string{}, Symrefs: map[string]string{}}
-	for _, r := range adv.Refs {
-		l.Refs = append(l.Refs, Ref{Name: r.Name, OID: r.OID})
-	}
-	return l
-}
-
-// directLeases are the leases git set ("cas <ref>:<expected>"), the
-// expected value by ref ("" for the zero name: the ref must not exist);
-// ok is false when one has no expected value.
-func (s *Session) directLeases() (leases map[string]string, ok bool) {
-	leases = map[string]string{}
-	for _, c := range s.opts.CAS {
-		ref, oid, found := strings.Cut(c, ":")
-		if !found {
-			return nil, false
-		}
-		if strings.Trim(oid, "0") == "" {
-			oid = ""
-		}
-		leases[ref] = oid
-	}
-	return leases, true
-}
-
-// primaryFits reports whether the push can go to the primary d listed
-// from this process: what a mirror needs, and no signature or
-// force-if-includes, which only git's transport does.
-func (s *Session) primaryFits(d *directMirror) bool {
-	_, ok := s.directLeases()
-	return ok && s.directFits(d) && s.opts.Signed == "" && !s.opts.ForceIfIncludes
-}
 
 // pushPrimaryDirect pushes updates to the primary d listed, from this
 // process, and returns a status per update, in order, in the words of
@@ -89,15 +32,14 @@ func (s *Session) primaryFits(d *directMirror) bool {
 func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, updates []update) []refStatus {
 	ctx, cancel := context.WithTimeout(ctx, PushTimeout)
 	defer cancel()
-	leases, _ := s.directLeases()
 	pre := make([]refStatus, len(updates))
 	todo := make([]update, len(updates))
 	for i, u := range updates {
 		todo[i] = u
-		want, leased := leases[u.Ref]
+		l, leased := s.opts.Leases.For(u.Ref)
 		switch {
 		case !leased:
-		case d.adv.OID(u.Ref) != want:
+		case d.listing.OID(u.Ref) != l.Expect:
 			pre[i] = refStatus{Reason: said("stale info")}
 		default:
 			todo[i].Force = true // the lease holds: git's transport forces
@@ -127,7 +69,7 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 			status[i] = refStatus{OK: true} // git's transport: deleted, as it asked
 		}
 		if status[i].OK && u.Force && !u.Delete() {
-			status[i].Forced = s.rewinds(ctx, d.adv.OID(u.Ref), u.OID)
+			status[i].Forced = s.rewinds(ctx, d.listing.OID(u.Ref), u.OID)
 		}
 	}
 	return s.primaryFailed(d.srv.Raw, status)

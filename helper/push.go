@@ -51,6 +51,14 @@ func (st refStatus) reply(w *protocol.Writer, dst string, p *i18n.Printer) {
 // other server in parallel. It replies one line per ref, in request
 // order, so git prints its own report and hints.
 func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer) error {
+	if err := s.opts.BadLease; err != nil {
+		// git ignores the option's error and pushes: refused here, as
+		// git's send-pack refuses the whole push.
+		for _, r := range p.Refs {
+			w.PushError(r.Dst, s.P.Error(err))
+		}
+		return w.End()
+	}
 	start := time.Now()
 	updates := s.resolveUpdates(ctx, p.Refs)
 	primary := s.pushTarget()
@@ -170,7 +178,7 @@ func (s *Session) pushPrimary(ctx context.Context, url string, updates []update)
 	}
 	if d := s.relays.primaryDirect; d != nil && d.srv.Raw == url {
 		s.relays.primaryDirect = nil // one batch per listing, as git does
-		if s.primaryFits(d) {
+		if s.pushChosen(d) {
 			return s.pushPrimaryDirect(ctx, d, updates)
 		}
 		return s.primaryThroughGit(ctx, d.srv, updates)
@@ -199,19 +207,10 @@ func (s *Session) primaryPush(url string, updates []update) gitexec.Push {
 	p.Verbose = o.Verbosity > 1
 	p.ForceIfIncludes = o.ForceIfIncludes
 	p.Signed = o.Signed
-	leases := map[string]*gitexec.Lease{}
-	for _, c := range o.CAS {
-		ref, oid, ok := strings.Cut(c, ":")
-		if !ok {
-			continue // git always sends the expected value
+	for i, u := range p.Updates {
+		if l, ok := o.Leases.For(u.Dst); ok {
+			p.Updates[i].Lease = &gitexec.Lease{Expect: l.Expect, Tracking: !l.HasValue}
 		}
-		if strings.Trim(oid, "0") == "" {
-			oid = "" // the zero object name: the ref must not exist yet
-		}
-		leases[ref] = &gitexec.Lease{Expect: oid}
-	}
-	for i := range p.Updates {
-		p.Updates[i].Lease = leases[p.Updates[i].Dst]
 	}
 	return p
 }

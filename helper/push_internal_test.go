@@ -12,6 +12,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -51,7 +52,7 @@ func TestStatusOfPorcelain(t *testing.T) {
 // object name means the ref must not exist yet.
 func TestPrimaryPushLeases(t *testing.T) {
 	oid := strings.Repeat("ab", 20)
-	s := &Session{opts: Options{CAS: []string{"refs/heads/main:" + oid, "refs/heads/new:" + strings.Repeat("0", 40)}}}
+	s := &Session{opts: Options{Leases: leases(t, "refs/heads/main:"+oid, "refs/heads/new:"+strings.Repeat("0", 40))}}
 	p := s.primaryPush("u", []update{{Ref: "refs/heads/main", Src: "x", OID: oid, Force: true}, {Ref: "refs/heads/new", Src: "y"}, {Ref: "refs/heads/other", Src: "z"}})
 	args := strings.Join(p.Args(), " ")
 	for _, want := range []string{"--force-with-lease=refs/heads/main:" + oid, "--force-with-lease=refs/heads/new: ", " " + oid + ":refs/heads/main"} {
@@ -192,7 +193,7 @@ func TestAtomicDoesNotMixInQueued(t *testing.T) {
 // what makes them follow the primary, never its leases or signature.
 func TestRelayPushOptions(t *testing.T) {
 	s := &Session{opts: Options{DryRun: true, Atomic: true, PushOptions: []string{"ci.skip"},
-		CAS: []string{"refs/heads/main:" + strings.Repeat("a", 40)}, ForceIfIncludes: true, Signed: "if-asked"}}
+		Leases: leases(t, "refs/heads/main:"+strings.Repeat("a", 40)), ForceIfIncludes: true, Signed: "if-asked"}}
 	names := func(opts []protocol.ClientOption) string {
 		var out []string
 		for _, o := range opts {
@@ -233,4 +234,18 @@ func TestRelayStatus(t *testing.T) {
 			t.Errorf("relayStatus(%+v) = %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
+}
+
+// leases are git's "cas" options vs, parsed as the option command does.
+func leases(t *testing.T, vs ...string) transport.Leases {
+	t.Helper()
+	var out transport.Leases
+	for _, v := range vs {
+		l, err := transport.ParseLease(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, l)
+	}
+	return out
 }

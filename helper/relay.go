@@ -11,6 +11,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -77,7 +78,9 @@ type saying struct {
 func (e saying) Error() string { return e.text }
 func (e saying) Unwrap() error { return e.err }
 
-// listingOf turns a helper's "list for-push" answer into a Listing.
+// listingOf is the Listing of srv's refs as a server listed them for a
+// push: git's http helper's "list for-push" answer, or this process's
+// advertisement (advertised). Every push listing is made here.
 func listingOf(srv federation.Endpoint, listed []protocol.Listed) *Listing {
 	l := &Listing{Server: srv, Peeled: map[string]string{}, Symrefs: map[string]string{}}
 	for _, e := range listed {
@@ -91,6 +94,16 @@ func listingOf(srv federation.Endpoint, listed []protocol.Listed) *Listing {
 		}
 	}
 	return l
+}
+
+// advertised is a receive-pack advertisement's refs in the form of a
+// "list for-push" answer, for listingOf.
+func advertised(adv *sendpack.Advertisement) []protocol.Listed {
+	out := make([]protocol.Listed, len(adv.Refs))
+	for i, r := range adv.Refs {
+		out[i] = protocol.Listed{Name: r.Name, OID: r.OID}
+	}
+	return out
 }
 
 // pushOptions are the options of this push batch, as git gave them to
@@ -112,8 +125,8 @@ func (s *Session) pushOptions(withLeases bool) []protocol.ClientOption {
 	if !withLeases {
 		return opts // the leases, the signature and force-if-includes are for the primary
 	}
-	for _, c := range o.CAS {
-		add("cas", c)
+	for _, l := range o.Leases {
+		add("cas", l.Text)
 	}
 	if o.ForceIfIncludes {
 		add("force-if-includes", "true")
@@ -288,25 +301,19 @@ func (s *Session) startMirrors(ctx context.Context, targets []federation.Endpoin
 	}
 	s.relays.mirrors = map[string]*mirrorRelay{}
 	for _, m := range targets {
-		if !m.HTTP() {
-			continue
-		}
 		mctx, cancel := context.WithCancel(ctx)
 		mr := &mirrorRelay{ready: make(chan struct{}), cancel: cancel}
 		s.relays.mirrors[m.Raw] = mr
 		go func() {
 			defer close(mr.ready)
-			if dc := s.directClient(mctx, m); dc != nil {
-				d, err := s.listDirect(mctx, dc, m)
-				var moved *sendpack.RedirectError
-				if !errors.As(err, &moved) {
-					mr.viaUs = true
-					mr.direct, mr.err = d, err
-					return
-				}
-				// A redirect (a renamed repository, say) is git's to
-				// follow, as far as its own rules allow: this process
-				// never follows one with the token.
+			d, ch, err := s.listChosen(mctx, m, false, false)
+			switch ch.Way {
+			case transport.Child:
+				return // pushed by a child git push
+			case transport.Direct:
+				mr.viaUs = true
+				mr.direct, mr.err = d, err
+				return
 			}
 			c, err := s.startHelperChild(mctx, m)
 			if err != nil {
@@ -347,16 +354,18 @@ func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
 		startMirrors = func() { s.startMirrors(ctx, s.fanoutTargets()) }
 	}
 	primary := s.pushTarget()
-	if !primary.HTTP() {
+	d, ch, err := s.listChosen(ctx, primary, true, false)
+	switch ch.Way {
+	case transport.Child:
 		startMirrors()
 		return s.LsRemote(ctx, primary)
-	}
-	if d, err := s.listPrimaryDirect(ctx, primary); err != nil {
-		return nil, err
-	} else if d != nil {
+	case transport.Direct:
+		if err != nil {
+			return nil, err
+		}
 		startMirrors()
 		s.relays.primaryDirect = d
-		return listingOfAdvert(primary, d.adv), nil
+		return d.listing, nil
 	}
 	c, err := s.startHelperChild(ctx, primary)
 	if err != nil {
@@ -381,14 +390,9 @@ func (s *Session) relayPrimary(ctx context.Context, r *pushRelay, updates []upda
 	status = s.primaryFailed(r.srv.Raw, status)
 	s.relays.primary = nil // one batch per transport session, as git does
 	r.close()
-	leased := map[string]bool{}
-	for _, c := range s.opts.CAS {
-		ref, _, _ := strings.Cut(c, ":")
-		leased[ref] = true
-	}
 	for i, u := range updates {
 		// Without a lease, git's helper refuses what is not a fast forward.
-		if status[i].OK && leased[u.Ref] && !u.Force && !u.Delete() {
+		if _, leased := s.opts.Leases.For(u.Ref); status[i].OK && leased && !u.Force && !u.Delete() {
 			status[i].Forced = s.rewinds(ctx, r.listing.OID(u.Ref), u.OID)
 		}
 	}
@@ -406,8 +410,8 @@ func (s *Session) rewinds(ctx context.Context, old, new string) bool {
 	g.Stderr = nil
 	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
 	defer cancel()
-	_, err := g.Output(ctx, "merge-base", "--is-ancestor", old, new)
-	return err != nil
+	ok, err := g.IsAncestor(ctx, old, new)
+	return err != nil || !ok
 }
 
 // relayMirror pushes plan p through the mirror's relay, which has

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,7 +21,6 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
-	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // A mirror pushed over http(s) with a token from the environment or the
@@ -33,59 +30,6 @@ import (
 // the ref updates and a pack that every mirror advertising the same tips
 // shares: `git pack-objects` runs once per group of mirrors, not once per
 // mirror. Any other mirror goes through git's transport, as before.
-
-// directMirror is a mirror listed by this process.
-type directMirror struct {
-	client *sendpack.Client
-	adv    *sendpack.Advertisement
-	srv    federation.Endpoint
-}
-
-// directClient is the client that pushes to mirror m from this process,
-// or nil when m must go through git's transport: m is not http(s), it
-// names a user, no token for it is in the environment or the keyring,
-// or git's configuration or environment has a setting for it that only
-// git's transport honours (httpx.Resolve lists them: an http.* key the
-// direct client cannot apply, a URL rewrite, a credential username).
-// What it can apply (proxy, TLS, extra headers, cookies, user agent,
-// low-speed limit) it applies as git would.
-func (s *Session) directClient(ctx context.Context, m federation.Endpoint) *sendpack.Client {
-	if u, err := url.Parse(m.Raw); !m.HTTP() || err != nil || u.User != nil {
-		return nil
-	}
-	log := s.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	entries, err := s.transportConfig(ctx)
-	if err != nil {
-		log.Debug("mirror through git's transport: config unreadable", "mirror", m.Raw, "err", err)
-		return nil
-	}
-	settings := httpx.Resolve(entries, getenvOf(s.Git.Env), m.Raw)
-	if len(settings.Unhonoured) > 0 {
-		log.Debug("mirror through git's transport: config", "mirror", m.Raw, "keys", strings.Join(settings.Unhonoured, ","))
-		return nil
-	}
-	k := keystore.Key{Protocol: m.Protocol, Host: m.Host}
-	cred, err := keystore.Default(keystore.Options{Getenv: getenvOf(s.Git.Env), Forge: s.Forge}).Get(ctx, k)
-	if err != nil || cred.Token == "" {
-		return nil
-	}
-	user := cred.Username
-	if user == "" {
-		if user, err = keystore.ForgeUsernames(s.Forge)(k); err != nil {
-			return nil // git's transport says what to configure
-		}
-	}
-	s.Git.Redact.Add(user, cred.Token)
-	c, err := sendpack.New(sendpack.Config{URL: m.Raw, User: user, Token: cred.Token, Clean: s.Git.Redact,
-		Stall: s.Fed.Timeout, StallKey: s.Fed.TimeoutKey(), HTTP: settings})
-	if err != nil {
-		return nil
-	}
-	return c
-}
 
 // getenvOf looks variables up in env, the children's environment.
 func getenvOf(env []string) func(string) string {
@@ -131,16 +75,7 @@ func (s *Session) listDirect(ctx context.Context, c *sendpack.Client, m federati
 	if err != nil {
 		return nil, i18n.Errorf("listing %s: %w", m.Raw, err)
 	}
-	return &directMirror{client: c, adv: adv, srv: m}, nil
-}
-
-// directFits reports whether this push can go to d from this process:
-// a dry run, and options the server did not announce, go through git,
-// which says what it can and cannot do in its own words.
-func (s *Session) directFits(d *directMirror) bool {
-	o := s.opts
-	return !o.DryRun && d.adv.Has("report-status") &&
-		(!o.Atomic || d.adv.Has("atomic")) && (len(o.PushOptions) == 0 || d.adv.Has("push-options"))
+	return &directMirror{client: c, adv: adv, srv: m, listing: listingOf(m, advertised(adv))}, nil
 }
 
 // zeroOID is the object name of "nothing" in commands.
@@ -207,7 +142,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 	var wants []string
 	refused := false
 	for i, u := range updates {
-		old := d.adv.OID(u.Ref)
+		old := d.listing.OID(u.Ref)
 		switch {
 		case pre != nil && !pre[i].Reason.empty():
 			status[i] = pre[i]
@@ -307,15 +242,14 @@ func (s *Session) needsForce(ctx context.Context, ref, old, new string) string {
 	g.Stderr = nil
 	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
 	defer cancel()
-	_, err := g.Output(ctx, "merge-base", "--is-ancestor", old, new)
-	var ge *gitexec.Error
+	ok, err := g.IsAncestor(ctx, old, new)
 	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &ge) && ge.ExitCode == 1:
+	case err != nil:
+		return "fetch first"
+	case !ok:
 		return "non-fast-forward"
 	}
-	return "fetch first"
+	return ""
 }
 
 // sendDirect sends cmds to d with the pack for wants (none when every

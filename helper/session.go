@@ -15,6 +15,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -76,9 +77,13 @@ type Options struct {
 	DryRun            bool
 	Atomic            bool
 	PushOptions       []string
-	CAS               []string // "<ref>:<expected oid>" (or "<ref>" alone)
-	ForceIfIncludes   bool
-	Signed            string // "", "true", "if-asked"
+	Leases            transport.Leases // "option cas", parsed once
+	// BadLease is a "cas" git's send-pack would not take: the push
+	// is refused as a whole, as git's transport refuses it, since git
+	// ignores the option's error and sends the push anyway.
+	BadLease        error
+	ForceIfIncludes bool
+	Signed          string // "", "true", "if-asked"
 }
 
 // Capabilities is what the helper announces. stateless-connect gives git

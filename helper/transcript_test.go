@@ -273,6 +273,14 @@ func TestTranscriptOptions(t *testing.T) {
 	c.end()
 }
 
+// A malformed lease refuses the push it belongs to, whichever way the
+// push would have gone: no server is asked.
+func TestTranscriptMalformedLease(t *testing.T) {
+	c := converse(t, &Session{Stderr: io.Discard})
+	c.play(transcript(t, "malformed-lease", nil), nil)
+	c.end()
+}
+
 // An origin that accepts the connection but does not answer is left
 // after the handshake limit, for the next server.
 func TestTranscriptHangingOriginFailsOver(t *testing.T) {

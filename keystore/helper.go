@@ -122,9 +122,9 @@ func (h Helper) get(ctx context.Context, k Key, req Request, out io.Writer) erro
 // the username the request, the store or the forge names. A token is
 // never handed out over plain http to a host that is not loopback.
 func (h Helper) Answer(ctx context.Context, k Key) (Credential, error) {
-	k, err := k.Canonical()
+	k, err := k.Canonical() // no store sees a key that is not canonical
 	if err != nil {
-		return Credential{}, err
+		return Credential{}, ErrNotFound
 	}
 	if k.Protocol == "http" && !hostname.IsLoopback(k.Host) {
 		h.hint(i18n.M("federate: no token sent to %s: plain http would show it to anyone on the way; use https (plain http is for 127.0.0.1 and localhost only)\n", k.URL()))

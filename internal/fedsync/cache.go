@@ -210,12 +210,7 @@ func (c *cache) missing(ctx context.Context, oids []string) (map[string]bool, er
 
 // isAncestor reports whether commit a is an ancestor of (or equal to) b.
 func (c *cache) isAncestor(ctx context.Context, a, b string) (bool, error) {
-	err := c.git.Run(ctx, "merge-base", "--is-ancestor", a, b)
-	var ge *gitexec.Error
-	if errors.As(err, &ge) && ge.ExitCode == 1 {
-		return false, nil
-	}
-	return err == nil, err
+	return c.git.IsAncestor(ctx, a, b)
 }
 
 // maintain keeps pushes cheap: the first time the cache holds objects it

@@ -55,6 +55,9 @@ type Update struct {
 type Lease struct {
 	// Expect is that value; "" means the ref must not exist.
 	Expect string
+	// Tracking: no value was given; git's push takes the remote-tracking
+	// ref's (--force-with-lease=<ref>), and without one refuses.
+	Tracking bool
 }
 
 // Delete reports whether u deletes its ref.
@@ -81,7 +84,11 @@ func (p Push) Args() []string {
 	args = append(args, "push", "--porcelain", "--no-verify", "--no-follow-tags", "--recurse-submodules=no")
 	args = append(args, p.switches()...)
 	for _, u := range p.Updates {
-		if u.Lease != nil {
+		switch {
+		case u.Lease == nil:
+		case u.Lease.Tracking:
+			args = append(args, "--force-with-lease="+u.Dst)
+		default:
 			args = append(args, "--force-with-lease="+u.Dst+":"+u.Lease.Expect)
 		}
 	}
