@@ -129,9 +129,12 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if opts.Daemon {
 		return syncDaemon(ctx, opts, eng, feds, run)
 	}
+	start := time.Now()
 	results := eng.SyncAll(ctx, feds, run)
+	requests, gitListings := eng.Counters()
+	totals := fedsync.Summarize(results, requests, gitListings, time.Since(start))
 	if opts.JSON {
-		if err := writeSyncJSON(opts.IO.Out, results); err != nil {
+		if err := writeSyncJSON(opts.IO.Out, results, &totals); err != nil {
 			return err
 		}
 	} else {
@@ -359,12 +362,14 @@ func syncExit(results []*fedsync.FederationResult) error {
 // syncReport is the --json document of sync and status.
 type syncReport struct {
 	Federations []*fedsync.FederationResult `json:"federations"`
+	// Totals (sync only) sum up the run.
+	Totals *fedsync.Totals `json:"totals,omitempty"`
 }
 
-func writeSyncJSON(w io.Writer, results []*fedsync.FederationResult) error {
+func writeSyncJSON(w io.Writer, results []*fedsync.FederationResult, totals *fedsync.Totals) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(syncReport{Federations: results})
+	return enc.Encode(syncReport{Federations: results, Totals: totals})
 }
 
 func writeSyncText(p *i18n.Printer, w io.Writer, results []*fedsync.FederationResult) {

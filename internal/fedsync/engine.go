@@ -7,16 +7,21 @@ package fedsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // DefaultJobs is how many git network commands run at once by default.
@@ -66,6 +71,16 @@ type Config struct {
 	// mirror is created when its federation has createMissing set; nil
 	// means only the well-known hosts.
 	Federations *federation.Config
+	// HTTP lists http(s) servers in-process; nil is a client of this
+	// package's own (see newHTTPClient). It must not follow redirects.
+	HTTP Doer
+	// HostJobs bounds the in-process listings in flight to one host;
+	// 0 is DefaultHostJobs (never more than Jobs).
+	HostJobs int
+	// GitOnly, when set, names a setting of git's configuration or
+	// environment for a server that only git's transport honours: that
+	// server is listed by git. "" is none.
+	GitOnly func(ctx context.Context, ep federation.Endpoint) string
 }
 
 // Engine runs status and sync. It is safe for concurrent use.
@@ -77,6 +92,12 @@ type Engine struct {
 	sshOnce sync.Once
 	sshGit  gitexec.Runner // cfg.Git with the ssh callback, for federations with ssh servers
 	sshErr  error
+
+	lister      *lister
+	gitListings atomic.Int64 // listings by a git child
+
+	repoOnce sync.Once
+	repoDirs [2]string // the git dir and common dir of cfg.Repo, or ""
 }
 
 // New returns an Engine for cfg.
@@ -101,7 +122,41 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Git.Env = os.Environ()
 	}
 	cfg.Git.Env = gitexec.WithoutRepoEnv(cfg.Git.Env)
-	return &Engine{cfg: cfg, sem: make(chan struct{}, cfg.Jobs)}, nil
+	if cfg.HostJobs <= 0 {
+		cfg.HostJobs = DefaultHostJobs
+	}
+	cfg.HostJobs = min(cfg.HostJobs, cfg.Jobs)
+	if cfg.HTTP == nil {
+		cfg.HTTP = newHTTPClient(cfg.HostJobs)
+	}
+	if cfg.Git.Redact == nil {
+		cfg.Git.Redact = redact.New()
+	}
+	e := &Engine{cfg: cfg, sem: make(chan struct{}, cfg.Jobs)}
+	e.lister = &lister{client: cfg.HTTP, all: make(chan struct{}, cfg.Jobs), hostJobs: cfg.HostJobs,
+		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
+		gitOnly: cfg.GitOnly, hosts: map[string]chan struct{}{}, creds: map[keystore.Key]*credential{}}
+	return e, nil
+}
+
+// forgeOf names the forge of an https host, for its token variable.
+func (e *Engine) forgeOf(host string) string {
+	if e.cfg.Federations == nil {
+		return ""
+	}
+	return e.cfg.Federations.ForgeOf("https", host)
+}
+
+// getenvOf looks variables up in env, the children's environment.
+func getenvOf(env []string) func(string) string {
+	return func(name string) string {
+		for i := len(env) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(env[i], name+"="); ok {
+				return v
+			}
+		}
+		return ""
+	}
 }
 
 // Jobs is the engine's bound on concurrent network commands.
@@ -176,15 +231,24 @@ func (e *Engine) sshRunner() (gitexec.Runner, error) {
 	return e.sshGit, e.sshErr
 }
 
-// listRefs runs `git ls-remote` of url, a server of f. A listing is one
-// small answer: f's timeout bounds all of it.
-func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, url string) (Refs, error) {
+// listRefs lists ep, a server of f, for service (sendpack.UploadPack or
+// ReceivePack): in-process when it can, else with `git ls-remote`. A
+// listing is one small answer: f's timeout bounds all of it.
+func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep federation.Endpoint, service string) (Refs, error) {
 	limit := ListTimeout
 	if f.Timeout > 0 {
 		limit = f.Timeout
 	}
-	var refs Refs
-	err := e.net(ctx, func() error {
+	url := ep.Raw
+	refs, err := e.lister.list(ctx, ep, service, limit)
+	if !errors.Is(err, errUseGit) {
+		if err != nil {
+			return nil, i18n.Errorf("listing %s: %w", url, explain(err, url))
+		}
+		return refs, nil
+	}
+	e.gitListings.Add(1)
+	err = e.net(ctx, func() error {
 		out, err := e.runner(f, "", limit).Output(ctx, "ls-remote", "--", url)
 		if err != nil {
 			return err
