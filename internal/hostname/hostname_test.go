@@ -1,0 +1,75 @@
+package hostname
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestCanonical(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"github.com", "github.com"},
+		{"GitHub.COM", "github.com"},
+		{"gİthub.com", "xn--github-qyd.com"}, // U+0130 maps to "i" + U+0307, not "i"
+		{"gıthub.com", "xn--gthub-n4a.com"},  // U+0131 stays dotless
+		{"bücher.example:8443", "xn--bcher-kva.example:8443"},
+		{"git_corp", "git_corp"},
+		{"-dash-.example", "-dash-.example"},
+		{"LOCALHOST:08080", "localhost:8080"},
+		{"127.0.0.1:8080", "127.0.0.1:8080"},
+		{"[::1]:80", "[::1]:80"},
+		{"[0:0:0:0:0:0:0:1]", "[::1]"},
+		{"[FE80::1]:22", "[fe80::1]:22"},
+	} {
+		got, err := Canonical(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("Canonical(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestCanonicalRefuses(t *testing.T) {
+	for _, in := range []string{
+		"", ":443", "evil.example?@github.com", "user@github.com", "github.com/x", "a#b", "a b",
+		"github.com:99999", "github.com:x", "github.com:-1", "::1", "[::1", "[::1]x", "[127.0.0.1]",
+		"[fe80::1%25eth0]", "a..b", "xn--zzzz-.com", "a\u200db.com", "a\x00b", "a\\b",
+	} {
+		got, err := Canonical(in)
+		if err == nil || !errors.Is(err, ErrBadHost) {
+			t.Errorf("Canonical(%q) = %q, %v; want an error matching ErrBadHost", in, got, err)
+		}
+	}
+}
+
+func TestLookAlikesAreNotTheRealHost(t *testing.T) {
+	real, _ := Canonical("github.com")
+	for _, h := range []string{"gİthub.com", "gıthub.com", "GİTHUB.COM", "GITHUB.COM\u0131"} {
+		if c, err := Canonical(h); err == nil && c == real {
+			t.Errorf("Canonical(%q) = %q, the real host's key", h, c)
+		}
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for _, h := range []string{"localhost", "LOCALHOST:8080", "LocalHost", "127.0.0.1", "127.9.9.9:1", "[::1]:8080", "[::1]"} {
+		if !IsLoopback(h) {
+			t.Errorf("IsLoopback(%q) = false", h)
+		}
+	}
+	for _, h := range []string{"localhost.evil.example", "example.com", "10.0.0.1", "[::2]", "localhost@evil", "", "lOcalhost\u0131"} {
+		if IsLoopback(h) {
+			t.Errorf("IsLoopback(%q) = true", h)
+		}
+	}
+}
+
+func TestOrigin(t *testing.T) {
+	for _, tc := range []struct{ scheme, host, want string }{
+		{"https", "GitHub.com", "https://github.com:443"},
+		{"HTTP", "localhost", "http://localhost:80"},
+		{"https", "host:8443", "https://host:8443"},
+	} {
+		if got, err := Origin(tc.scheme, tc.host); err != nil || got != tc.want {
+			t.Errorf("Origin(%q, %q) = %q, %v; want %q", tc.scheme, tc.host, got, err, tc.want)
+		}
+	}
+}

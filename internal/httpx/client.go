@@ -1,0 +1,173 @@
+package httpx
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/stall"
+)
+
+// carriesToken marks, in a request's context, a request that carries a
+// credential over plain http: the proxy function sends it direct.
+type carriesToken struct{}
+
+func newClient(cfg Config) (*Client, error) {
+	tlsCfg, err := tlsConfig(cfg.Settings)
+	if err != nil {
+		return nil, err
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = tlsCfg
+	c := &Client{cfg: cfg}
+	t.Proxy = c.proxy
+	if c.jar, err = loadJar(cfg.Settings.CookieFile); err != nil {
+		return nil, err
+	}
+	c.http = &http.Client{Transport: t, CheckRedirect: checkRedirect, Timeout: cfg.Timeout}
+	if c.jar != nil {
+		c.http.Jar = c.jar
+	}
+	return c, nil
+}
+
+// tlsConfig is the one TLS configuration: at least TLS 1.2, the roots
+// and client certificate git's settings name.
+func tlsConfig(s Settings) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.SSLNoVerify} //nolint:gosec // as git's http.sslVerify=false
+	if s.CAInfo != "" || s.CAPath != "" {
+		pool := x509.NewCertPool()
+		if s.CAInfo != "" {
+			pem, err := os.ReadFile(s.CAInfo)
+			if err != nil {
+				return nil, err
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, i18n.Errorf("%s: no certificate found", s.CAInfo)
+			}
+		}
+		if s.CAPath != "" {
+			files, _ := filepath.Glob(filepath.Join(s.CAPath, "*"))
+			for _, f := range files {
+				if pem, err := os.ReadFile(f); err == nil {
+					pool.AppendCertsFromPEM(pem)
+				}
+			}
+		}
+		cfg.RootCAs = pool
+	}
+	if s.SSLCert != "" {
+		key := s.SSLKey
+		if key == "" {
+			key = s.SSLCert // curl reads the key from the certificate file then
+		}
+		cert, err := tls.LoadX509KeyPair(s.SSLCert, key)
+		if err != nil {
+			return nil, i18n.Errorf("client certificate %s: %w", s.SSLCert, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+// proxy is the proxy for req: the one git's settings name, except for a
+// request carrying a token over plain http, which never goes through a
+// proxy (the proxy would read the token).
+func (c *Client) proxy(req *http.Request) (*url.URL, error) {
+	if c.cfg.Settings.Proxy == "" || req.Context().Value(carriesToken{}) != nil {
+		return nil, nil
+	}
+	p := c.cfg.Settings.Proxy
+	if !strings.Contains(p, "://") {
+		p = "http://" + p // as curl reads a proxy without a scheme
+	}
+	return url.Parse(p)
+}
+
+func (c *Client) do(req *http.Request, cred Credential) (*http.Response, error) {
+	if !cred.IsZero() {
+		if _, err := hostname.Canonical(req.URL.Host); err != nil {
+			return nil, i18n.Errorf("%w: %s", ErrBadHost, req.URL.Host)
+		}
+		switch strings.ToLower(req.URL.Scheme) {
+		case "https":
+		case "http":
+			if !hostname.IsLoopback(req.URL.Host) {
+				return nil, i18n.Errorf("%s: %w", req.URL.Host, ErrPlainHTTP)
+			}
+			req = req.WithContext(contextWith(req, carriesToken{}))
+		default:
+			return nil, i18n.Errorf("%s: %w", req.URL.Host, ErrPlainHTTP)
+		}
+		req.Header.Set(cred.name, cred.value)
+	}
+	c.headers(req)
+	var (
+		resp *http.Response
+		err  error
+	)
+	if s := c.cfg.Stall; s != nil && s.Limit > 0 {
+		e := *s
+		e.Host = req.URL.Host
+		resp, err = stall.Do(c.http, req, e.Limit, &e)
+		if se := (*stall.Error)(nil); errors.As(err, &se) {
+			return nil, se
+		}
+	} else {
+		resp, err = c.http.Do(req)
+	}
+	if re := (*RedirectError)(nil); errors.As(err, &re) {
+		return nil, re
+	}
+	return resp, err
+}
+
+// headers adds git's extra headers and the user agent.
+func (c *Client) headers(req *http.Request) {
+	s := c.cfg.Settings
+	for _, h := range s.ExtraHeaders {
+		if name, value, ok := strings.Cut(h, ":"); ok {
+			req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		}
+	}
+	switch {
+	case s.UserAgent != "":
+		req.Header.Set("User-Agent", s.UserAgent)
+	case req.Header.Get("User-Agent") == "" && c.cfg.UserAgent != "":
+		req.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+}
+
+// checkRedirect is the one redirect rule: a GET or HEAD follows at most
+// MaxRedirects redirects within its origin; anything else stops with a
+// *RedirectError.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0]
+	re := &RedirectError{From: first.URL.Host, To: shown(req.URL)}
+	if req.Response != nil {
+		re.Status = req.Response.StatusCode
+	}
+	if len(via) > MaxRedirects || (first.Method != http.MethodGet && first.Method != http.MethodHead) {
+		return re
+	}
+	a, err1 := hostname.Origin(first.URL.Scheme, first.URL.Host)
+	b, err2 := hostname.Origin(req.URL.Scheme, req.URL.Host)
+	if err1 != nil || err2 != nil || a != b {
+		return re
+	}
+	return nil
+}
+
+// shown is u as an error may show it: no user info, no query.
+func shown(u *url.URL) string {
+	v := *u
+	v.User, v.RawQuery, v.Fragment = nil, "", ""
+	return v.String()
+}

@@ -1,0 +1,50 @@
+package httpx
+
+import (
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+)
+
+// Settings is what git's http configuration says for one URL: the keys
+// http.<key> and http.<url>.<key> (the most specific URL wins, matched as
+// git's urlmatch.c does) and the environment git reads (GIT_SSL_*,
+// http_proxy, https_proxy, no_proxy …).
+type Settings struct {
+	// SSLNoVerify is set when http.sslVerify=false or GIT_SSL_NO_VERIFY
+	// turn certificate checks off; the zero value checks them.
+	SSLNoVerify bool
+	// CAInfo and CAPath are the certificates trusted (http.sslCAInfo,
+	// GIT_SSL_CAINFO; http.sslCAPath, GIT_SSL_CAPATH); empty means the
+	// system's roots.
+	CAInfo, CAPath string
+	// SSLCert and SSLKey are the client certificate and its key.
+	SSLCert, SSLKey string
+	// Proxy is the proxy URL for the server ("" for none): http.proxy,
+	// else the environment, with no_proxy applied.
+	Proxy string
+	// ProxyKey names where Proxy came from ("http.proxy", "https_proxy" …).
+	ProxyKey string
+	// ExtraHeaders are http.extraHeader lines, "Name: value".
+	ExtraHeaders []string
+	// CookieFile and SaveCookies are http.cookieFile and http.saveCookies.
+	CookieFile  string
+	SaveCookies bool
+	// LowSpeedTime is http.lowSpeedTime (GIT_HTTP_LOW_SPEED_TIME) when
+	// the speed limit is at most 1 byte/s: a server that moves nothing
+	// for that long is given up.
+	LowSpeedTime time.Duration
+	// UserAgent is http.userAgent or GIT_HTTP_USER_AGENT.
+	UserAgent string
+	// Unhonoured lists the keys and variables that apply to the URL and
+	// that this client cannot honour: a request that must behave as git
+	// would goes through git's transport when it is not empty.
+	Unhonoured []string
+}
+
+// Resolve is the Settings git would apply to rawURL from config entries
+// (git config's http section, as gitexec's ConfigRegexp reads it, in
+// git's order) and the environment getenv reads.
+func Resolve(entries []gitexec.ConfigEntry, getenv func(string) string, rawURL string) Settings {
+	return resolve(entries, getenv, rawURL)
+}
