@@ -253,3 +253,27 @@ func TestSyncListingWaitsOutRetryAfter(t *testing.T) {
 		t.Errorf("asked again %v after a 503 with Retry-After: 2", gap)
 	}
 }
+
+// A server for which git's configuration says something only git's own
+// transport honours (here a credential username) is listed by git, as
+// before; the sync still succeeds.
+func TestSyncGitOnlySettingListsWithGit(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	gittest.Git(t, "", "config", "--global", "credential."+fx.srv.URL+".username", "someone")
+	r := fx.sync(t, SyncOptions{JSON: true})
+	if r.code != ExitOK {
+		t.Fatalf("sync: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	var rep struct {
+		Totals struct {
+			Requests    int64
+			GitListings int64 `json:"git_listings"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Totals.Requests != 0 || rep.Totals.GitListings == 0 {
+		t.Errorf("totals = %+v, want every listing by git", rep.Totals)
+	}
+}

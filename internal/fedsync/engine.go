@@ -19,6 +19,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
@@ -71,16 +72,9 @@ type Config struct {
 	// mirror is created when its federation has createMissing set; nil
 	// means only the well-known hosts.
 	Federations *federation.Config
-	// HTTP lists http(s) servers in-process; nil is a client of this
-	// package's own (see newHTTPClient). It must not follow redirects.
-	HTTP Doer
 	// HostJobs bounds the in-process listings in flight to one host;
 	// 0 is DefaultHostJobs (never more than Jobs).
 	HostJobs int
-	// GitOnly, when set, names a setting of git's configuration or
-	// environment for a server that only git's transport honours: that
-	// server is listed by git. "" is none.
-	GitOnly func(ctx context.Context, ep federation.Endpoint) string
 }
 
 // Engine runs status and sync. It is safe for concurrent use.
@@ -95,6 +89,10 @@ type Engine struct {
 
 	lister      *lister
 	gitListings atomic.Int64 // listings by a git child
+
+	configOnce sync.Once
+	config     []gitexec.ConfigEntry
+	configErr  error
 
 	repoOnce sync.Once
 	repoDirs [2]string // the git dir and common dir of cfg.Repo, or ""
@@ -126,17 +124,28 @@ func New(cfg Config) (*Engine, error) {
 		cfg.HostJobs = DefaultHostJobs
 	}
 	cfg.HostJobs = min(cfg.HostJobs, cfg.Jobs)
-	if cfg.HTTP == nil {
-		cfg.HTTP = newHTTPClient(cfg.HostJobs)
-	}
 	if cfg.Git.Redact == nil {
 		cfg.Git.Redact = redact.New()
 	}
 	e := &Engine{cfg: cfg, sem: make(chan struct{}, cfg.Jobs)}
-	e.lister = &lister{client: cfg.HTTP, all: make(chan struct{}, cfg.Jobs), hostJobs: cfg.HostJobs,
+	e.lister = &lister{all: make(chan struct{}, cfg.Jobs), hostJobs: cfg.HostJobs,
 		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
-		gitOnly: cfg.GitOnly, hosts: map[string]chan struct{}{}, creds: map[keystore.Key]*credential{}}
+		config: e.transportConfig, hosts: map[string]chan struct{}{}, creds: map[keystore.Key]*credential{},
+		clients: map[string]*httpx.Client{}}
 	return e, nil
+}
+
+// transportConfig reads, once per engine, git config's http, url and
+// credential sections, which decide whether a server is listed
+// in-process.
+func (e *Engine) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, error) {
+	e.configOnce.Do(func() {
+		g := e.runner(nil, e.cfg.Repo, ListTimeout)
+		ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+		defer cancel()
+		e.config, e.configErr = g.ConfigRegexp(ctx, `^(http|url|credential)\.`, false)
+	})
+	return e.config, e.configErr
 }
 
 // forgeOf names the forge of an https host, for its token variable.

@@ -3,6 +3,7 @@ package fedsync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
@@ -29,12 +31,6 @@ import (
 // which answers in git's own words; only a server that cannot be
 // reached at all, or stays busy, is reported from here.
 
-// Doer sends one HTTP request, as *http.Client does. It must not follow
-// redirects: a redirected listing goes to git, which decides.
-type Doer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
 // DefaultHostJobs bounds the listings in flight to one host (host and
 // port), so that one forge is not hammered whatever --jobs says.
 const DefaultHostJobs = 8
@@ -45,22 +41,22 @@ const maxAdvertisement = 128 << 20
 // errUseGit is a server this process does not list: git does.
 var errUseGit = errors.New("listed by git")
 
-// lister lists http(s) servers in-process for one Engine.
+// lister lists http(s) servers in-process for one Engine, through the
+// one client that carries tokens (internal/httpx).
 type lister struct {
-	client   Doer
 	all      chan struct{} // bounds listings in flight overall (Jobs)
 	hostJobs int
 	getenv   func(string) string
 	forge    func(host string) string
 	clean    *redact.Redactor
 	delays   []time.Duration
-	// gitOnly, when set, names a setting of git's for ep that only git's
-	// transport honours ("" when there is none).
-	gitOnly func(ctx context.Context, ep federation.Endpoint) string
+	// config reads, once, git's http, url and credential sections.
+	config func(ctx context.Context) ([]gitexec.ConfigEntry, error)
 
-	mu    sync.Mutex
-	hosts map[string]chan struct{}
-	creds map[keystore.Key]*credential
+	mu      sync.Mutex
+	hosts   map[string]chan struct{}
+	creds   map[keystore.Key]*credential
+	clients map[string]*httpx.Client // by the settings they were built for
 
 	requests atomic.Int64 // in-process listing requests, retries included
 }
@@ -70,19 +66,6 @@ type credential struct {
 	once        sync.Once
 	user, token string
 	useGit      bool // a token needs a username only git's config has
-}
-
-// newHTTPClient is the client of an Engine given none: proxies from the
-// environment, system roots, HTTP/2 where the server offers it, and as
-// many idle connections kept per host as listings run there at once.
-// Redirects are not followed.
-func newHTTPClient(hostJobs int) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = hostJobs
-	t.MaxIdleConns = max(t.MaxIdleConns, 4*hostJobs)
-	return &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
 }
 
 // hostSlots is the semaphore of one host.
@@ -117,13 +100,68 @@ func (l *lister) acquire(ctx context.Context, host string) (release func(), err 
 
 // eligible reports whether ep is listed in-process.
 func (l *lister) eligible(ctx context.Context, ep federation.Endpoint) bool {
-	if !ep.HTTP() || ep.Protocol == "https" && l.getenv("GIT_SSL_CAINFO") != "" {
-		return false // CA files are the one client's to honour (internal/httpx)
+	_, err := l.client(ctx, ep)
+	return err == nil
+}
+
+// client is the client that lists ep, or errUseGit: ep is not http(s),
+// names a user, or git's configuration has a setting for it that only
+// git's transport honours.
+func (l *lister) client(ctx context.Context, ep federation.Endpoint) (*httpx.Client, error) {
+	if !ep.HTTP() {
+		return nil, errUseGit
 	}
 	if u, err := url.Parse(ep.Raw); err != nil || u.User != nil || u.RawQuery != "" {
-		return false
+		return nil, errUseGit
 	}
-	return l.gitOnly == nil || l.gitOnly(ctx, ep) == ""
+	entries, err := l.config(ctx)
+	if err != nil || gitOnlyConfig(entries, ep) {
+		return nil, errUseGit
+	}
+	settings := httpx.Resolve(entries, l.getenv, ep.Raw)
+	if len(settings.Unhonoured) > 0 {
+		return nil, errUseGit
+	}
+	key := fmt.Sprintf("%#v", settings)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c, ok := l.clients[key]; ok {
+		return c, nil
+	}
+	c, err := httpx.New(httpx.Config{Settings: settings, UserAgent: "git/" + sendpack.Agent, IdleConnsPerHost: l.hostJobs})
+	if err != nil {
+		return nil, errUseGit // git says what is wrong with its settings
+	}
+	l.clients[key] = c
+	return c, nil
+}
+
+// gitOnlyConfig reports whether git's url or credential sections say
+// something about ep that this process would not do as git does: a URL
+// rewrite that applies to it, or a credential username or useHttpPath
+// for its host (or for every host). It errs on the side of git.
+func gitOnlyConfig(entries []gitexec.ConfigEntry, ep federation.Endpoint) bool {
+	for _, e := range entries {
+		section, sub, key, ok := federation.SplitKey(e.Key)
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(section) {
+		case "url":
+			if strings.HasPrefix(ep.Raw, e.Value) {
+				return true
+			}
+		case "credential":
+			if !strings.EqualFold(key, "username") && !strings.EqualFold(key, "useHttpPath") {
+				continue
+			}
+			u, err := url.Parse(sub)
+			if sub == "" || err != nil || strings.EqualFold(u.Host, ep.Host) || strings.Contains(u.Host, "*") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // credentialFor is the user and token sent up front to ep ("" when the
@@ -163,15 +201,16 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (use
 // busy policy of gitexec (at least as long as it asks in Retry-After).
 // errUseGit means git must list it.
 func (l *lister) list(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration) (Refs, error) {
-	if !l.eligible(ctx, ep) {
-		return nil, errUseGit
+	client, err := l.client(ctx, ep)
+	if err != nil {
+		return nil, err
 	}
 	user, token, useGit := l.credentialFor(ctx, ep)
 	if useGit {
 		return nil, errUseGit
 	}
 	var refs Refs
-	err := gitexec.Retry(ctx, l.delays, func(ctx context.Context) error {
+	err = gitexec.Retry(ctx, l.delays, func(ctx context.Context) error {
 		release, err := l.acquire(ctx, ep.Host)
 		if err != nil {
 			return err
@@ -179,14 +218,14 @@ func (l *lister) list(ctx context.Context, ep federation.Endpoint, service strin
 		defer release()
 		ctx, cancel := context.WithTimeout(ctx, limit)
 		defer cancel()
-		refs, err = l.once(ctx, ep, service, user, token)
+		refs, err = l.once(ctx, client, ep, service, httpx.Basic(user, token))
 		return err
 	})
 	return refs, err
 }
 
 // once is one listing request.
-func (l *lister) once(ctx context.Context, ep federation.Endpoint, service, user, token string) (Refs, error) {
+func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential) (Refs, error) {
 	u, err := url.Parse(ep.Raw)
 	if err != nil {
 		return nil, errUseGit
@@ -197,13 +236,12 @@ func (l *lister) once(ctx context.Context, ep federation.Endpoint, service, user
 	if err != nil {
 		return nil, errUseGit
 	}
-	if token != "" {
-		req.SetBasicAuth(user, token)
-	}
-	req.Header.Set("User-Agent", "git/"+sendpack.Agent)
 	req.Header.Set("Pragma", "no-cache")
 	l.requests.Add(1)
-	resp, err := l.client.Do(req)
+	resp, err := client.Do(req, cred)
+	if httpx.IsRedirect(err) || errors.Is(err, httpx.ErrPlainHTTP) || errors.Is(err, httpx.ErrBadHost) {
+		return nil, errUseGit // git follows the redirect as it would, or refuses
+	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -218,7 +256,7 @@ func (l *lister) once(ctx context.Context, ep federation.Endpoint, service, user
 		return nil, &gitexec.BusyError{Err: &sendpack.HTTPError{Host: ep.Host, Status: resp.StatusCode},
 			After: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	default:
-		return nil, errUseGit // a refusal, a redirect, a missing repository: git's words
+		return nil, errUseGit // a refusal, a missing repository: git's words
 	}
 	want := "application/x-" + service + "-advertisement"
 	if got := resp.Header.Get("Content-Type"); !strings.EqualFold(strings.TrimSpace(strings.Split(got, ";")[0]), want) {

@@ -26,6 +26,9 @@ func newClient(cfg Config) (*Client, error) {
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = tlsCfg
+	if cfg.IdleConnsPerHost > 0 {
+		t.MaxIdleConnsPerHost = cfg.IdleConnsPerHost
+	}
 	c := &Client{cfg: cfg}
 	t.Proxy = c.proxy
 	if c.jar, err = loadJar(cfg.Settings.CookieFile); err != nil {

@@ -91,6 +91,10 @@ type Config struct {
 	Timeout time.Duration
 	// UserAgent is sent when git's configuration names none.
 	UserAgent string
+	// IdleConnsPerHost is how many idle connections to one host are
+	// kept for reuse; 0 is net/http's default (2). A caller running
+	// more requests at once to a host sets it to that bound.
+	IdleConnsPerHost int
 }
 
 // Client sends requests under the rules of the package. It is safe for
