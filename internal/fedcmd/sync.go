@@ -299,9 +299,14 @@ func tokensOf(ctx context.Context, cfg *federation.Config) *redact.Redactor {
 		urls = append(append(urls, s.Origin), s.Mirrors...)
 	}
 	var keys []keystore.Key
+	seen := map[keystore.Key]bool{} // thousands of federations share a few hosts
 	for _, u := range urls {
 		if e, err := federation.ParseEndpoint(u); err == nil && e.HTTP() {
-			keys = append(keys, keystore.Key{Protocol: e.Protocol, Host: e.Host})
+			k := keystore.Key{Protocol: e.Protocol, Host: e.Host}
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
 		}
 	}
 	return keystore.RedactorFor(ctx, func(host string) string { return cfg.ForgeOf("https", host) }, keys...)

@@ -244,12 +244,12 @@ func (e *Engine) sshRunner() (gitexec.Runner, error) {
 // ReceivePack): in-process when it can, else with `git ls-remote`. A
 // listing is one small answer: f's timeout bounds all of it.
 func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep federation.Endpoint, service string) (Refs, error) {
-	limit := ListTimeout
+	limit, key := ListTimeout, ""
 	if f.Timeout > 0 {
-		limit = f.Timeout
+		limit, key = f.Timeout, f.TimeoutKey()
 	}
 	url := ep.Raw
-	refs, err := e.lister.list(ctx, ep, service, limit)
+	refs, err := e.lister.list(ctx, ep, service, limit, key)
 	if !errors.Is(err, errUseGit) {
 		if err != nil {
 			return nil, i18n.Errorf("listing %s: %w", url, explain(err, url))

@@ -19,6 +19,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
+	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -200,7 +201,11 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (use
 // list asks ep for its refs for service, retrying a busy server with the
 // busy policy of gitexec (at least as long as it asks in Retry-After).
 // errUseGit means git must list it.
-func (l *lister) list(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration) (Refs, error) {
+//
+// limit bounds each attempt; key, when set, is the config key that sets
+// it (federation.<name>.timeout), which the error of a server that does
+// not answer in time names.
+func (l *lister) list(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration, key string) (Refs, error) {
 	client, err := l.client(ctx, ep)
 	if err != nil {
 		return nil, err
@@ -216,9 +221,12 @@ func (l *lister) list(ctx context.Context, ep federation.Endpoint, service strin
 			return err
 		}
 		defer release()
-		ctx, cancel := context.WithTimeout(ctx, limit)
+		actx, cancel := context.WithTimeout(ctx, limit)
 		defer cancel()
-		refs, err = l.once(ctx, client, ep, service, httpx.Basic(user, token))
+		refs, err = l.once(actx, client, ep, service, httpx.Basic(user, token))
+		if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+			return timedOut(ep, limit, key)
+		}
 		return err
 	})
 	return refs, err
@@ -275,6 +283,14 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 		refs[r.Name] = r.OID
 	}
 	return refs, nil
+}
+
+// timedOut is the error of a listing that did not complete within limit.
+func timedOut(ep federation.Endpoint, limit time.Duration, key string) error {
+	if key != "" {
+		return &stall.Error{Host: ep.Host, Limit: limit, Key: key}
+	}
+	return i18n.Errorf("%s: the ref listing timed out after %s", ep.Host, limit)
 }
 
 // drain reads what is left of a small answer so that its connection is
