@@ -133,6 +133,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	results := eng.SyncAll(ctx, feds, run)
 	requests, gitListings := eng.Counters()
 	totals := fedsync.Summarize(results, requests, gitListings, time.Since(start))
+	writeTotals(totals)
 	if opts.JSON {
 		if err := writeSyncJSON(opts.IO.Out, results, &totals); err != nil {
 			return err
@@ -144,6 +145,18 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 		return err
 	}
 	return Partial(i18n.Errorf("not everything could be synced: %w", i18n.Join(warnings...)))
+}
+
+// writeTotals writes totals to the file named by fedsync.TotalsEnv, for
+// `serve`'s metrics; a failure to write costs only the metrics.
+func writeTotals(totals fedsync.Totals) {
+	path := os.Getenv(fedsync.TotalsEnv)
+	if path == "" {
+		return
+	}
+	if data, err := json.Marshal(totals); err == nil {
+		_ = os.WriteFile(path, data, 0o600)
+	}
 }
 
 // syncShard reads --shard: only with --all, since a named federation is

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 
@@ -100,6 +101,8 @@ func TestSyncUnchangedStartsNoGit(t *testing.T) {
 	trace := filepath.Join(t.TempDir(), "trace2.json")
 	t.Setenv("GIT_TRACE2_EVENT", trace)
 	before, n := cacheSnapshot(t), len(fx.srv.Requests())
+	totalsFile := filepath.Join(t.TempDir(), "totals.json")
+	t.Setenv(fedsync.TotalsEnv, totalsFile) // as serve asks, for its metrics
 
 	r := fx.sync(t, SyncOptions{All: true, JSON: true})
 	if r.code != ExitOK {
@@ -156,6 +159,9 @@ func TestSyncUnchangedStartsNoGit(t *testing.T) {
 	}
 	if got := rep.Totals; got.Checked != 4 || got.Changed != 0 || got.Failed != 0 || got.Requests != 16 || got.GitListings != 0 {
 		t.Errorf("totals = %+v, want 4 checked, 0 changed, 0 failed, 16 requests, no git listing", got)
+	}
+	if data, err := os.ReadFile(totalsFile); err != nil || !strings.Contains(string(data), `"checked":4`) {
+		t.Errorf("totals for serve's metrics: %q, %v", data, err)
 	}
 	if len(rep.Federations) != 4 || len(rep.Federations[0].Mirrors) != 3 || len(rep.Federations[0].Mirrors[0].Refs) == 0 {
 		t.Fatalf("report lacks the federations' refs:\n%s", r.out)

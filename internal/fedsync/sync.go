@@ -571,6 +571,11 @@ func (m *MirrorResult) Summary() map[State]int {
 	return out
 }
 
+// TotalsEnv names a file to which `git federate sync` writes its run's
+// Totals as JSON: how `serve`, which runs syncs as processes, counts
+// them in its metrics.
+const TotalsEnv = "FEDERATE_SYNC_TOTALS"
+
 // Totals sums up one run of sync, for --json and the metrics.
 type Totals struct {
 	// Checked counts the federations looked at.
