@@ -205,15 +205,16 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 		res.Unchanged = true
 		return nil
 	}
+	var pre *listings
 	if push && e.listedInProcess(ctx, f) {
 		// An unchanged federation is decided from its listings alone,
 		// before the lock: no git process, no write to the cache.
-		l := e.listAll(ctx, f, push)
-		if l.err != nil {
-			return l.err
+		pre = e.listAll(ctx, f, push)
+		if pre.err != nil {
+			return pre.err
 		}
-		if l.inSync() && !e.queuedFor(ctx, f) {
-			res.Mirrors = inSyncResults(f, l)
+		if pre.inSync() && !e.queuedFor(ctx, f) {
+			res.Mirrors = inSyncResults(f, pre)
 			return nil
 		}
 	}
@@ -228,10 +229,13 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 	}
 	// Listed (again) under the lock: what another sync left is the truth.
 	// A listing may still be stale when a push happens; every push is a
-	// compare-and-swap on the value listed.
-	l := e.listAll(ctx, f, push)
-	if l.err != nil {
-		return l.err
+	// compare-and-swap on the value listed. A mirror that just failed to
+	// answer is not waited for twice.
+	l := pre
+	if l == nil || !l.mirrorFailed() {
+		if l = e.listAll(ctx, f, push); l.err != nil {
+			return l.err
+		}
 	}
 	origin, mirrors := l.origin, l.mirrors
 	changed, err := e.updateCache(ctx, f, c, origin)
@@ -331,6 +335,11 @@ func (l *listings) inSync() bool {
 		}
 	}
 	return true
+}
+
+// mirrorFailed reports whether a mirror's listing failed.
+func (l *listings) mirrorFailed() bool {
+	return slices.ContainsFunc(l.mirrors, func(m listing) bool { return m.err != nil })
 }
 
 // listAll lists origin and every mirror at once: when nothing changed,
