@@ -103,9 +103,11 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 		return i18n.Errorf("LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
 	}
 	dst.Limit(s.Fed.Timeout, s.timeoutKey())
+	dst.HTTP = s.httpSettings(ctx, srv.Raw)
 	src := lfs.Store(s.GitDir)
 	if primary := s.pushTarget(); primary.Raw != srv.Raw {
 		if c, ok := lfs.NewClient(primary.Raw, creds); ok {
+			c.HTTP = s.httpSettings(ctx, primary.Raw)
 			src = lfs.Fallback(src, c.Limit(s.Fed.Timeout, s.timeoutKey()).Download)
 		}
 	}

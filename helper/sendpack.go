@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
@@ -41,17 +41,14 @@ type directMirror struct {
 	srv    federation.Endpoint
 }
 
-// gitOnlyEnv are environment variables that change how git's http
-// transport talks to a server; with one set, mirrors go through git.
-// GIT_SSL_CAINFO, the certificates to trust, is honoured here too.
-var gitOnlyEnv = []string{"GIT_SSL_", "GIT_PROXY_SSL_", "GIT_HTTP_PROXY_AUTHMETHOD", "GIT_HTTP_USER_AGENT",
-	"GIT_CURL_", "GIT_TRACE_CURL", "GIT_SMART_HTTP", "GIT_ALLOW_PROTOCOL", "GIT_PROTOCOL_FROM_USER"}
-
 // directClient is the client that pushes to mirror m from this process,
 // or nil when m must go through git's transport: m is not http(s), it
 // names a user, no token for it is in the environment or the keyring,
-// or git's config or environment has a setting for it that only git's
-// transport honours (http.*, a URL rewrite, a credential username).
+// or git's configuration or environment has a setting for it that only
+// git's transport honours (httpx.Resolve lists them: an http.* key the
+// direct client cannot apply, a URL rewrite, a credential username).
+// What it can apply (proxy, TLS, extra headers, cookies, user agent,
+// low-speed limit) it applies as git would.
 func (s *Session) directClient(ctx context.Context, m federation.Endpoint) *sendpack.Client {
 	if u, err := url.Parse(m.Raw); !m.HTTP() || err != nil || u.User != nil {
 		return nil
@@ -60,16 +57,14 @@ func (s *Session) directClient(ctx context.Context, m federation.Endpoint) *send
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	for _, kv := range s.Git.Env {
-		for _, p := range gitOnlyEnv {
-			if strings.HasPrefix(kv, p) && !strings.HasPrefix(kv, "GIT_SSL_CAINFO=") {
-				log.Debug("mirror through git's transport: environment", "mirror", m.Raw, "variable", strings.SplitN(kv, "=", 2)[0])
-				return nil
-			}
-		}
+	entries, err := s.transportConfig(ctx)
+	if err != nil {
+		log.Debug("mirror through git's transport: config unreadable", "mirror", m.Raw, "err", err)
+		return nil
 	}
-	if key := s.gitOnlyConfig(ctx, m); key != "" {
-		log.Debug("mirror through git's transport: config", "mirror", m.Raw, "key", key)
+	settings := httpx.Resolve(entries, getenvOf(s.Git.Env), m.Raw)
+	if len(settings.Unhonoured) > 0 {
+		log.Debug("mirror through git's transport: config", "mirror", m.Raw, "keys", strings.Join(settings.Unhonoured, ","))
 		return nil
 	}
 	k := keystore.Key{Protocol: m.Protocol, Host: m.Host}
@@ -85,7 +80,7 @@ func (s *Session) directClient(ctx context.Context, m federation.Endpoint) *send
 	}
 	s.Git.Redact.Add(user, cred.Token)
 	c, err := sendpack.New(sendpack.Config{URL: m.Raw, User: user, Token: cred.Token, Clean: s.Git.Redact,
-		Stall: s.Fed.Timeout, StallKey: s.Fed.TimeoutKey(), CAFile: getenvOf(s.Git.Env)("GIT_SSL_CAINFO")})
+		Stall: s.Fed.Timeout, StallKey: s.Fed.TimeoutKey(), HTTP: settings})
 	if err != nil {
 		return nil
 	}
@@ -107,61 +102,12 @@ func getenvOf(env []string) func(string) string {
 	}
 }
 
-// gitOnlyConfig is the first key of git config that git's transport
-// would apply to m and this process would not, or "". It errs on the
-// side of git: every http.* key without a URL, or with one naming m's
-// host; a url.*.insteadOf or pushInsteadOf matching m; a credential
-// username or useHttpPath.
-func (s *Session) gitOnlyConfig(ctx context.Context, m federation.Endpoint) string {
-	entries, err := s.transportConfig(ctx)
-	if err != nil {
-		return "(unreadable)"
-	}
-	for _, e := range entries {
-		section, sub, key, ok := federation.SplitKey(e.Key)
-		if !ok {
-			continue
-		}
-		forM := sub == "" || urlMatches(sub, m)
-		switch strings.ToLower(section) {
-		case "http":
-			if forM {
-				return e.Key
-			}
-		case "credential":
-			if forM && (strings.EqualFold(key, "username") || strings.EqualFold(key, "useHttpPath")) {
-				return e.Key
-			}
-		case "url":
-			if strings.HasPrefix(m.Raw, e.Value) {
-				return e.Key
-			}
-		}
-	}
-	return ""
-}
-
-// urlMatches reports whether the URL of a config subsection
-// ("http.<url>.*") may apply to m, as git's urlmatch does: same scheme,
-// host (a "*" in it matches any) and port, a path that is a prefix of
-// m's at a "/"; a subsection that does not parse counts as a match.
-func urlMatches(sub string, m federation.Endpoint) bool {
-	u, err := url.Parse(sub)
-	if err != nil || u.Host == "" {
-		return true
-	}
-	if u.User != nil || !strings.EqualFold(u.Scheme, m.Protocol) {
-		return false
-	}
-	host := strings.ToLower(u.Host)
-	if port := u.Port(); (port == "443" && m.Protocol == "https") || (port == "80" && m.Protocol == "http") {
-		host = strings.ToLower(u.Hostname())
-	}
-	if ok, _ := path.Match(host, m.Host); !ok && host != m.Host {
-		return false
-	}
-	p := strings.TrimSuffix(u.Path, "/")
-	return p == "" || m.Path == p || strings.HasPrefix(m.Path, p+"/")
+// httpSettings is git's http configuration for rawURL (httpx.Resolve),
+// for the clients that cannot hand a server to git's transport (LFS): the
+// environment's alone when git config cannot be read.
+func (s *Session) httpSettings(ctx context.Context, rawURL string) httpx.Settings {
+	entries, _ := s.transportConfig(ctx)
+	return httpx.Resolve(entries, getenvOf(s.Git.Env), rawURL)
 }
 
 // transportConfig reads, once per session, git config's http, url and

@@ -58,6 +58,10 @@ type Fixed struct {
 
 // Get implements Store.
 func (f Fixed) Get(_ context.Context, k Key) (Credential, error) {
+	k, err := k.Canonical()
+	if err != nil {
+		return Credential{}, err
+	}
 	if f.Credential.Token == "" || k.URL() != f.HostURL {
 		return Credential{}, ErrNotFound
 	}

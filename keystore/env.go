@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
 )
 
 // Env reads tokens from environment variables: FEDERATE_TOKEN_<HOST> first,
@@ -17,18 +19,31 @@ type Env struct {
 	Forge func(host string) string
 }
 
-// EnvName is the FEDERATE_TOKEN_<HOST> variable for host[:port]: upper
-// case, "-" as "__" and every other character that is not a letter or
-// digit as "_", so that gitlab-example.com (a name anyone may register)
-// never picks up the token of gitlab.example.com.
+// EnvName is the FEDERATE_TOKEN_<HOST> variable for host[:port], or ""
+// when the host gets no environment token. The host is made canonical
+// (hostname.Canonical) and encoded as Terraform's TF_TOKEN_<host>: upper
+// case, "-" as "__", "." and ":" (and an IPv6 address's brackets) as
+// "_", so that gitlab-example.com (a name anyone may register) never
+// picks up the token of gitlab.example.com. The encoding is one-to-one
+// only over the hosts it is given for: a host with "_", a label that
+// starts or ends with "-", or a name (not an IP address) whose last label
+// is all digits could share a name with another host (git_corp and
+// git.corp, host.8443 and host:8443) and gets none; it can still use the
+// keyring. So does a host without a canonical form.
 func EnvName(host string) string {
+	c, err := hostname.Canonical(host)
+	if err != nil || !envable(c) {
+		return ""
+	}
 	var b strings.Builder
 	b.WriteString("FEDERATE_TOKEN_")
-	for _, c := range []byte(strings.ToUpper(host)) {
+	for _, ch := range []byte(c) {
 		switch {
-		case 'A' <= c && c <= 'Z' || '0' <= c && c <= '9':
-			b.WriteByte(c)
-		case c == '-':
+		case 'a' <= ch && ch <= 'z':
+			b.WriteByte(ch - 'a' + 'A')
+		case '0' <= ch && ch <= '9':
+			b.WriteByte(ch)
+		case ch == '-':
 			b.WriteString("__")
 		default:
 			b.WriteByte('_')
@@ -37,25 +52,30 @@ func EnvName(host string) string {
 	return b.String()
 }
 
-// IsLoopback reports whether host ("name[:port]", "[::1]:port") is this
-// machine: localhost, 127.0.0.0/8 or ::1. Only there may a token travel
-// over plain http.
-func IsLoopback(host string) bool {
-	name := host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		name = h
-	}
-	name = strings.Trim(name, "[]")
-	if strings.EqualFold(name, "localhost") {
+// envable reports whether canonical host c may have an environment
+// token: whether EnvName is one-to-one on it (see EnvName).
+func envable(c string) bool {
+	name := hostname.Name(c)
+	if strings.HasPrefix(name, "[") || net.ParseIP(name) != nil {
 		return true
 	}
-	ip := net.ParseIP(name)
-	return ip != nil && ip.IsLoopback()
+	labels := strings.Split(name, ".")
+	for _, l := range labels {
+		if strings.Contains(l, "_") || strings.HasPrefix(l, "-") || strings.HasSuffix(l, "-") {
+			return false
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
 }
 
-// Variables returns the variables consulted for host, in order.
+// Variables returns the variables consulted for host, in order: none for
+// a host EnvName gives no variable.
 func (e Env) Variables(host string) []string {
-	vars := []string{EnvName(host)}
+	first := EnvName(host)
+	if first == "" {
+		return nil
+	}
+	vars := []string{first}
 	forge := ""
 	if e.Forge != nil {
 		forge = e.Forge(host)
@@ -74,7 +94,14 @@ func (e Env) Variables(host string) []string {
 // Get implements Store. The host's own variable is read before the
 // forge is asked for its usual ones: naming the forge may read git config.
 func (e Env) Get(_ context.Context, k Key) (Credential, error) {
+	k, err := k.Canonical()
+	if err != nil {
+		return Credential{}, err
+	}
 	first := EnvName(k.Host)
+	if first == "" {
+		return Credential{}, ErrNotFound
+	}
 	vars := []string{first}
 	if strings.TrimSpace(e.Getenv(first)) == "" {
 		vars = e.Variables(k.Host)

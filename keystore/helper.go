@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
@@ -72,9 +73,13 @@ func (h Helper) Serve(ctx context.Context, op string, in io.Reader, out io.Write
 	if (k.Protocol != "https" && k.Protocol != "http") || k.Host == "" {
 		return nil
 	}
+	if k, err = k.Canonical(); err != nil {
+		h.hint(i18n.M("federate: no token for the host %q: its name has no ASCII form\n", req["host"]))
+		return nil
+	}
 	switch op {
 	case "get":
-		return h.get(ctx, req, out)
+		return h.get(ctx, k, req, out)
 	case "store":
 		return h.store(ctx, k, req["password"])
 	case "erase":
@@ -83,9 +88,8 @@ func (h Helper) Serve(ctx context.Context, op string, in io.Reader, out io.Write
 	return i18n.Errorf("keystore: unknown credential operation %q (want get, store or erase)", op)
 }
 
-func (h Helper) get(ctx context.Context, req Request, out io.Writer) error {
-	k := req.Key()
-	if k.Protocol == "http" && !IsLoopback(k.Host) {
+func (h Helper) get(ctx context.Context, k Key, req Request, out io.Writer) error {
+	if k.Protocol == "http" && !hostname.IsLoopback(k.Host) {
 		h.hint(i18n.M("federate: no token sent to %s: plain http would show it to anyone on the way; use https (plain http is for 127.0.0.1 and localhost only)\n", k.URL()))
 		return nil
 	}

@@ -110,11 +110,15 @@ func (kr Keyring) Available() error {
 // wraps both errors), so the chain moves on quietly; a timeout or a
 // failing Secret Service is reported.
 func (kr Keyring) Get(ctx context.Context, k Key) (Credential, error) {
+	k, err := k.Canonical()
+	if err != nil {
+		return Credential{}, err
+	}
 	if err := kr.Available(); err != nil {
 		return Credential{}, i18n.Errorf("%w: %w", ErrNotFound, err)
 	}
 	var tok string
-	err := kr.call(ctx, "get", func(b KeyringBackend) error {
+	err = kr.call(ctx, "get", func(b KeyringBackend) error {
 		var err error
 		tok, err = b.Get(KeyringService, k.URL())
 		return err
@@ -133,6 +137,10 @@ func (kr Keyring) Set(ctx context.Context, k Key, c Credential) error {
 	if c.Token == "" || !validValue(c.Token) {
 		return i18n.Errorf("%w: token is empty or holds a newline or NUL", ErrBadCredentialInput)
 	}
+	k, err := k.Canonical()
+	if err != nil {
+		return err
+	}
 	if err := kr.Available(); err != nil {
 		return err
 	}
@@ -141,6 +149,10 @@ func (kr Keyring) Set(ctx context.Context, k Key, c Credential) error {
 
 // Delete implements Store.
 func (kr Keyring) Delete(ctx context.Context, k Key) error {
+	k, err := k.Canonical()
+	if err != nil {
+		return err
+	}
 	if err := kr.Available(); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
@@ -27,9 +28,23 @@ var ErrReadOnly = i18n.Errorf("keystore: store is read-only")
 // Key names a server a token is for.
 type Key struct {
 	Protocol string // https or http
-	Host     string // lower-case host, with ":port" when not the default
+	Host     string // host, with ":port" when not the default; see Canonical
 	Path     string // repository path, optional
 	Username string // optional; some forges (Gitee) need the real one
+}
+
+// Canonical is k with its host in the one form every token key uses
+// (hostname.Canonical: the ASCII form, lower-cased in ASCII only) and
+// its protocol lower-cased, so that a look-alike host (gİthub.com,
+// gıthub.com) never names github.com's token. A host that has no such
+// form is an error wrapping ErrNotFound: it gets no token.
+func (k Key) Canonical() (Key, error) {
+	host, err := hostname.Canonical(k.Host)
+	if err != nil {
+		return Key{}, i18n.Errorf("%w: %w", ErrNotFound, err)
+	}
+	k.Host, k.Protocol = host, strings.ToLower(k.Protocol)
+	return k, nil
 }
 
 // URL is "<protocol>://<host>", the name a token is stored under.
@@ -71,6 +86,10 @@ type Chain []Store
 
 // Get implements Store.
 func (c Chain) Get(ctx context.Context, k Key) (Credential, error) {
+	k, err := k.Canonical()
+	if err != nil {
+		return Credential{}, err
+	}
 	var errs []error
 	for _, s := range c {
 		cred, err := s.Get(ctx, k)

@@ -44,25 +44,72 @@ func ReadRequest(r io.Reader) (Request, error) {
 	return req, sc.Err()
 }
 
+// setURL fills the request from a url= line the way git's
+// credential_from_url does: the host ends at the first "/", "?" or "#"
+// (so "https://evil.example?@github.com" names evil.example), user info
+// only before it, every part percent-decoded, slashes trimmed from the
+// path, and a part holding a newline refused.
 func (req Request) setURL(u string) error {
 	scheme, rest, ok := strings.Cut(u, "://")
-	if !ok {
+	if !ok || scheme == "" {
 		return i18n.Errorf("%w: url has no scheme", ErrBadCredentialInput)
 	}
-	host, path, _ := strings.Cut(rest, "/")
-	if _, h, ok := strings.Cut(host, "@"); ok {
-		host = h
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
 	}
-	req["protocol"], req["host"] = scheme, host
-	if path != "" {
+	host, path := rest[:end], rest[end:]
+	if at := strings.IndexByte(rest, '@'); at >= 0 && at < end {
+		userinfo := rest[:at]
+		host = rest[at+1 : end]
+		user, pass, hasPass := strings.Cut(userinfo, ":")
+		req["username"] = urlDecode(user)
+		if hasPass {
+			req["password"] = urlDecode(pass)
+		}
+	}
+	req["protocol"], req["host"] = scheme, urlDecode(host)
+	if path = strings.Trim(urlDecode(strings.TrimLeft(path, "/")), "/"); path != "" {
 		req["path"] = path
+	}
+	for k, v := range req {
+		if strings.ContainsAny(v, "\n\r\x00") {
+			return i18n.Errorf("%w: url has a newline in its %s", ErrBadCredentialInput, k)
+		}
 	}
 	return nil
 }
 
+// urlDecode decodes %XX sequences as git's url_decode_mem does, leaving
+// a malformed one as it is (and "+" as "+").
+func urlDecode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
 // Key returns the key the request is about.
 func (req Request) Key() Key {
-	return Key{Protocol: req["protocol"], Host: strings.ToLower(req["host"]),
+	return Key{Protocol: req["protocol"], Host: req["host"],
 		Path: req["path"], Username: req["username"]}
 }
 

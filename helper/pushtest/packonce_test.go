@@ -184,9 +184,10 @@ func TestRenamedMirrorIsFollowed(t *testing.T) {
 	}
 }
 
-// A mirror with an http.<url>.* setting in git config goes through git's
-// own transport, which honours it.
-func TestMirrorWithHTTPConfigGoesThroughGit(t *testing.T) {
+// A mirror with an http.<url>.extraHeader in git config gets the header
+// on every request, as git would send it (federate applies it itself);
+// the other mirror is pushed by federate as before.
+func TestMirrorWithHTTPConfigGetsIt(t *testing.T) {
 	f := newFed(t)
 	gittest.Git(t, "", "config", "--global", "http."+f.m1.URL+".extraHeader", "X-Federate-Test: yes")
 	var mu sync.Mutex

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
@@ -22,7 +23,8 @@ type Endpoint struct {
 	Raw string
 	// Protocol is https, http, ssh, git or file.
 	Protocol string
-	// Host is the lower-case host, with ":port" when the port is not the
+	// Host is the canonical host (hostname.Canonical: ASCII form,
+	// lower-cased in ASCII only), with ":port" when the port is not the
 	// protocol's default. Empty for file.
 	Host string
 	// Path is the repository path on the server, without a trailing slash.
@@ -71,8 +73,14 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 	default:
 		return Endpoint{}, i18n.Errorf("%w: %q: protocol %q is not supported", ErrBadURL, raw, ep.Protocol)
 	}
-	host := strings.ToLower(ep.Host)
-	if host == "" || strings.HasPrefix(host, "-") {
+	host := ep.Host
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+		host = "[" + host + "]" // an IPv6 address
+	}
+	// The one canonical form tokens are keyed by: a look-alike Unicode
+	// host must not fold into the real one (gİthub.com is not github.com).
+	host, err = hostname.Canonical(host)
+	if err != nil || strings.HasPrefix(host, "-") {
 		return Endpoint{}, i18n.Errorf("%w: %q: bad host", ErrBadURL, raw)
 	}
 	// ssh is given "user@host" as one argument: a user that begins with

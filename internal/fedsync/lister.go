@@ -15,6 +15,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
 	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
@@ -169,10 +170,13 @@ func gitOnlyConfig(entries []gitexec.ConfigEntry, ep federation.Endpoint) bool {
 // chain has none, or when the token may not go there: plain http to
 // another machine). useGit is a token whose username only git knows.
 func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (user, token string, useGit bool) {
-	if ep.Protocol == "http" && !keystore.IsLoopback(ep.Host) {
+	if ep.Protocol == "http" && !hostname.IsLoopback(ep.Host) {
 		return "", "", false
 	}
-	k := keystore.Key{Protocol: ep.Protocol, Host: ep.Host}
+	k, err := keystore.Key{Protocol: ep.Protocol, Host: ep.Host}.Canonical()
+	if err != nil {
+		return "", "", false // no token for a host without a canonical form
+	}
 	l.mu.Lock()
 	c, ok := l.creds[k]
 	if !ok {

@@ -14,13 +14,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
-	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // ErrUnauthorized means the forge refused the token (401).
@@ -106,7 +107,7 @@ func APIBase(forge, hostURL, override string) (string, error) {
 	}
 	switch forge {
 	case GitHub:
-		if strings.EqualFold(hostURL, "https://github.com") {
+		if hostURL == "https://github.com" {
 			return "https://api.github.com", nil
 		}
 		return hostURL + "/api/v3", nil // GitHub Enterprise Server
@@ -123,9 +124,12 @@ func APIBase(forge, hostURL, override string) (string, error) {
 // DefaultTimeout bounds one API call when Client.Timeout is 0.
 const DefaultTimeout = 30 * time.Second
 
-// Client calls a forge API.
+// Client calls a forge API. Every call goes through internal/httpx, the
+// one client that carries tokens: no token over plain http except to
+// this machine, redirects followed only within the API's origin.
 type Client struct {
-	// HTTP is the client; nil means a plain one.
+	// HTTP, when set, lends its Transport (tests count requests with
+	// one) and its time limit; nil means httpx's own transport.
 	HTTP *http.Client
 	// Timeout bounds each call, reading its answer included: a forge
 	// that accepts the connection and never answers must not hold a
@@ -173,23 +177,22 @@ type request struct {
 	next string
 }
 
-// authorize puts token on req the way forge takes it. GitLab wants
+// credential is token the way forge takes it. GitLab wants
 // PRIVATE-TOKEN for personal, group and project tokens; GitHub, Gitee
 // and Gitea take an Authorization header (Gitee documents an access_token
 // parameter too, but a URL is where tokens leak from, and its API takes
 // the OAuth-style Bearer header for personal tokens as well).
-func authorize(req *http.Request, forge, token string) {
+func credential(forge, token string) httpx.Credential {
 	if token == "" {
-		return
+		return httpx.Credential{}
 	}
 	switch forge {
 	case GitLab:
-		req.Header.Set("PRIVATE-TOKEN", token)
+		return httpx.Header("PRIVATE-TOKEN", token)
 	case Gitea:
-		req.Header.Set("Authorization", "token "+token)
-	default:
-		req.Header.Set("Authorization", "Bearer "+token)
+		return httpx.Header("Authorization", "token "+token)
 	}
+	return httpx.Header("Authorization", "Bearer "+token)
 }
 
 // call sends r and decodes a 2xx JSON answer into out (when not nil). It
@@ -216,16 +219,16 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	if err != nil {
 		return nil, i18n.Errorf("bad API URL %q: %w", r.base, err)
 	}
-	if r.token != "" && req.URL.Scheme == "http" && !keystore.IsLoopback(req.URL.Host) {
-		return nil, i18n.Errorf("%s %s%s: no token sent over plain http except to 127.0.0.1 or localhost: use https", r.method, r.base, r.path)
-	}
-	authorize(req, r.forge, r.token)
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "git-remote-federate")
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.client().Do(req)
+	hc, err := c.client(target)
+	if err != nil {
+		return nil, err
+	}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Do(req, credential(r.forge, r.token))
 	if err != nil {
 		// *url.Error quotes the request URL; keep only the cause.
 		var ue *url.Error
@@ -251,51 +254,27 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	return resp.Header, nil
 }
 
-// client is c.HTTP, or a default one, always with CheckRedirect: a
-// caller's client cannot opt out of it, since every call carries a token.
-// It always has a time limit (see Timeout).
-func (c Client) client() *http.Client {
-	var hc http.Client
+// client is the httpx client for one call to target, always with a time
+// limit (see Timeout), with the proxy and certificates git's environment
+// names for it (https_proxy, no_proxy, GIT_SSL_CAINFO …).
+func (c Client) client(target string) (*httpx.Client, error) {
+	cfg := httpx.Config{Settings: httpx.Resolve(nil, os.Getenv, target), Timeout: c.timeout(), UserAgent: "git-remote-federate"}
 	if c.HTTP != nil {
-		hc = *c.HTTP
+		cfg.Transport = c.HTTP.Transport
 	}
+	return httpx.New(cfg)
+}
+
+// timeout bounds one call: Timeout, else the caller's client's own
+// limit, else DefaultTimeout.
+func (c Client) timeout() time.Duration {
 	switch {
 	case c.Timeout > 0:
-		hc.Timeout = c.Timeout
-	case hc.Timeout == 0:
-		hc.Timeout = DefaultTimeout
+		return c.Timeout
+	case c.HTTP != nil && c.HTTP.Timeout > 0:
+		return c.HTTP.Timeout
 	}
-	hc.CheckRedirect = CheckRedirect
-	return &hc
-}
-
-// ErrCrossOriginRedirect means a server redirected a request that carries
-// a token to another scheme, host or port.
-var ErrCrossOriginRedirect = i18n.Errorf("refused a redirect to another origin")
-
-// CheckRedirect is the redirect policy of every HTTP client of this
-// program that sends a token: follow a redirect only within the first
-// request's origin (scheme, host and port), at most 10 times. Go's own
-// policy forwards Authorization to another port of the same host and
-// custom headers such as GitLab's PRIVATE-TOKEN to any host.
-func CheckRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return i18n.Errorf("stopped after 10 redirects")
-	}
-	from := via[0].URL
-	if !strings.EqualFold(from.Scheme, req.URL.Scheme) || !strings.EqualFold(origin(from), origin(req.URL)) {
-		return i18n.Errorf("%w: %s://%s", ErrCrossOriginRedirect, req.URL.Scheme, req.URL.Host)
-	}
-	return nil
-}
-
-// origin is u's host with its port made explicit.
-func origin(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
-	}
-	return u.Hostname() + ":" + port
+	return DefaultTimeout
 }
 
 // apiMessage is the forge's error message from a JSON body, one line,

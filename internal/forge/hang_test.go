@@ -45,11 +45,11 @@ func TestHungForgeCallIsBounded(t *testing.T) {
 // Without a limit of its own, a caller's client gets DefaultTimeout.
 func TestClientAlwaysHasATimeLimit(t *testing.T) {
 	for _, c := range []Client{{}, {HTTP: &http.Client{}}} {
-		if got := c.client().Timeout; got != DefaultTimeout {
-			t.Errorf("client().Timeout = %v, want %v", got, DefaultTimeout)
+		if got := c.timeout(); got != DefaultTimeout {
+			t.Errorf("timeout() = %v, want %v", got, DefaultTimeout)
 		}
 	}
-	if got := (Client{HTTP: &http.Client{Timeout: time.Second}}).client().Timeout; got != time.Second {
+	if got := (Client{HTTP: &http.Client{Timeout: time.Second}}).timeout(); got != time.Second {
 		t.Errorf("the caller's own limit was replaced: %v", got)
 	}
 }

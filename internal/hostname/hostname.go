@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -66,11 +67,19 @@ func Canonical(host string) (string, error) {
 		}
 		return "[" + ip.String() + "]" + port, nil
 	}
+	if !utf8.ValidString(name) {
+		return "", bad(host, "not UTF-8")
+	}
 	ascii, err := profile.ToASCII(name)
 	if err != nil {
 		return "", bad(host, "it has no ASCII form")
 	}
 	ascii = lowerASCII(ascii)
+	// The form must be its own canonical form: keys are made canonical
+	// more than once on their way to a store.
+	if again, err := profile.ToASCII(ascii); err != nil || lowerASCII(again) != ascii {
+		return "", bad(host, "it has no stable ASCII form")
+	}
 	if why := checkName(ascii); why != "" {
 		return "", bad(host, why)
 	}

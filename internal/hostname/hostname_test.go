@@ -73,3 +73,30 @@ func TestOrigin(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCanonical: a canonical host is ASCII, lower case, and its own
+// canonical form (keys are made canonical more than once on the way to a
+// store); IsLoopback agrees between a host and its canonical form.
+func FuzzCanonical(f *testing.F) {
+	for _, s := range []string{"github.com", "gİthub.com", "gıthub.com", "LOCALHOST:8080", "[::1]:1", "xn--github-qyd.com", "a_b.c-d:99", "bücher.example"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		c, err := Canonical(host)
+		if err != nil {
+			return
+		}
+		for i := 0; i < len(c); i++ {
+			if c[i] >= 0x80 || 'A' <= c[i] && c[i] <= 'Z' {
+				t.Fatalf("Canonical(%q) = %q: not lower-case ASCII", host, c)
+			}
+		}
+		again, err := Canonical(c)
+		if err != nil || again != c {
+			t.Fatalf("Canonical(%q) = %q, but Canonical(%q) = %q, %v", host, c, c, again, err)
+		}
+		if IsLoopback(host) != IsLoopback(c) {
+			t.Fatalf("IsLoopback(%q) != IsLoopback(%q)", host, c)
+		}
+	})
+}

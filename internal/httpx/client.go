@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -29,12 +30,23 @@ func newClient(cfg Config) (*Client, error) {
 	if cfg.IdleConnsPerHost > 0 {
 		t.MaxIdleConnsPerHost = cfg.IdleConnsPerHost
 	}
+	if lt := cfg.Settings.LowSpeedTime; lt > 0 && (cfg.Stall == nil || cfg.Stall.Limit <= 0 || lt < cfg.Stall.Limit) {
+		e := stall.Error{Limit: lt, Key: "http.lowSpeedTime"}
+		if cfg.Stall != nil {
+			e.LFS = cfg.Stall.LFS
+		}
+		cfg.Stall = &e
+	}
 	c := &Client{cfg: cfg}
 	t.Proxy = c.proxy
 	if c.jar, err = loadJar(cfg.Settings.CookieFile); err != nil {
 		return nil, err
 	}
-	c.http = &http.Client{Transport: t, CheckRedirect: checkRedirect, Timeout: cfg.Timeout}
+	var rt http.RoundTripper = t
+	if cfg.Transport != nil {
+		rt = cfg.Transport
+	}
+	c.http = &http.Client{Transport: rt, CheckRedirect: checkRedirect, Timeout: cfg.Timeout}
 	if c.jar != nil {
 		c.http.Jar = c.jar
 	}
@@ -96,18 +108,11 @@ func (c *Client) proxy(req *http.Request) (*url.URL, error) {
 
 func (c *Client) do(req *http.Request, cred Credential) (*http.Response, error) {
 	if !cred.IsZero() {
-		if _, err := hostname.Canonical(req.URL.Host); err != nil {
-			return nil, i18n.Errorf("%w: %s", ErrBadHost, req.URL.Host)
+		if err := checkToken(req.URL); err != nil {
+			return nil, err
 		}
-		switch strings.ToLower(req.URL.Scheme) {
-		case "https":
-		case "http":
-			if !hostname.IsLoopback(req.URL.Host) {
-				return nil, i18n.Errorf("%s: %w", req.URL.Host, ErrPlainHTTP)
-			}
-			req = req.WithContext(contextWith(req, carriesToken{}))
-		default:
-			return nil, i18n.Errorf("%s: %w", req.URL.Host, ErrPlainHTTP)
+		if !strings.EqualFold(req.URL.Scheme, "https") {
+			req = req.WithContext(context.WithValue(req.Context(), carriesToken{}, true))
 		}
 		req.Header.Set(cred.name, cred.value)
 	}
@@ -129,7 +134,25 @@ func (c *Client) do(req *http.Request, cred Credential) (*http.Response, error) 
 	if re := (*RedirectError)(nil); errors.As(err, &re) {
 		return nil, re
 	}
+	if err == nil && c.jar != nil && c.cfg.Settings.SaveCookies {
+		// As git at the end of a command; a file that cannot be written
+		// costs the next command its session, not this one its answer.
+		_ = c.saveCookies()
+	}
 	return resp, err
+}
+
+func checkToken(u *url.URL) error {
+	if _, err := hostname.Canonical(u.Host); err != nil {
+		return i18n.Errorf("%w: %q", ErrBadHost, u.Host)
+	}
+	switch {
+	case strings.EqualFold(u.Scheme, "https"):
+		return nil
+	case strings.EqualFold(u.Scheme, "http") && hostname.IsLoopback(u.Host):
+		return nil
+	}
+	return i18n.Errorf("%s: %w", u.Host, ErrPlainHTTP)
 }
 
 // headers adds git's extra headers and the user agent.

@@ -43,8 +43,11 @@ type Settings struct {
 }
 
 // Resolve is the Settings git would apply to rawURL from config entries
-// (git config's http section, as gitexec's ConfigRegexp reads it, in
-// git's order) and the environment getenv reads.
+// (git config's http, credential and url sections, as gitexec's
+// ConfigRegexp reads them, in git's order) and the environment getenv
+// reads. A credential username or useHttpPath, and a url.*.insteadOf
+// rewriting rawURL, are listed in Unhonoured: git's transport would send
+// something else.
 func Resolve(entries []gitexec.ConfigEntry, getenv func(string) string, rawURL string) Settings {
 	return resolve(entries, getenv, rawURL)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,9 +19,10 @@ import (
 // http.cookieFile (Netscape format), those the servers set added, and
 // all written back by SaveCookies when http.saveCookies says so.
 type jar struct {
-	file string
-	mu   sync.Mutex
-	list []cookie
+	file     string
+	mu       sync.Mutex
+	list     []cookie
+	received []cookie // set by servers since the file was read
 }
 
 type cookie struct {
@@ -39,15 +41,24 @@ func loadJar(file string) (*jar, error) {
 	if file == "" {
 		return nil, nil
 	}
-	j := &jar{file: file}
+	list, err := readCookies(file)
+	if err != nil {
+		return nil, err
+	}
+	return &jar{file: file, list: list}, nil
+}
+
+// readCookies reads a Netscape cookie file; a missing one is empty.
+func readCookies(file string) ([]cookie, error) {
 	f, err := os.Open(file)
 	if os.IsNotExist(err) {
-		return j, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	var list []cookie
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimPrefix(sc.Text(), "#HttpOnly_")
@@ -63,10 +74,10 @@ func loadJar(file string) (*jar, error) {
 		if err != nil {
 			continue
 		}
-		j.list = append(j.list, cookie{domain: domain, subdomains: fs[1] == "TRUE", path: fs[2],
+		list = append(list, cookie{domain: domain, subdomains: fs[1] == "TRUE", path: fs[2],
 			secure: fs[3] == "TRUE", expires: exp, name: fs[5], value: fs[6]})
 	}
-	return j, sc.Err()
+	return list, sc.Err()
 }
 
 // SetCookies implements http.CookieJar.
@@ -91,14 +102,24 @@ func (j *jar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 		switch {
 		case hc.MaxAge > 0:
 			c.expires = time.Now().Add(time.Duration(hc.MaxAge) * time.Second).Unix()
+		case hc.MaxAge < 0:
+			c.expires = 1 // deleted
 		case !hc.Expires.IsZero():
 			c.expires = hc.Expires.Unix()
 		}
-		j.list = slicesDeleteSame(j.list, c)
-		if hc.MaxAge >= 0 && (c.expires == 0 || c.expires > time.Now().Unix()) {
-			j.list = append(j.list, c)
-		}
+		j.list = setCookie(j.list, c)
+		j.received = append(j.received, c)
 	}
+}
+
+// setCookie is list with c in place of the cookie of the same domain,
+// path and name; an expired c only removes it.
+func setCookie(list []cookie, c cookie) []cookie {
+	list = slicesDeleteSame(list, c)
+	if c.expires == 0 || c.expires > time.Now().Unix() {
+		list = append(list, c)
+	}
+	return list
 }
 
 func slicesDeleteSame(list []cookie, c cookie) []cookie {
@@ -135,6 +156,9 @@ func (j *jar) Cookies(u *url.URL) []*http.Cookie {
 	return out
 }
 
+// saveCookies merges the cookies this client received into the file as
+// it is now (other clients of the same command write it too), and
+// writes it whole (write and rename).
 func (c *Client) saveCookies() error {
 	if c.jar == nil || !c.cfg.Settings.SaveCookies {
 		return nil
@@ -142,16 +166,40 @@ func (c *Client) saveCookies() error {
 	j := c.jar
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if len(j.received) == 0 {
+		return nil
+	}
+	list, err := readCookies(j.file)
+	if err != nil {
+		return err
+	}
+	for _, ck := range j.received {
+		list = setCookie(list, ck)
+	}
 	var b strings.Builder
 	b.WriteString("# Netscape HTTP Cookie File\n")
-	for _, ck := range j.list {
+	for _, ck := range list {
 		domain := ck.domain
 		if ck.subdomains {
 			domain = "." + domain
 		}
 		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", domain, upper(ck.subdomains), ck.path, upper(ck.secure), ck.expires, ck.name, ck.value)
 	}
-	return os.WriteFile(j.file, []byte(b.String()), 0o600)
+	tmp, err := os.CreateTemp(filepath.Dir(j.file), ".cookies-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.WriteString(b.String())
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), j.file)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 func upper(b bool) string {

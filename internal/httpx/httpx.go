@@ -18,6 +18,7 @@ package httpx
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
@@ -91,6 +92,10 @@ type Config struct {
 	Timeout time.Duration
 	// UserAgent is sent when git's configuration names none.
 	UserAgent string
+	// Transport, when set, replaces the client's own (a test counting
+	// requests); the TLS and proxy settings are then its own. The token,
+	// redirect and header rules still apply.
+	Transport http.RoundTripper
 	// IdleConnsPerHost is how many idle connections to one host are
 	// kept for reuse; 0 is net/http's default (2). A caller running
 	// more requests at once to a host sets it to that bound.
@@ -119,6 +124,10 @@ func (c *Client) Do(req *http.Request, cred Credential) (*http.Response, error) 
 	return c.do(req, cred)
 }
 
+// CloseIdleConnections closes the connections kept for the next
+// request, for a client that will not be used again.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
 // SaveCookies writes the cookies received to the cookie file when git's
 // configuration says so (http.cookieFile with http.saveCookies), as git
 // does at the end of a command.
@@ -129,3 +138,9 @@ func IsRedirect(err error) bool {
 	var re *RedirectError
 	return errors.As(err, &re)
 }
+
+// CheckToken reports whether a request to u may carry a token: nil for
+// https to a host with a canonical form, and for plain http to this
+// machine (loopback); else an error wrapping ErrPlainHTTP or ErrBadHost.
+// Do applies the same rule to every request.
+func CheckToken(u *url.URL) error { return checkToken(u) }

@@ -7,9 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
@@ -34,15 +38,21 @@ type Client struct {
 	Endpoint string
 	// Creds gives the token for Endpoint's host; nil sends none.
 	Creds Credentials
-	// HTTP sends the requests; nil means a client that refuses redirects
-	// to another host, with a time limit of an hour when Stall is 0.
-	HTTP *http.Client
+	// HTTP is git's http configuration for Endpoint (httpx.Resolve):
+	// proxy, TLS, extra headers. Requests go through internal/httpx, the
+	// one client that carries tokens (its redirect and plain-http rules),
+	// with a time limit of an hour when Stall is 0.
+	HTTP httpx.Settings
 	// Stall, when set, gives up a request whose server moves no byte
 	// either way for that long (a *stall.Error naming StallKey, the
 	// config key that sets it); a transfer that keeps moving is never
 	// cut, however long it takes.
 	Stall    time.Duration
 	StallKey string
+
+	once  sync.Once
+	hc    *httpx.Client
+	hcErr error
 }
 
 // Endpoint is the LFS URL git-lfs derives from an http(s) repository
@@ -63,14 +73,15 @@ func Endpoint(repoURL string) (string, bool) {
 	return u.String() + "/info/lfs", true
 }
 
-// NewClient is the client for the repository at repoURL; ok is false
-// when repoURL is not http(s).
+// NewClient is the client for the repository at repoURL, with the proxy
+// and certificates git's environment names for it; ok is false when
+// repoURL is not http(s).
 func NewClient(repoURL string, creds Credentials) (*Client, bool) {
 	ep, ok := Endpoint(repoURL)
 	if !ok {
 		return nil, false
 	}
-	return &Client{Endpoint: ep, Creds: creds}, true
+	return &Client{Endpoint: ep, Creds: creds, HTTP: httpx.Resolve(nil, os.Getenv, repoURL)}, true
 }
 
 // Action is what a batch answer says to do with one object.
@@ -129,10 +140,11 @@ func (c *Client) batch(ctx context.Context, operation string, objs []Object) ([]
 	}
 	req.Header.Set("Accept", mediaType)
 	req.Header.Set("Content-Type", mediaType)
-	if err := c.authorize(ctx, req); err != nil {
+	cred, err := c.credential(ctx)
+	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(req)
+	resp, err := c.do(req, cred)
 	if err != nil {
 		return nil, i18n.Errorf("LFS batch at %s: %w", c.Endpoint, err)
 	}
@@ -153,28 +165,30 @@ func (c *Client) batch(ctx context.Context, operation string, objs []Object) ([]
 	return br.Objects, nil
 }
 
-// authorize adds the token as Basic auth, the way git-lfs sends what git
-// credential helpers give it.
-func (c *Client) authorize(ctx context.Context, req *http.Request) error {
+// credential is the token as Basic auth, the way git-lfs sends what git
+// credential helpers give it; the zero Credential when there is none.
+func (c *Client) credential(ctx context.Context) (httpx.Credential, error) {
 	if c.Creds == nil {
-		return nil
+		return httpx.Credential{}, nil
 	}
 	user, token, err := c.Creds(ctx, c.Endpoint)
 	if err != nil {
-		return i18n.Errorf("credentials for %s: %w", c.Endpoint, err)
+		return httpx.Credential{}, i18n.Errorf("credentials for %s: %w", c.Endpoint, err)
 	}
-	if token != "" {
-		req.SetBasicAuth(user, token)
-	}
-	return nil
+	return httpx.Basic(user, token), nil
 }
 
-// sameServer reports whether href is on the endpoint's scheme and host:
-// only there may our own token go.
+// sameServer reports whether href is on the endpoint's origin (canonical
+// scheme, host and port): only there may our own token go.
 func (c *Client) sameServer(href string) bool {
 	a, err1 := url.Parse(c.Endpoint)
 	b, err2 := url.Parse(href)
-	return err1 == nil && err2 == nil && a.Scheme == b.Scheme && a.Host == b.Host
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	oa, err1 := hostname.Origin(a.Scheme, a.Host)
+	ob, err2 := hostname.Origin(b.Scheme, b.Host)
+	return err1 == nil && err2 == nil && oa == ob
 }
 
 // transfer runs one action's request. The server's headers go as given;
@@ -191,12 +205,13 @@ func (c *Client) transfer(ctx context.Context, method string, a Action, body io.
 	for k, v := range a.Header {
 		req.Header.Set(k, v)
 	}
+	var cred httpx.Credential
 	if req.Header.Get("Authorization") == "" && c.sameServer(a.Href) {
-		if err := c.authorize(ctx, req); err != nil {
+		if cred, err = c.credential(ctx); err != nil {
 			return nil, err
 		}
 	}
-	resp, err := c.do(req)
+	resp, err := c.do(req, cred)
 	if err != nil {
 		return nil, i18n.Errorf("LFS transfer at %s: %w", req.URL.Host, err)
 	}
@@ -205,28 +220,6 @@ func (c *Client) transfer(ctx context.Context, method string, a Action, body io.
 		return nil, i18n.Errorf("LFS transfer at %s: %s", req.URL.Host, resp.Status)
 	}
 	return resp, nil
-}
-
-func (c *Client) http() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
-	}
-	if c.Stall > 0 {
-		return &http.Client{CheckRedirect: sameHostRedirect}
-	}
-	return &http.Client{Timeout: time.Hour, CheckRedirect: sameHostRedirect}
-}
-
-// sameHostRedirect refuses a redirect to another host: request headers
-// may carry a token meant for the first one.
-func sameHostRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return i18n.Errorf("too many redirects")
-	}
-	if req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme {
-		return i18n.Errorf("refusing a redirect from %s to another server", via[0].URL.Host)
-	}
-	return nil
 }
 
 // printable is server text made safe to show: cleaned the one way

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"strings"
 	"sync"
 
 	"github.com/git-remote-federate/git-remote-federate/keystore"
@@ -23,7 +22,10 @@ func GitCredentials(env []string) Credentials {
 		if err != nil {
 			return "", "", err
 		}
-		k := keystore.Key{Protocol: u.Scheme, Host: strings.ToLower(u.Host)}
+		k, err := keystore.Key{Protocol: u.Scheme, Host: u.Host}.Canonical()
+		if err != nil {
+			return "", "", err
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		if c, ok := known[k.URL()]; ok {

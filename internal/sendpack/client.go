@@ -1,30 +1,31 @@
 // Package sendpack is a smart-HTTP receive-pack client (git's send-pack
 // over net/http): it lists a server's refs for a push and sends it ref
 // updates with a pack computed elsewhere, so that one pack can go to
-// several servers. The token goes up front in a Basic header, only over
-// https or to this machine; redirects are never followed; every text of
-// the server is cleaned before it is shown.
+// several servers. Requests go through internal/httpx, the one client
+// that carries tokens: the token goes up front in a Basic header, only
+// over https or to this machine; a redirect is followed only within the
+// server, on the listing, and the push then goes where the listing came
+// from (as git's http.followRedirects=initial); every text of the server
+// is cleaned before it is shown.
 package sendpack
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
-	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // Bounds on what a server may send back.
@@ -42,12 +43,11 @@ const Agent = "git-remote-federate"
 
 // Client pushes to one repository over smart HTTP.
 type Client struct {
-	url         *url.URL // the repository, without user info
-	user, token string
-	http        *http.Client
-	stall       time.Duration
-	stallKey    string
-	clean       *redact.Redactor
+	mu    sync.Mutex
+	url   *url.URL // the repository, without user info; moved by a followed redirect
+	cred  httpx.Credential
+	http  *httpx.Client
+	clean *redact.Redactor
 }
 
 // Config says how to reach one repository.
@@ -55,7 +55,7 @@ type Config struct {
 	// URL is the http(s) repository URL.
 	URL string
 	// User and Token go with every request (when Token is set): only
-	// over https, or over http to this machine (keystore.IsLoopback).
+	// over https, or over http to this machine (httpx.CheckToken).
 	User, Token string
 	// Clean cleans every text of the server.
 	Clean *redact.Redactor
@@ -63,9 +63,9 @@ type Config struct {
 	// long, naming StallKey.
 	Stall    time.Duration
 	StallKey string
-	// CAFile, when set, holds the only certificates trusted (as git's
-	// GIT_SSL_CAINFO); else the system's roots.
-	CAFile string
+	// HTTP is git's http configuration for the repository's URL
+	// (httpx.Resolve): proxy, TLS, extra headers, cookies.
+	HTTP httpx.Settings
 }
 
 // New is the client for cfg.
@@ -74,48 +74,45 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, i18n.Errorf("%s: not an http(s) repository URL", cfg.URL)
 	}
-	if cfg.Token != "" && u.Scheme == "http" && !keystore.IsLoopback(u.Host) {
-		return nil, i18n.Errorf("%s: no token is sent over plain http", u.Redacted())
+	if cfg.Token != "" {
+		if err := httpx.CheckToken(u); err != nil {
+			return nil, err
+		}
 	}
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
-	t := http.DefaultTransport.(*http.Transport).Clone() // proxies from the environment, system roots
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, i18n.Errorf("%s: no certificate found", cfg.CAFile)
-		}
-		t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	var limit *stall.Error
+	if cfg.Stall > 0 {
+		limit = &stall.Error{Limit: cfg.Stall, Key: cfg.StallKey}
 	}
-	host := u.Host
-	c := &http.Client{
-		Transport: t,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			return &RedirectError{From: host, To: req.URL.Host}
-		},
+	hc, err := httpx.New(httpx.Config{Settings: cfg.HTTP, Stall: limit, UserAgent: "git/" + Agent})
+	if err != nil {
+		return nil, err
 	}
-	return &Client{url: u, user: cfg.User, token: cfg.Token, http: c, stall: cfg.Stall, stallKey: cfg.StallKey, clean: cfg.Clean}, nil
+	return &Client{url: u, cred: httpx.Basic(cfg.User, cfg.Token), http: hc, clean: cfg.Clean}, nil
 }
 
-// RedirectError is a server that redirected a request, which the client
-// never follows: the token would go with it.
-type RedirectError struct{ From, To string }
+// RedirectError is a redirect the client did not follow (to another
+// server, or of the push itself): the token would go with it.
+type RedirectError = httpx.RedirectError
 
-func (e *RedirectError) Error() string { return e.Localize(nil) }
+// SaveCookies keeps the cookies the server set, when git's
+// configuration says so (http.saveCookies).
+func (c *Client) SaveCookies() error { return c.http.SaveCookies() }
 
-// Localize says e in p's language.
-func (e *RedirectError) Localize(p *i18n.Printer) string {
-	return i18n.M("%s redirected the push to %s; not followed, so that the token goes to no other server", e.From, e.To).Localize(p)
+// host is the repository's host, for messages.
+func (c *Client) host() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.url.Host
 }
 
 // endpoint is the URL of path under the repository, with query.
 func (c *Client) endpoint(path, query string) string {
+	c.mu.Lock()
 	u := *c.url
+	c.mu.Unlock()
 	u.Path += path
 	u.RawQuery = query
 	return u.String()
@@ -124,11 +121,7 @@ func (c *Client) endpoint(path, query string) string {
 // do sends req with the credential, under the stall limit, and checks
 // the answer's status and type; the caller closes the body.
 func (c *Client) do(req *http.Request, wantType string) (*http.Response, error) {
-	if c.token != "" {
-		req.SetBasicAuth(c.user, c.token)
-	}
-	req.Header.Set("User-Agent", "git/"+Agent)
-	resp, err := stall.Do(c.http, req, c.stall, &stall.Error{Host: c.url.Host, Limit: c.stall, Key: c.stallKey})
+	resp, err := c.http.Do(req, c.cred)
 	if se := (*stall.Error)(nil); errors.As(err, &se) {
 		return nil, se
 	}
@@ -143,13 +136,14 @@ func (c *Client) do(req *http.Request, wantType string) (*http.Response, error) 
 		if errors.As(err, &ue) {
 			err = ue.Err // its text repeats the URL
 		}
-		return nil, i18n.Errorf("%s: %s", c.url.Host, c.clean.Clean(err.Error()))
+		return nil, i18n.Errorf("%s: %s", c.host(), c.clean.Clean(err.Error()))
 	}
+	c.moved(req, resp)
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
 		said := c.clean.Clean(strings.Join(strings.Fields(string(body)), " "))
-		return nil, &HTTPError{Host: c.url.Host, Status: resp.StatusCode, Said: said}
+		return nil, &HTTPError{Host: c.host(), Status: resp.StatusCode, Said: said}
 	}
 	if got := resp.Header.Get("Content-Type"); !strings.EqualFold(strings.TrimSpace(strings.Split(got, ";")[0]), wantType) {
 		_, err := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -157,9 +151,27 @@ func (c *Client) do(req *http.Request, wantType string) (*http.Response, error) 
 		if err != nil && req.Method == http.MethodPost && broke(err) {
 			return nil, ErrBroke // an answer begun, then the connection cut
 		}
-		return nil, i18n.Errorf("%s: answered %s, not git's %s", c.url.Host, c.clean.Clean(clip(got)), wantType)
+		return nil, i18n.Errorf("%s: answered %s, not git's %s", c.host(), c.clean.Clean(clip(got)), wantType)
 	}
 	return resp, nil
+}
+
+// moved takes the repository's new place from a listing that was
+// redirected within the server, as git does: the push goes there.
+func (c *Client) moved(req *http.Request, resp *http.Response) {
+	final := resp.Request.URL
+	if req.Method != http.MethodGet || final.Path == req.URL.Path {
+		return
+	}
+	base, ok := strings.CutSuffix(final.Path, "/info/refs")
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	u := *c.url
+	u.Scheme, u.Host, u.Path, u.RawPath = final.Scheme, final.Host, base, ""
+	c.url = &u
 }
 
 // ErrBroke is a connection that broke while the push was sent or
@@ -209,10 +221,10 @@ func (c *Client) Advertise(ctx context.Context) (*Advertisement, error) {
 		return nil, se
 	}
 	if lr.N <= 0 {
-		return nil, i18n.Errorf("%s: ref advertisement larger than %d bytes", c.url.Host, maxAdvertisement)
+		return nil, i18n.Errorf("%s: ref advertisement larger than %d bytes", c.host(), maxAdvertisement)
 	}
 	if err != nil {
-		return nil, i18n.Errorf("%s: %s", c.url.Host, c.clean.Clean(err.Error()))
+		return nil, i18n.Errorf("%s: %s", c.host(), c.clean.Clean(err.Error()))
 	}
 	return a, nil
 }
@@ -314,7 +326,7 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 		return nil, ErrBroke
 	}
 	if err != nil {
-		return nil, i18n.Errorf("%s: %s", c.url.Host, c.clean.Clean(err.Error()))
+		return nil, i18n.Errorf("%s: %s", c.host(), c.clean.Clean(err.Error()))
 	}
 	res.Said = c.clean.CleanLines(res.Said)
 	res.Unpack = c.clean.Clean(res.Unpack)

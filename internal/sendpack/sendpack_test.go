@@ -85,7 +85,8 @@ func TestAdvertiseRefusesHostile(t *testing.T) {
 	}
 }
 
-// A redirect is never followed: the token goes to no other server.
+// A redirect to another server is never followed: the token goes to no
+// other server.
 func TestRedirectRefused(t *testing.T) {
 	var got []string
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +102,8 @@ func TestRedirectRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = cl.Advertise(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "redirected the push to "+strings.TrimPrefix(other.URL, "http://")) {
+	var re *RedirectError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "redirected the request to "+other.URL) {
 		t.Errorf("err = %v, want the redirect refused", err)
 	}
 	if len(got) != 0 {

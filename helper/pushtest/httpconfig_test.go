@@ -1,0 +1,280 @@
+package pushtest
+
+import (
+	"encoding/pem"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
+)
+
+// proxy is an http proxy on 127.0.0.1 that forwards plain requests and
+// tunnels CONNECT, and keeps the host of each.
+type proxy struct {
+	URL   string
+	mu    sync.Mutex
+	hosts []string // "CONNECT host:port" or "GET host:port"
+}
+
+func newProxy(t *testing.T) *proxy {
+	p := &proxy{}
+	fwd := &httputil.ReverseProxy{Rewrite: func(*httputil.ProxyRequest) {}} // the request URL is absolute
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.hosts = append(p.hosts, r.Method+" "+r.Host)
+		p.mu.Unlock()
+		if r.Method != http.MethodConnect {
+			fwd.ServeHTTP(w, r)
+			return
+		}
+		up, err := net.Dial("tcp", r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		go func() {
+			_, _ = io.Copy(up, rw)
+			up.Close()
+		}()
+		_, _ = io.Copy(conn, up)
+		conn.Close()
+	}))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+// saw reports whether the proxy was asked for host (by CONNECT or a
+// forwarded request) since it was last reset.
+func (p *proxy) saw(host string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, h := range p.hosts {
+		if strings.HasSuffix(h, " "+host) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *proxy) reset() {
+	p.mu.Lock()
+	p.hosts = nil
+	p.mu.Unlock()
+}
+
+func hostOf(t *testing.T, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Host
+}
+
+// httpsFront serves s over https (a certificate of its own, trusted
+// through the returned CA file) and returns the URL of app.git there;
+// the token of s is set for the front's host.
+func httpsFront(t *testing.T, s server, token string) (string, string) {
+	backend, err := url.Parse(s.Server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(backend))
+	t.Cleanup(front.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: front.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(keystore.EnvName(hostOf(t, front.URL)), token)
+	return front.URL + "/app.git", ca
+}
+
+// Issue 20 item 3: `git -c http.proxy=… push` through federate reaches
+// every server through that proxy, as plain git does with the same
+// setting. (The servers are plain http: the direct client never sends a
+// token through a proxy in clear text, so git's transport takes them.)
+func TestHTTPProxyIsUsedAsGitUsesIt(t *testing.T) {
+	f := newFed(t)
+	p := newProxy(t)
+	tip := f.commit("a.txt", "through the proxy")
+	out, err := gittest.GitCombined(f.work, nil, "-c", "http.proxy="+p.URL, "push", "fed", "main")
+	if err != nil {
+		t.Fatalf("push through the proxy: %v\n%s", err, out)
+	}
+	f.wantRef("refs/heads/main", tip, f.all()...)
+	for _, s := range f.all() {
+		if !p.saw(hostOf(t, s.URL)) {
+			t.Errorf("federate reached %s without the proxy", s.URL)
+		}
+	}
+	p.reset()
+	out, err = gittest.GitCombined(f.work, nil, "-c", "http.proxy="+p.URL, "-c", "credential.helper=federate",
+		"push", f.m1.URL, "main:refs/heads/plain")
+	if err != nil {
+		t.Fatalf("plain git through the proxy: %v\n%s", err, out)
+	}
+	if !p.saw(hostOf(t, f.m1.URL)) {
+		t.Fatal("plain git did not use the proxy: the comparison proves nothing")
+	}
+}
+
+// An https mirror whose certificate git trusts only through
+// http.<url>.sslVerify = false, http.sslCAInfo or GIT_SSL_CAINFO is
+// pushed by federate itself (two requests, the token up front), and
+// through http.proxy when one is set, by CONNECT as plain git does.
+func TestHTTPSMirrorWithGitTLSSettingsPushedDirectly(t *testing.T) {
+	f := newFed(t)
+	// The certificates trusted come from git's settings below only (an
+	// inherited GIT_SSL_CAINFO would win over them, in git as here).
+	t.Setenv("GIT_SSL_CAINFO", "")
+	os.Unsetenv("GIT_SSL_CAINFO")
+	m3 := newServer(t, "mirror3-token")
+	gittest.Seed(t, f.work, m3.Path)
+	front, ca := httpsFront(t, m3, "mirror3-token")
+	gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front)
+	p := newProxy(t)
+	for i, tc := range []struct {
+		name string
+		args []string
+		env  []string
+	}{
+		{"http.<url>.sslVerify=false", []string{"-c", "http." + front + ".sslVerify=false"}, nil},
+		{"http.sslCAInfo", []string{"-c", "http.sslCAInfo=" + ca}, nil},
+		{"GIT_SSL_CAINFO", nil, []string{"GIT_SSL_CAINFO=" + ca}},
+		{"http.proxy over https", []string{"-c", "http.sslCAInfo=" + ca, "-c", "http.proxy=" + p.URL}, nil},
+	} {
+		before := len(m3.Requests())
+		tip := f.commit("a.txt", tc.name)
+		args := append(append([]string{}, tc.args...), "push", "fed", "main")
+		if out, err := gittest.GitCombined(f.work, tc.env, args...); err != nil {
+			t.Fatalf("%s: push: %v\n%s", tc.name, err, out)
+		}
+		f.wantRef("refs/heads/main", tip, append(f.all(), m3)...)
+		got := requestsFor(m3, before)
+		if len(got) != 2 || got[0].Authorization == "" || !got[1].Push() {
+			t.Errorf("%s: the https mirror served %v, want an authorized listing and the pack (pushed by federate)", tc.name, got)
+		}
+		if i == 3 && !p.saw(hostOf(t, front)) {
+			t.Errorf("%s: federate reached the https mirror without the proxy", tc.name)
+		}
+	}
+	p.reset()
+	out, err := gittest.GitCombined(f.work, nil, "-c", "http.sslCAInfo="+ca, "-c", "http.proxy="+p.URL,
+		"-c", "credential.helper=federate", "ls-remote", front)
+	if err != nil || !p.saw(hostOf(t, front)) {
+		t.Fatalf("plain git through the proxy: %v (proxy used: %v)\n%s", err, p.saw(hostOf(t, front)), out)
+	}
+}
+
+// A setting the direct client cannot honour hands the mirrors to git's
+// transport, which asks before it sends a token.
+func TestUnhonouredHTTPKeyGoesThroughGit(t *testing.T) {
+	for _, kv := range [][2]string{{"http.emptyAuth", "false"}, {"http.version", "HTTP/1.1"}} {
+		t.Run(kv[0], func(t *testing.T) {
+			f := newFed(t)
+			gittest.Git(t, "", "config", "--global", kv[0], kv[1])
+			before := len(f.m2.Requests())
+			tip := f.commit("a.txt", "one commit")
+			f.push(true, "fed", "main")
+			f.wantRef("refs/heads/main", tip, f.all()...)
+			got := requestsFor(f.m2, before)
+			if len(got) == 0 || got[0].Authorization != "" {
+				t.Errorf("with %s set, m2 served %v: pushed by federate, not git's transport", kv[0], got)
+			}
+		})
+	}
+}
+
+// Issue 19 item 3: a mirror at http://LOCALHOST:port with HTTP_PROXY set
+// (which git, like curl, ignores for plain http) is pushed directly with
+// its token; the proxy sees nothing, in particular not the token in
+// clear text.
+func TestLoopbackMirrorInCapitalsNeverThroughProxy(t *testing.T) {
+	f := newFed(t)
+	p := newProxy(t)
+	t.Setenv("HTTP_PROXY", p.URL)
+	m3 := newServer(t, "mirror3-token")
+	gittest.Seed(t, f.work, m3.Path)
+	upper := strings.Replace(m3.URL, "127.0.0.1", "LOCALHOST", 1)
+	t.Setenv(keystore.EnvName(hostOf(t, upper)), "mirror3-token")
+	gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", upper)
+	before := len(m3.Requests())
+	tip := f.commit("a.txt", "one commit")
+	f.push(true, "fed", "main")
+	f.wantRef("refs/heads/main", tip, append(f.all(), m3)...)
+	if got := requestsFor(m3, before); len(got) != 2 || got[0].Authorization == "" {
+		t.Errorf("the LOCALHOST mirror served %v, want an authorized listing and the pack", got)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.hosts) != 0 {
+		t.Errorf("the proxy was asked for %v", p.hosts)
+	}
+}
+
+// Issue 20 item 7: with http.cookieFile and http.saveCookies, a cookie
+// the mirror sets on the push is kept in the file, and sent with the
+// next push, as git does.
+func TestCookiesSetOnThePushAreKept(t *testing.T) {
+	f := newFed(t)
+	m3 := newServer(t, "mirror3-token")
+	gittest.Seed(t, f.work, m3.Path)
+	backend, err := url.Parse(m3.Server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(backend)
+	var mu sync.Mutex
+	var cookies []string
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if c, err := r.Cookie("session"); err == nil {
+			cookies = append(cookies, c.Value)
+		}
+		mu.Unlock()
+		if r.Method == http.MethodPost {
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "set-on-post", Path: "/"})
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	t.Setenv(keystore.EnvName(hostOf(t, front.URL)), "mirror3-token")
+	gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front.URL+"/app.git")
+	jar := filepath.Join(t.TempDir(), "cookies.txt")
+	gittest.Git(t, "", "config", "--global", "http.cookieFile", jar)
+	gittest.Git(t, "", "config", "--global", "http.saveCookies", "true")
+	before := len(m3.Requests())
+	f.commit("a.txt", "one")
+	f.push(true, "fed", "main")
+	if got := requestsFor(m3, before); len(got) != 2 || got[0].Authorization == "" {
+		t.Errorf("the mirror served %v, want federate's own two requests", got)
+	}
+	b, _ := os.ReadFile(jar)
+	if !strings.Contains(string(b), "set-on-post") {
+		t.Fatalf("cookie file after the push:\n%s", b)
+	}
+	tip := f.commit("a.txt", "two")
+	f.push(true, "fed", "main")
+	f.wantRef("refs/heads/main", tip, append(f.all(), m3)...)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(cookies) == 0 || cookies[len(cookies)-1] != "set-on-post" {
+		t.Errorf("cookies sent on the second push: %q", cookies)
+	}
+}
