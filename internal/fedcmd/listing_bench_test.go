@@ -101,6 +101,9 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 			fmt.Fprintf(&conf, "\t%s = %s/%s\n", key, srvs[role].url, repo)
 		}
 	}
+	for _, s := range srvs {
+		s.prefill(b, n)
+	}
 	cfg := filepath.Join(b.TempDir(), "gitconfig")
 	if err := os.WriteFile(cfg, []byte(conf.String()), 0o600); err != nil {
 		b.Fatal(err)
@@ -253,6 +256,25 @@ func newAdvServer(b *testing.B, root string, delay time.Duration) *advServer {
 func (s *advServer) port() string {
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(s.url, "http://"))
 	return port
+}
+
+// prefill caches the answers of repositories r00000…r<n-1>, copies of
+// one seed: git http-backend's answer for the first, which is the
+// answer for all (an advertisement names no path).
+func (s *advServer) prefill(b *testing.B, n int) {
+	for _, service := range []string{"git-upload-pack", "git-receive-pack"} {
+		rec := httptest.NewRecorder()
+		s.backend.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/r00000.git/info/refs?service="+service, nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("advertisement of r00000.git: %d %s", rec.Code, rec.Body)
+		}
+		body := rec.Body.Bytes()
+		s.mu.Lock()
+		for i := range n {
+			s.cache[fmt.Sprintf("r%05d.git?%s", i, service)] = body
+		}
+		s.mu.Unlock()
+	}
 }
 
 // forget drops repo's cached answers.
