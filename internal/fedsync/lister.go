@@ -117,9 +117,12 @@ func (l *lister) client(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 		return nil, errUseGit
 	}
 	entries, err := l.config(ctx)
-	if err != nil || gitOnlyConfig(entries, ep) {
+	if err != nil {
 		return nil, errUseGit
 	}
+	// The direct push's rule: what only git's transport honours (an
+	// http.* key this client cannot apply, a URL rewrite, a credential
+	// username) sends the server to git.
 	settings := httpx.Resolve(entries, l.getenv, ep.Raw)
 	if len(settings.Unhonoured) > 0 {
 		return nil, errUseGit
@@ -136,34 +139,6 @@ func (l *lister) client(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 	}
 	l.clients[key] = c
 	return c, nil
-}
-
-// gitOnlyConfig reports whether git's url or credential sections say
-// something about ep that this process would not do as git does: a URL
-// rewrite that applies to it, or a credential username or useHttpPath
-// for its host (or for every host). It errs on the side of git.
-func gitOnlyConfig(entries []gitexec.ConfigEntry, ep federation.Endpoint) bool {
-	for _, e := range entries {
-		section, sub, key, ok := federation.SplitKey(e.Key)
-		if !ok {
-			continue
-		}
-		switch strings.ToLower(section) {
-		case "url":
-			if strings.HasPrefix(ep.Raw, e.Value) {
-				return true
-			}
-		case "credential":
-			if !strings.EqualFold(key, "username") && !strings.EqualFold(key, "useHttpPath") {
-				continue
-			}
-			u, err := url.Parse(sub)
-			if sub == "" || err != nil || strings.EqualFold(u.Host, ep.Host) || strings.Contains(u.Host, "*") {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // credentialFor is the user and token sent up front to ep ("" when the
