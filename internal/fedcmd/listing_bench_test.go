@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -120,7 +121,13 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 	run := func(shards int) scaleRun {
 		return runListingSyncs(b, requests, bin, env, shards, jobs)
 	}
-	run(1) // fill every cache; not measured
+	if prof := os.Getenv("BENCH_CPUPROFILE"); prof != "" {
+		profileSync(b, prof, env, jobs)
+		return
+	}
+	if os.Getenv("BENCH_CHANGED") != "0" {
+		run(1) // a first sync, not measured (unchanged federations create no cache)
+	}
 	hostJobs := min(jobs, fedsync.DefaultHostJobs)
 	floor := func(shards int) time.Duration {
 		return benchFloor(b, srvs, n, shards*jobs, shards*hostJobs)
@@ -141,14 +148,16 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 			r := run(shards)
 			f2 := floor(shards)
 			results[i] = result{r, (f1 + f2) / 2}
+			logRun(n, shards, "unchanged", r, results[i].floor)
 		}
 		if os.Getenv("BENCH_CHANGED") == "0" {
 			continue
 		}
-		change()
-		results[2] = result{run(1), floor(1)}
-		change()
-		results[3] = result{run(4), floor(4)}
+		for i, shards := range []int{1, 4} {
+			change()
+			results[2+i] = result{run(shards), floor(shards)}
+			logRun(n, shards, "5% changed", results[2+i].scaleRun, results[2+i].floor)
+		}
 	}
 	for i, name := range []string{"unchanged", "unchanged-4shards", "5pct", "5pct-4shards"} {
 		r := results[i]
@@ -162,6 +171,37 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 		b.ReportMetric(float64(r.rssKiB)/1024, name+"-peakRSS-MiB")
 		b.ReportMetric(float64(r.openFDs), name+"-maxFDs")
 	}
+}
+
+// profileSync runs one `sync --all` in this process under the CPU
+// profiler, writing the profile to path: where the time of a sync over
+// many federations goes.
+func profileSync(b *testing.B, path string, env []string, jobs int) {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && (strings.HasPrefix(k, "FEDERATE_TOKEN_") || k == "GIT_CONFIG_GLOBAL") {
+			b.Setenv(k, v)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	err = runSync(context.Background(), SyncOptions{IO: IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard},
+		All: true, Jobs: jobs, SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(b), "git-federate"), Dir: b.TempDir()}})
+	pprof.StopCPUProfile()
+	fmt.Fprintf(os.Stderr, "in-process sync: %v, %v\n", time.Since(start), err)
+}
+
+// logRun prints a run's figures at once: removing 40,000 repositories
+// after the benchmark takes minutes, and its report comes only then.
+func logRun(n, shards int, what string, r scaleRun, floor time.Duration) {
+	fmt.Fprintf(os.Stderr, "%d federations, %s, %d process(es): %.2f s, floor %.2f s (%.2fx), %d requests, peak RSS %.1f MiB, %d open files\n",
+		n, what, shards, r.wall.Seconds(), floor.Seconds(), r.wall.Seconds()/floor.Seconds(), r.requests, float64(r.rssKiB)/1024, r.openFDs)
 }
 
 // benchSeed is a small bare repository, packed, its refs packed: a

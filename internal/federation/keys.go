@@ -64,6 +64,17 @@ func withDoc(k ConfigKey, doc i18n.Msg) ConfigKey {
 	return k
 }
 
+// sectionKeys are the keys of section, from the table built once.
+func sectionKeys(section string) []ConfigKey {
+	var out []ConfigKey
+	for _, k := range keyTable() {
+		if k.Section == section {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // optionKeys are the keys of a federation or federationset section.
 func optionKeys(section string) []ConfigKey {
 	k := func(name string, multi bool, def string, doc i18n.Msg, check func(string) error) ConfigKey {

@@ -131,7 +131,7 @@ func New(cfg Config) (*Engine, error) {
 	e.lister = &lister{all: make(chan struct{}, cfg.Jobs), hostJobs: cfg.HostJobs,
 		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
 		config: e.transportConfig, hosts: map[string]chan struct{}{}, creds: map[keystore.Key]*credential{},
-		clients: map[string]*httpx.Client{}}
+		clients: map[string]*httpx.Client{}, chosen: map[string]*httpx.Client{}}
 	return e, nil
 }
 
@@ -156,16 +156,17 @@ func (e *Engine) forgeOf(host string) string {
 	return e.cfg.Federations.ForgeOf("https", host)
 }
 
-// getenvOf looks variables up in env, the children's environment.
+// getenvOf looks variables up in env, the children's environment (the
+// last of a name wins, as for a child). It is asked for a dozen
+// variables per server listed: a map, not a scan.
 func getenvOf(env []string) func(string) string {
-	return func(name string) string {
-		for i := len(env) - 1; i >= 0; i-- {
-			if v, ok := strings.CutPrefix(env[i], name+"="); ok {
-				return v
-			}
+	vars := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
 		}
-		return ""
 	}
+	return func(name string) string { return vars[name] }
 }
 
 // Jobs is the engine's bound on concurrent network commands.

@@ -59,6 +59,7 @@ type lister struct {
 	hosts   map[string]chan struct{}
 	creds   map[keystore.Key]*credential
 	clients map[string]*httpx.Client // by the settings they were built for
+	chosen  map[string]*httpx.Client // by server URL; nil: listed by git
 
 	requests atomic.Int64 // in-process listing requests, retries included
 }
@@ -113,6 +114,23 @@ func (l *lister) client(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 	if !ep.HTTP() {
 		return nil, errUseGit
 	}
+	l.mu.Lock()
+	c, ok := l.chosen[ep.Raw]
+	l.mu.Unlock()
+	if !ok {
+		c, _ = l.choose(ctx, ep)
+		l.mu.Lock()
+		l.chosen[ep.Raw] = c
+		l.mu.Unlock()
+	}
+	if c == nil {
+		return nil, errUseGit
+	}
+	return c, nil
+}
+
+// choose decides, once per server URL, what client lists ep.
+func (l *lister) choose(ctx context.Context, ep federation.Endpoint) (*httpx.Client, error) {
 	if u, err := url.Parse(ep.Raw); err != nil || u.User != nil || u.RawQuery != "" {
 		return nil, errUseGit
 	}

@@ -65,7 +65,9 @@ func ParseAdvertisement(r io.Reader) (*Advertisement, error) {
 // (ReceivePack or UploadPack). The peeled values of annotated tags that
 // upload-pack adds ("<tag>^{}") are left out: a ref's value is the tag.
 func ParseServiceAdvertisement(r io.Reader, service string) (*Advertisement, error) {
-	br := bufio.NewReaderSize(r, maxPkt)
+	// A small buffer: readPkt reads a long line past it. Sync parses
+	// thousands of advertisements; 64 KiB each was most of its garbage.
+	br := bufio.NewReader(r)
 	line, err := readPkt(br)
 	if err != nil || string(bytes.TrimSuffix(line, []byte("\n"))) != "# service="+service {
 		return nil, i18n.Errorf("not a git smart-HTTP %s advertisement", service)
