@@ -301,24 +301,24 @@ func syncRunner(env SyncEnv) gitexec.Runner {
 // cfg, which the children of a sync are handed: what their servers echo
 // back is cleaned from output, reports and the pending queue.
 func tokensOf(ctx context.Context, cfg *federation.Config) *redact.Redactor {
-	var urls []string
-	for _, f := range cfg.Federations {
-		urls = append(urls, f.Origin.Raw)
+	var keys []keystore.Key
+	seen := map[keystore.Key]bool{} // thousands of federations share a few hosts
+	add := func(e federation.Endpoint) {
+		if k := (keystore.Key{Protocol: e.Protocol, Host: e.Host}); e.HTTP() && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, f := range cfg.Federations { // parsed already
+		add(f.Origin)
 		for _, m := range f.Mirrors {
-			urls = append(urls, m.Raw)
+			add(m)
 		}
 	}
 	for _, s := range cfg.Sets {
-		urls = append(append(urls, s.Origin), s.Mirrors...)
-	}
-	var keys []keystore.Key
-	seen := map[keystore.Key]bool{} // thousands of federations share a few hosts
-	for _, u := range urls {
-		if e, err := federation.ParseEndpoint(u); err == nil && e.HTTP() {
-			k := keystore.Key{Protocol: e.Protocol, Host: e.Host}
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
+		for _, u := range append([]string{s.Origin}, s.Mirrors...) {
+			if e, err := federation.ParseEndpoint(u); err == nil {
+				add(e)
 			}
 		}
 	}
