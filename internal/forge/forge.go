@@ -175,6 +175,9 @@ type request struct {
 	token                     string
 	// next, when set, is a full URL from a Link header to GET instead.
 	next string
+	// hc, when set, sends the call: a listing's pages share one client
+	// and its connections.
+	hc *httpx.Client
 }
 
 // credential is token the way forge takes it. GitLab wants
@@ -223,11 +226,13 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	hc, err := c.client(target)
-	if err != nil {
-		return nil, err
+	hc := r.hc
+	if hc == nil {
+		if hc, err = c.client(target); err != nil {
+			return nil, err
+		}
+		defer hc.CloseIdleConnections()
 	}
-	defer hc.CloseIdleConnections()
 	resp, err := hc.Do(req, credential(r.forge, r.token))
 	if err != nil {
 		// *url.Error quotes the request URL; keep only the cause.

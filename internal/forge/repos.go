@@ -191,6 +191,12 @@ func (c Client) list(ctx context.Context, r request) ([]Repo, error) {
 	if r.forge == Gitea {
 		q.Set("limit", strconv.Itoa(per)) // Gitea's name for it
 	}
+	hc, err := c.client(r.base)
+	if err != nil {
+		return nil, err
+	}
+	defer hc.CloseIdleConnections()
+	r.hc = hc
 	var out []Repo
 	maxPages := c.MaxPages
 	if maxPages <= 0 {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 )
 
 // recorder is a server that keeps the Authorization header of every
@@ -278,5 +279,22 @@ func TestCookiesFromGitSettings(t *testing.T) {
 	b, _ := os.ReadFile(file)
 	if !strings.Contains(string(b), "\tsession\tafter-post") {
 		t.Errorf("cookie file after the push:\n%s", b)
+	}
+}
+
+// http.lowSpeedTime (with a limit of at most 1 byte/s) gives up a server
+// that moves nothing, naming the key, through the one stall watcher.
+func TestLowSpeedTimeGivesUpAStalledServer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer srv.Close()
+	s := Resolve([]gitexec.ConfigEntry{{Key: "http.lowspeedlimit", Value: "1"}, {Key: "http.lowspeedtime", Value: "1"}},
+		func(string) string { return "" }, srv.URL)
+	if len(s.Unhonoured) != 0 || s.LowSpeedTime == 0 {
+		t.Fatalf("settings %+v", s)
+	}
+	c := mustNew(t, Config{Settings: s})
+	var se *stall.Error
+	if _, err := get(t, c, srv.URL+"/x", Credential{}); !errors.As(err, &se) || se.Key != "http.lowSpeedTime" {
+		t.Errorf("err = %v, want a stall naming http.lowSpeedTime", err)
 	}
 }
