@@ -166,10 +166,7 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (use
 	if ep.Protocol == "http" && !hostname.IsLoopback(ep.Host) {
 		return "", "", false
 	}
-	k, err := keystore.Key{Protocol: ep.Protocol, Host: ep.Host}.Canonical()
-	if err != nil {
-		return "", "", false // no token for a host without a canonical form
-	}
+	k := keystore.Key{Protocol: ep.Protocol, Host: ep.Host} // made canonical once, below
 	l.mu.Lock()
 	c, ok := l.creds[k]
 	if !ok {
@@ -178,6 +175,10 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (use
 	}
 	l.mu.Unlock()
 	c.once.Do(func() {
+		k, err := k.Canonical()
+		if err != nil {
+			return // no token for a host without a canonical form
+		}
 		cred, err := keystore.Default(keystore.Options{Getenv: l.getenv, Forge: l.forge}).Get(ctx, k)
 		if err != nil || cred.Token == "" {
 			return
