@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/webhook"
 )
@@ -133,8 +134,9 @@ func runServe(ctx context.Context, opts serveOptions) error {
 		log.Warn("no webhook secret: anyone who can reach the receiver can trigger syncs")
 	}
 	syncer := opts.Syncer
+	var metrics *webhook.Metrics // the server's, once it exists
 	if syncer == nil {
-		if syncer, err = newSyncer(); err != nil {
+		if syncer, err = newSyncer(func(t fedsync.Totals) { metrics.SyncRun(t) }); err != nil {
 			return err
 		}
 	}
@@ -153,6 +155,7 @@ func runServe(ctx context.Context, opts serveOptions) error {
 	if err != nil {
 		return err
 	}
+	metrics = srv.Metrics()
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		return i18n.Errorf("cannot listen: %w", err)
@@ -211,12 +214,12 @@ func readWebhookSecret(file string, getenv func(string) string) ([]byte, error) 
 //
 // Until then (and arguably for good: a process per sync isolates
 // failures and memory) it runs `git-federate sync -- <name>`.
-func newSyncer() (webhook.Syncer, error) {
+func newSyncer(totals func(fedsync.Totals)) (webhook.Syncer, error) {
 	exe, err := federateExe()
 	if err != nil {
 		return nil, err
 	}
-	return webhook.ExecSyncer{Exe: exe}, nil
+	return webhook.ExecSyncer{Exe: exe, Totals: totals}, nil
 }
 
 // federateExe finds the git-federate binary: this one when it has that

@@ -129,9 +129,13 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if opts.Daemon {
 		return syncDaemon(ctx, opts, eng, feds, run)
 	}
+	start := time.Now()
 	results := eng.SyncAll(ctx, feds, run)
+	requests, gitListings := eng.Counters()
+	totals := fedsync.Summarize(results, requests, gitListings, time.Since(start))
+	writeTotals(totals)
 	if opts.JSON {
-		if err := writeSyncJSON(opts.IO.Out, results); err != nil {
+		if err := writeSyncJSON(opts.IO.Out, results, &totals); err != nil {
 			return err
 		}
 	} else {
@@ -141,6 +145,18 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 		return err
 	}
 	return Partial(i18n.Errorf("not everything could be synced: %w", i18n.Join(warnings...)))
+}
+
+// writeTotals writes totals to the file named by fedsync.TotalsEnv, for
+// `serve`'s metrics; a failure to write costs only the metrics.
+func writeTotals(totals fedsync.Totals) {
+	path := os.Getenv(fedsync.TotalsEnv)
+	if path == "" {
+		return
+	}
+	if data, err := json.Marshal(totals); err == nil {
+		_ = os.WriteFile(path, data, 0o600)
+	}
 }
 
 // syncShard reads --shard: only with --all, since a named federation is
@@ -285,20 +301,25 @@ func syncRunner(env SyncEnv) gitexec.Runner {
 // cfg, which the children of a sync are handed: what their servers echo
 // back is cleaned from output, reports and the pending queue.
 func tokensOf(ctx context.Context, cfg *federation.Config) *redact.Redactor {
-	var urls []string
-	for _, f := range cfg.Federations {
-		urls = append(urls, f.Origin.Raw)
+	var keys []keystore.Key
+	seen := map[keystore.Key]bool{} // thousands of federations share a few hosts
+	add := func(e federation.Endpoint) {
+		if k := (keystore.Key{Protocol: e.Protocol, Host: e.Host}); e.HTTP() && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, f := range cfg.Federations { // parsed already
+		add(f.Origin)
 		for _, m := range f.Mirrors {
-			urls = append(urls, m.Raw)
+			add(m)
 		}
 	}
 	for _, s := range cfg.Sets {
-		urls = append(append(urls, s.Origin), s.Mirrors...)
-	}
-	var keys []keystore.Key
-	for _, u := range urls {
-		if e, err := federation.ParseEndpoint(u); err == nil && e.HTTP() {
-			keys = append(keys, keystore.Key{Protocol: e.Protocol, Host: e.Host})
+		for _, u := range append([]string{s.Origin}, s.Mirrors...) {
+			if e, err := federation.ParseEndpoint(u); err == nil {
+				add(e)
+			}
 		}
 	}
 	return keystore.RedactorFor(ctx, func(host string) string { return cfg.ForgeOf("https", host) }, keys...)
@@ -359,12 +380,14 @@ func syncExit(results []*fedsync.FederationResult) error {
 // syncReport is the --json document of sync and status.
 type syncReport struct {
 	Federations []*fedsync.FederationResult `json:"federations"`
+	// Totals (sync only) sum up the run.
+	Totals *fedsync.Totals `json:"totals,omitempty"`
 }
 
-func writeSyncJSON(w io.Writer, results []*fedsync.FederationResult) error {
+func writeSyncJSON(w io.Writer, results []*fedsync.FederationResult, totals *fedsync.Totals) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(syncReport{Federations: results})
+	return enc.Encode(syncReport{Federations: results, Totals: totals})
 }
 
 func writeSyncText(p *i18n.Printer, w io.Writer, results []*fedsync.FederationResult) {

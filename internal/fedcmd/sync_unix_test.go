@@ -65,7 +65,7 @@ func TestSyncKilledThenRerunSucceeds(t *testing.T) {
 
 func sawPush(fx *syncFixture, prefix string) bool {
 	for _, q := range fx.srv.Requests() {
-		if strings.HasPrefix(q.Path, prefix) && strings.Contains(q.Path+q.Query, "receive-pack") {
+		if strings.HasPrefix(q.Path, prefix) && q.Method == "POST" && strings.HasSuffix(q.Path, "/git-receive-pack") {
 			return true
 		}
 	}

@@ -72,7 +72,7 @@ const DefaultTimeout = 2 * time.Minute
 // silent: the defaults of Keys.
 func DefaultOptions() Options {
 	var o Options
-	for _, k := range optionKeys(SectionFederation) {
+	for _, k := range sectionKeys(SectionFederation) {
 		if !k.Multi && k.Default != "" {
 			o.set(k.Name, []string{k.Default})
 		}
@@ -291,7 +291,7 @@ func checkValues(section, name string, kv map[string][]string) error {
 func parseOptions(section, name string, kv map[string][]string) (Options, error) {
 	o := DefaultOptions()
 	opts := map[string][]string{}
-	for _, k := range optionKeys(section) {
+	for _, k := range sectionKeys(section) {
 		if vals := kv[strings.ToLower(k.Name)]; len(vals) > 0 && k.Name != "origin" && k.Name != "mirror" {
 			o.set(k.Name, vals)
 			opts[strings.ToLower(k.Name)] = vals

@@ -4,6 +4,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
@@ -37,7 +38,14 @@ type ConfigKey struct {
 }
 
 // Keys returns every config key this program reads, section by section.
-func Keys() []ConfigKey {
+func Keys() []ConfigKey { return slices.Clone(keyTable()) }
+
+// keyTable is the table Keys returns, built once: parsing a config looks
+// keys up once per entry, and 10,000 federations are 40,000 entries.
+// It is never modified.
+var keyTable = sync.OnceValue(buildKeys)
+
+func buildKeys() []ConfigKey {
 	var keys []ConfigKey
 	for _, section := range []string{SectionFederation, SectionSet} {
 		keys = append(keys, optionKeys(section)...)
@@ -54,6 +62,17 @@ func Keys() []ConfigKey {
 func withDoc(k ConfigKey, doc i18n.Msg) ConfigKey {
 	k.Doc, k.DocMsg = doc.String(), doc
 	return k
+}
+
+// sectionKeys are the keys of section, from the table built once.
+func sectionKeys(section string) []ConfigKey {
+	var out []ConfigKey
+	for _, k := range keyTable() {
+		if k.Section == section {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // optionKeys are the keys of a federation or federationset section.
@@ -91,13 +110,14 @@ func optionKeys(section string) []ConfigKey {
 
 // LookupKey finds the key name (in any case) of section.
 func LookupKey(section, name string) (ConfigKey, bool) {
-	i := slices.IndexFunc(Keys(), func(k ConfigKey) bool {
+	keys := keyTable()
+	i := slices.IndexFunc(keys, func(k ConfigKey) bool {
 		return k.Section == section && strings.EqualFold(k.Name, name)
 	})
 	if i < 0 {
 		return ConfigKey{}, false
 	}
-	return Keys()[i], true
+	return keys[i], true
 }
 
 // KeyNames lists the canonical names of section's keys.

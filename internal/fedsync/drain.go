@@ -27,22 +27,29 @@ func (e *Engine) RepoQueue(ctx context.Context) *pending.Queue {
 	if e.cfg.Repo == "" {
 		return nil
 	}
-	if rq := e.openRepoQueue(ctx, e.cfg.Repo); rq != nil {
+	if rq := e.openRepoQueue(ctx); rq != nil {
 		return rq.q
 	}
 	return nil
 }
 
-// openRepoQueue finds the pending queue of the repository dir is in. It
-// returns nil when dir is not in a repository or nothing is queued there.
-func (e *Engine) openRepoQueue(ctx context.Context, dir string) *repoQueue {
-	g := e.runner(nil, dir, ListTimeout)
-	out, err := g.Output(ctx, "rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir")
-	if err != nil {
-		return nil
-	}
-	gitDir, common, ok := strings.Cut(strings.TrimSpace(string(out)), "\n")
-	if !ok {
+// openRepoQueue finds the pending queue of the repository cfg.Repo is in. It
+// returns nil when it is not in a repository or nothing is queued there.
+// Where the repository is is asked of git once per engine; whether its
+// queue exists, every time.
+func (e *Engine) openRepoQueue(ctx context.Context) *repoQueue {
+	e.repoOnce.Do(func() {
+		g := e.runner(nil, e.cfg.Repo, ListTimeout)
+		out, err := g.Output(ctx, "rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir")
+		if err != nil {
+			return
+		}
+		if gitDir, common, ok := strings.Cut(strings.TrimSpace(string(out)), "\n"); ok {
+			e.repoDirs = [2]string{gitDir, common}
+		}
+	})
+	gitDir, common := e.repoDirs[0], e.repoDirs[1]
+	if gitDir == "" {
 		return nil
 	}
 	q := pending.Open(gitDir)

@@ -7,16 +7,21 @@ package fedsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -67,6 +72,9 @@ type Config struct {
 	// mirror is created when its federation has createMissing set; nil
 	// means only the well-known hosts.
 	Federations *federation.Config
+	// HostJobs bounds the in-process listings in flight to one host;
+	// 0 is DefaultHostJobs (never more than Jobs).
+	HostJobs int
 }
 
 // Engine runs status and sync. It is safe for concurrent use.
@@ -78,6 +86,16 @@ type Engine struct {
 	sshOnce sync.Once
 	sshGit  gitexec.Runner // cfg.Git with the ssh callback, for federations with ssh servers
 	sshErr  error
+
+	lister      *lister
+	gitListings atomic.Int64 // listings by a git child
+
+	configOnce sync.Once
+	config     []gitexec.ConfigEntry
+	configErr  error
+
+	repoOnce sync.Once
+	repoDirs [2]string // the git dir and common dir of cfg.Repo, or ""
 }
 
 // New returns an Engine for cfg.
@@ -102,7 +120,53 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Git.Env = os.Environ()
 	}
 	cfg.Git.Env = gitexec.WithoutRepoEnv(cfg.Git.Env)
-	return &Engine{cfg: cfg, sem: make(chan struct{}, cfg.Jobs)}, nil
+	if cfg.HostJobs <= 0 {
+		cfg.HostJobs = DefaultHostJobs
+	}
+	cfg.HostJobs = min(cfg.HostJobs, cfg.Jobs)
+	if cfg.Git.Redact == nil {
+		cfg.Git.Redact = redact.New()
+	}
+	e := &Engine{cfg: cfg, sem: make(chan struct{}, cfg.Jobs)}
+	e.lister = &lister{all: make(chan struct{}, cfg.Jobs), hostJobs: cfg.HostJobs,
+		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
+		config: e.transportConfig, hosts: map[string]chan struct{}{}, creds: map[keystore.Key]*credential{},
+		clients: map[string]*httpx.Client{}, chosen: map[string]*httpx.Client{}}
+	return e, nil
+}
+
+// transportConfig reads, once per engine, git config's http, url and
+// credential sections, which decide whether a server is listed
+// in-process.
+func (e *Engine) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, error) {
+	e.configOnce.Do(func() {
+		g := e.runner(nil, e.cfg.Repo, ListTimeout)
+		ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+		defer cancel()
+		e.config, e.configErr = g.ConfigRegexp(ctx, `^(http|url|credential)\.`, false)
+	})
+	return e.config, e.configErr
+}
+
+// forgeOf names the forge of an https host, for its token variable.
+func (e *Engine) forgeOf(host string) string {
+	if e.cfg.Federations == nil {
+		return ""
+	}
+	return e.cfg.Federations.ForgeOf("https", host)
+}
+
+// getenvOf looks variables up in env, the children's environment (the
+// last of a name wins, as for a child). It is asked for a dozen
+// variables per server listed: a map, not a scan.
+func getenvOf(env []string) func(string) string {
+	vars := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	return func(name string) string { return vars[name] }
 }
 
 // Jobs is the engine's bound on concurrent network commands.
@@ -177,15 +241,24 @@ func (e *Engine) sshRunner() (gitexec.Runner, error) {
 	return e.sshGit, e.sshErr
 }
 
-// listRefs runs `git ls-remote` of url, a server of f. A listing is one
-// small answer: f's timeout bounds all of it.
-func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, url string) (Refs, error) {
-	limit := ListTimeout
+// listRefs lists ep, a server of f, for service (sendpack.UploadPack or
+// ReceivePack): in-process when it can, else with `git ls-remote`. A
+// listing is one small answer: f's timeout bounds all of it.
+func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep federation.Endpoint, service string) (Refs, error) {
+	limit, key := ListTimeout, ""
 	if f.Timeout > 0 {
-		limit = f.Timeout
+		limit, key = f.Timeout, f.TimeoutKey()
 	}
-	var refs Refs
-	err := e.net(ctx, func() error {
+	url := ep.Raw
+	refs, err := e.lister.list(ctx, ep, service, limit, key)
+	if !errors.Is(err, errUseGit) {
+		if err != nil {
+			return nil, i18n.Errorf("listing %s: %w", url, e.explain(ctx, err, url))
+		}
+		return refs, nil
+	}
+	e.gitListings.Add(1)
+	err = e.net(ctx, func() error {
 		g, plain := e.runner(f, "", limit).Plain(url)
 		out, err := g.Output(ctx, "ls-remote", "--", plain)
 		if err != nil {

@@ -43,7 +43,7 @@ func (e *Engine) queuedFor(ctx context.Context, f *federation.Federation) bool {
 	if e.cfg.Repo == "" {
 		return false
 	}
-	rq := e.openRepoQueue(ctx, e.cfg.Repo)
+	rq := e.openRepoQueue(ctx)
 	if rq == nil {
 		return false
 	}
@@ -62,6 +62,9 @@ func (e *Engine) recordHint(f *federation.Federation, res *FederationResult) {
 	if f.OriginChangedAt.IsZero() || res.DryRun || res.Outcome() != "ok" {
 		_ = os.Remove(path)
 		return
+	}
+	if h, err := readHint(e.CachePath(f.Name)); err == nil && h.OriginChangedAt.Equal(f.OriginChangedAt) {
+		return // already there: an unchanged federation writes nothing
 	}
 	data, err := json.Marshal(forgeHint{OriginChangedAt: f.OriginChangedAt})
 	if err != nil {

@@ -3,7 +3,9 @@ package fedsync
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 )
 
 // Options are the per-run switches of `git federate sync`. Force and
@@ -198,23 +201,43 @@ func (e *Engine) run(ctx context.Context, f *federation.Federation, opts Options
 }
 
 func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts Options, push bool, res *FederationResult) error {
+	if e.unchangedByForge(ctx, f, opts, push) {
+		res.Unchanged = true
+		return nil
+	}
+	var pre *listings
+	if push && e.listedInProcess(ctx, f) {
+		// An unchanged federation is decided from its listings alone,
+		// before the lock: no git process, no write to the cache.
+		pre = e.listAll(ctx, f, push)
+		if pre.err != nil {
+			return pre.err
+		}
+		if pre.inSync() && !e.queuedFor(ctx, f) {
+			res.Mirrors = inSyncResults(f, pre)
+			return nil
+		}
+	}
 	lock, err := e.lock(ctx, f.Name)
 	if err != nil {
 		return err
 	}
 	defer lock.release()
-	if e.unchangedByForge(ctx, f, opts, push) {
-		res.Unchanged = true
-		return nil
-	}
 	c := &cache{dir: e.CachePath(f.Name), git: e.runner(f, e.CachePath(f.Name), FetchTimeout)}
 	if err := c.ensure(ctx); err != nil {
 		return err
 	}
-	origin, mirrors, err := e.listAll(ctx, f, push)
-	if err != nil {
-		return err
+	// Listed (again) under the lock: what another sync left is the truth.
+	// A listing may still be stale when a push happens; every push is a
+	// compare-and-swap on the value listed. A mirror that just failed to
+	// answer is not waited for twice.
+	l := pre
+	if l == nil || !l.mirrorFailed() {
+		if l = e.listAll(ctx, f, push); l.err != nil {
+			return l.err
+		}
 	}
+	origin, mirrors := l.origin, l.mirrors
 	changed, err := e.updateCache(ctx, f, c, origin)
 	if err != nil {
 		return err
@@ -228,7 +251,7 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 	}
 	var rq *repoQueue
 	if push && e.cfg.Repo != "" {
-		rq = e.openRepoQueue(ctx, e.cfg.Repo)
+		rq = e.openRepoQueue(ctx)
 	}
 	res.Mirrors = make([]MirrorResult, len(f.Mirrors))
 	var g errgroup.Group
@@ -248,6 +271,40 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 	return nil
 }
 
+// listedInProcess reports whether every server of f is listed by this
+// process, so that listing f before its lock costs a request per server
+// and no git process: a federation with a server only git lists keeps
+// listing under the lock, once.
+func (e *Engine) listedInProcess(ctx context.Context, f *federation.Federation) bool {
+	if !e.lister.eligible(ctx, f.Origin) {
+		return false
+	}
+	for _, m := range f.Mirrors {
+		if !e.lister.eligible(ctx, m) {
+			return false
+		}
+	}
+	return true
+}
+
+// inSyncResults is the result of a federation whose every mirror listed
+// origin's covered refs: each ref in sync, nothing to do. The mirrors
+// share one slice of refs, read only: a run over 10,000 federations
+// keeps every result until it reports.
+func inSyncResults(f *federation.Federation, l *listings) []MirrorResult {
+	names := sortedKeys(l.origin)
+	refs := make([]RefResult, len(names))
+	for j, ref := range names {
+		oid := l.origin[ref]
+		refs[j] = RefResult{RefPlan: RefPlan{Ref: ref, State: InSync, Action: ActNone, Origin: oid, Mirror: oid}, Result: ResultNone}
+	}
+	out := make([]MirrorResult, len(f.Mirrors))
+	for i, m := range f.Mirrors {
+		out[i] = MirrorResult{URL: m.Raw, Refs: refs}
+	}
+	return out
+}
+
 func (e *Engine) lock(ctx context.Context, name string) (*fileLock, error) {
 	if err := mkdirAll(e.cfg.CacheRoot); err != nil {
 		return nil, err
@@ -258,38 +315,66 @@ func (e *Engine) lock(ctx context.Context, name string) (*fileLock, error) {
 	})
 }
 
-// listing is one mirror's ls-remote outcome.
+// listing is one mirror's listing outcome.
 type listing struct {
 	refs Refs
 	err  error
 }
 
+// listings are a federation's listings, covered refs only; err is
+// origin's failure, the only fatal one.
+type listings struct {
+	origin  Refs
+	mirrors []listing
+	err     error
+}
+
+// inSync reports whether every mirror listed exactly origin's refs.
+func (l *listings) inSync() bool {
+	for _, m := range l.mirrors {
+		if m.err != nil || !m.refs.equal(l.origin) {
+			return false
+		}
+	}
+	return true
+}
+
+// mirrorFailed reports whether a mirror's listing failed.
+func (l *listings) mirrorFailed() bool {
+	return slices.ContainsFunc(l.mirrors, func(m listing) bool { return m.err != nil })
+}
+
 // listAll lists origin and every mirror at once: when nothing changed,
-// that is all a sync costs. Only origin's failure is fatal.
-func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push bool) (Refs, []listing, error) {
-	mirrors := make([]listing, len(f.Mirrors))
-	var origin Refs
-	var originErr error
+// that is all a sync costs. A mirror about to be pushed to is listed as
+// a push lists it (receive-pack).
+func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push bool) *listings {
+	l := &listings{mirrors: make([]listing, len(f.Mirrors))}
+	mirrorService := sendpack.UploadPack
+	if push {
+		mirrorService = sendpack.ReceivePack
+	}
 	var g errgroup.Group
 	g.Go(func() error {
-		origin, originErr = e.listRefs(ctx, f, f.Origin.Raw)
+		l.origin, l.err = e.listRefs(ctx, f, f.Origin, sendpack.UploadPack)
 		return nil
 	})
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
-			refs, err := e.listRefs(ctx, f, m.Raw)
+			refs, err := e.listRefs(ctx, f, m, mirrorService)
 			if err != nil && push {
 				refs, err = e.createMissing(ctx, f, m, err)
 			}
-			mirrors[i] = listing{refs: refs.filter(covers(f)), err: err}
+			l.mirrors[i] = listing{refs: refs.filter(covers(f)), err: err}
 			return nil
 		})
 	}
 	_ = g.Wait()
-	if originErr != nil {
-		return nil, nil, i18n.Errorf("origin: %w", originErr)
+	if l.err != nil {
+		l.err = i18n.Errorf("origin: %w", l.err)
+		return l
 	}
-	return origin.filter(covers(f)), mirrors, nil
+	l.origin = l.origin.filter(covers(f))
+	return l
 }
 
 // createMissing creates mirror m when listing it failed because it does
@@ -308,7 +393,7 @@ func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m 
 		return nil, listErr
 	}
 	e.progress(i18n.M("%s: created missing mirror %s", f.Name, m.Raw))
-	return e.listRefs(ctx, f, m.Raw)
+	return e.listRefs(ctx, f, m, sendpack.ReceivePack)
 }
 
 // covers is f.Covers restricted to real refs: a glob like "*" must not
@@ -495,4 +580,47 @@ func (m *MirrorResult) Summary() map[State]int {
 		out[r.State]++
 	}
 	return out
+}
+
+// TotalsEnv names a file to which `git federate sync` writes its run's
+// Totals as JSON: how `serve`, which runs syncs as processes, counts
+// them in its metrics.
+const TotalsEnv = "FEDERATE_SYNC_TOTALS"
+
+// Totals sums up one run of sync, for --json and the metrics.
+type Totals struct {
+	// Checked counts the federations looked at.
+	Checked int `json:"checked"`
+	// Changed counts those where sync fetched from origin or pushed.
+	Changed int `json:"changed"`
+	// Failed counts those not fully in sync after the run: failed, or
+	// partly done. They are listed again by the next run.
+	Failed int `json:"failed"`
+	// Requests counts the listing requests this process made itself
+	// (retries included); GitListings the listings left to git.
+	Requests    int64 `json:"requests"`
+	GitListings int64 `json:"git_listings"`
+	// Seconds is the run's wall time.
+	Seconds float64 `json:"duration_seconds"`
+}
+
+// Counters are the engine's listings so far: those made in-process
+// (requests) and those left to a git child.
+func (e *Engine) Counters() (requests, gitListings int64) {
+	return e.lister.requests.Load(), e.gitListings.Load()
+}
+
+// Summarize is the Totals of results, a run that took d and made the
+// listings the engine's Counters grew by.
+func Summarize(results []*FederationResult, requests, gitListings int64, d time.Duration) Totals {
+	t := Totals{Checked: len(results), Requests: requests, GitListings: gitListings, Seconds: d.Seconds()}
+	for _, r := range results {
+		if r.Outcome() != "ok" {
+			t.Failed++
+		}
+		if r.Fetched || slices.ContainsFunc(r.Mirrors, func(m MirrorResult) bool { return m.Pushed }) {
+			t.Changed++
+		}
+	}
+	return t
 }

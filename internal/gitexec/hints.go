@@ -82,6 +82,9 @@ func Classify(err error) Kind {
 	if errors.As(err, &he) {
 		return he.Kind
 	}
+	if be := (*BusyError)(nil); errors.As(err, &be) {
+		return KindBusy
+	}
 	s := strings.ToLower(stderrOf(err))
 	status := HTTPStatus(err)
 	switch {
@@ -212,7 +215,7 @@ func Retry(ctx context.Context, delays []time.Duration, fn func(context.Context)
 		if err == nil || !IsBusy(err) {
 			return err
 		}
-		t := time.NewTimer(jitter(d))
+		t := time.NewTimer(max(jitter(d), retryAfter(err)))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -222,6 +225,31 @@ func Retry(ctx context.Context, delays []time.Duration, fn func(context.Context)
 		err = fn(ctx)
 	}
 	return err
+}
+
+// MaxRetryAfter bounds the wait a server may ask for with Retry-After:
+// one that asks for more is given up on after its retries like any
+// busy server, not waited for without end.
+const MaxRetryAfter = 30 * time.Second
+
+// BusyError is a server that answered "busy, come back later" (HTTP 429
+// or 503) to a request of this process; After is the wait it asked for
+// in Retry-After (0: none). Retry waits at least After, at most
+// MaxRetryAfter.
+type BusyError struct {
+	Err   error
+	After time.Duration
+}
+
+func (e *BusyError) Error() string { return e.Err.Error() }
+func (e *BusyError) Unwrap() error { return e.Err }
+
+// retryAfter is the wait err's server asked for, bounded.
+func retryAfter(err error) time.Duration {
+	if be := (*BusyError)(nil); errors.As(err, &be) {
+		return min(max(be.After, 0), MaxRetryAfter)
+	}
+	return 0
 }
 
 // jitter draws a wait in [d/2, d): clients that found a server busy at

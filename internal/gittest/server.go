@@ -36,9 +36,11 @@ type Auth struct {
 // Fault is an injected failure for requests whose path starts with Prefix.
 type Fault struct {
 	Prefix string
-	// Status and Body, when Status is set, answer instead of git.
+	// Status and Body, when Status is set, answer instead of git, with
+	// Header's fields (Retry-After …) added.
 	Status int
 	Body   string
+	Header http.Header
 	// Count limits the fault to the first Count matching requests; 0 is
 	// every request.
 	Count int
@@ -202,6 +204,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if f.Status != 0 {
+			for k, v := range f.Header {
+				w.Header()[k] = v
+			}
 			http.Error(w, f.Body, f.Status)
 			return
 		}

@@ -27,6 +27,9 @@ func newClient(cfg Config) (*Client, error) {
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = tlsCfg
+	if cfg.IdleConnsPerHost > 0 {
+		t.MaxIdleConnsPerHost = cfg.IdleConnsPerHost
+	}
 	if lt := cfg.Settings.LowSpeedTime; lt > 0 && (cfg.Stall == nil || cfg.Stall.Limit <= 0 || lt < cfg.Stall.Limit) {
 		e := stall.Error{Limit: lt, Key: "http.lowSpeedTime"}
 		if cfg.Stall != nil {

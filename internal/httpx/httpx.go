@@ -96,6 +96,10 @@ type Config struct {
 	// requests); the TLS and proxy settings are then its own. The token,
 	// redirect and header rules still apply.
 	Transport http.RoundTripper
+	// IdleConnsPerHost is how many idle connections to one host are
+	// kept for reuse; 0 is net/http's default (2). A caller running
+	// more requests at once to a host sets it to that bound.
+	IdleConnsPerHost int
 }
 
 // Client sends requests under the rules of the package. It is safe for

@@ -17,7 +17,8 @@ type Ref struct {
 	OID  string
 }
 
-// Advertisement is a receive-pack ref advertisement (protocol v0).
+// Advertisement is a smart-HTTP ref advertisement (protocol v0), of
+// receive-pack or upload-pack.
 type Advertisement struct {
 	// Refs are the server's refs, in its order.
 	Refs []Ref
@@ -44,6 +45,12 @@ func (a *Advertisement) OID(ref string) string {
 	return ""
 }
 
+// Services whose advertisements ParseServiceAdvertisement reads.
+const (
+	ReceivePack = "git-receive-pack"
+	UploadPack  = "git-upload-pack"
+)
+
 // ParseAdvertisement reads the answer to GET
 // info/refs?service=git-receive-pack: the "# service=" line, a flush,
 // then one pkt-line per ref (the first with the capabilities after a
@@ -51,13 +58,22 @@ func (a *Advertisement) OID(ref string) string {
 // an object name that is not one is an error: the server is broken or
 // hostile, and nothing is pushed to it.
 func ParseAdvertisement(r io.Reader) (*Advertisement, error) {
-	br := bufio.NewReaderSize(r, maxPkt)
+	return ParseServiceAdvertisement(r, ReceivePack)
+}
+
+// ParseServiceAdvertisement is ParseAdvertisement for service's answer
+// (ReceivePack or UploadPack). The peeled values of annotated tags that
+// upload-pack adds ("<tag>^{}") are left out: a ref's value is the tag.
+func ParseServiceAdvertisement(r io.Reader, service string) (*Advertisement, error) {
+	// A small buffer: readPkt reads a long line past it. Sync parses
+	// thousands of advertisements; 64 KiB each was most of its garbage.
+	br := bufio.NewReader(r)
 	line, err := readPkt(br)
-	if err != nil || string(bytes.TrimSuffix(line, []byte("\n"))) != "# service=git-receive-pack" {
-		return nil, i18n.Errorf("not a git smart-HTTP receive-pack advertisement")
+	if err != nil || string(bytes.TrimSuffix(line, []byte("\n"))) != "# service="+service {
+		return nil, i18n.Errorf("not a git smart-HTTP %s advertisement", service)
 	}
 	if _, err := readPkt(br); !errors.Is(err, errFlush) {
-		return nil, i18n.Errorf("not a git smart-HTTP receive-pack advertisement")
+		return nil, i18n.Errorf("not a git smart-HTTP %s advertisement", service)
 	}
 	a := &Advertisement{Caps: map[string]string{}}
 	versioned := false
@@ -95,6 +111,8 @@ func ParseAdvertisement(r io.Reader) (*Advertisement, error) {
 			a.Haves = append(a.Haves, oid)
 		case first && name == "capabilities^{}" && strings.Trim(oid, "0") == "":
 			// an empty repository: capabilities only
+		case service == UploadPack && strings.HasSuffix(name, "^{}") && validName(strings.TrimSuffix(name, "^{}")):
+			// a tag's peeled value
 		case !validName(name):
 			return nil, i18n.Errorf("the server advertised an invalid ref name %q", clip(name))
 		default:

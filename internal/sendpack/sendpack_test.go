@@ -229,3 +229,23 @@ func FuzzReadResult(f *testing.F) {
 		}
 	})
 }
+
+// An upload-pack advertisement (what a fetch or a sync's listing reads)
+// parses, the peeled values of annotated tags left out of the refs; a
+// receive-pack parse refuses it.
+func TestParseUploadPackAdvertisement(t *testing.T) {
+	const oid2 = "2222222222222222222222222222222222222222"
+	body := pkt("# service=git-upload-pack\n") + flush +
+		pkt(oid1+" HEAD\x00multi_ack symref=HEAD:refs/heads/main agent=git/2\n") +
+		pkt(oid1+" refs/heads/main\n") + pkt(oid2+" refs/tags/v1\n") + pkt(oid1+" refs/tags/v1^{}\n") + flush
+	a, err := ParseServiceAdvertisement(strings.NewReader(body), UploadPack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Refs) != 3 || a.OID("refs/tags/v1") != oid2 || a.OID("refs/heads/main") != oid1 {
+		t.Errorf("parsed %+v", a.Refs)
+	}
+	if _, err := ParseAdvertisement(strings.NewReader(body)); err == nil {
+		t.Error("an upload-pack advertisement passed for a receive-pack one")
+	}
+}

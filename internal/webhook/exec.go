@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 )
 
 // ExecSyncer runs `<Exe> sync -- <name>` for each sync: a process per
@@ -25,6 +28,9 @@ type ExecSyncer struct {
 	// Env is its environment; nil means the receiver's, without
 	// FEDERATE_WEBHOOK_SECRET: a sync has no use for the secret.
 	Env []string
+	// Totals, when set, receives the totals each run reports of itself
+	// (through a file named by fedsync.TotalsEnv).
+	Totals func(fedsync.Totals)
 }
 
 // SyncError is a sync process that failed. Its text carries the exit
@@ -52,6 +58,15 @@ func (e *SyncError) Unwrap() []error {
 	return []error{e.Err}
 }
 
+// readTotals hands the totals the run wrote to path, if any, to Totals.
+func (x ExecSyncer) readTotals(path string) {
+	data, err := os.ReadFile(path)
+	var t fedsync.Totals
+	if err == nil && len(data) > 0 && json.Unmarshal(data, &t) == nil {
+		x.Totals(t)
+	}
+}
+
 // Sync runs the sync process and waits for it. Cancelling ctx sends it
 // SIGTERM, then SIGKILL ten seconds later.
 func (x ExecSyncer) Sync(ctx context.Context, name string) error {
@@ -65,6 +80,14 @@ func (x ExecSyncer) Sync(ctx context.Context, name string) error {
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
+	if x.Totals != nil {
+		if f, err := os.CreateTemp("", "federate-totals-*.json"); err == nil {
+			f.Close()
+			defer os.Remove(f.Name())
+			cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], fedsync.TotalsEnv+"="+f.Name())
+			defer x.readTotals(f.Name())
+		}
+	}
 	err := cmd.Run()
 	if err == nil {
 		return nil

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 )
 
 // Metrics holds the receiver's counters and writes them in the
@@ -25,6 +27,8 @@ type Metrics struct {
 	running  int
 	waiting  int
 	started  time.Time
+	runs     fedsync.Totals // summed over the runs reported to SyncRun
+	nruns    int
 }
 
 // NewMetrics returns empty metrics; started is the process start time.
@@ -67,6 +71,39 @@ func (m *Metrics) Sync(name, result string, d time.Duration, end time.Time) {
 	if result == ResultOK {
 		m.lastOK[name] = m.last[name]
 	}
+}
+
+// SyncRun adds the totals one sync process reported of its run.
+func (m *Metrics) SyncRun(t fedsync.Totals) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.runs.Checked += t.Checked
+	m.runs.Changed += t.Changed
+	m.runs.Failed += t.Failed
+	m.runs.Requests += t.Requests
+	m.runs.GitListings += t.GitListings
+	m.runs.Seconds += t.Seconds
+	m.nruns++
+}
+
+// writeRuns writes the sums of SyncRun.
+func (m *Metrics) writeRuns(b *strings.Builder) {
+	for _, c := range []struct {
+		name, help string
+		v          float64
+	}{
+		{"federate_sync_federations_checked_total", "Federations looked at by sync runs.", float64(m.runs.Checked)},
+		{"federate_sync_federations_changed_total", "Federations where a sync run fetched or pushed.", float64(m.runs.Changed)},
+		{"federate_sync_federations_failed_total", "Federations a sync run left not fully in sync (failed or partial).", float64(m.runs.Failed)},
+		{"federate_sync_listing_requests_total", "Ref listing requests sync runs made themselves.", float64(m.runs.Requests)},
+		{"federate_sync_git_listings_total", "Ref listings sync runs left to git.", float64(m.runs.GitListings)},
+	} {
+		family(b, c.name, "counter", c.help)
+		sample(b, c.name, c.v)
+	}
+	family(b, "federate_sync_run_duration_seconds", "summary", "Wall time of sync runs.")
+	sample(b, "federate_sync_run_duration_seconds_sum", m.runs.Seconds)
+	sample(b, "federate_sync_run_duration_seconds_count", float64(m.nruns))
 }
 
 // Running and Waiting adjust the gauges of syncs in progress and of
@@ -120,6 +157,7 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	sample(&b, "federate_syncs_running", float64(m.running))
 	family(&b, "federate_syncs_waiting", "gauge", "Syncs waiting for a free job slot.")
 	sample(&b, "federate_syncs_waiting", float64(m.waiting))
+	m.writeRuns(&b)
 	family(&b, "federate_start_time_seconds", "gauge", "When the receiver started (Unix time).")
 	sample(&b, "federate_start_time_seconds", float64(m.started.UnixNano())/1e9)
 	n, err := io.WriteString(w, b.String())

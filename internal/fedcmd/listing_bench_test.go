@@ -1,0 +1,477 @@
+//go:build unix
+
+package fedcmd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitserve"
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+)
+
+// BenchmarkSyncAllListings runs the real `git federate sync --all` over
+// many unchanged federations (origin + 3 mirrors each, over http, one
+// server per role on 127.0.0.1), as one process and as 4 shards, then
+// with 5% of the origins changed, and measures against it, in the same
+// run and against the same servers, the floor: the same GET info/refs
+// requests made by a minimal Go client with the same keep-alive and the
+// same concurrency. It reports wall time, requests, the ratio to the
+// floor, peak RSS and the most open files of a sync process.
+//
+// The servers answer GET info/refs from a cached advertisement per
+// repository, as a forge does, dropped when the repository is pushed to
+// or changed by the benchmark; everything else (the fetches and pushes
+// of changed federations) is git http-backend. A CGI process per
+// listing would measure the server, not the client.
+//
+//	go test ./internal/fedcmd -run '^$' -bench SyncAllListings -benchtime 1x -timeout 60m
+//
+// BENCH_FEDS sets the sizes (default "1000"), BENCH_JOBS the --jobs
+// (default 8), BENCH_DELAY a delay added to every request ("50ms");
+// BENCH_CHANGED=0 leaves out the runs with 5% changed.
+// A benchmark, never a timed test.
+func BenchmarkSyncAllListings(b *testing.B) {
+	sizes := []int{1000}
+	if v := os.Getenv("BENCH_FEDS"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			var n int
+			fmt.Sscan(f, &n)
+			sizes = append(sizes, n)
+		}
+	}
+	jobs := 8
+	if v := os.Getenv("BENCH_JOBS"); v != "" {
+		fmt.Sscan(v, &jobs)
+	}
+	var delay time.Duration
+	if v := os.Getenv("BENCH_DELAY"); v != "" {
+		var err error
+		if delay, err = time.ParseDuration(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprint(n), func(b *testing.B) { benchListings(b, n, jobs, delay) })
+	}
+}
+
+// roles are the servers of every federation: origin and 3 mirrors.
+var roles = []string{"o", "m1", "m2", "m3"}
+
+const benchToken = "bench-token-0123456789"
+
+func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
+	gittest.Isolate(b)
+	b.Setenv("FEDERATE_KEYRING", "off")
+	seed := benchSeed(b)
+	srvs := map[string]*advServer{}
+	env := os.Environ()
+	for _, role := range roles {
+		s := newAdvServer(b, filepath.Join(b.TempDir(), role), delay)
+		srvs[role] = s
+		env = append(env, "FEDERATE_TOKEN_127_0_0_1_"+s.port()+"="+benchToken)
+	}
+	var conf strings.Builder
+	for i := range n {
+		fmt.Fprintf(&conf, "[federation \"f%05d\"]\n", i)
+		for _, role := range roles {
+			repo := fmt.Sprintf("r%05d.git", i)
+			copySeed(b, seed, filepath.Join(srvs[role].root, repo))
+			key := "mirror"
+			if role == "o" {
+				key = "origin"
+			}
+			fmt.Fprintf(&conf, "\t%s = %s/%s\n", key, srvs[role].url, repo)
+		}
+	}
+	for _, s := range srvs {
+		s.prefill(b, n)
+	}
+	cfg := filepath.Join(b.TempDir(), "gitconfig")
+	if err := os.WriteFile(cfg, []byte(conf.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	env = append(env, "GIT_CONFIG_GLOBAL="+cfg)
+	bin := filepath.Join(gittest.BinDir(b), "git-federate")
+	requests := func() int64 {
+		var t int64
+		for _, s := range srvs {
+			t += s.requests.Load()
+		}
+		return t
+	}
+	run := func(shards int) scaleRun {
+		return runListingSyncs(b, requests, bin, env, shards, jobs)
+	}
+	if prof := os.Getenv("BENCH_CPUPROFILE"); prof != "" {
+		profileSync(b, prof, env, jobs)
+		return
+	}
+	if os.Getenv("BENCH_CHANGED") != "0" {
+		run(1) // a first sync, not measured (unchanged federations create no cache)
+	}
+	hostJobs := min(jobs, fedsync.DefaultHostJobs)
+	floor := func(shards int) time.Duration {
+		return benchFloor(b, srvs, n, shards*jobs, shards*hostJobs)
+	}
+	change := func() {
+		for i := 0; i < n; i += 20 { // 5%
+			benchChange(b, srvs["o"], fmt.Sprintf("r%05d.git", i))
+		}
+	}
+	type result struct {
+		scaleRun
+		floor time.Duration
+	}
+	var results [4]result
+	for b.Loop() {
+		for i, shards := range []int{1, 4} {
+			f1 := floor(shards)
+			r := run(shards)
+			f2 := floor(shards)
+			results[i] = result{r, (f1 + f2) / 2}
+			logRun(n, shards, "unchanged", r, results[i].floor)
+		}
+		if os.Getenv("BENCH_CHANGED") == "0" {
+			continue
+		}
+		for i, shards := range []int{1, 4} {
+			change()
+			results[2+i] = result{run(shards), floor(shards)}
+			logRun(n, shards, "5% changed", results[2+i].scaleRun, results[2+i].floor)
+		}
+	}
+	for i, name := range []string{"unchanged", "unchanged-4shards", "5pct", "5pct-4shards"} {
+		r := results[i]
+		if r.wall == 0 {
+			continue
+		}
+		b.ReportMetric(r.wall.Seconds(), name+"-s")
+		b.ReportMetric(r.floor.Seconds(), name+"-floor-s")
+		b.ReportMetric(r.wall.Seconds()/r.floor.Seconds(), name+"-ratio")
+		b.ReportMetric(float64(r.requests), name+"-requests")
+		b.ReportMetric(float64(r.rssKiB)/1024, name+"-peakRSS-MiB")
+		b.ReportMetric(float64(r.openFDs), name+"-maxFDs")
+	}
+}
+
+// profileSync runs one `sync --all` in this process under the CPU
+// profiler, writing the profile to path: where the time of a sync over
+// many federations goes.
+func profileSync(b *testing.B, path string, env []string, jobs int) {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && (strings.HasPrefix(k, "FEDERATE_TOKEN_") || k == "GIT_CONFIG_GLOBAL") {
+			b.Setenv(k, v)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	err = runSync(context.Background(), SyncOptions{IO: IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard},
+		All: true, Jobs: jobs, SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(b), "git-federate"), Dir: b.TempDir()}})
+	pprof.StopCPUProfile()
+	fmt.Fprintf(os.Stderr, "in-process sync: %v, %v\n", time.Since(start), err)
+}
+
+// logRun prints a run's figures at once: removing 40,000 repositories
+// after the benchmark takes minutes, and its report comes only then.
+func logRun(n, shards int, what string, r scaleRun, floor time.Duration) {
+	fmt.Fprintf(os.Stderr, "%d federations, %s, %d process(es): %.2f s, floor %.2f s (%.2fx), %d requests, peak RSS %.1f MiB, %d open files\n",
+		n, what, shards, r.wall.Seconds(), floor.Seconds(), r.wall.Seconds()/floor.Seconds(), r.requests, float64(r.rssKiB)/1024, r.openFDs)
+}
+
+// benchSeed is a small bare repository, packed, its refs packed: a
+// branch, a lightweight and an annotated tag.
+func benchSeed(b *testing.B) string {
+	work := gittest.NewWorkRepo(b)
+	gittest.Git(b, work, "tag", "light")
+	gittest.Git(b, work, "tag", "-a", "-m", "v1", "v1")
+	seed := filepath.Join(b.TempDir(), "seed.git")
+	gittest.Git(b, "", "clone", "-q", "--bare", work, seed)
+	gittest.Git(b, seed, "repack", "-adq")
+	gittest.Git(b, seed, "pack-refs", "--all")
+	return seed
+}
+
+// copySeed makes dst a copy of the seed repository without a git
+// process: its packs hard-linked, its few small files copied.
+func copySeed(b *testing.B, seed, dst string) {
+	err := filepath.Walk(seed, func(path string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(seed, path)
+		to := filepath.Join(dst, rel)
+		switch {
+		case fi.IsDir():
+			if rel == "hooks" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(to, 0o755)
+		case strings.HasPrefix(rel, filepath.Join("objects", "pack")):
+			return os.Link(path, to)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, data, fi.Mode().Perm())
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchChange commits to repo's main branch on srv, in place.
+func benchChange(b *testing.B, srv *advServer, repo string) {
+	dir := filepath.Join(srv.root, repo)
+	env := append(os.Environ(), "GIT_DIR="+dir)
+	tree := strings.TrimSpace(string(gitOut(b, env, "rev-parse", "main^{tree}")))
+	oid := strings.TrimSpace(string(gitOut(b, env, "commit-tree", "-p", "main", "-m", fmt.Sprint("change ", time.Now().UnixNano()), tree)))
+	gitOut(b, env, "update-ref", "refs/heads/main", oid)
+	srv.forget(repo)
+}
+
+func gitOut(b *testing.B, env []string, args ...string) []byte {
+	cmd := exec.Command("git", args...)
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("git %v: %v", args, err)
+	}
+	return out
+}
+
+// advServer serves the repositories under root over smart HTTP: GET
+// info/refs from a cached answer per repository and service, as a forge
+// does, everything else by git http-backend. It takes benchToken only.
+type advServer struct {
+	url, root string
+	backend   http.Handler
+	delay     time.Duration
+	requests  atomic.Int64
+	mu        sync.Mutex
+	cache     map[string][]byte // "<repo>?<service>" -> answer
+}
+
+func newAdvServer(b *testing.B, root string, delay time.Duration) *advServer {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	backend, err := gitserve.Backend(context.Background(), "", root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &advServer{root: root, backend: gitserve.Handler(backend), delay: delay, cache: map[string][]byte{}}
+	srv := httptest.NewServer(s)
+	b.Cleanup(srv.Close)
+	s.url = srv.URL
+	return s
+}
+
+func (s *advServer) port() string {
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(s.url, "http://"))
+	return port
+}
+
+// prefill caches the answers of repositories r00000…r<n-1>, copies of
+// one seed: git http-backend's answer for the first, which is the
+// answer for all (an advertisement names no path).
+func (s *advServer) prefill(b *testing.B, n int) {
+	for _, service := range []string{"git-upload-pack", "git-receive-pack"} {
+		rec := httptest.NewRecorder()
+		s.backend.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/r00000.git/info/refs?service="+service, nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("advertisement of r00000.git: %d %s", rec.Code, rec.Body)
+		}
+		body := rec.Body.Bytes()
+		s.mu.Lock()
+		for i := range n {
+			s.cache[fmt.Sprintf("r%05d.git?%s", i, service)] = body
+		}
+		s.mu.Unlock()
+	}
+}
+
+// forget drops repo's cached answers.
+func (s *advServer) forget(repo string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range s.cache {
+		if strings.HasPrefix(k, repo+"?") {
+			delete(s.cache, k)
+		}
+	}
+}
+
+func (s *advServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	if s.delay > 0 {
+		time.Sleep(s.delay)
+	}
+	if _, pass, _ := r.BasicAuth(); pass != benchToken {
+		w.Header().Set("WWW-Authenticate", `Basic realm="bench"`)
+		http.Error(w, "token required", http.StatusUnauthorized)
+		return
+	}
+	repo := strings.TrimPrefix(strings.SplitN(r.URL.Path, ".git/", 2)[0], "/") + ".git"
+	service := r.URL.Query().Get("service")
+	if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/info/refs") || r.Header.Get("Git-Protocol") != "" {
+		if r.Method == http.MethodPost {
+			defer s.forget(repo) // a push changes the refs
+		}
+		s.backend.ServeHTTP(w, r)
+		return
+	}
+	key := repo + "?" + service
+	s.mu.Lock()
+	body, ok := s.cache[key]
+	s.mu.Unlock()
+	if !ok {
+		rec := httptest.NewRecorder()
+		s.backend.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return
+		}
+		body = rec.Body.Bytes()
+		s.mu.Lock()
+		s.cache[key] = body
+		s.mu.Unlock()
+	}
+	w.Header().Set("Content-Type", "application/x-"+service+"-advertisement")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(body)
+}
+
+// benchFloor makes the listings a sync of n unchanged federations makes
+// (origin's upload-pack, each mirror's receive-pack) with a minimal
+// client: conc requests at once, at most hostConc per server, as many
+// idle connections kept per server. It returns the wall time.
+func benchFloor(b *testing.B, srvs map[string]*advServer, n, conc, hostConc int) time.Duration {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = hostConc
+	client := &http.Client{Transport: t}
+	defer t.CloseIdleConnections()
+	type job struct{ role, url string }
+	jobs := make(chan job)
+	hostSem := map[string]chan struct{}{}
+	for _, role := range roles {
+		hostSem[role] = make(chan struct{}, hostConc)
+	}
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				hostSem[j.role] <- struct{}{}
+				req, _ := http.NewRequest(http.MethodGet, j.url, nil)
+				req.SetBasicAuth("x-access-token", benchToken)
+				resp, err := client.Do(req)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				if err != nil || resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+				}
+				<-hostSem[j.role]
+			}
+		}()
+	}
+	for i := range n {
+		for _, role := range roles {
+			service := "git-receive-pack"
+			if role == "o" {
+				service = "git-upload-pack"
+			}
+			jobs <- job{role, fmt.Sprintf("%s/r%05d.git/info/refs?service=%s", srvs[role].url, i, service)}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if failed.Load() > 0 {
+		b.Fatalf("floor: %d listings failed", failed.Load())
+	}
+	return time.Since(start)
+}
+
+// runListingSyncs runs `sync --all --jobs jobs` as shards processes side
+// by side and measures them.
+func runListingSyncs(b *testing.B, requests func() int64, bin string, env []string, shards, jobs int) scaleRun {
+	b.Helper()
+	before := requests()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
+	defer cancel()
+	var mu sync.Mutex
+	var res scaleRun
+	var wg sync.WaitGroup
+	dir := b.TempDir() // not a repository: no pending queue to read
+	start := time.Now()
+	for k := range shards {
+		args := []string{"sync", "--all", "--jobs", fmt.Sprint(jobs)}
+		if shards > 1 {
+			args = append(args, "--shard", fmt.Sprintf("%d/%d", k, shards))
+		}
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env, cmd.Dir = env, dir
+		var errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = io.Discard, &errOut
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fds := watchFDs(cmd.Process.Pid)
+			err := cmd.Wait()
+			maxFDs := fds()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				b.Errorf("sync %v: %v\n%s", args, err, lastLines(errOut.String(), 10))
+			}
+			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > res.rssKiB {
+				res.rssKiB = ru.Maxrss // KiB on Linux: this process, not its git children
+			}
+			res.openFDs = max(res.openFDs, maxFDs)
+		}()
+	}
+	wg.Wait()
+	res.wall = time.Since(start)
+	res.requests = int(requests() - before)
+	return res
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}

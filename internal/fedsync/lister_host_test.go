@@ -1,0 +1,68 @@
+package fedsync
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+)
+
+// However large --jobs, at most DefaultHostJobs listings are in flight
+// to one host, over as many kept-alive connections at most.
+func TestListingsBoundedPerHostOverKeptConnections(t *testing.T) {
+	const oid = "1111111111111111111111111111111111111111"
+	var mu sync.Mutex
+	inFlight, most, requests := 0, 0, 0
+	conns := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		requests++
+		most = max(most, inFlight)
+		conns[r.RemoteAddr] = true
+		mu.Unlock()
+		time.Sleep(10 * time.Millisecond) // lets listings pile up; nothing is timed
+		service := r.URL.Query().Get("service")
+		w.Header().Set("Content-Type", "application/x-"+service+"-advertisement")
+		fmt.Fprint(w, pktLine("# service="+service+"\n")+"0000"+pktLine(oid+" refs/heads/main\x00agent=git/2\n")+"0000")
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	u, _ := url.Parse(srv.URL)
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_CONFIG_GLOBAL=" + filepath.Join(dir, "gitconfig"), "FEDERATE_KEYRING=off",
+		"FEDERATE_TOKEN_127_0_0_1_" + u.Port() + "=host-token-0123456789"}
+	e, err := New(Config{Git: gitexec.Runner{Env: env}, CacheRoot: filepath.Join(dir, "caches"), Jobs: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var feds []*federation.Federation
+	for i := range 30 {
+		o, _ := federation.ParseEndpoint(fmt.Sprintf("%s/o%d.git", srv.URL, i))
+		m, _ := federation.ParseEndpoint(fmt.Sprintf("%s/m%d.git", srv.URL, i))
+		feds = append(feds, &federation.Federation{Name: fmt.Sprint("f", i), Origin: o, Mirrors: []federation.Endpoint{m}})
+	}
+	for _, r := range e.SyncAll(context.Background(), feds, Options{}) {
+		if r.Outcome() != "ok" {
+			t.Fatalf("%s: %s %v", r.Name, r.Outcome(), r.Err())
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if requests != 60 || most > DefaultHostJobs || len(conns) > DefaultHostJobs {
+		t.Errorf("%d requests, %d at most in flight, over %d connections; want 60, at most %d, at most %d",
+			requests, most, len(conns), DefaultHostJobs, DefaultHostJobs)
+	}
+}
