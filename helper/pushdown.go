@@ -36,7 +36,8 @@ func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 	}
 	var why any = cause(err)
 	if se := (*stall.Error)(nil); gitexec.IsStalled(err) || errors.As(err, &se) {
-		why = i18n.M("no answer within %s while listing its refs; the limit is %s", s.listLimit().String(), s.timeoutKey())
+		_, key := s.Fed.TimeoutOf(target)
+		why = i18n.M("no answer within %s while listing its refs; the limit is %s", s.listLimitOf(target).String(), key)
 	}
 	return i18n.Errorf("%s is unreachable (%s): nothing was pushed anywhere; %s", where, why, advice)
 }

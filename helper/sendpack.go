@@ -84,8 +84,9 @@ func (s *Session) directClient(ctx context.Context, m federation.Endpoint) *send
 		}
 	}
 	s.Git.Redact.Add(user, cred.Token)
+	stall, stallKey := s.Fed.TimeoutOf(m)
 	c, err := sendpack.New(sendpack.Config{URL: m.Raw, User: user, Token: cred.Token, Clean: s.Git.Redact,
-		Stall: s.Fed.Timeout, StallKey: s.Fed.TimeoutKey(), CAFile: getenvOf(s.Git.Env)("GIT_SSL_CAINFO")})
+		Stall: stall, StallKey: stallKey, CAFile: getenvOf(s.Git.Env)("GIT_SSL_CAINFO")})
 	if err != nil {
 		return nil
 	}
@@ -125,7 +126,9 @@ func (s *Session) gitOnlyConfig(ctx context.Context, m federation.Endpoint) stri
 		forM := sub == "" || urlMatches(sub, m)
 		switch strings.ToLower(section) {
 		case "http":
-			if forM {
+			// The low-speed keys are the stall limits this program set
+			// (gitexec.WithServerLimits), which it applies itself.
+			if forM && !strings.EqualFold(key, "lowSpeedTime") && !strings.EqualFold(key, "lowSpeedLimit") {
 				return e.Key
 			}
 		case "credential":
@@ -179,7 +182,7 @@ func (s *Session) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, e
 
 // listDirect lists mirror m from this process with client c.
 func (s *Session) listDirect(ctx context.Context, c *sendpack.Client, m federation.Endpoint) (*directMirror, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.listLimit())
+	ctx, cancel := context.WithTimeout(ctx, s.listLimitOf(m))
 	defer cancel()
 	adv, err := c.Advertise(ctx)
 	if err != nil {

@@ -154,6 +154,7 @@ func (e *Engine) runner(f *federation.Federation, dir string, timeout time.Durat
 		}
 		// With the ssh command already found, this reads no config.
 		g, _ = g.WithStallLimit(context.Background(), f.Timeout, f.TimeoutKey(), exe)
+		g = g.WithServerLimits(f.GitLimits())
 	}
 	g.Dir = dir
 	g.Stderr = nil // captured into errors; progress is ours
@@ -177,11 +178,11 @@ func (e *Engine) sshRunner() (gitexec.Runner, error) {
 }
 
 // listRefs runs `git ls-remote` of url, a server of f. A listing is one
-// small answer: f's timeout bounds all of it.
+// small answer: the server's timeout (its own, or f's) bounds all of it.
 func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, url string) (Refs, error) {
 	limit := ListTimeout
-	if f.Timeout > 0 {
-		limit = f.Timeout
+	if d, _ := f.TimeoutOf(federation.Endpoint{Raw: url}); d > 0 {
+		limit = d
 	}
 	var refs Refs
 	err := e.net(ctx, func() error {
