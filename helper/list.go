@@ -125,7 +125,7 @@ func (s *Session) list(ctx context.Context, forPush bool, w *protocol.Writer) er
 	var err error
 	if forPush {
 		s.pointLFS(s.pushTarget(), "lfspushurl") // before git runs the pre-push hook
-		if l, err = s.listForPush(ctx); err != nil {
+		if l, err = s.listForPushRetried(ctx); err != nil {
 			return s.pushTargetDown(s.pushTarget(), err)
 		}
 	} else {

@@ -26,6 +26,9 @@ func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 		// hint already says how to fix.
 		return i18n.Errorf("%s refused the push: %s; nothing was pushed anywhere", where, he.Hint)
 	}
+	if gitexec.IsBusy(err) {
+		return s.busyDown(where)
+	}
 	advice := i18n.M("retry when it is back")
 	if s.role(target.Raw) == "origin" {
 		if s.Fed.Name != "" {
