@@ -417,7 +417,11 @@ func TestSSHHungServerIsGivenUp(t *testing.T) {
 			if c.hung == 0 {
 				lead = "main -> main (origin " + hung.url + ": "
 			}
-			wantGivenUp(t, out, lead+"ssh "+host, key)
+			// A loaded machine may give origin up at its listing already.
+			atListing := "origin " + hung.url + " is unreachable (no answer within 2s while listing its refs; the limit is " + key + ")"
+			if c.hung != 0 || !strings.Contains(out, atListing) {
+				wantGivenUp(t, out, lead+"ssh "+host, key)
+			}
 			pending, _ := os.ReadFile(filepath.Join(work, ".git", "federate", "pending"))
 			for _, r := range f.all() {
 				got, want := gittest.RefOf(t, r.path, "main"), next

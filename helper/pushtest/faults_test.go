@@ -247,6 +247,8 @@ func TestHungOriginDuringPush(t *testing.T) {
 				t.Fatalf("origin gave no verdict, yet mirrors were queued:\n%s", p)
 			}
 			close(release)
+			// Healed: it gets the generous limit back.
+			mustGit(t, "", "config", "--global", "--unset", hungKey(f.origin))
 
 			f.push(true, "fed", "main")
 			f.wantRef("refs/heads/main", c, f.all()...)

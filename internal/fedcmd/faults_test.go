@@ -103,6 +103,8 @@ func TestSyncHungMirror(t *testing.T) {
 			}
 			assertRef(t, fx.mirrorPath(1), "refs/heads/main", c)
 			fx.srv.ClearFaults()
+			// Healed: it gets the generous limit back.
+			gittest.Git(t, "", "config", "--global", "--unset", "federate."+fx.mirrors[0]+".timeout")
 			if r := fx.sync(t, SyncOptions{}); r.code != ExitOK {
 				t.Fatalf("next sync: exit %d\n%s%s", r.code, r.out, r.errOut)
 			}
