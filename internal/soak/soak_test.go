@@ -530,7 +530,10 @@ func (s *soak) checkMirror(i int, m *server, origin map[string]string, queued ma
 		if now == last {
 			continue
 		}
-		moved := now == "" || !s.isAncestor(m.path, last, now)
+		// prune = true: a ref origin no longer has goes from the mirrors,
+		// commits only there or not (as git push --prune does).
+		pruned := now == "" && origin[ref] == ""
+		moved := !pruned && (now == "" || !s.isAncestor(m.path, last, now))
 		changed, ok := s.originChanged[ref]
 		if moved && (!ok || changed < s.mirrorSince[i][ref]) {
 			what := "rewound"
