@@ -238,7 +238,9 @@ func (s *soak) operate(rogueAllowed bool) {
 		op, err = "push tag", s.pushTag(wc)
 	case r < 80:
 		op = "sync --all"
-		_, err = s.run(wc, s.maybeKill(), "git-federate", "sync", "--all")
+		var out string
+		out, err = s.run(wc, s.maybeKill(), "git-federate", "sync", "--all")
+		s.t.Logf("step %d: git federate sync --all in %s: %v\n%s", s.step, filepath.Base(wc), err, strings.TrimSpace(out))
 	case r < 88:
 		op = "clone"
 		_, err = s.run(s.home, s.maybeKill(), "git", "clone", "-q", "federate::soak", filepath.Join(s.t.TempDir(), "c"))
