@@ -371,6 +371,7 @@ func (s *soak) injectFaults(ctx context.Context, seed uint64) {
 		kind := kinds[rng.IntN(len(kinds))]
 		d := time.Duration(1000+rng.IntN(4000)) * time.Millisecond
 		s.count("fault " + kind)
+		s.t.Logf("fault %s on %s for %v", kind, sv.name, d)
 		switch kind {
 		case faultDown:
 			sv.px.restart(d)
