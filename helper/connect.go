@@ -62,7 +62,7 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 				limit = HandshakeTimeout
 			}
 		}
-		up, err := s.startUploadPack(ctx, srv, limit)
+		up, err := s.startUploadPackRetried(ctx, srv, limit)
 		if err != nil && srv.Raw == s.Fed.Origin.Raw && gitexec.Refused(err) {
 			return true, s.explainRead(ctx, err, srv.Raw) // reached, and refused: no failover
 		}

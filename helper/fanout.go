@@ -147,6 +147,10 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 		}
 	}
 	have := s.objectNames(ctx, queuedOIDs(queued))
+	var primary *Listing
+	if len(queued) > 0 {
+		primary = s.primaryNow(ctx)
+	}
 	plans := make([]mirrorPlan, len(mirrors))
 	for i, m := range mirrors {
 		p := mirrorPlan{Mirror: m, Updates: append([]indexedUpdate(nil), accepted...)}
@@ -160,6 +164,11 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 			case inPush[e.Ref]:
 				p.Superseded = append(p.Superseded, e)
 			case s.opts.Atomic:
+			case stale(e, primary):
+				// Another clone's push, or a sync, moved the ref on
+				// since: carrying this value would set the mirror back.
+				// It stays queued; sync settles it with origin's value.
+				s.Log.Debug("queued update older than the primary's value", "mirror", m.Raw, "ref", e.Ref)
 			case !e.Delete() && have[e.OID] == "":
 				s.Log.Debug("queued object not in this repository", "mirror", m.Raw, "ref", e.Ref)
 			default:
@@ -170,6 +179,32 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 		plans[i] = p
 	}
 	return plans
+}
+
+// primaryNow is the refs of the server pushed to first, against which
+// queued updates are judged: the listing of this push, or one taken now
+// (a background delivery). nil when it cannot be listed.
+func (s *Session) primaryNow(ctx context.Context) *Listing {
+	target := s.pushTarget()
+	if s.listing != nil && s.listing.Server.Raw == target.Raw {
+		return s.listing
+	}
+	l, err := s.LsRemote(ctx, target)
+	if err != nil {
+		s.Log.Debug("primary not listed: queued updates wait", "server", target.Raw, "err", err)
+		return nil
+	}
+	return l
+}
+
+// stale reports whether queued entry e no longer says what the primary
+// has (primary nil: unknown, so it is not carried either): its ref moved
+// on, was deleted, or came back since e was queued.
+func stale(e pending.Entry, primary *Listing) bool {
+	if primary == nil {
+		return true
+	}
+	return !e.Satisfies(primary.OID(e.Ref))
 }
 
 func anyUpdates(plans []mirrorPlan) bool {

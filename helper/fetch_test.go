@@ -1,9 +1,7 @@
 package helper
 
 import (
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -607,48 +605,6 @@ func TestTracesHoldNoToken(t *testing.T) {
 	}
 }
 
-// startDaemon serves the bare repositories under base over git:// on
-// 127.0.0.1 until the test ends (or stop is called), and returns the
-// URL prefix and stop.
-func startDaemon(t *testing.T, base string) (string, func()) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	execPath := gittest.Git(t, "", "--exec-path")
-	// git-daemon itself: `git daemon` would run it as a child that
-	// outlives a kill of the wrapper.
-	cmd := exec.Command(filepath.Join(execPath, "git-daemon"), "--export-all", "--reuseaddr", "--base-path="+base,
-		"--listen=127.0.0.1", "--port="+port, base)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("git daemon did not listen: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return "git://127.0.0.1:" + port + "/", stop
-}
-
 // A git:// origin goes through list and fetch batches like file://, and
 // fails over to a mirror when its daemon stops.
 func TestGitDaemonOrigin(t *testing.T) {
@@ -660,7 +616,7 @@ func TestGitDaemonOrigin(t *testing.T) {
 	gittest.Commit(t, work, "2", "2\n", "second")
 	gittest.Git(t, work, "tag", "-a", "v1", "-m", "v1")
 	gittest.Seed(t, work, filepath.Join(base, "app.git"), mirror.path)
-	prefix, stop := startDaemon(t, base)
+	prefix, stop := gittest.StartGitDaemon(t, base)
 	gittest.Git(t, "", "config", "--global", "federation.app.origin", prefix+"app.git")
 	gittest.Git(t, "", "config", "--global", "federation.app.mirror", mirror.url)
 

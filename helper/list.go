@@ -67,7 +67,7 @@ func (l *Listing) SameRefs(o *Listing) bool {
 
 // LsRemote lists the refs of server with `git ls-remote --symref`.
 func (s *Session) LsRemote(ctx context.Context, server federation.Endpoint) (*Listing, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.listLimit())
+	ctx, cancel := context.WithTimeout(ctx, s.listLimitOf(server))
 	defer cancel()
 	g, url := s.Git.Plain(server.Raw)
 	g.Stderr = nil // captured into the error; the caller decides what to show
@@ -92,6 +92,18 @@ func (s *Session) listLimit() time.Duration {
 	return ListTimeout
 }
 
+// listLimitOf bounds one listing of server: its own timeout when it has
+// one, else listLimit.
+func (s *Session) listLimitOf(server federation.Endpoint) time.Duration {
+	if s.Fed != nil {
+		if _, ok := s.Fed.Limits[server.Raw]; ok {
+			d, _ := s.Fed.TimeoutOf(server)
+			return d
+		}
+	}
+	return s.listLimit()
+}
+
 // ParseLsRemote parses `git ls-remote --symref` output.
 func ParseLsRemote(out []byte) (*Listing, error) {
 	a, err := gitexec.ParseLsRemote(out)
@@ -113,7 +125,7 @@ func (s *Session) list(ctx context.Context, forPush bool, w *protocol.Writer) er
 	var err error
 	if forPush {
 		s.pointLFS(s.pushTarget(), "lfspushurl") // before git runs the pre-push hook
-		if l, err = s.listForPush(ctx); err != nil {
+		if l, err = s.listForPushRetried(ctx); err != nil {
 			return s.pushTargetDown(s.pushTarget(), err)
 		}
 	} else {

@@ -204,9 +204,9 @@ func stallLimit(ctx context.Context, g gitexec.Runner, fed *federation.Federatio
 	}
 	if fed.HasSSH() {
 		if sg, err := g.WithStallLimit(ctx, fed.Timeout, fed.TimeoutKey(), exe); err == nil {
-			return sg
+			return sg.WithServerLimits(fed.GitLimits())
 		}
 	}
 	g, _ = g.WithStallLimit(ctx, fed.Timeout, fed.TimeoutKey(), "") // reads nothing: cannot fail
-	return g
+	return g.WithServerLimits(fed.GitLimits())
 }

@@ -63,6 +63,7 @@ func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer)
 	updates := s.resolveUpdates(ctx, p.Refs)
 	primary := s.pushTarget()
 	status := s.pushPrimaryLFS(ctx, primary, updates)
+	s.landedAnyway(ctx, primary, updates, status)
 	s.Log.Debug("pushed to primary", "server", primary.Raw, "refs", len(updates), "took", time.Since(start))
 	if mirrors := s.fanoutTargets(); len(mirrors) > 0 {
 		start = time.Now()

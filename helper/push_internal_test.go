@@ -171,6 +171,8 @@ func TestAtomicDoesNotMixInQueued(t *testing.T) {
 	origin, m := bare(t), bare(t)
 	s, work := localFed(t, origin, m)
 	head := gittest.Git(t, work, "rev-parse", "HEAD")
+	// Origin took refs/heads/queued; the mirror missed it.
+	gittest.Git(t, work, "push", "-q", origin, "HEAD:refs/heads/queued")
 	q := pending.Open(s.GitDir)
 	if err := q.Add(context.Background(), pending.Entry{Mirror: m, Ref: "refs/heads/queued", OID: head}); err != nil {
 		t.Fatal(err)

@@ -27,6 +27,9 @@ func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 		// hint already says how to fix.
 		return i18n.Errorf("%s refused the push: %s; nothing was pushed anywhere", where, he.Hint)
 	}
+	if gitexec.IsBusy(err) {
+		return s.busyDown(where)
+	}
 	advice := i18n.M("retry when it is back")
 	if s.role(target.Raw) == "origin" {
 		if s.Fed.Name != "" {
@@ -37,7 +40,8 @@ func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 	}
 	var why any = cause(err)
 	if se := (*stall.Error)(nil); gitexec.IsStalled(err) || errors.As(err, &se) {
-		why = i18n.M("no answer within %s while listing its refs; the limit is %s", s.listLimit().String(), s.timeoutKey())
+		_, key := s.Fed.TimeoutOf(target)
+		why = i18n.M("no answer within %s while listing its refs; the limit is %s", s.listLimitOf(target).String(), key)
 	}
 	return i18n.Errorf("%s is unreachable (%s): nothing was pushed anywhere; %s", where, why, advice)
 }

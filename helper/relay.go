@@ -47,13 +47,13 @@ func (s *Session) startPushRelay(ctx context.Context, srv federation.Endpoint, o
 func (s *Session) listRelay(ctx context.Context, c *helperChild, srv federation.Endpoint, opts []protocol.ClientOption, up func()) (*pushRelay, error) {
 	r := &pushRelay{helperChild: c, srv: srv}
 	cl := c.client()
-	_, err := withLimit(ctx, s.listLimit(), func() ([]protocol.OptionReply, error) { return cl.Options(opts...) })
+	_, err := withLimit(ctx, s.listLimitOf(srv), func() ([]protocol.OptionReply, error) { return cl.Options(opts...) })
 	var listed []protocol.Listed
 	if err == nil {
 		if up != nil {
 			up()
 		}
-		listed, err = withLimit(ctx, s.listLimit(), cl.ListForPush)
+		listed, err = withLimit(ctx, s.listLimitOf(srv), cl.ListForPush)
 	}
 	if err != nil {
 		c.abandon()

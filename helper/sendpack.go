@@ -69,7 +69,7 @@ func (s *Session) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, e
 
 // listDirect lists mirror m from this process with client c.
 func (s *Session) listDirect(ctx context.Context, c *sendpack.Client, m federation.Endpoint) (*directMirror, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.listLimit())
+	ctx, cancel := context.WithTimeout(ctx, s.listLimitOf(m))
 	defer cancel()
 	adv, err := c.Advertise(ctx)
 	if err != nil {

@@ -123,8 +123,9 @@ func (s *Session) directServer(ctx context.Context, m federation.Endpoint, origi
 		return srv, nil
 	}
 	s.Git.Redact.Add(user, cred.Token)
+	stall, stallKey := s.Fed.TimeoutOf(m) // the server's own limit, else the federation's
 	c, err := sendpack.New(sendpack.Config{URL: m.Raw, User: user, Token: cred.Token, Clean: s.Git.Redact,
-		Stall: s.Fed.Timeout, StallKey: s.Fed.TimeoutKey(), HTTP: settings})
+		Stall: stall, StallKey: stallKey, HTTP: settings})
 	if err != nil {
 		srv.Unusable = err.Error()
 		return srv, nil

@@ -155,17 +155,27 @@ func TestCutFetchAndClone(t *testing.T) {
 	fsckClean(t, dst)
 }
 
-// hungFed is a federation whose servers are given up after 2 s without
-// an answer.
-func hungFed(t *testing.T) *fed {
-	return newFed(t, "federation.fed.timeout", "2s")
+// hungFed is a federation whose server hung (origin or a mirror), the
+// one meant to hang, is given up after 2 s without an answer: its own
+// limit ([federate "<url>"] timeout). The healthy servers keep the
+// federation's default, which no loaded machine reaches.
+func hungFed(t *testing.T, hung func(*fed) server) *fed {
+	f := newFed(t)
+	gittest.Git(t, "", "config", "--global", "federate."+hung(f).URL+".timeout", "2s")
+	return f
 }
+
+func origin(f *fed) server  { return f.origin }
+func mirror1(f *fed) server { return f.m1 }
+
+// hungKey is the key of the hung server's limit.
+func hungKey(s server) string { return "federate." + s.URL + ".timeout" }
 
 // Origin accepts the connection and never answers the ref listing: the
 // push ends within the limit, says which server and which step, and
 // nothing is pushed.
 func TestHungOriginAtListing(t *testing.T) {
-	f := hungFed(t)
+	f := hungFed(t, origin)
 	before := f.rev("HEAD")
 	f.commit("a.txt", "a")
 	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/", Hang: make(chan struct{})})
@@ -174,7 +184,7 @@ func TestHungOriginAtListing(t *testing.T) {
 	if d := time.Since(start); d > time.Minute {
 		t.Errorf("push against a hung origin took %v, want about the 2s limit", d)
 	}
-	wantContains(t, out, "origin "+f.origin.URL+" is unreachable (no answer within 2s while listing its refs; the limit is federation.fed.timeout)",
+	wantContains(t, out, "origin "+f.origin.URL+" is unreachable (no answer within 2s while listing its refs; the limit is "+hungKey(f.origin)+")",
 		"nothing was pushed anywhere")
 	f.wantRef("refs/heads/main", before, f.all()...)
 }
@@ -189,7 +199,7 @@ func TestHungMirror(t *testing.T) {
 		afterBody bool
 	}{{"pack upload", false}, {"ref update", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := hungFed(t)
+			f := hungFed(t, mirror1)
 			c := f.commit("a.txt", "a")
 			f.m1.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", Hang: make(chan struct{}), HangAfterBody: tc.afterBody})
 			start := time.Now()
@@ -219,7 +229,7 @@ func TestHungOriginDuringPush(t *testing.T) {
 		afterBody bool
 	}{{"pack upload", false}, {"ref update", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := hungFed(t)
+			f := hungFed(t, origin)
 			before := f.rev("HEAD")
 			c := f.commit("a.txt", "a")
 			release := make(chan struct{})
@@ -230,13 +240,15 @@ func TestHungOriginDuringPush(t *testing.T) {
 				t.Errorf("push against a hung origin took %v, want about the 2s limit", d)
 			}
 			// In ours (the limit's key): origin is pushed by this process.
-			wantContains(t, out, "main -> main (origin "+f.origin.URL+": the server stopped answering during the push (no data moved for 2s; the limit is federation.fed.timeout)",
+			wantContains(t, out, "main -> main (origin "+f.origin.URL+": the server stopped answering during the push (no data moved for 2s; the limit is "+hungKey(f.origin)+")",
 				"not sent to the mirrors, retry the push)")
 			f.wantRef("refs/heads/main", before, f.m1, f.m2)
 			if p := f.pendingFile(); p != "" {
 				t.Fatalf("origin gave no verdict, yet mirrors were queued:\n%s", p)
 			}
 			close(release)
+			// Healed: it gets the generous limit back.
+			mustGit(t, "", "config", "--global", "--unset", hungKey(f.origin))
 
 			f.push(true, "fed", "main")
 			f.wantRef("refs/heads/main", c, f.all()...)

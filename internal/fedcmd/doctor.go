@@ -102,6 +102,7 @@ func runDoctor(ctx context.Context, stdio IO, opts DoctorOptions) error {
 	cfg, cfgCheck := checkConfig(ctx, opts)
 	checks = append(checks, cfgCheck)
 	checks = append(checks, checkTokens(ctx, opts, cfg)...)
+	checks = append(checks, checkPlainServers(ctx, opts, cfg)...)
 	failed := 0
 	for _, c := range checks {
 		fmt.Fprintf(stdio.Out, "%s %s", pad(statusLabel(stdio.P, c.Status), 5), c.Name)
@@ -324,6 +325,45 @@ func hostCheck(p *i18n.Printer, a HostAuth) Check {
 	default:
 		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; %s", source, strings.ReplaceAll(a.errorText(p), "\n", "; "))
 		c.Fix = "git federate login " + a.Host
+	}
+	return c
+}
+
+// checkPlainServers lists each file and git:// repository of the
+// federations with `git ls-remote`: they take no token, so the token
+// checks skip them, yet a mirror path that is gone or a git daemon that
+// is down fails every push and sync just the same.
+func checkPlainServers(ctx context.Context, opts DoctorOptions, cfg *federation.Config) []Check {
+	if cfg == nil {
+		return nil
+	}
+	p := i18n.From(ctx)
+	seen := map[string]bool{}
+	var checks []Check
+	for _, name := range cfg.Names() {
+		f := cfg.Federations[name]
+		for _, e := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
+			if (e.Protocol != "file" && e.Protocol != "git") || seen[e.Raw] {
+				continue
+			}
+			seen[e.Raw] = true
+			checks = append(checks, plainServerCheck(ctx, p, opts, e))
+		}
+	}
+	return checks
+}
+
+// plainServerCheck is one line of checkPlainServers.
+func plainServerCheck(ctx context.Context, p *i18n.Printer, opts DoctorOptions, e federation.Endpoint) Check {
+	c := Check{Name: p.Sprintf("repository %s", e.Raw), Status: CheckOK, Detail: p.Sprintf("listed its refs (no token needed)")}
+	err := gitexec.Runner{Dir: opts.Dir, Timeout: opts.Timeout}.Run(ctx, "ls-remote", "--heads", "--", e.Raw)
+	if err == nil {
+		return c
+	}
+	c.Status, c.Detail = CheckFail, strings.ReplaceAll(p.Error(gitexec.Explain(err, e.Raw)), "\n", "; ")
+	c.Fix = p.Sprintf("check that the path exists and is a git repository (git init --bare to make one)")
+	if e.Protocol == "git" {
+		c.Fix = p.Sprintf("check that the git daemon at %s is running and exports the repository", e.HostURL())
 	}
 	return c
 }

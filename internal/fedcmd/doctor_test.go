@@ -121,3 +121,42 @@ func TestProbeKeyring(t *testing.T) {
 		t.Errorf("no bus: %v", err)
 	}
 }
+
+// Servers reached without a token are checked too: a file mirror whose
+// path is gone and a git:// mirror whose daemon is down are problems
+// (exit 1), each with what to check; a file origin and a git:// mirror
+// that answer are fine.
+func TestDoctorChecksFileAndGitServers(t *testing.T) {
+	gittest.Isolate(t)
+	base := t.TempDir()
+	origin := filepath.Join(base, "origin.git")
+	gittest.Git(t, "", "init", "-q", "--bare", origin)
+	gittest.Git(t, "", "init", "-q", "--bare", filepath.Join(base, "served.git"))
+	prefix, _ := gittest.StartGitDaemon(t, base)
+	downPrefix, stop := gittest.StartGitDaemon(t, t.TempDir())
+	stop()
+	gone := "file://" + filepath.Join(base, "gone.git")
+	gittest.Git(t, "", "config", "--global", "federation.f.origin", origin)
+	for _, m := range []string{gone, prefix + "served.git", downPrefix + "down.git"} {
+		gittest.Git(t, "", "config", "--global", "--add", "federation.f.mirror", m)
+	}
+	gittest.Git(t, "", "config", "--global", "protocol.federate.allow", "always")
+
+	stdio, out, _ := testIO("")
+	err := runDoctor(t.Context(), stdio, doctorOpts(t))
+	if err == nil || exitCodeOf(err) != ExitFailure || !strings.Contains(err.Error(), "2 check(s) failed") {
+		t.Fatalf("err = %v, want 2 failed checks\n%s", err, out)
+	}
+	for _, want := range []string{
+		"OK    repository " + origin + ": listed its refs",
+		"OK    repository " + prefix + "served.git: listed its refs",
+		"FAIL  repository " + gone + ": ",
+		"fix: check that the path exists and is a git repository",
+		"FAIL  repository " + downPrefix + "down.git: ",
+		"fix: check that the git daemon at " + strings.TrimSuffix(downPrefix, "/") + " is running",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -85,7 +85,9 @@ func TestSyncHungMirror(t *testing.T) {
 	} {
 		t.Run(tc.step, func(t *testing.T) {
 			fx := newSyncFixture(t, 2)
-			gittest.Git(t, "", "config", "--global", "federation.demo.timeout", "2s")
+			// The hung mirror's own limit: the healthy servers keep the
+			// default, which no loaded machine reaches.
+			gittest.Git(t, "", "config", "--global", "federate."+fx.mirrors[0]+".timeout", "2s")
 			c := fx.commitOrigin(t, "main", "a.txt")
 			fx.srv.AddFault(gittest.Fault{Prefix: tc.prefix, Hang: make(chan struct{})})
 			start := time.Now()
@@ -102,6 +104,8 @@ func TestSyncHungMirror(t *testing.T) {
 			}
 			assertRef(t, fx.mirrorPath(1), "refs/heads/main", c)
 			fx.srv.ClearFaults()
+			// Healed: it gets the generous limit back.
+			gittest.Git(t, "", "config", "--global", "--unset", "federate."+fx.mirrors[0]+".timeout")
 			if r := fx.sync(t, SyncOptions{}); r.code != ExitOK {
 				t.Fatalf("next sync: exit %d\n%s%s", r.code, r.out, r.errOut)
 			}

@@ -89,6 +89,9 @@ type Federation struct {
 	Origin  Endpoint
 	Mirrors []Endpoint
 	Options
+	// Limits are the servers' own timeouts, by Endpoint.Raw, where a
+	// [federate "<url>"] section sets one; see TimeoutOf.
+	Limits map[string]Limit
 	// OriginChangedAt is when the forge last saw a push to origin, as its
 	// repository listing reports it (federationset members only; zero when
 	// unknown). Sync uses it only to skip listing refs of a member that
@@ -107,6 +110,48 @@ func (f *Federation) TimeoutKey() string {
 		return "federationset." + set + ".timeout"
 	}
 	return "federation." + f.Name + ".timeout"
+}
+
+// Limit is one server's own timeout and the key that sets it.
+type Limit struct {
+	Timeout time.Duration
+	Key     string
+}
+
+// TimeoutOf is how long server e of f may go without answering: its own
+// [federate "<url>"] timeout when one is set, else f's. key names the
+// setting, for messages that say which limit was reached.
+func (f *Federation) TimeoutOf(e Endpoint) (d time.Duration, key string) {
+	if l, ok := f.Limits[e.Raw]; ok {
+		return l.Timeout, l.Key
+	}
+	return f.Timeout, f.TimeoutKey()
+}
+
+// GitLimits are f's servers that have a timeout of their own, for
+// gitexec.Runner.WithServerLimits.
+func (f *Federation) GitLimits() []gitexec.ServerLimit {
+	var out []gitexec.ServerLimit
+	for _, e := range append([]Endpoint{f.Origin}, f.Mirrors...) {
+		if l, ok := f.Limits[e.Raw]; ok {
+			out = append(out, gitexec.ServerLimit{URL: e.Raw, SSH: e.Protocol == "ssh", Host: e.Host, Path: e.Path,
+				Limit: l.Timeout, Key: l.Key})
+		}
+	}
+	return out
+}
+
+// SetLimits records, for each server of f, the timeout its
+// [federate "<url>"] section sets, if any.
+func (c *Config) SetLimits(f *Federation) {
+	for _, e := range append([]Endpoint{f.Origin}, f.Mirrors...) {
+		if h := c.HostFor(e); h.Timeout > 0 {
+			if f.Limits == nil {
+				f.Limits = map[string]Limit{}
+			}
+			f.Limits[e.Raw] = Limit{Timeout: h.Timeout, Key: "federate." + h.URL + ".timeout"}
+		}
+	}
 }
 
 // HasSSH reports whether one of f's servers is reached over ssh.
@@ -157,6 +202,9 @@ type Host struct {
 	URL   string
 	Forge string
 	API   string
+	// Timeout, when set (key "timeout"), is the limit of the servers this
+	// section covers in place of their federation's timeout.
+	Timeout time.Duration
 }
 
 // Config is everything git config says about federations.
@@ -208,6 +256,9 @@ func Parse(entries []Entry) (*Config, error) {
 			errs = append(errs, err)
 		}
 	}
+	for _, f := range c.Federations {
+		c.SetLimits(f)
+	}
 	return c, i18n.Join(errs...)
 }
 
@@ -215,6 +266,7 @@ func (c *Config) add(section, name string, kv map[string][]string) error {
 	switch section {
 	case SectionHost:
 		h := Host{URL: name, Forge: strings.ToLower(last(kv["forge"])), API: last(kv["api"])}
+		h.Timeout, _ = ParseTimeout(last(kv["timeout"]))
 		c.Hosts = append(c.Hosts, h)
 		return checkValues(section, name, kv)
 	case SectionSet:
@@ -479,7 +531,9 @@ func (c *Config) Resolve(arg string) (*Federation, error) {
 			return f, nil
 		}
 	}
-	return &Federation{Origin: ep, Options: DefaultOptions()}, nil
+	f := &Federation{Origin: ep, Options: DefaultOptions()}
+	c.SetLimits(f)
+	return f, nil
 }
 
 func looksLikeName(s string) bool {

@@ -497,3 +497,38 @@ func TestInvalidFederationIsolated(t *testing.T) {
 		t.Errorf("Names() = %v, want [good]", got)
 	}
 }
+
+// A [federate "<url>"] timeout is the limit of the servers it covers
+// (longest prefix wins, as for http.<url>.*); the others keep the
+// federation's, and each limit names the key that set it.
+func TestServerTimeout(t *testing.T) {
+	c, err := Parse(entries(
+		"federation.app.origin", "https://github.com/o/app.git",
+		"federation.app.mirror", "git@gitee.com:o/app.git",
+		"federation.app.mirror", "https://gitlab.example.com/m/app.git",
+		"federation.app.timeout", "30s",
+		"federate.git@gitee.com:o.timeout", "5m",
+		"federate.https://gitlab.example.com.timeout", "1m",
+		"federate.https://gitlab.example.com/m/app.git.timeout", "7s",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := c.Federations["app"]
+	for _, tc := range []struct {
+		e    Endpoint
+		want time.Duration
+		key  string
+	}{
+		{f.Origin, 30 * time.Second, "federation.app.timeout"},
+		{f.Mirrors[0], 5 * time.Minute, "federate.git@gitee.com:o.timeout"},
+		{f.Mirrors[1], 7 * time.Second, "federate.https://gitlab.example.com/m/app.git.timeout"},
+	} {
+		if d, key := f.TimeoutOf(tc.e); d != tc.want || key != tc.key {
+			t.Errorf("TimeoutOf(%s) = %v, %s; want %v, %s", tc.e.Raw, d, key, tc.want, tc.key)
+		}
+	}
+	if _, err := Parse(entries("federate.https://x.example.timeout", "0s")); err == nil {
+		t.Error("a server timeout of 0s was taken")
+	}
+}

@@ -55,6 +55,8 @@ func buildKeys() []ConfigKey {
 			i18n.M("the kind of server: %s (known for github.com, gitlab.com and gitee.com)", strings.Join(forge.Names(), ", "))),
 		withDoc(ConfigKey{Section: SectionHost, Name: "api", Check: checkURL},
 			i18n.M("the root of the forge's web API, when it is not the forge's usual place")),
+		withDoc(ConfigKey{Section: SectionHost, Name: "timeout", Check: checkTimeout},
+			i18n.M("how long this server may go without answering in one network step, in place of its federation's timeout: 30s, 5m, or seconds; at least 1s")),
 	)
 }
 

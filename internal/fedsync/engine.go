@@ -219,6 +219,7 @@ func (e *Engine) runner(f *federation.Federation, dir string, timeout time.Durat
 		}
 		// With the ssh command already found, this reads no config.
 		g, _ = g.WithStallLimit(context.Background(), f.Timeout, f.TimeoutKey(), exe)
+		g = g.WithServerLimits(f.GitLimits())
 	}
 	g.Dir = dir
 	g.Stderr = nil // captured into errors; progress is ours
@@ -243,11 +244,12 @@ func (e *Engine) sshRunner() (gitexec.Runner, error) {
 
 // listRefs lists ep, a server of f, for service (sendpack.UploadPack or
 // ReceivePack): in-process when it can, else with `git ls-remote`. A
-// listing is one small answer: f's timeout bounds all of it.
+// listing is one small answer: the server's timeout (its own, or f's)
+// bounds all of it.
 func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep federation.Endpoint, service string) (Refs, error) {
 	limit, key := ListTimeout, ""
-	if f.Timeout > 0 {
-		limit, key = f.Timeout, f.TimeoutKey()
+	if d, k := f.TimeoutOf(ep); d > 0 {
+		limit, key = d, k
 	}
 	url := ep.Raw
 	refs, err := e.lister.list(ctx, ep, service, limit, key)

@@ -88,7 +88,7 @@ func Classify(err error) Kind {
 	s := strings.ToLower(stderrOf(err))
 	status := HTTPStatus(err)
 	switch {
-	case status == 503 || strings.Contains(s, "repository is being read or written") ||
+	case status == 503 || status == 429 || strings.Contains(s, "repository is being read or written") ||
 		strings.Contains(s, "service unavailable") || strings.Contains(s, "try again later"):
 		return KindBusy
 	case status == 401 || strings.Contains(s, "authentication failed") ||

@@ -183,6 +183,10 @@ func SSHMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	cmd.Env = sshEnv(os.Environ())
 	cmd.Stderr = stderr
 	limit, err := time.ParseDuration(getenv(sshStallEnv))
+	key := getenv(sshKeyEnv)
+	if d, k, ok := serverLimit(getenv, args); ok {
+		limit, key, err = d, k, nil
+	}
 	if err != nil || limit <= 0 || (len(args) > 0 && args[0] == "-G") {
 		// No limit, or git asking what kind of ssh this is.
 		cmd.Stdin, cmd.Stdout = stdin, stdout
@@ -242,7 +246,7 @@ func SSHMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			}
 			end() // ssh's own last words come first
 			fmt.Fprint(stderr, sshStallPrefix+sshHost(args)+": "+i18n.M("no data moved for %s %s; gave up (the limit is %s)",
-				limit.String(), step, getenv(sshKeyEnv)).Localize(p)+"\n")
+				limit.String(), step, key).Localize(p)+"\n")
 			return 255
 		}
 	}
@@ -326,7 +330,7 @@ func sshEnv(env []string) []string {
 	if v, _ := lookup(out, sshOwnVarEnv); v == "1" {
 		out = unsetEnv(out, "GIT_SSH_VARIANT")
 	}
-	for _, k := range []string{sshRunEnv, sshShellEnv, sshStallEnv, sshKeyEnv, sshOwnCmdEnv, sshOwnVarEnv} {
+	for _, k := range []string{sshRunEnv, sshShellEnv, sshStallEnv, sshKeyEnv, sshOwnCmdEnv, sshOwnVarEnv, sshLimitsEnv} {
 		out = unsetEnv(out, k)
 	}
 	return out

@@ -1,0 +1,73 @@
+package helper
+
+import (
+	"context"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+)
+
+// landedAnyway looks again at the primary when it never answered for
+// some refs (the connection broke after it took the pack): a ref that
+// now has the pushed value was taken, so it counts as accepted and goes
+// to the mirrors (or their queue) like any other. Without this, origin
+// would hold an update no mirror gets and nothing queues. One listing,
+// only when the push broke; a primary that cannot be listed changes
+// nothing.
+func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint, updates []update, status []refStatus) {
+	var broke []int
+	for i, st := range status {
+		if st.Unreported && !st.OK {
+			broke = append(broke, i)
+		}
+	}
+	if len(broke) == 0 {
+		return
+	}
+	l, err := s.LsRemote(ctx, primary)
+	if err != nil {
+		s.Log.Debug("primary not listed after a broken push", "server", primary.Raw, "err", err)
+		s.queueUnconfirmed(ctx, primary, updates, broke)
+		return
+	}
+	n := 0
+	for _, i := range broke {
+		u := updates[i]
+		now := l.OID(u.Ref)
+		if u.Delete() && now != "" || !u.Delete() && (u.OID == "" || now != u.OID) {
+			continue
+		}
+		status[i] = refStatus{OK: true, Forced: u.Force}
+		n++
+	}
+	if n > 0 {
+		s.P.Fprintf(s.Stderr, "federate: the connection to %s broke, but it has taken %d of the updates: they go to the mirrors\n",
+			s.named(primary.Raw).Localize(s.P), n)
+	}
+}
+
+// queueUnconfirmed queues for every mirror the updates of refs sync
+// covers that the primary may have taken, when it cannot be asked. A
+// push carries a queued update only while the primary has its value
+// (stale), and sync settles a covered ref with origin's value: an update
+// the primary did not take is never sent anywhere.
+func (s *Session) queueUnconfirmed(ctx context.Context, primary federation.Endpoint, updates []update, broke []int) {
+	q := s.queue()
+	if q == nil || s.opts.DryRun {
+		return
+	}
+	var entries []pending.Entry
+	for _, m := range s.fanoutTargets() {
+		for _, i := range broke {
+			if u := updates[i]; s.Fed.Covers(u.Ref) && (u.Delete() || u.OID != "") {
+				entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force,
+					Reason: "the connection to the primary broke during the push; it may have taken this"})
+			}
+		}
+	}
+	if len(entries) == 0 || !s.queued(q.Plan(ctx, entries...)) {
+		return
+	}
+	s.P.Fprintf(s.Stderr, "federate: the connection to %s broke and it cannot be asked what it took: the updates are queued for the mirrors in %s, carried only if it has them\n",
+		s.named(primary.Raw).Localize(s.P), q.Path())
+}
