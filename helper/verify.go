@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
@@ -12,12 +13,12 @@ import (
 // now has the pushed value was taken, so it counts as accepted and goes
 // to the mirrors (or their queue) like any other. Without this, origin
 // would hold an update no mirror gets and nothing queues. One listing,
-// only when the push broke; a primary that cannot be listed changes
-// nothing.
+// only when the push broke; a primary that refused the push (401, 403,
+// 404, busy) took nothing and is not asked.
 func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint, updates []update, status []refStatus) {
 	var broke []int
 	for i, st := range status {
-		if st.Unreported && !st.OK {
+		if st.Unreported && !st.OK && !refusedWhole(st.Reason) {
 			broke = append(broke, i)
 		}
 	}
@@ -70,4 +71,15 @@ func (s *Session) queueUnconfirmed(ctx context.Context, primary federation.Endpo
 	}
 	s.P.Fprintf(s.Stderr, "federate: the connection to %s broke and it cannot be asked what it took: the updates are queued for the mirrors in %s, carried only if it has them\n",
 		s.named(primary.Raw).Localize(s.P), q.Path())
+}
+
+// refusedWhole reports whether r, why a push failed as a whole, is the
+// server's refusal of the request (its HTTP status or git's words for
+// one): the server answered, so it took nothing.
+func refusedWhole(r reason) bool {
+	switch gitexec.Classify(&gitexec.Error{Stderr: r.String()}) {
+	case gitexec.KindAuth, gitexec.KindNoWrite, gitexec.KindNotFound, gitexec.KindBusy:
+		return true
+	}
+	return false
 }

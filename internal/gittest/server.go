@@ -316,6 +316,7 @@ func eq(a, b string) bool {
 type cutWriter struct {
 	http.ResponseWriter
 	left int
+	cut  bool // the connection is gone: nothing more to write or flush
 }
 
 func (c *cutWriter) Write(p []byte) (int, error) {
@@ -324,14 +325,15 @@ func (c *cutWriter) Write(p []byte) (int, error) {
 		return c.ResponseWriter.Write(p)
 	}
 	n, _ := c.ResponseWriter.Write(p[:c.left])
-	c.left = 0
+	c.left, c.cut = 0, true
 	closeConn(c.ResponseWriter)
 	return n, net.ErrClosed
 }
 
-// Flush sends what was written so far.
+// Flush sends what was written so far; after the cut, nothing (the
+// connection was taken from the server: flushing it would panic).
 func (c *cutWriter) Flush() {
-	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok && !c.cut {
 		f.Flush()
 	}
 }
@@ -341,7 +343,7 @@ type streamWriter struct{ http.ResponseWriter }
 
 func (s streamWriter) Write(p []byte) (int, error) {
 	n, err := s.ResponseWriter.Write(p)
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok && err == nil {
 		f.Flush()
 	}
 	return n, err
