@@ -99,7 +99,7 @@ func TestSyncHungMirror(t *testing.T) {
 				t.Fatalf("sync with a hung mirror: exit %d, want %d naming the step %q\n%s%s", r.code, ExitPartial, tc.says, r.out, r.errOut)
 			}
 			if !strings.Contains(r.out, "Operation too slow") && !strings.Contains(r.out, "timed out") &&
-				!strings.Contains(r.out, "no data moved for 2s; gave up (the limit is federation.demo.timeout)") {
+				!strings.Contains(r.out, "no data moved for 2s; gave up (the limit is federate."+fx.mirrors[0]+".timeout)") {
 				t.Errorf("output does not say the mirror stopped answering:\n%s", r.out)
 			}
 			assertRef(t, fx.mirrorPath(1), "refs/heads/main", c)
