@@ -416,15 +416,7 @@ func ParseTimeout(v string) (time.Duration, error) {
 
 // ParseBool reads a git config boolean: true/yes/on/1 or false/no/off/0;
 // an empty value (a key with no "=") is true.
-func ParseBool(v string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "", "true", "yes", "on", "1":
-		return true, nil
-	case "false", "no", "off", "0":
-		return false, nil
-	}
-	return false, i18n.Errorf("%q is not a boolean", v)
-}
+func ParseBool(v string) (bool, error) { return gitexec.ParseBool(v) }
 
 // ParseFrequency reads "N mins|hours|days" (Gitblit's form; "N" alone is
 // minutes). Values under MinFrequency are refused: a sync that often would

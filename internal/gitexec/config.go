@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
 // ConfigEntry is one key of `git config -z` output, in git's order.
@@ -57,4 +59,17 @@ func (r Runner) ConfigRegexp(ctx context.Context, re string, showScope bool) ([]
 		return nil, err
 	}
 	return ParseConfigZ(out, showScope), nil
+}
+
+// ParseBool reads a git config boolean as git does: true, yes, on, 1 or
+// an empty value (a key given alone) are true; false, no, off and 0 are
+// false, in any case.
+func ParseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "true", "yes", "on", "1":
+		return true, nil
+	case "false", "no", "off", "0":
+		return false, nil
+	}
+	return false, i18n.Errorf("%q is not a boolean", v)
 }

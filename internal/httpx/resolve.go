@@ -385,11 +385,8 @@ func bypass(list, host string) bool {
 // that is not false counts as true, as git would refuse it rather than
 // turn a check off.
 func gitBool(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "false", "no", "off", "0":
-		return false
-	}
-	return true
+	b, err := gitexec.ParseBool(v)
+	return b || err != nil // git stops at a value that is not a boolean; the safe reading is true
 }
 
 // expandHome expands a leading "~/" as git does for path-valued keys.
