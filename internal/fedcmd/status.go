@@ -64,6 +64,7 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 	if err != nil {
 		return err
 	}
+	defer eng.Close()
 	results := eng.StatusAll(ctx, feds)
 	queued := loadQueued(ctx, opts.IO, eng)
 	if opts.JSON {

@@ -125,6 +125,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err != nil {
 		return err
 	}
+	defer eng.Close()
 	run := fedsync.Options{DryRun: opts.DryRun, Force: opts.Force, Prune: opts.Prune, Full: opts.Full}
 	if opts.Daemon {
 		return syncDaemon(ctx, opts, eng, feds, run)

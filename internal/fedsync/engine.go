@@ -99,6 +99,14 @@ type Engine struct {
 }
 
 // New returns an Engine for cfg.
+// Close ends what the engine keeps between listings: the connections
+// kept alive to the servers it listed. The engine may be used again.
+func (e *Engine) Close() {
+	if e.lister != nil {
+		e.lister.close()
+	}
+}
+
 func New(cfg Config) (*Engine, error) {
 	if cfg.CacheRoot == "" {
 		root, err := DefaultCacheRoot()

@@ -312,3 +312,14 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// close closes the connections the lister's clients keep for the next
+// listing: an engine that is done leaves none open (each holds
+// goroutines and a file).
+func (l *lister) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.clients {
+		c.CloseIdleConnections()
+	}
+}

@@ -103,7 +103,7 @@ func TestReplayedDeliveryIgnored(t *testing.T) {
 // MaxIdlePerClient 2, a third idle connection from one address closes
 // that address's oldest, not another's.
 func TestConnectionsBounded(t *testing.T) {
-	srv := newServer(t, newRecorder(), func(c *Config) { c.MaxConns, c.MaxIdlePerClient = 2, 2 })
+	srv := newServer(t, newRecorder(), func(c *Config) { c.MaxConns, c.MaxIdlePerClient, c.IdleGrace = 2, 2, -1 })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +149,7 @@ func TestConnectionsBounded(t *testing.T) {
 	second.Close()
 	third.Close()
 
-	srv2 := newServer(t, newRecorder(), func(c *Config) { c.MaxConns, c.MaxIdlePerClient = 100, 2 })
+	srv2 := newServer(t, newRecorder(), func(c *Config) { c.MaxConns, c.MaxIdlePerClient, c.IdleGrace = 100, 2, -1 })
 	ln2, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

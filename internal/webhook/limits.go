@@ -20,6 +20,11 @@ const DefaultMaxConns = 64
 // sends it at once.
 const DefaultMaxIdlePerClient = 8
 
+// DefaultIdleGrace is how long a connection may be idle before it
+// counts against those bounds: a sender that has had a second and sent
+// no headers is holding the connection; one that has not is on its way.
+const DefaultIdleGrace = time.Second
+
 // Delivery IDs are remembered this long, at most this many: a forge's
 // redelivery of a signed request is recognised and not acted on twice.
 const (
@@ -43,6 +48,7 @@ type guard struct {
 	net.Listener
 	*connStats
 	maxIdle, maxPerClient int
+	grace                 time.Duration
 
 	mu    sync.Mutex
 	seq   uint64
@@ -53,13 +59,15 @@ type guardedConn struct {
 	net.Conn
 	g      *guard
 	client string
-	seq    uint64 // order of arrival: the oldest idle goes first
-	busy   bool   // inside a handler
+	seq    uint64    // order of arrival: the oldest idle goes first
+	busy   bool      // inside a handler
+	since  time.Time // idle since then
 	once   sync.Once
 }
 
-func newGuard(ln net.Listener, stats *connStats, maxIdle, maxPerClient int) *guard {
-	return &guard{Listener: ln, connStats: stats, maxIdle: maxIdle, maxPerClient: maxPerClient, conns: map[*guardedConn]struct{}{}}
+func newGuard(ln net.Listener, stats *connStats, maxIdle, maxPerClient int, grace time.Duration) *guard {
+	return &guard{Listener: ln, connStats: stats, maxIdle: maxIdle, maxPerClient: maxPerClient, grace: grace,
+		conns: map[*guardedConn]struct{}{}}
 }
 
 func (g *guard) Accept() (net.Conn, error) {
@@ -82,7 +90,7 @@ func (g *guard) admit(gc *guardedConn) []*guardedConn {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.seq++
-	gc.seq = g.seq
+	gc.seq, gc.since = g.seq, time.Now()
 	g.conns[gc] = struct{}{}
 	var out []*guardedConn
 	shed := func(cs []*guardedConn) {
@@ -103,11 +111,13 @@ func (g *guard) admit(gc *guardedConn) []*guardedConn {
 	return out
 }
 
-// idleLocked is the idle connections, oldest first; g.mu is held.
+// idleLocked is the connections idle for longer than the grace, oldest
+// first; g.mu is held.
 func (g *guard) idleLocked() []*guardedConn {
 	var out []*guardedConn
+	now := time.Now()
 	for c := range g.conns {
-		if !c.busy {
+		if !c.busy && now.Sub(c.since) >= g.grace {
 			out = append(out, c)
 		}
 	}
@@ -119,6 +129,9 @@ func (g *guard) idleLocked() []*guardedConn {
 func (g *guard) setBusy(c *guardedConn, busy bool) {
 	g.mu.Lock()
 	c.busy = busy
+	if !busy {
+		c.since = time.Now()
+	}
 	g.mu.Unlock()
 }
 

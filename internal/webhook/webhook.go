@@ -73,6 +73,11 @@ type Config struct {
 	// connection is idle until its request's headers are in, and
 	// between requests.
 	MaxConns, MaxIdlePerClient int
+	// IdleGrace is how long a connection may be idle before it can be
+	// closed to make room (DefaultIdleGrace when 0; negative: none): a
+	// burst of deliveries from one address (a forge, a reverse proxy)
+	// is not cut while its headers are on the way.
+	IdleGrace time.Duration
 	// Log receives one line per request and per sync (slog.Default() when nil).
 	Log *slog.Logger
 	// Now is the clock for Gitee's signature timestamps (time.Now when nil).
@@ -120,6 +125,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxIdlePerClient == 0 {
 		cfg.MaxIdlePerClient = DefaultMaxIdlePerClient
+	}
+	if cfg.IdleGrace == 0 {
+		cfg.IdleGrace = DefaultIdleGrace
 	}
 	if cfg.HeaderTimeout == 0 {
 		cfg.HeaderTimeout = DefaultHeaderTimeout
@@ -192,7 +200,7 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.sched.shutdown(c
 // requests, lets those in flight finish (up to 10 s), and waits for
 // running syncs up to Config.ShutdownTimeout before cancelling them.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	g := newGuard(ln, &s.conns, s.cfg.MaxConns, s.cfg.MaxIdlePerClient)
+	g := newGuard(ln, &s.conns, s.cfg.MaxConns, s.cfg.MaxIdlePerClient, s.cfg.IdleGrace)
 	srv := &http.Server{
 		Handler: g.busyWhileServed(s.mux),
 		// The first byte and the whole headers within HeaderTimeout,
