@@ -102,13 +102,13 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 	if !ok {
 		return i18n.Errorf("LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
 	}
-	dst.Limit(s.Fed.Timeout, s.timeoutKey())
+	dst.Limit(s.Fed.TimeoutOf(srv)) // the server's own limit, else the federation's
 	dst.HTTP = s.httpSettings(ctx, srv.Raw)
 	src := lfs.Store(s.GitDir)
 	if primary := s.pushTarget(); primary.Raw != srv.Raw {
 		if c, ok := lfs.NewClient(primary.Raw, creds); ok {
 			c.HTTP = s.httpSettings(ctx, primary.Raw)
-			src = lfs.Fallback(src, c.Limit(s.Fed.Timeout, s.timeoutKey()).Download)
+			src = lfs.Fallback(src, c.Limit(s.Fed.TimeoutOf(primary)).Download)
 		}
 	}
 	n, err := dst.Upload(ctx, objs, src)

@@ -139,3 +139,28 @@ func TestLFSStatusLineEscapesReachNoTerminal(t *testing.T) {
 		t.Errorf("a server's escape reached the push output:\n%q", out)
 	}
 }
+
+// A mirror's LFS server that takes the upload and then answers nothing
+// is given up after that mirror's own limit ([federate "<url>"]
+// timeout), named by its key; origin and the other mirror keep the
+// federation's default, which no loaded machine reaches, and get the
+// object and the push; the hung mirror's refs are queued.
+func TestLFSHungMirrorGivenUpAtItsOwnLimit(t *testing.T) {
+	f := newLFSFed(t)
+	a := f.store(bytes.Repeat([]byte("a model for a hung mirror "), 2000))
+	f.fed.m1.ClearFaults()
+	f.fed.m1.AddFault(gittest.Fault{Prefix: "/app.git/info/lfs/objects/" + a.OID, Hang: make(chan struct{}), HangAfterBody: true})
+	f.fed.m1.AddFault(gittest.Fault{Prefix: "/app.git/info/lfs/", Handler: f.m1})
+	mustGit(t, "", "config", "--global", hungKey(f.fed.m1), "2s")
+	before := f.rev("main")
+	head := f.commitPointer(a)
+	out := f.push(true, "fed", "main")
+	wantContains(t, out, "no data moved for 2s; gave up (the limit is "+hungKey(f.fed.m1)+")", "queued")
+	for name, l := range map[string]*gittest.LFS{"origin": f.origin, "mirror 2": f.m2} {
+		if _, ok := l.Object(a.OID); !ok {
+			t.Errorf("%s lacks the object", name)
+		}
+	}
+	f.wantRef("refs/heads/main", head, f.fed.origin, f.fed.m2)
+	f.wantRef("refs/heads/main", before, f.fed.m1)
+}

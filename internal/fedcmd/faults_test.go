@@ -76,8 +76,9 @@ func TestSyncCutFromOrigin(t *testing.T) {
 }
 
 // A mirror that hangs (at the ref listing, or on the pack) is given up
-// after federation.<name>.timeout; the other mirror is synced, the
-// output names the hung mirror and the step, and the next sync completes.
+// after its own limit ([federate "<url>"] timeout); the other mirror is
+// synced, the output names the hung mirror, the step and the limit's key,
+// and the next sync completes.
 func TestSyncHungMirror(t *testing.T) {
 	for _, tc := range []struct{ step, prefix, says string }{
 		{"listing", "/mirror1.git/info/refs", "listing "},
@@ -87,7 +88,8 @@ func TestSyncHungMirror(t *testing.T) {
 			fx := newSyncFixture(t, 2)
 			// The hung mirror's own limit: the healthy servers keep the
 			// default, which no loaded machine reaches.
-			gittest.Git(t, "", "config", "--global", "federate."+fx.mirrors[0]+".timeout", "2s")
+			key := "federate." + fx.mirrors[0] + ".timeout"
+			gittest.Git(t, "", "config", "--global", key, "2s")
 			c := fx.commitOrigin(t, "main", "a.txt")
 			fx.srv.AddFault(gittest.Fault{Prefix: tc.prefix, Hang: make(chan struct{})})
 			start := time.Now()
@@ -99,13 +101,13 @@ func TestSyncHungMirror(t *testing.T) {
 				t.Fatalf("sync with a hung mirror: exit %d, want %d naming the step %q\n%s%s", r.code, ExitPartial, tc.says, r.out, r.errOut)
 			}
 			if !strings.Contains(r.out, "Operation too slow") && !strings.Contains(r.out, "timed out") &&
-				!strings.Contains(r.out, "no data moved for 2s; gave up (the limit is federate."+fx.mirrors[0]+".timeout)") {
+				!strings.Contains(r.out, "no data moved for 2s; gave up (the limit is "+key+")") {
 				t.Errorf("output does not say the mirror stopped answering:\n%s", r.out)
 			}
 			assertRef(t, fx.mirrorPath(1), "refs/heads/main", c)
 			fx.srv.ClearFaults()
 			// Healed: it gets the generous limit back.
-			gittest.Git(t, "", "config", "--global", "--unset", "federate."+fx.mirrors[0]+".timeout")
+			gittest.Git(t, "", "config", "--global", "--unset", key)
 			if r := fx.sync(t, SyncOptions{}); r.code != ExitOK {
 				t.Fatalf("next sync: exit %d\n%s%s", r.code, r.out, r.errOut)
 			}

@@ -76,3 +76,27 @@ func TestSyncLFSOnlyWhatWasAskedAndVerified(t *testing.T) {
 		}
 	})
 }
+
+// A mirror's LFS server that takes the upload and then answers nothing
+// is given up after that mirror's own limit ([federate "<url>"]
+// timeout), named by its key, and the mirror does not get the ref;
+// origin, which serves the object, keeps the federation's default, which
+// no loaded machine reaches.
+func TestSyncLFSHungMirrorGivenUpAtItsOwnLimit(t *testing.T) {
+	a := bytes.Repeat([]byte("model weights "), 20000)
+	fx, origin, mirror, head := lfsSyncFixture(t, a)
+	sum := sha256.Sum256(a)
+	fx.srv.ClearFaults() // the hang first: faults match in order
+	fx.srv.AddFault(gittest.Fault{Prefix: "/mirror1.git/info/lfs/objects/" + hex.EncodeToString(sum[:]), Hang: make(chan struct{}), HangAfterBody: true})
+	fx.srv.AddFault(gittest.Fault{Prefix: "/origin.git/info/lfs/", Handler: origin})
+	fx.srv.AddFault(gittest.Fault{Prefix: "/mirror1.git/info/lfs/", Handler: mirror})
+	key := "federate." + fx.mirrors[0] + ".timeout"
+	gittest.Git(t, "", "config", "--global", key, "2s")
+	r := fx.sync(t, SyncOptions{})
+	if want := "no data moved for 2s; gave up (the limit is " + key + ")"; r.code == ExitOK || !strings.Contains(r.out+r.errOut, want) {
+		t.Errorf("sync exit %d; want the hung mirror given up: %q\n%s\n%s", r.code, want, r.out, r.errOut)
+	}
+	if gittest.RefOf(t, fx.mirrorPath(0), "refs/heads/main") == head {
+		t.Error("the mirror got main without its LFS object")
+	}
+}

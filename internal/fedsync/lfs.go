@@ -46,8 +46,8 @@ func (e *Engine) uploadLFS(ctx context.Context, f *federation.Federation, g gite
 	if !ok1 || !ok2 {
 		return i18n.Errorf("Git LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
 	}
-	origin.Limit(f.Timeout, f.TimeoutKey())
-	mirror.Limit(f.Timeout, f.TimeoutKey())
+	origin.Limit(f.TimeoutOf(f.Origin)) // each server's own limit, else f's
+	mirror.Limit(f.TimeoutOf(m))
 	src := lfs.Source(origin.Download)
 	if local != "" {
 		src = lfs.Fallback(lfs.Store(local), origin.Download)
@@ -90,7 +90,7 @@ func (e *Engine) missingLFS(ctx context.Context, f *federation.Federation, c *ca
 	if !ok {
 		return -1
 	}
-	mirror.Limit(f.Timeout, f.TimeoutKey())
+	mirror.Limit(f.TimeoutOf(m))
 	var miss []lfs.Object
 	err = e.net(ctx, func() error {
 		miss, err = mirror.Missing(ctx, objs)
