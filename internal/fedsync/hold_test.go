@@ -24,7 +24,9 @@ type pruneFixture struct {
 	all      []string // the refs origin starts with
 }
 
-func newPruneFixture(t *testing.T) *pruneFixture {
+// newPruneFixture starts the servers and syncs once. A gitUser names a
+// user in origin's URL, which leaves its listing to `git ls-remote`.
+func newPruneFixture(t *testing.T, gitUser ...string) *pruneFixture {
 	t.Helper()
 	gittest.Isolate(t)
 	fx := &pruneFixture{srv: gittest.NewServer(t, gittest.Auth{}), progress: &bytes.Buffer{}}
@@ -41,6 +43,9 @@ func newPruneFixture(t *testing.T) *pruneFixture {
 		fx.all = append(fx.all, "refs/tags/"+n)
 	}
 	gittest.Git(t, wc, "push", "-q", origin, "refs/heads/*:refs/heads/*", "refs/tags/*:refs/tags/*")
+	if len(gitUser) > 0 {
+		origin = strings.Replace(origin, "://", "://"+gitUser[0]+"@", 1)
+	}
 	o, _ := federation.ParseEndpoint(origin)
 	fx.fed = &federation.Federation{Name: "app", Origin: o, Options: federation.Options{Prune: true}}
 	for _, name := range []string{"m1.git", "m2.git"} {
@@ -168,4 +173,28 @@ func TestSyncPruneCarriesAMassDeletionOnTheNextSync(t *testing.T) {
 		t.Errorf("second sync after the deletion: %s %v", r.Outcome(), r.Err())
 	}
 	fx.wantMirrors(t, "refs/heads/main", "refs/tags/t4")
+}
+
+// The soak's data loss (seed 2026, step 306): a connection to origin cut
+// inside the headers of its answer to info/refs. git took the status
+// line without the smart Content-Type for a dumb server with an empty
+// ref list, `git ls-remote` printed nothing and exited 0, and prune
+// deleted every ref the mirrors would let go. An empty listing over
+// http(s) is now taken only from a smart answer: the listing is made
+// again, and a second cut fails the federation instead of emptying it.
+func TestSyncOriginListingCutInItsHeadersDeletesNothing(t *testing.T) {
+	fx := newPruneFixture(t, "git")
+	refsPath := "/origin.git/info/refs"
+	fx.srv.AddFault(gittest.Fault{Prefix: refsPath, CutAfterStatus: true, Count: 1})
+	if r := fx.sync(t); r.Outcome() != "ok" {
+		t.Errorf("sync over one cut listing: %s %v, want ok (listed again)", r.Outcome(), r.Err())
+	}
+	fx.wantMirrors(t, fx.all...)
+
+	fx.srv.AddFault(gittest.Fault{Prefix: refsPath, CutAfterStatus: true, Count: 2})
+	r := fx.sync(t)
+	if r.Outcome() != "failed" || !strings.Contains(r.Error, "not git's smart HTTP") || !strings.Contains(r.Error, fx.fed.Origin.Host) {
+		t.Errorf("sync over two cut listings: %s %q, want failed, naming origin's server", r.Outcome(), r.Error)
+	}
+	fx.wantMirrors(t, fx.all...)
 }
