@@ -6,7 +6,6 @@
 package fedsync
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -263,56 +262,17 @@ func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep fede
 	e.gitListings.Add(1)
 	err = e.net(ctx, func() error {
 		g, plain := e.runner(f, "", limit).Plain(url)
-		out, err := g.Output(ctx, "ls-remote", "--", plain)
+		out, err := g.LsRemote(ctx, plain)
 		if err != nil {
 			return err
 		}
-		if refs, err = parseLsRemote(out); err == nil && len(refs) == 0 && ep.HTTP() {
-			refs, err = confirmEmpty(ctx, g, plain, ep.Host)
-		}
+		refs, err = parseLsRemote(out)
 		return err
 	})
 	if err != nil {
 		return nil, i18n.Errorf("listing %s: %w", url, e.explain(ctx, err, url))
 	}
 	return refs, nil
-}
-
-// confirmEmpty lists an http(s) server again when `git ls-remote` listed
-// no refs, tracing the packets git read, and takes an empty listing only
-// from a smart-HTTP answer. A connection cut inside the headers of the
-// answer to info/refs leaves git a 200 without the smart content type:
-// git then reads the (empty) body as a dumb server's ref list, prints
-// nothing and exits 0, which prune would take as origin having deleted
-// every ref.
-func confirmEmpty(ctx context.Context, g gitexec.Runner, url, host string) (Refs, error) {
-	var trace bytes.Buffer
-	g.Env = append(append([]string(nil), g.Env...), "GIT_TRACE_PACKET=1")
-	g.Stderr = &trace
-	out, err := g.Output(ctx, "ls-remote", "--", url)
-	if err != nil {
-		return nil, err
-	}
-	refs, err := parseLsRemote(out)
-	if err != nil || len(refs) > 0 {
-		return refs, err
-	}
-	if !smartAnswer(trace.String()) {
-		return nil, i18n.Errorf("%s: listed no refs in an answer that is not git's smart HTTP (cut short?); not taken as an empty repository", host)
-	}
-	return refs, nil
-}
-
-// smartAnswer reports whether a GIT_TRACE_PACKET trace shows a smart
-// server's first packet: "# service=…" (protocol v0) or "version 2".
-func smartAnswer(trace string) bool {
-	for _, line := range strings.Split(trace, "\n") {
-		_, pkt, ok := strings.Cut(line, "< ")
-		if ok && (strings.HasPrefix(pkt, "# service=") || strings.HasPrefix(pkt, "version ")) {
-			return true
-		}
-	}
-	return false
 }
 
 // explain says what to do when a server stayed busy through every retry
