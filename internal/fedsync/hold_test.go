@@ -126,6 +126,11 @@ func TestSyncPruneHoldsWhenOriginListsMostRefsGone(t *testing.T) {
 	if r.Outcome() != "partial" {
 		t.Errorf("sync over a listing that lost 7 of 9 refs: outcome %s, want partial", r.Outcome())
 	}
+	for _, ref := range r.Mirrors[0].Refs {
+		if ref.State == Extra && (ref.Action != ActKeep || ref.Reason != ReasonPruneHeld.String()) {
+			t.Errorf("%s: %s %q, want kept with the reason", ref.Ref, ref.Action, ref.Reason)
+		}
+	}
 	if out := fx.progress.String(); !strings.Contains(out, fx.fed.Origin.Raw+" listed 2 ref(s) where the sync cache had 9: not deleting 14 mirror ref(s)") {
 		t.Errorf("progress does not say why nothing was pruned, naming origin:\n%s", out)
 	}
