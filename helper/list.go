@@ -71,7 +71,7 @@ func (s *Session) LsRemote(ctx context.Context, server federation.Endpoint) (*Li
 	defer cancel()
 	g, url := s.Git.Plain(server.Raw)
 	g.Stderr = nil // captured into the error; the caller decides what to show
-	out, err := g.Output(ctx, "ls-remote", "--symref", "--", url)
+	out, err := g.LsRemote(ctx, url, "--symref")
 	if err != nil {
 		return nil, i18n.Errorf("listing %s: %w", server.Raw, s.explainRead(ctx, err, server.Raw)) // ls-remote reads
 	}

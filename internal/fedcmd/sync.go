@@ -473,6 +473,8 @@ func syncRefNote(p *i18n.Printer, r fedsync.RefResult) string {
 			result = p.Sprintf("failed")
 		}
 		note += p.Sprintf("  %s: %s", result, reason)
+	case r.Action == fedsync.ActKeep && r.Reason == fedsync.ReasonPruneHeld.String():
+		note += "  (" + fedsync.ReasonPruneHeld.Localize(p) + ")"
 	case r.Action == fedsync.ActKeep && r.State == fedsync.Extra:
 		note += p.Sprintf("  (origin no longer has it; --prune deletes it)")
 	case r.Action == fedsync.ActKeep:

@@ -270,7 +270,7 @@ func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep fede
 	e.gitListings.Add(1)
 	err = e.net(ctx, func() error {
 		g, plain := e.runner(f, "", limit).Plain(url)
-		out, err := g.Output(ctx, "ls-remote", "--", plain)
+		out, err := g.LsRemote(ctx, plain)
 		if err != nil {
 			return err
 		}

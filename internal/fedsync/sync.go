@@ -43,6 +43,7 @@ type RefResult struct {
 	RefPlan
 	Result string `json:"result,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	held   bool   // a delete held back by holdPrune
 }
 
 // MirrorResult is one mirror of a federation.
@@ -81,7 +82,7 @@ func (m *MirrorResult) incomplete() bool {
 		return true
 	}
 	for _, r := range m.Refs {
-		if r.Result == ResultRejected || r.Result == ResultFailed ||
+		if r.Result == ResultRejected || r.Result == ResultFailed || r.held ||
 			r.Action == ActKeep && (r.State == Ahead || r.State == Diverged) {
 			return true
 		}
@@ -238,7 +239,15 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 		}
 	}
 	origin, mirrors := l.origin, l.mirrors
-	changed, err := e.updateCache(ctx, f, c, origin)
+	have, err := c.refs(ctx)
+	if err != nil {
+		return err
+	}
+	var held *pruneHold
+	if opts.Prune || f.Prune {
+		held = holdPrune(origin, have, mirrors)
+	}
+	changed, err := e.updateCache(ctx, f, c, have, origin)
 	if err != nil {
 		return err
 	}
@@ -258,7 +267,7 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 	g.SetLimit(e.cfg.Jobs)
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
-			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push)
+			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push, held)
 			if rq != nil && !res.Mirrors[i].incomplete() {
 				if err := e.settle(ctx, rq, c, f, m, origin); err != nil {
 					e.progress(i18n.M("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err))
@@ -268,6 +277,9 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 		})
 	}
 	_ = g.Wait()
+	if n := heldRefs(res.Mirrors); n > 0 {
+		e.progress(held.say(f, n))
+	}
 	return nil
 }
 
@@ -404,11 +416,7 @@ func covers(f *federation.Federation) func(string) bool {
 
 // updateCache makes the cache's refs equal origin's covered refs,
 // fetching only the refs that changed, and reports whether it fetched.
-func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *cache, origin Refs) (bool, error) {
-	have, err := c.refs(ctx)
-	if err != nil {
-		return false, err
-	}
+func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *cache, have, origin Refs) (bool, error) {
 	if have.equal(origin) {
 		return false, nil
 	}
@@ -441,7 +449,7 @@ func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *c
 
 // mirror plans and (when push) carries out the sync of one mirror.
 func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint,
-	origin Refs, l listing, opts Options, push bool) MirrorResult {
+	origin Refs, l listing, opts Options, push bool, held *pruneHold) MirrorResult {
 	res := MirrorResult{URL: m.Raw, Refs: []RefResult{}}
 	if l.err != nil {
 		res.err = l.err
@@ -455,9 +463,13 @@ func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache,
 		return res
 	}
 	decide(plans, opts.Force || f.Force, opts.Prune || f.Prune)
+	kept := held.apply(plans)
 	res.Refs = make([]RefResult, len(plans))
 	for i, p := range plans {
 		res.Refs[i] = RefResult{RefPlan: p, Result: initialResult(p.Action, opts.DryRun)}
+		if kept[p.Ref] {
+			res.Refs[i].Reason, res.Refs[i].held = ReasonPruneHeld.String(), true
+		}
 	}
 	if !push {
 		res.LFSMissing = e.missingLFS(ctx, f, c, m, plans)

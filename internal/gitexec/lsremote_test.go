@@ -1,6 +1,8 @@
 package gitexec
 
 import (
+	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -41,6 +43,37 @@ func TestParseLsRemoteRefusesJunk(t *testing.T) {
 	for _, junk := range []string{"garbage\n", "ref: refs/heads/main\n", "abc\trefs/heads/x\n", strings.Repeat("a", 40) + "\t\n"} {
 		if _, err := ParseLsRemote([]byte(junk)); err == nil || !strings.Contains(err.Error(), "bad ls-remote line") {
 			t.Errorf("%q: %v", junk, err)
+		}
+	}
+}
+
+// A connection cut inside the headers of the answer to info/refs makes
+// git read it as a dumb server's empty ref list and exit 0; LsRemote
+// lists again, and refuses an empty listing that was not a smart answer.
+// A really empty repository lists empty, with either protocol version.
+func TestLsRemoteRefusesAnEmptyAnswerCutInItsHeaders(t *testing.T) {
+	gittest.Isolate(t)
+	srv := gittest.NewServer(t, gittest.Auth{})
+	full := srv.InitBare(t, "full.git")
+	empty := srv.InitBare(t, "empty.git")
+	work := gittest.NewWorkRepo(t)
+	gittest.Commit(t, work, "a", "a", "first")
+	gittest.Git(t, work, "push", "-q", full, "HEAD:refs/heads/main")
+	for _, version := range []string{"0", "2"} {
+		g := Runner{Env: WithConfig(os.Environ(), "protocol.version", version)}
+		g, url := g.Plain(full)
+		srv.AddFault(gittest.Fault{Prefix: "/full.git/info/refs", CutAfterStatus: true, Count: 1})
+		if out, err := g.LsRemote(t.Context(), url); err != nil || !strings.Contains(string(out), "refs/heads/main") {
+			t.Errorf("v%s, one cut: %q %v, want main listed again", version, out, err)
+		}
+		srv.AddFault(gittest.Fault{Prefix: "/full.git/info/refs", CutAfterStatus: true, Count: 2})
+		if out, err := g.LsRemote(t.Context(), url); !errors.Is(err, ErrNotSmart) {
+			t.Errorf("v%s, two cuts: %q %v, want ErrNotSmart", version, out, err)
+		}
+		srv.ClearFaults()
+		g, url = g.Plain(empty)
+		if out, err := g.LsRemote(t.Context(), url, "--symref"); err != nil || strings.Contains(string(out), "\trefs/") {
+			t.Errorf("v%s, empty repository: %q %v, want an empty listing", version, out, err)
 		}
 	}
 }

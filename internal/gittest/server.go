@@ -5,6 +5,7 @@
 package gittest
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
@@ -49,6 +50,10 @@ type Fault struct {
 	// CutAfter, when > 0, closes the connection after that many bytes of
 	// the response body.
 	CutAfter int
+	// CutAfterStatus sends the status line of git's answer only, then
+	// closes the connection: a cut inside the headers, before their
+	// Content-Type.
+	CutAfterStatus bool
 	// Stream sends each piece of git's answer as git writes it, as
 	// forges do (a hook's words while it runs); net/http otherwise
 	// holds small writes until its buffer fills or the answer ends.
@@ -239,7 +244,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if f != nil && f.Stream {
 		w = streamWriter{w}
 	}
+	if f != nil && f.CutAfterStatus {
+		cutAfterStatus(w, r, s.backend)
+		return
+	}
 	s.backend.ServeHTTP(w, r)
+}
+
+// cutAfterStatus has backend answer r, then sends only the answer's
+// status line on the raw connection and closes it.
+func cutAfterStatus(w http.ResponseWriter, r *http.Request, backend http.Handler) {
+	rec := httptest.NewRecorder()
+	backend.ServeHTTP(rec, r)
+	var b bytes.Buffer
+	_ = rec.Result().Write(&b)
+	status, _, _ := bytes.Cut(b.Bytes(), []byte("\r\n"))
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return
+	}
+	if conn, _, err := hj.Hijack(); err == nil {
+		_, _ = conn.Write(append(status, "\r\n"...))
+		conn.Close()
+	}
 }
 
 func (s *Server) matchFault(r *http.Request) *Fault {
