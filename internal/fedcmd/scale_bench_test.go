@@ -3,14 +3,11 @@
 package fedcmd
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -103,44 +100,7 @@ func benchScale(b *testing.B, n int) {
 // (shard K/N each when shards > 1) and measures them.
 func runSyncProcesses(b *testing.B, srv *gittest.Server, bin string, env []string, shards int) scaleRun {
 	b.Helper()
-	before := len(srv.Requests())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	var mu sync.Mutex
-	var res scaleRun
-	var wg sync.WaitGroup
-	start := time.Now()
-	for k := range shards {
-		args := []string{"sync", "--all", "--jobs", "4"}
-		if shards > 1 {
-			args = append(args, "--shard", fmt.Sprintf("%d/%d", k, shards))
-		}
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Env = env
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fds := watchFDs(cmd.Process.Pid)
-			err := cmd.Wait()
-			maxFDs := fds()
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				b.Errorf("sync %v: %v", args, err)
-			}
-			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > res.rssKiB {
-				res.rssKiB = ru.Maxrss // KiB on Linux: this process, not its git children
-			}
-			res.openFDs = max(res.openFDs, maxFDs)
-		}()
-	}
-	wg.Wait()
-	res.wall = time.Since(start)
-	res.requests = len(srv.Requests()) - before
-	return res
+	return runListingSyncs(b, func() int64 { return int64(len(srv.Requests())) }, bin, env, shards, 4)
 }
 
 // watchFDs samples how many files pid holds open until the returned
