@@ -14,6 +14,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
 // DeliverArg, as the first of three arguments, runs the helper as the
@@ -49,7 +50,7 @@ func (s *Session) pushInBackground(ctx context.Context, mirrors []federation.End
 		return
 	}
 	q := s.queue()
-	if !s.writeAhead(ctx, q, mirrors, accepted, "pushing in the background") {
+	if !s.writeAhead(ctx, q, mirrors, accepted, pending.ReasonBackground.String()) {
 		// Not queued: push the mirrors now rather than lose the updates.
 		s.P.Fprintf(s.Stderr, "warning: federate: could not queue the mirror updates; pushing the mirrors now\n")
 		s.fanOut(ctx, mirrors, accepted, nil)

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/delivery"
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
@@ -59,9 +60,10 @@ type indexedUpdate struct {
 type mirrorPlan struct {
 	Mirror  federation.Endpoint
 	Updates []indexedUpdate
-	// Superseded are queued entries replaced by a newer value of this
-	// push; they leave the queue when the newer value lands.
-	Superseded []pending.Entry
+	// Queue is what becomes of the entries queued for the mirror: its
+	// Todo are among Updates; a stale entry of a ref this push updates
+	// leaves the queue when the newer value lands.
+	Queue delivery.Plan
 }
 
 // mirrorRef is what a mirror did with one ref.
@@ -136,7 +138,8 @@ func (s *Session) queue() *pending.Queue {
 
 // planMirrors gives each mirror the accepted updates and, unless the push
 // is atomic (the user's set must stay exactly what they asked for), the
-// updates still queued for it whose objects this repository has. A
+// updates still queued for it (delivery.Decide, against the primary's
+// refs once this push is on it) whose objects this repository has. A
 // queued value of a ref this push updates is superseded.
 func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []federation.Endpoint, accepted []indexedUpdate) []mirrorPlan {
 	var queued []pending.Entry
@@ -147,34 +150,35 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 		}
 	}
 	have := s.objectNames(ctx, queuedOIDs(queued))
-	var primary *Listing
+	var upstream delivery.Refs
 	if len(queued) > 0 {
-		primary = s.primaryNow(ctx)
+		upstream = afterPush(s.primaryNow(ctx), accepted)
+	}
+	inPush := map[string]bool{}
+	for _, u := range accepted {
+		inPush[u.Ref] = true
+	}
+	hold := func(e pending.Entry) bool {
+		switch {
+		case inPush[e.Ref], s.opts.Atomic:
+			return true
+		case !e.Delete() && have[e.OID] == "":
+			s.Log.Debug("queued object not in this repository", "mirror", e.Mirror, "ref", e.Ref)
+			return true
+		}
+		return false
 	}
 	plans := make([]mirrorPlan, len(mirrors))
 	for i, m := range mirrors {
-		p := mirrorPlan{Mirror: m, Updates: append([]indexedUpdate(nil), accepted...)}
-		inPush := map[string]bool{}
-		for _, u := range accepted {
-			inPush[u.Ref] = true
+		p := mirrorPlan{Mirror: m, Updates: append([]indexedUpdate(nil), accepted...),
+			Queue: delivery.Decide(m.Raw, queued, upstream, nil)}
+		p.Queue.Hold(hold)
+		if n := len(p.Queue.Stale); n > 0 {
+			s.Log.Debug("queued updates not carried", "mirror", m.Raw, "count", n)
 		}
-		for _, e := range queued {
-			switch {
-			case e.Mirror != m.Raw:
-			case inPush[e.Ref]:
-				p.Superseded = append(p.Superseded, e)
-			case s.opts.Atomic:
-			case stale(e, primary):
-				// Another clone's push, or a sync, moved the ref on
-				// since: carrying this value would set the mirror back.
-				// It stays queued; sync settles it with origin's value.
-				s.Log.Debug("queued update older than the primary's value", "mirror", m.Raw, "ref", e.Ref)
-			case !e.Delete() && have[e.OID] == "":
-				s.Log.Debug("queued object not in this repository", "mirror", m.Raw, "ref", e.Ref)
-			default:
-				p.Updates = append(p.Updates, indexedUpdate{index: -1,
-					update: update{Ref: e.Ref, Src: srcOf(e), OID: e.OID, Force: e.Force}})
-			}
+		for _, t := range p.Queue.Todo {
+			p.Updates = append(p.Updates, indexedUpdate{index: -1,
+				update: update{Ref: t.Ref, Src: srcOf(t.Entry), OID: t.OID, Force: t.Force}})
 		}
 		plans[i] = p
 	}
@@ -197,14 +201,25 @@ func (s *Session) primaryNow(ctx context.Context) *Listing {
 	return l
 }
 
-// stale reports whether queued entry e no longer says what the primary
-// has (primary nil: unknown, so it is not carried either): its ref moved
-// on, was deleted, or came back since e was queued.
-func stale(e pending.Entry, primary *Listing) bool {
+// afterPush is the primary's refs once it took the accepted updates; nil
+// when it was not listed.
+func afterPush(primary *Listing, accepted []indexedUpdate) delivery.Refs {
 	if primary == nil {
-		return true
+		return nil
 	}
-	return !e.Satisfies(primary.OID(e.Ref))
+	took := map[string]string{}
+	for _, u := range accepted {
+		took[u.Ref] = u.OID
+		if u.Delete() {
+			took[u.Ref] = ""
+		}
+	}
+	return func(ref string) string {
+		if oid, ok := took[ref]; ok {
+			return oid
+		}
+		return primary.OID(ref)
+	}
 }
 
 func anyUpdates(plans []mirrorPlan) bool {
@@ -366,13 +381,7 @@ func withoutDeletes(todo []indexedUpdate, gone map[string]bool) []indexedUpdate 
 // mirrorReason is the mirror's own reason for not taking a ref, in git's
 // words ("non-fast-forward", "fetch first", a hook's message...).
 func mirrorReason(r gitexec.RefReport) reason {
-	if r.Reason != "" {
-		return said(r.Reason)
-	}
-	if st := statusOf(r); !st.Reason.empty() {
-		return st.Reason
-	}
-	return said("not updated")
+	return readBack(delivery.RefReason(r))
 }
 
 // withServerWords adds to the reason of each ref the mirror refused what
@@ -428,35 +437,29 @@ func (s *Session) reportMirror(o mirrorOutcome) {
 }
 
 // recordOutcomes queues what a mirror did not take and drops from the
-// queue what it now has. Nothing is lost: a failed update stays queued
-// until a push or `git federate sync` delivers it.
+// queue what it now has, as delivery.Write says. Nothing is lost: a
+// failed update stays queued until a push or `git federate sync`
+// delivers it.
 func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes []mirrorOutcome) {
-	var add, done []pending.Entry
-	for _, o := range outcomes {
-		landed := map[string]bool{}
-		for _, r := range o.Refs {
-			e := pending.Entry{Mirror: o.Plan.Mirror.Raw, Ref: r.Ref, OID: r.OID, Force: r.Force}
-			if r.OK {
-				done = append(done, e)
-				landed[r.Ref] = true
-				continue
-			}
-			e.Reason = r.Reason.String()
-			if !o.Fatal.empty() {
-				e.Reason = o.Fatal.String()
-			}
-			add = append(add, e)
+	results := make([]delivery.Result, len(outcomes))
+	for i, o := range outcomes {
+		r := delivery.Result{Plan: o.Plan.Queue}
+		r.Plan.Mirror = o.Plan.Mirror.Raw
+		if !o.Fatal.empty() {
+			r.Failed = reasonError{o.Fatal}
 		}
-		for _, e := range o.Plan.Superseded {
-			if landed[e.Ref] {
-				done = append(done, e)
-			}
+		for _, ref := range o.Refs {
+			r.Refs = append(r.Refs, delivery.Outcome{Ref: ref.Ref, OID: ref.OID, Force: ref.Force, OK: ref.OK, Reason: ref.Reason.String()})
 		}
+		results[i] = r
 	}
-	if err := q.Remove(ctx, done...); err != nil {
-		s.P.Fprintf(s.Stderr, "warning: federate: %s\n", s.P.Error(err))
+	w := delivery.Write(results...)
+	dropErr, err := w.Apply(ctx, q)
+	if dropErr != nil {
+		s.P.Fprintf(s.Stderr, "warning: federate: %s\n", s.P.Error(dropErr))
 	}
-	if err := q.Add(ctx, add...); !s.queued(err) {
+	add := w.Queue
+	if !s.queued(err) {
 		s.P.Fprintf(s.Stderr, "warning: federate: could not queue %s for retry: %v\n", s.P.Sprintf("%d updates", len(add)), err)
 		return
 	}

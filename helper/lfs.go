@@ -2,16 +2,15 @@ package helper
 
 import (
 	"context"
-	"errors"
 	"os/exec"
 	"slices"
 	"strings"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/delivery"
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
-	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
 // pointLFS tells git-lfs in this repository where LFS objects live: a
@@ -145,10 +144,7 @@ func (s *Session) usesLFS(ctx context.Context, g gitexec.Runner, tips []string) 
 
 // lfsReason is the short reason a server's refs were not pushed.
 func lfsReason(err error) reason {
-	if errors.Is(err, lfs.ErrUnsupported) {
-		return ours(codeLFS, pending.ReasonNoLFS)
-	}
-	return ours(codeLFS, pending.ReasonLFS(err))
+	return ours(codeLFS, delivery.LFSReason(err))
 }
 
 // pushPrimaryLFS is pushPrimary after the LFS objects reached the
@@ -169,7 +165,7 @@ func (s *Session) pushPrimaryLFS(ctx context.Context, primary federation.Endpoin
 // false.
 func (s *Session) mirrorLFS(ctx context.Context, p mirrorPlan) (mirrorOutcome, bool) {
 	updates := make([]update, len(p.Updates))
-	missed := len(p.Superseded) > 0 // it refused an earlier push
+	missed := len(p.Queue.Stale) > 0 // it refused an earlier push
 	for i, u := range p.Updates {
 		updates[i] = u.update
 		missed = missed || u.index < 0

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
 // sshFixture is the federation "app" with its origin behind a real sshd
@@ -173,8 +174,10 @@ func TestSSHMirrorDownIsReportedAndQueued(t *testing.T) {
 	if !strings.Contains(out, want) || !strings.Contains(out, "Connection refused") {
 		t.Errorf("push output lacks %q…Connection refused:\n%s", want, out)
 	}
+	// The push shows ssh's words; the queue keeps the reason sync gives
+	// too for a mirror it cannot reach.
 	p, err := os.ReadFile(filepath.Join(work, ".git", "federate", "pending"))
-	if err != nil || !strings.Contains(string(p), f.mirrors[0].url+"\trefs/heads/main\t"+c) || !strings.Contains(string(p), "Connection refused") {
+	if err != nil || !strings.Contains(string(p), f.mirrors[0].url+"\trefs/heads/main\t"+c) || !strings.Contains(string(p), pending.ReasonUnreachable.String()) {
 		t.Errorf("pending queue (%v):\n%s", err, p)
 	}
 }

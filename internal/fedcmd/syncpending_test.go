@@ -16,9 +16,10 @@ func TestSyncSettlesThePendingQueue(t *testing.T) {
 	fx := newSyncFixture(t, 1)
 	main := fx.commitOrigin(t, "main", "a.txt")
 	// A note ref sync does not cover, and a branch origin deleted, both
-	// queued by an earlier push that the mirror refused.
+	// queued by an earlier push that origin took and the mirror refused.
 	gittest.Git(t, fx.work, "notes", "add", "-m", "reviewed", "HEAD")
 	notes := gittest.Git(t, fx.work, "rev-parse", "refs/notes/commits")
+	gittest.Git(t, fx.work, "push", "-q", fx.srv.Path("origin.git"), "refs/notes/commits")
 	gittest.Git(t, fx.work, "push", "-q", fx.mirrorPath(0), "HEAD~1:refs/heads/gone")
 	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
 	mirror := fx.mirrors[0]
@@ -43,13 +44,19 @@ func TestSyncSettlesThePendingQueue(t *testing.T) {
 	}
 }
 
-// A queued update the mirror still refuses stays queued, and sync says so.
+// A queued update the mirror still refuses stays queued, and sync says so:
+// a note ref origin took that the mirror has other commits on.
 func TestSyncKeepsRefusedPendingUpdates(t *testing.T) {
 	fx := newSyncFixture(t, 1)
 	fx.commitOrigin(t, "main", "a.txt")
+	gittest.Git(t, fx.work, "notes", "add", "-m", "on the mirror", "HEAD~1")
+	gittest.Git(t, fx.work, "push", "-q", fx.mirrorPath(0), "refs/notes/commits")
+	gittest.Git(t, fx.work, "update-ref", "-d", "refs/notes/commits")
+	gittest.Git(t, fx.work, "notes", "add", "-m", "reviewed", "HEAD")
+	notes := gittest.Git(t, fx.work, "rev-parse", "refs/notes/commits")
+	gittest.Git(t, fx.work, "push", "-q", fx.srv.Path("origin.git"), "refs/notes/commits")
 	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
-	bogus := strings.Repeat("1", 40) // an object nobody has
-	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[0], Ref: "refs/notes/commits", OID: bogus}); err != nil {
+	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[0], Ref: "refs/notes/commits", OID: notes}); err != nil {
 		t.Fatal(err)
 	}
 	fx.env.Dir = fx.work
@@ -64,10 +71,10 @@ func TestSyncKeepsRefusedPendingUpdates(t *testing.T) {
 	if len(left) != 1 {
 		t.Fatalf("queue after sync: %v, want the refused entry kept", left)
 	}
-	// The failed delivery counts as an attempt and its error is kept for
-	// `git federate status`.
-	if left[0].Attempts != 2 || !strings.Contains(left[0].Reason, "still refused") {
-		t.Fatalf("entry after a failed delivery: %+v, want 2 attempts and the error", left[0])
+	// The failed delivery counts as an attempt and its reason is kept for
+	// `git federate status`, worded as a push's fan-out words it.
+	if left[0].Attempts != 2 || left[0].Reason != pending.ReasonDiverged.String() {
+		t.Fatalf("entry after a failed delivery: %+v, want 2 attempts and %q", left[0], pending.ReasonDiverged)
 	}
 }
 
@@ -79,6 +86,7 @@ func TestSyncSettlesWithoutTheUsersHooksOrFollowTags(t *testing.T) {
 	fx.commitOrigin(t, "main", "a.txt")
 	gittest.Git(t, fx.work, "checkout", "-q", "-b", "review")
 	review := gittest.Commit(t, fx.work, "r.txt", "r\n", "under review")
+	gittest.Git(t, fx.work, "push", "-q", fx.srv.Path("origin.git"), "HEAD:refs/review/1")
 	gittest.Git(t, fx.work, "tag", "-a", "-m", "local", "local-only")
 	gittest.Git(t, fx.work, "config", "push.followTags", "true")
 	marker := filepath.Join(t.TempDir(), "pre-push-ran")

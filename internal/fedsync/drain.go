@@ -2,11 +2,13 @@ package fedsync
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/delivery"
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
@@ -59,95 +61,90 @@ func (e *Engine) openRepoQueue(ctx context.Context) *repoQueue {
 	return &repoQueue{q: q, objects: filepath.Join(common, "objects")}
 }
 
-// settle settles what is queued for mirror m, which now holds origin's
-// value (now) of every ref f covers: that supersedes a queued update of
-// a covered ref. What sync does not carry (refs it does not cover, and
-// deletes of refs origin no longer has) is pushed, and dropped from the
-// queue once the mirror took it.
+// settle settles what is queued for mirror m once sync is done with it
+// (delivery.Decide): against origin's refs now (upstream) and the
+// mirror's as sync left them (its listing, l, with what sync's own push
+// r landed), an entry the mirror has is dropped, one origin moved on from
+// waits, and the rest is pushed; delivery.Write records the outcome. A
+// mirror sync could not list or push to counts an attempt for what was
+// to go, with the same reason a push's fan-out gives.
 //
 // That push runs in the sync cache, borrowing the repository's objects:
 // neither the repository's hooks nor its push settings (push.followTags,
 // a pre-push hook) apply to sync, which the user did not run as a push.
-func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federation.Federation, m federation.Endpoint, now Refs) error {
+func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federation.Federation, m federation.Endpoint, upstream Refs, l listing, r *MirrorResult) error {
 	entries, err := rq.q.ForMirror(m.Raw)
 	if err != nil || len(entries) == 0 {
 		return err
 	}
-	var settled, deliver []pending.Entry
-	for _, en := range entries {
-		covered := covers(f)(en.Ref)
+	var now delivery.Refs
+	if r.err == nil {
+		now = delivery.MapRefs(landed(l.all, r))
+	}
+	p := delivery.Decide(m.Raw, entries, delivery.MapRefs(upstream), now)
+	res := delivery.Result{Plan: p, Failed: r.err}
+	if r.err == nil && len(p.Todo) > 0 {
+		res = e.deliver(ctx, rq, c, f, m, p)
+	}
+	w := delivery.Write(res)
+	dropErr, queueErr := w.Apply(ctx, rq.q)
+	if n := len(w.Queue); n > 0 && r.err == nil {
+		// The queue keeps the reason in English; so does this error.
+		err = i18n.Errorf("%d queued update(s) still refused: %w", n, errors.New(w.Queue[0].Reason))
+	}
+	for _, werr := range []error{dropErr, queueErr} {
 		switch {
-		case covered && !en.Delete():
-			settled = append(settled, en)
-		case covered && now[en.Ref] != "":
-			settled = append(settled, en) // origin has the ref again
+		case werr == nil:
+		case err == nil:
+			err = werr
 		default:
-			deliver = append(deliver, en)
+			err = i18n.Errorf("%w; %w", err, werr)
 		}
 	}
-	var refused int
-	if len(deliver) > 0 {
-		took, err := e.deliver(ctx, rq, c, f, m, deliver)
-		settled = append(settled, took...)
-		refused = len(deliver) - len(took)
-		if err != nil && refused > 0 {
-			err = i18n.Errorf("%d queued update(s) still refused: %w", refused, gitexec.ExplainAs(err, m.Raw, e.account(ctx, m.Raw)))
-			rq.recordAttempt(ctx, deliver, took, err)
-			if rmErr := rq.q.Remove(ctx, settled...); rmErr != nil {
-				return i18n.Errorf("%w; %w", err, rmErr)
-			}
-			return err
-		}
-	}
-	return rq.q.Remove(ctx, settled...)
+	return err
 }
 
-// deliver pushes entries to m from the cache, with the repository's
-// objects as alternates, and returns the entries m took. Their LFS
-// objects go first; without them nothing is pushed.
-func (e *Engine) deliver(ctx context.Context, rq *repoQueue, c *cache, f *federation.Federation, m federation.Endpoint, entries []pending.Entry) ([]pending.Entry, error) {
-	p := gitexec.Push{URL: m.Raw}
-	var tips []string
-	for _, en := range entries {
-		u := gitexec.Update{Dst: en.Ref, Force: en.Force}
-		if !en.Delete() {
-			u.Src = en.OID
-			tips = append(tips, en.OID)
+// landed is the mirror's refs once sync's push (r) is done: its listing
+// with each ref r pushed at origin's value.
+func landed(listed Refs, r *MirrorResult) Refs {
+	now := maps.Clone(listed)
+	if now == nil {
+		now = Refs{}
+	}
+	for _, ref := range r.Refs {
+		switch {
+		case ref.Result != ResultOK:
+		case ref.Action == ActDelete:
+			delete(now, ref.Ref)
+		default:
+			now[ref.Ref] = ref.Origin
 		}
-		p.Updates = append(p.Updates, u)
+	}
+	return now
+}
+
+// deliver pushes p.Todo to m from the cache, with the repository's
+// objects as alternates. Their LFS objects go first; without them
+// nothing is pushed.
+func (e *Engine) deliver(ctx context.Context, rq *repoQueue, c *cache, f *federation.Federation, m federation.Endpoint, p delivery.Plan) delivery.Result {
+	push := gitexec.Push{URL: m.Raw}
+	var tips []string
+	for _, t := range p.Todo {
+		push.Updates = append(push.Updates, t.Update())
+		if !t.Delete() {
+			tips = append(tips, t.OID)
+		}
 	}
 	g := e.runner(f, c.dir, PushTimeout)
 	g.Env = append(append([]string(nil), g.Env...), "GIT_ALTERNATE_OBJECT_DIRECTORIES="+rq.objects)
 	if err := e.uploadLFS(ctx, f, g, m, tips, nil, filepath.Dir(rq.objects)); err != nil {
-		return nil, err
+		return delivery.Result{Plan: p, Failed: delivery.Ours(delivery.LFSReason(err))}
 	}
 	var res gitexec.PushResult
 	err := e.net(ctx, func() error {
 		var err error
-		res, err = g.Push(ctx, p)
+		res, err = g.Push(ctx, push)
 		return err
 	})
-	var took []pending.Entry
-	for _, en := range entries {
-		if res.Report(en.Ref).OK() {
-			took = append(took, en)
-		}
-	}
-	return took, err
-}
-
-// recordAttempt counts a failed delivery of the entries of tried that
-// are not in took, keeping err as their last error for
-// `git federate status`.
-func (rq *repoQueue) recordAttempt(ctx context.Context, tried, took []pending.Entry, err error) {
-	var again []pending.Entry
-	for _, en := range tried {
-		if !slices.ContainsFunc(took, func(t pending.Entry) bool { return t.Ref == en.Ref }) {
-			en.Reason = err.Error()
-			again = append(again, en)
-		}
-	}
-	// A failure to write is not worth hiding the delivery error for: the
-	// entries are still queued either way.
-	_ = rq.q.Add(ctx, again...)
+	return delivery.ChildResult(p, res, err)
 }

@@ -3,6 +3,7 @@ package fedsync
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -259,8 +260,10 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 		}
 	}
 	var rq *repoQueue
+	var upstream Refs
 	if push && e.cfg.Repo != "" {
 		rq = e.openRepoQueue(ctx)
+		upstream = l.upstream(f, origin)
 	}
 	res.Mirrors = make([]MirrorResult, len(f.Mirrors))
 	var g errgroup.Group
@@ -268,8 +271,8 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
 			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push, held)
-			if rq != nil && !res.Mirrors[i].incomplete() {
-				if err := e.settle(ctx, rq, c, f, m, origin); err != nil {
+			if rq != nil {
+				if err := e.settle(ctx, rq, c, f, m, upstream, mirrors[i], &res.Mirrors[i]); err != nil {
 					e.progress(i18n.M("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err))
 				}
 			}
@@ -330,15 +333,30 @@ func (e *Engine) lock(ctx context.Context, name string) (*fileLock, error) {
 // listing is one mirror's listing outcome.
 type listing struct {
 	refs Refs
+	all  Refs // every ref listed, covered or not (the pending queue's)
 	err  error
 }
 
 // listings are a federation's listings, covered refs only; err is
 // origin's failure, the only fatal one.
 type listings struct {
-	origin  Refs
-	mirrors []listing
-	err     error
+	origin    Refs
+	originAll Refs // every ref origin listed, covered or not
+	mirrors   []listing
+	err       error
+}
+
+// upstream is origin's refs as the pending queue is judged against them:
+// covered refs as the cache has them now (covered), the others as listed.
+func (l *listings) upstream(f *federation.Federation, covered Refs) Refs {
+	out := Refs{}
+	maps.Copy(out, covered)
+	for ref, oid := range l.originAll {
+		if !covers(f)(ref) {
+			out[ref] = oid
+		}
+	}
+	return out
 }
 
 // inSync reports whether every mirror listed exactly origin's refs.
@@ -376,7 +394,7 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 			if err != nil && push {
 				refs, err = e.createMissing(ctx, f, m, err)
 			}
-			l.mirrors[i] = listing{refs: refs.filter(covers(f)), err: err}
+			l.mirrors[i] = listing{refs: refs.filter(covers(f)), all: refs, err: err}
 			return nil
 		})
 	}
@@ -385,7 +403,7 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 		l.err = i18n.Errorf("origin: %w", l.err)
 		return l
 	}
-	l.origin = l.origin.filter(covers(f))
+	l.originAll, l.origin = l.origin, l.origin.filter(covers(f))
 	return l
 }
 

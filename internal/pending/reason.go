@@ -15,6 +15,19 @@ var (
 	ReasonBroke       = i18n.M("the connection broke during the push")
 	ReasonAtomic      = i18n.M("atomic push failed")
 	ReasonNoLFS       = i18n.M("LFS objects not uploaded: the server does not support Git LFS")
+	// ReasonBackground is an update written ahead for the detached
+	// process of mirrorPush = background.
+	ReasonBackground = i18n.M("queued for the background push to the mirrors")
+	// ReasonDiverged is a mirror ref with commits the update does not
+	// have: kept, not forced (git's "fetch first", "non-fast-forward").
+	ReasonDiverged = i18n.M("the mirror's ref has commits the update does not have (kept, not forced)")
+	// The reasons of a push that failed as a whole (internal/delivery's
+	// Failure): the same whichever way the mirror was pushed.
+	ReasonUnreachable = i18n.M("the mirror could not be reached")
+	ReasonNotFound    = i18n.M("the mirror's repository was not found")
+	ReasonAuth        = i18n.M("the mirror refused the credentials")
+	ReasonNoWrite     = i18n.M("the token may not write to the mirror")
+	ReasonBusy        = i18n.M("the mirror was busy (its repository was being read or written)")
 )
 
 // ReasonLFS is the reason of LFS objects a server did not take; why is
@@ -38,7 +51,8 @@ func Say(p *i18n.Printer, reason string) string {
 // Reason is the message of ours whose English is reason, read back from
 // the queue; ok is false for a server's words.
 func Reason(reason string) (m i18n.Msg, ok bool) {
-	for _, m := range []i18n.Msg{ReasonInterrupted, ReasonBroke, ReasonAtomic, ReasonNoLFS} {
+	for _, m := range []i18n.Msg{ReasonInterrupted, ReasonBroke, ReasonAtomic, ReasonNoLFS,
+		ReasonBackground, ReasonDiverged, ReasonUnreachable, ReasonNotFound, ReasonAuth, ReasonNoWrite, ReasonBusy} {
 		if reason == m.String() {
 			return m, true
 		}

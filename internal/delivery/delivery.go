@@ -1,0 +1,132 @@
+// Package delivery decides what to do with the updates queued for a
+// mirror (internal/pending) and writes the outcome of their push back to
+// the queue. It is the one engine behind the push's fan-out, the
+// background delivery of mirrorPush = background and `git federate
+// sync`: each of them lists the servers and pushes in its own way, and
+// all of them judge the queue, and word it, here.
+//
+// # Deciding
+//
+// Decide takes one mirror's entries, the refs of the server the updates
+// come from (the upstream: origin, or the server a push went to first)
+// and the mirror's refs, as listed now. An entry is
+//
+//   - settled when the mirror already has what it asks, or has the
+//     upstream's value of its ref: it leaves the queue unpushed;
+//   - stale when the upstream no longer has its value (the ref moved on,
+//     was deleted or came back since it was queued), or the upstream
+//     could not be listed: pushing it could set the mirror back, so it is
+//     not pushed and stays queued until the mirror has the upstream's
+//     value (a sync carries it, or a newer push supersedes it);
+//   - to push otherwise, with the mirror's listed value as the value a
+//     forced update or a delete expects (a compare-and-swap: a mirror ref
+//     moved since it was listed is not overwritten). A fast-forward needs
+//     no such lease: the mirror refuses one that is not.
+//
+// # Recording
+//
+// Each push gives a Result: per ref, whether the mirror took it and why
+// not, or an error for a push that failed as a whole. Writeback turns
+// results into the one change of the queue: what landed leaves it
+// (together with settled entries and stale ones the landing value
+// superseded), what did not is queued with one more attempt and one
+// wording of the reason (Failure, Refusal), whoever pushed.
+package delivery
+
+import (
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+)
+
+// Refs looks up a server's value of a ref as listed: "" when the server
+// does not have it. A nil Refs is a server that was not listed.
+type Refs func(ref string) string
+
+// MapRefs is Refs over a map of ref names to object names; a nil map is
+// a server that was not listed.
+func MapRefs(m map[string]string) Refs {
+	if m == nil {
+		return nil
+	}
+	return func(ref string) string { return m[ref] }
+}
+
+// Todo is a queued entry to push.
+type Todo struct {
+	pending.Entry
+	// Old is the mirror's value of the ref when the entry was planned
+	// ("" when it did not have it); meaningful when Lease is set.
+	Old string
+	// Lease asks the push to go through only if the mirror still has
+	// Old: set for a forced update or a delete planned against a listing
+	// of the mirror.
+	Lease bool
+}
+
+// Update is t as an update of a child git push.
+func (t Todo) Update() gitexec.Update {
+	u := gitexec.Update{Dst: t.Ref, Force: t.Force}
+	if !t.Delete() {
+		u.Src = t.OID
+	}
+	if t.Lease {
+		u.Lease = &gitexec.Lease{Expect: t.Old}
+	}
+	return u
+}
+
+// Plan is what becomes of one mirror's queued entries.
+type Plan struct {
+	// Mirror is the mirror's URL as configured.
+	Mirror string
+	// Settled entries leave the queue without a push.
+	Settled []pending.Entry
+	// Stale entries stay queued and are not pushed (see the package
+	// documentation, and Hold).
+	Stale []pending.Entry
+	// Todo are the entries to push.
+	Todo []Todo
+	// upstream is the upstream's refs the plan was made against.
+	upstream Refs
+}
+
+// Decide plans the queued entries of mirror (entries of other mirrors
+// are ignored) against the upstream's refs and the mirror's, as listed
+// now; either may be nil (not listed).
+func Decide(mirror string, entries []pending.Entry, upstream, listed Refs) Plan {
+	p := Plan{Mirror: mirror, upstream: upstream}
+	for _, e := range entries {
+		if e.Mirror != mirror {
+			continue
+		}
+		switch {
+		case listed != nil && (e.Satisfies(listed(e.Ref)) || upstream != nil && listed(e.Ref) == upstream(e.Ref)):
+			p.Settled = append(p.Settled, e)
+		case upstream == nil || !e.Satisfies(upstream(e.Ref)):
+			p.Stale = append(p.Stale, e)
+		default:
+			t := Todo{Entry: e}
+			if listed != nil {
+				t.Old = listed(e.Ref)
+				t.Lease = e.Force || e.Delete()
+			}
+			p.Todo = append(p.Todo, t)
+		}
+	}
+	return p
+}
+
+// Hold moves the entries to push that hold says the caller cannot carry
+// now (objects it lacks, an atomic push that must stay as the user asked,
+// a ref the same push updates) to Stale: they stay queued, untried.
+func (p *Plan) Hold(hold func(pending.Entry) bool) {
+	todo := p.Todo[:0]
+	for _, t := range p.Todo {
+		if hold(t.Entry) {
+			p.Stale = append(p.Stale, t.Entry)
+			continue
+		}
+		todo = append(todo, t)
+	}
+	p.Todo = todo
+}
