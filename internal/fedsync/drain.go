@@ -89,8 +89,13 @@ func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federat
 	w := delivery.Write(res)
 	dropErr, queueErr := w.Apply(ctx, rq.q)
 	if n := len(w.Queue); n > 0 && r.err == nil {
-		// The queue keeps the reason in English; so does this error.
-		err = i18n.Errorf("%d queued update(s) still refused: %w", n, errors.New(w.Queue[0].Reason))
+		// The queue keeps the reason in English; so does this error, but
+		// a push that failed as a whole says what to do about it.
+		why := errors.New(w.Queue[0].Reason)
+		if res.Failed != nil {
+			why = gitexec.ExplainAs(res.Failed, m.Raw, e.account(ctx, m.Raw))
+		}
+		err = i18n.Errorf("%d queued update(s) still refused: %w", n, why)
 	}
 	for _, werr := range []error{dropErr, queueErr} {
 		switch {
