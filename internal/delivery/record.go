@@ -59,14 +59,14 @@ func Write(results ...Result) Writeback {
 }
 
 func (w *Writeback) add(r Result) {
-	landed := map[string]string{}
+	landed := map[string]pending.Entry{}
 	pushed := map[string]bool{}
 	for _, o := range r.Refs {
 		pushed[o.Ref] = true
-		e := pending.Entry{Mirror: r.Plan.Mirror, Ref: o.Ref, OID: normOID(o.OID), Force: o.Force}
+		e := pending.Entry{Mirror: r.Plan.Mirror, Ref: o.Ref, OID: o.OID, Force: o.Force}
 		if o.OK {
 			w.Drop = append(w.Drop, e)
-			landed[o.Ref] = e.OID
+			landed[o.Ref] = e
 			continue
 		}
 		e.Reason = Refusal(o.Reason)
@@ -87,7 +87,7 @@ func (w *Writeback) add(r Result) {
 	w.Drop = append(w.Drop, r.Plan.Settled...)
 	for _, e := range r.Plan.Stale {
 		v, ok := landed[e.Ref]
-		if ok && (r.Plan.upstream == nil || normOID(r.Plan.upstream(e.Ref)) == v) {
+		if ok && (r.Plan.upstream == nil || v.Satisfies(r.Plan.upstream(e.Ref))) {
 			w.Drop = append(w.Drop, e) // superseded by the value that landed
 		}
 	}
@@ -192,13 +192,6 @@ func ChildResult(p Plan, res gitexec.PushResult, err error) Result {
 		r.Refs = append(r.Refs, o)
 	}
 	return r
-}
-
-func normOID(oid string) string {
-	if strings.Trim(oid, "0") == "" {
-		return ""
-	}
-	return oid
 }
 
 // LFSReason is the reason of an update whose LFS objects could not go
