@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -260,7 +259,7 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 	case http.StatusOK:
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		return nil, &gitexec.BusyError{Err: &sendpack.HTTPError{Host: ep.Host, Status: resp.StatusCode},
-			After: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+			After: gitexec.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	default:
 		return nil, errUseGit // a refusal, a missing repository: git's words
 	}
@@ -296,21 +295,6 @@ func timedOut(ep federation.Endpoint, limit time.Duration, key string) error {
 func drain(body io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
 	_ = body.Close()
-}
-
-// parseRetryAfter reads a Retry-After header: seconds, or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(max(n, 0)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
 }
 
 // close closes the connections the lister's clients keep for the next
