@@ -245,6 +245,9 @@ type BusyError struct {
 func (e *BusyError) Error() string { return e.Err.Error() }
 func (e *BusyError) Unwrap() error { return e.Err }
 
+// Localize says e in p's language, as far as its cause can.
+func (e *BusyError) Localize(p *i18n.Printer) string { return p.Error(e.Err) }
+
 // ParseRetryAfter is the wait a Retry-After header value v asks for:
 // seconds, or an HTTP date; 0 for anything else or a time past. It goes
 // in BusyError.After.
