@@ -241,6 +241,16 @@ func TestListPagesSmallerThanAsked(t *testing.T) {
 	}
 }
 
+// A listing the forge says is longer than MaxPages is refused after its
+// first page, not after reading MaxPages of it.
+func TestListPagesTooManyStopsAtOnce(t *testing.T) {
+	f := newPagedForge(t, GitLab, 10, 2)
+	_, err := Client{PerPage: 2, MaxPages: 3}.ListRepos(context.Background(), GitLab, f.URL+"/api", "big", "tok")
+	if asked, _ := f.stats(); !errors.Is(err, ErrTooManyPages) || len(asked) != 1 {
+		t.Fatalf("%v after pages %v", err, asked)
+	}
+}
+
 // A page that fails (after the retries of a busy forge) fails the whole
 // listing: no repository of it is returned, so no caller takes a part of
 // an organisation for the whole.
