@@ -75,7 +75,7 @@ func (s *Session) listDirect(ctx context.Context, c *sendpack.Client, m federati
 	if err != nil {
 		return nil, i18n.Errorf("listing %s: %w", m.Raw, err)
 	}
-	return &directMirror{client: c, adv: adv, srv: m, listing: listingOf(m, advertised(adv))}, nil
+	return &directMirror{client: c, adv: adv, srv: m, listing: &serverRefs{Server: m, Listing: &adv.Listing}}, nil
 }
 
 // zeroOID is the object name of "nothing" in commands.

@@ -18,6 +18,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
@@ -202,7 +203,7 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (use
 // limit bounds each attempt; key, when set, is the config key that sets
 // it (federation.<name>.timeout), which the error of a server that does
 // not answer in time names.
-func (l *lister) list(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration, key string) (Refs, error) {
+func (l *lister) list(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration, key string) (*refs.Listing, error) {
 	client, err := l.client(ctx, ep)
 	if err != nil {
 		return nil, err
@@ -211,7 +212,7 @@ func (l *lister) list(ctx context.Context, ep federation.Endpoint, service strin
 	if useGit {
 		return nil, errUseGit
 	}
-	var refs Refs
+	var refs *refs.Listing
 	err = gitexec.Retry(ctx, l.delays, func(ctx context.Context) error {
 		release, err := l.acquire(ctx, ep.Host)
 		if err != nil {
@@ -230,7 +231,7 @@ func (l *lister) list(ctx context.Context, ep federation.Endpoint, service strin
 }
 
 // once is one listing request.
-func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential) (Refs, error) {
+func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential) (*refs.Listing, error) {
 	u, err := url.Parse(ep.Raw)
 	if err != nil {
 		return nil, errUseGit
@@ -275,11 +276,7 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 	if err != nil {
 		return nil, i18n.Errorf("%s: %s", ep.Host, l.clean.Clean(err.Error()))
 	}
-	refs := make(Refs, len(adv.Refs))
-	for _, r := range adv.Refs {
-		refs[r.Name] = r.OID
-	}
-	return refs, nil
+	return &adv.Listing, nil
 }
 
 // timedOut is the error of a listing that did not complete within limit.
