@@ -232,3 +232,41 @@ func TestGitCompatFetchRefusedSaysNothingOfWriteScope(t *testing.T) {
 		t.Errorf("a refused fetch talks of write scope:\n%s", out)
 	}
 }
+
+// t5551 "clone does not detect username:password when it is
+// https://username@domain:port/": a URL that names a user makes git ask
+// for that user's password, and federate's token for the host (another
+// account's) is not sent in its place: the clone asks what plain git
+// asks, and succeeds.
+func TestGitCompatURLNamingAUserPromptsForThatUser(t *testing.T) {
+	srv, url, _ := reproServer(t, "user@host", "pass@host")
+	reproToken(t, srv, "tok")
+	userURL := strings.Replace(url, "http://", "http://user%40host@", 1)
+	dir := t.TempDir()
+	askpass := filepath.Join(dir, "askpass")
+	script := "#!/bin/sh\necho \"$1\" >>\"$ASKED\"\ncase \"$1\" in\n*Username*) echo user@host ;;\n*) echo pass@host ;;\nesac\n"
+	if err := os.WriteFile(askpass, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	clone := func(name, url string) string {
+		t.Helper()
+		asked := filepath.Join(dir, name+".asked")
+		out, err := gittest.GitCombined(dir, []string{"GIT_ASKPASS=" + askpass, "ASKED=" + asked},
+			"-c", "transfer.credentialsInUrl=warn", "clone", "--bare", url, name)
+		if err != nil {
+			t.Fatalf("clone %s: %v\n%s", url, err, out)
+		}
+		if strings.Contains(out, "plaintext credentials") {
+			t.Errorf("clone %s warns of a password in the URL, which has none:\n%s", url, out)
+		}
+		b, _ := os.ReadFile(asked)
+		return string(b)
+	}
+	plain := clone("plain", userURL)
+	if !strings.Contains(plain, "Password for 'http://user%40host@") {
+		t.Fatalf("plain git (the reference) asked %q", plain)
+	}
+	if got := clone("routed", "federate::"+userURL); got != plain {
+		t.Errorf("through federate:: the prompts were %q, plain git's %q", got, plain)
+	}
+}

@@ -59,3 +59,36 @@ func TestCallbackStorePassesOnOnlyWhatIsNotOurs(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenOnlyForItsAccount checks get for a request that names a user
+// (git sends the user of a URL such as http://bob@host/…): the host's
+// token goes only to the account it is for — the configured username,
+// else the forge's — and another user gets what the user's own helpers
+// hold for that user, or nothing, so that git prompts as it would.
+func TestTokenOnlyForItsAccount(t *testing.T) {
+	env := Env{Getenv: func(k string) string { return map[string]string{"FEDERATE_TOKEN_GIT_EXAMPLE_COM": "tok"}[k] }}
+	configured := map[string]string{}
+	h := Helper{Mode: ModeCallback, Store: env, Ours: env,
+		Configured: func(_ context.Context, k Key) string { return configured[k.Host] }}
+	tests := []struct {
+		name, user, configured, answer string // answer: the username the token goes with, "" for none
+	}{
+		{"no user named", "", "", "x-access-token"},
+		{"the forge's username", "x-access-token", "", "x-access-token"},
+		{"the configured account", "alice", "alice", "alice"},
+		{"another user", "bob", "", ""},
+		{"another user than the configured account", "bob", "alice", ""},
+	}
+	for _, tt := range tests {
+		configured["git.example.com"] = tt.configured
+		req := "protocol=https\nhost=git.example.com\n"
+		if tt.user != "" {
+			req += "username=" + tt.user + "\n"
+		}
+		got := serve(t, h, "get", req+"\n")
+		gave := strings.Contains(got, "password=tok\n") && strings.Contains(got, "username="+tt.answer+"\n")
+		if (tt.answer == "" && got != "") || (tt.answer != "" && !gave) {
+			t.Errorf("%s: get answered %q, want the token for %q", tt.name, got, tt.answer)
+		}
+	}
+}

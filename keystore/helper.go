@@ -59,6 +59,11 @@ type Helper struct {
 	// Usernames names the user when neither request nor store does; nil
 	// means DefaultUsername.
 	Usernames Usernames
+	// Configured is the username git's configuration gives k's server
+	// (credential.<url>.username, as ConfiguredUsername reads it), or "":
+	// the account a token of ours goes with when the store names none.
+	// nil: a request's username is taken as the token's account.
+	Configured func(ctx context.Context, k Key) string
 	// Slot, in ModeCallback, is the session's memory of a credential for
 	// one server (gitexec.Slot): store remembers there a credential this
 	// program did not hand out (typed at a prompt), so the session's next
@@ -119,8 +124,13 @@ func (h Helper) get(ctx context.Context, k Key, req Request, out io.Writer) erro
 }
 
 // Answer is the credential get hands out for k: the store's token, with
-// the username the request, the store or the forge names. A token is
-// never handed out over plain http to a host that is not loopback.
+// the username the request, the store or the forge names. A request
+// that names a user other than the token's account (a URL such as
+// http://bob@host/… makes git ask for bob's credentials) is answered as
+// git answers it: from the user's own helpers, or not at all, so that
+// git prompts for bob's password; the host's token is another account's.
+// A token is never handed out over plain http to a host that is not
+// loopback.
 func (h Helper) Answer(ctx context.Context, k Key) (Credential, error) {
 	k, err := k.Canonical() // no store sees a key that is not canonical
 	if err != nil {
@@ -134,6 +144,9 @@ func (h Helper) Answer(ctx context.Context, k Key) (Credential, error) {
 	if err != nil {
 		return Credential{}, err
 	}
+	if k.Username != "" && cred.Source != SourceGitCredential && !h.isAccount(ctx, k, cred) {
+		return h.usersOwn(ctx, k)
+	}
 	if k.Username != "" {
 		cred.Username = k.Username
 	}
@@ -143,6 +156,33 @@ func (h Helper) Answer(ctx context.Context, k Key) (Credential, error) {
 		}
 	}
 	return cred, nil
+}
+
+// isAccount reports whether k.Username is the account cred, a token of
+// ours, goes with: the one its store names, else the configured one,
+// else the forge's. A forge that needs the real account name and has
+// none configured (Gitee) takes the one the request names.
+func (h Helper) isAccount(ctx context.Context, k Key, cred Credential) bool {
+	if cred.Username != "" {
+		return cred.Username == k.Username
+	}
+	if h.Configured == nil {
+		return true
+	}
+	if u := h.Configured(ctx, k); u != "" {
+		return u == k.Username
+	}
+	u, err := h.username(k)
+	return err != nil || u == k.Username
+}
+
+// usersOwn is what the user's own helpers hold for k (ModeCallback),
+// else ErrNotFound.
+func (h Helper) usersOwn(ctx context.Context, k Key) (Credential, error) {
+	if h.GitCredential == nil {
+		return Credential{}, ErrNotFound
+	}
+	return h.GitCredential.Get(ctx, k)
 }
 
 // store runs after git used a credential successfully.

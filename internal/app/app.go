@@ -82,6 +82,12 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 	forge := func(host string) string { return load().ForgeOf("https", host) }
 	opts := keystore.Options{Getenv: os.Getenv, Forge: forge}
 	h := keystore.Helper{Mode: keystore.ModeUserHelper, Usernames: keystore.ForgeUsernames(forge), Stderr: stdio.Err, P: p}
+	// Asked only when a request names a user and a token of ours is
+	// there: whether that user is the token's account.
+	h.Configured = func(ctx context.Context, k keystore.Key) string {
+		u, _ := keystore.ConfiguredUsername(ctx, "git", "", k.URL(), gitexec.WithoutCredentialCallback(os.Environ()))
+		return u
+	}
 	if callback {
 		h.Mode = keystore.ModeCallback
 		opts.GitCredential = &keystore.GitCredential{Env: gitexec.WithoutCredentialCallback(os.Environ())}
