@@ -270,3 +270,32 @@ func TestGitCompatURLNamingAUserPromptsForThatUser(t *testing.T) {
 		t.Errorf("through federate:: the prompts were %q, plain git's %q", got, plain)
 	}
 }
+
+// t5541 "push (chunked)": past http.postBuffer (here 4: every push) git
+// sends the push chunked and says so at -v -v; so does the direct client
+// (a token for the host), and the push lands.
+func TestGitCompatPushChunkedPastPostBuffer(t *testing.T) {
+	srv, url, work := compatServer(t)
+	gittest.Git(t, work, "config", "http.postBuffer", "4")
+	for _, way := range []struct{ name, url, token string }{{"plain git", url, ""}, {"direct client", "federate::" + url, "tok"}} {
+		t.Setenv(keystore.EnvName(strings.TrimPrefix(srv.URL, "http://")), way.token)
+		head := gittest.Commit(t, work, "path3", way.name, "commit")
+		out, err := gittest.GitCombined(work, nil, "push", "-v", "-v", way.url, "main")
+		if err != nil {
+			t.Fatalf("%s: push: %v\n%s", way.name, err, out)
+		}
+		if !strings.Contains(out, "POST git-receive-pack (chunked)\n") {
+			t.Errorf("%s: push -v -v does not say \"POST git-receive-pack (chunked)\":\n%s", way.name, out)
+		}
+		if got := gittest.Git(t, srv.Path("app.git"), "rev-parse", "main"); got != head {
+			t.Errorf("%s: the server's main is %s, want %s", way.name, got, head)
+		}
+	}
+	direct := false
+	for _, r := range srv.Requests() {
+		direct = direct || (r.Push() && r.Authorization != "")
+	}
+	if !direct {
+		t.Error("no request with the token: the push went through git's transport, not the direct client")
+	}
+}
