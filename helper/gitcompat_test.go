@@ -2,12 +2,15 @@ package helper
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -297,5 +300,52 @@ func TestGitCompatPushChunkedPastPostBuffer(t *testing.T) {
 	}
 	if !direct {
 		t.Error("no request with the token: the push went through git's transport, not the direct client")
+	}
+}
+
+// t5551 "GIT_TRACE_REDACT=0 disables cookie redaction": with redaction
+// off, git's curl trace shows the cookies it sends, through federate::
+// to a server it holds no token for as with plain git.
+func TestGitCompatTraceRedactOffShowsCookies(t *testing.T) {
+	_, url, _ := compatServer(t)
+	dir := t.TempDir()
+	cookies := filepath.Join(dir, "cookies")
+	if err := os.WriteFile(cookies, []byte("Set-Cookie: Foo=1\nSet-Cookie: Bar=2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range []string{url, "federate::" + url} {
+		out, err := gittest.GitCombined(dir, []string{"GIT_TRACE_REDACT=0", "GIT_TRACE_CURL=true"},
+			"-c", "http.cookieFile="+cookies, "clone", u, "clone"+strconv.Itoa(i))
+		if err != nil {
+			t.Fatalf("clone %s: %v\n%s", u, err, out)
+		}
+		for _, c := range []string{"Foo=1", "Bar=2"} {
+			if !regexp.MustCompile(`(?i)Cookie:.*` + c).MatchString(out) {
+				t.Errorf("clone %s: the trace shows no cookie %s (git shows it with GIT_TRACE_REDACT=0)", u, c)
+			}
+		}
+	}
+}
+
+// A token of federate's never shows in git's trace, even with
+// GIT_TRACE_REDACT=0 and the trace going to a file federate does not
+// clean: git's redaction stays on for a child that may send it.
+func TestTokenNeverInTraceWithRedactOff(t *testing.T) {
+	const token = "s3cret-tok-9876"
+	srv, url, _ := reproServer(t, "", token)
+	reproToken(t, srv, token)
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "trace")
+	out, err := gittest.GitCombined(dir, []string{"GIT_TRACE_REDACT=0", "GIT_TRACE_CURL=" + trace}, "clone", "federate::"+url, "c")
+	if err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(trace)
+	basic := base64.StdEncoding.EncodeToString([]byte(keystore.DefaultUsername + ":" + token))
+	if strings.Contains(string(b), token) || strings.Contains(string(b), basic) {
+		t.Error("the token is in git's trace")
+	}
+	if !strings.Contains(string(b), "Authorization: Basic <redacted>") {
+		t.Errorf("no redacted Authorization header in the trace: did the clone send the token?\n%s", b)
 	}
 }

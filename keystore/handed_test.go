@@ -92,3 +92,22 @@ func TestTokenOnlyForItsAccount(t *testing.T) {
 		}
 	}
 }
+
+// TestNoTokenToATracingGit checks get for a git whose traces show
+// credentials (GIT_TRACE_REDACT=0): it is handed none of the tokens this
+// program holds, says why, and gets what the user's own helpers hold.
+func TestNoTokenToATracingGit(t *testing.T) {
+	env := Env{Getenv: func(k string) string { return map[string]string{"FEDERATE_TOKEN_GIT_EXAMPLE_COM": "tok"}[k] }}
+	var stderr strings.Builder
+	h := Helper{Mode: ModeCallback, Store: env, Ours: env, TracesShown: true, Stderr: &stderr}
+	if got := serve(t, h, "get", "protocol=https\nhost=git.example.com\n\n"); got != "" {
+		t.Errorf("a tracing git was answered %q", got)
+	}
+	if !strings.Contains(stderr.String(), "GIT_TRACE_REDACT=0") {
+		t.Errorf("no word of why: %q", stderr.String())
+	}
+	h.TracesShown = false
+	if got := serve(t, h, "get", "protocol=https\nhost=git.example.com\n\n"); !strings.Contains(got, "password=tok\n") {
+		t.Errorf("a git that redacts its traces was answered %q", got)
+	}
+}

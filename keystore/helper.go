@@ -69,6 +69,11 @@ type Helper struct {
 	// program did not hand out (typed at a prompt), so the session's next
 	// child does not ask again; erase forgets a refused one. nil: none.
 	Slot Slot
+	// TracesShown: the git asking shows credentials in its traces
+	// (GIT_TRACE_REDACT off, gitexec.TracesShowCredentials). It is handed
+	// none of this program's tokens, only what the user's own helpers
+	// hold for the server, as they would be shown with plain git.
+	TracesShown bool
 	// Stderr receives hints (erase refused); nil discards them.
 	Stderr io.Writer
 	// P says the hints in the user's language; nil is English.
@@ -143,6 +148,10 @@ func (h Helper) Answer(ctx context.Context, k Key) (Credential, error) {
 	cred, err := h.Store.Get(ctx, k)
 	if err != nil {
 		return Credential{}, err
+	}
+	if cred.Source != SourceGitCredential && h.TracesShown {
+		h.hint(i18n.M("federate: no token handed to git for %s: GIT_TRACE_REDACT=0 would show it in git's trace\n", k.URL()))
+		return h.usersOwn(ctx, k)
 	}
 	if k.Username != "" && cred.Source != SourceGitCredential && !h.isAccount(ctx, k, cred) {
 		return h.usersOwn(ctx, k)
