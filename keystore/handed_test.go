@@ -63,25 +63,30 @@ func TestCallbackStorePassesOnOnlyWhatIsNotOurs(t *testing.T) {
 // TestTokenOnlyForItsAccount checks get for a request that names a user
 // (git sends the user of a URL such as http://bob@host/…): the host's
 // token goes only to the account it is for — the configured username,
-// else the forge's — and another user gets what the user's own helpers
-// hold for that user, or nothing, so that git prompts as it would.
+// any on a forge whose tokens take any, else the forge's — and another
+// user gets what the user's own helpers hold for that user, or nothing,
+// so that git prompts as it would.
 func TestTokenOnlyForItsAccount(t *testing.T) {
-	env := Env{Getenv: func(k string) string { return map[string]string{"FEDERATE_TOKEN_GIT_EXAMPLE_COM": "tok"}[k] }}
+	env := Env{Getenv: func(k string) string {
+		return map[string]string{"FEDERATE_TOKEN_GIT_EXAMPLE_COM": "tok", "FEDERATE_TOKEN_GITHUB_COM": "tok"}[k]
+	}}
 	configured := map[string]string{}
 	h := Helper{Mode: ModeCallback, Store: env, Ours: env,
-		Configured: func(_ context.Context, k Key) string { return configured[k.Host] }}
+		Configured:  func(_ context.Context, k Key) string { return configured[k.Host] },
+		AnyUsername: func(k Key) bool { return k.Host == "github.com" }}
 	tests := []struct {
-		name, user, configured, answer string // answer: the username the token goes with, "" for none
+		name, host, user, configured, answer string // answer: the username the token goes with, "" for none
 	}{
-		{"no user named", "", "", "x-access-token"},
-		{"the forge's username", "x-access-token", "", "x-access-token"},
-		{"the configured account", "alice", "alice", "alice"},
-		{"another user", "bob", "", ""},
-		{"another user than the configured account", "bob", "alice", ""},
+		{"no user named", "git.example.com", "", "", "x-access-token"},
+		{"the forge's username", "git.example.com", "x-access-token", "", "x-access-token"},
+		{"the configured account", "git.example.com", "alice", "alice", "alice"},
+		{"another user", "git.example.com", "bob", "", ""},
+		{"another user than the configured account", "git.example.com", "bob", "alice", ""},
+		{"any user where tokens take any", "github.com", "bob", "alice", "bob"},
 	}
 	for _, tt := range tests {
-		configured["git.example.com"] = tt.configured
-		req := "protocol=https\nhost=git.example.com\n"
+		configured[tt.host] = tt.configured
+		req := "protocol=https\nhost=" + tt.host + "\n"
 		if tt.user != "" {
 			req += "username=" + tt.user + "\n"
 		}

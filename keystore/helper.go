@@ -64,6 +64,9 @@ type Helper struct {
 	// the account a token of ours goes with when the store names none.
 	// nil: a request's username is taken as the token's account.
 	Configured func(ctx context.Context, k Key) string
+	// AnyUsername reports whether k's forge takes a token with any
+	// username (AnyUsername); nil: none does.
+	AnyUsername func(k Key) bool
 	// Slot, in ModeCallback, is the session's memory of a credential for
 	// one server (gitexec.Slot): store remembers there a credential this
 	// program did not hand out (typed at a prompt), so the session's next
@@ -168,8 +171,9 @@ func (h Helper) Answer(ctx context.Context, k Key) (Credential, error) {
 }
 
 // isAccount reports whether k.Username is the account cred, a token of
-// ours, goes with: the one its store names, else the configured one,
-// else the forge's. A forge that needs the real account name and has
+// ours, goes with: the one its store names, else the configured one;
+// any, on a forge whose tokens take any username (GitHub, GitLab); else
+// the forge's default. A forge that needs the real account name and has
 // none configured (Gitee) takes the one the request names.
 func (h Helper) isAccount(ctx context.Context, k Key, cred Credential) bool {
 	if cred.Username != "" {
@@ -178,8 +182,12 @@ func (h Helper) isAccount(ctx context.Context, k Key, cred Credential) bool {
 	if h.Configured == nil {
 		return true
 	}
-	if u := h.Configured(ctx, k); u != "" {
-		return u == k.Username
+	configured := h.Configured(ctx, k)
+	switch {
+	case configured == k.Username, h.AnyUsername != nil && h.AnyUsername(k):
+		return true
+	case configured != "":
+		return false
 	}
 	u, err := h.username(k)
 	return err != nil || u == k.Username

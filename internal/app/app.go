@@ -89,6 +89,7 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 		u, _ := keystore.ConfiguredUsername(ctx, "git", "", k.URL(), gitexec.WithoutCredentialCallback(os.Environ()))
 		return u
 	}
+	h.AnyUsername = func(k keystore.Key) bool { return keystore.AnyUsername(forge(k.Host)) }
 	if callback {
 		h.Mode = keystore.ModeCallback
 		opts.GitCredential = &keystore.GitCredential{Env: gitexec.WithoutCredentialCallback(os.Environ())}
