@@ -14,6 +14,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
@@ -150,7 +151,7 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 		}
 	}
 	have := s.objectNames(ctx, queuedOIDs(queued))
-	var upstream delivery.Refs
+	var upstream *refs.Listing
 	if len(queued) > 0 {
 		upstream = afterPush(s.primaryNow(ctx), accepted)
 	}
@@ -188,7 +189,7 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 // primaryNow is the refs of the server pushed to first, against which
 // queued updates are judged: the listing of this push, or one taken now
 // (a background delivery). nil when it cannot be listed.
-func (s *Session) primaryNow(ctx context.Context) *Listing {
+func (s *Session) primaryNow(ctx context.Context) *serverRefs {
 	target := s.pushTarget()
 	if s.listing != nil && s.listing.Server.Raw == target.Raw {
 		return s.listing
@@ -203,7 +204,7 @@ func (s *Session) primaryNow(ctx context.Context) *Listing {
 
 // afterPush is the primary's refs once it took the accepted updates; nil
 // when it was not listed.
-func afterPush(primary *Listing, accepted []indexedUpdate) delivery.Refs {
+func afterPush(primary *serverRefs, accepted []indexedUpdate) *refs.Listing {
 	if primary == nil {
 		return nil
 	}
@@ -214,12 +215,7 @@ func afterPush(primary *Listing, accepted []indexedUpdate) delivery.Refs {
 			took[u.Ref] = ""
 		}
 	}
-	return func(ref string) string {
-		if oid, ok := took[ref]; ok {
-			return oid
-		}
-		return primary.OID(ref)
-	}
+	return delivery.After(primary.Listing, took)
 }
 
 func anyUpdates(plans []mirrorPlan) bool {

@@ -55,6 +55,9 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 	if s.opts.Progress && s.opts.Verbosity > 0 {
 		show.progress = stderr
 	}
+	if s.opts.Verbosity > 1 {
+		show.verbose = stderr
+	}
 	r := s.sendUpdates(ctx, d, todo, pre, "non-fast forward", show)
 	show.said.Close()
 	status := r.status

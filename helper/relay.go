@@ -10,7 +10,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
-	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
@@ -24,7 +24,7 @@ import (
 type pushRelay struct {
 	*helperChild
 	srv     federation.Endpoint
-	listing *Listing
+	listing *serverRefs
 	dead    bool // stopped or closed
 }
 
@@ -65,7 +65,12 @@ func (s *Session) listRelay(ctx context.Context, c *helperChild, srv federation.
 		}
 		return nil, i18n.Errorf("listing %s: %w", srv.Raw, s.explain(ctx, why, srv.Raw))
 	}
-	r.listing = listingOf(srv, listed)
+	l, err := refs.FromHelperList(listed)
+	if err != nil {
+		c.abandon()
+		return nil, i18n.Errorf("listing %s: %w", srv.Raw, err)
+	}
+	r.listing = &serverRefs{Server: srv, Listing: l}
 	return r, nil
 }
 
@@ -77,34 +82,6 @@ type saying struct {
 
 func (e saying) Error() string { return e.text }
 func (e saying) Unwrap() error { return e.err }
-
-// listingOf is the Listing of srv's refs as a server listed them for a
-// push: git's http helper's "list for-push" answer, or this process's
-// advertisement (advertised). Every push listing is made here.
-func listingOf(srv federation.Endpoint, listed []protocol.Listed) *Listing {
-	l := &Listing{Server: srv, Peeled: map[string]string{}, Symrefs: map[string]string{}}
-	for _, e := range listed {
-		switch {
-		case e.Attr != "":
-		case e.Target != "":
-			l.Symrefs[e.Name] = e.Target
-			l.Refs = append(l.Refs, Ref{Name: e.Name})
-		case e.OID != "":
-			l.Refs = append(l.Refs, Ref{Name: e.Name, OID: e.OID})
-		}
-	}
-	return l
-}
-
-// advertised is a receive-pack advertisement's refs in the form of a
-// "list for-push" answer, for listingOf.
-func advertised(adv *sendpack.Advertisement) []protocol.Listed {
-	out := make([]protocol.Listed, len(adv.Refs))
-	for i, r := range adv.Refs {
-		out[i] = protocol.Listed{Name: r.Name, OID: r.OID}
-	}
-	return out
-}
 
 // pushOptions are the options of this push batch, as git gave them to
 // us, for git's http helper: each is set only when the user asked, so a
@@ -347,7 +324,7 @@ func (rs *relays) mirror(ctx context.Context, url string) *mirrorRelay {
 // children start once the primary's is up: their listings have until
 // the primary's verdict, and on a small machine four children starting
 // at once would hold back the primary's first request.
-func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
+func (s *Session) listForPush(ctx context.Context) (*serverRefs, error) {
 	s.relays.close()
 	startMirrors := func() {}
 	if s.Fed.MirrorPush != federation.MirrorPushBackground || s.Fed.RequireMirrors {

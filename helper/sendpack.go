@@ -75,7 +75,7 @@ func (s *Session) listDirect(ctx context.Context, c *sendpack.Client, m federati
 	if err != nil {
 		return nil, i18n.Errorf("listing %s: %w", m.Raw, err)
 	}
-	return &directMirror{client: c, adv: adv, srv: m, listing: listingOf(m, advertised(adv))}, nil
+	return &directMirror{client: c, adv: adv, srv: m, listing: &serverRefs{Server: m, Listing: &adv.Listing}}, nil
 }
 
 // zeroOID is the object name of "nothing" in commands.
@@ -128,6 +128,7 @@ type sent struct {
 type shown struct {
 	said     *sendpack.Display
 	progress io.Writer // git's progress meters, when git asked for them
+	verbose  io.Writer // git's lines at -v -v
 }
 
 // sendUpdates sends updates to the server d listed, in one request. A
@@ -258,7 +259,7 @@ func (s *Session) sendDirect(ctx context.Context, d *directMirror, cmds []sendpa
 	o := sendpack.Options{Atomic: s.opts.Atomic, PushOptions: s.opts.PushOptions}
 	var progress io.Writer
 	if show != nil {
-		o.Said, progress = show.said, show.progress
+		o.Said, progress, o.Verbose = show.said, show.progress, show.verbose
 	}
 	if len(wants) == 0 {
 		return d.client.Push(ctx, d.adv, cmds, nil, 0, o)

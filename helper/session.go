@@ -51,9 +51,9 @@ type Session struct {
 	configOnce      sync.Once
 	transportCfg    []gitexec.ConfigEntry
 	transportCfgErr error
-	packs           *packs   // the fan-out's shared packs, while it runs
-	listing         *Listing // the last list answer, from the server that gave it
-	relays          relays   // git's http helpers kept for the push
+	packs           *packs      // the fan-out's shared packs, while it runs
+	listing         *serverRefs // the last list answer, from the server that gave it
+	relays          relays      // git's http helpers kept for the push
 	// lfsUsed caches lfs.UsesLFS by set of tips (Session.usesLFS).
 	lfsMu   sync.Mutex
 	lfsUsed map[string]bool

@@ -23,7 +23,7 @@ type directMirror struct {
 	adv    *sendpack.Advertisement // what the client pushes against
 	srv    federation.Endpoint
 	// listing is adv's refs as every listing of the helper has them.
-	listing *Listing
+	listing *serverRefs
 	server  transport.Server // what chose it
 }
 

@@ -33,6 +33,11 @@ func ForgeUsername(forge string, k Key) (string, error) {
 	return DefaultUsername, nil
 }
 
+// AnyUsername reports whether forge takes a token with any username
+// (GitHub, GitLab): there the token alone names the account, so a user a
+// URL names may be sent it too.
+func AnyUsername(forge string) bool { return forge == "github" || forge == "gitlab" }
+
 // ForgeUsernames adapts ForgeUsername to a Helper, forge naming the
 // forge of a host.
 func ForgeUsernames(forge func(host string) string) Usernames {

@@ -34,21 +34,24 @@
 package delivery
 
 import (
+	"maps"
+	"slices"
+	"strings"
+
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
 
-// Refs looks up a server's value of a ref as listed: "" when the server
-// does not have it. A nil Refs is a server that was not listed.
-type Refs func(ref string) string
+// lookup is a listing's values by ref, for the plan's many look-ups; nil
+// for a server that was not listed.
+type lookup map[string]string
 
-// MapRefs is Refs over a map of ref names to object names; a nil map is
-// a server that was not listed.
-func MapRefs(m map[string]string) Refs {
-	if m == nil {
+func lookupOf(l *refs.Listing) lookup {
+	if l == nil {
 		return nil
 	}
-	return func(ref string) string { return m[ref] }
+	return l.Values()
 }
 
 // Todo is a queued entry to push.
@@ -87,27 +90,28 @@ type Plan struct {
 	// Todo are the entries to push.
 	Todo []Todo
 	// upstream is the upstream's refs the plan was made against.
-	upstream Refs
+	upstream lookup
 }
 
 // Decide plans the queued entries of mirror (entries of other mirrors
 // are ignored) against the upstream's refs and the mirror's, as listed
 // now; either may be nil (not listed).
-func Decide(mirror string, entries []pending.Entry, upstream, listed Refs) Plan {
-	p := Plan{Mirror: mirror, upstream: upstream}
+func Decide(mirror string, entries []pending.Entry, upstream, listed *refs.Listing) Plan {
+	up, has := lookupOf(upstream), lookupOf(listed)
+	p := Plan{Mirror: mirror, upstream: up}
 	for _, e := range entries {
 		if e.Mirror != mirror {
 			continue
 		}
 		switch {
-		case listed != nil && (e.Satisfies(listed(e.Ref)) || upstream != nil && listed(e.Ref) == upstream(e.Ref)):
+		case has != nil && (e.Satisfies(has[e.Ref]) || up != nil && has[e.Ref] == up[e.Ref]):
 			p.Settled = append(p.Settled, e)
-		case upstream == nil || !e.Satisfies(upstream(e.Ref)):
+		case up == nil || !e.Satisfies(up[e.Ref]):
 			p.Stale = append(p.Stale, e)
 		default:
 			t := Todo{Entry: e}
-			if listed != nil {
-				t.Old = listed(e.Ref)
+			if has != nil {
+				t.Old = has[e.Ref]
 				t.Lease = e.Force || e.Delete()
 			}
 			p.Todo = append(p.Todo, t)
@@ -129,4 +133,25 @@ func (p *Plan) Hold(hold func(pending.Entry) bool) {
 		todo = append(todo, t)
 	}
 	p.Todo = todo
+}
+
+// After is l once a server took the updates in set (ref -> value, ""
+// deletes): the refs a plan is judged against after a push. nil stays nil
+// (not listed).
+func After(l *refs.Listing, set map[string]string) *refs.Listing {
+	if l == nil {
+		return nil
+	}
+	out := &refs.Listing{}
+	for _, r := range l.Refs {
+		if _, ok := set[r.Name]; !ok {
+			out.Refs = append(out.Refs, r)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(set)) {
+		if oid := set[name]; strings.Trim(oid, "0") != "" {
+			out.Refs = append(out.Refs, refs.Ref{Name: name, OID: oid})
+		}
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
 
 const mirror = "https://m.example/app.git"
@@ -21,6 +22,15 @@ var (
 	c = strings.Repeat("c", 40)
 )
 
+// listing is a server's refs: name, value, name, value…
+func listing(kv ...string) *refs.Listing {
+	l := &refs.Listing{}
+	for i := 0; i < len(kv); i += 2 {
+		l.Refs = append(l.Refs, refs.Ref{Name: kv[i], OID: kv[i+1]})
+	}
+	return l
+}
+
 func ff(ref, oid string) pending.Entry { return pending.Entry{Mirror: mirror, Ref: ref, OID: oid} }
 func del(ref string) pending.Entry     { return pending.Entry{Mirror: mirror, Ref: ref} }
 func force(ref, oid string) pending.Entry {
@@ -30,38 +40,31 @@ func force(ref, oid string) pending.Entry {
 // Decide judges each entry against the upstream's refs and the mirror's:
 // the table is the one rule both the push's fan-out and sync follow.
 func TestDecide(t *testing.T) {
-	refs := func(kv ...string) Refs {
-		m := map[string]string{}
-		for i := 0; i < len(kv); i += 2 {
-			m[kv[i]] = kv[i+1]
-		}
-		return MapRefs(m)
-	}
 	const main = "refs/heads/main"
 	for _, tt := range []struct {
 		name             string
 		entry            pending.Entry
-		upstream, listed Refs
+		upstream, listed *refs.Listing
 		want             string // settled, stale, todo
 		old              string
 		lease            bool
 	}{
-		{"the mirror has the value", ff(main, a), refs(main, a), refs(main, a), "settled", "", false},
-		{"the mirror has what a delete asks", del(main), refs(), refs(), "settled", "", false},
-		{"the mirror has the upstream's newer value (sync carried it)", ff(main, a), refs(main, b), refs(main, b), "settled", "", false},
-		{"the upstream came back and the mirror has it", del(main), refs(main, b), refs(main, b), "settled", "", false},
-		{"the upstream deleted it, the mirror lacks it", ff(main, a), refs(), refs(), "settled", "", false},
-		{"the upstream moved on", ff(main, a), refs(main, b), refs(main, c), "stale", "", false},
-		{"the upstream moved on, the mirror unlisted", force(main, a), refs(main, b), nil, "stale", "", false},
-		{"the upstream deleted it", ff(main, a), refs(), refs(main, c), "stale", "", false},
-		{"the upstream has it again after a queued delete", del(main), refs(main, b), refs(main, c), "stale", "", false},
-		{"a queued delete the mirror has done", del(main), refs(main, b), refs(), "settled", "", false},
-		{"the upstream not listed", ff(main, a), nil, refs(main, c), "stale", "", false},
-		{"a fast-forward needs no lease", ff(main, a), refs(main, a), refs(main, c), "todo", c, false},
-		{"a create needs no lease", ff(main, a), refs(main, a), refs(), "todo", "", false},
-		{"a forced update expects the listed value", force(main, a), refs(main, a), refs(main, c), "todo", c, true},
-		{"a delete expects the listed value", del(main), refs(), refs(main, c), "todo", c, true},
-		{"the mirror not listed: pushed as queued", force(main, a), refs(main, a), nil, "todo", "", false},
+		{"the mirror has the value", ff(main, a), listing(main, a), listing(main, a), "settled", "", false},
+		{"the mirror has what a delete asks", del(main), listing(), listing(), "settled", "", false},
+		{"the mirror has the upstream's newer value (sync carried it)", ff(main, a), listing(main, b), listing(main, b), "settled", "", false},
+		{"the upstream came back and the mirror has it", del(main), listing(main, b), listing(main, b), "settled", "", false},
+		{"the upstream deleted it, the mirror lacks it", ff(main, a), listing(), listing(), "settled", "", false},
+		{"the upstream moved on", ff(main, a), listing(main, b), listing(main, c), "stale", "", false},
+		{"the upstream moved on, the mirror unlisted", force(main, a), listing(main, b), nil, "stale", "", false},
+		{"the upstream deleted it", ff(main, a), listing(), listing(main, c), "stale", "", false},
+		{"the upstream has it again after a queued delete", del(main), listing(main, b), listing(main, c), "stale", "", false},
+		{"a queued delete the mirror has done", del(main), listing(main, b), listing(), "settled", "", false},
+		{"the upstream not listed", ff(main, a), nil, listing(main, c), "stale", "", false},
+		{"a fast-forward needs no lease", ff(main, a), listing(main, a), listing(main, c), "todo", c, false},
+		{"a create needs no lease", ff(main, a), listing(main, a), listing(), "todo", "", false},
+		{"a forced update expects the listed value", force(main, a), listing(main, a), listing(main, c), "todo", c, true},
+		{"a delete expects the listed value", del(main), listing(), listing(main, c), "todo", c, true},
+		{"the mirror not listed: pushed as queued", force(main, a), listing(main, a), nil, "todo", "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			other := pending.Entry{Mirror: "https://other.example/app.git", Ref: main, OID: a}
@@ -86,7 +89,7 @@ func TestDecide(t *testing.T) {
 
 // Hold keeps an entry the caller cannot carry queued and untried.
 func TestHold(t *testing.T) {
-	up := MapRefs(map[string]string{"refs/heads/a": a, "refs/heads/b": b})
+	up := listing("refs/heads/a", a, "refs/heads/b", b)
 	p := Decide(mirror, []pending.Entry{ff("refs/heads/a", a), ff("refs/heads/b", b)}, up, nil)
 	p.Hold(func(e pending.Entry) bool { return e.Ref == "refs/heads/b" })
 	if len(p.Todo) != 1 || p.Todo[0].Ref != "refs/heads/a" || len(p.Stale) != 1 || p.Stale[0].Ref != "refs/heads/b" {
@@ -158,8 +161,8 @@ func TestWriteback(t *testing.T) {
 	line := func(e pending.Entry, attempts int, reason string) string {
 		return string(pending.Format([]pending.Entry{queued(e, attempts, reason)}))[len(string(pending.Format(nil))):]
 	}
-	up := MapRefs(map[string]string{"refs/heads/main": b, "refs/heads/topic": a, "refs/heads/gone": "", "refs/tags/v1": a, "refs/heads/held": b})
-	listed := MapRefs(map[string]string{"refs/heads/main": a, "refs/heads/topic": c, "refs/heads/gone": a, "refs/tags/v1": a, "refs/heads/held": a})
+	up := listing("refs/heads/main", b, "refs/heads/topic", a, "refs/tags/v1", a, "refs/heads/held", b)
+	listed := listing("refs/heads/main", a, "refs/heads/topic", c, "refs/heads/gone", a, "refs/tags/v1", a, "refs/heads/held", a)
 	for _, tt := range []struct {
 		name   string
 		before []pending.Entry
@@ -237,7 +240,7 @@ func TestWriteback(t *testing.T) {
 func TestWritebackKeepsANewerValue(t *testing.T) {
 	q := pending.At(filepath.Join(t.TempDir(), "pending"))
 	e := ff("refs/heads/main", a)
-	p := Decide(mirror, []pending.Entry{e}, MapRefs(map[string]string{e.Ref: a}), nil)
+	p := Decide(mirror, []pending.Entry{e}, listing(e.Ref, a), nil)
 	if err := q.Add(t.Context(), ff("refs/heads/main", b)); err != nil { // written after the plan
 		t.Fatal(err)
 	}
@@ -263,5 +266,19 @@ func TestChildResult(t *testing.T) {
 	want := []Outcome{{Ref: "refs/heads/a", OID: a, OK: true}, {Ref: "refs/heads/b", OID: b, Reason: "pre-receive hook declined: no pushes on Sundays"}}
 	if r.Failed != nil || !reflect.DeepEqual(r.Refs, want) {
 		t.Fatalf("result %+v, want refs %+v", r, want)
+	}
+}
+
+// After is a listing once a push took some updates: values replaced,
+// deletes gone, new refs added; an unlisted server stays unlisted.
+func TestAfter(t *testing.T) {
+	got := After(listing("refs/heads/main", a, "refs/heads/old", a, "refs/tags/v1", b),
+		map[string]string{"refs/heads/main": c, "refs/heads/old": "", "refs/heads/new": b})
+	want := map[string]string{"refs/heads/main": c, "refs/tags/v1": b, "refs/heads/new": b}
+	if !reflect.DeepEqual(got.Values(), want) {
+		t.Fatalf("After: %v, want %v", got.Values(), want)
+	}
+	if After(nil, map[string]string{"refs/heads/main": c}) != nil {
+		t.Fatal("an unlisted server became listed")
 	}
 }

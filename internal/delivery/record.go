@@ -87,7 +87,7 @@ func (w *Writeback) add(r Result) {
 	w.Drop = append(w.Drop, r.Plan.Settled...)
 	for _, e := range r.Plan.Stale {
 		v, ok := landed[e.Ref]
-		if ok && (r.Plan.upstream == nil || v.Satisfies(r.Plan.upstream(e.Ref))) {
+		if ok && (r.Plan.upstream == nil || v.Satisfies(r.Plan.upstream[e.Ref])) {
 			w.Drop = append(w.Drop, e) // superseded by the value that landed
 		}
 	}

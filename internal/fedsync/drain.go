@@ -3,7 +3,6 @@ package fedsync
 import (
 	"context"
 	"errors"
-	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
 
 // repoQueue is the pending queue of the repository sync runs in: the
@@ -72,16 +72,16 @@ func (e *Engine) openRepoQueue(ctx context.Context) *repoQueue {
 // That push runs in the sync cache, borrowing the repository's objects:
 // neither the repository's hooks nor its push settings (push.followTags,
 // a pre-push hook) apply to sync, which the user did not run as a push.
-func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federation.Federation, m federation.Endpoint, upstream Refs, l listing, r *MirrorResult) error {
+func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federation.Federation, m federation.Endpoint, upstream *refs.Listing, l listing, r *MirrorResult) error {
 	entries, err := rq.q.ForMirror(m.Raw)
 	if err != nil || len(entries) == 0 {
 		return err
 	}
-	var now delivery.Refs
+	var now *refs.Listing
 	if r.err == nil {
-		now = delivery.MapRefs(landed(l.all, r))
+		now = landed(l.all, r)
 	}
-	p := delivery.Decide(m.Raw, entries, delivery.MapRefs(upstream), now)
+	p := delivery.Decide(m.Raw, entries, upstream, now)
 	res := delivery.Result{Plan: p, Failed: r.err}
 	if r.err == nil && len(p.Todo) > 0 {
 		res = e.deliver(ctx, rq, c, f, m, p)
@@ -111,21 +111,21 @@ func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federat
 
 // landed is the mirror's refs once sync's push (r) is done: its listing
 // with each ref r pushed at origin's value.
-func landed(listed Refs, r *MirrorResult) Refs {
-	now := maps.Clone(listed)
-	if now == nil {
-		now = Refs{}
+func landed(listed *refs.Listing, r *MirrorResult) *refs.Listing {
+	if listed == nil {
+		listed = &refs.Listing{}
 	}
+	took := map[string]string{}
 	for _, ref := range r.Refs {
 		switch {
 		case ref.Result != ResultOK:
 		case ref.Action == ActDelete:
-			delete(now, ref.Ref)
+			took[ref.Ref] = ""
 		default:
-			now[ref.Ref] = ref.Origin
+			took[ref.Ref] = ref.Origin
 		}
 	}
-	return now
+	return delivery.After(listed, took)
 }
 
 // deliver pushes p.Todo to m from the cache, with the repository's

@@ -98,9 +98,15 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	if env == nil {
 		env = os.Environ()
 	}
-	// GIT_TRACE_CURL and GIT_TRACE_PACKET must never print a token, even
-	// if the user's environment turned redaction off.
-	cmd.Env = setEnv(append([]string(nil), env...), "GIT_TRACE_REDACT", "1") // a copy: setEnv reuses its argument
+	cmd.Env = append([]string(nil), env...) // a copy: setEnv reuses its argument
+	// GIT_TRACE_CURL and GIT_TRACE_PACKET must never print a token of
+	// ours, even if the user's environment turned redaction off. A child
+	// for a server whose slot holds none keeps the user's choice, to show
+	// the user's own credentials as plain git would; its credential
+	// callback then hands out none of ours (keystore.Helper.TracesShown).
+	if r.slot == nil || r.slot.token || !TracesShowCredentials(cmd.Env) {
+		cmd.Env = setEnv(cmd.Env, "GIT_TRACE_REDACT", "1")
+	}
 	if lang := acceptLanguage(cmd.Env); lang != "" && r.server {
 		cmd.Env = WithConfig(cmd.Env, "http.extraHeader", "Accept-Language: "+lang)
 	}
@@ -113,6 +119,18 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	// open; do not wait on it forever once the child has exited.
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
+}
+
+// TracesShowCredentials reports whether env turns off the redaction of
+// credentials in git's traces: GIT_TRACE_REDACT set to a false value (an
+// empty one is false to git's git_env_bool).
+func TracesShowCredentials(env []string) bool {
+	v, ok := lookup(env, "GIT_TRACE_REDACT")
+	if !ok {
+		return false
+	}
+	b, err := ParseBool(v)
+	return strings.TrimSpace(v) == "" || (err == nil && !b)
 }
 
 // ProgramCommand is Command for git's own program git-<name> (a remote
