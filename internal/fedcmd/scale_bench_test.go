@@ -42,6 +42,7 @@ func BenchmarkSyncAllScale(b *testing.B) {
 type scaleRun struct {
 	wall     time.Duration
 	requests int
+	counted  int64 // the requests the sync processes counted (--json totals)
 	rssKiB   int64 // the largest peak RSS of the sync processes
 	openFDs  int   // the most file descriptors one sync process held
 }
