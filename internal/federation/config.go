@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -70,7 +71,11 @@ const DefaultTimeout = 2 * time.Minute
 
 // DefaultOptions are the values a federation has when its config is
 // silent: the defaults of Keys.
-func DefaultOptions() Options {
+func DefaultOptions() Options { return defaultOptions() }
+
+// defaultOptions are DefaultOptions, built once from the key table (they
+// hold no slice a caller could share: lists have no default value).
+var defaultOptions = sync.OnceValue(func() Options {
 	var o Options
 	for _, k := range sectionKeys(SectionFederation) {
 		if !k.Multi && k.Default != "" {
@@ -78,7 +83,7 @@ func DefaultOptions() Options {
 		}
 	}
 	return o
-}
+})
 
 // DefaultInclude is what sync and status cover when include is not set.
 var DefaultInclude = []string{"refs/heads/*", "refs/tags/*"}
@@ -320,7 +325,7 @@ func isMulti(section, key string) bool {
 // as the table spells it.
 func checkValues(section, name string, kv map[string][]string) error {
 	var errs []error
-	for _, k := range Keys() {
+	for _, k := range sectionKeys(section) {
 		vals := kv[strings.ToLower(k.Name)]
 		if k.Section != section || k.Check == nil || len(vals) == 0 {
 			continue
@@ -342,12 +347,22 @@ func checkValues(section, name string, kv map[string][]string) error {
 // and mirrors are the caller's: they mean different things per section.
 func parseOptions(section, name string, kv map[string][]string) (Options, error) {
 	o := DefaultOptions()
-	opts := map[string][]string{}
-	for _, k := range sectionKeys(section) {
-		if vals := kv[strings.ToLower(k.Name)]; len(vals) > 0 && k.Name != "origin" && k.Name != "mirror" {
-			o.set(k.Name, vals)
-			opts[strings.ToLower(k.Name)] = vals
+	var opts map[string][]string
+	// kv holds the few keys the section sets: most federations set
+	// origin and mirrors alone, and a config may hold 10,000 of them.
+	for key, vals := range kv {
+		k, ok := LookupKey(section, key)
+		if !ok || len(vals) == 0 || k.Name == "origin" || k.Name == "mirror" {
+			continue
 		}
+		o.set(k.Name, vals)
+		if opts == nil {
+			opts = map[string][]string{}
+		}
+		opts[key] = vals
+	}
+	if opts == nil {
+		return o, nil
 	}
 	return o, checkValues(section, name, opts)
 }
