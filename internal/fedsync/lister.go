@@ -1,6 +1,7 @@
 package fedsync
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -59,7 +60,12 @@ type lister struct {
 	hosts   map[string]chan struct{}
 	creds   map[keystore.Key]*credential
 	clients map[string]*httpx.Client // by the settings they were built for
-	chosen  map[string]*httpx.Client // by server URL; nil: listed by git
+	chosen  map[string]*httpx.Client // by serverKey; nil: listed by git
+
+	byHostOnce sync.Once
+	byHost     bool // git's configuration tells no two repositories of a host apart
+
+	readers sync.Pool // *bufio.Reader of advertisements, one per listing in flight
 
 	requests atomic.Int64 // in-process listing requests, retries included
 }
@@ -114,13 +120,14 @@ func (l *lister) client(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 	if !ep.HTTP() {
 		return nil, errUseGit
 	}
+	key := l.serverKey(ctx, ep)
 	l.mu.Lock()
-	c, ok := l.chosen[ep.Raw]
+	c, ok := l.chosen[key]
 	l.mu.Unlock()
 	if !ok {
 		c, _ = l.choose(ctx, ep)
 		l.mu.Lock()
-		l.chosen[ep.Raw] = c
+		l.chosen[key] = c
 		l.mu.Unlock()
 	}
 	if c == nil {
@@ -129,7 +136,51 @@ func (l *lister) client(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 	return c, nil
 }
 
-// choose decides, once per server URL, what client lists ep.
+// serverKey is what the client of ep is chosen by: its scheme and host
+// when git's configuration cannot tell two repositories of one host
+// apart (no http.<url>.* or credential.<url>.* key names a path, no URL
+// is rewritten), else its URL. 10,000 federations are 40,000 URLs on a
+// few hosts, and the settings of each were resolved anew.
+func (l *lister) serverKey(ctx context.Context, ep federation.Endpoint) string {
+	l.byHostOnce.Do(func() {
+		entries, err := l.config(ctx)
+		l.byHost = err == nil && !pathScoped(entries)
+	})
+	if l.byHost {
+		if u, err := url.Parse(ep.Raw); err == nil && u.User == nil && u.RawQuery == "" {
+			return ep.Protocol + "://" + ep.Host + "/"
+		}
+	}
+	return ep.Raw
+}
+
+// pathScoped reports whether a key of entries (git config's http, url
+// and credential sections) may apply to one repository of a host and
+// not to another: a URL key with a path, or a URL rewrite.
+func pathScoped(entries []gitexec.ConfigEntry) bool {
+	for _, e := range entries {
+		section, rest, ok := strings.Cut(e.Key, ".")
+		i := strings.LastIndexByte(rest, '.')
+		if !ok || i < 0 {
+			continue
+		}
+		sub, key := rest[:i], strings.ToLower(rest[i+1:])
+		switch strings.ToLower(section) {
+		case "url":
+			// A rewrite to federate:: is the rule that brought git here.
+			if (key == "insteadof" || key == "pushinsteadof") && !strings.HasPrefix(strings.ToLower(sub), "federate::") {
+				return true
+			}
+		case "http", "credential":
+			if u, err := url.Parse(sub); err != nil || strings.Trim(u.EscapedPath(), "/") != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// choose decides, once per serverKey, what client lists ep.
 func (l *lister) choose(ctx context.Context, ep federation.Endpoint) (*httpx.Client, error) {
 	if u, err := url.Parse(ep.Raw); err != nil || u.User != nil || u.RawQuery != "" {
 		return nil, errUseGit
@@ -269,7 +320,9 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 		return nil, errUseGit // a dumb server, or a login page
 	}
 	lr := &io.LimitedReader{R: resp.Body, N: maxAdvertisement}
-	adv, err := sendpack.ParseServiceAdvertisement(lr, service)
+	br := l.reader(lr)
+	defer func() { br.Reset(nil); l.readers.Put(br) }()
+	adv, err := sendpack.ParseServiceAdvertisement(br, service)
 	if lr.N <= 0 {
 		return nil, i18n.Errorf("%s: ref advertisement larger than %d bytes", ep.Host, maxAdvertisement)
 	}
@@ -281,6 +334,18 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 		refs[r.Name] = r.OID
 	}
 	return refs, nil
+}
+
+// reader is a buffered reader of r, from the pool: a buffer per
+// listing was most of the garbage of a run over thousands of servers.
+// sendpack reads through it as given (bufio.NewReader keeps a reader
+// with a large enough buffer).
+func (l *lister) reader(r io.Reader) *bufio.Reader {
+	if br, ok := l.readers.Get().(*bufio.Reader); ok {
+		br.Reset(r)
+		return br
+	}
+	return bufio.NewReader(r)
 }
 
 // timedOut is the error of a listing that did not complete within limit.
