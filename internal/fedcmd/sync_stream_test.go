@@ -1,0 +1,83 @@
+package fedcmd
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+)
+
+// sync --json writes each federation as it is done, not the whole report
+// at the end; what it writes is still one JSON document, byte for byte
+// the one encoding/json makes of the same report, federations in the
+// order asked, a failed one with its error, the totals last.
+func TestSyncJSONStreamedIsOneDocument(t *testing.T) {
+	fx := newSyncFixture(t, 2)
+	fx.addFederations(t, 2)
+	fx.srv.AddFault(gittest.Fault{Prefix: "/f1-origin.git/info/refs", Status: http.StatusInternalServerError, Body: "broken"})
+	r := fx.sync(t, SyncOptions{All: true, JSON: true})
+	if r.code != ExitPartial {
+		t.Fatalf("sync with one origin failing: exit %d, want %d\n%s%s", r.code, ExitPartial, r.out, r.errOut)
+	}
+	var doc struct {
+		Federations []*fedsync.FederationResult `json:"federations"`
+		Totals      *fedsync.Totals             `json:"totals,omitempty"`
+	}
+	dec := json.NewDecoder(bytes.NewReader([]byte(r.out)))
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("not a JSON document: %v\n%s", err, r.out)
+	}
+	if dec.More() {
+		t.Errorf("more than one JSON document:\n%s", r.out)
+	}
+	var names []string
+	for _, f := range doc.Federations {
+		names = append(names, f.Name)
+	}
+	if len(names) != 3 || names[0] != "demo" || names[1] != "demo1" || names[2] != "demo2" {
+		t.Errorf("federations %v, want demo, demo1, demo2", names)
+	}
+	if len(names) == 3 && (doc.Federations[1].Error == "" || doc.Federations[0].Error != "" || doc.Federations[2].Error != "") {
+		t.Errorf("errors %q, %q, %q: want demo1's alone", doc.Federations[0].Error, doc.Federations[1].Error, doc.Federations[2].Error)
+	}
+	if doc.Totals == nil || doc.Totals.Checked != 3 || doc.Totals.Failed != 1 {
+		t.Errorf("totals %+v, want 3 checked, 1 failed", doc.Totals)
+	}
+	var again bytes.Buffer
+	enc := json.NewEncoder(&again)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		t.Fatal(err)
+	}
+	if again.String() != r.out {
+		t.Errorf("the streamed report differs from its encoding:\n%s\nencoded:\n%s", r.out, again.String())
+	}
+}
+
+// The client that lists a server is chosen per host only while git's
+// configuration cannot tell two repositories of the host apart: a
+// credential username set for one repository's URL sends that one
+// repository to git, and its host's others are still listed in-process.
+func TestSyncPathSettingListsThatRepositoryWithGit(t *testing.T) {
+	fx := newSyncFixture(t, 2)
+	gittest.Git(t, "", "config", "--global", "credential."+fx.mirrors[0]+".username", "someone")
+	r := fx.sync(t, SyncOptions{JSON: true})
+	if r.code != ExitOK {
+		t.Fatalf("sync: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	var rep struct {
+		Totals struct {
+			Requests    int64
+			GitListings int64 `json:"git_listings"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Totals.GitListings != 1 || rep.Totals.Requests != 2 {
+		t.Errorf("totals = %+v, want mirror1 listed by git and origin and mirror2 in-process", rep.Totals)
+	}
+}
