@@ -231,8 +231,9 @@ type Entry = gitexec.ConfigEntry
 // key that is wrong.
 func Parse(entries []Entry) (*Config, error) {
 	c := &Config{Federations: map[string]*Federation{}, Sets: map[string]*Set{}, Invalid: map[string]error{}}
-	raw := map[string]map[string][]string{} // "federation\x00name" -> key -> values
-	var order []string
+	type sectionID struct{ section, sub string }
+	raw := map[sectionID]map[string][]string{} // key -> values
+	var order []sectionID
 	for _, e := range entries {
 		section, sub, key, ok := SplitKey(e.Key)
 		if !ok {
@@ -243,7 +244,7 @@ func Parse(entries []Entry) (*Config, error) {
 		default:
 			continue
 		}
-		id := section + "\x00" + sub
+		id := sectionID{section, sub}
 		if raw[id] == nil {
 			raw[id] = map[string][]string{}
 			order = append(order, id)
@@ -256,10 +257,10 @@ func Parse(entries []Entry) (*Config, error) {
 	}
 	var errs []error
 	for _, id := range order {
-		section, sub, _ := strings.Cut(id, "\x00")
-		if err := c.add(section, sub, raw[id]); err != nil {
+		if err := c.add(id.section, id.sub, raw[id]); err != nil {
 			errs = append(errs, err)
 		}
+		delete(raw, id) // parsed: what the federation keeps is its own
 	}
 	for _, f := range c.Federations {
 		c.SetLimits(f)
