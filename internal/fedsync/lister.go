@@ -214,9 +214,6 @@ func (l *lister) choose(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 // chain has none, or when the token may not go there: plain http to
 // another machine). useGit is a token whose username only git knows.
 func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (user, token string, useGit bool) {
-	if ep.Protocol == "http" && !hostname.IsLoopback(ep.Host) {
-		return "", "", false
-	}
 	k := keystore.Key{Protocol: ep.Protocol, Host: ep.Host} // made canonical once, below
 	l.mu.Lock()
 	c, ok := l.creds[k]
@@ -226,6 +223,9 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (use
 	}
 	l.mu.Unlock()
 	c.once.Do(func() {
+		if ep.Protocol == "http" && !hostname.IsLoopback(ep.Host) {
+			return
+		}
 		k, err := k.Canonical()
 		if err != nil {
 			return // no token for a host without a canonical form
