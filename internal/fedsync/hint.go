@@ -58,8 +58,16 @@ func (e *Engine) queuedFor(ctx context.Context, f *federation.Federation) bool {
 // recordHint keeps the forge's time when the sync left every mirror in
 // sync, and forgets it otherwise, so the next sync lists refs again.
 func (e *Engine) recordHint(f *federation.Federation, res *FederationResult) {
+	ok := !res.DryRun && res.Outcome() == "ok"
+	if f.OriginChangedAt.IsZero() && ok {
+		// No time to record, and a hint kept from before still says
+		// something true: the mirrors were in sync when origin had not
+		// changed since it. A plain federation has none: 10,000 of them
+		// made 10,000 removals of a file that was never there.
+		return
+	}
 	path := filepath.Join(e.CachePath(f.Name), hintFile)
-	if f.OriginChangedAt.IsZero() || res.DryRun || res.Outcome() != "ok" {
+	if f.OriginChangedAt.IsZero() || !ok {
 		_ = os.Remove(path)
 		return
 	}
