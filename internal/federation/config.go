@@ -133,6 +133,15 @@ func (f *Federation) TimeoutOf(e Endpoint) (d time.Duration, key string) {
 	return f.Timeout, f.TimeoutKey()
 }
 
+// LimitOf is the limit TimeoutOf says, without the key's name, which is
+// built for a message only: a sync asks it for each of 40,000 listings.
+func (f *Federation) LimitOf(e Endpoint) time.Duration {
+	if l, ok := f.Limits[e.Raw]; ok {
+		return l.Timeout
+	}
+	return f.Timeout
+}
+
 // GitLimits are f's servers that have a timeout of their own, for
 // gitexec.Runner.WithServerLimits.
 func (f *Federation) GitLimits() []gitexec.ServerLimit {
