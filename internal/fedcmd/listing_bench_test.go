@@ -129,7 +129,8 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 		return runListingSyncs(b, requests, bin, env, shards, jobs)
 	}
 	if prof, mem := os.Getenv("BENCH_CPUPROFILE"), os.Getenv("BENCH_MEMPROFILE"); prof != "" || mem != "" {
-		profileSync(b, prof, mem, env, jobs)
+		floor := func() { benchFloor(b, srvs, n, jobs, min(jobs, fedsync.DefaultHostJobs)) }
+		profileSync(b, prof, mem, env, jobs, floor)
 		return
 	}
 	if changed {
@@ -187,8 +188,10 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 // profileSync runs one `sync --all` in this process under the CPU
 // profiler (cpu, when set) and writes a heap profile taken when the live
 // heap was largest (mem, when set): where the time and the memory of a
-// sync over many federations go.
-func profileSync(b *testing.B, cpu, mem string, env []string, jobs int) {
+// sync over many federations go. The floor runs first, in the same
+// profile: the samples of each carry the label side=floor or side=sync
+// (go tool pprof -tagfocus side=sync), the servers' none.
+func profileSync(b *testing.B, cpu, mem string, env []string, jobs int, floor func()) {
 	for _, kv := range env {
 		if k, v, ok := strings.Cut(kv, "="); ok && (strings.HasPrefix(k, "FEDERATE_TOKEN_") || k == "GIT_CONFIG_GLOBAL") {
 			b.Setenv(k, v)
@@ -210,8 +213,14 @@ func profileSync(b *testing.B, cpu, mem string, env []string, jobs int) {
 		peak = watchHeap()
 	}
 	start := time.Now()
-	err := runSync(context.Background(), SyncOptions{IO: IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard},
-		All: true, Jobs: jobs, SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(b), "git-federate"), Dir: b.TempDir()}})
+	pprof.Do(context.Background(), pprof.Labels("side", "floor"), func(context.Context) { floor() })
+	fmt.Fprintf(os.Stderr, "in-process floor: %v\n", time.Since(start))
+	start = time.Now()
+	var err error
+	pprof.Do(context.Background(), pprof.Labels("side", "sync"), func(ctx context.Context) {
+		err = runSync(ctx, SyncOptions{IO: IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard},
+			All: true, Jobs: jobs, SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(b), "git-federate"), Dir: b.TempDir()}})
+	})
 	fmt.Fprintf(os.Stderr, "in-process sync: %v, %v\n", time.Since(start), err)
 	if peak != nil {
 		most, profile := peak.stop()
