@@ -8,6 +8,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
 // sync --json writes each federation as it is done, not the whole report
@@ -79,5 +80,30 @@ func TestSyncPathSettingListsThatRepositoryWithGit(t *testing.T) {
 	}
 	if rep.Totals.GitListings != 1 || rep.Totals.Requests != 2 {
 		t.Errorf("totals = %+v, want mirror1 listed by git and origin and mirror2 in-process", rep.Totals)
+	}
+}
+
+// A federation whose mirrors list exactly origin's refs is still synced
+// under its lock when the repository sync runs in queued something for
+// one of its mirrors (here its second): the queue is read once for all
+// of them, and what is queued is delivered.
+func TestSyncInSyncFederationSettlesItsQueue(t *testing.T) {
+	fx := newSyncFixture(t, 2)
+	if r := fx.sync(t, SyncOptions{}); r.code != ExitOK {
+		t.Fatalf("first sync: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	gittest.Git(t, fx.work, "notes", "add", "-m", "reviewed", "HEAD")
+	notes := gittest.Git(t, fx.work, "rev-parse", "refs/notes/commits")
+	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/notes/commits", OID: notes}); err != nil {
+		t.Fatal(err)
+	}
+	fx.env.Dir = fx.work
+	if r := fx.sync(t, SyncOptions{}); r.code != ExitOK {
+		t.Fatalf("sync: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	assertRef(t, fx.mirrorPath(1), "refs/notes/commits", notes)
+	if left, err := q.Load(); err != nil || len(left) != 0 {
+		t.Errorf("queue after sync: %v, %v", left, err)
 	}
 }

@@ -47,9 +47,17 @@ func (e *Engine) queuedFor(ctx context.Context, f *federation.Federation) bool {
 	if rq == nil {
 		return false
 	}
-	for _, m := range f.Mirrors {
-		if entries, err := rq.q.ForMirror(m.Raw); err != nil || len(entries) > 0 {
-			return true
+	// One read of the queue for all of f's mirrors: one per mirror was
+	// three reads for each of thousands of unchanged federations.
+	entries, err := rq.q.Load()
+	if err != nil {
+		return true
+	}
+	for _, en := range entries {
+		for _, m := range f.Mirrors {
+			if en.Mirror == m.Raw {
+				return true
+			}
 		}
 	}
 	return false
