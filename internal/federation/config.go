@@ -3,6 +3,7 @@ package federation
 import (
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -158,6 +159,9 @@ func (f *Federation) GitLimits() []gitexec.ServerLimit {
 // SetLimits records, for each server of f, the timeout its
 // [federate "<url>"] section sets, if any.
 func (c *Config) SetLimits(f *Federation) {
+	if !slices.ContainsFunc(c.Hosts, func(h Host) bool { return h.Timeout > 0 }) {
+		return // no server has a limit of its own: HostFor parses every section's URL
+	}
 	for _, e := range append([]Endpoint{f.Origin}, f.Mirrors...) {
 		if h := c.HostFor(e); h.Timeout > 0 {
 			if f.Limits == nil {
@@ -306,6 +310,9 @@ func (c *Config) add(section, name string, kv map[string][]string) error {
 		errs = append(errs, i18n.Errorf("federation.%s.origin is not set", name))
 	} else if f.Origin, err = ParseEndpoint(o); err != nil {
 		errs = append(errs, i18n.Errorf("federation.%s.origin: %w", name, err))
+	}
+	if n := len(kv["mirror"]); n > 0 {
+		f.Mirrors = make([]Endpoint, 0, n)
 	}
 	for _, m := range kv["mirror"] {
 		ep, err := ParseEndpoint(m)
