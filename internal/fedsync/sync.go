@@ -656,17 +656,6 @@ func (e *Engine) Counters() (requests, gitListings int64) {
 	return e.lister.requests.Load(), e.gitListings.Load()
 }
 
-// Summarize is the Totals of results, a run that took d and made the
-// listings the engine's Counters grew by.
-func Summarize(results []*FederationResult, requests, gitListings int64, d time.Duration) Totals {
-	var t Totals
-	for _, r := range results {
-		t.Count(r)
-	}
-	t.Finish(requests, gitListings, d)
-	return t
-}
-
 // Count adds one federation's result to t, as it is reported.
 func (t *Totals) Count(r *FederationResult) {
 	t.Checked++
