@@ -114,7 +114,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, feds, warnings, err := syncFederations(ctx, opts.SyncEnv, opts.Names, opts.All)
+	cfg, feds, warnings, err := syncFederations(ctx, opts.SyncEnv, opts.Names, opts.All, part)
 	if err != nil {
 		return err
 	}
@@ -205,9 +205,14 @@ func syncCheckNames(cmd string, names []string) error {
 // federationset, sorted. A name may be a federation, a federationset (all
 // its members) or a member ("<set>/<repo>"). Sets are expanded through
 // their forge's API only when asked for. Sets that could not be listed
-// are returned as warnings: the rest still runs.
-func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool) (*federation.Config, []*federation.Federation, []error, error) {
-	cfg, err := federation.Load(ctx, "", env.Dir)
+// are returned as warnings: the rest still runs. Of the [federation]
+// sections, only part's share is read (shard.All: every one).
+func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool, part shard.Shard) (*federation.Config, []*federation.Federation, []error, error) {
+	var keep func(string) bool
+	if part != shard.All {
+		keep = part.Owns
+	}
+	cfg, err := federation.LoadOnly(ctx, "", env.Dir, keep)
 	if cfg == nil {
 		return nil, nil, nil, err
 	}
@@ -220,7 +225,9 @@ func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool)
 		}
 	}
 	if all || namesSet(cfg, names) {
-		members, warnings = fedset.Expand(ctx, cfg, fedset.Deps{Config: cfg, Git: syncRunner(env)})
+		var unlisted []error // sets whose forge could not be listed
+		members, unlisted = fedset.Expand(ctx, cfg, fedset.Deps{Config: cfg, Git: syncRunner(env)})
+		warnings = append(warnings, unlisted...)
 	}
 	if all {
 		feds := make([]*federation.Federation, 0, len(cfg.Federations)+len(members))
@@ -228,7 +235,8 @@ func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool)
 			feds = append(feds, cfg.Federations[n])
 		}
 		feds = append(feds, members...)
-		if len(feds) == 0 && len(warnings) == 0 {
+		// A shard's share may be empty; the whole set may not.
+		if len(feds) == 0 && len(warnings) == 0 && part == shard.All {
 			return nil, nil, nil, i18n.Errorf("no federation is configured: add one with `git federate add <name> --origin URL --mirror URL`")
 		}
 		return cfg, feds, warnings, nil

@@ -3,12 +3,15 @@ package fedcmd
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/shard"
 )
 
 // sync --json writes each federation as it is done, not the whole report
@@ -105,5 +108,25 @@ func TestSyncInSyncFederationSettlesItsQueue(t *testing.T) {
 	assertRef(t, fx.mirrorPath(1), "refs/notes/commits", notes)
 	if left, err := q.Load(); err != nil || len(left) != 0 {
 		t.Errorf("queue after sync: %v, %v", left, err)
+	}
+}
+
+// A shard reads only its own share of the [federation] sections: a
+// misconfigured federation is reported by the shard that owns it, which
+// exits 3 for it, and by no other.
+func TestSyncShardReportsOnlyItsOwnMistakes(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	gittest.Git(t, "", "config", "--global", "federation.broken.mirror", fx.mirrors[0]) // no origin
+	const n = 2
+	owner := shard.Of("broken", n)
+	for k := range n {
+		r := fx.sync(t, SyncOptions{All: true, Shard: fmt.Sprintf("%d/%d", k, n)})
+		said := strings.Contains(r.errOut, `"broken"`)
+		switch {
+		case k == owner && (!said || r.code != ExitPartial):
+			t.Errorf("shard %d/%d owns broken: exit %d, want %d and a warning\n%s", k, n, r.code, ExitPartial, r.errOut)
+		case k != owner && (said || r.code != ExitOK):
+			t.Errorf("shard %d/%d does not own broken: exit %d, want 0 and no word of it\n%s", k, n, r.code, r.errOut)
+		}
 	}
 }
