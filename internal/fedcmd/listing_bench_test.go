@@ -19,7 +19,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -535,17 +534,15 @@ func runListingSyncs(b *testing.B, requests func() int64, bin string, env []stri
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fds := watchFDs(cmd.Process.Pid)
+			watch := watchFDs(cmd.Process.Pid)
 			err := cmd.Wait()
-			maxFDs := fds()
+			maxFDs, hwm := watch()
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				b.Errorf("sync %v: %v\n%s", args, err, lastLines(errOut.String(), 10))
 			}
-			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > res.rssKiB {
-				res.rssKiB = ru.Maxrss // KiB on Linux: this process, not its git children
-			}
+			res.rssKiB = max(res.rssKiB, hwm)
 			res.openFDs = max(res.openFDs, maxFDs)
 			var t fedsync.Totals
 			if data, err := os.ReadFile(totals); err == nil && json.Unmarshal(data, &t) == nil {
