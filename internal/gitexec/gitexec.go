@@ -319,6 +319,18 @@ func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// Getenv looks variables up in env, a Runner's Env, as a child sees
+// them (the last of a name wins); nil env is this process's environment.
+func Getenv(env []string) func(string) string {
+	if env == nil {
+		return os.Getenv
+	}
+	return func(name string) string {
+		v, _ := lookup(env, name)
+		return v
+	}
+}
+
 func lookup(env []string, key string) (string, bool) {
 	for i := len(env) - 1; i >= 0; i-- {
 		if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
