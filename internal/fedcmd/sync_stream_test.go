@@ -95,8 +95,11 @@ func TestSyncInSyncFederationSettlesItsQueue(t *testing.T) {
 	if r := fx.sync(t, SyncOptions{}); r.code != ExitOK {
 		t.Fatalf("first sync: exit %d\n%s%s", r.code, r.out, r.errOut)
 	}
+	// A note ref (sync does not cover it) that origin took and the
+	// mirror did not.
 	gittest.Git(t, fx.work, "notes", "add", "-m", "reviewed", "HEAD")
 	notes := gittest.Git(t, fx.work, "rev-parse", "refs/notes/commits")
+	gittest.Git(t, fx.work, "push", "-q", fx.srv.Path("origin.git"), "refs/notes/commits")
 	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
 	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/notes/commits", OID: notes}); err != nil {
 		t.Fatal(err)
