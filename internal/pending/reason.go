@@ -15,6 +15,9 @@ var (
 	ReasonBroke       = i18n.M("the connection broke during the push")
 	ReasonAtomic      = i18n.M("atomic push failed")
 	ReasonNoLFS       = i18n.M("LFS objects not uploaded: the server does not support Git LFS")
+	// ReasonUnconfirmed is an update written ahead of the push to the
+	// primary server: left queued only when that push never returned.
+	ReasonUnconfirmed = i18n.M("the push to the primary server never returned; it may have taken this")
 )
 
 // ReasonLFS is the reason of LFS objects a server did not take; why is
@@ -38,7 +41,7 @@ func Say(p *i18n.Printer, reason string) string {
 // Reason is the message of ours whose English is reason, read back from
 // the queue; ok is false for a server's words.
 func Reason(reason string) (m i18n.Msg, ok bool) {
-	for _, m := range []i18n.Msg{ReasonInterrupted, ReasonBroke, ReasonAtomic, ReasonNoLFS} {
+	for _, m := range []i18n.Msg{ReasonInterrupted, ReasonBroke, ReasonAtomic, ReasonNoLFS, ReasonUnconfirmed} {
 		if reason == m.String() {
 			return m, true
 		}
