@@ -37,10 +37,10 @@ func (s *Session) fanoutTargets() []federation.Endpoint {
 // acceptedUpdates are the updates the primary took, forced on the mirrors
 // when the user forced them or the primary needed a forced update (a
 // --force-with-lease that rewound a branch).
-func acceptedUpdates(updates []update, status []refStatus) []indexedUpdate {
+func acceptedUpdates(updates []update, status []transport.Status) []indexedUpdate {
 	var out []indexedUpdate
 	for i, u := range updates {
-		if !status[i].accepted() || (!u.Delete() && u.OID == "") {
+		if !status[i].Accepted() || (!u.Delete() && u.OID == "") {
 			continue
 		}
 		u.Force = u.Force || status[i].Forced
@@ -68,15 +68,15 @@ type mirrorPlan struct {
 type mirrorRef struct {
 	indexedUpdate
 	OK     bool
-	Reason reason
+	Reason transport.Reason
 }
 
 // mirrorOutcome is one mirror's push.
 type mirrorOutcome struct {
 	Plan  mirrorPlan
 	Refs  []mirrorRef
-	Fatal reason // the push failed as a whole
-	Hint  string // what the user can do about Fatal, if known
+	Fatal transport.Reason // the push failed as a whole
+	Hint  string           // what the user can do about Fatal, if known
 }
 
 // fanOut pushes the accepted updates, plus what is queued for each
@@ -84,7 +84,7 @@ type mirrorOutcome struct {
 // updates the pending queue, and with requireMirrors turns a ref some
 // mirror did not take into an error in status (when given). It returns
 // each mirror's outcome.
-func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, accepted []indexedUpdate, status []refStatus) []mirrorOutcome {
+func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, accepted []indexedUpdate, status []transport.Status) []mirrorOutcome {
 	q := s.queue()
 	plans := s.planMirrors(ctx, q, mirrors, accepted)
 	if !anyUpdates(plans) {
@@ -325,7 +325,7 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 		withServerWords(out.Refs, ge.Stderr) // kept cleaned by the runner
 	}
 	if err != nil && res.Failed {
-		out.Fatal = said(res.Fatal)
+		out.Fatal = transport.Said(res.Fatal)
 		var he *gitexec.HintError
 		if errors.As(s.explain(ctx, err, p.Mirror.Raw), &he) {
 			out.Hint = he.HintIn(s.P)
@@ -365,14 +365,14 @@ func withoutDeletes(todo []indexedUpdate, gone map[string]bool) []indexedUpdate 
 
 // mirrorReason is the mirror's own reason for not taking a ref, in git's
 // words ("non-fast-forward", "fetch first", a hook's message...).
-func mirrorReason(r gitexec.RefReport) reason {
+func mirrorReason(r gitexec.RefReport) transport.Reason {
 	if r.Reason != "" {
-		return said(r.Reason)
+		return transport.Said(r.Reason)
 	}
-	if st := statusOf(r); !st.Reason.empty() {
+	if st := statusOf(r); !st.Reason.Empty() {
 		return st.Reason
 	}
-	return said("not updated")
+	return transport.Said("not updated")
 }
 
 // withServerWords adds to the reason of each ref the mirror refused what
@@ -386,7 +386,7 @@ func withServerWords(refs []mirrorRef, stderr string) {
 	}
 	for i := range refs {
 		if !refs[i].OK {
-			refs[i].Reason = refs[i].Reason.withWords(oneLine(words))
+			refs[i].Reason = refs[i].Reason.WithWords(oneLine(words))
 		}
 	}
 }
@@ -395,7 +395,7 @@ func withServerWords(refs []mirrorRef, stderr string) {
 // else the mirror's reason for each ref it did not take.
 func (s *Session) reportMirror(o mirrorOutcome) {
 	url := o.Plan.Mirror.Raw
-	if !o.Fatal.empty() {
+	if !o.Fatal.Empty() {
 		s.P.Fprintf(s.Stderr, "federate: mirror %s: push failed: %s\n", url, o.Fatal.Localize(s.P))
 		if o.Hint != "" {
 			s.P.Fprintf(s.Stderr, "federate: mirror %s: hint: %s\n", url, o.Hint)
@@ -442,7 +442,7 @@ func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes
 				continue
 			}
 			e.Reason = r.Reason.String()
-			if !o.Fatal.empty() {
+			if !o.Fatal.Empty() {
 				e.Reason = o.Fatal.String()
 			}
 			add = append(add, e)
@@ -498,17 +498,17 @@ func (s *Session) queued(err error) bool {
 
 // requireMirrors fails, in status, every ref of the push that some mirror
 // did not take, naming the first such mirror and its reason.
-func requireMirrors(outcomes []mirrorOutcome, status []refStatus) {
+func requireMirrors(outcomes []mirrorOutcome, status []transport.Status) {
 	for _, o := range outcomes {
 		for _, r := range o.Refs {
-			if r.OK || r.index < 0 || !status[r.index].accepted() {
+			if r.OK || r.index < 0 || !status[r.index].Accepted() {
 				continue
 			}
 			why := r.Reason
-			if !o.Fatal.empty() {
+			if !o.Fatal.Empty() {
 				why = o.Fatal
 			}
-			status[r.index] = refStatus{Reason: ours(codeMirror, i18n.M("mirror %s: %s", o.Plan.Mirror.Raw, why))}
+			status[r.index] = transport.Status{Reason: transport.Ours(transport.CodeMirror, i18n.M("mirror %s: %s", o.Plan.Mirror.Raw, why))}
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // The primary server, when it qualifies as a mirror does (transport.Choose),
@@ -29,10 +30,10 @@ import (
 // user sees what git's transport shows: the upload's progress when git
 // asked for it, the server's messages as "remote: " lines as they
 // arrive, and its error unpacking the pack.
-func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, updates []update) []refStatus {
+func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, updates []update) []transport.Status {
 	ctx, cancel := context.WithTimeout(ctx, PushTimeout)
 	defer cancel()
-	pre := make([]refStatus, len(updates))
+	pre := make([]transport.Status, len(updates))
 	todo := make([]update, len(updates))
 	for i, u := range updates {
 		todo[i] = u
@@ -40,7 +41,7 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 		switch {
 		case !leased:
 		case d.listing.OID(u.Ref) != l.Expect:
-			pre[i] = refStatus{Reason: said("stale info")}
+			pre[i] = transport.Status{Reason: transport.Said("stale info")}
 		default:
 			todo[i].Force = true // the lease holds: git's transport forces
 		}
@@ -61,12 +62,12 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 	if r.unpack != "" {
 		s.P.Fprintf(stderr, "error: remote unpack failed: %s\n", r.unpack)
 	}
-	if !r.fatal.empty() && r.hint != "" {
+	if !r.fatal.Empty() && r.hint != "" {
 		s.P.Fprintf(stderr, "federate: %s: hint: %s\n", s.named(d.srv.Raw).Localize(s.P), r.hint)
 	}
 	for i, u := range todo {
 		if u.Delete() && status[i].UpToDate {
-			status[i] = refStatus{OK: true} // git's transport: deleted, as it asked
+			status[i] = transport.Status{OK: true} // git's transport: deleted, as it asked
 		}
 		if status[i].OK && u.Force && !u.Delete() {
 			status[i].Forced = s.rewinds(ctx, d.listing.OID(u.Ref), u.OID)
@@ -77,12 +78,12 @@ func (s *Session) pushPrimaryDirect(ctx context.Context, d *directMirror, update
 
 // primaryThroughGit pushes updates to srv through git's http helper,
 // started now: the push needs what only git's transport does.
-func (s *Session) primaryThroughGit(ctx context.Context, srv federation.Endpoint, updates []update) []refStatus {
+func (s *Session) primaryThroughGit(ctx context.Context, srv federation.Endpoint, updates []update) []transport.Status {
 	r, err := s.startPushRelay(ctx, srv, s.childOptions())
 	if err != nil {
-		out := make([]refStatus, len(updates))
+		out := make([]transport.Status, len(updates))
 		for i := range out {
-			out[i] = refStatus{Reason: ours(codeFailed, i18n.M("%v", err)), Unreported: true}
+			out[i] = transport.Status{Reason: transport.Ours(transport.CodeFailed, i18n.M("%v", err)), Unreported: true}
 		}
 		return s.primaryFailed(srv.Raw, out)
 	}

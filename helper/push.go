@@ -10,6 +10,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -18,23 +19,8 @@ import (
 // can take long; a hung server must not hang git forever.
 const PushTimeout = time.Hour
 
-// refStatus is what one server did with one ref, in the words git's
-// transport-helper understands.
-type refStatus struct {
-	OK       bool
-	Forced   bool   // "ok <dst> forced update"
-	UpToDate bool   // the server already had the value
-	Reason   reason // for !OK: "non-fast forward", "fetch first", a server's words, ours...
-	// Unreported: the server never answered for the ref, the push
-	// failed as a whole (a cut connection, a crashed server).
-	Unreported bool
-}
-
-// accepted reports whether the server now has the value.
-func (st refStatus) accepted() bool { return st.OK || st.UpToDate }
-
 // reply writes the answer for dst; a reason of ours is in p's language.
-func (st refStatus) reply(w *protocol.Writer, dst string, p *i18n.Printer) {
+func reply(w *protocol.Writer, dst string, st transport.Status, p *i18n.Printer) {
 	if st.UpToDate {
 		w.PushError(dst, "up to date") // git maps this to its own "[up to date]"
 		return
@@ -75,7 +61,7 @@ func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer)
 		s.Log.Debug("fanned out", "mirrors", len(mirrors), "took", time.Since(start))
 	}
 	for i, r := range p.Refs {
-		status[i].reply(w, r.Dst, s.P)
+		reply(w, r.Dst, status[i], s.P)
 	}
 	return w.End()
 }
@@ -173,7 +159,7 @@ func (s *Session) child() gitexec.Runner {
 // pushPrimary pushes updates to url with the options git gave us and
 // returns a status per update, in order. The child's progress and the
 // server's messages go to the user's terminal as they come.
-func (s *Session) pushPrimary(ctx context.Context, url string, updates []update) []refStatus {
+func (s *Session) pushPrimary(ctx context.Context, url string, updates []update) []transport.Status {
 	if r := s.relays.primary; r != nil && r.srv.Raw == url {
 		return s.relayPrimary(ctx, r, updates)
 	}
@@ -229,8 +215,8 @@ func (s *Session) childPush(url string, updates []update) gitexec.Push {
 }
 
 // statuses maps the push's report onto updates, in order.
-func statuses(res gitexec.PushResult, updates []update) []refStatus {
-	out := make([]refStatus, len(updates))
+func statuses(res gitexec.PushResult, updates []update) []transport.Status {
+	out := make([]transport.Status, len(updates))
 	for i, u := range updates {
 		out[i] = statusOf(res.Report(u.Ref))
 	}
@@ -240,42 +226,30 @@ func statuses(res gitexec.PushResult, updates []update) []refStatus {
 // statusOf translates a porcelain report into the reply git expects from
 // a helper: git's own rejection words map back to its statuses, so the
 // user sees "! [rejected] main -> main (non-fast-forward)" and git's hints.
-func statusOf(r gitexec.RefReport) refStatus {
+func statusOf(r gitexec.RefReport) transport.Status {
 	switch {
 	case r.UpToDate():
-		return refStatus{UpToDate: true}
+		return transport.Status{UpToDate: true}
 	case r.OK():
-		return refStatus{OK: true, Forced: r.Forced()}
+		return transport.Status{OK: true, Forced: r.Forced()}
 	}
 	switch r.Summary {
 	case "[no match]":
-		return refStatus{Reason: said("no match")}
+		return transport.Status{Reason: transport.Said("no match")}
 	case "[remote failure]":
-		return refStatus{Reason: said("expecting report")}
+		return transport.Status{Reason: transport.Said("expecting report")}
 	case "[rejected]":
 		if r.Reason == "non-fast-forward" {
-			return refStatus{Reason: said("non-fast forward")} // the helper protocol's spelling
+			return transport.Status{Reason: transport.Said("non-fast forward")} // the helper protocol's spelling
 		}
 	}
 	if r.Unreported() {
-		return refStatus{Reason: readBack(r.Reason), Unreported: true}
+		return transport.Status{Reason: transport.ReadBack(r.Reason), Unreported: true}
 	}
 	if r.Reason == "" {
-		return refStatus{Reason: said(strings.Trim(r.Summary, "[]"))}
+		return transport.Status{Reason: transport.Said(strings.Trim(r.Summary, "[]"))}
 	}
-	return refStatus{Reason: said(r.Reason)}
-}
-
-// shorten keeps a reason to one line of reasonable length.
-func shorten(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
+	return transport.Status{Reason: transport.Said(r.Reason)}
 }
 
 // lineFilter passes a child's stderr through line by line (a progress

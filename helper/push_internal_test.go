@@ -21,20 +21,20 @@ import (
 func TestStatusOfPorcelain(t *testing.T) {
 	tests := []struct {
 		line string
-		st   refStatus
+		st   transport.Status
 	}{
-		{"*\trefs/heads/n:refs/heads/n\t[new branch]", refStatus{OK: true}},
-		{" \tabc:refs/heads/main\t1111111..2222222", refStatus{OK: true}},
-		{"+\tHEAD:refs/heads/main\t1111111...2222222 (forced update)", refStatus{OK: true, Forced: true}},
-		{"-\t:refs/heads/old\t[deleted]", refStatus{OK: true}},
-		{"=\trefs/heads/x:refs/heads/x\t[up to date]", refStatus{UpToDate: true}},
-		{"!\trefs/heads/main:refs/heads/main\t[rejected] (non-fast-forward)", refStatus{Reason: said("non-fast forward")}},
-		{"!\trefs/heads/main:refs/heads/main\t[rejected] (fetch first)", refStatus{Reason: said("fetch first")}},
-		{"!\tv1:refs/tags/v1\t[rejected] (already exists)", refStatus{Reason: said("already exists")}},
-		{"!\tx:refs/heads/x\t[rejected] (stale info)", refStatus{Reason: said("stale info")}},
-		{"!\tx:refs/heads/x\t[remote rejected] (hook declined (policy))", refStatus{Reason: said("hook declined (policy)")}},
-		{"!\tx:refs/heads/x\t[remote failure] (remote failed to report status)", refStatus{Reason: said("expecting report")}},
-		{"!\tx:refs/heads/x\t[no match]", refStatus{Reason: said("no match")}},
+		{"*\trefs/heads/n:refs/heads/n\t[new branch]", transport.Status{OK: true}},
+		{" \tabc:refs/heads/main\t1111111..2222222", transport.Status{OK: true}},
+		{"+\tHEAD:refs/heads/main\t1111111...2222222 (forced update)", transport.Status{OK: true, Forced: true}},
+		{"-\t:refs/heads/old\t[deleted]", transport.Status{OK: true}},
+		{"=\trefs/heads/x:refs/heads/x\t[up to date]", transport.Status{UpToDate: true}},
+		{"!\trefs/heads/main:refs/heads/main\t[rejected] (non-fast-forward)", transport.Status{Reason: transport.Said("non-fast forward")}},
+		{"!\trefs/heads/main:refs/heads/main\t[rejected] (fetch first)", transport.Status{Reason: transport.Said("fetch first")}},
+		{"!\tv1:refs/tags/v1\t[rejected] (already exists)", transport.Status{Reason: transport.Said("already exists")}},
+		{"!\tx:refs/heads/x\t[rejected] (stale info)", transport.Status{Reason: transport.Said("stale info")}},
+		{"!\tx:refs/heads/x\t[remote rejected] (hook declined (policy))", transport.Status{Reason: transport.Said("hook declined (policy)")}},
+		{"!\tx:refs/heads/x\t[remote failure] (remote failed to report status)", transport.Status{Reason: transport.Said("expecting report")}},
+		{"!\tx:refs/heads/x\t[no match]", transport.Status{Reason: transport.Said("no match")}},
 	}
 	for _, tt := range tests {
 		refs := gitexec.ParsePorcelain([]byte(tt.line))
@@ -222,14 +222,14 @@ func TestRelayPushOptions(t *testing.T) {
 func TestRelayStatus(t *testing.T) {
 	tests := []struct {
 		in   protocol.PushStatus
-		want refStatus
+		want transport.Status
 	}{
-		{protocol.PushStatus{Ref: "r", OK: true}, refStatus{OK: true}},
-		{protocol.PushStatus{Ref: "r", OK: true, Msg: "up to date"}, refStatus{UpToDate: true}},
-		{protocol.PushStatus{Ref: "r", OK: true, Msg: "forced update"}, refStatus{OK: true, Forced: true}},
-		{protocol.PushStatus{Ref: "r", Msg: "non-fast forward"}, refStatus{Reason: said("non-fast forward")}},
-		{protocol.PushStatus{Ref: "r", Msg: "hook declined\nsecond line"}, refStatus{Reason: said("hook declined")}},
-		{protocol.PushStatus{Ref: "r"}, refStatus{Reason: said("rejected")}},
+		{protocol.PushStatus{Ref: "r", OK: true}, transport.Status{OK: true}},
+		{protocol.PushStatus{Ref: "r", OK: true, Msg: "up to date"}, transport.Status{UpToDate: true}},
+		{protocol.PushStatus{Ref: "r", OK: true, Msg: "forced update"}, transport.Status{OK: true, Forced: true}},
+		{protocol.PushStatus{Ref: "r", Msg: "non-fast forward"}, transport.Status{Reason: transport.Said("non-fast forward")}},
+		{protocol.PushStatus{Ref: "r", Msg: "hook declined\nsecond line"}, transport.Status{Reason: transport.Said("hook declined")}},
+		{protocol.PushStatus{Ref: "r"}, transport.Status{Reason: transport.Said("rejected")}},
 	}
 	for _, tt := range tests {
 		if got := relayStatus(tt.in); got != tt.want {

@@ -141,7 +141,7 @@ func (s *Session) pushOptions(withLeases bool) []protocol.ClientOption {
 // status per update, in order. A child that fails or outlives limit or ctx fails every ref it
 // did not report, with its own last words as the reason; err then says
 // the push failed as a whole.
-func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.ClientOption, atomic bool, limit time.Duration) (_ []refStatus, err error) {
+func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.ClientOption, atomic bool, limit time.Duration) (_ []transport.Status, err error) {
 	got, err := withLimit(ctx, limit, func() ([]protocol.PushStatus, error) {
 		cl := r.client()
 		replies, err := cl.Options(opts...)
@@ -178,61 +178,61 @@ func (r *pushRelay) push(ctx context.Context, updates []update, opts []protocol.
 	for _, st := range got {
 		byRef[st.Ref] = st
 	}
-	out := make([]refStatus, len(updates))
+	out := make([]transport.Status, len(updates))
 	for i, u := range updates {
 		st, ok := byRef[u.Ref]
 		switch {
 		case ok:
 			out[i] = relayStatus(st)
-			out[i].Reason = said(r.stderr.clean.Clean(out[i].Reason.String())) // the server's words: hostile
+			out[i].Reason = transport.Said(r.stderr.clean.Clean(out[i].Reason.String())) // the server's words: hostile
 		case err != nil:
-			out[i] = refStatus{Reason: r.failure(err), Unreported: true}
+			out[i] = transport.Status{Reason: r.failure(err), Unreported: true}
 		case atomic:
-			out[i] = refStatus{Reason: ours(codeAtomic, pending.ReasonAtomic)}
+			out[i] = transport.Status{Reason: transport.Ours(transport.CodeAtomic, pending.ReasonAtomic)}
 		default:
-			out[i] = refStatus{Reason: said("expecting report")}
+			out[i] = transport.Status{Reason: transport.Said("expecting report")}
 		}
 	}
 	if err != nil {
-		err = reasonError{r.failure(err)}
+		err = transport.ReasonError{Reason: r.failure(err)}
 	}
 	return out, err
 }
 
 // relayStatus is the status git's http helper gave, already in the words
 // of the helper protocol.
-func relayStatus(st protocol.PushStatus) refStatus {
+func relayStatus(st protocol.PushStatus) transport.Status {
 	switch {
 	case st.OK && st.Msg == "up to date":
-		return refStatus{UpToDate: true}
+		return transport.Status{UpToDate: true}
 	case st.OK:
-		return refStatus{OK: true, Forced: st.Msg == "forced update"}
+		return transport.Status{OK: true, Forced: st.Msg == "forced update"}
 	case st.Msg == "":
-		return refStatus{Reason: said("rejected")}
+		return transport.Status{Reason: transport.Said("rejected")}
 	}
-	return refStatus{Reason: said(st.Msg)}
+	return transport.Status{Reason: transport.Said(st.Msg)}
 }
 
 // failure is the short reason of a child that failed mid-push: the last
 // "fatal:" or "error:" line it wrote, else err.
-func (r *pushRelay) failure(err error) reason {
+func (r *pushRelay) failure(err error) transport.Reason {
 	lines := strings.Split(strings.TrimSpace(r.stderr.Tail()), "\n")
 	for _, l := range lines {
 		if why, ok := gitexec.StallReason(l); ok {
-			return readBack(why) // ours, in English
+			return transport.ReadBack(why) // ours, in English
 		}
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		for _, p := range []string{"fatal: ", "error: "} {
 			if rest, ok := strings.CutPrefix(lines[i], p); ok {
-				return said(rest)
+				return transport.Said(rest)
 			}
 		}
 	}
-	if rb := readBack(err.Error()); rb.msg != nil {
+	if rb := transport.ReadBack(err.Error()); rb.Code != transport.CodeServer {
 		return rb // a connection that broke: ours, in English
 	}
-	return ours(codeFailed, i18n.M("%v", err))
+	return transport.Ours(transport.CodeFailed, i18n.M("%v", err))
 }
 
 // close ends the child's session: git's http helper exits when its
@@ -385,7 +385,7 @@ func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
 // relayPrimary pushes updates through the primary's relay. A forced
 // update the child does not flag (a --force-with-lease that rewound a
 // branch) is found from the listing, so the mirrors are forced too.
-func (s *Session) relayPrimary(ctx context.Context, r *pushRelay, updates []update) []refStatus {
+func (s *Session) relayPrimary(ctx context.Context, r *pushRelay, updates []update) []transport.Status {
 	status, _ := r.push(ctx, updates, s.pushOptions(true), s.opts.Atomic, PushTimeout)
 	status = s.primaryFailed(r.srv.Raw, status)
 	s.relays.primary = nil // one batch per transport session, as git does
@@ -421,12 +421,12 @@ func (s *Session) rewinds(ctx context.Context, old, new string) bool {
 func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) mirrorOutcome {
 	defer r.close()
 	out := mirrorOutcome{Plan: p}
-	status := make([]refStatus, len(p.Updates))
+	status := make([]transport.Status, len(p.Updates))
 	var todo []update
 	var at []int
 	for i, u := range p.Updates {
 		if u.Delete() && r.listing.OID(u.Ref) == "" {
-			status[i] = refStatus{UpToDate: true}
+			status[i] = transport.Status{UpToDate: true}
 			continue
 		}
 		todo = append(todo, u.update)
@@ -438,7 +438,7 @@ func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) m
 			status[i] = got[j]
 		}
 		if err != nil {
-			out.Fatal = reasonOf(err)
+			out.Fatal = transport.ReasonOf(err)
 			var he *gitexec.HintError
 			if errors.As(s.explain(ctx, err, p.Mirror.Raw), &he) {
 				out.Hint = he.HintIn(s.P)
@@ -446,13 +446,13 @@ func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) m
 		}
 	}
 	for i, u := range p.Updates {
-		ref := mirrorRef{indexedUpdate: u, OK: status[i].accepted()}
+		ref := mirrorRef{indexedUpdate: u, OK: status[i].Accepted()}
 		if !ref.OK {
 			ref.Reason = porcelainWords(status[i].Reason)
 		}
 		out.Refs = append(out.Refs, ref)
 	}
-	if out.Fatal.empty() {
+	if out.Fatal.Empty() {
 		withServerWords(out.Refs, r.stderr.Tail())
 	}
 	return out
@@ -460,9 +460,9 @@ func (s *Session) relayMirror(ctx context.Context, r *pushRelay, p mirrorPlan) m
 
 // porcelainWords spells a helper-protocol reason the way git push
 // reports it, as the mirror reports do.
-func porcelainWords(r reason) reason {
+func porcelainWords(r transport.Reason) transport.Reason {
 	if r.String() == "non-fast forward" {
-		return said("non-fast-forward")
+		return transport.Said("non-fast-forward")
 	}
 	return r
 }

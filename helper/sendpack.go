@@ -21,6 +21,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // A mirror pushed over http(s) with a token from the environment or the
@@ -94,7 +95,7 @@ func (s *Session) pushDirect(ctx context.Context, d *directMirror, p mirrorPlan)
 	r := s.sendUpdates(ctx, d, updates, nil, "non-fast-forward", nil)
 	out.Fatal, out.Hint = r.fatal, r.hint
 	for i, u := range p.Updates {
-		ref := mirrorRef{indexedUpdate: u, OK: r.status[i].accepted()}
+		ref := mirrorRef{indexedUpdate: u, OK: r.status[i].Accepted()}
 		if !ref.OK {
 			ref.Reason = r.status[i].Reason
 		}
@@ -102,10 +103,10 @@ func (s *Session) pushDirect(ctx context.Context, d *directMirror, p mirrorPlan)
 	}
 	for i := range out.Refs {
 		if !out.Refs[i].OK && r.unpack != "" { // git's "error: remote unpack failed: …"
-			out.Refs[i].Reason = out.Refs[i].Reason.withWords("remote unpack failed: " + r.unpack)
+			out.Refs[i].Reason = out.Refs[i].Reason.WithWords("remote unpack failed: " + r.unpack)
 		}
 	}
-	if out.Fatal.empty() {
+	if out.Fatal.Empty() {
 		withServerWords(out.Refs, r.said)
 	}
 	return out
@@ -113,12 +114,12 @@ func (s *Session) pushDirect(ctx context.Context, d *directMirror, p mirrorPlan)
 
 // sent is what became of one request of updates to a server.
 type sent struct {
-	status []refStatus // per update, in order
-	said   string      // the server's words on the way, kept ("remote: " lines, cleaned) when not shown
-	unpack string      // the server's error unpacking the pack, cleaned
+	status []transport.Status // per update, in order
+	said   string             // the server's words on the way, kept ("remote: " lines, cleaned) when not shown
+	unpack string             // the server's error unpacking the pack, cleaned
 	// fatal, when the push failed as a whole, is why; hint what the
 	// user can do about it.
-	fatal reason
+	fatal transport.Reason
 	hint  string
 }
 
@@ -134,8 +135,8 @@ type shown struct {
 // status already set in pre (a stale lease) stands and counts as a
 // refusal; nff is how a refused non-fast-forward is worded; show, when
 // set, shows the push as it runs.
-func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []update, pre []refStatus, nff string, show *shown) sent {
-	out := sent{status: make([]refStatus, len(updates))}
+func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []update, pre []transport.Status, nff string, show *shown) sent {
+	out := sent{status: make([]transport.Status, len(updates))}
 	status := out.status
 	var cmds []sendpack.Command
 	var at []int
@@ -144,22 +145,22 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 	for i, u := range updates {
 		old := d.listing.OID(u.Ref)
 		switch {
-		case pre != nil && !pre[i].Reason.empty():
+		case pre != nil && !pre[i].Reason.Empty():
 			status[i] = pre[i]
 			refused = true
 			continue
 		case u.Delete() && old == "":
-			status[i] = refStatus{UpToDate: true}
+			status[i] = transport.Status{UpToDate: true}
 			continue
 		case u.Delete():
 			cmds = append(cmds, sendpack.Command{Old: old, New: zeroOID(old), Ref: u.Ref})
 			at = append(at, i)
 			continue
 		case old == u.OID:
-			status[i] = refStatus{UpToDate: true}
+			status[i] = transport.Status{UpToDate: true}
 			continue
 		case u.OID == "":
-			status[i] = refStatus{Reason: said("src refspec does not match any")}
+			status[i] = transport.Status{Reason: transport.Said("src refspec does not match any")}
 			refused = true
 			continue
 		}
@@ -168,7 +169,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 				if why == "non-fast-forward" {
 					why = nff
 				}
-				status[i] = refStatus{Reason: said(why)}
+				status[i] = transport.Status{Reason: transport.Said(why)}
 				refused = true
 				continue
 			}
@@ -182,7 +183,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 	}
 	if refused && s.opts.Atomic {
 		for _, i := range at {
-			status[i] = refStatus{Reason: ours(codeAtomic, pending.ReasonAtomic)}
+			status[i] = transport.Status{Reason: transport.Ours(transport.CodeAtomic, pending.ReasonAtomic)}
 		}
 		cmds = nil
 	}
@@ -193,7 +194,7 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 	if err != nil {
 		out.fatal, out.hint = s.directReason(ctx, err, d.srv.Raw)
 		for _, i := range at {
-			status[i] = refStatus{Reason: out.fatal, Unreported: true}
+			status[i] = transport.Status{Reason: out.fatal, Unreported: true}
 		}
 		return out
 	}
@@ -201,13 +202,13 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 		r, ok := res.Refs[updates[i].Ref]
 		switch {
 		case ok && r.OK:
-			status[i] = refStatus{OK: true}
+			status[i] = transport.Status{OK: true}
 		case ok:
-			status[i] = refStatus{Reason: said(r.Reason)}
+			status[i] = transport.Status{Reason: transport.Said(r.Reason)}
 		case res.Unpack != "":
-			status[i] = refStatus{Reason: said("unpacker error")}
+			status[i] = transport.Status{Reason: transport.Said("unpacker error")}
 		default:
-			status[i] = refStatus{Reason: said("expecting report")}
+			status[i] = transport.Status{Reason: transport.Said("expecting report")}
 		}
 	}
 	out.said, out.unpack = res.Said, res.Unpack
@@ -216,19 +217,19 @@ func (s *Session) sendUpdates(ctx context.Context, d *directMirror, updates []up
 
 // directReason is why a direct push or listing of mirror url failed as
 // a whole with err, and a hint when one helps.
-func (s *Session) directReason(ctx context.Context, err error, url string) (why reason, hint string) {
+func (s *Session) directReason(ctx context.Context, err error, url string) (why transport.Reason, hint string) {
 	var se *stall.Error
 	if errors.As(err, &se) {
-		return ours(codeStalled, pending.ReasonStalled(fmt.Sprintf("no data moved for %s; the limit is %s", se.Limit, se.Key))), ""
+		return transport.Ours(transport.CodeStalled, pending.ReasonStalled(fmt.Sprintf("no data moved for %s; the limit is %s", se.Limit, se.Key))), ""
 	}
 	if errors.Is(err, sendpack.ErrBroke) {
-		return ours(codeBroke, pending.ReasonBroke), ""
+		return transport.Ours(transport.CodeBroke, pending.ReasonBroke), ""
 	}
 	var he *gitexec.HintError
 	if errors.As(s.explain(ctx, err, url), &he) {
 		hint = he.HintIn(s.P)
 	}
-	return ours(codeFailed, i18n.M("%v", err)), hint
+	return transport.Ours(transport.CodeFailed, i18n.M("%v", err)), hint
 }
 
 // needsForce is why git's send-pack would refuse to move ref from old to

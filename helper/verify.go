@@ -6,6 +6,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // landedAnyway looks again at the primary when it never answered for
@@ -15,7 +16,7 @@ import (
 // would hold an update no mirror gets and nothing queues. One listing,
 // only when the push broke; a primary that refused the push (401, 403,
 // 404, busy) took nothing and is not asked.
-func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint, updates []update, status []refStatus) {
+func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint, updates []update, status []transport.Status) {
 	var broke []int
 	for i, st := range status {
 		if st.Unreported && !st.OK && !refusedWhole(st.Reason) {
@@ -38,7 +39,7 @@ func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint,
 		if u.Delete() && now != "" || !u.Delete() && (u.OID == "" || now != u.OID) {
 			continue
 		}
-		status[i] = refStatus{OK: true, Forced: u.Force}
+		status[i] = transport.Status{OK: true, Forced: u.Force}
 		n++
 	}
 	if n > 0 {
@@ -76,7 +77,7 @@ func (s *Session) queueUnconfirmed(ctx context.Context, primary federation.Endpo
 // refusedWhole reports whether r, why a push failed as a whole, is the
 // server's refusal of the request (its HTTP status or git's words for
 // one): the server answered, so it took nothing.
-func refusedWhole(r reason) bool {
+func refusedWhole(r transport.Reason) bool {
 	switch gitexec.Classify(&gitexec.Error{Stderr: r.String()}) {
 	case gitexec.KindAuth, gitexec.KindNoWrite, gitexec.KindNotFound, gitexec.KindBusy:
 		return true
