@@ -98,8 +98,10 @@ func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, acc
 	}
 	s.announce(plans, len(accepted))
 	outcomes := make([]mirrorOutcome, len(plans))
-	s.packs = newPacks(ctx, s.GitDir)
-	defer func() { s.packs.close(); s.packs = nil }()
+	if s.packs == nil { // not listed ahead: the detached delivery
+		s.packs = s.newPacks(ctx)
+	}
+	defer func() { s.packs.Close(); s.packs = nil }()
 	var mu sync.Mutex // one mirror's report lines stay together
 	var g errgroup.Group
 	for i, p := range plans {
@@ -275,104 +277,31 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	if lfsOut, ok := s.mirrorLFS(ctx, p); !ok {
 		return lfsOut
 	}
-	// A mirror listed by git's http helper is pushed through it; one
-	// listed by this process, from it, unless the push needs git; when
-	// the listing failed, git's push below says why in its words, but a
-	// listing of ours that failed is the reason itself (a redirect is
-	// not followed by another way).
-	m := s.relays.mirror(ctx, p.Mirror.Raw)
-	if m == nil && s.relays.mirrors[p.Mirror.Raw] == nil {
-		// Not listed ahead (the detached process of mirrorPush =
-		// background): listed now, by this process when
-		// transport.Choose says so; else the child push below.
-		if d, ch, err := s.listChosen(ctx, p.Mirror, false, true); ch.Way == transport.Direct {
-			m = &mirrorRelay{viaUs: true, direct: d, err: err}
-		}
+	updates := make([]update, len(p.Updates))
+	for i, u := range p.Updates {
+		updates[i] = u.update
 	}
-	switch {
-	case m == nil:
-	case m.viaUs && m.err != nil:
-		return s.failedOutcome(ctx, p, m.err)
-	case m.direct != nil && s.pushChosen(m.direct):
-		return s.pushDirect(ctx, m.direct, p)
-	case m.relay != nil:
-		return s.relayMirror(ctx, m.relay, p)
-	}
-	g := s.child()
-	g.Stderr = nil // kept for the report, not shown raw
-	push := s.childPush(p.Mirror.Raw, nil)
-	todo := p.Updates
-	res, err := g.Push(ctx, withUpdates(push, todo))
-	if gone := res.MissingDeletes; len(gone) > 0 {
-		// git refuses the whole push when a deleted ref is not on the
-		// mirror; it already has what the delete asks for, so push the rest.
-		todo = withoutDeletes(todo, gone)
-		res, err = gitexec.PushResult{}, nil
-		if len(todo) > 0 {
-			res, err = g.Push(ctx, withUpdates(push, todo))
-		}
-	}
-	for _, u := range p.Updates {
-		rep := res.Report(u.Ref)
-		r := mirrorRef{indexedUpdate: u, OK: rep.OK()}
-		if !r.OK {
-			r.Reason = mirrorReason(rep)
-		}
-		out.Refs = append(out.Refs, r)
-	}
-	var ge *gitexec.Error
-	if errors.As(err, &ge) && !res.Failed {
-		withServerWords(out.Refs, ge.Stderr) // kept cleaned by the runner
-	}
-	if err != nil && res.Failed {
-		out.Fatal = transport.Said(res.Fatal)
-		var he *gitexec.HintError
-		if errors.As(s.explain(ctx, err, p.Mirror.Raw), &he) {
-			out.Hint = he.HintIn(s.P)
-		}
-	}
-	return out
+	c := s.forPush(ctx, s.mirrorConn(ctx, p.Mirror))
+	defer c.Close()
+	return mirrorOutcomeOf(p, c.Push(ctx, updates, s.mirrorOptions()))
 }
 
-// failedOutcome is the outcome of a push to p's mirror that failed as a
-// whole with err before it started (its listing by this process).
-func (s *Session) failedOutcome(ctx context.Context, p mirrorPlan, err error) mirrorOutcome {
-	out := mirrorOutcome{Plan: p}
-	out.Fatal, out.Hint = s.directReason(ctx, err, p.Mirror.Raw)
-	for _, u := range p.Updates {
-		out.Refs = append(out.Refs, mirrorRef{indexedUpdate: u, Reason: out.Fatal})
-	}
-	return out
-}
-
-// withUpdates is push with todo as its updates.
-func withUpdates(push gitexec.Push, todo []indexedUpdate) gitexec.Push {
-	for _, u := range todo {
-		push.Updates = append(push.Updates, u.gitUpdate())
-	}
-	return push
-}
-
-func withoutDeletes(todo []indexedUpdate, gone map[string]bool) []indexedUpdate {
-	var out []indexedUpdate
-	for _, u := range todo {
-		if !(u.Delete() && gone[u.Ref]) {
-			out = append(out, u)
+// mirrorConn is mirror m's connection: the one its listing opened while
+// the origin pushed, once listed (waiting for it until ctx is done: then
+// a child git's push says why); else, not listed ahead (the detached
+// process of mirrorPush = background), reached now.
+func (s *Session) mirrorConn(ctx context.Context, m federation.Endpoint) *reached {
+	if r := s.conns[m.Raw]; r != nil {
+		select {
+		case <-r.ready:
+			return r
+		case <-ctx.Done():
+			return &reached{srv: m, conn: s.open(m, transport.Child, false, nil)}
 		}
 	}
-	return out
-}
-
-// mirrorReason is the mirror's own reason for not taking a ref, in git's
-// words ("non-fast-forward", "fetch first", a hook's message...).
-func mirrorReason(r gitexec.RefReport) transport.Reason {
-	if r.Reason != "" {
-		return transport.Said(r.Reason)
-	}
-	if st := statusOf(r); !st.Reason.Empty() {
-		return st.Reason
-	}
-	return transport.Said("not updated")
+	r := &reached{packs: s.packs}
+	s.reach(ctx, r, m, false, true, nil)
+	return r
 }
 
 // withServerWords adds to the reason of each ref the mirror refused what
@@ -518,4 +447,20 @@ func pronoun(p *i18n.Printer, n int) string {
 		return p.Sprintf("it")
 	}
 	return p.Sprintf("them")
+}
+
+// mirrorOutcomeOf is the outcome of plan p's push, one Status per update.
+func mirrorOutcomeOf(p mirrorPlan, o transport.Outcome) mirrorOutcome {
+	out := mirrorOutcome{Plan: p, Fatal: o.Fatal, Hint: o.Hint}
+	for i, u := range p.Updates {
+		ref := mirrorRef{indexedUpdate: u, OK: o.Refs[i].Accepted()}
+		if !ref.OK {
+			ref.Reason = o.Refs[i].Reason
+		}
+		out.Refs = append(out.Refs, ref)
+	}
+	if out.Fatal.Empty() {
+		withServerWords(out.Refs, o.Said)
+	}
+	return out
 }

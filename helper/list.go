@@ -117,6 +117,24 @@ func ParseLsRemote(out []byte) (*Listing, error) {
 	return l, nil
 }
 
+// listingOf is the Listing of srv's refs as a server listed them for a
+// push: git's http helper's "list for-push" answer, or this process's
+// advertisement (advertised). Every push listing is made here.
+func listingOf(srv federation.Endpoint, listed []protocol.Listed) *Listing {
+	l := &Listing{Server: srv, Peeled: map[string]string{}, Symrefs: map[string]string{}}
+	for _, e := range listed {
+		switch {
+		case e.Attr != "":
+		case e.Target != "":
+			l.Symrefs[e.Name] = e.Target
+			l.Refs = append(l.Refs, Ref{Name: e.Name})
+		case e.OID != "":
+			l.Refs = append(l.Refs, Ref{Name: e.Name, OID: e.OID})
+		}
+	}
+	return l
+}
+
 // list answers "list" and "list for-push". For fetch, the origin is asked
 // first and, with failover, each mirror in turn when it cannot be reached.
 // For push, the listing comes from the server pushed to first.

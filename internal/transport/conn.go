@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
@@ -38,6 +39,15 @@ type Update struct {
 // Delete reports whether u deletes its ref.
 func (u Update) Delete() bool { return u.Src == "" }
 
+// Source is what is sent as u's value: its object name when known, else
+// what git asked for ("" deletes).
+func (u Update) Source() string {
+	if u.OID == "" || u.Delete() {
+		return u.Src
+	}
+	return u.OID
+}
+
 // PushOptions are the push's options, as git set them.
 type PushOptions struct {
 	DryRun      bool
@@ -53,6 +63,8 @@ type PushOptions struct {
 	Signed          string // "", "true", "if-asked"
 	Progress        bool
 	Verbosity       int
+	// Limit bounds the push (0: the context's deadline alone).
+	Limit time.Duration
 }
 
 // Status is what one server did with one ref.
