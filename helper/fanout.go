@@ -265,8 +265,9 @@ func (s *Session) announce(plans []mirrorPlan, n int) {
 	fmt.Fprintln(s.Stderr, msg)
 }
 
-// pushMirror runs one child push to one mirror, with its own time limit.
-// Its output is kept for the report, not shown raw.
+// pushMirror pushes plan p to its mirror, with its own time limit,
+// through the connection forPush picks. What the server said is kept for
+// the report, not shown raw.
 func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	out := mirrorOutcome{Plan: p}
 	if len(p.Updates) == 0 {
@@ -281,8 +282,10 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	for i, u := range p.Updates {
 		updates[i] = u.update
 	}
-	c := s.forPush(ctx, s.mirrorConn(ctx, p.Mirror))
+	r := s.mirrorConn(ctx, p.Mirror)
+	c := s.forPush(ctx, r)
 	defer c.Close()
+	defer r.conn.Close()
 	return mirrorOutcomeOf(p, c.Push(ctx, updates, s.mirrorOptions()))
 }
 

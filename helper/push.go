@@ -17,7 +17,8 @@ import (
 // can take long; a hung server must not hang git forever.
 const PushTimeout = time.Hour
 
-// reply writes the answer for dst; a reason of ours is in p's language.
+// reply writes the answer for dst in the helper protocol's words; a
+// reason of ours is in p's language.
 func reply(w *protocol.Writer, dst string, st transport.Status, p *i18n.Printer) {
 	if st.UpToDate {
 		w.PushError(dst, "up to date") // git maps this to its own "[up to date]"
@@ -27,7 +28,7 @@ func reply(w *protocol.Writer, dst string, st transport.Status, p *i18n.Printer)
 		w.PushOK(dst, st.Forced)
 		return
 	}
-	w.PushError(dst, st.Reason.Localize(p))
+	w.PushError(dst, st.Reason.Reply(p))
 }
 
 // push answers one push batch: one `git push` to the primary server, then
@@ -68,11 +69,6 @@ func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer)
 // the primary and every mirror get exactly the same value even if a local
 // ref moves while the push runs.
 type update = transport.Update
-
-// gitUpdate is u for the push engine, by object name when known.
-func gitUpdate(u update) gitexec.Update {
-	return gitexec.Update{Dst: u.Ref, Src: u.Source(), Force: u.Force}
-}
 
 // resolveUpdates turns git's push lines into updates, resolving every
 // source in one `git cat-file --batch-check`. A source that cannot be
@@ -202,6 +198,7 @@ func (s *Session) pushPrimary(ctx context.Context, url string, updates []update)
 	if r := s.conns[url]; r != nil && r.ready == nil {
 		delete(s.conns, url)
 		c = s.forPush(ctx, r)
+		defer r.conn.Close()
 	} else { // not listed for this push: a child git
 		c = s.open(s.pushTarget(), transport.Child, true, nil)
 	}

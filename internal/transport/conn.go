@@ -54,9 +54,8 @@ type PushOptions struct {
 	Atomic      bool
 	PushOptions []string
 	// Origin: the push is the one git asked for (the origin's): git's
-	// leases, signature and force-if-includes apply, its progress is
-	// shown, and a refusal is worded in the helper protocol's words
-	// ("non-fast forward"); a mirror's in git push's ("non-fast-forward").
+	// leases, signature and force-if-includes apply and its progress is
+	// shown; a mirror's keeps the server's words for its report.
 	Origin          bool
 	Leases          Leases
 	ForceIfIncludes bool

@@ -36,7 +36,28 @@ const (
 	CodeAtomic  Code = "atomic"  // not sent: another ref of an atomic push was refused
 	CodeLFS     Code = "lfs"     // the LFS objects did not go
 	CodeMirror  Code = "mirror"  // a mirror did not take it (requireMirrors)
+	// CodeNonFastForward: git's own refusal of a ref that is not a fast
+	// forward, spelled "non-fast-forward" as git push reports it, and
+	// "non-fast forward" in the helper protocol (Reply), which git maps
+	// back to its own status and hints.
+	CodeNonFastForward Code = "non-fast-forward"
 )
+
+// NonFastForward is git's refusal of an update that is not a fast
+// forward.
+func NonFastForward() Reason {
+	return Reason{Code: CodeNonFastForward, said: "non-fast-forward"}
+}
+
+// Reply is r as a helper's "error <ref> <reason>" line says it to git:
+// in the helper protocol's words where git reads them back, else in p's
+// language where the words are ours.
+func (r Reason) Reply(p *i18n.Printer) string {
+	if r.Code == CodeNonFastForward {
+		return "non-fast forward"
+	}
+	return r.Localize(p)
+}
 
 // Said is a reason in a server's or git's words, shortened to one line.
 func Said(words string) Reason { return Reason{said: Shorten(words)} }

@@ -44,3 +44,19 @@ func TestReadBackKnowsTheCode(t *testing.T) {
 		}
 	}
 }
+
+// git's refusal of a non-fast-forward is one typed reason, whichever way
+// the server was reached: git push's spelling in reports and the queue,
+// the helper protocol's in the reply git reads back into its own status.
+func TestNonFastForwardSpellings(t *testing.T) {
+	r := NonFastForward()
+	if got := r.String(); got != "non-fast-forward" {
+		t.Errorf("String = %q", got)
+	}
+	if got := r.Reply(nil); got != "non-fast forward" {
+		t.Errorf("Reply = %q", got)
+	}
+	if got := Said("pre-receive hook declined").Reply(nil); got != "pre-receive hook declined" {
+		t.Errorf("a server's words in a reply: %q", got)
+	}
+}

@@ -227,7 +227,7 @@ func StatusOf(r gitexec.RefReport) transport.Status {
 		return transport.Status{Reason: transport.Said("expecting report")}
 	case "[rejected]":
 		if r.Reason == "non-fast-forward" {
-			return transport.Status{Reason: transport.Said("non-fast forward")} // the helper protocol's spelling
+			return transport.Status{Reason: transport.NonFastForward()}
 		}
 	}
 	if r.Unreported() {

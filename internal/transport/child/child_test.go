@@ -21,7 +21,7 @@ func TestStatusOfPorcelain(t *testing.T) {
 		{"+\tHEAD:refs/heads/main\t1111111...2222222 (forced update)", transport.Status{OK: true, Forced: true}},
 		{"-\t:refs/heads/old\t[deleted]", transport.Status{OK: true}},
 		{"=\trefs/heads/x:refs/heads/x\t[up to date]", transport.Status{UpToDate: true}},
-		{"!\trefs/heads/main:refs/heads/main\t[rejected] (non-fast-forward)", transport.Status{Reason: transport.Said("non-fast forward")}},
+		{"!\trefs/heads/main:refs/heads/main\t[rejected] (non-fast-forward)", transport.Status{Reason: transport.NonFastForward()}},
 		{"!\trefs/heads/main:refs/heads/main\t[rejected] (fetch first)", transport.Status{Reason: transport.Said("fetch first")}},
 		{"!\tv1:refs/tags/v1\t[rejected] (already exists)", transport.Status{Reason: transport.Said("already exists")}},
 		{"!\tx:refs/heads/x\t[rejected] (stale info)", transport.Status{Reason: transport.Said("stale info")}},

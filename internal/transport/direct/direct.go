@@ -164,7 +164,7 @@ func (c *Conn) pushOrigin(ctx context.Context, updates []transport.Update, o tra
 	if o.Progress && o.Verbosity > 0 {
 		show.progress = stderr
 	}
-	r := c.send(ctx, todo, pre, "non-fast forward", o, show)
+	r := c.send(ctx, todo, pre, o, show)
 	show.said.Close()
 	if r.unpack != "" {
 		c.cfg.P.Fprintf(stderr, "error: remote unpack failed: %s\n", r.unpack)
@@ -183,7 +183,7 @@ func (c *Conn) pushOrigin(ctx context.Context, updates []transport.Update, o tra
 // pushMirror pushes the updates of a mirror, its server's words kept
 // for the report.
 func (c *Conn) pushMirror(ctx context.Context, updates []transport.Update, o transport.PushOptions) transport.Outcome {
-	r := c.send(ctx, updates, nil, "non-fast-forward", o, nil)
+	r := c.send(ctx, updates, nil, o, nil)
 	if r.unpack != "" { // git's "error: remote unpack failed: …"
 		for i, st := range r.out.Refs {
 			if !st.Accepted() {
@@ -212,9 +212,9 @@ type shown struct {
 func zeroOID(like string) string { return strings.Repeat("0", max(len(like), 40)) }
 
 // send sends updates in one request. A status already set in pre (a
-// stale lease) stands and counts as a refusal; nff is how a refused
-// non-fast-forward is worded; show, when set, shows the push as it runs.
-func (c *Conn) send(ctx context.Context, updates []transport.Update, pre []transport.Status, nff string, o transport.PushOptions, show *shown) sent {
+// stale lease) stands and counts as a refusal; show, when set, shows
+// the push as it runs.
+func (c *Conn) send(ctx context.Context, updates []transport.Update, pre []transport.Status, o transport.PushOptions, show *shown) sent {
 	out := sent{out: transport.Outcome{Refs: make([]transport.Status, len(updates))}}
 	status := out.out.Refs
 	var cmds []sendpack.Command
@@ -244,11 +244,8 @@ func (c *Conn) send(ctx context.Context, updates []transport.Update, pre []trans
 			continue
 		}
 		if old != "" && !u.Force {
-			if why := c.needsForce(ctx, u.Ref, old, u.OID); why != "" {
-				if why == "non-fast-forward" {
-					why = nff
-				}
-				status[i] = transport.Status{Reason: transport.Said(why)}
+			if why := c.needsForce(ctx, u.Ref, old, u.OID); !why.Empty() {
+				status[i] = transport.Status{Reason: why}
 				refused = true
 				continue
 			}
@@ -313,19 +310,20 @@ func (c *Conn) reason(ctx context.Context, err error) (why transport.Reason, hin
 
 // needsForce is why git's send-pack would refuse to move ref from old to
 // new without force: a tag that exists, an old value this repository
-// lacks ("fetch first"), one new does not contain; "" when it would not.
-func (c *Conn) needsForce(ctx context.Context, ref, old, new string) string {
+// lacks ("fetch first"), one new does not contain; empty when it would
+// not.
+func (c *Conn) needsForce(ctx context.Context, ref, old, new string) transport.Reason {
 	if strings.HasPrefix(ref, "refs/tags/") {
-		return "already exists"
+		return transport.Said("already exists")
 	}
 	ok, err := c.cfg.Git.IsAncestor(ctx, old, new)
 	switch {
 	case err != nil:
-		return "fetch first"
+		return transport.Said("fetch first")
 	case !ok:
-		return "non-fast-forward"
+		return transport.NonFastForward()
 	}
-	return ""
+	return transport.Reason{}
 }
 
 // request sends cmds with the pack for wants (none when every command

@@ -177,9 +177,6 @@ func (c *Conn) Push(ctx context.Context, updates []transport.Update, o transport
 	got, err := c.push(ctx, todo, Options(o), o.Atomic, o.Limit)
 	for j, i := range at {
 		out.Refs[i] = got[j]
-		if !got[j].Accepted() {
-			out.Refs[i].Reason = porcelainWords(got[j].Reason)
-		}
 	}
 	if err != nil {
 		out.Fatal = transport.ReasonOf(err)
@@ -203,15 +200,6 @@ func (c *Conn) pushOrigin(ctx context.Context, updates []transport.Update, o tra
 		}
 	}
 	return transport.Outcome{Refs: status}
-}
-
-// porcelainWords spells a helper-protocol reason the way git push
-// reports it, as the mirror reports do.
-func porcelainWords(r transport.Reason) transport.Reason {
-	if r.String() == "non-fast forward" {
-		return transport.Said("non-fast-forward")
-	}
-	return r
 }
 
 // Options are the options of a push batch, as git gave them, for git's
@@ -290,8 +278,8 @@ func (c *Conn) push(ctx context.Context, updates []transport.Update, opts []prot
 		st, ok := byRef[u.Ref]
 		switch {
 		case ok:
+			st.Msg = c.cfg.Redact.Clean(st.Msg) // the server's words: hostile
 			out[i] = relayStatus(st)
-			out[i].Reason = transport.Said(c.cfg.Redact.Clean(out[i].Reason.String())) // the server's words: hostile
 		case err != nil:
 			out[i] = transport.Status{Reason: c.failure(err), Unreported: true}
 		case atomic:
@@ -316,6 +304,8 @@ func relayStatus(st protocol.PushStatus) transport.Status {
 		return transport.Status{OK: true, Forced: st.Msg == "forced update"}
 	case st.Msg == "":
 		return transport.Status{Reason: transport.Said("rejected")}
+	case st.Msg == "non-fast forward":
+		return transport.Status{Reason: transport.NonFastForward()}
 	}
 	return transport.Status{Reason: transport.Said(st.Msg)}
 }

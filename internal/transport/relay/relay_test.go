@@ -46,7 +46,7 @@ func TestRelayStatus(t *testing.T) {
 		{protocol.PushStatus{Ref: "r", OK: true}, transport.Status{OK: true}},
 		{protocol.PushStatus{Ref: "r", OK: true, Msg: "up to date"}, transport.Status{UpToDate: true}},
 		{protocol.PushStatus{Ref: "r", OK: true, Msg: "forced update"}, transport.Status{OK: true, Forced: true}},
-		{protocol.PushStatus{Ref: "r", Msg: "non-fast forward"}, transport.Status{Reason: transport.Said("non-fast forward")}},
+		{protocol.PushStatus{Ref: "r", Msg: "non-fast forward"}, transport.Status{Reason: transport.NonFastForward()}},
 		{protocol.PushStatus{Ref: "r", Msg: "hook declined\nsecond line"}, transport.Status{Reason: transport.Said("hook declined")}},
 		{protocol.PushStatus{Ref: "r"}, transport.Status{Reason: transport.Said("rejected")}},
 	}
