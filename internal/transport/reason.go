@@ -118,6 +118,7 @@ func (r Reason) WithWords(words string) Reason {
 // ReasonError is a Reason as an error.
 type ReasonError struct{ Reason }
 
+// Error is the reason in English.
 func (e ReasonError) Error() string { return e.Reason.String() }
 
 // ReasonOf is err as a reason: its own when it is one, else ours.

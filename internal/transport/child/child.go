@@ -247,6 +247,7 @@ type LineFilter struct {
 	buf  []byte
 }
 
+// Write passes each whole line of p on, unless it is dropped.
 func (f *LineFilter) Write(p []byte) (int, error) {
 	f.buf = append(f.buf, p...)
 	for {

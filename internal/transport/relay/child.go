@@ -103,7 +103,10 @@ func WithLimit[T any](ctx context.Context, limit time.Duration, fn func() (T, er
 // stalled, as git's own stall limit would have said.
 type NoAnswer struct{ Limit time.Duration }
 
-func (e NoAnswer) Error() string        { return e.Localize(nil) }
+// Error is e in English.
+func (e NoAnswer) Error() string { return e.Localize(nil) }
+
+// Is makes e a context.DeadlineExceeded for errors.Is.
 func (e NoAnswer) Is(target error) bool { return target == context.DeadlineExceeded }
 
 // Localize says e in p's language.
@@ -129,6 +132,7 @@ type Gate struct {
 // failed after it began (a cut connection, curl 18).
 var rpcFailed = []byte("error: RPC failed")
 
+// Write cleans p, keeps its tail and holds it back or passes it on.
 func (g *Gate) Write(p []byte) (int, error) {
 	n := len(p)
 	// The server's messages reach the user and error text: no token it
