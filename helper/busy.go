@@ -23,8 +23,8 @@ func (s *Session) retryBusy(ctx context.Context, fn func(context.Context) error)
 
 // listForPushRetried is listForPush, retried while the server pushed to
 // first is busy.
-func (s *Session) listForPushRetried(ctx context.Context) (*Listing, error) {
-	var l *Listing
+func (s *Session) listForPushRetried(ctx context.Context) (*serverRefs, error) {
+	var l *serverRefs
 	err := s.retryBusy(ctx, func(ctx context.Context) error {
 		var err error
 		l, err = s.listForPush(ctx)

@@ -149,7 +149,7 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 		}
 	}
 	have := s.objectNames(ctx, queuedOIDs(queued))
-	var primary *Listing
+	var primary *serverRefs
 	if len(queued) > 0 {
 		primary = s.primaryNow(ctx)
 	}
@@ -186,7 +186,7 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 // primaryNow is the refs of the server pushed to first, against which
 // queued updates are judged: the listing of this push, or one taken now
 // (a background delivery). nil when it cannot be listed.
-func (s *Session) primaryNow(ctx context.Context) *Listing {
+func (s *Session) primaryNow(ctx context.Context) *serverRefs {
 	target := s.pushTarget()
 	if s.listing != nil && s.listing.Server.Raw == target.Raw {
 		return s.listing
@@ -202,7 +202,7 @@ func (s *Session) primaryNow(ctx context.Context) *Listing {
 // stale reports whether queued entry e no longer says what the primary
 // has (primary nil: unknown, so it is not carried either): its ref moved
 // on, was deleted, or came back since e was queued.
-func stale(e pending.Entry, primary *Listing) bool {
+func stale(e pending.Entry, primary *serverRefs) bool {
 	if primary == nil {
 		return true
 	}

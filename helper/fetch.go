@@ -11,6 +11,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -72,7 +73,7 @@ func (o *oidSet) add(oid string) {
 
 // tagsOn returns the annotated tags of the listing that peel to one of
 // commits.
-func (l *Listing) tagsOn(commits *oidSet) []string {
+func (l *serverRefs) tagsOn(commits *oidSet) []string {
 	var out []string
 	for _, r := range l.Refs {
 		if p, ok := l.Peeled[r.Name]; ok && strings.HasPrefix(r.Name, "refs/tags/") && commits.has[p] {
@@ -89,8 +90,8 @@ func (l *Listing) tagsOn(commits *oidSet) []string {
 // batch already brought. It is not used in a partial clone (filter set):
 // looking for a missing object there makes git fetch it lazily, through
 // this very helper.
-func (s *Session) backfillTags(ctx context.Context, l *Listing, fetched *oidSet) error {
-	var tags []Ref
+func (s *Session) backfillTags(ctx context.Context, l *serverRefs, fetched *oidSet) error {
+	var tags []refs.Ref
 	check := newOIDSet()
 	for _, r := range l.Refs {
 		p, ok := l.Peeled[r.Name]

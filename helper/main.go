@@ -3,7 +3,6 @@ package helper
 import (
 	"context"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,7 +95,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		Fed:     fed,
 		Git:     git,
 		Stderr:  stderr,
-		Log:     newLogger(stderr),
+		Log:     gitexec.TraceLogger(stderr, os.Getenv),
 		P:       i18n.From(ctx),
 		Forge:   func(host string) string { return cfg.ForgeOf("https", host) },
 		ForgeAt: cfg.ForgeOf,
@@ -182,15 +181,6 @@ func credentials(ctx context.Context, cfg *federation.Config, fed *federation.Fe
 		}
 	}
 	return red, slots
-}
-
-// newLogger logs to stderr when GIT_TRACE_FEDERATE (or GIT_TRACE) asks.
-func newLogger(stderr io.Writer) *slog.Logger {
-	v := os.Getenv("GIT_TRACE_FEDERATE")
-	if v == "" || v == "0" || v == "false" {
-		return slog.New(slog.DiscardHandler)
-	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // stallLimit applies the federation's timeout to every child: to its

@@ -14,7 +14,7 @@ type fetchState struct {
 	downOrd []string         // the keys of down, in the order found
 	warned  bool             // the failover warning was printed
 	v0      map[string]bool  // servers that answered stateless-connect with fallback
-	nearest *Listing         // the nearest-server choice, made once
+	nearest *serverRefs      // the nearest-server choice, made once
 
 	syncStarted bool // syncOnFetch started its background sync
 
@@ -58,7 +58,7 @@ func (s *Session) wantsNearest() bool {
 // listing is one answer of a concurrent ref listing.
 type listing struct {
 	i   int // index in the server list: 0 is the origin
-	l   *Listing
+	l   *serverRefs
 	err error
 }
 
@@ -68,7 +68,7 @@ type listing struct {
 // may well be the nearest). When the origin cannot be listed and failover
 // is on, the first mirror in configured order that answers serves, refs
 // and all. The choice is made once per session.
-func (s *Session) nearestListing(ctx context.Context) (*Listing, error) {
+func (s *Session) nearestListing(ctx context.Context) (*serverRefs, error) {
 	if s.nearest != nil {
 		return s.nearest, nil
 	}
@@ -104,8 +104,12 @@ func (s *Session) nearestListing(ctx context.Context) (*Listing, error) {
 		return l, err
 	}
 	l := *origin.l
+	// A mirror can serve a fetch of origin when it lists the same refs
+	// with the same values, HEAD aside.
+	notHEAD := func(ref string) bool { return ref != "HEAD" }
+	same := origin.l.Filter(notHEAD)
 	for _, a := range arrived { // the origin's own listing is among them
-		if a.err == nil && a.l.SameRefs(origin.l) {
+		if a.err == nil && a.l.Filter(notHEAD).Equal(same) {
 			l.Server = servers[a.i]
 			break
 		}
@@ -117,7 +121,7 @@ func (s *Session) nearestListing(ctx context.Context) (*Listing, error) {
 
 // firstMirror waits, mirror by mirror in configured order, for the
 // listings still to come on ch and returns the first that succeeded.
-func (s *Session) firstMirror(ch <-chan listing, arrived []listing) (*Listing, error) {
+func (s *Session) firstMirror(ch <-chan listing, arrived []listing) (*serverRefs, error) {
 	byIndex := map[int]listing{}
 	for _, a := range arrived {
 		byIndex[a.i] = a
@@ -142,8 +146,8 @@ func (s *Session) firstMirror(ch <-chan listing, arrived []listing) (*Listing, e
 // fetchListing lists the refs a fetch is answered from: the origin's
 // (served by the nearest server with fetchFrom = nearest); when the
 // origin cannot be listed and failover is on, the first mirror that can.
-func (s *Session) fetchListing(ctx context.Context) (*Listing, error) {
-	var l *Listing
+func (s *Session) fetchListing(ctx context.Context) (*serverRefs, error) {
+	var l *serverRefs
 	var err error
 	if s.wantsNearest() {
 		l, err = s.nearestListing(ctx)
@@ -159,7 +163,7 @@ func (s *Session) fetchListing(ctx context.Context) (*Listing, error) {
 
 // failoverListing lists the origin and, when that fails and failover is
 // on, each mirror in turn. Servers already found down are skipped.
-func (s *Session) failoverListing(ctx context.Context) (*Listing, error) {
+func (s *Session) failoverListing(ctx context.Context) (*serverRefs, error) {
 	servers := []federation.Endpoint{s.Fed.Origin}
 	if s.Fed.Failover {
 		servers = append(servers, s.Fed.Mirrors...)

@@ -141,7 +141,7 @@ func (s *Session) mirrorOptions() transport.PushOptions {
 // reach picks. The mirrors start listing once it answers: their
 // listings have until its verdict, and on a small machine four children
 // starting at once would hold back its first request.
-func (s *Session) listForPush(ctx context.Context) (*Listing, error) {
+func (s *Session) listForPush(ctx context.Context) (*serverRefs, error) {
 	s.closeConns()
 	s.packs = s.newPacks(ctx) // the mirrors listed by this process share them
 	startMirrors := func() {}

@@ -53,7 +53,7 @@ type Session struct {
 	transportCfg    []gitexec.ConfigEntry
 	transportCfgErr error
 	packs           *direct.Packs       // the shared packs of the mirrors listed by this process, from the listing to the end of the fan-out
-	listing         *Listing            // the last list answer, from the server that gave it
+	listing         *serverRefs         // the last list answer, from the server that gave it
 	conns           map[string]*reached // the servers of this push, by URL, as reach opened them
 	// lfsUsed caches lfs.UsesLFS by set of tips (Session.usesLFS).
 	lfsMu   sync.Mutex

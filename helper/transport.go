@@ -35,7 +35,7 @@ type reached struct {
 	conn   transport.Conn
 	// listing is the server's refs as every listing of the helper has
 	// them; nil when it was not listed ahead (a mirror a child pushes).
-	listing *Listing
+	listing *serverRefs
 	// err is why the listing failed: a direct connection's push then
 	// fails with it (that is the server's reason); another way's push
 	// goes through a child git, which says why in its words.
@@ -59,7 +59,7 @@ func (s *Session) reach(ctx context.Context, r *reached, m federation.Endpoint, 
 		if ch = s.choose(m, srv, d.Listing(), transport.List); ch.Way == transport.Direct {
 			r.conn, r.err = d, err
 			if err == nil {
-				r.listing = listingOf(m, listed)
+				r.listing = &serverRefs{Server: m, Listing: listed}
 				if up != nil {
 					up()
 				}
@@ -79,7 +79,7 @@ func (s *Session) reach(ctx context.Context, r *reached, m federation.Endpoint, 
 		r.err = err
 		return
 	}
-	r.listing = listingOf(m, listed)
+	r.listing = &serverRefs{Server: m, Listing: listed}
 }
 
 // forPush is the connection the push to r's server goes through, once

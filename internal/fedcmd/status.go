@@ -53,7 +53,7 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 	if err := syncCheckNames("status", opts.Names); err != nil {
 		return err
 	}
-	cfg, feds, warnings, err := syncFederations(ctx, opts.SyncEnv, opts.Names, len(opts.Names) == 0)
+	cfg, feds, warnings, err := syncFederations(ctx, opts.IO, opts.SyncEnv, opts.Names, len(opts.Names) == 0)
 	if err != nil {
 		return err
 	}

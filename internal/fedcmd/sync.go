@@ -113,7 +113,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, feds, warnings, err := syncFederations(ctx, opts.SyncEnv, opts.Names, opts.All)
+	cfg, feds, warnings, err := syncFederations(ctx, opts.IO, opts.SyncEnv, opts.Names, opts.All)
 	if err != nil {
 		return err
 	}
@@ -207,8 +207,10 @@ func syncCheckNames(cmd string, names []string) error {
 // federationset, sorted. A name may be a federation, a federationset (all
 // its members) or a member ("<set>/<repo>"). Sets are expanded through
 // their forge's API only when asked for. Sets that could not be listed
-// are returned as warnings: the rest still runs.
-func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool) (*federation.Config, []*federation.Federation, []error, error) {
+// are returned as warnings: the rest still runs. A forge's request
+// budget running low while a set is listed is said on stdio.Err, and
+// GIT_TRACE_FEDERATE logs every listing page's budget there.
+func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string, all bool) (*federation.Config, []*federation.Federation, []error, error) {
 	cfg, err := federation.Load(ctx, "", env.Dir)
 	if cfg == nil {
 		return nil, nil, nil, err
@@ -222,7 +224,9 @@ func syncFederations(ctx context.Context, env SyncEnv, names []string, all bool)
 		}
 	}
 	if all || namesSet(cfg, names) {
-		members, warnings = fedset.Expand(ctx, cfg, fedset.Deps{Config: cfg, Git: syncRunner(env)})
+		warn := func(format string, args ...any) { fmt.Fprintln(stdio.Err, i18n.M(format, args...).Localize(stdio.P)) }
+		members, warnings = fedset.Expand(ctx, cfg, fedset.Deps{Config: cfg, Git: syncRunner(env),
+			Warnf: warn, Log: gitexec.TraceLogger(stdio.Err, os.Getenv)})
 	}
 	if all {
 		feds := make([]*federation.Federation, 0, len(cfg.Federations)+len(members))

@@ -6,6 +6,7 @@ package fedset
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"path"
@@ -45,8 +46,12 @@ type Deps struct {
 	// PerPage is the listing page size; 0 means the forge's maximum.
 	PerPage int
 	// Warnf reports what EnsureMirror could not carry over to a created
-	// repository; nil means such notes are dropped.
+	// repository, and a forge's request budget running low while Expand
+	// lists a set; nil means such notes are dropped.
 	Warnf func(format string, args ...any)
+	// Log takes the debug lines of set listings: each page and the
+	// request budget the forge said is left. nil logs nothing.
+	Log *slog.Logger
 	// Git runs `git ls-remote` against mirrors. Give it the credential
 	// callback (gitexec.WithCredentialCallback) so private and missing
 	// repositories are told apart: without a token many forges answer
@@ -55,7 +60,7 @@ type Deps struct {
 }
 
 func (d Deps) client() forge.Client {
-	return forge.Client{HTTP: d.HTTP, Timeout: d.Timeout, PerPage: d.PerPage}
+	return forge.Client{HTTP: d.HTTP, Timeout: d.Timeout, PerPage: d.PerPage, Log: d.Log, Warnf: d.Warnf}
 }
 
 // token is the token for the host of e, or "" when no store has one. A

@@ -17,6 +17,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
 
 // mirrorNamespace is where the cache keeps refs fetched from mirrors, only
@@ -151,16 +152,18 @@ func (c *cache) cleanStale() error {
 
 // refs returns the cache's own refs (origin's copy), without the mirror
 // namespace.
-func (c *cache) refs(ctx context.Context) (Refs, error) {
-	all, err := readRefFiles(c.dir)
+func (c *cache) refs(ctx context.Context) (*refs.Listing, error) {
+	all, err := refs.ReadFiles(c.dir)
 	if err != nil {
-		out, gerr := c.git.Output(ctx, "for-each-ref", "--format=%(objectname) %(refname)")
+		out, gerr := c.git.Output(ctx, "for-each-ref", refs.ForEachRefFormat)
+		if gerr == nil {
+			all, gerr = refs.ParseForEachRef(out)
+		}
 		if gerr != nil {
 			return nil, i18n.Errorf("reading the sync cache refs: %w", gerr)
 		}
-		all = parseForEachRef(out)
 	}
-	return all.filter(func(r string) bool { return !strings.HasPrefix(r, "refs/federate/") }), nil
+	return all.Filter(func(r string) bool { return !strings.HasPrefix(r, "refs/federate/") }), nil
 }
 
 // fetch brings refspecs (force-updating) from url into the cache.

@@ -11,6 +11,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
 
 // repoQueue is the pending queue of the repository sync runs in: the
@@ -68,7 +69,7 @@ func (e *Engine) openRepoQueue(ctx context.Context) *repoQueue {
 // That push runs in the sync cache, borrowing the repository's objects:
 // neither the repository's hooks nor its push settings (push.followTags,
 // a pre-push hook) apply to sync, which the user did not run as a push.
-func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federation.Federation, m federation.Endpoint, now Refs) error {
+func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federation.Federation, m federation.Endpoint, now *refs.Listing) error {
 	entries, err := rq.q.ForMirror(m.Raw)
 	if err != nil || len(entries) == 0 {
 		return err
@@ -79,7 +80,7 @@ func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federat
 		switch {
 		case covered && !en.Delete():
 			settled = append(settled, en)
-		case covered && now[en.Ref] != "":
+		case covered && now.OID(en.Ref) != "":
 			settled = append(settled, en) // origin has the ref again
 		default:
 			deliver = append(deliver, en)

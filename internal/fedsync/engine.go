@@ -22,6 +22,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -254,18 +255,18 @@ func (e *Engine) sshRunner() (gitexec.Runner, error) {
 // ReceivePack): in-process when it can, else with `git ls-remote`. A
 // listing is one small answer: the server's timeout (its own, or f's)
 // bounds all of it.
-func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep federation.Endpoint, service string) (Refs, error) {
+func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep federation.Endpoint, service string) (*refs.Listing, error) {
 	limit, key := ListTimeout, ""
 	if d, k := f.TimeoutOf(ep); d > 0 {
 		limit, key = d, k
 	}
 	url := ep.Raw
-	refs, err := e.lister.list(ctx, ep, service, limit, key)
+	listed, err := e.lister.list(ctx, ep, service, limit, key)
 	if !errors.Is(err, errUseGit) {
 		if err != nil {
 			return nil, i18n.Errorf("listing %s: %w", url, e.explain(ctx, err, url))
 		}
-		return refs, nil
+		return listed, nil
 	}
 	e.gitListings.Add(1)
 	err = e.net(ctx, func() error {
@@ -274,13 +275,13 @@ func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep fede
 		if err != nil {
 			return err
 		}
-		refs, err = parseLsRemote(out)
+		listed, err = refs.ParseLsRemote(out)
 		return err
 	})
 	if err != nil {
 		return nil, i18n.Errorf("listing %s: %w", url, e.explain(ctx, err, url))
 	}
-	return refs, nil
+	return listed, nil
 }
 
 // explain says what to do when a server stayed busy through every retry

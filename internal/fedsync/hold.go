@@ -3,6 +3,7 @@ package fedsync
 import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
 
 // ReasonPruneHeld is the reason of a mirror ref that prune would have
@@ -26,12 +27,13 @@ type pruneHold struct {
 // mirrors are emptied by hand); a mass deletion is carried out by the
 // next sync, once a second listing agrees with the cache, which follows
 // origin's listing in either case.
-func holdPrune(origin, had Refs, mirrors []listing) *pruneHold {
+func holdPrune(listed, cached *refs.Listing, mirrors []listing) *pruneHold {
+	origin, had := listed.Values(), cached.Values()
 	h := &pruneHold{listed: len(origin), had: len(had)}
 	if len(origin) == 0 {
 		h.empty = len(had) > 0
 		for _, m := range mirrors {
-			h.empty = h.empty || len(m.refs) > 0
+			h.empty = h.empty || m.refs.Len() > 0
 		}
 		if h.empty {
 			return h

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +18,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
@@ -203,7 +203,7 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (use
 // limit bounds each attempt; key, when set, is the config key that sets
 // it (federation.<name>.timeout), which the error of a server that does
 // not answer in time names.
-func (l *lister) list(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration, key string) (Refs, error) {
+func (l *lister) list(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration, key string) (*refs.Listing, error) {
 	client, err := l.client(ctx, ep)
 	if err != nil {
 		return nil, err
@@ -212,7 +212,7 @@ func (l *lister) list(ctx context.Context, ep federation.Endpoint, service strin
 	if useGit {
 		return nil, errUseGit
 	}
-	var refs Refs
+	var refs *refs.Listing
 	err = gitexec.Retry(ctx, l.delays, func(ctx context.Context) error {
 		release, err := l.acquire(ctx, ep.Host)
 		if err != nil {
@@ -231,7 +231,7 @@ func (l *lister) list(ctx context.Context, ep federation.Endpoint, service strin
 }
 
 // once is one listing request.
-func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential) (Refs, error) {
+func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential) (*refs.Listing, error) {
 	u, err := url.Parse(ep.Raw)
 	if err != nil {
 		return nil, errUseGit
@@ -260,7 +260,7 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 	case http.StatusOK:
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		return nil, &gitexec.BusyError{Err: &sendpack.HTTPError{Host: ep.Host, Status: resp.StatusCode},
-			After: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+			After: gitexec.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	default:
 		return nil, errUseGit // a refusal, a missing repository: git's words
 	}
@@ -276,11 +276,7 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 	if err != nil {
 		return nil, i18n.Errorf("%s: %s", ep.Host, l.clean.Clean(err.Error()))
 	}
-	refs := make(Refs, len(adv.Refs))
-	for _, r := range adv.Refs {
-		refs[r.Name] = r.OID
-	}
-	return refs, nil
+	return &adv.Listing, nil
 }
 
 // timedOut is the error of a listing that did not complete within limit.
@@ -296,21 +292,6 @@ func timedOut(ep federation.Endpoint, limit time.Duration, key string) error {
 func drain(body io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
 	_ = body.Close()
-}
-
-// parseRetryAfter reads a Retry-After header: seconds, or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(max(n, 0)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
 }
 
 // close closes the connections the lister's clients keep for the next

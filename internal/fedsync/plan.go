@@ -50,7 +50,8 @@ func needsAncestry(ref, origin, mirror string) bool {
 // classify compares origin's and a mirror's covered refs. ancestor answers
 // "is a an ancestor of b" from the cache; it is only called for refs where
 // needsAncestry holds and both objects are in the cache.
-func classify(ctx context.Context, origin, mirror Refs, ancestor func(ctx context.Context, a, b string) (bool, error)) ([]RefPlan, error) {
+// origin and mirror map each ref to its value (refs.Listing.Values).
+func classify(ctx context.Context, origin, mirror map[string]string, ancestor func(ctx context.Context, a, b string) (bool, error)) ([]RefPlan, error) {
 	names := map[string]bool{}
 	for r := range origin {
 		names[r] = true

@@ -18,9 +18,9 @@ func TestClassifyAndDecide(t *testing.T) {
 		}
 		return false, nil
 	}
-	origin := Refs{"refs/heads/same": "c", "refs/heads/behind": "c", "refs/heads/ahead": "c",
+	origin := map[string]string{"refs/heads/same": "c", "refs/heads/behind": "c", "refs/heads/ahead": "c",
 		"refs/heads/div": "c", "refs/heads/new": "c", "refs/tags/t": "c"}
-	mirror := Refs{"refs/heads/same": "c", "refs/heads/behind": "a", "refs/heads/ahead": "y",
+	mirror := map[string]string{"refs/heads/same": "c", "refs/heads/behind": "a", "refs/heads/ahead": "y",
 		"refs/heads/div": "x", "refs/heads/old": "a", "refs/tags/t": "b"}
 	plans, err := classify(context.Background(), origin, mirror, ancestor)
 	if err != nil {
@@ -94,19 +94,4 @@ func containsAny(s, chars string) bool {
 		}
 	}
 	return false
-}
-
-func TestParseLsRemote(t *testing.T) {
-	oid := "0123456789012345678901234567890123456789"
-	refs, err := parseLsRemote([]byte("ref: refs/heads/main\tHEAD\n" + oid + "\tHEAD\n" + oid + "\trefs/heads/main\n" +
-		oid + "\trefs/tags/v1\n" + oid + "\trefs/tags/v1^{}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(refs) != 3 || refs["refs/tags/v1"] != oid {
-		t.Fatalf("refs = %v", refs)
-	}
-	if _, err := parseLsRemote([]byte("garbage\n")); err == nil {
-		t.Fatal("garbage parsed")
-	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 )
 
@@ -304,10 +305,11 @@ func (e *Engine) listedInProcess(ctx context.Context, f *federation.Federation) 
 // share one slice of refs, read only: a run over 10,000 federations
 // keeps every result until it reports.
 func inSyncResults(f *federation.Federation, l *listings) []MirrorResult {
-	names := sortedKeys(l.origin)
+	origin := l.origin.Values()
+	names := sortedKeys(origin)
 	refs := make([]RefResult, len(names))
 	for j, ref := range names {
-		oid := l.origin[ref]
+		oid := origin[ref]
 		refs[j] = RefResult{RefPlan: RefPlan{Ref: ref, State: InSync, Action: ActNone, Origin: oid, Mirror: oid}, Result: ResultNone}
 	}
 	out := make([]MirrorResult, len(f.Mirrors))
@@ -329,14 +331,14 @@ func (e *Engine) lock(ctx context.Context, name string) (*fileLock, error) {
 
 // listing is one mirror's listing outcome.
 type listing struct {
-	refs Refs
+	refs *refs.Listing
 	err  error
 }
 
 // listings are a federation's listings, covered refs only; err is
 // origin's failure, the only fatal one.
 type listings struct {
-	origin  Refs
+	origin  *refs.Listing
 	mirrors []listing
 	err     error
 }
@@ -344,7 +346,7 @@ type listings struct {
 // inSync reports whether every mirror listed exactly origin's refs.
 func (l *listings) inSync() bool {
 	for _, m := range l.mirrors {
-		if m.err != nil || !m.refs.equal(l.origin) {
+		if m.err != nil || !m.refs.Equal(l.origin) {
 			return false
 		}
 	}
@@ -376,7 +378,7 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 			if err != nil && push {
 				refs, err = e.createMissing(ctx, f, m, err)
 			}
-			l.mirrors[i] = listing{refs: refs.filter(covers(f)), err: err}
+			l.mirrors[i] = listing{refs: refs.Filter(covers(f)), err: err}
 			return nil
 		})
 	}
@@ -385,14 +387,14 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 		l.err = i18n.Errorf("origin: %w", l.err)
 		return l
 	}
-	l.origin = l.origin.filter(covers(f))
+	l.origin = l.origin.Filter(covers(f))
 	return l
 }
 
 // createMissing creates mirror m when listing it failed because it does
 // not exist and the federation asks for that (createMissing); it then
 // lists the new, empty repository. Otherwise listErr stands.
-func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m federation.Endpoint, listErr error) (Refs, error) {
+func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m federation.Endpoint, listErr error) (*refs.Listing, error) {
 	if !f.CreateMissing || gitexec.Classify(listErr) != gitexec.KindNotFound {
 		return nil, listErr
 	}
@@ -416,10 +418,11 @@ func covers(f *federation.Federation) func(string) bool {
 
 // updateCache makes the cache's refs equal origin's covered refs,
 // fetching only the refs that changed, and reports whether it fetched.
-func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *cache, have, origin Refs) (bool, error) {
-	if have.equal(origin) {
+func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *cache, cached, listed *refs.Listing) (bool, error) {
+	if cached.Equal(listed) {
 		return false, nil
 	}
+	have, origin := cached.Values(), listed.Values()
 	var specs, gone []string
 	for _, ref := range sortedKeys(origin) {
 		if have[ref] != origin[ref] {
@@ -449,7 +452,7 @@ func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *c
 
 // mirror plans and (when push) carries out the sync of one mirror.
 func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint,
-	origin Refs, l listing, opts Options, push bool, held *pruneHold) MirrorResult {
+	origin *refs.Listing, l listing, opts Options, push bool, held *pruneHold) MirrorResult {
 	res := MirrorResult{URL: m.Raw, Refs: []RefResult{}}
 	if l.err != nil {
 		res.err = l.err
@@ -497,7 +500,8 @@ func initialResult(a Action, dryRun bool) string {
 // plan classifies the mirror's refs, first fetching into the cache's
 // mirror namespace the mirror commits it lacks: they are commits only
 // the mirror has, and only the commit graph tells ahead from diverged.
-func (e *Engine) plan(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint, origin, mirror Refs) ([]RefPlan, error) {
+func (e *Engine) plan(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint, originRefs, mirrorRefs *refs.Listing) ([]RefPlan, error) {
+	origin, mirror := originRefs.Values(), mirrorRefs.Values()
 	var unknown []string
 	for ref, oid := range mirror {
 		if needsAncestry(ref, origin[ref], oid) {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -50,6 +51,12 @@ type StatusError struct {
 	Method, Path string
 	// Message is the forge's own short explanation, if it gave one.
 	Message string
+	// RateLimited says the forge refused for a spent request budget
+	// (429, or 403 with none left): it matches ErrRateLimited, not
+	// ErrForbidden. Reset is when the forge said to come back (zero: it
+	// did not).
+	RateLimited bool
+	Reset       time.Time
 }
 
 func (e *StatusError) Error() string {
@@ -59,6 +66,9 @@ func (e *StatusError) Error() string {
 	}
 	if e.Message != "" {
 		msg += ": " + e.Message
+	}
+	if !e.Reset.IsZero() {
+		msg += fmt.Sprintf(" (rate limit: come back at %s)", clock(e.Reset))
 	}
 	return msg
 }
@@ -72,17 +82,22 @@ func (e *StatusError) Localize(p *i18n.Printer) string {
 	if e.Message != "" {
 		msg += p.Sprintf(": %s", e.Message)
 	}
+	if !e.Reset.IsZero() {
+		msg += p.Sprintf(" (rate limit: come back at %s)", clock(e.Reset))
+	}
 	return msg
 }
 
-// Is makes a 401 match ErrUnauthorized, 403 ErrForbidden and 404
-// ErrNotFound.
+// Is makes a 401 match ErrUnauthorized, 403 ErrForbidden (unless the
+// budget was spent), 404 ErrNotFound and a spent budget ErrRateLimited.
 func (e *StatusError) Is(target error) bool {
 	switch target {
 	case ErrUnauthorized:
 		return e.Status == http.StatusUnauthorized
 	case ErrForbidden:
-		return e.Status == http.StatusForbidden
+		return e.Status == http.StatusForbidden && !e.RateLimited
+	case ErrRateLimited:
+		return e.RateLimited
 	case ErrNotFound:
 		return e.Status == http.StatusNotFound
 	}
@@ -141,6 +156,20 @@ type Client struct {
 	PerPage int
 	// MaxPages bounds how many pages one listing follows; 0 means 100.
 	MaxPages int
+	// Jobs bounds the pages of one listing fetched at once, when the
+	// forge says how many there are; 0 means DefaultPageJobs.
+	Jobs int
+	// Delays are the waits between attempts at a page the forge answered
+	// busy (429, 503, a spent budget coming back soon); nil means
+	// gitexec.DefaultDelays. A Retry-After longer than a delay is waited.
+	Delays []time.Duration
+	// Log takes a debug line for each listing page: its number and the
+	// request budget the forge said is left (never a token). nil logs
+	// nothing.
+	Log *slog.Logger
+	// Warnf reports, once per listing, a request budget running low, with
+	// the listing slowing down for it; nil drops the note.
+	Warnf func(format string, args ...any)
 }
 
 // User is who a token belongs to.
@@ -199,7 +228,8 @@ func credential(forge, token string) httpx.Credential {
 }
 
 // call sends r and decodes a 2xx JSON answer into out (when not nil). It
-// returns the answer's headers, for pagination.
+// returns the answer's headers, for pagination and the rate limit, also
+// with the error of an answer other than 2xx (see answerError).
 func (c Client) call(ctx context.Context, r request, out any) (http.Header, error) {
 	target := r.next
 	if target == "" {
@@ -248,8 +278,8 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 		return nil, i18n.Errorf("%s %s%s: %w", r.method, r.base, r.path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, &StatusError{Status: resp.StatusCode, API: r.base, Method: r.method, Path: r.path,
-			Message: apiMessage(data, r.token)}
+		return resp.Header, answerError(&StatusError{Status: resp.StatusCode, API: r.base, Method: r.method, Path: r.path,
+			Message: apiMessage(data, r.token)}, resp.Header, time.Now())
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {

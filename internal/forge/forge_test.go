@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -150,32 +151,46 @@ func TestUnauthorizedNeverShowsToken(t *testing.T) {
 	}
 }
 
+// A Link header with rel="last" says how many pages there are: the
+// others are asked for by number, at once. Without rel="last" (GitLab
+// past 10,000 items) the rel="next" URLs are followed one after another.
 func TestListReposOrgWithLinkPagination(t *testing.T) {
-	f := newFake(t)
-	f.on("GET", "/api/orgs/apache/repos", func(w http.ResponseWriter, r *http.Request) {
-		page := r.URL.Query().Get("page")
-		if page == "" {
-			page = "1"
+	for _, withLast := range []bool{true, false} {
+		f := newFake(t)
+		f.on("GET", "/api/orgs/apache/repos", func(w http.ResponseWriter, r *http.Request) {
+			page := r.URL.Query().Get("page")
+			if page == "" {
+				page = "1"
+			}
+			var n int
+			fmt.Sscan(page, &n)
+			last := ""
+			if withLast {
+				last = fmt.Sprintf(`, <%s/api/orgs/apache/repos?per_page=2&page=3>; rel="last"`, f.URL)
+			}
+			if n < 3 {
+				w.Header().Set("Link", fmt.Sprintf(`<%s/api/orgs/apache/repos?per_page=2&page=%d>; rel="next"`, f.URL, n+1)+last)
+			} else {
+				w.Header().Set("Link", fmt.Sprintf(`<%s/api/orgs/apache/repos?per_page=2&page=1>; rel="first"`, f.URL))
+			}
+			json.NewEncoder(w).Encode(repos("apache", (n-1)*2, 2))
+		})
+		got, err := Client{PerPage: 2}.ListRepos(context.Background(), GitHub, f.URL+"/api", "apache", "tok")
+		if err != nil {
+			t.Fatal(err)
 		}
-		var n int
-		fmt.Sscan(page, &n)
-		if n < 3 {
-			w.Header().Set("Link", fmt.Sprintf(`<%s/api/orgs/apache/repos?per_page=2&page=%d>; rel="next", <%s/api/orgs/apache/repos?per_page=2&page=3>; rel="last"`, f.URL, n+1, f.URL))
-		} else {
-			w.Header().Set("Link", fmt.Sprintf(`<%s/api/orgs/apache/repos?per_page=2&page=1>; rel="first"`, f.URL))
+		if len(got) != 6 || got[5].Name != "r05" || got[0].FullName != "apache/r00" {
+			t.Fatalf("repos %+v", got)
 		}
-		json.NewEncoder(w).Encode(repos("apache", (n-1)*2, 2))
-	})
-	got, err := Client{PerPage: 2}.ListRepos(context.Background(), GitHub, f.URL+"/api", "apache", "tok")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 6 || got[5].Name != "r05" || got[0].FullName != "apache/r00" {
-		t.Fatalf("repos %+v", got)
-	}
-	want := []string{"GET /api/orgs/apache/repos?page=1&per_page=2", "GET /api/orgs/apache/repos?per_page=2&page=2", "GET /api/orgs/apache/repos?per_page=2&page=3"}
-	if p := f.paths(); strings.Join(p, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("requests\n%s\nwant\n%s", strings.Join(p, "\n"), strings.Join(want, "\n"))
+		want := []string{"GET /api/orgs/apache/repos?page=1&per_page=2", "GET /api/orgs/apache/repos?per_page=2&page=2", "GET /api/orgs/apache/repos?per_page=2&page=3"}
+		p := f.paths()
+		if withLast {
+			want[1], want[2] = "GET /api/orgs/apache/repos?page=2&per_page=2", "GET /api/orgs/apache/repos?page=3&per_page=2"
+			sort.Strings(p) // asked for at once: in any order
+		}
+		if strings.Join(p, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("rel=last %v: requests\n%s\nwant\n%s", withLast, strings.Join(p, "\n"), strings.Join(want, "\n"))
+		}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -114,8 +113,10 @@ func (a apiRepo) repo() Repo {
 // means a user. For the token's own account on GitHub and Gitee the
 // listing includes private repositories (GET /user/repos?affiliation=owner).
 // A GitLab group lists its own projects, not its subgroups'. token may
-// be "" for public repositories only. Pages are followed through the
-// Link header, else while a page comes back full, at most MaxPages.
+// be "" for public repositories only. At most MaxPages pages are read,
+// Jobs at a time when the forge says how many there are, within its
+// request budget (see list); a listing with a page that failed is an
+// error, never a shorter list.
 func (c Client) ListRepos(ctx context.Context, forge, base, owner, token string) ([]Repo, error) {
 	if !Known(forge) {
 		return nil, i18n.Errorf("%w: %q", ErrUnsupported, forge)
@@ -180,56 +181,6 @@ func ownedBy(repos []Repo, owner string) []Repo {
 	return out
 }
 
-// list GETs every page of a repository listing.
-func (c Client) list(ctx context.Context, r request) ([]Repo, error) {
-	per := c.perPage(r.forge)
-	q := url.Values{}
-	for k, v := range r.query {
-		q[k] = v
-	}
-	q.Set("per_page", strconv.Itoa(per))
-	if r.forge == Gitea {
-		q.Set("limit", strconv.Itoa(per)) // Gitea's name for it
-	}
-	hc, err := c.client(r.base)
-	if err != nil {
-		return nil, err
-	}
-	defer hc.CloseIdleConnections()
-	r.hc = hc
-	var out []Repo
-	maxPages := c.MaxPages
-	if maxPages <= 0 {
-		maxPages = 100
-	}
-	for page := 1; ; page++ {
-		if page > maxPages {
-			return out, i18n.Errorf("%s%s: %w (%d pages of %d)", r.base, r.path, ErrTooManyPages, maxPages, per)
-		}
-		if r.next == "" {
-			q.Set("page", strconv.Itoa(page))
-			r.query = q
-		}
-		var items []apiRepo
-		h, err := c.call(ctx, r, &items)
-		if err != nil {
-			return out, err
-		}
-		for _, it := range items {
-			out = append(out, it.repo())
-		}
-		next, last := nextLink(h.Get("Link"), r.base)
-		switch {
-		case next != "":
-			r.next = next
-		case last || len(items) < per:
-			return out, nil
-		default:
-			r.next = "" // no usable Link header (Gitee): go on while pages come back full
-		}
-	}
-}
-
 func (c Client) perPage(forge string) int {
 	limit := 100
 	if forge == Gitea {
@@ -239,31 +190,6 @@ func (c Client) perPage(forge string) int {
 		return c.PerPage
 	}
 	return limit
-}
-
-// nextLink reads a Link header: the rel="next" URL, or last when the
-// header is there without one. A header that points at another scheme or
-// host counts as absent: the token goes with the request, and a forge
-// behind a proxy may name its public URL there instead.
-func nextLink(link, base string) (next string, last bool) {
-	if link == "" {
-		return "", false
-	}
-	b, err := url.Parse(base)
-	if err != nil {
-		return "", false
-	}
-	for _, part := range strings.Split(link, ",") {
-		target, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		u, err := url.Parse(strings.Trim(strings.TrimSpace(target), "<>"))
-		if err != nil || !strings.EqualFold(u.Scheme, b.Scheme) || !strings.EqualFold(u.Host, b.Host) {
-			return "", false
-		}
-		if strings.Contains(strings.ReplaceAll(params, " ", ""), `rel="next"`) {
-			next = u.String()
-		}
-	}
-	return next, next == ""
 }
 
 // checkOwner refuses owner and repository names that would change the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -243,6 +244,26 @@ type BusyError struct {
 
 func (e *BusyError) Error() string { return e.Err.Error() }
 func (e *BusyError) Unwrap() error { return e.Err }
+
+// Localize says e in p's language, as far as its cause can.
+func (e *BusyError) Localize(p *i18n.Printer) string { return p.Error(e.Err) }
+
+// ParseRetryAfter is the wait a Retry-After header value v asks for:
+// seconds, or an HTTP date; 0 for anything else or a time past. It goes
+// in BusyError.After.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(max(n, 0)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}
 
 // retryAfter is the wait err's server asked for, bounded.
 func retryAfter(err error) time.Duration {

@@ -8,20 +8,16 @@ import (
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
-
-// Ref is one advertised ref.
-type Ref struct {
-	Name string
-	OID  string
-}
 
 // Advertisement is a smart-HTTP ref advertisement (protocol v0), of
 // receive-pack or upload-pack.
 type Advertisement struct {
-	// Refs are the server's refs, in its order.
-	Refs []Ref
+	// Listing is the server's refs, in its order (OID, Equal … are
+	// refs.Listing's).
+	refs.Listing
 	// Haves are the ".have" objects the server has from alternates: it
 	// has them, so a pack need not carry them.
 	Haves []string
@@ -33,16 +29,6 @@ type Advertisement struct {
 func (a *Advertisement) Has(name string) bool {
 	_, ok := a.Caps[name]
 	return ok
-}
-
-// OID is the advertised value of ref, or "".
-func (a *Advertisement) OID(ref string) string {
-	for _, r := range a.Refs {
-		if r.Name == ref {
-			return r.OID
-		}
-	}
-	return ""
 }
 
 // Services whose advertisements ParseServiceAdvertisement reads.
@@ -111,21 +97,14 @@ func ParseServiceAdvertisement(r io.Reader, service string) (*Advertisement, err
 			a.Haves = append(a.Haves, oid)
 		case first && name == "capabilities^{}" && strings.Trim(oid, "0") == "":
 			// an empty repository: capabilities only
-		case service == UploadPack && strings.HasSuffix(name, "^{}") && validName(strings.TrimSuffix(name, "^{}")):
+		case service == UploadPack && strings.HasSuffix(name, "^{}") && refs.ValidName(strings.TrimSuffix(name, "^{}")):
 			// a tag's peeled value
-		case !validName(name):
+		case !refs.ValidName(name):
 			return nil, i18n.Errorf("the server advertised an invalid ref name %q", clip(name))
 		default:
-			a.Refs = append(a.Refs, Ref{Name: name, OID: oid})
+			a.Refs = append(a.Refs, refs.Ref{Name: name, OID: oid})
 		}
 	}
-}
-
-// validName accepts HEAD and names under refs/ that can travel in a
-// command line of the push safely (protocol.ValidRefName).
-func validName(name string) bool {
-	return (name == "HEAD" || strings.HasPrefix(name, "refs/")) && protocol.ValidRefName(name) &&
-		!strings.Contains(name, "..") && !strings.HasSuffix(name, "/")
 }
 
 // clip shortens s for an error message; %q quotes what is left.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
 
 const oid1 = "1111111111111111111111111111111111111111"
@@ -209,7 +210,7 @@ func FuzzParseAdvertisement(f *testing.F) {
 			return
 		}
 		for _, r := range a.Refs {
-			if !validName(r.Name) || strings.ContainsAny(r.Name, " \n\x00") {
+			if !refs.ValidName(r.Name) || strings.ContainsAny(r.Name, " \n\x00") {
 				t.Fatalf("invalid ref name taken: %q", r.Name)
 			}
 		}

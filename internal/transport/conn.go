@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/git-remote-federate/git-remote-federate/protocol"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
 
 // Conn is one server reached one way (Choose's Way): this process's
@@ -15,10 +15,9 @@ import (
 type Conn interface {
 	// Way is how the server is reached.
 	Way() Way
-	// List is the server's refs for a push, in the form of a "list
-	// for-push" answer. A Conn lists once; a later call returns that
-	// listing.
-	List(ctx context.Context) ([]protocol.Listed, error)
+	// List is the server's refs for a push. A Conn lists once; a later
+	// call returns that listing.
+	List(ctx context.Context) (*refs.Listing, error)
 	// Push sends updates with the push's options, in one request (one
 	// batch per transport session, as git does), and says what became
 	// of each.

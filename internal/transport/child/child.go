@@ -15,8 +15,8 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
-	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
 // Config is what a Conn needs from the session, passed in.
@@ -40,7 +40,7 @@ type Config struct {
 // Conn is a server reached by child gits.
 type Conn struct {
 	cfg    Config
-	listed []protocol.Listed
+	listed *refs.Listing
 	err    error
 	tried  bool
 }
@@ -55,7 +55,7 @@ func (c *Conn) Way() transport.Way { return transport.Child }
 func (c *Conn) Close() {}
 
 // List lists the server's refs with `git ls-remote --symref`, once.
-func (c *Conn) List(ctx context.Context) ([]protocol.Listed, error) {
+func (c *Conn) List(ctx context.Context) (*refs.Listing, error) {
 	if c.tried {
 		return c.listed, c.err
 	}
@@ -64,7 +64,7 @@ func (c *Conn) List(ctx context.Context) ([]protocol.Listed, error) {
 	return c.listed, c.err
 }
 
-func (c *Conn) list(ctx context.Context) ([]protocol.Listed, error) {
+func (c *Conn) list(ctx context.Context) (*refs.Listing, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.ListLimit)
 	defer cancel()
 	g, url := c.cfg.Git.Plain(c.cfg.URL)
@@ -76,18 +76,11 @@ func (c *Conn) list(ctx context.Context) ([]protocol.Listed, error) {
 		}
 		return nil, i18n.Errorf("listing %s: %w", c.cfg.URL, err)
 	}
-	a, err := gitexec.ParseLsRemote(out)
+	l, err := refs.ParseLsRemote(out)
 	if err != nil {
 		return nil, i18n.Errorf("listing %s: %w", c.cfg.URL, err)
 	}
-	listed := make([]protocol.Listed, len(a.Refs))
-	for i, r := range a.Refs {
-		listed[i] = protocol.Listed{Name: r.Name, OID: r.OID}
-		if t, ok := a.Symrefs[r.Name]; ok {
-			listed[i] = protocol.Listed{Name: r.Name, Target: t}
-		}
-	}
-	return listed, nil
+	return l, nil
 }
 
 // Push runs one `git push` of updates. The origin's shows git's

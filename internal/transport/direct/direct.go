@@ -18,10 +18,10 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
-	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
 // Config is what a Conn needs from the session, passed in.
@@ -56,11 +56,10 @@ type Config struct {
 
 // Conn is a server listed and pushed to by this process.
 type Conn struct {
-	cfg    Config
-	adv    *sendpack.Advertisement
-	listed []protocol.Listed
-	err    error
-	tried  bool
+	cfg   Config
+	adv   *sendpack.Advertisement
+	err   error
+	tried bool
 }
 
 // New is the Conn of cfg's server; nothing is sent yet.
@@ -73,9 +72,9 @@ func (c *Conn) Way() transport.Way { return transport.Direct }
 func (c *Conn) Close() {}
 
 // List asks the server for its refs (receive-pack's advertisement), once.
-func (c *Conn) List(ctx context.Context) ([]protocol.Listed, error) {
+func (c *Conn) List(ctx context.Context) (*refs.Listing, error) {
 	if c.tried {
-		return c.listed, c.err
+		return c.listing(), c.err
 	}
 	c.tried = true
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.ListLimit)
@@ -86,11 +85,15 @@ func (c *Conn) List(ctx context.Context) ([]protocol.Listed, error) {
 		return nil, c.err
 	}
 	c.adv = adv
-	c.listed = make([]protocol.Listed, len(adv.Refs))
-	for i, r := range adv.Refs {
-		c.listed[i] = protocol.Listed{Name: r.Name, OID: r.OID}
+	return &adv.Listing, nil
+}
+
+// listing is the refs listed, nil before a listing that worked.
+func (c *Conn) listing() *refs.Listing {
+	if c.adv == nil {
+		return nil
 	}
-	return c.listed, nil
+	return &c.adv.Listing
 }
 
 // Listing is how the listing went, for transport.Choose.
@@ -109,14 +112,7 @@ func (c *Conn) Listing() transport.Listing {
 }
 
 // oid is ref's value on the server, "" when it has none.
-func (c *Conn) oid(ref string) string {
-	for _, r := range c.listed {
-		if r.Name == ref {
-			return r.OID
-		}
-	}
-	return ""
-}
+func (c *Conn) oid(ref string) string { return c.listing().OID(ref) }
 
 // Push sends updates to the server listed, in one request: the
 // commands, then the pack. What git's send-pack refuses before sending

@@ -19,6 +19,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
@@ -59,7 +60,7 @@ type Config struct {
 type Conn struct {
 	cfg    Config
 	child  *Child
-	listed []protocol.Listed
+	listed *refs.Listing
 	err    error
 	tried  bool
 	dead   bool // stopped or closed
@@ -73,7 +74,7 @@ func (c *Conn) Way() transport.Way { return transport.Relay }
 
 // List starts git's http helper, gives it the options and asks it for
 // the refs, within the listing limit; on failure the child is stopped.
-func (c *Conn) List(ctx context.Context) ([]protocol.Listed, error) {
+func (c *Conn) List(ctx context.Context) (*refs.Listing, error) {
 	if c.tried {
 		return c.listed, c.err
 	}
@@ -85,7 +86,7 @@ func (c *Conn) List(ctx context.Context) ([]protocol.Listed, error) {
 	return c.listed, c.err
 }
 
-func (c *Conn) list(ctx context.Context) ([]protocol.Listed, error) {
+func (c *Conn) list(ctx context.Context) (*refs.Listing, error) {
 	child, err := Start(ctx, c.cfg.Git, c.cfg.Remote, c.cfg.Scheme, c.cfg.URL, c.cfg.Redact)
 	if err != nil {
 		return nil, err
@@ -116,12 +117,17 @@ func (c *Conn) list(ctx context.Context) ([]protocol.Listed, error) {
 		}
 		return nil, i18n.Errorf("listing %s: %w", c.cfg.URL, why)
 	}
+	l, err := refs.FromHelperList(listed)
+	if err != nil {
+		child.Abandon()
+		return nil, i18n.Errorf("listing %s: %w", c.cfg.URL, err)
+	}
 	if c.cfg.Show {
 		// From here on the user sees the child's progress and the
 		// server's messages, as with a plain push.
 		child.Stderr.Release(c.cfg.Stderr)
 	}
-	return listed, nil
+	return l, nil
 }
 
 // saying is err told in other words: a child's stderr.
@@ -134,14 +140,7 @@ func (e saying) Error() string { return e.text }
 func (e saying) Unwrap() error { return e.err }
 
 // oid is ref's value in the listing, "" when the server has none.
-func (c *Conn) oid(ref string) string {
-	for _, r := range c.listed {
-		if r.Name == ref && r.Target == "" && r.Attr == "" {
-			return r.OID
-		}
-	}
-	return ""
-}
+func (c *Conn) oid(ref string) string { return c.listed.OID(ref) }
 
 // Push sends updates through the child listed, then ends its session
 // (one batch per transport session, as git does). A delete of a ref a
