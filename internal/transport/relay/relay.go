@@ -148,12 +148,11 @@ func (c *Conn) oid(ref string) string { return c.listed.OID(ref) }
 // not flag (a --force-with-lease that rewound a branch) is found from
 // the listing, so the mirrors are forced too.
 func (c *Conn) Push(ctx context.Context, updates []transport.Update, o transport.PushOptions) transport.Outcome {
-	if c.err != nil || c.child == nil {
-		err := c.err
-		if err == nil {
-			err = errors.New("not listed")
-		}
-		return transport.Failed(len(updates), transport.ReasonOf(err), "")
+	if !c.tried {
+		c.List(ctx) // git's http helper pushes after a listing
+	}
+	if c.err != nil {
+		return transport.Failed(len(updates), transport.ReasonOf(c.err), "")
 	}
 	defer c.Close()
 	if o.Origin {
