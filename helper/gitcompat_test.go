@@ -2,12 +2,15 @@ package helper
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +233,119 @@ func TestGitCompatFetchRefusedSaysNothingOfWriteScope(t *testing.T) {
 	}
 	if strings.Contains(out, "cannot write") {
 		t.Errorf("a refused fetch talks of write scope:\n%s", out)
+	}
+}
+
+// t5551 "clone does not detect username:password when it is
+// https://username@domain:port/": a URL that names a user makes git ask
+// for that user's password, and federate's token for the host (another
+// account's) is not sent in its place: the clone asks what plain git
+// asks, and succeeds.
+func TestGitCompatURLNamingAUserPromptsForThatUser(t *testing.T) {
+	srv, url, _ := reproServer(t, "user@host", "pass@host")
+	reproToken(t, srv, "tok")
+	userURL := strings.Replace(url, "http://", "http://user%40host@", 1)
+	dir := t.TempDir()
+	askpass := filepath.Join(dir, "askpass")
+	script := "#!/bin/sh\necho \"$1\" >>\"$ASKED\"\ncase \"$1\" in\n*Username*) echo user@host ;;\n*) echo pass@host ;;\nesac\n"
+	if err := os.WriteFile(askpass, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	clone := func(name, url string) string {
+		t.Helper()
+		asked := filepath.Join(dir, name+".asked")
+		out, err := gittest.GitCombined(dir, []string{"GIT_ASKPASS=" + askpass, "ASKED=" + asked},
+			"-c", "transfer.credentialsInUrl=warn", "clone", "--bare", url, name)
+		if err != nil {
+			t.Fatalf("clone %s: %v\n%s", url, err, out)
+		}
+		if strings.Contains(out, "plaintext credentials") {
+			t.Errorf("clone %s warns of a password in the URL, which has none:\n%s", url, out)
+		}
+		b, _ := os.ReadFile(asked)
+		return string(b)
+	}
+	plain := clone("plain", userURL)
+	if !strings.Contains(plain, "Password for 'http://user%40host@") {
+		t.Fatalf("plain git (the reference) asked %q", plain)
+	}
+	if got := clone("routed", "federate::"+userURL); got != plain {
+		t.Errorf("through federate:: the prompts were %q, plain git's %q", got, plain)
+	}
+}
+
+// t5541 "push (chunked)": past http.postBuffer (here 4: every push) git
+// sends the push chunked and says so at -v -v; so does the direct client
+// (a token for the host), and the push lands.
+func TestGitCompatPushChunkedPastPostBuffer(t *testing.T) {
+	srv, url, work := compatServer(t)
+	gittest.Git(t, work, "config", "http.postBuffer", "4")
+	for _, way := range []struct{ name, url, token string }{{"plain git", url, ""}, {"direct client", "federate::" + url, "tok"}} {
+		t.Setenv(keystore.EnvName(strings.TrimPrefix(srv.URL, "http://")), way.token)
+		head := gittest.Commit(t, work, "path3", way.name, "commit")
+		out, err := gittest.GitCombined(work, nil, "push", "-v", "-v", way.url, "main")
+		if err != nil {
+			t.Fatalf("%s: push: %v\n%s", way.name, err, out)
+		}
+		if !strings.Contains(out, "POST git-receive-pack (chunked)\n") {
+			t.Errorf("%s: push -v -v does not say \"POST git-receive-pack (chunked)\":\n%s", way.name, out)
+		}
+		if got := gittest.Git(t, srv.Path("app.git"), "rev-parse", "main"); got != head {
+			t.Errorf("%s: the server's main is %s, want %s", way.name, got, head)
+		}
+	}
+	direct := false
+	for _, r := range srv.Requests() {
+		direct = direct || (r.Push() && r.Authorization != "")
+	}
+	if !direct {
+		t.Error("no request with the token: the push went through git's transport, not the direct client")
+	}
+}
+
+// t5551 "GIT_TRACE_REDACT=0 disables cookie redaction": with redaction
+// off, git's curl trace shows the cookies it sends, through federate::
+// to a server it holds no token for as with plain git.
+func TestGitCompatTraceRedactOffShowsCookies(t *testing.T) {
+	_, url, _ := compatServer(t)
+	dir := t.TempDir()
+	cookies := filepath.Join(dir, "cookies")
+	if err := os.WriteFile(cookies, []byte("Set-Cookie: Foo=1\nSet-Cookie: Bar=2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range []string{url, "federate::" + url} {
+		out, err := gittest.GitCombined(dir, []string{"GIT_TRACE_REDACT=0", "GIT_TRACE_CURL=true"},
+			"-c", "http.cookieFile="+cookies, "clone", u, "clone"+strconv.Itoa(i))
+		if err != nil {
+			t.Fatalf("clone %s: %v\n%s", u, err, out)
+		}
+		for _, c := range []string{"Foo=1", "Bar=2"} {
+			if !regexp.MustCompile(`(?i)Cookie:.*` + c).MatchString(out) {
+				t.Errorf("clone %s: the trace shows no cookie %s (git shows it with GIT_TRACE_REDACT=0)", u, c)
+			}
+		}
+	}
+}
+
+// A token of federate's never shows in git's trace, even with
+// GIT_TRACE_REDACT=0 and the trace going to a file federate does not
+// clean: git's redaction stays on for a child that may send it.
+func TestTokenNeverInTraceWithRedactOff(t *testing.T) {
+	const token = "s3cret-tok-9876"
+	srv, url, _ := reproServer(t, "", token)
+	reproToken(t, srv, token)
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "trace")
+	out, err := gittest.GitCombined(dir, []string{"GIT_TRACE_REDACT=0", "GIT_TRACE_CURL=" + trace}, "clone", "federate::"+url, "c")
+	if err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(trace)
+	basic := base64.StdEncoding.EncodeToString([]byte(keystore.DefaultUsername + ":" + token))
+	if strings.Contains(string(b), token) || strings.Contains(string(b), basic) {
+		t.Error("the token is in git's trace")
+	}
+	if !strings.Contains(string(b), "Authorization: Basic <redacted>") {
+		t.Errorf("no redacted Authorization header in the trace: did the clone send the token?\n%s", b)
 	}
 }

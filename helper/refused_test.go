@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // TestFetchRefusedSaysRead checks that a server refusing a fetch (403)
@@ -19,6 +20,8 @@ func TestFetchRefusedSaysRead(t *testing.T) {
 			}
 			srv := gittest.NewServer(t, gittest.Auth{})
 			url := srv.InitBare(t, "app.git")
+			host := strings.TrimPrefix(srv.URL, "http://")
+			t.Setenv(keystore.EnvName(host), "tok-may-not-read") // without one, the hint says how to give one
 			srv.AddFault(gittest.Fault{Prefix: "/", Status: 403, Body: "forbidden"})
 			out, err := gittest.GitCombined("", nil, "ls-remote", "federate::"+url)
 			if err == nil {

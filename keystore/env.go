@@ -108,7 +108,9 @@ func (e Env) Get(_ context.Context, k Key) (Credential, error) {
 	}
 	for _, v := range vars {
 		if tok := strings.TrimSpace(e.Getenv(v)); tok != "" {
-			return Credential{Username: k.Username, Token: tok, Source: Source("env:" + v)}, nil
+			// The variable names no account: Helper.Answer finds the
+			// username (configuration, forge) the token goes with.
+			return Credential{Token: tok, Source: Source("env:" + v)}, nil
 		}
 	}
 	return Credential{}, ErrNotFound

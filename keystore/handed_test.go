@@ -59,3 +59,60 @@ func TestCallbackStorePassesOnOnlyWhatIsNotOurs(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenOnlyForItsAccount checks get for a request that names a user
+// (git sends the user of a URL such as http://bob@host/…): the host's
+// token goes only to the account it is for — the configured username,
+// any on a forge whose tokens take any, else the forge's — and another
+// user gets what the user's own helpers hold for that user, or nothing,
+// so that git prompts as it would.
+func TestTokenOnlyForItsAccount(t *testing.T) {
+	env := Env{Getenv: func(k string) string {
+		return map[string]string{"FEDERATE_TOKEN_GIT_EXAMPLE_COM": "tok", "FEDERATE_TOKEN_GITHUB_COM": "tok"}[k]
+	}}
+	configured := map[string]string{}
+	h := Helper{Mode: ModeCallback, Store: env, Ours: env,
+		Configured:  func(_ context.Context, k Key) string { return configured[k.Host] },
+		AnyUsername: func(k Key) bool { return k.Host == "github.com" }}
+	tests := []struct {
+		name, host, user, configured, answer string // answer: the username the token goes with, "" for none
+	}{
+		{"no user named", "git.example.com", "", "", "x-access-token"},
+		{"the forge's username", "git.example.com", "x-access-token", "", "x-access-token"},
+		{"the configured account", "git.example.com", "alice", "alice", "alice"},
+		{"another user", "git.example.com", "bob", "", ""},
+		{"another user than the configured account", "git.example.com", "bob", "alice", ""},
+		{"any user where tokens take any", "github.com", "bob", "alice", "bob"},
+	}
+	for _, tt := range tests {
+		configured[tt.host] = tt.configured
+		req := "protocol=https\nhost=" + tt.host + "\n"
+		if tt.user != "" {
+			req += "username=" + tt.user + "\n"
+		}
+		got := serve(t, h, "get", req+"\n")
+		gave := strings.Contains(got, "password=tok\n") && strings.Contains(got, "username="+tt.answer+"\n")
+		if (tt.answer == "" && got != "") || (tt.answer != "" && !gave) {
+			t.Errorf("%s: get answered %q, want the token for %q", tt.name, got, tt.answer)
+		}
+	}
+}
+
+// TestNoTokenToATracingGit checks get for a git whose traces show
+// credentials (GIT_TRACE_REDACT=0): it is handed none of the tokens this
+// program holds, says why, and gets what the user's own helpers hold.
+func TestNoTokenToATracingGit(t *testing.T) {
+	env := Env{Getenv: func(k string) string { return map[string]string{"FEDERATE_TOKEN_GIT_EXAMPLE_COM": "tok"}[k] }}
+	var stderr strings.Builder
+	h := Helper{Mode: ModeCallback, Store: env, Ours: env, TracesShown: true, Stderr: &stderr}
+	if got := serve(t, h, "get", "protocol=https\nhost=git.example.com\n\n"); got != "" {
+		t.Errorf("a tracing git was answered %q", got)
+	}
+	if !strings.Contains(stderr.String(), "GIT_TRACE_REDACT=0") {
+		t.Errorf("no word of why: %q", stderr.String())
+	}
+	h.TracesShown = false
+	if got := serve(t, h, "get", "protocol=https\nhost=git.example.com\n\n"); !strings.Contains(got, "password=tok\n") {
+		t.Errorf("a git that redacts its traces was answered %q", got)
+	}
+}

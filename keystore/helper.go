@@ -59,11 +59,24 @@ type Helper struct {
 	// Usernames names the user when neither request nor store does; nil
 	// means DefaultUsername.
 	Usernames Usernames
+	// Configured is the username git's configuration gives k's server
+	// (credential.<url>.username, as ConfiguredUsername reads it), or "":
+	// the account a token of ours goes with when the store names none.
+	// nil: a request's username is taken as the token's account.
+	Configured func(ctx context.Context, k Key) string
+	// AnyUsername reports whether k's forge takes a token with any
+	// username (AnyUsername); nil: none does.
+	AnyUsername func(k Key) bool
 	// Slot, in ModeCallback, is the session's memory of a credential for
 	// one server (gitexec.Slot): store remembers there a credential this
 	// program did not hand out (typed at a prompt), so the session's next
 	// child does not ask again; erase forgets a refused one. nil: none.
 	Slot Slot
+	// TracesShown: the git asking shows credentials in its traces
+	// (GIT_TRACE_REDACT off, gitexec.TracesShowCredentials). It is handed
+	// none of this program's tokens, only what the user's own helpers
+	// hold for the server, as they would be shown with plain git.
+	TracesShown bool
 	// Stderr receives hints (erase refused); nil discards them.
 	Stderr io.Writer
 	// P says the hints in the user's language; nil is English.
@@ -119,8 +132,13 @@ func (h Helper) get(ctx context.Context, k Key, req Request, out io.Writer) erro
 }
 
 // Answer is the credential get hands out for k: the store's token, with
-// the username the request, the store or the forge names. A token is
-// never handed out over plain http to a host that is not loopback.
+// the username the request, the store or the forge names. A request
+// that names a user other than the token's account (a URL such as
+// http://bob@host/… makes git ask for bob's credentials) is answered as
+// git answers it: from the user's own helpers, or not at all, so that
+// git prompts for bob's password; the host's token is another account's.
+// A token is never handed out over plain http to a host that is not
+// loopback.
 func (h Helper) Answer(ctx context.Context, k Key) (Credential, error) {
 	k, err := k.Canonical() // no store sees a key that is not canonical
 	if err != nil {
@@ -134,6 +152,13 @@ func (h Helper) Answer(ctx context.Context, k Key) (Credential, error) {
 	if err != nil {
 		return Credential{}, err
 	}
+	if cred.Source != SourceGitCredential && h.TracesShown {
+		h.hint(i18n.M("federate: no token handed to git for %s: GIT_TRACE_REDACT=0 would show it in git's trace\n", k.URL()))
+		return h.usersOwn(ctx, k)
+	}
+	if k.Username != "" && cred.Source != SourceGitCredential && !h.isAccount(ctx, k, cred) {
+		return h.usersOwn(ctx, k)
+	}
 	if k.Username != "" {
 		cred.Username = k.Username
 	}
@@ -143,6 +168,38 @@ func (h Helper) Answer(ctx context.Context, k Key) (Credential, error) {
 		}
 	}
 	return cred, nil
+}
+
+// isAccount reports whether k.Username is the account cred, a token of
+// ours, goes with: the one its store names, else the configured one;
+// any, on a forge whose tokens take any username (GitHub, GitLab); else
+// the forge's default. A forge that needs the real account name and has
+// none configured (Gitee) takes the one the request names.
+func (h Helper) isAccount(ctx context.Context, k Key, cred Credential) bool {
+	if cred.Username != "" {
+		return cred.Username == k.Username
+	}
+	if h.Configured == nil {
+		return true
+	}
+	configured := h.Configured(ctx, k)
+	switch {
+	case configured == k.Username, h.AnyUsername != nil && h.AnyUsername(k):
+		return true
+	case configured != "":
+		return false
+	}
+	u, err := h.username(k)
+	return err != nil || u == k.Username
+}
+
+// usersOwn is what the user's own helpers hold for k (ModeCallback),
+// else ErrNotFound.
+func (h Helper) usersOwn(ctx context.Context, k Key) (Credential, error) {
+	if h.GitCredential == nil {
+		return Credential{}, ErrNotFound
+	}
+	return h.GitCredential.Get(ctx, k)
 }
 
 // store runs after git used a credential successfully.

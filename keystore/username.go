@@ -3,6 +3,7 @@ package keystore
 import (
 	"context"
 	"errors"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -32,6 +33,11 @@ func ForgeUsername(forge string, k Key) (string, error) {
 	}
 	return DefaultUsername, nil
 }
+
+// AnyUsername reports whether forge takes a token with any username
+// (GitHub, GitLab): there the token alone names the account, so a user a
+// URL names may be sent it too.
+func AnyUsername(forge string) bool { return forge == "github" || forge == "gitlab" }
 
 // ForgeUsernames adapts ForgeUsername to a Helper, forge naming the
 // forge of a host.
@@ -65,15 +71,25 @@ func ConfiguredUsername(ctx context.Context, git, dir, url string, env []string)
 }
 
 // HintAccount is what the hint after a refusal at url needs to know of
-// the account (gitexec.ExplainAs): the forge, and for a Gitee, which
-// takes a token only with the account's own name, whether
+// the account (gitexec.ExplainAs): the forge; for a Gitee, which takes
+// a token only with the account's own name, whether
 // credential.<url>.username names it (asked of git as
-// ConfiguredUsername does, after the failure: ctx may have ended).
+// ConfiguredUsername does, after the failure: ctx may have ended); and
+// for an http(s) server whether the token chain (Default, without git's
+// helpers: the tokens federate hands out) holds a token for it, with env
+// (a gitexec.Runner's Env) as the environment.
 func HintAccount(ctx context.Context, forge, git, dir, url string, env []string) gitexec.Account {
+	ctx = context.WithoutCancel(ctx)
 	a := gitexec.Account{Forge: forge}
 	if forge == "gitee" {
-		user, _ := ConfiguredUsername(context.WithoutCancel(ctx), git, dir, url, env)
+		user, _ := ConfiguredUsername(ctx, git, dir, url, env)
 		a.Named = user != ""
+	}
+	if u, err := neturl.Parse(url); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
+		chain := Default(Options{Getenv: gitexec.Getenv(env), Forge: func(string) string { return forge }})
+		_, err := chain.Get(ctx, Key{Protocol: u.Scheme, Host: u.Host})
+		a.NoToken = errors.Is(err, ErrNotFound) // a failing store may hold one
+		a.TokenVar = EnvName(u.Host)
 	}
 	return a
 }

@@ -17,7 +17,7 @@ import (
 func TestSelfHostedGiteeRefusalNamesTheAccountSetting(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		transport bool // through git's transport (an http.<url>.* key for the mirror)
+		transport bool // through git's transport (viaGitTransport for the mirror)
 		status    int  // 0: the server's own 403 to a wrong name
 	}{
 		{"this process, 403", false, 0},
@@ -34,11 +34,15 @@ func TestSelfHostedGiteeRefusalNamesTheAccountSetting(t *testing.T) {
 			u, _ := url.Parse(f.m1.URL)
 			host := "http://" + u.Host
 			gittest.Git(t, "", "config", "--global", "federate."+host+".forge", "gitee")
+			way := "direct"
 			if tc.transport {
-				gittest.Git(t, "", "config", "--global", "http."+host+".postBuffer", "1048576")
+				viaGitTransport(t, host)
+				way = "relay"
 			}
 			f.commit("a.txt", "to a self-hosted Gitee")
+			traceWays(t)
 			out := f.push(true, "fed", "main")
+			wantWay(t, out, f.m1.URL, way)
 			wantContains(t, out, "federate: mirror "+f.m1.URL+": push failed:",
 				"federate: mirror "+f.m1.URL+": hint: Gitee needs the account name with a token: set it with `git config --global credential."+host+".username <account>`")
 			wantNotContains(t, out, "git federate login "+host)

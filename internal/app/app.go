@@ -81,7 +81,15 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 	}
 	forge := func(host string) string { return load().ForgeOf("https", host) }
 	opts := keystore.Options{Getenv: os.Getenv, Forge: forge}
-	h := keystore.Helper{Mode: keystore.ModeUserHelper, Usernames: keystore.ForgeUsernames(forge), Stderr: stdio.Err, P: p}
+	h := keystore.Helper{Mode: keystore.ModeUserHelper, Usernames: keystore.ForgeUsernames(forge), Stderr: stdio.Err, P: p,
+		TracesShown: gitexec.TracesShowCredentials(os.Environ())}
+	// Asked only when a request names a user and a token of ours is
+	// there: whether that user is the token's account.
+	h.Configured = func(ctx context.Context, k keystore.Key) string {
+		u, _ := keystore.ConfiguredUsername(ctx, "git", "", k.URL(), gitexec.WithoutCredentialCallback(os.Environ()))
+		return u
+	}
+	h.AnyUsername = func(k keystore.Key) bool { return keystore.AnyUsername(forge(k.Host)) }
 	if callback {
 		h.Mode = keystore.ModeCallback
 		opts.GitCredential = &keystore.GitCredential{Env: gitexec.WithoutCredentialCallback(os.Environ())}

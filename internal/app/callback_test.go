@@ -14,13 +14,16 @@ import (
 
 // TestCallbackFromEnvironmentRunsNoGit: a child git calls the credential
 // callback twice per server (get, then store once the token worked). When
-// the token is in FEDERATE_TOKEN_<HOST> and git sent the username, the
-// answer needs no forge, so the callback runs no git (no config read);
-// one without a username still asks config for the forge's username.
+// the token is in FEDERATE_TOKEN_<HOST> and git sent the username the
+// configuration names (credential.<url>.username), the answer needs no
+// forge: get runs only the `git config --get-urlmatch` that tells the
+// token's account from a user a URL names, store and erase run no git;
+// a get without a username still asks config for the forge's username.
 func TestCallbackFromEnvironmentRunsNoGit(t *testing.T) {
 	bin := t.TempDir()
 	ran := filepath.Join(t.TempDir(), "ran")
-	fake := "#!/bin/sh\necho \"$*\" >> " + ran + "\nexit 1\n"
+	fake := "#!/bin/sh\necho \"$*\" >> " + ran + "\n" +
+		"case \"$*\" in \"config --get-urlmatch credential.username \"*) echo me; exit 0 ;; esac\nexit 1\n"
 	if err := os.WriteFile(filepath.Join(bin, "git"), []byte(fake), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +46,10 @@ func TestCallbackFromEnvironmentRunsNoGit(t *testing.T) {
 	if !strings.Contains(got, "username=me\n") || !strings.Contains(got, "password=tok-123\n") {
 		t.Errorf("get answered %q", got)
 	}
+	if b, _ := os.ReadFile(ran); string(b) != "config --get-urlmatch credential.username http://"+host+"\n" {
+		t.Errorf("get ran git %q, want only the configured username read", b)
+	}
+	_ = os.Remove(ran)
 	call("store", "protocol=http\nhost="+host+"\nusername=me\npassword=tok-123\n\n")
 	call("erase", "protocol=http\nhost="+host+"\nusername=me\npassword=tok-123\n\n")
 	if b, err := os.ReadFile(ran); err == nil {

@@ -216,8 +216,8 @@ func setSites(ctx context.Context, o HookOptions, cfg *federation.Config, st *fe
 			return nil, err
 		}
 	}
-	members, errs := fedset.Expand(ctx, cfg, fedset.Deps{Config: cfg, Getenv: o.Deps.Getenv, Keyring: o.Deps.Keyring,
-		Env: o.Deps.Env, HTTP: o.Deps.HTTP, Git: gitexec.Runner{Dir: o.Deps.Dir, Env: o.Deps.env()}})
+	members, errs := fedset.Expand(ctx, cfg, setNotes(o.IO, o.Deps.getenv, fedset.Deps{Config: cfg, Getenv: o.Deps.Getenv,
+		Keyring: o.Deps.Keyring, Env: o.Deps.Env, HTTP: o.Deps.HTTP, Git: gitexec.Runner{Dir: o.Deps.Dir, Env: o.Deps.env()}}))
 	var sites []hookSite
 	for _, m := range members {
 		if strings.HasPrefix(m.Name, st.Name+"/") {

@@ -224,9 +224,7 @@ func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string,
 		}
 	}
 	if all || namesSet(cfg, names) {
-		warn := func(format string, args ...any) { fmt.Fprintln(stdio.Err, i18n.M(format, args...).Localize(stdio.P)) }
-		members, warnings = fedset.Expand(ctx, cfg, fedset.Deps{Config: cfg, Git: syncRunner(env),
-			Warnf: warn, Log: gitexec.TraceLogger(stdio.Err, os.Getenv)})
+		members, warnings = fedset.Expand(ctx, cfg, setNotes(stdio, os.Getenv, fedset.Deps{Config: cfg, Git: syncRunner(env)}))
 	}
 	if all {
 		feds := make([]*federation.Federation, 0, len(cfg.Federations)+len(members))
@@ -252,6 +250,15 @@ func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string,
 		feds = append(feds, picked...)
 	}
 	return cfg, feds, warnings, nil
+}
+
+// setNotes is d with what every command that lists sets says while it
+// lists them: a forge's request budget running low, on stdio.Err, and
+// with GIT_TRACE_FEDERATE (looked up with getenv) each page's budget.
+func setNotes(stdio IO, getenv func(string) string, d fedset.Deps) fedset.Deps {
+	d.Warnf = func(format string, args ...any) { fmt.Fprintln(stdio.Err, i18n.M(format, args...).Localize(stdio.P)) }
+	d.Log = gitexec.TraceLogger(stdio.Err, getenv)
+	return d
 }
 
 func sortedKeys[V any](m map[string]V) []string {

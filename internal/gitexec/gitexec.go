@@ -98,9 +98,15 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	if env == nil {
 		env = os.Environ()
 	}
-	// GIT_TRACE_CURL and GIT_TRACE_PACKET must never print a token, even
-	// if the user's environment turned redaction off.
-	cmd.Env = setEnv(append([]string(nil), env...), "GIT_TRACE_REDACT", "1") // a copy: setEnv reuses its argument
+	cmd.Env = append([]string(nil), env...) // a copy: setEnv reuses its argument
+	// GIT_TRACE_CURL and GIT_TRACE_PACKET must never print a token of
+	// ours, even if the user's environment turned redaction off. A child
+	// for a server whose slot holds none keeps the user's choice, to show
+	// the user's own credentials as plain git would; its credential
+	// callback then hands out none of ours (keystore.Helper.TracesShown).
+	if r.slot == nil || r.slot.token || !TracesShowCredentials(cmd.Env) {
+		cmd.Env = setEnv(cmd.Env, "GIT_TRACE_REDACT", "1")
+	}
 	if lang := acceptLanguage(cmd.Env); lang != "" && r.server {
 		cmd.Env = WithConfig(cmd.Env, "http.extraHeader", "Accept-Language: "+lang)
 	}
@@ -113,6 +119,18 @@ func (r Runner) Command(ctx context.Context, args ...string) *exec.Cmd {
 	// open; do not wait on it forever once the child has exited.
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
+}
+
+// TracesShowCredentials reports whether env turns off the redaction of
+// credentials in git's traces: GIT_TRACE_REDACT set to a false value (an
+// empty one is false to git's git_env_bool).
+func TracesShowCredentials(env []string) bool {
+	v, ok := lookup(env, "GIT_TRACE_REDACT")
+	if !ok {
+		return false
+	}
+	b, err := ParseBool(v)
+	return strings.TrimSpace(v) == "" || (err == nil && !b)
 }
 
 // ProgramCommand is Command for git's own program git-<name> (a remote
@@ -299,6 +317,18 @@ func WithoutCredentialCallback(env []string) []string {
 // credential helper that begins with "!".
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// Getenv looks variables up in env, a Runner's Env, as a child sees
+// them (the last of a name wins); nil env is this process's environment.
+func Getenv(env []string) func(string) string {
+	if env == nil {
+		return os.Getenv
+	}
+	return func(name string) string {
+		v, _ := lookup(env, name)
+		return v
+	}
 }
 
 func lookup(env []string, key string) (string, bool) {

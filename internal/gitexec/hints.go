@@ -129,6 +129,22 @@ type Account struct {
 	// Named reports whether an account name is configured for the
 	// server (credential.<url>.username).
 	Named bool
+	// NoToken reports that federate holds no token for the server (its
+	// token chain found none, and no store failed): a refusal there is
+	// not a token's, and the hint says how to give one.
+	NoToken bool
+	// TokenVar is the server's FEDERATE_TOKEN_<HOST> variable, "" when
+	// it has none.
+	TokenVar string
+}
+
+// noTokenHint says how to give federate a token for url's server.
+func (a Account) noTokenHint(url string) []i18n.Msg {
+	hint := []i18n.Msg{i18n.M("no token for %s: run `git federate login %s`", hostURL(url), hostURL(url))}
+	if a.TokenVar != "" {
+		hint = append(hint, i18n.M(" or set %s", a.TokenVar))
+	}
+	return hint
 }
 
 // needsName reports whether a refusal at a forge is better explained
@@ -144,7 +160,8 @@ func Explain(err error, url string) error { return ExplainAs(err, url, Account{}
 
 // ExplainAs is Explain for a server whose forge and account are known:
 // a Gitee without a configured account name is told to set one, for a
-// 401 as for a 403.
+// 401 as for a 403; a 403 where federate holds no token says how to
+// give one, not that the token may not write.
 func ExplainAs(err error, url string, acct Account) error {
 	kind := Classify(err)
 	var hint []i18n.Msg
@@ -157,6 +174,8 @@ func ExplainAs(err error, url string, acct Account) error {
 		case isSSH(url): // the key, not a token, decides what one may see
 			hint = append(hint, i18n.M(" (a private repository also looks missing to a key that may not read it)"))
 		}
+	case kind == KindNoWrite && acct.NoToken: // no token of ours was refused
+		hint = acct.noTokenHint(url)
 	case (kind == KindAuth || kind == KindNoWrite) && acct.needsName():
 		hint = append(hint, i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`", hostURL(url)))
 	case kind == KindAuth:
@@ -327,11 +346,14 @@ func ExplainRead(err error, url string) error { return ExplainReadAs(err, url, A
 func ExplainReadAs(err error, url string, acct Account) error {
 	e := ExplainAs(err, url, acct)
 	var he *HintError
-	if !errors.As(e, &he) || he.Kind != KindNoWrite || acct.needsName() {
+	if !errors.As(e, &he) || he.Kind != KindNoWrite || acct.needsName() && !acct.NoToken {
 		return e // Gitee's 403 is its account-name hint, on a fetch too
 	}
-	read := &HintError{Kind: KindNoRead, URL: url, Err: he.Err,
-		hint: []i18n.Msg{i18n.M("the token for %s cannot read this repository: it needs read scope (GitHub: repo or contents:read; GitLab: read_repository; Gitee: projects)", hostURL(url))}}
+	hint := []i18n.Msg{i18n.M("the token for %s cannot read this repository: it needs read scope (GitHub: repo or contents:read; GitLab: read_repository; Gitee: projects)", hostURL(url))}
+	if acct.NoToken {
+		hint = acct.noTokenHint(url)
+	}
+	read := &HintError{Kind: KindNoRead, URL: url, Err: he.Err, hint: hint}
 	read.Hint = read.HintIn(nil)
 	return read
 }

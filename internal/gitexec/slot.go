@@ -29,6 +29,9 @@ type Slot struct {
 	URL  string
 	exe  string
 	file *os.File
+	// token: Put gave it a token of this program; set before any child
+	// starts.
+	token bool
 }
 
 // NewSlot makes an empty slot for url; exe is this program, called back
@@ -41,12 +44,14 @@ func NewSlot(url, exe string) (*Slot, error) {
 	return &Slot{URL: url, exe: exe, file: f}, nil
 }
 
-// Put makes user and password the slot's credential. Neither may hold a
-// newline.
+// Put makes user and password, a token of this program, the slot's
+// credential: the children it goes to never trace it (Runner.Command).
+// Neither may hold a newline.
 func (s *Slot) Put(user, password string) error {
 	if strings.ContainsAny(user+password, "\n\x00") {
 		return errors.New("credential with a newline or NUL")
 	}
+	s.token = true
 	return putSlot(s.file, user+"\n"+password+"\n")
 }
 

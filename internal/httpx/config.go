@@ -36,6 +36,9 @@ type Settings struct {
 	LowSpeedTime time.Duration
 	// UserAgent is http.userAgent or GIT_HTTP_USER_AGENT.
 	UserAgent string
+	// PostBuffer is http.postBuffer as git uses it (at least
+	// largePacketMax), 0 when not set: see Chunked.
+	PostBuffer int64
 	// Unhonoured lists the keys and variables that apply to the URL and
 	// that this client cannot honour: a request that must behave as git
 	// would goes through git's transport when it is not empty.
@@ -50,4 +53,26 @@ type Settings struct {
 // something else.
 func Resolve(entries []gitexec.ConfigEntry, getenv func(string) string, rawURL string) Settings {
 	return resolve(entries, getenv, rawURL)
+}
+
+// largePacketMax is git's LARGE_PACKET_MAX, the largest pkt-line, and
+// the least http.postBuffer git uses.
+const largePacketMax = 65520
+
+// DefaultPostBuffer is git's http.postBuffer when none is set.
+const DefaultPostBuffer = 16 * largePacketMax
+
+// Chunked reports whether git sends a request body of n bytes with
+// "Transfer-Encoding: chunked" rather than with its length: git's
+// remote-curl reads a request into a buffer of http.postBuffer bytes (at
+// least largePacketMax), one packet at a time while a whole packet still
+// fits, and sends it chunked when the buffer fills before the request
+// ends. A server (or a proxy) that takes only one of the two is what the
+// setting is for.
+func (s Settings) Chunked(n int64) bool {
+	buf := max(s.PostBuffer, largePacketMax)
+	if s.PostBuffer == 0 {
+		buf = DefaultPostBuffer
+	}
+	return n > buf-largePacketMax
 }

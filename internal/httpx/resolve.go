@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"math"
 	"net"
 	"net/url"
 	"path"
@@ -13,9 +14,8 @@ import (
 )
 
 // honoured are the http.* keys (lower case) this client applies as git
-// would, or that change nothing for it (postBuffer: the client always
-// sends the length of what it posts; maxRequests, minSessions and noEPSV
-// tune what it does not do).
+// would, or that change nothing for it (maxRequests, minSessions and
+// noEPSV tune what it does not do).
 var honoured = map[string]bool{
 	"sslverify": true, "sslcainfo": true, "sslcapath": true, "sslcert": true, "sslkey": true,
 	"proxy": true, "extraheader": true, "cookiefile": true, "savecookies": true,
@@ -91,6 +91,12 @@ func resolve(entries []gitexec.ConfigEntry, getenv func(string) string, rawURL s
 			s.LowSpeedTime = time.Duration(n) * time.Second
 		case "useragent":
 			s.UserAgent = last
+		case "postbuffer":
+			n, ok := gitSize(last)
+			if !ok {
+				s.Unhonoured = append(s.Unhonoured, "http.postBuffer") // git stops, and says why
+			}
+			s.PostBuffer = max(n, largePacketMax) // git's least, for 0 or a negative value too
 		case "followredirects":
 			if strings.ToLower(last) != "initial" {
 				s.Unhonoured = append(s.Unhonoured, "http.followRedirects")
@@ -379,6 +385,31 @@ func bypass(list, host string) bool {
 		}
 	}
 	return false
+}
+
+// gitSize reads a git size (git_parse_ssize_t): an integer in C's
+// notation (0x…, 0…) with an optional unit k, m or g (1024-based); false
+// when git would refuse it.
+func gitSize(v string) (int64, bool) {
+	num, unit := v, int64(1)
+	if v != "" {
+		switch v[len(v)-1] {
+		case 'k', 'K':
+			unit = 1 << 10
+		case 'm', 'M':
+			unit = 1 << 20
+		case 'g', 'G':
+			unit = 1 << 30
+		}
+		if unit > 1 {
+			num = v[:len(v)-1]
+		}
+	}
+	n, err := strconv.ParseInt(num, 0, 64)
+	if err != nil || n > math.MaxInt64/unit || n < math.MinInt64/unit {
+		return 0, false
+	}
+	return n * unit, true
 }
 
 // gitBool reads a git boolean: a key without a value is true; anything

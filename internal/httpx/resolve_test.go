@@ -118,3 +118,37 @@ func TestResolveProxy(t *testing.T) {
 		}
 	}
 }
+
+// A request body goes chunked where git's would: past http.postBuffer
+// (1 MiB by default, at least one 64 KiB packet), less the room of one
+// packet; "http.postBuffer = 4" sends every push chunked.
+func TestChunkedAsGit(t *testing.T) {
+	const url = "https://git.example.com/app.git"
+	for _, tc := range []struct {
+		value string // "" for no http.postBuffer
+		n     int64
+		want  bool
+	}{
+		{"", 982800, false},
+		{"", 982801, true},
+		{"4", 1, true},
+		{"0", 1, true},
+		{"-1", 1, true},
+		{"2m", 2<<20 - 65520, false},
+		{"2m", 2<<20 - 65519, true},
+		{"0x20000", 65552, false},
+		{"0x20000", 65553, true},
+	} {
+		var entries []gitexec.ConfigEntry
+		if tc.value != "" {
+			entries = []gitexec.ConfigEntry{{Key: "http.https://git.example.com.postBuffer", Value: tc.value}}
+		}
+		s := Resolve(entries, func(string) string { return "" }, url)
+		if got := s.Chunked(tc.n); got != tc.want || len(s.Unhonoured) > 0 {
+			t.Errorf("http.postBuffer=%q, %d bytes: chunked %v (unhonoured %q), want %v", tc.value, tc.n, got, s.Unhonoured, tc.want)
+		}
+	}
+	if s := Resolve([]gitexec.ConfigEntry{{Key: "http.postBuffer", Value: "lots"}}, func(string) string { return "" }, url); !slices.Equal(s.Unhonoured, []string{"http.postBuffer"}) {
+		t.Errorf("a postBuffer git refuses is not left to git: unhonoured %q", s.Unhonoured)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -48,6 +49,9 @@ type Client struct {
 	cred  httpx.Credential
 	http  *httpx.Client
 	clean *redact.Redactor
+	// chunked says whether a request body of n bytes goes chunked, as
+	// git sends it (httpx.Settings.Chunked).
+	chunked func(n int64) bool
 }
 
 // Config says how to reach one repository.
@@ -90,7 +94,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{url: u, cred: httpx.Basic(cfg.User, cfg.Token), http: hc, clean: cfg.Clean}, nil
+	return &Client{url: u, cred: httpx.Basic(cfg.User, cfg.Token), http: hc, clean: cfg.Clean, chunked: cfg.HTTP.Chunked}, nil
 }
 
 // RedirectError is a redirect the client did not follow (to another
@@ -251,6 +255,10 @@ type Options struct {
 	// is not asked to be quiet: its own progress ("Resolving deltas")
 	// comes with its words, as git's send-pack asks for it.
 	Progress *Progress
+	// Verbose, when set, gets git's line on how the request is sent
+	// ("POST git-receive-pack (chunked)" or "(N bytes)"), which git
+	// prints at -v -v.
+	Verbose io.Writer
 }
 
 // Result is the server's report of a push.
@@ -325,7 +333,19 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 	if err != nil {
 		return nil, err
 	}
-	req.ContentLength = length
+	if c.chunked(length) {
+		req.ContentLength = -1 // net/http sends it chunked, as git does past http.postBuffer
+	} else {
+		req.ContentLength = length
+	}
+	if o.Verbose != nil {
+		// git's words at -v -v, which it does not translate.
+		if req.ContentLength < 0 {
+			fmt.Fprintf(o.Verbose, "POST git-receive-pack (chunked)\n")
+		} else {
+			fmt.Fprintf(o.Verbose, "POST git-receive-pack (%d bytes)\n", length)
+		}
+	}
 	req.Header.Set("Content-Type", "application/x-git-receive-pack-request")
 	req.Header.Set("Accept", "application/x-git-receive-pack-result")
 	resp, err := c.do(req, "application/x-git-receive-pack-result")

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
@@ -248,5 +250,52 @@ func TestParseUploadPackAdvertisement(t *testing.T) {
 	}
 	if _, err := ParseAdvertisement(strings.NewReader(body)); err == nil {
 		t.Error("an upload-pack advertisement passed for a receive-pack one")
+	}
+}
+
+// The push request goes chunked where git's does (past http.postBuffer,
+// httpx.Settings.Chunked), else with its length, and says which at
+// git's -v -v in git's words.
+func TestPushChunkedPastPostBuffer(t *testing.T) {
+	type seen struct {
+		length  int64
+		chunked bool
+		body    int
+	}
+	got := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b bytes.Buffer
+		b.ReadFrom(r.Body)
+		got <- seen{r.ContentLength, slices.Contains(r.TransferEncoding, "chunked"), b.Len()}
+		w.Header().Set("Content-Type", "application/x-git-receive-pack-result")
+		fmt.Fprint(w, pkt("unpack ok\n")+pkt("ok refs/heads/main\n")+flush)
+	}))
+	defer srv.Close()
+	adv := &Advertisement{Caps: map[string]string{"report-status": ""}}
+	cmds := []Command{{Old: strings.Repeat("0", 40), New: oid1, Ref: "refs/heads/main"}}
+	pack := strings.Repeat("P", 100<<10)
+	for _, tc := range []struct {
+		postBuffer int64 // 0: not set
+		chunked    bool
+		said       string
+	}{
+		{0, false, "POST git-receive-pack (102546 bytes)\n"},
+		{65520, true, "POST git-receive-pack (chunked)\n"},
+	} {
+		cl, err := New(Config{URL: srv.URL + "/app.git", HTTP: httpx.Settings{PostBuffer: tc.postBuffer}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var verbose bytes.Buffer
+		if _, err := cl.Push(context.Background(), adv, cmds, strings.NewReader(pack), int64(len(pack)), Options{Verbose: &verbose}); err != nil {
+			t.Fatalf("postBuffer %d: %v", tc.postBuffer, err)
+		}
+		s := <-got
+		if s.chunked != tc.chunked || (s.length < 0) != tc.chunked || s.body != 102546 {
+			t.Errorf("postBuffer %d: server saw length %d, chunked %v, %d bytes; want chunked %v, 102546 bytes", tc.postBuffer, s.length, s.chunked, s.body, tc.chunked)
+		}
+		if verbose.String() != tc.said {
+			t.Errorf("postBuffer %d: said %q, want git's %q", tc.postBuffer, verbose.String(), tc.said)
+		}
 	}
 }

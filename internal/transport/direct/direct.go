@@ -160,6 +160,9 @@ func (c *Conn) pushOrigin(ctx context.Context, updates []transport.Update, o tra
 	if o.Progress && o.Verbosity > 0 {
 		show.progress = stderr
 	}
+	if o.Verbosity > 1 {
+		show.verbose = stderr
+	}
 	r := c.send(ctx, todo, pre, o, show)
 	show.said.Close()
 	if r.unpack != "" {
@@ -202,6 +205,7 @@ type sent struct {
 type shown struct {
 	said     *sendpack.Display
 	progress io.Writer // git's progress meters, when git asked for them
+	verbose  io.Writer // git's lines at -v -v
 }
 
 // zeroOID is the object name of "nothing" in commands.
@@ -328,7 +332,7 @@ func (c *Conn) request(ctx context.Context, cmds []sendpack.Command, wants []str
 	so := sendpack.Options{Atomic: o.Atomic, PushOptions: o.PushOptions}
 	var progress io.Writer
 	if show != nil {
-		so.Said, progress = show.said, show.progress
+		so.Said, progress, so.Verbose = show.said, show.progress, show.verbose
 	}
 	if len(wants) == 0 {
 		return c.cfg.Client.Push(ctx, c.adv, cmds, nil, 0, so)

@@ -1,0 +1,71 @@
+package fedcmd
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
+)
+
+// `git federate hook list` of a set whose owner takes no organisation
+// hook lists the set's repositories, and says on stderr, as sync does,
+// that the forge has few API requests left; GIT_TRACE_FEDERATE logs
+// each page's budget; neither holds the token.
+func TestHookSetListingSaysTheForgeBudgetIsLow(t *testing.T) {
+	gittest.Isolate(t)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/orgs/big/repos":
+		case "/api/repos/big/r1/hooks", "/api/repos/big/r2/hooks":
+			fmt.Fprint(w, `[]`)
+			return
+		default:
+			http.NotFound(w, r) // the organisation's hooks among them: a user, not an organisation
+			return
+		}
+		n, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		n = max(n, 1)
+		w.Header().Set("X-RateLimit-Limit", "5000")
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(4-n))
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
+		if n == 1 {
+			w.Header().Set("Link", fmt.Sprintf(`<http://%s%s?page=2>; rel="next", <http://%s%s?page=2>; rel="last"`, r.Host, r.URL.Path, r.Host, r.URL.Path))
+		}
+		fmt.Fprintf(w, `[{"name":"r%d","full_name":"big/r%d"}]`, n, n)
+	}))
+	defer api.Close()
+	u, _ := url.Parse(api.URL)
+	t.Setenv(keystore.EnvName(u.Host), "tok-budget-hook")
+	t.Setenv("GIT_TRACE_FEDERATE", "1")
+	for _, kv := range [][2]string{
+		{"federationset.big.origin", api.URL + "/big"},
+		{"federationset.big.mirror", api.URL + "/down"},
+		{"federate." + api.URL + ".forge", "github"},
+		{"federate." + api.URL + ".api", api.URL + "/api"},
+	} {
+		gittest.Git(t, "", "config", "--global", kv[0], kv[1])
+	}
+	out, err := hook(t, HookOptions{Action: hookList, Names: []string{"big"}})
+	if err != nil {
+		t.Fatalf("hook list: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "big/r2") {
+		t.Errorf("hook list did not list the set's second page:\n%s", out)
+	}
+	if !strings.Contains(out, api.URL+"/api: 3 API requests left until ") {
+		t.Errorf("hook list does not say the budget is low:\n%s", out)
+	}
+	if !strings.Contains(out, "ratelimit_remaining=2") {
+		t.Errorf("GIT_TRACE_FEDERATE did not log the second page's budget:\n%s", out)
+	}
+	if strings.Contains(out, "tok-budget-hook") {
+		t.Error("hook output holds the token")
+	}
+}
