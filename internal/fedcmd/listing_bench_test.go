@@ -5,6 +5,7 @@ package fedcmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -13,11 +14,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -89,12 +90,17 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 		srvs[role] = s
 		env = append(env, "FEDERATE_TOKEN_127_0_0_1_"+s.port()+"="+benchToken)
 	}
+	changed := os.Getenv("BENCH_CHANGED") != "0"
 	var conf strings.Builder
 	for i := range n {
 		fmt.Fprintf(&conf, "[federation \"f%05d\"]\n", i)
 		for _, role := range roles {
 			repo := fmt.Sprintf("r%05d.git", i)
-			copySeed(b, seed, filepath.Join(srvs[role].root, repo))
+			if i == 0 || changed {
+				// Unchanged runs read every answer from the prefilled
+				// advertisements: only the first repository is asked of git.
+				copySeed(b, seed, filepath.Join(srvs[role].root, repo))
+			}
 			key := "mirror"
 			if role == "o" {
 				key = "origin"
@@ -121,11 +127,12 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 	run := func(shards int) scaleRun {
 		return runListingSyncs(b, requests, bin, env, shards, jobs)
 	}
-	if prof := os.Getenv("BENCH_CPUPROFILE"); prof != "" {
-		profileSync(b, prof, env, jobs)
+	if prof, mem := os.Getenv("BENCH_CPUPROFILE"), os.Getenv("BENCH_MEMPROFILE"); prof != "" || mem != "" {
+		floor := func() { benchFloor(b, srvs, n, jobs, min(jobs, fedsync.DefaultHostJobs)) }
+		profileSync(b, prof, mem, env, jobs, floor)
 		return
 	}
-	if os.Getenv("BENCH_CHANGED") != "0" {
+	if changed {
 		run(1) // a first sync, not measured (unchanged federations create no cache)
 	}
 	hostJobs := min(jobs, fedsync.DefaultHostJobs)
@@ -148,9 +155,13 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 			r := run(shards)
 			f2 := floor(shards)
 			results[i] = result{r, (f1 + f2) / 2}
+			if want := int64(len(roles) * n); int64(r.requests) != want || r.counted != want {
+				b.Errorf("%d process(es): the servers counted %d requests and sync %d, want %d as the floor made",
+					shards, r.requests, r.counted, want)
+			}
 			logRun(n, shards, "unchanged", r, results[i].floor)
 		}
-		if os.Getenv("BENCH_CHANGED") == "0" {
+		if !changed {
 			continue
 		}
 		for i, shards := range []int{1, 4} {
@@ -174,34 +185,105 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 }
 
 // profileSync runs one `sync --all` in this process under the CPU
-// profiler, writing the profile to path: where the time of a sync over
-// many federations goes.
-func profileSync(b *testing.B, path string, env []string, jobs int) {
+// profiler (cpu, when set) and writes a heap profile taken when the live
+// heap was largest (mem, when set): where the time and the memory of a
+// sync over many federations go. The floor runs first, in the same
+// profile: the samples of each carry the label side=floor or side=sync
+// (go tool pprof -tagfocus side=sync), the servers' none.
+func profileSync(b *testing.B, cpu, mem string, env []string, jobs int, floor func()) {
 	for _, kv := range env {
 		if k, v, ok := strings.Cut(kv, "="); ok && (strings.HasPrefix(k, "FEDERATE_TOKEN_") || k == "GIT_CONFIG_GLOBAL") {
 			b.Setenv(k, v)
 		}
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
-	defer f.Close()
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Fatal(err)
+	var peak *heapPeak
+	if mem != "" {
+		peak = watchHeap()
 	}
 	start := time.Now()
-	err = runSync(context.Background(), SyncOptions{IO: IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard},
-		All: true, Jobs: jobs, SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(b), "git-federate"), Dir: b.TempDir()}})
-	pprof.StopCPUProfile()
+	pprof.Do(context.Background(), pprof.Labels("side", "floor"), func(context.Context) { floor() })
+	fmt.Fprintf(os.Stderr, "in-process floor: %v\n", time.Since(start))
+	start = time.Now()
+	var err error
+	pprof.Do(context.Background(), pprof.Labels("side", "sync"), func(ctx context.Context) {
+		err = runSync(ctx, SyncOptions{IO: IO{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard},
+			All: true, Jobs: jobs, SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(b), "git-federate"), Dir: b.TempDir()}})
+	})
 	fmt.Fprintf(os.Stderr, "in-process sync: %v, %v\n", time.Since(start), err)
+	if peak != nil {
+		most, profile := peak.stop()
+		fmt.Fprintf(os.Stderr, "largest live heap: %.1f MiB\n", float64(most)/(1<<20))
+		if err := os.WriteFile(mem, profile, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// heapPeak samples the live heap every few milliseconds and keeps the
+// heap profile of the largest it saw.
+type heapPeak struct {
+	done    chan struct{}
+	most    uint64
+	profile []byte
+}
+
+func watchHeap() *heapPeak {
+	h := &heapPeak{done: make(chan struct{})}
+	go func() {
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-h.done:
+				h.done <- struct{}{}
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			if live := sample[0].Value.Uint64(); live > h.most+h.most/20 {
+				var buf bytes.Buffer
+				_ = pprof.Lookup("heap").WriteTo(&buf, 0)
+				h.most, h.profile = live, buf.Bytes()
+			}
+		}
+	}()
+	return h
+}
+
+func (h *heapPeak) stop() (uint64, []byte) {
+	h.done <- struct{}{}
+	<-h.done
+	return h.most, h.profile
 }
 
 // logRun prints a run's figures at once: removing 40,000 repositories
 // after the benchmark takes minutes, and its report comes only then.
 func logRun(n, shards int, what string, r scaleRun, floor time.Duration) {
-	fmt.Fprintf(os.Stderr, "%d federations, %s, %d process(es): %.2f s, floor %.2f s (%.2fx), %d requests, peak RSS %.1f MiB, %d open files\n",
-		n, what, shards, r.wall.Seconds(), floor.Seconds(), r.wall.Seconds()/floor.Seconds(), r.requests, float64(r.rssKiB)/1024, r.openFDs)
+	fmt.Fprintf(os.Stderr, "%d federations, %s, %d process(es): %.2f s, floor %.2f s (%.2fx), %d requests (%d counted by sync), peak RSS %.1f MiB, %d open files, load %s\n",
+		n, what, shards, r.wall.Seconds(), floor.Seconds(), r.wall.Seconds()/floor.Seconds(), r.requests, r.counted,
+		float64(r.rssKiB)/1024, r.openFDs, loadAverage())
+}
+
+// loadAverage is the machine's load average over 1, 5 and 15 minutes:
+// the figures of a busy machine are read beside it.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(data))[:3], " ")
 }
 
 // benchSeed is a small bare repository, packed, its refs packed: a
@@ -442,7 +524,8 @@ func runListingSyncs(b *testing.B, requests func() int64, bin string, env []stri
 			args = append(args, "--shard", fmt.Sprintf("%d/%d", k, shards))
 		}
 		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Env, cmd.Dir = env, dir
+		totals := filepath.Join(dir, fmt.Sprintf("totals-%d.json", k))
+		cmd.Env, cmd.Dir = append(env[:len(env):len(env)], fedsync.TotalsEnv+"="+totals), dir
 		var errOut bytes.Buffer
 		cmd.Stdout, cmd.Stderr = io.Discard, &errOut
 		if err := cmd.Start(); err != nil {
@@ -451,18 +534,20 @@ func runListingSyncs(b *testing.B, requests func() int64, bin string, env []stri
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fds := watchFDs(cmd.Process.Pid)
+			watch := watchFDs(cmd.Process.Pid)
 			err := cmd.Wait()
-			maxFDs := fds()
+			maxFDs, hwm := watch()
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				b.Errorf("sync %v: %v\n%s", args, err, lastLines(errOut.String(), 10))
 			}
-			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > res.rssKiB {
-				res.rssKiB = ru.Maxrss // KiB on Linux: this process, not its git children
-			}
+			res.rssKiB = max(res.rssKiB, hwm)
 			res.openFDs = max(res.openFDs, maxFDs)
+			var t fedsync.Totals
+			if data, err := os.ReadFile(totals); err == nil && json.Unmarshal(data, &t) == nil {
+				res.counted += t.Requests
+			}
 		}()
 	}
 	wg.Wait()

@@ -42,7 +42,8 @@ func BenchmarkSyncAllScale(b *testing.B) {
 type scaleRun struct {
 	wall     time.Duration
 	requests int
-	rssKiB   int64 // the largest peak RSS of the sync processes
+	counted  int64 // the requests the sync processes counted (--json totals)
+	rssKiB   int64 // the largest peak RSS of the sync processes (VmHWM)
 	openFDs  int   // the most file descriptors one sync process held
 }
 
@@ -103,26 +104,52 @@ func runSyncProcesses(b *testing.B, srv *gittest.Server, bin string, env []strin
 	return runListingSyncs(b, func() int64 { return int64(len(srv.Requests())) }, bin, env, shards, 4)
 }
 
-// watchFDs samples how many files pid holds open until the returned
-// function is called, which returns the most it saw.
-func watchFDs(pid int) func() int {
+// watchFDs samples how many files pid holds open, and its peak resident
+// memory (VmHWM), until the returned function is called, which returns
+// the most it saw of each. The peak is read from /proc, not from the
+// process's rusage: a child that git's exec path forks shares its
+// parent's memory until the exec, and Linux reports the parent's peak
+// as the child's (ru_maxrss), here the benchmark's own with its servers.
+func watchFDs(pid int) func() (fds int, hwmKiB int64) {
 	stop := make(chan struct{})
-	done := make(chan int)
+	type most struct {
+		fds int
+		hwm int64
+	}
+	done := make(chan most)
 	go func() {
-		most := 0
+		var m most
 		tick := time.NewTicker(5 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			if fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
-				most = max(most, len(fds))
+				m.fds = max(m.fds, len(fds))
 			}
+			m.hwm = max(m.hwm, vmHWM(pid))
 			select {
 			case <-stop:
-				done <- most
+				done <- m
 				return
 			case <-tick.C:
 			}
 		}
 	}()
-	return func() int { close(stop); return <-done }
+	return func() (int, int64) { close(stop); m := <-done; return m.fds, m.hwm }
+}
+
+// vmHWM is the peak resident memory of pid so far, in KiB (0 once it
+// has exited).
+func vmHWM(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kib int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kib)
+			return kib
+		}
+	}
+	return 0
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/shard"
 )
 
 // StatusOptions are the flags of `git federate status`.
@@ -53,7 +54,7 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 	if err := syncCheckNames("status", opts.Names); err != nil {
 		return err
 	}
-	cfg, feds, warnings, err := syncFederations(ctx, opts.IO, opts.SyncEnv, opts.Names, len(opts.Names) == 0)
+	cfg, feds, warnings, err := syncFederations(ctx, opts.IO, opts.SyncEnv, opts.Names, len(opts.Names) == 0, shard.All)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package fedcmd
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -113,7 +114,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, feds, warnings, err := syncFederations(ctx, opts.IO, opts.SyncEnv, opts.Names, opts.All)
+	cfg, feds, warnings, err := syncFederations(ctx, opts.IO, opts.SyncEnv, opts.Names, opts.All, part)
 	if err != nil {
 		return err
 	}
@@ -131,18 +132,15 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 		return syncDaemon(ctx, opts, eng, feds, run)
 	}
 	start := time.Now()
-	results := eng.SyncAll(ctx, feds, run)
+	out := newSyncOutput(opts.IO.P, opts.IO.Out, opts.JSON)
+	eng.SyncEach(ctx, feds, run, out.add)
 	requests, gitListings := eng.Counters()
-	totals := fedsync.Summarize(results, requests, gitListings, time.Since(start))
-	writeTotals(totals)
-	if opts.JSON {
-		if err := writeSyncJSON(opts.IO.Out, results, &totals); err != nil {
-			return err
-		}
-	} else {
-		writeSyncText(opts.IO.P, opts.IO.Out, results)
+	out.totals.Finish(requests, gitListings, time.Since(start))
+	writeTotals(out.totals)
+	if err := out.finish(); err != nil {
+		return err
 	}
-	if err := syncExit(results); err != nil || len(warnings) == 0 {
+	if err := out.exit(); err != nil || len(warnings) == 0 {
 		return err
 	}
 	return Partial(i18n.Errorf("not everything could be synced: %w", i18n.Join(warnings...)))
@@ -209,9 +207,14 @@ func syncCheckNames(cmd string, names []string) error {
 // their forge's API only when asked for. Sets that could not be listed
 // are returned as warnings: the rest still runs. A forge's request
 // budget running low while a set is listed is said on stdio.Err, and
-// GIT_TRACE_FEDERATE logs every listing page's budget there.
-func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string, all bool) (*federation.Config, []*federation.Federation, []error, error) {
-	cfg, err := federation.Load(ctx, "", env.Dir)
+// GIT_TRACE_FEDERATE logs every listing page's budget there. Of the
+// [federation] sections, only part's share is read (shard.All: every one).
+func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string, all bool, part shard.Shard) (*federation.Config, []*federation.Federation, []error, error) {
+	var keep func(string) bool
+	if part != shard.All {
+		keep = part.Owns
+	}
+	cfg, err := federation.LoadOnly(ctx, "", env.Dir, keep)
 	if cfg == nil {
 		return nil, nil, nil, err
 	}
@@ -224,7 +227,9 @@ func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string,
 		}
 	}
 	if all || namesSet(cfg, names) {
-		members, warnings = fedset.Expand(ctx, cfg, setNotes(stdio, os.Getenv, fedset.Deps{Config: cfg, Git: syncRunner(env)}))
+		var unlisted []error // sets whose forge could not be listed
+		members, unlisted = fedset.Expand(ctx, cfg, setNotes(stdio, os.Getenv, fedset.Deps{Config: cfg, Git: syncRunner(env)}))
+		warnings = append(warnings, unlisted...)
 	}
 	if all {
 		feds := make([]*federation.Federation, 0, len(cfg.Federations)+len(members))
@@ -232,7 +237,8 @@ func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string,
 			feds = append(feds, cfg.Federations[n])
 		}
 		feds = append(feds, members...)
-		if len(feds) == 0 && len(warnings) == 0 {
+		// A shard's share may be empty; the whole set may not.
+		if len(feds) == 0 && len(warnings) == 0 && part == shard.All {
 			return nil, nil, nil, i18n.Errorf("no federation is configured: add one with `git federate add <name> --origin URL --mirror URL`")
 		}
 		return cfg, feds, warnings, nil
@@ -367,62 +373,113 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Conf
 	})
 }
 
-// syncExit maps results to the exit status: 0 when every federation is
-// done, 1 when none could be done, 3 (partial) otherwise.
-func syncExit(results []*fedsync.FederationResult) error {
-	var failed, partial []string
-	for _, r := range results {
-		switch r.Outcome() {
-		case "failed":
-			failed = append(failed, r.Name)
-		case "partial":
-			partial = append(partial, r.Name)
-		}
+// syncOutput writes the report of sync as the results come, in the
+// order of the federations, and keeps of them only what the end of the
+// run needs: the totals and the names of the federations not done. A run
+// over 10,000 federations holds no result it has reported.
+type syncOutput struct {
+	p     *i18n.Printer
+	w     *bufio.Writer
+	json  bool
+	count int
+	// totals sum up the run (--json, the metrics).
+	totals          fedsync.Totals
+	failed, partial []string
+}
+
+func newSyncOutput(p *i18n.Printer, w io.Writer, asJSON bool) *syncOutput {
+	return &syncOutput{p: p, w: bufio.NewWriterSize(w, 32<<10), json: asJSON}
+}
+
+// add reports one federation's result; more says another is ready, so
+// that the lines reach the terminal whenever the run waits.
+func (o *syncOutput) add(r *fedsync.FederationResult, more bool) {
+	o.totals.Count(r)
+	switch r.Outcome() {
+	case "failed":
+		o.failed = append(o.failed, r.Name)
+	case "partial":
+		o.partial = append(o.partial, r.Name)
 	}
+	if o.json {
+		o.writeJSON(r)
+	} else {
+		writeSyncResult(o.p, o.w, r)
+	}
+	o.count++
+	if !more {
+		_ = o.w.Flush() // an error stays, and finish returns it
+	}
+}
+
+// writeJSON writes r as the next element of the report's federations,
+// indented as encoding/json indents the whole document: the output is
+// the one document it was when the report was encoded at the end.
+func (o *syncOutput) writeJSON(r *fedsync.FederationResult) {
+	data, err := json.MarshalIndent(r, "    ", "  ")
+	if err != nil {
+		return
+	}
+	if o.count == 0 {
+		o.w.WriteString("{\n  \"federations\": [\n    ")
+	} else {
+		o.w.WriteString(",\n    ")
+	}
+	o.w.Write(data)
+}
+
+// finish ends the report (the JSON document's totals) and flushes it.
+func (o *syncOutput) finish() error {
+	if o.json {
+		if o.count == 0 {
+			o.w.WriteString("{\n  \"federations\": [")
+		} else {
+			o.w.WriteString("\n  ")
+		}
+		data, err := json.MarshalIndent(&o.totals, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		o.w.WriteString("],\n  \"totals\": ")
+		o.w.Write(data)
+		o.w.WriteString("\n}\n")
+	}
+	return o.w.Flush()
+}
+
+// exit maps the results to the exit status: 0 when every federation is
+// done, 1 when none could be done, 3 (partial) otherwise.
+func (o *syncOutput) exit() error {
 	switch {
-	case len(failed) == 0 && len(partial) == 0:
+	case len(o.failed) == 0 && len(o.partial) == 0:
 		return nil
-	case len(failed) == len(results):
-		return &ExitError{Code: ExitFailure, Err: i18n.Errorf("sync failed: %s", strings.Join(failed, ", "))}
+	case len(o.failed) == o.count:
+		return &ExitError{Code: ExitFailure, Err: i18n.Errorf("sync failed: %s", strings.Join(o.failed, ", "))}
 	}
 	return Partial(i18n.Errorf("not every mirror is in sync (%s); see above",
-		strings.Join(append(failed, partial...), ", ")))
+		strings.Join(append(o.failed, o.partial...), ", ")))
 }
 
-// syncReport is the --json document of sync and status.
-type syncReport struct {
-	Federations []*fedsync.FederationResult `json:"federations"`
-	// Totals (sync only) sum up the run.
-	Totals *fedsync.Totals `json:"totals,omitempty"`
-}
-
-func writeSyncJSON(w io.Writer, results []*fedsync.FederationResult, totals *fedsync.Totals) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(syncReport{Federations: results, Totals: totals})
-}
-
-func writeSyncText(p *i18n.Printer, w io.Writer, results []*fedsync.FederationResult) {
-	for _, r := range results {
-		head := p.Sprintf("cache already had origin's refs")
-		if r.Unchanged {
-			p.Fprintf(w, "%s: %s (unchanged: the forge reports no push since the last sync)\n", r.Name, r.Origin)
-			continue
-		}
-		if r.Fetched {
-			head = p.Sprintf("fetched origin")
-		}
-		if r.DryRun {
-			head += p.Sprintf(", dry run: nothing pushed")
-		}
-		if r.Err() != nil {
-			p.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(p, r.Name, r.Err()))
-			continue
-		}
-		p.Fprintf(w, "%s: %s (%s)\n", r.Name, r.Origin, head)
-		for i := range r.Mirrors {
-			writeMirrorSync(p, w, &r.Mirrors[i])
-		}
+// writeSyncResult writes one federation's report lines.
+func writeSyncResult(p *i18n.Printer, w io.Writer, r *fedsync.FederationResult) {
+	head := p.Sprintf("cache already had origin's refs")
+	if r.Unchanged {
+		p.Fprintf(w, "%s: %s (unchanged: the forge reports no push since the last sync)\n", r.Name, r.Origin)
+		return
+	}
+	if r.Fetched {
+		head = p.Sprintf("fetched origin")
+	}
+	if r.DryRun {
+		head += p.Sprintf(", dry run: nothing pushed")
+	}
+	if r.Err() != nil {
+		p.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(p, r.Name, r.Err()))
+		return
+	}
+	p.Fprintf(w, "%s: %s (%s)\n", r.Name, r.Origin, head)
+	for i := range r.Mirrors {
+		writeMirrorSync(p, w, &r.Mirrors[i])
 	}
 }
 

@@ -3,9 +3,11 @@ package federation
 import (
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -70,7 +72,11 @@ const DefaultTimeout = 2 * time.Minute
 
 // DefaultOptions are the values a federation has when its config is
 // silent: the defaults of Keys.
-func DefaultOptions() Options {
+func DefaultOptions() Options { return defaultOptions() }
+
+// defaultOptions are DefaultOptions, built once from the key table (they
+// hold no slice a caller could share: lists have no default value).
+var defaultOptions = sync.OnceValue(func() Options {
 	var o Options
 	for _, k := range sectionKeys(SectionFederation) {
 		if !k.Multi && k.Default != "" {
@@ -78,7 +84,7 @@ func DefaultOptions() Options {
 		}
 	}
 	return o
-}
+})
 
 // DefaultInclude is what sync and status cover when include is not set.
 var DefaultInclude = []string{"refs/heads/*", "refs/tags/*"}
@@ -128,6 +134,15 @@ func (f *Federation) TimeoutOf(e Endpoint) (d time.Duration, key string) {
 	return f.Timeout, f.TimeoutKey()
 }
 
+// LimitOf is the limit TimeoutOf says, without the key's name, which is
+// built for a message only: a sync asks it for each of 40,000 listings.
+func (f *Federation) LimitOf(e Endpoint) time.Duration {
+	if l, ok := f.Limits[e.Raw]; ok {
+		return l.Timeout
+	}
+	return f.Timeout
+}
+
 // GitLimits are f's servers that have a timeout of their own, for
 // gitexec.Runner.WithServerLimits.
 func (f *Federation) GitLimits() []gitexec.ServerLimit {
@@ -144,6 +159,9 @@ func (f *Federation) GitLimits() []gitexec.ServerLimit {
 // SetLimits records, for each server of f, the timeout its
 // [federate "<url>"] section sets, if any.
 func (c *Config) SetLimits(f *Federation) {
+	if !slices.ContainsFunc(c.Hosts, func(h Host) bool { return h.Timeout > 0 }) {
+		return // no server has a limit of its own: HostFor parses every section's URL
+	}
 	for _, e := range append([]Endpoint{f.Origin}, f.Mirrors...) {
 		if h := c.HostFor(e); h.Timeout > 0 {
 			if f.Limits == nil {
@@ -226,8 +244,9 @@ type Entry = gitexec.ConfigEntry
 // key that is wrong.
 func Parse(entries []Entry) (*Config, error) {
 	c := &Config{Federations: map[string]*Federation{}, Sets: map[string]*Set{}, Invalid: map[string]error{}}
-	raw := map[string]map[string][]string{} // "federation\x00name" -> key -> values
-	var order []string
+	type sectionID struct{ section, sub string }
+	raw := map[sectionID]map[string][]string{} // key -> values
+	var order []sectionID
 	for _, e := range entries {
 		section, sub, key, ok := SplitKey(e.Key)
 		if !ok {
@@ -238,7 +257,7 @@ func Parse(entries []Entry) (*Config, error) {
 		default:
 			continue
 		}
-		id := section + "\x00" + sub
+		id := sectionID{section, sub}
 		if raw[id] == nil {
 			raw[id] = map[string][]string{}
 			order = append(order, id)
@@ -251,10 +270,10 @@ func Parse(entries []Entry) (*Config, error) {
 	}
 	var errs []error
 	for _, id := range order {
-		section, sub, _ := strings.Cut(id, "\x00")
-		if err := c.add(section, sub, raw[id]); err != nil {
+		if err := c.add(id.section, id.sub, raw[id]); err != nil {
 			errs = append(errs, err)
 		}
+		delete(raw, id) // parsed: what the federation keeps is its own
 	}
 	for _, f := range c.Federations {
 		c.SetLimits(f)
@@ -292,6 +311,9 @@ func (c *Config) add(section, name string, kv map[string][]string) error {
 	} else if f.Origin, err = ParseEndpoint(o); err != nil {
 		errs = append(errs, i18n.Errorf("federation.%s.origin: %w", name, err))
 	}
+	if n := len(kv["mirror"]); n > 0 {
+		f.Mirrors = make([]Endpoint, 0, n)
+	}
 	for _, m := range kv["mirror"] {
 		ep, err := ParseEndpoint(m)
 		if err != nil {
@@ -320,7 +342,7 @@ func isMulti(section, key string) bool {
 // as the table spells it.
 func checkValues(section, name string, kv map[string][]string) error {
 	var errs []error
-	for _, k := range Keys() {
+	for _, k := range sectionKeys(section) {
 		vals := kv[strings.ToLower(k.Name)]
 		if k.Section != section || k.Check == nil || len(vals) == 0 {
 			continue
@@ -342,12 +364,22 @@ func checkValues(section, name string, kv map[string][]string) error {
 // and mirrors are the caller's: they mean different things per section.
 func parseOptions(section, name string, kv map[string][]string) (Options, error) {
 	o := DefaultOptions()
-	opts := map[string][]string{}
-	for _, k := range sectionKeys(section) {
-		if vals := kv[strings.ToLower(k.Name)]; len(vals) > 0 && k.Name != "origin" && k.Name != "mirror" {
-			o.set(k.Name, vals)
-			opts[strings.ToLower(k.Name)] = vals
+	var opts map[string][]string
+	// kv holds the few keys the section sets: most federations set
+	// origin and mirrors alone, and a config may hold 10,000 of them.
+	for key, vals := range kv {
+		k, ok := LookupKey(section, key)
+		if !ok || len(vals) == 0 || k.Name == "origin" || k.Name == "mirror" {
+			continue
 		}
+		o.set(k.Name, vals)
+		if opts == nil {
+			opts = map[string][]string{}
+		}
+		opts[key] = vals
+	}
+	if opts == nil {
+		return o, nil
 	}
 	return o, checkValues(section, name, opts)
 }

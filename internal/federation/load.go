@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -20,10 +21,31 @@ const ConfigPattern = `^(federation|federationset|federate)\.`
 // dir is where git runs (a repository, to include its config; "" for
 // the current directory).
 func Load(ctx context.Context, git, dir string) (*Config, error) {
+	return LoadOnly(ctx, git, dir, nil)
+}
+
+// LoadOnly is Load keeping only the [federation] sections whose name
+// keep accepts (nil: all); sets and hosts are read whole. A shard of
+// `sync --all` parses its share of 10,000 federations, and reports the
+// mistakes of that share only.
+func LoadOnly(ctx context.Context, git, dir string, keep func(name string) bool) (*Config, error) {
 	r := gitexec.Runner{Git: git, Dir: dir, Timeout: LoadTimeout}
 	entries, err := r.ConfigRegexp(ctx, ConfigPattern, false)
 	if err != nil {
 		return nil, configError(err)
+	}
+	if keep != nil {
+		last, kept := "", false // a section's keys come one after another
+		entries = slices.DeleteFunc(entries, func(e Entry) bool {
+			section, name, _, ok := SplitKey(e.Key)
+			if !ok || section != SectionFederation {
+				return false
+			}
+			if name != last {
+				last, kept = name, keep(name)
+			}
+			return !kept
+		})
 	}
 	return Parse(entries)
 }

@@ -140,7 +140,7 @@ func New(cfg Config) (*Engine, error) {
 	e.lister = &lister{all: make(chan struct{}, cfg.Jobs), hostJobs: cfg.HostJobs,
 		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
 		config: e.transportConfig, hosts: map[string]chan struct{}{}, creds: map[keystore.Key]*credential{},
-		clients: map[string]*httpx.Client{}, chosen: map[string]*httpx.Client{}}
+		clients: map[string]*httpx.Client{}, chosen: map[serverKey]*httpx.Client{}}
 	return e, nil
 }
 
@@ -256,9 +256,9 @@ func (e *Engine) sshRunner() (gitexec.Runner, error) {
 // listing is one small answer: the server's timeout (its own, or f's)
 // bounds all of it.
 func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep federation.Endpoint, service string) (*refs.Listing, error) {
-	limit, key := ListTimeout, ""
-	if d, k := f.TimeoutOf(ep); d > 0 {
-		limit, key = d, k
+	limit, key := ListTimeout, func() string { return "" }
+	if d := f.LimitOf(ep); d > 0 {
+		limit, key = d, func() string { _, k := f.TimeoutOf(ep); return k }
 	}
 	url := ep.Raw
 	listed, err := e.lister.list(ctx, ep, service, limit, key)

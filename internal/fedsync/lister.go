@@ -1,6 +1,7 @@
 package fedsync
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -55,27 +56,38 @@ type lister struct {
 	// config reads, once, git's http, url and credential sections.
 	config func(ctx context.Context) ([]gitexec.ConfigEntry, error)
 
-	mu      sync.Mutex
+	mu      sync.RWMutex // read for each listing, written once per host or server
 	hosts   map[string]chan struct{}
 	creds   map[keystore.Key]*credential
-	clients map[string]*httpx.Client // by the settings they were built for
-	chosen  map[string]*httpx.Client // by server URL; nil: listed by git
+	clients map[string]*httpx.Client    // by the settings they were built for
+	chosen  map[serverKey]*httpx.Client // nil: listed by git
+
+	byHostOnce sync.Once
+	byHost     bool // git's configuration tells no two repositories of a host apart
+
+	readers sync.Pool // *bufio.Reader of advertisements, one per listing in flight
 
 	requests atomic.Int64 // in-process listing requests, retries included
 }
 
 // credential is the token chain's answer for one host, asked once a run.
 type credential struct {
-	once        sync.Once
-	user, token string
-	useGit      bool // a token needs a username only git's config has
+	once   sync.Once
+	basic  httpx.Credential // the user and token, as the header says them
+	useGit bool             // a token needs a username only git's config has
 }
 
 // hostSlots is the semaphore of one host.
 func (l *lister) hostSlots(host string) chan struct{} {
+	l.mu.RLock()
+	s, ok := l.hosts[host]
+	l.mu.RUnlock()
+	if ok {
+		return s
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s, ok := l.hosts[host]
+	s, ok = l.hosts[host]
 	if !ok {
 		s = make(chan struct{}, l.hostJobs)
 		l.hosts[host] = s
@@ -114,13 +126,14 @@ func (l *lister) client(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 	if !ep.HTTP() {
 		return nil, errUseGit
 	}
-	l.mu.Lock()
-	c, ok := l.chosen[ep.Raw]
-	l.mu.Unlock()
+	key := l.keyOf(ctx, ep)
+	l.mu.RLock()
+	c, ok := l.chosen[key]
+	l.mu.RUnlock()
 	if !ok {
 		c, _ = l.choose(ctx, ep)
 		l.mu.Lock()
-		l.chosen[ep.Raw] = c
+		l.chosen[key] = c
 		l.mu.Unlock()
 	}
 	if c == nil {
@@ -129,7 +142,55 @@ func (l *lister) client(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 	return c, nil
 }
 
-// choose decides, once per server URL, what client lists ep.
+// keyOf is what the client of ep is chosen by: its scheme and host
+// when git's configuration cannot tell two repositories of one host
+// apart (no http.<url>.* or credential.<url>.* key names a path, no URL
+// is rewritten), else its URL. 10,000 federations are 40,000 URLs on a
+// few hosts, and the settings of each were resolved anew.
+func (l *lister) keyOf(ctx context.Context, ep federation.Endpoint) serverKey {
+	l.byHostOnce.Do(func() {
+		entries, err := l.config(ctx)
+		l.byHost = err == nil && !pathScoped(entries)
+	})
+	// A URL that may name a user or a query is chosen for alone, by
+	// choose's own reading of it.
+	if l.byHost && !strings.ContainsAny(ep.Raw, "@?#") {
+		return serverKey{protocol: ep.Protocol, host: ep.Host}
+	}
+	return serverKey{url: ep.Raw}
+}
+
+// serverKey is a client's key in lister.chosen: a protocol and host, or
+// a URL.
+type serverKey struct{ protocol, host, url string }
+
+// pathScoped reports whether a key of entries (git config's http, url
+// and credential sections) may apply to one repository of a host and
+// not to another: a URL key with a path, or a URL rewrite.
+func pathScoped(entries []gitexec.ConfigEntry) bool {
+	for _, e := range entries {
+		section, rest, ok := strings.Cut(e.Key, ".")
+		i := strings.LastIndexByte(rest, '.')
+		if !ok || i < 0 {
+			continue
+		}
+		sub, key := rest[:i], strings.ToLower(rest[i+1:])
+		switch strings.ToLower(section) {
+		case "url":
+			// A rewrite to federate:: is the rule that brought git here.
+			if (key == "insteadof" || key == "pushinsteadof") && !strings.HasPrefix(strings.ToLower(sub), "federate::") {
+				return true
+			}
+		case "http", "credential":
+			if u, err := url.Parse(sub); err != nil || strings.Trim(u.EscapedPath(), "/") != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// choose decides, once per keyOf, what client lists ep.
 func (l *lister) choose(ctx context.Context, ep federation.Endpoint) (*httpx.Client, error) {
 	if u, err := url.Parse(ep.Raw); err != nil || u.User != nil || u.RawQuery != "" {
 		return nil, errUseGit
@@ -159,22 +220,26 @@ func (l *lister) choose(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 	return c, nil
 }
 
-// credentialFor is the user and token sent up front to ep ("" when the
-// chain has none, or when the token may not go there: plain http to
+// credentialFor is the user and token sent up front to ep (none when
+// the chain has none, or when the token may not go there: plain http to
 // another machine). useGit is a token whose username only git knows.
-func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (user, token string, useGit bool) {
-	if ep.Protocol == "http" && !hostname.IsLoopback(ep.Host) {
-		return "", "", false
-	}
+func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (cred httpx.Credential, useGit bool) {
 	k := keystore.Key{Protocol: ep.Protocol, Host: ep.Host} // made canonical once, below
-	l.mu.Lock()
+	l.mu.RLock()
 	c, ok := l.creds[k]
+	l.mu.RUnlock()
 	if !ok {
-		c = &credential{}
-		l.creds[k] = c
+		l.mu.Lock()
+		if c, ok = l.creds[k]; !ok {
+			c = &credential{}
+			l.creds[k] = c
+		}
+		l.mu.Unlock()
 	}
-	l.mu.Unlock()
 	c.once.Do(func() {
+		if ep.Protocol == "http" && !hostname.IsLoopback(ep.Host) {
+			return
+		}
 		k, err := k.Canonical()
 		if err != nil {
 			return // no token for a host without a canonical form
@@ -191,24 +256,24 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (use
 			}
 		}
 		l.clean.Add(user, cred.Token)
-		c.user, c.token = user, cred.Token
+		c.basic = httpx.Basic(user, cred.Token)
 	})
-	return c.user, c.token, c.useGit
+	return c.basic, c.useGit
 }
 
 // list asks ep for its refs for service, retrying a busy server with the
 // busy policy of gitexec (at least as long as it asks in Retry-After).
 // errUseGit means git must list it.
 //
-// limit bounds each attempt; key, when set, is the config key that sets
-// it (federation.<name>.timeout), which the error of a server that does
-// not answer in time names.
-func (l *lister) list(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration, key string) (*refs.Listing, error) {
+// limit bounds each attempt; key, when it says one, is the config key
+// that sets it (federation.<name>.timeout), which the error of a server
+// that does not answer in time names.
+func (l *lister) list(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration, key func() string) (*refs.Listing, error) {
 	client, err := l.client(ctx, ep)
 	if err != nil {
 		return nil, err
 	}
-	user, token, useGit := l.credentialFor(ctx, ep)
+	cred, useGit := l.credentialFor(ctx, ep)
 	if useGit {
 		return nil, errUseGit
 	}
@@ -221,9 +286,9 @@ func (l *lister) list(ctx context.Context, ep federation.Endpoint, service strin
 		defer release()
 		actx, cancel := context.WithTimeout(ctx, limit)
 		defer cancel()
-		refs, err = l.once(actx, client, ep, service, httpx.Basic(user, token))
+		refs, err = l.once(actx, client, ep, service, cred)
 		if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-			return timedOut(ep, limit, key)
+			return timedOut(ep, limit, key())
 		}
 		return err
 	})
@@ -269,7 +334,9 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 		return nil, errUseGit // a dumb server, or a login page
 	}
 	lr := &io.LimitedReader{R: resp.Body, N: maxAdvertisement}
-	adv, err := sendpack.ParseServiceAdvertisement(lr, service)
+	br := l.reader(lr)
+	defer func() { br.Reset(nil); l.readers.Put(br) }()
+	adv, err := sendpack.ParseServiceAdvertisement(br, service)
 	if lr.N <= 0 {
 		return nil, i18n.Errorf("%s: ref advertisement larger than %d bytes", ep.Host, maxAdvertisement)
 	}
@@ -277,6 +344,18 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 		return nil, i18n.Errorf("%s: %s", ep.Host, l.clean.Clean(err.Error()))
 	}
 	return &adv.Listing, nil
+}
+
+// reader is a buffered reader of r, from the pool: a buffer per
+// listing was most of the garbage of a run over thousands of servers.
+// sendpack reads through it as given (bufio.NewReader keeps a reader
+// with a large enough buffer).
+func (l *lister) reader(r io.Reader) *bufio.Reader {
+	if br, ok := l.readers.Get().(*bufio.Reader); ok {
+		br.Reset(r)
+		return br
+	}
+	return bufio.NewReader(r)
 }
 
 // timedOut is the error of a listing that did not complete within limit.

@@ -163,31 +163,65 @@ func (e *Engine) Status(ctx context.Context, f *federation.Federation) *Federati
 // SyncAll syncs feds, Jobs federations at a time, and returns their
 // results in the order given.
 func (e *Engine) SyncAll(ctx context.Context, feds []*federation.Federation, opts Options) []*FederationResult {
-	return e.each(ctx, feds, func(ctx context.Context, f *federation.Federation) *FederationResult {
+	out := make([]*FederationResult, 0, len(feds))
+	e.SyncEach(ctx, feds, opts, func(r *FederationResult, _ bool) { out = append(out, r) })
+	return out
+}
+
+// SyncEach syncs feds, Jobs federations at a time, and hands each result
+// to report in the order of feds, as soon as it and those before it are
+// done: a run over thousands of federations keeps only the results not
+// yet reported. report is called from one goroutine at a time; more
+// says whether the next result is ready already (a writer flushes when
+// it is not).
+func (e *Engine) SyncEach(ctx context.Context, feds []*federation.Federation, opts Options, report func(r *FederationResult, more bool)) {
+	e.each(ctx, feds, func(ctx context.Context, f *federation.Federation) *FederationResult {
 		return e.Sync(ctx, f, opts)
-	})
+	}, report)
 }
 
 // StatusAll is Status for each of feds, Jobs at a time.
 func (e *Engine) StatusAll(ctx context.Context, feds []*federation.Federation) []*FederationResult {
-	return e.each(ctx, feds, e.Status)
+	out := make([]*FederationResult, 0, len(feds))
+	e.each(ctx, feds, e.Status, func(r *FederationResult, _ bool) { out = append(out, r) })
+	return out
 }
 
-func (e *Engine) each(ctx context.Context, feds []*federation.Federation, fn func(context.Context, *federation.Federation) *FederationResult) []*FederationResult {
-	out := make([]*FederationResult, len(feds))
-	var g errgroup.Group
+// each runs fn for every federation and reports the results in order.
+func (e *Engine) each(ctx context.Context, feds []*federation.Federation, fn func(context.Context, *federation.Federation) *FederationResult,
+	report func(r *FederationResult, more bool)) {
+	type finished struct {
+		i int
+		r *FederationResult
+	}
 	// Network commands are bounded by the engine's Jobs slots; more
 	// federations than slots are in flight so that a slot freed while one
 	// federation does its local work (lock, cache, plan) is taken at once.
-	g.SetLimit(4 * e.cfg.Jobs)
-	for i, f := range feds {
-		g.Go(func() error {
-			out[i] = fn(ctx, f)
-			return nil
-		})
+	inFlight := 4 * e.cfg.Jobs
+	results := make(chan finished, inFlight)
+	go func() {
+		var g errgroup.Group
+		g.SetLimit(inFlight)
+		for i, f := range feds {
+			g.Go(func() error {
+				results <- finished{i, fn(ctx, f)}
+				return nil
+			})
+		}
+		_ = g.Wait()
+		close(results)
+	}()
+	held := map[int]*FederationResult{} // done before one ahead of them
+	next := 0
+	for f := range results {
+		held[f.i] = f.r
+		for r, ok := held[next]; ok; r, ok = held[next] {
+			delete(held, next)
+			next++
+			_, more := held[next]
+			report(r, more || len(results) > 0)
+		}
 	}
-	_ = g.Wait()
-	return out
 }
 
 func (e *Engine) run(ctx context.Context, f *federation.Federation, opts Options, push bool) *FederationResult {
@@ -626,17 +660,19 @@ func (e *Engine) Counters() (requests, gitListings int64) {
 	return e.lister.requests.Load(), e.gitListings.Load()
 }
 
-// Summarize is the Totals of results, a run that took d and made the
-// listings the engine's Counters grew by.
-func Summarize(results []*FederationResult, requests, gitListings int64, d time.Duration) Totals {
-	t := Totals{Checked: len(results), Requests: requests, GitListings: gitListings, Seconds: d.Seconds()}
-	for _, r := range results {
-		if r.Outcome() != "ok" {
-			t.Failed++
-		}
-		if r.Fetched || slices.ContainsFunc(r.Mirrors, func(m MirrorResult) bool { return m.Pushed }) {
-			t.Changed++
-		}
+// Count adds one federation's result to t, as it is reported.
+func (t *Totals) Count(r *FederationResult) {
+	t.Checked++
+	if r.Outcome() != "ok" {
+		t.Failed++
 	}
-	return t
+	if r.Fetched || slices.ContainsFunc(r.Mirrors, func(m MirrorResult) bool { return m.Pushed }) {
+		t.Changed++
+	}
+}
+
+// Finish records the run's listings (what the engine's Counters grew
+// by) and its wall time d.
+func (t *Totals) Finish(requests, gitListings int64, d time.Duration) {
+	t.Requests, t.GitListings, t.Seconds = requests, gitListings, d.Seconds()
 }

@@ -1,7 +1,6 @@
 package gitexec
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -22,24 +21,39 @@ type ConfigEntry struct {
 // "key\nvalue\x00", or "key\x00" for a key with no value. With showScope
 // (output of --show-scope) every record is preceded by "scope\x00".
 func ParseConfigZ(out []byte, showScope bool) []ConfigEntry {
-	var entries []ConfigEntry
-	recs := bytes.Split(out, []byte{0})
-	for i := 0; i < len(recs); i++ {
-		var e ConfigEntry
-		if showScope {
-			e.Scope = string(recs[i])
-			i++
-			if i >= len(recs) {
-				break
-			}
+	// One string for all: the entries are pieces of it. A config of
+	// 10,000 federations is 50,000 entries, each a copy and a slice of
+	// its own before.
+	rest := string(out)
+	per := 1
+	if showScope {
+		per = 2
+	}
+	entries := make([]ConfigEntry, 0, strings.Count(rest, "\x00")/per)
+	next := func() (string, bool) {
+		if rest == "" {
+			return "", false
 		}
-		if len(recs[i]) == 0 {
+		rec, after, _ := strings.Cut(rest, "\x00")
+		rest = after
+		return rec, true
+	}
+	for {
+		var e ConfigEntry
+		rec, ok := next()
+		if showScope && ok {
+			e.Scope = rec
+			rec, ok = next()
+		}
+		if !ok {
+			return entries
+		}
+		if rec == "" {
 			continue
 		}
-		e.Key, e.Value, _ = strings.Cut(string(recs[i]), "\n")
+		e.Key, e.Value, _ = strings.Cut(rec, "\n")
 		entries = append(entries, e)
 	}
-	return entries
 }
 
 // ConfigRegexp runs `git config -z --get-regexp re` (with --show-scope

@@ -67,23 +67,66 @@ func Canonical(host string) (string, error) {
 		}
 		return "[" + ip.String() + "]" + port, nil
 	}
+	if ascii, ok := plainName(name); ok {
+		return ascii + port, nil
+	}
+	ascii, why := viaIDNA(name)
+	if why != "" {
+		return "", bad(host, why)
+	}
+	return ascii + port, nil
+}
+
+// plainName is the canonical form of a name made of ASCII letters,
+// digits, "-" and "_" only, in labels none of which is empty or an
+// encoded one ("xn--"): itself, lower-cased, as the conversion would
+// make it (TestPlainNameIsWhatIDNAMakes). Nearly every host is one, and
+// a run lists thousands of servers, each request checking its host.
+func plainName(name string) (string, bool) {
+	start, upper := 0, false
+	for i := 0; i <= len(name); i++ {
+		if i == len(name) || name[i] == '.' {
+			label := name[start:i]
+			if label == "" || len(label) >= 4 && strings.EqualFold(label[:4], "xn--") {
+				return "", false
+			}
+			start = i + 1
+			continue
+		}
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		case 'A' <= c && c <= 'Z':
+			upper = true
+		default:
+			return "", false
+		}
+	}
+	if upper {
+		return lowerASCII(name), true
+	}
+	return name, true
+}
+
+// viaIDNA is the canonical form of name by the IDNA conversion, or why
+// it has none.
+func viaIDNA(name string) (string, string) {
 	if !utf8.ValidString(name) {
-		return "", bad(host, "not UTF-8")
+		return "", "not UTF-8"
 	}
 	ascii, err := profile.ToASCII(name)
 	if err != nil {
-		return "", bad(host, "it has no ASCII form")
+		return "", "it has no ASCII form"
 	}
 	ascii = lowerASCII(ascii)
 	// The form must be its own canonical form: keys are made canonical
 	// more than once on their way to a store.
 	if again, err := profile.ToASCII(ascii); err != nil || lowerASCII(again) != ascii {
-		return "", bad(host, "it has no stable ASCII form")
+		return "", "it has no stable ASCII form"
 	}
 	if why := checkName(ascii); why != "" {
-		return "", bad(host, why)
+		return "", why
 	}
-	return ascii + port, nil
+	return ascii, ""
 }
 
 // IsLoopback reports whether host (as Canonical takes it) is this

@@ -100,3 +100,40 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+// The shortcut for plain ASCII names gives what the IDNA conversion
+// gives, for every name of up to four characters from letters of both
+// cases, a digit, "-", "_" and ".", and for encoded-looking labels.
+func TestPlainNameIsWhatIDNAMakes(t *testing.T) {
+	const alphabet = "aZx0-_."
+	var names []string
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		if prefix != "" {
+			names = append(names, prefix)
+		}
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			gen(prefix+string(c), n-1)
+		}
+	}
+	gen("", 4)
+	names = append(names, "xn--bcher-kva", "XN--bcher-kva.example", "xn--", "a.xn--b", "xn-a.example", "git_corp.example-",
+		"127.0.0.1", "localhost", "LocalHost", "github.com", "GitHub.COM")
+	checked := 0
+	for _, name := range names {
+		got, ok := plainName(name)
+		if !ok {
+			continue
+		}
+		checked++
+		if want, why := viaIDNA(name); why != "" || got != want {
+			t.Errorf("plainName(%q) = %q; the conversion makes %q (%s)", name, got, want, why)
+		}
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d names took the shortcut", checked)
+	}
+}
