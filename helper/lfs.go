@@ -12,6 +12,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // pointLFS tells git-lfs in this repository where LFS objects live: a
@@ -144,20 +145,20 @@ func (s *Session) usesLFS(ctx context.Context, g gitexec.Runner, tips []string) 
 }
 
 // lfsReason is the short reason a server's refs were not pushed.
-func lfsReason(err error) reason {
+func lfsReason(err error) transport.Reason {
 	if errors.Is(err, lfs.ErrUnsupported) {
-		return ours(codeLFS, pending.ReasonNoLFS)
+		return transport.Ours(transport.CodeLFS, pending.ReasonNoLFS)
 	}
-	return ours(codeLFS, pending.ReasonLFS(err))
+	return transport.Ours(transport.CodeLFS, pending.ReasonLFS(err))
 }
 
 // pushPrimaryLFS is pushPrimary after the LFS objects reached the
 // primary server; when they could not, no ref moves.
-func (s *Session) pushPrimaryLFS(ctx context.Context, primary federation.Endpoint, updates []update) []refStatus {
+func (s *Session) pushPrimaryLFS(ctx context.Context, primary federation.Endpoint, updates []update) []transport.Status {
 	if err := s.carryLFS(ctx, primary, updates, false); err != nil {
-		out := make([]refStatus, len(updates))
+		out := make([]transport.Status, len(updates))
 		for i := range out {
-			out[i] = refStatus{Reason: lfsReason(err)}
+			out[i] = transport.Status{Reason: lfsReason(err)}
 		}
 		return out
 	}

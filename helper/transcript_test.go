@@ -18,6 +18,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport/relay"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -325,7 +326,7 @@ func TestRelayEndsCleanlyWhenGitClosesFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, childOut, err := blockingPipe()
+	out, childOut, err := relay.BlockingPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +335,7 @@ func TestRelayEndsCleanlyWhenGitClosesFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	childOut.Close()
-	up := &uploadPack{helperChild: &helperChild{cmd: cmd, in: in, out: bufio.NewReader(out), outFile: out, stderr: &gate{}}}
+	up := &uploadPack{Child: &relay.Child{Cmd: cmd, In: in, Out: bufio.NewReader(out), OutFile: out, Stderr: relay.NewGate(nil)}}
 
 	gitReads, ourStdout, err := os.Pipe()
 	if err != nil {

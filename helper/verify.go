@@ -6,6 +6,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // landedAnyway looks again at the primary when it never answered for
@@ -17,7 +18,7 @@ import (
 // 404, busy) took nothing and is not asked. It reports whether the
 // primary could not be asked (then the updates of the broken refs are
 // queued, unconfirmed).
-func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint, updates []update, status []refStatus) (unasked bool) {
+func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint, updates []update, status []transport.Status) (unasked bool) {
 	var broke []int
 	for i, st := range status {
 		if st.Unreported && !st.OK && !refusedWhole(st.Reason) {
@@ -40,7 +41,7 @@ func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint,
 		if u.Delete() && now != "" || !u.Delete() && (u.OID == "" || now != u.OID) {
 			continue
 		}
-		status[i] = refStatus{OK: true, Forced: u.Force}
+		status[i] = transport.Status{OK: true, Forced: u.Force}
 		n++
 	}
 	if n > 0 {
@@ -112,10 +113,10 @@ func (s *Session) queueAhead(ctx context.Context, updates []update) []pending.En
 // taken when it could not be asked after a broken push (unasked; then
 // queueUnconfirmed queued those), stays queued until the mirrors'
 // outcomes are recorded.
-func (s *Session) dropAhead(ctx context.Context, ahead []pending.Entry, updates []update, status []refStatus, unasked bool) {
+func (s *Session) dropAhead(ctx context.Context, ahead []pending.Entry, updates []update, status []transport.Status, unasked bool) {
 	refused := map[string]bool{}
 	for i, u := range updates {
-		if !status[i].accepted() && !(unasked && status[i].Unreported && !refusedWhole(status[i].Reason)) {
+		if !status[i].Accepted() && !(unasked && status[i].Unreported && !refusedWhole(status[i].Reason)) {
 			refused[u.Ref] = true
 		}
 	}
@@ -136,7 +137,7 @@ func (s *Session) dropAhead(ctx context.Context, ahead []pending.Entry, updates 
 // refusedWhole reports whether r, why a push failed as a whole, is the
 // server's refusal of the request (its HTTP status or git's words for
 // one): the server answered, so it took nothing.
-func refusedWhole(r reason) bool {
+func refusedWhole(r transport.Reason) bool {
 	switch gitexec.Classify(&gitexec.Error{Stderr: r.String()}) {
 	case gitexec.KindAuth, gitexec.KindNoWrite, gitexec.KindNotFound, gitexec.KindBusy:
 		return true
