@@ -15,6 +15,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // DeliverArg, as the first of three arguments, runs the helper as the
@@ -149,7 +150,7 @@ func failureLine(o mirrorOutcome) string {
 	for _, r := range o.Refs {
 		if !r.OK {
 			n++
-			if reason.empty() {
+			if reason.Empty() {
 				reason = r.Reason
 			}
 		}
@@ -170,7 +171,7 @@ func sayFailures(p *i18n.Printer, note string) string {
 			said = append(said, line) // a note of an older version
 			continue
 		}
-		said = append(said, p.Sprintf("%s: %s not pushed (%s)", f[0], p.Sprintf("%d refs", n), readBack(f[2]).Localize(p)))
+		said = append(said, p.Sprintf("%s: %s not pushed (%s)", f[0], p.Sprintf("%d refs", n), transport.ReadBack(f[2]).Localize(p)))
 	}
 	return strings.Join(said, p.Sprintf("; "))
 }
@@ -188,5 +189,5 @@ func (s *Session) reportBackground(w io.Writer) {
 	}
 	os.Remove(note)
 	s.P.Fprintf(w, "warning: federate: the background push to the mirrors failed: %s; queued for the next push or `git federate sync` (see `git federate status`)\n",
-		shorten(sayFailures(s.P, string(b))))
+		transport.Shorten(sayFailures(s.P, string(b))))
 }

@@ -1,23 +1,20 @@
 package helper
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
-	"github.com/git-remote-federate/git-remote-federate/internal/redact"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport/relay"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -76,18 +73,18 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 				s.v0 = map[string]bool{}
 			}
 			s.v0[srv.Raw] = true
-			up.abandon()
+			up.Abandon()
 			return false, w.ConnectFallback()
 		}
 		s.noteServer(srv)
 		if err := w.ConnectReady(); err != nil {
-			up.abandon()
+			up.Abandon()
 			return true, err
 		}
-		up.stderr.release(s.Stderr)
+		up.Stderr.Release(s.Stderr)
 		err = up.relay(r.Buffered(), raw)
-		if up.stderr.broke() {
-			s.fetchBroke(ctx, srv, up.stderr.Tail())
+		if up.Stderr.Broke() {
+			s.fetchBroke(ctx, srv, up.Stderr.Tail())
 		}
 		if err == nil && up.fetched.Load() {
 			s.afterFetch(srv)
@@ -147,67 +144,26 @@ func (s *Session) fetchServers(ctx context.Context) ([]federation.Endpoint, erro
 	return out, nil
 }
 
-// helperChild is a running `git remote-http(s)` for one server: git's
-// own http helper, which this session drives through protocol.Client.
-// Its stderr is held back (gate) until the caller decides the user
-// should see it.
-type helperChild struct {
-	cmd     *exec.Cmd
-	in      io.WriteCloser
-	out     *bufio.Reader
-	outFile *os.File
-	stderr  *gate
-}
-
 // startHelperChild runs git's own http helper for srv, with the
 // session's credential callback in its environment.
-func (s *Session) startHelperChild(ctx context.Context, srv federation.Endpoint) (*helperChild, error) {
-	name := s.Remote
-	if name == "" {
-		name = srv.Raw
-	}
+func (s *Session) startHelperChild(ctx context.Context, srv federation.Endpoint) (*relay.Child, error) {
 	g := s.Git.ForServer(srv.Raw)
 	g.Env = s.childEnv()
-	cmd := g.ProgramCommand(ctx, "remote-"+srv.Protocol, name, srv.Raw)
-	c := &helperChild{cmd: cmd, stderr: &gate{clean: s.Git.Redact}}
-	cmd.Stderr = c.stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	// Packs come through this pipe. A plain blocking pipe read with
-	// a large buffer costs far less system time than os.Pipe's
-	// poller-driven one (cmd.StdoutPipe).
-	out, childOut, err := blockingPipe()
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stdout = childOut
-	err = cmd.Start()
-	childOut.Close()
-	if err != nil {
-		out.Close()
-		return nil, i18n.Errorf("%s: starting git remote-%s: %w", srv.Raw, srv.Protocol, err)
-	}
-	c.in, c.out, c.outFile = in, bufio.NewReader(out), out
-	return c, nil
+	return relay.Start(ctx, g, s.remoteName(srv), srv.Protocol, srv.Raw, s.Git.Redact)
 }
 
-// client speaks the remote-helper protocol to the child.
-func (c *helperChild) client() *protocol.Client { return protocol.NewClient(c.in, c.out) }
-
-// abandon stops the child without a word to the user.
-func (c *helperChild) abandon() {
-	c.in.Close()
-	c.cmd.Process.Kill()
-	c.cmd.Wait()
-	c.outFile.Close()
+// remoteName is the remote's name for a child of srv: git's, else the URL.
+func (s *Session) remoteName(srv federation.Endpoint) string {
+	if s.Remote == "" {
+		return srv.Raw
+	}
+	return s.Remote
 }
 
 // uploadPack is a running `git remote-http(s)` child that has been asked
 // for a stateless connection to git-upload-pack.
 type uploadPack struct {
-	*helperChild
+	*relay.Child
 	fallback bool        // the server does not speak protocol v2
 	fetched  atomic.Bool // git sent a fetch request, not only ls-refs
 }
@@ -222,11 +178,11 @@ func (s *Session) startUploadPack(ctx context.Context, srv federation.Endpoint, 
 	if err != nil {
 		return nil, err
 	}
-	up := &uploadPack{helperChild: c}
+	up := &uploadPack{Child: c}
 	up.fallback, err = up.handshake(s.childOptions(), limit)
 	if err != nil {
-		up.abandon()
-		return nil, &ServerError{Server: srv, Err: err, Stderr: s.Git.Redact.Clean(up.stderr.String())}
+		up.Abandon()
+		return nil, &ServerError{Server: srv, Err: err, Stderr: s.Git.Redact.Clean(up.Stderr.String())}
 	}
 	return up, nil
 }
@@ -250,56 +206,13 @@ func (s *Session) childOptions() []protocol.ClientOption {
 // returns the child's answer to the command. It gives up when the child
 // exits first or after limit (0: no limit).
 func (up *uploadPack) handshake(options []protocol.ClientOption, limit time.Duration) (fallback bool, err error) {
-	return withLimit(context.Background(), limit, func() (bool, error) {
-		c := up.client()
+	return relay.WithLimit(context.Background(), limit, func() (bool, error) {
+		c := up.Client()
 		if _, err := c.Options(options...); err != nil {
 			return false, err
 		}
 		return c.StatelessConnect("git-upload-pack")
 	})
-}
-
-// withLimit runs fn and waits for it at most limit (0: no limit) and
-// until ctx is done. fn talks to a child process: the caller kills the
-// child when the time is up, which ends fn. fn's result is returned only
-// when fn finished: after a time-out, fn may still be running.
-func withLimit[T any](ctx context.Context, limit time.Duration, fn func() (T, error)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := fn()
-		ch <- result{v, err}
-	}()
-	var expired <-chan time.Time
-	if limit > 0 {
-		timer := time.NewTimer(limit)
-		defer timer.Stop()
-		expired = timer.C
-	}
-	var zero T
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-expired:
-		return zero, noAnswer{limit}
-	case <-ctx.Done():
-		return zero, i18n.Errorf("no answer: %w", ctx.Err())
-	}
-}
-
-// noAnswer is withLimit's error when the limit passed first: the server
-// stalled, as git's own stall limit would have said.
-type noAnswer struct{ limit time.Duration }
-
-func (e noAnswer) Error() string        { return e.Localize(nil) }
-func (e noAnswer) Is(target error) bool { return target == context.DeadlineExceeded }
-
-// Localize says e in p's language.
-func (e noAnswer) Localize(p *i18n.Printer) string {
-	return i18n.M("no answer within %v", e.limit).Localize(p)
 }
 
 // relay copies git's requests (from) to the child and the child's
@@ -308,23 +221,23 @@ func (e noAnswer) Localize(p *i18n.Printer) string {
 func (up *uploadPack) relay(from io.Reader, to io.Writer) error {
 	go func() {
 		// git closes our stdin when it is done; the child then exits.
-		io.Copy(up.in, &fetchSpotter{r: from, seen: &up.fetched})
-		up.in.Close()
+		io.Copy(up.In, &fetchSpotter{r: from, seen: &up.fetched})
+		up.In.Close()
 	}()
 	// A plain read/write loop, not splice(2): spliced pipe to pipe, the
 	// end of the child's output can meet git's already closed read end
 	// and fail with EPIPE although every byte arrived; git then sees our
 	// failure ("remote transport reported error").
-	copyErr := copyLarge(to, up.out)
-	up.outFile.Close()
+	copyErr := copyLarge(to, up.Out)
+	up.OutFile.Close()
 	if copyErr != nil {
 		// git went away: nobody is left to read the answers.
-		up.cmd.Process.Kill()
+		up.Cmd.Process.Kill()
 	}
-	err := up.cmd.Wait()
+	err := up.Cmd.Wait()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
-		return i18n.Errorf("git %s exited with status %d", up.cmd.Args[1], exit.ExitCode())
+		return i18n.Errorf("git %s exited with status %d", up.Cmd.Args[1], exit.ExitCode())
 	}
 	if err != nil {
 		return err
@@ -395,76 +308,3 @@ func (e *ServerError) Localize(p *i18n.Printer) string {
 }
 
 func (e *ServerError) Unwrap() error { return e.Err }
-
-// gate holds a child's stderr back until release, then passes it through.
-// It notes whether the transport reported a connection that broke in the
-// middle of an answer (git remote-https still exits 0 then).
-type gate struct {
-	mu     sync.Mutex
-	buf    []byte
-	to     io.Writer
-	open   bool
-	failed bool
-	last   []byte // the end of everything written, released or not
-	// clean is applied to everything written (nil: no known token).
-	clean *redact.Redactor
-}
-
-// rpcFailed starts the line git's http transport prints when a request
-// failed after it began (a cut connection, curl 18).
-var rpcFailed = []byte("error: RPC failed")
-
-func (g *gate) Write(p []byte) (int, error) {
-	n := len(p)
-	// The server's messages reach the user and error text: no token it
-	// echoes, no terminal escape. A chunk is cleaned as it comes.
-	p = []byte(g.clean.CleanLines(string(p)))
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.last = append(g.last, p...)
-	if len(g.last) > 4<<10 {
-		g.last = g.last[len(g.last)-4<<10:]
-	}
-	// Looked for in the tail, not the chunk: a line may come in pieces.
-	g.failed = g.failed || bytes.Contains(g.last, rpcFailed)
-	if g.open {
-		if g.to != nil {
-			g.to.Write(p)
-		}
-		return n, nil
-	}
-	if len(g.buf) < 64<<10 {
-		g.buf = append(g.buf, p...)
-	}
-	return n, nil
-}
-
-// broke reports whether the relayed transport said a request failed.
-func (g *gate) broke() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.failed
-}
-
-// release writes what was held back to to and passes later writes on.
-func (g *gate) release(to io.Writer) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if to != nil && len(g.buf) > 0 {
-		to.Write(g.buf)
-	}
-	g.buf, g.to, g.open = nil, to, true
-}
-
-func (g *gate) String() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return string(g.buf)
-}
-
-// Tail is the end of everything the child wrote, for its last words.
-func (g *gate) Tail() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return string(g.last)
-}

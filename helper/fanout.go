@@ -39,10 +39,10 @@ func (s *Session) fanoutTargets() []federation.Endpoint {
 // acceptedUpdates are the updates the primary took, forced on the mirrors
 // when the user forced them or the primary needed a forced update (a
 // --force-with-lease that rewound a branch).
-func acceptedUpdates(updates []update, status []refStatus) []indexedUpdate {
+func acceptedUpdates(updates []update, status []transport.Status) []indexedUpdate {
 	var out []indexedUpdate
 	for i, u := range updates {
-		if !status[i].accepted() || (!u.Delete() && u.OID == "") {
+		if !status[i].Accepted() || (!u.Delete() && u.OID == "") {
 			continue
 		}
 		u.Force = u.Force || status[i].Forced
@@ -71,15 +71,15 @@ type mirrorPlan struct {
 type mirrorRef struct {
 	indexedUpdate
 	OK     bool
-	Reason reason
+	Reason transport.Reason
 }
 
 // mirrorOutcome is one mirror's push.
 type mirrorOutcome struct {
 	Plan  mirrorPlan
 	Refs  []mirrorRef
-	Fatal reason // the push failed as a whole
-	Hint  string // what the user can do about Fatal, if known
+	Fatal transport.Reason // the push failed as a whole
+	Hint  string           // what the user can do about Fatal, if known
 }
 
 // fanOut pushes the accepted updates, plus what is queued for each
@@ -87,7 +87,7 @@ type mirrorOutcome struct {
 // updates the pending queue, and with requireMirrors turns a ref some
 // mirror did not take into an error in status (when given). It returns
 // each mirror's outcome.
-func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, accepted []indexedUpdate, status []refStatus) []mirrorOutcome {
+func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, accepted []indexedUpdate, status []transport.Status) []mirrorOutcome {
 	q := s.queue()
 	plans := s.planMirrors(ctx, q, mirrors, accepted)
 	if !anyUpdates(plans) {
@@ -101,8 +101,10 @@ func (s *Session) fanOut(ctx context.Context, mirrors []federation.Endpoint, acc
 	}
 	s.announce(plans, len(accepted))
 	outcomes := make([]mirrorOutcome, len(plans))
-	s.packs = newPacks(ctx, s.GitDir)
-	defer func() { s.packs.close(); s.packs = nil }()
+	if s.packs == nil { // not listed ahead: the detached delivery
+		s.packs = s.newPacks(ctx)
+	}
+	defer func() { s.packs.Close(); s.packs = nil }()
 	var mu sync.Mutex // one mirror's report lines stay together
 	var g errgroup.Group
 	for i, p := range plans {
@@ -274,8 +276,9 @@ func (s *Session) announce(plans []mirrorPlan, n int) {
 	fmt.Fprintln(s.Stderr, msg)
 }
 
-// pushMirror runs one child push to one mirror, with its own time limit.
-// Its output is kept for the report, not shown raw.
+// pushMirror pushes plan p to its mirror, with its own time limit,
+// through the connection forPush picks. What the server said is kept for
+// the report, not shown raw.
 func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	out := mirrorOutcome{Plan: p}
 	if len(p.Updates) == 0 {
@@ -286,98 +289,33 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	if lfsOut, ok := s.mirrorLFS(ctx, p); !ok {
 		return lfsOut
 	}
-	// A mirror listed by git's http helper is pushed through it; one
-	// listed by this process, from it, unless the push needs git; when
-	// the listing failed, git's push below says why in its words, but a
-	// listing of ours that failed is the reason itself (a redirect is
-	// not followed by another way).
-	m := s.relays.mirror(ctx, p.Mirror.Raw)
-	if m == nil && s.relays.mirrors[p.Mirror.Raw] == nil {
-		// Not listed ahead (the detached process of mirrorPush =
-		// background): listed now, by this process when
-		// transport.Choose says so; else the child push below.
-		if d, ch, err := s.listChosen(ctx, p.Mirror, false, true); ch.Way == transport.Direct {
-			m = &mirrorRelay{viaUs: true, direct: d, err: err}
-		}
+	updates := make([]update, len(p.Updates))
+	for i, u := range p.Updates {
+		updates[i] = u.update
 	}
-	switch {
-	case m == nil:
-	case m.viaUs && m.err != nil:
-		return s.failedOutcome(ctx, p, m.err)
-	case m.direct != nil && s.pushChosen(m.direct):
-		return s.pushDirect(ctx, m.direct, p)
-	case m.relay != nil:
-		return s.relayMirror(ctx, m.relay, p)
-	}
-	g := s.child()
-	g.Stderr = nil // kept for the report, not shown raw
-	push := s.childPush(p.Mirror.Raw, nil)
-	todo := p.Updates
-	res, err := g.Push(ctx, withUpdates(push, todo))
-	if gone := res.MissingDeletes; len(gone) > 0 {
-		// git refuses the whole push when a deleted ref is not on the
-		// mirror; it already has what the delete asks for, so push the rest.
-		todo = withoutDeletes(todo, gone)
-		res, err = gitexec.PushResult{}, nil
-		if len(todo) > 0 {
-			res, err = g.Push(ctx, withUpdates(push, todo))
-		}
-	}
-	for _, u := range p.Updates {
-		rep := res.Report(u.Ref)
-		r := mirrorRef{indexedUpdate: u, OK: rep.OK()}
-		if !r.OK {
-			r.Reason = mirrorReason(rep)
-		}
-		out.Refs = append(out.Refs, r)
-	}
-	var ge *gitexec.Error
-	if errors.As(err, &ge) && !res.Failed {
-		withServerWords(out.Refs, ge.Stderr) // kept cleaned by the runner
-	}
-	if err != nil && res.Failed {
-		out.Fatal = said(res.Fatal)
-		var he *gitexec.HintError
-		if errors.As(s.explain(ctx, err, p.Mirror.Raw), &he) {
-			out.Hint = he.HintIn(s.P)
-		}
-	}
-	return out
+	r := s.mirrorConn(ctx, p.Mirror)
+	c := s.forPush(ctx, r)
+	defer c.Close()
+	defer r.conn.Close()
+	return mirrorOutcomeOf(p, c.Push(ctx, updates, s.mirrorOptions()))
 }
 
-// failedOutcome is the outcome of a push to p's mirror that failed as a
-// whole with err before it started (its listing by this process).
-func (s *Session) failedOutcome(ctx context.Context, p mirrorPlan, err error) mirrorOutcome {
-	out := mirrorOutcome{Plan: p}
-	out.Fatal, out.Hint = s.directReason(ctx, err, p.Mirror.Raw)
-	for _, u := range p.Updates {
-		out.Refs = append(out.Refs, mirrorRef{indexedUpdate: u, Reason: out.Fatal})
-	}
-	return out
-}
-
-// withUpdates is push with todo as its updates.
-func withUpdates(push gitexec.Push, todo []indexedUpdate) gitexec.Push {
-	for _, u := range todo {
-		push.Updates = append(push.Updates, u.gitUpdate())
-	}
-	return push
-}
-
-func withoutDeletes(todo []indexedUpdate, gone map[string]bool) []indexedUpdate {
-	var out []indexedUpdate
-	for _, u := range todo {
-		if !(u.Delete() && gone[u.Ref]) {
-			out = append(out, u)
+// mirrorConn is mirror m's connection: the one its listing opened while
+// the origin pushed, once listed (waiting for it until ctx is done: then
+// a child git's push says why); else, not listed ahead (the detached
+// process of mirrorPush = background), reached now.
+func (s *Session) mirrorConn(ctx context.Context, m federation.Endpoint) *reached {
+	if r := s.conns[m.Raw]; r != nil {
+		select {
+		case <-r.ready:
+			return r
+		case <-ctx.Done():
+			return &reached{srv: m, conn: s.open(m, transport.Child, false, nil)}
 		}
 	}
-	return out
-}
-
-// mirrorReason is the mirror's own reason for not taking a ref, in git's
-// words ("non-fast-forward", "fetch first", a hook's message...).
-func mirrorReason(r gitexec.RefReport) reason {
-	return readBack(delivery.RefReason(r))
+	r := &reached{packs: s.packs}
+	s.reach(ctx, r, m, false, true, nil)
+	return r
 }
 
 // withServerWords adds to the reason of each ref the mirror refused what
@@ -391,7 +329,7 @@ func withServerWords(refs []mirrorRef, stderr string) {
 	}
 	for i := range refs {
 		if !refs[i].OK {
-			refs[i].Reason = refs[i].Reason.withWords(oneLine(words))
+			refs[i].Reason = refs[i].Reason.WithWords(oneLine(words))
 		}
 	}
 }
@@ -400,7 +338,7 @@ func withServerWords(refs []mirrorRef, stderr string) {
 // else the mirror's reason for each ref it did not take.
 func (s *Session) reportMirror(o mirrorOutcome) {
 	url := o.Plan.Mirror.Raw
-	if !o.Fatal.empty() {
+	if !o.Fatal.Empty() {
 		s.P.Fprintf(s.Stderr, "federate: mirror %s: push failed: %s\n", url, o.Fatal.Localize(s.P))
 		if o.Hint != "" {
 			s.P.Fprintf(s.Stderr, "federate: mirror %s: hint: %s\n", url, o.Hint)
@@ -441,8 +379,9 @@ func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes
 	for i, o := range outcomes {
 		r := delivery.Result{Plan: o.Plan.Queue}
 		r.Plan.Mirror = o.Plan.Mirror.Raw
-		if !o.Fatal.empty() {
-			r.Failed = reasonError{o.Fatal}
+		if !o.Fatal.Empty() {
+			// The English reason is all Failure words it from.
+			r.Failed = errors.New(o.Fatal.String())
 		}
 		for _, ref := range o.Refs {
 			r.Refs = append(r.Refs, delivery.Outcome{Ref: ref.Ref, OID: ref.OID, Force: ref.Force, OK: ref.OK, Reason: ref.Reason.String()})
@@ -497,17 +436,17 @@ func (s *Session) queued(err error) bool {
 
 // requireMirrors fails, in status, every ref of the push that some mirror
 // did not take, naming the first such mirror and its reason.
-func requireMirrors(outcomes []mirrorOutcome, status []refStatus) {
+func requireMirrors(outcomes []mirrorOutcome, status []transport.Status) {
 	for _, o := range outcomes {
 		for _, r := range o.Refs {
-			if r.OK || r.index < 0 || !status[r.index].accepted() {
+			if r.OK || r.index < 0 || !status[r.index].Accepted() {
 				continue
 			}
 			why := r.Reason
-			if !o.Fatal.empty() {
+			if !o.Fatal.Empty() {
 				why = o.Fatal
 			}
-			status[r.index] = refStatus{Reason: ours(codeMirror, i18n.M("mirror %s: %s", o.Plan.Mirror.Raw, why))}
+			status[r.index] = transport.Status{Reason: transport.Ours(transport.CodeMirror, i18n.M("mirror %s: %s", o.Plan.Mirror.Raw, why))}
 		}
 	}
 }
@@ -517,4 +456,20 @@ func pronoun(p *i18n.Printer, n int) string {
 		return p.Sprintf("it")
 	}
 	return p.Sprintf("them")
+}
+
+// mirrorOutcomeOf is the outcome of plan p's push, one Status per update.
+func mirrorOutcomeOf(p mirrorPlan, o transport.Outcome) mirrorOutcome {
+	out := mirrorOutcome{Plan: p, Fatal: o.Fatal, Hint: o.Hint}
+	for i, u := range p.Updates {
+		ref := mirrorRef{indexedUpdate: u, OK: o.Refs[i].Accepted()}
+		if !ref.OK {
+			ref.Reason = o.Refs[i].Reason
+		}
+		out.Refs = append(out.Refs, ref)
+	}
+	if out.Fatal.Empty() {
+		withServerWords(out.Refs, o.Said)
+	}
+	return out
 }

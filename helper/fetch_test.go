@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,8 +18,8 @@ import (
 // and fetch batches answered by a child git fetch.
 var transports = []string{"http", "file"}
 
-// delay slows the origin's first answer in the fetchFrom=nearest test, so
-// that a mirror is nearer.
+// delay slows the origin's first answer in the fetchFrom=nearest test,
+// once the mirror meant to be nearer has answered (see servedListing).
 const delay = 2 * time.Second
 
 // repo is one server's copy of the federated repository.
@@ -414,10 +415,13 @@ func TestLsRemoteNoFailoverOnAuthFailure(t *testing.T) {
 func TestFetchFromNearest(t *testing.T) {
 	t.Run("equal mirror", func(t *testing.T) {
 		f := newFixture(t, "http", "fetchFrom=nearest")
-		// mirror1 is behind; the origin answers its first listing slowly.
+		// mirror1 is behind; the origin answers its first listing only
+		// after mirror2 answered its own, and slowly: on a loaded machine
+		// a delay alone could pass before mirror2's listing did.
 		gittest.Commit(t, f.work, "new", "new\n", "new")
 		f.seed(f.origin, f.mirrors[1])
-		f.origin.srv.AddFault(gittest.Fault{Prefix: "/app.git", Delay: delay, Count: 1})
+		f.origin.srv.AddFault(gittest.Fault{Prefix: "/app.git", Delay: delay, Count: 1,
+			Hook: func(*http.Request) { servedListing(f.mirrors[1]) }})
 
 		dst, stderr := cloneStderr(t, f)
 		if got, want := gittest.Git(t, dst, "rev-parse", "HEAD"), gittest.RefOf(t, f.work, "main"); got != want {
@@ -456,6 +460,21 @@ func TestFetchFromNearest(t *testing.T) {
 			t.Errorf("want one failover warning naming mirror1:\n%s", stderr)
 		}
 	})
+}
+
+// servedListing waits until r has answered a listing (an upload-pack
+// POST) in full, for a minute at most: a fault's hook runs on the
+// server's goroutine, where the test cannot fail; the assertions after
+// the clone tell what happened.
+func servedListing(r repo) {
+	for range 3000 {
+		for _, q := range r.srv.Requests() {
+			if q.Method == "POST" && strings.HasSuffix(q.Path, "/git-upload-pack") && !q.End.IsZero() {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestCloneEmptyRepository(t *testing.T) {

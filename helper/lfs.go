@@ -11,6 +11,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // pointLFS tells git-lfs in this repository where LFS objects live: a
@@ -143,17 +144,17 @@ func (s *Session) usesLFS(ctx context.Context, g gitexec.Runner, tips []string) 
 }
 
 // lfsReason is the short reason a server's refs were not pushed.
-func lfsReason(err error) reason {
-	return ours(codeLFS, delivery.LFSReason(err))
+func lfsReason(err error) transport.Reason {
+	return transport.Ours(transport.CodeLFS, delivery.LFSReason(err))
 }
 
 // pushPrimaryLFS is pushPrimary after the LFS objects reached the
 // primary server; when they could not, no ref moves.
-func (s *Session) pushPrimaryLFS(ctx context.Context, primary federation.Endpoint, updates []update) []refStatus {
+func (s *Session) pushPrimaryLFS(ctx context.Context, primary federation.Endpoint, updates []update) []transport.Status {
 	if err := s.carryLFS(ctx, primary, updates, false); err != nil {
-		out := make([]refStatus, len(updates))
+		out := make([]transport.Status, len(updates))
 		for i := range out {
-			out[i] = refStatus{Reason: lfsReason(err)}
+			out[i] = transport.Status{Reason: lfsReason(err)}
 		}
 		return out
 	}

@@ -1,15 +1,14 @@
 package helper
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -18,23 +17,9 @@ import (
 // can take long; a hung server must not hang git forever.
 const PushTimeout = time.Hour
 
-// refStatus is what one server did with one ref, in the words git's
-// transport-helper understands.
-type refStatus struct {
-	OK       bool
-	Forced   bool   // "ok <dst> forced update"
-	UpToDate bool   // the server already had the value
-	Reason   reason // for !OK: "non-fast forward", "fetch first", a server's words, ours...
-	// Unreported: the server never answered for the ref, the push
-	// failed as a whole (a cut connection, a crashed server).
-	Unreported bool
-}
-
-// accepted reports whether the server now has the value.
-func (st refStatus) accepted() bool { return st.OK || st.UpToDate }
-
-// reply writes the answer for dst; a reason of ours is in p's language.
-func (st refStatus) reply(w *protocol.Writer, dst string, p *i18n.Printer) {
+// reply writes the answer for dst in the helper protocol's words; a
+// reason of ours is in p's language.
+func reply(w *protocol.Writer, dst string, st transport.Status, p *i18n.Printer) {
 	if st.UpToDate {
 		w.PushError(dst, "up to date") // git maps this to its own "[up to date]"
 		return
@@ -43,7 +28,7 @@ func (st refStatus) reply(w *protocol.Writer, dst string, p *i18n.Printer) {
 		w.PushOK(dst, st.Forced)
 		return
 	}
-	w.PushError(dst, st.Reason.Localize(p))
+	w.PushError(dst, st.Reason.Reply(p))
 }
 
 // push answers one push batch: one `git push` to the primary server, then
@@ -62,8 +47,10 @@ func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer)
 	start := time.Now()
 	updates := s.resolveUpdates(ctx, p.Refs)
 	primary := s.pushTarget()
+	ahead := s.queueAhead(ctx, updates)
 	status := s.pushPrimaryLFS(ctx, primary, updates)
-	s.landedAnyway(ctx, primary, updates, status)
+	unasked := s.landedAnyway(ctx, primary, updates, status)
+	s.dropAhead(ctx, ahead, updates, status, unasked)
 	s.Log.Debug("pushed to primary", "server", primary.Raw, "refs", len(updates), "took", time.Since(start))
 	if mirrors := s.fanoutTargets(); len(mirrors) > 0 {
 		start = time.Now()
@@ -75,7 +62,7 @@ func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer)
 		s.Log.Debug("fanned out", "mirrors", len(mirrors), "took", time.Since(start))
 	}
 	for i, r := range p.Refs {
-		status[i].reply(w, r.Dst, s.P)
+		reply(w, r.Dst, status[i], s.P)
 	}
 	return w.End()
 }
@@ -83,23 +70,7 @@ func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer)
 // update is one ref update with its source resolved to an object name, so
 // the primary and every mirror get exactly the same value even if a local
 // ref moves while the push runs.
-type update struct {
-	Ref   string // destination ref
-	Src   string // what git asked for: a local ref, "HEAD", an object name; "" deletes
-	OID   string // Src resolved; "" for a delete or when it could not be resolved
-	Force bool
-}
-
-func (u update) Delete() bool { return u.Src == "" }
-
-// gitUpdate is the update for the push engine, by object name when known.
-func (u update) gitUpdate() gitexec.Update {
-	src := u.OID
-	if src == "" || u.Delete() {
-		src = u.Src
-	}
-	return gitexec.Update{Dst: u.Ref, Src: src, Force: u.Force}
-}
+type update = transport.Update
 
 // resolveUpdates turns git's push lines into updates, resolving every
 // source in one `git cat-file --batch-check`. A source that cannot be
@@ -125,31 +96,13 @@ func (s *Session) resolveUpdates(ctx context.Context, refs []protocol.PushRef) [
 // objectNames resolves names (refs, "HEAD", object names) in the local
 // repository. Names that do not resolve are missing from the result.
 func (s *Session) objectNames(ctx context.Context, names []string) map[string]string {
-	res := map[string]string{}
-	if len(names) == 0 {
-		return res
-	}
-	var in bytes.Buffer
-	for _, n := range names {
-		in.WriteString(n + "\n")
-	}
 	g := s.child()
 	g.Stderr = nil
 	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
 	defer cancel()
-	out, err := g.OutputStdin(ctx, &in, "cat-file", "--batch-check=%(objectname)")
+	res, err := g.ObjectNames(ctx, names)
 	if err != nil {
 		s.Log.Debug("resolving push sources", "err", err)
-		return res
-	}
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != len(names) {
-		return res
-	}
-	for i, l := range lines {
-		if protocol.IsOID(l) {
-			res[names[i]] = l
-		}
 	}
 	return res
 }
@@ -170,146 +123,91 @@ func (s *Session) child() gitexec.Runner {
 	return g
 }
 
-// pushPrimary pushes updates to url with the options git gave us and
-// returns a status per update, in order. The child's progress and the
-// server's messages go to the user's terminal as they come.
-func (s *Session) pushPrimary(ctx context.Context, url string, updates []update) []refStatus {
-	if r := s.relays.primary; r != nil && r.srv.Raw == url {
-		return s.relayPrimary(ctx, r, updates)
-	}
-	if d := s.relays.primaryDirect; d != nil && d.srv.Raw == url {
-		s.relays.primaryDirect = nil // one batch per listing, as git does
-		if s.pushChosen(d) {
-			return s.pushPrimaryDirect(ctx, d, updates)
-		}
-		return s.primaryThroughGit(ctx, d.srv, updates)
-	}
-	ctx, cancel := context.WithTimeout(ctx, PushTimeout)
-	defer cancel()
-	var stderr io.Writer = io.Discard
-	if s.Stderr != nil {
-		stderr = s.Stderr
-	}
-	f := &lineFilter{w: stderr, drop: "error: failed to push some refs to "}
-	g := s.child()
-	g.Stderr = f
-	res, _ := g.Push(ctx, s.primaryPush(url, updates))
-	f.Flush()
-	return s.primaryFailed(url, statuses(res, updates))
-}
-
-// primaryPush is the push to the primary server, with what git set with
-// "option" before the push batch: its leases ("cas <ref>:<oid>") go to
-// the updates of those refs.
-func (s *Session) primaryPush(url string, updates []update) gitexec.Push {
+// originOptions are the options of the push git asked for, for the
+// server pushed to first.
+func (s *Session) originOptions() transport.PushOptions {
 	o := s.opts
-	p := s.childPush(url, updates)
-	p.Progress = o.Progress && o.Verbosity > 0
-	p.Verbose = o.Verbosity > 1
-	p.ForceIfIncludes = o.ForceIfIncludes
-	p.Signed = o.Signed
-	for i, u := range p.Updates {
-		if l, ok := o.Leases.For(u.Dst); ok {
-			p.Updates[i].Lease = &gitexec.Lease{Expect: l.Expect, Tracking: !l.HasValue}
+	return transport.PushOptions{DryRun: o.DryRun, Atomic: o.Atomic, PushOptions: o.PushOptions, Origin: true,
+		Leases: o.Leases, ForceIfIncludes: o.ForceIfIncludes, Signed: o.Signed,
+		Progress: o.Progress, Verbosity: o.Verbosity, Limit: PushTimeout}
+}
+
+// mirrorOptions are the options a mirror's push carries: the leases, the
+// signature and force-if-includes are the origin's.
+func (s *Session) mirrorOptions() transport.PushOptions {
+	o := s.opts
+	return transport.PushOptions{DryRun: o.DryRun, Atomic: o.Atomic, PushOptions: o.PushOptions, Limit: MirrorPushTimeout}
+}
+
+// listForPush lists the server pushed to first for a push, the way
+// reach picks. The mirrors start listing once it answers: their
+// listings have until its verdict, and on a small machine four children
+// starting at once would hold back its first request.
+func (s *Session) listForPush(ctx context.Context) (*serverRefs, error) {
+	s.closeConns()
+	s.packs = s.newPacks(ctx) // the mirrors listed by this process share them
+	startMirrors := func() {}
+	if s.Fed.MirrorPush != federation.MirrorPushBackground || s.Fed.RequireMirrors {
+		startMirrors = func() { s.startMirrors(ctx, s.fanoutTargets()) }
+	}
+	primary := s.pushTarget()
+	r := &reached{}
+	s.reach(ctx, r, primary, true, false, startMirrors)
+	if r.err != nil {
+		r.conn.Close()
+		return nil, r.err
+	}
+	s.conns[primary.Raw] = r
+	return r.listing, nil
+}
+
+// startMirrors starts reaching every mirror of targets in the
+// background, so that each mirror's ref discovery (and its refused first
+// request) overlaps the primary's push.
+func (s *Session) startMirrors(ctx context.Context, targets []federation.Endpoint) {
+	for _, m := range targets {
+		mctx, cancel := context.WithCancel(ctx)
+		r := &reached{ready: make(chan struct{}), cancel: cancel, packs: s.packs}
+		s.conns[m.Raw] = r
+		go func() {
+			defer close(r.ready)
+			s.reach(mctx, r, m, false, false, nil)
+		}()
+	}
+}
+
+// closeConns ends every connection of the session still open.
+func (s *Session) closeConns() {
+	for _, r := range s.conns {
+		if r.cancel != nil {
+			r.cancel() // a mirror still listing is stopped, not waited for
+		}
+		if r.ready != nil {
+			<-r.ready
+		}
+		if r.conn != nil {
+			r.conn.Close()
 		}
 	}
-	return p
+	s.conns = map[string]*reached{}
 }
 
-// childPush is the push of updates to url that every server gets: the
-// parent git already ran the pre-push hook, expanded push.pushOption,
-// followed tags and recursed into submodules, and the push engine makes
-// sure no child does it again.
-func (s *Session) childPush(url string, updates []update) gitexec.Push {
-	p := gitexec.Push{URL: url, DryRun: s.opts.DryRun, Atomic: s.opts.Atomic, Options: s.opts.PushOptions}
-	for _, u := range updates {
-		p.Updates = append(p.Updates, u.gitUpdate())
+// pushPrimary pushes updates to url through the connection its listing
+// opened (one batch per listing, as git does) and returns a status per
+// update, in order. The user sees what git's transport shows.
+func (s *Session) pushPrimary(ctx context.Context, url string, updates []update) []transport.Status {
+	var c transport.Conn
+	if r := s.conns[url]; r != nil && r.ready == nil {
+		delete(s.conns, url)
+		c = s.forPush(ctx, r)
+		defer r.conn.Close()
+	} else { // not listed for this push: a child git
+		c = s.open(s.pushTarget(), transport.Child, true, nil)
 	}
-	return p
-}
-
-// statuses maps the push's report onto updates, in order.
-func statuses(res gitexec.PushResult, updates []update) []refStatus {
-	out := make([]refStatus, len(updates))
-	for i, u := range updates {
-		out[i] = statusOf(res.Report(u.Ref))
+	defer c.Close()
+	out := c.Push(ctx, updates, s.originOptions())
+	if !out.Fatal.Empty() && out.Hint != "" {
+		s.P.Fprintf(s.Stderr, "federate: %s: hint: %s\n", s.named(url).Localize(s.P), out.Hint)
 	}
-	return out
-}
-
-// statusOf translates a porcelain report into the reply git expects from
-// a helper: git's own rejection words map back to its statuses, so the
-// user sees "! [rejected] main -> main (non-fast-forward)" and git's hints.
-func statusOf(r gitexec.RefReport) refStatus {
-	switch {
-	case r.UpToDate():
-		return refStatus{UpToDate: true}
-	case r.OK():
-		return refStatus{OK: true, Forced: r.Forced()}
-	}
-	switch r.Summary {
-	case "[no match]":
-		return refStatus{Reason: said("no match")}
-	case "[remote failure]":
-		return refStatus{Reason: said("expecting report")}
-	case "[rejected]":
-		if r.Reason == "non-fast-forward" {
-			return refStatus{Reason: said("non-fast forward")} // the helper protocol's spelling
-		}
-	}
-	if r.Unreported() {
-		return refStatus{Reason: readBack(r.Reason), Unreported: true}
-	}
-	if r.Reason == "" {
-		return refStatus{Reason: said(strings.Trim(r.Summary, "[]"))}
-	}
-	return refStatus{Reason: said(r.Reason)}
-}
-
-// shorten keeps a reason to one line of reasonable length.
-func shorten(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
-}
-
-// lineFilter passes a child's stderr through line by line (a progress
-// line ends in '\r') and drops lines starting with drop.
-type lineFilter struct {
-	w    io.Writer
-	drop string
-	buf  []byte
-}
-
-func (f *lineFilter) Write(p []byte) (int, error) {
-	f.buf = append(f.buf, p...)
-	for {
-		i := bytes.IndexAny(f.buf, "\r\n")
-		if i < 0 {
-			return len(p), nil
-		}
-		f.emit(f.buf[:i+1])
-		f.buf = f.buf[i+1:]
-	}
-}
-
-// Flush writes what is left after the child exits.
-func (f *lineFilter) Flush() {
-	if len(f.buf) > 0 {
-		f.emit(f.buf)
-		f.buf = nil
-	}
-}
-
-func (f *lineFilter) emit(line []byte) {
-	text := strings.TrimRight(string(line), "\r\n")
-	if f.drop != "" && strings.HasPrefix(text, f.drop) {
-		return
-	}
-	f.w.Write(line)
+	return s.primaryFailed(url, out.Refs)
 }

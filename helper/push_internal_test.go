@@ -9,75 +9,10 @@ import (
 	"testing"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
-	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
-	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
-
-// Every porcelain verdict maps to the reply git's transport-helper
-// understands, so git prints its own report and hints.
-func TestStatusOfPorcelain(t *testing.T) {
-	tests := []struct {
-		line string
-		st   refStatus
-	}{
-		{"*\trefs/heads/n:refs/heads/n\t[new branch]", refStatus{OK: true}},
-		{" \tabc:refs/heads/main\t1111111..2222222", refStatus{OK: true}},
-		{"+\tHEAD:refs/heads/main\t1111111...2222222 (forced update)", refStatus{OK: true, Forced: true}},
-		{"-\t:refs/heads/old\t[deleted]", refStatus{OK: true}},
-		{"=\trefs/heads/x:refs/heads/x\t[up to date]", refStatus{UpToDate: true}},
-		{"!\trefs/heads/main:refs/heads/main\t[rejected] (non-fast-forward)", refStatus{Reason: said("non-fast forward")}},
-		{"!\trefs/heads/main:refs/heads/main\t[rejected] (fetch first)", refStatus{Reason: said("fetch first")}},
-		{"!\tv1:refs/tags/v1\t[rejected] (already exists)", refStatus{Reason: said("already exists")}},
-		{"!\tx:refs/heads/x\t[rejected] (stale info)", refStatus{Reason: said("stale info")}},
-		{"!\tx:refs/heads/x\t[remote rejected] (hook declined (policy))", refStatus{Reason: said("hook declined (policy)")}},
-		{"!\tx:refs/heads/x\t[remote failure] (remote failed to report status)", refStatus{Reason: said("expecting report")}},
-		{"!\tx:refs/heads/x\t[no match]", refStatus{Reason: said("no match")}},
-	}
-	for _, tt := range tests {
-		refs := gitexec.ParsePorcelain([]byte(tt.line))
-		if len(refs) != 1 {
-			t.Errorf("parse %q = %+v", tt.line, refs)
-			continue
-		}
-		if st := statusOf(refs[0]); st != tt.st {
-			t.Errorf("status of %q = %+v, want %+v", tt.line, st, tt.st)
-		}
-	}
-}
-
-// git's "cas" options become leases on the refs they name; the zero
-// object name means the ref must not exist yet.
-func TestPrimaryPushLeases(t *testing.T) {
-	oid := strings.Repeat("ab", 20)
-	s := &Session{opts: Options{Leases: leases(t, "refs/heads/main:"+oid, "refs/heads/new:"+strings.Repeat("0", 40))}}
-	p := s.primaryPush("u", []update{{Ref: "refs/heads/main", Src: "x", OID: oid, Force: true}, {Ref: "refs/heads/new", Src: "y"}, {Ref: "refs/heads/other", Src: "z"}})
-	args := strings.Join(p.Args(), " ")
-	for _, want := range []string{"--force-with-lease=refs/heads/main:" + oid, "--force-with-lease=refs/heads/new: ", " " + oid + ":refs/heads/main"} {
-		if !strings.Contains(args, want) {
-			t.Errorf("args %q lack %q", args, want)
-		}
-	}
-	if strings.Contains(args, "lease=refs/heads/other") {
-		t.Errorf("args %q lease a ref git did not", args)
-	}
-}
-
-func TestLineFilterDropsDuplicateErrorKeepsProgress(t *testing.T) {
-	var out bytes.Buffer
-	f := &lineFilter{w: &out, drop: "error: failed to push some refs to "}
-	for _, chunk := range []string{"Writing objects:  50% (1/2)\rWriting", " objects: 100% (2/2), done.\n",
-		"error: failed to push some refs to 'http://x'\n", "fatal: unable to access 'http://x/': 503\n", "tail"} {
-		f.Write([]byte(chunk))
-	}
-	f.Flush()
-	want := "Writing objects:  50% (1/2)\rWriting objects: 100% (2/2), done.\nfatal: unable to access 'http://x/': 503\ntail"
-	if out.String() != want {
-		t.Errorf("filtered = %q, want %q", out.String(), want)
-	}
-}
 
 // localFed is a federation of local bare repositories (no server), for
 // bytes-in, bytes-out tests of the Session.
@@ -188,53 +123,6 @@ func TestAtomicDoesNotMixInQueued(t *testing.T) {
 	}
 	if e, _ := q.Load(); len(e) != 0 {
 		t.Errorf("queue = %+v", e)
-	}
-}
-
-// The primary's relay gets every push option git set; the mirrors get
-// what makes them follow the primary, never its leases or signature.
-func TestRelayPushOptions(t *testing.T) {
-	s := &Session{opts: Options{DryRun: true, Atomic: true, PushOptions: []string{"ci.skip"},
-		Leases: leases(t, "refs/heads/main:"+strings.Repeat("a", 40)), ForceIfIncludes: true, Signed: "if-asked"}}
-	names := func(opts []protocol.ClientOption) string {
-		var out []string
-		for _, o := range opts {
-			out = append(out, o.Name+"="+o.Value)
-		}
-		return strings.Join(out, " ")
-	}
-	want := "dry-run=true atomic=true push-option=ci.skip cas=refs/heads/main:" + strings.Repeat("a", 40) +
-		" force-if-includes=true pushcert=if-asked"
-	if got := names(s.pushOptions(true)); got != want {
-		t.Errorf("primary options %q, want %q", got, want)
-	}
-	if got, want := names(s.pushOptions(false)), "dry-run=true atomic=true push-option=ci.skip"; got != want {
-		t.Errorf("mirror options %q, want %q", got, want)
-	}
-	if got := names((&Session{}).pushOptions(true)); got != "" {
-		t.Errorf("options when git set none: %q", got)
-	}
-}
-
-// git's http helper already speaks the helper protocol: its statuses pass
-// through, "ok <ref> up to date" stays up to date, and a server's
-// multi-line reason is kept to one line.
-func TestRelayStatus(t *testing.T) {
-	tests := []struct {
-		in   protocol.PushStatus
-		want refStatus
-	}{
-		{protocol.PushStatus{Ref: "r", OK: true}, refStatus{OK: true}},
-		{protocol.PushStatus{Ref: "r", OK: true, Msg: "up to date"}, refStatus{UpToDate: true}},
-		{protocol.PushStatus{Ref: "r", OK: true, Msg: "forced update"}, refStatus{OK: true, Forced: true}},
-		{protocol.PushStatus{Ref: "r", Msg: "non-fast forward"}, refStatus{Reason: said("non-fast forward")}},
-		{protocol.PushStatus{Ref: "r", Msg: "hook declined\nsecond line"}, refStatus{Reason: said("hook declined")}},
-		{protocol.PushStatus{Ref: "r"}, refStatus{Reason: said("rejected")}},
-	}
-	for _, tt := range tests {
-		if got := relayStatus(tt.in); got != tt.want {
-			t.Errorf("relayStatus(%+v) = %+v, want %+v", tt.in, got, tt.want)
-		}
 	}
 }
 

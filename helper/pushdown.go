@@ -12,6 +12,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // pushTargetDown is the one-line failure of a push whose first server
@@ -50,10 +51,10 @@ func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 // answered for (the push failed as a whole: a cut connection, a crash of
 // the server): it names the server, and says the mirrors were not sent
 // the push, so a retry is all it takes.
-func (s *Session) primaryFailed(url string, status []refStatus) []refStatus {
+func (s *Session) primaryFailed(url string, status []transport.Status) []transport.Status {
 	for i, st := range status {
 		if st.Unreported {
-			status[i].Reason = ours(st.Reason.code, i18n.M("%s: %s; not sent to the mirrors, retry the push",
+			status[i].Reason = transport.Ours(st.Reason.Code, i18n.M("%s: %s; not sent to the mirrors, retry the push",
 				s.named(url), st.Reason))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // A corrupt queue file does not stop a push from queueing what a mirror
@@ -30,7 +31,7 @@ func TestRecordOutcomesOverCorruptQueue(t *testing.T) {
 	u := indexedUpdate{update: update{Ref: "refs/heads/main", Src: "refs/heads/main", OID: oid}}
 	s.recordOutcomes(t.Context(), q, []mirrorOutcome{{
 		Plan: mirrorPlan{Mirror: mirror, Updates: []indexedUpdate{u}},
-		Refs: []mirrorRef{{indexedUpdate: u, Reason: said("pre-receive hook declined")}},
+		Refs: []mirrorRef{{indexedUpdate: u, Reason: transport.Said("pre-receive hook declined")}},
 	}})
 	out := stderr.String()
 	if strings.Contains(out, "could not queue") {

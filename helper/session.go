@@ -16,6 +16,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport/direct"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -51,9 +52,9 @@ type Session struct {
 	configOnce      sync.Once
 	transportCfg    []gitexec.ConfigEntry
 	transportCfgErr error
-	packs           *packs      // the fan-out's shared packs, while it runs
-	listing         *serverRefs // the last list answer, from the server that gave it
-	relays          relays      // git's http helpers kept for the push
+	packs           *direct.Packs       // the shared packs of the mirrors listed by this process, from the listing to the end of the fan-out
+	listing         *serverRefs         // the last list answer, from the server that gave it
+	conns           map[string]*reached // the servers of this push, by URL, as reach opened them
 	// lfsUsed caches lfs.UsesLFS by set of tips (Session.usesLFS).
 	lfsMu   sync.Mutex
 	lfsUsed map[string]bool
@@ -99,7 +100,7 @@ func (s *Session) Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 	}
 	s.opts.Progress = true
 	s.opts.Verbosity = 1
-	defer s.relays.close()
+	defer s.closeConns()
 	s.reportBackground(s.Stderr)
 	pr := protocol.NewReader(r)
 	pw := protocol.NewWriter(w)

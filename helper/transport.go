@@ -2,56 +2,155 @@ package helper
 
 import (
 	"context"
-	"errors"
 	"net/url"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
-	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport/child"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport/direct"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport/relay"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
+	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
 // How each server is reached is transport.Choose's decision alone; this
 // file gathers what it decides from (the server, git's configuration,
 // the token, the listing, the push's options) and traces its answer.
 
-// directMirror is a server listed by this process.
-type directMirror struct {
-	client *sendpack.Client
-	adv    *sendpack.Advertisement // what the client pushes against
+// reached is one server of this push and the connection transport.Choose
+// picked for it, opened by reach.
+type reached struct {
+	ready  chan struct{} // closed once the fields below are set (a mirror listed meanwhile)
+	cancel context.CancelFunc
+	packs  *direct.Packs // a mirror's, shared with the others pushed by this process
 	srv    federation.Endpoint
-	// listing is adv's refs as every listing of the helper has them.
+	server transport.Server // what chose the way
+	conn   transport.Conn
+	// listing is the server's refs as every listing of the helper has
+	// them; nil when it was not listed ahead (a mirror a child pushes).
 	listing *serverRefs
-	server  transport.Server // what chose it
+	// err is why the listing failed: a direct connection's push then
+	// fails with it (that is the server's reason); another way's push
+	// goes through a child git, which says why in its words.
+	err error
 }
 
-// listChosen lists m from this process when transport.Choose says so,
-// and returns the choice after that listing: Direct with d, or with the
-// listing's error when that error is the answer; another way (a relay,
-// a child git) when git's transport is to reach m.
-func (s *Session) listChosen(ctx context.Context, m federation.Endpoint, origin, background bool) (*directMirror, transport.Choice, error) {
-	srv, c := s.directServer(ctx, m, origin, background)
+// reach fills r with how server m is reached for this push, from
+// transport.Choose alone, and lists it unless a child git pushes to a
+// mirror: this process lists m when Choose says so (with its token up
+// front), then asks Choose again with how that listing went; else a
+// relay to git's http helper, kept for the push, or a child git. up,
+// when set, runs as soon as the way is settled and m is answering (the
+// origin's mirrors start listing then).
+func (s *Session) reach(ctx context.Context, r *reached, m federation.Endpoint, origin, background bool, up func()) {
+	r.srv = m
+	srv, d := s.directServer(ctx, m, origin, background, r.packs)
+	r.server = srv
 	ch := s.choose(m, srv, transport.Listing{}, transport.List)
-	if ch.Way != transport.Direct {
-		return nil, ch, nil
+	if ch.Way == transport.Direct {
+		listed, err := d.List(ctx)
+		if ch = s.choose(m, srv, d.Listing(), transport.List); ch.Way == transport.Direct {
+			r.conn, r.err = d, err
+			if err == nil {
+				r.listing = &serverRefs{Server: m, Listing: listed}
+				if up != nil {
+					up()
+				}
+			}
+			return
+		}
 	}
-	d, err := s.listDirect(ctx, c, m)
-	ch = s.choose(m, srv, listingOutcome(d, err), transport.List)
-	if ch.Way != transport.Direct {
-		return nil, ch, nil
+	r.conn = s.open(m, ch.Way, origin, up)
+	if ch.Way == transport.Child && !origin {
+		return // pushed without a listing ahead
 	}
-	if d != nil {
-		d.server = srv
+	if ch.Way == transport.Child && up != nil {
+		up()
 	}
-	return d, ch, err
+	listed, err := r.conn.List(ctx)
+	if err != nil {
+		r.err = err
+		return
+	}
+	r.listing = &serverRefs{Server: m, Listing: listed}
 }
 
-// pushChosen reports whether the push goes to d, listed by this
-// process, from this process; else git's transport takes it.
-func (s *Session) pushChosen(d *directMirror) bool {
-	return s.choose(d.srv, d.server, listingOutcome(d, nil), transport.Push).Way == transport.Direct
+// forPush is the connection the push to r's server goes through, once
+// the push's options are known (transport.Choose, phase Push): r's own,
+// or for a server listed by this process whose push needs git's
+// transport, a relay started now (the origin: it lists again) or a child
+// git (a mirror). A mirror whose relay could not list it is pushed by a
+// child git, which says why in its words.
+func (s *Session) forPush(ctx context.Context, r *reached) transport.Conn {
+	origin := r.server.Origin
+	switch {
+	case r.conn.Way() == transport.Relay && r.err != nil && !origin:
+		return s.open(r.srv, transport.Child, false, nil)
+	case r.conn.Way() != transport.Direct || r.err != nil:
+		return r.conn
+	}
+	d := r.conn.(*direct.Conn)
+	ch := s.choose(r.srv, r.server, d.Listing(), transport.Push)
+	if ch.Way == transport.Direct {
+		return d
+	}
+	c := s.open(r.srv, ch.Way, origin, nil)
+	if ch.Way == transport.Relay {
+		c.List(ctx) // its error is the push's
+	}
+	return c
+}
+
+// open is the connection to m the way way says, other than this
+// process's (directServer builds that one: it needs the token). The
+// origin's shows git's progress and the server's words to the user as a
+// plain push does; a mirror's keeps them for its report, and its relay
+// yields the CPU to the origin's.
+func (s *Session) open(m federation.Endpoint, way transport.Way, origin bool, up func()) transport.Conn {
+	if way == transport.Relay {
+		g := s.Git.ForServer(m.Raw)
+		g.Env = s.childEnv()
+		cfg := relay.Config{Git: g, Remote: s.remoteName(m), Scheme: m.Protocol, URL: m.Raw, Redact: s.Git.Redact,
+			ListLimit: s.listLimitOf(m), Up: up, Explain: s.explain, Rewinds: s.rewinds, P: s.P}
+		if origin {
+			cfg.Options, cfg.Show, cfg.Stderr = s.childOptions(), true, s.Stderr
+		} else {
+			cfg.Options, cfg.Started = s.mirrorListOptions(), yieldCPU
+		}
+		return relay.New(cfg)
+	}
+	cfg := child.Config{URL: m.Raw, Git: s.Git, Repo: s.child(), ListLimit: s.listLimitOf(m),
+		Explain: s.explain, ExplainRead: s.explainRead, P: s.P}
+	if origin {
+		cfg.Stderr = s.Stderr
+	}
+	return child.New(cfg)
+}
+
+// mirrorListOptions are the options of a mirror's relay: no progress.
+func (s *Session) mirrorListOptions() []protocol.ClientOption {
+	opts := []protocol.ClientOption{{Name: "progress", Value: "false"}}
+	if s.opts.Family != "" {
+		opts = append(opts, protocol.ClientOption{Name: "family", Value: s.opts.Family})
+	}
+	return opts
+}
+
+// rewinds reports whether moving a ref from old to new is not a fast
+// forward (gitexec.Runner.Rewinds in the local repository).
+func (s *Session) rewinds(ctx context.Context, old, new string) bool {
+	g := s.child()
+	g.Stderr = nil
+	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+	defer cancel()
+	return g.Rewinds(ctx, old, new)
 }
 
 // choose is transport.Choose for m with this push's options, traced.
@@ -65,21 +164,6 @@ func (s *Session) choose(m federation.Endpoint, srv transport.Server, l transpor
 	return ch
 }
 
-// listingOutcome is how this process's listing went, for Choose.
-func listingOutcome(d *directMirror, err error) transport.Listing {
-	var moved *sendpack.RedirectError
-	var se *stall.Error
-	switch {
-	case errors.As(err, &moved):
-		return transport.Listing{Redirected: true}
-	case errors.As(err, &se):
-		return transport.Listing{Stalled: true}
-	case err != nil || d == nil:
-		return transport.Listing{Failed: true}
-	}
-	return transport.Listing{ReportStatus: d.adv.Has("report-status"), Atomic: d.adv.Has("atomic"), PushOptions: d.adv.Has("push-options")}
-}
-
 // directServer is what transport.Choose knows of m before anything is
 // sent, and the client that reaches m from this process when it may.
 // The facts are gathered in Choose's order and no further than one that
@@ -87,7 +171,7 @@ func listingOutcome(d *directMirror, err error) transport.Listing {
 // transport is to reach anyway. What the client can apply of git's http
 // configuration (proxy, TLS, extra headers, cookies, user agent,
 // low-speed limit) it applies as git would; the rest is Unhonoured.
-func (s *Session) directServer(ctx context.Context, m federation.Endpoint, origin, background bool) (transport.Server, *sendpack.Client) {
+func (s *Session) directServer(ctx context.Context, m federation.Endpoint, origin, background bool, packs *direct.Packs) (transport.Server, *direct.Conn) {
 	srv := transport.Server{Origin: origin, Background: background, HTTP: m.HTTP()}
 	tokenKnown := false
 	ruledOut := func() bool { // a token not looked up yet counts as there
@@ -130,5 +214,84 @@ func (s *Session) directServer(ctx context.Context, m federation.Endpoint, origi
 		srv.Unusable = err.Error()
 		return srv, nil
 	}
-	return srv, c
+	return srv, direct.New(s.directConfig(c, m, origin, packs))
+}
+
+// directConfig is what the direct client of m needs from the session.
+// The origin's push is shown on the user's terminal and makes its own
+// pack; a mirror's shares packs with the others.
+func (s *Session) directConfig(c *sendpack.Client, m federation.Endpoint, origin bool, packs *direct.Packs) direct.Config {
+	g := s.child()
+	g.Stderr = nil
+	cfg := direct.Config{Client: c, URL: m.Raw, Git: g, GitDir: s.GitDir, ListLimit: s.listLimitOf(m),
+		Explain: s.explain, P: s.P, Clean: s.Git.Redact.Clean}
+	if !origin {
+		cfg.Packs = packs
+		return cfg
+	}
+	cfg.Stderr, cfg.Terminal, cfg.Color = s.Stderr, s.stderrTerminal(), s.remoteColor
+	return cfg
+}
+
+// getenvOf looks variables up in env, the children's environment.
+func getenvOf(env []string) func(string) string {
+	if env == nil {
+		return os.Getenv
+	}
+	return func(name string) string {
+		for i := len(env) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(env[i], name+"="); ok {
+				return v
+			}
+		}
+		return ""
+	}
+}
+
+// httpSettings is git's http configuration for rawURL (httpx.Resolve),
+// for the clients that cannot hand a server to git's transport (LFS): the
+// environment's alone when git config cannot be read.
+func (s *Session) httpSettings(ctx context.Context, rawURL string) httpx.Settings {
+	entries, _ := s.transportConfig(ctx)
+	return httpx.Resolve(entries, getenvOf(s.Git.Env), rawURL)
+}
+
+// transportConfig reads, once per session, git config's http, url and
+// credential sections.
+func (s *Session) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, error) {
+	s.configOnce.Do(func() {
+		g := s.child()
+		g.Stderr = nil
+		ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+		defer cancel()
+		s.transportCfg, s.transportCfgErr = g.ConfigRegexp(ctx, `^(http|url|credential)\.`, false)
+	})
+	return s.transportCfg, s.transportCfgErr
+}
+
+// newPacks are the packs the mirrors pushed from this process share.
+func (s *Session) newPacks(ctx context.Context) *direct.Packs {
+	g := s.child()
+	g.Stderr = nil
+	return direct.NewPacks(ctx, g, s.GitDir)
+}
+
+// remoteColor reports whether git colours the server's words on a
+// terminal (color.remote, else color.ui; on by default).
+func (s *Session) remoteColor(ctx context.Context) bool {
+	g := s.child()
+	g.Stderr = nil
+	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
+	defer cancel()
+	out, err := g.Output(ctx, "config", "--get-colorbool", "color.remote", "true")
+	return err == nil && strings.TrimSpace(string(out)) == "true"
+}
+
+// stderrTerminal reports whether the user's stderr is a terminal that
+// understands escapes, as git's sideband.c asks (isatty, TERM set and
+// not "dumb").
+func (s *Session) stderrTerminal() bool {
+	f, ok := s.Stderr.(*os.File)
+	t := getenvOf(s.Git.Env)("TERM")
+	return ok && t != "" && t != "dumb" && term.IsTerminal(int(f.Fd()))
 }

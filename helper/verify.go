@@ -6,6 +6,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // landedAnyway looks again at the primary when it never answered for
@@ -14,8 +15,10 @@ import (
 // to the mirrors (or their queue) like any other. Without this, origin
 // would hold an update no mirror gets and nothing queues. One listing,
 // only when the push broke; a primary that refused the push (401, 403,
-// 404, busy) took nothing and is not asked.
-func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint, updates []update, status []refStatus) {
+// 404, busy) took nothing and is not asked. It reports whether the
+// primary could not be asked (then the updates of the broken refs are
+// queued, unconfirmed).
+func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint, updates []update, status []transport.Status) (unasked bool) {
 	var broke []int
 	for i, st := range status {
 		if st.Unreported && !st.OK && !refusedWhole(st.Reason) {
@@ -23,13 +26,13 @@ func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint,
 		}
 	}
 	if len(broke) == 0 {
-		return
+		return false
 	}
 	l, err := s.LsRemote(ctx, primary)
 	if err != nil {
 		s.Log.Debug("primary not listed after a broken push", "server", primary.Raw, "err", err)
 		s.queueUnconfirmed(ctx, primary, updates, broke)
-		return
+		return true
 	}
 	n := 0
 	for _, i := range broke {
@@ -38,13 +41,14 @@ func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint,
 		if u.Delete() && now != "" || !u.Delete() && (u.OID == "" || now != u.OID) {
 			continue
 		}
-		status[i] = refStatus{OK: true, Forced: u.Force}
+		status[i] = transport.Status{OK: true, Forced: u.Force}
 		n++
 	}
 	if n > 0 {
 		s.P.Fprintf(s.Stderr, "federate: the connection to %s broke, but it has taken %d of the updates: they go to the mirrors\n",
 			s.named(primary.Raw).Localize(s.P), n)
 	}
+	return false
 }
 
 // queueUnconfirmed queues for every mirror the updates of refs sync
@@ -73,10 +77,67 @@ func (s *Session) queueUnconfirmed(ctx context.Context, primary federation.Endpo
 		s.named(primary.Raw).Localize(s.P), q.Path())
 }
 
+// queueAhead writes ahead, for every mirror, the updates of refs sync
+// covers, before the primary server is pushed to: a push killed after the
+// primary took an update and before it had written down the primary's
+// verdict (the server finishes a push whose client is gone) leaves the
+// update queued, not lost. As in queueUnconfirmed, a push carries such an
+// entry only while the primary has its value, and sync settles a covered
+// ref with origin's value. A (mirror, ref) with something queued already
+// is left alone: that entry keeps the ref in the queue, and dropAhead
+// must not take away a value it did not write. It returns what it wrote.
+func (s *Session) queueAhead(ctx context.Context, updates []update) []pending.Entry {
+	q := s.queue()
+	if q == nil || s.opts.DryRun {
+		return nil
+	}
+	var entries []pending.Entry
+	for _, m := range s.fanoutTargets() {
+		for _, u := range updates {
+			if s.Fed.Covers(u.Ref) && (u.Delete() || u.OID != "") {
+				entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force,
+					Reason: pending.ReasonUnconfirmed.String()})
+			}
+		}
+	}
+	wrote, err := q.PlanNew(ctx, entries...)
+	if !s.queued(err) {
+		s.P.Fprintf(s.Stderr, "warning: federate: could not queue the mirrors' updates ahead of the push: %s\n", s.P.Error(err))
+		return nil
+	}
+	return wrote
+}
+
+// dropAhead removes what queueAhead wrote for the updates the primary
+// did not take: no mirror is to get them. What it took, or may have
+// taken when it could not be asked after a broken push (unasked; then
+// queueUnconfirmed queued those), stays queued until the mirrors'
+// outcomes are recorded.
+func (s *Session) dropAhead(ctx context.Context, ahead []pending.Entry, updates []update, status []transport.Status, unasked bool) {
+	refused := map[string]bool{}
+	for i, u := range updates {
+		if !status[i].Accepted() && !(unasked && status[i].Unreported && !refusedWhole(status[i].Reason)) {
+			refused[u.Ref] = true
+		}
+	}
+	var drop []pending.Entry
+	for _, e := range ahead {
+		if refused[e.Ref] {
+			drop = append(drop, e)
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	if err := s.queue().Remove(ctx, drop...); err != nil {
+		s.P.Fprintf(s.Stderr, "warning: federate: %s\n", s.P.Error(err))
+	}
+}
+
 // refusedWhole reports whether r, why a push failed as a whole, is the
 // server's refusal of the request (its HTTP status or git's words for
 // one): the server answered, so it took nothing.
-func refusedWhole(r reason) bool {
+func refusedWhole(r transport.Reason) bool {
 	switch gitexec.Classify(&gitexec.Error{Stderr: r.String()}) {
 	case gitexec.KindAuth, gitexec.KindNoWrite, gitexec.KindNotFound, gitexec.KindBusy:
 		return true

@@ -70,9 +70,9 @@ func TestTokenOnlyForItsAccount(t *testing.T) {
 	env := Env{Getenv: func(k string) string {
 		return map[string]string{"FEDERATE_TOKEN_GIT_EXAMPLE_COM": "tok", "FEDERATE_TOKEN_GITHUB_COM": "tok"}[k]
 	}}
-	configured := map[string]string{}
+	configured := map[string][]string{}
 	h := Helper{Mode: ModeCallback, Store: env, Ours: env,
-		Configured:  func(_ context.Context, k Key) string { return configured[k.Host] },
+		Configured:  func(_ context.Context, k Key) []string { return configured[k.Host] },
 		AnyUsername: func(k Key) bool { return k.Host == "github.com" }}
 	tests := []struct {
 		name, host, user, configured, answer string // answer: the username the token goes with, "" for none
@@ -82,10 +82,11 @@ func TestTokenOnlyForItsAccount(t *testing.T) {
 		{"the configured account", "git.example.com", "alice", "alice", "alice"},
 		{"another user", "git.example.com", "bob", "", ""},
 		{"another user than the configured account", "git.example.com", "bob", "alice", ""},
+		{"the account configured for one repository", "git.example.com", "carol", "alice carol", "carol"},
 		{"any user where tokens take any", "github.com", "bob", "alice", "bob"},
 	}
 	for _, tt := range tests {
-		configured[tt.host] = tt.configured
+		configured[tt.host] = strings.Fields(tt.configured)
 		req := "protocol=https\nhost=" + tt.host + "\n"
 		if tt.user != "" {
 			req += "username=" + tt.user + "\n"

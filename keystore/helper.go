@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
@@ -59,11 +60,12 @@ type Helper struct {
 	// Usernames names the user when neither request nor store does; nil
 	// means DefaultUsername.
 	Usernames Usernames
-	// Configured is the username git's configuration gives k's server
-	// (credential.<url>.username, as ConfiguredUsername reads it), or "":
-	// the account a token of ours goes with when the store names none.
-	// nil: a request's username is taken as the token's account.
-	Configured func(ctx context.Context, k Key) string
+	// Configured is every username git's configuration gives k's server
+	// or a repository on it (credential.<url>.username, as
+	// ConfiguredUsername and RepositoryUsernames read them): the accounts a token of ours goes
+	// with when the store names none. nil: a request's username is taken
+	// as the token's account.
+	Configured func(ctx context.Context, k Key) []string
 	// AnyUsername reports whether k's forge takes a token with any
 	// username (AnyUsername); nil: none does.
 	AnyUsername func(k Key) bool
@@ -184,9 +186,9 @@ func (h Helper) isAccount(ctx context.Context, k Key, cred Credential) bool {
 	}
 	configured := h.Configured(ctx, k)
 	switch {
-	case configured == k.Username, h.AnyUsername != nil && h.AnyUsername(k):
+	case slices.Contains(configured, k.Username), h.AnyUsername != nil && h.AnyUsername(k):
 		return true
-	case configured != "":
+	case len(configured) > 0:
 		return false
 	}
 	u, err := h.username(k)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
@@ -68,6 +69,46 @@ func ConfiguredUsername(ctx context.Context, git, dir, url string, env []string)
 		return "", i18n.Errorf("git config --get-urlmatch credential.username: %w", err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// RepositoryUsernames is the usernames of credential.<url>.username keys
+// naming a repository on url's server. git matches those against a
+// repository's whole URL and then asks the helpers for the server alone
+// (credential.useHttpPath unset), so a request naming such a user may
+// come from one of them; ConfiguredUsername has the server's own.
+func RepositoryUsernames(ctx context.Context, git, dir, url string, env []string) ([]string, error) {
+	server, err := neturl.Parse(url)
+	if err != nil {
+		return nil, nil
+	}
+	r := gitexec.Runner{Git: git, Dir: dir, Env: env, Timeout: ConfiguredUsernameTimeout}
+	out, err := r.Output(ctx, "config", "-z", "--get-regexp", `^credential\..+\.username$`)
+	var ge *gitexec.Error
+	if errors.As(err, &ge) && ge.ExitCode == 1 {
+		return nil, nil // none set
+	}
+	if err != nil {
+		return nil, i18n.Errorf("git config --get-regexp credential.*.username: %w", err)
+	}
+	var names []string
+	for _, e := range gitexec.ParseConfigZ(out, false) {
+		if e.Value != "" && onServer(strings.TrimSuffix(strings.TrimPrefix(e.Key, "credential."), ".username"), server) {
+			names = append(names, e.Value)
+		}
+	}
+	return names, nil
+}
+
+// onServer reports whether raw, a credential.<url> subsection, names a
+// repository (a path) on server's protocol and host.
+func onServer(raw string, server *neturl.URL) bool {
+	u, err := neturl.Parse(raw)
+	if err != nil || strings.Trim(u.Path, "/") == "" || !strings.EqualFold(u.Scheme, server.Scheme) {
+		return false
+	}
+	a, errA := hostname.Canonical(u.Host)
+	b, errB := hostname.Canonical(server.Host)
+	return errA == nil && errB == nil && a == b
 }
 
 // HintAccount is what the hint after a refusal at url needs to know of

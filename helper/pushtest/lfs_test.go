@@ -151,11 +151,11 @@ func TestLFSHungMirrorGivenUpAtItsOwnLimit(t *testing.T) {
 	f.fed.m1.ClearFaults()
 	f.fed.m1.AddFault(gittest.Fault{Prefix: "/app.git/info/lfs/objects/" + a.OID, Hang: make(chan struct{}), HangAfterBody: true})
 	f.fed.m1.AddFault(gittest.Fault{Prefix: "/app.git/info/lfs/", Handler: f.m1})
-	mustGit(t, "", "config", "--global", hungKey(f.fed.m1), "2s")
+	key := gittest.LimitHung(t, f.fed.m1.URL)
 	before := f.rev("main")
 	head := f.commitPointer(a)
 	out := f.push(true, "fed", "main")
-	wantContains(t, out, "no data moved for 2s; gave up (the limit is "+hungKey(f.fed.m1)+")", "queued")
+	wantContains(t, out, "no data moved for "+gittest.HangLimit.String()+"; gave up (the limit is "+key+")", "queued")
 	for name, l := range map[string]*gittest.LFS{"origin": f.origin, "mirror 2": f.m2} {
 		if _, ok := l.Object(a.OID); !ok {
 			t.Errorf("%s lacks the object", name)

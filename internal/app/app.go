@@ -85,9 +85,17 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 		TracesShown: gitexec.TracesShowCredentials(os.Environ())}
 	// Asked only when a request names a user and a token of ours is
 	// there: whether that user is the token's account.
-	h.Configured = func(ctx context.Context, k keystore.Key) string {
-		u, _ := keystore.ConfiguredUsername(ctx, "git", "", k.URL(), gitexec.WithoutCredentialCallback(os.Environ()))
-		return u
+	h.Configured = func(ctx context.Context, k keystore.Key) []string {
+		env := gitexec.WithoutCredentialCallback(os.Environ())
+		u, _ := keystore.ConfiguredUsername(ctx, "git", "", k.URL(), env)
+		if u == k.Username {
+			return []string{u}
+		}
+		names, _ := keystore.RepositoryUsernames(ctx, "git", "", k.URL(), env)
+		if u != "" {
+			names = append(names, u)
+		}
+		return names
 	}
 	h.AnyUsername = func(k keystore.Key) bool { return keystore.AnyUsername(forge(k.Host)) }
 	if callback {

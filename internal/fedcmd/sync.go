@@ -545,6 +545,9 @@ func syncRefNote(p *i18n.Printer, r fedsync.RefResult) string {
 		note += "  (" + fedsync.ReasonPruneHeld.Localize(p) + ")"
 	case r.Action == fedsync.ActKeep && r.State == fedsync.Extra:
 		note += p.Sprintf("  (origin no longer has it; --prune deletes it)")
+	case r.Action == fedsync.ActKeep && strings.HasPrefix(r.Ref, "refs/tags/"):
+		// A tag has no commits of its own: it differs, whatever the history.
+		note += p.Sprintf("  (the mirror's tag points elsewhere; --force overwrites it)")
 	case r.Action == fedsync.ActKeep:
 		note += p.Sprintf("  (commits only on the mirror; --force overwrites them)")
 	}

@@ -90,10 +90,9 @@ func TestSyncLFSHungMirrorGivenUpAtItsOwnLimit(t *testing.T) {
 	fx.srv.AddFault(gittest.Fault{Prefix: "/mirror1.git/info/lfs/objects/" + hex.EncodeToString(sum[:]), Hang: make(chan struct{}), HangAfterBody: true})
 	fx.srv.AddFault(gittest.Fault{Prefix: "/origin.git/info/lfs/", Handler: origin})
 	fx.srv.AddFault(gittest.Fault{Prefix: "/mirror1.git/info/lfs/", Handler: mirror})
-	key := "federate." + fx.mirrors[0] + ".timeout"
-	gittest.Git(t, "", "config", "--global", key, "2s")
+	key := gittest.LimitHung(t, fx.mirrors[0])
 	r := fx.sync(t, SyncOptions{})
-	if want := "no data moved for 2s; gave up (the limit is " + key + ")"; r.code == ExitOK || !strings.Contains(r.out+r.errOut, want) {
+	if want := "no data moved for " + gittest.HangLimit.String() + "; gave up (the limit is " + key + ")"; r.code == ExitOK || !strings.Contains(r.out+r.errOut, want) {
 		t.Errorf("sync exit %d; want the hung mirror given up: %q\n%s\n%s", r.code, want, r.out, r.errOut)
 	}
 	if gittest.RefOf(t, fx.mirrorPath(0), "refs/heads/main") == head {

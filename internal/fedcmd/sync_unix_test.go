@@ -20,23 +20,19 @@ import (
 func TestSyncKilledThenRerunSucceeds(t *testing.T) {
 	fx := newSyncFixture(t, 2)
 	main := fx.commitOrigin(t, "main", "a.txt")
-	fx.srv.AddFault(gittest.Fault{Prefix: "/mirror2.git/", PushOnly: true, Delay: 3 * time.Second})
+	// The pack sent to mirror2 hangs, so that the kill lands during it
+	// however slow the machine (a delay could pass first).
+	fx.srv.AddFault(gittest.Fault{Prefix: "/mirror2.git/git-receive-pack", Hang: make(chan struct{})})
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(gittest.BinDir(t), "git-federate"), "sync", "demo")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the slow mirror's push has begun, then kill everything.
-	deadline := time.Now().Add(30 * time.Second)
-	for !sawPush(fx, "/mirror2.git/") {
-		if time.Now().After(deadline) {
-			t.Fatal("the push to mirror2 never started")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// Wait until the hung mirror's push has begun, then kill everything.
+	gittest.WaitFor(t, "the push to mirror2", func() bool { return sawPush(fx, "/mirror2.git/") })
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +72,7 @@ func sawPush(fx *syncFixture, prefix string) bool {
 func TestSyncDaemonStopsOnSIGTERM(t *testing.T) {
 	fx := newSyncFixture(t, 1)
 	main := fx.commitOrigin(t, "main", "a.txt")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(gittest.BinDir(t), "git-federate"), "sync", "--daemon", "demo")
 	logs := newLog()
@@ -84,13 +80,7 @@ func TestSyncDaemonStopsOnSIGTERM(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(logs.String(), "sync done") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no run logged:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	gittest.WaitFor(t, "a run logged", func() bool { return strings.Contains(logs.String(), "sync done") })
 	assertRef(t, fx.mirrorPath(0), "refs/heads/main", main)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

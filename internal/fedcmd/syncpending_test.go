@@ -113,3 +113,67 @@ func TestSyncSettlesWithoutTheUsersHooksOrFollowTags(t *testing.T) {
 	}
 	assertRef(t, fx.mirrorPath(0), "refs/tags/local-only", "")
 }
+
+// A tag and a branch force-moved by a push that the mirror missed are
+// queued with force; sync run in that repository forces them on the
+// mirror too, as the push's own retry would, though sync alone keeps
+// what only a mirror has (force = false). (The chaos soak found mirrors
+// left at the old values after every sync.) A sync run elsewhere, with
+// no queue, still keeps them, and says a tag points elsewhere rather
+// than that it has commits.
+func TestSyncForcesQueuedForcedUpdates(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	first := fx.commitOrigin(t, "main", "a.txt")
+	gittest.Git(t, fx.work, "tag", "rel")
+	gittest.Git(t, fx.work, "push", "-q", fx.srv.Path("origin.git"), "rel")
+	gittest.Git(t, fx.work, "push", "-q", fx.mirrorPath(0), "main", "rel")
+	// Origin's main and rel are then rewound and moved (forced); the
+	// mirror missed it, and the push queued both with force.
+	gittest.Git(t, fx.work, "reset", "-q", "--hard", "HEAD~1")
+	main := gittest.Commit(t, fx.work, "b.txt", "b\n", "instead of a")
+	gittest.Git(t, fx.work, "tag", "-f", "rel")
+	gittest.Git(t, fx.work, "push", "-q", "-f", fx.srv.Path("origin.git"), "main", "rel")
+	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+	mirror := fx.mirrors[0]
+	if err := q.Add(t.Context(),
+		pending.Entry{Mirror: mirror, Ref: "refs/heads/main", OID: main, Force: true},
+		pending.Entry{Mirror: mirror, Ref: "refs/tags/rel", OID: main, Force: true},
+	); err != nil {
+		t.Fatal(err)
+	}
+
+	elsewhere := fx.sync(t, SyncOptions{})
+	assertRef(t, fx.mirrorPath(0), "refs/heads/main", first)
+	assertRef(t, fx.mirrorPath(0), "refs/tags/rel", first)
+	if !strings.Contains(elsewhere.out, "refs/tags/rel") || !strings.Contains(elsewhere.out, "(the mirror's tag points elsewhere; --force overwrites it)") ||
+		strings.Contains(elsewhere.out, "rel  "+first[:10]+" → "+main[:10]+"  (commits only on the mirror") {
+		t.Errorf("sync outside the repository, on the kept tag:\n%s", elsewhere.out)
+	}
+
+	fx.env.Dir = fx.work
+	r := fx.sync(t, SyncOptions{})
+	if r.code != ExitOK {
+		t.Fatalf("sync exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	assertRef(t, fx.mirrorPath(0), "refs/heads/main", main)
+	assertRef(t, fx.mirrorPath(0), "refs/tags/rel", main)
+	if left, err := q.Load(); err != nil || len(left) != 0 {
+		t.Fatalf("queue after sync: %v, %v", left, err)
+	}
+}
+
+// A queued update that was not forced does not make sync overwrite what
+// only the mirror has.
+func TestSyncKeepsDivergedRefWithUnforcedQueuedUpdate(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	main := fx.commitOrigin(t, "main", "a.txt")
+	gittest.Git(t, fx.work, "push", "-q", fx.mirrorPath(0), "main")
+	only := fx.divergeMirror(t, 0, "main")
+	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[0], Ref: "refs/heads/main", OID: main}); err != nil {
+		t.Fatal(err)
+	}
+	fx.env.Dir = fx.work
+	fx.sync(t, SyncOptions{})
+	assertRef(t, fx.mirrorPath(0), "refs/heads/main", only)
+}

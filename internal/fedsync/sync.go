@@ -304,7 +304,7 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 	g.SetLimit(e.cfg.Jobs)
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
-			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push, held)
+			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push, held, rq.forcedQueued(f, m, origin))
 			if rq != nil {
 				if err := e.settle(ctx, rq, c, f, m, upstream, mirrors[i], &res.Mirrors[i]); err != nil {
 					e.progress(i18n.M("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err))
@@ -498,7 +498,7 @@ func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *c
 
 // mirror plans and (when push) carries out the sync of one mirror.
 func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint,
-	origin *refs.Listing, l listing, opts Options, push bool, held *pruneHold) MirrorResult {
+	origin *refs.Listing, l listing, opts Options, push bool, held *pruneHold, forced map[string]bool) MirrorResult {
 	res := MirrorResult{URL: m.Raw, Refs: []RefResult{}}
 	if l.err != nil {
 		res.err = l.err
@@ -512,6 +512,7 @@ func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache,
 		return res
 	}
 	decide(plans, opts.Force || f.Force, opts.Prune || f.Prune)
+	forceQueued(plans, forced)
 	kept := held.apply(plans)
 	res.Refs = make([]RefResult, len(plans))
 	for i, p := range plans {

@@ -127,7 +127,9 @@ func fakeSSH(t *testing.T, script, limit string) {
 // The callback runs the user's command line with git's arguments, as
 // git would, relays both ways and passes its exit status on.
 func TestSSHMainRelays(t *testing.T) {
-	fakeSSH(t, `printf '%s|' "$@"; printf 'GIT_SSH_COMMAND=%s|' "${GIT_SSH_COMMAND-unset}"; cat; exit 7`, "5s")
+	// A limit, so that the relay is the watching one, which this healthy
+	// server never reaches on a loaded machine.
+	fakeSSH(t, `printf '%s|' "$@"; printf 'GIT_SSH_COMMAND=%s|' "${GIT_SSH_COMMAND-unset}"; cat; exit 7`, "1h")
 	var out, errb bytes.Buffer
 	code := SSHMain(context.Background(), []string{"-p", "2222", "git@host", "git-upload-pack '/r.git'"}, strings.NewReader("0000"), &out, &errb)
 	want := "-o|Batch=yes|-p|2222|git@host|git-upload-pack '/r.git'|GIT_SSH_COMMAND=unset|0000"
@@ -138,19 +140,22 @@ func TestSSHMainRelays(t *testing.T) {
 
 // A server that moves no byte for the limit is given up: ssh is killed,
 // and the message, in the user's language, names the host, the step and
-// the key.
+// the key. The limit also covers the fake server's healthy start (a
+// shell that prints an advertisement): 1s where it prints nothing, 5s
+// where it must print before the limit, which no loaded machine's
+// process start reaches.
 func TestSSHMainGivesUpAStalledServer(t *testing.T) {
 	zh := i18n.NewContext(context.Background(), i18n.New(language.SimplifiedChinese))
 	for _, c := range []struct {
-		name, script, want string
-		ctx                context.Context
+		name, script, limit, want string
+		ctx                       context.Context
 	}{
-		{"listing", "exec sleep 60", "no data moved for 1s while listing its refs; gave up (the limit is federation.fed.timeout)", context.Background()},
-		{"push", "printf 'advertisement'; exec sleep 60", "no data moved for 1s during the push; gave up (the limit is federation.fed.timeout)", context.Background()},
-		{"zh-Hans", "printf 'advertisement'; exec sleep 60", "推送期间 1s 内没有任何数据往来；已放弃（时限由 federation.fed.timeout 设置）", zh},
+		{"listing", "exec sleep 600", "1s", "no data moved for 1s while listing its refs; gave up (the limit is federation.fed.timeout)", context.Background()},
+		{"push", "printf 'advertisement'; exec sleep 600", "5s", "no data moved for 5s during the push; gave up (the limit is federation.fed.timeout)", context.Background()},
+		{"zh-Hans", "printf 'advertisement'; exec sleep 600", "5s", "推送期间 5s 内没有任何数据往来；已放弃（时限由 federation.fed.timeout 设置）", zh},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			fakeSSH(t, c.script, "1s")
+			fakeSSH(t, c.script, c.limit)
 			stdin, w := io.Pipe() // git, waiting on the server
 			defer w.Close()
 			var out, errb bytes.Buffer
@@ -167,7 +172,7 @@ func TestSSHMainGivesUpAStalledServer(t *testing.T) {
 				if why, ok := SSHStall(strings.TrimSpace(errb.String())); !ok || !strings.HasPrefix(why, "ssh example.org:2222: ") {
 					t.Errorf("SSHStall(%q) = %q, %v", errb.String(), why, ok)
 				}
-			case <-time.After(30 * time.Second):
+			case <-time.After(5 * time.Minute): // the test's own bound, far over the limit
 				t.Fatal("the callback still waits on a server that sends nothing")
 			}
 		})

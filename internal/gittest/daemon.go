@@ -37,7 +37,7 @@ func StartGitDaemon(t *testing.T, base string) (string, func()) {
 		}
 	}
 	t.Cleanup(stop)
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	for deadline := time.Now().Add(time.Minute); ; { // a healthy start: no loaded machine takes that long
 		c, err := net.Dial("tcp", "127.0.0.1:"+port)
 		if err == nil {
 			c.Close()

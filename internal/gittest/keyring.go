@@ -80,7 +80,7 @@ func StartBus() (*Bus, error) {
 	select {
 	case a := <-addr:
 		b.Address = a
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute): // a healthy start: no loaded machine takes that long
 	}
 	if b.Address == "" {
 		b.Stop()
@@ -114,7 +114,7 @@ func StartSecretService() (*Bus, error) {
 		return nil, fmt.Errorf("starting gnome-keyring-daemon: %w", err)
 	}
 	b.procs = append(b.procs, cmd)
-	if err := b.waitFor("org.freedesktop.secrets", 15*time.Second); err != nil {
+	if err := b.waitFor("org.freedesktop.secrets", time.Minute); err != nil {
 		b.Stop()
 		return nil, err
 	}

@@ -126,7 +126,7 @@ func (d *SSHD) start(t testing.TB, bin string) error {
 	}
 	d.exited = make(chan error, 1)
 	go func() { d.exited <- d.cmd.Wait() }()
-	if err := d.waitListening(10 * time.Second); err != nil {
+	if err := d.waitListening(time.Minute); err != nil { // a healthy start: no loaded machine takes that long
 		d.Stop()
 		return err
 	}

@@ -207,17 +207,19 @@ func TestLFSStallLimit(t *testing.T) {
 	}
 	wantStall("download that stops halfway", err)
 
-	// A slow server: a piece every 200ms, 2s in all, twice the limit.
+	// A slow server: a piece every 100ms, 4s in all, longer than a 3s
+	// limit; a pause between pieces would have to grow thirtyfold on a
+	// loaded machine to reach it.
 	proxy.set(func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		w.WriteHeader(http.StatusOK)
-		const pieces = 10
+		const pieces = 40
 		for i := range pieces {
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond)
 			w.Write(held[i*len(held)/pieces : (i+1)*len(held)/pieces])
 			w.(http.Flusher).Flush()
 		}
 	})
-	if got := download(t, short(), objs[0]); !bytes.Equal(got, content) {
+	if got := download(t, client(3*time.Second), objs[0]); !bytes.Equal(got, content) {
 		t.Fatalf("slow download: %d bytes, want %d", len(got), len(content))
 	}
 }

@@ -253,40 +253,67 @@ func (q *Queue) Plan(ctx context.Context, entries ...Entry) error {
 	return q.add(ctx, 0, entries)
 }
 
+// PlanNew is Plan for the entries whose mirror and ref have nothing
+// queued: it never replaces a queued value, since the caller may drop
+// what it wrote (an update written ahead of a verdict that refused it).
+// It returns the entries it wrote.
+func (q *Queue) PlanNew(ctx context.Context, entries ...Entry) ([]Entry, error) {
+	var wrote []Entry
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	err := q.Update(ctx, func(cur []Entry) ([]Entry, error) {
+		idx := index(cur)
+		wrote = wrote[:0]
+		for _, e := range entries {
+			if _, ok := idx[key{e.Mirror, e.Ref}]; !ok {
+				wrote = append(wrote, e)
+			}
+		}
+		return merge(cur, 0, wrote)
+	})
+	return wrote, err
+}
+
 // add queues entries, counting attempts more for each (see Add).
 func (q *Queue) add(ctx context.Context, attempts int, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	now := time.Now().UTC().Truncate(time.Second)
 	return q.Update(ctx, func(cur []Entry) ([]Entry, error) {
-		idx := index(cur)
-		for _, e := range entries {
-			if err := validate(e); err != nil {
-				return nil, err
-			}
-			if e.Since.IsZero() {
-				e.Since = now
-			}
-			if isZero(e.OID) {
-				e.OID = ""
-			}
-			e.Reason = sanitize(e.Reason)
-			e.Attempts = attempts
-			k := key{e.Mirror, e.Ref}
-			if i, ok := idx[k]; ok {
-				if cur[i].Since.Before(e.Since) {
-					e.Since = cur[i].Since
-				}
-				e.Attempts = cur[i].Attempts + attempts
-				cur[i] = e
-				continue
-			}
-			idx[k] = len(cur)
-			cur = append(cur, e)
-		}
-		return cur, nil
+		return merge(cur, attempts, entries)
 	})
+}
+
+// merge adds entries to cur, counting attempts more for each (see Add).
+func merge(cur []Entry, attempts int, entries []Entry) ([]Entry, error) {
+	now := time.Now().UTC().Truncate(time.Second)
+	idx := index(cur)
+	for _, e := range entries {
+		if err := validate(e); err != nil {
+			return nil, err
+		}
+		if e.Since.IsZero() {
+			e.Since = now
+		}
+		if isZero(e.OID) {
+			e.OID = ""
+		}
+		e.Reason = sanitize(e.Reason)
+		e.Attempts = attempts
+		k := key{e.Mirror, e.Ref}
+		if i, ok := idx[k]; ok {
+			if cur[i].Since.Before(e.Since) {
+				e.Since = cur[i].Since
+			}
+			e.Attempts = cur[i].Attempts + attempts
+			cur[i] = e
+			continue
+		}
+		idx[k] = len(cur)
+		cur = append(cur, e)
+	}
+	return cur, nil
 }
 
 // Remove drops the queued entries that done satisfies: same mirror, same

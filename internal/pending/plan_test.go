@@ -54,3 +54,27 @@ func TestRemoveTwoValuesOfARef(t *testing.T) {
 		t.Fatalf("queue: %+v, %v; want empty", got, err)
 	}
 }
+
+// PlanNew writes only the entries whose mirror and ref have nothing
+// queued, says which, and leaves a queued value as it was.
+func TestPlanNewLeavesQueuedValues(t *testing.T) {
+	q := At(filepath.Join(t.TempDir(), "pending"))
+	ctx := t.Context()
+	queued := Entry{Mirror: "https://m.example/a.git", Ref: "refs/heads/main", OID: strings.Repeat("a", 40)}
+	if err := q.Add(ctx, queued); err != nil {
+		t.Fatal(err)
+	}
+	main := Entry{Mirror: queued.Mirror, Ref: "refs/heads/main", OID: strings.Repeat("b", 40)}
+	other := Entry{Mirror: queued.Mirror, Ref: "refs/heads/other", OID: strings.Repeat("b", 40)}
+	wrote, err := q.PlanNew(ctx, main, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wrote) != 1 || wrote[0].Ref != other.Ref {
+		t.Fatalf("PlanNew wrote %+v, want only %s", wrote, other.Ref)
+	}
+	got, err := q.Load()
+	if err != nil || len(got) != 2 || got[0].OID != queued.OID || got[0].Attempts != 1 || got[1].Attempts != 0 {
+		t.Fatalf("queue: %+v, %v; want main kept at its queued value and other planned", got, err)
+	}
+}

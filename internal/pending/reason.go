@@ -28,6 +28,9 @@ var (
 	ReasonAuth        = i18n.M("the mirror refused the credentials")
 	ReasonNoWrite     = i18n.M("the token may not write to the mirror")
 	ReasonBusy        = i18n.M("the mirror was busy (its repository was being read or written)")
+	// ReasonUnconfirmed is an update written ahead of the push to the
+	// primary server: left queued only when that push never returned.
+	ReasonUnconfirmed = i18n.M("the push to the primary server never returned; it may have taken this")
 )
 
 // ReasonLFS is the reason of LFS objects a server did not take; why is
@@ -51,7 +54,7 @@ func Say(p *i18n.Printer, reason string) string {
 // Reason is the message of ours whose English is reason, read back from
 // the queue; ok is false for a server's words.
 func Reason(reason string) (m i18n.Msg, ok bool) {
-	for _, m := range []i18n.Msg{ReasonInterrupted, ReasonBroke, ReasonAtomic, ReasonNoLFS,
+	for _, m := range []i18n.Msg{ReasonInterrupted, ReasonBroke, ReasonAtomic, ReasonNoLFS, ReasonUnconfirmed,
 		ReasonBackground, ReasonDiverged, ReasonUnreachable, ReasonNotFound, ReasonAuth, ReasonNoWrite, ReasonBusy} {
 		if reason == m.String() {
 			return m, true

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/helper"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
@@ -33,8 +34,13 @@ var (
 
 func TestMain(m *testing.M) { os.Exit(gittest.Main(m)) }
 
-// opTimeout bounds every command the soak runs: nothing waits for ever.
+// opTimeout bounds every operation the soak runs: nothing waits for ever.
 const opTimeout = 2 * time.Minute
+
+// checkTimeout bounds the checker's own git commands (for-each-ref,
+// merge-base, fsck). No loaded machine reaches it: a checker command cut
+// by its limit would be reported as what it failed to check.
+const checkTimeout = 30 * time.Minute
 
 // server is origin or a mirror: git http-backend with its own token,
 // reached through its fault proxy.
@@ -45,6 +51,7 @@ type server struct {
 	url   string // through the proxy, as the federation names it
 	path  string // the bare repository on disk
 	token string
+	ssh   bool // reached over ssh (through the proxy to sshd): no HTTP faults
 }
 
 // soak is one run: its servers, working copies, history of what origin
@@ -58,12 +65,17 @@ type soak struct {
 	wcs     []string
 	scratch string
 
+	// serve (with webhooks) and sync --daemon, started and killed at
+	// random; serve listens on serveAddr and checks secret.
+	long      []*longLived
+	serveAddr string
+	secret    string
+
 	mu      sync.Mutex
 	stats   map[string]int
 	outputs strings.Builder
 	found   []string
-	seen    map[string]bool   // violations already reported, by what they are about
-	killed  map[string]string // ref -> value of pushes SIGKILLed so far
+	seen    map[string]bool // violations already reported, by what they are about
 
 	step             int
 	origin           map[string]string // origin's refs at the last check
@@ -91,6 +103,7 @@ func TestSoak(t *testing.T) {
 	start := time.Now()
 	for time.Since(start) < *duration {
 		s.step++
+		s.lifecycle()
 		s.operate(time.Since(start) < *duration*2/3)
 		s.check(false)
 	}
@@ -101,6 +114,9 @@ func TestSoak(t *testing.T) {
 		sv.srv.ClearFaults()
 		sv.srv.SetAuth(gittest.Auth{Token: sv.token})
 	}
+	s.step++
+	s.quiesce()
+	s.liveness()
 	s.final()
 	s.report(time.Since(start), seed)
 	for _, v := range s.found {
@@ -109,22 +125,35 @@ func TestSoak(t *testing.T) {
 }
 
 func newSoak(t *testing.T, seed uint64) *soak {
-	s := &soak{t: t, rng: rand.New(rand.NewPCG(seed, 1)), home: gittest.Isolate(t), stats: map[string]int{}, seen: map[string]bool{}, killed: map[string]string{},
+	s := &soak{t: t, rng: rand.New(rand.NewPCG(seed, 1)), home: gittest.Isolate(t), stats: map[string]int{}, seen: map[string]bool{},
 		origin: map[string]string{}, originChanged: map[string]int{}}
 	s.mark = fmt.Sprintf("soak-%d-%d", os.Getpid(), seed)
+	// mirror3 is reached over ssh: a real sshd on 127.0.0.1, behind its
+	// own fault proxy like the others.
+	sshd := gittest.StartSSHD(t)
 	for i, name := range []string{"origin", "mirror1", "mirror2", "mirror3"} {
 		token := fmt.Sprintf("soaktok-%s-%016x", name, s.rng.Uint64())
 		srv := gittest.NewServer(t, gittest.Auth{Token: token})
 		srv.InitBare(t, "app.git")
 		u, _ := url.Parse(srv.URL)
-		px, err := newProxy(u.Host, seed+uint64(10+i))
+		target := u.Host
+		if name == "mirror3" {
+			target = fmt.Sprintf("127.0.0.1:%d", sshd.Port)
+		}
+		px, err := newProxy(target, seed+uint64(10+i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(px.close)
 		t.Setenv(keystore.EnvName(px.addr), token)
-		s.servers = append(s.servers, &server{name: name, srv: srv, px: px, url: "http://" + px.addr + "/app.git",
-			path: srv.Path("app.git"), token: token})
+		sv := &server{name: name, srv: srv, px: px, url: "http://" + px.addr + "/app.git",
+			path: srv.Path("app.git"), token: token}
+		if name == "mirror3" {
+			sv.ssh = true
+			sv.url = fmt.Sprintf("ssh://%s@%s%s", sshd.User, px.addr, sv.path)
+			trustSSHProxy(t, sshd, px.addr)
+		}
+		s.servers = append(s.servers, sv)
 		s.mirrorLast = append(s.mirrorLast, map[string]string{})
 		s.mirrorSince = append(s.mirrorSince, map[string]int{})
 		s.rogue = append(s.rogue, map[string]string{})
@@ -156,7 +185,47 @@ func newSoak(t *testing.T, seed uint64) *soak {
 	for i := range s.servers[1:] {
 		s.mirrorLast[i] = s.refs(s.servers[i+1].path)
 	}
+	s.secret = fmt.Sprintf("soaksecret-%016x", s.rng.Uint64())
+	serve := &longLived{name: "serve", env: []string{"FEDERATE_WEBHOOK_SECRET=" + s.secret}}
+	// A port free now, at each start: another program may have taken
+	// the last one meanwhile.
+	serve.prepare = func() {
+		addr, err := freeAddr()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.serveAddr = addr
+		serve.args = []string{"serve", "--listen", addr, "--jobs", "2"}
+	}
+	serve.prepare()
+	s.long = []*longLived{serve, {name: "sync --daemon", args: []string{"sync", "--daemon", "--all"}}}
+	t.Cleanup(func() {
+		for _, l := range s.long {
+			s.kill(l, 0)
+			l.wait()
+		}
+	})
 	return s
+}
+
+// trustSSHProxy lets ssh reach sshd through the proxy at addr: the
+// client's known_hosts gets sshd's host key for that address too, and
+// every git the soak starts uses the test's ssh client config.
+func trustSSHProxy(t *testing.T, d *gittest.SSHD, addr string) {
+	key, err := os.ReadFile(filepath.Join(d.Dir, "host_ed25519.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	f, err := os.OpenFile(filepath.Join(d.Dir, "known_hosts"), os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintf(f, "\n[%s]:%s %s", host, port, key); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GIT_SSH_COMMAND", d.GitSSHCommand())
 }
 
 // count adds one to a figure.
@@ -181,7 +250,17 @@ func (s *soak) violation(key, format string, args ...any) {
 // run runs a command of the soak in dir, bounded by opTimeout; with
 // killAfter > 0 its whole process group is SIGKILLed after that long.
 func (s *soak) run(dir string, killAfter time.Duration, name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	return s.runLimit(opTimeout, dir, killAfter, name, args...)
+}
+
+// inspect runs one of the checker's git commands in dir.
+func (s *soak) inspect(dir string, args ...string) (string, error) {
+	return s.runLimit(checkTimeout, dir, 0, "git", args...)
+}
+
+// runLimit is run with its own limit.
+func (s *soak) runLimit(limit time.Duration, dir string, killAfter time.Duration, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
@@ -255,6 +334,14 @@ func (s *soak) operate(rogueAllowed bool) {
 		s.count("op " + op)
 	}
 	s.t.Logf("step %d: %s in %s: %v", s.step, op, filepath.Base(wc), err)
+	switch op {
+	case "push commit", "force-push", "delete branch", "push tag":
+		// The forge tells serve about the push (whether or not it
+		// reached origin: a forge may deliver for a push git saw fail).
+		if s.rng.IntN(100) < 50 {
+			s.deliver(s.rng.IntN(10) == 0)
+		}
+	}
 }
 
 func (s *soak) fetch(wc string) error {
@@ -312,17 +399,6 @@ func (s *soak) pushTag(wc string) error {
 
 func (s *soak) push(wc, spec string) error {
 	kill := s.maybeKill()
-	if kill > 0 {
-		// What origin may take from a push killed halfway (its server
-		// side may finish after the client is gone).
-		src, dst, _ := strings.Cut(strings.TrimPrefix(spec, "+"), ":")
-		v := ""
-		if src != "" {
-			out, _ := s.run(wc, 0, "git", "rev-parse", src)
-			v = strings.TrimSpace(out)
-		}
-		s.killed[dst] = v
-	}
 	out, err := s.run(wc, kill, "git", "push", "-q", "origin", spec)
 	s.t.Logf("step %d: git push %s in %s (SIGKILL after %v): %v\n%s", s.step, spec, filepath.Base(wc), kill, err, strings.TrimSpace(out))
 	return err
@@ -369,6 +445,9 @@ func (s *soak) injectFaults(ctx context.Context, seed uint64) {
 		}
 		sv := s.servers[rng.IntN(len(s.servers))]
 		kind := kinds[rng.IntN(len(kinds))]
+		if sv.ssh {
+			kind = kinds[rng.IntN(4)] // the proxy's own: no HTTP over ssh
+		}
 		d := time.Duration(1000+rng.IntN(4000)) * time.Millisecond
 		s.count("fault " + kind)
 		s.t.Logf("fault %s on %s for %v", kind, sv.name, d)
@@ -399,7 +478,7 @@ func (s *soak) injectFaults(ctx context.Context, seed uint64) {
 
 // refs are the branches and tags of the repository at path.
 func (s *soak) refs(path string) map[string]string {
-	out, err := s.run(path, 0, "git", "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads", "refs/tags")
+	out, err := s.inspect(path, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads", "refs/tags")
 	if err != nil {
 		s.violation("", "for-each-ref in %s: %v\n%s", path, err, out)
 	}
@@ -412,42 +491,73 @@ func (s *soak) refs(path string) map[string]string {
 	return m
 }
 
+// isAncestor: git merge-base --is-ancestor, whose exit status 1 is "no";
+// any other failure is the checker's and is reported as such.
 func (s *soak) isAncestor(repo, a, b string) bool {
-	_, err := s.run(repo, 0, "git", "merge-base", "--is-ancestor", a, b)
+	out, err := s.inspect(repo, "merge-base", "--is-ancestor", a, b)
+	var exit *exec.ExitError
+	if err != nil && (!errors.As(err, &exit) || exit.ExitCode() != 1) {
+		s.violation("", "the checker's git merge-base --is-ancestor %s %s in %s: %v\n%s", a, b, repo, err, out)
+	}
 	return err == nil
 }
 
 // quiesce waits (bounded) for every process the soak started to end —
 // background deliveries detach from the push; a server's git may finish
-// a push whose client was killed — and kills what remains.
+// a push whose client was killed; serve's and the daemon's syncs — and
+// kills what remains. serve, the daemon and sshd themselves run on.
 func (s *soak) quiesce() {
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		marked, servers := s.ours()
-		if len(marked)+len(servers) == 0 {
+		busy, deliveries := s.ours()
+		if len(busy) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			for _, p := range append(marked, servers...) {
+			for _, p := range busy {
 				syscall.Kill(p, syscall.SIGKILL)
 				s.count("sigkill left over after 90s")
 			}
-			time.Sleep(200 * time.Millisecond)
+			s.gone(busy)
 			return
 		}
 		// Sometimes kill a background delivery at a random moment.
-		if len(marked) > 0 && s.rng.IntN(100) < 5 {
-			syscall.Kill(marked[0], syscall.SIGKILL)
+		if len(deliveries) > 0 && s.rng.IntN(100) < 5 {
+			syscall.Kill(deliveries[0], syscall.SIGKILL)
 			s.count("sigkill background delivery")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
-// ours lists the live processes whose environment holds the soak's
-// mark, and the servers' own (git http-backend, children of this
-// process).
-func (s *soak) ours() (marked, servers []int) {
+// gone waits until the killed pids have exited (a SIGKILLed process
+// may take a while to die on a loaded machine, and holds its locks
+// until then). Not bounded by time: SIGKILL cannot be refused.
+func (s *soak) gone(pids []int) {
+	for _, p := range pids {
+		for {
+			if st, _ := stat(p); st == "" || st == "Z" {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// ours lists the live processes the soak is waiting for: those whose
+// environment holds the soak's mark (what it ran, and what they
+// started, even detached), and the servers' own (descendants of this
+// process: git http-backend, sshd's sessions), but for the long-lived
+// ones (serve, the daemon, sshd). deliveries are the background
+// deliveries among them.
+func (s *soak) ours() (busy, deliveries []int) {
+	exempt := map[int]bool{}
+	for _, l := range s.long {
+		if p := l.pid(); p != 0 {
+			exempt[p] = true
+		}
+	}
+	parent := map[int]int{}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		var pid int
@@ -458,15 +568,51 @@ func (s *soak) ours() (marked, servers []int) {
 		if state == "" || state == "Z" {
 			continue
 		}
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		switch {
-		case err == nil && strings.Contains(string(env), "FEDERATE_SOAK_MARK="+s.mark+"\x00"):
-			marked = append(marked, pid)
-		case ppid == os.Getpid():
-			servers = append(servers, pid)
+		parent[pid] = ppid
+	}
+	for pid, ppid := range parent {
+		if exempt[pid] {
+			continue
+		}
+		if ppid == os.Getpid() && comm(pid) == "sshd" {
+			continue // sshd itself; its sessions are waited for
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", fmt.Sprint(pid), "environ"))
+		if err == nil && strings.Contains(string(env), "FEDERATE_SOAK_MARK="+s.mark+"\x00") || descends(parent, pid) {
+			busy = append(busy, pid)
+			if cmdline(pid, helper.DeliverArg) {
+				deliveries = append(deliveries, pid)
+			}
 		}
 	}
-	return marked, servers
+	return busy, deliveries
+}
+
+// descends reports whether pid is a descendant of this process.
+func descends(parent map[int]int, pid int) bool {
+	for range 64 {
+		pp, ok := parent[pid]
+		if pp == os.Getpid() {
+			return true
+		}
+		if !ok || pp <= 1 {
+			return false
+		}
+		pid = pp
+	}
+	return false
+}
+
+// comm is pid's command name.
+func comm(pid int) string {
+	b, _ := os.ReadFile(filepath.Join("/proc", fmt.Sprint(pid), "comm"))
+	return strings.TrimSpace(string(b))
+}
+
+// cmdline reports whether pid's command line has the argument arg.
+func cmdline(pid int, arg string) bool {
+	b, _ := os.ReadFile(filepath.Join("/proc", fmt.Sprint(pid), "cmdline"))
+	return slices.Contains(strings.Split(string(b), "\x00"), arg)
 }
 
 // stat is pid's state ("R", "S", "Z", ...) and parent, or "" when gone.
@@ -503,8 +649,15 @@ func (s *soak) check(final bool) {
 	for i, m := range s.servers[1:] {
 		s.checkMirror(i, m, origin, queued)
 	}
-	s.checkLocks()
-	s.checkFsck(final)
+	// serve's and the daemon's syncs may hold the federation's lock and
+	// write to its cache at any moment: those are checked while both
+	// are down (and always at the end).
+	quiet := !s.longRunning()
+	if quiet {
+		s.count("check of the sync cache (serve and daemon down)")
+	}
+	s.checkLocks(quiet)
+	s.checkFsck(final, quiet)
 	s.checkTokens(final)
 }
 
@@ -567,26 +720,18 @@ func (s *soak) checkMirror(i int, m *server, origin map[string]string, queued ma
 			continue // diverged, and kept
 		}
 		key := "unqueued " + m.name + ref + refs[ref] + origin[ref]
-		if s.seen[key] {
-			continue
-		}
-		if v, ok := s.killed[ref]; ok && v == origin[ref] && s.originChangedNow[ref] {
-			// Known gap: the push was SIGKILLed after origin took the
-			// update and before it was written ahead to the queue
-			// (docs/operations.md, "Chaos soak"). The next sync carries it.
-			s.seen[key] = true
-			s.count("known gap: killed between origin's acceptance and the write-ahead")
-			s.t.Logf("step %d: known gap: %s: %s = %q, origin has %q, not queued (push killed after origin took it)", s.step, m.name, ref, refs[ref], origin[ref])
-			continue
-		}
 		s.violation(key, "%s: %s = %q, origin has %q, and nothing is queued for it", m.name, ref, refs[ref], origin[ref])
 	}
 }
 
 // checkLocks: no lock of ours is held once the processes are gone.
-func (s *soak) checkLocks() {
+func (s *soak) checkLocks(cache bool) {
 	var locks []string
-	for _, root := range append(slices.Clone(s.wcs), filepath.Join(s.home, ".local", "share", "git-federate")) {
+	roots := slices.Clone(s.wcs)
+	if cache {
+		roots = append(roots, filepath.Join(s.home, ".local", "share", "git-federate"))
+	}
+	for _, root := range roots {
 		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".lock") && strings.Contains(p, "federate") {
 				locks = append(locks, p)
@@ -605,25 +750,27 @@ func (s *soak) checkLocks() {
 }
 
 // checkFsck: every repository and cache is intact.
-func (s *soak) checkFsck(final bool) {
+func (s *soak) checkFsck(final, cache bool) {
 	repos := slices.Clone(s.wcs)
 	for _, sv := range s.servers {
 		repos = append(repos, sv.path)
 	}
-	cacheRoot := filepath.Join(s.home, ".local", "share", "git-federate")
-	filepath.WalkDir(cacheRoot, func(p string, d os.DirEntry, err error) error {
-		if err == nil && d.IsDir() && d.Name() == "objects" {
-			repos = append(repos, filepath.Dir(p))
-			return filepath.SkipDir
-		}
-		return nil
-	})
+	if cache {
+		cacheRoot := filepath.Join(s.home, ".local", "share", "git-federate")
+		filepath.WalkDir(cacheRoot, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() && d.Name() == "objects" {
+				repos = append(repos, filepath.Dir(p))
+				return filepath.SkipDir
+			}
+			return nil
+		})
+	}
 	args := []string{"fsck", "--no-progress", "--connectivity-only"}
 	if final {
 		args = []string{"fsck", "--no-progress", "--strict"}
 	}
 	for _, r := range repos {
-		if out, err := s.run(r, 0, "git", args...); err != nil {
+		if out, err := s.inspect(r, args...); err != nil {
 			s.violation("fsck "+r, "git fsck in %s: %v\n%s", r, err, out)
 		}
 	}
@@ -640,6 +787,9 @@ func (s *soak) checkTokens(final bool) {
 		if strings.Contains(out, sv.token) {
 			s.violation("", "a command's output holds %s's token", sv.name)
 		}
+	}
+	if strings.Contains(out, s.secret) {
+		s.violation("", "a command's output holds the webhook secret")
 	}
 	if !final {
 		return
@@ -662,33 +812,85 @@ func (s *soak) checkTokens(final bool) {
 					s.violation("", "%s holds %s's token", p, sv.name)
 				}
 			}
+			if strings.Contains(string(b), s.secret) {
+				s.violation("", "%s holds the webhook secret", p)
+			}
 			return nil
 		})
 	}
 }
 
-// final: faults off, one sync --all leaves every mirror equal to origin,
-// but for the refs committed to behind origin's back, which it keeps and
-// reports.
+// final: faults off, one sync --all (run where no queue is) leaves every
+// mirror equal to origin, but for the refs committed to behind origin's
+// back, which it keeps and reports, and the forced updates still queued
+// in a working copy, which it keeps (force = false) and reports too: a
+// sync in that working copy then forces them, and leaves its queue empty
+// but for the refs diverged behind origin's back.
 func (s *soak) final() {
 	s.step++
 	s.quiesce()
 	out, err := s.run(s.home, 0, "git-federate", "sync", "--all")
 	s.t.Logf("final sync --all: err=%v\n%s", err, out)
 	s.check(true)
+	forced := s.queuedForced()
+	s.compare(out, forced)
+	for _, wc := range s.wcs {
+		if entries, _ := pending.Open(filepath.Join(wc, ".git")).Load(); len(entries) > 0 {
+			out, err := s.run(wc, 0, "git-federate", "sync", "--all")
+			s.t.Logf("final sync --all in %s, to settle its queue: err=%v\n%s", filepath.Base(wc), err, out)
+			s.count("final sync in a working copy with a queue")
+		}
+	}
+	s.check(true)
+	s.compare(out, nil)
+	for _, wc := range s.wcs {
+		entries, _ := pending.Open(filepath.Join(wc, ".git")).Load()
+		for _, e := range entries {
+			if i := slices.IndexFunc(s.servers, func(sv *server) bool { return sv.url == e.Mirror }); i < 1 || s.rogue[i-1][e.Ref] == "" {
+				s.violation("", "%s's queue still holds %s %s = %q after its sync", filepath.Base(wc), e.Mirror, e.Ref, e.OID)
+			}
+		}
+	}
+}
+
+// queuedForced are the (mirror URL, ref) pairs a working copy's queue
+// holds a forced update of, at origin's value.
+func (s *soak) queuedForced() map[[2]string]bool {
+	origin := s.refs(s.servers[0].path)
+	out := map[[2]string]bool{}
+	for _, wc := range s.wcs {
+		entries, _ := pending.Open(filepath.Join(wc, ".git")).Load()
+		for _, e := range entries {
+			if e.Force && e.OID != "" && e.OID == origin[e.Ref] {
+				out[[2]string{e.Mirror, e.Ref}] = true
+			}
+		}
+	}
+	return out
+}
+
+// compare: every mirror equals origin but for the refs diverged behind
+// origin's back and those with a forced update queued (forced), each of
+// which the sync that printed out reported as kept.
+func (s *soak) compare(out string, forced map[[2]string]bool) {
 	origin := s.refs(s.servers[0].path)
 	for i, m := range s.servers[1:] {
 		refs := s.refs(m.path)
 		for _, ref := range union(origin, refs) {
-			if c := s.rogue[i][ref]; c != "" && refs[ref] != "" && s.isAncestor(m.path, c, refs[ref]) && origin[ref] != "" {
-				if !strings.Contains(out, m.url) || !strings.Contains(out, strings.TrimPrefix(ref, "refs/heads/")) {
-					s.violation("", "%s: %s diverged from origin, kept, but the final sync did not report it", m.name, ref)
+			if refs[ref] == origin[ref] {
+				continue
+			}
+			rogue := s.rogue[i][ref] != "" && refs[ref] != "" && s.isAncestor(m.path, s.rogue[i][ref], refs[ref]) && origin[ref] != ""
+			if rogue || forced[[2]string{m.url, ref}] {
+				if !strings.Contains(out, m.url) || !strings.Contains(out, "keep    ") || !strings.Contains(out, ref) {
+					s.violation("", "%s: %s differs from origin, kept, but the sync did not report it", m.name, ref)
+				}
+				if !rogue {
+					s.count("final: forced update still queued, kept by the sync without a queue")
 				}
 				continue
 			}
-			if refs[ref] != origin[ref] {
-				s.violation("", "after the final sync, %s: %s = %q, origin has %q", m.name, ref, refs[ref], origin[ref])
-			}
+			s.violation("", "after the final sync, %s: %s = %q, origin has %q", m.name, ref, refs[ref], origin[ref])
 		}
 	}
 }

@@ -217,7 +217,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(g) }()
-	s.log.Info("listening", "addr", ln.Addr().String())
+	// The limits in effect, so that an operator (and a test) sees the
+	// flags were taken without timing a stalled sender.
+	s.log.Info("listening", "addr", ln.Addr().String(),
+		"header_timeout", s.cfg.HeaderTimeout, "read_timeout", s.cfg.ReadTimeout)
 	var serveErr error
 	select {
 	case serveErr = <-errc:

@@ -1,15 +1,15 @@
 //go:build unix
 
-package helper
+package relay
 
 import (
 	"os"
 	"syscall"
 )
 
-// blockingPipe returns a pipe whose ends are in blocking mode, so reads
+// BlockingPipe returns a pipe whose ends are in blocking mode, so reads
 // and writes are direct system calls rather than the runtime poller's.
-func blockingPipe() (r, w *os.File, err error) {
+func BlockingPipe() (r, w *os.File, err error) {
 	var p [2]int
 	syscall.ForkLock.RLock()
 	err = syscall.Pipe(p[:])
