@@ -11,7 +11,6 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
-	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
 // localFed is a federation of local bare repositories (no server), for
@@ -124,18 +123,4 @@ func TestAtomicDoesNotMixInQueued(t *testing.T) {
 	if e, _ := q.Load(); len(e) != 0 {
 		t.Errorf("queue = %+v", e)
 	}
-}
-
-// leases are git's "cas" options vs, parsed as the option command does.
-func leases(t *testing.T, vs ...string) transport.Leases {
-	t.Helper()
-	var out transport.Leases
-	for _, v := range vs {
-		l, err := transport.ParseLease(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, l)
-	}
-	return out
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport/transporttest"
 )
 
 // Every porcelain verdict maps to the reply git's transport-helper
@@ -45,7 +46,7 @@ func TestStatusOfPorcelain(t *testing.T) {
 // object name means the ref must not exist yet.
 func TestPrimaryPushLeases(t *testing.T) {
 	oid := strings.Repeat("ab", 20)
-	o := transport.PushOptions{Origin: true, Leases: leases(t, "refs/heads/main:"+oid, "refs/heads/new:"+strings.Repeat("0", 40))}
+	o := transport.PushOptions{Origin: true, Leases: transporttest.Leases(t, "refs/heads/main:"+oid, "refs/heads/new:"+strings.Repeat("0", 40))}
 	p := OriginPush("u", []transport.Update{{Ref: "refs/heads/main", Src: "x", OID: oid, Force: true}, {Ref: "refs/heads/new", Src: "y"}, {Ref: "refs/heads/other", Src: "z"}}, o)
 	args := strings.Join(p.Args(), " ")
 	for _, want := range []string{"--force-with-lease=refs/heads/main:" + oid, "--force-with-lease=refs/heads/new: ", " " + oid + ":refs/heads/main"} {
@@ -70,18 +71,4 @@ func TestLineFilterDropsDuplicateErrorKeepsProgress(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("filtered = %q, want %q", out.String(), want)
 	}
-}
-
-// leases are git's "cas" options vs, parsed as the option command does.
-func leases(t *testing.T, vs ...string) transport.Leases {
-	t.Helper()
-	var out transport.Leases
-	for _, v := range vs {
-		l, err := transport.ParseLease(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, l)
-	}
-	return out
 }

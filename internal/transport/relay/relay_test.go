@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
+	"github.com/git-remote-federate/git-remote-federate/internal/transport/transporttest"
 	"github.com/git-remote-federate/git-remote-federate/protocol"
 )
 
@@ -12,7 +13,7 @@ import (
 // what makes them follow the primary, never its leases or signature.
 func TestRelayPushOptions(t *testing.T) {
 	o := transport.PushOptions{DryRun: true, Atomic: true, PushOptions: []string{"ci.skip"}, Origin: true,
-		Leases: leases(t, "refs/heads/main:"+strings.Repeat("a", 40)), ForceIfIncludes: true, Signed: "if-asked"}
+		Leases: transporttest.Leases(t, "refs/heads/main:"+strings.Repeat("a", 40)), ForceIfIncludes: true, Signed: "if-asked"}
 	names := func(opts []protocol.ClientOption) string {
 		var out []string
 		for _, o := range opts {
@@ -55,18 +56,4 @@ func TestRelayStatus(t *testing.T) {
 			t.Errorf("relayStatus(%+v) = %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
-}
-
-// leases are git's "cas" options vs, parsed as the option command does.
-func leases(t *testing.T, vs ...string) transport.Leases {
-	t.Helper()
-	var out transport.Leases
-	for _, v := range vs {
-		l, err := transport.ParseLease(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, l)
-	}
-	return out
 }
