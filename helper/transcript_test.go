@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +26,7 @@ const capabilitiesReply = "stateless-connect\nfetch\npush\noption\ncheck-connect
 // newSession is a session on the federation with origin url (mirrors
 // optional) for the local repository gitDir, as git-remote-federate
 // would build it: children call the built binary back for tokens.
-func newSession(t *testing.T, gitDir string, urls ...string) (*Session, *syncBuffer) {
+func newSession(t *testing.T, gitDir string, urls ...string) (*Session, *gittest.Buffer) {
 	t.Helper()
 	var eps []federation.Endpoint
 	for _, u := range urls {
@@ -37,7 +36,7 @@ func newSession(t *testing.T, gitDir string, urls ...string) (*Session, *syncBuf
 		}
 		eps = append(eps, ep)
 	}
-	stderr := &syncBuffer{}
+	stderr := &gittest.Buffer{}
 	exe := filepath.Join(gittest.BinDir(t), "git-remote-federate")
 	return &Session{
 		Remote: "origin",
@@ -108,24 +107,6 @@ func (c *conversation) end() {
 	if err := <-c.done; err != nil {
 		c.t.Errorf("Serve: %v", err)
 	}
-}
-
-// syncBuffer is a stderr that children and the test may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // hasObject reports whether oid exists in the repository at dir.

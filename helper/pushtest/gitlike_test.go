@@ -1,7 +1,6 @@
 package pushtest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -28,31 +27,13 @@ import (
 // run is one `git push`: what it wrote on stderr, live, and its exit
 // status.
 type run struct {
-	stderr *liveBuffer
+	stderr *gittest.Buffer
 	code   int
-}
-
-// liveBuffer is a stderr that can be read while git writes it.
-type liveBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *liveBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *liveBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // gitPush runs git with args in the work repository, its stderr going
 // to stderr as it is written.
-func (f *fed) gitPush(stderr *liveBuffer, args ...string) run {
+func (f *fed) gitPush(stderr *gittest.Buffer, args ...string) run {
 	f.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -74,14 +55,14 @@ func (f *fed) gitPush(stderr *liveBuffer, args ...string) run {
 
 // plainPush is `git push <origin URL> args...` with origin's token from
 // a credential helper: git's own transport, as without federate.
-func (f *fed) plainPush(stderr *liveBuffer, args ...string) run {
+func (f *fed) plainPush(stderr *gittest.Buffer, args ...string) run {
 	helper := "!f() { echo username=x; echo password=origin-token; }; f"
 	return f.gitPush(stderr, append([]string{"-c", "credential.helper=", "-c", "credential.helper=" + helper,
 		"push", f.origin.URL}, args...)...)
 }
 
 // fedPush is `git push fed args...`: origin pushed by federate's client.
-func (f *fed) fedPush(stderr *liveBuffer, args ...string) run {
+func (f *fed) fedPush(stderr *gittest.Buffer, args ...string) run {
 	return f.gitPush(stderr, append([]string{"push", "fed"}, args...)...)
 }
 
@@ -141,8 +122,8 @@ func TestUnpackFailureAsGitShowsIt(t *testing.T) {
 	mustGit(t, f.origin.Path, "config", "receive.maxInputSize", "10")
 	before := f.rev("main")
 	f.commit("a.txt", "a")
-	plain := f.plainPush(&liveBuffer{}, "main")
-	fed := f.fedPush(&liveBuffer{}, "main")
+	plain := f.plainPush(&gittest.Buffer{}, "main")
+	fed := f.fedPush(&gittest.Buffer{}, "main")
 	f.wantDirect()
 	sameCode(t, plain, fed)
 	sameLines(t, plain, fed, regexp.MustCompile(`^error: remote unpack failed|^remote: |\[remote rejected\]`))
@@ -174,9 +155,9 @@ exit 0
 `)
 	before := f.rev("main")
 	f.commit("a.txt", "a")
-	plain := f.plainPush(&liveBuffer{}, "main")
+	plain := f.plainPush(&gittest.Buffer{}, "main")
 	mustGit(t, f.origin.Path, "update-ref", "refs/heads/main", before) // as before the plain push
-	fed := f.fedPush(&liveBuffer{}, "main")
+	fed := f.fedPush(&gittest.Buffer{}, "main")
 	f.wantDirect()
 	sameCode(t, plain, fed)
 	remote := func(r run) string {
@@ -210,7 +191,7 @@ func TestUploadProgressAsGitShowsIt(t *testing.T) {
 	mustGit(t, f.work, "add", "big.bin")
 	mustGit(t, f.work, "commit", "-q", "-m", "big")
 	var mu sync.Mutex
-	var seen *liveBuffer
+	var seen *gittest.Buffer
 	var atStart []string
 	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", Hook: func(r *http.Request) {
 		mu.Lock()
@@ -221,7 +202,7 @@ func TestUploadProgressAsGitShowsIt(t *testing.T) {
 	}})
 	push := func(plain bool, args ...string) run {
 		mu.Lock()
-		seen = &liveBuffer{}
+		seen = &gittest.Buffer{}
 		mu.Unlock()
 		if plain {
 			r := f.plainPush(seen, args...)
@@ -245,7 +226,7 @@ func TestUploadProgressAsGitShowsIt(t *testing.T) {
 	}
 	rateless := func(r run) run { // the rates differ: the rest must not
 		out := regexp.MustCompile(`\| [0-9.]+ [KMG]iB/s`).ReplaceAllString(r.stderr.String(), "")
-		l := &liveBuffer{}
+		l := &gittest.Buffer{}
 		l.Write([]byte(out))
 		return run{stderr: l, code: r.code}
 	}
@@ -289,8 +270,8 @@ func TestRefusedPushRequestAsGitShowsIt(t *testing.T) {
 			f.commit("a.txt", "a")
 			f.origin.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", Status: c.status,
 				Body: "<!DOCTYPE html><html><head><title>Denied</title></head><body><h1>Access denied</h1></body></html>"})
-			plain := f.plainPush(&liveBuffer{}, "main")
-			fed := f.fedPush(&liveBuffer{}, "main")
+			plain := f.plainPush(&gittest.Buffer{}, "main")
+			fed := f.fedPush(&gittest.Buffer{}, "main")
 			f.wantDirect()
 			// A refusal took nothing: origin is not asked again what it
 			// took, as after a broken connection.
@@ -313,8 +294,8 @@ func TestFetchRefusedAsGitShowsIt(t *testing.T) {
 	f := newFed(t)
 	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/", Status: 403, Body: "Forbidden"})
 	helper := "!f() { echo username=x; echo password=origin-token; }; f"
-	plain := f.gitPush(&liveBuffer{}, "-c", "credential.helper=", "-c", "credential.helper="+helper, "fetch", f.origin.URL)
-	fed := f.gitPush(&liveBuffer{}, "fetch", "fed")
+	plain := f.gitPush(&gittest.Buffer{}, "-c", "credential.helper=", "-c", "credential.helper="+helper, "fetch", f.origin.URL)
+	fed := f.gitPush(&gittest.Buffer{}, "fetch", "fed")
 	sameCode(t, plain, fed)
 	out := fed.stderr.String()
 	wantContains(t, out, "cannot read")
@@ -345,7 +326,7 @@ func TestTokenRefusedDuringFetchAsGitShowsIt(t *testing.T) {
 		posts = 0
 		mu.Unlock()
 		f.origin.SetAuth(gittest.Auth{Token: "origin-token"})
-		return f.gitPush(&liveBuffer{}, append([]string{"-c", "protocol.version=2"}, args...)...)
+		return f.gitPush(&gittest.Buffer{}, append([]string{"-c", "protocol.version=2"}, args...)...)
 	}
 	helper := "!f() { echo username=x; echo password=origin-token; }; f"
 	plain := fetch("-c", "credential.helper=", "-c", "credential.helper="+helper, "fetch", f.origin.URL)
@@ -382,9 +363,9 @@ func TestServerProgressAsGitShowsIt(t *testing.T) {
 	}
 	remoteLines := regexp.MustCompile(`^remote: `)
 	for _, args := range [][]string{{"--progress", "main"}, {"-q", "main"}} {
-		plain := f.plainPush(&liveBuffer{}, args...)
+		plain := f.plainPush(&gittest.Buffer{}, args...)
 		mustGit(t, f.origin.Path, "update-ref", "refs/heads/main", before)
-		fed := f.fedPush(&liveBuffer{}, args...)
+		fed := f.fedPush(&gittest.Buffer{}, args...)
 		f.wantDirect()
 		mustGit(t, f.origin.Path, "update-ref", "refs/heads/main", before)
 		sameCode(t, plain, fed)
@@ -417,8 +398,8 @@ exit 1
 	f.origin.AddFault(gittest.Fault{Prefix: "/app.git/git-receive-pack", Stream: true, CutAfter: words})
 	before := f.rev("main")
 	f.commit("a.txt", "a")
-	push := func(p func(*liveBuffer, ...string) run) run {
-		stderr := &liveBuffer{}
+	push := func(p func(*gittest.Buffer, ...string) run) run {
+		stderr := &gittest.Buffer{}
 		done := make(chan run, 1)
 		go func() { done <- p(stderr, "main") }()
 		gittest.WaitFor(t, "the hook's words while it runs", func() bool {

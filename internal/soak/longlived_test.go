@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 
 // longLived is `git federate serve` or `git federate sync --daemon`: it
@@ -32,26 +34,8 @@ type longLived struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	done   chan struct{} // closed when cmd has exited
-	out    *syncBuffer
+	out    *gittest.Buffer
 	starts int
-}
-
-// syncBuffer is an output buffer written by a process and read by the soak.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // running reports whether the process is alive (it may be dying).
@@ -91,7 +75,7 @@ func (s *soak) start(l *longLived) {
 	cmd.Dir = s.home
 	cmd.Env = append(append(os.Environ(), "FEDERATE_SOAK_MARK="+s.mark), l.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &syncBuffer{}
+	out := &gittest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		s.violation("", "starting git federate %s: %v", l.name, err)
