@@ -287,6 +287,13 @@ func TestChildResult(t *testing.T) {
 	if r.Failed != nil || !reflect.DeepEqual(r.Refs, want) {
 		t.Fatalf("result %+v, want refs %+v", r, want)
 	}
+	// A remote that did not report is queued in git's word for it, as
+	// the reply to git says it (gitexec.RefReport.Words).
+	res.Refs["refs/heads/b"] = gitexec.RefReport{Flag: '!', To: "refs/heads/b", Summary: "[remote failure]", Reason: "remote failed to report status"}
+	r = ChildResult(p, res, gitFailure("error: failed to push some refs"))
+	if got := r.Refs[1].Reason; got != "expecting report" {
+		t.Errorf("a remote failure is queued as %q, want git's %q", got, "expecting report")
+	}
 }
 
 // After is a listing once a push took some updates: values replaced,

@@ -151,23 +151,6 @@ func Refusal(words string) string {
 	return words
 }
 
-// RefReason is the words of a child `git push` for a ref it did not
-// update: the reason in parentheses, else its summary.
-func RefReason(r gitexec.RefReport) string {
-	why := strings.Trim(r.Summary, "[]")
-	switch {
-	case r.Reason != "":
-		return r.Reason
-	case r.Summary == "[no match]":
-		return "no match"
-	case r.Summary == "[remote failure]":
-		return "expecting report"
-	case r.Unreported() || why == "":
-		return "not updated"
-	}
-	return why
-}
-
 // WithWords is reason followed by what the server said during the push
 // (gitexec.ServerWords): git's summary, "pre-receive hook declined",
 // leaves out why.
@@ -193,7 +176,7 @@ func ChildResult(p Plan, res gitexec.PushResult, err error) Result {
 		rep := res.Report(t.Ref)
 		o := Outcome{Ref: t.Ref, OID: t.OID, Force: t.Force, Old: t.Old, OK: rep.OK()}
 		if !o.OK {
-			o.Reason = WithWords(RefReason(rep), words)
+			o.Reason = WithWords(rep.Words(), words)
 		}
 		r.Refs = append(r.Refs, o)
 	}

@@ -247,6 +247,25 @@ func (r RefReport) Forced() bool { return r.Flag == '+' }
 // UpToDate reports whether the server already had the value.
 func (r RefReport) UpToDate() bool { return r.Flag == '=' }
 
+// Words is why git did not update the ref, in git's words: "no match"
+// for "[no match]", git's "expecting report" for "[remote failure]", else
+// the reason in parentheses, else the summary, else "not updated".
+// Both the reply to git and the mirror's queue say a ref's refusal so.
+func (r RefReport) Words() string {
+	why := strings.Trim(r.Summary, "[]")
+	switch {
+	case r.Summary == "[no match]":
+		return "no match"
+	case r.Summary == "[remote failure]":
+		return "expecting report" // git's own word for it, whatever detail follows
+	case r.Reason != "":
+		return r.Reason
+	case r.Unreported() || why == "":
+		return "not updated"
+	}
+	return why
+}
+
 // failedSummary is the summary of a ref git never reported because its
 // push failed as a whole.
 const failedSummary = "[failed]"

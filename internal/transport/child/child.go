@@ -200,7 +200,7 @@ func mirrorReason(r gitexec.RefReport) transport.Reason {
 	if st := StatusOf(r); !st.Reason.Empty() {
 		return st.Reason
 	}
-	return transport.Said("not updated")
+	return transport.Said(r.Words())
 }
 
 // StatusOf translates a porcelain report into the reply git expects from
@@ -212,24 +212,12 @@ func StatusOf(r gitexec.RefReport) transport.Status {
 		return transport.Status{UpToDate: true}
 	case r.OK():
 		return transport.Status{OK: true, Forced: r.Forced()}
-	}
-	switch r.Summary {
-	case "[no match]":
-		return transport.Status{Reason: transport.Said("no match")}
-	case "[remote failure]":
-		return transport.Status{Reason: transport.Said("expecting report")}
-	case "[rejected]":
-		if r.Reason == "non-fast-forward" {
-			return transport.Status{Reason: transport.NonFastForward()}
-		}
-	}
-	if r.Unreported() {
+	case r.Summary == "[rejected]" && r.Reason == "non-fast-forward":
+		return transport.Status{Reason: transport.NonFastForward()}
+	case r.Unreported():
 		return transport.Status{Reason: transport.ReadBack(r.Reason), Unreported: true}
 	}
-	if r.Reason == "" {
-		return transport.Status{Reason: transport.Said(strings.Trim(r.Summary, "[]"))}
-	}
-	return transport.Status{Reason: transport.Said(r.Reason)}
+	return transport.Status{Reason: transport.Said(r.Words())}
 }
 
 // LineFilter passes a child's stderr through line by line (a progress
