@@ -102,6 +102,26 @@ func (fx *syncFixture) sync(t *testing.T, opts SyncOptions) runOut {
 	return runOut{code: code, out: out.String(), errOut: errOut.String()}
 }
 
+// listingTotals runs sync --json, which must succeed, and returns how
+// its listings went: requests this process sent, listings git made.
+func (fx *syncFixture) listingTotals(t *testing.T) (requests, gitListings int64) {
+	t.Helper()
+	r := fx.sync(t, SyncOptions{JSON: true})
+	if r.code != ExitOK {
+		t.Fatalf("sync: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	var rep struct {
+		Totals struct {
+			Requests    int64
+			GitListings int64 `json:"git_listings"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep.Totals.Requests, rep.Totals.GitListings
+}
+
 // status runs runStatus in process.
 func (fx *syncFixture) status(t *testing.T, opts StatusOptions) runOut {
 	t.Helper()
