@@ -96,38 +96,3 @@ func TestMissedForcedUpdateIsForcedOnTheOldValue(t *testing.T) {
 		})
 	}
 }
-
-// With mirrorPush = background the same holds: the update written ahead
-// for the detached process keeps its old value, and a later background
-// delivery keeps the commit pushed to the mirror itself.
-func TestMissedForcedUpdateKeepsTheMirrorsNewCommitInTheBackground(t *testing.T) {
-	f := newFed(t, "federation.fed.mirrorPush", "background")
-	first := f.commit("a.txt", "first")
-	f.push(true, "fed", "main")
-	f.delivered(1)
-	f.m1.AddFault(gittest.Fault{Prefix: "/app.git", Status: 503, Body: "repository is being read or written", PushOnly: true})
-	mustGit(t, f.work, "reset", "-q", "--hard", "HEAD~1")
-	forced := f.commit("b.txt", "instead of first")
-	f.push(true, "-f", "fed", "main")
-	f.delivered(2)
-	f.wantRef("refs/heads/main", forced, f.origin, f.m2)
-	f.wantRef("refs/heads/main", first, f.m1)
-	queued := f.m1.URL + "\trefs/heads/main\t" + forced + "\t" + first + "\tforce\t"
-	if p := f.pendingFile(); !strings.Contains(p, queued) {
-		t.Fatalf("pending, want m1's forced main with its old value %s:\n%s", first, p)
-	}
-	f.m1.ClearFaults()
-	direct := filepath.Join(t.TempDir(), "direct")
-	gittest.Git(t, "", "clone", "-q", f.m1.Path, direct)
-	theirs := gittest.Commit(t, direct, "theirs.txt", "theirs\n", "pushed to the mirror")
-	gittest.Git(t, direct, "push", "-q", "origin", "main")
-
-	mustGit(t, f.work, "branch", "later")
-	f.push(true, "fed", "later")
-	f.delivered(3)
-	f.wantRef("refs/heads/later", forced, f.all()...)
-	f.wantRef("refs/heads/main", theirs, f.m1)
-	if p := f.pendingFile(); !strings.Contains(p, queued) || !strings.HasSuffix(p, "\t"+pending.ReasonDiverged.String()+"\n") {
-		t.Fatalf("pending after the background delivery, want m1's main kept queued as diverged:\n%s", p)
-	}
-}
