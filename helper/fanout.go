@@ -39,15 +39,14 @@ func (s *Session) fanoutTargets() []federation.Endpoint {
 // acceptedUpdates are the updates the primary took, forced on the mirrors
 // when the user forced them or the primary needed a forced update (a
 // --force-with-lease that rewound a branch).
-// old gives each its old value (Session.oldValue).
-func acceptedUpdates(updates []update, status []transport.Status, old func(ref string) string) []indexedUpdate {
+func acceptedUpdates(updates []update, status []transport.Status) []indexedUpdate {
 	var out []indexedUpdate
 	for i, u := range updates {
 		if !status[i].Accepted() || (!u.Delete() && u.OID == "") {
 			continue
 		}
 		u.Force = u.Force || status[i].Forced
-		out = append(out, indexedUpdate{update: u, index: i, old: old(u.Ref)})
+		out = append(out, indexedUpdate{update: u, index: i})
 	}
 	return out
 }
@@ -56,19 +55,6 @@ func acceptedUpdates(updates []update, status []transport.Status, old func(ref s
 type indexedUpdate struct {
 	update
 	index int // -1 for an update retried from the pending queue
-	// old is the value the ref had on the primary before the push that
-	// made the update (pending.Entry.Old): "" when not known.
-	old string
-}
-
-// oldValue is the value ref had on the primary before this push, as its
-// listing for the push has it (pending.Entry.Old): what each mirror is
-// expected to hold. "" when the primary was not listed for this push.
-func (s *Session) oldValue(ref string) string {
-	if s.listing == nil || s.listing.Server.Raw != s.pushTarget().Raw {
-		return ""
-	}
-	return pending.OldOf(s.listing.OID(ref))
 }
 
 // mirrorPlan is what one mirror is sent.
@@ -194,7 +180,7 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 			s.Log.Debug("queued updates not carried", "mirror", m.Raw, "count", n)
 		}
 		for _, t := range p.Queue.Todo {
-			p.Updates = append(p.Updates, indexedUpdate{index: -1, old: t.Old,
+			p.Updates = append(p.Updates, indexedUpdate{index: -1,
 				update: update{Ref: t.Ref, Src: srcOf(t.Entry), OID: t.OID, Force: t.Force}})
 		}
 		plans[i] = p
@@ -303,72 +289,15 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	if lfsOut, ok := s.mirrorLFS(ctx, p); !ok {
 		return lfsOut
 	}
+	updates := make([]update, len(p.Updates))
+	for i, u := range p.Updates {
+		updates[i] = u.update
+	}
 	r := s.mirrorConn(ctx, p.Mirror)
+	c := s.forPush(ctx, r)
+	defer c.Close()
 	defer r.conn.Close()
-	kept := s.divergedQueued(ctx, p, r)
-	var updates []update
-	for i, u := range p.Updates {
-		if kept[i].Empty() {
-			updates = append(updates, u.update)
-		}
-	}
-	var o transport.Outcome
-	if len(updates) > 0 {
-		c := s.forPush(ctx, r)
-		defer c.Close()
-		o = c.Push(ctx, updates, s.mirrorOptions())
-	}
-	return mirrorOutcomeOf(p, withKept(o, kept))
-}
-
-// divergedQueued is, per update of p, why it is not pushed: a queued
-// forced update or delete whose old value is known, on a mirror whose
-// ref holds neither that value nor the update's (someone pushed to the
-// mirror itself since), is kept as diverged (delivery.Decide's rule).
-// The mirror's listing is its connection's, or one taken now; the push
-// then carries the listed value as the one it replaces. An empty reason
-// is an update to push.
-func (s *Session) divergedQueued(ctx context.Context, p mirrorPlan, r *reached) []transport.Reason {
-	kept := make([]transport.Reason, len(p.Updates))
-	var listed *serverRefs
-	var err error
-	for i, u := range p.Updates {
-		e := pending.Entry{Ref: u.Ref, OID: u.OID, Force: u.Force, Old: u.old}
-		if u.index >= 0 || e.Old == "" || !e.Force && !e.Delete() {
-			continue
-		}
-		if listed == nil && err == nil {
-			if listed = r.listing; listed == nil {
-				listed, err = s.LsRemote(ctx, p.Mirror)
-			}
-		}
-		switch {
-		case err != nil: // not listed: not pushed blind
-			kept[i] = transport.ReadBack(delivery.Failure(err))
-		case e.Diverged(listed.OID(u.Ref)):
-			kept[i] = transport.ReadBack(pending.ReasonDiverged.String())
-		}
-	}
-	return kept
-}
-
-// withKept is o, the outcome of the updates not kept, with a status for
-// each update kept unpushed (kept[i] not empty) at its place.
-func withKept(o transport.Outcome, kept []transport.Reason) transport.Outcome {
-	out := o
-	out.Refs = make([]transport.Status, len(kept))
-	j := 0
-	for i, why := range kept {
-		if !why.Empty() {
-			out.Refs[i] = transport.Status{Reason: why}
-			continue
-		}
-		if j < len(o.Refs) {
-			out.Refs[i] = o.Refs[j]
-		}
-		j++
-	}
-	return out
+	return mirrorOutcomeOf(p, c.Push(ctx, updates, s.mirrorOptions()))
 }
 
 // mirrorConn is mirror m's connection: the one its listing opened while
@@ -455,7 +384,7 @@ func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes
 			r.Failed = errors.New(o.Fatal.String())
 		}
 		for _, ref := range o.Refs {
-			r.Refs = append(r.Refs, delivery.Outcome{Ref: ref.Ref, OID: ref.OID, Force: ref.Force, Old: ref.old, OK: ref.OK, Reason: ref.Reason.String()})
+			r.Refs = append(r.Refs, delivery.Outcome{Ref: ref.Ref, OID: ref.OID, Force: ref.Force, OK: ref.OK, Reason: ref.Reason.String()})
 		}
 		results[i] = r
 	}
@@ -482,7 +411,7 @@ func (s *Session) writeAhead(ctx context.Context, q *pending.Queue, mirrors []fe
 	var entries []pending.Entry
 	for _, m := range mirrors {
 		for _, u := range accepted {
-			entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force, Old: u.old, Reason: reason})
+			entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force, Reason: reason})
 		}
 	}
 	err := q.Plan(ctx, entries...)

@@ -65,7 +65,7 @@ func (s *Session) queueUnconfirmed(ctx context.Context, primary federation.Endpo
 	for _, m := range s.fanoutTargets() {
 		for _, i := range broke {
 			if u := updates[i]; s.Fed.Covers(u.Ref) && (u.Delete() || u.OID != "") {
-				entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force, Old: s.oldValue(u.Ref),
+				entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force,
 					Reason: "the connection to the primary broke during the push; it may have taken this"})
 			}
 		}
@@ -95,7 +95,7 @@ func (s *Session) queueAhead(ctx context.Context, updates []update) []pending.En
 	for _, m := range s.fanoutTargets() {
 		for _, u := range updates {
 			if s.Fed.Covers(u.Ref) && (u.Delete() || u.OID != "") {
-				entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force, Old: s.oldValue(u.Ref),
+				entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force,
 					Reason: pending.ReasonUnconfirmed.String()})
 			}
 		}

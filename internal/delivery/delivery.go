@@ -18,18 +18,10 @@
 //     could not be listed: pushing it could set the mirror back, so it is
 //     not pushed and stays queued until the mirror has the upstream's
 //     value (a sync carries it, or a newer push supersedes it);
-//   - diverged when it is a forced update or a delete whose old value
-//     is known (the value the ref had on the upstream before the push
-//     that queued it: what the mirror is expected to hold) and the
-//     mirror holds neither that value nor the new one: someone moved the
-//     mirror's ref since; it is kept, not overwritten, and the entry
-//     stays queued with pending.ReasonDiverged;
-//   - to push otherwise. A forced update or a delete is a
-//     compare-and-swap: it expects the entry's old value when known
-//     (which, against a listing, is the listed value), else the mirror's
-//     listed value, so a mirror ref moved meanwhile is not overwritten.
-//     A fast-forward needs no such lease: the mirror refuses one that is
-//     not.
+//   - to push otherwise, with the mirror's listed value as the value a
+//     forced update or a delete expects (a compare-and-swap: a mirror ref
+//     moved since it was listed is not overwritten). A fast-forward needs
+//     no such lease: the mirror refuses one that is not.
 //
 // # Recording
 //
@@ -65,12 +57,12 @@ func lookupOf(l *refs.Listing) lookup {
 // Todo is a queued entry to push.
 type Todo struct {
 	pending.Entry
-	// Expect is the value the mirror's ref must still have ("" when it
-	// must not exist); meaningful when Lease is set.
-	Expect string
+	// Old is the mirror's value of the ref when the entry was planned
+	// ("" when it did not have it); meaningful when Lease is set.
+	Old string
 	// Lease asks the push to go through only if the mirror still has
-	// Expect: set for a forced update or a delete planned against a
-	// listing of the mirror or with a known old value.
+	// Old: set for a forced update or a delete planned against a listing
+	// of the mirror.
 	Lease bool
 }
 
@@ -81,7 +73,7 @@ func (t Todo) Update() gitexec.Update {
 		u.Src = t.OID
 	}
 	if t.Lease {
-		u.Lease = &gitexec.Lease{Expect: t.Expect}
+		u.Lease = &gitexec.Lease{Expect: t.Old}
 	}
 	return u
 }
@@ -95,9 +87,6 @@ type Plan struct {
 	// Stale entries stay queued and are not pushed (see the package
 	// documentation, and Hold).
 	Stale []pending.Entry
-	// Diverged entries stay queued with pending.ReasonDiverged and are
-	// not pushed: the mirror's ref moved away from the entry's old value.
-	Diverged []pending.Entry
 	// Todo are the entries to push.
 	Todo []Todo
 	// upstream is the upstream's refs the plan was made against.
@@ -119,31 +108,16 @@ func Decide(mirror string, entries []pending.Entry, upstream, listed *refs.Listi
 			p.Settled = append(p.Settled, e)
 		case up == nil || !e.Satisfies(up[e.Ref]):
 			p.Stale = append(p.Stale, e)
-		case has != nil && e.Diverged(has[e.Ref]):
-			p.Diverged = append(p.Diverged, e)
 		default:
-			p.Todo = append(p.Todo, todo(e, has))
+			t := Todo{Entry: e}
+			if has != nil {
+				t.Old = has[e.Ref]
+				t.Lease = e.Force || e.Delete()
+			}
+			p.Todo = append(p.Todo, t)
 		}
 	}
 	return p
-}
-
-// todo is e to push, with its lease (see Todo) against the mirror's
-// listed refs has (nil when not listed).
-func todo(e pending.Entry, has lookup) Todo {
-	t := Todo{Entry: e, Lease: e.Force || e.Delete()}
-	switch {
-	case has != nil:
-		t.Expect = has[e.Ref] // e.Old when known and leased: Diverged said so
-	case !t.Lease:
-	case e.Old != "":
-		if e.Old != pending.Absent {
-			t.Expect = e.Old
-		}
-	default:
-		t.Lease = false // nothing known: pushed as queued
-	}
-	return t
 }
 
 // Hold moves the entries to push that hold says the caller cannot carry

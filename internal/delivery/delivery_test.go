@@ -37,9 +37,6 @@ func force(ref, oid string) pending.Entry {
 	return pending.Entry{Mirror: mirror, Ref: ref, OID: oid, Force: true}
 }
 
-// was is e with its old value known: old ("-" when the ref did not exist).
-func was(e pending.Entry, old string) pending.Entry { e.Old = old; return e }
-
 // Decide judges each entry against the upstream's refs and the mirror's:
 // the table is the one rule both the push's fan-out and sync follow.
 func TestDecide(t *testing.T) {
@@ -48,7 +45,7 @@ func TestDecide(t *testing.T) {
 		name             string
 		entry            pending.Entry
 		upstream, listed *refs.Listing
-		want             string // settled, stale, diverged, todo
+		want             string // settled, stale, todo
 		old              string
 		lease            bool
 	}{
@@ -68,35 +65,18 @@ func TestDecide(t *testing.T) {
 		{"a forced update expects the listed value", force(main, a), listing(main, a), listing(main, c), "todo", c, true},
 		{"a delete expects the listed value", del(main), listing(), listing(main, c), "todo", c, true},
 		{"the mirror not listed: pushed as queued", force(main, a), listing(main, a), nil, "todo", "", false},
-		// With the old value known, the lease is on it: a mirror ref
-		// someone moved since is kept.
-		{"a forced update on a mirror that still has the old value", was(force(main, a), c), listing(main, a), listing(main, c), "todo", c, true},
-		{"a forced update on a mirror moved since", was(force(main, a), b), listing(main, a), listing(main, c), "diverged", "", false},
-		{"a forced update of a ref the mirror lost since", was(force(main, a), b), listing(main, a), listing(), "diverged", "", false},
-		{"a forced create on a mirror that has the ref since", was(force(main, a), pending.Absent), listing(main, a), listing(main, c), "diverged", "", false},
-		{"a forced create on a mirror without the ref", was(force(main, a), pending.Absent), listing(main, a), listing(), "todo", "", true},
-		{"a delete on a mirror moved since", was(del(main), b), listing(), listing(main, c), "diverged", "", false},
-		{"a delete on a mirror that still has the old value", was(del(main), c), listing(), listing(main, c), "todo", c, true},
-		{"the mirror not listed: the lease is on the old value", was(force(main, a), b), listing(main, a), nil, "todo", b, true},
-		{"a fast-forward with the old value needs no lease", was(ff(main, a), b), listing(main, a), listing(main, c), "todo", c, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			other := pending.Entry{Mirror: "https://other.example/app.git", Ref: main, OID: a}
 			p := Decide(mirror, []pending.Entry{tt.entry, other}, tt.upstream, tt.listed)
-			got := map[string]int{"settled": len(p.Settled), "stale": len(p.Stale), "diverged": len(p.Diverged), "todo": len(p.Todo)}
-			if got[tt.want] != 1 || len(p.Settled)+len(p.Stale)+len(p.Diverged)+len(p.Todo) != 1 {
+			got := map[string]int{"settled": len(p.Settled), "stale": len(p.Stale), "todo": len(p.Todo)}
+			if got[tt.want] != 1 || len(p.Settled)+len(p.Stale)+len(p.Todo) != 1 {
 				t.Fatalf("plan %+v, want the entry %s", p, tt.want)
-			}
-			if tt.want == "diverged" {
-				w := Write(Result{Plan: p})
-				if len(w.Drop) != 0 || len(w.Queue) != 1 || w.Queue[0].Reason != pending.ReasonDiverged.String() || w.Queue[0].Old != tt.entry.Old {
-					t.Fatalf("a diverged entry written back as %+v, want it queued as diverged with its old value", w)
-				}
 			}
 			if tt.want != "todo" {
 				return
 			}
-			if td := p.Todo[0]; td.Expect != tt.old || td.Lease != tt.lease {
+			if td := p.Todo[0]; td.Old != tt.old || td.Lease != tt.lease {
 				t.Fatalf("todo %+v, want old %q lease %v", td, tt.old, tt.lease)
 			}
 			u := p.Todo[0].Update()

@@ -17,8 +17,6 @@ type Outcome struct {
 	Ref   string
 	OID   string // the value pushed; "" deletes the ref
 	Force bool
-	// Old is the entry's old value (pending.Entry.Old), "" when unknown.
-	Old string
 	// OK: the mirror has the value now.
 	OK bool
 	// Reason is why not, in English: the mirror's (or git's) words for
@@ -65,7 +63,7 @@ func (w *Writeback) add(r Result) {
 	pushed := map[string]bool{}
 	for _, o := range r.Refs {
 		pushed[o.Ref] = true
-		e := pending.Entry{Mirror: r.Plan.Mirror, Ref: o.Ref, OID: o.OID, Force: o.Force, Old: o.Old}
+		e := pending.Entry{Mirror: r.Plan.Mirror, Ref: o.Ref, OID: o.OID, Force: o.Force}
 		if o.OK {
 			w.Drop = append(w.Drop, e)
 			landed[o.Ref] = e
@@ -85,10 +83,6 @@ func (w *Writeback) add(r Result) {
 				w.Queue = append(w.Queue, e)
 			}
 		}
-	}
-	for _, e := range r.Plan.Diverged {
-		e.Reason = pending.ReasonDiverged.String()
-		w.Queue = append(w.Queue, e)
 	}
 	w.Drop = append(w.Drop, r.Plan.Settled...)
 	for _, e := range r.Plan.Stale {
@@ -174,7 +168,7 @@ func ChildResult(p Plan, res gitexec.PushResult, err error) Result {
 	}
 	for _, t := range p.Todo {
 		rep := res.Report(t.Ref)
-		o := Outcome{Ref: t.Ref, OID: t.OID, Force: t.Force, Old: t.Old, OK: rep.OK()}
+		o := Outcome{Ref: t.Ref, OID: t.OID, Force: t.Force, OK: rep.OK()}
 		if !o.OK {
 			o.Reason = WithWords(rep.Words(), words)
 		}

@@ -2,7 +2,6 @@ package fedsync
 
 import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
-	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
 
@@ -13,9 +12,8 @@ import (
 // mirror's old value as diverged, and the queue entry waited for the
 // repository's next push (found by the chaos soak: a branch and a tag
 // force-moved while a mirror was unreachable stayed at their old values
-// on it after every sync). The value is the queued entry, whose old value
-// says whether the mirror's ref may be forced (forceQueued).
-func (rq *repoQueue) forcedQueued(f *federation.Federation, m federation.Endpoint, origin *refs.Listing) map[string]pending.Entry {
+// on it after every sync).
+func (rq *repoQueue) forcedQueued(f *federation.Federation, m federation.Endpoint, origin *refs.Listing) map[string]bool {
 	if rq == nil {
 		return nil
 	}
@@ -23,25 +21,21 @@ func (rq *repoQueue) forcedQueued(f *federation.Federation, m federation.Endpoin
 	if err != nil {
 		return nil // settle reports the queue's error
 	}
-	out := map[string]pending.Entry{}
+	out := map[string]bool{}
 	for _, en := range entries {
 		if en.Force && !en.Delete() && en.OID == origin.OID(en.Ref) && covers(f)(en.Ref) {
-			out[en.Ref] = en
+			out[en.Ref] = true
 		}
 	}
 	return out
 }
 
 // forceQueued turns the keeping of an ahead or diverged ref into a
-// forced update when forced says its queued update was forced, and the
-// mirror still holds the value that update replaced (its old value), or
-// that value is not known. A mirror ref moved since (someone pushed to
-// the mirror itself) is kept: settle reports it as diverged.
-func forceQueued(plans []RefPlan, forced map[string]pending.Entry) {
+// forced update when forced says its queued update was forced.
+func forceQueued(plans []RefPlan, forced map[string]bool) {
 	for i := range plans {
 		p := &plans[i]
-		en, ok := forced[p.Ref]
-		if ok && p.Action == ActKeep && (p.State == Ahead || p.State == Diverged) && (en.Old == "" || en.Holds(p.Mirror)) {
+		if p.Action == ActKeep && (p.State == Ahead || p.State == Diverged) && forced[p.Ref] {
 			p.Action = ActForce
 		}
 	}

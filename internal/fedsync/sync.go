@@ -13,7 +13,6 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
-	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
 )
@@ -499,7 +498,7 @@ func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *c
 
 // mirror plans and (when push) carries out the sync of one mirror.
 func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint,
-	origin *refs.Listing, l listing, opts Options, push bool, held *pruneHold, forced map[string]pending.Entry) MirrorResult {
+	origin *refs.Listing, l listing, opts Options, push bool, held *pruneHold, forced map[string]bool) MirrorResult {
 	res := MirrorResult{URL: m.Raw, Refs: []RefResult{}}
 	if l.err != nil {
 		res.err = l.err
