@@ -9,19 +9,13 @@
 // The queue lives in $GIT_DIR/federate/pending (see Open). It is plain
 // text, one entry per line, fields separated by one TAB:
 //
-//		<mirror-url> TAB <ref> TAB <new-value> [TAB <old-value>] TAB <mode> TAB <since> TAB <attempts> TAB <reason>
+//		<mirror-url> TAB <ref> TAB <new-value> TAB <mode> TAB <since> TAB <attempts> TAB <reason>
 //
 //	  - mirror-url: the mirror as configured (federation.Endpoint.Raw),
 //	    C-quoted when it holds a TAB, a newline, a quote or a backslash.
 //	  - ref: the full ref name on the mirror, e.g. refs/heads/main.
 //	  - new-value: the object name the mirror's ref must get, or "-" to
 //	    delete the ref.
-//	  - old-value: the value the ref had on the upstream before the push
-//	    that queued the update, which the mirror is expected to hold: an
-//	    object name, or "-" when the ref did not exist. A forced update or
-//	    a delete goes to the mirror only while it holds that value.
-//	    Absent (seven fields) when it is not known: files written before
-//	    this field existed, and entries queued where nothing was known.
 //	  - mode: "force" when the update may overwrite the mirror's value,
 //	    "ff" when it must be a fast-forward (or a creation).
 //	  - since: when the entry was first queued, RFC 3339 in UTC.
@@ -101,13 +95,6 @@ type Entry struct {
 	OID string
 	// Force allows overwriting a mirror value that is not an ancestor.
 	Force bool
-	// Old is the value the ref had on the upstream before the push that
-	// queued the update: what the mirror is expected to hold. Absent
-	// when the ref did not exist, "" when it is not known (then a forced
-	// update goes on the mirror's listed value, see internal/delivery).
-	// A merged entry keeps the first Old: the mirror never got the
-	// values in between.
-	Old string
 	// Since is when the update was first queued for this mirror and ref.
 	Since time.Time
 	// Attempts is how many times the mirror failed to take the update.
@@ -165,37 +152,6 @@ func (e Entry) Satisfies(mirrorOID string) bool {
 		return isZero(mirrorOID)
 	}
 	return e.OID == mirrorOID
-}
-
-// Absent is Entry.Old for a ref that did not exist.
-const Absent = "-"
-
-// Diverged reports whether a mirror whose ref has value mirrorOID (""
-// when the ref is missing) moved away from what e may overwrite: e is a
-// forced update or a delete with a known Old, and the mirror holds
-// neither Old nor e's value. Such a ref is kept, not overwritten.
-func (e Entry) Diverged(mirrorOID string) bool {
-	if e.Old == "" || !e.Force && !e.Delete() || e.Satisfies(mirrorOID) {
-		return false
-	}
-	return !e.Holds(mirrorOID)
-}
-
-// Holds reports whether mirrorOID ("" when missing) is e's known Old.
-func (e Entry) Holds(mirrorOID string) bool {
-	if e.Old == Absent {
-		return isZero(mirrorOID)
-	}
-	return e.Old != "" && e.Old == mirrorOID
-}
-
-// OldOf is the Old of an update of a ref whose value was oid on the
-// upstream ("" when it did not have the ref).
-func OldOf(oid string) string {
-	if isZero(oid) {
-		return Absent
-	}
-	return oid
 }
 
 func isZero(oid string) bool { return strings.Trim(oid, "0") == "" }
@@ -343,9 +299,6 @@ func merge(cur []Entry, attempts int, entries []Entry) ([]Entry, error) {
 		if isZero(e.OID) {
 			e.OID = ""
 		}
-		if e.Old != "" {
-			e.Old = OldOf(e.Old)
-		}
 		e.Reason = sanitize(e.Reason)
 		e.Attempts = attempts
 		k := key{e.Mirror, e.Ref}
@@ -354,7 +307,6 @@ func merge(cur []Entry, attempts int, entries []Entry) ([]Entry, error) {
 				e.Since = cur[i].Since
 			}
 			e.Attempts = cur[i].Attempts + attempts
-			e.Old = cur[i].Old // the mirror never got the value in between
 			cur[i] = e
 			continue
 		}
@@ -510,7 +462,7 @@ func syncDir(dir string) error {
 }
 
 // header is the first line of every queue file.
-const header = "# git-remote-federate pending mirror updates: mirror\tref\tvalue|-\t[old|-\t]force|ff\tsince\tattempts\treason\n"
+const header = "# git-remote-federate pending mirror updates: mirror\tref\tvalue|-\tforce|ff\tsince\tattempts\treason\n"
 
 // Format renders entries in the file format, sorted by mirror then ref.
 func Format(entries []Entry) []byte {
@@ -526,9 +478,6 @@ func Format(entries []Entry) []byte {
 		mode := "ff"
 		if e.Force {
 			mode = "force"
-		}
-		if e.Old != "" {
-			oid += "\t" + OldOf(e.Old)
 		}
 		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", quoteField(e.Mirror), e.Ref, oid, mode,
 			e.Since.UTC().Format(time.RFC3339), max(e.Attempts, 0), quoteField(e.Reason))
@@ -583,13 +532,6 @@ func parseLine(line string) (Entry, error) {
 	f := strings.Split(line, "\t")
 	e := Entry{Attempts: 1}
 	var err error
-	if len(f) == 8 { // with the old value
-		if f[3] != Absent && !protocol.IsOID(f[3]) {
-			return Entry{}, i18n.Errorf("bad object name")
-		}
-		e.Old = f[3]
-		f = append(f[:3], f[4:]...)
-	}
 	switch len(f) {
 	case 6: // written before the attempts field
 	case 7:
@@ -637,8 +579,6 @@ func validate(e Entry) error {
 		return i18n.Errorf("pending: bad ref name %s", protocol.Quote(e.Ref))
 	case !isZero(e.OID) && !protocol.IsOID(e.OID):
 		return i18n.Errorf("pending: bad object name %s", protocol.Quote(e.OID))
-	case e.Old != "" && e.Old != Absent && !protocol.IsOID(e.Old):
-		return i18n.Errorf("pending: bad object name %s", protocol.Quote(e.Old))
 	}
 	return nil
 }
