@@ -191,13 +191,13 @@ func (s *Session) directServer(ctx context.Context, m federation.Endpoint, origi
 	if err != nil {
 		srv.Unhonoured = []string{"config"} // unreadable: git's transport reads it, or says why
 	}
-	settings := httpx.Resolve(entries, getenvOf(s.Git.Env), m.Raw)
+	settings := httpx.Resolve(entries, gitexec.Getenv(s.Git.Env), m.Raw)
 	srv.Unhonoured = append(srv.Unhonoured, settings.Unhonoured...)
 	if ruledOut() {
 		return srv, nil
 	}
 	k := keystore.Key{Protocol: m.Protocol, Host: m.Host}
-	cred, err := keystore.Default(keystore.Options{Getenv: getenvOf(s.Git.Env), Forge: s.Forge}).Get(ctx, k)
+	cred, err := keystore.Default(keystore.Options{Getenv: gitexec.Getenv(s.Git.Env), Forge: s.Forge}).Get(ctx, k)
 	user := cred.Username
 	if err == nil && cred.Token != "" && user == "" {
 		user, err = keystore.ForgeUsernames(s.Forge)(k) // else git's transport says what to configure
@@ -233,27 +233,12 @@ func (s *Session) directConfig(c *sendpack.Client, m federation.Endpoint, origin
 	return cfg
 }
 
-// getenvOf looks variables up in env, the children's environment.
-func getenvOf(env []string) func(string) string {
-	if env == nil {
-		return os.Getenv
-	}
-	return func(name string) string {
-		for i := len(env) - 1; i >= 0; i-- {
-			if v, ok := strings.CutPrefix(env[i], name+"="); ok {
-				return v
-			}
-		}
-		return ""
-	}
-}
-
 // httpSettings is git's http configuration for rawURL (httpx.Resolve),
 // for the clients that cannot hand a server to git's transport (LFS): the
 // environment's alone when git config cannot be read.
 func (s *Session) httpSettings(ctx context.Context, rawURL string) httpx.Settings {
 	entries, _ := s.transportConfig(ctx)
-	return httpx.Resolve(entries, getenvOf(s.Git.Env), rawURL)
+	return httpx.Resolve(entries, gitexec.Getenv(s.Git.Env), rawURL)
 }
 
 // transportConfig reads, once per session, git config's http, url and
@@ -292,6 +277,6 @@ func (s *Session) remoteColor(ctx context.Context) bool {
 // not "dumb").
 func (s *Session) stderrTerminal() bool {
 	f, ok := s.Stderr.(*os.File)
-	t := getenvOf(s.Git.Env)("TERM")
+	t := gitexec.Getenv(s.Git.Env)("TERM")
 	return ok && t != "" && t != "dumb" && term.IsTerminal(int(f.Fd()))
 }
