@@ -73,3 +73,23 @@ func TestQueuedOldValueIsTheMirrorsListedValue(t *testing.T) {
 		t.Fatalf("queued %+v, want old value %s (m1's, as listed)", e, moved)
 	}
 }
+
+// The detached delivery of mirrorPush = background lists the mirror it
+// pushes: an update the mirror refuses is queued with the mirror's own
+// value as its old value, not origin's before the push (written ahead).
+func TestBackgroundQueuesTheMirrorsOldValue(t *testing.T) {
+	f := newFed(t, "federation.fed.mirrorPush", "background")
+	base := f.rev("main")
+	mustGit(t, f.work, "checkout", "-q", "-b", "side")
+	moved := f.commit("m.txt", "only on m1")
+	mustGit(t, f.work, "push", "-q", f.m1.Path, "side:main")
+	mustGit(t, f.work, "checkout", "-q", "main")
+	hook(t, f.m1.Path, "pre-receive", declines)
+	tip := f.commit("a.txt", "one")
+	f.push(true, "fed", "main")
+	f.delivered(1)
+	f.wantRef("refs/heads/main", tip, f.origin, f.m2)
+	if e := f.queued(f.m1.URL, "refs/heads/main"); e.OID != tip || e.Old != moved {
+		t.Fatalf("queued %+v, want old value %s (m1's own; origin had %s)", e, moved, base)
+	}
+}
