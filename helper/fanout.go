@@ -38,15 +38,17 @@ func (s *Session) fanoutTargets() []federation.Endpoint {
 
 // acceptedUpdates are the updates the primary took, forced on the mirrors
 // when the user forced them or the primary needed a forced update (a
-// --force-with-lease that rewound a branch).
-func acceptedUpdates(updates []update, status []transport.Status) []indexedUpdate {
+// --force-with-lease that rewound a branch). before is the primary's
+// refs before the push (nil when not listed), each update's old value
+// where the mirror's own is not known.
+func acceptedUpdates(updates []update, status []transport.Status, before *refs.Listing) []indexedUpdate {
 	var out []indexedUpdate
 	for i, u := range updates {
 		if !status[i].Accepted() || (!u.Delete() && u.OID == "") {
 			continue
 		}
 		u.Force = u.Force || status[i].Forced
-		out = append(out, indexedUpdate{update: u, index: i})
+		out = append(out, indexedUpdate{update: u, index: i, old: delivery.OldValue(pending.Entry{Ref: u.Ref}, nil, before).Old})
 	}
 	return out
 }
@@ -55,6 +57,10 @@ func acceptedUpdates(updates []update, status []transport.Status) []indexedUpdat
 type indexedUpdate struct {
 	update
 	index int // -1 for an update retried from the pending queue
+	// old is its old value where the mirror's is not known
+	// (pending.Entry.Old): the primary's before the push, or the
+	// queued entry's.
+	old string
 }
 
 // mirrorPlan is what one mirror is sent.
@@ -80,6 +86,9 @@ type mirrorOutcome struct {
 	Refs  []mirrorRef
 	Fatal transport.Reason // the push failed as a whole
 	Hint  string           // what the user can do about Fatal, if known
+	// Listed is the mirror's refs as listed for this push, nil when it
+	// was not: the old value of what it did not take.
+	Listed *refs.Listing
 }
 
 // fanOut pushes the accepted updates, plus what is queued for each
@@ -180,12 +189,22 @@ func (s *Session) planMirrors(ctx context.Context, q *pending.Queue, mirrors []f
 			s.Log.Debug("queued updates not carried", "mirror", m.Raw, "count", n)
 		}
 		for _, t := range p.Queue.Todo {
-			p.Updates = append(p.Updates, indexedUpdate{index: -1,
+			p.Updates = append(p.Updates, indexedUpdate{index: -1, old: t.Old,
 				update: update{Ref: t.Ref, Src: srcOf(t.Entry), OID: t.OID, Force: t.Force}})
 		}
 		plans[i] = p
 	}
 	return plans
+}
+
+// before is the refs of the server pushed to first as listed for this
+// push, before it took anything: the old value of an update queued for
+// a mirror not listed (delivery.OldValue). nil when it was not listed.
+func (s *Session) before() *refs.Listing {
+	if s.listing == nil || s.listing.Server.Raw != s.pushTarget().Raw {
+		return nil
+	}
+	return s.listing.Listing
 }
 
 // primaryNow is the refs of the server pushed to first, against which
@@ -297,7 +316,11 @@ func (s *Session) pushMirror(ctx context.Context, p mirrorPlan) mirrorOutcome {
 	c := s.forPush(ctx, r)
 	defer c.Close()
 	defer r.conn.Close()
-	return mirrorOutcomeOf(p, c.Push(ctx, updates, s.mirrorOptions()))
+	out = mirrorOutcomeOf(p, c.Push(ctx, updates, s.mirrorOptions()))
+	if r.listing != nil {
+		out.Listed = r.listing.Listing
+	}
+	return out
 }
 
 // mirrorConn is mirror m's connection: the one its listing opened while
@@ -377,14 +400,14 @@ func (s *Session) reportMirror(o mirrorOutcome) {
 func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes []mirrorOutcome) {
 	results := make([]delivery.Result, len(outcomes))
 	for i, o := range outcomes {
-		r := delivery.Result{Plan: o.Plan.Queue}
+		r := delivery.Result{Plan: o.Plan.Queue, Listed: o.Listed}
 		r.Plan.Mirror = o.Plan.Mirror.Raw
 		if !o.Fatal.Empty() {
 			// The English reason is all Failure words it from.
 			r.Failed = errors.New(o.Fatal.String())
 		}
 		for _, ref := range o.Refs {
-			r.Refs = append(r.Refs, delivery.Outcome{Ref: ref.Ref, OID: ref.OID, Force: ref.Force, OK: ref.OK, Reason: ref.Reason.String()})
+			r.Refs = append(r.Refs, delivery.Outcome{Ref: ref.Ref, OID: ref.OID, Force: ref.Force, Old: ref.old, OK: ref.OK, Reason: ref.Reason.String()})
 		}
 		results[i] = r
 	}
@@ -411,7 +434,7 @@ func (s *Session) writeAhead(ctx context.Context, q *pending.Queue, mirrors []fe
 	var entries []pending.Entry
 	for _, m := range mirrors {
 		for _, u := range accepted {
-			entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force, Reason: reason})
+			entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force, Old: u.old, Reason: reason})
 		}
 	}
 	err := q.Plan(ctx, entries...)

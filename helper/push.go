@@ -55,9 +55,9 @@ func (s *Session) push(ctx context.Context, p protocol.Push, w *protocol.Writer)
 	if mirrors := s.fanoutTargets(); len(mirrors) > 0 {
 		start = time.Now()
 		if s.background() {
-			s.pushInBackground(ctx, mirrors, acceptedUpdates(updates, status))
+			s.pushInBackground(ctx, mirrors, acceptedUpdates(updates, status, s.before()))
 		} else {
-			s.fanOut(ctx, mirrors, acceptedUpdates(updates, status), status)
+			s.fanOut(ctx, mirrors, acceptedUpdates(updates, status, s.before()), status)
 		}
 		s.Log.Debug("fanned out", "mirrors", len(mirrors), "took", time.Since(start))
 	}

@@ -3,6 +3,7 @@ package helper
 import (
 	"context"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/delivery"
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
@@ -65,8 +66,8 @@ func (s *Session) queueUnconfirmed(ctx context.Context, primary federation.Endpo
 	for _, m := range s.fanoutTargets() {
 		for _, i := range broke {
 			if u := updates[i]; s.Fed.Covers(u.Ref) && (u.Delete() || u.OID != "") {
-				entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force,
-					Reason: "the connection to the primary broke during the push; it may have taken this"})
+				entries = append(entries, delivery.OldValue(pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force,
+					Reason: "the connection to the primary broke during the push; it may have taken this"}, nil, s.before()))
 			}
 		}
 	}
@@ -95,8 +96,8 @@ func (s *Session) queueAhead(ctx context.Context, updates []update) []pending.En
 	for _, m := range s.fanoutTargets() {
 		for _, u := range updates {
 			if s.Fed.Covers(u.Ref) && (u.Delete() || u.OID != "") {
-				entries = append(entries, pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force,
-					Reason: pending.ReasonUnconfirmed.String()})
+				entries = append(entries, delivery.OldValue(pending.Entry{Mirror: m.Raw, Ref: u.Ref, OID: u.OID, Force: u.Force,
+					Reason: pending.ReasonUnconfirmed.String()}, nil, s.before()))
 			}
 		}
 	}

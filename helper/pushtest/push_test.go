@@ -212,6 +212,7 @@ func TestForceWithLease(t *testing.T) {
 func TestMirrorDownIsQueuedAndRetried(t *testing.T) {
 	f := newFed(t)
 	f.m1.AddFault(gittest.Fault{Prefix: "/app.git", Status: 503, Body: "repository is being read or written", PushOnly: true})
+	before := f.rev("main")
 	c := f.commit("a.txt", "while m1 is down")
 	out := f.push(true, "fed", "main")
 	wantContains(t, out, "federate: mirror "+f.m1.URL+": push failed:", "503",
@@ -219,7 +220,7 @@ func TestMirrorDownIsQueuedAndRetried(t *testing.T) {
 	f.wantRef("refs/heads/main", c, f.origin, f.m2)
 	f.wantRef("refs/heads/main", f.rev("HEAD~1"), f.m1)
 	p := f.pendingFile()
-	if !strings.Contains(p, f.m1.URL+"\trefs/heads/main\t"+c+"\tff\t") || strings.Contains(p, f.m2.URL) {
+	if !strings.Contains(p, f.m1.URL+"\trefs/heads/main\t"+c+"\t"+before+"\tff\t") || strings.Contains(p, f.m2.URL) {
 		t.Fatalf("pending:\n%s", p)
 	}
 
@@ -305,8 +306,9 @@ func TestDivergedMirrorRefusesAndIsQueued(t *testing.T) {
 	f.wantRef("refs/heads/main", c, f.origin, f.m1)
 	f.wantRef("refs/heads/main", onlyM2, f.m2)
 	// The queue words a diverged mirror ref as sync does, whichever of
-	// git's words ("fetch first", "non-fast-forward") the push heard.
-	if p := f.pendingFile(); !strings.Contains(p, f.m2.URL+"\trefs/heads/main\t"+c+"\tff\t") || !strings.Contains(p, pending.ReasonDiverged.String()) {
+	// git's words ("fetch first", "non-fast-forward") the push heard,
+	// and keeps m2's own value as the old one.
+	if p := f.pendingFile(); !strings.Contains(p, f.m2.URL+"\trefs/heads/main\t"+c+"\t"+onlyM2+"\tff\t") || !strings.Contains(p, pending.ReasonDiverged.String()) {
 		t.Errorf("pending:\n%s", p)
 	}
 }

@@ -23,6 +23,11 @@
 //     moved since it was listed is not overwritten). A fast-forward needs
 //     no such lease: the mirror refuses one that is not.
 //
+// An entry's old value (pending.Entry.Old) plays no part here: it is
+// what the writer of the queue knew of the mirror, and the mirror's ref
+// moves through other queues' deliveries meanwhile (see internal/pending).
+// The lease is on the value listed just before the push.
+//
 // # Recording
 //
 // Each push gives a Result: per ref, whether the mirror took it and why
@@ -30,7 +35,8 @@
 // results into the one change of the queue: what landed leaves it
 // (together with settled entries and stale ones the landing value
 // superseded), what did not is queued with one more attempt and one
-// wording of the reason (Failure, Refusal), whoever pushed.
+// wording of the reason (Failure, Refusal), whoever pushed. OldValue is
+// the one rule for the old value of what is queued, for every writer.
 package delivery
 
 import (
@@ -57,12 +63,13 @@ func lookupOf(l *refs.Listing) lookup {
 // Todo is a queued entry to push.
 type Todo struct {
 	pending.Entry
-	// Old is the mirror's value of the ref when the entry was planned
-	// ("" when it did not have it); meaningful when Lease is set.
-	Old string
+	// Expect is the mirror's value of the ref as listed when the entry
+	// was planned ("" when it did not have it); meaningful when Lease is
+	// set. It is not the entry's Old (see the package documentation).
+	Expect string
 	// Lease asks the push to go through only if the mirror still has
-	// Old: set for a forced update or a delete planned against a listing
-	// of the mirror.
+	// Expect: set for a forced update or a delete planned against a
+	// listing of the mirror.
 	Lease bool
 }
 
@@ -73,7 +80,7 @@ func (t Todo) Update() gitexec.Update {
 		u.Src = t.OID
 	}
 	if t.Lease {
-		u.Lease = &gitexec.Lease{Expect: t.Old}
+		u.Lease = &gitexec.Lease{Expect: t.Expect}
 	}
 	return u
 }
@@ -111,7 +118,7 @@ func Decide(mirror string, entries []pending.Entry, upstream, listed *refs.Listi
 		default:
 			t := Todo{Entry: e}
 			if has != nil {
-				t.Old = has[e.Ref]
+				t.Expect = has[e.Ref]
 				t.Lease = e.Force || e.Delete()
 			}
 			p.Todo = append(p.Todo, t)
@@ -154,4 +161,20 @@ func After(l *refs.Listing, set map[string]string) *refs.Listing {
 		}
 	}
 	return out
+}
+
+// OldValue is e with its old value (pending.Entry.Old), the one rule of
+// every writer of the queue: the mirror's value of the ref when the
+// writer listed the mirror (listed not nil), which replaces the old
+// value of a queued entry (pending.Entry.Listed); else the upstream's
+// value before the update (upstream not nil), which a queued entry's
+// first old value outranks; else e's own.
+func OldValue(e pending.Entry, listed, upstream *refs.Listing) pending.Entry {
+	switch {
+	case listed != nil:
+		e.Old, e.Listed = pending.OldOf(listed.OID(e.Ref)), true
+	case upstream != nil:
+		e.Old, e.Listed = pending.OldOf(upstream.OID(e.Ref)), false
+	}
+	return e
 }

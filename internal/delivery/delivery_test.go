@@ -76,7 +76,7 @@ func TestDecide(t *testing.T) {
 			if tt.want != "todo" {
 				return
 			}
-			if td := p.Todo[0]; td.Old != tt.old || td.Lease != tt.lease {
+			if td := p.Todo[0]; td.Expect != tt.old || td.Lease != tt.lease {
 				t.Fatalf("todo %+v, want old %q lease %v", td, tt.old, tt.lease)
 			}
 			u := p.Todo[0].Update()

@@ -9,6 +9,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
 
 // Outcome is what a mirror did with one update of a push: a queued
@@ -17,6 +18,10 @@ type Outcome struct {
 	Ref   string
 	OID   string // the value pushed; "" deletes the ref
 	Force bool
+	// Old is the update's old value when the mirror was not listed
+	// (pending.Entry.Old): a queued entry's own, or for an update of the
+	// push itself the upstream's value before it.
+	Old string
 	// OK: the mirror has the value now.
 	OK bool
 	// Reason is why not, in English: the mirror's (or git's) words for
@@ -29,6 +34,10 @@ type Result struct {
 	// Plan is the plan of the mirror's queued entries the push carried;
 	// its Mirror is set even when nothing was queued.
 	Plan Plan
+	// Listed is the mirror's refs as the pusher listed them before the
+	// push, nil when it did not list the mirror: what the mirror did not
+	// take is queued with its listed value as the old value (OldValue).
+	Listed *refs.Listing
 	// Refs are the updates pushed and what became of each.
 	Refs []Outcome
 	// Failed is why the push failed as a whole (the mirror was not
@@ -63,12 +72,13 @@ func (w *Writeback) add(r Result) {
 	pushed := map[string]bool{}
 	for _, o := range r.Refs {
 		pushed[o.Ref] = true
-		e := pending.Entry{Mirror: r.Plan.Mirror, Ref: o.Ref, OID: o.OID, Force: o.Force}
+		e := pending.Entry{Mirror: r.Plan.Mirror, Ref: o.Ref, OID: o.OID, Force: o.Force, Old: o.Old}
 		if o.OK {
 			w.Drop = append(w.Drop, e)
 			landed[o.Ref] = e
 			continue
 		}
+		e = OldValue(e, r.Listed, nil)
 		e.Reason = Refusal(o.Reason)
 		if r.Failed != nil {
 			e.Reason = Failure(r.Failed)
@@ -78,7 +88,7 @@ func (w *Writeback) add(r Result) {
 	if r.Failed != nil {
 		for _, t := range r.Plan.Todo {
 			if !pushed[t.Ref] {
-				e := t.Entry
+				e := OldValue(t.Entry, r.Listed, nil)
 				e.Reason = Failure(r.Failed)
 				w.Queue = append(w.Queue, e)
 			}
@@ -168,7 +178,7 @@ func ChildResult(p Plan, res gitexec.PushResult, err error) Result {
 	}
 	for _, t := range p.Todo {
 		rep := res.Report(t.Ref)
-		o := Outcome{Ref: t.Ref, OID: t.OID, Force: t.Force, OK: rep.OK()}
+		o := Outcome{Ref: t.Ref, OID: t.OID, Force: t.Force, Old: t.Old, OK: rep.OK()}
 		if !o.OK {
 			o.Reason = WithWords(rep.Words(), words)
 		}

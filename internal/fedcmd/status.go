@@ -106,10 +106,13 @@ type statusReport struct {
 	Pending     []queuedJSON                `json:"pending"`
 }
 
-// queuedJSON is one queued update; OID is "" for a delete.
+// queuedJSON is one queued update; OID is "" for a delete. Old is the
+// mirror's value it goes from (pending.Entry.Old): "" for a ref the
+// mirror did not have, null when not known (queued by an older version).
 type queuedJSON struct {
 	Mirror      string    `json:"mirror"`
 	Ref         string    `json:"ref"`
+	Old         *string   `json:"old"`
 	OID         string    `json:"oid"`
 	Force       bool      `json:"force"`
 	Since       time.Time `json:"since"`
@@ -123,7 +126,7 @@ func writeStatusJSON(w io.Writer, results []*fedsync.FederationResult, queued []
 	rep := statusReport{Federations: results, Pending: []queuedJSON{}}
 	now := time.Now()
 	for _, e := range queued {
-		rep.Pending = append(rep.Pending, queuedJSON{Mirror: e.Mirror, Ref: e.Ref, OID: e.OID, Force: e.Force,
+		rep.Pending = append(rep.Pending, queuedJSON{Mirror: e.Mirror, Ref: e.Ref, Old: oldJSON(e.Old), OID: e.OID, Force: e.Force,
 			Since: e.Since, AgeSeconds: int64(now.Sub(e.Since) / time.Second), Attempts: e.Attempts,
 			LastError: e.Reason, Federations: federationsOf(results, e.Mirror)})
 	}
@@ -133,6 +136,17 @@ func writeStatusJSON(w io.Writer, results []*fedsync.FederationResult, queued []
 		return i18n.Errorf("writing the report: %w", err)
 	}
 	return nil
+}
+
+// oldJSON is an entry's old value in the JSON report.
+func oldJSON(old string) *string {
+	switch old {
+	case "":
+		return nil
+	case pending.Absent:
+		old = ""
+	}
+	return &old
 }
 
 // federationsOf names the federations that list mirror.
@@ -214,25 +228,40 @@ func writeStatusText(p *i18n.Printer, w io.Writer, results []*fedsync.Federation
 	}
 }
 
-// writeQueued lists the updates queued for mirror: what, since when, how
-// many attempts, and the last error.
+// writeQueued lists the updates queued for mirror: from what to what,
+// since when, how many attempts, and the last error.
 func writeQueued(p *i18n.Printer, w io.Writer, now time.Time, queued []pending.Entry, mirror string) {
 	for _, e := range queued {
 		if e.Mirror != mirror {
 			continue
 		}
-		what := p.Sprintf("delete")
-		if !e.Delete() {
-			what = shortOID(e.OID)
-		}
 		// 0: written ahead of a push that ended before the mirror answered.
 		attempts := p.Sprintf("%d failed attempts", e.Attempts)
-		line := p.Sprintf("    queued    %s -> %s, for %s, %s", e.Ref, what, age(now.Sub(e.Since)), attempts)
+		line := p.Sprintf("    queued    %s %s -> %s, for %s, %s", e.Ref, oldWord(p, e.Old), newWord(p, e), age(now.Sub(e.Since)), attempts)
 		if e.Reason != "" {
 			line += p.Sprintf(": %s", pending.Say(p, e.Reason))
 		}
 		fmt.Fprintln(w, line)
 	}
+}
+
+// oldWord is a queued entry's old value in the text report.
+func oldWord(p *i18n.Printer, old string) string {
+	switch old {
+	case "": // queued by a version that did not keep it
+		return p.Sprintf("(unknown)")
+	case pending.Absent:
+		return p.Sprintf("(new)")
+	}
+	return shortOID(old)
+}
+
+// newWord is the value a queued entry gives its ref, in the text report.
+func newWord(p *i18n.Printer, e pending.Entry) string {
+	if e.Delete() {
+		return p.Sprintf("(delete)")
+	}
+	return shortOID(e.OID)
 }
 
 func shortOID(oid string) string {

@@ -81,22 +81,28 @@ func TestStatusUnreachableMirror(t *testing.T) {
 }
 
 // Status run in a repository lists, under each mirror, what pushes
-// queued for it: the ref, since when, how many attempts, the last error.
+// queued for it: the ref from its old value to its new one, since when,
+// how many attempts, the last error.
 func TestStatusShowsQueuedWork(t *testing.T) {
 	fx := newSyncFixture(t, 2)
 	fx.env.Dir = fx.work
 	head := gittest.Git(t, fx.work, "rev-parse", "HEAD")
 	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
 	since := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
+	old := strings.Repeat("a", 40)
 	for range 2 {
-		if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/heads/wip", OID: head,
+		if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/heads/wip", OID: head, Old: old,
 			Since: since, Reason: "pre-receive hook declined\x1b[2J"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Written ahead of a push that never heard back: no failed attempt.
-	if err := q.Plan(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/heads/next", OID: head,
+	if err := q.Plan(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/heads/next", OID: head, Old: pending.Absent,
 		Since: since, Reason: "the push that queued it ended before the mirror answered"}); err != nil {
+		t.Fatal(err)
+	}
+	// A delete, queued by a version that kept no old value.
+	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/heads/old", Since: since}); err != nil {
 		t.Fatal(err)
 	}
 	r := fx.status(t, StatusOptions{})
@@ -105,8 +111,9 @@ func TestStatusShowsQueuedWork(t *testing.T) {
 	}
 	_, under, _ := strings.Cut(r.out, fx.mirrors[1]+":")
 	for _, want := range []string{
-		"queued    refs/heads/wip -> " + head[:12] + ", for 3h00m, 2 failed attempts: pre-receive hook declined",
-		"queued    refs/heads/next -> " + head[:12] + ", for 3h00m, 0 failed attempts: the push that queued it ended",
+		"queued    refs/heads/wip " + old[:12] + " -> " + head[:12] + ", for 3h00m, 2 failed attempts: pre-receive hook declined",
+		"queued    refs/heads/next (new) -> " + head[:12] + ", for 3h00m, 0 failed attempts: the push that queued it ended",
+		"queued    refs/heads/old (unknown) -> (delete), for 3h00m",
 	} {
 		if !strings.Contains(under, want) || strings.Contains(r.out, "\x1b") {
 			t.Fatalf("status text lacks %q under mirror2:\n%s", want, r.out)
@@ -120,6 +127,7 @@ func TestStatusShowsQueuedWork(t *testing.T) {
 	var rep struct {
 		Pending []struct {
 			Mirror, Ref, OID string
+			Old              *string
 			LastError        string `json:"last_error"`
 			AgeSeconds       int64  `json:"age_seconds"`
 			Attempts         int
@@ -129,11 +137,12 @@ func TestStatusShowsQueuedWork(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.out), &rep); err != nil {
 		t.Fatalf("bad JSON: %v\n%s", err, r.out)
 	}
-	if len(rep.Pending) != 2 || rep.Pending[0].Ref != "refs/heads/next" || rep.Pending[0].Attempts != 0 {
+	if len(rep.Pending) != 3 || rep.Pending[0].Ref != "refs/heads/next" || rep.Pending[0].Attempts != 0 ||
+		rep.Pending[0].Old == nil || *rep.Pending[0].Old != "" || rep.Pending[1].Ref != "refs/heads/old" || rep.Pending[1].Old != nil || rep.Pending[1].OID != "" {
 		t.Fatalf("pending = %+v", rep.Pending)
 	}
-	p := rep.Pending[1]
-	if p.Mirror != fx.mirrors[1] || p.Attempts != 2 || p.AgeSeconds < 3*3600 ||
+	p := rep.Pending[2]
+	if p.Mirror != fx.mirrors[1] || p.Attempts != 2 || p.Old == nil || *p.Old != old || p.OID != head || p.AgeSeconds < 3*3600 ||
 		!strings.HasPrefix(p.LastError, "pre-receive hook declined") || strings.Contains(p.LastError, "\x1b") ||
 		len(p.Federations) != 1 || p.Federations[0] != "demo" {
 		t.Fatalf("pending entry = %+v", p)

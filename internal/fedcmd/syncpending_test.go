@@ -51,6 +51,7 @@ func TestSyncKeepsRefusedPendingUpdates(t *testing.T) {
 	fx.commitOrigin(t, "main", "a.txt")
 	gittest.Git(t, fx.work, "notes", "add", "-m", "on the mirror", "HEAD~1")
 	gittest.Git(t, fx.work, "push", "-q", fx.mirrorPath(0), "refs/notes/commits")
+	onMirror := gittest.Git(t, fx.work, "rev-parse", "refs/notes/commits")
 	gittest.Git(t, fx.work, "update-ref", "-d", "refs/notes/commits")
 	gittest.Git(t, fx.work, "notes", "add", "-m", "reviewed", "HEAD")
 	notes := gittest.Git(t, fx.work, "rev-parse", "refs/notes/commits")
@@ -72,9 +73,10 @@ func TestSyncKeepsRefusedPendingUpdates(t *testing.T) {
 		t.Fatalf("queue after sync: %v, want the refused entry kept", left)
 	}
 	// The failed delivery counts as an attempt and its reason is kept for
-	// `git federate status`, worded as a push's fan-out words it.
-	if left[0].Attempts != 2 || left[0].Reason != pending.ReasonDiverged.String() {
-		t.Fatalf("entry after a failed delivery: %+v, want 2 attempts and %q", left[0], pending.ReasonDiverged)
+	// `git federate status`, worded as a push's fan-out words it, with
+	// the mirror's value as sync listed it as the old value.
+	if left[0].Attempts != 2 || left[0].Reason != pending.ReasonDiverged.String() || left[0].Old != onMirror {
+		t.Fatalf("entry after a failed delivery: %+v, want 2 attempts, %q and old value %s", left[0], pending.ReasonDiverged, onMirror)
 	}
 }
 

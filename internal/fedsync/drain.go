@@ -65,7 +65,8 @@ func (e *Engine) openRepoQueue(ctx context.Context) *repoQueue {
 // (delivery.Decide): against origin's refs now (upstream) and the
 // mirror's as sync left them (its listing, l, with what sync's own push
 // r landed), an entry the mirror has is dropped, one origin moved on from
-// waits, and the rest is pushed; delivery.Write records the outcome. A
+// waits, and the rest is pushed; delivery.Write records the outcome,
+// with the mirror's value as the old value of what stays queued. A
 // mirror sync could not list or push to counts an attempt for what was
 // to go, with the same reason a push's fan-out gives.
 //
@@ -86,6 +87,7 @@ func (e *Engine) settle(ctx context.Context, rq *repoQueue, c *cache, f *federat
 	if r.err == nil && len(p.Todo) > 0 {
 		res = e.deliver(ctx, rq, c, f, m, p)
 	}
+	res.Listed = now // what the mirror did not take keeps its value as the old one
 	w := delivery.Write(res)
 	dropErr, queueErr := w.Apply(ctx, rq.q)
 	if n := len(w.Queue); n > 0 && r.err == nil {

@@ -9,13 +9,17 @@
 // The queue lives in $GIT_DIR/federate/pending (see Open). It is plain
 // text, one entry per line, fields separated by one TAB:
 //
-//		<mirror-url> TAB <ref> TAB <new-value> TAB <mode> TAB <since> TAB <attempts> TAB <reason>
+//		<mirror-url> TAB <ref> TAB <new-value> [TAB <old-value>] TAB <mode> TAB <since> TAB <attempts> TAB <reason>
 //
 //	  - mirror-url: the mirror as configured (federation.Endpoint.Raw),
 //	    C-quoted when it holds a TAB, a newline, a quote or a backslash.
 //	  - ref: the full ref name on the mirror, e.g. refs/heads/main.
 //	  - new-value: the object name the mirror's ref must get, or "-" to
 //	    delete the ref.
+//	  - old-value: the value the mirror's ref had when the update was
+//	    queued, as far as the writer knew (see Entry.Old): an object
+//	    name, or "-" when the ref did not exist. Files written before
+//	    this field existed have seven fields and are read with it unknown.
 //	  - mode: "force" when the update may overwrite the mirror's value,
 //	    "ff" when it must be a fast-forward (or a creation).
 //	  - since: when the entry was first queued, RFC 3339 in UTC.
@@ -30,6 +34,23 @@
 //
 // Lines starting with "#" and blank lines are comments. There is at most
 // one entry per (mirror, ref): a newer value supersedes a queued one.
+//
+// # The old value
+//
+// Each entry says what the mirror is to go from and to: `git federate
+// status` shows it as old -> new. The old value is the mirror's own value
+// when the writer listed the mirror (the push's fan-out and sync do),
+// else the value the upstream had before the push, and a newer value
+// that supersedes a queued one keeps the queued old value: the mirror
+// never got the values in between.
+//
+// The old value is what the queue knows, not a guard: a queued forced
+// update or delete is not delivered only onto it. Each working copy keeps
+// its own queue, and sync's cache none, so a mirror's ref moves through
+// another queue's delivery, or never gets a value in between, without
+// this queue seeing it; a compare-and-swap on the old value then kept a
+// mirror behind origin for good. Delivery leases on the mirror's value
+// as listed just before the push instead (internal/delivery).
 //
 // # Concurrency
 //
@@ -95,6 +116,18 @@ type Entry struct {
 	OID string
 	// Force allows overwriting a mirror value that is not an ancestor.
 	Force bool
+	// Old is the value the mirror's ref had when the update was queued,
+	// as far as the writer knew: its listed value when the writer listed
+	// the mirror, else the upstream's before the push. Absent when the
+	// ref did not exist, "" when not known (files written before the
+	// field existed). A merged entry keeps the first Old (the mirror never
+	// got the values in between) unless the new one is Listed.
+	Old string
+	// Listed says Old is the mirror's value as the writer listed it
+	// just now: it replaces the Old of a queued entry, which only says
+	// what the mirror was last known to hold. Not stored: read back, it
+	// is false.
+	Listed bool
 	// Since is when the update was first queued for this mirror and ref.
 	Since time.Time
 	// Attempts is how many times the mirror failed to take the update.
@@ -152,6 +185,18 @@ func (e Entry) Satisfies(mirrorOID string) bool {
 		return isZero(mirrorOID)
 	}
 	return e.OID == mirrorOID
+}
+
+// Absent is Entry.Old for a ref that did not exist.
+const Absent = "-"
+
+// OldOf is the Old of an update of a ref whose value was oid on the
+// mirror or the upstream ("" or all zeros when it did not exist).
+func OldOf(oid string) string {
+	if isZero(oid) {
+		return Absent
+	}
+	return oid
 }
 
 func isZero(oid string) bool { return strings.Trim(oid, "0") == "" }
@@ -299,6 +344,9 @@ func merge(cur []Entry, attempts int, entries []Entry) ([]Entry, error) {
 		if isZero(e.OID) {
 			e.OID = ""
 		}
+		if e.Old != "" {
+			e.Old = OldOf(e.Old)
+		}
 		e.Reason = sanitize(e.Reason)
 		e.Attempts = attempts
 		k := key{e.Mirror, e.Ref}
@@ -307,9 +355,14 @@ func merge(cur []Entry, attempts int, entries []Entry) ([]Entry, error) {
 				e.Since = cur[i].Since
 			}
 			e.Attempts = cur[i].Attempts + attempts
+			if !e.Listed {
+				e.Old = cur[i].Old // the mirror never got the value in between
+			}
+			e.Listed = false
 			cur[i] = e
 			continue
 		}
+		e.Listed = false
 		idx[k] = len(cur)
 		cur = append(cur, e)
 	}
@@ -462,7 +515,7 @@ func syncDir(dir string) error {
 }
 
 // header is the first line of every queue file.
-const header = "# git-remote-federate pending mirror updates: mirror\tref\tvalue|-\tforce|ff\tsince\tattempts\treason\n"
+const header = "# git-remote-federate pending mirror updates: mirror\tref\tvalue|-\t[old|-\t]force|ff\tsince\tattempts\treason\n"
 
 // Format renders entries in the file format, sorted by mirror then ref.
 func Format(entries []Entry) []byte {
@@ -478,6 +531,9 @@ func Format(entries []Entry) []byte {
 		mode := "ff"
 		if e.Force {
 			mode = "force"
+		}
+		if e.Old != "" {
+			oid += "\t" + OldOf(e.Old)
 		}
 		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", quoteField(e.Mirror), e.Ref, oid, mode,
 			e.Since.UTC().Format(time.RFC3339), max(e.Attempts, 0), quoteField(e.Reason))
@@ -532,6 +588,13 @@ func parseLine(line string) (Entry, error) {
 	f := strings.Split(line, "\t")
 	e := Entry{Attempts: 1}
 	var err error
+	if len(f) == 8 { // with the old value
+		if f[3] != Absent && !protocol.IsOID(f[3]) {
+			return Entry{}, i18n.Errorf("bad old value")
+		}
+		e.Old = OldOf(f[3])
+		f = append(f[:3], f[4:]...)
+	}
 	switch len(f) {
 	case 6: // written before the attempts field
 	case 7:
@@ -540,7 +603,7 @@ func parseLine(line string) (Entry, error) {
 		}
 		f = append(f[:5], f[6])
 	default:
-		return Entry{}, i18n.Errorf("%d fields, want 7", len(f))
+		return Entry{}, i18n.Errorf("%d fields, want 8", len(f))
 	}
 	if e.Mirror, err = protocol.Unquote(f[0]); err != nil || e.Mirror == "" {
 		return Entry{}, i18n.Errorf("bad mirror")
@@ -579,6 +642,8 @@ func validate(e Entry) error {
 		return i18n.Errorf("pending: bad ref name %s", protocol.Quote(e.Ref))
 	case !isZero(e.OID) && !protocol.IsOID(e.OID):
 		return i18n.Errorf("pending: bad object name %s", protocol.Quote(e.OID))
+	case e.Old != "" && e.Old != Absent && !protocol.IsOID(e.Old):
+		return i18n.Errorf("pending: bad old value %s", protocol.Quote(e.Old))
 	}
 	return nil
 }

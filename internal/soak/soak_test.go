@@ -84,6 +84,10 @@ type soak struct {
 	mirrorLast       []map[string]string
 	mirrorSince      []map[string]int    // when each mirror ref took its value
 	rogue            []map[string]string // mirror -> ref -> commit pushed to it behind origin's back
+	// had is, per server (origin first), every value each ref had at a
+	// check ("" when it did not exist): what a queued update's old value
+	// may be.
+	had []map[string]map[string]bool
 }
 
 // TestSoak runs the chaos soak for -duration with -seed.
@@ -157,6 +161,7 @@ func newSoak(t *testing.T, seed uint64) *soak {
 		s.mirrorLast = append(s.mirrorLast, map[string]string{})
 		s.mirrorSince = append(s.mirrorSince, map[string]int{})
 		s.rogue = append(s.rogue, map[string]string{})
+		s.had = append(s.had, map[string]map[string]bool{})
 	}
 	seedRepo := gittest.NewWorkRepo(t)
 	var paths []string
@@ -182,8 +187,10 @@ func newSoak(t *testing.T, seed uint64) *soak {
 	}
 	s.scratch = gittest.NewWorkRepo(t)
 	s.origin = s.refs(s.servers[0].path)
+	s.record(0, s.origin, true)
 	for i := range s.servers[1:] {
 		s.mirrorLast[i] = s.refs(s.servers[i+1].path)
+		s.record(i+1, s.mirrorLast[i], true)
 	}
 	s.secret = fmt.Sprintf("soaksecret-%016x", s.rng.Uint64())
 	serve := &longLived{name: "serve", env: []string{"FEDERATE_WEBHOOK_SECRET=" + s.secret}}
@@ -645,6 +652,7 @@ func (s *soak) check(final bool) {
 		}
 	}
 	s.origin = origin
+	s.record(0, origin, false)
 	queued := s.queues()
 	for i, m := range s.servers[1:] {
 		s.checkMirror(i, m, origin, queued)
@@ -661,26 +669,73 @@ func (s *soak) check(final bool) {
 	s.checkTokens(final)
 }
 
-// queues reads every working copy's queue: (mirror, ref) pairs.
-func (s *soak) queues() map[[2]string]bool {
-	q := map[[2]string]bool{}
+// record adds server i's refs to what each ref had (had); a ref seen for
+// the first time after the start did not exist before.
+func (s *soak) record(i int, refs map[string]string, start bool) {
+	for ref, v := range refs {
+		if s.had[i][ref] == nil {
+			s.had[i][ref] = map[string]bool{"": !start}
+		}
+		s.had[i][ref][v] = true
+	}
+	for ref, vals := range s.had[i] {
+		vals[refs[ref]] = true
+	}
+}
+
+// queuedEntry is an entry of the queue of working copy wc.
+type queuedEntry struct {
+	wc string
+	pending.Entry
+}
+
+// queues reads every working copy's queue: the entries of each (mirror,
+// ref).
+func (s *soak) queues() map[[2]string][]queuedEntry {
+	q := map[[2]string][]queuedEntry{}
 	for _, wc := range s.wcs {
 		entries, err := pending.Open(filepath.Join(wc, ".git")).Load()
 		if err != nil {
 			s.violation("queue "+wc, "the queue of %s does not parse: %v", wc, err)
 		}
 		for _, e := range entries {
-			q[[2]string{e.Mirror, e.Ref}] = true
+			k := [2]string{e.Mirror, e.Ref}
+			q[k] = append(q[k], queuedEntry{wc: filepath.Base(wc), Entry: e})
 		}
 	}
 	return q
 }
 
+// checkOld: each update queued for mirror i's ref, which differs from
+// origin's (now is the mirror's value), keeps its old value, one the ref
+// had on origin or on the mirror: the mirror's own when the writer
+// listed it, else origin's before the push, or a queued entry's first.
+func (s *soak) checkOld(i int, ref, now string, queued []queuedEntry) {
+	m := s.servers[i+1]
+	for _, e := range queued {
+		old := e.Old
+		if old == pending.Absent {
+			old = ""
+		}
+		key := "old " + m.name + e.wc + ref + e.OID + e.Old
+		s.count("check of a queued update's old value")
+		switch {
+		case e.Old == "":
+			s.violation(key, "%s: %s queued in %s without its old value", m.name, ref, e.wc)
+		case old == now, s.had[0][ref][old], s.had[i+1][ref][old], s.rogue[i][ref] == old && old != "":
+		default:
+			s.violation(key, "%s: %s queued in %s with an old value neither origin nor the mirror ever had (%s -> %s; the mirror has %q)",
+				m.name, ref, e.wc, e.Old, e.OID, now)
+		}
+	}
+}
+
 // checkMirror: every ref origin has is on the mirror or queued for it; no
 // mirror ref moved backwards or vanished unless origin did so; a ref
 // committed to behind origin's back is kept.
-func (s *soak) checkMirror(i int, m *server, origin map[string]string, queued map[[2]string]bool) {
+func (s *soak) checkMirror(i int, m *server, origin map[string]string, queued map[[2]string][]queuedEntry) {
 	refs := s.refs(m.path)
+	s.record(i+1, refs, false)
 	for ref, last := range s.mirrorLast[i] {
 		now := refs[ref]
 		if now == last {
@@ -713,7 +768,11 @@ func (s *soak) checkMirror(i int, m *server, origin map[string]string, queued ma
 		all[r] = true
 	}
 	for ref := range all {
-		if refs[ref] == origin[ref] || queued[[2]string{m.url, ref}] {
+		if refs[ref] == origin[ref] {
+			continue
+		}
+		if q := queued[[2]string{m.url, ref}]; len(q) > 0 {
+			s.checkOld(i, ref, refs[ref], q)
 			continue
 		}
 		if c := s.rogue[i][ref]; c != "" && refs[ref] != "" && s.isAncestor(m.path, c, refs[ref]) {
