@@ -33,8 +33,13 @@ import (
 // with 5% of the origins changed, and measures against it, in the same
 // run and against the same servers, the floor: the same GET info/refs
 // requests made by a minimal Go client with the same keep-alive and the
-// same concurrency. It reports wall time, requests, the ratio to the
-// floor, peak RSS and the most open files of a sync process.
+// same concurrency. The floor is bench/floor run as a process (as many
+// side by side as the sync has shards, each with its share), since a
+// sync is one: both pay a process start and a cold runtime. The same
+// requests made by a loop in the benchmark's own process, already
+// running, are reported beside it (-inproc). It reports wall time,
+// requests, the ratio to the floor, peak RSS and the most open files of
+// a sync process.
 //
 // The servers answer GET info/refs from a cached advertisement per
 // repository, as a forge does, dropped when the repository is pushed to
@@ -136,8 +141,12 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 		run(1) // a first sync, not measured (unchanged federations create no cache)
 	}
 	hostJobs := min(jobs, fedsync.DefaultHostJobs)
-	floor := func(shards int) time.Duration {
-		return benchFloor(b, srvs, n, shards*jobs, shards*hostJobs)
+	floorBin := floorProgram(b)
+	floor := func(shards int) floors {
+		return floors{
+			process: benchFloorProcesses(b, floorBin, srvs, n, shards, jobs, hostJobs),
+			inProc:  benchFloor(b, srvs, n, shards*jobs, shards*hostJobs),
+		}
 	}
 	change := func() {
 		for i := 0; i < n; i += 20 { // 5%
@@ -146,7 +155,7 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 	}
 	type result struct {
 		scaleRun
-		floor time.Duration
+		floor floors
 	}
 	var results [4]result
 	for b.Loop() {
@@ -154,7 +163,7 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 			f1 := floor(shards)
 			r := run(shards)
 			f2 := floor(shards)
-			results[i] = result{r, (f1 + f2) / 2}
+			results[i] = result{r, f1.mean(f2)}
 			if want := int64(len(roles) * n); int64(r.requests) != want || r.counted != want {
 				b.Errorf("%d process(es): the servers counted %d requests and sync %d, want %d as the floor made",
 					shards, r.requests, r.counted, want)
@@ -176,8 +185,10 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 			continue
 		}
 		b.ReportMetric(r.wall.Seconds(), name+"-s")
-		b.ReportMetric(r.floor.Seconds(), name+"-floor-s")
-		b.ReportMetric(r.wall.Seconds()/r.floor.Seconds(), name+"-ratio")
+		b.ReportMetric(r.floor.process.Seconds(), name+"-floor-s")
+		b.ReportMetric(r.wall.Seconds()/r.floor.process.Seconds(), name+"-ratio")
+		b.ReportMetric(r.floor.inProc.Seconds(), name+"-floor-inproc-s")
+		b.ReportMetric(r.wall.Seconds()/r.floor.inProc.Seconds(), name+"-inproc-ratio")
 		b.ReportMetric(float64(r.requests), name+"-requests")
 		b.ReportMetric(float64(r.rssKiB)/1024, name+"-peakRSS-MiB")
 		b.ReportMetric(float64(r.openFDs), name+"-maxFDs")
@@ -270,10 +281,19 @@ func (h *heapPeak) stop() (uint64, []byte) {
 
 // logRun prints a run's figures at once: removing 40,000 repositories
 // after the benchmark takes minutes, and its report comes only then.
-func logRun(n, shards int, what string, r scaleRun, floor time.Duration) {
-	fmt.Fprintf(os.Stderr, "%d federations, %s, %d process(es): %.2f s, floor %.2f s (%.2fx), %d requests (%d counted by sync), peak RSS %.1f MiB, %d open files, load %s\n",
-		n, what, shards, r.wall.Seconds(), floor.Seconds(), r.wall.Seconds()/floor.Seconds(), r.requests, r.counted,
+func logRun(n, shards int, what string, r scaleRun, floor floors) {
+	fmt.Fprintf(os.Stderr, "%d federations, %s, %d process(es): %.3f s, floor %.3f s (%.2fx), in-process floor %.3f s (%.2fx), %d requests (%d counted by sync), peak RSS %.1f MiB, %d open files, load %s\n",
+		n, what, shards, r.wall.Seconds(), floor.process.Seconds(), r.wall.Seconds()/floor.process.Seconds(),
+		floor.inProc.Seconds(), r.wall.Seconds()/floor.inProc.Seconds(), r.requests, r.counted,
 		float64(r.rssKiB)/1024, r.openFDs, loadAverage())
+}
+
+// floors are the two floors of a run: bench/floor's processes, and the
+// same requests from the benchmark's own process.
+type floors struct{ process, inProc time.Duration }
+
+func (f floors) mean(g floors) floors {
+	return floors{(f.process + g.process) / 2, (f.inProc + g.inProc) / 2}
 }
 
 // loadAverage is the machine's load average over 1, 5 and 15 minutes:
@@ -491,17 +511,77 @@ func benchFloor(b *testing.B, srvs map[string]*advServer, n, conc, hostConc int)
 	}
 	for i := range n {
 		for _, role := range roles {
-			service := "git-receive-pack"
-			if role == "o" {
-				service = "git-upload-pack"
-			}
-			jobs <- job{role, fmt.Sprintf("%s/r%05d.git/info/refs?service=%s", srvs[role].url, i, service)}
+			jobs <- job{role, listingURL(srvs, i, role)}
 		}
 	}
 	close(jobs)
 	wg.Wait()
 	if failed.Load() > 0 {
 		b.Fatalf("floor: %d listings failed", failed.Load())
+	}
+	return time.Since(start)
+}
+
+// listingURL is the URL a sync lists for federation i's server role:
+// origin for upload-pack, a mirror for receive-pack.
+func listingURL(srvs map[string]*advServer, i int, role string) string {
+	service := "git-receive-pack"
+	if role == "o" {
+		service = "git-upload-pack"
+	}
+	return fmt.Sprintf("%s/r%05d.git/info/refs?service=%s", srvs[role].url, i, service)
+}
+
+// floorProgram builds bench/floor.
+func floorProgram(b *testing.B) string {
+	root, err := gittest.ModuleRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	bin := filepath.Join(b.TempDir(), "floor")
+	cmd := exec.Command("go", "build", "-o", bin, "./bench/floor")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("building bench/floor: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// benchFloorProcesses runs bench/floor as shards processes side by
+// side, each listing its share of the n federations (jobs at a time,
+// hostJobs per server), as the sync's shards do, and returns their wall
+// time.
+func benchFloorProcesses(b *testing.B, bin string, srvs map[string]*advServer, n, shards, jobs, hostJobs int) time.Duration {
+	dir := b.TempDir()
+	files := make([]string, shards)
+	for k := range shards {
+		var list strings.Builder
+		for i := k; i < n; i += shards {
+			for _, role := range roles {
+				list.WriteString(listingURL(srvs, i, role) + "\n")
+			}
+		}
+		files[k] = filepath.Join(dir, fmt.Sprintf("urls-%d", k))
+		if err := os.WriteFile(files[k], []byte(list.String()), 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
+	defer cancel()
+	cmds := make([]*exec.Cmd, shards)
+	start := time.Now()
+	for k, f := range files {
+		cmds[k] = exec.CommandContext(ctx, bin, "-urls", f, "-jobs", fmt.Sprint(jobs), "-host-jobs", fmt.Sprint(hostJobs))
+		cmds[k].Env = append(os.Environ(), "FLOOR_TOKEN="+benchToken)
+		cmds[k].Stderr = os.Stderr
+		if err := cmds[k].Start(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			b.Fatalf("floor: %v", err)
+		}
 	}
 	return time.Since(start)
 }

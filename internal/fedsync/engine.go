@@ -140,7 +140,8 @@ func New(cfg Config) (*Engine, error) {
 	e.lister = &lister{all: make(chan struct{}, cfg.Jobs), hostJobs: cfg.HostJobs,
 		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
 		config: e.transportConfig, hosts: map[string]chan struct{}{}, creds: map[keystore.Key]*credential{},
-		clients: map[string]*httpx.Client{}, chosen: map[serverKey]*httpx.Client{}}
+		clients: map[string]*httpx.Client{}, chosen: map[serverKey]*httpx.Client{},
+		work: make(chan func())}
 	return e, nil
 }
 

@@ -67,6 +67,15 @@ type lister struct {
 
 	readers sync.Pool // *bufio.Reader of advertisements, one per listing in flight
 
+	// work hands a request to one of the run's workers, as many as
+	// listings may be in flight and started with the first: their
+	// stacks have grown to what a request needs. A request on each
+	// listing's own new goroutine grew a stack anew every time, a tenth
+	// of a run's CPU. close ends them.
+	work      chan func()
+	startWork sync.Once
+	endWork   sync.Once
+
 	requests atomic.Int64 // in-process listing requests, retries included
 }
 
@@ -192,7 +201,7 @@ func pathScoped(entries []gitexec.ConfigEntry) bool {
 
 // choose decides, once per keyOf, what client lists ep.
 func (l *lister) choose(ctx context.Context, ep federation.Endpoint) (*httpx.Client, error) {
-	if u, err := url.Parse(ep.Raw); err != nil || u.User != nil || u.RawQuery != "" {
+	if u, err := url.Parse(ep.Raw); err != nil || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, errUseGit
 	}
 	entries, err := l.config(ctx)
@@ -286,7 +295,7 @@ func (l *lister) list(ctx context.Context, ep federation.Endpoint, service strin
 		defer release()
 		actx, cancel := context.WithTimeout(ctx, limit)
 		defer cancel()
-		refs, err = l.once(actx, client, ep, service, cred)
+		l.run(func() { refs, err = l.once(actx, client, ep, service, cred) })
 		if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
 			return timedOut(ep, limit, key())
 		}
@@ -295,15 +304,26 @@ func (l *lister) list(ctx context.Context, ep federation.Endpoint, service strin
 	return refs, err
 }
 
+// run runs fn on a worker and returns when it is done. The caller holds
+// a slot of l.all, so a worker is free or about to be.
+func (l *lister) run(fn func()) {
+	l.startWork.Do(func() {
+		for range cap(l.all) {
+			go func() {
+				for fn := range l.work {
+					fn()
+				}
+			}()
+		}
+	})
+	done := make(chan struct{})
+	l.work <- func() { fn(); close(done) }
+	<-done
+}
+
 // once is one listing request.
 func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential) (*refs.Listing, error) {
-	u, err := url.Parse(ep.Raw)
-	if err != nil {
-		return nil, errUseGit
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/info/refs"
-	u.RawPath, u.RawQuery, u.Fragment = "", "service="+service, ""
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, infoRefs(ep.Raw, service), nil)
 	if err != nil {
 		return nil, errUseGit
 	}
@@ -346,6 +366,14 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 	return &adv.Listing, nil
 }
 
+// infoRefs is the URL of raw's advertisement of service. raw has no
+// query and no fragment (choose sends those to git), so the URL is
+// raw's text and a path: parsing and printing it again for each of
+// thousands of listings cost more than the request's own headers.
+func infoRefs(raw, service string) string {
+	return strings.TrimSuffix(raw, "/") + "/info/refs?service=" + service
+}
+
 // reader is a buffered reader of r, from the pool: a buffer per
 // listing was most of the garbage of a run over thousands of servers.
 // sendpack reads through it as given (bufio.NewReader keeps a reader
@@ -377,6 +405,7 @@ func drain(body io.ReadCloser) {
 // listing: an engine that is done leaves none open (each holds
 // goroutines and a file).
 func (l *lister) close() {
+	l.endWork.Do(func() { close(l.work) })
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, c := range l.clients {

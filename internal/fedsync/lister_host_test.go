@@ -66,3 +66,46 @@ func TestListingsBoundedPerHostOverKeptConnections(t *testing.T) {
 			requests, most, len(conns), DefaultHostJobs, DefaultHostJobs)
 	}
 }
+
+// A listing asks for the repository's URL as written plus
+// /info/refs, as git does: an escaped character in the path (%2F, %7E)
+// is sent as it is, not decoded and escaped again into another path.
+func TestListingAsksForTheURLAsWritten(t *testing.T) {
+	const oid = "1111111111111111111111111111111111111111"
+	var mu sync.Mutex
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.RequestURI)
+		mu.Unlock()
+		service := r.URL.Query().Get("service")
+		w.Header().Set("Content-Type", "application/x-"+service+"-advertisement")
+		fmt.Fprint(w, pktLine("# service="+service+"\n")+"0000"+pktLine(oid+" refs/heads/main\x00agent=git/2\n")+"0000")
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	u, _ := url.Parse(srv.URL)
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_CONFIG_GLOBAL=" + filepath.Join(dir, "gitconfig"), "FEDERATE_KEYRING=off",
+		"FEDERATE_TOKEN_127_0_0_1_" + u.Port() + "=host-token-0123456789"}
+	e, err := New(Config{Git: gitexec.Runner{Env: env}, CacheRoot: filepath.Join(dir, "caches"), Jobs: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	o, _ := federation.ParseEndpoint(srv.URL + "/group%2Fproj.git")
+	m, _ := federation.ParseEndpoint(srv.URL + "/%7Euser/proj.git/")
+	f := &federation.Federation{Name: "f", Origin: o, Mirrors: []federation.Endpoint{m}}
+	if r := e.SyncAll(context.Background(), []*federation.Federation{f}, Options{}); r[0].Outcome() != "ok" {
+		t.Fatalf("%s %v", r[0].Outcome(), r[0].Err())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]bool{
+		"/group%2Fproj.git/info/refs?service=git-upload-pack":  true,
+		"/%7Euser/proj.git/info/refs?service=git-receive-pack": true,
+	}
+	if len(asked) != 2 || !want[asked[0]] || !want[asked[1]] || asked[0] == asked[1] {
+		t.Errorf("asked for %q, want %v", asked, want)
+	}
+}

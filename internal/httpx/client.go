@@ -108,7 +108,7 @@ func (c *Client) proxy(req *http.Request) (*url.URL, error) {
 
 func (c *Client) do(req *http.Request, cred Credential) (*http.Response, error) {
 	if !cred.IsZero() {
-		if err := checkToken(req.URL); err != nil {
+		if err := c.checkToken(req.URL); err != nil {
 			return nil, err
 		}
 		if !strings.EqualFold(req.URL.Scheme, "https") {
@@ -140,6 +140,19 @@ func (c *Client) do(req *http.Request, cred Credential) (*http.Response, error) 
 		_ = c.saveCookies()
 	}
 	return resp, err
+}
+
+// checkToken is the package's checkToken, remembered for u's scheme and
+// host.
+func (c *Client) checkToken(u *url.URL) error {
+	key := u.Scheme + "://" + u.Host
+	if v, ok := c.allowed.Load(key); ok {
+		err, _ := v.(error)
+		return err
+	}
+	err := checkToken(u)
+	c.allowed.Store(key, err)
+	return err
 }
 
 func checkToken(u *url.URL) error {

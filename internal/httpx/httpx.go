@@ -19,6 +19,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
@@ -108,6 +109,10 @@ type Client struct {
 	cfg  Config
 	http *http.Client
 	jar  *jar
+	// allowed remembers checkToken's verdict by scheme and host: sync
+	// sends thousands of requests to a few hosts, and making each host
+	// canonical again was a tenth of its work.
+	allowed sync.Map // "scheme://host" -> error (nil: a token may go)
 }
 
 // New builds the client for cfg: its TLS configuration, proxy and

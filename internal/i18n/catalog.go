@@ -65,6 +65,25 @@ var catalogs = sync.OnceValue(func() catalog.Catalog {
 	return b
 })
 
+// englishTexts are the messages the English catalog words itself (plural
+// forms); every other message's English text is its format.
+var englishTexts = sync.OnceValue(func() map[string]bool {
+	files, err := ReadFiles(locales)
+	if err != nil {
+		panic(err) // the embedded files are checked by this package's tests
+	}
+	ids := map[string]bool{}
+	for _, f := range files {
+		if f.Language != language.English.String() {
+			continue
+		}
+		for _, m := range f.Messages {
+			ids[m.ID] = true
+		}
+	}
+	return ids
+})
+
 // ReadFiles reads every locales/*/messages.gotext.json of fsys.
 func ReadFiles(fsys fs.FS) ([]File, error) {
 	names, err := fs.Glob(fsys, "locales/*/messages.gotext.json")

@@ -301,7 +301,7 @@ func (c *Client) Push(ctx context.Context, adv *Advertisement, cmds []Command, p
 			return nil, i18n.Errorf("the receiving end does not support %s", c.name)
 		}
 	}
-	if of, ok := adv.Caps["object-format"]; ok {
+	if of, ok := adv.Capability("object-format"); ok {
 		caps = append(caps, "object-format="+of)
 	}
 	caps = append(caps, "agent="+Agent)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
@@ -27,8 +26,8 @@ func readPkt(r *bufio.Reader) ([]byte, error) {
 		}
 		return nil, err
 	}
-	n, err := strconv.ParseUint(string(hdr[:]), 16, 16)
-	if err != nil {
+	n, ok := pktLen(hdr)
+	if !ok {
 		return nil, i18n.Errorf("malformed pkt-line length %q", string(hdr[:]))
 	}
 	switch {
@@ -47,6 +46,26 @@ func readPkt(r *bufio.Reader) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+// pktLen reads a pkt-line's length: four hexadecimal digits, either
+// case, as git writes and reads them.
+func pktLen(hdr [4]byte) (uint64, bool) {
+	var n uint64
+	for _, c := range hdr {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		n = n<<4 | uint64(c)
+	}
+	return n, true
 }
 
 // appendPkt appends data as one pkt-line.

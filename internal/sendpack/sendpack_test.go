@@ -47,7 +47,7 @@ func TestParseAdvertisement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a.Refs) != 2 || a.OID("refs/tags/v1") != oid1 || len(a.Haves) != 1 || !a.Has("atomic") || a.Caps["agent"] != "git/2" {
+	if len(a.Refs) != 2 || a.OID("refs/tags/v1") != oid1 || len(a.Haves) != 1 || !a.Has("atomic") || !hasValue(a, "agent", "git/2") {
 		t.Errorf("parsed %+v", a)
 	}
 	empty, err := ParseAdvertisement(strings.NewReader(advertisement(strings.Repeat("0", 40) + " capabilities^{}\x00report-status\n")))
@@ -187,7 +187,7 @@ func TestPushRequest(t *testing.T) {
 	}))
 	defer srv.Close()
 	cl, _ := New(Config{URL: srv.URL + "/app.git/"})
-	adv := &Advertisement{Caps: map[string]string{"report-status": "", "push-options": ""}}
+	adv := &Advertisement{Caps: "report-status push-options"}
 	cmds := []Command{{Old: strings.Repeat("0", 40), New: oid1, Ref: "refs/heads/main"}}
 	res, err := cl.Push(context.Background(), adv, cmds, strings.NewReader("PACK..."), 7, Options{PushOptions: []string{"ci.skip"}})
 	if err != nil || !res.Refs["refs/heads/main"].OK {
@@ -271,7 +271,7 @@ func TestPushChunkedPastPostBuffer(t *testing.T) {
 		fmt.Fprint(w, pkt("unpack ok\n")+pkt("ok refs/heads/main\n")+flush)
 	}))
 	defer srv.Close()
-	adv := &Advertisement{Caps: map[string]string{"report-status": ""}}
+	adv := &Advertisement{Caps: "report-status"}
 	cmds := []Command{{Old: strings.Repeat("0", 40), New: oid1, Ref: "refs/heads/main"}}
 	pack := strings.Repeat("P", 100<<10)
 	for _, tc := range []struct {
@@ -296,6 +296,46 @@ func TestPushChunkedPastPostBuffer(t *testing.T) {
 		}
 		if verbose.String() != tc.said {
 			t.Errorf("postBuffer %d: said %q, want git's %q", tc.postBuffer, verbose.String(), tc.said)
+		}
+	}
+}
+
+func hasValue(a *Advertisement, name, want string) bool {
+	v, ok := a.Capability(name)
+	return ok && v == want
+}
+
+// Capabilities are read by name from the list as sent: a name with a
+// value, one without, one that is only a prefix of another, one absent.
+func TestCapabilityByName(t *testing.T) {
+	a := &Advertisement{Caps: "report-status-v2 object-format=sha256 atomic agent=git/2.39.5 object-format=sha1"}
+	for _, c := range []struct {
+		name, value string
+		ok          bool
+	}{
+		{"atomic", "", true},
+		{"object-format", "sha256", true}, // the first announcement counts
+		{"agent", "git/2.39.5", true},
+		{"report-status", "", false}, // only report-status-v2 was sent
+		{"push-options", "", false},
+	} {
+		if v, ok := a.Capability(c.name); v != c.value || ok != c.ok {
+			t.Errorf("Capability(%q) = %q, %v; want %q, %v", c.name, v, ok, c.value, c.ok)
+		}
+	}
+}
+
+// A pkt-line length is four hexadecimal digits in either case; anything
+// else is refused as git refuses it.
+func TestPktLength(t *testing.T) {
+	for hdr, want := range map[string]int{"0000": 0, "0004": 4, "00a5": 0xa5, "00A5": 0xa5, "fff0": 0xfff0} {
+		if n, ok := pktLen([4]byte([]byte(hdr))); !ok || int(n) != want {
+			t.Errorf("pktLen(%q) = %d, %v; want %d", hdr, n, ok, want)
+		}
+	}
+	for _, hdr := range []string{"zzzz", "+123", "-001", " 004", "0x04", "00g0"} {
+		if _, ok := pktLen([4]byte([]byte(hdr))); ok {
+			t.Errorf("pktLen(%q) accepted", hdr)
 		}
 	}
 }
