@@ -19,7 +19,6 @@ import (
 // However large --jobs, at most DefaultHostJobs listings are in flight
 // to one host, over as many kept-alive connections at most.
 func TestListingsBoundedPerHostOverKeptConnections(t *testing.T) {
-	const oid = "1111111111111111111111111111111111111111"
 	var mu sync.Mutex
 	inFlight, most, requests := 0, 0, 0
 	conns := map[string]bool{}
@@ -31,23 +30,13 @@ func TestListingsBoundedPerHostOverKeptConnections(t *testing.T) {
 		conns[r.RemoteAddr] = true
 		mu.Unlock()
 		time.Sleep(10 * time.Millisecond) // lets listings pile up; nothing is timed
-		service := r.URL.Query().Get("service")
-		w.Header().Set("Content-Type", "application/x-"+service+"-advertisement")
-		fmt.Fprint(w, pktLine("# service="+service+"\n")+"0000"+pktLine(oid+" refs/heads/main\x00agent=git/2\n")+"0000")
+		advertise(w, r)
 		mu.Lock()
 		inFlight--
 		mu.Unlock()
 	}))
 	defer srv.Close()
-	dir := t.TempDir()
-	u, _ := url.Parse(srv.URL)
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_CONFIG_GLOBAL=" + filepath.Join(dir, "gitconfig"), "FEDERATE_KEYRING=off",
-		"FEDERATE_TOKEN_127_0_0_1_" + u.Port() + "=host-token-0123456789"}
-	e, err := New(Config{Git: gitexec.Runner{Env: env}, CacheRoot: filepath.Join(dir, "caches"), Jobs: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := hostEngine(t, srv.URL, 64)
 	var feds []*federation.Federation
 	for i := range 30 {
 		o, _ := federation.ParseEndpoint(fmt.Sprintf("%s/o%d.git", srv.URL, i))
@@ -71,28 +60,16 @@ func TestListingsBoundedPerHostOverKeptConnections(t *testing.T) {
 // /info/refs, as git does: an escaped character in the path (%2F, %7E)
 // is sent as it is, not decoded and escaped again into another path.
 func TestListingAsksForTheURLAsWritten(t *testing.T) {
-	const oid = "1111111111111111111111111111111111111111"
 	var mu sync.Mutex
 	var asked []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		asked = append(asked, r.RequestURI)
 		mu.Unlock()
-		service := r.URL.Query().Get("service")
-		w.Header().Set("Content-Type", "application/x-"+service+"-advertisement")
-		fmt.Fprint(w, pktLine("# service="+service+"\n")+"0000"+pktLine(oid+" refs/heads/main\x00agent=git/2\n")+"0000")
+		advertise(w, r)
 	}))
 	defer srv.Close()
-	dir := t.TempDir()
-	u, _ := url.Parse(srv.URL)
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_CONFIG_GLOBAL=" + filepath.Join(dir, "gitconfig"), "FEDERATE_KEYRING=off",
-		"FEDERATE_TOKEN_127_0_0_1_" + u.Port() + "=host-token-0123456789"}
-	e, err := New(Config{Git: gitexec.Runner{Env: env}, CacheRoot: filepath.Join(dir, "caches"), Jobs: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := hostEngine(t, srv.URL, 2)
 	o, _ := federation.ParseEndpoint(srv.URL + "/group%2Fproj.git")
 	m, _ := federation.ParseEndpoint(srv.URL + "/%7Euser/proj.git/")
 	f := &federation.Federation{Name: "f", Origin: o, Mirrors: []federation.Endpoint{m}}
@@ -108,4 +85,29 @@ func TestListingAsksForTheURLAsWritten(t *testing.T) {
 	if len(asked) != 2 || !want[asked[0]] || !want[asked[1]] || asked[0] == asked[1] {
 		t.Errorf("asked for %q, want %v", asked, want)
 	}
+}
+
+// advertise answers a listing with one branch, as a smart-HTTP server.
+func advertise(w http.ResponseWriter, r *http.Request) {
+	const oid = "1111111111111111111111111111111111111111"
+	service := r.URL.Query().Get("service")
+	w.Header().Set("Content-Type", "application/x-"+service+"-advertisement")
+	fmt.Fprint(w, pktLine("# service="+service+"\n")+"0000"+pktLine(oid+" refs/heads/main\x00agent=git/2\n")+"0000")
+}
+
+// hostEngine is an engine listing the server at srvURL with a token,
+// jobs at a time, in an empty home.
+func hostEngine(t *testing.T, srvURL string, jobs int) *Engine {
+	t.Helper()
+	dir := t.TempDir()
+	u, _ := url.Parse(srvURL)
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_CONFIG_GLOBAL=" + filepath.Join(dir, "gitconfig"), "FEDERATE_KEYRING=off",
+		"FEDERATE_TOKEN_127_0_0_1_" + u.Port() + "=host-token-0123456789"}
+	e, err := New(Config{Git: gitexec.Runner{Env: env}, CacheRoot: filepath.Join(dir, "caches"), Jobs: jobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return e
 }
