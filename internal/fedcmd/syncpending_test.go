@@ -179,3 +179,46 @@ func TestSyncKeepsDivergedRefWithUnforcedQueuedUpdate(t *testing.T) {
 	fx.sync(t, SyncOptions{})
 	assertRef(t, fx.mirrorPath(0), "refs/heads/main", only)
 }
+
+// A branch deleted on origin while the mirror was down, then pushed anew
+// from another working copy: the mirror still has the old history, which
+// no fast-forward replaces. A sync in the repository whose queue holds
+// the missed delete, with the mirror's old value, forces origin's new
+// value there; a mirror whose branch moved to a commit of its own since
+// is kept. (Found by the chaos soak: the branch stayed at its old history
+// on that mirror after every sync.)
+func TestSyncForcesPastAMissedDelete(t *testing.T) {
+	for _, moved := range []bool{false, true} {
+		fx := newSyncFixture(t, 1)
+		fx.commitOrigin(t, "main", "a.txt")
+		old := fx.commitOrigin(t, "topic", "t.txt")
+		gittest.Git(t, fx.work, "push", "-q", fx.mirrorPath(0), "main", "topic")
+		want := old
+		if moved {
+			want = fx.divergeMirror(t, 0, "topic")
+		}
+		// Origin deletes topic (the mirror misses it; the push queues the
+		// delete with the mirror's value), then gets a new topic.
+		gittest.Git(t, fx.work, "push", "-q", fx.srv.Path("origin.git"), ":topic")
+		q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+		if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[0], Ref: "refs/heads/topic", Old: old, Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		gittest.Git(t, fx.work, "checkout", "-q", "--orphan", "anew", "main")
+		anew := gittest.Commit(t, fx.work, "n.txt", "n\n", "topic anew")
+		gittest.Git(t, fx.work, "push", "-q", fx.srv.Path("origin.git"), "anew:topic")
+		if !moved {
+			want = anew
+		}
+
+		fx.env.Dir = fx.work
+		r := fx.sync(t, SyncOptions{})
+		assertRef(t, fx.mirrorPath(0), "refs/heads/topic", want)
+		if !moved && r.code != ExitOK {
+			t.Errorf("sync exit %d\n%s\n%s", r.code, r.out, r.errOut)
+		}
+		if moved && !strings.Contains(r.out, "keep    diverged  refs/heads/topic") {
+			t.Errorf("the mirror's own commit on topic: want it kept and reported\n%s", r.out)
+		}
+	}
+}

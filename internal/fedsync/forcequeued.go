@@ -2,6 +2,7 @@ package fedsync
 
 import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 )
 
@@ -13,7 +14,16 @@ import (
 // repository's next push (found by the chaos soak: a branch and a tag
 // force-moved while a mirror was unreachable stayed at their old values
 // on it after every sync).
-func (rq *repoQueue) forcedQueued(f *federation.Federation, m federation.Endpoint, origin *refs.Listing) map[string]bool {
+//
+// A queued delete or forced update that origin has moved on from (the
+// branch was deleted and made anew, or rewound again) counts too while
+// the mirror still holds the entry's old value: the mirror missed that
+// rewind, and origin's value now is it and what came after, which no
+// fast-forward reaches (found by the soak: a branch deleted while a
+// mirror was down, then pushed anew from another working copy, stayed at
+// its old history on that mirror). A mirror that holds anything else is
+// kept as before: that value did not come from this queue.
+func (rq *repoQueue) forcedQueued(f *federation.Federation, m federation.Endpoint, origin, listed *refs.Listing) map[string]bool {
 	if rq == nil {
 		return nil
 	}
@@ -23,11 +33,24 @@ func (rq *repoQueue) forcedQueued(f *federation.Federation, m federation.Endpoin
 	}
 	out := map[string]bool{}
 	for _, en := range entries {
-		if en.Force && !en.Delete() && en.OID == origin.OID(en.Ref) && covers(f)(en.Ref) {
+		if !covers(f)(en.Ref) {
+			continue
+		}
+		if en.Force && !en.Delete() && en.OID == origin.OID(en.Ref) || missedRewind(en, origin, listed) {
 			out[en.Ref] = true
 		}
 	}
 	return out
+}
+
+// missedRewind reports whether en deleted or rewound its ref to a value
+// origin no longer has while the mirror, as listed, still holds what it
+// held when en was queued.
+func missedRewind(en pending.Entry, origin, listed *refs.Listing) bool {
+	if !en.Force && !en.Delete() || en.OID == origin.OID(en.Ref) || listed == nil {
+		return false
+	}
+	return en.Old != "" && en.Old != pending.Absent && listed.OID(en.Ref) == en.Old
 }
 
 // forceQueued turns the keeping of an ahead or diverged ref into a

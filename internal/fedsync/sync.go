@@ -304,7 +304,7 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 	g.SetLimit(e.cfg.Jobs)
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
-			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push, held, rq.forcedQueued(f, m, origin))
+			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push, held, rq.forcedQueued(f, m, origin, mirrors[i].refs))
 			if rq != nil {
 				if err := e.settle(ctx, rq, c, f, m, upstream, mirrors[i], &res.Mirrors[i]); err != nil {
 					e.progress(i18n.M("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err))

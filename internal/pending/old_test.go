@@ -98,3 +98,34 @@ func TestBadOldValueRefused(t *testing.T) {
 		t.Errorf("Parse(%q) err = %v, want ErrMalformed", line, err)
 	}
 }
+
+// A newer value queued over a delete or a forced update the mirror never
+// got is forced too: origin deleted a branch and made it anew, or rewound
+// it, and the mirror still has the old history, which a fast-forward
+// could never replace. A fast-forward queued over a fast-forward stays one.
+func TestNewerValueOverAForcedOneIsForced(t *testing.T) {
+	ctx := context.Background()
+	q := Open(t.TempDir())
+	m := "https://m/x.git"
+	must(t, q.Add(ctx,
+		Entry{Mirror: m, Ref: "refs/heads/gone", OID: "", Old: oidA},                   // deleted
+		Entry{Mirror: m, Ref: "refs/heads/rewound", OID: oidB, Old: oidA, Force: true}, // rewound
+		Entry{Mirror: m, Ref: "refs/heads/plain", OID: oidB, Old: oidA}))               // fast-forward
+	must(t, q.Add(ctx,
+		Entry{Mirror: m, Ref: "refs/heads/gone", OID: oidB, Old: Absent},  // made anew
+		Entry{Mirror: m, Ref: "refs/heads/rewound", OID: oidA, Old: oidB}, // a fast-forward on origin
+		Entry{Mirror: m, Ref: "refs/heads/plain", OID: oidA, Old: oidB}))
+	got, err := q.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"refs/heads/gone": true, "refs/heads/rewound": true, "refs/heads/plain": false}
+	for _, e := range got {
+		if e.Force != want[e.Ref] {
+			t.Errorf("%s: force = %v, want %v", e.Ref, e.Force, want[e.Ref])
+		}
+	}
+	if len(got) != 3 {
+		t.Fatalf("entries = %+v", got)
+	}
+}

@@ -114,7 +114,8 @@ type Entry struct {
 	// OID is the value the ref must get; "" (or an all-zero object name)
 	// deletes the ref.
 	OID string
-	// Force allows overwriting a mirror value that is not an ancestor.
+	// Force allows overwriting a mirror value that is not an ancestor. A
+	// newer value queued over a forced update or a delete is forced too.
 	Force bool
 	// Old is the value the mirror's ref had when the update was queued,
 	// as far as the writer knew: its listed value when the writer listed
@@ -355,6 +356,11 @@ func merge(cur []Entry, attempts int, entries []Entry) ([]Entry, error) {
 				e.Since = cur[i].Since
 			}
 			e.Attempts = cur[i].Attempts + attempts
+			// The mirror never got the queued value: if that one rewound
+			// or deleted the ref, going from what the mirror has to the
+			// newer value is a forced update too, however the newer one
+			// was pushed (origin deleted a branch and made it anew).
+			e.Force = e.Force || cur[i].Force || cur[i].Delete() && !e.Delete()
 			if !e.Listed {
 				e.Old = cur[i].Old // the mirror never got the value in between
 			}

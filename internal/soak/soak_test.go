@@ -893,11 +893,16 @@ func (s *soak) final() {
 	s.check(true)
 	forced := s.queuedForced()
 	s.compare(out, forced)
-	for _, wc := range s.wcs {
-		if entries, _ := pending.Open(filepath.Join(wc, ".git")).Load(); len(entries) > 0 {
-			out, err := s.run(wc, 0, "git-federate", "sync", "--all")
-			s.t.Logf("final sync --all in %s, to settle its queue: err=%v\n%s", filepath.Base(wc), err, out)
-			s.count("final sync in a working copy with a queue")
+	// Twice around: an update queued in one copy can wait on what
+	// another copy's sync delivers (a delete one copy queued, the branch
+	// pushed anew from another), and is settled by its copy's next sync.
+	for range 2 {
+		for _, wc := range s.wcs {
+			if entries, _ := pending.Open(filepath.Join(wc, ".git")).Load(); len(entries) > 0 {
+				out, err := s.run(wc, 0, "git-federate", "sync", "--all")
+				s.t.Logf("final sync --all in %s, to settle its queue: err=%v\n%s", filepath.Base(wc), err, out)
+				s.count("final sync in a working copy with a queue")
+			}
 		}
 	}
 	s.check(true)
@@ -914,13 +919,23 @@ func (s *soak) final() {
 
 // queuedForced are the (mirror URL, ref) pairs a working copy's queue
 // holds a forced update of, at origin's value.
+// The pairs of a queued delete or forced update that origin moved on
+// from, while the mirror still holds the entry's old value, are in it
+// too: the mirror missed a rewind, and only a sync in that working copy
+// forces origin's value there.
 func (s *soak) queuedForced() map[[2]string]bool {
 	origin := s.refs(s.servers[0].path)
+	mirrors := map[string]map[string]string{}
+	for _, m := range s.servers[1:] {
+		mirrors[m.url] = s.refs(m.path)
+	}
 	out := map[[2]string]bool{}
 	for _, wc := range s.wcs {
 		entries, _ := pending.Open(filepath.Join(wc, ".git")).Load()
 		for _, e := range entries {
-			if e.Force && e.OID != "" && e.OID == origin[e.Ref] {
+			missed := (e.Force || e.Delete()) && e.OID != origin[e.Ref] &&
+				e.Old != "" && e.Old != pending.Absent && mirrors[e.Mirror][e.Ref] == e.Old
+			if e.Force && e.OID != "" && e.OID == origin[e.Ref] || missed {
 				out[[2]string{e.Mirror, e.Ref}] = true
 			}
 		}
