@@ -2,6 +2,7 @@ package helper
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,5 +46,38 @@ func TestRecordOutcomesOverCorruptQueue(t *testing.T) {
 	got, err := q.Load()
 	if err != nil || len(got) != 1 || got[0].Mirror != mirror.Raw || got[0].OID != oid {
 		t.Fatalf("queue after the push: %+v, %v; want the refused update", got, err)
+	}
+}
+
+// What was written ahead of the primary's push stays queued for a ref
+// whose push broke before the primary reported, even when a listing
+// right after shows the old value: the server finishes a push whose
+// client is gone and may update the ref later (the chaos soak saw
+// origin's main move after such a listing, on no mirror and in no
+// queue). A ref the primary refused, or a push it refused whole, drops
+// what was written for it.
+func TestWrittenAheadStaysWhenThePushBroke(t *testing.T) {
+	gitDir := t.TempDir()
+	s := &Session{GitDir: gitDir, Stderr: io.Discard, Fed: &federation.Federation{}}
+	q := pending.Open(gitDir)
+	mirror := "https://mirror.example/app.git"
+	oid := strings.Repeat("a", 40)
+	updates := []update{{Ref: "refs/heads/broke", OID: oid}, {Ref: "refs/heads/refused", OID: oid}, {Ref: "refs/heads/whole", OID: oid}}
+	var ahead []pending.Entry
+	for _, u := range updates {
+		ahead = append(ahead, pending.Entry{Mirror: mirror, Ref: u.Ref, OID: u.OID, Reason: pending.ReasonUnconfirmed.String()})
+	}
+	if err := q.Add(t.Context(), ahead...); err != nil {
+		t.Fatal(err)
+	}
+	status := []transport.Status{
+		{Reason: transport.Said("the remote end hung up unexpectedly"), Unreported: true},
+		{Reason: transport.Said("pre-receive hook declined")},
+		{Reason: transport.Said("HTTP 403"), Unreported: true},
+	}
+	s.dropAhead(t.Context(), ahead, updates, status)
+	got, err := q.Load()
+	if err != nil || len(got) != 1 || got[0].Ref != "refs/heads/broke" {
+		t.Fatalf("queue after the push: %+v, %v; want only refs/heads/broke", got, err)
 	}
 }

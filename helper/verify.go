@@ -16,10 +16,9 @@ import (
 // to the mirrors (or their queue) like any other. Without this, origin
 // would hold an update no mirror gets and nothing queues. One listing,
 // only when the push broke; a primary that refused the push (401, 403,
-// 404, busy) took nothing and is not asked. It reports whether the
-// primary could not be asked (then the updates of the broken refs are
-// queued, unconfirmed).
-func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint, updates []update, status []transport.Status) (unasked bool) {
+// 404, busy) took nothing and is not asked. When the primary cannot be
+// asked, the updates of the broken refs are queued, unconfirmed.
+func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint, updates []update, status []transport.Status) {
 	var broke []int
 	for i, st := range status {
 		if st.Unreported && !st.OK && !refusedWhole(st.Reason) {
@@ -27,13 +26,13 @@ func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint,
 		}
 	}
 	if len(broke) == 0 {
-		return false
+		return
 	}
 	l, err := s.LsRemote(ctx, primary)
 	if err != nil {
 		s.Log.Debug("primary not listed after a broken push", "server", primary.Raw, "err", err)
 		s.queueUnconfirmed(ctx, primary, updates, broke)
-		return true
+		return
 	}
 	n := 0
 	for _, i := range broke {
@@ -49,7 +48,6 @@ func (s *Session) landedAnyway(ctx context.Context, primary federation.Endpoint,
 		s.P.Fprintf(s.Stderr, "federate: the connection to %s broke, but it has taken %d of the updates: they go to the mirrors\n",
 			s.named(primary.Raw).Localize(s.P), n)
 	}
-	return false
 }
 
 // queueUnconfirmed queues for every mirror the updates of refs sync
@@ -110,14 +108,20 @@ func (s *Session) queueAhead(ctx context.Context, updates []update) []pending.En
 }
 
 // dropAhead removes what queueAhead wrote for the updates the primary
-// did not take: no mirror is to get them. What it took, or may have
-// taken when it could not be asked after a broken push (unasked; then
-// queueUnconfirmed queued those), stays queued until the mirrors'
-// outcomes are recorded.
-func (s *Session) dropAhead(ctx context.Context, ahead []pending.Entry, updates []update, status []transport.Status, unasked bool) {
+// refused: no mirror is to get them. What it took stays queued until the
+// mirrors' outcomes are recorded, and so does what it may have taken: a
+// push that broke before the primary reported, whatever a listing right
+// after says, since the server finishes a push whose client is gone and
+// may not have updated the ref yet when it is listed (found by the chaos
+// soak: origin's main moved after such a listing, and no mirror got it
+// or had it queued). Such an entry is carried only while the primary has
+// its value, and a sync settles it. (Nor can the client tell a push cut
+// before the server had all of it: the kernel takes the whole request
+// long before the server reads it.)
+func (s *Session) dropAhead(ctx context.Context, ahead []pending.Entry, updates []update, status []transport.Status) {
 	refused := map[string]bool{}
 	for i, u := range updates {
-		if !status[i].Accepted() && !(unasked && status[i].Unreported && !refusedWhole(status[i].Reason)) {
+		if !status[i].Accepted() && !(status[i].Unreported && !refusedWhole(status[i].Reason)) {
 			refused[u.Ref] = true
 		}
 	}
