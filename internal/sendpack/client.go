@@ -85,7 +85,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	u.RawPath = ""
+	u.RawPath = strings.TrimSuffix(u.RawPath, "/") // "" when the path needs no escape of its own
 	var limit *stall.Error
 	if cfg.Stall > 0 {
 		limit = &stall.Error{Limit: cfg.Stall, Key: cfg.StallKey}
@@ -112,11 +112,16 @@ func (c *Client) host() string {
 	return c.url.Host
 }
 
-// endpoint is the URL of path under the repository, with query.
+// endpoint is the URL of path under the repository, with query: the
+// repository's path as written (an escaped %2F stays escaped, as git
+// sends it), then path.
 func (c *Client) endpoint(path, query string) string {
 	c.mu.Lock()
 	u := *c.url
 	c.mu.Unlock()
+	if u.RawPath != "" {
+		u.RawPath += path
+	}
 	u.Path += path
 	u.RawQuery = query
 	return u.String()

@@ -339,3 +339,26 @@ func TestPktLength(t *testing.T) {
 		}
 	}
 }
+
+// The repository's URL is asked for as written, plus /info/refs, as git
+// does: an escaped character in its path is not decoded into another
+// path.
+func TestAdvertiseAsksForTheURLAsWritten(t *testing.T) {
+	var asked string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = r.RequestURI
+		w.Header().Set("Content-Type", "application/x-git-receive-pack-advertisement")
+		fmt.Fprint(w, advertisement(oid1+" refs/heads/main\x00report-status\n"))
+	}))
+	t.Cleanup(srv.Close)
+	cl, err := New(Config{URL: srv.URL + "/group%2Fproj.git", User: "u", Token: "secret-token", Clean: redact.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Advertise(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := "/group%2Fproj.git/info/refs?service=git-receive-pack"; asked != want {
+		t.Errorf("asked for %q, want %q", asked, want)
+	}
+}
