@@ -6,6 +6,8 @@ import (
 	"context"
 	"io"
 	"strings"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/lines"
 )
 
 // MaxRefspecs bounds the refspecs of one `git push` child, to stay well
@@ -313,25 +315,19 @@ func parsePorcelainLine(line string) (RefReport, bool) {
 type stderrScan struct {
 	fatal, errLine, other, stalled string
 	missing                        map[string]bool
-	buf                            []byte
+	lines                          lines.Writer
 }
 
 func (s *stderrScan) Write(p []byte) (int, error) {
-	s.buf = append(s.buf, p...)
-	for {
-		i := bytes.IndexAny(s.buf, "\r\n")
-		if i < 0 {
-			return len(p), nil
-		}
-		s.line(string(s.buf[:i]))
-		s.buf = s.buf[i+1:]
+	if s.lines.Line == nil {
+		s.lines.Line = func(line []byte, _ byte) error { s.line(string(line)); return nil }
 	}
+	return s.lines.Write(p)
 }
 
 func (s *stderrScan) flush() {
-	if len(s.buf) > 0 {
-		s.line(string(s.buf))
-		s.buf = nil
+	if s.lines.Line != nil {
+		_ = s.lines.Flush()
 	}
 }
 

@@ -6,7 +6,6 @@
 package redact
 
 import (
-	"bytes"
 	"encoding/base64"
 	"io"
 	"regexp"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/lines"
 )
 
 // Mask replaces a secret in cleaned text.
@@ -198,51 +199,34 @@ func isControl(c rune) bool {
 // it; control characters inside a line are dropped. Call Flush when the
 // stream ends, for a last line without an end.
 type Writer struct {
-	r   *Redactor
-	w   io.Writer
-	buf []byte
+	r     *Redactor
+	w     io.Writer
+	lines lines.Writer
 }
 
 // NewWriter returns a Writer that cleans with r (nil: no known token)
 // and writes to w.
-func NewWriter(r *Redactor, w io.Writer) *Writer { return &Writer{r: r, w: w} }
-
-// maxLine bounds the buffered partial line: a child that never ends a
-// line is written out in pieces of this size.
-const maxLine = 64 << 10
-
-// Write implements io.Writer.
-func (cw *Writer) Write(p []byte) (int, error) {
-	cw.buf = append(cw.buf, p...)
-	for {
-		i := bytes.IndexAny(cw.buf, "\r\n")
-		if i < 0 {
-			break
-		}
-		if err := cw.emit(cw.buf[:i], cw.buf[i]); err != nil {
-			return len(p), err
-		}
-		cw.buf = cw.buf[i+1:]
-	}
-	if len(cw.buf) > maxLine {
-		return len(p), cw.Flush()
-	}
-	return len(p), nil
+func NewWriter(r *Redactor, w io.Writer) *Writer {
+	cw := &Writer{r: r, w: w}
+	cw.lines.Line = cw.emit
+	return cw
 }
+
+// Write implements io.Writer: a line is cleaned once it is whole (a
+// child that never ends a line is written out in pieces of lines.Max).
+func (cw *Writer) Write(p []byte) (int, error) { return cw.lines.Write(p) }
 
 // Flush writes out a partial last line.
-func (cw *Writer) Flush() error {
-	if len(cw.buf) == 0 {
-		return nil
-	}
-	line := cw.buf
-	cw.buf = nil
-	_, err := io.WriteString(cw.w, cw.r.Clean(string(line)))
-	return err
-}
+func (cw *Writer) Flush() error { return cw.lines.Flush() }
 
 func (cw *Writer) emit(line []byte, end byte) error {
-	_, err := io.WriteString(cw.w, cw.r.CleanLines(string(line)+string(end)))
+	text := string(line)
+	if end != 0 {
+		text = cw.r.CleanLines(text + string(end))
+	} else {
+		text = cw.r.Clean(text)
+	}
+	_, err := io.WriteString(cw.w, text)
 	return err
 }
 

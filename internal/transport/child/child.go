@@ -6,7 +6,6 @@
 package child
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/lines"
 	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
@@ -223,36 +223,33 @@ func StatusOf(r gitexec.RefReport) transport.Status {
 // LineFilter passes a child's stderr through line by line (a progress
 // line ends in '\r') and drops lines starting with Drop.
 type LineFilter struct {
-	W    io.Writer
-	Drop string
-	buf  []byte
+	W     io.Writer
+	Drop  string
+	lines lines.Writer
 }
 
 // Write passes each whole line of p on, unless it is dropped.
 func (f *LineFilter) Write(p []byte) (int, error) {
-	f.buf = append(f.buf, p...)
-	for {
-		i := bytes.IndexAny(f.buf, "\r\n")
-		if i < 0 {
-			return len(p), nil
-		}
-		f.emit(f.buf[:i+1])
-		f.buf = f.buf[i+1:]
+	if f.lines.Line == nil {
+		f.lines.Line = f.emit
 	}
+	return f.lines.Write(p)
 }
 
 // Flush writes what is left after the child exits.
 func (f *LineFilter) Flush() {
-	if len(f.buf) > 0 {
-		f.emit(f.buf)
-		f.buf = nil
+	if f.lines.Line != nil {
+		_ = f.lines.Flush()
 	}
 }
 
-func (f *LineFilter) emit(line []byte) {
-	text := strings.TrimRight(string(line), "\r\n")
-	if f.Drop != "" && strings.HasPrefix(text, f.Drop) {
-		return
+func (f *LineFilter) emit(line []byte, end byte) error {
+	if f.Drop != "" && strings.HasPrefix(string(line), f.Drop) {
+		return nil
+	}
+	if end != 0 {
+		line = append(line, end)
 	}
 	f.W.Write(line)
+	return nil
 }
