@@ -2,7 +2,6 @@ package sendpack
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -67,27 +66,28 @@ func ParseAdvertisement(r io.Reader) (*Advertisement, error) {
 // (ReceivePack or UploadPack). The peeled values of annotated tags that
 // upload-pack adds ("<tag>^{}") are left out: a ref's value is the tag.
 func ParseServiceAdvertisement(r io.Reader, service string) (*Advertisement, error) {
-	// A small buffer: readPkt reads a long line past it. Sync parses
+	// A small buffer: readPktString reads a long line past it. Sync parses
 	// thousands of advertisements; 64 KiB each was most of its garbage.
 	br := bufio.NewReader(r)
-	line, err := readPkt(br)
-	if err != nil || string(bytes.TrimSuffix(line, []byte("\n"))) != "# service="+service {
+	line, err := readPktString(br)
+	head, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "# service=")
+	if err != nil || !ok || head != service {
 		return nil, i18n.Errorf("not a git smart-HTTP %s advertisement", service)
 	}
-	if _, err := readPkt(br); !errors.Is(err, errFlush) {
+	if _, err := readPktSize(br); !errors.Is(err, errFlush) {
 		return nil, i18n.Errorf("not a git smart-HTTP %s advertisement", service)
 	}
 	a := &Advertisement{}
 	versioned := false
 	for n := 0; ; n++ {
-		line, err := readPkt(br)
+		line, err := readPktString(br)
 		if errors.Is(err, errFlush) {
 			return a, nil
 		}
 		if err != nil {
 			return nil, i18n.Errorf("reading the ref advertisement: %w", err)
 		}
-		s := strings.TrimSuffix(string(line), "\n")
+		s := strings.TrimSuffix(line, "\n")
 		if n == 0 && !versioned && s == "version 1" {
 			// A server asked for protocol v1 (GIT_PROTOCOL=version=1,
 			// which git-http-backend passes on): the refs follow.

@@ -19,33 +19,70 @@ var errFlush = fmt.Errorf("flush packet")
 // that is not hexadecimal, below 4 (other than a flush), or above maxPkt
 // is an error: the stream is not git's, or is hostile.
 func readPkt(r *bufio.Reader) ([]byte, error) {
+	size, err := readPktSize(r)
+	if err != nil {
+		return nil, err
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, unexpectedEOF(err)
+	}
+	return data, nil
+}
+
+// readPktString is readPkt as a string. A line that fits r's buffer is
+// read in place and copied once, into the string: sync parses the
+// advertisements of thousands of servers, and a slice per line was a
+// tenth of its garbage.
+func readPktString(r *bufio.Reader) (string, error) {
+	size, err := readPktSize(r)
+	if err != nil {
+		return "", err
+	}
+	if size > r.Size() {
+		data := make([]byte, size)
+		if _, err := io.ReadFull(r, data); err != nil {
+			return "", unexpectedEOF(err)
+		}
+		return string(data), nil
+	}
+	data, err := r.Peek(size)
+	if err != nil {
+		return "", unexpectedEOF(err)
+	}
+	s := string(data)
+	_, _ = r.Discard(size)
+	return s, nil
+}
+
+// readPktSize reads a pkt-line's length and returns the size of its
+// data, or errFlush.
+func readPktSize(r *bufio.Reader) (int, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		if err == io.EOF {
-			return nil, io.ErrUnexpectedEOF
-		}
-		return nil, err
+		return 0, unexpectedEOF(err)
 	}
 	n, ok := pktLen(hdr)
 	if !ok {
-		return nil, i18n.Errorf("malformed pkt-line length %q", string(hdr[:]))
+		return 0, i18n.Errorf("malformed pkt-line length %q", string(hdr[:]))
 	}
 	switch {
 	case n == 0:
-		return nil, errFlush
+		return 0, errFlush
 	case n < 4:
-		return nil, i18n.Errorf("unexpected pkt-line %04x", n)
+		return 0, i18n.Errorf("unexpected pkt-line %04x", n)
 	case n > maxPkt:
-		return nil, i18n.Errorf("pkt-line of %d bytes, more than git's %d", n, maxPkt)
+		return 0, i18n.Errorf("pkt-line of %d bytes, more than git's %d", n, maxPkt)
 	}
-	data := make([]byte, n-4)
-	if _, err := io.ReadFull(r, data); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, err
+	return int(n - 4), nil
+}
+
+// unexpectedEOF is err, an end of the stream inside a pkt-line said so.
+func unexpectedEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
 	}
-	return data, nil
+	return err
 }
 
 // pktLen reads a pkt-line's length: four hexadecimal digits, either

@@ -54,6 +54,13 @@ func TestParseAdvertisement(t *testing.T) {
 	if err != nil || len(empty.Refs) != 0 || !empty.Has("report-status") {
 		t.Errorf("empty repository: %+v, %v", empty, err)
 	}
+	// A line longer than a reader's buffer (capabilities git may grow)
+	// is read whole, as are the lines around it.
+	long := "agent=" + strings.Repeat("x", 9000)
+	a, err = ParseAdvertisement(strings.NewReader(advertisement(oid1+" refs/heads/main\x00atomic "+long+"\n", strings.Repeat("2", 40)+" refs/heads/next\n")))
+	if err != nil || len(a.Refs) != 2 || a.OID("refs/heads/next") != strings.Repeat("2", 40) || !hasValue(a, "agent", long[len("agent="):]) {
+		t.Errorf("a long line: %v, refs %+v", err, a.Refs)
+	}
 }
 
 // A server speaking protocol v1 (git-http-backend with GIT_PROTOCOL=
@@ -89,6 +96,8 @@ func TestAdvertiseRefusesHostile(t *testing.T) {
 		"bad object":    {advertisement("xyz refs/heads/main\n"), "malformed ref advertisement line"},
 		"not smart":     {"0123456789abcdef refs/heads/main\n", "not a git smart-HTTP"},
 		"truncated":     {pkt("# service=git-receive-pack\n") + flush + pkt(oid1+" refs/heads/main\n"), "unexpected EOF"},
+		"cut line":      {pkt("# service=git-receive-pack\n") + flush + pkt(oid1 + " refs/heads/main\n")[:30], "unexpected EOF"},
+		"cut long line": {pkt("# service=git-receive-pack\n") + flush + pkt(oid1 + " refs/heads/main\x00" + strings.Repeat("x", 9000))[:6000], "unexpected EOF"},
 		"late caps":     {advertisement(oid1+" refs/heads/a\n", oid1+" refs/heads/b\x00atomic\n"), "capabilities after the first ref"},
 		"dot-dot":       {advertisement(oid1 + " refs/heads/../../config\n"), "invalid ref name"},
 		"outside refs/": {advertisement(oid1 + " config\n"), "invalid ref name"},
