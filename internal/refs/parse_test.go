@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -234,4 +235,46 @@ func FuzzFromHelperList(f *testing.F) {
 
 func FuzzParseLooseRef(f *testing.F) {
 	fuzzParser(f, formats[3], "refs/heads/main\x00"+oid1+"\n", "refs/heads/alias\x00ref: refs/heads/main\n", "refs/heads/a..b\x00"+oid1)
+}
+
+// Filter keeps the accepted refs in order whether or not they are one
+// run of the listing, and what it shares with the listing cannot be
+// changed through it: an append to the filtered refs leaves the
+// listing as it was.
+func TestFilterKeepsOrderAndSharesReadOnly(t *testing.T) {
+	l, err := refs.ParseLsRemote([]byte(oid1 + "\tHEAD\n" + oid1 + "\trefs/heads/main\n" + oid2 + "\trefs/heads/x\n" +
+		oid2 + "\trefs/pull/1/head\n" + oid1 + "\trefs/tags/v1\n" + oid2 + "\trefs/tags/v1^{}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(l *refs.Listing) (out []string) {
+		for _, r := range l.Refs {
+			out = append(out, r.Name)
+		}
+		return out
+	}
+	branches := func(r string) bool { return strings.HasPrefix(r, "refs/heads/") }
+	run := l.Filter(branches)
+	if got := names(run); !slices.Equal(got, []string{"refs/heads/main", "refs/heads/x"}) {
+		t.Errorf("a run of refs: %q", got)
+	}
+	if len(run.Symrefs) != 0 || len(run.Peeled) != 0 {
+		t.Errorf("HEAD's symref and v1's peeled value kept by a filter of branches: %+v", run)
+	}
+	branchesAndTags := func(r string) bool { return branches(r) || strings.HasPrefix(r, "refs/tags/") }
+	gap := l.Filter(branchesAndTags)
+	if got := names(gap); !slices.Equal(got, []string{"refs/heads/main", "refs/heads/x", "refs/tags/v1"}) {
+		t.Errorf("refs with one left out between them: %q", got)
+	}
+	if gap.Peeled["refs/tags/v1"] != oid2 {
+		t.Errorf("peeled value of v1 lost: %+v", gap.Peeled)
+	}
+	before := names(l)
+	run.Refs = append(run.Refs, refs.Ref{Name: "refs/heads/new", OID: oid1})
+	if got := names(l); !slices.Equal(got, before) {
+		t.Errorf("appending to a filtered listing changed the listing: %q, was %q", got, before)
+	}
+	if all := l.Filter(func(string) bool { return true }); !slices.Equal(names(all), before) || all.Symrefs["HEAD"] != l.Symrefs["HEAD"] {
+		t.Errorf("a filter keeping all: %+v", all)
+	}
 }

@@ -22,7 +22,8 @@ type Ref struct {
 	OID  string
 }
 
-// Listing is what a server or a repository says its refs are.
+// Listing is what a server or a repository says its refs are. It is not
+// changed once built: Filter shares its slice and maps.
 type Listing struct {
 	// Refs are the refs in the order listed, without peeled entries.
 	Refs []Ref
@@ -120,29 +121,71 @@ func sameInOrder(a, b []Ref) bool {
 }
 
 // Filter returns the listing of the refs keep accepts, in order, with
-// their symrefs and peeled values.
+// their symrefs and peeled values. What it keeps whole of l (a run of
+// its refs, a map whose every key it keeps) it shares with l, read
+// only, its slice capped so that an append copies: sync filters every
+// listing of a run over thousands of federations, and keeps most of
+// each (every branch and tag; a listing names HEAD first).
 func (l *Listing) Filter(keep func(ref string) bool) *Listing {
 	out := &Listing{}
 	if l == nil {
 		return out
 	}
-	for _, r := range l.Refs {
-		if keep(r.Name) {
-			out.Refs = append(out.Refs, r)
-		}
-	}
+	out.Refs = keptRefs(l.Refs, keep)
 	out.Peeled = filterMap(l.Peeled, keep)
 	out.Symrefs = filterMap(l.Symrefs, keep)
 	return out
 }
 
-func filterMap(m map[string]string, keep func(string) bool) map[string]string {
-	if m == nil {
+// keptRefs is the refs keep accepts: a capped slice of refs when they
+// are one run of it, else a copy.
+func keptRefs(refs []Ref, keep func(string) bool) []Ref {
+	i := 0
+	for i < len(refs) && !keep(refs[i].Name) {
+		i++
+	}
+	j := i
+	for j < len(refs) && keep(refs[j].Name) {
+		j++
+	}
+	k := j
+	for k < len(refs) && !keep(refs[k].Name) {
+		k++
+	}
+	if i == j {
 		return nil
 	}
-	out := map[string]string{}
+	if k == len(refs) {
+		return refs[i:j:j]
+	}
+	out := append(make([]Ref, 0, len(refs)-i), refs[i:j]...)
+	for _, r := range refs[k:] {
+		if keep(r.Name) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// filterMap is the entries of m whose key keep accepts: m itself when
+// that is all of them, nil when none.
+func filterMap(m map[string]string, keep func(string) bool) map[string]string {
+	all := true
+	for k := range m {
+		if !keep(k) {
+			all = false
+			break
+		}
+	}
+	if all {
+		return m
+	}
+	var out map[string]string
 	for k, v := range m {
 		if keep(k) {
+			if out == nil {
+				out = map[string]string{}
+			}
 			out[k] = v
 		}
 	}
