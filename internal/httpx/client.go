@@ -111,7 +111,9 @@ func (c *Client) do(req *http.Request, cred Credential) (*http.Response, error) 
 		if err := c.checkToken(req.URL); err != nil {
 			return nil, err
 		}
-		if !strings.EqualFold(req.URL.Scheme, "https") {
+		if c.cfg.Settings.Proxy != "" && !strings.EqualFold(req.URL.Scheme, "https") {
+			// Marked only when there is a proxy to keep it from: a
+			// copy of every request was a tenth of a sync's listing.
 			req = req.WithContext(context.WithValue(req.Context(), carriesToken{}, true))
 		}
 		req.Header.Set(cred.name, cred.value)
