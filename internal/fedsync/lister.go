@@ -330,7 +330,7 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 	req.Header.Set("Pragma", "no-cache")
 	l.requests.Add(1)
 	resp, err := client.Do(req, cred)
-	if httpx.IsRedirect(err) || errors.Is(err, httpx.ErrPlainHTTP) || errors.Is(err, httpx.ErrBadHost) {
+	if err != nil && (httpx.IsRedirect(err) || errors.Is(err, httpx.ErrPlainHTTP) || errors.Is(err, httpx.ErrBadHost)) {
 		return nil, errUseGit // git follows the redirect as it would, or refuses
 	}
 	if err != nil {
@@ -350,7 +350,7 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 		return nil, errUseGit // a refusal, a missing repository: git's words
 	}
 	want := "application/x-" + service + "-advertisement"
-	if got := resp.Header.Get("Content-Type"); !strings.EqualFold(strings.TrimSpace(strings.Split(got, ";")[0]), want) {
+	if got, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";"); !strings.EqualFold(strings.TrimSpace(got), want) {
 		return nil, errUseGit // a dumb server, or a login page
 	}
 	lr := &io.LimitedReader{R: resp.Body, N: maxAdvertisement}
