@@ -377,6 +377,17 @@ var repoEnv = []string{
 	"GIT_INTERNAL_SUPER_PREFIX",
 }
 
+// HasRepoEnv reports whether env has one of the variables that point
+// git at a repository (those WithoutRepoEnv removes).
+func HasRepoEnv(env []string) bool {
+	for _, k := range repoEnv {
+		if _, ok := lookup(env, k); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // WithoutRepoEnv returns env without the variables that point git at a
 // repository, for a child that must work in another one: a remote helper
 // or a hook inherits GIT_DIR, and a child keeping it would act on the
