@@ -209,8 +209,11 @@ func (r Runner) Run(ctx context.Context, args ...string) error {
 
 func (r Runner) wrap(ctx context.Context, args []string, stderr string, err error) error {
 	e := &Error{Stderr: r.Redact.Clean(withoutBoilerplate(strings.TrimSpace(stderr))), Err: err}
-	if len(args) > 0 {
-		e.Subcommand = args[0]
+	for _, a := range args {
+		if a != "--no-pager" { // the one option given before a subcommand
+			e.Subcommand = a
+			break
+		}
 	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
