@@ -139,8 +139,10 @@ func parseWeb(raw string) (Endpoint, bool) {
 	if err != nil || strings.HasPrefix(host, "-") {
 		return Endpoint{}, false // the general path says why
 	}
-	if n, _ := strconv.Atoi(port); n != 0 && n != defaultPort[protocol] {
-		host += ":" + strconv.Itoa(n)
+	if hasPort {
+		if n, _ := strconv.Atoi(port); n != 0 && n != defaultPort[protocol] {
+			host += ":" + strconv.Itoa(n)
+		}
 	}
 	path = strings.TrimSuffix(path, "/")
 	if !strings.HasPrefix(path, "/") {
