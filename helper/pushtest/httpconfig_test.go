@@ -278,3 +278,24 @@ func TestCookiesSetOnThePushAreKept(t *testing.T) {
 		t.Errorf("cookies sent on the second push: %q", cookies)
 	}
 }
+
+// A CA file that cannot be read (GIT_SSL_CAINFO naming a missing bundle)
+// is, for an https mirror, git's transport's to report in its words, as
+// before federate's client read its TLS settings only at its first
+// request that needs them; the plain-http servers need none and are
+// pushed.
+func TestHTTPSMirrorWithUnreadableCAFileGoesThroughGit(t *testing.T) {
+	f := newFed(t)
+	m3 := newServer(t, "mirror3-token")
+	gittest.Seed(t, f.work, m3.Path)
+	front, _ := httpsFront(t, m3, "mirror3-token")
+	gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front)
+	missing := filepath.Join(t.TempDir(), "missing-ca.pem")
+	tip := f.commit("a.txt", "one commit")
+	out, _ := gittest.GitCombined(f.work, []string{"GIT_SSL_CAINFO=" + missing}, "push", "fed", "main")
+	f.checkNoSecrets(out)
+	f.wantRef("refs/heads/main", tip, f.all()...)
+	if !strings.Contains(out, "unable to access") || strings.Contains(out, "no such file") {
+		t.Errorf("push with an unreadable CA file: want git's words for the https mirror\n%s", out)
+	}
+}

@@ -233,15 +233,16 @@ func syncCheckNames(cmd string, names []string) error {
 // budget running low while a set is listed is said on stdio.Err, and
 // GIT_TRACE_FEDERATE logs every listing page's budget there. Of the
 // [federation] sections, only part's share is read (shard.All: every one).
-func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string, all bool, part shard.Shard) (*federation.Config, []*federation.Federation, []error, error) {
+func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string, all bool, part shard.Shard) (*syncConfig, []*federation.Federation, []error, error) {
 	var keep func(string) bool
 	if part != shard.All {
 		keep = part.Owns
 	}
-	cfg, err := federation.LoadOnly(ctx, "", env.Dir, keep)
-	if cfg == nil {
+	sc, err := loadSyncConfig(ctx, env, keep)
+	if sc == nil {
 		return nil, nil, nil, err
 	}
+	cfg := sc.Config
 	var members []*federation.Federation
 	var warnings []error
 	if all {
@@ -265,7 +266,7 @@ func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string,
 		if len(feds) == 0 && len(warnings) == 0 && part == shard.All {
 			return nil, nil, nil, i18n.Errorf("no federation is configured: add one with `git federate add <name> --origin URL --mirror URL`")
 		}
-		return cfg, feds, warnings, nil
+		return sc, feds, warnings, nil
 	}
 	var feds []*federation.Federation
 	for _, n := range names {
@@ -279,7 +280,47 @@ func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string,
 		}
 		feds = append(feds, picked...)
 	}
-	return cfg, feds, warnings, nil
+	return sc, feds, warnings, nil
+}
+
+// syncConfig is git config as sync and status read it: the federations,
+// and git's http, url and credential sections, by which the engine
+// decides what it lists in-process.
+type syncConfig struct {
+	*federation.Config
+	transport      []gitexec.ConfigEntry
+	transportGiven bool // read as the engine would read them: see loadSyncConfig
+}
+
+// transportSections are git config's sections of the engine's
+// transport configuration (fedsync.Config.TransportConfig).
+var transportSections = []string{"http", "url", "credential"}
+
+// loadSyncConfig reads the federations (those keep accepts) and, in the
+// same `git config` run, the engine's transport sections: a second run
+// parsed the whole config again. The run stands for the engine's own
+// when it has the environment of the engine's git children (this one's
+// with the credential callback, syncRunner) in the same directory,
+// which holds when this environment names no repository (a hook's
+// GIT_DIR: the engine's children drop it, the federations are read from
+// it) and no outer callback's parameters (which the callback's own
+// replace). Else the federations are read as before and the engine
+// reads its own.
+func loadSyncConfig(ctx context.Context, env SyncEnv, keep func(string) bool) (*syncConfig, error) {
+	outer := os.Environ()
+	if _, nested := os.LookupEnv(gitexec.BaseConfigParametersEnv); nested || gitexec.HasRepoEnv(outer) {
+		cfg, err := federation.LoadOnly(ctx, "", env.Dir, keep)
+		if cfg == nil {
+			return nil, err
+		}
+		return &syncConfig{Config: cfg}, err
+	}
+	r := gitexec.Runner{Dir: env.Dir, Env: syncRunner(env).Env}
+	cfg, transport, err := federation.LoadWith(ctx, r, keep, transportSections...)
+	if cfg == nil {
+		return nil, err
+	}
+	return &syncConfig{Config: cfg, transport: transport, transportGiven: true}, err
 }
 
 // setNotes is d with what every command that lists sets says while it
@@ -370,7 +411,7 @@ func tokensOf(ctx context.Context, cfg *federation.Config) *redact.Redactor {
 // syncEngine builds the engine. Missing mirrors are created through their
 // forge (createMissing), and the pending queue of the repository sync
 // runs in, if any, is settled for each mirror brought up to date.
-func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Config, jobs int) (*fedsync.Engine, error) {
+func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, jobs int) (*fedsync.Engine, error) {
 	exe := env.Exe
 	if exe == "" {
 		var err error
@@ -383,17 +424,19 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *federation.Conf
 		repo = "."
 	}
 	git := syncRunner(env)
-	git.Redact = tokensOf(ctx, cfg)
+	git.Redact = tokensOf(ctx, cfg.Config)
 	return fedsync.New(fedsync.Config{
-		Git:         git,
-		CacheRoot:   env.CacheRoot,
-		Jobs:        jobs,
-		LockWait:    env.LockWait,
-		Progress:    stdio.Err,
-		Printer:     stdio.P,
-		Repo:        repo,
-		Exe:         exe,
-		Federations: cfg,
+		Git:                  git,
+		CacheRoot:            env.CacheRoot,
+		Jobs:                 jobs,
+		LockWait:             env.LockWait,
+		Progress:             stdio.Err,
+		Printer:              stdio.P,
+		Repo:                 repo,
+		Exe:                  exe,
+		Federations:          cfg.Config,
+		TransportConfig:      cfg.transport,
+		TransportConfigGiven: cfg.transportGiven,
 	})
 }
 

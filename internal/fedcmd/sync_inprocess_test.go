@@ -112,13 +112,17 @@ func TestSyncUnchangedStartsNoGit(t *testing.T) {
 	// settings) and the repository sync runs in is found once: neither
 	// grows with the federations, and nothing else runs.
 	cmds := gitCommands(t, trace)
+	configs := 0
 	for _, c := range cmds {
-		if c != "config" && c != "rev-parse" {
+		if c == "config" {
+			configs++
+		} else if c != "rev-parse" {
 			t.Errorf("git %s ran for unchanged federations (all: %v)", c, cmds)
 		}
 	}
-	if len(cmds) > 3 {
-		t.Errorf("%d git processes for 4 unchanged federations, want the run's own few: %v", len(cmds), cmds)
+	if configs != 1 || len(cmds) > 2 {
+		t.Errorf("%d git processes for 4 unchanged federations, %d of them git config: want the run's own few, one git config: %v",
+			len(cmds), configs, cmds)
 	}
 	reqs := requestsSince(fx.srv, n)
 	if len(reqs) != 16 {
@@ -260,14 +264,51 @@ func TestSyncListingWaitsOutRetryAfter(t *testing.T) {
 	}
 }
 
-// A server for which git's configuration says something only git's own
-// transport honours (here a credential username) is listed by git, as
-// before; the sync still succeeds.
+// A setting only git's transport honours (a credential username, a URL
+// rewrite), in the user's config or the repository's that sync runs in,
+// sends the servers it names to git, as before: read in sync's one
+// `git config` run with the federations, it still decides.
 func TestSyncGitOnlySettingListsWithGit(t *testing.T) {
+	for _, tc := range []struct{ name, key, value string }{
+		{"credential username", "credential.%s.username", "someone"},
+		{"URL rewrite in the repository", "url.%s/.insteadOf", "%s/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newSyncFixture(t, 1)
+			key, value := fmt.Sprintf(tc.key, fx.srv.URL), strings.ReplaceAll(tc.value, "%s", fx.srv.URL)
+			if strings.HasPrefix(key, "url.") {
+				fx.env.Dir = fx.work
+				gittest.Git(t, fx.work, "config", "--local", key, value)
+			} else {
+				gittest.Git(t, "", "config", "--global", key, value)
+			}
+			requests, gitListings := fx.listingTotals(t)
+			if requests != 0 || gitListings == 0 {
+				t.Errorf("requests %d, git listings %d: want every listing by git", requests, gitListings)
+			}
+		})
+	}
+}
+
+// Under a GIT_DIR (a hook's environment) the federations are read from
+// the repository it names, and the engine's children, which drop it,
+// read git's http settings in a run of their own, as before: one run
+// cannot stand for both.
+func TestSyncUnderGitDirReadsHTTPSettingsApart(t *testing.T) {
 	fx := newSyncFixture(t, 1)
-	gittest.Git(t, "", "config", "--global", "credential."+fx.srv.URL+".username", "someone")
-	requests, gitListings := fx.listingTotals(t)
-	if requests != 0 || gitListings == 0 {
-		t.Errorf("requests %d, git listings %d: want every listing by git", requests, gitListings)
+	trace := filepath.Join(t.TempDir(), "trace2.json")
+	t.Setenv("GIT_DIR", filepath.Join(fx.work, ".git"))
+	t.Setenv("GIT_TRACE2_EVENT", trace)
+	if r := fx.sync(t, SyncOptions{}); r.code != ExitOK {
+		t.Fatalf("sync: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	configs := 0
+	for _, c := range gitCommands(t, trace) {
+		if c == "config" {
+			configs++
+		}
+	}
+	if configs != 2 {
+		t.Errorf("%d git config runs under GIT_DIR, want 2 (the federations, the engine's http settings)", configs)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 
@@ -459,6 +460,41 @@ func TestLoad(t *testing.T) {
 			t.Errorf("Load with no federations = %+v, %v", empty, err)
 		}
 	})
+}
+
+// LoadWith reads other sections in the same git config run and hands
+// them back apart, in git's order (global, then the repository's), for
+// federations read as Load reads them.
+func TestLoadWithOtherSections(t *testing.T) {
+	gittest.Isolate(t)
+	repo := t.TempDir()
+	gittest.Git(t, repo, "init", "-q")
+	gittest.Git(t, "", "config", "--global", "http.extraHeader", "X-A: 1")
+	gittest.Git(t, "", "config", "--global", "federation.one.origin", "https://example.com/one.git")
+	gittest.Git(t, repo, "config", "url.https://example.com/.insteadOf", "ex:")
+	gittest.Git(t, repo, "config", "federation.two.origin", "https://example.com/two.git")
+	gittest.Git(t, repo, "config", "credential.https://example.com.username", "me")
+	gittest.Git(t, repo, "config", "user.name", "not asked for")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, others, err := LoadWith(ctx, gitexec.Runner{Dir: repo}, nil, "http", "url", "credential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Federations) != 2 {
+		t.Errorf("federations = %v", c.Names())
+	}
+	var got []string
+	for _, e := range others {
+		got = append(got, e.Key+"="+e.Value)
+	}
+	want := "http.extraheader=X-A: 1 url.https://example.com/.insteadof=ex: credential.https://example.com.username=me"
+	if strings.Join(got, " ") != want {
+		t.Errorf("other sections = %q, want %q", strings.Join(got, " "), want)
+	}
+	if _, others, _ := LoadWith(ctx, gitexec.Runner{Dir: repo}, nil); others != nil {
+		t.Errorf("no other section asked for, got %v", others)
+	}
 }
 
 func TestLoadReportsBrokenConfig(t *testing.T) {

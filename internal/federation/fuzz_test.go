@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -48,6 +49,24 @@ func FuzzParse(f *testing.F) {
 			if fed.Origin.Raw != "" && fed.Origin.Protocol == "" {
 				t.Fatalf("federation %q has an unparsed origin %+v", name, fed.Origin)
 			}
+		}
+	})
+}
+
+// FuzzParseWeb feeds arbitrary URLs: ParseEndpoint, with its fast path
+// for plain http(s) URLs, says of each what parseAny says.
+func FuzzParseWeb(f *testing.F) {
+	for _, s := range []string{
+		"https://github.com/apache/linkis.git", "http://127.0.0.1:8080/r.git", "https://GitHub.COM:0443/a/", "http://h:00080",
+		"https://h/a%2Fb", "https://u@h/r", "https://h/r?x#y", "https://-h/r", "http://[::1]:1/r", "https://h..x/r",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, gotErr := ParseEndpoint(raw)
+		want, wantErr := parseAny(raw)
+		if got != want || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("%q: ParseEndpoint = %+v, %v; parseAny = %+v, %v", raw, got, gotErr, want, wantErr)
 		}
 	})
 }

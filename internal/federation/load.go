@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -14,7 +15,10 @@ import (
 const LoadTimeout = 30 * time.Second
 
 // ConfigPattern matches the keys of every section Load reads.
-const ConfigPattern = `^(federation|federationset|federate)\.`
+const ConfigPattern = `^(` + configSections + `)\.`
+
+// configSections are the sections Load reads, as a regexp's alternatives.
+const configSections = `federation|federationset|federate`
 
 // Load reads every federation, federationset and federate section from
 // git config at all scopes, with git's own precedence, by asking git.
@@ -29,10 +33,37 @@ func Load(ctx context.Context, git, dir string) (*Config, error) {
 // `sync --all` parses its share of 10,000 federations, and reports the
 // mistakes of that share only.
 func LoadOnly(ctx context.Context, git, dir string, keep func(name string) bool) (*Config, error) {
-	r := gitexec.Runner{Git: git, Dir: dir, Timeout: LoadTimeout}
-	entries, err := r.ConfigRegexp(ctx, ConfigPattern, false)
+	cfg, _, err := LoadWith(ctx, gitexec.Runner{Git: git, Dir: dir}, keep)
+	return cfg, err
+}
+
+// LoadWith is LoadOnly through r (its git, directory and environment;
+// LoadTimeout when it has no timeout), reading in the same `git config`
+// run the other sections named in also (lower case: "http", "url" …),
+// whose entries it returns apart, in git's order. sync reads git's http
+// settings so: a second run parsed the whole config again.
+func LoadWith(ctx context.Context, r gitexec.Runner, keep func(name string) bool, also ...string) (*Config, []Entry, error) {
+	if r.Timeout == 0 {
+		r.Timeout = LoadTimeout
+	}
+	pattern := ConfigPattern
+	if len(also) > 0 {
+		pattern = `^(` + configSections + `|` + strings.Join(also, "|") + `)\.`
+	}
+	entries, err := r.ConfigRegexp(ctx, pattern, false)
 	if err != nil {
-		return nil, configError(err)
+		return nil, nil, configError(err)
+	}
+	var others []Entry
+	if len(also) > 0 {
+		entries = slices.DeleteFunc(entries, func(e Entry) bool {
+			section, _, _ := strings.Cut(e.Key, ".")
+			if slices.Contains(also, strings.ToLower(section)) {
+				others = append(others, e)
+				return true
+			}
+			return false
+		})
 	}
 	if keep != nil {
 		last, kept := "", false // a section's keys come one after another
@@ -47,7 +78,8 @@ func LoadOnly(ctx context.Context, git, dir string, keep func(name string) bool)
 			return !kept
 		})
 	}
-	return Parse(entries)
+	cfg, err := Parse(entries)
+	return cfg, others, err
 }
 
 func configError(err error) *ConfigError {

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -224,5 +225,56 @@ func TestMaskURL(t *testing.T) {
 		if got := MaskURL(raw); got != want {
 			t.Errorf("MaskURL(%q) = %q, want %q", raw, got, want)
 		}
+	}
+}
+
+// sameParse fails t when ParseEndpoint (its fast path for plain http(s)
+// URLs included) and parseAny (every form, the general way) say
+// different things of raw; it reports whether the fast path took raw.
+func sameParse(t *testing.T, raw string) bool {
+	t.Helper()
+	got, gotErr := ParseEndpoint(raw)
+	want, wantErr := parseAny(raw)
+	if got != want || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+		t.Errorf("%q: ParseEndpoint = %+v, %v; parseAny = %+v, %v", raw, got, gotErr, want, wantErr)
+	}
+	_, fast := parseWeb(raw)
+	return fast
+}
+
+// The fast path of plain http(s) URLs gives what the general one gives,
+// for every URL of the tables above and for every combination of
+// schemes, hosts, ports and paths around the edges of what it takes
+// (case, default ports and leading zeros, IPv6, look-alike and encoded
+// hosts, escapes, users, queries, fragments, spaces and non-ASCII).
+func TestParseWebIsParseAny(t *testing.T) {
+	for _, raw := range []string{
+		"https://github.com/apache/linkis.git", "https://GitHub.COM/apache/linkis", "https://github.com:443/apache/linkis",
+		"https://gitlab.example.com:8443/group/sub/repo.git/", "http://127.0.0.1:8080/origin.git", "http://example.com:80/r",
+		"https://user@gitee.com/owner/repo.git", "https://-evil.example.com/r", "https://-u@example.com/r", "https:///no-host",
+		"https://user:s3cret@github.com/o/r.git", "https://example.com/r\nx", "http://127.0.0.1:8080/r.git",
+	} {
+		sameParse(t, raw)
+	}
+	schemes := []string{"https://", "http://", "HTTP://", "Https://", "ftp://", "http:/", "http:", ""}
+	hosts := []string{"example.com", "Example.COM", "127.0.0.1", "localhost", "a_b.example", "-bad.example", "xn--nxasmq6b.example",
+		"g\u0130thub.com", "[::1]", "::1", "", "host.", "a..b", "ex ample", "u@host", "tok:en@host", "host%41", "h\u00e9.example", "h~x"}
+	ports := []string{"", ":", ":0", ":80", ":443", ":0443", ":8080", ":65536", ":99999", ":123456", ":x", ":8080:9"}
+	paths := []string{"", "/", "/a.git", "/a/b/", "//x", "/a%2Fb", "/a b", "/a?x=1", "/a?access_token=t", "/a#f", "/a@b",
+		"/\u00e9", `/a\b`, "/a:b", "/a::b", "/~u/r.git", "/a/./b/../c"}
+	fast := 0
+	for _, s := range schemes {
+		for _, h := range hosts {
+			for _, p := range ports {
+				for _, path := range paths {
+					if sameParse(t, s+h+p+path) {
+						fast++
+					}
+				}
+			}
+		}
+	}
+	if fast < 500 {
+		t.Errorf("the fast path took %d of the generated URLs: the comparison proves little", fast)
 	}
 }

@@ -76,6 +76,12 @@ type Config struct {
 	// HostJobs bounds the in-process listings in flight to one host;
 	// 0 is DefaultHostJobs (never more than Jobs).
 	HostJobs int
+	// TransportConfig, when TransportConfigGiven, is git config's http,
+	// url and credential sections as the engine would read them (in Repo,
+	// with Git's environment): the caller read them in its own `git
+	// config` run, and the engine runs none for them.
+	TransportConfig      []gitexec.ConfigEntry
+	TransportConfigGiven bool
 }
 
 // Engine runs status and sync. It is safe for concurrent use.
@@ -147,9 +153,13 @@ func New(cfg Config) (*Engine, error) {
 
 // transportConfig reads, once per engine, git config's http, url and
 // credential sections, which decide whether a server is listed
-// in-process.
+// in-process; those the caller gave, when it did.
 func (e *Engine) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, error) {
 	e.configOnce.Do(func() {
+		if e.cfg.TransportConfigGiven {
+			e.config = e.cfg.TransportConfig
+			return
+		}
 		g := e.runner(nil, e.cfg.Repo, ListTimeout)
 		ctx, cancel := context.WithTimeout(ctx, ListTimeout)
 		defer cancel()

@@ -330,8 +330,8 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 	req.Header.Set("Pragma", "no-cache")
 	l.requests.Add(1)
 	resp, err := client.Do(req, cred)
-	if err != nil && (httpx.IsRedirect(err) || errors.Is(err, httpx.ErrPlainHTTP) || errors.Is(err, httpx.ErrBadHost)) {
-		return nil, errUseGit // git follows the redirect as it would, or refuses
+	if err != nil && (httpx.IsRedirect(err) || errors.Is(err, httpx.ErrPlainHTTP) || errors.Is(err, httpx.ErrBadHost) || errors.As(err, new(*httpx.TLSError))) {
+		return nil, errUseGit // git follows the redirect as it would, or refuses, or says what is wrong with its settings
 	}
 	if err != nil {
 		var ue *url.Error

@@ -1,8 +1,16 @@
 package gitexec
 
 import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 
 func TestParseConfigZ(t *testing.T) {
@@ -26,5 +34,27 @@ func TestParseConfigZWithScope(t *testing.T) {
 	}
 	if got := ParseConfigZ([]byte(out), true); !reflect.DeepEqual(got, want) {
 		t.Errorf("ParseConfigZ = %q", got)
+	}
+}
+
+// ConfigRegexp reads git's config with real git, and a config git cannot
+// read is said to have failed `git config` (the --no-pager given before
+// the subcommand is not taken for it).
+func TestConfigRegexpRealGit(t *testing.T) {
+	home := gittest.Isolate(t)
+	gittest.Git(t, "", "config", "--global", "http.extraHeader", "X-A: 1")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	got, err := Runner{}.ConfigRegexp(ctx, `^http\.`, false)
+	if err != nil || !reflect.DeepEqual(got, []ConfigEntry{{Key: "http.extraheader", Value: "X-A: 1"}}) {
+		t.Fatalf("ConfigRegexp = %q, %v", got, err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[http\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Runner{}.ConfigRegexp(ctx, `^http\.`, false)
+	var ge *Error
+	if !errors.As(err, &ge) || ge.Subcommand != "config" || !strings.HasPrefix(err.Error(), "git config failed") {
+		t.Errorf("a broken config: %v, want git config failed", err)
 	}
 }

@@ -209,8 +209,11 @@ func (r Runner) Run(ctx context.Context, args ...string) error {
 
 func (r Runner) wrap(ctx context.Context, args []string, stderr string, err error) error {
 	e := &Error{Stderr: r.Redact.Clean(withoutBoilerplate(strings.TrimSpace(stderr))), Err: err}
-	if len(args) > 0 {
-		e.Subcommand = args[0]
+	for _, a := range args {
+		if a != "--no-pager" { // the one option given before a subcommand
+			e.Subcommand = a
+			break
+		}
 	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
@@ -375,6 +378,17 @@ var repoEnv = []string{
 	"GIT_PREFIX", "GIT_SHALLOW_FILE", "GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE",
 	"GIT_NO_REPLACE_OBJECTS", "GIT_QUARANTINE_PATH", "GIT_IMPLICIT_WORK_TREE",
 	"GIT_INTERNAL_SUPER_PREFIX",
+}
+
+// HasRepoEnv reports whether env has one of the variables that point
+// git at a repository (those WithoutRepoEnv removes).
+func HasRepoEnv(env []string) bool {
+	for _, k := range repoEnv {
+		if _, ok := lookup(env, k); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // WithoutRepoEnv returns env without the variables that point git at a

@@ -21,15 +21,6 @@ import (
 type carriesToken struct{}
 
 func newClient(cfg Config) (*Client, error) {
-	tlsCfg, err := tlsConfig(cfg.Settings)
-	if err != nil {
-		return nil, err
-	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.TLSClientConfig = tlsCfg
-	if cfg.IdleConnsPerHost > 0 {
-		t.MaxIdleConnsPerHost = cfg.IdleConnsPerHost
-	}
 	if lt := cfg.Settings.LowSpeedTime; lt > 0 && (cfg.Stall == nil || cfg.Stall.Limit <= 0 || lt < cfg.Stall.Limit) {
 		e := stall.Error{Limit: lt, Key: "http.lowSpeedTime"}
 		if cfg.Stall != nil {
@@ -38,13 +29,15 @@ func newClient(cfg Config) (*Client, error) {
 		cfg.Stall = &e
 	}
 	c := &Client{cfg: cfg}
-	t.Proxy = c.proxy
+	var err error
 	if c.jar, err = loadJar(cfg.Settings.CookieFile); err != nil {
 		return nil, err
 	}
-	var rt http.RoundTripper = t
-	if cfg.Transport != nil {
-		rt = cfg.Transport
+	var rt http.RoundTripper = cfg.Transport
+	if rt == nil {
+		// The TLS configuration is read by the first request that
+		// needs it: see transport.
+		rt = newTransport(cfg.Settings, c.proxy, cfg.IdleConnsPerHost)
 	}
 	c.http = &http.Client{Transport: rt, CheckRedirect: checkRedirect, Timeout: cfg.Timeout}
 	if c.jar != nil {
@@ -135,6 +128,9 @@ func (c *Client) do(req *http.Request, cred Credential) (*http.Response, error) 
 	}
 	if re := (*RedirectError)(nil); errors.As(err, &re) {
 		return nil, re
+	}
+	if te := (*TLSError)(nil); errors.As(err, &te) {
+		return nil, te // as New said it when it read the files itself
 	}
 	if err == nil && c.jar != nil && c.cfg.Settings.SaveCookies {
 		// As git at the end of a command; a file that cannot be written

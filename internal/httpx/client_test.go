@@ -301,3 +301,57 @@ func TestLowSpeedTimeGivesUpAStalledServer(t *testing.T) {
 		t.Errorf("err = %v, want a stall naming http.lowSpeedTime", err)
 	}
 }
+
+// git's TLS settings are read by the first request that needs TLS: a CA
+// file or client certificate that cannot be read (GIT_SSL_CAINFO left
+// pointing at a missing bundle) costs plain-http requests nothing, and
+// fails each https request, or one through an https proxy, with a
+// *TLSError naming the file, as CheckTLS says ahead.
+func TestTLSSettingsReadWhenFirstNeeded(t *testing.T) {
+	srv := newRecorder(t, nil)
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer tlsSrv.Close()
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.pem")
+	for _, tc := range []struct {
+		name string
+		s    Settings
+		file string
+	}{
+		{"missing CA file", Settings{CAInfo: missing}, missing},
+		{"CA file without a certificate", Settings{CAInfo: notPEM}, notPEM},
+		{"missing client certificate", Settings{SSLCert: missing}, missing},
+	} {
+		c := mustNew(t, Config{Settings: tc.s})
+		if _, err := get(t, c, srv.URL+"/x", Basic("u", "secret")); err != nil {
+			t.Errorf("%s: a plain-http request: %v", tc.name, err)
+		}
+		var te *TLSError
+		for range 2 {
+			_, err := get(t, c, tlsSrv.URL+"/x", Credential{})
+			if !errors.As(err, &te) || !strings.Contains(err.Error(), tc.file) {
+				t.Errorf("%s: an https request: %v, want a *TLSError naming %s", tc.name, err, tc.file)
+			}
+		}
+		if err := CheckTLS(tc.s); !errors.As(err, &te) || !strings.Contains(err.Error(), tc.file) {
+			t.Errorf("%s: CheckTLS: %v", tc.name, err)
+		}
+		proxied := tc.s
+		proxied.Proxy = "https://127.0.0.1:1"
+		c = mustNew(t, Config{Settings: proxied})
+		if _, err := get(t, c, srv.URL+"/x", Credential{}); !errors.As(err, &te) {
+			t.Errorf("%s: a plain-http request through an https proxy: %v, want a *TLSError", tc.name, err)
+		}
+		c.CloseIdleConnections()
+	}
+	if got := srv.seen(); len(got) != 3 {
+		t.Errorf("the plain-http server got %d requests, want 3", len(got))
+	}
+	if err := CheckTLS(Settings{CAInfo: writeCert(t, tlsSrv)}); err != nil {
+		t.Errorf("CheckTLS of a good CA file: %v", err)
+	}
+}

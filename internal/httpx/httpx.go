@@ -12,7 +12,11 @@
 //     other redirect is not followed and is a *RedirectError, so that a
 //     caller can hand the server to git's transport;
 //   - TLS, proxy, extra headers, cookies and the user agent come from
-//     git's http configuration for the URL (Resolve), as git applies it.
+//     git's http configuration for the URL (Resolve), as git applies it;
+//     the TLS part (CA files, client certificate) is read by the first
+//     request that needs TLS, and a request when it cannot be read fails
+//     with a *TLSError: a client of plain-http servers reads no CA
+//     bundle.
 package httpx
 
 import (
@@ -115,15 +119,19 @@ type Client struct {
 	allowed sync.Map // "scheme://host" -> error (nil: a token may go)
 }
 
-// New builds the client for cfg: its TLS configuration, proxy and
-// cookie jar.
+// New builds the client for cfg: its proxy and cookie jar. Its TLS
+// configuration is built by the first request that needs TLS (an https
+// URL, or an https proxy), which fails with a *TLSError when git's
+// settings name a CA file or client certificate that cannot be read
+// (CheckTLS says so ahead).
 func New(cfg Config) (*Client, error) { return newClient(cfg) }
 
 // Do sends req carrying cred, under the rules of the package, and
 // returns the answer; the caller closes its body. A request the rules
 // refuse is not sent: the error wraps ErrPlainHTTP or ErrBadHost. A
 // redirect not followed is a *RedirectError; a stalled server the
-// Config's *stall.Error. req's own headers are sent as given (an LFS
+// Config's *stall.Error; git's TLS settings that cannot be applied a
+// *TLSError. req's own headers are sent as given (an LFS
 // server's action headers), cred only when allowed.
 func (c *Client) Do(req *http.Request, cred Credential) (*http.Response, error) {
 	return c.do(req, cred)
