@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -85,28 +84,12 @@ func syncCommand(stdio IO) *cli.Command {
 			&cli.StringFlag{Name: "shard", Usage: "with --all, take only share K of N (K/N, K from 0; /N takes K from $JOB_COMPLETION_INDEX)"},
 		},
 		Action: func(c *cli.Context) error {
-			batchRuntime(os.Getenv)
 			return runSync(c.Context, SyncOptions{
 				IO: stdio, Names: c.Args().Slice(), All: c.Bool("all"), DryRun: c.Bool("dry-run"),
 				JSON: c.Bool("json"), Jobs: c.Int("jobs"), Force: c.Bool("force"), Prune: c.Bool("prune"),
 				Daemon: c.Bool("daemon"), Shard: c.String("shard"), Full: c.Bool("full"),
 			})
 		},
-	}
-}
-
-// batchRuntime sets the Go runtime for a sync, unless the user's GOGC
-// does: the heap grows to three times what it holds live before it is
-// collected (GOGC=200). A sync holds little (its configuration, the
-// results not yet reported) and makes short-lived garbage with every
-// listing: at Go's default a run over 1,000 unchanged federations
-// collected a live heap of 1–2 MiB 17 times, an eighth of its CPU.
-//
-// GOMAXPROCS stays Go's: with one thread the sync used a tenth less CPU
-// but took longer, its thread busy while answers waited to be read.
-func batchRuntime(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(200)
 	}
 }
 
