@@ -58,10 +58,12 @@ func readPktString(r *bufio.Reader) (string, error) {
 // readPktSize reads a pkt-line's length and returns the size of its
 // data, or errFlush.
 func readPktSize(r *bufio.Reader) (int, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	peeked, err := r.Peek(4) // read in place: an array passed to io.ReadFull was made on the heap
+	if err != nil {
 		return 0, unexpectedEOF(err)
 	}
+	hdr := [4]byte(peeked)
+	_, _ = r.Discard(4)
 	n, ok := pktLen(hdr)
 	if !ok {
 		return 0, i18n.Errorf("malformed pkt-line length %q", string(hdr[:]))
