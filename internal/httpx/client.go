@@ -92,7 +92,15 @@ func (c *Client) proxy(req *http.Request) (*url.URL, error) {
 	if c.cfg.Settings.Proxy == "" || req.Context().Value(carriesToken{}) != nil {
 		return nil, nil
 	}
-	p := c.cfg.Settings.Proxy
+	return proxyURL(c.cfg.Settings)
+}
+
+// proxyURL is the proxy git's settings s name, nil for none.
+func proxyURL(s Settings) (*url.URL, error) {
+	if s.Proxy == "" {
+		return nil, nil
+	}
+	p := s.Proxy
 	if !strings.Contains(p, "://") {
 		p = "http://" + p // as curl reads a proxy without a scheme
 	}

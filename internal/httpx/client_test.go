@@ -337,11 +337,17 @@ func TestTLSSettingsReadWhenFirstNeeded(t *testing.T) {
 				t.Errorf("%s: an https request: %v, want a *TLSError naming %s", tc.name, err, tc.file)
 			}
 		}
-		if err := CheckTLS(tc.s); !errors.As(err, &te) || !strings.Contains(err.Error(), tc.file) {
+		if err := CheckTLS(tc.s, tlsSrv.URL+"/x"); !errors.As(err, &te) || !strings.Contains(err.Error(), tc.file) {
 			t.Errorf("%s: CheckTLS: %v", tc.name, err)
+		}
+		if err := CheckTLS(tc.s, srv.URL+"/x"); err != nil {
+			t.Errorf("%s: CheckTLS of a plain-http URL: %v, want nil (no TLS needed)", tc.name, err)
 		}
 		proxied := tc.s
 		proxied.Proxy = "https://127.0.0.1:1"
+		if err := CheckTLS(proxied, srv.URL+"/x"); !errors.As(err, &te) {
+			t.Errorf("%s: CheckTLS of a plain-http URL through an https proxy: %v, want a *TLSError", tc.name, err)
+		}
 		c = mustNew(t, Config{Settings: proxied})
 		if _, err := get(t, c, srv.URL+"/x", Credential{}); !errors.As(err, &te) {
 			t.Errorf("%s: a plain-http request through an https proxy: %v, want a *TLSError", tc.name, err)
@@ -351,7 +357,7 @@ func TestTLSSettingsReadWhenFirstNeeded(t *testing.T) {
 	if got := srv.seen(); len(got) != 3 {
 		t.Errorf("the plain-http server got %d requests, want 3", len(got))
 	}
-	if err := CheckTLS(Settings{CAInfo: writeCert(t, tlsSrv)}); err != nil {
+	if err := CheckTLS(Settings{CAInfo: writeCert(t, tlsSrv)}, tlsSrv.URL); err != nil {
 		t.Errorf("CheckTLS of a good CA file: %v", err)
 	}
 }

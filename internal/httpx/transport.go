@@ -3,6 +3,7 @@ package httpx
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -24,14 +25,29 @@ func (e *TLSError) Localize(p *i18n.Printer) string { return p.Error(e.Err) }
 // Unwrap is the cause.
 func (e *TLSError) Unwrap() error { return e.Err }
 
-// CheckTLS reports whether git's TLS settings s can be applied: nil, or
-// the *TLSError a request through a client built for s fails with when it
-// needs TLS. It reads the files s names, as that request would.
-func CheckTLS(s Settings) error {
+// CheckTLS reports, ahead of a request to rawURL through a client built
+// for git's settings s, the *TLSError it would fail with: when it needs
+// TLS (needsTLS) and s names a CA file or client certificate that cannot
+// be read. It reads the files, as that request would.
+func CheckTLS(s Settings, rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil // the request itself says what is wrong with the URL
+	}
+	proxy, _ := proxyURL(s)
+	if !needsTLS(u, proxy) {
+		return nil
+	}
 	if _, err := tlsConfig(s); err != nil {
 		return &TLSError{Err: err}
 	}
 	return nil
+}
+
+// needsTLS is the one rule for which requests go over TLS: to an https
+// URL, or through an https proxy.
+func needsTLS(u, proxy *url.URL) bool {
+	return strings.EqualFold(u.Scheme, "https") || proxy != nil && strings.EqualFold(proxy.Scheme, "https")
 }
 
 // transport is a client's round tripper: plain-http requests go through
@@ -95,18 +111,15 @@ func (t *transport) secure() (*http.Transport, error) {
 	return t.tls.Load(), t.tlsErr
 }
 
-// needsTLS reports whether req goes over TLS: to an https URL, or
-// through an https proxy. Anything else is the plain transport's (which
-// refuses a scheme it does not know, as before).
+// needsTLS reports whether req goes over TLS (the package's needsTLS,
+// with the proxy chosen for req). Anything else is the plain
+// transport's (which refuses a scheme it does not know, as before).
 func (t *transport) needsTLS(req *http.Request) bool {
-	if req.URL.Scheme == "https" {
-		return true
+	var proxy *url.URL
+	if t.plain.Proxy != nil {
+		proxy, _ = t.plain.Proxy(req)
 	}
-	if t.plain.Proxy == nil {
-		return false
-	}
-	p, err := t.plain.Proxy(req)
-	return err == nil && p != nil && p.Scheme == "https"
+	return needsTLS(req.URL, proxy)
 }
 
 // CloseIdleConnections closes the idle connections of both transports.
