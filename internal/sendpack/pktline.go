@@ -23,6 +23,11 @@ func readPkt(r *bufio.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readPktData(r, size)
+}
+
+// readPktData reads a pkt-line's size bytes of data into a new slice.
+func readPktData(r *bufio.Reader, size int) ([]byte, error) {
 	data := make([]byte, size)
 	if _, err := io.ReadFull(r, data); err != nil {
 		return nil, unexpectedEOF(err)
@@ -40,11 +45,8 @@ func readPktString(r *bufio.Reader) (string, error) {
 		return "", err
 	}
 	if size > r.Size() {
-		data := make([]byte, size)
-		if _, err := io.ReadFull(r, data); err != nil {
-			return "", unexpectedEOF(err)
-		}
-		return string(data), nil
+		data, err := readPktData(r, size)
+		return string(data), err
 	}
 	data, err := r.Peek(size)
 	if err != nil {
