@@ -33,17 +33,35 @@ func newClient(cfg Config) (*Client, error) {
 	if c.jar, err = loadJar(cfg.Settings.CookieFile); err != nil {
 		return nil, err
 	}
-	var rt http.RoundTripper = cfg.Transport
-	if rt == nil {
-		// The TLS configuration is read by the first request that
-		// needs it: see transport.
-		rt = newTransport(cfg.Settings, c.proxy, cfg.IdleConnsPerHost)
+	if cfg.Transport != nil {
+		c.http = &clients{plain: c.httpClient(cfg.Transport)}
+		return c, nil
 	}
-	c.http = &http.Client{Transport: rt, CheckRedirect: checkRedirect, Timeout: cfg.Timeout}
-	if c.jar != nil {
-		c.http.Jar = c.jar
+	// The TLS configuration is read by the first request that needs it:
+	// see clients.
+	c.http = &clients{
+		plain: c.httpClient(baseTransport(c.proxy, cfg.IdleConnsPerHost)),
+		newTLS: func() (*http.Client, error) {
+			tlsCfg, err := tlsConfig(cfg.Settings)
+			if err != nil {
+				return nil, err
+			}
+			t := baseTransport(c.proxy, cfg.IdleConnsPerHost)
+			t.TLSClientConfig = tlsCfg
+			return c.httpClient(t), nil
+		},
 	}
 	return c, nil
+}
+
+// httpClient is an http.Client of c over rt: the redirect rule, the time
+// limit and the cookie jar.
+func (c *Client) httpClient(rt http.RoundTripper) *http.Client {
+	hc := &http.Client{Transport: rt, CheckRedirect: checkRedirect, Timeout: c.cfg.Timeout}
+	if c.jar != nil {
+		hc.Jar = c.jar
+	}
+	return hc
 }
 
 // tlsConfig is the one TLS configuration: at least TLS 1.2, the roots
@@ -120,25 +138,26 @@ func (c *Client) do(req *http.Request, cred Credential) (*http.Response, error) 
 		req.Header.Set(cred.name, cred.value)
 	}
 	c.headers(req)
-	var (
-		resp *http.Response
-		err  error
-	)
+	hc, err := c.http.forRequest(req)
+	if err != nil {
+		if req.Body != nil {
+			_ = req.Body.Close() // as http.Client.Do does on any error
+		}
+		return nil, err // a *TLSError, as New said it when it read the files itself
+	}
+	var resp *http.Response
 	if s := c.cfg.Stall; s != nil && s.Limit > 0 {
 		e := *s
 		e.Host = req.URL.Host
-		resp, err = stall.Do(c.http, req, e.Limit, &e)
+		resp, err = stall.Do(hc, req, e.Limit, &e)
 		if se := (*stall.Error)(nil); errors.As(err, &se) {
 			return nil, se
 		}
 	} else {
-		resp, err = c.http.Do(req)
+		resp, err = hc.Do(req)
 	}
 	if re := (*RedirectError)(nil); errors.As(err, &re) {
 		return nil, re
-	}
-	if te := (*TLSError)(nil); errors.As(err, &te) {
-		return nil, te // as New said it when it read the files itself
 	}
 	if err == nil && c.jar != nil && c.cfg.Settings.SaveCookies {
 		// As git at the end of a command; a file that cannot be written

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
@@ -359,5 +360,29 @@ func TestTLSSettingsReadWhenFirstNeeded(t *testing.T) {
 	}
 	if err := CheckTLS(Settings{CAInfo: writeCert(t, tlsSrv)}, tlsSrv.URL); err != nil {
 		t.Errorf("CheckTLS of a good CA file: %v", err)
+	}
+}
+
+// A server that does not answer within Config.Timeout is given up with
+// an error that says the client's limit ran out, every time: net/http
+// says so only when the client's own *http.Transport carries the
+// request (with a RoundTripper of ours in between it bounded the
+// request twice, and a timeout read as a cancelled context).
+func TestTimeoutSaysSo(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c := mustNew(t, Config{Timeout: 20 * time.Millisecond})
+	for i := range 20 {
+		_, err := get(t, c, srv.URL+"/x", Credential{})
+		if err == nil || !strings.Contains(err.Error(), "Client.Timeout exceeded") {
+			t.Fatalf("request %d: %v, want an error saying the client's time limit ran out", i, err)
+		}
 	}
 }

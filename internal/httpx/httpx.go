@@ -111,7 +111,7 @@ type Config struct {
 // concurrent use.
 type Client struct {
 	cfg  Config
-	http *http.Client
+	http *clients
 	jar  *jar
 	// allowed remembers checkToken's verdict by scheme and host: sync
 	// sends thousands of requests to a few hosts, and making each host

@@ -50,21 +50,21 @@ func needsTLS(u, proxy *url.URL) bool {
 	return strings.EqualFold(u.Scheme, "https") || proxy != nil && strings.EqualFold(proxy.Scheme, "https")
 }
 
-// transport is a client's round tripper: plain-http requests go through
-// one *http.Transport, and the one for TLS is built by the first request
-// that needs it. Reading and parsing a CA bundle (GIT_SSL_CAINFO, set on
-// many CI machines) was most of a sync's start, for servers that are all
-// plain http. Both have the same proxy rule and idle bound.
-type transport struct {
-	plain    *http.Transport
-	settings Settings
-	once     sync.Once
-	tls      atomic.Pointer[http.Transport] // set once built
-	tlsErr   error                          // written in once
-}
-
-func newTransport(s Settings, proxy func(*http.Request) (*url.URL, error), idlePerHost int) *transport {
-	return &transport{plain: baseTransport(proxy, idlePerHost), settings: s}
+// clients are a Client's http.Clients: plain-http requests go through
+// one, and the one for TLS is built by the first request that needs it.
+// Reading and parsing a CA bundle (GIT_SSL_CAINFO, set on many CI
+// machines) was most of a sync's start, for servers that are all plain
+// http. Each carries net/http's own *http.Transport: with a RoundTripper
+// of ours in between, net/http bounded a request's time twice, and a
+// Config.Timeout that ran out read as a cancelled context.
+type clients struct {
+	plain *http.Client
+	// newTLS builds the client for TLS (nil: the caller's own
+	// Config.Transport carries every request).
+	newTLS func() (*http.Client, error)
+	once   sync.Once
+	tls    atomic.Pointer[http.Client] // set once built
+	tlsErr error                       // written in once
 }
 
 // baseTransport is net/http's default transport (HTTP/2 where the server
@@ -78,54 +78,34 @@ func baseTransport(proxy func(*http.Request) (*url.URL, error), idlePerHost int)
 	return t
 }
 
-// RoundTrip sends req through the transport it needs: TLS for an https
-// URL or through an https proxy, else plain.
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.needsTLS(req) {
-		return t.plain.RoundTrip(req)
+// forRequest is the client that carries req: the one for TLS when req
+// needs it (needsTLS, with the proxy chosen for req), else the plain one.
+func (cs *clients) forRequest(req *http.Request) (*http.Client, error) {
+	if cs.newTLS == nil {
+		return cs.plain, nil
 	}
-	tt, err := t.secure()
-	if err != nil {
-		if req.Body != nil {
-			_ = req.Body.Close() // as a RoundTripper must, on any error
-		}
-		return nil, err
+	var proxy *url.URL
+	if t, ok := cs.plain.Transport.(*http.Transport); ok && t.Proxy != nil {
+		proxy, _ = t.Proxy(req)
 	}
-	return tt.RoundTrip(req)
-}
-
-// secure is the TLS transport, built on the first call; the *TLSError of
-// git's settings when they cannot be applied (every call: the files are
-// read once).
-func (t *transport) secure() (*http.Transport, error) {
-	t.once.Do(func() {
-		cfg, err := tlsConfig(t.settings)
+	if !needsTLS(req.URL, proxy) {
+		return cs.plain, nil
+	}
+	cs.once.Do(func() {
+		c, err := cs.newTLS()
 		if err != nil {
-			t.tlsErr = &TLSError{Err: err}
+			cs.tlsErr = &TLSError{Err: err}
 			return
 		}
-		tt := baseTransport(t.plain.Proxy, t.plain.MaxIdleConnsPerHost)
-		tt.TLSClientConfig = cfg
-		t.tls.Store(tt)
+		cs.tls.Store(c)
 	})
-	return t.tls.Load(), t.tlsErr
+	return cs.tls.Load(), cs.tlsErr
 }
 
-// needsTLS reports whether req goes over TLS (the package's needsTLS,
-// with the proxy chosen for req). Anything else is the plain
-// transport's (which refuses a scheme it does not know, as before).
-func (t *transport) needsTLS(req *http.Request) bool {
-	var proxy *url.URL
-	if t.plain.Proxy != nil {
-		proxy, _ = t.plain.Proxy(req)
-	}
-	return needsTLS(req.URL, proxy)
-}
-
-// CloseIdleConnections closes the idle connections of both transports.
-func (t *transport) CloseIdleConnections() {
-	t.plain.CloseIdleConnections()
-	if tt := t.tls.Load(); tt != nil {
-		tt.CloseIdleConnections()
+// CloseIdleConnections closes the idle connections of both clients.
+func (cs *clients) CloseIdleConnections() {
+	cs.plain.CloseIdleConnections()
+	if c := cs.tls.Load(); c != nil {
+		c.CloseIdleConnections()
 	}
 }
