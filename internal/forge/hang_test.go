@@ -3,25 +3,18 @@ package forge
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 
 // A forge that accepts the call and never answers is given up after the
 // client's time limit, even when the caller's own HTTP client has none;
 // the error says so and does not carry the token.
 func TestHungForgeCallIsBounded(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
+	srv := gittest.HungServer(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

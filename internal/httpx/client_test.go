@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/internal/stall"
 )
 
@@ -369,15 +370,7 @@ func TestTLSSettingsReadWhenFirstNeeded(t *testing.T) {
 // request (with a RoundTripper of ours in between it bounded the
 // request twice, and a timeout read as a cancelled context).
 func TestTimeoutSaysSo(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
+	srv := gittest.HungServer(t)
 	c := mustNew(t, Config{Timeout: 20 * time.Millisecond})
 	for i := range 20 {
 		_, err := get(t, c, srv.URL+"/x", Credential{})

@@ -117,15 +117,8 @@ func (p *faultProxy) batch(w http.ResponseWriter, r *http.Request, next http.Han
 
 // hang answers nothing until the test ends.
 func hang(t *testing.T) func(http.ResponseWriter, *http.Request, http.Handler) {
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
-	return func(w http.ResponseWriter, r *http.Request, _ http.Handler) {
-		io.Copy(io.Discard, r.Body)
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}
+	h := gittest.HangHandler(t)
+	return func(w http.ResponseWriter, r *http.Request, _ http.Handler) { h(w, r) }
 }
 
 // An LFS server that stops answering is given up after the stall limit,
