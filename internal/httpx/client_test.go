@@ -290,8 +290,7 @@ func TestCookiesFromGitSettings(t *testing.T) {
 // http.lowSpeedTime (with a limit of at most 1 byte/s) gives up a server
 // that moves nothing, naming the key, through the one stall watcher.
 func TestLowSpeedTimeGivesUpAStalledServer(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
-	defer srv.Close()
+	srv := gittest.HungServer(t)
 	s := Resolve([]gitexec.ConfigEntry{{Key: "http.lowspeedlimit", Value: "1"}, {Key: "http.lowspeedtime", Value: "1"}},
 		func(string) string { return "" }, srv.URL)
 	if len(s.Unhonoured) != 0 || s.LowSpeedTime == 0 {
