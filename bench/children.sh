@@ -28,12 +28,12 @@ fi
 
 go build -trimpath -o "$work/tools/" ./bench/genrepo ./bench/serve
 printf 'package main\n\nfunc main() {}\n' >"$work/empty.go"
-go build -trimpath -o "$work/tools/empty" "$work/empty.go"
+CGO_ENABLED=0 go build -trimpath -o "$work/tools/empty" "$work/empty.go"
 bin=${1:-}
 if [ -z "$bin" ]; then
 	bin=$work/bin
 	mkdir -p "$bin"
-	go build -trimpath -o "$bin/" ./cmd/...
+	CGO_ENABLED=0 go build -trimpath -o "$bin/" ./cmd/... # as scripts/release builds it
 fi
 bin=$(cd "$bin" && pwd)
 old=${2:-}
