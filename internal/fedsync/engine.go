@@ -263,16 +263,36 @@ func (e *Engine) sshRunner() (gitexec.Runner, error) {
 }
 
 // listRefs lists ep, a server of f, for service (sendpack.UploadPack or
-// ReceivePack): in-process when it can, else with `git ls-remote`. A
-// listing is one small answer: the server's timeout (its own, or f's)
-// bounds all of it.
+// ReceivePack): in-process when it can, retrying a busy server with the
+// busy policy of gitexec (at least as long as it asks in Retry-After),
+// else with `git ls-remote`. A listing is one small answer: the server's
+// timeout (its own, or f's) bounds each attempt, and a server that does
+// not answer in time is named with the config key that sets it.
 func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep federation.Endpoint, service string) (*refs.Listing, error) {
-	limit, key := ListTimeout, func() string { return "" }
-	if d := f.LimitOf(ep); d > 0 {
-		limit, key = d, func() string { _, k := f.TimeoutOf(ep); return k }
+	var first listed
+	var wg sync.WaitGroup
+	e.startListing(ctx, &wg, &first, f, ep, service)
+	wg.Wait()
+	return e.finishListing(ctx, f, ep, service, first)
+}
+
+// startListing starts the in-process listing of ep (lister.start); out
+// is errUseGit for a server git lists.
+func (e *Engine) startListing(ctx context.Context, wg *sync.WaitGroup, out *listed, f *federation.Federation, ep federation.Endpoint, service string) {
+	limit, key := listLimit(f, ep)
+	e.lister.start(ctx, wg, out, ep, service, limit, key)
+}
+
+// finishListing takes a listing on from its first in-process attempt,
+// first: a busy server is retried, one git lists is listed by `git
+// ls-remote`, and a failure says what to do.
+func (e *Engine) finishListing(ctx context.Context, f *federation.Federation, ep federation.Endpoint, service string, first listed) (*refs.Listing, error) {
+	if first.err == nil {
+		return first.refs, nil
 	}
+	limit, key := listLimit(f, ep)
 	url := ep.Raw
-	listed, err := e.lister.list(ctx, ep, service, limit, key)
+	listed, err := e.lister.retry(ctx, ep, service, limit, key, first)
 	if !errors.Is(err, errUseGit) {
 		if err != nil {
 			return nil, i18n.Errorf("listing %s: %w", url, e.explain(ctx, err, url))
@@ -293,6 +313,16 @@ func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep fede
 		return nil, i18n.Errorf("listing %s: %w", url, e.explain(ctx, err, url))
 	}
 	return listed, nil
+}
+
+// listLimit bounds each attempt at listing ep: its timeout or f's, and
+// the config key that sets it ("" for ListTimeout), for the error of a
+// server that does not answer in time.
+func listLimit(f *federation.Federation, ep federation.Endpoint) (time.Duration, func() string) {
+	if d := f.LimitOf(ep); d > 0 {
+		return d, func() string { _, k := f.TimeoutOf(ep); return k }
+	}
+	return ListTimeout, func() string { return "" }
 }
 
 // explain says what to do when a server stayed busy through every retry

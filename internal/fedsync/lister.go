@@ -68,7 +68,7 @@ type lister struct {
 	readers sync.Pool // *bufio.Reader of advertisements, one per listing in flight
 
 	// work hands a request to one of the run's workers, as many as
-	// listings may be in flight and started with the first: their
+	// listings may be in flight and started with the first (start): their
 	// stacks have grown to what a request needs. A request on each
 	// listing's own new goroutine grew a stack anew every time, a tenth
 	// of a run's CPU. close ends them.
@@ -270,43 +270,76 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (cre
 	return c.basic, c.useGit
 }
 
-// list asks ep for its refs for service, retrying a busy server with the
-// busy policy of gitexec (at least as long as it asks in Retry-After).
-// errUseGit means git must list it.
-//
-// limit bounds each attempt; key, when it says one, is the config key
-// that sets it (federation.<name>.timeout), which the error of a server
-// that does not answer in time names.
-func (l *lister) list(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration, key func() string) (*refs.Listing, error) {
+// listed is what one attempt at a listing gave.
+type listed struct {
+	refs *refs.Listing
+	err  error
+}
+
+// start makes one attempt at listing ep on a worker of the run and
+// returns once it is under way, having waited only for a slot of ep's
+// host and one of the run; the attempt writes out and calls wg.Done. A
+// federation starts its origin's and its mirrors' listings from one
+// goroutine and waits once for them all: a goroutine for each, handing
+// its request to a worker and waiting for it, was a tenth of a run's CPU
+// over thousands of unchanged federations. When no attempt starts (ep is
+// git's to list, or ctx ended), out says why and wg is left as it was.
+func (l *lister) start(ctx context.Context, wg *sync.WaitGroup, out *listed, ep federation.Endpoint, service string, limit time.Duration, key func() string) {
 	client, err := l.client(ctx, ep)
 	if err != nil {
-		return nil, err
+		*out = listed{err: err}
+		return
 	}
 	cred, useGit := l.credentialFor(ctx, ep)
 	if useGit {
-		return nil, errUseGit
+		*out = listed{err: errUseGit}
+		return
 	}
-	var refs *refs.Listing
-	err = gitexec.Retry(ctx, l.delays, func(ctx context.Context) error {
-		release, err := l.acquire(ctx, ep.Host)
-		if err != nil {
-			return err
-		}
-		defer release()
-		actx, cancel := context.WithTimeout(ctx, limit)
-		defer cancel()
-		l.run(func() { refs, err = l.once(actx, client, ep, service, cred) })
-		if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-			return timedOut(ep, limit, key())
-		}
-		return err
+	release, err := l.acquire(ctx, ep.Host)
+	if err != nil {
+		*out = listed{err: err}
+		return
+	}
+	wg.Add(1)
+	l.submit(func() {
+		defer wg.Done()
+		defer release() // before Done: the slots are free when the federation goes on
+		refs, err := l.attempt(ctx, client, ep, service, cred, limit, key)
+		*out = listed{refs: refs, err: err}
 	})
+}
+
+// retry goes on with a listing whose first attempt gave first: a busy
+// server is asked again, as gitexec.Retry would have; any other answer
+// stands.
+func (l *lister) retry(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration, key func() string, first listed) (*refs.Listing, error) {
+	if first.err == nil || !gitexec.IsBusy(first.err) {
+		return first.refs, first.err
+	}
+	var last listed
+	err := gitexec.RetryFrom(ctx, l.delays, first.err, func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		l.start(ctx, &wg, &last, ep, service, limit, key)
+		wg.Wait()
+		return last.err
+	})
+	return last.refs, err
+}
+
+// attempt is one listing request, bounded by limit.
+func (l *lister) attempt(ctx context.Context, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential, limit time.Duration, key func() string) (*refs.Listing, error) {
+	actx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	refs, err := l.once(actx, client, ep, service, cred)
+	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		return nil, timedOut(ep, limit, key())
+	}
 	return refs, err
 }
 
-// run runs fn on a worker and returns when it is done. The caller holds
-// a slot of l.all, so a worker is free or about to be.
-func (l *lister) run(fn func()) {
+// submit runs fn on a worker. The caller holds a slot of l.all, which
+// fn gives back, so a worker is free or about to be.
+func (l *lister) submit(fn func()) {
 	l.startWork.Do(func() {
 		for range cap(l.all) {
 			go func() {
@@ -316,9 +349,7 @@ func (l *lister) run(fn func()) {
 			}()
 		}
 	})
-	done := make(chan struct{})
-	l.work <- func() { fn(); close(done) }
-	<-done
+	l.work <- fn
 }
 
 // once is one listing request.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -413,13 +414,25 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 	if push {
 		mirrorService = sendpack.ReceivePack
 	}
-	// Origin is listed on this goroutine, the mirrors beside it: a run
-	// over thousands of federations started one goroutine fewer for
-	// each.
+	// Every server's first request goes out at once, from this
+	// goroutine, and the answers are waited for together; what they
+	// leave to do (a busy server, one git lists, a missing mirror to
+	// create) goes on beside, a goroutine for each such mirror.
+	firsts := make([]listed, 1+len(f.Mirrors))
+	var wg sync.WaitGroup
+	e.startListing(ctx, &wg, &firsts[0], f, f.Origin, sendpack.UploadPack)
+	for i, m := range f.Mirrors {
+		e.startListing(ctx, &wg, &firsts[1+i], f, m, mirrorService)
+	}
+	wg.Wait()
 	var g errgroup.Group
 	for i, m := range f.Mirrors {
+		if first := firsts[1+i]; first.err == nil {
+			l.mirrors[i] = listing{refs: first.refs.Filter(covers(f)), all: first.refs}
+			continue
+		}
 		g.Go(func() error {
-			refs, err := e.listRefs(ctx, f, m, mirrorService)
+			refs, err := e.finishListing(ctx, f, m, mirrorService, firsts[1+i])
 			if err != nil && push {
 				refs, err = e.createMissing(ctx, f, m, err)
 			}
@@ -427,7 +440,7 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 			return nil
 		})
 	}
-	l.origin, l.err = e.listRefs(ctx, f, f.Origin, sendpack.UploadPack)
+	l.origin, l.err = e.finishListing(ctx, f, f.Origin, sendpack.UploadPack, firsts[0])
 	_ = g.Wait()
 	if l.err != nil {
 		l.err = i18n.Errorf("origin: %w", l.err)

@@ -227,10 +227,15 @@ func DefaultDelays() []time.Duration {
 // wait is jittered (see jitter). It returns fn's last error, or ctx's
 // error when ctx ends while waiting.
 func Retry(ctx context.Context, delays []time.Duration, fn func(context.Context) error) error {
+	return RetryFrom(ctx, delays, fn(ctx), fn)
+}
+
+// RetryFrom is Retry after a first attempt, made elsewhere, that failed
+// with err (nil: it did not fail, and fn is not run).
+func RetryFrom(ctx context.Context, delays []time.Duration, err error, fn func(context.Context) error) error {
 	if delays == nil {
 		delays = DefaultDelays()
 	}
-	err := fn(ctx)
 	for _, d := range delays {
 		if err == nil || !IsBusy(err) {
 			return err
