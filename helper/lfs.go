@@ -21,6 +21,9 @@ import (
 // (the server pushed to first, where the user's pre-push hook uploads).
 // git's credential helper for that server becomes this program's too, so
 // git-lfs gets the same token git does. Neither setting holds a token.
+// What is set already it reads from the config NewSession read
+// (lfsConfig), so a fetch whose settings are right starts no git, and
+// one that changes them only the writes: git config sets one key a run.
 func (s *Session) pointLFS(srv federation.Endpoint, key string) {
 	// afterFetch runs once git has the objects, outside any command's
 	// context; two config writes need only a short bound of their own.
@@ -39,21 +42,55 @@ func (s *Session) pointLFS(srv federation.Endpoint, key string) {
 	g := s.child()
 	g.Stderr = nil
 	key = "remote." + s.Remote + "." + key
-	if cur, _ := g.Output(ctx, "config", "--get", key); strings.TrimSpace(string(cur)) == ep {
+	if v := s.lfsConfig[key]; len(v) > 0 && strings.TrimSpace(v[len(v)-1]) == ep { // the last, as `git config --get` answers
 		return
 	}
 	if err := g.Run(ctx, "config", key, ep); err != nil {
 		s.P.Fprintf(s.Stderr, "warning: federate: could not point git-lfs at %s: %s\n", ep, s.P.Error(err))
 		return
 	}
+	s.setLFSConfig(key, ep)
 	s.Log.Debug("git-lfs endpoint", "remote", s.Remote, "url", ep)
-	host := srv.HostURL()
-	helpers, _ := g.Output(ctx, "config", "--get-all", "credential."+host+".helper")
-	if !slices.Contains(strings.Fields(string(helpers)), "federate") {
-		if err := g.Run(ctx, "config", "--add", "credential."+host+".helper", "federate"); err != nil {
-			s.P.Fprintf(s.Stderr, "warning: federate: could not set git-lfs's credential helper for %s: %s\n", host, s.P.Error(err))
-		}
+	helper := "credential." + srv.HostURL() + ".helper"
+	if slices.ContainsFunc(s.lfsConfig[helper], func(v string) bool { return slices.Contains(strings.Fields(v), "federate") }) {
+		return
 	}
+	if err := g.Run(ctx, "config", "--add", helper, "federate"); err != nil {
+		s.P.Fprintf(s.Stderr, "warning: federate: could not set git-lfs's credential helper for %s: %s\n", srv.HostURL(), s.P.Error(err))
+		return
+	}
+	s.setLFSConfig(helper, "federate")
+}
+
+// lfsKeys are the keys of git config pointLFS reads for the remote
+// (NewSession reads them with the federations): its LFS URLs, and the
+// credential section for the servers' credential helpers, whose hosts
+// are known only once the federation is. A remote git has no name for
+// gets no LFS settings: nothing is read for it.
+func lfsKeys(remote string) []string {
+	if !isRemoteName(remote) {
+		return nil
+	}
+	return []string{"remote." + remote + ".lfsurl", "remote." + remote + ".lfspushurl", "credential"}
+}
+
+// configValues are entries' values by key, in git's order.
+func configValues(entries []gitexec.ConfigEntry) map[string][]string {
+	m := make(map[string][]string, len(entries))
+	for _, e := range entries {
+		m[e.Key] = append(m[e.Key], e.Value)
+	}
+	return m
+}
+
+// setLFSConfig records in lfsConfig the value pointLFS just wrote to
+// key in the repository's config: read after the global and system
+// files, it is the one `git config --get` gives now.
+func (s *Session) setLFSConfig(key, value string) {
+	if s.lfsConfig == nil {
+		s.lfsConfig = map[string][]string{}
+	}
+	s.lfsConfig[key] = append(s.lfsConfig[key], value)
 }
 
 // isRemoteName reports whether git named the remote (git passes the URL

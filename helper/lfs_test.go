@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -204,5 +206,104 @@ func TestLFSMirrorThatMissedAPushCatchesUp(t *testing.T) {
 	gitOK(t, work, nil, "push", "fed", "HEAD:refs/heads/main")
 	if got, err := lateRepo.lfsBytes(t, obj); err != nil || !bytes.Equal(got, content) {
 		t.Errorf("the mirror that missed a push serves %d bytes of model.bin (%v); want %d", len(got), err, len(content))
+	}
+}
+
+// configRuns reads a GIT_TRACE2_EVENT file: how many `git config
+// --get-regexp` reads ran (the helper's at its start, a push's of git's
+// http settings), and every other `git config` run, as "config <args>".
+func configRuns(t *testing.T, trace string) (reads int, others []string) {
+	t.Helper()
+	for _, args := range gittest.GitStarts(t, trace) {
+		switch {
+		case gittest.Subcommand(args) != "config":
+		case slices.Contains(args, "--get-regexp"):
+			reads++
+		default:
+			others = append(others, strings.Join(args, " "))
+		}
+	}
+	return reads, others
+}
+
+// tracedGit is gitOK with GIT_TRACE2_EVENT on; it checks the `git
+// config` runs of all the processes of the command: reads, and exactly
+// the others of want.
+func tracedGit(t *testing.T, what, dir string, reads int, want []string, args ...string) {
+	t.Helper()
+	trace := filepath.Join(t.TempDir(), "trace2.json")
+	gitOK(t, dir, []string{"GIT_TRACE2_EVENT=" + trace}, args...)
+	n, got := configRuns(t, trace)
+	if n != reads || !slices.Equal(got, want) {
+		t.Errorf("%s: %d git config reads and the runs %q; want %d reads and %q", what, n, got, reads, want)
+	}
+}
+
+// A clone of a federation points git-lfs at origin with the two `git
+// config` writes alone: what is set already comes from the helper's one
+// read at its start. A fetch whose settings are right runs no other
+// `git config`; a URL the user changed between runs is put back; one
+// right in the global config is not written again (git reads every
+// scope); the credential helper is added once, and not when a helper
+// of that host already names federate; a push sets lfspushurl alone.
+func TestLFSSettingsCostOnlyTheirWrites(t *testing.T) {
+	if _, err := exec.LookPath("git-lfs"); err != nil {
+		t.Fatalf("git-lfs is not installed (scripts/test installs it): %v", err)
+	}
+	f := newFixture(t, "http")
+	ep, _ := lfs.Endpoint(f.origin.url)
+	u, _ := url.Parse(f.origin.url)
+	helperKey := "credential.http://" + u.Host + ".helper"
+	values := func(dir string, args ...string) string {
+		out, _ := gittest.GitErr(dir, nil, append([]string{"config"}, args...)...)
+		return strings.TrimSpace(out)
+	}
+	newCommit := func(n int) { // on origin, so that the next fetch gets something
+		gittest.Commit(t, f.work, "file", fmt.Sprint(n), "commit "+fmt.Sprint(n))
+		gittest.Seed(t, f.work, f.origin.path)
+	}
+
+	clone := filepath.Join(t.TempDir(), "clone")
+	tracedGit(t, "clone", "", 1, []string{"config remote.origin.lfsurl " + ep, "config --add " + helperKey + " federate"},
+		"clone", "-q", "federate::app", clone)
+	if got := values(clone, "--get", "remote.origin.lfsurl"); got != ep {
+		t.Errorf("after the clone remote.origin.lfsurl = %q, want %q", got, ep)
+	}
+
+	newCommit(1)
+	tracedGit(t, "a fetch with the settings right", clone, 1, nil, "fetch", "-q")
+
+	newCommit(2)
+	gitOK(t, clone, nil, "config", "remote.origin.lfsurl", "https://elsewhere.example/x.git/info/lfs")
+	tracedGit(t, "a fetch after the user changed lfsurl", clone, 1, []string{"config remote.origin.lfsurl " + ep}, "fetch", "-q")
+	if got := values(clone, "--get", "remote.origin.lfsurl"); got != ep {
+		t.Errorf("after the fetch remote.origin.lfsurl = %q, want %q put back", got, ep)
+	}
+	if got := values(clone, "--get-all", helperKey); got != "federate" {
+		t.Errorf("%s = %q, want federate once", helperKey, got)
+	}
+
+	newCommit(3)
+	gitOK(t, clone, nil, "config", "--unset", "remote.origin.lfsurl")
+	gitOK(t, "", nil, "config", "--global", "remote.origin.lfsurl", ep)
+	tracedGit(t, "a fetch with lfsurl right in the global config", clone, 1, nil, "fetch", "-q")
+	if got := values(clone, "--local", "--get", "remote.origin.lfsurl"); got != "" {
+		t.Errorf("the repository's config got remote.origin.lfsurl = %q, already right in the global one", got)
+	}
+
+	gittest.Commit(t, clone, "pushed", "p", "a push")
+	tracedGit(t, "a push", clone, 2, []string{"config remote.origin.lfspushurl " + ep}, "push", "-q", "origin", "HEAD:refs/heads/pushed")
+	if got := values(clone, "--get", "remote.origin.lfspushurl"); got != ep {
+		t.Errorf("after the push remote.origin.lfspushurl = %q, want %q", got, ep)
+	}
+
+	gitOK(t, "", nil, "config", "--global", "--unset", "remote.origin.lfsurl")
+	gitOK(t, "", nil, "config", "--global", helperKey, "cache")
+	gitOK(t, "", nil, "config", "--global", "--add", helperKey, "federate")
+	again := filepath.Join(t.TempDir(), "again")
+	tracedGit(t, "a clone with federate among the global credential helpers", "", 1, []string{"config remote.origin.lfsurl " + ep},
+		"clone", "-q", "federate::app", again)
+	if got := values(again, "--local", "--get-all", helperKey); got != "" {
+		t.Errorf("the clone's config got %s = %q, already in the global one", helperKey, got)
 	}
 }

@@ -59,7 +59,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	gitDir := os.Getenv("GIT_DIR")
 	// A mistake in another federation's config is not this session's
 	// problem: Resolve reports it only if it is the one asked for.
-	cfg, err := federation.Load(ctx, "", "")
+	cfg, lfsCfg, err := federation.LoadWith(ctx, gitexec.Runner{}, nil, lfsKeys(remote)...)
 	if cfg == nil {
 		return nil, err
 	}
@@ -99,6 +99,8 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		P:       i18n.From(ctx),
 		Forge:   func(host string) string { return cfg.ForgeOf("https", host) },
 		ForgeAt: cfg.ForgeOf,
+
+		lfsConfig: configValues(lfsCfg),
 	}, nil
 }
 

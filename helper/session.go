@@ -55,6 +55,12 @@ type Session struct {
 	packs           *direct.Packs       // the shared packs of the mirrors listed by this process, from the listing to the end of the fan-out
 	listing         *serverRefs         // the last list answer, from the server that gave it
 	conns           map[string]*reached // the servers of this push, by URL, as reach opened them
+	// lfsConfig holds, by key in git's canonical form, the values (every
+	// scope, git's order) of the keys pointLFS reads: read with the
+	// federations (lfsKeys) and kept current by pointLFS's own writes,
+	// where a `git config --get` each cost a process. Used from the serve
+	// loop only.
+	lfsConfig map[string][]string
 	// lfsUsed caches lfs.UsesLFS by set of tips (Session.usesLFS).
 	lfsMu   sync.Mutex
 	lfsUsed map[string]bool

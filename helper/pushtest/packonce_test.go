@@ -1,7 +1,6 @@
 package pushtest
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -37,17 +36,9 @@ func (f *fed) pushTraced(args ...string) (string, int) {
 		f.t.Fatalf("git push %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	f.checkNoSecrets(out)
-	b, err := os.ReadFile(trace)
-	if err != nil {
-		f.t.Fatal(err)
-	}
 	n := 0
-	for _, line := range strings.Split(string(b), "\n") {
-		var ev struct {
-			Event string   `json:"event"`
-			Argv  []string `json:"argv"`
-		}
-		if json.Unmarshal([]byte(line), &ev) == nil && ev.Event == "start" && slices.Contains(ev.Argv, "pack-objects") {
+	for _, args := range gittest.GitStarts(f.t, trace) {
+		if slices.Contains(args, "pack-objects") {
 			n++
 		}
 	}

@@ -1,7 +1,6 @@
 package fedcmd
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -19,33 +18,9 @@ import (
 // git process started ("config", "ls-remote" …).
 func gitCommands(t *testing.T, path string) []string {
 	t.Helper()
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var cmds []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var ev struct {
-			Event string   `json:"event"`
-			Argv  []string `json:"argv"`
-		}
-		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Event != "start" {
-			continue
-		}
-		cmd := "?"
-		for _, a := range ev.Argv[1:] {
-			if !strings.HasPrefix(a, "-") {
-				cmd = a
-				break
-			}
-		}
-		cmds = append(cmds, cmd)
+	for _, args := range gittest.GitStarts(t, path) {
+		cmds = append(cmds, gittest.Subcommand(args))
 	}
 	return cmds
 }

@@ -497,6 +497,36 @@ func TestLoadWithOtherSections(t *testing.T) {
 	}
 }
 
+// LoadWith reads single keys too, as `git config --get-all` would
+// (every scope, git's order; the remote's name as written, however the
+// section and variable are spelled), and no key of another remote: a
+// name with regexp characters in it is matched literally.
+func TestLoadWithKeys(t *testing.T) {
+	gittest.Isolate(t)
+	repo := t.TempDir()
+	gittest.Git(t, repo, "init", "-q")
+	gittest.Git(t, "", "config", "--global", "remote.a+b.lfsurl", "https://global/")
+	gittest.Git(t, repo, "config", "remote.a+b.lfsurl", "https://local/")
+	gittest.Git(t, repo, "config", "remote.aab.lfsurl", "https://other-remote/")
+	gittest.Git(t, repo, "config", "remote.A+b.lfsurl", "https://other-case/")
+	gittest.Git(t, repo, "config", "remote.a+b.url", "https://not-asked/")
+	gittest.Git(t, repo, "config", "credential.https://h.example.helper", "federate")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, others, err := LoadWith(ctx, gitexec.Runner{Dir: repo}, nil, "REMOTE.a+b.LfsUrl", "credential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range others {
+		got = append(got, e.Key+"="+e.Value)
+	}
+	want := "remote.a+b.lfsurl=https://global/ remote.a+b.lfsurl=https://local/ credential.https://h.example.helper=federate"
+	if strings.Join(got, " ") != want {
+		t.Errorf("keys read = %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
 func TestLoadReportsBrokenConfig(t *testing.T) {
 	home := gittest.Isolate(t)
 	if err := writeFile(filepath.Join(home, ".gitconfig"), "[federation \"x\"\n  origin = nope\n"); err != nil {

@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"errors"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -39,16 +40,20 @@ func LoadOnly(ctx context.Context, git, dir string, keep func(name string) bool)
 
 // LoadWith is LoadOnly through r (its git, directory and environment;
 // LoadTimeout when it has no timeout), reading in the same `git config`
-// run the other sections named in also (lower case: "http", "url" …),
-// whose entries it returns apart, in git's order. sync reads git's http
-// settings so: a second run parsed the whole config again.
+// run what also names: whole sections (lower case: "http", "url" …) and
+// single keys ("remote.origin.lfsurl", whose subsection is matched as
+// written, as `git config --get` matches it). Their entries come back
+// apart, in git's order. sync reads git's http settings so, and the
+// helper the keys it would otherwise ask a `git config --get` each: a
+// second run parsed the whole config again.
 func LoadWith(ctx context.Context, r gitexec.Runner, keep func(name string) bool, also ...string) (*Config, []Entry, error) {
 	if r.Timeout == 0 {
 		r.Timeout = LoadTimeout
 	}
-	pattern := ConfigPattern
-	if len(also) > 0 {
-		pattern = `^(` + configSections + `|` + strings.Join(also, "|") + `)\.`
+	sections, keys := splitAlso(also)
+	pattern := `^(` + strings.Join(append([]string{configSections}, sections...), "|") + `)\.`
+	for _, k := range keys {
+		pattern += `|^` + regexp.QuoteMeta(k) + `$`
 	}
 	entries, err := r.ConfigRegexp(ctx, pattern, false)
 	if err != nil {
@@ -58,7 +63,7 @@ func LoadWith(ctx context.Context, r gitexec.Runner, keep func(name string) bool
 	if len(also) > 0 {
 		entries = slices.DeleteFunc(entries, func(e Entry) bool {
 			section, _, _ := strings.Cut(e.Key, ".")
-			if slices.Contains(also, strings.ToLower(section)) {
+			if slices.Contains(sections, strings.ToLower(section)) || slices.Contains(keys, e.Key) {
 				others = append(others, e)
 				return true
 			}
@@ -80,6 +85,21 @@ func LoadWith(ctx context.Context, r gitexec.Runner, keep func(name string) bool
 	}
 	cfg, err := Parse(entries)
 	return cfg, others, err
+}
+
+// splitAlso parts LoadWith's also into section names and keys, the
+// keys in git's canonical form (section and variable lower case), as
+// `git config --get-regexp` prints and matches them.
+func splitAlso(also []string) (sections, keys []string) {
+	for _, a := range also {
+		i, j := strings.IndexByte(a, '.'), strings.LastIndexByte(a, '.')
+		if i < 0 {
+			sections = append(sections, strings.ToLower(a))
+			continue
+		}
+		keys = append(keys, strings.ToLower(a[:i])+a[i:j]+strings.ToLower(a[j:]))
+	}
+	return sections, keys
 }
 
 func configError(err error) *ConfigError {
