@@ -540,6 +540,7 @@ func floorProgram(b *testing.B) string {
 	}
 	bin := filepath.Join(b.TempDir(), "floor")
 	cmd := exec.Command("go", "build", "-o", bin, "./bench/floor")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // as gittest builds the sync
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("building bench/floor: %v\n%s", err, out)
