@@ -1,0 +1,51 @@
+package fedsync
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+)
+
+// Every listing attempt has the whole of its limit. With one worker
+// for the run: after a hung server is given up at its limit, the next
+// server is listed in full, and listings one after another, together
+// far longer than the limit, each finish.
+func TestListingLimitIsEachAttempts(t *testing.T) {
+	hung := gittest.HungServer(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond) // 15 federations: 3 s of answers in all
+		advertise(w, r)
+	}))
+	defer srv.Close()
+	e := hostEngine(t, srv.URL, 1)
+	ep := func(base, path string) federation.Endpoint {
+		t.Helper()
+		e, err := federation.ParseEndpoint(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	feds := []*federation.Federation{{Name: "hung", Origin: ep(hung.URL, "/h.git"),
+		Mirrors: []federation.Endpoint{ep(srv.URL, "/hm.git")}, Options: federation.Options{Timeout: 300 * time.Millisecond}}}
+	for i := range 15 {
+		feds = append(feds, &federation.Federation{Name: fmt.Sprint("f", i), Origin: ep(srv.URL, fmt.Sprintf("/o%d.git", i)),
+			Mirrors: []federation.Endpoint{ep(srv.URL, fmt.Sprintf("/m%d.git", i))}, Options: federation.Options{Timeout: time.Second}})
+	}
+	results := e.SyncAll(context.Background(), feds, Options{})
+	if err := results[0].Err(); err == nil || !strings.Contains(err.Error(), "no data moved for 300ms; gave up (the limit is federation.hung.timeout)") {
+		t.Errorf("hung origin: %v, want it given up at its limit, named", err)
+	}
+	for _, r := range results[1:] {
+		if r.Outcome() != "ok" {
+			t.Errorf("%s: %s %v", r.Name, r.Outcome(), r.Err())
+		}
+	}
+}
