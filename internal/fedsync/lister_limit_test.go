@@ -20,7 +20,7 @@ import (
 func TestListingLimitIsEachAttempts(t *testing.T) {
 	hung := gittest.HungServer(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(100 * time.Millisecond) // 15 federations: 3 s of answers in all
+		time.Sleep(50 * time.Millisecond) // 25 federations: 2.5 s of answers in all
 		advertise(w, r)
 	}))
 	defer srv.Close()
@@ -35,9 +35,9 @@ func TestListingLimitIsEachAttempts(t *testing.T) {
 	}
 	feds := []*federation.Federation{{Name: "hung", Origin: ep(hung.URL, "/h.git"),
 		Mirrors: []federation.Endpoint{ep(srv.URL, "/hm.git")}, Options: federation.Options{Timeout: 300 * time.Millisecond}}}
-	for i := range 15 {
+	for i := range 25 {
 		feds = append(feds, &federation.Federation{Name: fmt.Sprint("f", i), Origin: ep(srv.URL, fmt.Sprintf("/o%d.git", i)),
-			Mirrors: []federation.Endpoint{ep(srv.URL, fmt.Sprintf("/m%d.git", i))}, Options: federation.Options{Timeout: time.Second}})
+			Mirrors: []federation.Endpoint{ep(srv.URL, fmt.Sprintf("/m%d.git", i))}, Options: federation.Options{Timeout: 2 * time.Second}})
 	}
 	results := e.SyncAll(context.Background(), feds, Options{})
 	if err := results[0].Err(); err == nil || !strings.Contains(err.Error(), "no data moved for 300ms; gave up (the limit is federation.hung.timeout)") {
