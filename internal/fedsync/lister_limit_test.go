@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,5 +49,51 @@ func TestListingLimitIsEachAttempts(t *testing.T) {
 		if r.Outcome() != "ok" {
 			t.Errorf("%s: %s %v", r.Name, r.Outcome(), r.Err())
 		}
+	}
+}
+
+// A server git lists (here: its URL names a user) is asked while the
+// federation's in-process listings are still open, not after them.
+func TestGitListingBesideInProcessOnes(t *testing.T) {
+	for _, gitLists := range []string{"mirror", "origin"} {
+		t.Run(gitLists, func(t *testing.T) {
+			asked := make(chan struct{})
+			var once sync.Once
+			byGit := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				once.Do(func() { close(asked) })
+				http.NotFound(w, r)
+			}))
+			defer byGit.Close()
+			var first sync.Once
+			var sawGit atomic.Bool
+			inProcess := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				first.Do(func() { // the listing; git's fetch into the cache comes later
+					select {
+					case <-asked:
+						sawGit.Store(true)
+					case <-time.After(time.Minute): // asked only after this listing: a failure
+					}
+				})
+				advertise(w, r)
+			}))
+			defer inProcess.Close()
+			e := hostEngine(t, inProcess.URL, 4)
+			viaGit, err := federation.ParseEndpoint(strings.Replace(byGit.URL, "http://", "http://someone@", 1) + "/g.git")
+			if err != nil {
+				t.Fatal(err)
+			}
+			direct, err := federation.ParseEndpoint(inProcess.URL + "/d.git")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &federation.Federation{Name: "f", Origin: direct, Mirrors: []federation.Endpoint{viaGit}}
+			if gitLists == "origin" {
+				f.Origin, f.Mirrors = viaGit, []federation.Endpoint{direct}
+			}
+			e.SyncAll(context.Background(), []*federation.Federation{f}, Options{DryRun: true})
+			if !sawGit.Load() {
+				t.Errorf("the %s git lists was asked only after the in-process listing answered", gitLists)
+			}
+		})
 	}
 }

@@ -415,22 +415,14 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 		mirrorService = sendpack.ReceivePack
 	}
 	// Every server's first request goes out at once, from this
-	// goroutine, and the answers are waited for together; what they
+	// goroutine, and the answers are waited for together. What they
 	// leave to do (a busy server, one git lists, a missing mirror to
-	// create) goes on beside, a goroutine for each such mirror.
+	// create) goes on beside, a goroutine for each such mirror; a server
+	// git lists is started on before the wait.
 	firsts := make([]listed, 1+len(f.Mirrors))
 	var wg sync.WaitGroup
-	e.startListing(ctx, &wg, &firsts[0], f, f.Origin, sendpack.UploadPack)
-	for i, m := range f.Mirrors {
-		e.startListing(ctx, &wg, &firsts[1+i], f, m, mirrorService)
-	}
-	wg.Wait()
 	var g errgroup.Group
-	for i, m := range f.Mirrors {
-		if first := firsts[1+i]; first.err == nil {
-			l.mirrors[i] = listing{refs: first.refs.Filter(covers(f)), all: first.refs}
-			continue
-		}
+	finish := func(i int, m federation.Endpoint) {
 		g.Go(func() error {
 			refs, err := e.finishListing(ctx, f, m, mirrorService, firsts[1+i])
 			if err != nil && push {
@@ -440,7 +432,28 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 			return nil
 		})
 	}
-	l.origin, l.err = e.finishListing(ctx, f, f.Origin, sendpack.UploadPack, firsts[0])
+	e.startListing(ctx, &wg, &firsts[0], f, f.Origin, sendpack.UploadPack)
+	for i, m := range f.Mirrors {
+		if e.startListing(ctx, &wg, &firsts[1+i], f, m, mirrorService); !firsts[1+i].started {
+			finish(i, m)
+		}
+	}
+	if !firsts[0].started {
+		l.origin, l.err = e.finishListing(ctx, f, f.Origin, sendpack.UploadPack, firsts[0])
+	}
+	wg.Wait()
+	for i, m := range f.Mirrors {
+		switch first := firsts[1+i]; {
+		case !first.started:
+		case first.err == nil:
+			l.mirrors[i] = listing{refs: first.refs.Filter(covers(f)), all: first.refs}
+		default:
+			finish(i, m)
+		}
+	}
+	if firsts[0].started {
+		l.origin, l.err = e.finishListing(ctx, f, f.Origin, sendpack.UploadPack, firsts[0])
+	}
 	_ = g.Wait()
 	if l.err != nil {
 		l.err = i18n.Errorf("origin: %w", l.err)
