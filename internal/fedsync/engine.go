@@ -147,7 +147,7 @@ func New(cfg Config) (*Engine, error) {
 		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
 		config: e.transportConfig, hosts: map[string]chan struct{}{}, creds: map[keystore.Key]*credential{},
 		clients: map[string]*httpx.Client{}, chosen: map[serverKey]*httpx.Client{},
-		work: make(chan func())}
+		work: make(chan func(*worker))}
 	return e, nil
 }
 

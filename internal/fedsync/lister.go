@@ -72,7 +72,7 @@ type lister struct {
 	// stacks have grown to what a request needs. A request on each
 	// listing's own new goroutine grew a stack anew every time, a tenth
 	// of a run's CPU. close ends them.
-	work      chan func()
+	work      chan func(*worker)
 	startWork sync.Once
 	endWork   sync.Once
 
@@ -305,10 +305,10 @@ func (l *lister) start(ctx context.Context, wg *sync.WaitGroup, out *listed, ep 
 	}
 	wg.Add(1)
 	out.started = true
-	l.submit(func() {
+	l.submit(func(w *worker) {
 		defer wg.Done()
 		defer release() // before Done: the slots are free when the federation goes on
-		out.refs, out.err = l.attempt(ctx, client, ep, service, cred, limit, key)
+		out.refs, out.err = l.attempt(ctx, w, client, ep, service, cred, limit, key)
 	})
 }
 
@@ -329,12 +329,12 @@ func (l *lister) retry(ctx context.Context, ep federation.Endpoint, service stri
 	return last.refs, err
 }
 
-// attempt is one listing request, bounded by limit.
-func (l *lister) attempt(ctx context.Context, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential, limit time.Duration, key func() string) (*refs.Listing, error) {
-	actx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	refs, err := l.once(actx, client, ep, service, cred)
-	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+// attempt is one listing request on worker w, bounded by limit.
+func (l *lister) attempt(ctx context.Context, w *worker, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential, limit time.Duration, key func() string) (*refs.Listing, error) {
+	var refs *refs.Listing
+	var err error
+	outOfTime := w.bound(ctx, limit, func(ctx context.Context) { refs, err = l.once(ctx, client, ep, service, cred) })
+	if err != nil && ctx.Err() == nil && outOfTime {
 		return nil, timedOut(ep, limit, key())
 	}
 	return refs, err
@@ -342,17 +342,72 @@ func (l *lister) attempt(ctx context.Context, client *httpx.Client, ep federatio
 
 // submit runs fn on a worker. The caller holds a slot of l.all, which
 // fn gives back, so a worker is free or about to be.
-func (l *lister) submit(fn func()) {
+func (l *lister) submit(fn func(*worker)) {
 	l.startWork.Do(func() {
 		for range cap(l.all) {
 			go func() {
+				var w worker
+				defer w.stop()
 				for fn := range l.work {
-					fn()
+					fn(&w)
 				}
 			}()
 		}
 	})
 	l.work <- fn
+}
+
+// A worker runs listing attempts one at a time, each bounded by the
+// worker's own timer, reset for every attempt, which cancels the
+// worker's context when it fires: one context and one timer serve all
+// the attempts of a run, where a context.WithTimeout for each (its
+// timer, its context, and net/http's registration of the request's own
+// context under it) was a twentieth of the CPU of a run over thousands of
+// servers.
+type worker struct {
+	parent context.Context // what ctx was made from: the run's context
+	ctx    context.Context // ended by timer, with errOutOfTime as its cause
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+}
+
+// errOutOfTime ends a worker's context when its timer fires.
+var errOutOfTime = errors.New("listing attempt out of time")
+
+// bound runs fn with a context of parent's that ends after limit, and
+// reports whether it ended so.
+func (w *worker) bound(parent context.Context, limit time.Duration, fn func(context.Context)) (outOfTime bool) {
+	if w.ctx == nil || w.parent != parent {
+		w.renew(parent, limit)
+	} else {
+		w.timer.Reset(limit)
+	}
+	fn(w.ctx)
+	if w.timer.Stop() {
+		return false
+	}
+	// The timer fired: the context is spent, for the next attempt too.
+	outOfTime = errors.Is(context.Cause(w.ctx), errOutOfTime)
+	w.stop()
+	return outOfTime
+}
+
+// renew gives w a new context of parent's, ended after limit.
+func (w *worker) renew(parent context.Context, limit time.Duration) {
+	w.stop()
+	ctx, cancel := context.WithCancelCause(parent)
+	w.parent, w.ctx, w.cancel = parent, ctx, cancel
+	w.timer = time.AfterFunc(limit, func() { cancel(errOutOfTime) })
+}
+
+// stop ends w's context and its timer.
+func (w *worker) stop() {
+	if w.ctx == nil {
+		return
+	}
+	w.timer.Stop()
+	w.cancel(context.Canceled)
+	w.parent, w.ctx, w.cancel, w.timer = nil, nil, nil, nil
 }
 
 // once is one listing request.
