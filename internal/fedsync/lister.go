@@ -417,10 +417,13 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 		return nil, errUseGit
 	}
 	req.Header.Set("Pragma", "no-cache")
-	l.requests.Add(1)
 	resp, err := client.Do(req, cred)
-	if err != nil && (httpx.IsRedirect(err) || errors.Is(err, httpx.ErrPlainHTTP) || errors.Is(err, httpx.ErrBadHost) || errors.As(err, new(*httpx.TLSError))) {
-		return nil, errUseGit // git follows the redirect as it would, or refuses, or says what is wrong with its settings
+	if err != nil && (errors.Is(err, httpx.ErrPlainHTTP) || errors.Is(err, httpx.ErrBadHost) || errors.As(err, new(*httpx.TLSError))) {
+		return nil, errUseGit // refused before it was sent: git refuses too, or says what is wrong with its settings
+	}
+	l.requests.Add(1)
+	if httpx.IsRedirect(err) {
+		return nil, errUseGit // git follows the redirect as it would
 	}
 	if err != nil {
 		var ue *url.Error

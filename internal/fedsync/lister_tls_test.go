@@ -66,6 +66,9 @@ func TestUnreadableCAFileIsGitsToReport(t *testing.T) {
 			if gitListings == 0 {
 				t.Errorf("https: no listing went to git (%d requests)", requests)
 			}
+			if requests != asked.Load() {
+				t.Errorf("https: %d requests counted, %d reached the server: a request the TLS settings stopped was counted", requests, asked.Load())
+			}
 		case "http":
 			if res.Outcome() != "ok" || requests != 2 || gitListings != 0 || asked.Load() != 2 {
 				t.Errorf("http: sync = %s %q, %d requests (%d seen), %d git listings: want both listed in-process",
