@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -303,15 +302,14 @@ func (h Helper) username(k Key) (string, error) {
 	return h.Usernames(k)
 }
 
-// RedactorFor is a Redactor that knows the tokens the environment and the
-// OS keyring hold for keys, with the usernames forge implies, so that a
+// RedactorFor is a Redactor that knows the tokens store (the token
+// chain) holds for keys, with the usernames forge implies, so that a
 // server echoing them back (raw, base64, Basic header) can be cleaned
 // from what is shown or stored. The child gits of this process are handed
 // these same tokens by the credential callback, which runs in another
 // process. Keys without a token are skipped.
-func RedactorFor(ctx context.Context, forge func(host string) string, keys ...Key) *redact.Redactor {
+func RedactorFor(ctx context.Context, store Getter, forge func(host string) string, keys ...Key) *redact.Redactor {
 	r := redact.New()
-	store := Default(Options{Getenv: os.Getenv, Forge: forge})
 	usernames := ForgeUsernames(forge)
 	for _, k := range keys {
 		cred, err := store.Get(ctx, k)

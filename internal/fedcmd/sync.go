@@ -376,10 +376,11 @@ func syncRunner(env SyncEnv) gitexec.Runner {
 	}
 }
 
-// tokensOf is a Redactor that knows the tokens of every http(s) host of
-// cfg, which the children of a sync are handed: what their servers echo
-// back is cleaned from output, reports and the pending queue.
-func tokensOf(ctx context.Context, cfg *federation.Config) *redact.Redactor {
+// tokensOf is a Redactor that knows the tokens tokens (the run's token
+// chain) holds for every http(s) host of cfg, which the children of a
+// sync are handed: what their servers echo back is cleaned from output,
+// reports and the pending queue.
+func tokensOf(ctx context.Context, cfg *federation.Config, tokens keystore.Getter, forge func(host string) string) *redact.Redactor {
 	var keys []keystore.Key
 	seen := map[keystore.Key]bool{} // thousands of federations share a few hosts
 	add := func(e federation.Endpoint) {
@@ -401,7 +402,7 @@ func tokensOf(ctx context.Context, cfg *federation.Config) *redact.Redactor {
 			}
 		}
 	}
-	return keystore.RedactorFor(ctx, func(host string) string { return cfg.ForgeOf("https", host) }, keys...)
+	return keystore.RedactorFor(ctx, tokens, forge, keys...)
 }
 
 // syncEngine builds the engine. Missing mirrors are created through their
@@ -420,7 +421,12 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, job
 		repo = "."
 	}
 	git := syncRunner(env)
-	git.Redact = tokensOf(ctx, cfg.Config)
+	// One asking of the token chain per host for the run, shared by the
+	// redactor and the listings (each asking of the keyring is a D-Bus
+	// round trip).
+	forge := func(host string) string { return cfg.ForgeOf("https", host) }
+	tokens := keystore.NewMemo(keystore.Default(keystore.Options{Getenv: os.Getenv, Forge: forge}))
+	git.Redact = tokensOf(ctx, cfg.Config, tokens, forge)
 	return fedsync.New(fedsync.Config{
 		Git:                  git,
 		CacheRoot:            env.CacheRoot,
@@ -433,6 +439,7 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, job
 		Federations:          cfg.Config,
 		TransportConfig:      cfg.transport,
 		TransportConfigGiven: cfg.transportGiven,
+		Tokens:               tokens,
 	})
 }
 

@@ -82,6 +82,10 @@ type Config struct {
 	// config` run, and the engine runs none for them.
 	TransportConfig      []gitexec.ConfigEntry
 	TransportConfigGiven bool
+	// Tokens is the token chain the in-process listings ask, once per
+	// host for the engine (a keystore.Memo the caller shares with what
+	// else it asks); nil is keystore.Default over Git's environment.
+	Tokens keystore.Getter
 }
 
 // Engine runs status and sync. It is safe for concurrent use.
@@ -147,7 +151,10 @@ func New(cfg Config) (*Engine, error) {
 		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
 		config: e.transportConfig, hosts: map[string]chan struct{}{}, creds: map[keystore.Key]*credential{},
 		clients: map[string]*httpx.Client{}, chosen: map[serverKey]*httpx.Client{},
-		work: make(chan func(*worker))}
+		work: make(chan func(*worker)), tokens: cfg.Tokens}
+	if e.lister.tokens == nil {
+		e.lister.tokens = keystore.Default(keystore.Options{Getenv: e.lister.getenv, Forge: e.forgeOf})
+	}
 	return e, nil
 }
 

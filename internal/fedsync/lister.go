@@ -51,6 +51,7 @@ type lister struct {
 	hostJobs int
 	getenv   func(string) string
 	forge    func(host string) string
+	tokens   keystore.Getter // the token chain, asked once per host
 	clean    *redact.Redactor
 	delays   []time.Duration
 	// config reads, once, git's http, url and credential sections.
@@ -253,7 +254,7 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (cre
 		if err != nil {
 			return // no token for a host without a canonical form
 		}
-		cred, err := keystore.Default(keystore.Options{Getenv: l.getenv, Forge: l.forge}).Get(ctx, k)
+		cred, err := l.tokens.Get(ctx, k)
 		if err != nil || cred.Token == "" {
 			return
 		}
