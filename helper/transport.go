@@ -207,17 +207,17 @@ func (s *Session) directServer(ctx context.Context, m federation.Endpoint, origi
 		return srv, nil
 	}
 	s.Git.Redact.Add(user, cred.Token)
-	// The client reads its TLS settings at its first request that needs
-	// them; a CA file or certificate it cannot read is git's transport's
-	// to report, as before anything is sent.
-	if err := httpx.CheckTLS(settings, m.Raw); err != nil {
-		srv.Unusable = err.Error()
-		return srv, nil
-	}
 	stall, stallKey := s.Fed.TimeoutOf(m) // the server's own limit, else the federation's
 	c, err := sendpack.New(sendpack.Config{URL: m.Raw, User: user, Token: cred.Token, Clean: s.Git.Redact,
 		Stall: stall, StallKey: stallKey, HTTP: settings})
 	if err != nil {
+		srv.Unusable = err.Error()
+		return srv, nil
+	}
+	// The client reads its TLS settings at its first request that needs
+	// them; a CA file or certificate it cannot read is git's transport's
+	// to report, as before anything is sent. Read now, they serve the push.
+	if err := c.CheckTLS(); err != nil {
 		srv.Unusable = err.Error()
 		return srv, nil
 	}

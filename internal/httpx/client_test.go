@@ -338,15 +338,15 @@ func TestTLSSettingsReadWhenFirstNeeded(t *testing.T) {
 				t.Errorf("%s: an https request: %v, want a *TLSError naming %s", tc.name, err, tc.file)
 			}
 		}
-		if err := CheckTLS(tc.s, tlsSrv.URL+"/x"); !errors.As(err, &te) || !strings.Contains(err.Error(), tc.file) {
+		if err := mustNew(t, Config{Settings: tc.s}).CheckTLS(tlsSrv.URL + "/x"); !errors.As(err, &te) || !strings.Contains(err.Error(), tc.file) {
 			t.Errorf("%s: CheckTLS: %v", tc.name, err)
 		}
-		if err := CheckTLS(tc.s, srv.URL+"/x"); err != nil {
+		if err := mustNew(t, Config{Settings: tc.s}).CheckTLS(srv.URL + "/x"); err != nil {
 			t.Errorf("%s: CheckTLS of a plain-http URL: %v, want nil (no TLS needed)", tc.name, err)
 		}
 		proxied := tc.s
 		proxied.Proxy = "https://127.0.0.1:1"
-		if err := CheckTLS(proxied, srv.URL+"/x"); !errors.As(err, &te) {
+		if err := mustNew(t, Config{Settings: proxied}).CheckTLS(srv.URL + "/x"); !errors.As(err, &te) {
 			t.Errorf("%s: CheckTLS of a plain-http URL through an https proxy: %v, want a *TLSError", tc.name, err)
 		}
 		c = mustNew(t, Config{Settings: proxied})
@@ -358,9 +358,20 @@ func TestTLSSettingsReadWhenFirstNeeded(t *testing.T) {
 	if got := srv.seen(); len(got) != 3 {
 		t.Errorf("the plain-http server got %d requests, want 3", len(got))
 	}
-	if err := CheckTLS(Settings{CAInfo: writeCert(t, tlsSrv)}, tlsSrv.URL); err != nil {
+	// A good CA file is read by CheckTLS, once: the requests after it use
+	// what it read, even with the file gone.
+	ca := writeCert(t, tlsSrv)
+	c := mustNew(t, Config{Settings: Settings{CAInfo: ca}})
+	if err := c.CheckTLS(tlsSrv.URL); err != nil {
 		t.Errorf("CheckTLS of a good CA file: %v", err)
 	}
+	if err := os.Remove(ca); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := get(t, c, tlsSrv.URL+"/x", Credential{}); err != nil {
+		t.Errorf("an https request after CheckTLS read the CA file: %v", err)
+	}
+	c.CloseIdleConnections()
 }
 
 // A server that does not answer within Config.Timeout is given up with

@@ -25,23 +25,18 @@ func (e *TLSError) Localize(p *i18n.Printer) string { return p.Error(e.Err) }
 // Unwrap is the cause.
 func (e *TLSError) Unwrap() error { return e.Err }
 
-// CheckTLS reports, ahead of a request to rawURL through a client built
-// for git's settings s, the *TLSError it would fail with: when it needs
-// TLS (needsTLS) and s names a CA file or client certificate that cannot
-// be read. It reads the files, as that request would.
-func CheckTLS(s Settings, rawURL string) error {
-	u, err := url.Parse(rawURL)
+// CheckTLS reports, ahead of a request to rawURL, the *TLSError it
+// would fail with: when it needs TLS (needsTLS) and git's settings name
+// a CA file or client certificate that cannot be read. It builds the
+// client for TLS as that request would, and keeps it for the requests:
+// the files are read once.
+func (c *Client) CheckTLS(rawURL string) error {
+	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil // the request itself says what is wrong with the URL
 	}
-	proxy, _ := proxyURL(s)
-	if !needsTLS(u, proxy) {
-		return nil
-	}
-	if _, err := tlsConfig(s); err != nil {
-		return &TLSError{Err: err}
-	}
-	return nil
+	_, err = c.http.forRequest(req)
+	return err
 }
 
 // needsTLS is the one rule for which requests go over TLS: to an https

@@ -97,6 +97,11 @@ func New(cfg Config) (*Client, error) {
 	return &Client{url: u, cred: httpx.Basic(cfg.User, cfg.Token), http: hc, clean: cfg.Clean, chunked: cfg.HTTP.Chunked}, nil
 }
 
+// CheckTLS reports, ahead of the push, the *httpx.TLSError its requests
+// would fail with (a CA file or client certificate git's settings name
+// that cannot be read); the files it reads serve the push.
+func (c *Client) CheckTLS() error { return c.http.CheckTLS(c.url.String()) }
+
 // RedirectError is a redirect the client did not follow (to another
 // server, or of the push itself): the token would go with it.
 type RedirectError = httpx.RedirectError
