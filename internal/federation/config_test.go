@@ -484,13 +484,9 @@ func TestLoadWithOtherSections(t *testing.T) {
 	if len(c.Federations) != 2 {
 		t.Errorf("federations = %v", c.Names())
 	}
-	var got []string
-	for _, e := range others {
-		got = append(got, e.Key+"="+e.Value)
-	}
 	want := "http.extraheader=X-A: 1 url.https://example.com/.insteadof=ex: credential.https://example.com.username=me"
-	if strings.Join(got, " ") != want {
-		t.Errorf("other sections = %q, want %q", strings.Join(got, " "), want)
+	if got := entriesText(others); got != want {
+		t.Errorf("other sections = %q, want %q", got, want)
 	}
 	if _, others, _ := LoadWith(ctx, gitexec.Runner{Dir: repo}, nil); others != nil {
 		t.Errorf("no other section asked for, got %v", others)
@@ -517,14 +513,19 @@ func TestLoadWithKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, e := range others {
-		got = append(got, e.Key+"="+e.Value)
-	}
 	want := "remote.a+b.lfsurl=https://global/ remote.a+b.lfsurl=https://local/ credential.https://h.example.helper=federate"
-	if strings.Join(got, " ") != want {
-		t.Errorf("keys read = %q, want %q", strings.Join(got, " "), want)
+	if got := entriesText(others); got != want {
+		t.Errorf("keys read = %q, want %q", got, want)
 	}
+}
+
+// entriesText is entries as "key=value" in order, space-separated.
+func entriesText(entries []Entry) string {
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Key+"="+e.Value)
+	}
+	return strings.Join(out, " ")
 }
 
 func TestLoadReportsBrokenConfig(t *testing.T) {
