@@ -196,9 +196,15 @@ func matchAny(globs []string, s string) bool {
 	for _, g := range globs {
 		// "refs/heads/*" should also cover "refs/heads/a/b", as in
 		// refspecs. Asked first: it is the usual glob, and cheaper than
-		// path.Match, whose matches of it it takes in.
-		if strings.HasSuffix(g, "/*") && strings.HasPrefix(s, g[:len(g)-1]) {
-			return true
+		// path.Match, whose matches of it it takes in; when the rest of
+		// the glob is literal, path.Match can match nothing more.
+		if dir, ok := strings.CutSuffix(g, "/*"); ok {
+			if strings.HasPrefix(s, g[:len(g)-1]) {
+				return true
+			}
+			if !strings.ContainsAny(dir, `*?[\`) {
+				continue
+			}
 		}
 		if ok, _ := path.Match(g, s); ok {
 			return true

@@ -396,6 +396,8 @@ func TestCovers(t *testing.T) {
 		Include: []string{"refs/heads/*", "refs/tags/v*", "refs/notes/commits"},
 		Exclude: []string{"refs/heads/dependabot/*", "refs/heads/tmp-*"},
 	}}
+	// Globs ending in /* whose start is a pattern too are path.Match's.
+	patterned := &Federation{Options: Options{Include: []string{"refs/*/main/*", "refs/h[ae]ads/*"}}}
 	tests := []struct {
 		f    *Federation
 		ref  string
@@ -416,6 +418,11 @@ func TestCovers(t *testing.T) {
 		{custom, "refs/tags/release-2", false},
 		{custom, "refs/notes/commits", true},
 		{custom, "refs/notes/other", false},
+		{patterned, "refs/x/main/y", true},
+		{patterned, "refs/haads/z", true},
+		{patterned, "refs/heads/z", true},
+		{patterned, "refs/hXads/z", false},
+		{patterned, "refs/x/other/y", false},
 	}
 	for _, tt := range tests {
 		if got := tt.f.Covers(tt.ref); got != tt.want {
