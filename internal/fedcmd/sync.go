@@ -696,8 +696,6 @@ func syncShortOID(oid string) string {
 	return oid
 }
 
-// syncCounts renders counts as "2 updated, 1 kept diverged", or "in sync"
-// when nothing else happened.
 // inSyncRefs is how many refs m has when every one of them is in sync
 // and m did not fail, else 0.
 func inSyncRefs(m *fedsync.MirrorResult) int {
@@ -712,6 +710,8 @@ func inSyncRefs(m *fedsync.MirrorResult) int {
 	return len(m.Refs)
 }
 
+// syncCounts renders counts as "2 updated, 1 kept diverged", or "in sync"
+// when nothing else happened.
 func syncCounts(p *i18n.Printer, counts map[string]int) string {
 	order := []string{"created", "updated", "forced", "deleted", "to create", "to update", "to force", "to delete",
 		"kept ahead", "kept diverged", "kept extra", "failed", "in sync"}
