@@ -54,6 +54,8 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 	if err := syncCheckNames("status", opts.Names); err != nil {
 		return err
 	}
+	repo := syncRepoLookup(ctx, opts.SyncEnv)
+	defer repo.Wait()
 	cfg, feds, warnings, err := syncFederations(ctx, opts.IO, opts.SyncEnv, opts.Names, len(opts.Names) == 0, shard.All)
 	if err != nil {
 		return err
@@ -61,7 +63,7 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 	for _, w := range warnings {
 		opts.IO.P.Fprintf(opts.IO.Err, "warning: %s\n", opts.IO.P.Error(w))
 	}
-	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, fedsync.DefaultJobs)
+	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, fedsync.DefaultJobs, repo)
 	if err != nil {
 		return err
 	}

@@ -134,6 +134,8 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	if err != nil {
 		return err
 	}
+	repo := syncRepoLookup(ctx, opts.SyncEnv)
+	defer repo.Wait() // no git left running when a test ends early
 	cfg, feds, warnings, err := syncFederations(ctx, opts.IO, opts.SyncEnv, opts.Names, opts.All, part)
 	if err != nil {
 		return err
@@ -142,7 +144,7 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	for _, w := range warnings {
 		opts.IO.P.Fprintf(opts.IO.Err, "warning: %s\n", opts.IO.P.Error(w))
 	}
-	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, opts.Jobs)
+	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, opts.Jobs, repo)
 	if err != nil {
 		return err
 	}
@@ -363,6 +365,22 @@ func pickFederations(cfg *federation.Config, members []*federation.Federation, n
 	return out
 }
 
+// syncRepo is the directory whose repository's pending queue sync and
+// status settle and report.
+func syncRepo(env SyncEnv) string {
+	if env.Dir == "" {
+		return "."
+	}
+	return env.Dir
+}
+
+// syncRepoLookup starts finding the repository of syncRepo, as the
+// engine's children see it, beside the `git config` run that reads the
+// federations: the second core is idle then.
+func syncRepoLookup(ctx context.Context, env SyncEnv) *fedsync.RepoLookup {
+	return fedsync.StartRepoLookup(ctx, syncRunner(env), syncRepo(env))
+}
+
 // syncRunner runs child git with this program as its credential helper:
 // tokens never go through argv or URLs. A busy server is retried.
 func syncRunner(env SyncEnv) gitexec.Runner {
@@ -408,17 +426,13 @@ func tokensOf(ctx context.Context, cfg *federation.Config, tokens keystore.Gette
 // syncEngine builds the engine. Missing mirrors are created through their
 // forge (createMissing), and the pending queue of the repository sync
 // runs in, if any, is settled for each mirror brought up to date.
-func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, jobs int) (*fedsync.Engine, error) {
+func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, jobs int, repo *fedsync.RepoLookup) (*fedsync.Engine, error) {
 	exe := env.Exe
 	if exe == "" {
 		var err error
 		if exe, err = os.Executable(); err != nil {
 			return nil, i18n.Errorf("finding this program for the credential callback: %w", err)
 		}
-	}
-	repo := env.Dir
-	if repo == "" {
-		repo = "."
 	}
 	git := syncRunner(env)
 	// One asking of the token chain per host for the run, shared by the
@@ -434,7 +448,8 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, job
 		LockWait:             env.LockWait,
 		Progress:             stdio.Err,
 		Printer:              stdio.P,
-		Repo:                 repo,
+		Repo:                 syncRepo(env),
+		RepoLookup:           repo,
 		Exe:                  exe,
 		Federations:          cfg.Config,
 		TransportConfig:      cfg.transport,

@@ -37,20 +37,15 @@ func (e *Engine) RepoQueue(ctx context.Context) *pending.Queue {
 
 // openRepoQueue finds the pending queue of the repository cfg.Repo is in. It
 // returns nil when it is not in a repository or nothing is queued there.
-// Where the repository is is asked of git once per engine; whether its
-// queue exists, every time.
+// Where the repository is is asked of git once per engine (RepoLookup);
+// whether its queue exists, every time.
 func (e *Engine) openRepoQueue(ctx context.Context) *repoQueue {
 	e.repoOnce.Do(func() {
-		g := e.runner(nil, e.cfg.Repo, ListTimeout)
-		out, err := g.Output(ctx, "rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir")
-		if err != nil {
-			return
-		}
-		if gitDir, common, ok := strings.Cut(strings.TrimSpace(string(out)), "\n"); ok {
-			e.repoDirs = [2]string{gitDir, common}
+		if e.repo = e.cfg.RepoLookup; e.repo == nil {
+			e.repo = StartRepoLookup(ctx, e.cfg.Git, e.cfg.Repo)
 		}
 	})
-	gitDir, common := e.repoDirs[0], e.repoDirs[1]
+	gitDir, common := e.repo.Wait()
 	if gitDir == "" {
 		return nil
 	}
@@ -59,6 +54,47 @@ func (e *Engine) openRepoQueue(ctx context.Context) *repoQueue {
 		return nil
 	}
 	return &repoQueue{q: q, objects: filepath.Join(common, "objects")}
+}
+
+// RepoLookup is where the repository of a directory keeps its files, as
+// `git rev-parse` says: its git dir and common dir. Every federation
+// listed in-process asks it, for the pending queue, so a caller starts
+// it ahead (StartRepoLookup), beside its own first work: looked up when
+// the first listings came back, it held up every federation then in
+// flight for a git process.
+type RepoLookup struct {
+	done           chan struct{}
+	gitDir, common string // "" outside a repository
+}
+
+// StartRepoLookup starts looking up the repository dir is in, with g's
+// git and environment less the variables that name a repository (as
+// every child of an engine runs: New), and returns at once.
+func StartRepoLookup(ctx context.Context, g gitexec.Runner, dir string) *RepoLookup {
+	l := &RepoLookup{done: make(chan struct{})}
+	if g.Env == nil {
+		g.Env = os.Environ()
+	}
+	g.Env = gitexec.WithoutRepoEnv(g.Env)
+	g.Dir, g.Stderr, g.Timeout = dir, nil, ListTimeout
+	go func() {
+		defer close(l.done)
+		out, err := g.Output(ctx, "rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir")
+		if err != nil {
+			return // not a repository: nothing is queued
+		}
+		if gitDir, common, ok := strings.Cut(strings.TrimSpace(string(out)), "\n"); ok {
+			l.gitDir, l.common = gitDir, common
+		}
+	}()
+	return l
+}
+
+// Wait returns what the lookup found, once git has answered: the git
+// dir and the common dir, or "" outside a repository.
+func (l *RepoLookup) Wait() (gitDir, common string) {
+	<-l.done
+	return l.gitDir, l.common
 }
 
 // settle settles what is queued for mirror m once sync is done with it

@@ -64,6 +64,10 @@ type Config struct {
 	// what its pushes queued for a mirror is settled once sync has
 	// brought that mirror up to date.
 	Repo string
+	// RepoLookup, when set, is the lookup of Repo the caller started
+	// (StartRepoLookup, with Git): nil, the engine starts it when a
+	// federation first needs it.
+	RepoLookup *RepoLookup
 	// Exe is this program: when set, the git children that reach a
 	// server over ssh run it as their ssh command, which gives up a
 	// server that stops answering for its federation's timeout
@@ -106,7 +110,7 @@ type Engine struct {
 	configErr  error
 
 	repoOnce sync.Once
-	repoDirs [2]string // the git dir and common dir of cfg.Repo, or ""
+	repo     *RepoLookup // of cfg.Repo
 }
 
 // New returns an Engine for cfg.
