@@ -547,20 +547,20 @@ func (o *syncOutput) exit() error {
 
 // writeSyncResult writes one federation's report lines.
 func writeSyncResult(p *i18n.Printer, w io.Writer, r *fedsync.FederationResult) {
-	head := p.Sprintf("cache already had origin's refs")
 	if r.Unchanged {
 		p.Fprintf(w, "%s: %s (unchanged: the forge reports no push since the last sync)\n", r.Name, r.Origin)
 		return
 	}
+	if r.Err() != nil {
+		p.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(p, r.Name, r.Err()))
+		return
+	}
+	head := p.Sprintf("cache already had origin's refs")
 	if r.Fetched {
 		head = p.Sprintf("fetched origin")
 	}
 	if r.DryRun {
 		head += p.Sprintf(", dry run: nothing pushed")
-	}
-	if r.Err() != nil {
-		p.Fprintf(w, "%s: FAILED: %s\n", r.Name, withoutName(p, r.Name, r.Err()))
-		return
 	}
 	p.Fprintf(w, "%s: %s (%s)\n", r.Name, r.Origin, head)
 	for i := range r.Mirrors {
