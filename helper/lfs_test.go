@@ -209,15 +209,16 @@ func TestLFSMirrorThatMissedAPushCatchesUp(t *testing.T) {
 	}
 }
 
-// configRuns reads a GIT_TRACE2_EVENT file: how many `git config
-// --get-regexp` reads ran (the helper's at its start, a push's of git's
-// http settings), and every other `git config` run, as "config <args>".
+// configRuns reads a GIT_TRACE2_EVENT file: how many `git config` reads
+// ran (--list, the helper's at its start; --get-regexp, a push's of
+// git's http settings), and every other `git config` run, as "config
+// <args>".
 func configRuns(t *testing.T, trace string) (reads int, others []string) {
 	t.Helper()
 	for _, args := range gittest.GitStarts(t, trace) {
 		switch {
 		case gittest.Subcommand(args) != "config":
-		case slices.Contains(args, "--get-regexp"):
+		case slices.Contains(args, "--get-regexp"), slices.Contains(args, "--list"):
 			reads++
 		default:
 			others = append(others, strings.Join(args, " "))

@@ -251,37 +251,108 @@ type Entry = gitexec.ConfigEntry
 // entries override earlier ones for single-valued keys). Errors name the
 // key that is wrong.
 func Parse(entries []Entry) (*Config, error) {
-	c := &Config{Federations: map[string]*Federation{}, Sets: map[string]*Set{}, Invalid: map[string]error{}}
-	type sectionID struct{ section, sub string }
-	raw := map[sectionID]map[string][]string{} // key -> values
-	var order []sectionID
+	p := newParser(nil)
 	for _, e := range entries {
-		section, sub, key, ok := SplitKey(e.Key)
-		if !ok {
-			continue
-		}
-		switch section {
-		case SectionFederation, SectionSet, SectionHost:
-		default:
-			continue
-		}
-		id := sectionID{section, sub}
-		if raw[id] == nil {
-			raw[id] = map[string][]string{}
-			order = append(order, id)
-		}
-		if isMulti(section, key) && e.Value == "" {
-			raw[id][key] = nil // an empty value resets a list, as credential.helper does
-			continue
-		}
-		raw[id][key] = append(raw[id][key], e.Value)
+		p.add(e)
 	}
-	var errs []error
-	for _, id := range order {
-		if err := c.add(id.section, id.sub, raw[id]); err != nil {
-			errs = append(errs, err)
+	return p.finish()
+}
+
+// A parser builds a Config from git config entries as git writes them
+// (LoadWith gives it each entry while git still reads the rest of its
+// files). A section is parsed once the entries move on to another, so
+// that the parsing of thousands of federations is done beside git; a
+// section a later file adds to is parsed again, with every entry.
+type parser struct {
+	keep     func(name string) bool // the [federation] sections to read; nil: all
+	sections map[sectionID]*rawSection
+	order    []*rawSection // as they first came
+	last     *rawSection   // the section of the last entry read
+	skipped  sectionID     // the [federation] section keep refused last
+}
+
+type sectionID struct{ section, sub string }
+
+// rawSection is a section's entries, and what they parsed to.
+type rawSection struct {
+	id     sectionID
+	kv     map[string][]string // key -> values
+	parsed bool                // fed, set, host and err say kv as it is
+	fed    *Federation
+	set    *Set
+	host   *Host
+	err    error
+}
+
+func newParser(keep func(name string) bool) *parser {
+	return &parser{keep: keep, sections: map[sectionID]*rawSection{}}
+}
+
+// add reads one entry.
+func (p *parser) add(e Entry) {
+	section, sub, key, ok := SplitKey(e.Key)
+	if !ok {
+		return
+	}
+	s := p.last
+	if s == nil || s.id.section != section || s.id.sub != sub {
+		switch section {
+		case SectionFederation:
+			if p.keep != nil && (p.skipped == sectionID{section, sub} || !p.keep(sub)) {
+				p.skipped = sectionID{section, sub}
+				return
+			}
+		case SectionSet, SectionHost:
+		default:
+			return
 		}
-		delete(raw, id) // parsed: what the federation keeps is its own
+		if s != nil && !s.parsed {
+			s.parse()
+		}
+		s = p.section(sectionID{section, sub})
+		p.last = s
+	}
+	s.parsed = false
+	if isMulti(section, key) && e.Value == "" {
+		s.kv[key] = nil // an empty value resets a list, as credential.helper does
+		return
+	}
+	s.kv[key] = append(s.kv[key], e.Value)
+}
+
+// section is the section id, made when it first comes.
+func (p *parser) section(id sectionID) *rawSection {
+	s, ok := p.sections[id]
+	if !ok {
+		s = &rawSection{id: id, kv: map[string][]string{}}
+		p.sections[id] = s
+		p.order = append(p.order, s)
+	}
+	return s
+}
+
+// finish parses what is left and makes the Config, the sections in the
+// order they first came.
+func (p *parser) finish() (*Config, error) {
+	if p.last != nil && !p.last.parsed {
+		p.last.parse()
+	}
+	c := &Config{Federations: make(map[string]*Federation, len(p.order)), Sets: map[string]*Set{}, Invalid: map[string]error{}}
+	var errs []error
+	for _, s := range p.order {
+		switch {
+		case s.host != nil:
+			c.Hosts = append(c.Hosts, *s.host)
+		case s.set != nil:
+			c.Sets[s.id.sub] = s.set
+		case s.err != nil:
+			c.Invalid[s.id.sub] = s.err
+		default:
+			c.Federations[s.id.sub] = s.fed
+		}
+		if s.err != nil {
+			errs = append(errs, s.err)
+		}
 	}
 	for _, f := range c.Federations {
 		c.SetLimits(f)
@@ -289,29 +360,37 @@ func Parse(entries []Entry) (*Config, error) {
 	return c, i18n.Join(errs...)
 }
 
-func (c *Config) add(section, name string, kv map[string][]string) error {
+// parse parses s's entries as they are.
+func (s *rawSection) parse() {
+	s.parsed = true
+	s.fed, s.set, s.host, s.err = nil, nil, nil, nil
+	section, name, kv := s.id.section, s.id.sub, s.kv
 	switch section {
 	case SectionHost:
 		h := Host{URL: name, Forge: strings.ToLower(last(kv["forge"])), API: last(kv["api"])}
 		h.Timeout, _ = ParseTimeout(last(kv["timeout"]))
-		c.Hosts = append(c.Hosts, h)
-		return checkValues(section, name, kv)
+		s.host, s.err = &h, checkValues(section, name, kv)
 	case SectionSet:
-		s := &Set{Name: name, Origin: last(kv["origin"]), Mirrors: kv["mirror"],
+		set := &Set{Name: name, Origin: last(kv["origin"]), Mirrors: kv["mirror"],
 			Include: kv["include"], Exclude: kv["exclude"]}
 		opts, err := parseOptions(section, name, kv)
-		s.Options = opts
-		s.Options.Include, s.Options.Exclude = nil, nil // a set's globs name repositories, not refs
-		if s.Origin == "" {
+		set.Options = opts
+		set.Options.Include, set.Options.Exclude = nil, nil // a set's globs name repositories, not refs
+		if set.Origin == "" {
 			err = i18n.Join(err, i18n.Errorf("federationset.%s.origin is not set", name))
 		}
-		c.Sets[name] = s
-		return err
+		s.set, s.err = set, err
+	default:
+		s.fed, s.err = parseFederation(name, kv)
 	}
+}
+
+// parseFederation parses the entries kv of [federation "name"].
+func parseFederation(name string, kv map[string][]string) (*Federation, error) {
 	f := &Federation{Name: name}
 	var errs []error
 	var err error
-	if f.Options, err = parseOptions(section, name, kv); err != nil {
+	if f.Options, err = parseOptions(SectionFederation, name, kv); err != nil {
 		errs = append(errs, err)
 	}
 	if o := last(kv["origin"]); o == "" {
@@ -331,11 +410,9 @@ func (c *Config) add(section, name string, kv map[string][]string) error {
 		f.Mirrors = append(f.Mirrors, ep)
 	}
 	if err := i18n.Join(errs...); err != nil {
-		c.Invalid[name] = err
-		return err
+		return nil, err
 	}
-	c.Federations[name] = f
-	return nil
+	return f, nil
 }
 
 // isMulti reports whether key (lower case, as git prints it) of section

@@ -127,6 +127,38 @@ func TestParseLaterOverrides(t *testing.T) {
 	}
 }
 
+// A section that a later file adds to, after other sections came, is
+// read with all its entries: a federation missing its origin in one file
+// and given it in another is whole, and one given a bad mirror later is
+// refused.
+func TestParseSectionReopened(t *testing.T) {
+	c, err := Parse(entries(
+		"federation.a.mirror", "https://m.example.com/a",
+		"federation.b.origin", "https://o.example.com/b",
+		"federation.b.mirror", "https://m.example.com/b",
+		"federation.a.origin", "https://o.example.com/a",
+		"federation.c.origin", "https://o.example.com/c",
+		"federation.b.mirror", "ext::sh -c evil",
+		"federate.https://o.example.com.forge", "gitlab",
+		"federation.c.mirror", "https://m.example.com/c",
+	))
+	if err == nil || !strings.Contains(err.Error(), "federation.b.mirror") || strings.Contains(err.Error(), "federation.a.") {
+		t.Errorf("error = %v, want b's mirror alone", err)
+	}
+	if a := c.Federations["a"]; a == nil || a.Origin.Host != "o.example.com" || len(a.Mirrors) != 1 {
+		t.Errorf("a = %+v, want its origin from the later entry and its mirror", a)
+	}
+	if _, ok := c.Federations["b"]; ok || c.Invalid["b"] == nil {
+		t.Errorf("b is valid; its later mirror is a remote-helper URL")
+	}
+	if f := c.Federations["c"]; f == nil || len(f.Mirrors) != 1 {
+		t.Errorf("c = %+v, want its mirror, given after a host section", f)
+	}
+	if len(c.Hosts) != 1 || c.ForgeOf("https", "o.example.com") != forge.GitLab {
+		t.Errorf("hosts = %+v", c.Hosts)
+	}
+}
+
 func TestParseSubsectionCaseAndDots(t *testing.T) {
 	c, err := Parse(entries(
 		"federation.My.Repo.origin", "https://example.com/a",

@@ -3,7 +3,6 @@ package federation
 import (
 	"context"
 	"errors"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -14,12 +13,6 @@ import (
 // LoadTimeout bounds the `git config` run of Load: it reads local files,
 // so only a wedged git takes longer.
 const LoadTimeout = 30 * time.Second
-
-// ConfigPattern matches the keys of every section Load reads.
-const ConfigPattern = `^(` + configSections + `)\.`
-
-// configSections are the sections Load reads, as a regexp's alternatives.
-const configSections = `federation|federationset|federate`
 
 // Load reads every federation, federationset and federate section from
 // git config at all scopes, with git's own precedence, by asking git.
@@ -51,45 +44,36 @@ func LoadWith(ctx context.Context, r gitexec.Runner, keep func(name string) bool
 		r.Timeout = LoadTimeout
 	}
 	sections, keys := splitAlso(also)
-	pattern := `^(` + strings.Join(append([]string{configSections}, sections...), "|") + `)\.`
-	for _, k := range keys {
-		pattern += `|^` + regexp.QuoteMeta(k) + `$`
-	}
-	entries, err := r.ConfigRegexp(ctx, pattern, false)
+	// `git config --list`, each entry read as git writes it: the
+	// federations are parsed while git still reads the rest of its
+	// files. --get-regexp matched every key to a pattern, then wrote
+	// everything at the end.
+	p := newParser(keep)
+	var others []Entry
+	err := r.ConfigListEach(ctx, func(e Entry) {
+		if len(also) > 0 && isAlso(e.Key, sections, keys) {
+			others = append(others, e)
+			return
+		}
+		p.add(e)
+	})
 	if err != nil {
 		return nil, nil, configError(err)
 	}
-	var others []Entry
-	if len(also) > 0 {
-		entries = slices.DeleteFunc(entries, func(e Entry) bool {
-			section, _, _ := strings.Cut(e.Key, ".")
-			if slices.Contains(sections, strings.ToLower(section)) || slices.Contains(keys, e.Key) {
-				others = append(others, e)
-				return true
-			}
-			return false
-		})
-	}
-	if keep != nil {
-		last, kept := "", false // a section's keys come one after another
-		entries = slices.DeleteFunc(entries, func(e Entry) bool {
-			section, name, _, ok := SplitKey(e.Key)
-			if !ok || section != SectionFederation {
-				return false
-			}
-			if name != last {
-				last, kept = name, keep(name)
-			}
-			return !kept
-		})
-	}
-	cfg, err := Parse(entries)
+	cfg, err := p.finish()
 	return cfg, others, err
+}
+
+// isAlso reports whether key is one of LoadWith's also: in one of
+// sections, or one of keys.
+func isAlso(key string, sections, keys []string) bool {
+	section, _, _ := strings.Cut(key, ".")
+	return slices.Contains(sections, strings.ToLower(section)) || slices.Contains(keys, key)
 }
 
 // splitAlso parts LoadWith's also into section names and keys, the
 // keys in git's canonical form (section and variable lower case), as
-// `git config --get-regexp` prints and matches them.
+// `git config --list` prints them.
 func splitAlso(also []string) (sections, keys []string) {
 	for _, a := range also {
 		i, j := strings.IndexByte(a, '.'), strings.LastIndexByte(a, '.')

@@ -1,6 +1,7 @@
 package gitexec
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -21,38 +22,59 @@ type ConfigEntry struct {
 // "key\nvalue\x00", or "key\x00" for a key with no value. With showScope
 // (output of --show-scope) every record is preceded by "scope\x00".
 func ParseConfigZ(out []byte, showScope bool) []ConfigEntry {
-	// One string for all: the entries are pieces of it. A config of
-	// 10,000 federations is 50,000 entries, each a copy and a slice of
-	// its own before.
-	rest := string(out)
-	per := 1
+	entries := make([]ConfigEntry, 0, bytes.Count(out, []byte{0})/recordsPer(showScope))
+	w := configWriter{showScope: showScope, each: func(e ConfigEntry) { entries = append(entries, e) }}
+	w.records(string(out))
+	return entries
+}
+
+func recordsPer(showScope bool) int {
 	if showScope {
-		per = 2
+		return 2
 	}
-	entries := make([]ConfigEntry, 0, strings.Count(rest, "\x00")/per)
-	next := func() (string, bool) {
-		if rest == "" {
-			return "", false
-		}
-		rec, after, _ := strings.Cut(rest, "\x00")
-		rest = after
-		return rec, true
+	return 1
+}
+
+// configWriter reads `git config -z` output as it is written, giving
+// each entry to each: the one reader of that format (ParseConfigZ reads
+// it whole). Records are read from one string per write, the entries
+// pieces of it: a config of 10,000 federations is 50,000 entries, each
+// a copy and a slice of its own before.
+type configWriter struct {
+	showScope bool
+	each      func(ConfigEntry)
+	partial   []byte // the start of a record the next write ends
+	scope     string // the scope record read, its entry's record not yet
+	hasScope  bool
+}
+
+func (w *configWriter) Write(p []byte) (int, error) {
+	end := bytes.LastIndexByte(p, 0)
+	if end < 0 {
+		w.partial = append(w.partial, p...)
+		return len(p), nil
 	}
-	for {
-		var e ConfigEntry
-		rec, ok := next()
-		if showScope && ok {
-			e.Scope = rec
-			rec, ok = next()
+	w.records(string(append(w.partial, p[:end+1]...)))
+	w.partial = append(w.partial[:0], p[end+1:]...)
+	return len(p), nil
+}
+
+// records reads the whole records of s.
+func (w *configWriter) records(s string) {
+	for s != "" {
+		rec, rest, _ := strings.Cut(s, "\x00")
+		s = rest
+		if w.showScope && !w.hasScope {
+			w.scope, w.hasScope = rec, true
+			continue
 		}
-		if !ok {
-			return entries
-		}
+		w.hasScope = false
 		if rec == "" {
 			continue
 		}
+		e := ConfigEntry{Scope: w.scope}
 		e.Key, e.Value, _ = strings.Cut(rec, "\n")
-		entries = append(entries, e)
+		w.each(e)
 	}
 }
 
@@ -62,19 +84,45 @@ func ParseConfigZ(out []byte, showScope bool) []ConfigEntry {
 // and finding the pager's setting read the whole config once more (a
 // sixth of the run over 5,000 lines).
 func (r Runner) ConfigRegexp(ctx context.Context, re string, showScope bool) ([]ConfigEntry, error) {
+	var entries []ConfigEntry
+	err := r.ConfigRegexpEach(ctx, re, showScope, func(e ConfigEntry) { entries = append(entries, e) })
+	if err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
+
+// ConfigRegexpEach is ConfigRegexp giving each entry to each, from one
+// goroutine at a time. It returns once git has exited; entries given
+// before an error are to be dropped.
+func (r Runner) ConfigRegexpEach(ctx context.Context, re string, showScope bool, each func(ConfigEntry)) error {
+	return r.configEach(ctx, showScope, each, "--get-regexp", re)
+}
+
+// ConfigListEach runs `git config -z --list` and gives each entry to
+// each as git writes it, from one goroutine at a time, while git still
+// reads the rest of its files: a caller that works on every entry does
+// so beside git (--get-regexp writes nothing before it has read every
+// file). It returns once git has exited; entries given before an error
+// are to be dropped.
+func (r Runner) ConfigListEach(ctx context.Context, each func(ConfigEntry)) error {
+	return r.configEach(ctx, false, each, "--list")
+}
+
+// configEach runs `git config -z` with action, once whatever
+// r.BusyRetry says (a local command is not busy, and a second run would
+// give each entry again), and gives each entry to each.
+func (r Runner) configEach(ctx context.Context, showScope bool, each func(ConfigEntry), action ...string) error {
 	args := []string{"--no-pager", "config", "-z"}
 	if showScope {
 		args = append(args, "--show-scope")
 	}
-	out, err := r.Output(ctx, append(args, "--get-regexp", re)...)
+	_, err := r.onceTo(ctx, nil, &configWriter{showScope: showScope, each: each}, append(args, action...))
 	var ge *Error
 	if errors.As(err, &ge) && ge.ExitCode == 1 && ge.Stderr == "" {
-		return nil, nil // git config says "no match" with exit 1
+		return nil // git config says "no match" with exit 1
 	}
-	if err != nil {
-		return nil, err
-	}
-	return ParseConfigZ(out, showScope), nil
+	return err
 }
 
 // ParseBool reads a git config boolean as git does: true, yes, on, 1 or

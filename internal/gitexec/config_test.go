@@ -37,6 +37,35 @@ func TestParseConfigZWithScope(t *testing.T) {
 	}
 }
 
+// Output read as git writes it, in pieces cut anywhere (a record, a
+// scope and its entry split between two writes), gives the entries the
+// whole output gives.
+func TestConfigWriterTakesAnyPieces(t *testing.T) {
+	for _, tc := range []struct {
+		out       string
+		showScope bool
+	}{
+		{"federation.a.origin\nhttps://e.com/a\x00federation.a.force\x00federation.a.mirror\nline1\nline2\x00", false},
+		{"global\x00federation.a.origin\nhttps://e.com/a\x00local\x00federation.a.force\x00local\x00federation.a.mirror\nm\nn\x00", true},
+	} {
+		want := ParseConfigZ([]byte(tc.out), tc.showScope)
+		for i := 0; i <= len(tc.out); i++ {
+			for j := i; j <= len(tc.out); j++ {
+				var got []ConfigEntry
+				w := &configWriter{showScope: tc.showScope, each: func(e ConfigEntry) { got = append(got, e) }}
+				for _, piece := range []string{tc.out[:i], tc.out[i:j], tc.out[j:]} {
+					if n, err := w.Write([]byte(piece)); n != len(piece) || err != nil {
+						t.Fatalf("Write(%q) = %d, %v", piece, n, err)
+					}
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("written in pieces at %d and %d: %q, want %q", i, j, got, want)
+				}
+			}
+		}
+	}
+}
+
 // ConfigRegexp reads git's config with real git, and a config git cannot
 // read is said to have failed `git config` (the --no-pager given before
 // the subcommand is not taken for it).

@@ -177,6 +177,13 @@ func (r Runner) OutputStdin(ctx context.Context, stdin io.Reader, args ...string
 }
 
 func (r Runner) once(ctx context.Context, stdin io.Reader, args []string) ([]byte, error) {
+	var stdout bytes.Buffer
+	return r.onceTo(ctx, stdin, &stdout, args)
+}
+
+// onceTo runs git args once, its stdout written to stdout, and returns
+// what stdout holds when it is a *bytes.Buffer.
+func (r Runner) onceTo(ctx context.Context, stdin io.Reader, stdout io.Writer, args []string) ([]byte, error) {
 	if r.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
@@ -184,9 +191,8 @@ func (r Runner) once(ctx context.Context, stdin io.Reader, args []string) ([]byt
 	}
 	cmd := r.Command(ctx, args...)
 	cmd.Stdin = stdin
-	var stdout bytes.Buffer
 	tail := &tailBuffer{max: 4096}
-	cmd.Stdout = &stdout
+	cmd.Stdout = stdout
 	if cmd.Stderr != nil {
 		live := redact.NewWriter(r.Redact, cmd.Stderr)
 		defer live.Flush()
@@ -195,10 +201,14 @@ func (r Runner) once(ctx context.Context, stdin io.Reader, args []string) ([]byt
 		cmd.Stderr = tail
 	}
 	err := cmd.Run()
-	if err != nil {
-		return stdout.Bytes(), r.wrap(ctx, args, tail.String(), err)
+	var out []byte
+	if b, ok := stdout.(*bytes.Buffer); ok {
+		out = b.Bytes()
 	}
-	return stdout.Bytes(), nil
+	if err != nil {
+		return out, r.wrap(ctx, args, tail.String(), err)
+	}
+	return out, nil
 }
 
 // Run runs git args, discarding stdout.
