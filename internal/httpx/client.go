@@ -28,7 +28,7 @@ func newClient(cfg Config) (*Client, error) {
 		}
 		cfg.Stall = &e
 	}
-	c := &Client{cfg: cfg}
+	c := &Client{cfg: cfg, allowed: map[server]error{}}
 	var err error
 	if c.jar, err = loadJar(cfg.Settings.CookieFile); err != nil {
 		return nil, err
@@ -170,15 +170,22 @@ func (c *Client) do(req *http.Request, cred Credential) (*http.Response, error) 
 // checkToken is the package's checkToken, remembered for u's scheme and
 // host.
 func (c *Client) checkToken(u *url.URL) error {
-	key := u.Scheme + "://" + u.Host
-	if v, ok := c.allowed.Load(key); ok {
-		err, _ := v.(error)
+	key := server{u.Scheme, u.Host}
+	c.mu.RLock()
+	err, ok := c.allowed[key]
+	c.mu.RUnlock()
+	if ok {
 		return err
 	}
-	err := checkToken(u)
-	c.allowed.Store(key, err)
+	err = checkToken(u)
+	c.mu.Lock()
+	c.allowed[key] = err
+	c.mu.Unlock()
 	return err
 }
+
+// server is a scheme and a host, as a URL says them.
+type server struct{ scheme, host string }
 
 func checkToken(u *url.URL) error {
 	if _, err := hostname.Canonical(u.Host); err != nil {

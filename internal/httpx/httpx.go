@@ -116,7 +116,8 @@ type Client struct {
 	// allowed remembers checkToken's verdict by scheme and host: sync
 	// sends thousands of requests to a few hosts, and making each host
 	// canonical again was a tenth of its work.
-	allowed sync.Map // "scheme://host" -> error (nil: a token may go)
+	mu      sync.RWMutex
+	allowed map[server]error // nil: a token may go
 }
 
 // New builds the client for cfg: its proxy and cookie jar. Its TLS

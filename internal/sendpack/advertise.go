@@ -77,7 +77,9 @@ func ParseServiceAdvertisement(r io.Reader, service string) (*Advertisement, err
 	if _, err := readPktSize(br); !errors.Is(err, errFlush) {
 		return nil, i18n.Errorf("not a git smart-HTTP %s advertisement", service)
 	}
-	a := &Advertisement{}
+	// Room for a few refs: growing the slice one ref at a time was most
+	// of the allocations of a small repository's listing.
+	a := &Advertisement{Listing: refs.Listing{Refs: make([]refs.Ref, 0, 4)}}
 	versioned := false
 	for n := 0; ; n++ {
 		line, err := readPktString(br)
