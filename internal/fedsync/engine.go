@@ -155,7 +155,7 @@ func New(cfg Config) (*Engine, error) {
 		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
 		config: e.transportConfig, hosts: map[string]chan struct{}{}, creds: map[keystore.Key]*credential{},
 		clients: map[string]*httpx.Client{}, chosen: map[serverKey]*httpx.Client{},
-		work: make(chan func(*worker)), tokens: cfg.Tokens}
+		work: make(chan *listed), tokens: cfg.Tokens}
 	if e.lister.tokens == nil {
 		e.lister.tokens = keystore.Default(keystore.Options{Getenv: e.lister.getenv, Forge: e.forgeOf})
 	}
@@ -282,16 +282,16 @@ func (e *Engine) sshRunner() (gitexec.Runner, error) {
 func (e *Engine) listRefs(ctx context.Context, f *federation.Federation, ep federation.Endpoint, service string) (*refs.Listing, error) {
 	var first listed
 	var wg sync.WaitGroup
-	e.startListing(ctx, &wg, &first, f, ep, service)
+	e.startListing(ctx, &wg, &first, f, ep, service, nil)
 	wg.Wait()
 	return e.finishListing(ctx, f, ep, service, first)
 }
 
-// startListing starts the in-process listing of ep (lister.start); out
-// is errUseGit for a server git lists.
-func (e *Engine) startListing(ctx context.Context, wg *sync.WaitGroup, out *listed, f *federation.Federation, ep federation.Endpoint, service string) {
-	limit, key := listLimit(f, ep)
-	e.lister.start(ctx, wg, out, ep, service, limit, key)
+// startListing starts the in-process listing of ep (lister.start) with
+// client, the one chosen for it (nil: chosen here); out is errUseGit for
+// a server git lists.
+func (e *Engine) startListing(ctx context.Context, wg *sync.WaitGroup, out *listed, f *federation.Federation, ep federation.Endpoint, service string, client *httpx.Client) {
+	e.lister.start(ctx, wg, out, ep, service, limitOf(f, ep), client)
 }
 
 // finishListing takes a listing on from its first in-process attempt,
@@ -301,9 +301,9 @@ func (e *Engine) finishListing(ctx context.Context, f *federation.Federation, ep
 	if first.err == nil {
 		return first.refs, nil
 	}
-	limit, key := listLimit(f, ep)
+	limit := limitOf(f, ep)
 	url := ep.Raw
-	listed, err := e.lister.retry(ctx, ep, service, limit, key, first)
+	listed, err := e.lister.retry(ctx, ep, service, limit, first)
 	if !errors.Is(err, errUseGit) {
 		if err != nil {
 			return nil, i18n.Errorf("listing %s: %w", url, e.explain(ctx, err, url))
@@ -312,7 +312,7 @@ func (e *Engine) finishListing(ctx context.Context, f *federation.Federation, ep
 	}
 	e.gitListings.Add(1)
 	err = e.net(ctx, func() error {
-		g, plain := e.runner(f, "", limit).Plain(url)
+		g, plain := e.runner(f, "", limit.d).Plain(url)
 		out, err := g.LsRemote(ctx, plain)
 		if err != nil {
 			return err
@@ -326,14 +326,30 @@ func (e *Engine) finishListing(ctx context.Context, f *federation.Federation, ep
 	return listed, nil
 }
 
-// listLimit bounds each attempt at listing ep: its timeout or f's, and
-// the config key that sets it ("" for ListTimeout), for the error of a
-// server that does not answer in time.
-func listLimit(f *federation.Federation, ep federation.Endpoint) (time.Duration, func() string) {
+// listLimit bounds each attempt at listing a server of a federation.
+type listLimit struct {
+	d  time.Duration
+	f  *federation.Federation // nil: ListTimeout, set by no key
+	ep federation.Endpoint
+}
+
+// limitOf is the limit of listing ep: its timeout or f's, else
+// ListTimeout.
+func limitOf(f *federation.Federation, ep federation.Endpoint) listLimit {
 	if d := f.LimitOf(ep); d > 0 {
-		return d, func() string { _, k := f.TimeoutOf(ep); return k }
+		return listLimit{d: d, f: f, ep: ep}
 	}
-	return ListTimeout, func() string { return "" }
+	return listLimit{d: ListTimeout}
+}
+
+// key is the config key that sets the limit ("" for ListTimeout), for
+// the error of a server that does not answer in time: found only then.
+func (l listLimit) key() string {
+	if l.f == nil {
+		return ""
+	}
+	_, k := l.f.TimeoutOf(l.ep)
+	return k
 }
 
 // explain says what to do when a server stayed busy through every retry

@@ -73,7 +73,7 @@ type lister struct {
 	// stacks have grown to what a request needs. A request on each
 	// listing's own new goroutine grew a stack anew every time, a tenth
 	// of a run's CPU. close ends them.
-	work      chan func(*worker)
+	work      chan *listed
 	startWork sync.Once
 	endWork   sync.Once
 
@@ -105,9 +105,10 @@ func (l *lister) hostSlots(host string) chan struct{} {
 	return s
 }
 
-// acquire takes a slot of host, then one of the run; release gives both
-// back. A listing waiting for a busy host holds no slot of the run.
-func (l *lister) acquire(ctx context.Context, host string) (release func(), err error) {
+// acquire takes a slot of host, then one of the run, and returns the
+// host's slots for release. A listing waiting for a busy host holds no
+// slot of the run.
+func (l *lister) acquire(ctx context.Context, host string) (chan struct{}, error) {
 	hs := l.hostSlots(host)
 	select {
 	case hs <- struct{}{}:
@@ -120,13 +121,13 @@ func (l *lister) acquire(ctx context.Context, host string) (release func(), err 
 		<-hs
 		return nil, ctx.Err()
 	}
-	return func() { <-l.all; <-hs }, nil
+	return hs, nil
 }
 
-// eligible reports whether ep is listed in-process.
-func (l *lister) eligible(ctx context.Context, ep federation.Endpoint) bool {
-	_, err := l.client(ctx, ep)
-	return err == nil
+// release gives back the slots acquire took: hs's, and one of the run.
+func (l *lister) release(hs chan struct{}) {
+	<-l.all
+	<-hs
 }
 
 // client is the client that lists ep, or errUseGit: ep is not http(s),
@@ -164,10 +165,23 @@ func (l *lister) keyOf(ctx context.Context, ep federation.Endpoint) serverKey {
 	})
 	// A URL that may name a user or a query is chosen for alone, by
 	// choose's own reading of it.
-	if l.byHost && !strings.ContainsAny(ep.Raw, "@?#") {
+	if l.byHost && !mayNameUser(ep.Raw) {
 		return serverKey{protocol: ep.Protocol, host: ep.Host}
 	}
 	return serverKey{url: ep.Raw}
+}
+
+// mayNameUser reports whether raw has a character that may start a
+// user or a query: "@", "?" or "#". One look at each byte: asked for
+// each server of thousands of federations.
+func mayNameUser(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '@', '?', '#':
+			return true
+		}
+	}
+	return false
 }
 
 // serverKey is a client's key in lister.chosen: a protocol and host, or
@@ -272,58 +286,78 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (cre
 }
 
 // listed is what one attempt at a listing gave. started says the
-// attempt went to a worker (lister.start), and is written before it.
+// attempt went to a worker (lister.start), and is written before it;
+// the attempt's own fields are the worker's while it runs, so that
+// handing it over makes nothing: a closure per listing was a tenth of
+// the garbage of a run over thousands of servers.
 type listed struct {
 	refs    *refs.Listing
 	err     error
 	started bool
+
+	ctx     context.Context
+	wg      *sync.WaitGroup
+	client  *httpx.Client
+	ep      federation.Endpoint
+	service string
+	cred    httpx.Credential
+	limit   listLimit
+	hs      chan struct{} // ep's host slots, one of them held
 }
 
 // start makes one attempt at listing ep on a worker of the run and
 // returns once it is under way (out.started), having waited only for a
 // slot of ep's host and one of the run; the attempt writes out's refs
-// and err and calls wg.Done. A federation starts its origin's and its
-// mirrors' listings from one goroutine and waits once for them all: a
-// goroutine for each, handing its request to a worker and waiting for
-// it, was 3% of the CPU of a run over thousands of unchanged federations.
-// When no attempt starts (ep is git's to list, or ctx ended), out.err
-// says why and wg is left as it was.
-func (l *lister) start(ctx context.Context, wg *sync.WaitGroup, out *listed, ep federation.Endpoint, service string, limit time.Duration, key func() string) {
-	client, err := l.client(ctx, ep)
-	if err != nil {
-		*out = listed{err: err}
-		return
+// and err and calls wg.Done. client is the client chosen for ep, or nil
+// to choose it here. A federation starts its origin's and its mirrors'
+// listings from one goroutine and waits once for them all: a goroutine
+// for each, handing its request to a worker and waiting for it, was 3%
+// of the CPU of a run over thousands of unchanged federations. When no
+// attempt starts (ep is git's to list, or ctx ended), out.err says why
+// and wg is left as it was.
+func (l *lister) start(ctx context.Context, wg *sync.WaitGroup, out *listed, ep federation.Endpoint, service string, limit listLimit, client *httpx.Client) {
+	if client == nil {
+		var err error
+		if client, err = l.client(ctx, ep); err != nil {
+			*out = listed{err: err}
+			return
+		}
 	}
 	cred, useGit := l.credentialFor(ctx, ep)
 	if useGit {
 		*out = listed{err: errUseGit}
 		return
 	}
-	release, err := l.acquire(ctx, ep.Host)
+	hs, err := l.acquire(ctx, ep.Host)
 	if err != nil {
 		*out = listed{err: err}
 		return
 	}
 	wg.Add(1)
-	out.started = true
-	l.submit(func(w *worker) {
-		defer wg.Done()
-		defer release() // before Done: the slots are free when the federation goes on
-		out.refs, out.err = l.attempt(ctx, w, client, ep, service, cred, limit, key)
-	})
+	*out = listed{started: true, ctx: ctx, wg: wg, client: client, ep: ep, service: service, cred: cred, limit: limit, hs: hs}
+	l.submit(out)
+}
+
+// run is the attempt t on worker w.
+func (l *lister) run(w *worker, t *listed) {
+	t.refs, t.err = l.attempt(t.ctx, w, t.client, t.ep, t.service, t.cred, t.limit)
+	l.release(t.hs) // before Done: the slots are free when the federation goes on
+	wg := t.wg
+	t.ctx, t.wg, t.client, t.hs = nil, nil, nil, nil // the result keeps none of them
+	wg.Done()
 }
 
 // retry goes on with a listing whose first attempt gave first: a busy
 // server is asked again, as gitexec.Retry would have; any other answer
 // stands.
-func (l *lister) retry(ctx context.Context, ep federation.Endpoint, service string, limit time.Duration, key func() string, first listed) (*refs.Listing, error) {
+func (l *lister) retry(ctx context.Context, ep federation.Endpoint, service string, limit listLimit, first listed) (*refs.Listing, error) {
 	if first.err == nil || !gitexec.IsBusy(first.err) {
 		return first.refs, first.err
 	}
 	var last listed
 	err := gitexec.RetryFrom(ctx, l.delays, first.err, func(ctx context.Context) error {
 		var wg sync.WaitGroup
-		l.start(ctx, &wg, &last, ep, service, limit, key)
+		l.start(ctx, &wg, &last, ep, service, limit, nil)
 		wg.Wait()
 		return last.err
 	})
@@ -331,31 +365,31 @@ func (l *lister) retry(ctx context.Context, ep federation.Endpoint, service stri
 }
 
 // attempt is one listing request on worker w, bounded by limit.
-func (l *lister) attempt(ctx context.Context, w *worker, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential, limit time.Duration, key func() string) (*refs.Listing, error) {
+func (l *lister) attempt(ctx context.Context, w *worker, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential, limit listLimit) (*refs.Listing, error) {
 	var refs *refs.Listing
 	var err error
-	outOfTime := w.bound(ctx, limit, func(ctx context.Context) { refs, err = l.once(ctx, client, ep, service, cred) })
+	outOfTime := w.bound(ctx, limit.d, func(ctx context.Context) { refs, err = l.once(ctx, w, client, ep, service, cred) })
 	if err != nil && ctx.Err() == nil && outOfTime {
-		return nil, timedOut(ep, limit, key())
+		return nil, timedOut(ep, limit.d, limit.key())
 	}
 	return refs, err
 }
 
-// submit runs fn on a worker. The caller holds a slot of l.all, which
-// fn gives back, so a worker is free or about to be.
-func (l *lister) submit(fn func(*worker)) {
+// submit hands t to a worker. The caller holds a slot of l.all, which
+// the worker gives back, so a worker is free or about to be.
+func (l *lister) submit(t *listed) {
 	l.startWork.Do(func() {
 		for range cap(l.all) {
 			go func() {
 				var w worker
 				defer w.stop()
-				for fn := range l.work {
-					fn(&w)
+				for t := range l.work {
+					l.run(&w, t)
 				}
 			}()
 		}
 	})
-	l.work <- fn
+	l.work <- t
 }
 
 // A worker runs listing attempts one at a time, each bounded by the
@@ -364,12 +398,15 @@ func (l *lister) submit(fn func(*worker)) {
 // the attempts of a run, where a context.WithTimeout for each (its
 // timer, its context, and net/http's registration of the request's own
 // context under it) was a twentieth of the CPU of a run over thousands of
-// servers.
+// servers. It also keeps what reading each answer needs.
 type worker struct {
 	parent context.Context // what ctx was made from: the run's context
 	ctx    context.Context // ended by timer, with errOutOfTime as its cause
 	cancel context.CancelCauseFunc
 	timer  *time.Timer
+
+	body io.LimitedReader // the answer being read, within maxAdvertisement
+	rest [512]byte        // what is read of an answer after its end
 }
 
 // errOutOfTime ends a worker's context when its timer fires.
@@ -411,8 +448,8 @@ func (w *worker) stop() {
 	w.parent, w.ctx, w.cancel, w.timer = nil, nil, nil, nil
 }
 
-// once is one listing request.
-func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential) (*refs.Listing, error) {
+// once is one listing request, its answer read on w.
+func (l *lister) once(ctx context.Context, w *worker, client *httpx.Client, ep federation.Endpoint, service string, cred httpx.Credential) (*refs.Listing, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, infoRefs(ep.Raw, service), nil)
 	if err != nil {
 		return nil, errUseGit
@@ -423,7 +460,7 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 		return nil, errUseGit // refused before it was sent: git refuses too, or says what is wrong with its settings
 	}
 	l.requests.Add(1)
-	if httpx.IsRedirect(err) {
+	if err != nil && httpx.IsRedirect(err) {
 		return nil, errUseGit // git follows the redirect as it would
 	}
 	if err != nil {
@@ -433,7 +470,7 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 		}
 		return nil, i18n.Errorf("%s: %s", ep.Host, l.clean.Clean(err.Error()))
 	}
-	defer drain(resp.Body)
+	defer w.drain(resp.Body)
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
@@ -446,11 +483,11 @@ func (l *lister) once(ctx context.Context, client *httpx.Client, ep federation.E
 	if got, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";"); !strings.EqualFold(strings.TrimSpace(got), want) {
 		return nil, errUseGit // a dumb server, or a login page
 	}
-	lr := &io.LimitedReader{R: resp.Body, N: maxAdvertisement}
-	br := l.reader(lr)
-	defer func() { br.Reset(nil); l.readers.Put(br) }()
+	w.body = io.LimitedReader{R: resp.Body, N: maxAdvertisement}
+	br := l.reader(&w.body)
+	defer func() { br.Reset(nil); l.readers.Put(br); w.body.R = nil }()
 	adv, err := sendpack.ParseServiceAdvertisement(br, service)
-	if lr.N <= 0 {
+	if w.body.N <= 0 {
 		return nil, i18n.Errorf("%s: ref advertisement larger than %d bytes", ep.Host, maxAdvertisement)
 	}
 	if err != nil {
@@ -487,10 +524,15 @@ func timedOut(ep federation.Endpoint, limit time.Duration, key string) error {
 	return i18n.Errorf("%s: the ref listing timed out after %s", ep.Host, limit)
 }
 
-// drain reads what is left of a small answer so that its connection is
-// reused, then closes it.
-func drain(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+// drain reads what is left of a small answer, up to 64 KiB, so that its
+// connection is reused, then closes it.
+func (w *worker) drain(body io.ReadCloser) {
+	for n := 0; n < 64<<10; {
+		m, err := body.Read(w.rest[:])
+		if n += m; err != nil || m == 0 {
+			break
+		}
+	}
 	_ = body.Close()
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/sendpack"
@@ -243,10 +244,14 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 		return nil
 	}
 	var pre *listings
-	if push && e.listedInProcess(ctx, f) {
+	var clients []*httpx.Client
+	if push {
+		clients = e.inProcessClients(ctx, f)
+	}
+	if clients != nil {
 		// An unchanged federation is decided from its listings alone,
 		// before the lock: no git process, no write to the cache.
-		pre = e.listAll(ctx, f, push)
+		pre = e.listAll(ctx, f, push, clients)
 		if pre.err != nil {
 			return pre.err
 		}
@@ -270,7 +275,7 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 	// answer is not waited for twice.
 	l := pre
 	if l == nil || !l.mirrorFailed() {
-		if l = e.listAll(ctx, f, push); l.err != nil {
+		if l = e.listAll(ctx, f, push, nil); l.err != nil {
 			return l.err
 		}
 	}
@@ -321,20 +326,25 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 	return nil
 }
 
-// listedInProcess reports whether every server of f is listed by this
-// process, so that listing f before its lock costs a request per server
-// and no git process: a federation with a server only git lists keeps
-// listing under the lock, once.
-func (e *Engine) listedInProcess(ctx context.Context, f *federation.Federation) bool {
-	if !e.lister.eligible(ctx, f.Origin) {
-		return false
-	}
-	for _, m := range f.Mirrors {
-		if !e.lister.eligible(ctx, m) {
-			return false
+// inProcessClients are the clients that list f's servers, origin's
+// first, when this process lists every one of them, so that listing f
+// before its lock costs a request per server and no git process; nil
+// otherwise: a federation with a server only git lists keeps listing
+// under the lock, once. They are chosen once, for the requests too.
+func (e *Engine) inProcessClients(ctx context.Context, f *federation.Federation) []*httpx.Client {
+	clients := make([]*httpx.Client, 1+len(f.Mirrors))
+	for i := range clients {
+		ep := f.Origin
+		if i > 0 {
+			ep = f.Mirrors[i-1]
 		}
+		c, err := e.lister.client(ctx, ep)
+		if err != nil {
+			return nil
+		}
+		clients[i] = c
 	}
-	return true
+	return clients
 }
 
 // inSyncResults is the result of a federation whose every mirror listed
@@ -408,7 +418,7 @@ func (l *listings) mirrorFailed() bool {
 // listAll lists origin and every mirror at once: when nothing changed,
 // that is all a sync costs. A mirror about to be pushed to is listed as
 // a push lists it (receive-pack).
-func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push bool) *listings {
+func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push bool, clients []*httpx.Client) *listings {
 	l := &listings{mirrors: make([]listing, len(f.Mirrors))}
 	mirrorService := sendpack.UploadPack
 	if push {
@@ -432,9 +442,15 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 			return nil
 		})
 	}
-	e.startListing(ctx, &wg, &firsts[0], f, f.Origin, sendpack.UploadPack)
+	client := func(i int) *httpx.Client {
+		if clients == nil {
+			return nil // chosen by startListing
+		}
+		return clients[i]
+	}
+	e.startListing(ctx, &wg, &firsts[0], f, f.Origin, sendpack.UploadPack, client(0))
 	for i, m := range f.Mirrors {
-		if e.startListing(ctx, &wg, &firsts[1+i], f, m, mirrorService); !firsts[1+i].started {
+		if e.startListing(ctx, &wg, &firsts[1+i], f, m, mirrorService, client(1+i)); !firsts[1+i].started {
 			finish(i, m)
 		}
 	}
