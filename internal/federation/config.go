@@ -273,15 +273,19 @@ type parser struct {
 
 type sectionID struct{ section, sub string }
 
-// rawSection is a section's entries, and what they parsed to.
+// rawSection is a section's entries, and what they parsed to. The
+// entries are kept as they came, not as a map of keys to values: a map
+// for each of 10,000 federations, alive until the end of the read, made
+// the heap a collection saw during it half as large again, and so the
+// heap the next one let grow (peak RSS 44 -> 56 MiB).
 type rawSection struct {
-	id     sectionID
-	kv     map[string][]string // key -> values
-	parsed bool                // fed, set, host and err say kv as it is
-	fed    *Federation
-	set    *Set
-	host   *Host
-	err    error
+	id      sectionID
+	entries []rawEntry
+	parsed  bool // fed, set, host and err say the entries as they are
+	fed     *Federation
+	set     *Set
+	host    *Host
+	err     error
 }
 
 func newParser(keep func(name string) bool) *parser {
@@ -313,18 +317,32 @@ func (p *parser) add(e Entry) {
 		p.last = s
 	}
 	s.parsed = false
-	if isMulti(section, key) && e.Value == "" {
-		s.kv[key] = nil // an empty value resets a list, as credential.helper does
-		return
+	s.entries = append(s.entries, rawEntry{key, e.Value})
+}
+
+// rawEntry is a key of a section (lower case, as git prints it) and
+// its value.
+type rawEntry struct{ key, value string }
+
+// values is the section's keys and their values, in order: an empty
+// value of a list resets it, as credential.helper does.
+func (s *rawSection) values() map[string][]string {
+	kv := make(map[string][]string, len(s.entries))
+	for _, e := range s.entries {
+		if isMulti(s.id.section, e.key) && e.value == "" {
+			kv[e.key] = nil
+			continue
+		}
+		kv[e.key] = append(kv[e.key], e.value)
 	}
-	s.kv[key] = append(s.kv[key], e.Value)
+	return kv
 }
 
 // section is the section id, made when it first comes.
 func (p *parser) section(id sectionID) *rawSection {
 	s, ok := p.sections[id]
 	if !ok {
-		s = &rawSection{id: id, kv: map[string][]string{}}
+		s = &rawSection{id: id, entries: make([]rawEntry, 0, 4)} // an origin and three mirrors
 		p.sections[id] = s
 		p.order = append(p.order, s)
 	}
@@ -364,7 +382,7 @@ func (p *parser) finish() (*Config, error) {
 func (s *rawSection) parse() {
 	s.parsed = true
 	s.fed, s.set, s.host, s.err = nil, nil, nil, nil
-	section, name, kv := s.id.section, s.id.sub, s.kv
+	section, name, kv := s.id.section, s.id.sub, s.values()
 	switch section {
 	case SectionHost:
 		h := Host{URL: name, Forge: strings.ToLower(last(kv["forge"])), API: last(kv["api"])}
