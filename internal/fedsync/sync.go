@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -199,18 +200,22 @@ func (e *Engine) each(ctx context.Context, feds []*federation.Federation, fn fun
 	// Network commands are bounded by the engine's Jobs slots; more
 	// federations than slots are in flight so that a slot freed while one
 	// federation does its local work (lock, cache, plan) is taken at once.
-	inFlight := 4 * e.cfg.Jobs
+	// Each of them runs on one of inFlight goroutines that take the
+	// federations in order: a goroutine for each federation began with a
+	// small stack and grew it, thousands of times in a run.
+	inFlight := min(4*e.cfg.Jobs, len(feds))
 	results := make(chan finished, inFlight)
+	var taken atomic.Int64
+	var running sync.WaitGroup
+	for range inFlight {
+		running.Go(func() {
+			for i := int(taken.Add(1)) - 1; i < len(feds); i = int(taken.Add(1)) - 1 {
+				results <- finished{i, fn(ctx, feds[i])}
+			}
+		})
+	}
 	go func() {
-		var g errgroup.Group
-		g.SetLimit(inFlight)
-		for i, f := range feds {
-			g.Go(func() error {
-				results <- finished{i, fn(ctx, f)}
-				return nil
-			})
-		}
-		_ = g.Wait()
+		running.Wait()
 		close(results)
 	}()
 	held := map[int]*FederationResult{} // done before one ahead of them
