@@ -202,11 +202,24 @@ func matchAny(globs []string, s string) bool {
 			if strings.HasPrefix(s, g[:len(g)-1]) {
 				return true
 			}
-			if !strings.ContainsAny(dir, `*?[\`) {
+			if !hasGlobMeta(dir) {
 				continue
 			}
 		}
 		if ok, _ := path.Match(g, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// hasGlobMeta reports whether s has a character path.Match reads as
+// more than itself. One look at each byte: asked for each ref of each
+// listing of thousands of federations.
+func hasGlobMeta(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', '\\':
 			return true
 		}
 	}

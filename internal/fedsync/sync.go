@@ -357,12 +357,10 @@ func (e *Engine) inProcessClients(ctx context.Context, f *federation.Federation)
 // share one slice of refs, read only: a run over 10,000 federations
 // keeps every result until it reports.
 func inSyncResults(f *federation.Federation, l *listings) []MirrorResult {
-	origin := l.origin.Values()
-	names := sortedKeys(origin)
-	refs := make([]RefResult, len(names))
-	for j, ref := range names {
-		oid := origin[ref]
-		refs[j] = RefResult{RefPlan: RefPlan{Ref: ref, State: InSync, Action: ActNone, Origin: oid, Mirror: oid}, Result: ResultNone}
+	origin := l.origin.Sorted()
+	refs := make([]RefResult, len(origin))
+	for j, r := range origin {
+		refs[j] = RefResult{RefPlan: RefPlan{Ref: r.Name, State: InSync, Action: ActNone, Origin: r.OID, Mirror: r.OID}, Result: ResultNone}
 	}
 	out := make([]MirrorResult, len(f.Mirrors))
 	for i, m := range f.Mirrors {
@@ -435,6 +433,7 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 	// create) goes on beside, a goroutine for each such mirror; a server
 	// git lists is started on before the wait.
 	firsts := make([]listed, 1+len(f.Mirrors))
+	covered := covers(f)
 	var wg sync.WaitGroup
 	var g errgroup.Group
 	finish := func(i int, m federation.Endpoint) {
@@ -443,7 +442,7 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 			if err != nil && push {
 				refs, err = e.createMissing(ctx, f, m, err)
 			}
-			l.mirrors[i] = listing{refs: refs.Filter(covers(f)), all: refs, err: err}
+			l.mirrors[i] = listing{refs: refs.Filter(covered), all: refs, err: err}
 			return nil
 		})
 	}
@@ -467,7 +466,7 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 		switch first := firsts[1+i]; {
 		case !first.started:
 		case first.err == nil:
-			l.mirrors[i] = listing{refs: first.refs.Filter(covers(f)), all: first.refs}
+			l.mirrors[i] = listing{refs: first.refs.Filter(covered), all: first.refs}
 		default:
 			finish(i, m)
 		}
@@ -480,7 +479,7 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 		l.err = i18n.Errorf("origin: %w", l.err)
 		return l
 	}
-	l.originAll, l.origin = l.origin, l.origin.Filter(covers(f))
+	l.originAll, l.origin = l.origin, l.origin.Filter(covered)
 	return l
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -276,5 +277,39 @@ func TestFilterKeepsOrderAndSharesReadOnly(t *testing.T) {
 	}
 	if all := l.Filter(func(string) bool { return true }); !slices.Equal(names(all), before) || all.Symrefs["HEAD"] != l.Symrefs["HEAD"] {
 		t.Errorf("a filter keeping all: %+v", all)
+	}
+}
+
+// Sorted gives what Values gives, in name order: the listing's own
+// refs when git listed them so, else a sorted copy with a name listed
+// twice once, at its last value, and no ref without a value.
+func TestSortedIsValuesInOrder(t *testing.T) {
+	a, b, c := strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40)
+	for _, tc := range []struct {
+		name   string
+		listed []refs.Ref
+		want   []refs.Ref
+	}{
+		{"in order", []refs.Ref{{"refs/heads/main", a}, {"refs/tags/v1", b}}, []refs.Ref{{"refs/heads/main", a}, {"refs/tags/v1", b}}},
+		{"symref without a value", []refs.Ref{{"HEAD", ""}, {"refs/heads/main", a}}, []refs.Ref{{"refs/heads/main", a}}},
+		{"out of order", []refs.Ref{{"refs/tags/v1", b}, {"refs/heads/main", a}}, []refs.Ref{{"refs/heads/main", a}, {"refs/tags/v1", b}}},
+		{"listed twice", []refs.Ref{{"refs/heads/main", a}, {"refs/heads/x", b}, {"refs/heads/main", c}}, []refs.Ref{{"refs/heads/main", c}, {"refs/heads/x", b}}},
+		{"none", nil, nil},
+	} {
+		l := &refs.Listing{Refs: tc.listed}
+		got := l.Sorted()
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: Sorted() = %v, want %v", tc.name, got, tc.want)
+		}
+		if !maps.Equal(l.Values(), (&refs.Listing{Refs: got}).Values()) {
+			t.Errorf("%s: Sorted() and Values() disagree", tc.name)
+		}
+	}
+	if (*refs.Listing)(nil).Sorted() != nil {
+		t.Error("a nil Listing lists refs")
+	}
+	in := []refs.Ref{{"refs/heads/main", a}, {"refs/tags/v1", b}}
+	if got := (&refs.Listing{Refs: in}).Sorted(); &got[0] != &in[0] {
+		t.Error("a listing in git's order was copied")
 	}
 }

@@ -9,6 +9,7 @@ package refs
 
 import (
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
@@ -74,6 +75,28 @@ func (l *Listing) Values() map[string]string {
 		}
 	}
 	return m
+}
+
+// Sorted is the refs listed with a value, in name order, a name listed
+// twice once with its last value (as Values keeps it): the listing's
+// own slice, read only, when it is so already, as git lists refs.
+func (l *Listing) Sorted() []Ref {
+	if l == nil {
+		return nil
+	}
+	if sameInOrder(l.Refs, l.Refs) {
+		if !slices.ContainsFunc(l.Refs, func(r Ref) bool { return r.OID == "" }) {
+			return l.Refs
+		}
+		return slices.DeleteFunc(slices.Clone(l.Refs), func(r Ref) bool { return r.OID == "" })
+	}
+	values := l.Values()
+	out := make([]Ref, 0, len(values))
+	for name, oid := range values {
+		out = append(out, Ref{Name: name, OID: oid})
+	}
+	slices.SortFunc(out, func(a, b Ref) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // Len is the number of refs listed with a value; a nil Listing lists
