@@ -1,7 +1,7 @@
 package fedsync
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -65,8 +65,6 @@ type lister struct {
 
 	byHostOnce sync.Once
 	byHost     bool // git's configuration tells no two repositories of a host apart
-
-	readers sync.Pool // *bufio.Reader of advertisements, one per listing in flight
 
 	// work hands a request to one of the run's workers, as many as
 	// listings may be in flight and started with the first (start): their
@@ -406,6 +404,7 @@ type worker struct {
 	timer  *time.Timer
 
 	body io.LimitedReader // the answer being read, within maxAdvertisement
+	buf  bytes.Buffer     // what is read of it
 	rest [512]byte        // what is read of an answer after its end
 }
 
@@ -483,10 +482,7 @@ func (l *lister) once(ctx context.Context, w *worker, client *httpx.Client, ep f
 	if got, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";"); !strings.EqualFold(strings.TrimSpace(got), want) {
 		return nil, errUseGit // a dumb server, or a login page
 	}
-	w.body = io.LimitedReader{R: resp.Body, N: maxAdvertisement}
-	br := l.reader(&w.body)
-	defer func() { br.Reset(nil); l.readers.Put(br); w.body.R = nil }()
-	adv, err := sendpack.ParseServiceAdvertisement(br, service)
+	adv, err := w.read(resp.Body, service)
 	if w.body.N <= 0 {
 		return nil, i18n.Errorf("%s: ref advertisement larger than %d bytes", ep.Host, maxAdvertisement)
 	}
@@ -496,24 +492,34 @@ func (l *lister) once(ctx context.Context, w *worker, client *httpx.Client, ep f
 	return &adv.Listing, nil
 }
 
+// read reads a listing's answer, body, into w's buffer and parses it as
+// service's advertisement: the buffer serves every listing of the
+// worker, and a string is made of each answer once (the refs are pieces
+// of it). It reads maxAdvertisement bytes at most: w.body.N is 0 after
+// an answer that had more.
+func (w *worker) read(body io.Reader, service string) (*sendpack.Advertisement, error) {
+	w.body = io.LimitedReader{R: body, N: maxAdvertisement}
+	defer func() {
+		w.body.R = nil
+		if w.buf.Cap() > 1<<20 {
+			w.buf = bytes.Buffer{} // a large repository's answer is not kept for the next
+		}
+	}()
+	w.buf.Reset()
+	_, readErr := w.buf.ReadFrom(&w.body)
+	adv, err := sendpack.ParseAdvertisementBytes(w.buf.Bytes(), service)
+	if err != nil && readErr != nil {
+		return nil, i18n.Errorf("reading the ref advertisement: %w", readErr)
+	}
+	return adv, err
+}
+
 // infoRefs is the URL of raw's advertisement of service. raw has no
 // query and no fragment (choose sends those to git), so the URL is
 // raw's text and a path: parsing and printing it again for each of
 // thousands of listings cost more than the request's own headers.
 func infoRefs(raw, service string) string {
 	return strings.TrimSuffix(raw, "/") + "/info/refs?service=" + service
-}
-
-// reader is a buffered reader of r, from the pool: a buffer per
-// listing was most of the garbage of a run over thousands of servers.
-// sendpack reads through it as given (bufio.NewReader keeps a reader
-// with a large enough buffer).
-func (l *lister) reader(r io.Reader) *bufio.Reader {
-	if br, ok := l.readers.Get().(*bufio.Reader); ok {
-		br.Reset(r)
-		return br
-	}
-	return bufio.NewReader(r)
 }
 
 // timedOut is the error of a listing that did not complete within limit.

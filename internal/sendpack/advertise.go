@@ -1,7 +1,6 @@
 package sendpack
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"strings"
@@ -65,16 +64,31 @@ func ParseAdvertisement(r io.Reader) (*Advertisement, error) {
 // ParseServiceAdvertisement is ParseAdvertisement for service's answer
 // (ReceivePack or UploadPack). The peeled values of annotated tags that
 // upload-pack adds ("<tag>^{}") are left out: a ref's value is the tag.
+// It reads r to its end (the caller bounds it), then parses what it read
+// (ParseAdvertisementBytes); an answer whole up to its last flush stands
+// whatever error ends the read.
 func ParseServiceAdvertisement(r io.Reader, service string) (*Advertisement, error) {
-	// A small buffer: readPktString reads a long line past it. Sync parses
-	// thousands of advertisements; 64 KiB each was most of its garbage.
-	br := bufio.NewReader(r)
-	line, err := readPktString(br)
+	data, readErr := io.ReadAll(r)
+	a, err := ParseAdvertisementBytes(data, service)
+	if err != nil && readErr != nil {
+		return nil, i18n.Errorf("reading the ref advertisement: %w", readErr)
+	}
+	return a, err
+}
+
+// ParseAdvertisementBytes is ParseServiceAdvertisement of an answer read
+// whole, data, which it does not keep: the refs are pieces of one copy
+// of it. Sync reads thousands of advertisements; a string for each line,
+// read through a buffered reader, was most of the cost of reading them.
+// What follows the last flush is not read.
+func ParseAdvertisementBytes(data []byte, service string) (*Advertisement, error) {
+	p := pktLines{string(data)}
+	line, err := p.next()
 	head, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "# service=")
 	if err != nil || !ok || head != service {
 		return nil, i18n.Errorf("not a git smart-HTTP %s advertisement", service)
 	}
-	if _, err := readPktSize(br); !errors.Is(err, errFlush) {
+	if _, err := p.next(); !errors.Is(err, errFlush) {
 		return nil, i18n.Errorf("not a git smart-HTTP %s advertisement", service)
 	}
 	// Room for a few refs: growing the slice one ref at a time was most
@@ -82,7 +96,7 @@ func ParseServiceAdvertisement(r io.Reader, service string) (*Advertisement, err
 	a := &Advertisement{Listing: refs.Listing{Refs: make([]refs.Ref, 0, 4)}}
 	versioned := false
 	for n := 0; ; n++ {
-		line, err := readPktString(br)
+		line, err := p.next()
 		if errors.Is(err, errFlush) {
 			return a, nil
 		}

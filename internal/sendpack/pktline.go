@@ -35,28 +35,6 @@ func readPktData(r *bufio.Reader, size int) ([]byte, error) {
 	return data, nil
 }
 
-// readPktString is readPkt as a string. A line that fits r's buffer is
-// read in place and copied once, into the string: sync parses the
-// advertisements of thousands of servers, and a slice per line was a
-// tenth of its garbage.
-func readPktString(r *bufio.Reader) (string, error) {
-	size, err := readPktSize(r)
-	if err != nil {
-		return "", err
-	}
-	if size > r.Size() {
-		data, err := readPktData(r, size)
-		return string(data), err
-	}
-	data, err := r.Peek(size)
-	if err != nil {
-		return "", unexpectedEOF(err)
-	}
-	s := string(data)
-	_, _ = r.Discard(size)
-	return s, nil
-}
-
 // readPktSize reads a pkt-line's length and returns the size of its
 // data, or errFlush.
 func readPktSize(r *bufio.Reader) (int, error) {
@@ -66,6 +44,12 @@ func readPktSize(r *bufio.Reader) (int, error) {
 	}
 	hdr := [4]byte(peeked)
 	_, _ = r.Discard(4)
+	return pktSize(hdr)
+}
+
+// pktSize is the size of the data of a pkt-line whose length is hdr, or
+// errFlush.
+func pktSize(hdr [4]byte) (int, error) {
 	n, ok := pktLen(hdr)
 	if !ok {
 		return 0, i18n.Errorf("malformed pkt-line length %q", string(hdr[:]))
@@ -79,6 +63,28 @@ func readPktSize(r *bufio.Reader) (int, error) {
 		return 0, i18n.Errorf("pkt-line of %d bytes, more than git's %d", n, maxPkt)
 	}
 	return int(n - 4), nil
+}
+
+// pktLines reads the pkt-lines of an answer read whole: each line is a
+// piece of s, with no copy of its own.
+type pktLines struct{ s string }
+
+// next is the next pkt-line's data, or errFlush.
+func (p *pktLines) next() (string, error) {
+	if len(p.s) < 4 {
+		return "", io.ErrUnexpectedEOF
+	}
+	size, err := pktSize([4]byte{p.s[0], p.s[1], p.s[2], p.s[3]})
+	p.s = p.s[4:]
+	if err != nil {
+		return "", err
+	}
+	if len(p.s) < size {
+		return "", io.ErrUnexpectedEOF
+	}
+	line := p.s[:size]
+	p.s = p.s[size:]
+	return line, nil
 }
 
 // unexpectedEOF is err, an end of the stream inside a pkt-line said so.

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
@@ -60,6 +62,25 @@ func TestParseAdvertisement(t *testing.T) {
 	a, err = ParseAdvertisement(strings.NewReader(advertisement(oid1+" refs/heads/main\x00atomic "+long+"\n", strings.Repeat("2", 40)+" refs/heads/next\n")))
 	if err != nil || len(a.Refs) != 2 || a.OID("refs/heads/next") != strings.Repeat("2", 40) || !hasValue(a, "agent", long[len("agent="):]) {
 		t.Errorf("a long line: %v, refs %+v", err, a.Refs)
+	}
+}
+
+// An answer read whole up to its last flush stands when the read then
+// fails (a connection dropped after the answer) or more follows; one
+// cut short is an error that says why the read ended.
+func TestParseAdvertisementReadToItsEnd(t *testing.T) {
+	whole := advertisement(oid1 + " refs/heads/main\x00report-status\n")
+	dropped := errors.New("connection reset by peer")
+	a, err := ParseAdvertisement(io.MultiReader(strings.NewReader(whole+"trailing"), iotest.ErrReader(dropped)))
+	if err != nil || a.OID("refs/heads/main") != oid1 {
+		t.Errorf("whole answer, then a failed read: %+v, %v", a, err)
+	}
+	_, err = ParseAdvertisement(io.MultiReader(strings.NewReader(whole[:len(whole)-10]), iotest.ErrReader(dropped)))
+	if !errors.Is(err, dropped) {
+		t.Errorf("an answer cut short: %v, want the read's error", err)
+	}
+	if _, err := ParseAdvertisement(strings.NewReader(whole[:len(whole)-4])); err == nil {
+		t.Error("an answer without its last flush was taken")
 	}
 }
 
