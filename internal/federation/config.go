@@ -185,11 +185,22 @@ func (f *Federation) HasSSH() bool {
 // Covers reports whether sync and status cover ref: it matches an include
 // glob (DefaultInclude when none is set) and no exclude glob.
 func (f *Federation) Covers(ref string) bool {
+	if len(f.Include) == 0 && len(f.Exclude) == 0 {
+		return coveredByDefault(ref)
+	}
 	inc := f.Include
 	if len(inc) == 0 {
 		inc = DefaultInclude
 	}
 	return matchAny(inc, ref) && !matchAny(f.Exclude, ref)
+}
+
+// coveredByDefault is matchAny(DefaultInclude, ref), said without its
+// globs (TestCovers holds them together): nearly every federation covers
+// the default refs, and its sync asks this of every ref of every
+// listing.
+func coveredByDefault(ref string) bool {
+	return strings.HasPrefix(ref, "refs/heads/") || strings.HasPrefix(ref, "refs/tags/")
 }
 
 func matchAny(globs []string, s string) bool {

@@ -460,6 +460,9 @@ func TestCovers(t *testing.T) {
 		if got := tt.f.Covers(tt.ref); got != tt.want {
 			t.Errorf("Covers(%s) with include %q exclude %q = %v, want %v", tt.ref, tt.f.Include, tt.f.Exclude, got, tt.want)
 		}
+		if tt.f == def && coveredByDefault(tt.ref) != matchAny(DefaultInclude, tt.ref) {
+			t.Errorf("%s: the default's shortcut and its globs disagree", tt.ref)
+		}
 	}
 }
 
