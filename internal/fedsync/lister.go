@@ -286,8 +286,8 @@ func (l *lister) credentialFor(ctx context.Context, ep federation.Endpoint) (cre
 // listed is what one attempt at a listing gave. started says the
 // attempt went to a worker (lister.start), and is written before it;
 // the attempt's own fields are the worker's while it runs, so that
-// handing it over makes nothing: a closure per listing was a tenth of
-// the garbage of a run over thousands of servers.
+// handing it over allocates nothing, where a closure did for every
+// listing.
 type listed struct {
 	refs    *refs.Listing
 	err     error

@@ -85,18 +85,10 @@ func (w *configWriter) records(s string) {
 // sixth of the run over 5,000 lines).
 func (r Runner) ConfigRegexp(ctx context.Context, re string, showScope bool) ([]ConfigEntry, error) {
 	var entries []ConfigEntry
-	err := r.ConfigRegexpEach(ctx, re, showScope, func(e ConfigEntry) { entries = append(entries, e) })
-	if err != nil {
+	if err := r.configEach(ctx, showScope, func(e ConfigEntry) { entries = append(entries, e) }, "--get-regexp", re); err != nil {
 		return nil, err
 	}
 	return entries, nil
-}
-
-// ConfigRegexpEach is ConfigRegexp giving each entry to each, from one
-// goroutine at a time. It returns once git has exited; entries given
-// before an error are to be dropped.
-func (r Runner) ConfigRegexpEach(ctx context.Context, re string, showScope bool, each func(ConfigEntry)) error {
-	return r.configEach(ctx, showScope, each, "--get-regexp", re)
 }
 
 // ConfigListEach runs `git config -z --list` and gives each entry to
