@@ -133,10 +133,18 @@ const heapFloor = 32 << 20
 // MiB×GOGC/100 at the least.
 type gcFloor struct {
 	floor   uint64
+	live    func() uint64 // the live heap the last collection found
 	stopped atomic.Bool
 }
 
-func newGCFloor(floor uint64) *gcFloor { return &gcFloor{floor: floor} }
+func newGCFloor(floor uint64) *gcFloor { return &gcFloor{floor: floor, live: liveHeap} }
+
+// liveHeap is the live heap the last collection found.
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
 
 // start sets the first goal, before anything is live, and has every
 // collection set the next.
@@ -159,10 +167,8 @@ func (g *gcFloor) arm() {
 		return
 	}
 	runtime.AddCleanup(new(gcCycle), func(g *gcFloor) {
-		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		metrics.Read(live)
 		if !g.stopped.Load() {
-			debug.SetGCPercent(g.percent(live[0].Value.Uint64()))
+			debug.SetGCPercent(g.percent(g.live()))
 		}
 		g.arm()
 	}, g)
