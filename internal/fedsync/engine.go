@@ -113,15 +113,16 @@ type Engine struct {
 	repo     *RepoLookup // of cfg.Repo
 }
 
-// New returns an Engine for cfg.
-// Close ends what the engine keeps between listings: the connections
-// kept alive to the servers it listed. The engine may be used again.
+// Close ends what the engine keeps between listings: its workers and
+// the connections kept alive to the servers it listed. The engine is
+// done then: a listing after Close has no worker to run it.
 func (e *Engine) Close() {
 	if e.lister != nil {
 		e.lister.close()
 	}
 }
 
+// New returns an Engine for cfg.
 func New(cfg Config) (*Engine, error) {
 	if cfg.CacheRoot == "" {
 		root, err := DefaultCacheRoot()
