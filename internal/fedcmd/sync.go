@@ -14,7 +14,7 @@ import (
 	"runtime/metrics"
 	"sort"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"syscall"
 	"time"
 
@@ -88,7 +88,7 @@ func syncCommand(stdio IO) *cli.Command {
 			&cli.StringFlag{Name: "shard", Usage: "with --all, take only share K of N (K/N, K from 0; /N takes K from $JOB_COMPLETION_INDEX)"},
 		},
 		Action: func(c *cli.Context) error {
-			batchRuntime(os.Getenv, c.Bool("daemon"))
+			defer batchRuntime(os.Getenv, c.Bool("daemon"))()
 			return runSync(c.Context, SyncOptions{
 				IO: stdio, Names: c.Args().Slice(), All: c.Bool("all"), DryRun: c.Bool("dry-run"),
 				JSON: c.Bool("json"), Jobs: c.Int("jobs"), Force: c.Bool("force"), Prune: c.Bool("prune"),
@@ -99,27 +99,30 @@ func syncCommand(stdio IO) *cli.Command {
 }
 
 // batchRuntime sets the Go runtime for a sync, unless the user's GOGC
-// does: the heap grows to three times what it holds live before it is
-// collected (GOGC=200), and a run that is not a daemon lets it grow to
-// heapFloor at the least (gcFloor). A sync holds little (its
-// configuration, the results not yet reported) and makes short-lived
-// garbage with every listing, so at Go's default it collected a live
-// heap of about 1 MiB 16 times over 1,000 unchanged federations (5 at
-// 200, 1 with the floor), its largest cost after the requests
-// themselves (docs/benchmarks.md). A daemon keeps Go's small heap
-// between its runs.
+// does, and returns what puts it back: the settings last as long as the
+// sync (a test's process runs the command and goes on). The heap grows
+// to three times what it holds live before it is collected (GOGC=200),
+// and a run that is not a daemon lets it grow to heapFloor at the least
+// (gcFloor). A sync holds little (its configuration, the results not yet
+// reported) and makes short-lived garbage with every listing, so at Go's
+// default it collected a live heap of about 1 MiB 16 times over 1,000
+// unchanged federations (5 at 200, 1 with the floor), its largest cost
+// after the requests themselves (docs/benchmarks.md). A daemon keeps
+// Go's small heap between its runs.
 //
 // GOMAXPROCS stays Go's: with one thread the sync used a tenth less CPU
 // but took longer, its thread busy while answers waited to be read.
-func batchRuntime(getenv func(string) string, daemon bool) {
+func batchRuntime(getenv func(string) string, daemon bool) (restore func()) {
 	if getenv("GOGC") != "" {
-		return
+		return func() {}
 	}
 	if daemon {
-		debug.SetGCPercent(200)
-		return
+		old := debug.SetGCPercent(200)
+		return func() { debug.SetGCPercent(old) }
 	}
-	newGCFloor(heapFloor).start()
+	g := newGCFloor(heapFloor)
+	old := g.start()
+	return func() { g.stop(old) }
 }
 
 // heapFloor is the heap a sync that is not a daemon lets grow before it
@@ -132,9 +135,11 @@ const heapFloor = 32 << 20
 // collection: Go's own goal is the live heap times 1+GOGC/100, with 4
 // MiB×GOGC/100 at the least.
 type gcFloor struct {
-	floor   uint64
-	live    func() uint64 // the live heap the last collection found
-	stopped atomic.Bool
+	floor uint64
+	live  func() uint64 // the live heap the last collection found
+
+	mu      sync.Mutex // a collection's setting, and stop
+	stopped bool
 }
 
 func newGCFloor(floor uint64) *gcFloor { return &gcFloor{floor: floor, live: liveHeap} }
@@ -147,29 +152,39 @@ func liveHeap() uint64 {
 }
 
 // start sets the first goal, before anything is live, and has every
-// collection set the next.
-func (g *gcFloor) start() {
-	debug.SetGCPercent(g.percent(0))
+// collection set the next; it returns the GOGC it replaced.
+func (g *gcFloor) start() (old int) {
+	old = debug.SetGCPercent(g.percent(0))
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.arm()
+	return old
 }
 
-// stop leaves GOGC as the last collection set it.
-func (g *gcFloor) stop() { g.stopped.Store(true) }
+// stop ends the settings of the collections and sets GOGC to gogc: no
+// collection sets it after.
+func (g *gcFloor) stop(gogc int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stopped = true
+	debug.SetGCPercent(gogc)
+}
 
 // gcCycle is an object made to be collected: its cleanup runs once per
 // collection (it holds a pointer, so that it is not batched with other
 // small objects, whose cleanups may never run).
 type gcCycle struct{ _ *byte }
 
-// arm has the next collection set GOGC from what it found live.
+// arm has the next collection set GOGC from what it found live. g.mu is
+// held.
 func (g *gcFloor) arm() {
-	if g.stopped.Load() {
-		return
-	}
 	runtime.AddCleanup(new(gcCycle), func(g *gcFloor) {
-		if !g.stopped.Load() {
-			debug.SetGCPercent(g.percent(g.live()))
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.stopped {
+			return
 		}
+		debug.SetGCPercent(g.percent(g.live()))
 		g.arm()
 	}, g)
 }

@@ -8,25 +8,31 @@ import (
 	"time"
 )
 
-// A sync that is not a daemon starts with a heap goal of heapFloor, and
-// a daemon collects at three times its live heap; the user's GOGC
-// stands either way.
+// A sync that is not a daemon starts with a heap goal of heapFloor, a
+// daemon collects at three times its live heap, and the user's GOGC
+// stands; when the sync is done, GOGC is what it was.
 func TestSyncRuntimeSettings(t *testing.T) {
 	old := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(old)
-	batchRuntime(func(string) string { return "" }, true)
-	if got := debug.SetGCPercent(100); got != 200 {
-		t.Errorf("a daemon: GC percent %d, want 200", got)
-	}
-	batchRuntime(func(k string) string { return map[string]string{"GOGC": "50"}[k] }, false)
-	if got := debug.SetGCPercent(100); got != 100 {
-		t.Errorf("GOGC=50 set by the user: GC percent changed to %d", got)
-	}
-	g := newGCFloor(heapFloor)
-	g.start()
-	g.stop()
-	if got := debug.SetGCPercent(100); got != 800 {
-		t.Errorf("a one-shot sync before its first collection: GC percent %d, want 800 (a goal of 32 MiB)", got)
+	for _, tc := range []struct {
+		what   string
+		gogc   string
+		daemon bool
+		want   int
+	}{
+		{"a daemon", "", true, 200},
+		{"GOGC=50 set by the user", "50", false, 100},
+		{"a one-shot sync before its first collection (a goal of 32 MiB)", "", false, 800},
+	} {
+		runtime.GC() // no collection ends between the setting and the look at it
+		restore := batchRuntime(func(k string) string { return map[string]string{"GOGC": tc.gogc}[k] }, tc.daemon)
+		if got := gcPercent(); got != tc.want {
+			t.Errorf("%s: GC percent %d, want %d", tc.what, got, tc.want)
+		}
+		restore()
+		if got := gcPercent(); got != 100 {
+			t.Errorf("%s, done: GC percent %d, want 100 back", tc.what, got)
+		}
 	}
 }
 
@@ -47,30 +53,35 @@ func TestGCFloorPercent(t *testing.T) {
 
 // After a collection, GOGC is set from what it found live (here said
 // by the test: what else the test process holds live is not the
-// test's to know).
+// test's to know), and after stop, by no collection.
 func TestGCFloorFollowsTheLiveHeap(t *testing.T) {
-	old := debug.SetGCPercent(100)
+	g := newGCFloor(64 << 20)
+	g.live = func() uint64 { return 16 << 20 }
+	runtime.GC() // no collection ends between start and the look at GOGC
+	old := g.start()
 	defer debug.SetGCPercent(old)
 	// 16 MiB live and a floor of 64: GOGC 300 after a collection, where
 	// start sets 1600 (a goal of 64 MiB from Go's smallest).
-	g := newGCFloor(64 << 20)
-	g.live = func() uint64 { return 16 << 20 }
-	g.start()
-	defer g.stop()
 	if got := gcPercent(); got != 1600 {
 		t.Fatalf("before a collection: GOGC=%d, want 1600", got)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		runtime.GC()
-		if got := gcPercent(); got != 1600 {
-			if got != 300 {
-				t.Errorf("after a collection with 16 MiB live: GOGC=%d, want 300", got)
-			}
-			return
-		}
+	waitForGOGC(t, 300)
+	g.stop(100)
+	runtime.GC()
+	runtime.GC()
+	if got := gcPercent(); got != 100 {
+		t.Errorf("after stop and two collections: GOGC=%d, want 100 as stop set it", got)
+	}
+}
+
+// waitForGOGC collects until GOGC is want, for a while.
+func waitForGOGC(t *testing.T, want int) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); gcPercent() != want; {
 		if time.Now().After(deadline) {
-			t.Fatal("GOGC stayed 1600 after collections")
+			t.Fatalf("GOGC is %d after collections, want %d", gcPercent(), want)
 		}
+		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
 }
