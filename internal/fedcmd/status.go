@@ -54,6 +54,10 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 	if err := syncCheckNames("status", opts.Names); err != nil {
 		return err
 	}
+	var err error
+	if opts.SyncEnv, err = opts.SyncEnv.resolved(); err != nil {
+		return err
+	}
 	repo := syncRepoLookup(ctx, opts.SyncEnv)
 	defer repo.Wait()
 	cfg, feds, warnings, err := syncFederations(ctx, opts.IO, opts.SyncEnv, opts.Names, len(opts.Names) == 0, shard.All)

@@ -66,6 +66,20 @@ type SyncEnv struct {
 	LockWait time.Duration
 }
 
+// resolved is env with Exe found, once for the command: its git
+// children and the engine call it back for credentials.
+func (env SyncEnv) resolved() (SyncEnv, error) {
+	if env.Exe != "" {
+		return env, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return env, i18n.Errorf("finding this program for the credential callback: %w", err)
+	}
+	env.Exe = exe
+	return env, nil
+}
+
 // syncCommand is `git federate sync`.
 func syncCommand(stdio IO) *cli.Command {
 	return &cli.Command{
@@ -221,6 +235,9 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	}
 	part, err := syncShard(opts)
 	if err != nil {
+		return err
+	}
+	if opts.SyncEnv, err = opts.SyncEnv.resolved(); err != nil {
 		return err
 	}
 	repo := syncRepoLookup(ctx, opts.SyncEnv)
@@ -470,15 +487,12 @@ func syncRepoLookup(ctx context.Context, env SyncEnv) *fedsync.RepoLookup {
 	return fedsync.StartRepoLookup(ctx, syncRunner(env), syncRepo(env))
 }
 
-// syncRunner runs child git with this program as its credential helper:
-// tokens never go through argv or URLs. A busy server is retried.
+// syncRunner runs child git with this program (env.Exe, resolved) as
+// its credential helper: tokens never go through argv or URLs. A busy
+// server is retried.
 func syncRunner(env SyncEnv) gitexec.Runner {
-	exe := env.Exe
-	if exe == "" {
-		exe, _ = os.Executable()
-	}
 	return gitexec.Runner{
-		Env:       gitexec.WithCredentialCallback(os.Environ(), exe),
+		Env:       gitexec.WithCredentialCallback(os.Environ(), env.Exe),
 		BusyRetry: gitexec.DefaultDelays(),
 	}
 }
@@ -516,13 +530,6 @@ func tokensOf(ctx context.Context, cfg *federation.Config, tokens keystore.Gette
 // forge (createMissing), and the pending queue of the repository sync
 // runs in, if any, is settled for each mirror brought up to date.
 func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, jobs int, repo *fedsync.RepoLookup) (*fedsync.Engine, error) {
-	exe := env.Exe
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return nil, i18n.Errorf("finding this program for the credential callback: %w", err)
-		}
-	}
 	git := syncRunner(env)
 	// One asking of the token chain per host for the run, shared by the
 	// redactor and the listings (each asking of the keyring is a D-Bus
@@ -539,7 +546,7 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, job
 		Printer:              stdio.P,
 		Repo:                 syncRepo(env),
 		RepoLookup:           repo,
-		Exe:                  exe,
+		Exe:                  env.Exe,
 		Federations:          cfg.Config,
 		TransportConfig:      cfg.transport,
 		TransportConfigGiven: cfg.transportGiven,
