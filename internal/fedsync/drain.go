@@ -68,14 +68,11 @@ type RepoLookup struct {
 }
 
 // StartRepoLookup starts looking up the repository dir is in, with g's
-// git and environment less the variables that name a repository (as
-// every child of an engine runs: New), and returns at once.
+// git and environment as every child of an engine has it (childEnv),
+// and returns at once.
 func StartRepoLookup(ctx context.Context, g gitexec.Runner, dir string) *RepoLookup {
 	l := &RepoLookup{done: make(chan struct{})}
-	if g.Env == nil {
-		g.Env = os.Environ()
-	}
-	g.Env = gitexec.WithoutRepoEnv(g.Env)
+	g.Env = childEnv(g.Env)
 	g.Dir, g.Stderr, g.Timeout = dir, nil, ListTimeout
 	go func() {
 		defer close(l.done)

@@ -138,12 +138,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.LockWait = DefaultLockWait
 	}
 	cfg.Git.Dir = ""
-	// The cache is the only repository sync works in: a GIT_DIR inherited
-	// from a hook or a remote helper must not redirect its commands.
-	if cfg.Git.Env == nil {
-		cfg.Git.Env = os.Environ()
-	}
-	cfg.Git.Env = gitexec.WithoutRepoEnv(cfg.Git.Env)
+	cfg.Git.Env = childEnv(cfg.Git.Env)
 	if cfg.HostJobs <= 0 {
 		cfg.HostJobs = DefaultHostJobs
 	}
@@ -161,6 +156,17 @@ func New(cfg Config) (*Engine, error) {
 		e.lister.tokens = keystore.Default(keystore.Options{Getenv: e.lister.getenv, Forge: e.forgeOf})
 	}
 	return e, nil
+}
+
+// childEnv is the environment of the engine's git children: env (nil:
+// this process's) less the variables that name a repository. The cache
+// is the only repository sync works in: a GIT_DIR inherited from a hook
+// or a remote helper must not redirect its commands.
+func childEnv(env []string) []string {
+	if env == nil {
+		env = os.Environ()
+	}
+	return gitexec.WithoutRepoEnv(env)
 }
 
 // transportConfig reads, once per engine, git config's http, url and
@@ -329,27 +335,27 @@ func (e *Engine) finishListing(ctx context.Context, f *federation.Federation, ep
 
 // listLimit bounds each attempt at listing a server of a federation.
 type listLimit struct {
-	d  time.Duration
-	f  *federation.Federation // nil: ListTimeout, set by no key
-	ep federation.Endpoint
+	d time.Duration
+	f *federation.Federation // nil: ListTimeout, set by no key
 }
 
 // limitOf is the limit of listing ep: its timeout or f's, else
 // ListTimeout.
 func limitOf(f *federation.Federation, ep federation.Endpoint) listLimit {
 	if d := f.LimitOf(ep); d > 0 {
-		return listLimit{d: d, f: f, ep: ep}
+		return listLimit{d: d, f: f}
 	}
 	return listLimit{d: ListTimeout}
 }
 
-// key is the config key that sets the limit ("" for ListTimeout), for
-// the error of a server that does not answer in time: found only then.
-func (l listLimit) key() string {
+// key is the config key that sets the limit of listing ep ("" for
+// ListTimeout), for the error of a server that does not answer in time:
+// found only then.
+func (l listLimit) key(ep federation.Endpoint) string {
 	if l.f == nil {
 		return ""
 	}
-	_, k := l.f.TimeoutOf(l.ep)
+	_, k := l.f.TimeoutOf(ep)
 	return k
 }
 

@@ -368,7 +368,7 @@ func (l *lister) attempt(ctx context.Context, w *worker, client *httpx.Client, e
 	var err error
 	outOfTime := w.bound(ctx, limit.d, func(ctx context.Context) { refs, err = l.once(ctx, w, client, ep, service, cred) })
 	if err != nil && ctx.Err() == nil && outOfTime {
-		return nil, timedOut(ep, limit.d, limit.key())
+		return nil, timedOut(ep, limit.d, limit.key(ep))
 	}
 	return refs, err
 }
@@ -505,13 +505,7 @@ func (w *worker) read(body io.Reader, service string) (*sendpack.Advertisement, 
 			w.buf = bytes.Buffer{} // a large repository's answer is not kept for the next
 		}
 	}()
-	w.buf.Reset()
-	_, readErr := w.buf.ReadFrom(&w.body)
-	adv, err := sendpack.ParseAdvertisementBytes(w.buf.Bytes(), service)
-	if err != nil && readErr != nil {
-		return nil, i18n.Errorf("reading the ref advertisement: %w", readErr)
-	}
-	return adv, err
+	return sendpack.ReadAdvertisement(&w.buf, &w.body, service)
 }
 
 // infoRefs is the URL of raw's advertisement of service. raw has no

@@ -1,6 +1,7 @@
 package sendpack
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -65,23 +66,31 @@ func ParseAdvertisement(r io.Reader) (*Advertisement, error) {
 // (ReceivePack or UploadPack). The peeled values of annotated tags that
 // upload-pack adds ("<tag>^{}") are left out: a ref's value is the tag.
 // It reads r to its end (the caller bounds it), then parses what it read
-// (ParseAdvertisementBytes); an answer whole up to its last flush stands
+// (parseAdvertisementBytes); an answer whole up to its last flush stands
 // whatever error ends the read.
 func ParseServiceAdvertisement(r io.Reader, service string) (*Advertisement, error) {
-	data, readErr := io.ReadAll(r)
-	a, err := ParseAdvertisementBytes(data, service)
+	return ReadAdvertisement(new(bytes.Buffer), r, service)
+}
+
+// ReadAdvertisement is ParseServiceAdvertisement reading into buf, which
+// it empties first and leaves holding the answer: a caller reading many
+// answers (sync) keeps one buffer for them.
+func ReadAdvertisement(buf *bytes.Buffer, r io.Reader, service string) (*Advertisement, error) {
+	buf.Reset()
+	_, readErr := buf.ReadFrom(r)
+	a, err := parseAdvertisementBytes(buf.Bytes(), service)
 	if err != nil && readErr != nil {
 		return nil, i18n.Errorf("reading the ref advertisement: %w", readErr)
 	}
 	return a, err
 }
 
-// ParseAdvertisementBytes is ParseServiceAdvertisement of an answer read
+// parseAdvertisementBytes is ParseServiceAdvertisement of an answer read
 // whole, data, which it does not keep: the refs are pieces of one copy
 // of it. Sync reads thousands of advertisements; a string for each line,
 // read through a buffered reader, was most of the cost of reading them.
 // What follows the last flush is not read.
-func ParseAdvertisementBytes(data []byte, service string) (*Advertisement, error) {
+func parseAdvertisementBytes(data []byte, service string) (*Advertisement, error) {
 	p := pktLines{string(data)}
 	line, err := p.next()
 	head, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "# service=")
