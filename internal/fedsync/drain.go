@@ -69,9 +69,17 @@ type RepoLookup struct {
 
 // StartRepoLookup starts looking up the repository dir is in, with g's
 // git and environment as every child of an engine has it (childEnv),
-// and returns at once.
+// and returns at once; dir "" is the current directory. Where git could
+// find no repository, no git runs.
 func StartRepoLookup(ctx context.Context, g gitexec.Runner, dir string) *RepoLookup {
 	l := &RepoLookup{done: make(chan struct{})}
+	if !gitexec.MayFindRepository(dir) {
+		// No .git or HEAD up to the root: git would only say "not a
+		// git repository", at the cost of a process that reads the
+		// whole config.
+		close(l.done)
+		return l
+	}
 	g.Env = childEnv(g.Env)
 	g.Dir, g.Stderr, g.Timeout = dir, nil, ListTimeout
 	go func() {
