@@ -108,18 +108,32 @@ func (l *lister) hostSlots(host string) chan struct{} {
 // slot of the run.
 func (l *lister) acquire(ctx context.Context, host string) (chan struct{}, error) {
 	hs := l.hostSlots(host)
-	select {
-	case hs <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := take(ctx, hs); err != nil {
+		return nil, err
 	}
-	select {
-	case l.all <- struct{}{}:
-	case <-ctx.Done():
+	if err := take(ctx, l.all); err != nil {
 		<-hs
-		return nil, ctx.Err()
+		return nil, err
 	}
 	return hs, nil
+}
+
+// take takes a slot of slots, or returns ctx's error once ctx ends
+// first. A free slot is taken without watching ctx: a select on both
+// locks ctx's channel too, which every listing of the run shares, and
+// the listings queued for that lock.
+func take(ctx context.Context, slots chan struct{}) error {
+	select {
+	case slots <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // release gives back the slots acquire took: hs's, and one of the run.
