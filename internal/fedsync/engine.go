@@ -147,11 +147,11 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Git.Redact = redact.New()
 	}
 	e := &Engine{cfg: cfg, sem: make(chan struct{}, cfg.Jobs)}
-	e.lister = &lister{all: make(chan struct{}, cfg.Jobs), hostJobs: cfg.HostJobs,
+	e.lister = &lister{jobs: cfg.Jobs, hostJobs: cfg.HostJobs,
 		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
-		config: e.transportConfig, hosts: map[string]chan struct{}{}, creds: map[keystore.Key]*credential{},
+		config: e.transportConfig, creds: map[keystore.Key]*credential{},
 		clients: map[string]*httpx.Client{}, chosen: map[serverKey]*httpx.Client{},
-		work: make(chan *listed), tokens: cfg.Tokens}
+		work: newQueue(cfg.HostJobs), tokens: cfg.Tokens}
 	if e.lister.tokens == nil {
 		e.lister.tokens = keystore.Default(keystore.Options{Getenv: e.lister.getenv, Forge: e.forgeOf})
 	}

@@ -47,7 +47,7 @@ var errUseGit = errors.New("listed by git")
 // lister lists http(s) servers in-process for one Engine, through the
 // one client that carries tokens (internal/httpx).
 type lister struct {
-	all      chan struct{} // bounds listings in flight overall (Jobs)
+	jobs     int // listings in flight at most, the run's workers
 	hostJobs int
 	getenv   func(string) string
 	forge    func(host string) string
@@ -58,7 +58,6 @@ type lister struct {
 	config func(ctx context.Context) ([]gitexec.ConfigEntry, error)
 
 	mu      sync.RWMutex // read for each listing, written once per host or server
-	hosts   map[string]chan struct{}
 	creds   map[keystore.Key]*credential
 	clients map[string]*httpx.Client    // by the settings they were built for
 	chosen  map[serverKey]*httpx.Client // nil: listed by git
@@ -66,14 +65,13 @@ type lister struct {
 	byHostOnce sync.Once
 	byHost     bool // git's configuration tells no two repositories of a host apart
 
-	// work hands a request to one of the run's workers, as many as
+	// work holds the listings started for the run's workers, as many as
 	// listings may be in flight and started with the first (start): their
 	// stacks have grown to what a request needs. A request on each
 	// listing's own new goroutine grew a stack anew every time, a tenth
 	// of a run's CPU. close ends them.
-	work      chan *listed
+	work      *queue
 	startWork sync.Once
-	endWork   sync.Once
 
 	requests atomic.Int64 // in-process listing requests, retries included
 }
@@ -83,63 +81,6 @@ type credential struct {
 	once   sync.Once
 	basic  httpx.Credential // the user and token, as the header says them
 	useGit bool             // a token needs a username only git's config has
-}
-
-// hostSlots is the semaphore of one host.
-func (l *lister) hostSlots(host string) chan struct{} {
-	l.mu.RLock()
-	s, ok := l.hosts[host]
-	l.mu.RUnlock()
-	if ok {
-		return s
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s, ok = l.hosts[host]
-	if !ok {
-		s = make(chan struct{}, l.hostJobs)
-		l.hosts[host] = s
-	}
-	return s
-}
-
-// acquire takes a slot of host, then one of the run, and returns the
-// host's slots for release. A listing waiting for a busy host holds no
-// slot of the run.
-func (l *lister) acquire(ctx context.Context, host string) (chan struct{}, error) {
-	hs := l.hostSlots(host)
-	if err := take(ctx, hs); err != nil {
-		return nil, err
-	}
-	if err := take(ctx, l.all); err != nil {
-		<-hs
-		return nil, err
-	}
-	return hs, nil
-}
-
-// take takes a slot of slots, or returns ctx's error once ctx ends
-// first. A free slot is taken without watching ctx: a select on both
-// locks ctx's channel too, which every listing of the run shares, and
-// the listings queued for that lock.
-func take(ctx context.Context, slots chan struct{}) error {
-	select {
-	case slots <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// release gives back the slots acquire took: hs's, and one of the run.
-func (l *lister) release(hs chan struct{}) {
-	<-l.all
-	<-hs
 }
 
 // client is the client that lists ep, or errUseGit: ep is not http(s),
@@ -314,13 +255,12 @@ type listed struct {
 	service string
 	cred    httpx.Credential
 	limit   listLimit
-	hs      chan struct{} // ep's host slots, one of them held
 }
 
 // start makes one attempt at listing ep on a worker of the run and
-// returns once it is under way (out.started), having waited only for a
-// slot of ep's host and one of the run; the attempt writes out's refs
-// and err and calls wg.Done. client is the client chosen for ep, or nil
+// returns at once, the attempt queued (out.started) behind those started
+// before it (queue); the attempt writes out's refs and err and calls
+// wg.Done. client is the client chosen for ep, or nil
 // to choose it here. A federation starts its origin's and its mirrors'
 // listings from one goroutine and waits once for them all: a goroutine
 // for each, handing its request to a worker and waiting for it, was 3%
@@ -340,22 +280,23 @@ func (l *lister) start(ctx context.Context, wg *sync.WaitGroup, out *listed, ep 
 		*out = listed{err: errUseGit}
 		return
 	}
-	hs, err := l.acquire(ctx, ep.Host)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		*out = listed{err: err}
 		return
 	}
 	wg.Add(1)
-	*out = listed{started: true, ctx: ctx, wg: wg, client: client, ep: ep, service: service, cred: cred, limit: limit, hs: hs}
+	*out = listed{started: true, ctx: ctx, wg: wg, client: client, ep: ep, service: service, cred: cred, limit: limit}
 	l.submit(out)
 }
 
-// run is the attempt t on worker w.
+// run is the attempt t on worker w, unless t's run has ended meanwhile.
 func (l *lister) run(w *worker, t *listed) {
-	t.refs, t.err = l.attempt(t.ctx, w, t.client, t.ep, t.service, t.cred, t.limit)
-	l.release(t.hs) // before Done: the slots are free when the federation goes on
+	if t.err = t.ctx.Err(); t.err == nil {
+		t.refs, t.err = l.attempt(t.ctx, w, t.client, t.ep, t.service, t.cred, t.limit)
+	}
+	l.work.done(t) // before Done: the host is free when the federation goes on
 	wg := t.wg
-	t.ctx, t.wg, t.client, t.hs = nil, nil, nil, nil // the result keeps none of them
+	t.ctx, t.wg, t.client = nil, nil, nil // the result keeps none of them
 	wg.Done()
 }
 
@@ -387,21 +328,20 @@ func (l *lister) attempt(ctx context.Context, w *worker, client *httpx.Client, e
 	return refs, err
 }
 
-// submit hands t to a worker. The caller holds a slot of l.all, which
-// the worker gives back, so a worker is free or about to be.
+// submit queues t for the run's workers, started with the first.
 func (l *lister) submit(t *listed) {
 	l.startWork.Do(func() {
-		for range cap(l.all) {
+		for range l.jobs {
 			go func() {
 				var w worker
 				defer w.stop()
-				for t := range l.work {
+				for t := l.work.next(); t != nil; t = l.work.next() {
 					l.run(&w, t)
 				}
 			}()
 		}
 	})
-	l.work <- t
+	l.work.push(t)
 }
 
 // A worker runs listing attempts one at a time, each bounded by the
@@ -554,7 +494,7 @@ func (w *worker) drain(body io.ReadCloser) {
 // listing: an engine that is done leaves none open (each holds
 // goroutines and a file).
 func (l *lister) close() {
-	l.endWork.Do(func() { close(l.work) })
+	l.work.close()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, c := range l.clients {
