@@ -14,7 +14,7 @@ import (
 // TestRepoLookup finds a repository's git dir as git says it, and runs
 // no git at all where git could find none.
 func TestRepoLookup(t *testing.T) {
-	real, err := exec.LookPath("git")
+	git, err := exec.LookPath("git")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestRepoLookup(t *testing.T) {
 	}
 	runs := filepath.Join(dir, "runs")
 	fake := filepath.Join(dir, "git")
-	script := "#!/bin/sh\necho run >> '" + runs + "'\nexec '" + real + "' \"$@\"\n"
+	script := "#!/bin/sh\necho run >> '" + runs + "'\nexec '" + git + "' \"$@\"\n"
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestRepoLookup(t *testing.T) {
 	g := gitexec.Runner{Git: fake}
 
 	work := filepath.Join(dir, "work")
-	if out, err := exec.Command(real, "init", "-q", work).CombinedOutput(); err != nil {
+	if out, err := exec.Command(git, "init", "-q", work).CombinedOutput(); err != nil {
 		t.Fatalf("git init: %v\n%s", err, out)
 	}
 	gitDir, common := StartRepoLookup(context.Background(), g, work).Wait()

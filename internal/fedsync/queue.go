@@ -17,7 +17,8 @@ import (
 // the federations waiting for one all waited at their origin: the run's
 // requests went to one host at a time, each on a connection of its own
 // (32 connections to 4 servers where the same requests by a bare client
-// made 16), and the run took 5% longer (docs/benchmarks.md).
+// made 16), and 1,000 federations in 4 shards took 7% longer
+// (docs/benchmarks.md).
 type queue struct {
 	mu      sync.Mutex
 	ready   sync.Cond // a listing was started, or the queue closed

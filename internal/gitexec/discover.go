@@ -22,11 +22,11 @@ func MayFindRepository(dir string) bool {
 	}
 	// git walks up from getcwd(), the physical path, not the one the
 	// shell shows through a symbolic link.
-	real, err := filepath.EvalSymlinks(abs)
+	phys, err := filepath.EvalSymlinks(abs)
 	if err != nil {
 		return true
 	}
-	for d := real; ; {
+	for d := phys; ; {
 		for _, name := range [...]string{".git", "HEAD"} {
 			if _, err := os.Lstat(filepath.Join(d, name)); !errors.Is(err, fs.ErrNotExist) {
 				return true
