@@ -48,22 +48,25 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 
 // parseAny is ParseEndpoint for a URL of any form.
 func parseAny(raw string) (Endpoint, error) {
+	// A refusal says the URL with its credentials masked (MaskURL): it
+	// may be refused before, or for another reason than, the password it
+	// holds.
 	if raw == "" {
 		return Endpoint{}, i18n.Errorf("%w: empty", ErrBadURL)
 	}
 	if strings.HasPrefix(raw, "-") {
-		return Endpoint{}, i18n.Errorf("%w: %q begins with '-'", ErrBadURL, raw)
+		return Endpoint{}, i18n.Errorf("%w: %q begins with '-'", ErrBadURL, MaskURL(raw))
 	}
 	if strings.ContainsAny(raw, "\x00\n\r") {
 		return Endpoint{}, i18n.Errorf("%w: control character in URL", ErrBadURL)
 	}
 	if i := strings.Index(raw, "::"); i >= 0 && !strings.Contains(raw[:i], "/") {
-		return Endpoint{}, i18n.Errorf("%w: %q: remote-helper URLs (%s::) are refused", ErrBadURL, raw, raw[:i])
+		return Endpoint{}, i18n.Errorf("%w: %q: remote-helper URLs (%s::) are refused", ErrBadURL, MaskURL(raw), raw[:i])
 	}
 	if isLocalPath(raw) {
 		abs, err := filepath.Abs(raw)
 		if err != nil {
-			return Endpoint{}, i18n.Errorf("%w: %q: %w", ErrBadURL, raw, err)
+			return Endpoint{}, i18n.Errorf("%w: %q: %w", ErrBadURL, MaskURL(raw), err)
 		}
 		return Endpoint{Raw: raw, Protocol: "file", Path: strings.TrimSuffix(abs, "/")}, nil
 	}
@@ -72,7 +75,7 @@ func parseAny(raw string) (Endpoint, error) {
 	}
 	ep, err := transport.NewEndpoint(raw)
 	if err != nil {
-		return Endpoint{}, i18n.Errorf("%w: %q: %w", ErrBadURL, raw, err)
+		return Endpoint{}, i18n.Errorf("%w: %q: %w", ErrBadURL, MaskURL(raw), err)
 	}
 	e := Endpoint{Raw: raw, Protocol: strings.ToLower(ep.Protocol), Path: strings.TrimSuffix(ep.Path, "/")}
 	switch e.Protocol {
@@ -80,7 +83,7 @@ func parseAny(raw string) (Endpoint, error) {
 	case "file":
 		return e, nil
 	default:
-		return Endpoint{}, i18n.Errorf("%w: %q: protocol %q is not supported", ErrBadURL, raw, ep.Protocol)
+		return Endpoint{}, i18n.Errorf("%w: %q: protocol %q is not supported", ErrBadURL, MaskURL(raw), ep.Protocol)
 	}
 	host := ep.Host
 	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
@@ -90,12 +93,12 @@ func parseAny(raw string) (Endpoint, error) {
 	// host must not fold into the real one (gİthub.com is not github.com).
 	host, err = hostname.Canonical(host)
 	if err != nil || strings.HasPrefix(host, "-") {
-		return Endpoint{}, i18n.Errorf("%w: %q: bad host", ErrBadURL, raw)
+		return Endpoint{}, i18n.Errorf("%w: %q: bad host", ErrBadURL, MaskURL(raw))
 	}
 	// ssh is given "user@host" as one argument: a user that begins with
 	// "-" would be read as an option (CVE-2017-1000117).
 	if strings.HasPrefix(ep.User, "-") {
-		return Endpoint{}, i18n.Errorf("%w: %q: bad user name (begins with '-')", ErrBadURL, raw)
+		return Endpoint{}, i18n.Errorf("%w: %q: bad user name (begins with '-')", ErrBadURL, MaskURL(raw))
 	}
 	e.Host = host
 	if ep.Port != 0 && ep.Port != defaultPort[e.Protocol] {

@@ -107,6 +107,8 @@ func TestParseEndpointNeverEchoesPassword(t *testing.T) {
 		"https://user:ghp_SECRET@github.com/o/%zz",
 		"https://user:ghp_SECRET@git hub.com/o/r",
 		"http://ghp_SECRET:x-oauth@[::1/r",
+		"https::https://user:ghp_SECRET@github.com/o/r.git", // a remote helper's URL
+		"-https://user:ghp_SECRET@github.com/o/r.git",       // read as an option
 	} {
 		_, err := ParseEndpoint(raw)
 		if err == nil {
