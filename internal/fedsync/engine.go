@@ -147,7 +147,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Git.Redact = redact.New()
 	}
 	e := &Engine{cfg: cfg, sem: make(chan struct{}, cfg.Jobs)}
-	e.lister = &lister{jobs: cfg.Jobs, hostJobs: cfg.HostJobs,
+	e.lister = &lister{jobs: cfg.Jobs,
 		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
 		config: e.transportConfig, creds: map[keystore.Key]*credential{},
 		clients: map[string]*httpx.Client{}, chosen: map[serverKey]*httpx.Client{},

@@ -47,13 +47,12 @@ var errUseGit = errors.New("listed by git")
 // lister lists http(s) servers in-process for one Engine, through the
 // one client that carries tokens (internal/httpx).
 type lister struct {
-	jobs     int // listings in flight at most, the run's workers
-	hostJobs int
-	getenv   func(string) string
-	forge    func(host string) string
-	tokens   keystore.Getter // the token chain, asked once per host
-	clean    *redact.Redactor
-	delays   []time.Duration
+	jobs   int // listings in flight at most, the run's workers
+	getenv func(string) string
+	forge  func(host string) string
+	tokens keystore.Getter // the token chain, asked once per host
+	clean  *redact.Redactor
+	delays []time.Duration
 	// config reads, once, git's http, url and credential sections.
 	config func(ctx context.Context) ([]gitexec.ConfigEntry, error)
 
@@ -189,7 +188,7 @@ func (l *lister) choose(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 	if c, ok := l.clients[key]; ok {
 		return c, nil
 	}
-	c, err := httpx.New(httpx.Config{Settings: settings, UserAgent: "git/" + sendpack.Agent, IdleConnsPerHost: l.hostJobs})
+	c, err := httpx.New(httpx.Config{Settings: settings, UserAgent: "git/" + sendpack.Agent, IdleConnsPerHost: l.work.limit})
 	if err != nil {
 		return nil, errUseGit // git says what is wrong with its settings
 	}

@@ -24,7 +24,7 @@ type queue struct {
 	ready   sync.Cond // a listing was started, or the queue closed
 	waiting []*listed
 	busy    map[string]int // listings in flight, by host
-	limit   int            // listings in flight to one host at most
+	limit   int            // listings in flight to one host at most, and the connections kept to it
 	closed  bool
 }
 
