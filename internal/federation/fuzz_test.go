@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
 )
 
 // FuzzParseEndpoint feeds arbitrary URLs: ParseEndpoint must not panic,
@@ -67,6 +69,28 @@ func FuzzParseWeb(f *testing.F) {
 		want, wantErr := parseAny(raw)
 		if got != want || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 			t.Fatalf("%q: ParseEndpoint = %+v, %v; parseAny = %+v, %v", raw, got, gotErr, want, wantErr)
+		}
+	})
+}
+
+// FuzzSplitRemoteIsGoGit feeds arbitrary URLs: splitRemote cuts each as
+// go-git's transport.NewEndpoint, which it replaced, cut it.
+func FuzzSplitRemoteIsGoGit(f *testing.F) {
+	for _, s := range splitRemoteCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, gotErr := splitRemote(raw)
+		want, wantErr := transport.NewEndpoint(raw)
+		if (gotErr != nil) != (wantErr != nil) {
+			t.Fatalf("%q: splitRemote err %v, go-git err %v", raw, gotErr, wantErr)
+		}
+		if gotErr != nil {
+			return
+		}
+		w := remote{Protocol: want.Protocol, User: want.User, Host: want.Host, Port: want.Port, Path: want.Path}
+		if got != w {
+			t.Fatalf("%q: splitRemote %+v, go-git %+v", raw, got, w)
 		}
 	})
 }

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-git/go-git/v5/plumbing/transport"
-
 	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
@@ -73,7 +71,7 @@ func parseAny(raw string) (Endpoint, error) {
 	if err := refuseCredentials(raw); err != nil {
 		return Endpoint{}, err
 	}
-	ep, err := transport.NewEndpoint(raw)
+	ep, err := splitRemote(raw)
 	if err != nil {
 		return Endpoint{}, i18n.Errorf("%w: %q: %w", ErrBadURL, MaskURL(raw), err)
 	}
