@@ -93,7 +93,10 @@ fi
 
 echo "Building ${version:-git-remote-federate} with $go_version (git $git_version)..."
 # One go build for the three mains: the shared packages compile once.
-(cd "$src" && go build -trimpath "${ldflags[@]}" -o "$build/" ./cmd/...) || die "go build failed"
+# Without cgo, as scripts/release builds them: a cgo build links libc
+# dynamically, and each process (the helper of every fetch) starts half
+# a millisecond later.
+(cd "$src" && CGO_ENABLED=0 go build -trimpath "${ldflags[@]}" -o "$build/" ./cmd/...) || die "go build failed"
 for n in "${names[@]}"; do
 	[ -x "$build/$n" ] || die "go build did not produce $n"
 done

@@ -4,6 +4,7 @@ package scripts
 
 import (
 	"context"
+	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +86,12 @@ func TestInstall(t *testing.T) {
 		fi, err := os.Stat(filepath.Join(bin, n))
 		if err != nil || fi.Mode().Perm()&0o111 == 0 {
 			t.Fatalf("%s not installed as an executable: %v", n, err)
+		}
+		// As scripts/release builds it: no dynamic loader to start.
+		if f, err := elf.Open(filepath.Join(bin, n)); err != nil || f.Section(".interp") != nil {
+			t.Errorf("%s is linked dynamically (a cgo build): %v", n, err)
+		} else {
+			f.Close()
 		}
 	}
 	for _, f := range []string{
