@@ -210,9 +210,9 @@ func TestLFSMirrorThatMissedAPushCatchesUp(t *testing.T) {
 }
 
 // configRuns reads a GIT_TRACE2_EVENT file: how many `git config` reads
-// ran (--list, the helper's at its start; --get-regexp, a push's of
-// git's http settings), and every other `git config` run, as "config
-// <args>".
+// ran (--list, the helper's at its start, which a push's http settings
+// come with; --get-regexp), and every other `git config` run, as
+// "config <args>".
 func configRuns(t *testing.T, trace string) (reads int, others []string) {
 	t.Helper()
 	for _, args := range gittest.GitStarts(t, trace) {
@@ -246,7 +246,8 @@ func tracedGit(t *testing.T, what, dir string, reads int, want []string, args ..
 // `git config`; a URL the user changed between runs is put back; one
 // right in the global config is not written again (git reads every
 // scope); the credential helper is added once, and not when a helper
-// of that host already names federate; a push sets lfspushurl alone.
+// of that host already names federate; a push sets lfspushurl alone,
+// its http settings read in the helper's one read.
 func TestLFSSettingsCostOnlyTheirWrites(t *testing.T) {
 	if _, err := exec.LookPath("git-lfs"); err != nil {
 		t.Fatalf("git-lfs is not installed (scripts/test installs it): %v", err)
@@ -293,7 +294,7 @@ func TestLFSSettingsCostOnlyTheirWrites(t *testing.T) {
 	}
 
 	gittest.Commit(t, clone, "pushed", "p", "a push")
-	tracedGit(t, "a push", clone, 2, []string{"config remote.origin.lfspushurl " + ep}, "push", "-q", "origin", "HEAD:refs/heads/pushed")
+	tracedGit(t, "a push", clone, 1, []string{"config remote.origin.lfspushurl " + ep}, "push", "-q", "origin", "HEAD:refs/heads/pushed")
 	if got := values(clone, "--get", "remote.origin.lfspushurl"); got != ep {
 		t.Errorf("after the push remote.origin.lfspushurl = %q, want %q", got, ep)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
@@ -59,7 +60,10 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	gitDir := os.Getenv("GIT_DIR")
 	// A mistake in another federation's config is not this session's
 	// problem: Resolve reports it only if it is the one asked for.
-	cfg, lfsCfg, err := federation.LoadWith(ctx, gitexec.Runner{}, nil, lfsKeys(remote)...)
+	// The same git config run reads git's http, url and credential
+	// sections, which decide how each server is pushed to: a push ran
+	// git config again for them.
+	cfg, others, err := federation.LoadWith(ctx, gitexec.Runner{}, nil, append(lfsKeys(remote), httpx.ConfigSections()...)...)
 	if cfg == nil {
 		return nil, err
 	}
@@ -89,7 +93,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		Slots:     func(url string) *gitexec.Slot { return slots[url] },
 	}
 	git = stallLimit(ctx, git, fed, exe)
-	return &Session{
+	s := &Session{
 		Remote:  remote,
 		GitDir:  gitDir,
 		Fed:     fed,
@@ -100,8 +104,10 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		Forge:   func(host string) string { return cfg.ForgeOf("https", host) },
 		ForgeAt: cfg.ForgeOf,
 
-		lfsConfig: configValues(lfsCfg),
-	}, nil
+		lfsConfig: configValues(others),
+	}
+	s.configOnce.Do(func() { s.transportCfg = inSections(others, httpx.ConfigSections()) })
+	return s, nil
 }
 
 // ServingEnv lists, one per line, the servers (normalised URLs) that the

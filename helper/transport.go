@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/term"
@@ -248,17 +249,30 @@ func (s *Session) httpSettings(ctx context.Context, rawURL string) httpx.Setting
 	return httpx.Resolve(entries, gitexec.Getenv(s.Git.Env), rawURL)
 }
 
-// transportConfig reads, once per session, git config's http, url and
-// credential sections.
+// transportConfig is git config's sections that decide how a server is
+// reached (httpx.ConfigSections), read once per session: NewSession has
+// them from its own git config run; a session made otherwise reads them
+// here.
 func (s *Session) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, error) {
 	s.configOnce.Do(func() {
 		g := s.child()
 		g.Stderr = nil
 		ctx, cancel := context.WithTimeout(ctx, ListTimeout)
 		defer cancel()
-		s.transportCfg, s.transportCfgErr = g.ConfigRegexp(ctx, `^(http|url|credential)\.`, false)
+		s.transportCfg, s.transportCfgErr = g.ConfigRegexp(ctx, httpx.ConfigPattern(), false)
 	})
 	return s.transportCfg, s.transportCfgErr
+}
+
+// inSections are the entries of sections (lower case), in git's order.
+func inSections(entries []gitexec.ConfigEntry, sections []string) []gitexec.ConfigEntry {
+	var out []gitexec.ConfigEntry
+	for _, e := range entries {
+		if section, _, _ := strings.Cut(e.Key, "."); slices.Contains(sections, strings.ToLower(section)) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // newPacks are the packs the mirrors pushed from this process share.

@@ -25,6 +25,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/internal/shard"
@@ -396,10 +397,6 @@ type syncConfig struct {
 	transportGiven bool // read as the engine would read them: see loadSyncConfig
 }
 
-// transportSections are git config's sections of the engine's
-// transport configuration (fedsync.Config.TransportConfig).
-var transportSections = []string{"http", "url", "credential"}
-
 // loadSyncConfig reads the federations (those keep accepts) and, in the
 // same `git config` run, the engine's transport sections: a second run
 // parsed the whole config again. The run stands for the engine's own
@@ -420,7 +417,7 @@ func loadSyncConfig(ctx context.Context, env SyncEnv, keep func(string) bool) (*
 		return &syncConfig{Config: cfg}, err
 	}
 	r := gitexec.Runner{Dir: env.Dir, Env: syncRunner(env).Env}
-	cfg, transport, err := federation.LoadWith(ctx, r, keep, transportSections...)
+	cfg, transport, err := federation.LoadWith(ctx, r, keep, httpx.ConfigSections()...)
 	if cfg == nil {
 		return nil, err
 	}

@@ -181,7 +181,7 @@ func (e *Engine) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, er
 		g := e.runner(nil, e.cfg.Repo, ListTimeout)
 		ctx, cancel := context.WithTimeout(ctx, ListTimeout)
 		defer cancel()
-		e.config, e.configErr = g.ConfigRegexp(ctx, `^(http|url|credential)\.`, false)
+		e.config, e.configErr = g.ConfigRegexp(ctx, httpx.ConfigPattern(), false)
 	})
 	return e.config, e.configErr
 }

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"strings"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -45,9 +46,18 @@ type Settings struct {
 	Unhonoured []string
 }
 
+// ConfigSections are the sections of git config Resolve reads: the http
+// settings, credential keys and URL rewrites. A caller that reads git
+// config anyway (the helper's and sync's one run, federation.LoadWith)
+// reads them in the same run.
+func ConfigSections() []string { return []string{"http", "url", "credential"} }
+
+// ConfigPattern is the pattern of `git config --get-regexp` that reads
+// ConfigSections alone.
+func ConfigPattern() string { return `^(` + strings.Join(ConfigSections(), "|") + `)\.` }
+
 // Resolve is the Settings git would apply to rawURL from config entries
-// (git config's http, credential and url sections, as gitexec's
-// ConfigRegexp reads them, in git's order) and the environment getenv
+// (git config's ConfigSections, in git's order) and the environment getenv
 // reads. A credential username or useHttpPath, and a url.*.insteadOf
 // rewriting rawURL, are listed in Unhonoured: git's transport would send
 // something else.
