@@ -62,7 +62,9 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	// problem: Resolve reports it only if it is the one asked for.
 	// The same git config run reads git's http, url and credential
 	// sections, which decide how each server is pushed to: a push ran
-	// git config again for them.
+	// git config again for them, in the children's environment, which
+	// adds only the credential callback's credential.helper entries, and
+	// httpx.Resolve reads no helper.
 	cfg, others, err := federation.LoadWith(ctx, gitexec.Runner{}, nil, append(lfsKeys(remote), httpx.ConfigSections()...)...)
 	if cfg == nil {
 		return nil, err
