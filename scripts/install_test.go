@@ -88,11 +88,14 @@ func TestInstall(t *testing.T) {
 			t.Fatalf("%s not installed as an executable: %v", n, err)
 		}
 		// As scripts/release builds it: no dynamic loader to start.
-		if f, err := elf.Open(filepath.Join(bin, n)); err != nil || f.Section(".interp") != nil {
-			t.Errorf("%s is linked dynamically (a cgo build): %v", n, err)
-		} else {
-			f.Close()
+		f, err := elf.Open(filepath.Join(bin, n))
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
 		}
+		if f.Section(".interp") != nil {
+			t.Errorf("%s is linked dynamically (a cgo build)", n)
+		}
+		f.Close()
 	}
 	for _, f := range []string{
 		"share/man/man1/git-federate.1",

@@ -25,9 +25,11 @@ var scpLikeParts = regexp.MustCompile(`^(?:([^@]+)@)?([^:\s]+):(?:([0-9]{1,5}):)
 // splitRemote cuts raw as an scp-like address, a local path or a URL,
 // in that order.
 func splitRemote(raw string) (remote, error) {
-	scheme := hasScheme(raw)
-	if !scheme {
-		if m := scpLikeParts.FindStringSubmatch(raw); m != nil && !strings.Contains(strings.SplitN(raw, ":", 2)[0], "/") {
+	if !hasScheme(raw) {
+		// A slash before the first colon makes a local path, as git's
+		// url_is_local_not_ssh says ("./a:b").
+		beforeColon, _, _ := strings.Cut(raw, ":")
+		if m := scpLikeParts.FindStringSubmatch(raw); m != nil && !strings.Contains(beforeColon, "/") {
 			port, err := strconv.Atoi(m[3])
 			if err != nil {
 				port = 22
