@@ -65,7 +65,9 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	// git config again for them, in the children's environment, which
 	// adds only the credential callback's credential.helper entries, and
 	// httpx.Resolve reads no helper.
-	cfg, others, err := federation.LoadWith(ctx, gitexec.Runner{}, nil, append(lfsKeys(remote), httpx.ConfigSections()...)...)
+	// So do the keys that say whether the server's words are coloured.
+	also := append(append(lfsKeys(remote), httpx.ConfigSections()...), gitexec.ColorKeys(remoteColorKey)...)
+	cfg, others, err := federation.LoadWith(ctx, gitexec.Runner{}, nil, also...)
 	if cfg == nil {
 		return nil, err
 	}
@@ -109,6 +111,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		lfsConfig: configValues(others),
 	}
 	s.configOnce.Do(func() { s.transportCfg = inSections(others, httpx.ConfigSections()) })
+	s.colorCfg, s.colorRead = inSections(others, []string{"color"}), true
 	return s, nil
 }
 

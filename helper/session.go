@@ -52,9 +52,13 @@ type Session struct {
 	configOnce      sync.Once
 	transportCfg    []gitexec.ConfigEntry
 	transportCfgErr error
-	packs           *direct.Packs       // the shared packs of the mirrors listed by this process, from the listing to the end of the fan-out
-	listing         *serverRefs         // the last list answer, from the server that gave it
-	conns           map[string]*reached // the servers of this push, by URL, as reach opened them
+	// colorCfg is git config's keys of the colour of the server's words
+	// (gitexec.ColorKeys), when NewSession read them (colorRead).
+	colorCfg  []gitexec.ConfigEntry
+	colorRead bool
+	packs     *direct.Packs       // the shared packs of the mirrors listed by this process, from the listing to the end of the fan-out
+	listing   *serverRefs         // the last list answer, from the server that gave it
+	conns     map[string]*reached // the servers of this push, by URL, as reach opened them
 	// lfsConfig holds, by key in git's canonical form, the values (every
 	// scope, git's order) of the keys pointLFS reads: read with the
 	// federations (lfsKeys) and kept current by pointLFS's own writes,

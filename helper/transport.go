@@ -282,14 +282,22 @@ func (s *Session) newPacks(ctx context.Context) *direct.Packs {
 	return direct.NewPacks(ctx, g, s.GitDir)
 }
 
+// remoteColorKey is git's key of the colour of the server's words.
+const remoteColorKey = "color.remote"
+
 // remoteColor reports whether git colours the server's words on a
-// terminal (color.remote, else color.ui; on by default).
+// terminal (color.remote, else color.ui; on by default): from the keys
+// NewSession read, else (a number, a value git alone reads, or a session
+// made otherwise) as git answers.
 func (s *Session) remoteColor(ctx context.Context) bool {
+	if on, known := gitexec.ColorOn(s.colorCfg, remoteColorKey); known && s.colorRead {
+		return on
+	}
 	g := s.child()
 	g.Stderr = nil
 	ctx, cancel := context.WithTimeout(ctx, ListTimeout)
 	defer cancel()
-	out, err := g.Output(ctx, "config", "--get-colorbool", "color.remote", "true")
+	out, err := g.Output(ctx, "config", "--get-colorbool", remoteColorKey, "true")
 	return err == nil && strings.TrimSpace(string(out)) == "true"
 }
 

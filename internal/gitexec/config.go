@@ -16,6 +16,9 @@ type ConfigEntry struct {
 	Scope string
 	Key   string
 	Value string
+	// NoValue marks a key given alone, without "=": git reads it as
+	// true, where an empty value ("key =") is false.
+	NoValue bool
 }
 
 // ParseConfigZ splits `git config -z` output into entries: each record is
@@ -73,7 +76,9 @@ func (w *configWriter) records(s string) {
 			continue
 		}
 		e := ConfigEntry{Scope: w.scope}
-		e.Key, e.Value, _ = strings.Cut(rec, "\n")
+		var hasValue bool
+		e.Key, e.Value, hasValue = strings.Cut(rec, "\n")
+		e.NoValue = !hasValue
 		w.each(e)
 	}
 }

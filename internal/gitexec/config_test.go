@@ -17,11 +17,11 @@ func TestParseConfigZ(t *testing.T) {
 	out := "federation.a.origin\nhttps://e.com/a\x00federation.a.force\x00federation.a.mirror\nline1\nline2\x00"
 	want := []ConfigEntry{
 		{Key: "federation.a.origin", Value: "https://e.com/a"},
-		{Key: "federation.a.force"},
+		{Key: "federation.a.force", NoValue: true},
 		{Key: "federation.a.mirror", Value: "line1\nline2"},
 	}
 	if got := ParseConfigZ([]byte(out), false); !reflect.DeepEqual(got, want) {
-		t.Errorf("ParseConfigZ = %q", got)
+		t.Errorf("ParseConfigZ = %+v", got)
 	}
 }
 
@@ -29,11 +29,11 @@ func TestParseConfigZWithScope(t *testing.T) {
 	out := "global\x00federation.a.origin\nhttps://e.com/a\x00local\x00federation.a.force\x00local\x00federation.a.mirror\nm\nn\x00"
 	want := []ConfigEntry{
 		{Scope: "global", Key: "federation.a.origin", Value: "https://e.com/a"},
-		{Scope: "local", Key: "federation.a.force"},
+		{Scope: "local", Key: "federation.a.force", NoValue: true},
 		{Scope: "local", Key: "federation.a.mirror", Value: "m\nn"},
 	}
 	if got := ParseConfigZ([]byte(out), true); !reflect.DeepEqual(got, want) {
-		t.Errorf("ParseConfigZ = %q", got)
+		t.Errorf("ParseConfigZ = %+v", got)
 	}
 }
 
@@ -59,7 +59,7 @@ func TestConfigWriterTakesAnyPieces(t *testing.T) {
 					}
 				}
 				if !reflect.DeepEqual(got, want) {
-					t.Fatalf("written in pieces at %d and %d: %q, want %q", i, j, got, want)
+					t.Fatalf("written in pieces at %d and %d: %+v, want %+v", i, j, got, want)
 				}
 			}
 		}
@@ -76,7 +76,7 @@ func TestConfigRegexpRealGit(t *testing.T) {
 	defer cancel()
 	got, err := Runner{}.ConfigRegexp(ctx, `^http\.`, false)
 	if err != nil || !reflect.DeepEqual(got, []ConfigEntry{{Key: "http.extraheader", Value: "X-A: 1"}}) {
-		t.Fatalf("ConfigRegexp = %q, %v", got, err)
+		t.Fatalf("ConfigRegexp = %+v, %v", got, err)
 	}
 	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[http\n"), 0o600); err != nil {
 		t.Fatal(err)
