@@ -108,10 +108,10 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 		Forge:   func(host string) string { return cfg.ForgeOf("https", host) },
 		ForgeAt: cfg.ForgeOf,
 
-		lfsConfig: configValues(others),
+		lfsConfig:   configValues(others),
+		startConfig: others,
+		startRead:   true,
 	}
-	s.configOnce.Do(func() { s.transportCfg = inSections(others, httpx.ConfigSections()) })
-	s.colorCfg, s.colorRead = inSections(others, []string{"color"}), true
 	return s, nil
 }
 

@@ -47,18 +47,21 @@ type Session struct {
 	ForgeAt func(protocol, host string) string
 
 	opts Options
-	// transportCfg is git config's http, url and credential keys,
-	// read once (configOnce) to choose how each mirror is pushed.
+	// transportCfg is git config's http, url and credential keys, read
+	// once (configOnce) to choose how each mirror is pushed, by a session
+	// that did not read them at its start (startRead).
 	configOnce      sync.Once
 	transportCfg    []gitexec.ConfigEntry
 	transportCfgErr error
-	// colorCfg is git config's keys of the colour of the server's words
-	// (gitexec.ColorKeys), when NewSession read them (colorRead).
-	colorCfg  []gitexec.ConfigEntry
-	colorRead bool
-	packs     *direct.Packs       // the shared packs of the mirrors listed by this process, from the listing to the end of the fan-out
-	listing   *serverRefs         // the last list answer, from the server that gave it
-	conns     map[string]*reached // the servers of this push, by URL, as reach opened them
+	// startConfig is what NewSession's one git config run read beside
+	// the federations (startRead): the keys of lfsKeys,
+	// httpx.ConfigSections and gitexec.ColorKeys. A session made
+	// otherwise asks git when it needs them.
+	startConfig []gitexec.ConfigEntry
+	startRead   bool
+	packs       *direct.Packs       // the shared packs of the mirrors listed by this process, from the listing to the end of the fan-out
+	listing     *serverRefs         // the last list answer, from the server that gave it
+	conns       map[string]*reached // the servers of this push, by URL, as reach opened them
 	// lfsConfig holds, by key in git's canonical form, the values (every
 	// scope, git's order) of the keys pointLFS reads: read with the
 	// federations (lfsKeys) and kept current by pointLFS's own writes,

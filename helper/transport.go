@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 
 	"golang.org/x/term"
@@ -250,10 +249,12 @@ func (s *Session) httpSettings(ctx context.Context, rawURL string) httpx.Setting
 }
 
 // transportConfig is git config's sections that decide how a server is
-// reached (httpx.ConfigSections), read once per session: NewSession has
-// them from its own git config run; a session made otherwise reads them
-// here.
+// reached (httpx.ConfigSections), for httpx.Resolve: what NewSession
+// read (Resolve reads those sections alone), else read once here.
 func (s *Session) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, error) {
+	if s.startRead {
+		return s.startConfig, nil
+	}
 	s.configOnce.Do(func() {
 		g := s.child()
 		g.Stderr = nil
@@ -262,17 +263,6 @@ func (s *Session) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, e
 		s.transportCfg, s.transportCfgErr = g.ConfigRegexp(ctx, httpx.ConfigPattern(), false)
 	})
 	return s.transportCfg, s.transportCfgErr
-}
-
-// inSections are the entries of sections (lower case), in git's order.
-func inSections(entries []gitexec.ConfigEntry, sections []string) []gitexec.ConfigEntry {
-	var out []gitexec.ConfigEntry
-	for _, e := range entries {
-		if section, _, _ := strings.Cut(e.Key, "."); slices.Contains(sections, strings.ToLower(section)) {
-			out = append(out, e)
-		}
-	}
-	return out
 }
 
 // newPacks are the packs the mirrors pushed from this process share.
@@ -290,7 +280,7 @@ const remoteColorKey = "color.remote"
 // NewSession read, else (a number, a value git alone reads, or a session
 // made otherwise) as git answers.
 func (s *Session) remoteColor(ctx context.Context) bool {
-	if on, known := gitexec.ColorOn(s.colorCfg, remoteColorKey); known && s.colorRead {
+	if on, known := gitexec.ColorOn(s.startConfig, remoteColorKey); known && s.startRead {
 		return on
 	}
 	g := s.child()
