@@ -12,6 +12,7 @@ func FuzzRepoURLs(f *testing.F) {
 		f.Add("application/json", b)
 	}
 	f.Add("application/x-www-form-urlencoded", "payload="+githubPush)
+	f.Add("application/json", `{"repository":{"url":"\r"}}`)
 	f.Fuzz(func(t *testing.T, contentType, body string) {
 		urls, err := repoURLs(contentType, []byte(body))
 		if err != nil {

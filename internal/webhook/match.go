@@ -39,7 +39,9 @@ var ErrNoRepository = errors.New("payload names no repository URL")
 
 // repoURLs parses the body (JSON, or GitHub's form encoding with a
 // "payload" field) and returns every repository URL it names, without
-// duplicates.
+// duplicates. A value holding a control character is no URL (net/url
+// and git refuse them); it is dropped, so it never reaches a reply or
+// a log line.
 func repoURLs(contentType string, body []byte) ([]string, error) {
 	// GitHub's form encoding puts the JSON in a "payload" field; a client
 	// that merely mislabels a JSON body (curl -d) is read as JSON.
@@ -59,7 +61,7 @@ func repoURLs(contentType string, body []byte) ([]string, error) {
 			continue
 		}
 		for _, u := range []string{r.CloneURL, r.HTMLURL, r.SSHURL, r.GitHTTPURL, r.GitSSHURL, r.HTTPURL, r.WebURL, r.URL} {
-			if u != "" && !seen[u] {
+			if u != "" && !seen[u] && !hasControl(u) {
 				seen[u] = true
 				urls = append(urls, u)
 			}
@@ -69,6 +71,11 @@ func repoURLs(contentType string, body []byte) ([]string, error) {
 		return nil, ErrNoRepository
 	}
 	return urls, nil
+}
+
+// hasControl reports whether s holds an ASCII control character.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
 // Match returns the names, sorted, of every federation whose origin or

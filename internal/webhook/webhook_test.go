@@ -256,6 +256,9 @@ func TestRequestErrors(t *testing.T) {
 		{"too large", "POST", "/webhook", gl(), `{"x":"` + strings.Repeat("a", DefaultMaxBody) + `"}`, 413, "body larger than 1048576 bytes"},
 		{"not JSON", "POST", "/webhook", gl(), `{"repository":`, 400, "payload is not valid JSON"},
 		{"no repository", "POST", "/webhook", gl(), `{"ref":"refs/heads/main"}`, 400, "payload names no repository URL"},
+		// A line break in a URL would forge a line of the reply ("no
+		// federation for …") and of the log: no URL holds one.
+		{"control character in URL", "POST", "/webhook", gl(), `{"repository":{"url":"https://x/a\r\nfederation linkis: sync started"}}`, 400, "payload names no repository URL"},
 		{"other event", "POST", "/webhook", headers("X-Gitlab-Event", "Issue Hook", "X-Gitlab-Token", testSecret), `{}`, 200, `event "Issue Hook" ignored`},
 		{"healthz", "GET", "/healthz", nil, "", 200, "ok"},
 		{"POST healthz", "POST", "/healthz", nil, "", 405, "only GET"},
