@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -187,7 +188,7 @@ func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
 // user never typed. A long name gets two dashes, a one-letter name one.
 func withDashes(err error) error {
 	msg := err.Error()
-	m := flagErrorRE.FindStringSubmatch(msg)
+	m := flagErrorRE().FindStringSubmatch(msg)
 	if m == nil {
 		return err
 	}
@@ -210,12 +211,16 @@ func withDashes(err error) error {
 	return i18n.Errorf("bad flag syntax: %s", m[10])
 }
 
-// flagErrorRE matches the errors of Go's flag package.
-var flagErrorRE = regexp.MustCompile(`^(?:flag provided but not defined: -(.+)` +
-	`|flag needs an argument: -(.+)` +
-	`|(invalid boolean value ("(?:[^"\\]|\\.)*") for -([^:]+): (.*))` +
-	`|invalid value ("(?:[^"\\]|\\.)*") for flag -([^:]+): (.*)` +
-	`|bad flag syntax: (.*))$`)
+// flagErrorRE matches the errors of Go's flag package. Like every
+// regular expression of the program's packages, it is compiled at first
+// use, not in every process's start (each fetch's helper, each shard).
+var flagErrorRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:flag provided but not defined: -(.+)` +
+		`|flag needs an argument: -(.+)` +
+		`|(invalid boolean value ("(?:[^"\\]|\\.)*") for -([^:]+): (.*))` +
+		`|invalid value ("(?:[^"\\]|\\.)*") for flag -([^:]+): (.*)` +
+		`|bad flag syntax: (.*))$`)
+})
 
 // flagWhy is why the flag package refused a value: its two words of its
 // own translated, any other (a flag type's own error) as it is.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -17,8 +18,9 @@ var errNotInRepo = i18n.Errorf("not in a git repository: run this inside one, or
 
 // validName is what this program accepts as a federation name. git allows
 // any subsection name, but the name also appears in federate::<name>
-// URLs, where '/' or ':' would make it look like a URL.
-var validName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
+// URLs, where '/' or ':' would make it look like a URL. Compiled at
+// first use.
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`) })
 
 // checkName refuses names that cannot be used in federate::<name>.
 func checkName(name string) error {
@@ -29,7 +31,7 @@ func checkName(name string) error {
 		return UsageError("federation name %q begins with '-'", name)
 	case len(name) > 100:
 		return UsageError("federation name is longer than 100 characters")
-	case !validName.MatchString(name):
+	case !validName().MatchString(name):
 		return UsageError("federation name %q: use letters, digits, '.', '_' and '-' only (no spaces, '/' or ':')", name)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
@@ -138,7 +139,8 @@ func statusLabel(p *i18n.Printer, status string) string {
 	return strings.ToUpper(status)
 }
 
-var gitVersionRE = regexp.MustCompile(`git version (\d+)\.(\d+)`)
+// gitVersionRE reads `git version`; compiled at first use.
+var gitVersionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`git version (\d+)\.(\d+)`) })
 
 func checkGit(ctx context.Context, opts DoctorOptions) Check {
 	p := i18n.From(ctx)
@@ -149,7 +151,7 @@ func checkGit(ctx context.Context, opts DoctorOptions) Check {
 		return c
 	}
 	c.Detail = strings.TrimSpace(string(out))
-	m := gitVersionRE.FindStringSubmatch(c.Detail)
+	m := gitVersionRE().FindStringSubmatch(c.Detail)
 	if m == nil {
 		c.Status = CheckWarn
 		return c

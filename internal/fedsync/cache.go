@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -42,13 +43,15 @@ func DefaultCacheRoot() (string, error) {
 	return filepath.Join(home, ".local", "share", "git-federate"), nil
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
+// unsafeName matches what a cache file name may not hold; compiled at
+// first use.
+var unsafeName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._-]`) })
 
 // cacheBase is the file name (without ".git") for a federation's cache.
 // Names are git config subsections and may hold "/" or start with ".";
 // those are replaced and a short hash keeps distinct names apart.
 func cacheBase(name string) string {
-	safe := unsafeName.ReplaceAllString(name, "_")
+	safe := unsafeName().ReplaceAllString(name, "_")
 	if safe == name && name != "" && !strings.HasPrefix(name, ".") {
 		return name
 	}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
@@ -210,7 +211,7 @@ func (c Client) Scopes(ctx context.Context, forge, base, token string, repo Repo
 func splitScopes(s string) []string {
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
-		if scopeNameRE.MatchString(f) {
+		if scopeNameRE().MatchString(f) {
 			out = append(out, f)
 		}
 	}
@@ -218,7 +219,8 @@ func splitScopes(s string) []string {
 	return out
 }
 
-var scopeNameRE = regexp.MustCompile(`^[a-z0-9:_.-]{1,64}$`)
+// scopeNameRE is what a scope name may be; compiled at first use.
+var scopeNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9:_.-]{1,64}$`) })
 
 // noRepoToProbe notes that no repository told what the token may do.
 var noRepoToProbe = i18n.M("no configured repository on this host to probe")
@@ -273,8 +275,9 @@ func (c Client) permissions(ctx context.Context, forge, base, token string, repo
 
 // giteaScopeRE reads the scopes Gitea names when it refuses a token for
 // a missing one: "token does not have at least one of required scope(s),
-// required=[write:repository], token scope=read:repository".
-var giteaScopeRE = regexp.MustCompile(`token scope=([a-z:,_-]+)`)
+// required=[write:repository], token scope=read:repository". Compiled
+// at first use.
+var giteaScopeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`token scope=([a-z:,_-]+)`) })
 
 // giteaScopes probes Gitea, which has no token-scope API for a token:
 // POST /repos/O/R/hooks with an empty body is checked for the
@@ -302,7 +305,7 @@ func (c Client) giteaScopes(ctx context.Context, base, token string, repo RepoRe
 		a.Note, a.notes = "", nil
 		return a, nil
 	case errors.As(err, &se) && se.Status == http.StatusForbidden:
-		if m := giteaScopeRE.FindStringSubmatch(se.Message); m != nil {
+		if m := giteaScopeRE().FindStringSubmatch(se.Message); m != nil {
 			return Access{Scopes: splitScopes(m[1]), Listed: true}, nil
 		}
 		// The scope is there; the account is no administrator of repo.

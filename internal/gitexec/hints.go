@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
@@ -60,12 +61,14 @@ func (e *HintError) HintIn(p *i18n.Printer) string {
 	return b.String()
 }
 
-var statusRE = regexp.MustCompile(`(?:returned error|HTTP(?: code)?):? (\d{3})`)
+// statusRE reads the HTTP status in git's error text; compiled at first
+// use.
+var statusRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:returned error|HTTP(?: code)?):? (\d{3})`) })
 
 // HTTPStatus is the HTTP status a failed git command reported on stderr
 // ("The requested URL returned error: 403"), or 0.
 func HTTPStatus(err error) int {
-	m := statusRE.FindStringSubmatch(stderrOf(err))
+	m := statusRE().FindStringSubmatch(stderrOf(err))
 	if m == nil {
 		return 0
 	}

@@ -50,16 +50,19 @@ func (r *Redactor) Add(username, token string) {
 }
 
 // credentialRE matches the value of an authorization header or a token
-// parameter, which servers echo in error text.
-var credentialRE = regexp.MustCompile(`(?i)\b(basic|bearer|token|private-token:|authorization:|access_token=|private_token=|token=)(\s*)([A-Za-z0-9+/=._~-]{8,})`)
+// parameter, which servers echo in error text. Compiled at first use:
+// every process of the program links this package, few redact text.
+var credentialRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(basic|bearer|token|private-token:|authorization:|access_token=|private_token=|token=)(\s*)([A-Za-z0-9+/=._~-]{8,})`)
+})
 
 // Redact masks every known token and every credential-shaped value in s.
 func (r *Redactor) Redact(s string) string {
 	for _, secret := range r.list() {
 		s = strings.ReplaceAll(s, secret, Mask)
 	}
-	return credentialRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := credentialRE.FindStringSubmatch(m)
+	return credentialRE().ReplaceAllStringFunc(s, func(m string) string {
+		sub := credentialRE().FindStringSubmatch(m)
 		if !strings.ContainsAny(sub[3], "0123456789") {
 			return m // a word such as "token verification", not a value
 		}
