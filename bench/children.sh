@@ -33,7 +33,7 @@ bin=${1:-}
 if [ -z "$bin" ]; then
 	bin=$work/bin
 	mkdir -p "$bin"
-	CGO_ENABLED=0 go build -trimpath -o "$bin/" ./cmd/... # as scripts/release builds it
+	CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$bin/" ./cmd/... # as scripts/release builds it
 fi
 bin=$(cd "$bin" && pwd)
 old=${2:-}

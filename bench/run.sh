@@ -35,7 +35,7 @@ fi
 
 echo "building into $work/bin..."
 mkdir -p "$work/bin"
-CGO_ENABLED=0 go build -trimpath -o "$work/bin/" ./cmd/... ./bench/genrepo ./bench/serve ./bench/harness ./bench/rsswrap
+CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$work/bin/" ./cmd/... ./bench/genrepo ./bench/serve ./bench/harness ./bench/rsswrap
 
 hyperfine=""
 if command -v hyperfine >/dev/null 2>&1 && [ "${BENCH_NO_HYPERFINE:-0}" != 1 ]; then

@@ -4,6 +4,7 @@ package scripts
 
 import (
 	"context"
+	"debug/buildinfo"
 	"debug/elf"
 	"os"
 	"os/exec"
@@ -69,6 +70,22 @@ func runInstall(t *testing.T, path string, args ...string) (string, int) {
 	return string(out), code
 }
 
+// checkNoDocWriters fails t if the program at path links urfave/cli's
+// Markdown and roff writers, whose packages' initialisation every
+// process would pay at its start (install.sh's urfave_cli_no_docs).
+func checkNoDocWriters(t *testing.T, path string) {
+	t.Helper()
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	for _, d := range info.Deps {
+		if strings.Contains(d.Path, "md2man") || strings.Contains(d.Path, "blackfriday") {
+			t.Errorf("%s links %s: built without urfave_cli_no_docs", filepath.Base(path), d.Path)
+		}
+	}
+}
+
 // TestInstall installs into a fresh prefix twice, as a user upgrading
 // would, and checks the GNU layout and that git finds the commands, the
 // manual and the completion.
@@ -96,6 +113,7 @@ func TestInstall(t *testing.T) {
 			t.Errorf("%s is linked dynamically (a cgo build)", n)
 		}
 		f.Close()
+		checkNoDocWriters(t, filepath.Join(bin, n))
 	}
 	for _, f := range []string{
 		"share/man/man1/git-federate.1",

@@ -330,6 +330,10 @@ func (r *release) testSBOM(t *testing.T) {
 		if !strings.Contains(all, "golang.org/x/net") || strings.Contains(all, "nfpm") || strings.Contains(all, "cyclonedx") {
 			t.Errorf("%s: components %s", filepath.Base(m), all)
 		}
+		// Built with urfave_cli_no_docs, as install.sh builds.
+		if strings.Contains(all, "md2man") || strings.Contains(all, "blackfriday") {
+			t.Errorf("%s: the programs link urfave/cli's document writers: %s", filepath.Base(m), all)
+		}
 	}
 	for _, f := range []string{"go.mod", "go.sum"} {
 		data, _ := os.ReadFile(filepath.Join(r.root, f))
