@@ -38,10 +38,10 @@ func Build(dir string) error {
 		return err
 	}
 	for _, name := range Binaries {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./cmd/"+name)
-		// Built as scripts/release builds what users run, without cgo:
-		// the tests and benchmarks run that program, which also starts
-		// half a millisecond sooner than a cgo build.
+		cmd := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", filepath.Join(dir, name), "./cmd/"+name)
+		// Built as scripts/release builds what users run, without cgo
+		// and urfave/cli's document writers: the tests and benchmarks
+		// run that program, whose processes start sooner (install.sh).
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
