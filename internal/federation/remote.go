@@ -57,7 +57,9 @@ func splitRemote(raw string) (remote, error) {
 	if strings.Contains(r.Host, ":") {
 		r.Host = "[" + r.Host + "]" // an IPv6 address
 	}
-	r.Port, _ = strconv.Atoi(u.Port())
+	if r.Port, err = strconv.Atoi(u.Port()); err != nil {
+		r.Port = 0 // as go-git: Atoi gives the largest int for too many digits
+	}
 	if u.RawQuery != "" {
 		r.Path += "?" + u.RawQuery
 	}

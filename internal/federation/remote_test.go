@@ -13,7 +13,7 @@ var splitRemoteCases = []string{
 	"git@github.com:o/r.git", "github.com:o/r.git", "u@h:2222:r.git", "h:/abs/r", "h:\\r", "a b:r",
 	"ssh://git@h:2222/r.git", "git://h/r", "file:///srv/r.git", "/srv/r.git", "./a:b", "r.git",
 	"https://[::1]:8080/r", "https://[::1/r", "http://h:port/r", "a:b://c", "://h/r", "1:2",
-	"https://h/%zz", "user@:r",
+	"https://h/%zz", "user@:r", "a://h:10000000000000000000/r",
 }
 
 // TestSplitRemoteIsGoGit holds splitRemote to what go-git's
