@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // remote is a repository URL cut into its parts, as go-git's
@@ -19,8 +20,11 @@ type remote struct {
 	Path                 string
 }
 
-// scpLikeParts is an scp-like address, "[user@]host:[port:]path".
-var scpLikeParts = regexp.MustCompile(`^(?:([^@]+)@)?([^:\s]+):(?:([0-9]{1,5}):)?([^\\].*)$`)
+// scpLikeParts is an scp-like address, "[user@]host:[port:]path";
+// compiled at first use.
+var scpLikeParts = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:([^@]+)@)?([^:\s]+):(?:([0-9]{1,5}):)?([^\\].*)$`)
+})
 
 // splitRemote cuts raw as an scp-like address, a local path or a URL,
 // in that order.
@@ -29,7 +33,7 @@ func splitRemote(raw string) (remote, error) {
 		// A slash before the first colon makes a local path, as git's
 		// url_is_local_not_ssh says ("./a:b").
 		beforeColon, _, _ := strings.Cut(raw, ":")
-		if m := scpLikeParts.FindStringSubmatch(raw); m != nil && !strings.Contains(beforeColon, "/") {
+		if m := scpLikeParts().FindStringSubmatch(raw); m != nil && !strings.Contains(beforeColon, "/") {
 			port, err := strconv.Atoi(m[3])
 			if err != nil {
 				port = 22

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/hostname"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
@@ -30,7 +31,9 @@ type Endpoint struct {
 	Path string
 }
 
-var scpLike = regexp.MustCompile(`^(?:[^@/]+@)?([^:/]+):(.*)$`)
+// scpLike is an scp-like address, "[user@]host:path"; compiled at first
+// use.
+var scpLike = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:[^@/]+@)?([^:/]+):(.*)$`) })
 
 // ParseEndpoint checks and parses a repository URL in any form git takes:
 // https, http, ssh (URL or scp-like), git, file or a local path. It refuses
@@ -198,7 +201,7 @@ func isLocalPath(raw string) bool {
 		return true
 	}
 	// git treats "a:b" as scp-like only when no slash comes before the colon.
-	m := scpLike.FindStringSubmatch(raw)
+	m := scpLike().FindStringSubmatch(raw)
 	return m == nil
 }
 
