@@ -61,6 +61,7 @@ func FuzzParseWeb(f *testing.F) {
 	for _, s := range []string{
 		"https://github.com/apache/linkis.git", "http://127.0.0.1:8080/r.git", "https://GitHub.COM:0443/a/", "http://h:00080",
 		"https://h/a%2Fb", "https://u@h/r", "https://h/r?x#y", "https://-h/r", "http://[::1]:1/r", "https://h..x/r",
+		"http://h:99999/r", "http://h:65535/r",
 	} {
 		f.Add(s)
 	}

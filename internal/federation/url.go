@@ -101,6 +101,9 @@ func parseAny(raw string) (Endpoint, error) {
 	if strings.HasPrefix(ep.User, "-") {
 		return Endpoint{}, i18n.Errorf("%w: %q: bad user name (begins with '-')", ErrBadURL, MaskURL(raw))
 	}
+	if port, ok := portOf(raw, ep.Port); !ok {
+		return Endpoint{}, i18n.Errorf("%w: %q: port %s is out of range (at most 65535)", ErrBadURL, MaskURL(raw), port)
+	}
 	e.Host = host
 	if ep.Port != 0 && ep.Port != defaultPort[e.Protocol] {
 		e.Host = fmt.Sprintf("%s:%d", host, ep.Port)
@@ -109,6 +112,31 @@ func parseAny(raw string) (Endpoint, error) {
 		e.Path = "/" + e.Path
 	}
 	return e, nil
+}
+
+// maxPort is the largest TCP port: git (curl, ssh) refuses a larger one.
+const maxPort = 65535
+
+// portOf checks the port of raw, which splitRemote gave as port: false,
+// with the port's digits, when it is larger than a TCP port can be,
+// which splitRemote (as go-git) gives as 0 when it overflows an int.
+func portOf(raw string, port int) (string, bool) {
+	if port > maxPort {
+		return strconv.Itoa(port), false
+	}
+	u, ok := splitURL(raw)
+	if !ok || port != 0 {
+		return "", true
+	}
+	i := strings.LastIndexByte(u.host, ':')
+	if i < 0 || strings.Contains(u.host[i:], "]") {
+		return "", true // no port, or an IPv6 address's last group
+	}
+	digits := u.host[i+1:]
+	if n, err := strconv.Atoi(digits); err != nil && digits != "" || n > maxPort {
+		return digits, false
+	}
+	return "", true
 }
 
 var defaultPort = map[string]int{"https": 443, "http": 80, "ssh": 22, "git": 9418}
@@ -144,7 +172,11 @@ func parseWeb(raw string) (Endpoint, bool) {
 		return Endpoint{}, false // the general path says why
 	}
 	if hasPort {
-		if n, _ := strconv.Atoi(port); n != 0 && n != defaultPort[protocol] {
+		n, _ := strconv.Atoi(port)
+		if n > maxPort {
+			return Endpoint{}, false // parseAny refuses it
+		}
+		if n != 0 && n != defaultPort[protocol] {
 			host += ":" + strconv.Itoa(n)
 		}
 	}

@@ -85,6 +85,14 @@ func TestParseEndpointRefuses(t *testing.T) {
 		{"ftp://example.com/r.git", "not supported"},
 		{"https://example.com/r\nx", "control"},
 		{"/path/with\x00nul", "control"},
+		// git's transports refuse these (curl: "Port number was not a
+		// decimal number between 0 and 65535"); a number too long for
+		// an int was read as no port, and the token of the host's
+		// default port looked up for it.
+		{"https://github.com:65536/o/r.git", "port 65536 is out of range"},
+		{"https://github.com:10000000000000000000/o/r.git", "port 10000000000000000000 is out of range"},
+		{"ssh://git@github.com:99999/o/r.git", "port 99999 is out of range"},
+		{"git@github.com:99999:o/r.git", "port 99999 is out of range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
