@@ -101,7 +101,7 @@ func parseAny(raw string) (Endpoint, error) {
 	if strings.HasPrefix(ep.User, "-") {
 		return Endpoint{}, i18n.Errorf("%w: %q: bad user name (begins with '-')", ErrBadURL, MaskURL(raw))
 	}
-	if port, ok := portOf(raw, ep.Port); !ok {
+	if port, ok := checkPort(raw, ep.Port); !ok {
 		return Endpoint{}, i18n.Errorf("%w: %q: port %s is out of range (at most 65535)", ErrBadURL, MaskURL(raw), port)
 	}
 	e.Host = host
@@ -117,10 +117,11 @@ func parseAny(raw string) (Endpoint, error) {
 // maxPort is the largest TCP port: git (curl, ssh) refuses a larger one.
 const maxPort = 65535
 
-// portOf checks the port of raw, which splitRemote gave as port: false,
-// with the port's digits, when it is larger than a TCP port can be,
-// which splitRemote (as go-git) gives as 0 when it overflows an int.
-func portOf(raw string, port int) (string, bool) {
+// checkPort reports whether the port of raw, which splitRemote gave as
+// port, can be a TCP port; when not, it also returns the port as raw says
+// it. splitRemote (as go-git) gives 0 for one too long for an int: raw's
+// own digits tell.
+func checkPort(raw string, port int) (digits string, ok bool) {
 	if port > maxPort {
 		return strconv.Itoa(port), false
 	}
@@ -132,7 +133,7 @@ func portOf(raw string, port int) (string, bool) {
 	if i < 0 || strings.Contains(u.host[i:], "]") {
 		return "", true // no port, or an IPv6 address's last group
 	}
-	digits := u.host[i+1:]
+	digits = u.host[i+1:]
 	if n, err := strconv.Atoi(digits); err != nil && digits != "" || n > maxPort {
 		return digits, false
 	}
