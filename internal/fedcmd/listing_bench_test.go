@@ -130,8 +130,8 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 		}
 		return t
 	}
-	run := func(shards int) scaleRun {
-		return runListingSyncs(b, requests, bin, env, shards, jobs)
+	run := func(shards int, observe bool) scaleRun {
+		return runListingSyncs(b, requests, bin, env, shards, jobs, observe)
 	}
 	if prof, mem := os.Getenv("BENCH_CPUPROFILE"), os.Getenv("BENCH_MEMPROFILE"); prof != "" || mem != "" {
 		floor := func() { benchFloor(b, srvs, n, jobs, min(jobs, fedsync.DefaultHostJobs)) }
@@ -139,15 +139,13 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 		return
 	}
 	if changed {
-		run(1) // a first sync, not measured (unchanged federations create no cache)
+		run(1, false) // a first sync, not measured (unchanged federations create no cache)
 	}
 	hostJobs := min(jobs, fedsync.DefaultHostJobs)
 	floorBin := floorProgram(b)
 	floor := func(shards int) floors {
-		return floors{
-			process: benchFloorProcesses(b, floorBin, srvs, n, shards, jobs, hostJobs),
-			inProc:  benchFloor(b, srvs, n, shards*jobs, shards*hostJobs),
-		}
+		wall, cpu := benchFloorProcesses(b, floorBin, srvs, n, shards, jobs, hostJobs)
+		return floors{process: wall, processCPU: cpu, inProc: benchFloor(b, srvs, n, shards*jobs, shards*hostJobs)}
 	}
 	change := func() {
 		for i := 0; i < n; i += 20 { // 5%
@@ -162,8 +160,13 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 	for b.Loop() {
 		for i, shards := range []int{1, 4} {
 			f1 := floor(shards)
-			r := run(shards)
+			r := run(shards, false)
 			f2 := floor(shards)
+			// Memory and open files are read in a run of their own: the
+			// reading takes CPU from the 2 cores the timed run shares
+			// with its servers, and the floor's runs are not read.
+			o := run(shards, true)
+			r.rssKiB, r.openFDs = o.rssKiB, o.openFDs
 			results[i] = result{r, f1.mean(f2)}
 			if want := int64(len(roles) * n); int64(r.requests) != want || r.counted != want {
 				b.Errorf("%d process(es): the servers counted %d requests and sync %d, want %d as the floor made",
@@ -176,7 +179,8 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 		}
 		for i, shards := range []int{1, 4} {
 			change()
-			results[2+i] = result{run(shards), floor(shards)}
+			// Observed as it is timed: a changed federation is changed once.
+			results[2+i] = result{run(shards, true), floor(shards)}
 			logRun(n, shards, "5% changed", results[2+i].scaleRun, results[2+i].floor)
 		}
 	}
@@ -190,6 +194,7 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 		b.ReportMetric(r.wall.Seconds()/r.floor.process.Seconds(), name+"-ratio")
 		b.ReportMetric(r.floor.inProc.Seconds(), name+"-floor-inproc-s")
 		b.ReportMetric(r.wall.Seconds()/r.floor.inProc.Seconds(), name+"-inproc-ratio")
+		b.ReportMetric(r.cpu.Seconds()/r.floor.processCPU.Seconds(), name+"-cpu-ratio")
 		b.ReportMetric(float64(r.requests), name+"-requests")
 		b.ReportMetric(float64(r.rssKiB)/1024, name+"-peakRSS-MiB")
 		b.ReportMetric(float64(r.openFDs), name+"-maxFDs")
@@ -283,18 +288,22 @@ func (h *heapPeak) stop() (uint64, []byte) {
 // logRun prints a run's figures at once: removing 40,000 repositories
 // after the benchmark takes minutes, and its report comes only then.
 func logRun(n, shards int, what string, r scaleRun, floor floors) {
-	fmt.Fprintf(os.Stderr, "%d federations, %s, %d process(es): %.3f s, floor %.3f s (%.2fx), in-process floor %.3f s (%.2fx), %d requests (%d counted by sync), peak RSS %.1f MiB, %d open files, load %s\n",
+	fmt.Fprintf(os.Stderr, "%d federations, %s, %d process(es): %.3f s, floor %.3f s (%.2fx), in-process floor %.3f s (%.2fx), %d requests (%d counted by sync), CPU %.0f ms, floor %.0f ms (%.2fx), peak RSS %.1f MiB, %d open files, load %s\n",
 		n, what, shards, r.wall.Seconds(), floor.process.Seconds(), r.wall.Seconds()/floor.process.Seconds(),
 		floor.inProc.Seconds(), r.wall.Seconds()/floor.inProc.Seconds(), r.requests, r.counted,
+		ms(r.cpu), ms(floor.processCPU), r.cpu.Seconds()/floor.processCPU.Seconds(),
 		float64(r.rssKiB)/1024, r.openFDs, loadAverage())
 }
 
-// floors are the two floors of a run: bench/floor's processes, and the
-// same requests from the benchmark's own process.
-type floors struct{ process, inProc time.Duration }
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// floors are the two floors of a run: bench/floor's processes (their
+// wall time and CPU), and the same requests from the benchmark's own
+// process.
+type floors struct{ process, processCPU, inProc time.Duration }
 
 func (f floors) mean(g floors) floors {
-	return floors{(f.process + g.process) / 2, (f.inProc + g.inProc) / 2}
+	return floors{(f.process + g.process) / 2, (f.processCPU + g.processCPU) / 2, (f.inProc + g.inProc) / 2}
 }
 
 // loadAverage is the machine's load average over 1, 5 and 15 minutes:
@@ -555,11 +564,11 @@ func benchFederation(i int) string { return fmt.Sprintf("f%05d", i) }
 // benchFloorProcesses runs bench/floor as shards processes side by
 // side, each listing the share of the n federations the sync's shard of
 // the same number owns (shard.Of), jobs at a time and hostJobs per
-// server, and returns their wall time. Each floor process makes the
-// requests its sync shard makes: a shard's share is not a quarter of
-// the whole (at 1,000 federations the four held 230 to 261), and the
-// slowest shard is the sync's wall time.
-func benchFloorProcesses(b *testing.B, bin string, srvs map[string]*advServer, n, shards, jobs, hostJobs int) time.Duration {
+// server, and returns their wall time and the CPU they used. Each floor
+// process makes the requests its sync shard makes: a shard's share is
+// not a quarter of the whole (at 1,000 federations the four held 230 to
+// 261), and the slowest shard is the sync's wall time.
+func benchFloorProcesses(b *testing.B, bin string, srvs map[string]*advServer, n, shards, jobs, hostJobs int) (wall, cpu time.Duration) {
 	dir := b.TempDir()
 	lists := make([]strings.Builder, shards)
 	for i := range n {
@@ -591,13 +600,16 @@ func benchFloorProcesses(b *testing.B, bin string, srvs map[string]*advServer, n
 		if err := c.Wait(); err != nil {
 			b.Fatalf("floor: %v", err)
 		}
+		cpu += processCPU(c.ProcessState)
 	}
-	return time.Since(start)
+	return time.Since(start), cpu
 }
 
 // runListingSyncs runs `sync --all --jobs jobs` as shards processes side
-// by side and measures them.
-func runListingSyncs(b *testing.B, requests func() int64, bin string, env []string, shards, jobs int) scaleRun {
+// by side and measures them: their wall time and requests, and when
+// observe is set their peak memory and open files, read from /proc
+// while they run.
+func runListingSyncs(b *testing.B, requests func() int64, bin string, env []string, shards, jobs int, observe bool) scaleRun {
 	b.Helper()
 	before := requests()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
@@ -623,7 +635,10 @@ func runListingSyncs(b *testing.B, requests func() int64, bin string, env []stri
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			watch := watchFDs(cmd.Process.Pid)
+			watch := func() (int, int64) { return 0, 0 }
+			if observe {
+				watch = watchFDs(cmd.Process.Pid)
+			}
 			err := cmd.Wait()
 			maxFDs, hwm := watch()
 			mu.Lock()
@@ -631,6 +646,7 @@ func runListingSyncs(b *testing.B, requests func() int64, bin string, env []stri
 			if err != nil {
 				b.Errorf("sync %v: %v\n%s", args, err, lastLines(errOut.String(), 10))
 			}
+			res.cpu += processCPU(cmd.ProcessState)
 			res.rssKiB = max(res.rssKiB, hwm)
 			res.openFDs = max(res.openFDs, maxFDs)
 			var t fedsync.Totals

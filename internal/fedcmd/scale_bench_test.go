@@ -42,9 +42,20 @@ func BenchmarkSyncAllScale(b *testing.B) {
 type scaleRun struct {
 	wall     time.Duration
 	requests int
-	counted  int64 // the requests the sync processes counted (--json totals)
-	rssKiB   int64 // the largest peak RSS of the sync processes (VmHWM)
-	openFDs  int   // the most file descriptors one sync process held
+	counted  int64         // the requests the sync processes counted (--json totals)
+	rssKiB   int64         // the largest peak RSS of the sync processes (VmHWM)
+	openFDs  int           // the most file descriptors one sync process held
+	cpu      time.Duration // the CPU of the sync processes and their git runs
+}
+
+// processCPU is the CPU p used, its user and system time, with that of
+// the children it waited for (the sync's git runs), as Linux's wait4
+// reports them.
+func processCPU(p *os.ProcessState) time.Duration {
+	if p == nil {
+		return 0
+	}
+	return p.UserTime() + p.SystemTime()
 }
 
 func benchScale(b *testing.B, n int) {
@@ -101,7 +112,7 @@ func benchScale(b *testing.B, n int) {
 // (shard K/N each when shards > 1) and measures them.
 func runSyncProcesses(b *testing.B, srv *gittest.Server, bin string, env []string, shards int) scaleRun {
 	b.Helper()
-	return runListingSyncs(b, func() int64 { return int64(len(srv.Requests())) }, bin, env, shards, 4)
+	return runListingSyncs(b, func() int64 { return int64(len(srv.Requests())) }, bin, env, shards, 4, true)
 }
 
 // watchFDs samples how many files pid holds open, and its peak resident
