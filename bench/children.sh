@@ -75,7 +75,14 @@ count() {
 	strace -f -qq -e trace=execve -e signal=none -o "$work/strace.txt" "$@" >/dev/null 2>&1
 	local all ours
 	all=$(grep -E 'execve(\(| resumed)' "$work/strace.txt" | grep ' = 0$' | awk '{print $1}' | sort -u | wc -l)
-	ours=$(grep -E 'execve\("[^"]*federate' "$work/strace.txt" | awk '{print $1}' | sort -u | wc -l)
+	# ours: a successful execve of one of this project's programs (the
+	# work directory's name holds "federate" too, and PATH lookups fail
+	# there first); strace may split an execve into "unfinished" and
+	# "resumed" lines.
+	ours=$(awk '
+		/execve\("/ { split($0, a, "\""); path[$1] = a[2] }
+		/execve/ && / = 0$/ { n = split(path[$1], p, "/"); if (p[n] ~ /^git-(remote-|credential-)?federate$/) ok[$1] = 1 }
+		END { c = 0; for (k in ok) c++; print c }' "$work/strace.txt")
 	echo "$all $ours"
 }
 
