@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -355,9 +354,9 @@ func networkPush(b *testing.B, delay time.Duration) {
 		}
 	}
 	k := float64(len(ways[0].walls))
-	plain := median(ways[0].walls)
+	plain := gittest.Median(ways[0].walls)
 	for _, w := range ways {
-		m := median(w.walls)
+		m := gittest.Median(w.walls)
 		b.ReportMetric(float64(m.Milliseconds()), w.name+"-ms")
 		b.ReportMetric(m.Seconds()/plain.Seconds(), w.name+"/plain")
 		b.ReportMetric(float64(w.requests[0])/k, w.name+"-origin-req")
@@ -415,10 +414,4 @@ func countAfter(s *gittest.Server, prefix string, t time.Time) int {
 		}
 	}
 	return n
-}
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
 }

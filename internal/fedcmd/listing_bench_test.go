@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"runtime/metrics"
 	"runtime/pprof"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -199,8 +198,7 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 			for k, r := range rs {
 				v[k] = f(r)
 			}
-			slices.Sort(v)
-			return (v[(len(v)-1)/2] + v[len(v)/2]) / 2
+			return gittest.Median(v)
 		}
 		b.ReportMetric(med(func(r result) float64 { return r.wall.Seconds() }), name+"-s")
 		b.ReportMetric(med(func(r result) float64 { return r.floor.process.Seconds() }), name+"-floor-s")
