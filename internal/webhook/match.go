@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedset"
@@ -61,7 +62,7 @@ func repoURLs(contentType string, body []byte) ([]string, error) {
 			continue
 		}
 		for _, u := range []string{r.CloneURL, r.HTMLURL, r.SSHURL, r.GitHTTPURL, r.GitSSHURL, r.HTTPURL, r.WebURL, r.URL} {
-			if u != "" && !seen[u] && !hasControl(u) {
+			if u != "" && !seen[u] && !strings.ContainsFunc(u, unicode.IsControl) {
 				seen[u] = true
 				urls = append(urls, u)
 			}
@@ -71,11 +72,6 @@ func repoURLs(contentType string, body []byte) ([]string, error) {
 		return nil, ErrNoRepository
 	}
 	return urls, nil
-}
-
-// hasControl reports whether s holds an ASCII control character.
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
 // Match returns the names, sorted, of every federation whose origin or
