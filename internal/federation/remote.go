@@ -18,6 +18,9 @@ type remote struct {
 	Protocol, User, Host string
 	Port                 int
 	Path                 string
+	// PortText is the port as raw wrote it ("" for none): go-git keeps
+	// no such field, and gives Port 0 for one too long for an int.
+	PortText string
 }
 
 // scpLikeParts is an scp-like address, "[user@]host:[port:]path";
@@ -38,7 +41,7 @@ func splitRemote(raw string) (remote, error) {
 			if err != nil {
 				port = 22
 			}
-			return remote{Protocol: "ssh", User: m[1], Host: m[2], Port: port, Path: m[4]}, nil
+			return remote{Protocol: "ssh", User: m[1], Host: m[2], Port: port, Path: m[4], PortText: m[3]}, nil
 		}
 		if path, err := filepath.Abs(raw); err == nil {
 			return remote{Protocol: "file", Path: path}, nil
@@ -61,7 +64,8 @@ func splitRemote(raw string) (remote, error) {
 	if strings.Contains(r.Host, ":") {
 		r.Host = "[" + r.Host + "]" // an IPv6 address
 	}
-	if r.Port, err = strconv.Atoi(u.Port()); err != nil {
+	r.PortText = u.Port()
+	if r.Port, err = strconv.Atoi(r.PortText); err != nil {
 		r.Port = 0 // as go-git: Atoi gives the largest int for too many digits
 	}
 	if u.RawQuery != "" {

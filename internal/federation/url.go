@@ -101,8 +101,8 @@ func parseAny(raw string) (Endpoint, error) {
 	if strings.HasPrefix(ep.User, "-") {
 		return Endpoint{}, i18n.Errorf("%w: %q: bad user name (begins with '-')", ErrBadURL, MaskURL(raw))
 	}
-	if port, ok := checkPort(raw, ep.Port); !ok {
-		return Endpoint{}, i18n.Errorf("%w: %q: port %s is out of range (at most 65535)", ErrBadURL, MaskURL(raw), port)
+	if !portInRange(ep.PortText) {
+		return Endpoint{}, i18n.Errorf("%w: %q: port %s is out of range (at most 65535)", ErrBadURL, MaskURL(raw), ep.PortText)
 	}
 	e.Host = host
 	if ep.Port != 0 && ep.Port != defaultPort[e.Protocol] {
@@ -117,27 +117,15 @@ func parseAny(raw string) (Endpoint, error) {
 // maxPort is the largest TCP port: git (curl, ssh) refuses a larger one.
 const maxPort = 65535
 
-// checkPort reports whether the port of raw, which splitRemote gave as
-// port, can be a TCP port; when not, it also returns the port as raw says
-// it. splitRemote (as go-git) gives 0 for one too long for an int: raw's
-// own digits tell.
-func checkPort(raw string, port int) (digits string, ok bool) {
-	if port > maxPort {
-		return strconv.Itoa(port), false
+// portInRange reports whether digits, a port as a URL wrote it ("" for
+// none), can be a TCP port. It reads the digits, not splitRemote's Port:
+// that is 0 (as go-git gives) for one too long for an int.
+func portInRange(digits string) bool {
+	if digits == "" {
+		return true
 	}
-	u, ok := splitURL(raw)
-	if !ok || port != 0 {
-		return "", true
-	}
-	i := strings.LastIndexByte(u.host, ':')
-	if i < 0 || strings.Contains(u.host[i:], "]") {
-		return "", true // no port, or an IPv6 address's last group
-	}
-	digits = u.host[i+1:]
-	if n, err := strconv.Atoi(digits); err != nil && digits != "" || n > maxPort {
-		return digits, false
-	}
-	return "", true
+	n, err := strconv.Atoi(digits)
+	return err == nil && n <= maxPort
 }
 
 var defaultPort = map[string]int{"https": 443, "http": 80, "ssh": 22, "git": 9418}
