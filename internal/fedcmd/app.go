@@ -6,12 +6,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
@@ -50,6 +52,13 @@ type IO struct {
 	Out, Err io.Writer
 	// P says messages in the user's language; nil is English.
 	P *i18n.Printer
+}
+
+// terminal returns v's file when v is a terminal: a stream that is not
+// an *os.File (a test's buffer) is not one.
+func terminal(v any) (*os.File, bool) {
+	f, ok := v.(*os.File)
+	return f, ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Main runs `git federate` with args and returns the exit status.

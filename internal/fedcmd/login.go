@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
@@ -215,14 +214,14 @@ func saveUsername(ctx context.Context, o LoginOptions, host string) error {
 // prompt on a terminal; anything else is a usage error, not a hang.
 func readToken(o LoginOptions) (string, error) {
 	var raw []byte
-	switch f, isFile := o.IO.In.(*os.File); {
+	switch f, tty := terminal(o.IO.In); {
 	case o.TokenStdin:
 		b, err := io.ReadAll(io.LimitReader(o.IO.In, 64<<10))
 		if err != nil {
 			return "", i18n.Errorf("reading the token from stdin: %w", err)
 		}
 		raw = b
-	case isFile && term.IsTerminal(int(f.Fd())):
+	case tty:
 		b, err := readHidden(f, o.IO.Err, o.IO.P.Sprintf("Token (input hidden): "))
 		if err != nil {
 			return "", i18n.Errorf("reading the token: %w", err)

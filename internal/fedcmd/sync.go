@@ -555,23 +555,42 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, job
 // order of the federations, and keeps of them only what the end of the
 // run needs: the totals and the names of the federations not done. A run
 // over 10,000 federations holds no result it has reported.
+//
+// Its lines reach a terminal whenever the run waits for the next result.
+// A pipe or a file gets them as git's own stdout would, in writes of
+// many lines, each line at most flushAfter after it was written: a write
+// for each federation, each waking the reader, was 6% of the CPU of 4
+// shards over 1,000 unchanged federations, each writing to a pipe that
+// another process read.
 type syncOutput struct {
 	p     *i18n.Printer
-	w     *bufio.Writer
 	json  bool
 	count int
 	// totals sum up the run (--json, the metrics).
 	totals          fedsync.Totals
 	failed, partial []string
+
+	mu         sync.Mutex // w, between add and the timer's flush
+	w          *bufio.Writer
+	terminal   bool
+	flushAfter time.Duration
+	timer      *time.Timer // flushes what waits; nil while nothing does
 }
 
+// flushAfter is how long a line of sync's report waits to be written
+// when the output is not a terminal.
+const flushAfter = 100 * time.Millisecond
+
 func newSyncOutput(p *i18n.Printer, w io.Writer, asJSON bool) *syncOutput {
-	return &syncOutput{p: p, w: bufio.NewWriterSize(w, 32<<10), json: asJSON}
+	_, tty := terminal(w)
+	return &syncOutput{p: p, w: bufio.NewWriterSize(w, 32<<10), json: asJSON, terminal: tty, flushAfter: flushAfter}
 }
 
 // add reports one federation's result; more says another is ready, so
-// that the lines reach the terminal whenever the run waits.
+// that the lines reach a terminal whenever the run waits.
 func (o *syncOutput) add(r *fedsync.FederationResult, more bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	o.totals.Count(r)
 	switch r.Outcome() {
 	case "failed":
@@ -585,9 +604,20 @@ func (o *syncOutput) add(r *fedsync.FederationResult, more bool) {
 		writeSyncResult(o.p, o.w, r)
 	}
 	o.count++
-	if !more {
+	switch {
+	case o.terminal && !more:
 		_ = o.w.Flush() // an error stays, and finish returns it
+	case !o.terminal && o.timer == nil && o.w.Buffered() > 0:
+		o.timer = time.AfterFunc(o.flushAfter, o.flushWaiting)
 	}
+}
+
+// flushWaiting writes the lines that waited flushAfter.
+func (o *syncOutput) flushWaiting() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.timer = nil
+	_ = o.w.Flush()
 }
 
 // writeJSON writes r as the next element of the report's federations,
@@ -608,6 +638,12 @@ func (o *syncOutput) writeJSON(r *fedsync.FederationResult) {
 
 // finish ends the report (the JSON document's totals) and flushes it.
 func (o *syncOutput) finish() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.timer != nil {
+		o.timer.Stop()
+		o.timer = nil
+	}
 	if o.json {
 		if o.count == 0 {
 			o.w.WriteString("{\n  \"federations\": [")
