@@ -153,19 +153,15 @@ func parseWeb(raw string) (Endpoint, bool) {
 		authority, path = rest[:i], rest[i:]
 	}
 	host, port, hasPort := strings.Cut(authority, ":")
-	if host == "" || !plainHost(host) || hasPort && !digits(port, 5) || !plainPath(path) {
-		return Endpoint{}, false
+	if host == "" || !plainHost(host) || hasPort && !(digits(port, 5) && portInRange(port)) || !plainPath(path) {
+		return Endpoint{}, false // parseAny refuses a port out of range
 	}
 	host, err := hostname.Canonical(host)
 	if err != nil || strings.HasPrefix(host, "-") {
 		return Endpoint{}, false // the general path says why
 	}
 	if hasPort {
-		n, _ := strconv.Atoi(port)
-		if n > maxPort {
-			return Endpoint{}, false // parseAny refuses it
-		}
-		if n != 0 && n != defaultPort[protocol] {
+		if n, _ := strconv.Atoi(port); n != 0 && n != defaultPort[protocol] {
 			host += ":" + strconv.Itoa(n)
 		}
 	}
