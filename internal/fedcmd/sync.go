@@ -761,8 +761,8 @@ func syncRefNote(p *i18n.Printer, r fedsync.RefResult) string {
 			result = p.Sprintf("failed")
 		}
 		note += p.Sprintf("  %s: %s", result, reason)
-	case r.Action == fedsync.ActKeep && r.Reason == fedsync.ReasonPruneHeld.String():
-		note += "  (" + fedsync.ReasonPruneHeld.Localize(p) + ")"
+	case r.Action == fedsync.ActKeep && isKeepReason(r.Reason):
+		note += "  (" + keepReason(p, r.Reason) + ")"
 	case r.Action == fedsync.ActKeep && r.State == fedsync.Extra:
 		note += p.Sprintf("  (origin no longer has it; --prune deletes it)")
 	case r.Action == fedsync.ActKeep && strings.HasPrefix(r.Ref, "refs/tags/"):
@@ -772,6 +772,19 @@ func syncRefNote(p *i18n.Printer, r fedsync.RefResult) string {
 		note += p.Sprintf("  (commits only on the mirror; --force overwrites them)")
 	}
 	return note
+}
+
+func isKeepReason(reason string) bool { return keepReason(nil, reason) != "" }
+
+// keepReason is reason in p's language when it says why sync kept a ref
+// that prune or force would have changed; "" for any other reason.
+func keepReason(p *i18n.Printer, reason string) string {
+	for _, m := range [...]i18n.Msg{fedsync.ReasonPruneHeld, fedsync.ReasonOriginMoved, fedsync.ReasonOriginUnconfirmed} {
+		if reason == m.String() {
+			return m.Localize(p)
+		}
+	}
+	return ""
 }
 
 // stateWord is a ref's state, for a report line.

@@ -2,11 +2,15 @@ package fedcmd
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 
@@ -84,5 +88,88 @@ func TestSyncRacingFromTwoCaches(t *testing.T) {
 			}
 		}
 		assertRef(t, fx.mirrorPath(0), "refs/heads/main", want)
+	}
+}
+
+// A push reaches origin first and the mirrors after. A sync whose listing
+// of origin is answered just before such a push, and whose listing of a
+// mirror just after, sees on the mirror what origin's answer lacks; the
+// compare-and-swap does not help, since the mirror still has the value
+// listed. So prune must not delete the pushed branch, nor force rewind
+// the pushed main to origin's older value: the sync lists origin again
+// before either, and leaves both to the next sync, which finds them in
+// sync. Here the push lands while the mirror's listing under sync's
+// lock waits, after origin's was answered.
+func TestSyncDoesNotUndoAPushMadeWhileItListed(t *testing.T) {
+	fx := newSyncFixture(t, 1)
+	gittest.Git(t, "", "config", "--global", "federation.demo.prune", "true")
+	gittest.Git(t, "", "config", "--global", "federation.demo.force", "true")
+	fx.commitOrigin(t, "first", "first.txt") // work for a first sync, which fills the sync cache
+	if r := fx.sync(t, SyncOptions{}); r.code != ExitOK {
+		t.Fatalf("first sync: exit %d\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	todo := fx.commitOrigin(t, "todo", "todo.txt") // work for the sync: it lists again under its lock
+	originPath, mirror := fx.srv.Path("origin.git"), fx.mirrorPath(0)
+
+	// The push of another machine: main moved on, and a new branch.
+	gittest.Git(t, fx.work, "checkout", "-q", "main")
+	main := gittest.Commit(t, fx.work, "pushed.txt", "pushed\n", "pushed while sync listed")
+	var mu sync.Mutex
+	listings, pushErr := 0, error(nil)
+	push := func() error {
+		for _, repo := range []string{originPath, mirror} { // origin first, as federate pushes
+			out, err := exec.Command("git", "-C", fx.work, "push", "-q", repo, "main", "main:refs/heads/new").CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("push to %s: %v\n%s", repo, err, out)
+			}
+		}
+		return nil
+	}
+	answered := func() int { // origin's listings answered so far
+		n := 0
+		for _, r := range fx.srv.Requests() {
+			if r.Path == "/origin.git/info/refs" && strings.Contains(r.Query, "upload-pack") && !r.End.IsZero() {
+				n++
+			}
+		}
+		return n
+	}
+	fx.srv.AddFault(gittest.Fault{Prefix: "/mirror1.git/info/refs", Hook: func(*http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if listings++; listings != 2 { // the second: the listing under the lock
+			return
+		}
+		for deadline := time.Now().Add(30 * time.Second); answered() < 2 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		pushErr = push()
+	}})
+	r := fx.sync(t, SyncOptions{JSON: true})
+	mu.Lock()
+	if pushErr != nil || listings < 2 {
+		t.Fatalf("the push during the listing (listings %d): %v", listings, pushErr)
+	}
+	mu.Unlock()
+	if r.code != ExitOK {
+		t.Fatalf("sync: exit %d, want 0\n%s\n%s", r.code, r.out, r.errOut)
+	}
+	assertRef(t, mirror, "refs/heads/todo", todo) // the work it had is done
+	assertRef(t, mirror, "refs/heads/main", main) // not rewound
+	assertRef(t, mirror, "refs/heads/new", main)  // not deleted
+	rep := decodeReport(t, r.out)
+	for _, ref := range []string{"refs/heads/main", "refs/heads/new"} {
+		if _, action, _ := rep.refState(0, ref); action != string(fedsync.ActKeep) {
+			t.Errorf("%s: action %q, want keep\n%s", ref, action, r.out)
+		}
+	}
+	if !strings.Contains(r.out, fedsync.ReasonOriginMoved.String()) {
+		t.Errorf("the report does not say origin moved:\n%s", r.out)
+	}
+
+	fx.srv.ClearFaults()
+	again := fx.sync(t, SyncOptions{})
+	if again.code != ExitOK || !strings.Contains(again.out, "in sync") || strings.Contains(again.out, "delete") {
+		t.Fatalf("the next sync: exit %d, want 0 and in sync\n%s\n%s", again.code, again.out, again.errOut)
 	}
 }

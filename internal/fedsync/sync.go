@@ -48,6 +48,7 @@ type RefResult struct {
 	Result string `json:"result,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	held   bool   // a delete held back by holdPrune
+	moved  bool   // a delete or forced update left as it is: origin moved (confirm)
 }
 
 // MirrorResult is one mirror of a federation.
@@ -87,7 +88,7 @@ func (m *MirrorResult) incomplete() bool {
 	}
 	for _, r := range m.Refs {
 		if r.Result == ResultRejected || r.Result == ResultFailed || r.held ||
-			r.Action == ActKeep && (r.State == Ahead || r.State == Diverged) {
+			r.Action == ActKeep && (r.State == Ahead || r.State == Diverged) && !r.moved {
 			return true
 		}
 	}
@@ -311,11 +312,12 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 		upstream = l.upstream(f, origin)
 	}
 	res.Mirrors = make([]MirrorResult, len(f.Mirrors))
+	now := e.originAgain(ctx, f) // every mirror has answered
 	var g errgroup.Group
 	g.SetLimit(e.cfg.Jobs)
 	for i, m := range f.Mirrors {
 		g.Go(func() error {
-			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push, held, rq.forcedQueued(f, m, origin, mirrors[i].refs))
+			res.Mirrors[i] = e.mirror(ctx, f, c, m, origin, mirrors[i], opts, push, held, now, rq.forcedQueued(f, m, origin, mirrors[i].refs))
 			if rq != nil {
 				if err := e.settle(ctx, rq, c, f, m, upstream, mirrors[i], &res.Mirrors[i]); err != nil {
 					e.progress(i18n.M("%s: %s: settling queued pushes: %v", f.Name, m.Raw, err))
@@ -544,7 +546,7 @@ func (e *Engine) updateCache(ctx context.Context, f *federation.Federation, c *c
 
 // mirror plans and (when push) carries out the sync of one mirror.
 func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint,
-	origin *refs.Listing, l listing, opts Options, push bool, held *pruneHold, forced map[string]bool) MirrorResult {
+	origin *refs.Listing, l listing, opts Options, push bool, held *pruneHold, now originNow, forced map[string]bool) MirrorResult {
 	res := MirrorResult{URL: m.Raw, Refs: []RefResult{}}
 	if l.err != nil {
 		res.err = l.err
@@ -560,11 +562,18 @@ func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache,
 	decide(plans, opts.Force || f.Force, opts.Prune || f.Prune)
 	forceQueued(plans, forced)
 	kept := held.apply(plans)
+	var moved map[string]i18n.Msg
+	if push {
+		moved = confirm(plans, now)
+	}
 	res.Refs = make([]RefResult, len(plans))
 	for i, p := range plans {
 		res.Refs[i] = RefResult{RefPlan: p, Result: initialResult(p.Action, opts.DryRun)}
 		if kept[p.Ref] {
 			res.Refs[i].Reason, res.Refs[i].held = ReasonPruneHeld.String(), true
+		}
+		if why, ok := moved[p.Ref]; ok {
+			res.Refs[i].Reason, res.Refs[i].moved = why.String(), true
 		}
 	}
 	if !push {
