@@ -34,11 +34,7 @@ type originNow func() (map[string]string, error)
 // originAgain lists f's origin again the first time it is called.
 func (e *Engine) originAgain(ctx context.Context, f *federation.Federation) originNow {
 	return sync.OnceValues(func() (map[string]string, error) {
-		var wg sync.WaitGroup
-		var first listed
-		e.startListing(ctx, &wg, &first, f, f.Origin, sendpack.UploadPack, nil)
-		wg.Wait()
-		l, err := e.finishListing(ctx, f, f.Origin, sendpack.UploadPack, first)
+		l, err := e.listRefs(ctx, f, f.Origin, sendpack.UploadPack)
 		if err != nil {
 			return nil, err
 		}
