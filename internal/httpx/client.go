@@ -154,7 +154,7 @@ func (c *Client) do(req *http.Request, cred Credential) (*http.Response, error) 
 			return nil, se
 		}
 	} else {
-		resp, err = hc.Do(req)
+		resp, err = send(hc, req)
 	}
 	if re := (*RedirectError)(nil); errors.As(err, &re) {
 		return nil, re
