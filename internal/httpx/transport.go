@@ -107,15 +107,17 @@ func (cs *clients) CloseIdleConnections() {
 
 // send is hc.Do(req), with the same answer, the same requests and the
 // same errors. A request with nothing for the http.Client to add (no
-// body, no cookie jar, no time limit, no user in its URL) goes to hc's
-// transport first: the client's own work for every request (a copy of
-// the headers for the redirects it might follow, its bookkeeping) was a
-// twentieth of the CPU of a sync over thousands of listings. An answer
+// body, no cookie jar, no time limit, no user in its URL, its headers
+// made) goes to hc's transport first: the client's own work for every
+// request (a copy of the headers for the redirects it might follow, its
+// bookkeeping) was a twentieth of the CPU of a sync over thousands of
+// listings. An answer
 // that may redirect, and an error, are handed to hc itself through
 // answered, so that net/http follows or words them and the one redirect
 // rule (checkRedirect) decides, without the request being sent again.
 func send(hc *http.Client, req *http.Request) (*http.Response, error) {
-	if hc.Transport == nil || hc.Jar != nil || hc.Timeout != 0 || req.URL.User != nil || req.Body != nil && req.Body != http.NoBody {
+	if hc.Transport == nil || hc.Jar != nil || hc.Timeout != 0 || req.URL.User != nil || req.Header == nil ||
+		req.Body != nil && req.Body != http.NoBody {
 		return hc.Do(req)
 	}
 	resp, err := hc.Transport.RoundTrip(req)

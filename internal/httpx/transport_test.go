@@ -51,7 +51,7 @@ func TestSendAnswersAsTheHTTPClientDoes(t *testing.T) {
 	t.Cleanup(srv.Close)
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
-	urls := []string{closed.URL + "/x", strings.Replace(srv.URL, "http:", "https:", 1) + "/ok"}
+	urls := []string{closed.URL + "/x", strings.Replace(srv.URL, "http:", "https:", 1) + "/ok", "nil-header:" + srv.URL + "/ok"}
 	for _, p := range []string{"/ok", "/not-modified", "/no-location", "/choices", "/moved", "/twice", "/away", "/loop", "/bad-location", "/cut"} {
 		urls = append(urls, srv.URL+p)
 	}
@@ -60,9 +60,12 @@ func TestSendAnswersAsTheHTTPClientDoes(t *testing.T) {
 		var said [2]string
 		for i, do := range []func(*http.Client, *http.Request) (*http.Response, error){(*http.Client).Do, send} {
 			hits.Store(0)
-			req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
+			req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, strings.TrimPrefix(u, "nil-header:"), nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if strings.HasPrefix(u, "nil-header:") {
+				req.Header = nil // the http.Client makes them; a transport refuses
 			}
 			hc, err := c.http.forRequest(req)
 			if err != nil {
