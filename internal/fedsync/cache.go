@@ -76,8 +76,11 @@ func (c *cache) ensure(ctx context.Context) error {
 	}
 	if _, err := os.Stat(filepath.Join(c.dir, "HEAD")); err != nil || !c.configured() {
 		// init is idempotent: it completes a directory a killed init left.
+		// It runs beside the cache (under the lock there), not where sync
+		// runs: git would read that repository's config, the federations
+		// of a sync run in the repository that holds them.
 		g := c.git
-		g.Dir = ""
+		g.Dir = filepath.Dir(c.dir)
 		if err := g.Run(ctx, "init", "-q", "--bare", "--", c.dir); err != nil {
 			return i18n.Errorf("creating the sync cache %s: %w", c.dir, err)
 		}
