@@ -7,6 +7,7 @@ import (
 	"context"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -97,15 +98,26 @@ func (m *manifests) add(t *testing.T, file string, i int, doc []byte) {
 	}
 }
 
-// dockerENV reads the image's ENV settings and its ENTRYPOINT.
-func dockerfile(t *testing.T) (env map[string]string, entrypoint string) {
+// image is what the Dockerfile sets up for the program: its ENV settings,
+// ENTRYPOINT and WORKDIR, and the repository there.
+type image struct {
+	env        map[string]string
+	entrypoint string
+	workdir    string
+	// federations is the file the working directory's repository
+	// includes: the federations, which only git-federate reads.
+	federations string
+	safe        map[string]bool // the system config's safe.directory
+}
+
+func dockerfile(t *testing.T) image {
 	t.Helper()
 	data, err := os.ReadFile("Dockerfile")
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := strings.ReplaceAll(string(data), "\\\n", " ")
-	env = map[string]string{}
+	img := image{env: map[string]string{}}
 	for _, line := range strings.Split(text, "\n") {
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
@@ -115,23 +127,38 @@ func dockerfile(t *testing.T) (env map[string]string, entrypoint string) {
 		case "ENV":
 			for _, kv := range fields[1:] {
 				if k, v, ok := strings.Cut(kv, "="); ok {
-					env[k] = v
+					img.env[k] = v
 				}
 			}
 		case "ENTRYPOINT":
-			entrypoint = strings.Trim(strings.Join(fields[1:], " "), `[]" `)
+			img.entrypoint = strings.Trim(strings.Join(fields[1:], " "), `[]" `)
+		case "WORKDIR":
+			img.workdir = fields[1]
 		}
 	}
-	return env, entrypoint
+	if m := regexp.MustCompile(`git --git-dir=(\S+) config include\.path (\S+)`).FindStringSubmatch(text); m != nil && m[1] == img.workdir {
+		img.federations = m[2]
+	}
+	img.safe = map[string]bool{}
+	for _, m := range regexp.MustCompile(`git config --system --add safe\.directory (\S+)`).FindAllStringSubmatch(text, -1) {
+		img.safe[m[1]] = true
+	}
+	return img
 }
 
 func TestImage(t *testing.T) {
-	env, entry := dockerfile(t)
-	if entry != "git-federate" {
-		t.Errorf("ENTRYPOINT is %q, want git-federate (the management command)", entry)
+	img := dockerfile(t)
+	if img.entrypoint != "git-federate" {
+		t.Errorf("ENTRYPOINT is %q, want git-federate (the management command)", img.entrypoint)
 	}
-	if env["FEDERATE_KEYRING"] != "off" {
+	if img.env["FEDERATE_KEYRING"] != "off" {
 		t.Errorf("the image must turn the keyring off (FEDERATE_KEYRING=off): no Secret Service runs in a container")
+	}
+	if img.federations == "" {
+		t.Errorf("the working directory (%s) must be a repository whose config includes the federations: git reads GIT_CONFIG_GLOBAL in every process a sync starts", img.workdir)
+	}
+	if !img.safe[img.workdir] {
+		t.Errorf("the system config must name %s in safe.directory: git ignores the config of a repository another uid owns", img.workdir)
 	}
 	for _, name := range []string{"git-federate", "git-remote-federate", "git-credential-federate"} {
 		if _, err := os.Stat(filepath.Join("..", "cmd", name)); err != nil {
@@ -157,7 +184,7 @@ func (m *manifests) pods() map[string]corev1.PodTemplateSpec {
 // exists, named the way the program looks them up.
 func TestPodsRunWhatTheProgramOffers(t *testing.T) {
 	m := load(t)
-	env, _ := dockerfile(t)
+	img := dockerfile(t)
 	app := fedcmd.NewApp(fedcmd.IO{})
 	if len(m.pods()) < 2 {
 		t.Fatalf("want a sync CronJob and a serve Deployment, got %d pod templates", len(m.pods()))
@@ -174,7 +201,10 @@ func TestPodsRunWhatTheProgramOffers(t *testing.T) {
 					t.Errorf("%s: `git federate %s` has no flag --%s", where, c.Args[0], name)
 				}
 			}
-			checkMounts(t, where, pod.Spec, c, env, m)
+			if c.WorkingDir != "" && c.WorkingDir != img.workdir {
+				t.Errorf("%s: runs in %s; the federations are read in the image's %s", where, c.WorkingDir, img.workdir)
+			}
+			checkMounts(t, where, pod.Spec, c, img, m)
 			checkSecrets(t, where, c, m)
 		}
 	}
@@ -191,7 +221,7 @@ func hasFlag(flags []cli.Flag, name string) bool {
 	return false
 }
 
-func checkMounts(t *testing.T, where string, pod corev1.PodSpec, c corev1.Container, env map[string]string, m *manifests) {
+func checkMounts(t *testing.T, where string, pod corev1.PodSpec, c corev1.Container, img image, m *manifests) {
 	t.Helper()
 	mounted := map[string]corev1.Volume{}
 	for _, vm := range c.VolumeMounts {
@@ -201,18 +231,19 @@ func checkMounts(t *testing.T, where string, pod corev1.PodSpec, c corev1.Contai
 			}
 		}
 	}
-	cfg := env["GIT_CONFIG_GLOBAL"]
-	v, ok := mounted[filepath.Dir(cfg)]
-	if !ok || v.ConfigMap == nil {
-		t.Errorf("%s: no ConfigMap mounted at %s, where GIT_CONFIG_GLOBAL points", where, filepath.Dir(cfg))
-	} else if cm := m.configMaps[v.ConfigMap.Name]; cm == nil || cm.Data[filepath.Base(cfg)] == "" {
-		t.Errorf("%s: ConfigMap %s has no key %s", where, v.ConfigMap.Name, filepath.Base(cfg))
+	for what, file := range map[string]string{"GIT_CONFIG_GLOBAL": img.env["GIT_CONFIG_GLOBAL"], "the federations repository's include": img.federations} {
+		v, ok := mounted[filepath.Dir(file)]
+		if !ok || v.ConfigMap == nil {
+			t.Errorf("%s: no ConfigMap mounted at %s, where %s points", where, filepath.Dir(file), what)
+		} else if cm := m.configMaps[v.ConfigMap.Name]; cm == nil || cm.Data[filepath.Base(file)] == "" {
+			t.Errorf("%s: ConfigMap %s has no key %s (%s)", where, v.ConfigMap.Name, filepath.Base(file), what)
+		}
 	}
-	if v, ok := mounted[env["XDG_DATA_HOME"]]; !ok || v.EmptyDir == nil {
-		t.Errorf("%s: the sync cache (XDG_DATA_HOME=%s) is not a writable volume", where, env["XDG_DATA_HOME"])
+	if v, ok := mounted[img.env["XDG_DATA_HOME"]]; !ok || v.EmptyDir == nil {
+		t.Errorf("%s: the sync cache (XDG_DATA_HOME=%s) is not a writable volume", where, img.env["XDG_DATA_HOME"])
 	}
-	if _, ok := mounted[env["HOME"]]; !ok {
-		t.Errorf("%s: HOME (%s) is not writable under a read-only root filesystem", where, env["HOME"])
+	if _, ok := mounted[img.env["HOME"]]; !ok {
+		t.Errorf("%s: HOME (%s) is not writable under a read-only root filesystem", where, img.env["HOME"])
 	}
 }
 
@@ -241,24 +272,15 @@ func checkSecrets(t *testing.T, where string, c corev1.Container, m *manifests) 
 }
 
 // configHosts loads the ConfigMap's git config with the program's own
-// loader (so a misspelt key fails here) and returns its http(s) hosts.
+// loader (so a misspelt key fails here), laid out as the image lays it
+// out, and returns its http(s) hosts.
 func configHosts(t *testing.T, m *manifests) map[string]bool {
 	t.Helper()
 	cm := m.configMaps["git-federate-config"]
 	if cm == nil {
 		t.Fatal("no ConfigMap git-federate-config")
 	}
-	dir := t.TempDir()
-	file := filepath.Join(dir, "gitconfig")
-	if err := os.WriteFile(file, []byte(cm.Data["gitconfig"]), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("GIT_CONFIG_GLOBAL", file)
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-	cfg, err := federation.Load(context.Background(), "", dir)
-	if err != nil || len(cfg.Invalid) > 0 {
-		t.Fatalf("the ConfigMap's git config does not load: %v %v", err, cfg.Invalid)
-	}
+	cfg := loadAsTheImage(t, cm.Data["gitconfig"], cm.Data["federations"])
 	hosts := map[string]bool{}
 	add := func(raw string) {
 		if u, err := url.Parse(raw); err == nil && strings.HasPrefix(u.Scheme, "http") {
@@ -281,6 +303,40 @@ func configHosts(t *testing.T, m *manifests) map[string]bool {
 		t.Fatal("the ConfigMap names no http(s) host")
 	}
 	return hosts
+}
+
+// loadAsTheImage loads gitconfig as the global config and federations as
+// the file the image's working repository includes, running git there as
+// the image does, and checks that the federations are read from the
+// repository alone, where the sync's child git processes do not look.
+func loadAsTheImage(t *testing.T, gitconfig, federations string) *federation.Config {
+	t.Helper()
+	img := dockerfile(t)
+	dir := t.TempDir()
+	global, included := filepath.Join(dir, "gitconfig"), filepath.Join(dir, filepath.Base(img.federations))
+	for file, text := range map[string]string{global: gitconfig, included: federations} {
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("GIT_CONFIG_GLOBAL", global)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	repo := filepath.Join(dir, filepath.Base(img.workdir))
+	for _, args := range [][]string{{"init", "--quiet", "--bare", repo}, {"--git-dir=" + repo, "config", "include.path", included}} {
+		if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	ctx := context.Background()
+	cfg, err := federation.Load(ctx, "", repo)
+	if err != nil || len(cfg.Invalid) > 0 {
+		t.Fatalf("the ConfigMap's git config does not load: %v %v", err, cfg.Invalid)
+	}
+	outside, err := federation.Load(ctx, "", dir)
+	if err != nil || len(outside.Federations)+len(outside.Sets) > 0 {
+		t.Errorf("gitconfig, which every git process reads, holds federations: %v %v", err, outside.Names())
+	}
+	return cfg
 }
 
 // serve listens on the port the container, the probes and the Service

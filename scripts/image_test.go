@@ -160,9 +160,14 @@ func (r *release) testImage(t *testing.T) {
 		gittest.Git(t, work, "push", "-q", origin.Path(n+".git"), "main")
 		fmt.Fprintf(&config, "[federation %q]\n\torigin = %s\n\tmirror = %s\n", n, seed, mirror.RepoURL(n+".git"))
 	}
+	// As deploy/kubernetes/config.yaml lays them out: the federations in
+	// the file the image's working repository includes, git's own
+	// settings in gitconfig (GIT_CONFIG_GLOBAL).
 	cfgDir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(cfgDir, "gitconfig"), []byte(config.String()), 0o644); err != nil {
-		t.Fatal(err)
+	for file, text := range map[string]string{"federations": config.String(), "gitconfig": "[fetch]\n\tprune = false\n"} {
+		if err := os.WriteFile(filepath.Join(cfgDir, file), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	os.Chmod(cfgDir, 0o755)
 	secrets := r.secrets(t, map[string]string{
