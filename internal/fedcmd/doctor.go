@@ -64,8 +64,9 @@ func doctorCommand(stdio IO) *cli.Command {
 			"git-credential-federate are on PATH, whether the OS keyring is reachable,\n" +
 			"where each configured host's token comes from and whether it works\n" +
 			"(the forge's API, or git ls-remote of a configured repository), whether it has\n" +
-			"the scopes the configuration needs there, and that the federation config\n" +
-			"parses. Exits 1 when a check fails.",
+			"the scopes the configuration needs there, that the federation config\n" +
+			"parses, and whether many federations sit in the global config, which\n" +
+			"every git process a sync starts reads. Exits 1 when a check fails.",
 		Action: func(c *cli.Context) error {
 			if err := wantArgs(c, 0, 0, ""); err != nil {
 				return err
@@ -102,6 +103,9 @@ func runDoctor(ctx context.Context, stdio IO, opts DoctorOptions) error {
 	checks = append(checks, checkKeyring(ctx, opts))
 	cfg, cfgCheck := checkConfig(ctx, opts)
 	checks = append(checks, cfgCheck)
+	if c, ok := checkWhereFederationsLive(ctx, opts); ok {
+		checks = append(checks, c)
+	}
 	checks = append(checks, checkTokens(ctx, opts, cfg)...)
 	checks = append(checks, checkPlainServers(ctx, opts, cfg)...)
 	failed := 0
@@ -253,6 +257,35 @@ func checkConfig(ctx context.Context, opts DoctorOptions) (*federation.Config, C
 		c.Status, c.Detail = CheckOK, p.Sprintf("%d federation(s), %d federationset(s)", len(cfg.Federations), len(cfg.Sets))
 	}
 	return cfg, c
+}
+
+// manyGlobalFederations is how many federations in the global or system
+// config make doctor suggest a repository's config instead.
+const manyGlobalFederations = 200
+
+// checkWhereFederationsLive hints at a repository's config when the
+// global or system config holds many federations: every git process
+// reads those files, twice, and a sync starts dozens (34 measured) for
+// each federation that changed (docs/operations.md, "Where the federations
+// live"). ok is false when there is nothing to say.
+func checkWhereFederationsLive(ctx context.Context, opts DoctorOptions) (c Check, ok bool) {
+	items, _, err := listFederations(ctx, opts.Dir)
+	if err != nil {
+		return c, false // checkConfig says why
+	}
+	n := 0
+	for _, it := range items {
+		if it.Kind == "federation" && (strings.Contains(it.Scope, "global") || strings.Contains(it.Scope, "system")) {
+			n++
+		}
+	}
+	if n < manyGlobalFederations {
+		return c, false
+	}
+	p := i18n.From(ctx)
+	return Check{Name: p.Sprintf("where the federations live"), Status: CheckHint,
+		Detail: p.Sprintf("%d federations are in the global or system config, which every git process reads twice; a sync starts dozens of them for each federation that changed", n),
+		Fix:    p.Sprintf("keep them in the config of a repository made for them and run sync there (docs/operations.md, \"Where the federations live\")")}, true
 }
 
 // checkTokens runs auth's check for every configured host and words the

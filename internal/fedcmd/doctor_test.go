@@ -3,6 +3,8 @@ package fedcmd
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -109,6 +111,46 @@ func TestDoctorAnonymousHostIsAWarning(t *testing.T) {
 	}
 	if want := "WARN  token for " + srv.URL + ": token none found; "; !strings.Contains(out.String(), want) {
 		t.Errorf("report lacks %q:\n%s", want, out)
+	}
+}
+
+// Many federations in the global config cost every git process a sync
+// starts: doctor says so, and says nothing once they are in a
+// repository's config, where doctor (and sync) run.
+func TestDoctorSuggestsARepositoryForManyFederations(t *testing.T) {
+	home := gittest.Isolate(t)
+	var feds strings.Builder
+	for i := range manyGlobalFederations {
+		// ssh: doctor leaves its servers to ssh, and asks none of them.
+		fmt.Fprintf(&feds, "[federation \"f%03d\"]\n\torigin = ssh://git@origin.example/r%03d.git\n\tmirror = ssh://git@mirror.example/r%03d.git\n", i, i, i)
+	}
+	global := filepath.Join(home, ".gitconfig")
+	if err := os.WriteFile(global, []byte(feds.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hint := fmt.Sprintf("HINT  where the federations live: %d federations are in the global or system config", manyGlobalFederations)
+	stdio, out, _ := testIO("")
+	if err := runDoctor(t.Context(), stdio, doctorOpts(t)); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(out.String(), hint) || !strings.Contains(out.String(), "fix: keep them in the config of a repository") {
+		t.Errorf("report lacks %q and its fix:\n%s", hint, out)
+	}
+
+	included := filepath.Join(t.TempDir(), "federations")
+	if err := os.Rename(global, included); err != nil {
+		t.Fatal(err)
+	}
+	opts := doctorOpts(t)
+	opts.Dir = filepath.Join(opts.Dir, "federations.git")
+	gittest.Git(t, "", "init", "-q", "--bare", opts.Dir)
+	gittest.Git(t, opts.Dir, "config", "include.path", included)
+	stdio, out, _ = testIO("")
+	if err := runDoctor(t.Context(), stdio, opts); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if strings.Contains(out.String(), "where the federations live") || !strings.Contains(out.String(), fmt.Sprintf("OK    federation config: %d federation(s)", manyGlobalFederations)) {
+		t.Errorf("with the federations in a repository's config:\n%s", out)
 	}
 }
 
