@@ -52,7 +52,9 @@ import (
 //
 // BENCH_FEDS sets the sizes (default "1000"), BENCH_JOBS the --jobs
 // (default 8), BENCH_DELAY a delay added to every request ("50ms");
-// BENCH_CHANGED=0 leaves out the runs with 5% changed.
+// BENCH_CHANGED=0 leaves out the runs with 5% changed;
+// BENCH_LAYOUT=repository keeps the federations in a repository's config
+// and runs the syncs there, instead of in GIT_CONFIG_GLOBAL.
 // A benchmark, never a timed test.
 func BenchmarkSyncAllListings(b *testing.B) {
 	sizes := []int{1000}
@@ -121,6 +123,15 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 	if err := os.WriteFile(cfg, []byte(conf.String()), 0o600); err != nil {
 		b.Fatal(err)
 	}
+	where := "" // outside any repository: no pending queue to read
+	if os.Getenv("BENCH_LAYOUT") == "repository" {
+		// The federations in a repository's config, and sync run there
+		// (docs/operations.md, "Where the federations live").
+		where = filepath.Join(b.TempDir(), "federations.git")
+		gittest.Git(b, "", "init", "-q", "--bare", where)
+		gittest.Git(b, where, "config", "include.path", cfg)
+		cfg = os.DevNull
+	}
 	env = append(env, "GIT_CONFIG_GLOBAL="+cfg)
 	bin := filepath.Join(gittest.BinDir(b), "git-federate")
 	requests := func() int64 {
@@ -131,7 +142,7 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 		return t
 	}
 	run := func(shards int, observe bool) scaleRun {
-		return runListingSyncs(b, requests, bin, env, shards, jobs, observe)
+		return runListingSyncs(b, requests, bin, env, where, shards, jobs, observe)
 	}
 	if prof, mem := os.Getenv("BENCH_CPUPROFILE"), os.Getenv("BENCH_MEMPROFILE"); prof != "" || mem != "" {
 		floor := func() { benchFloor(b, srvs, n, jobs, min(jobs, fedsync.DefaultHostJobs)) }
@@ -625,7 +636,7 @@ func benchFloorProcesses(b *testing.B, bin string, srvs map[string]*advServer, n
 // by side and measures them: their wall time and requests, and when
 // observe is set their peak memory and open files, read from /proc
 // while they run.
-func runListingSyncs(b *testing.B, requests func() int64, bin string, env []string, shards, jobs int, observe bool) scaleRun {
+func runListingSyncs(b *testing.B, requests func() int64, bin string, env []string, where string, shards, jobs int, observe bool) scaleRun {
 	b.Helper()
 	before := requests()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
@@ -633,7 +644,10 @@ func runListingSyncs(b *testing.B, requests func() int64, bin string, env []stri
 	var mu sync.Mutex
 	var res scaleRun
 	var wg sync.WaitGroup
-	dir := b.TempDir() // not a repository: no pending queue to read
+	dir := b.TempDir()
+	if where == "" {
+		where = dir
+	}
 	start := time.Now()
 	for k := range shards {
 		args := []string{"sync", "--all", "--jobs", fmt.Sprint(jobs)}
@@ -642,7 +656,7 @@ func runListingSyncs(b *testing.B, requests func() int64, bin string, env []stri
 		}
 		cmd := exec.CommandContext(ctx, bin, args...)
 		totals := filepath.Join(dir, fmt.Sprintf("totals-%d.json", k))
-		cmd.Env, cmd.Dir = append(env[:len(env):len(env)], fedsync.TotalsEnv+"="+totals), dir
+		cmd.Env, cmd.Dir = append(env[:len(env):len(env)], fedsync.TotalsEnv+"="+totals), where
 		var errOut bytes.Buffer
 		cmd.Stdout, cmd.Stderr = io.Discard, &errOut
 		if err := cmd.Start(); err != nil {

@@ -112,7 +112,7 @@ func benchScale(b *testing.B, n int) {
 // (shard K/N each when shards > 1) and measures them.
 func runSyncProcesses(b *testing.B, srv *gittest.Server, bin string, env []string, shards int) scaleRun {
 	b.Helper()
-	return runListingSyncs(b, func() int64 { return int64(len(srv.Requests())) }, bin, env, shards, 4, true)
+	return runListingSyncs(b, func() int64 { return int64(len(srv.Requests())) }, bin, env, "", shards, 4, true)
 }
 
 // watchFDs samples how many files pid holds open, and its peak resident
