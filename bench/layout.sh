@@ -58,8 +58,8 @@ cat "$work/probe.cfg" "$work/others.cfg" >"$work/all.cfg"
 git init -q --bare "$work/federations.git"
 git -C "$work/federations.git" config include.path "$work/all.cfg"
 
-# sync LAYOUT [TRACE]: one sync of the probe federation in LAYOUT.
-sync() {
+# sync_probe LAYOUT [TRACE]: one sync of the probe federation in LAYOUT.
+sync_probe() {
 	local env=(GIT_CONFIG_GLOBAL=/dev/null) dir=$work
 	case $1 in
 	none) env=(GIT_CONFIG_GLOBAL="$work/probe.cfg") ;;
@@ -76,20 +76,20 @@ commit() {
 }
 
 layouts=(none global repository)
-for l in "${layouts[@]}"; do commit "warm $l" && sync "$l"; done # caches made, not measured
+for l in "${layouts[@]}"; do commit "warm $l" && sync_probe "$l"; done # caches made, not measured
 : >"$work/times"
 for r in $(seq "$runs"); do
 	for l in "${layouts[@]}"; do
 		commit "$r $l"
 		start=$(date +%s%N)
-		sync "$l"
+		sync_probe "$l"
 		echo "$l $(( ($(date +%s%N) - start) / 1000 ))" >>"$work/times"
 	done
 done
 for l in "${layouts[@]}"; do
 	commit "trace $l"
 	rm -f "$work/trace-$l"
-	sync "$l" "$work/trace-$l"
+	sync_probe "$l" "$work/trace-$l"
 done
 
 python3 - "$work" "$feds" "${layouts[@]}" <<'EOF'

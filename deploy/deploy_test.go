@@ -7,7 +7,6 @@ import (
 	"context"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/fedcmd"
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/internal/shard"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
@@ -322,11 +322,8 @@ func loadAsTheImage(t *testing.T, gitconfig, federations string) *federation.Con
 	t.Setenv("GIT_CONFIG_GLOBAL", global)
 	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 	repo := filepath.Join(dir, filepath.Base(img.workdir))
-	for _, args := range [][]string{{"init", "--quiet", "--bare", repo}, {"--git-dir=" + repo, "config", "include.path", included}} {
-		if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	gittest.Git(t, "", "init", "--quiet", "--bare", repo)
+	gittest.Git(t, repo, "config", "include.path", included)
 	ctx := context.Background()
 	cfg, err := federation.Load(ctx, "", repo)
 	if err != nil || len(cfg.Invalid) > 0 {
