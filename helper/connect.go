@@ -46,10 +46,12 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 	}
 	var failed []error
 	for i, srv := range servers {
-		if !srv.HTTP() || s.v0[srv.Raw] {
+		if !srv.HTTP() || s.v0[srv.Raw] || s.forbidden(ctx, srv) {
 			// file, ssh and git are reached by a child `git fetch`, and
 			// so is a server without protocol v2; the list that follows
-			// skips servers already found down.
+			// skips servers already found down. git's http helper, run
+			// here, would not refuse a protocol git's policy forbids in
+			// git's words: the child listing does.
 			return false, w.ConnectFallback()
 		}
 		limit := time.Duration(0)

@@ -60,7 +60,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	gitDir := os.Getenv("GIT_DIR")
 	// A mistake in another federation's config is not this session's
 	// problem: Resolve reports it only if it is the one asked for.
-	// The same git config run reads git's http, url and credential
+	// The same git config run reads git's http, url, credential and protocol
 	// sections, which decide how each server is pushed to: a push ran
 	// git config again for them, in the children's environment, which
 	// adds only the credential callback's credential.helper entries, and

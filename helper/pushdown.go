@@ -23,6 +23,10 @@ import (
 func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 	where := s.named(target.Raw)
 	var he *gitexec.HintError
+	if errors.As(err, &he) && he.Kind == gitexec.KindForbidden {
+		// Nothing was sent: git's own policy stopped it, in git's words.
+		return i18n.Errorf("%s: %s (%s); nothing was pushed anywhere", where, cause(err), he.HintIn(nil))
+	}
 	if errors.As(err, &he) && he.Kind != gitexec.KindBusy {
 		// The server answered: a token, scope or name problem, which the
 		// hint already says how to fix.

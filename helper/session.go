@@ -47,7 +47,7 @@ type Session struct {
 	ForgeAt func(protocol, host string) string
 
 	opts Options
-	// transportCfg is git config's http, url and credential keys, read
+	// transportCfg is git config's http, url, credential and protocol keys, read
 	// once (configOnce) to choose how each mirror is pushed, by a session
 	// that did not read them at its start (startRead).
 	configOnce      sync.Once

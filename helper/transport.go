@@ -164,6 +164,13 @@ func (s *Session) choose(m federation.Endpoint, srv transport.Server, l transpor
 	return ch
 }
 
+// forbidden reports whether git's protocol policy forbids reaching m
+// (httpx.ProtocolAllowed), as the push's transport.Server says it.
+func (s *Session) forbidden(ctx context.Context, m federation.Endpoint) bool {
+	entries, _ := s.transportConfig(ctx) // unreadable: git's transport reads it, or says why
+	return m.HTTP() && !httpx.ProtocolAllowed(entries, gitexec.Getenv(s.Git.Env), m.Protocol)
+}
+
 // directServer is what transport.Choose knows of m before anything is
 // sent, and the client that reaches m from this process when it may.
 // The facts are gathered in Choose's order and no further than one that
@@ -179,11 +186,6 @@ func (s *Session) directServer(ctx context.Context, m federation.Endpoint, origi
 		probe.Token = srv.Token || !tokenKnown
 		return transport.Choose(probe, transport.Options{}, transport.Listing{}, transport.List).Way != transport.Direct
 	}
-	u, err := url.Parse(m.Raw)
-	if err != nil {
-		srv.Unusable = "unparsable URL"
-	}
-	srv.UserInURL = err == nil && u.User != nil
 	if ruledOut() {
 		return srv, nil
 	}
@@ -192,7 +194,13 @@ func (s *Session) directServer(ctx context.Context, m federation.Endpoint, origi
 		srv.Unhonoured = []string{"config"} // unreadable: git's transport reads it, or says why
 	}
 	settings := httpx.Resolve(entries, gitexec.Getenv(s.Git.Env), m.Raw)
+	srv.Forbidden = settings.Forbidden
 	srv.Unhonoured = append(srv.Unhonoured, settings.Unhonoured...)
+	u, err := url.Parse(m.Raw)
+	if err != nil {
+		srv.Unusable = "unparsable URL"
+	}
+	srv.UserInURL = err == nil && u.User != nil
 	if ruledOut() {
 		return srv, nil
 	}

@@ -299,3 +299,42 @@ func TestHTTPSMirrorWithUnreadableCAFileGoesThroughGit(t *testing.T) {
 		t.Errorf("push with an unreadable CA file: want git's words for the https mirror\n%s", out)
 	}
 }
+
+// git's protocol.<name>.allow decides for federate's own client and for
+// git's http helper run by federate, as it decides for git's transport.
+// With http "never", no server is asked anything: the fetch fails with
+// git's own refusal and no mirror serves in the origin's place, and so
+// does the push. With "user" (the user runs this push) the mirrors are
+// pushed directly, the token up front.
+func TestProtocolGitMayNotUseIsNotUsedDirectly(t *testing.T) {
+	f := newFed(t)
+	gittest.Git(t, "", "config", "--global", "protocol.http.allow", "never")
+	var before []int
+	for _, s := range f.all() {
+		before = append(before, len(s.Requests()))
+	}
+	f.commit("a.txt", "one commit")
+	fetched, err := gittest.GitCombined(f.work, nil, "fetch", "fed")
+	if err == nil {
+		t.Fatalf("fetch with protocol.http.allow=never succeeded:\n%s", fetched)
+	}
+	wantContains(t, fetched, "transport 'http' not allowed", "protocol.http.allow")
+	wantNotContains(t, fetched, "libcurl", "unreachable", "fetching from mirror")
+	out := f.push(false, "fed", "main")
+	wantContains(t, out, "transport 'http' not allowed", "nothing was pushed anywhere")
+	wantNotContains(t, out, "libcurl", "unreachable", "refused the push")
+	for i, s := range f.all() {
+		if got := requestsFor(s, before[i]); len(got) != 0 {
+			t.Errorf("with protocol.http.allow=never, %s served %v", s.URL, got)
+		}
+	}
+
+	gittest.Git(t, "", "config", "--global", "protocol.http.allow", "user")
+	before2 := len(f.m2.Requests())
+	tip := f.rev("HEAD")
+	f.push(true, "fed", "main")
+	f.wantRef("refs/heads/main", tip, f.all()...)
+	if got := requestsFor(f.m2, before2); len(got) == 0 || got[0].Authorization == "" {
+		t.Errorf("with protocol.http.allow=user, m2 served %v: want federate's own push, the token up front", got)
+	}
+}

@@ -389,7 +389,7 @@ func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string,
 }
 
 // syncConfig is git config as sync and status read it: the federations,
-// and git's http, url and credential sections, by which the engine
+// and git's http, url, credential and protocol sections, by which the engine
 // decides what it lists in-process.
 type syncConfig struct {
 	*federation.Config

@@ -81,7 +81,7 @@ type Config struct {
 	// 0 is DefaultHostJobs (never more than Jobs).
 	HostJobs int
 	// TransportConfig, when TransportConfigGiven, is git config's http,
-	// url and credential sections as the engine would read them (in Repo,
+	// url, credential and protocol sections as the engine would read them (in Repo,
 	// with Git's environment): the caller read them in its own `git
 	// config` run, and the engine runs none for them.
 	TransportConfig      []gitexec.ConfigEntry
@@ -169,8 +169,8 @@ func childEnv(env []string) []string {
 	return gitexec.WithoutRepoEnv(env)
 }
 
-// transportConfig reads, once per engine, git config's http, url and
-// credential sections, which decide whether a server is listed
+// transportConfig reads, once per engine, git config's http, url,
+// credential and protocol sections, which decide whether a server is listed
 // in-process; those the caller gave, when it did.
 func (e *Engine) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, error) {
 	e.configOnce.Do(func() {

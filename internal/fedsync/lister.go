@@ -53,7 +53,7 @@ type lister struct {
 	tokens keystore.Getter // the token chain, asked once per host
 	clean  *redact.Redactor
 	delays []time.Duration
-	// config reads, once, git's http, url and credential sections.
+	// config reads, once, git's http, url, credential and protocol sections.
 	config func(ctx context.Context) ([]gitexec.ConfigEntry, error)
 
 	mu      sync.RWMutex // read for each listing, written once per host or server
@@ -179,8 +179,8 @@ func (l *lister) choose(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 	// http.* key this client cannot apply, a URL rewrite, a credential
 	// username) sends the server to git.
 	settings := httpx.Resolve(entries, l.getenv, ep.Raw)
-	if len(settings.Unhonoured) > 0 {
-		return nil, errUseGit
+	if len(settings.Unhonoured) > 0 || settings.Forbidden {
+		return nil, errUseGit // git refuses a forbidden protocol in its words
 	}
 	key := fmt.Sprintf("%#v", settings)
 	l.mu.Lock()

@@ -19,16 +19,17 @@ type Kind int
 
 // Kinds of failure Classify tells apart.
 const (
-	KindOther    Kind = iota
-	KindNotFound      // the repository does not exist (or is hidden)
-	KindAuth          // no token, or the token was refused (401)
-	KindNoWrite       // the token may read but not write (403 on push)
-	KindBusy          // the server is busy: retry later (503)
-	KindNoRead        // the token may not read (403 on a fetch)
+	KindOther     Kind = iota
+	KindNotFound       // the repository does not exist (or is hidden)
+	KindAuth           // no token, or the token was refused (401)
+	KindNoWrite        // the token may read but not write (403 on push)
+	KindBusy           // the server is busy: retry later (503)
+	KindNoRead         // the token may not read (403 on a fetch)
+	KindForbidden      // git's protocol policy forbids the URL's protocol: nothing was sent
 )
 
 func (k Kind) String() string {
-	return [...]string{"other", "not-found", "auth", "no-write", "busy", "no-read"}[k]
+	return [...]string{"other", "not-found", "auth", "no-write", "busy", "no-read", "forbidden"}[k]
 }
 
 // HintError is a failed command wrapped with what the user should do.
@@ -92,6 +93,8 @@ func Classify(err error) Kind {
 	s := strings.ToLower(stderrOf(err))
 	status := HTTPStatus(err)
 	switch {
+	case strings.Contains(s, "fatal: transport '") && strings.Contains(s, "' not allowed"):
+		return KindForbidden
 	case status == 503 || status == 429 || strings.Contains(s, "repository is being read or written") ||
 		strings.Contains(s, "service unavailable") || strings.Contains(s, "try again later"):
 		return KindBusy
@@ -109,18 +112,20 @@ func Classify(err error) Kind {
 	return KindOther
 }
 
-// Refused reports whether err is a server's refusal rather than a failure
-// to reach it: HTTP 401, 403 or 404, or git's words for missing or refused
-// credentials. A refusing server was reached and answered, so no other
-// server may silently serve in its place: the user must fix the token or
-// the name. Connection failures, timeouts, DNS errors and 5xx are not
-// refusals.
+// Refused reports whether err is a refusal rather than a failure to
+// reach the server: HTTP 401, 403 or 404, or git's words for missing or
+// refused credentials; or git's protocol policy, which forbade reaching
+// it at all. A refusing server was reached and answered, so no other
+// server may silently serve in its place: the user must fix the token,
+// the name or the policy. Connection failures, timeouts, DNS errors and
+// 5xx are not refusals.
 func Refused(err error) bool {
 	switch HTTPStatus(err) {
 	case 401, 403, 404:
 		return true
 	}
-	return Classify(err) == KindAuth
+	k := Classify(err)
+	return k == KindAuth || k == KindForbidden
 }
 
 // Account is what a hint knows of the account a command used at a
@@ -185,6 +190,9 @@ func ExplainAs(err error, url string, acct Account) error {
 		hint = append(hint, i18n.M("the server refused the credentials: run `git federate login %s`", hostURL(url)))
 	case kind == KindNoWrite:
 		hint = append(hint, i18n.M("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url)))
+	case kind == KindForbidden:
+		scheme, _, _ := strings.Cut(url, "://")
+		hint = append(hint, i18n.M("git may not use %s here: protocol.%s.allow, protocol.allow or GIT_ALLOW_PROTOCOL forbids it", scheme, scheme))
 	case kind == KindBusy:
 		hint = append(hint, i18n.M("%s is busy (the repository is being read or written); retried, try again later", hostURL(url)))
 	default:

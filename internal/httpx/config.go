@@ -44,13 +44,16 @@ type Settings struct {
 	// that this client cannot honour: a request that must behave as git
 	// would goes through git's transport when it is not empty.
 	Unhonoured []string
+	// Forbidden: git may not use the URL's protocol here (ProtocolAllowed).
+	// Nothing is sent; git's transport refuses it, in its words.
+	Forbidden bool
 }
 
 // ConfigSections are the sections of git config Resolve reads: the http
-// settings, credential keys and URL rewrites. A caller that reads git
-// config anyway (the helper's and sync's one run, federation.LoadWith)
-// reads them in the same run.
-func ConfigSections() []string { return []string{"http", "url", "credential"} }
+// settings, credential keys, URL rewrites and which protocols git may
+// use. A caller that reads git config anyway (the helper's and sync's one
+// run, federation.LoadWith) reads them in the same run.
+func ConfigSections() []string { return []string{"http", "url", "credential", "protocol"} }
 
 // ConfigPattern is the pattern of `git config --get-regexp` that reads
 // ConfigSections alone.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ var gitOnlyEnv = []string{
 	"GIT_SSL_VERSION", "GIT_SSL_CIPHER_LIST", "GIT_SSL_CERT_PASSWORD_PROTECTED",
 	"GIT_PROXY_SSL_CERT", "GIT_PROXY_SSL_KEY", "GIT_PROXY_SSL_CERT_PASSWORD_PROTECTED", "GIT_PROXY_SSL_CAINFO",
 	"GIT_HTTP_PROXY_AUTHMETHOD", "GIT_CURL_VERBOSE", "GIT_TRACE_CURL", "GIT_TRACE_CURL_NO_DATA",
-	"GIT_SMART_HTTP", "GIT_ALLOW_PROTOCOL", "GIT_PROTOCOL_FROM_USER", "GIT_CURL_FTP_NO_EPSV",
+	"GIT_SMART_HTTP", "GIT_CURL_FTP_NO_EPSV",
 }
 
 // match is how specifically a config key's URL matched, compared as
@@ -108,6 +109,7 @@ func resolve(entries []gitexec.ConfigEntry, getenv func(string) string, rawURL s
 		}
 	}
 	s.Unhonoured = append(s.Unhonoured, gitOnlyKeys(entries, rawURL, t)...)
+	s.Forbidden = !ProtocolAllowed(entries, getenv, t.scheme)
 	for _, p := range []*string{&s.CAInfo, &s.CAPath, &s.SSLCert, &s.SSLKey, &s.CookieFile} {
 		*p = expandHome(*p, getenv)
 	}
@@ -154,6 +156,52 @@ func gitOnlyKeys(entries []gitexec.ConfigEntry, rawURL string, t target) []strin
 		}
 	}
 	return keys
+}
+
+// ProtocolAllowed reports whether git may use scheme ("http", "https"),
+// as git's transport.c decides (is_transport_allowed): GIT_ALLOW_PROTOCOL,
+// when set, lists the protocols allowed; else protocol.<scheme>.allow,
+// else protocol.allow, else git's default, which for http and https is
+// "always". "user" allows it unless GIT_PROTOCOL_FROM_USER is false. A
+// value git does not know forbids it: git stops there, and says why.
+// entries are git config's protocol section, in git's order. A variable
+// set but empty reads as unset here (getenv cannot tell them apart).
+func ProtocolAllowed(entries []gitexec.ConfigEntry, getenv func(string) string, scheme string) bool {
+	if list := getenv("GIT_ALLOW_PROTOCOL"); list != "" {
+		return slices.Contains(strings.Split(list, ":"), scheme)
+	}
+	policy := "always"
+	if scheme != "http" && scheme != "https" {
+		policy = "user" // git's default for what it does not know; this client speaks nothing else
+	}
+	var own, all string
+	for _, e := range entries {
+		section, rest, ok := strings.Cut(e.Key, ".")
+		if !ok || !strings.EqualFold(section, "protocol") {
+			continue
+		}
+		sub, name, _ := strings.Cut(rest, ".") // the subsection is a scheme: no dot
+		switch {
+		case strings.EqualFold(rest, "allow"):
+			all = e.Value
+		case sub == scheme && strings.EqualFold(name, "allow"): // its case counts, as in git
+			own = e.Value
+		}
+	}
+	if own != "" {
+		policy = own
+	} else if all != "" {
+		policy = all
+	}
+	switch strings.ToLower(policy) {
+	case "always":
+		return true
+	case "user":
+		v := getenv("GIT_PROTOCOL_FROM_USER")
+		b, err := gitexec.ParseBool(v)
+		return v == "" || b && err == nil
+	}
+	return false
 }
 
 // pick reads the http.* entries that apply to t, as git's urlmatch

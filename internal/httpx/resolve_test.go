@@ -152,3 +152,46 @@ func TestChunkedAsGit(t *testing.T) {
 		t.Errorf("a postBuffer git refuses is not left to git: unhonoured %q", s.Unhonoured)
 	}
 }
+
+// Whether git may use a protocol is decided as git's transport.c
+// decides it; a request git would refuse is never this client's.
+func TestProtocolAllowedAsGit(t *testing.T) {
+	e := func(kv ...string) []gitexec.ConfigEntry {
+		var out []gitexec.ConfigEntry
+		for i := 0; i < len(kv); i += 2 {
+			out = append(out, gitexec.ConfigEntry{Key: kv[i], Value: kv[i+1]})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		entries []gitexec.ConfigEntry
+		env     map[string]string
+		scheme  string
+		want    bool
+	}{
+		{"git's default", nil, nil, "https", true},
+		{"never", e("protocol.https.allow", "never"), nil, "https", false},
+		{"another protocol's never", e("protocol.http.allow", "never"), nil, "https", true},
+		{"protocol.allow never", e("protocol.allow", "never"), nil, "http", false},
+		{"the protocol's own key wins", e("protocol.allow", "never", "protocol.http.allow", "always"), nil, "http", true},
+		{"the last value wins", e("protocol.http.allow", "never", "protocol.http.allow", "ALWAYS"), nil, "http", true},
+		{"a subsection's case counts", e("protocol.HTTP.allow", "never"), nil, "http", true},
+		{"the key's case does not", e("protocol.http.ALLOW", "never"), nil, "http", false},
+		{"user, from the user", e("protocol.http.allow", "user"), nil, "http", true},
+		{"user, not from the user", e("protocol.http.allow", "user"), map[string]string{"GIT_PROTOCOL_FROM_USER": "0"}, "http", false},
+		{"from the user, always", nil, map[string]string{"GIT_PROTOCOL_FROM_USER": "0"}, "http", true},
+		{"a value git does not know", e("protocol.http.allow", "sometimes"), nil, "http", false},
+		{"GIT_ALLOW_PROTOCOL lists it", e("protocol.https.allow", "never"), map[string]string{"GIT_ALLOW_PROTOCOL": "ssh:https"}, "https", true},
+		{"GIT_ALLOW_PROTOCOL does not", nil, map[string]string{"GIT_ALLOW_PROTOCOL": "ssh:git"}, "https", false},
+	} {
+		getenv := func(k string) string { return tc.env[k] }
+		if got := ProtocolAllowed(tc.entries, getenv, tc.scheme); got != tc.want {
+			t.Errorf("%s: allowed = %v, want %v", tc.name, got, tc.want)
+		}
+		settings := Resolve(tc.entries, getenv, tc.scheme+"://git.example.com/app.git")
+		if settings.Forbidden != !tc.want || len(settings.Unhonoured) > 0 {
+			t.Errorf("%s: Resolve: forbidden %v, unhonoured %q", tc.name, settings.Forbidden, settings.Unhonoured)
+		}
+	}
+}

@@ -57,6 +57,10 @@ type Server struct {
 	Background bool
 	// HTTP: the URL is http(s).
 	HTTP bool
+	// Forbidden: git's protocol policy forbids the URL's protocol
+	// (httpx.ProtocolAllowed). git's http helper, run by this process,
+	// would not say so: only git's transport refuses it in git's words.
+	Forbidden bool
 	// UserInURL: the URL names a user (git's credential rules apply).
 	UserInURL bool
 	// Token: a token and the account's name for the server are known
@@ -134,6 +138,8 @@ func eligible(srv Server) (Choice, bool) {
 	switch {
 	case !srv.HTTP:
 		return Choice{Child, "not http(s)"}, false
+	case srv.Forbidden:
+		return Choice{Child, "git's protocol policy forbids it: git refuses it in its words"}, false
 	case srv.UserInURL:
 		return Choice{notDirect(srv), "the URL names a user"}, false
 	case len(srv.Unhonoured) > 0:
