@@ -3,9 +3,11 @@ package fedsync
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/delivery"
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
@@ -56,34 +58,39 @@ func (e *Engine) openRepoQueue(ctx context.Context) *repoQueue {
 	return &repoQueue{q: q, objects: filepath.Join(common, "objects")}
 }
 
-// RepoLookup is where the repository of a directory keeps its files, as
-// `git rev-parse` says: its git dir and common dir. Every federation
-// listed in-process asks it, for the pending queue, so a caller starts
-// it ahead (StartRepoLookup), beside its own first work: looked up when
-// the first listings came back, it held up every federation then in
-// flight for a git process.
+// RepoLookup is where the repository of a directory keeps its pending
+// queue, as `git rev-parse` says: its git dir and common dir. Every
+// federation listed in-process asks it, so a caller starts it ahead
+// (StartRepoLookup), beside its own first work: looked up when the first
+// listings came back, it held up every federation then in flight for a
+// git process.
 type RepoLookup struct {
-	done           chan struct{}
+	done chan struct{}
+	// unasked is the git dir the files name (gitexec.FindGitDir), which
+	// held no queue when the lookup started, so git was not asked: git
+	// is asked once a queue is there (a daemon outlives many pushes).
+	unasked string
+	ask     func() // runs git, and sets gitDir and common
+	mu      sync.Mutex
+	asked   bool
+
 	gitDir, common string // "" outside a repository
 }
 
 // StartRepoLookup starts looking up the repository dir is in, with g's
 // git and environment as every child of an engine has it (childEnv),
-// and returns at once; dir "" is the current directory. Where git could
-// find no repository, no git runs.
+// and returns at once; dir "" is the current directory. Where the files
+// tell that git would find no repository, or which git dir it would
+// find and that it holds no pending queue, no git runs (until a queue
+// is there): git would only say "not a git repository", or name a
+// repository with nothing queued, at the cost of a process that reads
+// the whole config, in the repository that holds thousands of
+// federations every one of them.
 func StartRepoLookup(ctx context.Context, g gitexec.Runner, dir string) *RepoLookup {
-	l := &RepoLookup{done: make(chan struct{})}
-	if !gitexec.MayFindRepository(dir) {
-		// No .git or HEAD up to the root: git would only say "not a
-		// git repository", at the cost of a process that reads the
-		// whole config.
-		close(l.done)
-		return l
-	}
 	g.Env = childEnv(g.Env)
 	g.Dir, g.Stderr, g.Timeout = dir, nil, ListTimeout
-	go func() {
-		defer close(l.done)
+	l := &RepoLookup{done: make(chan struct{})}
+	l.ask = func() {
 		out, err := g.Output(ctx, "rev-parse", "--path-format=absolute", "--absolute-git-dir", "--git-common-dir")
 		if err != nil {
 			return // not a repository: nothing is queued
@@ -91,14 +98,43 @@ func StartRepoLookup(ctx context.Context, g gitexec.Runner, dir string) *RepoLoo
 		if gitDir, common, ok := strings.Cut(strings.TrimSpace(string(out)), "\n"); ok {
 			l.gitDir, l.common = gitDir, common
 		}
+	}
+	gitDir, sure := gitexec.FindGitDir(dir)
+	if sure && !queued(gitDir) {
+		l.unasked = gitDir
+		close(l.done)
+		return l
+	}
+	go func() {
+		defer close(l.done)
+		l.ask()
 	}()
 	return l
 }
 
+// queued reports whether gitDir ("": none) may hold a pending queue.
+func queued(gitDir string) bool {
+	if gitDir == "" {
+		return false
+	}
+	_, err := os.Lstat(pending.Open(gitDir).Path())
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
 // Wait returns what the lookup found, once git has answered: the git
-// dir and the common dir, or "" outside a repository.
+// dir and the common dir, or "" outside a repository or while nothing
+// is queued where git was not asked.
 func (l *RepoLookup) Wait() (gitDir, common string) {
 	<-l.done
+	if l.unasked == "" {
+		return l.gitDir, l.common
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.asked && queued(l.unasked) {
+		l.asked = true
+		l.ask()
+	}
 	return l.gitDir, l.common
 }
 

@@ -11,8 +11,9 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
-// TestRepoLookup finds a repository's git dir as git says it, and runs
-// no git at all where git could find none.
+// TestRepoLookup finds a repository's git dir as git says it where a
+// pending queue may be, and runs no git at all where git could find no
+// repository, or where the repository it would find has no queue.
 func TestRepoLookup(t *testing.T) {
 	git, err := exec.LookPath("git")
 	if err != nil {
@@ -39,12 +40,34 @@ func TestRepoLookup(t *testing.T) {
 	if out, err := exec.Command(git, "init", "-q", work).CombinedOutput(); err != nil {
 		t.Fatalf("git init: %v\n%s", err, out)
 	}
-	gitDir, common := StartRepoLookup(context.Background(), g, work).Wait()
-	if want := filepath.Join(work, ".git"); gitDir != want || common != want {
-		t.Fatalf("in a work tree: git dir %q, common dir %q; want %q for both", gitDir, common, want)
+	// Nothing queued: the files say which git dir git would find, and
+	// that no queue is there; git is not asked.
+	l := StartRepoLookup(context.Background(), g, work)
+	if gitDir, common := l.Wait(); gitDir != "" || common != "" || ran() != 0 {
+		t.Fatalf("in a work tree with nothing queued: git dir %q, common dir %q, git ran %d times; want none, not run",
+			gitDir, common, ran())
+	}
+	// A push queues an update meanwhile: git is asked then, once.
+	queue := filepath.Join(work, ".git", "federate", "pending")
+	if err := os.MkdirAll(filepath.Dir(queue), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(queue, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		gitDir, common := l.Wait()
+		if want := filepath.Join(work, ".git"); gitDir != want || common != want {
+			t.Fatalf("in a work tree with a queue: git dir %q, common dir %q; want %q for both", gitDir, common, want)
+		}
 	}
 	if ran() != 1 {
-		t.Fatalf("in a work tree: git ran %d times, want once", ran())
+		t.Fatalf("in a work tree with a queue: git ran %d times, want once", ran())
+	}
+	// Started where a queue is, git is asked at once.
+	gitDir, common := StartRepoLookup(context.Background(), g, work).Wait()
+	if want := filepath.Join(work, ".git"); gitDir != want || common != want || ran() != 2 {
+		t.Fatalf("started with a queue: git dir %q, common dir %q, git ran %d times; want %q, run once more", gitDir, common, ran(), want)
 	}
 
 	plain := filepath.Join(dir, "plain")
@@ -56,7 +79,7 @@ func TestRepoLookup(t *testing.T) {
 		if gitDir != "" || common != "" {
 			t.Fatalf("outside a repository: git dir %q, common dir %q; want none", gitDir, common)
 		}
-		if ran() != 1 {
+		if ran() != 2 {
 			t.Fatalf("outside a repository: git ran again")
 		}
 	}
