@@ -15,6 +15,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 	"github.com/urfave/cli/v2"
@@ -65,7 +66,9 @@ func doctorCommand(stdio IO) *cli.Command {
 			"where each configured host's token comes from and whether it works\n" +
 			"(the forge's API, or git ls-remote of a configured repository), whether it has\n" +
 			"the scopes the configuration needs there, that the federation config\n" +
-			"parses, and whether many federations sit in the global config, which\n" +
+			"parses, whether git's protocol policy (protocol.<scheme>.allow,\n" +
+			"protocol.allow, GIT_ALLOW_PROTOCOL) forbids a protocol the federations use,\n" +
+			"and whether many federations sit in the global config, which\n" +
 			"every git process a sync starts reads. Exits 1 when a check fails.",
 		Action: func(c *cli.Context) error {
 			if err := wantArgs(c, 0, 0, ""); err != nil {
@@ -106,6 +109,7 @@ func runDoctor(ctx context.Context, stdio IO, opts DoctorOptions) error {
 	if c, ok := checkWhereFederationsLive(ctx, opts); ok {
 		checks = append(checks, c)
 	}
+	checks = append(checks, checkProtocolPolicy(ctx, opts, cfg)...)
 	checks = append(checks, checkTokens(ctx, opts, cfg)...)
 	checks = append(checks, checkPlainServers(ctx, opts, cfg)...)
 	failed := 0
@@ -262,6 +266,38 @@ func checkConfig(ctx context.Context, opts DoctorOptions) (*federation.Config, C
 // manyGlobalFederations is how many federations in the global or system
 // config make doctor suggest a repository's config instead.
 const manyGlobalFederations = 200
+
+// checkProtocolPolicy fails for each of http and https that the
+// federations' servers use and git's protocol policy forbids
+// (httpx.ProtocolAllowed, the rule every fetch, push and sync follows):
+// each of them would be refused.
+func checkProtocolPolicy(ctx context.Context, opts DoctorOptions, cfg *federation.Config) []Check {
+	if cfg == nil {
+		return nil
+	}
+	uses := map[string]int{}
+	for _, name := range cfg.Names() {
+		f := cfg.Federations[name]
+		for _, e := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
+			uses[e.Protocol]++
+		}
+	}
+	entries, err := gitexec.Runner{Dir: opts.Dir, Timeout: opts.Timeout}.ConfigRegexp(ctx, `^protocol\.`, false)
+	if err != nil {
+		return nil // checkConfig says why
+	}
+	p := i18n.From(ctx)
+	var checks []Check
+	for _, scheme := range []string{"http", "https"} {
+		if uses[scheme] == 0 || httpx.ProtocolAllowed(entries, opts.Getenv, scheme) {
+			continue
+		}
+		checks = append(checks, Check{Name: p.Sprintf("git's protocol policy"), Status: CheckFail,
+			Detail: p.Sprintf("git may not use %s, which %d server(s) of the federations use: every fetch, push and sync of them is refused", scheme, uses[scheme]),
+			Fix:    p.Sprintf("git config --global protocol.%s.allow always   # or remove what forbids it: protocol.allow, GIT_ALLOW_PROTOCOL", scheme)})
+	}
+	return checks
+}
 
 // checkWhereFederationsLive hints at a repository's config when the
 // global or system config holds many federations: every git process

@@ -202,3 +202,32 @@ func TestDoctorChecksFileAndGitServers(t *testing.T) {
 		}
 	}
 }
+
+// A protocol the federations use and git's protocol policy forbids is a
+// failure, with the key to set; the same policy allowing it says
+// nothing.
+func TestDoctorFailsAProtocolGitMayNotUse(t *testing.T) {
+	gittest.Isolate(t)
+	// Nothing listens on port 1: the token checks fail at once.
+	gittest.Git(t, "", "config", "--global", "federation.f.origin", "https://127.0.0.1:1/r.git")
+	gittest.Git(t, "", "config", "--global", "federation.f.mirror", "http://127.0.0.1:1/r.git")
+	gittest.Git(t, "", "config", "--global", "protocol.allow", "never")
+	gittest.Git(t, "", "config", "--global", "protocol.https.allow", "always")
+	want := "FAIL  git's protocol policy: git may not use http, which 1 server(s) of the federations use"
+	for _, allowed := range []bool{false, true} {
+		if allowed {
+			gittest.Git(t, "", "config", "--global", "protocol.http.allow", "user")
+		}
+		stdio, out, _ := testIO("")
+		_ = runDoctor(t.Context(), stdio, doctorOpts(t)) // the servers are down
+		report := out.String()
+		switch {
+		case !allowed && (!strings.Contains(report, want) || !strings.Contains(report, "fix: git config --global protocol.http.allow always")):
+			t.Errorf("with http forbidden, the report lacks %q and its fix:\n%s", want, report)
+		case !allowed && strings.Contains(report, "may not use https"):
+			t.Errorf("https is allowed:\n%s", report)
+		case allowed && strings.Contains(report, "protocol policy"):
+			t.Errorf("with http allowed:\n%s", report)
+		}
+	}
+}
