@@ -288,10 +288,30 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 // hostCredential looks up the token for the host of ep through the
 // whole chain: variables, the OS keyring, git's credential helpers.
 func hostCredential(ctx context.Context, d TokenDeps, cfg *federation.Config, ep federation.Endpoint) (keystore.Credential, error) {
+	if d.Tokens != nil {
+		return d.Tokens.Get(ctx, keystore.Key{Protocol: ep.Protocol, Host: ep.Host})
+	}
 	chain := keystore.Default(keystore.Options{Getenv: d.getenv, Keyring: d.Keyring,
 		Forge:         func(host string) string { return cfg.ForgeOf(ep.Protocol, host) },
 		GitCredential: &keystore.GitCredential{Env: d.env()}})
 	return chain.Get(ctx, keystore.Key{Protocol: ep.Protocol, Host: ep.Host})
+}
+
+// serverTokens is the tokens of cfg's servers, each host's asked once
+// (hostCredential, remembered by a keystore.Memo).
+func serverTokens(d TokenDeps, cfg *federation.Config) *keystore.Memo {
+	d.Tokens = nil
+	return keystore.NewMemo(tokenGetter(func(ctx context.Context, k keystore.Key) (keystore.Credential, error) {
+		return hostCredential(ctx, d, cfg, federation.Endpoint{Protocol: k.Protocol, Host: k.Host})
+	}))
+}
+
+// tokenGetter is a function as a keystore.Getter.
+type tokenGetter func(ctx context.Context, k keystore.Key) (keystore.Credential, error)
+
+// Get implements keystore.Getter.
+func (f tokenGetter) Get(ctx context.Context, k keystore.Key) (keystore.Credential, error) {
+	return f(ctx, k)
 }
 
 func setNames(cfg *federation.Config) []string {

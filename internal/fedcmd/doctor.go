@@ -19,6 +19,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
 )
 
 // DoctorOptions are the inputs of `git federate doctor`; the functions
@@ -331,6 +332,7 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 		return nil
 	}
 	deps := TokenDeps{Getenv: opts.Getenv, Exe: opts.Exe, Dir: opts.Dir, GitTimeout: opts.Timeout}
+	deps.Tokens = serverTokens(deps, cfg)
 	var checks []Check
 	p := i18n.From(ctx)
 	needs := hostNeeds(cfg)
@@ -338,8 +340,20 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 		h.needs = needs[h.ep.HostURL()]
 		checks = append(checks, hostCheck(p, checkHost(ctx, deps, cfg, h)))
 	}
-	for _, name := range cfg.Names() {
-		checks = append(checks, serversCheck(p, name, checkFederation(ctx, deps, cfg, cfg.Federations[name])))
+	names := cfg.Names()
+	warns := make([][]i18n.Msg, len(names))
+	var g errgroup.Group
+	g.SetLimit(doctorJobs)
+	for i, name := range names {
+		g.Go(func() error {
+			warns[i] = checkFederation(ctx, deps, cfg, cfg.Federations[name])
+			return nil
+		})
+	}
+	_ = g.Wait() // each federation's problems are its own lines
+
+	for i, name := range names {
+		checks = append(checks, serversCheck(p, name, warns[i]))
 	}
 	for _, h := range otherHosts(cfg) {
 		detail := p.Sprintf("git:// has no authentication: no token needed")
@@ -350,6 +364,11 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 	}
 	return checks
 }
+
+// doctorJobs is how many federations doctor checks at once: each check
+// asks a forge's API or runs git ls-remote for every server, and one
+// after the other 10,000 federations took most of an hour.
+const doctorJobs = 8
 
 // serversCheck words what checkFederation found for one federation.
 func serversCheck(p *i18n.Printer, name string, warns []i18n.Msg) Check {

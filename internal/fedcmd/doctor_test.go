@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/gitserve"
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
@@ -229,5 +234,64 @@ func TestDoctorFailsAProtocolGitMayNotUse(t *testing.T) {
 		case allowed && strings.Contains(report, "protocol policy"):
 			t.Errorf("with http allowed:\n%s", report)
 		}
+	}
+}
+
+// Doctor checks the servers of several federations at once: each
+// listing of a federation's repository is held until another arrives
+// (or every one has), so one after the other each would wait for its
+// limit, and none would ever be in flight beside another.
+func TestDoctorChecksFederationsAtOnce(t *testing.T) {
+	gittest.Isolate(t)
+	root := t.TempDir()
+	backend, err := gitserve.Backend(t.Context(), "", root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const feds = 12
+	const held = 2 * (feds - 1) // every origin and mirror but f00's: the host's own check lists one first
+	var (
+		mu                      sync.Mutex
+		wake                    = sync.NewCond(&mu)
+		arrived, inFlight, most int
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("service") != "" && !strings.HasPrefix(r.URL.Path, "/o00.git/") && !strings.HasPrefix(r.URL.Path, "/m00.git/") {
+			mu.Lock()
+			arrived++
+			me := arrived
+			inFlight++
+			most = max(most, inFlight)
+			wake.Broadcast()
+			limit := time.AfterFunc(5*time.Second, func() { mu.Lock(); wake.Broadcast(); mu.Unlock() })
+			for start := time.Now(); arrived == me && arrived < held && time.Since(start) < 5*time.Second; {
+				wake.Wait()
+			}
+			limit.Stop()
+			inFlight--
+			mu.Unlock()
+		}
+		gitserve.Handler(backend).ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	for i := range feds {
+		for _, repo := range []string{fmt.Sprintf("o%02d.git", i), fmt.Sprintf("m%02d.git", i)} {
+			gittest.Git(t, "", "init", "-q", "--bare", filepath.Join(root, repo))
+		}
+		gittest.Git(t, "", "config", "--global", fmt.Sprintf("federation.f%02d.origin", i), fmt.Sprintf("%s/o%02d.git", srv.URL, i))
+		gittest.Git(t, "", "config", "--global", fmt.Sprintf("federation.f%02d.mirror", i), fmt.Sprintf("%s/m%02d.git", srv.URL, i))
+	}
+	t.Setenv(keystore.EnvName(strings.TrimPrefix(srv.URL, "http://")), "tok-at-once-123")
+	stdio, out, _ := testIO("")
+	if err := runDoctor(t.Context(), stdio, doctorOpts(t)); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if n := strings.Count(out.String(), "OK    servers of federation f"); n != feds {
+		t.Errorf("%d federations' servers reported reachable, want %d:\n%s", n, feds, out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if arrived != held || most < 2 {
+		t.Errorf("%d listings held, at most %d at once: want %d, several at once", arrived, most, held)
 	}
 }

@@ -38,6 +38,10 @@ type TokenDeps struct {
 	Dir string
 	// GitTimeout bounds each ls-remote; 0 means one minute.
 	GitTimeout time.Duration
+	// Tokens, when set, is asked for each server's token instead of a
+	// token chain made for it (a keystore.Memo that a check of many
+	// servers shares: the keyring is asked once per host).
+	Tokens keystore.Getter
 }
 
 func (d TokenDeps) getenv(k string) string {
