@@ -99,7 +99,16 @@ func advertise(w http.ResponseWriter, r *http.Request) {
 // jobs at a time, in an empty home.
 func hostEngine(t *testing.T, srvURL string, jobs int) *Engine {
 	t.Helper()
+	return hostEngineWith(t, srvURL, jobs, "")
+}
+
+// hostEngineWith is hostEngine with gitconfig as the global config.
+func hostEngineWith(t *testing.T, srvURL string, jobs int, gitconfig string) *Engine {
+	t.Helper()
 	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "gitconfig"), []byte(gitconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	u, _ := url.Parse(srvURL)
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1",
 		"GIT_CONFIG_GLOBAL=" + filepath.Join(dir, "gitconfig"), "FEDERATE_KEYRING=off",

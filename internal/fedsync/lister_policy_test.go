@@ -2,18 +2,13 @@ package fedsync
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
-	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 )
 
 // A protocol git's policy forbids (protocol.http.allow = never) is not
@@ -22,22 +17,12 @@ import (
 // server. Allowed (the policy "user", the user running sync), the same
 // servers are listed in-process.
 func TestForbiddenProtocolIsNotListedInProcess(t *testing.T) {
-	const oid, token = "3333333333333333333333333333333333333333", "policy-token-0123456789"
 	var asked atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		asked.Add(1)
-		service := r.URL.Query().Get("service")
-		w.Header().Set("Content-Type", "application/x-"+service+"-advertisement")
-		fmt.Fprint(w, pktLine("# service="+service+"\n")+"0000"+
-			pktLine(oid+" refs/heads/main\x00report-status agent=git/2\n")+"0000")
+		advertise(w, r)
 	}))
 	defer srv.Close()
-	dir := t.TempDir()
-	u, _ := url.Parse(srv.URL)
-	gitconfig := filepath.Join(dir, "gitconfig")
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1",
-		"GIT_CONFIG_GLOBAL=" + gitconfig, "FEDERATE_KEYRING=off",
-		"FEDERATE_TOKEN_127_0_0_1_" + u.Port() + "=" + token}
 	origin, err1 := federation.ParseEndpoint(srv.URL + "/origin.git")
 	mirror, err2 := federation.ParseEndpoint(srv.URL + "/mirror.git")
 	if err1 != nil || err2 != nil {
@@ -45,17 +30,10 @@ func TestForbiddenProtocolIsNotListedInProcess(t *testing.T) {
 	}
 	f := &federation.Federation{Name: "policy", Origin: origin, Mirrors: []federation.Endpoint{mirror}}
 	for _, policy := range []string{"never", "user"} {
-		if err := os.WriteFile(gitconfig, []byte("[protocol \"http\"]\n\tallow = "+policy+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
 		asked.Store(0)
-		e, err := New(Config{Git: gitexec.Runner{Env: env}, CacheRoot: filepath.Join(dir, policy), Jobs: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		e := hostEngineWith(t, srv.URL, 2, "[protocol \"http\"]\n\tallow = "+policy+"\n")
 		res := e.Sync(context.Background(), f, Options{})
 		requests, gitListings := e.Counters()
-		e.Close()
 		switch policy {
 		case "never":
 			if res.Outcome() != "failed" || !strings.Contains(res.Error, "transport 'http' not allowed") {
