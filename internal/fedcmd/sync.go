@@ -9,9 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"sort"
 	"strings"
 	"sync"
@@ -103,7 +101,7 @@ func syncCommand(stdio IO) *cli.Command {
 			&cli.StringFlag{Name: "shard", Usage: "with --all, take only share K of N (K/N, K from 0; /N takes K from $JOB_COMPLETION_INDEX)"},
 		},
 		Action: func(c *cli.Context) error {
-			defer batchRuntime(os.Getenv, c.Bool("daemon"))()
+			defer batchRuntime(os.Getenv)()
 			return runSync(c.Context, SyncOptions{
 				IO: stdio, Names: c.Args().Slice(), All: c.Bool("all"), DryRun: c.Bool("dry-run"),
 				JSON: c.Bool("json"), Jobs: c.Int("jobs"), Force: c.Bool("force"), Prune: c.Bool("prune"),
@@ -116,105 +114,24 @@ func syncCommand(stdio IO) *cli.Command {
 // batchRuntime sets the Go runtime for a sync, unless the user's GOGC
 // does, and returns what puts it back: the settings last as long as the
 // sync (a test's process runs the command and goes on). The heap grows
-// to three times what it holds live before it is collected (GOGC=200),
-// and a run that is not a daemon lets it grow to heapFloor at the least
-// (gcFloor). A sync holds little (its configuration, the results not yet
-// reported) and makes short-lived garbage with every listing, so at Go's
-// default it collected a live heap of about 1 MiB 16 times over 1,000
-// unchanged federations (5 at 200, 1 with the floor), its largest cost
-// after the requests themselves (docs/benchmarks.md). A daemon keeps
-// Go's small heap between its runs.
+// to three times what it holds live before it is collected (GOGC=200).
+// A sync holds little (its configuration, the results not yet reported)
+// and makes short-lived garbage with every listing, so at Go's default
+// it collected a live heap of about 1 MiB 16 times over 1,000 unchanged
+// federations (5 at 200), its largest cost after the requests
+// themselves. A heap let grow to 32 MiB before its first collection
+// spared those 5 and cost more: memory the heap has not used yet costs
+// a page fault to touch, and on a small virtual machine one process
+// over 1,000 federations took 8% longer (docs/benchmarks.md).
 //
 // GOMAXPROCS stays Go's: with one thread the sync used a tenth less CPU
 // but took longer, its thread busy while answers waited to be read.
-func batchRuntime(getenv func(string) string, daemon bool) (restore func()) {
+func batchRuntime(getenv func(string) string) (restore func()) {
 	if getenv("GOGC") != "" {
 		return func() {}
 	}
-	if daemon {
-		old := debug.SetGCPercent(200)
-		return func() { debug.SetGCPercent(old) }
-	}
-	g := newGCFloor(heapFloor)
-	old := g.start()
-	return func() { g.stop(old) }
-}
-
-// heapFloor is the heap a sync that is not a daemon lets grow before it
-// collects it, however little it holds live: the peak RSS of 10,000
-// federations stays under the 64 MiB target (docs/benchmarks.md).
-const heapFloor = 32 << 20
-
-// gcFloor keeps the next heap goal at three times the live heap
-// (GOGC=200), and at floor at the least, by setting GOGC after every
-// collection: Go's own goal is the live heap times 1+GOGC/100, with 4
-// MiB×GOGC/100 at the least.
-type gcFloor struct {
-	floor uint64
-	live  func() uint64 // the live heap the last collection found
-
-	mu      sync.Mutex // a collection's setting, and stop
-	stopped bool
-}
-
-func newGCFloor(floor uint64) *gcFloor { return &gcFloor{floor: floor, live: liveHeap} }
-
-// liveHeap is the live heap the last collection found.
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-// start sets the first goal, before anything is live, and has every
-// collection set the next; it returns the GOGC it replaced.
-func (g *gcFloor) start() (old int) {
-	old = debug.SetGCPercent(g.percent(0))
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.arm()
-	return old
-}
-
-// stop ends the settings of the collections and sets GOGC to gogc: no
-// collection sets it after.
-func (g *gcFloor) stop(gogc int) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.stopped = true
-	debug.SetGCPercent(gogc)
-}
-
-// gcCycle is an object made to be collected: its cleanup runs once per
-// collection (it holds a pointer, so that it is not batched with other
-// small objects, whose cleanups may never run).
-type gcCycle struct{ _ *byte }
-
-// arm has the next collection set GOGC from what it found live. g.mu is
-// held.
-func (g *gcFloor) arm() {
-	runtime.AddCleanup(new(gcCycle), func(g *gcFloor) {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		if g.stopped {
-			return
-		}
-		debug.SetGCPercent(g.percent(g.live()))
-		g.arm()
-	}, g)
-}
-
-// percent is the GOGC that makes the goal of a live heap of live bytes
-// max(3×live, floor): GOGC=200 when three times live is above floor;
-// else the percent whose goal is floor, from the live heap, or from
-// Go's smallest goal while little is live (lest that goal pass floor).
-func (g *gcFloor) percent(live uint64) int {
-	const least, minimumHeap = 200, 4 << 20 // Go's smallest goal at GOGC=100
-	pct := int(100 * g.floor / minimumHeap)
-	if live > 0 {
-		pct = min(pct, int(100*g.floor/live)-100)
-	}
-	return max(least, pct)
+	old := debug.SetGCPercent(200)
+	return func() { debug.SetGCPercent(old) }
 }
 
 // runSync is `git federate sync`.
