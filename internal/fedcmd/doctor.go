@@ -351,7 +351,6 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 		})
 	}
 	_ = g.Wait() // each federation's problems are its own lines
-
 	for i, name := range names {
 		checks = append(checks, serversCheck(p, name, warns[i]))
 	}

@@ -163,7 +163,8 @@ func gitOnlyKeys(entries []gitexec.ConfigEntry, rawURL string, t target) []strin
 // when set, lists the protocols allowed; else protocol.<scheme>.allow,
 // else protocol.allow, else git's default, which for http and https is
 // "always". "user" allows it unless GIT_PROTOCOL_FROM_USER is false. A
-// value git does not know forbids it: git stops there, and says why.
+// value git does not know, none or an empty one, forbids it: git stops
+// there, and says why.
 // entries are git config's protocol section, in git's order. A variable
 // set but empty reads as unset here (getenv cannot tell them apart).
 func ProtocolAllowed(entries []gitexec.ConfigEntry, getenv func(string) string, scheme string) bool {
@@ -174,7 +175,7 @@ func ProtocolAllowed(entries []gitexec.ConfigEntry, getenv func(string) string, 
 	if scheme != "http" && scheme != "https" {
 		policy = "user" // git's default for what it does not know; this client speaks nothing else
 	}
-	var own, all string
+	var own, all *string
 	for _, e := range entries {
 		section, rest, ok := strings.Cut(e.Key, ".")
 		if !ok || !strings.EqualFold(section, "protocol") {
@@ -183,15 +184,15 @@ func ProtocolAllowed(entries []gitexec.ConfigEntry, getenv func(string) string, 
 		sub, name, _ := strings.Cut(rest, ".") // the subsection is a scheme: no dot
 		switch {
 		case strings.EqualFold(rest, "allow"):
-			all = e.Value
+			all = &e.Value
 		case sub == scheme && strings.EqualFold(name, "allow"): // its case counts, as in git
-			own = e.Value
+			own = &e.Value
 		}
 	}
-	if own != "" {
-		policy = own
-	} else if all != "" {
-		policy = all
+	if own != nil {
+		policy = *own
+	} else if all != nil {
+		policy = *all
 	}
 	switch strings.ToLower(policy) {
 	case "always":

@@ -182,6 +182,8 @@ func TestProtocolAllowedAsGit(t *testing.T) {
 		{"user, not from the user", e("protocol.http.allow", "user"), map[string]string{"GIT_PROTOCOL_FROM_USER": "0"}, "http", false},
 		{"from the user, always", nil, map[string]string{"GIT_PROTOCOL_FROM_USER": "0"}, "http", true},
 		{"a value git does not know", e("protocol.http.allow", "sometimes"), nil, "http", false},
+		{"an empty value", e("protocol.http.allow", ""), nil, "http", false},
+		{"no value at all", []gitexec.ConfigEntry{{Key: "protocol.http.allow", NoValue: true}}, nil, "http", false},
 		{"GIT_ALLOW_PROTOCOL lists it", e("protocol.https.allow", "never"), map[string]string{"GIT_ALLOW_PROTOCOL": "ssh:https"}, "https", true},
 		{"GIT_ALLOW_PROTOCOL does not", nil, map[string]string{"GIT_ALLOW_PROTOCOL": "ssh:git"}, "https", false},
 	} {
