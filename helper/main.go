@@ -140,7 +140,7 @@ func serving(env []string, fed *federation.Federation) ([]string, error) {
 		return nil, i18n.Errorf("%s is already being served by the federate helper that started this one: "+
 			"something leads its own children back to federate:: (a url.<base>.insteadOf rule or a federation's server); not starting another", fed.Origin.Raw)
 	}
-	for _, e := range append([]federation.Endpoint{fed.Origin}, fed.Mirrors...) {
+	for _, e := range fed.Servers() {
 		if n := e.Normalized(); !slices.Contains(above, n) {
 			above = append(above, n)
 		}
@@ -161,7 +161,7 @@ func credentials(ctx context.Context, cfg *federation.Config, fed *federation.Fe
 	red := redact.New()
 	slots := map[string]*gitexec.Slot{}
 	byKey := map[string]*gitexec.Slot{}
-	for _, e := range append([]federation.Endpoint{fed.Origin}, fed.Mirrors...) {
+	for _, e := range fed.Servers() {
 		if !e.HTTP() {
 			continue
 		}

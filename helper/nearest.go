@@ -74,7 +74,7 @@ func (s *Session) nearestListing(ctx context.Context) (*serverRefs, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // the slower listings are not needed
-	servers := append([]federation.Endpoint{s.Fed.Origin}, s.Fed.Mirrors...)
+	servers := s.Fed.Servers()
 	ch := make(chan listing, len(servers))
 	for i, srv := range servers {
 		go func() {

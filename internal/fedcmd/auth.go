@@ -195,7 +195,7 @@ func configuredHosts(cfg *federation.Config) []hostRepo {
 	}
 	for _, name := range cfg.Names() {
 		f := cfg.Federations[name]
-		for _, e := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
+		for _, e := range f.Servers() {
 			if _, ok := seen[e.HostURL()]; e.HTTP() && !ok {
 				probe, ok := mirrorRepo[e.HostURL()]
 				if !ok {
@@ -380,7 +380,7 @@ func otherHosts(cfg *federation.Config) []string {
 	}
 	for _, name := range cfg.Names() {
 		f := cfg.Federations[name]
-		for _, e := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
+		for _, e := range f.Servers() {
 			add(e)
 		}
 	}

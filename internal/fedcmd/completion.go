@@ -166,7 +166,7 @@ func configuredURLs(ctx context.Context) []string {
 	seen := map[string]bool{}
 	var urls []string
 	for _, f := range cfg.Federations {
-		for _, e := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
+		for _, e := range f.Servers() {
 			if e.Raw != "" && !seen[e.Raw] {
 				seen[e.Raw] = true
 				urls = append(urls, e.Raw)

@@ -279,7 +279,7 @@ func checkProtocolPolicy(ctx context.Context, opts DoctorOptions, cfg *federatio
 	uses := map[string]int{}
 	for _, name := range cfg.Names() {
 		f := cfg.Federations[name]
-		for _, e := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
+		for _, e := range f.Servers() {
 			uses[e.Protocol]++
 		}
 	}
@@ -431,7 +431,7 @@ func checkPlainServers(ctx context.Context, opts DoctorOptions, cfg *federation.
 	var checks []Check
 	for _, name := range cfg.Names() {
 		f := cfg.Federations[name]
-		for _, e := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
+		for _, e := range f.Servers() {
 			if (e.Protocol != "file" && e.Protocol != "git") || seen[e.Raw] {
 				continue
 			}

@@ -324,7 +324,7 @@ func repoOnHost(cfg *federation.Config, ep federation.Endpoint) string {
 	}
 	for _, name := range cfg.Names() {
 		f := cfg.Federations[name]
-		for _, e := range append([]federation.Endpoint{f.Origin}, f.Mirrors...) {
+		for _, e := range f.Servers() {
 			if e.Protocol == ep.Protocol && e.Host == ep.Host {
 				return e.Raw
 			}

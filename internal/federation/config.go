@@ -147,7 +147,7 @@ func (f *Federation) LimitOf(e Endpoint) time.Duration {
 // gitexec.Runner.WithServerLimits.
 func (f *Federation) GitLimits() []gitexec.ServerLimit {
 	var out []gitexec.ServerLimit
-	for _, e := range append([]Endpoint{f.Origin}, f.Mirrors...) {
+	for _, e := range f.Servers() {
 		if l, ok := f.Limits[e.Raw]; ok {
 			out = append(out, gitexec.ServerLimit{URL: e.Raw, SSH: e.Protocol == "ssh", Host: e.Host, Path: e.Path,
 				Limit: l.Timeout, Key: l.Key})
@@ -162,7 +162,7 @@ func (c *Config) SetLimits(f *Federation) {
 	if !slices.ContainsFunc(c.Hosts, func(h Host) bool { return h.Timeout > 0 }) {
 		return // no server has a limit of its own: HostFor parses every section's URL
 	}
-	for _, e := range append([]Endpoint{f.Origin}, f.Mirrors...) {
+	for _, e := range f.Servers() {
 		if h := c.HostFor(e); h.Timeout > 0 {
 			if f.Limits == nil {
 				f.Limits = map[string]Limit{}
@@ -172,9 +172,14 @@ func (c *Config) SetLimits(f *Federation) {
 	}
 }
 
+// Servers is the origin, then the mirrors in order, in a new slice.
+func (f *Federation) Servers() []Endpoint {
+	return append([]Endpoint{f.Origin}, f.Mirrors...)
+}
+
 // HasSSH reports whether one of f's servers is reached over ssh.
 func (f *Federation) HasSSH() bool {
-	for _, e := range append([]Endpoint{f.Origin}, f.Mirrors...) {
+	for _, e := range f.Servers() {
 		if e.Protocol == "ssh" {
 			return true
 		}
