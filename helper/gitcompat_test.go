@@ -3,6 +3,7 @@ package helper
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -348,4 +349,50 @@ func TestTokenNeverInTraceWithRedactOff(t *testing.T) {
 	if !strings.Contains(string(b), "Authorization: Basic <redacted>") {
 		t.Errorf("no redacted Authorization header in the trace: did the clone send the token?\n%s", b)
 	}
+}
+
+// t5812 "fetch smart http (disabled)" and "push smart http (disabled)":
+// with protocol.http.allow = never, a fetch and a push through federate
+// fail as plain git's do, with git's exit status and its "transport
+// 'http' not allowed", and the server is asked nothing, through git's
+// transport and through the direct client (a token for the host).
+func TestGitCompatForbiddenProtocolRefusedAsGit(t *testing.T) {
+	const token = "compat-policy-token-0123456789"
+	srv, url, work := reproServer(t, "", token)
+	gittest.Git(t, "", "config", "--global", "protocol.http.allow", "never")
+	// git's line; federate's names the server first ("fatal: federate:
+	// origin <url>: transport 'http' not allowed (…)" for a push).
+	const refusal = "transport 'http' not allowed"
+	for _, way := range []struct{ name, token string }{{"git's transport", ""}, {"direct client", token}} {
+		t.Run(way.name, func(t *testing.T) {
+			reproToken(t, srv, way.token)
+			for _, args := range [][]string{{"fetch", url}, {"push", url, "main"}} {
+				plain, plainErr := gittest.GitCombined(work, nil, args...)
+				if code := exitCode(plainErr); code != 128 || !strings.Contains(plain, "fatal: "+refusal) {
+					t.Fatalf("plain git %s (the reference): exit %d\n%s", args[0], code, plain)
+				}
+				before := len(srv.Requests())
+				routed := append([]string{args[0], "federate::" + url}, args[2:]...)
+				out, err := gittest.GitCombined(work, nil, routed...)
+				if code := exitCode(err); code != exitCode(plainErr) {
+					t.Errorf("%s through federate: exit %d, plain git's %d\n%s", args[0], code, exitCode(plainErr), out)
+				}
+				if !strings.Contains(out, refusal) || strings.Contains(out, "unreachable") || strings.Contains(out, token) {
+					t.Errorf("%s through federate: want git's refusal, not \"unreachable\", no token:\n%s", args[0], out)
+				}
+				if got := srv.Requests()[before:]; len(got) != 0 {
+					t.Errorf("%s through federate asked the server %v", args[0], got)
+				}
+			}
+		})
+	}
+}
+
+// exitCode is the exit status of a finished git, 0 for none.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return 0
 }

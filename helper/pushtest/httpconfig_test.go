@@ -318,6 +318,7 @@ func TestProtocolGitMayNotUseIsNotUsedDirectly(t *testing.T) {
 	if err == nil {
 		t.Fatalf("fetch with protocol.http.allow=never succeeded:\n%s", fetched)
 	}
+	f.checkNoSecrets(fetched)
 	wantContains(t, fetched, "transport 'http' not allowed", "protocol.http.allow")
 	wantNotContains(t, fetched, "libcurl", "unreachable", "fetching from mirror")
 	out := f.push(false, "fed", "main")
