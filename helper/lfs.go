@@ -9,6 +9,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/delivery"
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
@@ -135,16 +136,15 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 		return err
 	}
 	creds := lfs.GitCredentials(g.Env)
-	dst, ok := lfs.NewClient(srv.Raw, creds)
+	settings := func(u string) httpx.Settings { return s.httpSettings(ctx, u) }
+	dst, ok := lfs.NewClient(srv.Raw, creds, settings)
 	if !ok {
 		return i18n.Errorf("LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
 	}
 	dst.Limit(s.Fed.TimeoutOf(srv)) // the server's own limit, else the federation's
-	dst.HTTP = s.httpSettings(ctx, srv.Raw)
 	src := lfs.Store(s.GitDir)
 	if primary := s.pushTarget(); primary.Raw != srv.Raw {
-		if c, ok := lfs.NewClient(primary.Raw, creds); ok {
-			c.HTTP = s.httpSettings(ctx, primary.Raw)
+		if c, ok := lfs.NewClient(primary.Raw, creds, settings); ok {
 			src = lfs.Fallback(src, c.Limit(s.Fed.TimeoutOf(primary)).Download)
 		}
 	}

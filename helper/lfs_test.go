@@ -42,7 +42,7 @@ func startLFSServer(t *testing.T, withLFS bool) lfsServer {
 // lfsBytes reads oid back from s through its LFS batch API.
 func (s lfsServer) lfsBytes(t *testing.T, o lfs.Object) ([]byte, error) {
 	t.Helper()
-	c, _ := lfs.NewClient(s.repo, func(context.Context, string) (string, string, error) { return s.User, s.Token, nil })
+	c, _ := lfs.NewClient(s.repo, func(context.Context, string) (string, string, error) { return s.User, s.Token, nil }, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	open, err := c.Download(ctx, []lfs.Object{o})

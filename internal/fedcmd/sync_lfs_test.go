@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
@@ -97,5 +99,42 @@ func TestSyncLFSHungMirrorGivenUpAtItsOwnLimit(t *testing.T) {
 	}
 	if gittest.RefOf(t, fx.mirrorPath(0), "refs/heads/main") == head {
 		t.Error("the mirror got main without its LFS object")
+	}
+}
+
+// The LFS objects a sync copies go by git's http settings, as the
+// listings, the fetch and the push do: with http.extraHeader in the
+// global config, every request to origin's and the mirror's LFS servers
+// carries it. They went without any of git's settings (no proxy, no
+// certificates, no headers).
+func TestSyncLFSGoesByGitsHTTPSettings(t *testing.T) {
+	fx, origin, mirror, head := lfsSyncFixture(t, []byte("the model\n"))
+	var mu sync.Mutex
+	var without []string
+	carries := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Federate-Test") != "from git's config" {
+				mu.Lock()
+				without = append(without, r.Method+" "+r.URL.Path)
+				mu.Unlock()
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	fx.srv.ClearFaults()
+	fx.srv.AddFault(gittest.Fault{Prefix: "/origin.git/info/lfs/", Handler: carries(origin)})
+	fx.srv.AddFault(gittest.Fault{Prefix: "/mirror1.git/info/lfs/", Handler: carries(mirror)})
+	gittest.Git(t, "", "config", "--global", "http.extraHeader", "X-Federate-Test: from git's config")
+	r := fx.sync(t, SyncOptions{})
+	if r.code != ExitOK {
+		t.Fatalf("sync: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	if got := mirror.Uploads(); len(got) != 1 || gittest.RefOf(t, fx.mirrorPath(0), "refs/heads/main") != head {
+		t.Fatalf("the mirror received %v; want the object and main at %s", got, head)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(without) > 0 {
+		t.Errorf("LFS requests without git's extra header: %v", without)
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
 )
@@ -41,8 +42,8 @@ func (e *Engine) uploadLFS(ctx context.Context, f *federation.Federation, g gite
 		return err
 	}
 	creds := lfs.GitCredentials(e.cfg.Git.Env)
-	origin, ok1 := lfs.NewClient(f.Origin.Raw, creds)
-	mirror, ok2 := lfs.NewClient(m.Raw, creds)
+	origin, ok1 := e.lfsClient(ctx, f.Origin.Raw, creds)
+	mirror, ok2 := e.lfsClient(ctx, m.Raw, creds)
 	if !ok1 || !ok2 {
 		return i18n.Errorf("Git LFS objects travel over http(s) only: %w", lfs.ErrUnsupported)
 	}
@@ -66,6 +67,15 @@ func (e *Engine) uploadLFS(ctx context.Context, f *federation.Federation, g gite
 	return nil
 }
 
+// lfsClient is the LFS client of the repository at raw, which reaches
+// servers as the engine's listings and git children do: by git's http
+// settings for each (proxy, certificates, extra headers), read where the
+// listings read them.
+func (e *Engine) lfsClient(ctx context.Context, raw string, creds lfs.Credentials) (*lfs.Client, bool) {
+	entries, _ := e.transportConfig(ctx) // none readable: what the environment says
+	return lfs.NewClient(raw, creds, func(u string) httpx.Settings { return httpx.Resolve(entries, e.lister.getenv, u) })
+}
+
 // missingLFS counts the LFS objects of origin's values of plans that
 // mirror m lacks, for status. Errors count as unknown (-1).
 func (e *Engine) missingLFS(ctx context.Context, f *federation.Federation, c *cache, m federation.Endpoint, plans []RefPlan) int {
@@ -86,7 +96,7 @@ func (e *Engine) missingLFS(ctx context.Context, f *federation.Federation, c *ca
 	if len(objs) == 0 {
 		return 0
 	}
-	mirror, ok := lfs.NewClient(m.Raw, lfs.GitCredentials(e.cfg.Git.Env))
+	mirror, ok := e.lfsClient(ctx, m.Raw, lfs.GitCredentials(e.cfg.Git.Env))
 	if !ok {
 		return -1
 	}

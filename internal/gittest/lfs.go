@@ -27,6 +27,10 @@ type LFS struct {
 	// Serve, when set, gives the bytes a download of oid returns
 	// instead of those held.
 	Serve func(oid string, held []byte) []byte
+	// Storage, when set, is where the answers' actions send the
+	// objects: the URL of another LFS's "…/info/lfs", a storage server
+	// on another origin as forges use.
+	Storage string
 
 	mu      sync.Mutex
 	objects map[string][]byte
@@ -65,6 +69,9 @@ func (l *LFS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prefix := "http://" + r.Host + base + "/info/lfs"
+	if l.Storage != "" {
+		prefix = l.Storage
+	}
 	switch oid, isObject := strings.CutPrefix(rest, "objects/"); {
 	case rest == "objects/batch" && r.Method == http.MethodPost:
 		l.batch(w, r, prefix)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -38,11 +37,15 @@ type Client struct {
 	Endpoint string
 	// Creds gives the token for Endpoint's host; nil sends none.
 	Creds Credentials
-	// HTTP is git's http configuration for Endpoint (httpx.Resolve):
-	// proxy, TLS, extra headers. Requests go through internal/httpx, the
-	// one client that carries tokens (its redirect and plain-http rules),
-	// with a time limit of an hour when Stall is 0.
-	HTTP httpx.Settings
+	// HTTP is git's http configuration for a URL (httpx.Resolve over
+	// the caller's config): proxy, TLS, extra headers. The LFS server
+	// gets the repository's; a storage server that an action's href
+	// names gets its own, so that a header set for the repository's URL
+	// (a token, often) does not go to it, as with git-lfs. Requests go
+	// through internal/httpx, the one client that carries tokens (its
+	// redirect and plain-http rules), with a time limit of an hour when
+	// Stall is 0. nil is git's defaults.
+	HTTP Settings
 	// Stall, when set, gives up a request whose server moves no byte
 	// either way for that long (a *stall.Error naming StallKey, the
 	// config key that sets it); a transfer that keeps moving is never
@@ -50,10 +53,13 @@ type Client struct {
 	Stall    time.Duration
 	StallKey string
 
-	once  sync.Once
-	hc    *httpx.Client
-	hcErr error
+	repo    string // the repository's URL, whose settings the LFS server gets
+	mu      sync.Mutex
+	clients map[string]*httpx.Client // by origin
 }
+
+// Settings gives git's http settings for a URL.
+type Settings func(rawURL string) httpx.Settings
 
 // Endpoint is the LFS URL git-lfs derives from an http(s) repository
 // URL: the repository with ".git", then "/info/lfs". ok is false for
@@ -73,15 +79,16 @@ func Endpoint(repoURL string) (string, bool) {
 	return u.String() + "/info/lfs", true
 }
 
-// NewClient is the client for the repository at repoURL, with the proxy
-// and certificates git's environment names for it; ok is false when
-// repoURL is not http(s).
-func NewClient(repoURL string, creds Credentials) (*Client, bool) {
+// NewClient is the client for the repository at repoURL, which reaches
+// each server with settings (git's http configuration for its URL), so
+// that LFS objects go by the proxy, certificates and headers that git's
+// own requests use. ok is false when repoURL is not http(s).
+func NewClient(repoURL string, creds Credentials, settings Settings) (*Client, bool) {
 	ep, ok := Endpoint(repoURL)
 	if !ok {
 		return nil, false
 	}
-	return &Client{Endpoint: ep, Creds: creds, HTTP: httpx.Resolve(nil, os.Getenv, repoURL)}, true
+	return &Client{Endpoint: ep, Creds: creds, HTTP: settings, repo: repoURL}, true
 }
 
 // Action is what a batch answer says to do with one object.

@@ -81,8 +81,8 @@ func TestUploadAndCopyBetweenGiteaServers(t *testing.T) {
 	gb.CreateRepo(t, "b")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	a, _ := NewClient(ga.URL+"/"+ga.User+"/a", fixedCreds(ga.User, ga.Token))
-	b, _ := NewClient(gb.URL+"/"+gb.User+"/b.git", fixedCreds(gb.User, gb.Token))
+	a, _ := NewClient(ga.URL+"/"+ga.User+"/a", fixedCreds(ga.User, ga.Token), nil)
+	b, _ := NewClient(gb.URL+"/"+gb.User+"/b.git", fixedCreds(gb.User, gb.Token), nil)
 	local := t.TempDir()
 	big := bytes.Repeat([]byte("federate lfs "), 100000)
 	objs := []Object{objectOf(t, local, big), objectOf(t, local, []byte("small\n"))}
@@ -114,7 +114,7 @@ func TestServerWithoutLFSIsUnsupported(t *testing.T) {
 	gittest.Isolate(t)
 	g := gittest.StartGitea(t)
 	g.CreateRepo(t, "plain")
-	c, _ := NewClient(g.URL+"/"+g.User+"/plain", fixedCreds(g.User, g.Token))
+	c, _ := NewClient(g.URL+"/"+g.User+"/plain", fixedCreds(g.User, g.Token), nil)
 	_, err := c.Missing(context.Background(), []Object{{OID: string(bytes.Repeat([]byte("a"), 64)), Size: 1}})
 	if !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("batch on a server without LFS: %v; want ErrUnsupported", err)

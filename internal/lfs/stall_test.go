@@ -135,7 +135,7 @@ func TestLFSStallLimit(t *testing.T) {
 	proxy := newFaultProxy(t, g.URL)
 	host := strings.TrimPrefix(proxy.URL, "http://")
 	client := func(limit time.Duration) *Client {
-		c, _ := NewClient(proxy.URL+"/"+g.User+"/r.git", fixedCreds(g.User, g.Token))
+		c, _ := NewClient(proxy.URL+"/"+g.User+"/r.git", fixedCreds(g.User, g.Token), nil)
 		return c.Limit(limit, "federation.fed.timeout")
 	}
 	short := func() *Client { return client(time.Second) }
