@@ -2,8 +2,6 @@ package pushtest
 
 import (
 	"encoding/pem"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -17,67 +15,6 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
-
-// proxy is an http proxy on 127.0.0.1 that forwards plain requests and
-// tunnels CONNECT, and keeps the host of each.
-type proxy struct {
-	URL   string
-	mu    sync.Mutex
-	hosts []string // "CONNECT host:port" or "GET host:port"
-}
-
-func newProxy(t *testing.T) *proxy {
-	p := &proxy{}
-	fwd := &httputil.ReverseProxy{Rewrite: func(*httputil.ProxyRequest) {}} // the request URL is absolute
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.hosts = append(p.hosts, r.Method+" "+r.Host)
-		p.mu.Unlock()
-		if r.Method != http.MethodConnect {
-			fwd.ServeHTTP(w, r)
-			return
-		}
-		up, err := net.Dial("tcp", r.Host)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-		conn, rw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			up.Close()
-			return
-		}
-		go func() {
-			_, _ = io.Copy(up, rw)
-			up.Close()
-		}()
-		_, _ = io.Copy(conn, up)
-		conn.Close()
-	}))
-	t.Cleanup(srv.Close)
-	p.URL = srv.URL
-	return p
-}
-
-// saw reports whether the proxy was asked for host (by CONNECT or a
-// forwarded request) since it was last reset.
-func (p *proxy) saw(host string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, h := range p.hosts {
-		if strings.HasSuffix(h, " "+host) {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *proxy) reset() {
-	p.mu.Lock()
-	p.hosts = nil
-	p.mu.Unlock()
-}
 
 func hostOf(t *testing.T, raw string) string {
 	u, err := url.Parse(raw)
@@ -111,7 +48,7 @@ func httpsFront(t *testing.T, s server, token string) (string, string) {
 // token through a proxy in clear text, so git's transport takes them.)
 func TestHTTPProxyIsUsedAsGitUsesIt(t *testing.T) {
 	f := newFed(t)
-	p := newProxy(t)
+	p := gittest.NewProxy(t)
 	tip := f.commit("a.txt", "through the proxy")
 	out, err := gittest.GitCombined(f.work, nil, "-c", "http.proxy="+p.URL, "push", "fed", "main")
 	if err != nil {
@@ -119,17 +56,17 @@ func TestHTTPProxyIsUsedAsGitUsesIt(t *testing.T) {
 	}
 	f.wantRef("refs/heads/main", tip, f.all()...)
 	for _, s := range f.all() {
-		if !p.saw(hostOf(t, s.URL)) {
+		if !p.Saw(hostOf(t, s.URL)) {
 			t.Errorf("federate reached %s without the proxy", s.URL)
 		}
 	}
-	p.reset()
+	p.Reset()
 	out, err = gittest.GitCombined(f.work, nil, "-c", "http.proxy="+p.URL, "-c", "credential.helper=federate",
 		"push", f.m1.URL, "main:refs/heads/plain")
 	if err != nil {
 		t.Fatalf("plain git through the proxy: %v\n%s", err, out)
 	}
-	if !p.saw(hostOf(t, f.m1.URL)) {
+	if !p.Saw(hostOf(t, f.m1.URL)) {
 		t.Fatal("plain git did not use the proxy: the comparison proves nothing")
 	}
 }
@@ -148,7 +85,7 @@ func TestHTTPSMirrorWithGitTLSSettingsPushedDirectly(t *testing.T) {
 	gittest.Seed(t, f.work, m3.Path)
 	front, ca := httpsFront(t, m3, "mirror3-token")
 	gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front)
-	p := newProxy(t)
+	p := gittest.NewProxy(t)
 	for i, tc := range []struct {
 		name string
 		args []string
@@ -170,15 +107,15 @@ func TestHTTPSMirrorWithGitTLSSettingsPushedDirectly(t *testing.T) {
 		if len(got) != 2 || got[0].Authorization == "" || !got[1].Push() {
 			t.Errorf("%s: the https mirror served %v, want an authorized listing and the pack (pushed by federate)", tc.name, got)
 		}
-		if i == 3 && !p.saw(hostOf(t, front)) {
+		if i == 3 && !p.Saw(hostOf(t, front)) {
 			t.Errorf("%s: federate reached the https mirror without the proxy", tc.name)
 		}
 	}
-	p.reset()
+	p.Reset()
 	out, err := gittest.GitCombined(f.work, nil, "-c", "http.sslCAInfo="+ca, "-c", "http.proxy="+p.URL,
 		"-c", "credential.helper=federate", "ls-remote", front)
-	if err != nil || !p.saw(hostOf(t, front)) {
-		t.Fatalf("plain git through the proxy: %v (proxy used: %v)\n%s", err, p.saw(hostOf(t, front)), out)
+	if err != nil || !p.Saw(hostOf(t, front)) {
+		t.Fatalf("plain git through the proxy: %v (proxy used: %v)\n%s", err, p.Saw(hostOf(t, front)), out)
 	}
 }
 
@@ -207,7 +144,7 @@ func TestUnhonouredHTTPKeyGoesThroughGit(t *testing.T) {
 // clear text.
 func TestLoopbackMirrorInCapitalsNeverThroughProxy(t *testing.T) {
 	f := newFed(t)
-	p := newProxy(t)
+	p := gittest.NewProxy(t)
 	t.Setenv("HTTP_PROXY", p.URL)
 	m3 := newServer(t, "mirror3-token")
 	gittest.Seed(t, f.work, m3.Path)
@@ -221,10 +158,8 @@ func TestLoopbackMirrorInCapitalsNeverThroughProxy(t *testing.T) {
 	if got := requestsFor(m3, before); len(got) != 2 || got[0].Authorization == "" {
 		t.Errorf("the LOCALHOST mirror served %v, want an authorized listing and the pack", got)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.hosts) != 0 {
-		t.Errorf("the proxy was asked for %v", p.hosts)
+	if seen := p.Seen(); len(seen) != 0 {
+		t.Errorf("the proxy was asked for %v", seen)
 	}
 }
 

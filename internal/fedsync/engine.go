@@ -111,6 +111,9 @@ type Engine struct {
 
 	repoOnce sync.Once
 	repo     *RepoLookup // of cfg.Repo
+
+	repoNetOnce sync.Once
+	repoNet     []gitexec.ConfigEntry // repoTransport's
 }
 
 // Close ends what the engine keeps between listings: its workers and
@@ -259,10 +262,54 @@ func (e *Engine) runner(f *federation.Federation, dir string, timeout time.Durat
 		g, _ = g.WithStallLimit(context.Background(), f.Timeout, f.TimeoutKey(), exe)
 		g = g.WithServerLimits(f.GitLimits())
 	}
+	if dir != "" && dir != e.cfg.Repo {
+		g.Env = gitexec.WithRepositoryConfig(g.Env, e.repoTransport())
+	}
 	g.Dir = dir
 	g.Stderr = nil // captured into errors; progress is ours
 	g.Timeout = timeout
 	return g
+}
+
+// repoTransport is the part of git's transport settings (the sections
+// of httpx.ConfigSections, less credential helpers) that the repository
+// sync runs in sets in its own config, read once. git in a cache reads
+// the system's and the user's config but not that repository's, where
+// the listings and `git ls-remote` read them: given these, it reaches
+// the servers the same way (an http.proxy, say). The credential helper
+// stays this program alone. None when sync runs in no repository, or
+// when its config cannot be read (then neither could sync's own read).
+func (e *Engine) repoTransport() []gitexec.ConfigEntry {
+	e.repoNetOnce.Do(func() {
+		if e.cfg.Repo == "" {
+			return
+		}
+		if gitDir, sure := gitexec.FindGitDir(e.cfg.Repo); sure && gitDir == "" {
+			return
+		}
+		g := e.cfg.Git
+		g.Dir, g.Stderr, g.Timeout = e.cfg.Repo, nil, ListTimeout
+		ctx, cancel := context.WithTimeout(context.Background(), ListTimeout)
+		defer cancel()
+		entries, err := g.ConfigRegexp(ctx, httpx.ConfigPattern(), true)
+		if err != nil {
+			return
+		}
+		for _, en := range entries {
+			if (en.Scope == "local" || en.Scope == "worktree") && !credentialHelper(en.Key) {
+				e.repoNet = append(e.repoNet, en)
+			}
+		}
+	})
+	return e.repoNet
+}
+
+// credentialHelper reports whether key is credential.helper or
+// credential.<url>.helper.
+func credentialHelper(key string) bool {
+	section, rest, _ := strings.Cut(key, ".")
+	i := strings.LastIndexByte(rest, '.')
+	return strings.EqualFold(section, "credential") && strings.EqualFold(rest[i+1:], "helper")
 }
 
 // sshRunner is cfg.Git with the ssh callback set up, the user's ssh
@@ -319,7 +366,7 @@ func (e *Engine) finishListing(ctx context.Context, f *federation.Federation, ep
 	}
 	e.gitListings.Add(1)
 	err = e.net(ctx, func() error {
-		g, plain := e.runner(f, "", limit.d).Plain(url)
+		g, plain := e.runner(f, e.cfg.Repo, limit.d).Plain(url) // where the listings read their settings
 		out, err := g.LsRemote(ctx, plain)
 		if err != nil {
 			return err

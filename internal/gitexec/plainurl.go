@@ -49,15 +49,83 @@ func (r Runner) environ() []string {
 // which git reads after every config file: key = value for a child only,
 // nothing written anywhere.
 func WithConfig(env []string, key, value string) []string {
+	return withConfig(env, [][2]string{{key, value}})
+}
+
+// WithRepositoryConfig returns a copy of env in which a git child reads
+// entries as if they were its repository's own config: after the system
+// and global files, and before the GIT_CONFIG_COUNT entries env already
+// has, which are the command's and override a repository's. A child
+// that works in another repository (a sync's cache) so reaches servers
+// as git in the repository the entries were read from would. A key with
+// no value is given as "true", which is what git reads it as.
+func WithRepositoryConfig(env []string, entries []ConfigEntry) []string {
+	if len(entries) == 0 {
+		return env
+	}
+	rest, given := configList(env)
+	list := make([][2]string, 0, len(entries)+len(given))
+	for _, e := range entries {
+		v := e.Value
+		if e.NoValue {
+			v = "true"
+		}
+		list = append(list, [2]string{e.Key, v})
+	}
+	return putConfigList(rest, append(list, given...))
+}
+
+// withConfig returns a copy of env with entries added to the end of its
+// GIT_CONFIG_COUNT list.
+func withConfig(env []string, entries [][2]string) []string {
+	rest, given := configList(env)
+	return putConfigList(rest, append(given, entries...))
+}
+
+// configList splits env into the GIT_CONFIG_COUNT list it gives git, in
+// order, and a copy of the other variables.
+func configList(env []string) (rest []string, list [][2]string) {
 	n := 0
-	out := make([]string, 0, len(env)+3)
+	if v, ok := lookup(env, "GIT_CONFIG_COUNT"); ok {
+		n, _ = strconv.Atoi(v)
+	}
+	list = make([][2]string, n)
+	rest = make([]string, 0, len(env)+4)
 	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "GIT_CONFIG_COUNT="); ok {
-			n, _ = strconv.Atoi(v)
+		k, v, _ := strings.Cut(kv, "=")
+		if i, ok := configIndex(k, "GIT_CONFIG_KEY_"); ok {
+			if i < n {
+				list[i][0] = v
+			}
 			continue
 		}
-		out = append(out, kv)
+		if i, ok := configIndex(k, "GIT_CONFIG_VALUE_"); ok {
+			if i < n {
+				list[i][1] = v
+			}
+			continue
+		}
+		if k != "GIT_CONFIG_COUNT" {
+			rest = append(rest, kv)
+		}
 	}
-	return append(out, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", n, key), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", n, value),
-		fmt.Sprintf("GIT_CONFIG_COUNT=%d", n+1))
+	return rest, list
+}
+
+// configIndex is i of a variable named prefix+i.
+func configIndex(name, prefix string) (int, bool) {
+	digits, ok := strings.CutPrefix(name, prefix)
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(digits)
+	return i, err == nil && i >= 0
+}
+
+// putConfigList is env with list as its GIT_CONFIG_COUNT list.
+func putConfigList(env []string, list [][2]string) []string {
+	for i, e := range list {
+		env = append(env, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", i, e[0]), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", i, e[1]))
+	}
+	return append(env, fmt.Sprintf("GIT_CONFIG_COUNT=%d", len(list)))
 }

@@ -1,7 +1,6 @@
 package gitexec
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -59,19 +58,6 @@ func (r Runner) WithServerLimits(limits []ServerLimit) Runner {
 	}
 	r.Env = env
 	return r
-}
-
-// withConfig appends entries to env's GIT_CONFIG_COUNT list.
-func withConfig(env []string, entries [][2]string) []string {
-	n := 0
-	if v, ok := lookup(env, "GIT_CONFIG_COUNT"); ok {
-		n, _ = strconv.Atoi(v)
-	}
-	for _, e := range entries {
-		env = append(env, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s", n, e[0]), fmt.Sprintf("GIT_CONFIG_VALUE_%d=%s", n, e[1]))
-		n++
-	}
-	return setEnv(env, "GIT_CONFIG_COUNT", strconv.Itoa(n))
 }
 
 // serverLimit is the limit and key of the server the ssh callback was

@@ -1,0 +1,113 @@
+package gittest
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Proxy is an http proxy on 127.0.0.1 that forwards plain requests and
+// tunnels CONNECT, and keeps what it was asked for. It stops when the
+// test ends.
+type Proxy struct {
+	URL string
+
+	mu   sync.Mutex
+	seen []string // "CONNECT host:port", or "GET host:port/path?query"
+}
+
+// NewProxy starts a Proxy.
+func NewProxy(t testing.TB) *Proxy {
+	p := &Proxy{}
+	fwd := &httputil.ReverseProxy{Rewrite: func(*httputil.ProxyRequest) {}} // the request URL is absolute
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		if r.Method == http.MethodConnect {
+			p.seen = append(p.seen, r.Method+" "+r.Host)
+		} else {
+			p.seen = append(p.seen, r.Method+" "+r.Host+r.URL.RequestURI())
+		}
+		p.mu.Unlock()
+		if r.Method != http.MethodConnect {
+			fwd.ServeHTTP(w, r)
+			return
+		}
+		tunnel(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+// tunnel joins a CONNECT request to its host.
+func tunnel(w http.ResponseWriter, r *http.Request) {
+	up, err := net.Dial("tcp", r.Host)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	conn, rw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		up.Close()
+		return
+	}
+	go func() {
+		_, _ = io.Copy(up, rw)
+		up.Close()
+	}()
+	_, _ = io.Copy(conn, up)
+	conn.Close()
+}
+
+// Saw reports whether the proxy was asked for host (by CONNECT or a
+// forwarded request) since it was last reset.
+func (p *Proxy) Saw(host string) bool {
+	return len(p.Forwarded(host)) > 0 || p.connected(host)
+}
+
+// Forwarded is what the proxy forwarded to host since it was last
+// reset: "METHOD /path?query" for each request, in order.
+func (p *Proxy) Forwarded(host string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, s := range p.seen {
+		method, rest, _ := strings.Cut(s, " ")
+		if path, ok := strings.CutPrefix(rest, host+"/"); ok && method != http.MethodConnect {
+			out = append(out, method+" /"+path)
+		}
+	}
+	return out
+}
+
+func (p *Proxy) connected(host string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.seen {
+		if s == http.MethodConnect+" "+host {
+			return true
+		}
+	}
+	return false
+}
+
+// Seen is everything the proxy was asked for since it was last reset:
+// "CONNECT host:port", or "METHOD host:port/path?query".
+func (p *Proxy) Seen() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.seen...)
+}
+
+// Reset forgets what the proxy was asked for.
+func (p *Proxy) Reset() {
+	p.mu.Lock()
+	p.seen = nil
+	p.mu.Unlock()
+}
