@@ -188,7 +188,7 @@ func checkAdded(ctx context.Context, stdio IO, opts AddOptions) error {
 	if d.Dir == "" {
 		d.Dir = opts.Dir
 	}
-	cfg, err := d.config(ctx)
+	cfg, d, err := d.config(ctx)
 	if err != nil {
 		return err
 	}

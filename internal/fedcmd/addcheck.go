@@ -52,7 +52,7 @@ func checkServer(ctx context.Context, d TokenDeps, cfg *federation.Config, ep fe
 	if err != nil {
 		return []i18n.Msg{i18n.M("%v", err)}
 	}
-	c := forge.Client{HTTP: d.HTTP}
+	c := d.forgeClient()
 	ref := repoRef(ep)
 	if _, err = c.GetRepo(ctx, name, base, ref.Owner, ref.Name, cred.Token); err != nil {
 		switch {

@@ -103,10 +103,11 @@ func authCommand(stdio IO) *cli.Command {
 var errAuthFailed = i18n.Errorf("some hosts have no working token")
 
 func runAuth(ctx context.Context, o AuthOptions) error {
-	cfg, err := o.Deps.config(ctx)
+	cfg, deps, err := o.Deps.config(ctx)
 	if err != nil {
 		return err
 	}
+	o.Deps = deps
 	hosts := configuredHosts(cfg)
 	needs := hostNeeds(cfg)
 	results := make([]HostAuth, 0, len(hosts))
@@ -241,7 +242,7 @@ func checkHost(ctx context.Context, d TokenDeps, cfg *federation.Config, h hostR
 	if res.Source != "" && forge.Known(forgeName) {
 		res.Check = "api"
 		base, err := forge.APIBase(forgeName, res.Host, cfg.HostFor(h.ep).API)
-		client := forge.Client{HTTP: d.HTTP}
+		client := d.forgeClient()
 		if err == nil {
 			_, err = client.CurrentUser(ctx, forgeName, base, cred.Token)
 		}

@@ -333,6 +333,10 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 	}
 	deps := TokenDeps{Getenv: opts.Getenv, Exe: opts.Exe, Dir: opts.Dir, GitTimeout: opts.Timeout}
 	deps.Tokens = serverTokens(deps, cfg)
+	// The forges' APIs are asked as git reaches their repositories.
+	if entries, err := (gitexec.Runner{Dir: opts.Dir, Timeout: opts.Timeout}).ConfigRegexp(ctx, httpx.ConfigPattern(), false); err == nil {
+		deps.HTTPSettings = httpx.ResolverOf(entries, opts.Getenv)
+	}
 	var checks []Check
 	p := i18n.From(ctx)
 	needs := hostNeeds(cfg)

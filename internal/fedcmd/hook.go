@@ -117,10 +117,11 @@ func runHook(ctx context.Context, o HookOptions) error {
 		}
 		secret = string(b)
 	}
-	cfg, err := o.Deps.config(ctx)
+	cfg, deps, err := o.Deps.config(ctx)
 	if err != nil {
 		return err
 	}
+	o.Deps = deps
 	sites, errs := hookSites(ctx, o, cfg)
 	done := 0
 	for _, s := range sites {
@@ -208,7 +209,7 @@ func setSites(ctx context.Context, o HookOptions, cfg *federation.Config, st *fe
 		return nil, err
 	}
 	if forge.OrgHooks(org.forge) {
-		_, err := forge.Client{HTTP: o.Deps.HTTP}.ListHooks(ctx, org.forge, org.base, org.token, org.target)
+		_, err := o.Deps.forgeClient().ListHooks(ctx, org.forge, org.base, org.token, org.target)
 		if err == nil {
 			return []hookSite{org}, nil
 		}
@@ -217,7 +218,7 @@ func setSites(ctx context.Context, o HookOptions, cfg *federation.Config, st *fe
 		}
 	}
 	members, errs := fedset.Expand(ctx, cfg, setNotes(o.IO, o.Deps.getenv, fedset.Deps{Config: cfg, Getenv: o.Deps.Getenv,
-		Keyring: o.Deps.Keyring, Env: o.Deps.Env, HTTP: o.Deps.HTTP, Git: gitexec.Runner{Dir: o.Deps.Dir, Env: o.Deps.env()}}))
+		Keyring: o.Deps.Keyring, Env: o.Deps.Env, HTTP: o.Deps.HTTP, Settings: o.Deps.HTTPSettings, Git: gitexec.Runner{Dir: o.Deps.Dir, Env: o.Deps.env()}}))
 	var sites []hookSite
 	for _, m := range members {
 		if strings.HasPrefix(m.Name, st.Name+"/") {
@@ -234,7 +235,7 @@ func setSites(ctx context.Context, o HookOptions, cfg *federation.Config, st *fe
 
 // hookOne does the action at one site.
 func hookOne(ctx context.Context, o HookOptions, s hookSite, secret string) error {
-	c := forge.Client{HTTP: o.Deps.HTTP}
+	c := o.Deps.forgeClient()
 	hooks, err := c.ListHooks(ctx, s.forge, s.base, s.token, s.target)
 	if err != nil {
 		return hookError(s, err)

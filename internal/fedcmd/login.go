@@ -15,6 +15,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
@@ -31,6 +32,9 @@ type TokenDeps struct {
 	Keyring keystore.KeyringBackend
 	// HTTP calls forge APIs; nil means a client with a time limit.
 	HTTP *http.Client
+	// HTTPSettings gives git's http settings for a forge API URL;
+	// config sets it from git config when nil (forgeClient).
+	HTTPSettings httpx.SettingsFor
 	// Exe is this program, which child gits call back for credentials;
 	// "" means os.Executable().
 	Exe string
@@ -62,15 +66,27 @@ func (d TokenDeps) keyring() keystore.Keyring {
 	return keystore.Keyring{Backend: d.Keyring, Getenv: d.Getenv}
 }
 
-// config loads git config. A misconfigured federation does not stop
-// token work on the others (it stays in cfg.Invalid); only config that
-// cannot be read at all is an error.
-func (d TokenDeps) config(ctx context.Context) (*federation.Config, error) {
-	cfg, err := federation.Load(ctx, "", d.Dir)
+// config loads git config, and in the same `git config` run git's http
+// settings, which it returns d with (HTTPSettings, unless given): the
+// forge API calls of the command go by them as git's requests do. A
+// misconfigured federation does not stop token work on the others (it
+// stays in cfg.Invalid); only config that cannot be read at all is an
+// error.
+func (d TokenDeps) config(ctx context.Context) (*federation.Config, TokenDeps, error) {
+	cfg, entries, err := federation.LoadWith(ctx, gitexec.Runner{Dir: d.Dir}, nil, httpx.ConfigSections()...)
 	if cfg == nil {
-		return nil, err
+		return nil, d, err
 	}
-	return cfg, nil
+	if d.HTTPSettings == nil {
+		d.HTTPSettings = httpx.ResolverOf(entries, d.getenv)
+	}
+	return cfg, d, nil
+}
+
+// forgeClient is the forge API client of d (from config): through
+// d.HTTP, with git's http settings.
+func (d TokenDeps) forgeClient() forge.Client {
+	return forge.Client{HTTP: d.HTTP, Settings: d.HTTPSettings}
 }
 
 // runner runs git with this program as the only credential helper.
@@ -151,10 +167,11 @@ func runLogin(ctx context.Context, o LoginOptions) error {
 			"login never writes tokens to a file; start a keyring (Secret Service), or set %s for this shell",
 			err, keystore.EnvName(tgt.ep.Host))
 	}
-	cfg, err := o.Deps.config(ctx)
+	cfg, deps, err := o.Deps.config(ctx)
 	if err != nil {
 		return err
 	}
+	o.Deps = deps
 	forgeName := cfg.ForgeOf(tgt.ep.Protocol, tgt.ep.Host)
 	user, err := loginUsername(ctx, o, forgeName, tgt)
 	if err != nil {
@@ -258,7 +275,7 @@ func verifyToken(ctx context.Context, d TokenDeps, cfg *federation.Config, tgt t
 		if err != nil {
 			return "", err
 		}
-		u, err := forge.Client{HTTP: d.HTTP}.CurrentUser(ctx, forgeName, base, cred.Token)
+		u, err := d.forgeClient().CurrentUser(ctx, forgeName, base, cred.Token)
 		if errors.Is(err, forge.ErrUnauthorized) {
 			return "", i18n.Errorf("%s refused the token (HTTP 401): check it, and its expiry", base)
 		}
@@ -309,7 +326,7 @@ func reportLoginScopes(ctx context.Context, o LoginOptions, cfg *federation.Conf
 			}
 		}
 	}
-	scopeCheck(ctx, forge.Client{HTTP: o.Deps.HTTP}, &res, base, token, probe)
+	scopeCheck(ctx, o.Deps.forgeClient(), &res, base, token, probe)
 	printScopes(o.IO.Err, o.IO.P, "  ", res)
 	if len(res.Missing) > 0 {
 		o.IO.P.Fprintf(o.IO.Err, "warning: the token for %s lacks scopes the configuration needs there (above)\n", host)

@@ -275,7 +275,8 @@ func syncFederations(ctx context.Context, stdio IO, env SyncEnv, names []string,
 	}
 	if all || namesSet(cfg, names) {
 		var unlisted []error // sets whose forge could not be listed
-		members, unlisted = fedset.Expand(ctx, cfg, setNotes(stdio, os.Getenv, fedset.Deps{Config: cfg, Git: syncRunner(env)}))
+		members, unlisted = fedset.Expand(ctx, cfg, setNotes(stdio, os.Getenv,
+			fedset.Deps{Config: cfg, Git: syncRunner(env), Settings: sc.httpSettings(ctx, env)}))
 		warnings = append(warnings, unlisted...)
 	}
 	if all {
@@ -312,6 +313,17 @@ type syncConfig struct {
 	*federation.Config
 	transport      []gitexec.ConfigEntry
 	transportGiven bool // read as the engine would read them: see loadSyncConfig
+}
+
+// httpSettings gives git's http settings for a URL from the sections
+// read with the federations (read now where they were not), for the
+// forge APIs that list federationsets.
+func (sc *syncConfig) httpSettings(ctx context.Context, env SyncEnv) httpx.SettingsFor {
+	entries := sc.transport
+	if !sc.transportGiven {
+		entries, _ = gitexec.Runner{Dir: env.Dir, Env: syncRunner(env).Env}.ConfigRegexp(ctx, httpx.ConfigPattern(), false)
+	}
+	return httpx.ResolverOf(entries, os.Getenv)
 }
 
 // loadSyncConfig reads the federations (those keep accepts) and, in the

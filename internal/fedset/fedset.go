@@ -17,6 +17,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/forge"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
+	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
@@ -41,6 +42,9 @@ type Deps struct {
 	Env []string
 	// HTTP calls forge APIs; nil means a plain client.
 	HTTP *http.Client
+	// Settings gives git's http configuration for a forge API URL
+	// (forge.Client.Settings); nil means git's environment alone.
+	Settings httpx.SettingsFor
 	// Timeout bounds each forge API call; 0 means forge.DefaultTimeout.
 	Timeout time.Duration
 	// PerPage is the listing page size; 0 means the forge's maximum.
@@ -60,7 +64,7 @@ type Deps struct {
 }
 
 func (d Deps) client() forge.Client {
-	return forge.Client{HTTP: d.HTTP, Timeout: d.Timeout, PerPage: d.PerPage, Log: d.Log, Warnf: d.Warnf}
+	return forge.Client{HTTP: d.HTTP, Settings: d.Settings, Timeout: d.Timeout, PerPage: d.PerPage, Log: d.Log, Warnf: d.Warnf}
 }
 
 // token is the token for the host of e, or "" when no store has one. A

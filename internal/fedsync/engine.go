@@ -189,6 +189,13 @@ func (e *Engine) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, er
 	return e.config, e.configErr
 }
 
+// httpSettings gives git's http settings for a URL as the listings read
+// them: what the engine's other clients (LFS, forge APIs) go by.
+func (e *Engine) httpSettings(ctx context.Context) httpx.SettingsFor {
+	entries, _ := e.transportConfig(ctx) // none readable: what the environment says
+	return httpx.ResolverOf(entries, e.lister.getenv)
+}
+
 // forgeOf names the forge of an https host, for its token variable.
 func (e *Engine) forgeOf(host string) string {
 	if e.cfg.Federations == nil {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
-	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lfs"
 )
@@ -72,8 +71,7 @@ func (e *Engine) uploadLFS(ctx context.Context, f *federation.Federation, g gite
 // settings for each (proxy, certificates, extra headers), read where the
 // listings read them.
 func (e *Engine) lfsClient(ctx context.Context, raw string, creds lfs.Credentials) (*lfs.Client, bool) {
-	entries, _ := e.transportConfig(ctx) // none readable: what the environment says
-	return lfs.NewClient(raw, creds, func(u string) httpx.Settings { return httpx.Resolve(entries, e.lister.getenv, u) })
+	return lfs.NewClient(raw, creds, e.httpSettings(ctx))
 }
 
 // missingLFS counts the LFS objects of origin's values of plans that

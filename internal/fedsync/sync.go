@@ -492,7 +492,7 @@ func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m 
 	if !f.CreateMissing || gitexec.Classify(listErr) != gitexec.KindNotFound {
 		return nil, listErr
 	}
-	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner(f, e.cfg.Repo, ListTimeout),
+	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner(f, e.cfg.Repo, ListTimeout), Settings: e.httpSettings(ctx),
 		Timeout: f.Timeout, Warnf: e.progressf})
 	if err != nil {
 		return nil, i18n.Errorf("%w; creating it (createMissing): %w", listErr, err)

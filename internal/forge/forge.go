@@ -146,6 +146,12 @@ type Client struct {
 	// HTTP, when set, lends its Transport (tests count requests with
 	// one) and its time limit; nil means httpx's own transport.
 	HTTP *http.Client
+	// Settings gives git's http configuration for an API URL (proxy,
+	// certificates, extra headers: httpx.ResolverOf over the caller's
+	// git config), so that a forge's API is reached as git reaches its
+	// repositories; nil means git's environment alone (https_proxy,
+	// GIT_SSL_CAINFO …).
+	Settings httpx.SettingsFor
 	// Timeout bounds each call, reading its answer included: a forge
 	// that accepts the connection and never answers must not hold a
 	// sync or a login forever. 0 means the HTTP client's own limit, or
@@ -290,10 +296,13 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 }
 
 // client is the httpx client for one call to target, always with a time
-// limit (see Timeout), with the proxy and certificates git's environment
-// names for it (https_proxy, no_proxy, GIT_SSL_CAINFO …).
+// limit (see Timeout), with git's http settings for it (Settings).
 func (c Client) client(target string) (*httpx.Client, error) {
-	cfg := httpx.Config{Settings: httpx.Resolve(nil, os.Getenv, target), Timeout: c.timeout(), UserAgent: "git-remote-federate"}
+	settings := c.Settings
+	if settings == nil {
+		settings = httpx.ResolverOf(nil, os.Getenv)
+	}
+	cfg := httpx.Config{Settings: settings(target), Timeout: c.timeout(), UserAgent: "git-remote-federate"}
 	if c.HTTP != nil {
 		cfg.Transport = c.HTTP.Transport
 	}

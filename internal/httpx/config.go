@@ -68,6 +68,16 @@ func Resolve(entries []gitexec.ConfigEntry, getenv func(string) string, rawURL s
 	return resolve(entries, getenv, rawURL)
 }
 
+// SettingsFor gives the Settings git would apply to a URL.
+type SettingsFor func(rawURL string) Settings
+
+// ResolverOf is Resolve over entries and getenv, for any URL: what a
+// client that reaches more than one server (an LFS client and the
+// storage servers it is sent to, a forge API client) is given.
+func ResolverOf(entries []gitexec.ConfigEntry, getenv func(string) string) SettingsFor {
+	return func(rawURL string) Settings { return resolve(entries, getenv, rawURL) }
+}
+
 // largePacketMax is git's LARGE_PACKET_MAX, the largest pkt-line, and
 // the least http.postBuffer git uses.
 const largePacketMax = 65520

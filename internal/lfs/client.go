@@ -45,7 +45,7 @@ type Client struct {
 	// through internal/httpx, the one client that carries tokens (its
 	// redirect and plain-http rules), with a time limit of an hour when
 	// Stall is 0. nil is git's defaults.
-	HTTP Settings
+	HTTP httpx.SettingsFor
 	// Stall, when set, gives up a request whose server moves no byte
 	// either way for that long (a *stall.Error naming StallKey, the
 	// config key that sets it); a transfer that keeps moving is never
@@ -57,9 +57,6 @@ type Client struct {
 	mu      sync.Mutex
 	clients map[string]*httpx.Client // by origin
 }
-
-// Settings gives git's http settings for a URL.
-type Settings func(rawURL string) httpx.Settings
 
 // Endpoint is the LFS URL git-lfs derives from an http(s) repository
 // URL: the repository with ".git", then "/info/lfs". ok is false for
@@ -83,7 +80,7 @@ func Endpoint(repoURL string) (string, bool) {
 // each server with settings (git's http configuration for its URL), so
 // that LFS objects go by the proxy, certificates and headers that git's
 // own requests use. ok is false when repoURL is not http(s).
-func NewClient(repoURL string, creds Credentials, settings Settings) (*Client, bool) {
+func NewClient(repoURL string, creds Credentials, settings httpx.SettingsFor) (*Client, bool) {
 	ep, ok := Endpoint(repoURL)
 	if !ok {
 		return nil, false

@@ -41,9 +41,7 @@ func TestRepositoryHeaderStaysWithItsServer(t *testing.T) {
 		{Key: "http.extraheader", Value: "X-Test: every server's"},
 		{Key: "http." + repo + ".extraheader", Value: "X-Test: the repository's"},
 	}
-	c, ok := NewClient(repo, fixedCreds("u", "lfs-token"), func(u string) httpx.Settings {
-		return httpx.Resolve(entries, func(string) string { return "" }, u)
-	})
+	c, ok := NewClient(repo, fixedCreds("u", "lfs-token"), httpx.ResolverOf(entries, func(string) string { return "" }))
 	if !ok {
 		t.Fatal("no client")
 	}
