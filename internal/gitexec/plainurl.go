@@ -83,11 +83,13 @@ func withConfig(env []string, entries [][2]string) []string {
 }
 
 // configList splits env into the GIT_CONFIG_COUNT list it gives git, in
-// order, and a copy of the other variables.
+// order, and a copy of the other variables. A count that env's variables
+// cannot hold (git refuses it) is cut to what they can.
 func configList(env []string) (rest []string, list [][2]string) {
 	n := 0
 	if v, ok := lookup(env, "GIT_CONFIG_COUNT"); ok {
 		n, _ = strconv.Atoi(v)
+		n = min(max(n, 0), len(env))
 	}
 	list = make([][2]string, n)
 	rest = make([]string, 0, len(env)+4)

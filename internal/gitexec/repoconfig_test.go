@@ -13,7 +13,8 @@ import (
 // both has the repository's value), before what the command gives in
 // GIT_CONFIG_COUNT (which keeps its value, and its place last in a
 // list), and a key with no value reads as true. The command's entries
-// keep their values whatever their number.
+// keep their values whatever their number, and a count git would refuse
+// (negative, past the variables, not a number) is no crash.
 func TestWithRepositoryConfigIsReadAsARepositorys(t *testing.T) {
 	home := t.TempDir()
 	global := home + "/gitconfig"
@@ -61,5 +62,11 @@ func TestWithRepositoryConfigIsReadAsARepositorys(t *testing.T) {
 	}
 	if got := WithRepositoryConfig(env, nil); !slices.Equal(got, env) {
 		t.Error("no entries changed the environment")
+	}
+	for _, count := range []string{"-1", "99999999999", "x"} {
+		got := WithConfig([]string{"GIT_CONFIG_COUNT=" + count}, "http.proxy", "p")
+		if !slices.Contains(got, "GIT_CONFIG_KEY_0=http.proxy") && !slices.Contains(got, "GIT_CONFIG_KEY_1=http.proxy") {
+			t.Errorf("GIT_CONFIG_COUNT=%s: %v", count, got)
+		}
 	}
 }
