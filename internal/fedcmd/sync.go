@@ -316,14 +316,17 @@ type syncConfig struct {
 }
 
 // httpSettings gives git's http settings for a URL from the sections
-// read with the federations (read now where they were not), for the
-// forge APIs that list federationsets.
+// read with the federations (where they were not, read at the first URL
+// asked about), for the forge APIs that list federationsets.
 func (sc *syncConfig) httpSettings(ctx context.Context, env SyncEnv) httpx.SettingsFor {
-	entries := sc.transport
-	if !sc.transportGiven {
-		entries, _ = gitexec.Runner{Dir: env.Dir, Env: syncRunner(env).Env}.ConfigRegexp(ctx, httpx.ConfigPattern(), false)
+	if sc.transportGiven {
+		return httpx.ResolverOf(sc.transport, os.Getenv)
 	}
-	return httpx.ResolverOf(entries, os.Getenv)
+	read := sync.OnceValue(func() httpx.SettingsFor {
+		entries, _ := gitexec.Runner{Dir: env.Dir, Env: syncRunner(env).Env}.ConfigRegexp(ctx, httpx.ConfigPattern(), false)
+		return httpx.ResolverOf(entries, os.Getenv)
+	})
+	return func(u string) httpx.Settings { return read()(u) }
 }
 
 // loadSyncConfig reads the federations (those keep accepts) and, in the

@@ -40,8 +40,10 @@ type Client struct {
 	// HTTP is git's http configuration for a URL (httpx.Resolve over
 	// the caller's config): proxy, TLS, extra headers. The LFS server
 	// gets the repository's; a storage server that an action's href
-	// names gets its own, so that a header set for the repository's URL
-	// (a token, often) does not go to it, as with git-lfs. Requests go
+	// names gets its own (those of the first URL it is asked for there:
+	// one client per scheme, host and port), so that a header set for
+	// the repository's URL (a token, often) does not go to it, as with
+	// git-lfs. Requests go
 	// through internal/httpx, the one client that carries tokens (its
 	// redirect and plain-http rules), with a time limit of an hour when
 	// Stall is 0. nil is git's defaults.
