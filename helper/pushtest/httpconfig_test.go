@@ -1,7 +1,6 @@
 package pushtest
 
 import (
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -34,10 +33,7 @@ func httpsFront(t *testing.T, s server, token string) (string, string) {
 	}
 	front := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(backend))
 	t.Cleanup(front.Close)
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: front.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ca := gittest.CAFile(t, front)
 	t.Setenv(keystore.EnvName(hostOf(t, front.URL)), token)
 	return front.URL + "/app.git", ca
 }

@@ -3,7 +3,6 @@ package fedcmd
 import (
 	"bytes"
 	"context"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -39,10 +38,7 @@ func privateCAForge(t *testing.T) {
 		}
 	}))
 	t.Cleanup(api.Close)
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: api.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ca := gittest.CAFile(t, api)
 	u, _ := url.Parse(api.URL)
 	t.Setenv(keystore.EnvName(u.Host), "tok-private-ca")
 	for _, kv := range [][2]string{

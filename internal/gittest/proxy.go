@@ -1,11 +1,14 @@
 package gittest
 
 import (
+	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -110,4 +113,15 @@ func (p *Proxy) Reset() {
 	p.mu.Lock()
 	p.seen = nil
 	p.mu.Unlock()
+}
+
+// CAFile writes the certificate of srv, an httptest TLS server, to a PEM
+// file for http.sslCAInfo or GIT_SSL_CAINFO, and returns its path.
+func CAFile(t testing.TB, srv *httptest.Server) string {
+	t.Helper()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return ca
 }
