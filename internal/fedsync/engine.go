@@ -82,8 +82,8 @@ type Config struct {
 	HostJobs int
 	// TransportConfig, when TransportConfigGiven, is git config's http,
 	// url, credential and protocol sections as the engine would read them (in Repo,
-	// with Git's environment): the caller read them in its own `git
-	// config` run, and the engine runs none for them.
+	// with Git's environment, each with its scope): the caller read them
+	// in its own `git config` run, and the engine runs none for them.
 	TransportConfig      []gitexec.ConfigEntry
 	TransportConfigGiven bool
 	// Tokens is the token chain the in-process listings ask, once per
@@ -184,7 +184,7 @@ func (e *Engine) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, er
 		g := e.runner(nil, e.cfg.Repo, ListTimeout)
 		ctx, cancel := context.WithTimeout(ctx, ListTimeout)
 		defer cancel()
-		e.config, e.configErr = g.ConfigRegexp(ctx, httpx.ConfigPattern(), false)
+		e.config, e.configErr = g.ConfigRegexp(ctx, httpx.ConfigPattern(), true)
 	})
 	return e.config, e.configErr
 }
@@ -280,28 +280,18 @@ func (e *Engine) runner(f *federation.Federation, dir string, timeout time.Durat
 
 // repoTransport is the part of git's transport settings (the sections
 // of httpx.ConfigSections, less credential helpers) that the repository
-// sync runs in sets in its own config, read once. git in a cache reads
-// the system's and the user's config but not that repository's, where
-// the listings and `git ls-remote` read them: given these, it reaches
-// the servers the same way (an http.proxy, say). The credential helper
-// stays this program alone. None when sync runs in no repository, or
-// when its config cannot be read (then neither could sync's own read).
+// sync runs in sets in its own config (local and worktree scope), read
+// once. git in a cache reads the system's and the user's config but not
+// that repository's, where the listings and `git ls-remote` read them:
+// given these, it reaches the servers the same way (an http.proxy, say).
+// The credential helper stays this program alone. They are picked from
+// transportConfig's entries, which carry their scope: no git runs for
+// them.
 func (e *Engine) repoTransport() []gitexec.ConfigEntry {
 	e.repoNetOnce.Do(func() {
-		if e.cfg.Repo == "" {
-			return
-		}
-		if gitDir, sure := gitexec.FindGitDir(e.cfg.Repo); sure && gitDir == "" {
-			return
-		}
-		g := e.cfg.Git
-		g.Dir, g.Stderr, g.Timeout = e.cfg.Repo, nil, ListTimeout
 		ctx, cancel := context.WithTimeout(context.Background(), ListTimeout)
 		defer cancel()
-		entries, err := g.ConfigRegexp(ctx, httpx.ConfigPattern(), true)
-		if err != nil {
-			return
-		}
+		entries, _ := e.transportConfig(ctx) // none readable: none to give
 		for _, en := range entries {
 			if (en.Scope == "local" || en.Scope == "worktree") && !credentialHelper(en.Key) {
 				e.repoNet = append(e.repoNet, en)

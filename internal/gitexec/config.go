@@ -96,14 +96,14 @@ func (r Runner) ConfigRegexp(ctx context.Context, re string, showScope bool) ([]
 	return entries, nil
 }
 
-// ConfigListEach runs `git config -z --list` and gives each entry to
-// each as git writes it, from one goroutine at a time, while git still
-// reads the rest of its files: a caller that works on every entry does
-// so beside git (--get-regexp writes nothing before it has read every
-// file). It returns once git has exited; entries given before an error
-// are to be dropped.
+// ConfigListEach runs `git config -z --list --show-scope` and gives each
+// entry, with its Scope, to each as git writes it, from one goroutine at
+// a time, while git still reads the rest of its files: a caller that
+// works on every entry does so beside git (--get-regexp writes nothing
+// before it has read every file). It returns once git has exited;
+// entries given before an error are to be dropped.
 func (r Runner) ConfigListEach(ctx context.Context, each func(ConfigEntry)) error {
-	return r.configEach(ctx, false, each, "--list")
+	return r.configEach(ctx, true, each, "--list")
 }
 
 // configEach runs `git config -z` with action, once whatever
