@@ -132,6 +132,9 @@ func TestSyncLFSGoesByGitsHTTPSettings(t *testing.T) {
 	if got := mirror.Uploads(); len(got) != 1 || gittest.RefOf(t, fx.mirrorPath(0), "refs/heads/main") != head {
 		t.Fatalf("the mirror received %v; want the object and main at %s", got, head)
 	}
+	if strings.Contains(r.out+r.errOut, syncToken) {
+		t.Error("sync's output holds the token")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if len(without) > 0 {

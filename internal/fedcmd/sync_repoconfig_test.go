@@ -42,6 +42,9 @@ func TestSyncUsesTheRepositorysHTTPSettingsEverywhere(t *testing.T) {
 			t.Errorf("the proxy did not forward %q; it forwarded %v", want, forwarded)
 		}
 	}
+	if strings.Contains(r.out+r.errOut, syncToken) {
+		t.Error("sync's output holds the token")
+	}
 	if len(forwarded) != len(served) {
 		var paths []string
 		for _, s := range served {
@@ -49,5 +52,12 @@ func TestSyncUsesTheRepositorysHTTPSettingsEverywhere(t *testing.T) {
 		}
 		t.Errorf("the server answered %d requests, %d through the proxy:\nserved %s\nforwarded %s",
 			len(served), len(forwarded), strings.Join(paths, ", "), strings.Join(forwarded, ", "))
+	}
+	// Plain git in that repository goes through the proxy too: the
+	// comparison is with git, not only with the listings.
+	p.Reset()
+	_, _ = gittest.GitCombined(repo, nil, "ls-remote", fx.origin)
+	if got := p.Forwarded(u.Host); !slices.Contains(got, "GET /origin.git/info/refs?service=git-upload-pack") {
+		t.Errorf("plain git in the repository did not use its proxy (%v): the comparison proves nothing", got)
 	}
 }
