@@ -26,7 +26,7 @@ const HandshakeTimeout = 30 * time.Second
 
 // ErrUnreachable is wrapped by the error of a fetch that no server could
 // serve.
-var ErrUnreachable = i18n.Errorf("no server could be reached")
+var ErrUnreachable = i18n.Errorf("no server could serve the fetch")
 
 // connect answers "connect" and "stateless-connect". done is true when the
 // stream was handed over and the session is over.
@@ -96,8 +96,10 @@ func (s *Session) connect(ctx context.Context, c protocol.Connect, r *protocol.R
 	return true, s.unreachable(failed)
 }
 
-// unreachable reports that no server answered, with each server's own
-// words (git's "unable to access …" lines) and what the user can change.
+// unreachable reports that no server served the fetch, with each
+// server's own words (git's "unable to access …" lines) and what the user
+// can change. Some may have answered (a 5xx, a redirect loop): the words
+// claim no more than that the fetch was not served.
 func (s *Session) unreachable(failed []error) error {
 	var hint any = ""
 	switch {

@@ -398,6 +398,64 @@ func TestFailoverOnServerError(t *testing.T) {
 	}
 }
 
+// An origin that answers, but not with the repository (a 502, a redirect
+// loop), fails a fetch without failover in the words git gives for it,
+// and the error does not claim the server was never reached.
+func TestOriginAnsweringBadlyWithoutFailover(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault gittest.Fault
+		git   string // what git's transport says of it
+	}{
+		{"502", gittest.Fault{Prefix: "/app.git", Status: 502, Body: "bad gateway"}, "502"},
+		{"redirect loop", gittest.Fault{Prefix: "/app.git", Status: 302,
+			Header: http.Header{"Location": {"/app.git/info/refs?service=git-upload-pack"}}}, "redirects followed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, "http", "failover=false")
+			f.origin.srv.AddFault(tc.fault)
+			dst := filepath.Join(t.TempDir(), "clone")
+			out, err := gittest.GitCombined("", nil, "clone", "federate::app", dst)
+			if err == nil {
+				t.Fatalf("clone succeeded:\n%s", out)
+			}
+			for _, want := range []string{"no server could serve the fetch", "failover is off", f.origin.url, tc.git} {
+				if !strings.Contains(out, want) {
+					t.Errorf("error does not say %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "reached") {
+				t.Errorf("a server that answered is called unreachable:\n%s", out)
+			}
+		})
+	}
+}
+
+// An origin that says the repository is not there (404) answered: no
+// mirror serves in its place, even with failover on, whichever way the
+// fetch picks its server; the error is git's, with the hint.
+func TestNoFailoverOnOriginNotFound(t *testing.T) {
+	for _, settings := range [][]string{nil, {"fetchFrom=nearest"}} {
+		t.Run(strings.Join(append([]string{"default"}, settings...), " "), func(t *testing.T) {
+			f := newFixture(t, "http", settings...)
+			f.origin.srv.AddFault(gittest.Fault{Prefix: "/app.git", Status: 404, Body: "no such repository"})
+			dst := filepath.Join(t.TempDir(), "clone")
+			out, err := gittest.GitCombined("", nil, "clone", "federate::app", dst)
+			if err == nil {
+				t.Fatalf("clone succeeded from a mirror although the origin has no such repository:\n%s", out)
+			}
+			for _, want := range []string{"fatal: repository '" + f.origin.url + "/' not found", "was it deleted or renamed?"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("error does not say %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, "fetching from mirror") {
+				t.Errorf("failed over on a 404:\n%s", out)
+			}
+		})
+	}
+}
+
 // ls-remote against a federation whose origin refuses the token fails
 // too, instead of listing a mirror.
 func TestLsRemoteNoFailoverOnAuthFailure(t *testing.T) {

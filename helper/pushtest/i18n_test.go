@@ -88,7 +88,7 @@ func TestChineseFetchWithEveryServerDown(t *testing.T) {
 	if err == nil {
 		t.Fatalf("fetch with every server down succeeded:\n%s", out)
 	}
-	wantContains(t, out, "致命错误：federate：无法访问任何服务器（源仓库和所有镜像都失败了）：\n",
+	wantContains(t, out, "致命错误：federate：没有服务器能完成此次获取（源仓库和所有镜像都失败了）：\n",
 		"\n"+f.origin.URL+"：", "\n"+f.m1.URL+"：")
 }
 

@@ -114,18 +114,27 @@ func Classify(err error) Kind {
 
 // Refused reports whether err is a refusal rather than a failure to
 // reach the server: HTTP 401, 403 or 404, or git's words for missing or
-// refused credentials; or git's protocol policy, which forbade reaching
-// it at all. A refusing server was reached and answered, so no other
-// server may silently serve in its place: the user must fix the token,
-// the name or the policy. Connection failures, timeouts, DNS errors and
-// 5xx are not refusals.
+// refused credentials or for an http 404 ("repository '…' not found":
+// git's http helper does not give the number); or git's protocol policy,
+// which forbade reaching it at all. A refusing server was reached and
+// answered, so no other server may silently serve in its place: the user
+// must fix the token, the name or the policy. Connection failures,
+// timeouts, DNS errors and 5xx are not refusals, and neither is a path
+// that is not a repository ("does not appear to be a git repository"),
+// which is how a network share that is not mounted looks.
 func Refused(err error) bool {
 	switch HTTPStatus(err) {
 	case 401, 403, 404:
 		return true
 	}
-	k := Classify(err)
-	return k == KindAuth || k == KindForbidden
+	switch Classify(err) {
+	case KindAuth, KindForbidden:
+		return true
+	case KindNotFound:
+		s := strings.ToLower(stderrOf(err))
+		return strings.Contains(s, "fatal: repository '") && strings.Contains(s, "' not found")
+	}
+	return false
 }
 
 // Account is what a hint knows of the account a command used at a

@@ -12,6 +12,46 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 
+// Refused tells a server's answer (no failover) from a failure to reach
+// it, on git's own words: an http 404 is said without its number.
+func TestRefusedOnRealGitErrors(t *testing.T) {
+	gittest.Isolate(t)
+	s := gittest.NewServer(t, gittest.Auth{})
+	url := s.InitBare(t, "app.git")
+	locked := gittest.NewServer(t, gittest.Auth{Token: "tok"})
+	lockedURL := locked.InitBare(t, "app.git")
+	down := gittest.NewServer(t, gittest.Auth{})
+	downURL := down.RepoURL("app.git")
+	down.Close()
+	cases := []struct {
+		name    string
+		url     string
+		fault   *gittest.Fault
+		refused bool
+	}{
+		{"http 404", s.RepoURL("gone.git"), nil, true},
+		{"no token", lockedURL, nil, true},
+		{"403", url, &gittest.Fault{Prefix: "/app.git", Status: 403, Body: "Permission denied", Count: 1}, true},
+		{"502", url, &gittest.Fault{Prefix: "/app.git", Status: 502, Body: "bad gateway", Count: 1}, false},
+		{"connection refused", downURL, nil, false},
+		{"a path that is not a repository", filepath.Join(t.TempDir(), "unmounted", "app.git"), nil, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.fault != nil {
+				s.AddFault(*c.fault)
+			}
+			err := lsRemote(t, c.url)
+			if err == nil {
+				t.Fatal("ls-remote succeeded")
+			}
+			if got := Refused(err); got != c.refused {
+				t.Fatalf("Refused = %v, want %v (err: %v)", got, c.refused, err)
+			}
+		})
+	}
+}
+
 // lsRemote runs a real git ls-remote and returns its error.
 func lsRemote(t *testing.T, url string) error {
 	t.Helper()

@@ -81,11 +81,11 @@ func TestChineseTranslationReordersArguments(t *testing.T) {
 	if got, want := zh.Sprintf("Dropped %d update(s) queued for %s.\n", 12345, "https://gitee.com/a.git"), "已丢弃为 https://gitee.com/a.git 排队的 12345 个更新。\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	err := Errorf("listing %s: %w", "https://x/r.git", Errorf("no server could be reached"))
-	if got, want := zh.Error(err), "列出 https://x/r.git 的引用：无法访问任何服务器"; got != want {
+	err := Errorf("listing %s: %w", "https://x/r.git", Errorf("no server could serve the fetch"))
+	if got, want := zh.Error(err), "列出 https://x/r.git 的引用：没有服务器能完成此次获取"; got != want {
 		t.Errorf("nested error: got %q, want %q", got, want)
 	}
-	if got, want := err.Error(), "listing https://x/r.git: no server could be reached"; got != want {
+	if got, want := err.Error(), "listing https://x/r.git: no server could serve the fetch"; got != want {
 		t.Errorf("English error: got %q, want %q", got, want)
 	}
 }
