@@ -82,7 +82,7 @@ func doctorCommand(stdio IO) *cli.Command {
 
 func (o *DoctorOptions) defaults() {
 	if o.Getenv == nil {
-		o.Getenv = os.Getenv
+		o.Getenv = gitexec.Getenv(nil)
 	}
 	if o.LookPath == nil {
 		o.LookPath = exec.LookPath

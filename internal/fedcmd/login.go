@@ -24,7 +24,7 @@ import (
 // TokenDeps are what login, logout and auth use from the outside world;
 // tests replace them.
 type TokenDeps struct {
-	// Getenv looks up variables; nil means os.Getenv.
+	// Getenv looks up variables; nil means this process's environment (gitexec.Getenv).
 	Getenv func(string) string
 	// Env is the environment git children start from; nil means os.Environ().
 	Env []string
@@ -50,7 +50,7 @@ type TokenDeps struct {
 
 func (d TokenDeps) getenv(k string) string {
 	if d.Getenv == nil {
-		return os.Getenv(k)
+		return gitexec.Getenv(nil)(k)
 	}
 	return d.Getenv(k)
 }

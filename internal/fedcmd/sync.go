@@ -320,11 +320,11 @@ type syncConfig struct {
 // asked about), for the forge APIs that list federationsets.
 func (sc *syncConfig) httpSettings(ctx context.Context, env SyncEnv) httpx.SettingsFor {
 	if sc.transportGiven {
-		return httpx.ResolverOf(sc.transport, os.Getenv)
+		return httpx.ResolverOf(sc.transport, gitexec.Getenv(nil))
 	}
 	read := sync.OnceValue(func() httpx.SettingsFor {
 		entries, _ := gitexec.Runner{Dir: env.Dir, Env: syncRunner(env).Env}.ConfigRegexp(ctx, httpx.ConfigPattern(), false)
-		return httpx.ResolverOf(entries, os.Getenv)
+		return httpx.ResolverOf(entries, gitexec.Getenv(nil))
 	})
 	return func(u string) httpx.Settings { return read()(u) }
 }

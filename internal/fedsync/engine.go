@@ -151,7 +151,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, sem: make(chan struct{}, cfg.Jobs)}
 	e.lister = &lister{jobs: cfg.Jobs,
-		getenv: getenvOf(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
+		getenv: gitexec.Getenv(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
 		config: e.transportConfig, creds: map[keystore.Key]*credential{},
 		clients: map[string]*httpx.Client{}, chosen: map[serverKey]*httpx.Client{},
 		work: newQueue(cfg.HostJobs), tokens: cfg.Tokens}
@@ -202,19 +202,6 @@ func (e *Engine) forgeOf(host string) string {
 		return ""
 	}
 	return e.cfg.Federations.ForgeOf("https", host)
-}
-
-// getenvOf looks variables up in env, the children's environment (the
-// last of a name wins, as for a child). It is asked for a dozen
-// variables per server listed: a map, not a scan.
-func getenvOf(env []string) func(string) string {
-	vars := make(map[string]string, len(env))
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			vars[k] = v
-		}
-	}
-	return func(name string) string { return vars[name] }
 }
 
 // Jobs is the engine's bound on concurrent network commands.

@@ -15,11 +15,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/redact"
@@ -300,7 +300,7 @@ func (c Client) call(ctx context.Context, r request, out any) (http.Header, erro
 func (c Client) client(target string) (*httpx.Client, error) {
 	settings := c.Settings
 	if settings == nil {
-		settings = httpx.ResolverOf(nil, os.Getenv)
+		settings = httpx.ResolverOf(nil, gitexec.Getenv(nil))
 	}
 	cfg := httpx.Config{Settings: settings(target), Timeout: c.timeout(), UserAgent: "git-remote-federate"}
 	if c.HTTP != nil {

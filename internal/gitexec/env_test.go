@@ -74,3 +74,25 @@ func TestTracesShowCredentials(t *testing.T) {
 		t.Error("unset: shows credentials")
 	}
 }
+
+// Getenv reads a Runner's Env as its child does (the last of a name
+// wins), nil as this process's environment, and says the two variables
+// git reads differently set but empty in words of the same meaning.
+func TestGetenvReadsAsAChildDoes(t *testing.T) {
+	env := []string{"A=first", "A=last", "GIT_ALLOW_PROTOCOL=", "GIT_PROTOCOL_FROM_USER=", "EMPTY="}
+	get := Getenv(env)
+	for name, want := range map[string]string{
+		"A": "last", "GIT_ALLOW_PROTOCOL": ":", "GIT_PROTOCOL_FROM_USER": "false", "EMPTY": "", "UNSET": "",
+	} {
+		if got := get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if got := Getenv([]string{"A=1"})("GIT_ALLOW_PROTOCOL"); got != "" {
+		t.Errorf("an unset GIT_ALLOW_PROTOCOL = %q, want \"\"", got)
+	}
+	t.Setenv("GIT_ALLOW_PROTOCOL", "")
+	if got := Getenv(nil)("GIT_ALLOW_PROTOCOL"); got != ":" {
+		t.Errorf("this process's empty GIT_ALLOW_PROTOCOL = %q, want \":\"", got)
+	}
+}

@@ -334,14 +334,45 @@ func ShellQuote(s string) string {
 
 // Getenv looks variables up in env, a Runner's Env, as a child sees
 // them (the last of a name wins); nil env is this process's environment.
+// env is read into a map once: a sync asks a dozen variables per server
+// it lists. A func(string) string cannot say "set but empty", and git reads two
+// variables so differently from unset: those come back as a value git
+// reads as it reads the empty one (gitEmpty).
 func Getenv(env []string) func(string) string {
-	if env == nil {
-		return os.Getenv
+	look := os.LookupEnv
+	if env != nil {
+		vars := make(map[string]string, len(env))
+		for _, kv := range env {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				vars[k] = v
+			}
+		}
+		look = func(name string) (string, bool) {
+			v, ok := vars[name]
+			return v, ok
+		}
 	}
 	return func(name string) string {
-		v, _ := lookup(env, name)
+		v, ok := look(name)
+		if ok && v == "" {
+			return gitEmpty(name)
+		}
 		return v
 	}
+}
+
+// gitEmpty is what git makes of variable name set but empty, said so that
+// it is not empty: GIT_ALLOW_PROTOCOL allows no protocol (transport.c
+// splits it into one empty name), GIT_PROTOCOL_FROM_USER is false
+// (git_env_bool). For any other variable, "".
+func gitEmpty(name string) string {
+	switch name {
+	case "GIT_ALLOW_PROTOCOL":
+		return ":"
+	case "GIT_PROTOCOL_FROM_USER":
+		return "false"
+	}
+	return ""
 }
 
 func lookup(env []string, key string) (string, bool) {

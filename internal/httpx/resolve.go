@@ -165,8 +165,9 @@ func gitOnlyKeys(entries []gitexec.ConfigEntry, rawURL string, t target) []strin
 // "always". "user" allows it unless GIT_PROTOCOL_FROM_USER is false. A
 // value git does not know, none or an empty one, forbids it: git stops
 // there, and says why.
-// entries are git config's protocol section, in git's order. A variable
-// set but empty reads as unset here (getenv cannot tell them apart).
+// entries are git config's protocol section, in git's order. getenv is
+// to say a variable set but empty as git reads it (gitexec.Getenv does):
+// an empty GIT_ALLOW_PROTOCOL allows nothing, but "" here is unset.
 func ProtocolAllowed(entries []gitexec.ConfigEntry, getenv func(string) string, scheme string) bool {
 	if list := getenv("GIT_ALLOW_PROTOCOL"); list != "" {
 		return slices.Contains(strings.Split(list, ":"), scheme)

@@ -186,8 +186,14 @@ func TestProtocolAllowedAsGit(t *testing.T) {
 		{"no value at all", []gitexec.ConfigEntry{{Key: "protocol.http.allow", NoValue: true}}, nil, "http", false},
 		{"GIT_ALLOW_PROTOCOL lists it", e("protocol.https.allow", "never"), map[string]string{"GIT_ALLOW_PROTOCOL": "ssh:https"}, "https", true},
 		{"GIT_ALLOW_PROTOCOL does not", nil, map[string]string{"GIT_ALLOW_PROTOCOL": "ssh:git"}, "https", false},
+		{"GIT_ALLOW_PROTOCOL set but empty", nil, map[string]string{"GIT_ALLOW_PROTOCOL": ""}, "https", false},
+		{"GIT_PROTOCOL_FROM_USER set but empty", e("protocol.http.allow", "user"), map[string]string{"GIT_PROTOCOL_FROM_USER": ""}, "http", false},
 	} {
-		getenv := func(k string) string { return tc.env[k] }
+		var env []string
+		for k, v := range tc.env {
+			env = append(env, k+"="+v)
+		}
+		getenv := gitexec.Getenv(append(env, "HOME=/nowhere")) // never nil: not this process's
 		if got := ProtocolAllowed(tc.entries, getenv, tc.scheme); got != tc.want {
 			t.Errorf("%s: allowed = %v, want %v", tc.name, got, tc.want)
 		}
