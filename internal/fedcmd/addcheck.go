@@ -90,7 +90,7 @@ func lsRemoteCheck(ctx context.Context, d TokenDeps, ep federation.Endpoint, for
 		return nil
 	case gitexec.Classify(err) == gitexec.KindNotFound && createMissing:
 		return nil // created on the first sync, where its forge allows
-	case gitexec.Classify(err) == gitexec.KindAuth:
+	case gitexec.Classify(err) == gitexec.KindAuth && ep.HTTP(): // over ssh, the key: ExplainAs says so
 		return []i18n.Msg{i18n.M("%s: invalid token, or none: run `git federate login %s`", ep.Raw, ep.HostURL())}
 	}
 	return []i18n.Msg{i18n.M("%v", gitexec.ExplainAs(err, ep.Raw, keystore.HintAccount(ctx, forgeName, r.Git, r.Dir, ep.Raw, r.Env)))}

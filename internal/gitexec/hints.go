@@ -26,10 +26,11 @@ const (
 	KindBusy           // the server is busy: retry later (503)
 	KindNoRead         // the token may not read (403 on a fetch)
 	KindForbidden      // git's protocol policy forbids the URL's protocol: nothing was sent
+	KindHostKey        // ssh does not trust the server's host key: nothing was sent
 )
 
 func (k Kind) String() string {
-	return [...]string{"other", "not-found", "auth", "no-write", "busy", "no-read", "forbidden"}[k]
+	return [...]string{"other", "not-found", "auth", "no-write", "busy", "no-read", "forbidden", "host-key"}[k]
 }
 
 // HintError is a failed command wrapped with what the user should do.
@@ -95,12 +96,16 @@ func Classify(err error) Kind {
 	switch {
 	case strings.Contains(s, "fatal: transport '") && strings.Contains(s, "' not allowed"):
 		return KindForbidden
+	case strings.Contains(s, "host key verification failed"): // ssh's words, for a key unknown or changed
+		return KindHostKey
 	case status == 503 || status == 429 || strings.Contains(s, "repository is being read or written") ||
 		strings.Contains(s, "service unavailable") || strings.Contains(s, "try again later"):
 		return KindBusy
 	case status == 401 || strings.Contains(s, "authentication failed") ||
 		strings.Contains(s, "terminal prompts disabled") || strings.Contains(s, "could not read username") ||
-		strings.Contains(s, "invalid username or password") || strings.Contains(s, "bad credentials"):
+		strings.Contains(s, "invalid username or password") || strings.Contains(s, "bad credentials") ||
+		strings.Contains(s, "permission denied (publickey") || strings.Contains(s, "permission denied (password") ||
+		strings.Contains(s, "permission denied (keyboard-interactive"): // ssh's words: no key, or method, accepted
 		return KindAuth
 	case status == 403 || strings.Contains(s, "permission to") && strings.Contains(s, "denied") ||
 		strings.Contains(s, "write access") || strings.Contains(s, "not allowed to push"):
@@ -114,9 +119,10 @@ func Classify(err error) Kind {
 
 // Refused reports whether err is a refusal rather than a failure to
 // reach the server: HTTP 401, 403 or 404, or git's words for missing or
-// refused credentials or for an http 404 ("repository '…' not found":
-// git's http helper does not give the number); or git's protocol policy,
-// which forbade reaching it at all. A refusing server was reached and
+// refused credentials or keys, or for an http 404 ("repository '…' not
+// found": git's http helper does not give the number); or git's protocol
+// policy, or ssh's distrust of the server's host key, which forbade
+// reaching it at all. A refusing server was reached and
 // answered, so no other server may silently serve in its place: the user
 // must fix the token, the name or the policy. Connection failures,
 // timeouts, DNS errors and 5xx are not refusals, and neither is a path
@@ -128,7 +134,7 @@ func Refused(err error) bool {
 		return true
 	}
 	switch Classify(err) {
-	case KindAuth, KindForbidden:
+	case KindAuth, KindForbidden, KindHostKey:
 		return true
 	case KindNotFound:
 		s := strings.ToLower(stderrOf(err))
@@ -193,6 +199,10 @@ func ExplainAs(err error, url string, acct Account) error {
 		}
 	case kind == KindNoWrite && acct.NoToken: // no token of ours was refused
 		hint = acct.noTokenHint(url)
+	case kind == KindAuth && isSSH(url): // a token does nothing there
+		hint = append(hint, i18n.M("%s did not accept your ssh key: tokens do not apply to ssh; see which keys ssh offers with `ssh -v`", sshURLHost(url)))
+	case kind == KindHostKey:
+		hint = append(hint, i18n.M("ssh does not trust the host key of %s: check it with the server's owner, then add it to known_hosts (or remove an old one with `ssh-keygen -R`)", sshURLHost(url)))
 	case (kind == KindAuth || kind == KindNoWrite) && acct.needsName():
 		hint = append(hint, i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`", hostURL(url)))
 	case kind == KindAuth:
@@ -350,6 +360,21 @@ func hostURL(u string) string {
 		host = h
 	}
 	return scheme + "://" + host
+}
+
+// sshURLHost is the host an ssh URL names, with its port if it has one,
+// as a hint names it: "ssh://git@host:2222/r" is "host:2222", "git@host:r"
+// is "host" (sshHost reads the same from ssh's arguments).
+func sshURLHost(url string) string {
+	if _, rest, ok := strings.Cut(url, "://"); ok {
+		url, _, _ = strings.Cut(rest, "/")
+	} else {
+		url, _, _ = strings.Cut(url, ":")
+	}
+	if i := strings.LastIndexByte(url, '@'); i >= 0 {
+		url = url[i+1:]
+	}
+	return url
 }
 
 // isSSH reports whether url is an ssh:// or scp-like (user@host:path) URL.

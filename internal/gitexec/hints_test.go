@@ -182,3 +182,37 @@ func TestRetryJitter(t *testing.T) {
 		t.Fatalf("jitter drew only %d distinct waits in 200", len(seen))
 	}
 }
+
+// ssh's own words for a refusal are one: the server refused every key
+// or method, or ssh refused the server's host key. Both answered, so
+// neither is "down"; a connection that failed is.
+func TestSSHRefusalsAreRefusals(t *testing.T) {
+	for _, c := range []struct {
+		stderr  string
+		kind    Kind
+		refused bool
+		hint    string
+	}{
+		{"git@example.com: Permission denied (publickey).\r\nfatal: Could not read from remote repository.\n", KindAuth, true, "example.com did not accept your ssh key"},
+		{"git@example.com: Permission denied (publickey,password).\n", KindAuth, true, "example.com did not accept your ssh key"},
+		{"No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\r\nHost key verification failed.\r\nfatal: Could not read from remote repository.\n", KindHostKey, true, "host key of example.com"},
+		{"@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\r\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r\nHost key verification failed.\r\n", KindHostKey, true, "host key of example.com"},
+		{"ssh: connect to host example.com port 22: Connection refused\r\nfatal: Could not read from remote repository.\n", KindOther, false, ""},
+		{"ssh: Could not resolve hostname example.com: Name or service not known\r\n", KindOther, false, ""},
+	} {
+		err := &Error{Subcommand: "ls-remote", Stderr: c.stderr}
+		if got := Classify(err); got != c.kind {
+			t.Errorf("%q: Classify = %v, want %v", c.stderr, got, c.kind)
+		}
+		if got := Refused(err); got != c.refused {
+			t.Errorf("%q: Refused = %v, want %v", c.stderr, got, c.refused)
+		}
+		e := Explain(err, "git@example.com:app.git")
+		if c.hint != "" && !strings.Contains(e.Error(), c.hint) {
+			t.Errorf("%q: Explain = %v, want the hint %q", c.stderr, e, c.hint)
+		}
+		if strings.Contains(e.Error(), "git federate login") {
+			t.Errorf("%q: a token is offered for ssh: %v", c.stderr, e)
+		}
+	}
+}
