@@ -239,41 +239,57 @@ func TestSSHOriginDownWithoutFailover(t *testing.T) {
 	}
 }
 
-// An ssh server that refuses us answered: it is not down, as a server
-// that refuses a token is not. With an unknown host key
-// (StrictHostKeyChecking) or a key it does not accept, the clone fails in
-// ssh's own words, as plain git's does, with what to do, and no mirror
-// serves in its place, though the scp-like one would take the key of its
-// Host alias.
-func TestSSHRefusalIsNotFailedOver(t *testing.T) {
-	for _, c := range []struct {
-		name, from, to string
-		ssh, hint      string
-	}{
-		{"host key", "known_hosts", "no_known_hosts", "Host key verification failed.", "ssh does not trust the host key of 127.0.0.1:"},
-		{"user key", "client_ed25519", "no_such_key", "Permission denied (publickey", "did not accept your ssh key"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			f := newSSHFixture(t)
-			t.Setenv("GIT_SSH_COMMAND", strings.ReplaceAll(f.sshd.GitSSHCommand(), c.from, c.to))
-			// The yardstick: plain git says the same of the origin.
-			if out, err := gittest.GitCombined("", nil, "ls-remote", f.origin.url); err == nil || !strings.Contains(out, c.ssh) {
-				t.Fatalf("plain git ls-remote: %v\n%s", err, out)
-			}
-			dst := filepath.Join(t.TempDir(), "clone")
-			out, err := gittest.GitCombined("", nil, "clone", "federate::app", dst)
-			if err == nil {
-				t.Fatalf("clone succeeded from a mirror although the origin refused us:\n%s", out)
-			}
-			for _, want := range []string{f.origin.url, c.ssh, "\nhint: ", c.hint} {
-				if !strings.Contains(out, want) {
-					t.Errorf("clone output lacks %q:\n%s", want, out)
-				}
-			}
-			if strings.Contains(out, "fetching from mirror") || strings.Contains(out, "unreachable") || f.mirrors[1].uploads() != 0 {
-				t.Errorf("failed over on a refusal:\n%s", out)
-			}
-		})
+// An ssh server that refuses our key answered: it is not down, as a
+// server that refuses a token is not. The clone fails in ssh's own words,
+// as plain git's does, with what to do, and no mirror serves in its
+// place, though the scp-like one would take the key of its Host alias.
+func TestSSHKeyRefusedIsNotFailedOver(t *testing.T) {
+	f := newSSHFixture(t)
+	t.Setenv("GIT_SSH_COMMAND", strings.ReplaceAll(f.sshd.GitSSHCommand(), "client_ed25519", "no_such_key"))
+	// The yardstick: plain git says the same of the origin.
+	if out, err := gittest.GitCombined("", nil, "ls-remote", f.origin.url); err == nil || !strings.Contains(out, "Permission denied (publickey") {
+		t.Fatalf("plain git ls-remote: %v\n%s", err, out)
+	}
+	dst := filepath.Join(t.TempDir(), "clone")
+	out, err := gittest.GitCombined("", nil, "clone", "federate::app", dst)
+	if err == nil {
+		t.Fatalf("clone succeeded from a mirror although the origin refused the key:\n%s", out)
+	}
+	for _, want := range []string{f.origin.url, "Permission denied (publickey", "\nhint: ", "did not accept your ssh key"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("clone output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "fetching from mirror") || strings.Contains(out, "unreachable") || f.mirrors[1].uploads() != 0 {
+		t.Errorf("failed over on a refusal:\n%s", out)
+	}
+}
+
+// A host key ssh does not trust (StrictHostKeyChecking, no known_hosts)
+// is as a TLS certificate that is not trusted: the server trusted was not
+// reached, so the next server that takes us serves. With failover off the
+// clone fails in ssh's words, with what to do.
+func TestSSHUntrustedHostKeyFailsOver(t *testing.T) {
+	f := newSSHFixture(t)
+	t.Setenv("GIT_SSH_COMMAND", strings.ReplaceAll(f.sshd.GitSSHCommand(), "known_hosts", "no_known_hosts"))
+	dst, stderr := cloneStderr(t, f.fixture)
+	warn := "warning: federate: origin " + f.origin.url + " is unreachable; fetching from mirror " + f.mirrors[1].url
+	if n := strings.Count(stderr, warn); n != 1 {
+		t.Errorf("want %q once:\n%s", warn, stderr)
+	}
+	if got, want := gittest.Git(t, dst, "rev-parse", "HEAD"), gittest.RefOf(t, f.work, "main"); got != want {
+		t.Errorf("HEAD = %s, want %s", got, want)
+	}
+
+	gittest.Git(t, "", "config", "--global", "federation.app.failover", "false")
+	out, err := gittest.GitCombined("", nil, "clone", "federate::app", filepath.Join(t.TempDir(), "clone"))
+	if err == nil {
+		t.Fatalf("clone succeeded with failover off:\n%s", out)
+	}
+	for _, want := range []string{"Host key verification failed.", "\nhint: ssh does not trust the host key of 127.0.0.1:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("clone output lacks %q:\n%s", want, out)
+		}
 	}
 }
 

@@ -120,21 +120,22 @@ func Classify(err error) Kind {
 // Refused reports whether err is a refusal rather than a failure to
 // reach the server: HTTP 401, 403 or 404, or git's words for missing or
 // refused credentials or keys, or for an http 404 ("repository '…' not
-// found": git's http helper does not give the number); or git's protocol
-// policy, or ssh's distrust of the server's host key, which forbade
-// reaching it at all. A refusing server was reached and
-// answered, so no other server may silently serve in its place: the user
-// must fix the token, the name or the policy. Connection failures,
-// timeouts, DNS errors and 5xx are not refusals, and neither is a path
-// that is not a repository ("does not appear to be a git repository"),
-// which is how a network share that is not mounted looks.
+// found": git's http helper does not give the number); or git's
+// protocol policy, which forbade reaching it at all. A refusing server
+// was reached and answered, so no other server may silently serve in its
+// place: the user must fix the token, the key, the name or the policy.
+// Connection failures, timeouts, DNS errors and 5xx are not refusals; nor
+// is a TLS certificate or an ssh host key that is not trusted (the server
+// trusted was not reached), nor a path that is not a repository ("does
+// not appear to be a git repository"), which is how a network share that
+// is not mounted looks.
 func Refused(err error) bool {
 	switch HTTPStatus(err) {
 	case 401, 403, 404:
 		return true
 	}
 	switch Classify(err) {
-	case KindAuth, KindForbidden, KindHostKey:
+	case KindAuth, KindForbidden:
 		return true
 	case KindNotFound:
 		s := strings.ToLower(stderrOf(err))

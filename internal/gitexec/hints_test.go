@@ -184,8 +184,10 @@ func TestRetryJitter(t *testing.T) {
 }
 
 // ssh's own words for a refusal are one: the server refused every key
-// or method, or ssh refused the server's host key. Both answered, so
-// neither is "down"; a connection that failed is.
+// or method; it answered, so it is not "down". A host key ssh does not
+// trust is not a refusal (as a TLS certificate that is not trusted: the
+// server trusted was not reached), but has its own hint; a connection
+// that failed has none.
 func TestSSHRefusalsAreRefusals(t *testing.T) {
 	for _, c := range []struct {
 		stderr  string
@@ -195,8 +197,8 @@ func TestSSHRefusalsAreRefusals(t *testing.T) {
 	}{
 		{"git@example.com: Permission denied (publickey).\r\nfatal: Could not read from remote repository.\n", KindAuth, true, "example.com did not accept your ssh key"},
 		{"git@example.com: Permission denied (publickey,password).\n", KindAuth, true, "example.com did not accept your ssh key"},
-		{"No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\r\nHost key verification failed.\r\nfatal: Could not read from remote repository.\n", KindHostKey, true, "host key of example.com"},
-		{"@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\r\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r\nHost key verification failed.\r\n", KindHostKey, true, "host key of example.com"},
+		{"No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\r\nHost key verification failed.\r\nfatal: Could not read from remote repository.\n", KindHostKey, false, "host key of example.com"},
+		{"@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\r\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r\nHost key verification failed.\r\n", KindHostKey, false, "host key of example.com"},
 		{"ssh: connect to host example.com port 22: Connection refused\r\nfatal: Could not read from remote repository.\n", KindOther, false, ""},
 		{"ssh: Could not resolve hostname example.com: Name or service not known\r\n", KindOther, false, ""},
 	} {
