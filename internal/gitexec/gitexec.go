@@ -335,9 +335,9 @@ func ShellQuote(s string) string {
 // Getenv looks variables up in env, a Runner's Env, as a child sees
 // them (the last of a name wins); nil env is this process's environment.
 // env is read into a map once: a sync asks a dozen variables per server
-// it lists. A func(string) string cannot say "set but empty", and git reads two
-// variables so differently from unset: those come back as a value git
-// reads as it reads the empty one (gitEmpty).
+// it lists. A func(string) string cannot say "set but empty", which git
+// reads otherwise than unset for two variables: those come back, set but
+// empty, as a value git reads as it reads the empty one (gitEmpty).
 func Getenv(env []string) func(string) string {
 	look := os.LookupEnv
 	if env != nil {

@@ -188,7 +188,7 @@ func TestRetryJitter(t *testing.T) {
 // trust is not a refusal (as a TLS certificate that is not trusted: the
 // server trusted was not reached), but has its own hint; a connection
 // that failed has none.
-func TestSSHRefusalsAreRefusals(t *testing.T) {
+func TestSSHRefusalOrNot(t *testing.T) {
 	for _, c := range []struct {
 		stderr  string
 		kind    Kind
