@@ -12,9 +12,17 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 
-// Refused tells a server's answer (no failover) from a failure to reach
-// it, on git's own words: an http 404 is said without its number.
-func TestRefusedOnRealGitErrors(t *testing.T) {
+// lsRemote runs a real git ls-remote and returns its error.
+func lsRemote(t *testing.T, url string) error {
+	t.Helper()
+	return Runner{Env: WithCredentialCallback(nil, "/bin/false")}.Run(context.Background(), "ls-remote", "--", url)
+}
+
+// git's own words for each failure are classified, explained, and told
+// a refusal (no failover: the server answered) or not: an http 404 is
+// said without its number, and a path that is not a repository is how a
+// share that is not mounted looks.
+func TestExplainRealServerFailures(t *testing.T) {
 	gittest.Isolate(t)
 	s := gittest.NewServer(t, gittest.Auth{})
 	url := s.InitBare(t, "app.git")
@@ -23,63 +31,28 @@ func TestRefusedOnRealGitErrors(t *testing.T) {
 	down := gittest.NewServer(t, gittest.Auth{})
 	downURL := down.RepoURL("app.git")
 	down.Close()
+
 	cases := []struct {
 		name    string
 		url     string
-		fault   *gittest.Fault
+		prep    func()
+		kind    Kind
+		hint    string
 		refused bool
 	}{
-		{"http 404", s.RepoURL("gone.git"), nil, true},
-		{"no token", lockedURL, nil, true},
-		{"403", url, &gittest.Fault{Prefix: "/app.git", Status: 403, Body: "Permission denied", Count: 1}, true},
-		{"502", url, &gittest.Fault{Prefix: "/app.git", Status: 502, Body: "bad gateway", Count: 1}, false},
-		{"connection refused", downURL, nil, false},
-		{"a path that is not a repository", filepath.Join(t.TempDir(), "unmounted", "app.git"), nil, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if c.fault != nil {
-				s.AddFault(*c.fault)
-			}
-			err := lsRemote(t, c.url)
-			if err == nil {
-				t.Fatal("ls-remote succeeded")
-			}
-			if got := Refused(err); got != c.refused {
-				t.Fatalf("Refused = %v, want %v (err: %v)", got, c.refused, err)
-			}
-		})
-	}
-}
-
-// lsRemote runs a real git ls-remote and returns its error.
-func lsRemote(t *testing.T, url string) error {
-	t.Helper()
-	return Runner{Env: WithCredentialCallback(nil, "/bin/false")}.Run(context.Background(), "ls-remote", "--", url)
-}
-
-func TestExplainRealServerFailures(t *testing.T) {
-	gittest.Isolate(t)
-	s := gittest.NewServer(t, gittest.Auth{})
-	url := s.InitBare(t, "app.git")
-	locked := gittest.NewServer(t, gittest.Auth{Token: "tok"})
-	lockedURL := locked.InitBare(t, "app.git")
-
-	cases := []struct {
-		name string
-		url  string
-		prep func()
-		kind Kind
-		hint string
-	}{
-		{"missing", s.RepoURL("gone.git"), nil, KindNotFound, "deleted or renamed?"},
-		{"no token", lockedURL, nil, KindAuth, "git federate login " + locked.URL},
+		{"missing", s.RepoURL("gone.git"), nil, KindNotFound, "deleted or renamed?", true},
+		{"no token", lockedURL, nil, KindAuth, "git federate login " + locked.URL, true},
 		{"403", url, func() {
 			s.AddFault(gittest.Fault{Prefix: "/app.git", Status: 403, Body: "Permission denied", Count: 1})
-		}, KindNoWrite, "repo/write scope"},
+		}, KindNoWrite, "repo/write scope", true},
 		{"busy", url, func() {
 			s.AddFault(gittest.Fault{Prefix: "/app.git", Status: 503, Body: "repository is being read or written", Count: 1})
-		}, KindBusy, "busy"},
+		}, KindBusy, "busy", false},
+		{"502", url, func() {
+			s.AddFault(gittest.Fault{Prefix: "/app.git", Status: 502, Body: "bad gateway", Count: 1})
+		}, KindOther, "502", false},
+		{"connection refused", downURL, nil, KindOther, "Failed to connect", false},
+		{"a path that is not a repository", filepath.Join(t.TempDir(), "unmounted", "app.git"), nil, KindNotFound, "deleted or renamed?", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -92,6 +65,9 @@ func TestExplainRealServerFailures(t *testing.T) {
 			}
 			if e := Explain(err, c.url); !strings.Contains(e.Error(), c.hint) {
 				t.Fatalf("Explain = %v, want hint %q", e, c.hint)
+			}
+			if got := Refused(err); got != c.refused {
+				t.Fatalf("Refused = %v, want %v (err: %v)", got, c.refused, err)
 			}
 		})
 	}
