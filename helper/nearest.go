@@ -2,6 +2,8 @@ package helper
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
@@ -41,14 +43,36 @@ func (s *Session) downErrors() []error {
 }
 
 // noteServer is called when srv is about to serve a fetch: if the origin
-// was found down, the user is told once which mirror serves instead.
+// was found down, the user is told once which mirror serves instead, and
+// why the origin did not, in one line.
 func (s *Session) noteServer(srv federation.Endpoint) {
 	origin := s.Fed.Origin
 	if srv.Raw == origin.Raw || s.down[origin.Raw] == nil || s.warned {
 		return
 	}
 	s.warned = true
+	if why := s.downCause(s.down[origin.Raw]); why != "" {
+		s.P.Fprintf(s.Stderr, "warning: federate: origin %s is unreachable (%s); fetching from mirror %s\n", origin.Raw, why, srv.Raw)
+		return
+	}
 	s.P.Fprintf(s.Stderr, "warning: federate: origin %s is unreachable; fetching from mirror %s\n", origin.Raw, srv.Raw)
+}
+
+// downCause is why err made a server down, short: git's (curl's, ssh's)
+// own line (gitexec.Cause), else the session's own words for a server
+// that did not answer in time; "" when there is none.
+func (s *Session) downCause(err error) string {
+	var se *ServerError
+	var ge *gitexec.Error
+	switch {
+	case errors.As(err, &se) && strings.TrimSpace(se.Stderr) != "":
+		return s.Git.Redact.Clean(gitexec.Cause(se.Stderr))
+	case errors.As(err, &ge) && strings.TrimSpace(ge.Stderr) != "":
+		return s.Git.Redact.Clean(gitexec.Cause(ge.Stderr))
+	case se != nil:
+		return gitexec.Cause(s.P.Error(se.Err))
+	}
+	return ""
 }
 
 func (s *Session) wantsNearest() bool {

@@ -292,7 +292,7 @@ func TestTranscriptHangingOriginFailsOver(t *testing.T) {
 	if !strings.Contains(out.String(), pkt(oid["main"]+" refs/heads/main\n")) {
 		t.Errorf("mirror's main not in %q", out.String())
 	}
-	want := "warning: federate: origin " + originURL + " is unreachable; fetching from mirror " + mirrorURL + "\n"
+	want := "warning: federate: origin " + originURL + " is unreachable (no answer within 200ms); fetching from mirror " + mirrorURL + "\n"
 	if stderr.String() != want {
 		t.Errorf("stderr %q, want %q", stderr, want)
 	}

@@ -66,7 +66,7 @@ func TestChineseCloneFailoverWarning(t *testing.T) {
 	if err != nil {
 		t.Fatalf("clone with the origin down: %v\n%s", err, out)
 	}
-	wantContains(t, out, "警告：federate：源仓库 "+f.origin.URL+" 无法访问；改为从镜像 ")
+	wantContains(t, out, "警告：federate：源仓库 "+f.origin.URL+" 无法访问（", "）；改为从镜像 ")
 }
 
 func TestChineseUnknownFederation(t *testing.T) {

@@ -331,6 +331,41 @@ func (s *stderrScan) flush() {
 	}
 }
 
+// Cause is the short reason a failed command's stderr gives, as a push
+// report gives it (the first fatal line; the line before git's generic
+// "Could not read from remote repository."; a stall; else its last
+// line), without curl's
+// "unable to access '<url>': ", since the caller names the server, and
+// with control characters dropped and its length bounded: the line may be
+// ssh's server's words, and it goes to a terminal.
+func Cause(stderr string) string {
+	scan := &stderrScan{missing: map[string]bool{}}
+	_, _ = scan.Write([]byte(stderr))
+	scan.flush()
+	r := scan.reason()
+	if r == "" {
+		r = scan.other // words of its own: "no answer within 30s"
+	}
+	if rest, ok := strings.CutPrefix(r, "unable to access '"); ok {
+		if _, after, ok := strings.Cut(rest, "': "); ok {
+			r = after
+		}
+	}
+	r = strings.Map(func(c rune) rune {
+		if c < ' ' || c == 0x7f || c >= 0x80 && c < 0xa0 {
+			return -1
+		}
+		return c
+	}, r)
+	if runes := []rune(r); len(runes) > maxCause {
+		r = string(runes[:maxCause]) + "…"
+	}
+	return strings.TrimSpace(r)
+}
+
+// maxCause bounds Cause: one line of a warning.
+const maxCause = 160
+
 // remoteHangUp is git's generic last word when the transport's own
 // program (ssh, or the server behind it) failed; the line before it,
 // ssh's or the server's, says why.

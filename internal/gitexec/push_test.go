@@ -220,3 +220,22 @@ func TestPushFailureReasonIsSSHs(t *testing.T) {
 		}
 	}
 }
+
+// Cause gives the failover warning the one line that says why a server
+// failed, as a push report does, without the URL the warning names
+// already, and safe for a terminal: the line may be an ssh server's own.
+func TestCause(t *testing.T) {
+	for _, c := range []struct{ stderr, want string }{
+		{"fatal: unable to access 'https://github.com/a/b.git/': Could not resolve host: github.com\n", "Could not resolve host: github.com"},
+		{"fatal: unable to access 'http://127.0.0.1:1/r/': The requested URL returned error: 502\n", "The requested URL returned error: 502"},
+		{"No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\r\nHost key verification failed.\r\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n", "Host key verification failed."},
+		{"no answer within 30s", "no answer within 30s"},
+		{"\x1b[31mERROR:\x1b[0m gone\x07\nfatal: Could not read from remote repository.\n", "[31mERROR:[0m gone"},
+		{"fatal: " + strings.Repeat("x", 500) + "\n", strings.Repeat("x", 160) + "…"},
+		{"", ""},
+	} {
+		if got := Cause(c.stderr); got != c.want {
+			t.Errorf("Cause(%q) = %q, want %q", c.stderr, got, c.want)
+		}
+	}
+}
