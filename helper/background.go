@@ -15,6 +15,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
 
@@ -158,7 +159,7 @@ func failureLine(o mirrorOutcome) string {
 	if n == 0 {
 		return ""
 	}
-	return strings.Join([]string{oneLine(o.Plan.Mirror.Raw), strconv.Itoa(n), oneLine(reason.String())}, "\t")
+	return strings.Join([]string{redact.OneLine(o.Plan.Mirror.Raw), strconv.Itoa(n), redact.OneLine(reason.String())}, "\t")
 }
 
 // sayFailures words the lines failureLine made in p's language.

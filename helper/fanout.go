@@ -14,6 +14,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/internal/transport"
 )
@@ -352,7 +353,7 @@ func withServerWords(refs []mirrorRef, stderr string) {
 	}
 	for i := range refs {
 		if !refs[i].OK {
-			refs[i].Reason = refs[i].Reason.WithWords(oneLine(words))
+			refs[i].Reason = refs[i].Reason.WithWords(redact.OneLine(words))
 		}
 	}
 }

@@ -2,8 +2,6 @@ package helper
 
 import (
 	"context"
-	"errors"
-	"strings"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
@@ -51,28 +49,11 @@ func (s *Session) noteServer(srv federation.Endpoint) {
 		return
 	}
 	s.warned = true
-	if why := s.downCause(s.down[origin.Raw]); why != "" {
+	if why := s.Git.Redact.Clean(cause(s.P, s.down[origin.Raw])); why != "" {
 		s.P.Fprintf(s.Stderr, "warning: federate: origin %s is unreachable (%s); fetching from mirror %s\n", origin.Raw, why, srv.Raw)
 		return
 	}
 	s.P.Fprintf(s.Stderr, "warning: federate: origin %s is unreachable; fetching from mirror %s\n", origin.Raw, srv.Raw)
-}
-
-// downCause is why err made a server down, short: git's (curl's, ssh's)
-// own line (gitexec.Cause), else the session's own words for a server
-// that did not answer in time; "" when there is none.
-func (s *Session) downCause(err error) string {
-	var se *ServerError
-	var ge *gitexec.Error
-	switch {
-	case errors.As(err, &se) && strings.TrimSpace(se.Stderr) != "":
-		return s.Git.Redact.Clean(gitexec.Cause(se.Stderr))
-	case errors.As(err, &ge) && strings.TrimSpace(ge.Stderr) != "":
-		return s.Git.Redact.Clean(gitexec.Cause(ge.Stderr))
-	case se != nil:
-		return gitexec.Cause(s.P.Error(se.Err))
-	}
-	return ""
 }
 
 func (s *Session) wantsNearest() bool {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/url"
 	"strings"
-	"unicode"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
@@ -25,7 +24,7 @@ func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 	var he *gitexec.HintError
 	if errors.As(err, &he) && he.Kind == gitexec.KindForbidden {
 		// Nothing was sent: git's own policy stopped it, in git's words.
-		return i18n.Errorf("%s: %s (%s); nothing was pushed anywhere", where, cause(err), he.HintIn(nil))
+		return i18n.Errorf("%s: %s (%s); nothing was pushed anywhere", where, cause(nil, err), he.HintIn(nil))
 	}
 	if errors.As(err, &he) && he.Kind != gitexec.KindBusy {
 		// The server answered: a token, scope or name problem, which the
@@ -43,7 +42,7 @@ func (s *Session) pushTargetDown(target federation.Endpoint, err error) error {
 			advice = i18n.M("retry when it is back, or set pushOrigin = false if origin is meant to be read-only")
 		}
 	}
-	var why any = cause(err)
+	var why any = cause(nil, err)
 	if se := (*stall.Error)(nil); gitexec.IsStalled(err) || errors.As(err, &se) {
 		_, key := s.Fed.TimeoutOf(target)
 		why = i18n.M("no answer within %s while listing its refs; the limit is %s", s.listLimitOf(target).String(), key)
@@ -114,33 +113,19 @@ func maskURL(raw string) string {
 // timeoutKey is the config key of the federation's time limit.
 func (s *Session) timeoutKey() string { return s.Fed.TimeoutKey() }
 
-// cause is the last line git printed about a failure, without control
-// characters (it is the server's text).
-func cause(err error) string {
+// cause is why err, a server's failure, happened, in one printable line:
+// git's (curl's, ssh's) own short words (gitexec.Cause), else the error's
+// own, in p's language.
+func cause(p *i18n.Printer, err error) string {
+	var se *ServerError
 	var ge *gitexec.Error
 	switch {
-	case errors.As(err, &ge) && ge.Stderr != "":
-		lines := strings.Split(strings.TrimSpace(ge.Stderr), "\n")
-		last := strings.TrimPrefix(lines[len(lines)-1], "fatal: ")
-		// "unable to access '<url>/': <why>": the URL is already named.
-		if strings.HasPrefix(last, "unable to access '") {
-			if _, why, ok := strings.Cut(last, "': "); ok {
-				last = why
-			}
-		}
-		return oneLine(last)
+	case errors.As(err, &se) && strings.TrimSpace(se.Stderr) != "":
+		return gitexec.Cause(se.Stderr)
+	case errors.As(err, &ge) && strings.TrimSpace(ge.Stderr) != "":
+		return gitexec.Cause(ge.Stderr)
+	case se != nil:
+		return redact.OneLine(p.Error(se.Err))
 	}
-	return oneLine(err.Error())
-}
-
-// oneLine turns server text into one printable line: escape sequences
-// go whole (redact.Strip), line breaks and tabs become spaces.
-func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, redact.Strip(s))
-	return strings.Join(strings.Fields(s), " ")
+	return redact.OneLine(p.Error(err))
 }

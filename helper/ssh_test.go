@@ -523,3 +523,22 @@ func wantGivenUp(t *testing.T, out, lead, key string) {
 		t.Errorf("push output does not say %q:\n%s", want, out)
 	}
 }
+
+// A push whose ssh origin cannot be reached says why in ssh's words, on
+// the one line that says nothing was pushed; git's generic "Could not
+// read from remote repository." says nothing of why.
+func TestSSHOriginDownPushSaysWhy(t *testing.T) {
+	f := newSSHFixture(t)
+	work := filepath.Join(t.TempDir(), "work")
+	gittest.Git(t, "", "clone", "-q", "federate::app", work)
+	gittest.Commit(t, work, "down.txt", "d\n", "while the origin is down")
+	f.sshd.Stop()
+	out, err := gittest.GitCombined(work, nil, "push", "origin", "main")
+	if err == nil {
+		t.Fatalf("push succeeded with the origin down:\n%s", out)
+	}
+	want := fmt.Sprintf("origin %s is unreachable (ssh: connect to host 127.0.0.1 port %d: Connection refused): nothing was pushed anywhere", f.origin.url, f.sshd.Port)
+	if !strings.Contains(out, want) {
+		t.Errorf("push output lacks %q:\n%s", want, out)
+	}
+}

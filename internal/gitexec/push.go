@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/lines"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // MaxRefspecs bounds the refspecs of one `git push` child, to stay well
@@ -335,9 +336,9 @@ func (s *stderrScan) flush() {
 // report gives it (the first fatal line; the line before git's generic
 // "Could not read from remote repository."; a stall; else its last
 // line), without curl's
-// "unable to access '<url>': ", since the caller names the server, and
-// with control characters dropped and its length bounded: the line may be
-// ssh's server's words, and it goes to a terminal.
+// "unable to access '<url>': ", since the caller names the server, as one
+// printable line (redact.OneLine) of bounded length: the line may be an
+// ssh server's words, and it goes to a terminal.
 func Cause(stderr string) string {
 	scan := &stderrScan{missing: map[string]bool{}}
 	_, _ = scan.Write([]byte(stderr))
@@ -351,16 +352,11 @@ func Cause(stderr string) string {
 			r = after
 		}
 	}
-	r = strings.Map(func(c rune) rune {
-		if c < ' ' || c == 0x7f || c >= 0x80 && c < 0xa0 {
-			return -1
-		}
-		return c
-	}, r)
+	r = redact.OneLine(r)
 	if runes := []rune(r); len(runes) > maxCause {
 		r = string(runes[:maxCause]) + "…"
 	}
-	return strings.TrimSpace(r)
+	return r
 }
 
 // maxCause bounds Cause: one line of a warning.

@@ -230,7 +230,7 @@ func TestCause(t *testing.T) {
 		{"fatal: unable to access 'http://127.0.0.1:1/r/': The requested URL returned error: 502\n", "The requested URL returned error: 502"},
 		{"No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\r\nHost key verification failed.\r\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n", "Host key verification failed."},
 		{"no answer within 30s", "no answer within 30s"},
-		{"\x1b[31mERROR:\x1b[0m gone\x07\nfatal: Could not read from remote repository.\n", "[31mERROR:[0m gone"},
+		{"\x1b[31mERROR:\x1b[0m gone\x07\nfatal: Could not read from remote repository.\n", "ERROR: gone"},
 		{"fatal: " + strings.Repeat("x", 500) + "\n", strings.Repeat("x", 160) + "…"},
 		{"", ""},
 	} {

@@ -124,6 +124,12 @@ func Strip(s string) string {
 	return b.String()
 }
 
+// OneLine is server text as one printable line: Strip, then line breaks
+// and tabs as single spaces.
+func OneLine(s string) string {
+	return strings.Join(strings.Fields(Strip(s)), " ")
+}
+
 // decode is the rune at the start of s and its size; a byte that is not
 // UTF-8 is itself, so that a raw C1 byte (0x80–0x9f) reads as the
 // control it is to a Latin-1 terminal.
