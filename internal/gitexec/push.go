@@ -335,10 +335,10 @@ func (s *stderrScan) flush() {
 // Cause is the short reason a failed command's stderr gives, as a push
 // report gives it (the first fatal line; the line before git's generic
 // "Could not read from remote repository."; a stall; else its last
-// line), without curl's
-// "unable to access '<url>': ", since the caller names the server, as one
-// printable line (redact.OneLine) of bounded length: the line may be an
-// ssh server's words, and it goes to a terminal.
+// line). curl's "unable to access '<url>': " goes, since the caller names
+// the server, and the rest is one printable line (redact.OneLine) of
+// bounded length: it may be an ssh server's words, and it goes to a
+// terminal.
 func Cause(stderr string) string {
 	scan := &stderrScan{missing: map[string]bool{}}
 	_, _ = scan.Write([]byte(stderr))
