@@ -268,7 +268,7 @@ func (s *Session) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, e
 		g.Stderr = nil
 		ctx, cancel := context.WithTimeout(ctx, ListTimeout)
 		defer cancel()
-		s.transportCfg, s.transportCfgErr = g.ConfigRegexp(ctx, httpx.ConfigPattern(), false)
+		s.transportCfg, s.transportCfgErr = httpx.ReadConfig(ctx, g, false)
 	})
 	return s.transportCfg, s.transportCfgErr
 }

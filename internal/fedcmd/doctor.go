@@ -334,7 +334,7 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 	deps := TokenDeps{Getenv: opts.Getenv, Exe: opts.Exe, Dir: opts.Dir, GitTimeout: opts.Timeout}
 	deps.Tokens = serverTokens(deps, cfg)
 	// The forges' APIs are asked as git reaches their repositories.
-	if entries, err := (gitexec.Runner{Dir: opts.Dir, Timeout: opts.Timeout}).ConfigRegexp(ctx, httpx.ConfigPattern(), false); err == nil {
+	if entries, err := httpx.ReadConfig(ctx, gitexec.Runner{Dir: opts.Dir, Timeout: opts.Timeout}, false); err == nil {
 		deps.HTTPSettings = httpx.ResolverOf(entries, opts.Getenv)
 	}
 	var checks []Check

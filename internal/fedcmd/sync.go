@@ -323,7 +323,7 @@ func (sc *syncConfig) httpSettings(ctx context.Context, env SyncEnv) httpx.Setti
 		return httpx.ResolverOf(sc.transport, gitexec.Getenv(nil))
 	}
 	read := sync.OnceValue(func() httpx.SettingsFor {
-		entries, _ := gitexec.Runner{Dir: env.Dir, Env: syncRunner(env).Env}.ConfigRegexp(ctx, httpx.ConfigPattern(), false)
+		entries, _ := httpx.ReadConfig(ctx, gitexec.Runner{Dir: env.Dir, Env: syncRunner(env).Env}, false)
 		return httpx.ResolverOf(entries, gitexec.Getenv(nil))
 	})
 	return func(u string) httpx.Settings { return read()(u) }

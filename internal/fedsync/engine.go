@@ -184,7 +184,7 @@ func (e *Engine) transportConfig(ctx context.Context) ([]gitexec.ConfigEntry, er
 		g := e.runner(nil, e.cfg.Repo, ListTimeout)
 		ctx, cancel := context.WithTimeout(ctx, ListTimeout)
 		defer cancel()
-		e.config, e.configErr = g.ConfigRegexp(ctx, httpx.ConfigPattern(), true)
+		e.config, e.configErr = httpx.ReadConfig(ctx, g, true)
 	})
 	return e.config, e.configErr
 }

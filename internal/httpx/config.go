@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -55,9 +56,16 @@ type Settings struct {
 // run, federation.LoadWith) reads them in the same run.
 func ConfigSections() []string { return []string{"http", "url", "credential", "protocol"} }
 
-// ConfigPattern is the pattern of `git config --get-regexp` that reads
+// configPattern is the pattern of `git config --get-regexp` that reads
 // ConfigSections alone.
-func ConfigPattern() string { return `^(` + strings.Join(ConfigSections(), "|") + `)\.` }
+func configPattern() string { return `^(` + strings.Join(ConfigSections(), "|") + `)\.` }
+
+// ReadConfig reads ConfigSections with r (`git config --get-regexp`), in
+// git's order, for a caller that reads nothing else of git config; with
+// showScope each entry has its scope.
+func ReadConfig(ctx context.Context, r gitexec.Runner, showScope bool) ([]gitexec.ConfigEntry, error) {
+	return r.ConfigRegexp(ctx, configPattern(), showScope)
+}
 
 // Resolve is the Settings git would apply to rawURL from config entries
 // (git config's ConfigSections, in git's order) and the environment getenv
