@@ -299,6 +299,9 @@ func TestFailoverToMirror(t *testing.T) {
 			if n := len(failoverWarnings(stderr, f.origin.url, f.mirrors[1].url)); n != 1 || !strings.Contains(stderr, " is unreachable ("+why) {
 				t.Errorf("want the warning once, with %q, got %d in:\n%s", why, n, stderr)
 			}
+			if strings.Contains(stderr, "-token") {
+				t.Errorf("the warning holds a token:\n%s", stderr)
+			}
 			for _, noise := range []string{"fatal", "unable to access", "error"} {
 				if strings.Contains(stderr, noise) {
 					t.Errorf("stderr has %q:\n%s", noise, stderr)
@@ -431,10 +434,17 @@ func TestOriginAnsweringBadlyWithoutFailover(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, "http", "failover=false")
 			f.origin.srv.AddFault(tc.fault)
+			// The yardstick: plain git says the same of the origin.
+			if out, err := gittest.GitCombined("", nil, "ls-remote", f.origin.url); err == nil || !strings.Contains(out, tc.git) {
+				t.Fatalf("plain git ls-remote: %v\n%s", err, out)
+			}
 			dst := filepath.Join(t.TempDir(), "clone")
 			out, err := gittest.GitCombined("", nil, "clone", "federate::app", dst)
 			if err == nil {
 				t.Fatalf("clone succeeded:\n%s", out)
+			}
+			if strings.Contains(out, "origin-token") {
+				t.Errorf("the output holds the origin's token:\n%s", out)
 			}
 			for _, want := range []string{"no server could serve the fetch", "failover is off", f.origin.url, tc.git} {
 				if !strings.Contains(out, want) {
@@ -456,12 +466,20 @@ func TestNoFailoverOnOriginNotFound(t *testing.T) {
 		t.Run(strings.Join(append([]string{"default"}, settings...), " "), func(t *testing.T) {
 			f := newFixture(t, "http", settings...)
 			f.origin.srv.AddFault(gittest.Fault{Prefix: "/app.git", Status: 404, Body: "no such repository"})
+			notFound := "fatal: repository '" + f.origin.url + "/' not found"
+			// The yardstick: plain git says the same of the origin.
+			if out, err := gittest.GitCombined("", nil, "ls-remote", f.origin.url); err == nil || !strings.Contains(out, notFound) {
+				t.Fatalf("plain git ls-remote: %v\n%s", err, out)
+			}
 			dst := filepath.Join(t.TempDir(), "clone")
 			out, err := gittest.GitCombined("", nil, "clone", "federate::app", dst)
 			if err == nil {
 				t.Fatalf("clone succeeded from a mirror although the origin has no such repository:\n%s", out)
 			}
-			for _, want := range []string{"fatal: repository '" + f.origin.url + "/' not found", "was it deleted or renamed?"} {
+			if strings.Contains(out, "origin-token") {
+				t.Errorf("the output holds the origin's token:\n%s", out)
+			}
+			for _, want := range []string{notFound, "was it deleted or renamed?"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("error does not say %q:\n%s", want, out)
 				}

@@ -36,6 +36,9 @@ func TestSyncReadsEmptyProtocolVariablesAsGit(t *testing.T) {
 			if r.code == ExitOK || !strings.Contains(r.out+r.errOut, "transport 'http' not allowed") {
 				t.Errorf("sync with %s empty: exit %d, want git's refusal:\n%s%s", tc.variable, r.code, r.out, r.errOut)
 			}
+			if strings.Contains(r.out+r.errOut, syncToken) {
+				t.Error("sync's output holds the token")
+			}
 			for _, s := range requestsSince(fx.srv, before) {
 				t.Errorf("the server answered %s %s?%s, want no request", s.Method, s.Path, s.Query)
 			}
