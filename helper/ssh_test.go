@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
@@ -179,6 +182,50 @@ func TestSSHMirrorDownIsReportedAndQueued(t *testing.T) {
 	p, err := os.ReadFile(filepath.Join(work, ".git", "federate", "pending"))
 	if err != nil || !strings.Contains(string(p), f.mirrors[0].url+"\trefs/heads/main\t"+c) || !strings.Contains(string(p), pending.ReasonUnreachable.String()) {
 		t.Errorf("pending queue (%v):\n%s", err, p)
+	}
+}
+
+// A mirror whose ssh host key is not trusted is queued with that reason,
+// not as one that could not be reached: the operator who reads `git
+// federate status` looks at known_hosts, not at the network. A mirror
+// git's protocol policy forbids is queued so too.
+func TestSSHMirrorNotTrustedOrForbiddenIsQueuedSo(t *testing.T) {
+	f := newSSHFixture(t)
+	gittest.Git(t, "", "config", "--global", "federation.x.origin", f.mirrors[1].url)
+	gittest.Git(t, "", "config", "--global", "federation.x.mirror", f.mirrors[0].url)
+	work := filepath.Join(t.TempDir(), "work")
+	gittest.Git(t, "", "clone", "-q", "federate::x", work)
+	for _, tc := range []struct {
+		name, env, value string
+		reason           i18n.Msg
+		words            string
+	}{
+		{"untrusted host key", "GIT_SSH_COMMAND", strings.ReplaceAll(f.sshd.GitSSHCommand(), "known_hosts", "no_known_hosts"),
+			pending.ReasonHostKey, "Host key verification failed."},
+		{"protocol not allowed", "GIT_ALLOW_PROTOCOL", "http:federate", pending.ReasonForbidden, "transport 'ssh' not allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := gittest.Commit(t, work, tc.name+".txt", "a\n", tc.name)
+			out, err := gittest.GitCombined(work, []string{tc.env + "=" + tc.value}, "push", "origin", "main")
+			if err != nil {
+				t.Fatalf("push: %v\n%s", err, out)
+			}
+			if got := gittest.RefOf(t, f.mirrors[1].path, "main"); got != c {
+				t.Errorf("origin main = %q, want %q", got, c)
+			}
+			if !strings.Contains(out, "federate: mirror "+f.mirrors[0].url+": push failed: ") || !strings.Contains(out, tc.words) {
+				t.Errorf("push output lacks the mirror's failure in git's words (%q):\n%s", tc.words, out)
+			}
+			p, err := os.ReadFile(filepath.Join(work, ".git", "federate", "pending"))
+			if err != nil || !strings.Contains(string(p), f.mirrors[0].url+"\trefs/heads/main\t"+c) ||
+				!strings.HasSuffix(strings.TrimSpace(string(p)), "\t"+tc.reason.String()) {
+				t.Errorf("pending queue (%v), want the entry with reason %q:\n%s", err, tc.reason, p)
+			}
+			status, err := gittest.GitCombined(work, []string{"LANG=zh_CN.UTF-8", "LC_ALL=", "LC_MESSAGES=", "LANGUAGE="}, "federate", "status")
+			if zh := tc.reason.Localize(i18n.New(language.SimplifiedChinese)); err != nil || !strings.Contains(status, zh) {
+				t.Errorf("git federate status (%v) lacks %q:\n%s", err, zh, status)
+			}
+		})
 	}
 }
 

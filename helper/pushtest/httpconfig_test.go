@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -112,6 +113,41 @@ func TestHTTPSMirrorWithGitTLSSettingsPushedDirectly(t *testing.T) {
 		"-c", "credential.helper=federate", "ls-remote", front)
 	if err != nil || !p.Saw(hostOf(t, front)) {
 		t.Fatalf("plain git through the proxy: %v (proxy used: %v)\n%s", err, p.Saw(hostOf(t, front)), out)
+	}
+}
+
+// An https mirror whose certificate git does not trust is reported in
+// the words of whichever way pushed it, and queued with one reason that
+// says so, not as a mirror that could not be reached: the operator looks
+// at the certificates git trusts, not at the network. Both ways: the
+// direct client (the default) and git's transport (a key it alone
+// honours).
+func TestHTTPSMirrorNotTrustedIsQueuedSo(t *testing.T) {
+	for _, tc := range []struct{ name, key, value, words string }{
+		{"direct", "", "", "x509: certificate"},
+		{"git's transport", "http.emptyAuth", "false", "certificate"}, // curl's words, which its TLS library's choose
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFed(t)
+			t.Setenv("GIT_SSL_CAINFO", "")
+			os.Unsetenv("GIT_SSL_CAINFO")
+			if tc.key != "" {
+				gittest.Git(t, "", "config", "--global", tc.key, tc.value)
+			}
+			m3 := newServer(t, "mirror3-token")
+			gittest.Seed(t, f.work, m3.Path)
+			front, _ := httpsFront(t, m3, "mirror3-token")
+			gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front)
+			tip := f.commit("a.txt", "one commit")
+			out := f.push(true, "fed", "main")
+			f.wantRef("refs/heads/main", tip, f.all()...)
+			if !strings.Contains(out, "federate: mirror "+front+": push failed: ") || !strings.Contains(out, tc.words) {
+				t.Errorf("push output lacks the failure in its transport's words (%q):\n%s", tc.words, out)
+			}
+			if e := f.queued(front, "refs/heads/main"); e.OID != tip || e.Reason != pending.ReasonTLS.String() {
+				t.Errorf("queued %s with reason %q, want %s with %q", e.OID, e.Reason, tip, pending.ReasonTLS)
+			}
+		})
 	}
 }
 

@@ -122,6 +122,12 @@ func TestFailure(t *testing.T) {
 		{errors.New("HTTP 401 Unauthorized"), pending.ReasonAuth.String()},
 		{gitFailure("error: The requested URL returned error: 403"), pending.ReasonNoWrite.String()},
 		{gitFailure("error: RPC failed; HTTP 503 curl 22 The requested URL returned error: 503\nrepository is being read or written"), pending.ReasonBusy.String()},
+		// Nothing was sent, for a reason on this side: not "could not be reached".
+		{gitFailure("Host key verification failed.\r\nfatal: Could not read from remote repository."), pending.ReasonHostKey.String()},
+		{gitFailure("fatal: transport 'ssh' not allowed"), pending.ReasonForbidden.String()},
+		{gitFailure("fatal: unable to access 'https://127.0.0.1:8443/m.git/': SSL certificate problem: self-signed certificate"), pending.ReasonTLS.String()},
+		{gitFailure("fatal: unable to access 'https://127.0.0.1:8443/m.git/': server certificate verification failed. CAfile: none CRLfile: none"), pending.ReasonTLS.String()},
+		{errors.New(`Get "https://127.0.0.1:8443/m.git/info/refs?service=git-receive-pack": tls: failed to verify certificate: x509: certificate signed by unknown authority`), pending.ReasonTLS.String()},
 		{errors.New(pending.ReasonBroke.String()), pending.ReasonBroke.String()},
 		{Ours(LFSReason(errors.New("HTTP 413 too big"))), "LFS objects not uploaded: HTTP 413 too big"},
 		{gitFailure("error: RPC failed; curl 28 Operation too slow. Less than 1 bytes/sec transferred the last 2 seconds"),

@@ -114,8 +114,9 @@ func (w Writeback) Apply(ctx context.Context, q *pending.Queue) (dropErr, queueE
 // as a whole with err, worded the same whichever way the mirror was
 // pushed (the transports' own words differ: they stay in the push's
 // report and log): one of pending's reasons already (a broken
-// connection, a stall, LFS) is kept; a refusal says what was refused;
-// anything else is a mirror that could not be reached.
+// connection, a stall, LFS) is kept; a refusal says what was refused,
+// a certificate or an ssh host key not trusted or git's protocol policy
+// says so; anything else is a mirror that could not be reached.
 func Failure(err error) string {
 	text := err.Error()
 	if _, ok := pending.Reason(text); ok {
@@ -138,6 +139,12 @@ func Failure(err error) string {
 		return pending.ReasonNoWrite.String()
 	case gitexec.KindBusy:
 		return pending.ReasonBusy.String()
+	case gitexec.KindHostKey:
+		return pending.ReasonHostKey.String()
+	case gitexec.KindTLS:
+		return pending.ReasonTLS.String()
+	case gitexec.KindForbidden:
+		return pending.ReasonForbidden.String()
 	}
 	return pending.ReasonUnreachable.String()
 }

@@ -27,10 +27,11 @@ const (
 	KindNoRead         // the token may not read (403 on a fetch)
 	KindForbidden      // git's protocol policy forbids the URL's protocol: nothing was sent
 	KindHostKey        // ssh does not trust the server's host key: nothing was sent
+	KindTLS            // the server's TLS certificate is not trusted: nothing was sent
 )
 
 func (k Kind) String() string {
-	return [...]string{"other", "not-found", "auth", "no-write", "busy", "no-read", "forbidden", "host-key"}[k]
+	return [...]string{"other", "not-found", "auth", "no-write", "busy", "no-read", "forbidden", "host-key", "tls"}[k]
 }
 
 // HintError is a failed command wrapped with what the user should do.
@@ -94,10 +95,12 @@ func Classify(err error) Kind {
 	s := strings.ToLower(stderrOf(err))
 	status := HTTPStatus(err)
 	switch {
-	case strings.Contains(s, "fatal: transport '") && strings.Contains(s, "' not allowed"):
+	case forbiddenTransport(s) != "":
 		return KindForbidden
 	case strings.Contains(s, "host key verification failed"): // ssh's words, for a key unknown or changed
 		return KindHostKey
+	case untrustedCertificate(s):
+		return KindTLS
 	case status == 503 || status == 429 || strings.Contains(s, "repository is being read or written") ||
 		strings.Contains(s, "service unavailable") || strings.Contains(s, "try again later"):
 		return KindBusy
@@ -211,8 +214,8 @@ func ExplainAs(err error, url string, acct Account) error {
 	case kind == KindNoWrite:
 		hint = append(hint, i18n.M("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url)))
 	case kind == KindForbidden:
-		scheme, _, _ := strings.Cut(url, "://")
-		hint = append(hint, i18n.M("git may not use %s here: protocol.%s.allow, protocol.allow or GIT_ALLOW_PROTOCOL forbids it", scheme, scheme))
+		name := transportName(err, url)
+		hint = append(hint, i18n.M("git may not use %s here: protocol.%s.allow, protocol.allow or GIT_ALLOW_PROTOCOL forbids it", name, name))
 	case kind == KindBusy:
 		hint = append(hint, i18n.M("%s is busy (the repository is being read or written); retried, try again later", hostURL(url)))
 	default:
@@ -376,6 +379,53 @@ func sshURLHost(url string) string {
 		url = url[i+1:]
 	}
 	return url
+}
+
+// untrustedCertificate reports whether s (lower case) is curl's or Go's
+// words for a server certificate that is not trusted: unknown issuer,
+// self-signed, expired, or made out to another name.
+func untrustedCertificate(s string) bool {
+	for _, w := range []string{
+		"ssl certificate problem",                 // curl, OpenSSL: unknown issuer, self-signed, expired
+		"server certificate verification failed",  // curl, GnuTLS
+		"no alternative certificate subject name", // curl: another name
+		"does not match target host name",         // curl, GnuTLS: another name
+		"x509: certificate",                       // Go: unknown authority, expired, another name
+		"tls: failed to verify certificate",       // Go
+	} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// forbiddenTransport is the transport git's words in s (lower case) say
+// its protocol policy forbids ("fatal: transport 'ssh' not allowed", or
+// the same without "fatal: " once a report has cleaned it), or "".
+func forbiddenTransport(s string) string {
+	_, rest, ok := strings.Cut(s, "transport '")
+	name, rest, ok2 := strings.Cut(rest, "'")
+	if !ok || !ok2 || !strings.HasPrefix(rest, " not allowed") || name == "" {
+		return ""
+	}
+	return name
+}
+
+// transportName is the name git's protocol policy knows url's transport
+// by (protocol.<name>.allow): the one git's words in err give, else read
+// from url, where an scp-like URL is ssh and a path is file.
+func transportName(err error, url string) string {
+	if name := forbiddenTransport(strings.ToLower(stderrOf(err))); name != "" {
+		return name
+	}
+	switch scheme, _, ok := strings.Cut(url, "://"); {
+	case ok:
+		return strings.ToLower(scheme)
+	case isSSH(url):
+		return "ssh"
+	}
+	return "file"
 }
 
 // isSSH reports whether url is an ssh:// or scp-like (user@host:path) URL.

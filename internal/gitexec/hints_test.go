@@ -194,3 +194,53 @@ func TestSSHRefusalOrNot(t *testing.T) {
 		}
 	}
 }
+
+// git's protocol policy forbidding a server is a refusal whose hint
+// names the setting by git's name for the transport: an scp-like URL's
+// is ssh, a path's is file, whatever the URL looks like. git's words
+// may have lost their "fatal: " in a report that cleaned them.
+func TestForbiddenTransportHint(t *testing.T) {
+	for _, c := range []struct{ stderr, url, want string }{
+		{"fatal: transport 'ssh' not allowed\n", "git@example.com:app.git", "protocol.ssh.allow"},
+		{"transport 'ssh' not allowed", "root@fedssh:/srv/m.git", "protocol.ssh.allow"},
+		{"fatal: transport 'file' not allowed\n", "/srv/m.git", "protocol.file.allow"},
+		{"fatal: transport 'http' not allowed\n", "http://127.0.0.1:8080/m.git", "protocol.http.allow"},
+	} {
+		err := &Error{Subcommand: "push", Stderr: c.stderr}
+		if got := Classify(err); got != KindForbidden || !Refused(err) {
+			t.Errorf("%q: Classify = %v, Refused = %v; want forbidden, a refusal", c.stderr, got, Refused(err))
+		}
+		e := Explain(err, c.url)
+		if !strings.Contains(e.Error(), "hint: git may not use "+strings.TrimSuffix(strings.TrimPrefix(c.want, "protocol."), ".allow")+" here: "+c.want+", ") {
+			t.Errorf("%q at %s: Explain = %v, want the hint to name %s", c.stderr, c.url, e, c.want)
+		}
+	}
+	for _, s := range []string{"fatal: transport '' not allowed", "transport 'ssh' is fine", "not allowed"} {
+		if got := Classify(&Error{Stderr: s}); got == KindForbidden {
+			t.Errorf("%q: Classify = forbidden", s)
+		}
+	}
+}
+
+// A certificate that is not trusted, in curl's words (OpenSSL's or
+// GnuTLS's) or Go's, is its own kind and not a refusal: the server
+// trusted was not reached, so a mirror may serve in its place.
+func TestUntrustedCertificate(t *testing.T) {
+	for _, s := range []string{
+		"fatal: unable to access 'https://h/r.git/': SSL certificate problem: self-signed certificate",
+		"fatal: unable to access 'https://h/r.git/': SSL certificate problem: unable to get local issuer certificate",
+		"fatal: unable to access 'https://h/r.git/': server certificate verification failed. CAfile: none CRLfile: none",
+		"fatal: unable to access 'https://h/r.git/': SSL: no alternative certificate subject name matches target host name 'h'",
+		`Get "https://h/r.git/info/refs": tls: failed to verify certificate: x509: certificate signed by unknown authority`,
+	} {
+		err := &Error{Subcommand: "ls-remote", Stderr: s}
+		if got := Classify(err); got != KindTLS || Refused(err) {
+			t.Errorf("%q: Classify = %v, Refused = %v; want tls, not a refusal", s, got, Refused(err))
+		}
+	}
+	for _, s := range []string{"fatal: unable to access 'https://h/r.git/': Could not resolve host: h", "remote: certificate of origin required"} {
+		if got := Classify(&Error{Stderr: s}); got == KindTLS {
+			t.Errorf("%q: Classify = tls", s)
+		}
+	}
+}

@@ -28,6 +28,13 @@ var (
 	ReasonAuth        = i18n.M("the mirror refused the credentials")
 	ReasonNoWrite     = i18n.M("the token may not write to the mirror")
 	ReasonBusy        = i18n.M("the mirror was busy (its repository was being read or written)")
+	// ReasonHostKey, ReasonTLS and ReasonForbidden are pushes that sent
+	// nothing, for a reason on this side that no retry mends until the
+	// user acts: known_hosts, the certificates git trusts, or git's
+	// protocol policy.
+	ReasonHostKey   = i18n.M("ssh does not trust the mirror's host key (see known_hosts)")
+	ReasonTLS       = i18n.M("the mirror's TLS certificate is not trusted (see http.sslCAInfo)")
+	ReasonForbidden = i18n.M("git's protocol policy does not allow the mirror's protocol")
 	// ReasonUnconfirmed is an update written ahead of the push to the
 	// primary server: left queued only when that push never returned.
 	ReasonUnconfirmed = i18n.M("the push to the primary server never returned; it may have taken this")
@@ -55,7 +62,8 @@ func Say(p *i18n.Printer, reason string) string {
 // the queue; ok is false for a server's words.
 func Reason(reason string) (m i18n.Msg, ok bool) {
 	for _, m := range []i18n.Msg{ReasonInterrupted, ReasonBroke, ReasonAtomic, ReasonNoLFS, ReasonUnconfirmed,
-		ReasonBackground, ReasonDiverged, ReasonUnreachable, ReasonNotFound, ReasonAuth, ReasonNoWrite, ReasonBusy} {
+		ReasonBackground, ReasonDiverged, ReasonUnreachable, ReasonNotFound, ReasonAuth, ReasonNoWrite, ReasonBusy,
+		ReasonHostKey, ReasonTLS, ReasonForbidden} {
 		if reason == m.String() {
 			return m, true
 		}
