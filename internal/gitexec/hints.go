@@ -402,11 +402,13 @@ func untrustedCertificate(s string) bool {
 
 // forbiddenTransport is the transport git's words in s (lower case) say
 // its protocol policy forbids ("fatal: transport 'ssh' not allowed", or
-// the same without "fatal: " once a report has cleaned it), or "".
+// the same without "fatal: " once a report has cleaned it), or "". The
+// name goes into a hint: only what a URL scheme may hold is taken.
 func forbiddenTransport(s string) string {
 	_, rest, ok := strings.Cut(s, "transport '")
 	name, rest, ok2 := strings.Cut(rest, "'")
-	if !ok || !ok2 || !strings.HasPrefix(rest, " not allowed") || name == "" {
+	if !ok || !ok2 || !strings.HasPrefix(rest, " not allowed") || name == "" || len(name) > 32 ||
+		strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789+.-") != "" {
 		return ""
 	}
 	return name

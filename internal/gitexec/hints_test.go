@@ -215,7 +215,8 @@ func TestForbiddenTransportHint(t *testing.T) {
 			t.Errorf("%q at %s: Explain = %v, want the hint to name %s", c.stderr, c.url, e, c.want)
 		}
 	}
-	for _, s := range []string{"fatal: transport '' not allowed", "transport 'ssh' is fine", "not allowed"} {
+	for _, s := range []string{"fatal: transport '' not allowed", "transport 'ssh' is fine", "not allowed",
+		"remote: transport '\x1b[2jssh' not allowed"} {
 		if got := Classify(&Error{Stderr: s}); got == KindForbidden {
 			t.Errorf("%q: Classify = forbidden", s)
 		}
