@@ -152,11 +152,15 @@ func TestSSHPushLandsEverywhere(t *testing.T) {
 	}
 }
 
-// An ssh mirror that cannot be reached does not stop the push: the
-// origin takes it, the mirror's failure is reported in ssh's own words
-// (not git's generic "Could not read from remote repository.") and the
-// update is queued.
-func TestSSHMirrorDownIsReportedAndQueued(t *testing.T) {
+// An ssh mirror that fails does not stop the push: the origin takes it,
+// the mirror's failure is reported in ssh's or git's own words (not
+// git's generic "Could not read from remote repository.") and the update
+// is queued, with the reason sync gives too. A mirror that cannot be
+// reached is queued as such; one whose host key is not trusted, or whose
+// protocol git's policy forbids, with that reason: the operator who
+// reads `git federate status` looks at known_hosts or the policy, not at
+// the network.
+func TestSSHMirrorFailureIsReportedAndQueued(t *testing.T) {
 	f := newSSHFixture(t)
 	// Federation "x": the http server is the origin, the scp-like ssh
 	// repository its mirror.
@@ -164,65 +168,43 @@ func TestSSHMirrorDownIsReportedAndQueued(t *testing.T) {
 	gittest.Git(t, "", "config", "--global", "federation.x.mirror", f.mirrors[0].url)
 	work := filepath.Join(t.TempDir(), "work")
 	gittest.Git(t, "", "clone", "-q", "federate::x", work)
-	c := gittest.Commit(t, work, "a.txt", "a\n", "second")
-	f.sshd.Stop()
-	out, err := gittest.GitCombined(work, nil, "push", "origin", "main")
-	if err != nil {
-		t.Fatalf("push: %v\n%s", err, out)
-	}
-	if got := gittest.RefOf(t, f.mirrors[1].path, "main"); got != c {
-		t.Errorf("origin main = %q, want %q", got, c)
-	}
-	want := "federate: mirror " + f.mirrors[0].url + ": push failed: ssh: connect to host 127.0.0.1 port "
-	if !strings.Contains(out, want) || !strings.Contains(out, "Connection refused") {
-		t.Errorf("push output lacks %q…Connection refused:\n%s", want, out)
-	}
-	// The push shows ssh's words; the queue keeps the reason sync gives
-	// too for a mirror it cannot reach.
-	p, err := os.ReadFile(filepath.Join(work, ".git", "federate", "pending"))
-	if err != nil || !strings.Contains(string(p), f.mirrors[0].url+"\trefs/heads/main\t"+c) || !strings.Contains(string(p), pending.ReasonUnreachable.String()) {
-		t.Errorf("pending queue (%v):\n%s", err, p)
-	}
-}
-
-// A mirror whose ssh host key is not trusted is queued with that reason,
-// not as one that could not be reached: the operator who reads `git
-// federate status` looks at known_hosts, not at the network. A mirror
-// git's protocol policy forbids is queued so too.
-func TestSSHMirrorNotTrustedOrForbiddenIsQueuedSo(t *testing.T) {
-	f := newSSHFixture(t)
-	gittest.Git(t, "", "config", "--global", "federation.x.origin", f.mirrors[1].url)
-	gittest.Git(t, "", "config", "--global", "federation.x.mirror", f.mirrors[0].url)
-	work := filepath.Join(t.TempDir(), "work")
-	gittest.Git(t, "", "clone", "-q", "federate::x", work)
 	for _, tc := range []struct {
-		name, env, value string
-		reason           i18n.Msg
-		words            string
+		name   string
+		env    []string
+		reason i18n.Msg
+		words  []string
 	}{
-		{"untrusted host key", "GIT_SSH_COMMAND", strings.ReplaceAll(f.sshd.GitSSHCommand(), "known_hosts", "no_known_hosts"),
-			pending.ReasonHostKey, "Host key verification failed."},
-		{"protocol not allowed", "GIT_ALLOW_PROTOCOL", "http:federate", pending.ReasonForbidden, "transport 'ssh' not allowed"},
+		{"untrusted host key", []string{"GIT_SSH_COMMAND=" + strings.ReplaceAll(f.sshd.GitSSHCommand(), "known_hosts", "no_known_hosts")},
+			pending.ReasonHostKey, []string{"Host key verification failed."}},
+		{"protocol not allowed", []string{"GIT_ALLOW_PROTOCOL=http:federate"}, pending.ReasonForbidden, []string{"transport 'ssh' not allowed"}},
+		// Last: the sshd stays down.
+		{"down", nil, pending.ReasonUnreachable, []string{"ssh: connect to host 127.0.0.1 port ", "Connection refused"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := gittest.Commit(t, work, tc.name+".txt", "a\n", tc.name)
-			out, err := gittest.GitCombined(work, []string{tc.env + "=" + tc.value}, "push", "origin", "main")
+			if tc.name == "down" {
+				f.sshd.Stop()
+			}
+			out, err := gittest.GitCombined(work, tc.env, "push", "origin", "main")
 			if err != nil {
 				t.Fatalf("push: %v\n%s", err, out)
 			}
 			if got := gittest.RefOf(t, f.mirrors[1].path, "main"); got != c {
 				t.Errorf("origin main = %q, want %q", got, c)
 			}
-			if !strings.Contains(out, "federate: mirror "+f.mirrors[0].url+": push failed: ") || !strings.Contains(out, tc.words) {
-				t.Errorf("push output lacks the mirror's failure in git's words (%q):\n%s", tc.words, out)
+			for _, w := range append([]string{"federate: mirror " + f.mirrors[0].url + ": push failed: "}, tc.words...) {
+				if !strings.Contains(out, w) {
+					t.Errorf("push output lacks %q:\n%s", w, out)
+				}
 			}
 			p, err := os.ReadFile(filepath.Join(work, ".git", "federate", "pending"))
 			if err != nil || !strings.Contains(string(p), f.mirrors[0].url+"\trefs/heads/main\t"+c) ||
 				!strings.HasSuffix(strings.TrimSpace(string(p)), "\t"+tc.reason.String()) {
 				t.Errorf("pending queue (%v), want the entry with reason %q:\n%s", err, tc.reason, p)
 			}
+			// It exits 3 while the sshd is down: the mirror cannot be read.
 			status, err := gittest.GitCombined(work, []string{"LANG=zh_CN.UTF-8", "LC_ALL=", "LC_MESSAGES=", "LANGUAGE="}, "federate", "status")
-			if zh := tc.reason.Localize(i18n.New(language.SimplifiedChinese)); err != nil || !strings.Contains(status, zh) {
+			if zh := tc.reason.Localize(i18n.New(language.SimplifiedChinese)); (err != nil) != (tc.name == "down") || !strings.Contains(status, zh) {
 				t.Errorf("git federate status (%v) lacks %q:\n%s", err, zh, status)
 			}
 		})
