@@ -170,6 +170,32 @@ func TestUnhonouredHTTPKeyGoesThroughGit(t *testing.T) {
 	}
 }
 
+// A url.<base>.insteadOf or pushInsteadOf rule that matches a mirror
+// (such as url."git@github.com:".insteadOf https://github.com/, common
+// to make git use ssh) is set aside on every path: the manual's "Route a
+// whole host" says each server is reached at its own URL. So it is no
+// reason to leave the direct client either: git's transport would reach
+// the same URL, with a process and a 401 round trip more. Plain git, the
+// yardstick of what the rule does, follows it (here to a dead port).
+func TestURLRewriteKeepsDirectPush(t *testing.T) {
+	for _, key := range []string{"insteadOf", "pushInsteadOf"} {
+		t.Run(key, func(t *testing.T) {
+			f := newFed(t)
+			gittest.Git(t, "", "config", "--global", "url.http://127.0.0.1:1/dead/."+key, f.m2.URL)
+			if out, err := gittest.GitCombined(f.work, nil, "push", f.m2.URL, "main:refs/heads/plain"); err == nil || !strings.Contains(out, "127.0.0.1:1") {
+				t.Fatalf("plain git did not follow the rule (%v): the comparison proves nothing\n%s", err, out)
+			}
+			before := len(f.m2.Requests())
+			tip := f.commit("a.txt", "one commit")
+			f.push(true, "fed", "main")
+			f.wantRef("refs/heads/main", tip, f.all()...)
+			if got := requestsFor(f.m2, before); len(got) != 2 || got[0].Authorization == "" || !got[1].Push() {
+				t.Errorf("m2 served %v, want an authorized listing and the pack (pushed by federate)", got)
+			}
+		})
+	}
+}
+
 // Issue 19 item 3: a mirror at http://LOCALHOST:port with HTTP_PROXY set
 // (which git, like curl, ignores for plain http) is pushed directly with
 // its token; the proxy sees nothing, in particular not the token in

@@ -239,27 +239,37 @@ func TestSyncListingWaitsOutRetryAfter(t *testing.T) {
 	}
 }
 
-// A setting only git's transport honours (a credential username, a URL
-// rewrite), in the user's config or the repository's that sync runs in,
-// sends the servers it names to git, as before: read in sync's one
-// `git config` run with the federations, it still decides.
+// A setting only git's transport honours (a credential username), in
+// the user's config, sends the servers it names to git, as before: read
+// in sync's one `git config` run with the federations, it still decides.
+// A URL rewrite, in the user's config or the repository's that sync runs
+// in, does not: git's children would reach the same URL (every path sets
+// the rule aside), so the listings stay in this process, without a git
+// process each.
 func TestSyncGitOnlySettingListsWithGit(t *testing.T) {
-	for _, tc := range []struct{ name, key, value string }{
-		{"credential username", "credential.%s.username", "someone"},
-		{"URL rewrite in the repository", "url.%s/.insteadOf", "%s/"},
+	for _, tc := range []struct {
+		name, key, value string
+		local, byGit     bool
+	}{
+		{"credential username", "credential.%s.username", "someone", false, true},
+		{"URL rewrite in the repository", "url.%s/.insteadOf", "%s/", true, false},
+		{"URL rewrite to ssh", "url.ssh://git@127.0.0.1:1/.insteadOf", "%s/", false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newSyncFixture(t, 1)
-			key, value := fmt.Sprintf(tc.key, fx.srv.URL), strings.ReplaceAll(tc.value, "%s", fx.srv.URL)
-			if strings.HasPrefix(key, "url.") {
+			key, value := strings.ReplaceAll(tc.key, "%s", fx.srv.URL), strings.ReplaceAll(tc.value, "%s", fx.srv.URL)
+			if tc.local {
 				fx.env.Dir = fx.work
 				gittest.Git(t, fx.work, "config", "--local", key, value)
 			} else {
 				gittest.Git(t, "", "config", "--global", key, value)
 			}
 			requests, gitListings := fx.listingTotals(t)
-			if requests != 0 || gitListings == 0 {
+			if tc.byGit && (requests != 0 || gitListings == 0) {
 				t.Errorf("requests %d, git listings %d: want every listing by git", requests, gitListings)
+			}
+			if !tc.byGit && (requests == 0 || gitListings != 0) {
+				t.Errorf("requests %d, git listings %d: want every listing in this process", requests, gitListings)
 			}
 		})
 	}

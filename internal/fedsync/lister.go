@@ -140,9 +140,10 @@ func mayNameUser(raw string) bool {
 // a URL.
 type serverKey struct{ protocol, host, url string }
 
-// pathScoped reports whether a key of entries (git config's http, url
-// and credential sections) may apply to one repository of a host and
-// not to another: a URL key with a path, or a URL rewrite.
+// pathScoped reports whether a key of entries (git config's http and
+// credential sections) may apply to one repository of a host and not to
+// another: a URL key with a path. (A URL rewrite applies to none: every
+// server is reached at its own URL, httpx.Resolve.)
 func pathScoped(entries []gitexec.ConfigEntry) bool {
 	for _, e := range entries {
 		section, rest, ok := strings.Cut(e.Key, ".")
@@ -150,13 +151,7 @@ func pathScoped(entries []gitexec.ConfigEntry) bool {
 		if !ok || i < 0 {
 			continue
 		}
-		sub, key := rest[:i], strings.ToLower(rest[i+1:])
-		switch strings.ToLower(section) {
-		case "url":
-			// A rewrite to federate:: is the rule that brought git here.
-			if (key == "insteadof" || key == "pushinsteadof") && !strings.HasPrefix(strings.ToLower(sub), "federate::") {
-				return true
-			}
+		switch sub := rest[:i]; strings.ToLower(section) {
 		case "http", "credential":
 			if u, err := url.Parse(sub); err != nil || strings.Trim(u.EscapedPath(), "/") != "" {
 				return true

@@ -69,9 +69,9 @@ func ReadConfig(ctx context.Context, r gitexec.Runner, showScope bool) ([]gitexe
 
 // Resolve is the Settings git would apply to rawURL from config entries
 // (git config's ConfigSections, in git's order) and the environment getenv
-// reads. A credential username or useHttpPath, and a url.*.insteadOf
-// rewriting rawURL, are listed in Unhonoured: git's transport would send
-// something else.
+// reads. A credential username or useHttpPath is listed in Unhonoured:
+// git's transport would send something else. A url.*.insteadOf rule is
+// not: every transport of ours reaches rawURL itself.
 func Resolve(entries []gitexec.ConfigEntry, getenv func(string) string, rawURL string) Settings {
 	return resolve(entries, getenv, rawURL)
 }

@@ -108,7 +108,7 @@ func resolve(entries []gitexec.ConfigEntry, getenv func(string) string, rawURL s
 			}
 		}
 	}
-	s.Unhonoured = append(s.Unhonoured, gitOnlyKeys(entries, rawURL, t)...)
+	s.Unhonoured = append(s.Unhonoured, gitOnlyKeys(entries, t)...)
 	s.Forbidden = !ProtocolAllowed(entries, getenv, t.scheme)
 	for _, p := range []*string{&s.CAInfo, &s.CAPath, &s.SSLCert, &s.SSLKey, &s.CookieFile} {
 		*p = expandHome(*p, getenv)
@@ -126,13 +126,14 @@ func resolve(entries []gitexec.ConfigEntry, getenv func(string) string, rawURL s
 	return s
 }
 
-// gitOnlyKeys are the credential and url keys that change what git's
-// transport would send to rawURL: a credential username or useHttpPath
-// (matched as http.<url>.* keys are), a url.<base>.insteadOf or
-// pushInsteadOf rewriting it. A rewrite to federate:: is not one: it is
-// the rule that brought git to this program for rawURL, and no
-// transport of ours applies it again.
-func gitOnlyKeys(entries []gitexec.ConfigEntry, rawURL string, t target) []string {
+// gitOnlyKeys are the credential keys that change what git's transport
+// would send to rawURL: a credential username or useHttpPath (matched as
+// http.<url>.* keys are). A url.<base>.insteadOf or pushInsteadOf rule
+// is not one: no transport of ours applies it, git's included (its
+// children are given each server's URL under a stand-in that only their
+// own rule rewrites, gitexec.PlainURL), so git's transport would send
+// what the direct client sends, at the cost of a process and a 401.
+func gitOnlyKeys(entries []gitexec.ConfigEntry, t target) []string {
 	var keys []string
 	for _, e := range entries {
 		section, rest, ok := strings.Cut(e.Key, ".")
@@ -143,14 +144,8 @@ func gitOnlyKeys(entries []gitexec.ConfigEntry, rawURL string, t target) []strin
 		if i := strings.LastIndexByte(rest, '.'); i >= 0 {
 			sub, key = rest[:i], strings.ToLower(rest[i+1:])
 		}
-		switch strings.ToLower(section) {
-		case "credential":
+		if strings.EqualFold(section, "credential") {
 			if _, ok := urlMatch(sub, t); (sub == "" || ok) && (key == "username" || key == "usehttppath") {
-				keys = append(keys, e.Key)
-			}
-		case "url":
-			routed := strings.HasPrefix(strings.ToLower(sub), "federate::")
-			if (key == "insteadof" || key == "pushinsteadof") && !routed && e.Value != "" && strings.HasPrefix(rawURL, e.Value) {
 				keys = append(keys, e.Key)
 			}
 		}

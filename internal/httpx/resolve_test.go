@@ -78,10 +78,12 @@ func TestResolveListsWhatOnlyGitHonours(t *testing.T) {
 		{"credential.https://git.example.com.username", "me", nil, []string{"credential.https://git.example.com.username"}},
 		{"credential.https://other.example.com.username", "me", nil, nil},
 		{"credential.helper", "store", nil, nil},
-		{"url.https://git.example.com/.pushInsteadOf", "https://git.example.com/", nil, []string{"url.https://git.example.com/.pushInsteadOf"}},
-		{"url.https://x.example/.insteadOf", "https://other.example/", nil, nil},
-		// The rule that routes the host through federate:: brought git
-		// here; it is no reason to leave the direct client.
+		// A URL rewrite is no reason to leave the direct client: no
+		// transport of ours applies it (git's children reach the URL
+		// under a stand-in), and the rule that routes the host through
+		// federate:: is what brought git here.
+		{"url.https://mirror.example/.pushInsteadOf", "https://git.example.com/", nil, nil},
+		{"url.ssh://git@git.example.com/.insteadOf", "https://git.example.com/", nil, nil},
 		{"url.federate::https://git.example.com/.insteadOf", "https://git.example.com/", nil, nil},
 	} {
 		getenv := func(k string) string { return tc.env[k] }
