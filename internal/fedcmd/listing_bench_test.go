@@ -54,7 +54,8 @@ import (
 // (default 8), BENCH_DELAY a delay added to every request ("50ms");
 // BENCH_CHANGED=0 leaves out the runs with 5% changed;
 // BENCH_LAYOUT=repository keeps the federations in a repository's config
-// and runs the syncs there, instead of in GIT_CONFIG_GLOBAL.
+// and runs the syncs there, instead of in GIT_CONFIG_GLOBAL;
+// BENCH_REWRITE=1 adds a url.<base>.insteadOf rule matching every server.
 // A benchmark, never a timed test.
 func BenchmarkSyncAllListings(b *testing.B) {
 	sizes := []int{1000}
@@ -118,6 +119,12 @@ func benchListings(b *testing.B, n, jobs int, delay time.Duration) {
 	}
 	for _, s := range srvs {
 		s.prefill(b, n)
+	}
+	if os.Getenv("BENCH_REWRITE") != "" {
+		// A rule matching every server, as url."git@github.com:".insteadOf
+		// https://github.com/ matches every GitHub URL: set aside on
+		// every path, it must cost nothing.
+		conf.WriteString("[url \"ssh://git@127.0.0.1:1/\"]\n\tinsteadOf = http://127.0.0.1:\n")
 	}
 	cfg := filepath.Join(b.TempDir(), "gitconfig")
 	if err := os.WriteFile(cfg, []byte(conf.String()), 0o600); err != nil {
