@@ -171,8 +171,8 @@ func (l *lister) choose(ctx context.Context, ep federation.Endpoint) (*httpx.Cli
 		return nil, errUseGit
 	}
 	// The direct push's rule: what only git's transport honours (an
-	// http.* key this client cannot apply, a URL rewrite, a credential
-	// username) sends the server to git.
+	// http.* key this client cannot apply, a credential username) sends
+	// the server to git.
 	settings := httpx.Resolve(entries, l.getenv, ep.Raw)
 	if len(settings.Unhonoured) > 0 || settings.Forbidden {
 		return nil, errUseGit // git refuses a forbidden protocol in its words
