@@ -175,7 +175,7 @@ PrintMotd no
 X11Forwarding no
 AllowTcpForwarding no
 AcceptEnv GIT_PROTOCOL
-SetEnv GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=%[1]s/server.gitconfig
+SetEnv GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=%[1]s/server.gitconfig HOME=%[1]s/home
 LogLevel VERBOSE
 `, d.Dir, d.Port, d.User)
 	hostKey, err := os.ReadFile(d.path("host_ed25519.pub"))
@@ -192,6 +192,13 @@ LogLevel VERBOSE
 	StrictHostKeyChecking yes
 	BatchMode yes
 `, d.Dir, d.Port, SSHHostAlias)
+	// The login's HOME is a directory of its own: the shell that runs
+	// git-upload-pack reads no ~/.bashrc of the machine's user, whose
+	// output (a version manager's, say, from logins run side by side)
+	// would land in ssh's stderr and in what the tests read.
+	if err := os.MkdirAll(d.path("home"), 0o700); err != nil {
+		return err
+	}
 	for name, text := range map[string]string{"sshd_config": server, "known_hosts": knownHosts, "ssh_config": client} {
 		if err := os.WriteFile(d.path(name), []byte(text), 0o600); err != nil {
 			return err
