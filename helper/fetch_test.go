@@ -434,18 +434,7 @@ func TestOriginAnsweringBadlyWithoutFailover(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, "http", "failover=false")
 			f.origin.srv.AddFault(tc.fault)
-			// The yardstick: plain git says the same of the origin.
-			if out, err := gittest.GitCombined("", nil, "ls-remote", f.origin.url); err == nil || !strings.Contains(out, tc.git) {
-				t.Fatalf("plain git ls-remote: %v\n%s", err, out)
-			}
-			dst := filepath.Join(t.TempDir(), "clone")
-			out, err := gittest.GitCombined("", nil, "clone", "federate::app", dst)
-			if err == nil {
-				t.Fatalf("clone succeeded:\n%s", out)
-			}
-			if strings.Contains(out, "origin-token") {
-				t.Errorf("the output holds the origin's token:\n%s", out)
-			}
+			out := cloneFailsAsGit(t, f, tc.git)
 			for _, want := range []string{"no server could serve the fetch", "failover is off", f.origin.url, tc.git} {
 				if !strings.Contains(out, want) {
 					t.Errorf("error does not say %q:\n%s", want, out)
@@ -458,6 +447,25 @@ func TestOriginAnsweringBadlyWithoutFailover(t *testing.T) {
 	}
 }
 
+// cloneFailsAsGit checks the yardstick first, plain git's `ls-remote`
+// of the origin failing with gitSays in its words; then `git clone
+// federate::app` must fail too, without the origin's token in its
+// output, which it returns.
+func cloneFailsAsGit(t *testing.T, f *fixture, gitSays string) string {
+	t.Helper()
+	if out, err := gittest.GitCombined("", nil, "ls-remote", f.origin.url); err == nil || !strings.Contains(out, gitSays) {
+		t.Fatalf("plain git ls-remote: %v\n%s", err, out)
+	}
+	out, err := gittest.GitCombined("", nil, "clone", "federate::app", filepath.Join(t.TempDir(), "clone"))
+	if err == nil {
+		t.Fatalf("clone succeeded where the origin failed (%q):\n%s", gitSays, out)
+	}
+	if strings.Contains(out, "origin-token") {
+		t.Errorf("the output holds the origin's token:\n%s", out)
+	}
+	return out
+}
+
 // An origin that says the repository is not there (404) answered: no
 // mirror serves in its place, even with failover on, whichever way the
 // fetch picks its server; the error is git's, with the hint.
@@ -467,18 +475,7 @@ func TestNoFailoverOnOriginNotFound(t *testing.T) {
 			f := newFixture(t, "http", settings...)
 			f.origin.srv.AddFault(gittest.Fault{Prefix: "/app.git", Status: 404, Body: "no such repository"})
 			notFound := "fatal: repository '" + f.origin.url + "/' not found"
-			// The yardstick: plain git says the same of the origin.
-			if out, err := gittest.GitCombined("", nil, "ls-remote", f.origin.url); err == nil || !strings.Contains(out, notFound) {
-				t.Fatalf("plain git ls-remote: %v\n%s", err, out)
-			}
-			dst := filepath.Join(t.TempDir(), "clone")
-			out, err := gittest.GitCombined("", nil, "clone", "federate::app", dst)
-			if err == nil {
-				t.Fatalf("clone succeeded from a mirror although the origin has no such repository:\n%s", out)
-			}
-			if strings.Contains(out, "origin-token") {
-				t.Errorf("the output holds the origin's token:\n%s", out)
-			}
+			out := cloneFailsAsGit(t, f, notFound)
 			for _, want := range []string{notFound, "was it deleted or renamed?"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("error does not say %q:\n%s", want, out)

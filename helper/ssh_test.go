@@ -276,15 +276,7 @@ func TestSSHOriginDownWithoutFailover(t *testing.T) {
 func TestSSHKeyRefusedIsNotFailedOver(t *testing.T) {
 	f := newSSHFixture(t)
 	t.Setenv("GIT_SSH_COMMAND", strings.ReplaceAll(f.sshd.GitSSHCommand(), "client_ed25519", "no_such_key"))
-	// The yardstick: plain git says the same of the origin.
-	if out, err := gittest.GitCombined("", nil, "ls-remote", f.origin.url); err == nil || !strings.Contains(out, "Permission denied (publickey") {
-		t.Fatalf("plain git ls-remote: %v\n%s", err, out)
-	}
-	dst := filepath.Join(t.TempDir(), "clone")
-	out, err := gittest.GitCombined("", nil, "clone", "federate::app", dst)
-	if err == nil {
-		t.Fatalf("clone succeeded from a mirror although the origin refused the key:\n%s", out)
-	}
+	out := cloneFailsAsGit(t, f.fixture, "Permission denied (publickey")
 	for _, want := range []string{f.origin.url, "Permission denied (publickey", "\nhint: ", "did not accept your ssh key"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("clone output lacks %q:\n%s", want, out)
