@@ -1,6 +1,7 @@
 package pushtest
 
 import (
+	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -10,8 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/text/language"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
@@ -28,11 +33,21 @@ func hostOf(t *testing.T, raw string) string {
 // through the returned CA file) and returns the URL of app.git there;
 // the token of s is set for the front's host.
 func httpsFront(t *testing.T, s server, token string) (string, string) {
+	return httpsFrontWith(t, s, token, nil)
+}
+
+// httpsFrontWith is httpsFront with cert for the front's certificate
+// (nil: httptest's own).
+func httpsFrontWith(t *testing.T, s server, token string, cert *tls.Certificate) (string, string) {
 	backend, err := url.Parse(s.Server.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	front := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(backend))
+	front := httptest.NewUnstartedServer(httputil.NewSingleHostReverseProxy(backend))
+	if cert != nil {
+		front.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}}
+	}
+	front.StartTLS()
 	t.Cleanup(front.Close)
 	ca := gittest.CAFile(t, front)
 	t.Setenv(keystore.EnvName(hostOf(t, front.URL)), token)
@@ -116,38 +131,71 @@ func TestHTTPSMirrorWithGitTLSSettingsPushedDirectly(t *testing.T) {
 	}
 }
 
-// An https mirror whose certificate git does not trust is reported in
-// the words of whichever way pushed it, and queued with one reason that
-// says so, not as a mirror that could not be reached: the operator looks
-// at the certificates git trusts, not at the network. Both ways: the
-// direct client (the default) and git's transport (a key it alone
+// An https mirror whose certificate git does not accept (from a CA it
+// does not trust, expired, or for another host name) is reported in the
+// words of whichever way pushed it, and queued with one reason that says
+// so, not as a mirror that could not be reached: the operator looks at
+// the certificate and the CAs git trusts, not at the network. Both ways:
+// the direct client (the default) and git's transport (a key it alone
 // honours).
 func TestHTTPSMirrorNotTrustedIsQueuedSo(t *testing.T) {
-	for _, tc := range []struct{ name, key, value, words string }{
-		{"direct", "", "", "x509: certificate"},
-		{"git's transport", "http.emptyAuth", "false", "certificate"}, // curl's words, which its TLS library's choose
+	for _, cert := range []struct {
+		name    string
+		make    func(t *testing.T) *tls.Certificate // nil: httptest's, from a CA not given to git
+		trusted bool
+		// The words of each way: Go's, and curl's as GnuTLS or OpenSSL
+		// puts them (GnuTLS does not say that a certificate expired).
+		direct, git string
+	}{
+		{"untrusted", func(*testing.T) *tls.Certificate { return nil }, false,
+			"x509: certificate signed by unknown authority", "certificate"},
+		{"expired", func(t *testing.T) *tls.Certificate {
+			c := gittest.Certificate(t, time.Now().Add(-time.Hour), "127.0.0.1")
+			return &c
+		}, true, "x509: certificate has expired", "certificate"},
+		{"another host", func(t *testing.T) *tls.Certificate {
+			c := gittest.Certificate(t, time.Now().Add(24*time.Hour), "mirror.example.org")
+			return &c
+		}, true, "x509: cannot validate certificate for 127.0.0.1", "target host name"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFed(t)
-			t.Setenv("GIT_SSL_CAINFO", "")
-			os.Unsetenv("GIT_SSL_CAINFO")
-			if tc.key != "" {
-				gittest.Git(t, "", "config", "--global", tc.key, tc.value)
-			}
-			m3 := newServer(t, "mirror3-token")
-			gittest.Seed(t, f.work, m3.Path)
-			front, _ := httpsFront(t, m3, "mirror3-token")
-			gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front)
-			tip := f.commit("a.txt", "one commit")
-			out := f.push(true, "fed", "main")
-			f.wantRef("refs/heads/main", tip, f.all()...)
-			if !strings.Contains(out, "federate: mirror "+front+": push failed: ") || !strings.Contains(out, tc.words) {
-				t.Errorf("push output lacks the failure in its transport's words (%q):\n%s", tc.words, out)
-			}
-			if e := f.queued(front, "refs/heads/main"); e.OID != tip || e.Reason != pending.ReasonTLS.String() {
-				t.Errorf("queued %s with reason %q, want %s with %q", e.OID, e.Reason, tip, pending.ReasonTLS)
-			}
-		})
+		for _, way := range []struct{ name, key, value string }{
+			{"direct", "", ""},
+			{"git's transport", "http.emptyAuth", "false"},
+		} {
+			t.Run(cert.name+"/"+way.name, func(t *testing.T) {
+				f := newFed(t)
+				t.Setenv("GIT_SSL_CAINFO", "")
+				os.Unsetenv("GIT_SSL_CAINFO")
+				words := cert.direct
+				if way.key != "" {
+					gittest.Git(t, "", "config", "--global", way.key, way.value)
+					words = cert.git
+				}
+				m3 := newServer(t, "mirror3-token")
+				gittest.Seed(t, f.work, m3.Path)
+				front, ca := httpsFrontWith(t, m3, "mirror3-token", cert.make(t))
+				if cert.trusted {
+					// Its CA trusted: what is refused is the certificate itself.
+					gittest.Git(t, "", "config", "--global", "http.sslCAInfo", ca)
+				}
+				gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front)
+				tip := f.commit("a.txt", "one commit")
+				out := f.push(true, "fed", "main")
+				f.wantRef("refs/heads/main", tip, f.all()...)
+				if !strings.Contains(out, "federate: mirror "+front+": push failed: ") || !strings.Contains(out, words) {
+					t.Errorf("push output lacks the failure in its transport's words (%q):\n%s", words, out)
+				}
+				if e := f.queued(front, "refs/heads/main"); e.OID != tip || e.Reason != pending.ReasonTLS.String() {
+					t.Errorf("queued %s with reason %q, want %s with %q", e.OID, e.Reason, tip, pending.ReasonTLS)
+				}
+				// The status says it in the reader's language (and fails:
+				// the mirror cannot be read).
+				status, _ := gittest.GitCombined(f.work, zhCN, "federate", "status")
+				if zh := pending.ReasonTLS.Localize(i18n.New(language.SimplifiedChinese)); !strings.Contains(status, zh) {
+					t.Errorf("git federate status lacks %q:\n%s", zh, status)
+				}
+			})
+		}
 	}
 }
 

@@ -27,7 +27,7 @@ const (
 	KindNoRead         // the token may not read (403 on a fetch)
 	KindForbidden      // git's protocol policy forbids the URL's protocol: nothing was sent
 	KindHostKey        // ssh does not trust the server's host key: nothing was sent
-	KindTLS            // the server's TLS certificate is not trusted: nothing was sent
+	KindTLS            // the server's TLS certificate was refused (its CA, its dates, its name): nothing was sent
 )
 
 func (k Kind) String() string {

@@ -33,7 +33,7 @@ var (
 	// user acts: known_hosts, the certificates git trusts, or git's
 	// protocol policy.
 	ReasonHostKey   = i18n.M("ssh does not trust the mirror's host key (see known_hosts)")
-	ReasonTLS       = i18n.M("the mirror's TLS certificate is not trusted (see http.sslCAInfo)")
+	ReasonTLS       = i18n.M("the mirror's TLS certificate was refused (not from a CA git trusts, expired, or for another host)")
 	ReasonForbidden = i18n.M("git's protocol policy does not allow the mirror's protocol")
 	// ReasonUnconfirmed is an update written ahead of the push to the
 	// primary server: left queued only when that push never returned.
