@@ -173,12 +173,14 @@ func TestSSHMirrorFailureIsReportedAndQueued(t *testing.T) {
 		env    []string
 		reason i18n.Msg
 		words  []string
+		label  string // what git federate status says of the mirror
 	}{
 		{"untrusted host key", []string{"GIT_SSH_COMMAND=" + strings.ReplaceAll(f.sshd.GitSSHCommand(), "known_hosts", "no_known_hosts")},
-			pending.ReasonHostKey, []string{"Host key verification failed."}},
-		{"protocol not allowed", []string{"GIT_ALLOW_PROTOCOL=http:federate"}, pending.ReasonForbidden, []string{"transport 'ssh' not allowed"}},
+			pending.ReasonHostKey, []string{"Host key verification failed."}, "HOST KEY NOT TRUSTED"},
+		{"protocol not allowed", []string{"GIT_ALLOW_PROTOCOL=http:federate"}, pending.ReasonForbidden, []string{"transport 'ssh' not allowed"},
+			"PROTOCOL NOT ALLOWED"},
 		// Last: the sshd stays down.
-		{"down", nil, pending.ReasonUnreachable, []string{"ssh: connect to host 127.0.0.1 port ", "Connection refused"}},
+		{"down", nil, pending.ReasonUnreachable, []string{"ssh: connect to host 127.0.0.1 port ", "Connection refused"}, "UNREACHABLE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := gittest.Commit(t, work, tc.name+".txt", "a\n", tc.name)
@@ -202,10 +204,15 @@ func TestSSHMirrorFailureIsReportedAndQueued(t *testing.T) {
 				!strings.HasSuffix(strings.TrimSpace(string(p)), "\t"+tc.reason.String()) {
 				t.Errorf("pending queue (%v), want the entry with reason %q:\n%s", err, tc.reason, p)
 			}
-			// It exits 3 while the sshd is down: the mirror cannot be read.
-			status, err := gittest.GitCombined(work, []string{"LANG=zh_CN.UTF-8", "LC_ALL=", "LC_MESSAGES=", "LANGUAGE="}, "federate", "status")
-			if zh := tc.reason.Localize(i18n.New(language.SimplifiedChinese)); (err != nil) != (tc.name == "down") || !strings.Contains(status, zh) {
-				t.Errorf("git federate status (%v) lacks %q:\n%s", err, zh, status)
+			// In the same environment the status cannot read the mirror
+			// either, and says why in the same terms as the queue.
+			zhEnv := append([]string{"LANG=zh_CN.UTF-8", "LC_ALL=", "LC_MESSAGES=", "LANGUAGE="}, tc.env...)
+			status, err := gittest.GitCombined(work, zhEnv, "federate", "status")
+			zh := i18n.New(language.SimplifiedChinese)
+			for _, want := range []string{tc.reason.Localize(zh), f.mirrors[0].url + "：" + zh.Sprintf(tc.label) + "："} {
+				if err == nil || !strings.Contains(status, want) {
+					t.Errorf("git federate status (%v) lacks %q:\n%s", err, want, status)
+				}
 			}
 		})
 	}

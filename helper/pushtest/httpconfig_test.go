@@ -188,11 +188,14 @@ func TestHTTPSMirrorNotTrustedIsQueuedSo(t *testing.T) {
 				if e := f.queued(front, "refs/heads/main"); e.OID != tip || e.Reason != pending.ReasonTLS.String() {
 					t.Errorf("queued %s with reason %q, want %s with %q", e.OID, e.Reason, tip, pending.ReasonTLS)
 				}
-				// The status says it in the reader's language (and fails:
-				// the mirror cannot be read).
+				// The status says it in the reader's language, in the
+				// mirror's line (it cannot read the mirror) and the queue's.
 				status, _ := gittest.GitCombined(f.work, zhCN, "federate", "status")
-				if zh := pending.ReasonTLS.Localize(i18n.New(language.SimplifiedChinese)); !strings.Contains(status, zh) {
-					t.Errorf("git federate status lacks %q:\n%s", zh, status)
+				zh := i18n.New(language.SimplifiedChinese)
+				for _, want := range []string{pending.ReasonTLS.Localize(zh), front + "：" + zh.Sprintf("CERTIFICATE REFUSED") + "："} {
+					if !strings.Contains(status, want) {
+						t.Errorf("git federate status lacks %q:\n%s", want, status)
+					}
 				}
 			})
 		}

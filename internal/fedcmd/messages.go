@@ -10,13 +10,21 @@ import (
 )
 
 // failureLabel names what went wrong with a server, for a report line: a
-// missing repository or a refused token is not an unreachable server.
+// missing repository or a refused token is not an unreachable server, and
+// neither is one this side would not talk to (its certificate or host
+// key, git's protocol policy), as the pending queue's reasons say.
 func failureLabel(p *i18n.Printer, err error) string {
 	switch gitexec.Classify(err) {
 	case gitexec.KindNotFound:
 		return p.Sprintf("NOT FOUND")
 	case gitexec.KindAuth, gitexec.KindNoWrite:
 		return p.Sprintf("REFUSED")
+	case gitexec.KindTLS:
+		return p.Sprintf("CERTIFICATE REFUSED")
+	case gitexec.KindHostKey:
+		return p.Sprintf("HOST KEY NOT TRUSTED")
+	case gitexec.KindForbidden:
+		return p.Sprintf("PROTOCOL NOT ALLOWED")
 	}
 	return p.Sprintf("UNREACHABLE")
 }
