@@ -34,6 +34,7 @@ type HostAuth struct {
 	Check  string `json:"check"` // api, ls-remote or none
 	Error  string `json:"error,omitempty"`
 	// Problem sorts a failure: unreachable (the server, not the token),
+	// certificate-refused (its TLS certificate: nor is it the token),
 	// token-refused, no-permission or not-found; "" when valid.
 	Problem string `json:"problem,omitempty"`
 	// Needs is what the configuration needs the token to do on this host
@@ -72,6 +73,7 @@ const (
 	problemRefused      = "token-refused"
 	problemNoPermission = "no-permission"
 	problemNotFound     = "not-found"
+	problemCertificate  = "certificate-refused"
 )
 
 func authCommand(stdio IO) *cli.Command {
@@ -328,6 +330,8 @@ func setNames(cfg *federation.Config) []string {
 func apiProblem(err error) string {
 	var se *forge.StatusError
 	switch {
+	case gitexec.Classify(err) == gitexec.KindTLS:
+		return problemCertificate
 	case errors.Is(err, forge.ErrUnauthorized):
 		return problemRefused
 	case errors.Is(err, forge.ErrForbidden):
@@ -340,8 +344,9 @@ func apiProblem(err error) string {
 	return problemUnreachable // no answer, or a 5xx: the server, not the token
 }
 
-// gitProblem sorts a failed git ls-remote: what is not a refusal or a
-// missing repository is a server that did not answer.
+// gitProblem sorts a failed git ls-remote: what is not a refusal, a
+// missing repository or a certificate refused here is a server that did
+// not answer.
 func gitProblem(err error) string {
 	switch gitexec.Classify(err) {
 	case gitexec.KindAuth:
@@ -350,6 +355,8 @@ func gitProblem(err error) string {
 		return problemNoPermission
 	case gitexec.KindNotFound:
 		return problemNotFound
+	case gitexec.KindTLS:
+		return problemCertificate
 	}
 	return problemUnreachable
 }
@@ -363,6 +370,8 @@ func problemLabel(problem string) i18n.Msg {
 		return i18n.M("NOT FOUND")
 	case problemNoPermission:
 		return i18n.M("NO PERMISSION")
+	case problemCertificate:
+		return i18n.M("CERTIFICATE REFUSED")
 	}
 	return i18n.M("TOKEN REFUSED")
 }

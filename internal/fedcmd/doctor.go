@@ -409,6 +409,9 @@ func hostCheck(p *i18n.Printer, a HostAuth) Check {
 	case a.Problem == problemUnreachable:
 		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; server unreachable: %s", source, strings.ReplaceAll(a.errorText(p), "\n", "; "))
 		c.Fix = p.Sprintf("check that %s is up and reachable from here (network, proxy, DNS); the token could not be tried", a.Host)
+	case a.Problem == problemCertificate:
+		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; TLS certificate refused: %s", source, strings.ReplaceAll(a.errorText(p), "\n", "; "))
+		c.Fix = p.Sprintf("renew %s's certificate if it expired, check the host name in the URL, or give git the CA that signed it (http.sslCAInfo); the token could not be tried", a.Host)
 	case a.Problem == problemNotFound:
 		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; %s", source, strings.ReplaceAll(a.errorText(p), "\n", "; "))
 		c.Fix = p.Sprintf("check the repository URL in the federation's config (deleted or renamed?), or log in if it is private: git federate login %s", a.Host)

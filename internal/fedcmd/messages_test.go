@@ -1,9 +1,15 @@
 package fedcmd
 
 import (
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
@@ -101,5 +107,64 @@ func TestAuthWithOnlyGitProtocolHosts(t *testing.T) {
 	if !strings.Contains(out.String(), "No http(s) host is configured, so no token is needed.") ||
 		!strings.Contains(out.String(), "git://127.0.0.1:9") {
 		t.Errorf("auth with git:// hosts only:\n%s", out)
+	}
+}
+
+// TestAuthAndDoctorNameARefusedCertificate: a server whose TLS
+// certificate git refuses (here it expired, its CA trusted) is neither
+// down nor a token problem: auth labels it so, and doctor says what to
+// do about the certificate, not to log in or to check the network.
+func TestAuthAndDoctorNameARefusedCertificate(t *testing.T) {
+	gittest.Isolate(t)
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{gittest.Certificate(t, time.Now().Add(-time.Hour), "127.0.0.1")}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	gittest.Git(t, "", "config", "--global", "http.sslCAInfo", gittest.CAFile(t, srv))
+	gittest.Git(t, "", "config", "--global", "federation.f.origin", srv.URL+"/o.git")
+
+	stdio, out, _ := testIO("")
+	err := runAuth(t.Context(), AuthOptions{IO: stdio, Deps: TokenDeps{Getenv: func(string) string { return "" }}, JSON: true})
+	var hosts []HostAuth
+	if jerr := json.Unmarshal(out.Bytes(), &hosts); exitCodeOf(err) != ExitFailure || jerr != nil || len(hosts) != 1 ||
+		hosts[0].Problem != problemCertificate || !strings.Contains(hosts[0].Error, "certificate") {
+		t.Errorf("auth --json: %v (%v), want exit 1 and one host whose problem is %s:\n%s", err, jerr, problemCertificate, out)
+	}
+	stdio, out, _ = testIO("")
+	_ = runAuth(t.Context(), AuthOptions{IO: stdio, Deps: TokenDeps{Getenv: func(string) string { return "" }}})
+	if !strings.Contains(out.String(), "CERTIFICATE REFUSED: ") || strings.Contains(out.String(), "UNREACHABLE") {
+		t.Errorf("auth output does not name the certificate:\n%s", out)
+	}
+
+	stdio, out, _ = testIO("")
+	opts := doctorOpts(t)
+	opts.Getenv = func(string) string { return "" }
+	if err := runDoctor(t.Context(), stdio, opts); err == nil {
+		t.Errorf("doctor passed with the origin's certificate expired:\n%s", out)
+	}
+	report := out.String()
+	if !strings.Contains(report, "TLS certificate refused: ") || !strings.Contains(report, "renew "+srv.URL+"'s certificate if it expired") {
+		t.Errorf("doctor report does not name the certificate:\n%s", report)
+	}
+	for _, bad := range []string{"server unreachable", "git federate login " + srv.URL} {
+		if strings.Contains(report, bad) {
+			t.Errorf("doctor says %q:\n%s", bad, report)
+		}
+	}
+}
+
+// apiProblem sorts a forge API call that failed on the certificate as
+// auth's git check does.
+func TestAPIProblemOfARefusedCertificate(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{gittest.Certificate(t, time.Now().Add(24*time.Hour), "mirror.example.org")}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	_, err := http.Get(srv.URL)
+	if err == nil {
+		t.Fatal("a certificate for another host was accepted")
+	}
+	if got := apiProblem(fmt.Errorf("GET %s/api/v1/user: %w", srv.URL, err)); got != problemCertificate {
+		t.Errorf("apiProblem(%v) = %q, want %q", err, got, problemCertificate)
 	}
 }
