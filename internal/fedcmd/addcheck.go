@@ -64,6 +64,8 @@ func checkServer(ctx context.Context, d TokenDeps, cfg *federation.Config, ep fe
 			return []i18n.Msg{i18n.M("repository %s not found: was it deleted or renamed? (or is it private, and the token may not see it?)", ep.Raw)}
 		case errors.Is(err, forge.ErrForbidden):
 			return []i18n.Msg{i18n.M("%s: token without permission to read %s: %v", host, ep.Raw, err)}
+		case gitexec.Classify(err) == gitexec.KindTLS:
+			return []i18n.Msg{i18n.M("%s: TLS certificate refused (not from a CA git trusts, expired, or for another host): %v", host, err)}
 		default:
 			return []i18n.Msg{i18n.M("%s: server unreachable: %v", host, err)}
 		}

@@ -2,10 +2,14 @@ package fedcmd
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
@@ -77,5 +81,29 @@ func TestAddChecksServersOnGitea(t *testing.T) {
 	if err == nil || !a.Valid || a.Access == nil || strings.Join(a.Access.Scopes, ",") != "read:repository" ||
 		strings.Join(scopes, " ") != "create=write:repository write=write:repository" || strings.Contains(out.String(), readOnly) {
 		t.Fatalf("auth with a read-only token: %v\n%s", err, out.String())
+	}
+}
+
+// TestAddNamesARefusedCertificate: add's check of a server on a known
+// forge whose TLS certificate git refuses (expired, its CA trusted) says
+// so, not that the server is unreachable, in the words of Go's TLS.
+func TestAddNamesARefusedCertificate(t *testing.T) {
+	gittest.Isolate(t)
+	t.Setenv("FEDERATE_KEYRING", "off")
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{gittest.Certificate(t, time.Now().Add(-time.Hour), "127.0.0.1")}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	gittest.Git(t, "", "config", "--global", "http.sslCAInfo", gittest.CAFile(t, srv))
+	gittest.Git(t, "", "config", "--global", "federate."+srv.URL+".forge", "gitea")
+	t.Setenv(keystore.EnvName(strings.TrimPrefix(srv.URL, "https://")), "0123456789abcdef0123456789abcdef01234567")
+	var out, errOut bytes.Buffer
+	err := runAdd(t.Context(), IO{Out: &out, Err: &errOut}, AddOptions{Name: "f", Global: true, Check: true,
+		Origin: srv.URL + "/o/app.git", Mirrors: []string{"http://127.0.0.1:9/m.git"}})
+	var ee *ExitError
+	want := srv.URL + ": TLS certificate refused (not from a CA git trusts, expired, or for another host): "
+	if !errors.As(err, &ee) || ee.Code != ExitPartial || !strings.Contains(errOut.String(), want) ||
+		!strings.Contains(errOut.String(), "x509: certificate has expired") || strings.Contains(errOut.String(), srv.URL+": server unreachable") {
+		t.Errorf("add: %v, want exit 3 and a warning with %q:\n%s", err, want, errOut.String())
 	}
 }
