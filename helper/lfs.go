@@ -116,6 +116,13 @@ func (s *Session) carryLFS(ctx context.Context, srv federation.Endpoint, updates
 	if !on || s.GitDir == "" || s.opts.DryRun {
 		return nil
 	}
+	if s.forbidden(ctx, srv) {
+		// Nothing goes to a server git's protocol policy forbids, its
+		// token least of all: plain git refuses it before it runs the
+		// pre-push hook that uploads LFS objects, and the push's refusal,
+		// in git's words, is all the server gets.
+		return nil
+	}
 	var tips []string
 	for _, u := range updates {
 		if !u.Delete() && u.OID != "" {

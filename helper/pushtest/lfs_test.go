@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/pending"
 )
 
 // lfsFed is the federation with an LFS server on each repository's
@@ -163,4 +164,37 @@ func TestLFSHungMirrorGivenUpAtItsOwnLimit(t *testing.T) {
 	}
 	f.wantRef("refs/heads/main", head, f.fed.origin, f.fed.m2)
 	f.wantRef("refs/heads/main", before, f.fed.m1)
+}
+
+// A mirror whose protocol git's policy forbids (here https, with
+// GIT_ALLOW_PROTOCOL) gets no request at all, its LFS objects no more
+// than its refs: plain git refuses such a server before it runs the
+// pre-push hook that uploads LFS objects. The mirror's refs are queued
+// with the policy's reason; origin and the other mirrors get the push
+// and the object.
+func TestLFSMirrorForbiddenByProtocolPolicyGetsNothing(t *testing.T) {
+	f := newLFSFed(t)
+	m3 := newServer(t, "mirror3-token")
+	gittest.Seed(t, f.work, m3.Path)
+	m3LFS := &gittest.LFS{}
+	m3.AddFault(gittest.Fault{Prefix: "/app.git/info/lfs/", Handler: m3LFS})
+	front, ca := httpsFront(t, m3, "mirror3-token")
+	t.Setenv("GIT_SSL_CAINFO", ca) // trusted: what stops it is the policy alone
+	gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front)
+	a := f.store([]byte("the pushed model\n"))
+	head := f.commitPointer(a)
+	out := f.pushIn([]string{"GIT_ALLOW_PROTOCOL=federate:http"}, "fed", "main")
+	wantContains(t, out, "federate: mirror "+front+": push failed: ", "transport 'https' not allowed")
+	if got := m3.Requests(); len(got) != 0 {
+		t.Errorf("the forbidden mirror was asked %v", got)
+	}
+	if e := f.queued(front, "refs/heads/main"); e.OID != head || e.Reason != pending.ReasonForbidden.String() {
+		t.Errorf("queued %s with reason %q, want %s with %q", e.OID, e.Reason, head, pending.ReasonForbidden)
+	}
+	f.wantRef("refs/heads/main", head, f.all()...)
+	for name, l := range map[string]*gittest.LFS{"origin": f.origin, "mirror 1": f.m1, "mirror 2": f.m2} {
+		if _, ok := l.Object(a.OID); !ok {
+			t.Errorf("%s lacks the LFS object", name)
+		}
+	}
 }
