@@ -34,7 +34,7 @@ type HostAuth struct {
 	Check  string `json:"check"` // api, ls-remote or none
 	Error  string `json:"error,omitempty"`
 	// Problem sorts a failure: unreachable (the server, not the token),
-	// certificate-refused (its TLS certificate: nor is it the token),
+	// certificate-refused (its TLS certificate, not the token),
 	// token-refused, no-permission or not-found; "" when valid.
 	Problem string `json:"problem,omitempty"`
 	// Needs is what the configuration needs the token to do on this host
