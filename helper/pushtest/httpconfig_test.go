@@ -179,6 +179,10 @@ func TestHTTPSMirrorNotTrustedIsQueuedSo(t *testing.T) {
 					gittest.Git(t, "", "config", "--global", "http.sslCAInfo", ca)
 				}
 				gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front)
+				// The yardstick: plain git refuses the certificate too.
+				if plain, err := gittest.GitCombined(f.work, nil, "ls-remote", front); err == nil || !strings.Contains(plain, cert.git) {
+					t.Fatalf("plain git ls-remote %s: %v, want curl's %q\n%s", front, err, cert.git, plain)
+				}
 				tip := f.commit("a.txt", "one commit")
 				out := f.push(true, "fed", "main")
 				f.wantRef("refs/heads/main", tip, f.all()...)

@@ -183,7 +183,14 @@ func TestLFSMirrorForbiddenByProtocolPolicyGetsNothing(t *testing.T) {
 	gittest.Git(t, "", "config", "--global", "--add", "federation.fed.mirror", front)
 	a := f.store([]byte("the pushed model\n"))
 	head := f.commitPointer(a)
-	out := f.pushIn([]string{"GIT_ALLOW_PROTOCOL=federate:http"}, "fed", "main")
+	policy := []string{"GIT_ALLOW_PROTOCOL=federate:http"}
+	// The yardstick: plain git refuses the server before it asks it
+	// anything.
+	if plain, err := gittest.GitCombined(f.work, policy, "push", front, "main:refs/heads/plain"); err == nil ||
+		!strings.Contains(plain, "transport 'https' not allowed") || len(m3.Requests()) != 0 {
+		t.Fatalf("plain git push under the policy: %v, %d requests\n%s", err, len(m3.Requests()), plain)
+	}
+	out := f.pushIn(policy, "fed", "main")
 	wantContains(t, out, "federate: mirror "+front+": push failed: ", "transport 'https' not allowed")
 	if got := m3.Requests(); len(got) != 0 {
 		t.Errorf("the forbidden mirror was asked %v", got)

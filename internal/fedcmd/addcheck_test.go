@@ -96,7 +96,8 @@ func TestAddNamesARefusedCertificate(t *testing.T) {
 	t.Cleanup(srv.Close)
 	gittest.Git(t, "", "config", "--global", "http.sslCAInfo", gittest.CAFile(t, srv))
 	gittest.Git(t, "", "config", "--global", "federate."+srv.URL+".forge", "gitea")
-	t.Setenv(keystore.EnvName(strings.TrimPrefix(srv.URL, "https://")), "0123456789abcdef0123456789abcdef01234567")
+	token := "0123456789abcdef0123456789abcdef01234567"
+	t.Setenv(keystore.EnvName(strings.TrimPrefix(srv.URL, "https://")), token)
 	var out, errOut bytes.Buffer
 	err := runAdd(t.Context(), IO{Out: &out, Err: &errOut}, AddOptions{Name: "f", Global: true, Check: true,
 		Origin: srv.URL + "/o/app.git", Mirrors: []string{"http://127.0.0.1:9/m.git"}})
@@ -105,5 +106,8 @@ func TestAddNamesARefusedCertificate(t *testing.T) {
 	if !errors.As(err, &ee) || ee.Code != ExitPartial || !strings.Contains(errOut.String(), want) ||
 		!strings.Contains(errOut.String(), "x509: certificate has expired") || strings.Contains(errOut.String(), srv.URL+": server unreachable") {
 		t.Errorf("add: %v, want exit 3 and a warning with %q:\n%s", err, want, errOut.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), token) {
+		t.Errorf("add's output holds the token:\n%s%s", out.String(), errOut.String())
 	}
 }
