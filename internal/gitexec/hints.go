@@ -99,7 +99,7 @@ func Classify(err error) Kind {
 		return KindForbidden
 	case strings.Contains(s, "host key verification failed"): // ssh's words, for a key unknown or changed
 		return KindHostKey
-	case untrustedCertificate(s):
+	case refusedCertificate(s):
 		return KindTLS
 	case status == 503 || status == 429 || strings.Contains(s, "repository is being read or written") ||
 		strings.Contains(s, "service unavailable") || strings.Contains(s, "try again later"):
@@ -381,10 +381,10 @@ func sshURLHost(url string) string {
 	return url
 }
 
-// untrustedCertificate reports whether s (lower case) is curl's or Go's
-// words for a server certificate that is not trusted: unknown issuer,
+// refusedCertificate reports whether s (lower case) is curl's or Go's
+// words for a server certificate refused: from an unknown issuer,
 // self-signed, expired, or made out to another name.
-func untrustedCertificate(s string) bool {
+func refusedCertificate(s string) bool {
 	for _, w := range []string{
 		"ssl certificate problem",                 // curl, OpenSSL: unknown issuer, self-signed, expired
 		"server certificate verification failed",  // curl, GnuTLS
