@@ -30,10 +30,11 @@ type lfsServer struct {
 
 func startLFSServer(t *testing.T, withLFS bool) lfsServer {
 	t.Helper()
-	g := gittest.StartGitea(t)
+	start := gittest.StartGitea
 	if withLFS {
-		g = gittest.StartGiteaLFS(t)
+		start = gittest.StartGiteaLFS
 	}
+	g := start(t)
 	u, _ := url.Parse(g.URL)
 	t.Setenv(keystore.EnvName(u.Host), g.Token)
 	return lfsServer{Gitea: g, repo: g.CreateRepo(t, "r").CloneURL}

@@ -7,14 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,15 +232,24 @@ func (r *release) testImage(t *testing.T) {
 	r.checkNoSecret(t, []string{originToken, mirrorToken, webhookSecret}, "image", "inspect", versioned)
 
 	// serve: /healthz, then a signed push event syncs the federation.
-	port := freePort(t)
+	// Port 0, read back from the log: a port chosen here could be taken
+	// before serve binds it.
 	name := fmt.Sprintf("fedtest-serve-%d", os.Getpid())
-	e.must(t, append(append([]string{"run", "-d", "--name", name}, asInKubernetes...), command("serve", "--listen", "127.0.0.1:"+port, "--jobs", "2")...)...)
+	e.must(t, append(append([]string{"run", "-d", "--name", name}, asInKubernetes...), command("serve", "--listen", "127.0.0.1:0", "--jobs", "2")...)...)
 	t.Cleanup(func() {
 		out, _ := e.output(t, "logs", name)
 		t.Logf("serve's log:\n%s", out)
 		e.output(t, "rm", "-f", "-v", "-t", "5", name)
 	})
-	base := "http://127.0.0.1:" + port
+	var base string
+	gittest.WaitFor(t, "serve's listening address in its log", func() bool {
+		out, _ := e.output(t, "logs", name)
+		m := listeningAddr.FindStringSubmatch(out)
+		if m != nil {
+			base = "http://" + m[1]
+		}
+		return m != nil
+	})
 	gittest.WaitFor(t, "serve answering /healthz", func() bool {
 		resp, err := http.Get(base + "/healthz")
 		if err != nil {
@@ -337,12 +344,5 @@ func (r *release) checkInspect(t *testing.T, name string) {
 	}
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
+// listeningAddr finds the address in serve's "listening" log line.
+var listeningAddr = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:[0-9]+)`)

@@ -3,8 +3,10 @@ package gittest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
-
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -75,27 +77,35 @@ func StartGiteaLFS(t testing.TB) *Gitea {
 
 func startGitea(t testing.TB, lfs bool) *Gitea {
 	t.Helper()
+	return startGiteaOn(t, lfs, freePort)
+}
+
+// startGiteaOn is startGitea with the source of ports to try.
+func startGiteaOn(t testing.TB, lfs bool, port func() (int, error)) *Gitea {
+	t.Helper()
 	bin := GiteaBin()
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("no Gitea binary at %s (%v): build it with scripts/gitea.sh, or set %s", bin, err, GiteaBinEnv)
 	}
-	g := &Gitea{dir: t.TempDir(), bin: bin, User: "fedadmin", Password: "fedadmin-Passw0rd"}
-	port, err := freePort()
-	if err != nil {
+	// The password is the server's own, so that no other test's Gitea
+	// (same user name) can pass for this one.
+	g := &Gitea{dir: t.TempDir(), bin: bin, User: "fedadmin", Password: "fedadmin-" + randomHex(t)}
+	if err := g.linkOptions(); err != nil {
 		t.Fatal(err)
 	}
-	g.URL = "http://127.0.0.1:" + strconv.Itoa(port)
-	if err := g.prepare(port, lfs); err != nil {
+	if err := g.writeIni(0, lfs); err != nil {
 		t.Fatal(err)
 	}
 	g.gitea(t, "migrate")
 	g.gitea(t, "admin", "user", "create", "--admin", "--username", g.User, "--password", g.Password,
 		"--email", g.User+"@example.com", "--must-change-password=false")
-	g.start(t)
+	g.start(t, lfs, port)
 	g.Token = g.createToken(t)
 	return g
 }
 
+// freePort is a port nothing listens on now; something else may take it
+// before Gitea does (start tries again then).
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -105,17 +115,28 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// prepare writes app.ini and links the options (locales, templates'
-// data) from the Gitea module source: without them a build without
-// bindata dies with "translation is missing".
-func (g *Gitea) prepare(port int, lfs bool) error {
+func randomHex(t testing.TB) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// linkOptions links the options (locales, templates' data) from the
+// Gitea module source: without them a build without bindata dies with
+// "translation is missing".
+func (g *Gitea) linkOptions() error {
 	opts, err := giteaOptions()
 	if err != nil {
 		return err
 	}
-	if err := os.Symlink(opts, filepath.Join(g.dir, "options")); err != nil {
-		return err
-	}
+	return os.Symlink(opts, filepath.Join(g.dir, "options"))
+}
+
+// writeIni writes app.ini for a server on port (0 for the commands
+// that do not listen).
+func (g *Gitea) writeIni(port int, lfs bool) error {
 	runUser := "root"
 	if u, err := user.Current(); err == nil {
 		runUser = u.Username
@@ -227,55 +248,129 @@ func (g *Gitea) gitea(t testing.TB, args ...string) {
 	}
 }
 
-// start runs `gitea web` and waits until its API answers.
-func (g *Gitea) start(t testing.TB) {
+// start runs `gitea web` on a port from port and waits until it answers
+// as this server. Another process can take the port between its choice
+// and Gitea's bind; Gitea then logs that it failed to start and waits
+// for ever rather than exit, so start reads its log and tries again on
+// another port.
+func (g *Gitea) start(t testing.TB, lfs bool, port func() (int, error)) {
 	t.Helper()
-	logf, err := os.Create(filepath.Join(g.dir, "web.log"))
+	g.stop = func() {}
+	t.Cleanup(func() { g.stop() })
+	for try := 1; ; try++ {
+		p, err := port()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.URL = "http://127.0.0.1:" + strconv.Itoa(p)
+		if err := g.writeIni(p, lfs); err != nil {
+			t.Fatal(err)
+		}
+		err = g.run()
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, errPortTaken) || try == 5 {
+			t.Fatal(err)
+		}
+		t.Logf("%v; trying another port", err)
+	}
+}
+
+// errPortTaken is a `gitea web` that could not listen on its port.
+var errPortTaken = errors.New("gitea web: its port was taken")
+
+// run starts `gitea web` and waits until it answers, exits, or says its
+// port was taken (then it is stopped).
+func (g *Gitea) run() error {
+	logs := []string{filepath.Join(g.dir, "web.log"), filepath.Join(g.dir, "log", "gitea.log")}
+	os.Remove(logs[1]) // only this run's lines
+	logf, err := os.Create(logs[0])
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	g.cmd = exec.Command(g.bin, "--config", g.ini(), "--work-path", g.dir, "web")
 	g.cmd.Dir = g.dir
 	g.cmd.Env = g.env()
 	g.cmd.Stdout, g.cmd.Stderr = logf, logf
 	if err := g.cmd.Start(); err != nil {
-		t.Fatal(err)
+		logf.Close()
+		return err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- g.cmd.Wait(); logf.Close() }()
+	proc := g.cmd.Process
 	g.stop = func() {
-		g.cmd.Process.Signal(os.Interrupt)
+		proc.Signal(os.Interrupt)
 		select {
 		case err := <-exited:
 			exited <- err // a second stop returns at once
 		case <-time.After(15 * time.Second):
-			g.cmd.Process.Kill()
+			proc.Kill()
 			exited <- <-exited
 		}
 	}
-	t.Cleanup(g.Stop)
 	// A healthy start (migrations included) takes seconds of CPU, which
 	// a loaded machine stretches tenfold: the limit is one it never reaches.
 	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		resp, err := http.Get(g.URL + "/api/v1/version")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+	for !g.answers() {
+		if said := logsSay(logs, "Failed to start server"); said != "" {
+			g.stop()
+			return fmt.Errorf("%w (%s): %s", errPortTaken, g.URL, said)
 		}
 		select {
 		case err := <-exited:
 			exited <- err
-			log, _ := os.ReadFile(filepath.Join(g.dir, "web.log"))
-			t.Fatalf("gitea web exited: %v\n%s", err, tailOf(log, 4000))
+			return fmt.Errorf("gitea web exited: %v\n%s", err, logTails(logs))
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("gitea did not answer on %s within 5 minutes", g.URL)
+			return fmt.Errorf("gitea did not answer on %s within 5 minutes:\n%s", g.URL, logTails(logs))
 		}
 	}
+	return nil
+}
+
+// answers reports whether this server, and no other on the port, answers:
+// the admin's password is its own.
+func (g *Gitea) answers() bool {
+	req, err := http.NewRequest("GET", g.URL+"/api/v1/user", nil)
+	if err != nil {
+		return false
+	}
+	req.SetBasicAuth(g.User, g.Password)
+	c := &http.Client{Timeout: time.Minute}
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var u struct{ Login string }
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&u) == nil && u.Login == g.User
+}
+
+// logsSay returns the first line of the files that holds text.
+func logsSay(files []string, text string) string {
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, text) {
+				return strings.TrimSpace(line)
+			}
+		}
+	}
+	return ""
+}
+
+// logTails is the end of each of the files that has any.
+func logTails(files []string) string {
+	var out strings.Builder
+	for _, f := range files {
+		if b, _ := os.ReadFile(f); len(b) > 0 {
+			fmt.Fprintf(&out, "%s:\n%s\n", filepath.Base(f), tailOf(b, 4000))
+		}
+	}
+	return out.String()
 }
 
 func tailOf(b []byte, n int) []byte {

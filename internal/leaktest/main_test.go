@@ -26,10 +26,6 @@ var bus struct {
 	err error
 }
 
-// userCache is the user's cache directory, taken before tests point
-// HOME elsewhere: the Gitea build is cached there across runs.
-var userCache, _ = os.UserCacheDir()
-
 func TestMain(m *testing.M) {
 	bus.b, bus.err = gittest.StartSecretService()
 	code := gittest.Main(m)
