@@ -74,6 +74,7 @@ const (
 	problemNoPermission = "no-permission"
 	problemNotFound     = "not-found"
 	problemCertificate  = "certificate-refused"
+	problemProtocol     = "protocol-not-allowed"
 )
 
 func authCommand(stdio IO) *cli.Command {
@@ -345,8 +346,8 @@ func apiProblem(err error) string {
 }
 
 // gitProblem sorts a failed git ls-remote: what is not a refusal, a
-// missing repository or a certificate refused here is a server that did
-// not answer.
+// missing repository, a certificate refused here or a protocol git's
+// policy forbids is a server that did not answer.
 func gitProblem(err error) string {
 	switch gitexec.Classify(err) {
 	case gitexec.KindAuth:
@@ -357,6 +358,8 @@ func gitProblem(err error) string {
 		return problemNotFound
 	case gitexec.KindTLS:
 		return problemCertificate
+	case gitexec.KindForbidden:
+		return problemProtocol
 	}
 	return problemUnreachable
 }
@@ -372,6 +375,8 @@ func problemLabel(problem string) i18n.Msg {
 		return i18n.M("NO PERMISSION")
 	case problemCertificate:
 		return i18n.M("CERTIFICATE REFUSED")
+	case problemProtocol:
+		return i18n.M("PROTOCOL NOT ALLOWED")
 	}
 	return i18n.M("TOKEN REFUSED")
 }

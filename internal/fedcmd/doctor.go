@@ -412,6 +412,9 @@ func hostCheck(p *i18n.Printer, a HostAuth) Check {
 	case a.Problem == problemCertificate:
 		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; TLS certificate refused: %s", source, strings.ReplaceAll(a.errorText(p), "\n", "; "))
 		c.Fix = p.Sprintf("renew %s's certificate if it expired, check the host name in the URL, or give git the CA that signed it (http.sslCAInfo); the token could not be tried", a.Host)
+	case a.Problem == problemProtocol:
+		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; not tried: %s", source, strings.ReplaceAll(a.errorText(p), "\n", "; "))
+		c.Fix = p.Sprintf("allow the protocol of %s (see the check of git's protocol policy), or leave it: git refuses the host while its policy forbids the protocol", a.Host)
 	case a.Problem == problemNotFound:
 		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; %s", source, strings.ReplaceAll(a.errorText(p), "\n", "; "))
 		c.Fix = p.Sprintf("check the repository URL in the federation's config (deleted or renamed?), or log in if it is private: git federate login %s", a.Host)

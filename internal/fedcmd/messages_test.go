@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -166,5 +167,49 @@ func TestAPIProblemOfARefusedCertificate(t *testing.T) {
 	}
 	if got := apiProblem(fmt.Errorf("GET %s/api/v1/user: %w", srv.URL, err)); got != problemCertificate {
 		t.Errorf("apiProblem(%v) = %q, want %q", err, got, problemCertificate)
+	}
+}
+
+// A host that git ls-remote cannot reach because git's protocol policy
+// forbids its protocol is PROTOCOL NOT ALLOWED in auth, not
+// UNREACHABLE, and doctor says its token was not tried, and why. The
+// server gets no request: git refused it first.
+func TestAuthAndDoctorNameAForbiddenProtocol(t *testing.T) {
+	gittest.Isolate(t)
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	gittest.Git(t, "", "config", "--global", "federation.f.origin", srv.URL+"/o.git")
+	gittest.Git(t, "", "config", "--global", "protocol.http.allow", "never")
+	noEnv := func(string) string { return "" }
+
+	stdio, out, _ := testIO("")
+	err := runAuth(t.Context(), AuthOptions{IO: stdio, Deps: TokenDeps{Getenv: noEnv}, JSON: true})
+	var hosts []HostAuth
+	if jerr := json.Unmarshal(out.Bytes(), &hosts); exitCodeOf(err) != ExitFailure || jerr != nil || len(hosts) != 1 ||
+		hosts[0].Problem != problemProtocol || !strings.Contains(hosts[0].Error, "transport 'http' not allowed") {
+		t.Errorf("auth --json: %v (%v), want exit 1 and one host whose problem is %s, in git's words:\n%s", err, jerr, problemProtocol, out)
+	}
+	stdio, out, _ = testIO("")
+	_ = runAuth(t.Context(), AuthOptions{IO: stdio, Deps: TokenDeps{Getenv: noEnv}})
+	if !strings.Contains(out.String(), "PROTOCOL NOT ALLOWED: ") || strings.Contains(out.String(), "UNREACHABLE") {
+		t.Errorf("auth output does not name the protocol policy:\n%s", out)
+	}
+	stdio, out, _ = testIO("")
+	opts := doctorOpts(t)
+	opts.Getenv = noEnv
+	if err := runDoctor(t.Context(), stdio, opts); err == nil {
+		t.Errorf("doctor passed with the origin's protocol forbidden:\n%s", out)
+	}
+	report := out.String()
+	if !strings.Contains(report, "not tried: ") || !strings.Contains(report, "allow the protocol of "+srv.URL) ||
+		strings.Contains(report, "server unreachable") {
+		t.Errorf("doctor report does not say the policy kept the token from being tried:\n%s", report)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("the server got %d requests under a policy that forbids its protocol", n)
 	}
 }
