@@ -316,7 +316,10 @@ func (g *Gitea) run() error {
 	for !g.answers() {
 		if said := logsSay(logs, "Failed to start server"); said != "" {
 			g.stop()
-			return fmt.Errorf("%w (%s): %s", errPortTaken, g.URL, said)
+			if strings.Contains(said, "address already in use") {
+				return fmt.Errorf("%w (%s): %s", errPortTaken, g.URL, said)
+			}
+			return fmt.Errorf("gitea web did not start: %s\n%s", said, logTails(logs))
 		}
 		select {
 		case err := <-exited:
