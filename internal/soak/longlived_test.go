@@ -8,10 +8,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,8 +28,6 @@ type longLived struct {
 	name string // for the figures: "serve", "sync --daemon"
 	args []string
 	env  []string // beyond the soak's own
-	// prepare, when set, runs before each start (it may change args).
-	prepare func()
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -67,9 +65,6 @@ func (l *longLived) pid() int {
 func (s *soak) start(l *longLived) {
 	if l.running() {
 		return
-	}
-	if l.prepare != nil {
-		l.prepare()
 	}
 	cmd := exec.Command("git-federate", l.args...)
 	cmd.Dir = s.home
@@ -186,15 +181,25 @@ func (s *soak) longRunning() bool {
 	return false
 }
 
-// freeAddr is a 127.0.0.1 address nothing listens on now.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// serveAddr is the address the running serve logged it listens on, or
+// "" when serve is not running or has not logged it yet.
+func (s *soak) serveAddr() string {
+	serve := s.long[0]
+	if !serve.running() {
+		return ""
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	serve.mu.Lock()
+	out := serve.out
+	serve.mu.Unlock()
+	m := listeningAddr.FindStringSubmatch(out.String())
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }
+
+// listeningAddr finds the address in serve's "listening" log line.
+var listeningAddr = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:[0-9]+)`)
 
 // deliver posts a push event for origin to serve, as a forge does: signed
 // with the shared secret, or (bad) with a wrong one, which serve must
@@ -207,7 +212,16 @@ func (s *soak) deliver(bad bool) {
 	}
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write([]byte(body))
-	req, err := http.NewRequest("POST", "http://"+s.serveAddr+"/webhook", strings.NewReader(body))
+	what := "webhook delivery"
+	if bad {
+		what = "webhook delivery badly signed"
+	}
+	addr := s.serveAddr()
+	if addr == "" {
+		s.count(what + " (serve not answering)") // down, or not yet listening
+		return
+	}
+	req, err := http.NewRequest("POST", "http://"+addr+"/webhook", strings.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -217,10 +231,6 @@ func (s *soak) deliver(bad bool) {
 	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(m.Sum(nil)))
 	client := &http.Client{Timeout: opTimeout}
 	resp, err := client.Do(req)
-	what := "webhook delivery"
-	if bad {
-		what = "webhook delivery badly signed"
-	}
 	if err != nil {
 		// serve is down or being killed: a forge retries later.
 		s.count(what + " (serve not answering)")

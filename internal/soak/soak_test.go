@@ -66,10 +66,9 @@ type soak struct {
 	scratch string
 
 	// serve (with webhooks) and sync --daemon, started and killed at
-	// random; serve listens on serveAddr and checks secret.
-	long      []*longLived
-	serveAddr string
-	secret    string
+	// random; serve listens where it logs (serveAddr) and checks secret.
+	long   []*longLived
+	secret string
 
 	mu      sync.Mutex
 	stats   map[string]int
@@ -193,18 +192,10 @@ func newSoak(t *testing.T, seed uint64) *soak {
 		s.record(i+1, s.mirrorLast[i], true)
 	}
 	s.secret = fmt.Sprintf("soaksecret-%016x", s.rng.Uint64())
-	serve := &longLived{name: "serve", env: []string{"FEDERATE_WEBHOOK_SECRET=" + s.secret}}
-	// A port free now, at each start: another program may have taken
-	// the last one meanwhile.
-	serve.prepare = func() {
-		addr, err := freeAddr()
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.serveAddr = addr
-		serve.args = []string{"serve", "--listen", addr, "--jobs", "2"}
-	}
-	serve.prepare()
+	// serve listens on port 0 and logs the port it got (serveAddr): a
+	// port chosen ahead could be taken before it binds.
+	serve := &longLived{name: "serve", env: []string{"FEDERATE_WEBHOOK_SECRET=" + s.secret},
+		args: []string{"serve", "--listen", "127.0.0.1:0", "--jobs", "2"}}
 	s.long = []*longLived{serve, {name: "sync --daemon", args: []string{"sync", "--daemon", "--all"}}}
 	t.Cleanup(func() {
 		for _, l := range s.long {
