@@ -244,11 +244,9 @@ func (r *release) testImage(t *testing.T) {
 	var base string
 	gittest.WaitFor(t, "serve's listening address in its log", func() bool {
 		out, _ := e.output(t, "logs", name)
-		m := listeningAddr.FindStringSubmatch(out)
-		if m != nil {
-			base = "http://" + m[1]
-		}
-		return m != nil
+		addr := gittest.ListenAddrs(out)["listening"]
+		base = "http://" + addr
+		return addr != ""
 	})
 	gittest.WaitFor(t, "serve answering /healthz", func() bool {
 		resp, err := http.Get(base + "/healthz")
@@ -343,6 +341,3 @@ func (r *release) checkInspect(t *testing.T, name string) {
 		t.Errorf("%s ran as %q, read-only %v, exit %d; want 10001, true, 0", name, got[0].Config.User, got[0].HostConfig.ReadonlyRootfs, got[0].State.ExitCode)
 	}
 }
-
-// listeningAddr finds the address in serve's "listening" log line.
-var listeningAddr = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:[0-9]+)`)

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -47,13 +46,14 @@ func startServeBinary(t *testing.T, secret string, args ...string) map[string]st
 	found := make(chan map[string]string, 1)
 	go func() {
 		addrs := map[string]string{}
-		addrRE := regexp.MustCompile(`msg="?([a-z ]+)"? addr=(127\.0\.0\.1:\d+)`)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if m := addrRE.FindStringSubmatch(sc.Text()); m != nil && want[m[1]] {
-				addrs[m[1]] = m[2]
-				if len(addrs) == len(want) {
-					found <- addrs
+			for msg, addr := range gittest.ListenAddrs(sc.Text()) {
+				if want[msg] {
+					addrs[msg] = addr
+					if len(addrs) == len(want) {
+						found <- addrs
+					}
 				}
 			}
 		}

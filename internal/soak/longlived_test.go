@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -191,15 +190,8 @@ func (s *soak) serveAddr() string {
 	serve.mu.Lock()
 	out := serve.out
 	serve.mu.Unlock()
-	m := listeningAddr.FindStringSubmatch(out.String())
-	if m == nil {
-		return ""
-	}
-	return m[1]
+	return gittest.ListenAddrs(out.String())["listening"]
 }
-
-// listeningAddr finds the address in serve's "listening" log line.
-var listeningAddr = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:[0-9]+)`)
 
 // deliver posts a push event for origin to serve, as a forge does: signed
 // with the shared secret, or (bad) with a wrong one, which serve must
