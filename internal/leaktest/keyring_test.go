@@ -15,9 +15,9 @@ func TestLoginKeyringLsRemoteLogout(t *testing.T) {
 	f := newFixture(t, gittest.Auth{})
 	withKeyring(t)
 	gittest.Git(t, "", "config", "--global", "credential.helper", "store")
-	w := watchProc(token)
-	out, err := run(t, "", token+"\n", nil, "git", "federate", "login", "--token-stdin", f.url)
-	w.finish(t, "login --token-stdin")
+	w := watchExec(t)
+	out, err := w.run(t, "", token+"\n", nil, "git", "federate", "login", "--token-stdin", f.url)
+	w.finish(t, token, "login --token-stdin")
 	if err != nil || !strings.Contains(out, "Stored the token for "+f.srv.URL) {
 		t.Fatalf("login: %v\n%s", err, out)
 	}

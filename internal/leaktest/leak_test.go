@@ -45,9 +45,9 @@ func TestLsRemoteLeaksNothing(t *testing.T) {
 	t.Setenv(f.hostVar(), token)
 	gittest.Git(t, "", "config", "--global", "credential.helper", "store")
 	env, t2 := traceEnv(t)
-	w := watchProc(token)
-	out, err := run(t, "", "", env, "git", "ls-remote", "federate::fed")
-	w.finish(t, "git-remote-federate")
+	w := watchExec(t)
+	out, err := w.run(t, "", "", env, "git", "ls-remote", "federate::fed")
+	w.finish(t, token, "git-remote-federate")
 	if err != nil || !strings.Contains(out, "refs/heads/main") {
 		t.Fatalf("ls-remote federate::fed: %v\n%s", err, out)
 	}
@@ -63,9 +63,9 @@ func TestCloneLeaksNothing(t *testing.T) {
 	gittest.Git(t, "", "config", "--global", "credential.helper", "store")
 	env, t2 := traceEnv(t)
 	dst := filepath.Join(t.TempDir(), "clone")
-	w := watchProc(token)
-	out, err := run(t, "", "", env, "git", "clone", "federate::fed", dst)
-	w.finish(t, "git-remote-federate")
+	w := watchExec(t)
+	out, err := w.run(t, "", "", env, "git", "clone", "federate::fed", dst)
+	w.finish(t, token, "git-remote-federate")
 	if err != nil {
 		t.Fatalf("clone federate::fed: %v\n%s", err, out)
 	}
@@ -76,9 +76,9 @@ func TestCloneLeaksNothing(t *testing.T) {
 	gittest.Git(t, "", "clone", "-q", f.srv.Path("app.git"), up)
 	gittest.Commit(t, up, "more.txt", "more\n", "more")
 	gittest.Git(t, up, "push", "-q", "origin", "main")
-	w = watchProc(token)
-	out, err = run(t, dst, "", env, "git", "fetch", "origin")
-	w.finish(t, "git-remote-federate")
+	w = watchExec(t)
+	out, err = w.run(t, dst, "", env, "git", "fetch", "origin")
+	w.finish(t, token, "git-remote-federate")
 	if err != nil {
 		t.Fatalf("fetch: %v\n%s", err, out)
 	}
@@ -96,9 +96,9 @@ func TestPushLeaksNothing(t *testing.T) {
 	gittest.Git(t, work, "remote", "add", "fed", "federate::fed")
 	gittest.Commit(t, work, "new.txt", "new\n", "new")
 	env, t2 := traceEnv(t)
-	w := watchProc(token)
-	out, err := run(t, work, "", env, "git", "push", "fed", "main")
-	w.finish(t, "git-remote-federate")
+	w := watchExec(t)
+	out, err := w.run(t, work, "", env, "git", "push", "fed", "main")
+	w.finish(t, token, "git-remote-federate")
 	if err != nil {
 		t.Fatalf("git push fed main: %v\n%s", err, out)
 	}
@@ -113,9 +113,9 @@ func TestWrongTokenErrorLeaksNothing(t *testing.T) {
 	f := newFixture(t, gittest.Auth{Token: "the-right-one-xyz"})
 	t.Setenv(f.hostVar(), token) // wrong for this server
 	env, t2 := traceEnv(t)
-	w := watchProc(token)
-	out, err := run(t, "", "", env, "git", "ls-remote", "federate::fed")
-	w.finish(t)
+	w := watchExec(t)
+	out, err := w.run(t, "", "", env, "git", "ls-remote", "federate::fed")
+	w.finish(t, token, "git-remote-federate")
 	if err == nil {
 		t.Fatalf("ls-remote with a wrong token succeeded:\n%s", out)
 	}

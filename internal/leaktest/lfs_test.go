@@ -43,17 +43,17 @@ func TestLFSLeaksNothing(t *testing.T) {
 	env, t2 := traceEnv(t)
 	env = append(env, "GIT_TRANSFER_TRACE=1")
 	clone := filepath.Join(t.TempDir(), "clone")
-	ws := []*procWatch{watchProc(origin.Token), watchProc(mirror.Token)}
-	out, err := run(t, work, "", env, "git", "push", "fed", "HEAD:refs/heads/main")
+	w := watchExec(t)
+	out, err := w.run(t, work, "", env, "git", "push", "fed", "HEAD:refs/heads/main")
 	if err != nil {
 		t.Fatalf("git push: %v\n%s", err, out)
 	}
-	cloneOut, err := run(t, "", "", env, "git", "clone", "federate::fed", clone)
+	cloneOut, err := w.run(t, "", "", env, "git", "clone", "federate::fed", clone)
 	if err != nil {
 		t.Fatalf("git clone: %v\n%s", err, cloneOut)
 	}
-	for _, w := range ws {
-		w.finish(t, "git-remote-federate", "git-lfs")
+	for _, tok := range []string{origin.Token, mirror.Token} {
+		w.finish(t, tok, "git-remote-federate", "git-lfs")
 	}
 	if b, _ := os.ReadFile(filepath.Join(clone, "big.bin")); !strings.HasPrefix(string(b), "large file") {
 		t.Fatalf("the clone checked out no LFS content: %q", b)

@@ -10,8 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -99,77 +99,73 @@ func run(t *testing.T, dir, stdin string, env []string, name string, args ...str
 	return out.String(), err
 }
 
-// procWatch polls every process's command line while a command runs.
-type procWatch struct {
-	stop chan struct{}
-	done chan struct{}
-	mu   sync.Mutex
-	seen map[string]bool // command lines seen
-	hits []string
+// execWatch runs commands under strace, which records the command line
+// of every program they start, theirs and their children's, however
+// short-lived: a poll of /proc could miss a helper that lives 20 ms, and
+// then either pass without having looked or fail for nothing.
+type execWatch struct {
+	logs []string
 }
 
-func watchProc(tok string) *procWatch {
-	w := &procWatch{stop: make(chan struct{}), done: make(chan struct{}), seen: map[string]bool{}}
-	go func() {
-		defer close(w.done)
-		for {
-			w.scan(tok)
-			select {
-			case <-w.stop:
-				w.scan(tok)
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
-	return w
-}
-
-func (w *procWatch) scan(tok string) {
-	paths, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil || len(b) == 0 {
-			continue
-		}
-		line := strings.ReplaceAll(string(b), "\x00", " ")
-		w.mu.Lock()
-		if !w.seen[line] {
-			w.seen[line] = true
-			for _, f := range forms(tok) {
-				if strings.Contains(line, f) {
-					w.hits = append(w.hits, line)
-				}
-			}
-		}
-		w.mu.Unlock()
-	}
-}
-
-// finish stops the watch and fails on any hit; it also checks that the
-// watch saw the processes it was meant to (want), so a silent poller
-// cannot pass.
-func (w *procWatch) finish(t *testing.T, want ...string) {
+func watchExec(t *testing.T) *execWatch {
 	t.Helper()
-	close(w.stop)
-	<-w.done
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, h := range w.hits {
-		t.Errorf("token in a command line: %s", h)
+	if _, err := exec.LookPath("strace"); err != nil {
+		t.Fatalf("strace is not installed (scripts/test installs it): %v", err)
+	}
+	return &execWatch{}
+}
+
+// run is the package's run, under strace -f: every execve's arguments
+// are logged, and no environment (where the tests' own tokens are).
+func (w *execWatch) run(t *testing.T, dir, stdin string, env []string, name string, args ...string) (string, error) {
+	t.Helper()
+	log := filepath.Join(t.TempDir(), "execve.log")
+	w.logs = append(w.logs, log)
+	trace := []string{"-f", "-qq", "--seccomp-bpf", "-e", "trace=execve", "-e", "signal=none", "-s", "65536", "-o", log, "--", name}
+	return run(t, dir, stdin, env, "strace", append(trace, args...)...)
+}
+
+// finish fails when tok, in any form, is in the command line of a
+// program the commands started; it also fails when no program matching
+// each of want ran, so that a watch that saw nothing cannot pass.
+func (w *execWatch) finish(t *testing.T, tok string, want ...string) {
+	t.Helper()
+	lines := w.commandLines(t)
+	for _, line := range lines {
+		for _, f := range forms(tok) {
+			if strings.Contains(line, f) {
+				t.Errorf("token in a command line: %s", line)
+			}
+		}
 	}
 	for _, s := range want {
-		found := false
-		for line := range w.seen {
-			if strings.Contains(line, s) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			t.Errorf("the /proc watch never saw a process matching %q", s)
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, s) }) {
+			t.Errorf("no program matching %q ran (strace saw %d)", s, len(lines))
 		}
 	}
+}
+
+// commandLines are the arguments of every execve strace logged, each
+// joined by spaces: `execve("/usr/bin/git", ["git", "ls-remote"], …)`
+// is "git ls-remote".
+func (w *execWatch) commandLines(t *testing.T) []string {
+	t.Helper()
+	var lines []string
+	for _, log := range w.logs {
+		for _, l := range strings.Split(fileText(t, log), "\n") {
+			_, rest, ok := strings.Cut(l, "execve(")
+			if !ok {
+				continue
+			}
+			_, argv, ok1 := strings.Cut(rest, ", [")
+			argv, _, ok2 := strings.Cut(argv, "], ")
+			if !ok1 || !ok2 {
+				t.Fatalf("strace logged an execve this test cannot read: %s", l)
+			}
+			lines = append(lines, strings.Trim(strings.ReplaceAll(argv, `", "`, " "), `"`))
+		}
+	}
+	return lines
 }
 
 func fileText(t *testing.T, p string) string {
@@ -196,4 +192,18 @@ func keyringLookup(t *testing.T, hostURL string) string {
 	t.Helper()
 	out, _ := run(t, "", "", nil, "secret-tool", "lookup", "service", keystore.KeyringService, "username", hostURL)
 	return out
+}
+
+// The watch sees the command line of a grandchild that lives a few
+// microseconds, which a poll of /proc would miss.
+func TestExecWatchSeesEveryCommandLine(t *testing.T) {
+	w := watchExec(t)
+	arg := "argument-" + token
+	if out, err := w.run(t, "", "", nil, "sh", "-c", `/bin/echo "$0" >/dev/null`, arg); err != nil {
+		t.Fatalf("sh: %v\n%s", err, out)
+	}
+	lines := w.commandLines(t)
+	if !slices.Contains(lines, "/bin/echo "+arg) {
+		t.Fatalf("the watch did not see /bin/echo's command line; it saw %q", lines)
+	}
 }
