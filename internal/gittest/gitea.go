@@ -6,10 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -102,17 +100,6 @@ func startGiteaOn(t testing.TB, lfs bool, port func() (int, error)) *Gitea {
 	g.start(t, lfs, port)
 	g.Token = g.createToken(t)
 	return g
-}
-
-// freePort is a port nothing listens on now; something else may take it
-// before Gitea does (start tries again then).
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func randomHex(t testing.TB) string {
@@ -257,28 +244,14 @@ func (g *Gitea) start(t testing.TB, lfs bool, port func() (int, error)) {
 	t.Helper()
 	g.stop = func() {}
 	t.Cleanup(func() { g.stop() })
-	for try := 1; ; try++ {
-		p, err := port()
-		if err != nil {
-			t.Fatal(err)
-		}
+	onFreePort(t, port, func(p int) error {
 		g.URL = "http://127.0.0.1:" + strconv.Itoa(p)
 		if err := g.writeIni(p, lfs); err != nil {
-			t.Fatal(err)
+			return err
 		}
-		err = g.run()
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, errPortTaken) || try == 5 {
-			t.Fatal(err)
-		}
-		t.Logf("%v; trying another port", err)
-	}
+		return g.run()
+	})
 }
-
-// errPortTaken is a `gitea web` that could not listen on its port.
-var errPortTaken = errors.New("gitea web: its port was taken")
 
 // run starts `gitea web` and waits until it answers, exits, or says its
 // port was taken (then it is stopped).
@@ -316,10 +289,7 @@ func (g *Gitea) run() error {
 	for !g.answers() {
 		if said := logsSay(logs, "Failed to start server"); said != "" {
 			g.stop()
-			if strings.Contains(said, "address already in use") {
-				return fmt.Errorf("%w (%s): %s", errPortTaken, g.URL, said)
-			}
-			return fmt.Errorf("gitea web did not start: %s\n%s", said, logTails(logs))
+			return portTaken(fmt.Errorf("gitea web on %s did not start: %s\n%s", g.URL, said, logTails(logs)), said)
 		}
 		select {
 		case err := <-exited:

@@ -65,16 +65,10 @@ func startSSHD(t testing.TB, bin string) *SSHD {
 	if err := d.prepare(); err != nil {
 		t.Fatal(err)
 	}
-	// Another process may take the free port before sshd binds it: try
-	// a few ports.
-	var err error
-	for range 3 {
-		if err = d.start(t, bin); err == nil {
-			return d
-		}
-	}
-	t.Fatal(err)
-	return nil
+	// Another process may take the free port before sshd binds it:
+	// onFreePort tries another then.
+	onFreePort(t, freePort, func(port int) error { return d.start(t, bin, port) })
+	return d
 }
 
 // prepare makes the keys, the client's known_hosts and config, and the
@@ -104,12 +98,8 @@ func (d *SSHD) prepare() error {
 
 func (d *SSHD) path(name string) string { return filepath.Join(d.Dir, name) }
 
-// start runs sshd on a free port and waits until it accepts connections.
-func (d *SSHD) start(t testing.TB, bin string) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
+// start runs sshd on port and waits until it accepts connections.
+func (d *SSHD) start(t testing.TB, bin string, port int) error {
 	d.Port = port
 	if err := d.writeConfigs(); err != nil {
 		return err
@@ -125,35 +115,14 @@ func (d *SSHD) start(t testing.TB, bin string) error {
 		return fmt.Errorf("starting sshd: %w", err)
 	}
 	d.exited = make(chan error, 1)
-	go func() { d.exited <- d.cmd.Wait() }()
-	if err := d.waitListening(time.Minute); err != nil { // a healthy start: no loaded machine takes that long
+	done := make(chan struct{})
+	go func() { d.exited <- d.cmd.Wait(); close(done) }()
+	if err := waitDialable(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), done, time.Minute); err != nil {
 		d.Stop()
-		return err
+		return portTaken(fmt.Errorf("sshd: %w\n%s", err, d.Log()), d.Log())
 	}
 	t.Cleanup(d.Stop)
 	return nil
-}
-
-// waitListening polls the port until sshd accepts a connection.
-func (d *SSHD) waitListening(limit time.Duration) error {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(d.Port))
-	deadline := time.Now().Add(limit)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
-		}
-		select {
-		case werr := <-d.exited:
-			d.exited <- werr
-			return fmt.Errorf("sshd exited: %v\n%s", werr, d.Log())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("sshd did not listen on %s within %v\n%s", addr, limit, d.Log())
-		}
-	}
 }
 
 // writeConfigs writes sshd_config, the client's known_hosts and the
