@@ -9,6 +9,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -21,6 +23,7 @@ import (
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/internal/lockfile"
 )
 
 // releaseVersion is the version the tests release; nothing is published.
@@ -90,6 +93,9 @@ func TestRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &release{root: root, dist: filepath.Join(t.TempDir(), "dist")}
+	holdEngineStore(t, engineStoreLock(), func(holder string) {
+		t.Logf("waiting for the TestRelease of process %s, which uses the same image names", holder)
+	})
 	// Before isolate, which moves HOME: the Debian root is cached under
 	// the real one.
 	r.engine, r.skip = containerEngine(t, root)
@@ -125,6 +131,33 @@ func TestRelease(t *testing.T) {
 	t.Run("RPMPaths", r.testRPM)
 	t.Run("DebInstallsAndRuns", r.testDeb)
 	t.Run("Image", r.testImage)
+}
+
+// holdEngineStore waits until no other TestRelease of this user runs, and
+// keeps others waiting until t ends: every run builds, tags and removes
+// the same image names (git-federate:VERSION, :latest, the base image) in
+// the user's one container store, so two at once removed each other's
+// images. The wait is bounded by the test's own deadline; waiting is
+// called when it begins.
+func holdEngineStore(t *testing.T, path string, waiting func(holder string)) {
+	t.Helper()
+	ctx := t.Context()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-time.Minute))
+		defer cancel()
+	}
+	lock, err := lockfile.Acquire(ctx, path, 24*time.Hour, waiting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lock.Release)
+}
+
+// engineStoreLock is the lock file of holdEngineStore, one for each user
+// as the container store is.
+func engineStoreLock() string {
+	return filepath.Join(os.TempDir(), fmt.Sprintf("git-federate-release-test-%d.lock", os.Getuid()))
 }
 
 func gitIn(t *testing.T, dir string, args ...string) string {
@@ -580,4 +613,32 @@ func TestReleaseRefuses(t *testing.T) {
 			t.Errorf("scripts/release %s: %v\n%s", c.version, err, out)
 		}
 	}
+}
+
+// TestReleaseWaitsForAnotherRelease: a TestRelease started while another
+// holds the container store waits, and starts once that one has ended.
+func TestReleaseWaitsForAnotherRelease(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.lock")
+	other, err := lockfile.Acquire(t.Context(), path, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := true
+	t.Run("second", func(t *testing.T) {
+		holdEngineStore(t, path, func(string) {
+			held = false
+			other.Release() // the first run ends while the second waits
+		})
+		if held {
+			t.Fatal("the second TestRelease did not wait for the first")
+		}
+		if _, err := lockfile.Acquire(t.Context(), path, 0, nil); !errors.Is(err, lockfile.ErrBusy) {
+			t.Fatalf("a third run could take the store from the second: %v", err)
+		}
+	})
+	third, err := lockfile.Acquire(t.Context(), path, 0, nil)
+	if err != nil {
+		t.Fatalf("the second TestRelease kept the store after it ended: %v", err)
+	}
+	third.Release()
 }
