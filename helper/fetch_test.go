@@ -588,6 +588,26 @@ func TestCloneEmptyRepository(t *testing.T) {
 	}
 }
 
+// git clone federate::<mistyped name> fails as git clone <no such
+// repository> does: the directory git made for the clone is not a
+// repository to clone from.
+func TestCloneOfAMistypedNameFails(t *testing.T) {
+	gittest.Isolate(t)
+	r := newRepo(t, "file", "origin")
+	gittest.Git(t, "", "config", "--global", "federation.app.origin", r.url)
+	dir := t.TempDir()
+	out, err := gittest.GitCombined(dir, nil, "clone", "federate::aap")
+	if err == nil {
+		t.Fatalf("clone of a name no federation has succeeded:\n%s", out)
+	}
+	if !strings.Contains(out, `no such federation "aap"; did you mean "app"?`) {
+		t.Errorf("the error does not name the federation meant:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "aap")); !os.IsNotExist(err) {
+		t.Errorf("git left the clone's directory behind: %v", err)
+	}
+}
+
 // federate::<origin-url> works with no federation, and takes its mirrors
 // from a federation whose origin is that URL.
 func TestCloneByURL(t *testing.T) {

@@ -71,7 +71,7 @@ func NewSession(ctx context.Context, remote, url string, stderr io.Writer) (*Ses
 	if cfg == nil {
 		return nil, err
 	}
-	fed, err := cfg.Resolve(url)
+	fed, err := cfg.Resolve(url, gitDir)
 	if err != nil {
 		return nil, err
 	}

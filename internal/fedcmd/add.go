@@ -175,6 +175,7 @@ func runAdd(ctx context.Context, stdio IO, opts AddOptions) error {
 	}
 	printAdded(stdio, opts, sc)
 	noteOtherScope(ctx, stdio, opts.Name, sc)
+	noteSameOrigin(ctx, stdio, opts)
 	if opts.Check {
 		return checkAdded(ctx, stdio, opts)
 	}
@@ -216,6 +217,30 @@ func noteOtherScope(ctx context.Context, stdio IO, name string, sc scope) {
 	if ok, _ := other.hasSection(ctx, "federation", name); ok {
 		stdio.P.Fprintf(stdio.Err, "warning: federation %q is also defined in the %s config; git merges both "+
 			"(mirrors add up, the repository's other values win): see `git federate list`\n", name, other)
+	}
+}
+
+// noteSameOrigin warns when another federation has the origin just
+// written: both are meant sometimes (another set of refs, other mirrors),
+// but federate::<origin URL> then names neither, where it named the first.
+func noteSameOrigin(ctx context.Context, stdio IO, opts AddOptions) {
+	cfg, _ := federation.Load(ctx, "", opts.Dir)
+	if cfg == nil {
+		return // another federation's mistake: status and doctor say it
+	}
+	ep, err := federation.ParseEndpoint(opts.Origin)
+	if err != nil {
+		return
+	}
+	var others []string
+	for _, f := range cfg.WithOrigin(ep) {
+		if f.Name != opts.Name {
+			others = append(others, f.Name)
+		}
+	}
+	if len(others) > 0 {
+		stdio.P.Fprintf(stdio.Err, "warning: %s is also the origin of %s; federate::%s will not choose between them: name the federation (federate::%s)\n",
+			opts.Origin, strings.Join(others, ", "), opts.Origin, opts.Name)
 	}
 }
 

@@ -274,3 +274,35 @@ func TestAddWarnsAboutTheOtherScope(t *testing.T) {
 		t.Errorf("no warning: %q", errb)
 	}
 }
+
+// A second federation of the same origin is written, with a warning that
+// federate::<origin> now names neither; doctor says so too.
+func TestAddWarnsAboutASharedOrigin(t *testing.T) {
+	gittest.Isolate(t)
+	repo := gittest.NewWorkRepo(t)
+	add := func(name, origin string) string {
+		stdio, _, errb := testIO("")
+		err := runAdd(t.Context(), stdio, AddOptions{Name: name, Dir: repo, Global: true,
+			Origin: origin, Mirrors: []string{"https://example.org/" + name + ".git"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return errb.String()
+	}
+	if warn := add("app", "https://example.com/app.git"); warn != "" {
+		t.Errorf("warning for the first federation: %q", warn)
+	}
+	warn := add("tags", "https://EXAMPLE.com/app")
+	if !strings.Contains(warn, "https://EXAMPLE.com/app is also the origin of app; federate::https://EXAMPLE.com/app will not choose between them") {
+		t.Errorf("warning = %q", warn)
+	}
+	if got := gittest.Git(t, "", "config", "--global", "federation.tags.origin"); got != "https://EXAMPLE.com/app" {
+		t.Errorf("the second federation was not written: %q", got)
+	}
+
+	stdio, out, _ := testIO("")
+	_ = runDoctor(t.Context(), stdio, doctorOpts(t)) // the servers do not exist
+	if want := "WARN  origin https://example.com/app.git: the origin of federations app, tags: federate::https://example.com/app.git names none of them"; !strings.Contains(out.String(), want) {
+		t.Errorf("doctor lacks %q:\n%s", want, out)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,8 @@ import (
 // token, a token without write access, and a missing mirror that
 // createMissing will make. Each is a warning that says what to do; the
 // federation is written and add exits 3.
+var sharedOriginWarning = regexp.MustCompile(`(?m)^warning: \S+ is also the origin of .*$`)
+
 func TestAddChecksServersOnGitea(t *testing.T) {
 	gittest.Isolate(t)
 	t.Setenv("FEDERATE_KEYRING", "off")
@@ -53,7 +56,9 @@ func TestAddChecksServersOnGitea(t *testing.T) {
 			t.Fatalf("%s: warning holds the token:\n%s", c.name, errOut.String())
 		}
 		if c.want == "" {
-			if err != nil || errOut.Len() != 0 {
+			// Every case is a federation of the one origin: add warns of
+			// that from the second on (TestAddWarnsAboutASharedOrigin).
+			if err != nil || strings.TrimSpace(sharedOriginWarning.ReplaceAllString(errOut.String(), "")) != "" {
 				t.Errorf("%s: %v\n%s", c.name, err, errOut.String())
 			}
 			continue

@@ -110,6 +110,7 @@ func runDoctor(ctx context.Context, stdio IO, opts DoctorOptions) error {
 	if c, ok := checkWhereFederationsLive(ctx, opts); ok {
 		checks = append(checks, c)
 	}
+	checks = append(checks, checkSharedOrigins(stdio.P, cfg)...)
 	checks = append(checks, checkProtocolPolicy(ctx, opts, cfg)...)
 	checks = append(checks, checkTokens(ctx, opts, cfg)...)
 	checks = append(checks, checkPlainServers(ctx, opts, cfg)...)
@@ -262,6 +263,22 @@ func checkConfig(ctx context.Context, opts DoctorOptions) (*federation.Config, C
 		c.Status, c.Detail = CheckOK, p.Sprintf("%d federation(s), %d federationset(s)", len(cfg.Federations), len(cfg.Sets))
 	}
 	return cfg, c
+}
+
+// checkSharedOrigins warns for each origin more than one federation has:
+// federate::<that origin> names none of them (federation.Config.Resolve).
+func checkSharedOrigins(p *i18n.Printer, cfg *federation.Config) []Check {
+	if cfg == nil {
+		return nil
+	}
+	var checks []Check
+	for _, names := range cfg.SharedOrigins() {
+		origin := cfg.Federations[names[0]].Origin.Raw
+		checks = append(checks, Check{Name: p.Sprintf("origin %s", origin), Status: CheckWarn,
+			Detail: p.Sprintf("the origin of federations %s: federate::%s names none of them", strings.Join(names, ", "), origin),
+			Fix:    p.Sprintf("use federate::<name> as the remote, or remove the federation not meant (git federate remove <name>)")})
+	}
+	return checks
 }
 
 // manyGlobalFederations is how many federations in the global or system

@@ -3,6 +3,7 @@ package federation
 import (
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -665,31 +666,108 @@ func (c *Config) Lookup(name string) (*Federation, error) {
 
 // Resolve turns the argument of a federate:: URL into a federation: a
 // configured name, or an origin URL whose mirrors come from the federation
-// with that origin (none if there is none).
-func (c *Config) Resolve(arg string) (*Federation, error) {
+// with that origin (none if there is none). into is the repository git
+// fetches into or pushes from (GIT_DIR), "" when there is none.
+func (c *Config) Resolve(arg, into string) (*Federation, error) {
 	if f, ok := c.Federations[arg]; ok {
 		return f, nil
 	}
 	if _, ok := c.Invalid[arg]; ok {
 		return c.Lookup(arg)
 	}
-	if looksLikeName(arg) && !isDir(arg) {
+	if looksLikeName(arg) && (!isDir(arg) || isRepository(arg, into)) {
 		// A bare word is a federation name unless such a directory
-		// exists, as `git clone word` would take it.
+		// exists, as `git clone word` would take it; but not the
+		// directory `git clone federate::word` has just made for the
+		// clone: a mistyped name cloned that empty repository into
+		// itself, and said nothing.
 		return c.Lookup(arg)
 	}
 	ep, err := ParseEndpoint(arg)
 	if err != nil {
 		return nil, err
 	}
+	found := c.WithOrigin(ep)
+	switch len(found) {
+	case 0:
+		f := &Federation{Origin: ep, Options: DefaultOptions()}
+		c.SetLimits(f)
+		return f, nil
+	case 1:
+		return found[0], nil
+	}
+	// Which one's mirrors a push updates is not ours to guess.
+	names := make([]string, len(found))
+	for i, f := range found {
+		names[i] = "federate::" + f.Name
+	}
+	return nil, i18n.Errorf("%s is the origin of more than one federation: use %s", arg, quoteList(names, " or "))
+}
+
+// WithOrigin is the federations whose origin is ep's repository, by name.
+func (c *Config) WithOrigin(ep Endpoint) []*Federation {
+	var found []*Federation
 	for _, name := range c.Names() {
 		if f := c.Federations[name]; f.Origin.SameRepo(ep) {
-			return f, nil
+			found = append(found, f)
 		}
 	}
-	f := &Federation{Origin: ep, Options: DefaultOptions()}
-	c.SetLimits(f)
-	return f, nil
+	return found
+}
+
+// SharedOrigins is every origin that more than one federation has, each
+// with the names of those federations (sorted), in the order of their
+// first names: federate::<such an origin> names none of them.
+func (c *Config) SharedOrigins() [][]string {
+	by := map[string][]string{}
+	var order []string
+	for _, name := range c.Names() {
+		key := c.Federations[name].Origin.Normalized()
+		if by[key] == nil {
+			order = append(order, key)
+		}
+		by[key] = append(by[key], name)
+	}
+	var shared [][]string
+	for _, key := range order {
+		if len(by[key]) > 1 {
+			shared = append(shared, by[key])
+		}
+	}
+	return shared
+}
+
+// isRepository reports whether dir is the repository whose git
+// directory is gitDir: the git directory itself, or a work tree whose
+// .git is it (a directory, or a file naming it).
+func isRepository(dir, gitDir string) bool {
+	if gitDir == "" {
+		return false
+	}
+	g, err := os.Stat(gitDir)
+	if err != nil {
+		return false
+	}
+	same := func(p string) bool {
+		fi, err := os.Stat(p)
+		return err == nil && os.SameFile(fi, g)
+	}
+	if same(dir) || same(filepath.Join(dir, ".git")) {
+		return true
+	}
+	// git clone --separate-git-dir: .git is a file, "gitdir: PATH".
+	b, err := os.ReadFile(filepath.Join(dir, ".git"))
+	if err != nil {
+		return false
+	}
+	p, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "gitdir: ")
+	if !ok {
+		return false
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	return same(p)
 }
 
 func looksLikeName(s string) bool {

@@ -305,20 +305,20 @@ func TestResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("name", func(t *testing.T) {
-		f, err := c.Resolve("linkis")
+		f, err := c.Resolve("linkis", "")
 		if err != nil || f.Name != "linkis" || len(f.Mirrors) != 1 {
 			t.Fatalf("Resolve(linkis) = %+v, %v", f, err)
 		}
 	})
 	t.Run("a name wins over the URL it spells", func(t *testing.T) {
-		f, err := c.Resolve("https://github.com/odd/name")
+		f, err := c.Resolve("https://github.com/odd/name", "")
 		if err != nil || f.Origin.Host != "example.com" {
 			t.Fatalf("= %+v, %v", f, err)
 		}
 	})
 	t.Run("origin URL in another spelling finds the federation", func(t *testing.T) {
 		for _, u := range []string{"https://github.com/apache/linkis", "https://GitHub.com:443/apache/linkis.git/"} {
-			f, err := c.Resolve(u)
+			f, err := c.Resolve(u, "")
 			if err != nil || f.Name != "linkis" || len(f.Mirrors) != 1 {
 				t.Errorf("Resolve(%s) = %+v, %v", u, f, err)
 			}
@@ -328,7 +328,7 @@ func TestResolve(t *testing.T) {
 		}
 	})
 	t.Run("unconfigured URL is an origin without mirrors", func(t *testing.T) {
-		f, err := c.Resolve("https://example.com/other.git")
+		f, err := c.Resolve("https://example.com/other.git", "")
 		if err != nil || f.Name != "" || f.Origin.Raw != "https://example.com/other.git" || len(f.Mirrors) != 0 {
 			t.Fatalf("= %+v, %v", f, err)
 		}
@@ -338,7 +338,7 @@ func TestResolve(t *testing.T) {
 	})
 	t.Run("unknown name", func(t *testing.T) {
 		t.Chdir(t.TempDir())
-		f, err := c.Resolve("nosuch")
+		f, err := c.Resolve("nosuch", "")
 		if !errors.Is(err, ErrNoFederation) {
 			t.Fatalf("Resolve(nosuch) = %+v, %v; want ErrNoFederation", f, err)
 		}
@@ -351,16 +351,41 @@ func TestResolve(t *testing.T) {
 		t.Chdir(dir)
 		gittest.Isolate(t)
 		gittest.Git(t, dir, "init", "-q", "--bare", "repo.git")
-		f, err := c.Resolve("repo.git")
+		f, err := c.Resolve("repo.git", "")
 		if err != nil || f.Origin.Protocol != "file" || f.Origin.Path != filepath.Join(dir, "repo.git") {
 			t.Fatalf("Resolve(repo.git) = %+v, %v", f, err)
 		}
 	})
+	t.Run("the directory a clone made for itself is not a path", func(t *testing.T) {
+		// git clone federate::word makes ./word, and only then runs the
+		// helper, with GIT_DIR in it.
+		dir := t.TempDir()
+		t.Chdir(dir)
+		gittest.Isolate(t)
+		gittest.Git(t, dir, "init", "-q", "linkiss")
+		gittest.Git(t, dir, "init", "-q", "--bare", "bare")
+		gittest.Git(t, dir, "init", "-q", "--separate-git-dir", filepath.Join(dir, "elsewhere"), "apart")
+		for word, gitDir := range map[string]string{
+			"linkiss": "linkiss/.git", "bare": filepath.Join(dir, "bare"), "apart": filepath.Join(dir, "elsewhere"),
+		} {
+			f, err := c.Resolve(word, gitDir)
+			if !errors.Is(err, ErrNoFederation) {
+				t.Errorf("Resolve(%s) into %s = %+v, %v; want ErrNoFederation", word, gitDir, f, err)
+			}
+		}
+		if _, err := c.Resolve("linkiss", "linkiss/.git"); err == nil || !strings.Contains(err.Error(), `did you mean "linkis"`) {
+			t.Errorf("a mistyped name: %v, want the nearest name", err)
+		}
+		// Another repository's directory is still a path.
+		if f, err := c.Resolve("bare", "linkiss/.git"); err != nil || f.Origin.Protocol != "file" {
+			t.Errorf("Resolve(bare) into linkiss = %+v, %v; want the local repository", f, err)
+		}
+	})
 	t.Run("refused URL", func(t *testing.T) {
-		if _, err := c.Resolve("ext::sh -c evil"); !errors.Is(err, ErrBadURL) {
+		if _, err := c.Resolve("ext::sh -c evil", ""); !errors.Is(err, ErrBadURL) {
 			t.Errorf("ext:: = %v, want ErrBadURL", err)
 		}
-		if _, err := c.Resolve("-oProxyCommand=evil"); !errors.Is(err, ErrBadURL) {
+		if _, err := c.Resolve("-oProxyCommand=evil", ""); !errors.Is(err, ErrBadURL) {
 			t.Errorf("leading dash = %v, want ErrBadURL", err)
 		}
 	})
@@ -596,10 +621,10 @@ func TestInvalidFederationIsolated(t *testing.T) {
 	if _, ok := cfg.Federations["bad"]; ok {
 		t.Error("the broken federation is among the usable ones")
 	}
-	if f, err := cfg.Resolve("good"); err != nil || f.Origin.Raw != "https://example.com/good.git" {
+	if f, err := cfg.Resolve("good", ""); err != nil || f.Origin.Raw != "https://example.com/good.git" {
 		t.Errorf("Resolve(good) = %v, %v", f, err)
 	}
-	if _, err := cfg.Resolve("bad"); err == nil || !strings.Contains(err.Error(), "federation.bad.fetchFrom") {
+	if _, err := cfg.Resolve("bad", ""); err == nil || !strings.Contains(err.Error(), "federation.bad.fetchFrom") {
 		t.Errorf("Resolve(bad) = %v, want the config error", err)
 	}
 	if got := cfg.Names(); len(got) != 1 || got[0] != "good" {
@@ -639,5 +664,24 @@ func TestServerTimeout(t *testing.T) {
 	}
 	if _, err := Parse(entries("federate.https://x.example.timeout", "0s")); err == nil {
 		t.Error("a server timeout of 0s was taken")
+	}
+}
+
+func TestResolveOriginOfTwoFederations(t *testing.T) {
+	c, err := Parse(entries(
+		"federation.app.origin", "https://example.com/app.git",
+		"federation.app.mirror", "https://gitee.com/a/app.git",
+		"federation.second.origin", "https://EXAMPLE.com/app",
+		"federation.second.mirror", "https://gitlab.example.com/a/app.git",
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Resolve("https://example.com/app.git", "")
+	if err == nil || !strings.Contains(err.Error(), `use "federate::app" or "federate::second"`) {
+		t.Fatalf("Resolve = %+v, %v; want both federations named", f, err)
+	}
+	if f, err := c.Resolve("second", ""); err != nil || f.Name != "second" {
+		t.Errorf("Resolve(second) = %+v, %v", f, err)
 	}
 }
