@@ -81,7 +81,7 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 	} else {
 		writeStatusText(opts.IO.P, opts.IO.Out, results, queued)
 	}
-	if err := statusExit(results, opts.ExitCode); err != nil {
+	if err := statusExit(results, warnings, opts.ExitCode); err != nil {
 		return err
 	}
 	if opts.ExitCode && len(queued) > 0 {
@@ -169,10 +169,12 @@ func federationsOf(results []*fedsync.FederationResult, mirror string) []string 
 	return out
 }
 
-// statusExit: a federation that could not be read is a failure (3 when
-// others could be, 1 when none), and so is an unreachable mirror (3);
-// otherwise --exit-code gives 1 when anything is out of sync.
-func statusExit(results []*fedsync.FederationResult, exitCode bool) error {
+// statusExit: a federation that could not be read (unread: one whose
+// config is wrong, or a set whose forge could not be listed) is a
+// failure, 3 when others could be read, 1 when none; so is an
+// unreachable mirror (3); otherwise --exit-code gives 1 when anything
+// is out of sync. `sync --all` exits as it does.
+func statusExit(results []*fedsync.FederationResult, unread []error, exitCode bool) error {
 	var broken []string
 	failedFeds, outOfSync := 0, false
 	for _, r := range results {
@@ -189,10 +191,16 @@ func statusExit(results []*fedsync.FederationResult, exitCode bool) error {
 		outOfSync = outOfSync || r.OutOfSync()
 	}
 	switch {
-	case failedFeds == len(results) && failedFeds > 0:
-		return &ExitError{Code: ExitFailure, Err: i18n.Errorf("status failed: %s", strings.Join(broken, ", "))}
+	case failedFeds == len(results) && (failedFeds > 0 || len(unread) > 0):
+		var err error
+		if failedFeds > 0 {
+			err = i18n.Errorf("status failed: %s", strings.Join(broken, ", "))
+		}
+		return &ExitError{Code: ExitFailure, Err: i18n.Join(err, i18n.Join(unread...))}
 	case len(broken) > 0:
-		return Partial(i18n.Errorf("could not read: %s", strings.Join(broken, ", ")))
+		return Partial(i18n.Join(i18n.Errorf("could not read: %s", strings.Join(broken, ", ")), i18n.Join(unread...)))
+	case len(unread) > 0:
+		return Partial(i18n.Join(unread...))
 	case exitCode && outOfSync:
 		return &ExitError{Code: ExitFailure, Err: errSilent}
 	}

@@ -80,6 +80,25 @@ func TestStatusUnreachableMirror(t *testing.T) {
 	}
 }
 
+// A federation whose config is wrong cannot be read: status says so
+// and exits 3 as sync --all does, whatever --exit-code says, so that
+// `status --exit-code || sync --all` does not read it as all in sync.
+func TestStatusMisconfiguredFederationIsNotInSync(t *testing.T) {
+	fx := newSyncFixture(t, 2)
+	gittest.Git(t, "", "config", "--global", "federation.bad.origin", "http://127.0.0.1:99999/x.git")
+	for _, exitCode := range []bool{false, true} {
+		r := fx.status(t, StatusOptions{ExitCode: exitCode})
+		if r.code != ExitPartial || !strings.Contains(r.errOut, `federation "bad" is misconfigured`) || !strings.Contains(r.out, "2 in-sync") {
+			t.Errorf("--exit-code=%v: exit %d, want 3 with the good federation shown\n%s%s", exitCode, r.code, r.out, r.errOut)
+		}
+	}
+	// With no federation that can be read, status failed.
+	gittest.Git(t, "", "config", "--global", "--remove-section", "federation.demo")
+	if r := fx.status(t, StatusOptions{}); r.code != ExitFailure {
+		t.Errorf("only a misconfigured federation: exit %d, want 1\n%s%s", r.code, r.out, r.errOut)
+	}
+}
+
 // Status run in a repository lists, under each mirror, what pushes
 // queued for it: the ref from its old value to its new one, since when,
 // how many attempts, the last error.
