@@ -390,8 +390,8 @@ func TestNoFailoverOnAuthFailure(t *testing.T) {
 			if err == nil {
 				t.Fatalf("clone succeeded with a refused origin token:\n%s", out)
 			}
-			if !strings.Contains(out, "git federate login "+f.origin.srv.URL) {
-				t.Errorf("no login hint:\n%s", out)
+			if v := keystore.EnvName(strings.TrimPrefix(f.origin.srv.URL, "http://")); !strings.Contains(out, "the server refused the credentials: set a valid token in "+v) {
+				t.Errorf("no hint to give another token:\n%s", out)
 			}
 			if strings.Contains(out, "fetching from mirror") {
 				t.Errorf("failed over on a refusal:\n%s", out)

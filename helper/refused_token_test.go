@@ -41,7 +41,8 @@ func TestRefusalHintNamesTheTokenOnlyWhenThereIsOne(t *testing.T) {
 					t.Fatalf("git %s against a refusing server succeeded:\n%s", args[0], out)
 				}
 				tokenHint := "the token for " + host + map[bool]string{false: " cannot read", true: " cannot write"}[push]
-				noTokenHint := "no token for " + host + ": run `git federate login " + host + "` or set " + variable
+				// gittest.Isolate turns the keyring off: login could not store one.
+				noTokenHint := "no token for " + host + ": set " + variable + " (the OS keyring is off or unreachable"
 				if withToken {
 					wantHint(t, out, tokenHint, noTokenHint)
 				} else {

@@ -127,10 +127,20 @@ func HintAccount(ctx context.Context, forge, git, dir, url string, env []string)
 		a.Named = user != ""
 	}
 	if u, err := neturl.Parse(url); err == nil && (u.Scheme == "https" || u.Scheme == "http") {
-		chain := Default(Options{Getenv: gitexec.Getenv(env), Forge: func(string) string { return forge }})
-		_, err := chain.Get(ctx, Key{Protocol: u.Scheme, Host: u.Host})
+		o := Options{Getenv: gitexec.Getenv(env), Forge: func(string) string { return forge }}
+		cred, err := Default(o).Get(ctx, Key{Protocol: u.Scheme, Host: u.Host})
 		a.NoToken = errors.Is(err, ErrNotFound) // a failing store may hold one
-		a.TokenVar = EnvName(u.Host)
+		TokenAccount(&a, u.Host, cred.Source, o.Getenv)
 	}
 	return a
+}
+
+// TokenAccount fills in what a hint says of the token for host: its
+// FEDERATE_TOKEN_<HOST> variable, the variable source names (the token
+// came from there; "" when it came from elsewhere or there is none), and
+// whether the OS keyring can store a token.
+func TokenAccount(a *gitexec.Account, host string, source Source, getenv func(string) string) {
+	a.TokenVar = EnvName(host)
+	a.FromVar, _ = strings.CutPrefix(string(source), "env:")
+	a.NoKeyring = Keyring{Getenv: getenv}.Available() != nil
 }

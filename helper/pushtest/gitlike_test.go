@@ -262,7 +262,7 @@ func TestRefusedPushRequestAsGitShowsIt(t *testing.T) {
 		hint   string
 	}{
 		{403, "cannot write here"},
-		{401, "refused the credentials: run `git federate login"},
+		{401, "refused the credentials: set a valid token in FEDERATE_TOKEN_"}, // the token's variable
 	} {
 		t.Run(fmt.Sprint(c.status), func(t *testing.T) {
 			f := newFed(t)

@@ -44,7 +44,7 @@ func TestChineseBadTokenHint(t *testing.T) {
 	t.Setenv(keystore.EnvName(u.Host), "revoked-token")
 	f.commit("a.txt", "m1 no longer takes our token")
 	out := f.pushIn(zhCN, "fed", "main")
-	wantContains(t, out, "federate：镜像 "+f.m1.URL+"：提示：无效的私人令牌：服务器拒绝了凭据，请运行 `git federate login http://"+u.Host+"`")
+	wantContains(t, out, "federate：镜像 "+f.m1.URL+"：提示：无效的私人令牌：服务器拒绝了凭据，请在 "+keystore.EnvName(u.Host)+" 中设置有效的令牌")
 	wantNotContains(t, out, "revoked-token", "refused the credentials")
 }
 

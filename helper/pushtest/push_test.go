@@ -328,13 +328,15 @@ func TestQuietPushSaysNothingButRefusals(t *testing.T) {
 	wantContains(t, out, "federate: mirror "+f.m1.URL+": push failed:")
 }
 
-func TestMirrorRefusingTheTokenSaysHowToLogIn(t *testing.T) {
+// The token came from its variable, which comes before the keyring: the
+// hint says to change it there, not to log in.
+func TestMirrorRefusingTheTokenSaysWhereToGiveAnother(t *testing.T) {
 	f := newFed(t)
 	u, _ := url.Parse(f.m1.URL)
 	t.Setenv(keystore.EnvName(u.Host), "revoked-token")
 	f.commit("a.txt", "m1 no longer takes our token")
 	out := f.push(true, "fed", "main")
 	wantContains(t, out, "federate: mirror "+f.m1.URL+": push failed:",
-		"federate: mirror "+f.m1.URL+": hint:", "git federate login http://"+u.Host)
+		"federate: mirror "+f.m1.URL+": hint:", "set a valid token in "+keystore.EnvName(u.Host))
 	wantNotContains(t, out, "revoked-token")
 }

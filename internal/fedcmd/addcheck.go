@@ -57,7 +57,9 @@ func checkServer(ctx context.Context, d TokenDeps, cfg *federation.Config, ep fe
 	if _, err = c.GetRepo(ctx, name, base, ref.Owner, ref.Name, cred.Token); err != nil {
 		switch {
 		case errors.Is(err, forge.ErrUnauthorized):
-			return []i18n.Msg{i18n.M("%s: invalid token (the forge refused it): run `git federate login %s`", host, host)}
+			var acct gitexec.Account
+			keystore.TokenAccount(&acct, ep.Host, cred.Source, d.getenv)
+			return []i18n.Msg{i18n.M("%s: invalid token (the forge refused it): %s", host, acct.TokenFix(host))}
 		case errors.Is(err, forge.ErrNotFound) && createMissing:
 			needs = []string{forge.NeedCreate} // the repository is made on the first sync
 		case errors.Is(err, forge.ErrNotFound):
@@ -93,7 +95,8 @@ func lsRemoteCheck(ctx context.Context, d TokenDeps, ep federation.Endpoint, for
 	case gitexec.Classify(err) == gitexec.KindNotFound && createMissing:
 		return nil // created on the first sync, where its forge allows
 	case gitexec.Classify(err) == gitexec.KindAuth && ep.HTTP(): // over ssh, the key: ExplainAs says so
-		return []i18n.Msg{i18n.M("%s: invalid token, or none: run `git federate login %s`", ep.Raw, ep.HostURL())}
+		acct := keystore.HintAccount(ctx, forgeName, r.Git, r.Dir, ep.Raw, r.Env)
+		return []i18n.Msg{i18n.M("%s: %s", ep.Raw, tokenHint(acct, ep.HostURL()))}
 	}
 	return []i18n.Msg{i18n.M("%v", gitexec.ExplainAs(err, ep.Raw, keystore.HintAccount(ctx, forgeName, r.Git, r.Dir, ep.Raw, r.Env)))}
 }

@@ -158,7 +158,11 @@ func printAuth(stdio IO, results []HostAuth, others []string) {
 		}
 		switch {
 		case !r.Valid:
-			status = p.Sprintf("%s: %s", problemLabel(r.Problem).Localize(p), r.errorText(p))
+			label := problemLabel(r.Problem)
+			if r.Problem == problemRefused && r.Source == "" {
+				label = i18n.M("NO TOKEN") // none was refused
+			}
+			status = p.Sprintf("%s: %s", label.Localize(p), r.errorText(p))
 		case len(r.Missing) > 0:
 			status = p.Sprintf("MISSING SCOPES (below)")
 		}

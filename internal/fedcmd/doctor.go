@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -359,7 +360,7 @@ func checkTokens(ctx context.Context, opts DoctorOptions, cfg *federation.Config
 	needs := hostNeeds(cfg)
 	for _, h := range configuredHosts(cfg) {
 		h.needs = needs[h.ep.HostURL()]
-		checks = append(checks, hostCheck(p, checkHost(ctx, deps, cfg, h)))
+		checks = append(checks, hostCheck(p, checkHost(ctx, deps, cfg, h), opts.Getenv))
 	}
 	names := cfg.Names()
 	warns := make([][]i18n.Msg, len(names))
@@ -404,7 +405,7 @@ func serversCheck(p *i18n.Printer, name string, warns []i18n.Msg) Check {
 	return c
 }
 
-func hostCheck(p *i18n.Printer, a HostAuth) Check {
+func hostCheck(p *i18n.Printer, a HostAuth, getenv func(string) string) Check {
 	c := Check{Name: p.Sprintf("token for %s", a.Host)}
 	source := p.Sprintf("none found")
 	if a.Source != "" {
@@ -413,7 +414,7 @@ func hostCheck(p *i18n.Printer, a HostAuth) Check {
 	switch {
 	case a.Valid && a.Source == "":
 		c.Status, c.Detail = CheckWarn, p.Sprintf("token %s; readable without one (checked by %s)", source, a.Check)
-		c.Fix = p.Sprintf("pushing will need one: git federate login %s", a.Host)
+		c.Fix = p.Sprintf("pushing will need one: %s", tokenFix(p, a, getenv))
 	case a.Valid && len(a.Missing) > 0:
 		var b strings.Builder
 		printScopes(&b, p, "", a)
@@ -437,12 +438,41 @@ func hostCheck(p *i18n.Printer, a HostAuth) Check {
 		c.Fix = p.Sprintf("check the repository URL in the federation's config (deleted or renamed?), or log in if it is private: git federate login %s", a.Host)
 	case a.Source == "" && a.Check != "api":
 		c.Status, c.Detail = CheckWarn, p.Sprintf("token %s; %s", source, a.errorText(p))
-		c.Fix = "git federate login " + a.Host
+		c.Fix = tokenFix(p, a, getenv)
 	default:
 		c.Status, c.Detail = CheckFail, p.Sprintf("token %s; %s", source, strings.ReplaceAll(a.errorText(p), "\n", "; "))
-		c.Fix = "git federate login " + a.Host
+		c.Fix = tokenFix(p, a, getenv)
 	}
 	return c
+}
+
+// tokenFix says how to give a's host a token that works, as a push's
+// hint would (tokenHint).
+func tokenFix(p *i18n.Printer, a HostAuth, getenv func(string) string) string {
+	host := a.Host
+	if u, err := url.Parse(a.Host); err == nil {
+		host = u.Host
+	}
+	var acct gitexec.Account
+	keystore.TokenAccount(&acct, host, keystore.Source(a.Source), getenv)
+	acct.NoToken = a.Source == ""
+	return tokenHint(acct, a.Host).Localize(p)
+}
+
+// tokenHint says how to give hostURL's server a token that works: where
+// its token came from decides (a variable comes before the keyring; no
+// keyring, no `git federate login`), and no token is told how to give one.
+func tokenHint(acct gitexec.Account, hostURL string) i18n.Msg {
+	if !acct.NoToken {
+		return acct.RefusedHint(hostURL)
+	}
+	hint := acct.NoTokenHint(hostURL)
+	format := strings.Repeat("%s", len(hint))
+	args := make([]any, len(hint))
+	for i, m := range hint {
+		args[i] = m
+	}
+	return i18n.M(format, args...)
 }
 
 // checkPlainServers lists each file and git:// repository of the

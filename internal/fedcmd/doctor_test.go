@@ -94,7 +94,8 @@ func TestDoctorListsWhatToFix(t *testing.T) {
 		"WARN  OS keyring: no D-Bus session bus",
 		"FAIL  federation config: federation.g.fetchFrom",
 		"FAIL  token for " + srv.URL,
-		"fix: git federate login " + srv.URL,
+		// The token is in the variable, which comes before the keyring.
+		"fix: the server refused the credentials: set a valid token in " + keystore.EnvName(host) + " (it comes before the OS keyring",
 		"HINT  protocol.federate.allow",
 	} {
 		if !strings.Contains(out.String(), want) {

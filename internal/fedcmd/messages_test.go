@@ -7,12 +7,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
+	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 func TestStatusMissingMirrorIsNotUnreachable(t *testing.T) {
@@ -211,5 +213,47 @@ func TestAuthAndDoctorNameAForbiddenProtocol(t *testing.T) {
 	}
 	if n := requests.Load(); n != 0 {
 		t.Errorf("the server got %d requests under a policy that forbids its protocol", n)
+	}
+}
+
+// A refused token's fix names where the token lives: the variable it came
+// from, which `git federate login` would not change; with no token and no
+// keyring, the variable to set. No token at all is not a refused one.
+func TestAuthAndDoctorNameWhereTheTokenLives(t *testing.T) {
+	gittest.Isolate(t)
+	t.Setenv("FEDERATE_KEYRING", "off")
+	srv := gittest.NewServer(t, gittest.Auth{Token: "right-token-4f1c"})
+	gittest.Git(t, "", "config", "--global", "federation.f.origin", srv.InitBare(t, "o.git"))
+	host := strings.TrimPrefix(srv.URL, "http://")
+	variable := keystore.EnvName(host)
+	deps := TokenDeps{Exe: filepath.Join(gittest.BinDir(t), "git-federate")}
+
+	t.Setenv(variable, "wrong-token-77aa")
+	stdio, out, _ := testIO("")
+	_ = runAuth(t.Context(), AuthOptions{IO: stdio, Deps: deps})
+	for _, want := range []string{"env:" + variable, "TOKEN REFUSED", "the server refused the credentials: set a valid token in " + variable + " (it comes before the OS keyring"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("auth with a wrong variable lacks %q:\n%s", want, out)
+		}
+	}
+	stdio, out, _ = testIO("")
+	_ = runDoctor(t.Context(), stdio, doctorOpts(t))
+	if want := "fix: the server refused the credentials: set a valid token in " + variable; !strings.Contains(out.String(), want) {
+		t.Errorf("doctor lacks %q:\n%s", want, out)
+	}
+	if strings.Contains(out.String(), "git federate login "+srv.URL) {
+		t.Errorf("doctor advises a login that would not be used:\n%s", out)
+	}
+
+	t.Setenv(variable, "")
+	stdio, out, _ = testIO("")
+	_ = runAuth(t.Context(), AuthOptions{IO: stdio, Deps: deps})
+	for _, want := range []string{"NO TOKEN", "no token for " + srv.URL + ": set " + variable + " (the OS keyring is off or unreachable"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("auth with no token lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out.String(), "TOKEN REFUSED") {
+		t.Errorf("auth calls a token refused where none was sent:\n%s", out)
 	}
 }

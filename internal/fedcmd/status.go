@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,10 +85,32 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 	if err := statusExit(results, warnings, opts.ExitCode); err != nil {
 		return err
 	}
-	if opts.ExitCode && len(queued) > 0 {
+	if opts.ExitCode && slices.ContainsFunc(queued, func(e pending.Entry) bool { return !delivered(results, e) }) {
 		return &ExitError{Code: ExitFailure, Err: errSilent}
 	}
 	return nil
+}
+
+// delivered reports whether status saw e's mirror already hold what e
+// would set: another repository's push, or a sync run elsewhere, brought
+// it. The entry stays until this repository's next push or sync, which
+// drops it; until then it is no work left. A ref status does not list
+// (outside include and exclude) is not known to be delivered.
+func delivered(results []*fedsync.FederationResult, e pending.Entry) bool {
+	for _, r := range results {
+		for i := range r.Mirrors {
+			m := &r.Mirrors[i]
+			if m.URL != e.Mirror || m.Err() != nil {
+				continue
+			}
+			for _, ref := range m.Refs {
+				if ref.Ref == e.Ref {
+					return e.OID != "" && ref.Mirror == e.OID
+				}
+			}
+		}
+	}
+	return false
 }
 
 // loadQueued reads the pending queue of the repository status runs in
@@ -126,6 +149,8 @@ type queuedJSON struct {
 	Attempts    int       `json:"attempts"`
 	LastError   string    `json:"last_error"`
 	Federations []string  `json:"federations"`
+	// Delivered: the mirror already holds OID (see delivered).
+	Delivered bool `json:"delivered"`
 }
 
 func writeStatusJSON(w io.Writer, results []*fedsync.FederationResult, queued []pending.Entry) error {
@@ -134,7 +159,7 @@ func writeStatusJSON(w io.Writer, results []*fedsync.FederationResult, queued []
 	for _, e := range queued {
 		rep.Pending = append(rep.Pending, queuedJSON{Mirror: e.Mirror, Ref: e.Ref, Old: oldJSON(e.Old), OID: e.OID, Force: e.Force,
 			Since: e.Since, AgeSeconds: int64(now.Sub(e.Since) / time.Second), Attempts: e.Attempts,
-			LastError: e.Reason, Federations: federationsOf(results, e.Mirror)})
+			LastError: e.Reason, Federations: federationsOf(results, e.Mirror), Delivered: delivered(results, e)})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -225,7 +250,7 @@ func writeStatusText(p *i18n.Printer, w io.Writer, results []*fedsync.Federation
 		p.Fprintf(w, "%s: origin %s\n", r.Name, r.Origin)
 		for i := range r.Mirrors {
 			writeMirrorStatus(p, w, &r.Mirrors[i])
-			writeQueued(p, w, now, queued, r.Mirrors[i].URL)
+			writeQueued(p, w, now, queued, r.Mirrors[i].URL, results)
 			shown[r.Mirrors[i].URL] = true
 		}
 	}
@@ -238,13 +263,13 @@ func writeStatusText(p *i18n.Printer, w io.Writer, results []*fedsync.Federation
 	}
 	for _, m := range others {
 		p.Fprintf(w, "queued for %s (not a mirror of the federations shown):\n", m)
-		writeQueued(p, w, now, queued, m)
+		writeQueued(p, w, now, queued, m, results)
 	}
 }
 
 // writeQueued lists the updates queued for mirror: from what to what,
 // since when, how many attempts, and the last error.
-func writeQueued(p *i18n.Printer, w io.Writer, now time.Time, queued []pending.Entry, mirror string) {
+func writeQueued(p *i18n.Printer, w io.Writer, now time.Time, queued []pending.Entry, mirror string, results []*fedsync.FederationResult) {
 	for _, e := range queued {
 		if e.Mirror != mirror {
 			continue
@@ -254,6 +279,9 @@ func writeQueued(p *i18n.Printer, w io.Writer, now time.Time, queued []pending.E
 		line := p.Sprintf("    queued    %s %s -> %s, for %s, %s", e.Ref, oldWord(p, e.Old), newWord(p, e), age(now.Sub(e.Since)), attempts)
 		if e.Reason != "" {
 			line += p.Sprintf(": %s", pending.Say(p, e.Reason))
+		}
+		if delivered(results, e) {
+			line += p.Sprintf("; the mirror has it now (dropped at the next push or sync in this repository)")
 		}
 		fmt.Fprintln(w, line)
 	}

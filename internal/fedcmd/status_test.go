@@ -99,6 +99,40 @@ func TestStatusMisconfiguredFederationIsNotInSync(t *testing.T) {
 	}
 }
 
+// A queued update the mirror already holds (a sync run elsewhere, or
+// another clone's push, brought it) is shown as such and is no work
+// left for --exit-code; this repository's next push or sync drops it.
+func TestStatusQueuedUpdateTheMirrorHolds(t *testing.T) {
+	fx := newSyncFixture(t, 2)
+	fx.env.Dir = fx.work
+	head := gittest.Git(t, fx.work, "rev-parse", "HEAD")
+	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+	since := time.Now().Add(-time.Hour).UTC()
+	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/heads/main", OID: head, Old: strings.Repeat("a", 40),
+		Since: since, Reason: "the mirror could not be reached"}); err != nil {
+		t.Fatal(err)
+	}
+	r := fx.status(t, StatusOptions{ExitCode: true})
+	if r.code != ExitOK || !strings.Contains(r.out, "the mirror could not be reached; the mirror has it now") {
+		t.Errorf("delivered update: exit %d, want 0 and the update shown as delivered\n%s%s", r.code, r.out, r.errOut)
+	}
+	r = fx.status(t, StatusOptions{JSON: true})
+	var rep struct{ Pending []struct{ Delivered bool } }
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil || len(rep.Pending) != 1 || !rep.Pending[0].Delivered {
+		t.Errorf("JSON: %v, want one pending entry, delivered\n%s", err, r.out)
+	}
+
+	// Another value for the same ref is still work to do.
+	if err := q.Add(t.Context(), pending.Entry{Mirror: fx.mirrors[1], Ref: "refs/heads/main", OID: strings.Repeat("b", 40),
+		Since: since, Reason: "the mirror could not be reached"}); err != nil {
+		t.Fatal(err)
+	}
+	r = fx.status(t, StatusOptions{ExitCode: true})
+	if r.code != ExitFailure || strings.Contains(r.out, "the mirror has it now") {
+		t.Errorf("undelivered update: exit %d, want 1, not shown as delivered\n%s%s", r.code, r.out, r.errOut)
+	}
+}
+
 // Status run in a repository lists, under each mirror, what pushes
 // queued for it: the ref from its old value to its new one, since when,
 // how many attempts, the last error.

@@ -100,7 +100,7 @@ func optionKeys(section string) []ConfigKey {
 		k("requireMirrors", false, "false", i18n.M("a pushed ref fails unless every mirror took it"), checkBool),
 		k("fetchFrom", false, FetchFromOrigin, i18n.M("origin, or nearest: objects from the fastest mirror whose refs equal origin's"), checkFetchFrom),
 		k("failover", false, "true", i18n.M("fetch and clone from a mirror, with a warning, when origin is unreachable"), checkBool),
-		k("syncOnFetch", false, "false", i18n.M("after a fetch from origin, bring the mirrors up to date"), checkBool),
+		k("syncOnFetch", false, "false", i18n.M("after a fetch from origin that brought something new, bring the mirrors up to date"), checkBool),
 		k("include", true, globDefault, include, checkGlob),
 		k("exclude", true, "", exclude, checkGlob),
 		k("frequency", false, "1 hour", i18n.M("how often `git federate sync --daemon` runs (N mins|hours|days, at least 5 minutes)"), checkFrequency),

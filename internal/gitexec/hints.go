@@ -163,15 +163,44 @@ type Account struct {
 	// TokenVar is the server's FEDERATE_TOKEN_<HOST> variable, "" when
 	// it has none.
 	TokenVar string
+	// FromVar is the environment variable the token federate holds for
+	// the server came from (TokenVar, or a forge's own such as GH_TOKEN),
+	// "" when none did. Variables come before the OS keyring: a token
+	// stored with `git federate login` would not be used.
+	FromVar string
+	// NoKeyring reports that the OS keyring is off or cannot be reached:
+	// `git federate login` cannot store a token.
+	NoKeyring bool
 }
 
-// noTokenHint says how to give federate a token for url's server.
-func (a Account) noTokenHint(url string) []i18n.Msg {
+// NoTokenHint says how to give federate a token for url's server.
+func (a Account) NoTokenHint(url string) []i18n.Msg {
+	if a.NoKeyring && a.TokenVar != "" {
+		return []i18n.Msg{i18n.M("no token for %s: set %s (the OS keyring is off or unreachable, so `git federate login` cannot store one)", hostURL(url), a.TokenVar)}
+	}
 	hint := []i18n.Msg{i18n.M("no token for %s: run `git federate login %s`", hostURL(url), hostURL(url))}
 	if a.TokenVar != "" {
 		hint = append(hint, i18n.M(" or set %s", a.TokenVar))
 	}
 	return hint
+}
+
+// RefusedHint says how to give hostURL's server another token once it
+// refused the one federate sent.
+func (a Account) RefusedHint(hostURL string) i18n.Msg {
+	return i18n.M("the server refused the credentials: %s", a.TokenFix(hostURL))
+}
+
+// TokenFix says how to give hostURL's server a token that works: where
+// the one it has came from decides.
+func (a Account) TokenFix(hostURL string) i18n.Msg {
+	switch {
+	case a.FromVar != "":
+		return i18n.M("set a valid token in %s (it comes before the OS keyring, so `git federate login` would not change it)", a.FromVar)
+	case a.NoKeyring && a.TokenVar != "":
+		return i18n.M("set %s (the OS keyring is off or unreachable, so `git federate login` cannot store a token)", a.TokenVar)
+	}
+	return i18n.M("run `git federate login %s`", hostURL)
 }
 
 // needsName reports whether a refusal at a forge is better explained
@@ -202,15 +231,17 @@ func ExplainAs(err error, url string, acct Account) error {
 			hint = append(hint, i18n.M(" (a private repository also looks missing to a key that may not read it)"))
 		}
 	case kind == KindNoWrite && acct.NoToken: // no token of ours was refused
-		hint = acct.noTokenHint(url)
+		hint = acct.NoTokenHint(url)
 	case kind == KindAuth && isSSH(url): // a token does nothing there
 		hint = append(hint, i18n.M("%s did not accept your ssh key: tokens do not apply to ssh; see which keys ssh offers with `ssh -v`", sshURLHost(url)))
 	case kind == KindHostKey:
 		hint = append(hint, i18n.M("ssh does not trust the host key of %s: check it with the server's owner, then add it to known_hosts (or remove an old one with `ssh-keygen -R`)", sshURLHost(url)))
 	case (kind == KindAuth || kind == KindNoWrite) && acct.needsName():
 		hint = append(hint, i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`", hostURL(url)))
+	case kind == KindAuth && acct.NoToken: // none was sent
+		hint = acct.NoTokenHint(url)
 	case kind == KindAuth:
-		hint = append(hint, i18n.M("the server refused the credentials: run `git federate login %s`", hostURL(url)))
+		hint = append(hint, acct.RefusedHint(hostURL(url)))
 	case kind == KindNoWrite:
 		hint = append(hint, i18n.M("the token for %s cannot write here: it needs repo/write scope (GitHub: repo or contents:write; GitLab: write_repository; Gitee: projects)", hostURL(url)))
 	case kind == KindForbidden:
@@ -454,7 +485,7 @@ func ExplainReadAs(err error, url string, acct Account) error {
 	}
 	hint := []i18n.Msg{i18n.M("the token for %s cannot read this repository: it needs read scope (GitHub: repo or contents:read; GitLab: read_repository; Gitee: projects)", hostURL(url))}
 	if acct.NoToken {
-		hint = acct.noTokenHint(url)
+		hint = acct.NoTokenHint(url)
 	}
 	read := &HintError{Kind: KindNoRead, URL: url, Err: he.Err, hint: hint}
 	read.Hint = read.HintIn(nil)

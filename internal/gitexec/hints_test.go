@@ -245,3 +245,39 @@ func TestUntrustedCertificate(t *testing.T) {
 		}
 	}
 }
+
+// A refused token's hint says where to change it: the variable it came
+// from (which comes before the keyring), else login, unless the keyring
+// cannot store one; a host with no token at all is told how to give one.
+func TestTokenHintsNameWhereTheTokenLives(t *testing.T) {
+	const host = "https://git.example.com"
+	err := &Error{Subcommand: "ls-remote", ExitCode: 128,
+		Stderr: "remote: invalid credentials\nfatal: Authentication failed for '" + host + "/app.git/'\n"}
+	for _, c := range []struct {
+		name string
+		acct Account
+		want string
+	}{
+		{"keyring", Account{TokenVar: "FEDERATE_TOKEN_GIT_EXAMPLE_COM"}, "the server refused the credentials: run `git federate login " + host + "`"},
+		{"variable", Account{TokenVar: "FEDERATE_TOKEN_GIT_EXAMPLE_COM", FromVar: "FEDERATE_TOKEN_GIT_EXAMPLE_COM"},
+			"the server refused the credentials: set a valid token in FEDERATE_TOKEN_GIT_EXAMPLE_COM (it comes before the OS keyring"},
+		{"forge variable", Account{TokenVar: "FEDERATE_TOKEN_GIT_EXAMPLE_COM", FromVar: "GH_TOKEN", NoKeyring: true},
+			"the server refused the credentials: set a valid token in GH_TOKEN"},
+		{"no keyring", Account{TokenVar: "FEDERATE_TOKEN_GIT_EXAMPLE_COM", NoKeyring: true},
+			"the server refused the credentials: set FEDERATE_TOKEN_GIT_EXAMPLE_COM (the OS keyring is off or unreachable"},
+		{"no token", Account{TokenVar: "FEDERATE_TOKEN_GIT_EXAMPLE_COM", NoToken: true},
+			"no token for " + host + ": run `git federate login " + host + "` or set FEDERATE_TOKEN_GIT_EXAMPLE_COM"},
+		{"no token, no keyring", Account{TokenVar: "FEDERATE_TOKEN_GIT_EXAMPLE_COM", NoToken: true, NoKeyring: true},
+			"no token for " + host + ": set FEDERATE_TOKEN_GIT_EXAMPLE_COM (the OS keyring is off or unreachable"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if Classify(err) != KindAuth {
+				t.Fatalf("Classify = %v, want KindAuth", Classify(err))
+			}
+			var he *HintError
+			if e := ExplainAs(err, host+"/app.git", c.acct); !errors.As(e, &he) || !strings.Contains(he.Hint, c.want) {
+				t.Errorf("hint = %v, want %q", e, c.want)
+			}
+		})
+	}
+}
