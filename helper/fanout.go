@@ -425,6 +425,11 @@ func (s *Session) recordOutcomes(ctx context.Context, q *pending.Queue, outcomes
 	if len(add) > 0 {
 		s.P.Fprintf(s.Stderr, "federate: %s queued in %s; the next push or `git federate sync` retries %s\n",
 			s.P.Sprintf("%d updates", len(add)), q.Path(), pronoun(s.P, len(add)))
+		if s.Fed.RequireMirrors {
+			// git rejected the refs, but origin has them: the same push
+			// again finds nothing to send and never asks this helper.
+			s.P.Fprintf(s.Stderr, "hint: origin already has what was rejected for the mirrors (requireMirrors): pushing the same again says \"Everything up-to-date\"; run `git federate sync %s` to deliver it\n", s.Fed.Name)
+		}
 	}
 }
 

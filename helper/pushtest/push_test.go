@@ -273,10 +273,22 @@ func TestRequireMirrors(t *testing.T) {
 	f.m1.AddFault(gittest.Fault{Prefix: "/app.git", Status: 500, Body: "mirror broken", PushOnly: true})
 	c := f.commit("a.txt", "must reach all")
 	out := f.push(false, "fed", "main")
-	wantContains(t, out, "! [remote rejected] main -> main (mirror "+f.m1.URL+": ")
+	wantContains(t, out, "! [remote rejected] main -> main (mirror "+f.m1.URL+": ",
+		"pushing the same again says \"Everything up-to-date\"; run `git federate sync fed` to deliver it")
 	f.wantRef("refs/heads/main", c, f.origin, f.m2)
 	if p := f.pendingFile(); !strings.Contains(p, f.m1.URL) {
 		t.Errorf("pending:\n%s", p)
+	}
+	// As the hint says: origin has main, so git sends nothing again,
+	// and the sync it names delivers the update.
+	wantContains(t, f.push(true, "fed", "main"), "Everything up-to-date")
+	f.m1.ClearFaults()
+	if out, err := gittest.GitCombined(f.work, nil, "federate", "sync", "fed"); err != nil {
+		t.Fatalf("git federate sync fed: %v\n%s", err, out)
+	}
+	f.wantRef("refs/heads/main", c, f.m1)
+	if p := f.pendingFile(); p != "" {
+		t.Errorf("pending after the sync delivered it:\n%s", p)
 	}
 }
 
