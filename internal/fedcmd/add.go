@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
@@ -244,6 +245,19 @@ func noteSameOrigin(ctx context.Context, stdio IO, opts AddOptions) {
 	}
 }
 
+// tokenHosts is each http(s) host of the federation, in order: where a
+// token may be needed (ssh uses keys; git:// and paths take none).
+func tokenHosts(opts AddOptions) []string {
+	var hosts []string
+	for _, raw := range append([]string{opts.Origin}, opts.Mirrors...) {
+		ep, err := federation.ParseEndpoint(raw)
+		if err == nil && ep.HTTP() && !slices.Contains(hosts, ep.HostURL()) {
+			hosts = append(hosts, ep.HostURL())
+		}
+	}
+	return hosts
+}
+
 func globalSuffix(sc scope) string {
 	if sc.Global {
 		return " --global"
@@ -264,6 +278,8 @@ func printAdded(stdio IO, opts AddOptions, sc scope) {
 		step("git clone federate::"+opts.Name, stdio.P.Sprintf("a new working copy"))
 	}
 	step("git remote add "+opts.Name+" federate::"+opts.Name, stdio.P.Sprintf("or: git remote set-url origin federate::%s", opts.Name))
-	step("git federate login https://<host>", stdio.P.Sprintf("once per host that needs a token"))
+	for _, host := range tokenHosts(opts) {
+		step("git federate login "+host, stdio.P.Sprintf("once per host that needs a token"))
+	}
 	step("git federate status "+opts.Name, stdio.P.Sprintf("compare origin and mirrors"))
 }

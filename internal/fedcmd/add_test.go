@@ -38,6 +38,15 @@ func TestAddWritesRepositoryConfig(t *testing.T) {
 	if !strings.Contains(out.String(), "git remote add apache.linkis federate::apache.linkis") {
 		t.Errorf("no next step in %q", out)
 	}
+	// A login for each http(s) host, none for the ssh one.
+	for _, host := range []string{"https://github.com ", "https://gitee.com "} {
+		if !strings.Contains(out.String(), "git federate login "+host) {
+			t.Errorf("no login step for %s in %q", host, out)
+		}
+	}
+	if strings.Count(out.String(), "git federate login") != 2 {
+		t.Errorf("login steps other than the two https hosts in %q", out)
+	}
 	if g := globalFederations(t); strings.Contains(g, "linkis") {
 		t.Errorf("global config touched: %q", g)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 )
 
@@ -184,11 +185,39 @@ func rootAction(c *cli.Context) error {
 // onUsageError turns urfave's flag-parsing errors into exit status 2 with
 // a pointer to the help of the command concerned.
 func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
-	help := "git federate --help"
+	help, flags := "git federate --help", c.App.Flags
 	if isSubcommand && c.Command != nil && c.Command.Name != "" {
-		help = "git federate " + c.Command.Name + " --help"
+		help, flags = "git federate "+c.Command.Name+" --help", c.Command.Flags
+	}
+	if near := nearFlags(err, flags); near != "" { // "; did you mean …?"
+		return &ExitError{Code: ExitUsage, Err: i18n.Errorf("%w%s See '%s'.", withDashes(err), near, help)}
 	}
 	return &ExitError{Code: ExitUsage, Err: i18n.Errorf("%w. See '%s'.", withDashes(err), help)}
+}
+
+// nearFlags is the "did you mean" of an unknown option: the options of
+// flags nearest to it, as a misspelt command gets the nearest commands.
+func nearFlags(err error, flags []cli.Flag) string {
+	m := flagErrorRE().FindStringSubmatch(err.Error())
+	if m == nil || m[1] == "" {
+		return ""
+	}
+	var names []string
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			names = append(names, dashed(n))
+		}
+	}
+	return federation.DidYouMean(dashed(m[1]), names)
+}
+
+// dashed is a flag's name as typed: two dashes before a long name, one
+// before a one-letter name.
+func dashed(name string) string {
+	if len(name) > 1 {
+		return "--" + name
+	}
+	return "-" + name
 }
 
 // withDashes words the errors of Go's flag package, which urfave/cli
@@ -200,12 +229,6 @@ func withDashes(err error) error {
 	m := flagErrorRE().FindStringSubmatch(msg)
 	if m == nil {
 		return err
-	}
-	dashed := func(name string) string {
-		if len(name) > 1 {
-			return "--" + name
-		}
-		return "-" + name
 	}
 	switch {
 	case m[1] != "":

@@ -32,6 +32,8 @@ func TestBinaryExitCodes(t *testing.T) {
 		{"unknown root flag", []string{"--bogus"}, 2, "unknown option --bogus", "", ""},
 		{"unknown short flag", []string{"status", "-q"}, 2, "unknown option -q.", "", ""},
 		{"misspelt command", []string{"stauts"}, 2, "The most similar command is\n\tstatus", "", ""},
+		{"misspelt flag", []string{"add", "x", "--mirorr", "/m"}, 2, `unknown option --mirorr; did you mean "--mirror"? See 'git federate add --help'.`, "", ""},
+		{"misspelt root flag", []string{"--verison"}, 2, `unknown option --verison; did you mean "--version"? See 'git federate --help'.`, "", ""},
 		{"misspelt command after help", []string{"help", "snyc"}, 2, "The most similar command is\n\tsync", "", ""},
 		{"remove an unknown name", []string{"remove", "--global", "nosuch"}, 2, `no federation "nosuch"`, "", ""},
 		{"missing argument", []string{"add"}, 2, "usage: git federate add", "", ""},

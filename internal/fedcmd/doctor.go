@@ -407,7 +407,7 @@ func serversCheck(p *i18n.Printer, name string, warns []i18n.Msg) Check {
 
 func hostCheck(p *i18n.Printer, a HostAuth, getenv func(string) string) Check {
 	c := Check{Name: p.Sprintf("token for %s", a.Host)}
-	source := p.Sprintf("none found")
+	source := p.Sprintf("not found")
 	if a.Source != "" {
 		source = p.Sprintf("from %s", a.Source)
 	}

@@ -115,7 +115,7 @@ func TestDoctorAnonymousHostIsAWarning(t *testing.T) {
 	if err := runDoctor(t.Context(), stdio, doctorOpts(t)); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if want := "WARN  token for " + srv.URL + ": token none found; "; !strings.Contains(out.String(), want) {
+	if want := "WARN  token for " + srv.URL + ": token not found; "; !strings.Contains(out.String(), want) {
 		t.Errorf("report lacks %q:\n%s", want, out)
 	}
 }

@@ -91,7 +91,7 @@ func syncCommand(stdio IO) *cli.Command {
 			"unless --prune. Exit 3 when some mirror failed or kept a diverged ref.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Usage: "sync every configured federation"},
-			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan, change nothing"},
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the plan, push nothing (the local cache may still be fetched)"},
 			&cli.BoolFlag{Name: "json", Usage: "print per-mirror, per-ref actions and results as JSON"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: fedsync.DefaultJobs, Usage: "git network commands run at once"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite commits that exist only on a mirror"},
