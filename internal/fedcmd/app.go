@@ -199,13 +199,15 @@ func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
 // flags nearest to it, as a misspelt command gets the nearest commands.
 func nearFlags(err error, flags []cli.Flag) string {
 	m := flagErrorRE().FindStringSubmatch(err.Error())
-	if m == nil || m[1] == "" {
-		return ""
+	if m == nil || len(m[1]) < 3 {
+		return "" // -q is near every one-letter option, and means none of them
 	}
 	var names []string
 	for _, f := range flags {
 		for _, n := range f.Names() {
-			names = append(names, dashed(n))
+			if len(n) > 1 {
+				names = append(names, dashed(n))
+			}
 		}
 	}
 	return federation.DidYouMean(dashed(m[1]), names)

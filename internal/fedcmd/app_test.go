@@ -34,6 +34,7 @@ func TestBinaryExitCodes(t *testing.T) {
 		{"misspelt command", []string{"stauts"}, 2, "The most similar command is\n\tstatus", "", ""},
 		{"misspelt flag", []string{"add", "x", "--mirorr", "/m"}, 2, `unknown option --mirorr; did you mean "--mirror"? See 'git federate add --help'.`, "", ""},
 		{"misspelt root flag", []string{"--verison"}, 2, `unknown option --verison; did you mean "--version"? See 'git federate --help'.`, "", ""},
+		{"short flag gets no guess", []string{"status", "-z"}, 2, "unknown option -z. See 'git federate status --help'.", "", ""},
 		{"misspelt command after help", []string{"help", "snyc"}, 2, "The most similar command is\n\tsync", "", ""},
 		{"remove an unknown name", []string{"remove", "--global", "nosuch"}, 2, `no federation "nosuch"`, "", ""},
 		{"missing argument", []string{"add"}, 2, "usage: git federate add", "", ""},
