@@ -287,7 +287,10 @@ func (s *Session) announce(plans []mirrorPlan, n int) {
 		retries += len(p.Updates) - n
 	}
 	msg := s.P.Sprintf("federate: pushing %s to %s", s.P.Sprintf("%d refs", n), s.P.Sprintf("%d mirrors", len(plans)))
-	if retries > 0 {
+	switch {
+	case n == 0 && retries > 0: // the background push of what a push queued, or retries alone
+		msg = s.P.Sprintf("federate: pushing %s to %s", s.P.Sprintf("%d queued updates", retries), s.P.Sprintf("%d mirrors", len(plans)))
+	case retries > 0:
 		msg += s.P.Sprintf(" (and %s)", s.P.Sprintf("%d queued updates", retries))
 	}
 	if s.opts.DryRun {
@@ -388,7 +391,10 @@ func (s *Session) reportMirror(o mirrorOutcome) {
 		verb = s.P.Sprintf("would update")
 	}
 	msg := s.P.Sprintf("federate: mirror %s: ok, %s %s", url, verb, s.P.Sprintf("%d refs", took))
-	if retried > 0 {
+	switch {
+	case took == 0 && !s.opts.DryRun:
+		msg = s.P.Sprintf("federate: mirror %s: ok, %s delivered", url, s.P.Sprintf("%d queued updates", retried))
+	case retried > 0:
 		msg += s.P.Sprintf(", %s delivered", s.P.Sprintf("%d queued updates", retried))
 	}
 	fmt.Fprintln(s.Stderr, msg)

@@ -48,6 +48,11 @@ func TestBackgroundMirrorPush(t *testing.T) {
 	if q := f.pendingFile(); q != "" {
 		t.Errorf("queue after the background push:\n%s", q)
 	}
+	// To the detached process the push's update is a queued one for
+	// each mirror: the log counts them so, not as "0 refs".
+	log, _ := os.ReadFile(filepath.Join(f.work, ".git", "federate", helper.MirrorLogName))
+	wantContains(t, string(log), "federate: pushing 2 queued updates to 2 mirrors", "federate: mirror "+f.m1.URL+": ok, 1 queued update delivered")
+	wantNotContains(t, string(log), "0 refs")
 	out = f.push(true, "fed", "main")
 	wantNotContains(t, out, "failed")
 }
