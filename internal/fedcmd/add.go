@@ -176,25 +176,28 @@ func runAdd(ctx context.Context, stdio IO, opts AddOptions) error {
 	}
 	printAdded(stdio, opts, sc)
 	noteOtherScope(ctx, stdio, opts.Name, sc)
-	noteSameOrigin(ctx, stdio, opts)
-	if opts.Check {
-		return checkAdded(ctx, stdio, opts)
-	}
-	return nil
-}
-
-// checkAdded checks the servers of the federation just written and
-// prints a warning per problem; any makes add exit 3.
-func checkAdded(ctx context.Context, stdio IO, opts AddOptions) error {
+	// One read of the config as written serves the note and the check.
 	d := opts.Deps
 	if d.Dir == "" {
 		d.Dir = opts.Dir
 	}
 	cfg, d, err := d.config(ctx)
-	if err != nil {
+	if cfg != nil {
+		noteSameOrigin(stdio, opts, cfg)
+	}
+	if !opts.Check {
+		return nil
+	}
+	if cfg == nil {
 		return err
 	}
-	f, err := cfg.Lookup(opts.Name)
+	return checkAdded(ctx, stdio, opts.Name, cfg, d)
+}
+
+// checkAdded checks the servers of federation name, just written, and
+// prints a warning per problem; any makes add exit 3.
+func checkAdded(ctx context.Context, stdio IO, name string, cfg *federation.Config, d TokenDeps) error {
+	f, err := cfg.Lookup(name)
 	if err != nil {
 		return err
 	}
@@ -221,14 +224,11 @@ func noteOtherScope(ctx context.Context, stdio IO, name string, sc scope) {
 	}
 }
 
-// noteSameOrigin warns when another federation has the origin just
-// written: both are meant sometimes (another set of refs, other mirrors),
-// but federate::<origin URL> then names neither, where it named the first.
-func noteSameOrigin(ctx context.Context, stdio IO, opts AddOptions) {
-	cfg, _ := federation.Load(ctx, "", opts.Dir)
-	if cfg == nil {
-		return // another federation's mistake: status and doctor say it
-	}
+// noteSameOrigin warns when another federation of cfg has the origin
+// just written: both are meant sometimes (another set of refs, other
+// mirrors), but federate::<origin URL> then names neither, where it named
+// the first.
+func noteSameOrigin(stdio IO, opts AddOptions, cfg *federation.Config) {
 	ep, err := federation.ParseEndpoint(opts.Origin)
 	if err != nil {
 		return

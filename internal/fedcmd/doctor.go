@@ -463,16 +463,10 @@ func tokenFix(p *i18n.Printer, a HostAuth, getenv func(string) string) string {
 // its token came from decides (a variable comes before the keyring; no
 // keyring, no `git federate login`), and no token is told how to give one.
 func tokenHint(acct gitexec.Account, hostURL string) i18n.Msg {
-	if !acct.NoToken {
-		return acct.RefusedHint(hostURL)
+	if acct.NoToken {
+		return acct.NoTokenHint(hostURL)
 	}
-	hint := acct.NoTokenHint(hostURL)
-	format := strings.Repeat("%s", len(hint))
-	args := make([]any, len(hint))
-	for i, m := range hint {
-		args[i] = m
-	}
-	return i18n.M(format, args...)
+	return acct.RefusedHint(hostURL)
 }
 
 // checkPlainServers lists each file and git:// repository of the

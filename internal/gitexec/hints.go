@@ -173,16 +173,20 @@ type Account struct {
 	NoKeyring bool
 }
 
-// NoTokenHint says how to give federate a token for url's server.
-func (a Account) NoTokenHint(url string) []i18n.Msg {
-	if a.NoKeyring && a.TokenVar != "" {
-		return []i18n.Msg{i18n.M("no token for %s: set %s (the OS keyring is off or unreachable, so `git federate login` cannot store one)", hostURL(url), a.TokenVar)}
+// NoTokenHint says how to give federate a token for url's server, which
+// it has none for.
+func (a Account) NoTokenHint(url string) i18n.Msg {
+	host := hostURL(url)
+	var how i18n.Msg
+	switch {
+	case a.NoKeyring && a.TokenVar != "":
+		how = i18n.M("set %s (the OS keyring is off or unreachable, so `git federate login` cannot store one)", a.TokenVar)
+	case a.TokenVar != "":
+		how = i18n.M("run `git federate login %s` or set %s", host, a.TokenVar)
+	default:
+		how = i18n.M("run `git federate login %s`", host)
 	}
-	hint := []i18n.Msg{i18n.M("no token for %s: run `git federate login %s`", hostURL(url), hostURL(url))}
-	if a.TokenVar != "" {
-		hint = append(hint, i18n.M(" or set %s", a.TokenVar))
-	}
-	return hint
+	return i18n.M("no token for %s: %s", host, how)
 }
 
 // RefusedHint says how to give hostURL's server another token once it
@@ -231,7 +235,7 @@ func ExplainAs(err error, url string, acct Account) error {
 			hint = append(hint, i18n.M(" (a private repository also looks missing to a key that may not read it)"))
 		}
 	case kind == KindNoWrite && acct.NoToken: // no token of ours was refused
-		hint = acct.NoTokenHint(url)
+		hint = []i18n.Msg{acct.NoTokenHint(url)}
 	case kind == KindAuth && isSSH(url): // a token does nothing there
 		hint = append(hint, i18n.M("%s did not accept your ssh key: tokens do not apply to ssh; see which keys ssh offers with `ssh -v`", sshURLHost(url)))
 	case kind == KindHostKey:
@@ -239,7 +243,7 @@ func ExplainAs(err error, url string, acct Account) error {
 	case (kind == KindAuth || kind == KindNoWrite) && acct.needsName():
 		hint = append(hint, i18n.M("Gitee needs the account name with a token: set it with `git config --global credential.%s.username <account>`", hostURL(url)))
 	case kind == KindAuth && acct.NoToken: // none was sent
-		hint = acct.NoTokenHint(url)
+		hint = []i18n.Msg{acct.NoTokenHint(url)}
 	case kind == KindAuth:
 		hint = append(hint, acct.RefusedHint(hostURL(url)))
 	case kind == KindNoWrite:
@@ -485,7 +489,7 @@ func ExplainReadAs(err error, url string, acct Account) error {
 	}
 	hint := []i18n.Msg{i18n.M("the token for %s cannot read this repository: it needs read scope (GitHub: repo or contents:read; GitLab: read_repository; Gitee: projects)", hostURL(url))}
 	if acct.NoToken {
-		hint = acct.NoTokenHint(url)
+		hint = []i18n.Msg{acct.NoTokenHint(url)}
 	}
 	read := &HintError{Kind: KindNoRead, URL: url, Err: he.Err, hint: hint}
 	read.Hint = read.HintIn(nil)
