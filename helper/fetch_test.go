@@ -606,6 +606,11 @@ func TestCloneOfAMistypedNameFails(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "aap")); !os.IsNotExist(err) {
 		t.Errorf("git left the clone's directory behind: %v", err)
 	}
+	// Plain git, of a repository that is not there, exits the same way.
+	plainOut, plainErr := gittest.GitCombined(dir, nil, "clone", "aap")
+	if code, plain := exitCode(err), exitCode(plainErr); code != plain {
+		t.Errorf("exit %d, plain git clone of a missing repository %d:\n%s", code, plain, plainOut)
+	}
 }
 
 // federate::<origin-url> works with no federation, and takes its mirrors

@@ -244,6 +244,9 @@ func TestAuthAndDoctorNameWhereTheTokenLives(t *testing.T) {
 	if strings.Contains(out.String(), "git federate login "+srv.URL) {
 		t.Errorf("doctor advises a login that would not be used:\n%s", out)
 	}
+	if strings.Contains(out.String(), "wrong-token-77aa") {
+		t.Errorf("doctor shows the token:\n%s", out)
+	}
 
 	t.Setenv(variable, "")
 	stdio, out, _ = testIO("")
