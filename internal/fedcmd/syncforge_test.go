@@ -67,3 +67,83 @@ func TestSyncFederationSetCreatesMissingMirrorsOnGitea(t *testing.T) {
 		t.Error("sync output holds the token")
 	}
 }
+
+// A mirror sync creates, or finds empty, gets origin's default branch: a
+// clone from it (the failover clone when origin cannot be reached)
+// checks out what a clone from origin does. Left to the forge, a
+// repository created empty keeps naming its own default, "main", which
+// the mirror does not have. Origin's default branch is its forge's word
+// (origin on Gitea), else the HEAD it advertises (on git http-backend).
+// A mirror that had branches keeps the default its owner chose.
+func TestSyncCreatedMirrorTakesOriginsDefaultBranch(t *testing.T) {
+	gittest.Isolate(t)
+	g := gittest.StartGitea(t)
+	u, _ := url.Parse(g.URL)
+	t.Setenv(keystore.EnvName(u.Host), g.Token)
+	for _, org := range []string{"up", "down"} {
+		g.API(t, "POST", "/api/v1/orgs", map[string]any{"username": org}, nil)
+	}
+	gittest.Git(t, "", "config", "--global", "federate."+g.URL+".forge", "gitea")
+	work := gittest.NewWorkRepo(t)
+	trunk := gittest.Commit(t, work, "a.txt", "a\n", "first")
+	alpha := gittest.Commit(t, work, "b.txt", "b\n", "second")
+	push := []string{"push", "-q", "", trunk + ":refs/heads/trunk", alpha + ":refs/heads/alpha"}
+
+	// On Gitea, its API says trunk (Gitea does not advertise HEAD).
+	g.API(t, "POST", "/api/v1/orgs/up/repos", map[string]any{"name": "app"}, nil)
+	push[2] = g.URL + "/up/app.git"
+	if _, err := gittest.GitErr(work, g.GitEnv(), push...); err != nil {
+		t.Fatal(err)
+	}
+	g.API(t, "PATCH", "/api/v1/repos/up/app", map[string]any{"default_branch": "trunk"}, nil)
+	// On git http-backend, HEAD names trunk.
+	srv := gittest.NewServer(t, gittest.Auth{})
+	for _, name := range []string{"tool", "lib", "keep"} {
+		srv.InitBare(t, name+".git")
+		push[2] = srv.RepoURL(name + ".git")
+		gittest.Git(t, work, push...)
+		gittest.Git(t, srv.Path(name+".git"), "symbolic-ref", "HEAD", "refs/heads/trunk")
+	}
+	// down/lib exists, empty; down/keep has alpha, its default.
+	g.API(t, "POST", "/api/v1/orgs/down/repos", map[string]any{"name": "lib"}, nil)
+	g.API(t, "POST", "/api/v1/orgs/down/repos", map[string]any{"name": "keep"}, nil)
+	if _, err := gittest.GitErr(work, g.GitEnv(), "push", "-q", g.URL+"/down/keep.git", alpha+":refs/heads/alpha"); err != nil {
+		t.Fatal(err)
+	}
+	g.API(t, "PATCH", "/api/v1/repos/down/keep", map[string]any{"default_branch": "alpha"}, nil)
+
+	for _, c := range []struct{ name, origin string }{
+		{"app", g.URL + "/up/app.git"},
+		{"tool", srv.RepoURL("tool.git")},
+		{"lib", srv.RepoURL("lib.git")},
+		{"keep", srv.RepoURL("keep.git")},
+	} {
+		gittest.Git(t, "", "config", "--global", "federation."+c.name+".origin", c.origin)
+		gittest.Git(t, "", "config", "--global", "federation."+c.name+".mirror", g.URL+"/down/"+c.name+".git")
+		gittest.Git(t, "", "config", "--global", "federation."+c.name+".createMissing", "true")
+	}
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	err := runSync(ctx, SyncOptions{IO: IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, All: true, Jobs: 2,
+		SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(t), "git-federate"), LockWait: time.Minute}})
+	if code := exitCode(err, &errOut); code != ExitOK {
+		t.Fatalf("sync --all: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	for name, want := range map[string]string{"app": "trunk", "tool": "trunk", "lib": "trunk", "keep": "alpha"} {
+		var made struct {
+			DefaultBranch string `json:"default_branch"`
+		}
+		g.API(t, "GET", "/api/v1/repos/down/"+name, nil, &made)
+		if made.DefaultBranch != want {
+			t.Errorf("mirror down/%s's default branch: %q, want %s", name, made.DefaultBranch, want)
+		}
+		said := strings.Contains(errOut.String(), name+": set the default branch of "+g.URL+"/down/"+name+".git to trunk, as origin's")
+		if said != (want == "trunk") {
+			t.Errorf("%s: sync said it set the default branch: %v", name, said)
+		}
+	}
+	if t.Failed() {
+		t.Log(errOut.String())
+	}
+}

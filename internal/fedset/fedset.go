@@ -19,6 +19,7 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/internal/gitexec"
 	"github.com/git-remote-federate/git-remote-federate/internal/httpx"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
+	"github.com/git-remote-federate/git-remote-federate/internal/refs"
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
@@ -346,6 +347,58 @@ func splitRepo(p string) (owner, name string) {
 	return p[:i], p[i+1:]
 }
 
+// OriginHead is the default branch of fed's origin, for mirror, a
+// repository that is empty or that EnsureMirror created: a forge names
+// one created empty by its own default ("main"), which the mirror may
+// not have, and a clone from it (the failover clone) would check out
+// nothing, or another branch than a clone from origin. It is origin's
+// forge's word, else the HEAD origin advertises (`git ls-remote
+// --symref`); "" when neither says. The error wraps
+// forge.ErrUnsupported when mirror's forge has no API to set it with.
+func OriginHead(ctx context.Context, fed *federation.Federation, mirror federation.Endpoint, deps Deps) (string, error) {
+	if _, err := apiOf(deps.Config, mirror); err != nil {
+		return "", err
+	}
+	if branch := originSettings(ctx, fed.Origin, deps).DefaultBranch; branch != "" {
+		return branch, nil
+	}
+	return advertisedHead(ctx, fed.Origin, deps), nil
+}
+
+// SetMirrorHead makes branch, which mirror has, its default branch,
+// through its forge's API.
+func SetMirrorHead(ctx context.Context, mirror federation.Endpoint, branch string, deps Deps) error {
+	a, err := apiOf(deps.Config, mirror)
+	if err != nil {
+		return err
+	}
+	token, err := deps.token(ctx, deps.Config, a.web)
+	if err != nil {
+		return err
+	}
+	owner, name := splitRepo(mirror.Path)
+	if err := deps.client().SetDefaultBranch(ctx, a.forge, a.base, owner, name, token, branch); err != nil {
+		return i18n.Errorf("setting the default branch of %s to %s: %w", mirror.Raw, branch, err)
+	}
+	return nil
+}
+
+// advertisedHead is the branch origin's HEAD names, as git lists it; ""
+// when origin does not say (or cannot be asked).
+func advertisedHead(ctx context.Context, origin federation.Endpoint, deps Deps) string {
+	g, url := deps.Git.Plain(origin.Raw)
+	out, err := g.Output(ctx, "ls-remote", "--symref", "--", url, "HEAD")
+	if err != nil {
+		return ""
+	}
+	l, err := refs.ParseLsRemote(out)
+	if err != nil {
+		return ""
+	}
+	branch, _ := strings.CutPrefix(l.Symrefs["HEAD"], "refs/heads/")
+	return branch
+}
+
 // originSettings is what a mirror of origin is created with: origin's
 // description and homepage, and private unless origin's forge says origin
 // is public, so creating a mirror never publishes what was private. An
@@ -366,5 +419,5 @@ func originSettings(ctx context.Context, origin federation.Endpoint, deps Deps) 
 	if err != nil {
 		return fallback
 	}
-	return forge.CreateOptions{Private: r.Private, Description: r.Description, Homepage: r.Homepage}
+	return forge.CreateOptions{Private: r.Private, Description: r.Description, Homepage: r.Homepage, DefaultBranch: r.DefaultBranch}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -94,4 +95,26 @@ func containsAny(s, chars string) bool {
 		}
 	}
 	return false
+}
+
+func TestHeadFirst(t *testing.T) {
+	for _, c := range []struct {
+		branch string
+		want   string
+	}{
+		{"trunk", "refs/heads/trunk refs/heads/alpha refs/heads/zeta refs/tags/v1"},
+		{"alpha", "refs/heads/alpha refs/heads/trunk refs/heads/zeta refs/tags/v1"},
+		{"gone", "refs/heads/alpha refs/heads/trunk refs/heads/zeta refs/tags/v1"},
+		{"", "refs/heads/alpha refs/heads/trunk refs/heads/zeta refs/tags/v1"},
+	} {
+		todo := []RefPlan{{Ref: "refs/heads/alpha"}, {Ref: "refs/heads/trunk"}, {Ref: "refs/heads/zeta"}, {Ref: "refs/tags/v1"}}
+		headFirst(todo, c.branch)
+		var got []string
+		for _, p := range todo {
+			got = append(got, p.Ref)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%q: %v, want %s", c.branch, got, c.want)
+		}
+	}
 }

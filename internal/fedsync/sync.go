@@ -284,6 +284,7 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 		if l = e.listAll(ctx, f, push, nil); l.err != nil {
 			return l.err
 		}
+		l.createdBy(pre)
 	}
 	origin, mirrors := l.origin, l.mirrors
 	have, err := c.refs(ctx)
@@ -383,9 +384,21 @@ func (e *Engine) lock(ctx context.Context, name string) (*fileLock, error) {
 
 // listing is one mirror's listing outcome.
 type listing struct {
-	refs *refs.Listing
-	all  *refs.Listing // every ref listed, covered or not (the pending queue's)
-	err  error
+	refs    *refs.Listing
+	all     *refs.Listing // every ref listed, covered or not (the pending queue's)
+	err     error
+	created bool // the mirror did not exist: this run created it (createMissing)
+}
+
+// createdBy marks the mirrors that the listing before, pre (nil: none),
+// created.
+func (l *listings) createdBy(pre *listings) {
+	if pre == nil {
+		return
+	}
+	for i := range l.mirrors {
+		l.mirrors[i].created = l.mirrors[i].created || pre.mirrors[i].created
+	}
 }
 
 // listings are a federation's listings, covered refs only; err is
@@ -441,10 +454,11 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 	finish := func(i int, m federation.Endpoint) {
 		g.Go(func() error {
 			refs, err := e.finishListing(ctx, f, m, mirrorService, firsts[1+i])
+			created := false
 			if err != nil && push {
-				refs, err = e.createMissing(ctx, f, m, err)
+				refs, created, err = e.createMissing(ctx, f, m, err)
 			}
-			l.mirrors[i] = listing{refs: refs.Filter(covered), all: refs, err: err}
+			l.mirrors[i] = listing{refs: refs.Filter(covered), all: refs, err: err, created: created}
 			return nil
 		})
 	}
@@ -488,20 +502,76 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 // createMissing creates mirror m when listing it failed because it does
 // not exist and the federation asks for that (createMissing); it then
 // lists the new, empty repository. Otherwise listErr stands.
-func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m federation.Endpoint, listErr error) (*refs.Listing, error) {
+func (e *Engine) createMissing(ctx context.Context, f *federation.Federation, m federation.Endpoint, listErr error) (*refs.Listing, bool, error) {
 	if !f.CreateMissing || gitexec.Classify(listErr) != gitexec.KindNotFound {
-		return nil, listErr
+		return nil, false, listErr
 	}
-	created, err := fedset.EnsureMirror(ctx, f, m, fedset.Deps{Config: e.cfg.Federations, Git: e.runner(f, e.cfg.Repo, ListTimeout), Settings: e.httpSettings(ctx),
-		Timeout: f.Timeout, Warnf: e.progressf})
+	created, err := fedset.EnsureMirror(ctx, f, m, e.forgeDeps(ctx, f))
 	if err != nil {
-		return nil, i18n.Errorf("%w; creating it (createMissing): %w", listErr, err)
+		return nil, false, i18n.Errorf("%w; creating it (createMissing): %w", listErr, err)
 	}
 	if !created {
-		return nil, listErr
+		return nil, false, listErr
 	}
 	e.progress(i18n.M("%s: created missing mirror %s", f.Name, m.Raw))
-	return e.listRefs(ctx, f, m, sendpack.ReceivePack)
+	l, err := e.listRefs(ctx, f, m, sendpack.ReceivePack)
+	return l, true, err
+}
+
+// originHead is origin's default branch for mirror m when m was empty
+// (or did not exist) before this run and its forge can be told
+// (fedset.OriginHead); "" otherwise. A mirror that had branches keeps
+// the default its owner chose.
+func (e *Engine) originHead(ctx context.Context, f *federation.Federation, m federation.Endpoint, l listing) string {
+	if !l.created && l.all.Len() > 0 {
+		return ""
+	}
+	branch, err := fedset.OriginHead(ctx, f, m, e.forgeDeps(ctx, f))
+	if err != nil {
+		return ""
+	}
+	return branch
+}
+
+// headFirst moves the update of branch to the front of todo: a forge
+// that takes the first branch pushed to an empty repository as its
+// default, as Gitea does after the push has returned, then agrees with
+// setMirrorHead.
+func headFirst(todo []RefPlan, branch string) {
+	for i, p := range todo {
+		if p.Ref == "refs/heads/"+branch {
+			copy(todo[1:i+1], todo[:i])
+			todo[0] = p
+			return
+		}
+	}
+}
+
+// setMirrorHead makes branch the default branch of mirror m once the
+// push brought it there. The mirror is in sync without it: a failure is
+// said, and fails nothing.
+func (e *Engine) setMirrorHead(ctx context.Context, f *federation.Federation, m federation.Endpoint, branch string, res *MirrorResult) {
+	ok := false
+	for _, r := range res.Refs {
+		if r.Ref == "refs/heads/"+branch {
+			ok = r.Result == ResultOK || r.State == InSync
+		}
+	}
+	if !ok {
+		return
+	}
+	if err := fedset.SetMirrorHead(ctx, m, branch, e.forgeDeps(ctx, f)); err != nil {
+		e.progress(i18n.M("%s: warning: %v; a clone from the mirror may check out another branch than origin's", f.Name, err))
+		return
+	}
+	e.progress(i18n.M("%s: set the default branch of %s to %s, as origin's", f.Name, m.Raw, branch))
+}
+
+// forgeDeps is what f's forge calls need: the hosts' forges, git's http
+// settings, f's timeout and the progress lines.
+func (e *Engine) forgeDeps(ctx context.Context, f *federation.Federation) fedset.Deps {
+	return fedset.Deps{Config: e.cfg.Federations, Git: e.runner(f, e.cfg.Repo, ListTimeout), Settings: e.httpSettings(ctx),
+		Timeout: f.Timeout, Warnf: e.progressf}
 }
 
 // covers is f.Covers restricted to real refs: a glob like "*" must not
@@ -580,8 +650,15 @@ func (e *Engine) mirror(ctx context.Context, f *federation.Federation, c *cache,
 		res.LFSMissing = e.missingLFS(ctx, f, c, m, plans)
 		return res
 	}
-	if todo := pushable(plans); len(todo) > 0 {
-		e.push(ctx, f, c, m, todo, &res)
+	todo := pushable(plans)
+	if len(todo) == 0 {
+		return res
+	}
+	head := e.originHead(ctx, f, m, l)
+	headFirst(todo, head)
+	e.push(ctx, f, c, m, todo, &res)
+	if head != "" {
+		e.setMirrorHead(ctx, f, m, head, &res)
 	}
 	return res
 }

@@ -435,3 +435,46 @@ func TestAPIBase(t *testing.T) {
 		t.Fatalf("gitblit: %v", err)
 	}
 }
+
+// Each forge is asked to change a repository's default branch as its API
+// says: GitLab by PUT on the project, Gitee with the name it requires.
+func TestSetDefaultBranchRequests(t *testing.T) {
+	for _, c := range []struct {
+		forge, owner, want string
+		body               map[string]any
+	}{
+		{GitHub, "apache", "PATCH /api/repos/apache/linkis", map[string]any{"default_branch": "trunk"}},
+		{Gitea, "apache", "PATCH /api/repos/apache/linkis", map[string]any{"default_branch": "trunk"}},
+		{Gitee, "apache", "PATCH /api/repos/apache/linkis", map[string]any{"default_branch": "trunk", "name": "linkis"}},
+		{GitLab, "grp/sub", "PUT /api/projects/grp%2Fsub%2Flinkis", map[string]any{"default_branch": "trunk"}},
+	} {
+		f := newFake(t)
+		method, path, _ := strings.Cut(c.want, " ")
+		f.json(method, path, 200, map[string]any{"name": "linkis", "default_branch": "trunk"})
+		if err := (Client{}).SetDefaultBranch(context.Background(), c.forge, f.URL+"/api", c.owner, "linkis", "tok", "trunk"); err != nil {
+			t.Errorf("%s: %v", c.forge, err)
+			continue
+		}
+		reqs := f.requests()
+		if len(reqs) != 1 || reqs[0].Method+" "+reqs[0].Path != c.want || fmt.Sprint(reqs[0].Body) != fmt.Sprint(c.body) {
+			t.Errorf("%s: %v %v, want %s %v", c.forge, f.paths(), reqs[len(reqs)-1].Body, c.want, c.body)
+		}
+	}
+	f := newFake(t)
+	f.json("PATCH", "/api/repos/o/r", 422, map[string]string{"message": "branch does not exist"})
+	err := (Client{}).SetDefaultBranch(context.Background(), GitHub, f.URL+"/api", "o", "r", "tok-zz", "nope")
+	if err == nil || !strings.Contains(err.Error(), "branch does not exist") || strings.Contains(err.Error(), "tok-zz") {
+		t.Errorf("refused: %v", err)
+	}
+	if err := (Client{}).SetDefaultBranch(context.Background(), Gitblit, f.URL, "o", "r", "t", "main"); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("gitblit: %v", err)
+	}
+}
+
+func TestGetRepoDefaultBranch(t *testing.T) {
+	f := newFake(t)
+	f.json("GET", "/api/repos/apache/linkis", 200, map[string]any{"name": "linkis", "default_branch": "dev"})
+	if r, err := (Client{}).GetRepo(context.Background(), Gitea, f.URL+"/api", "apache", "linkis", ""); err != nil || r.DefaultBranch != "dev" {
+		t.Fatalf("%+v %v", r, err)
+	}
+}

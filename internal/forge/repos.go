@@ -31,6 +31,9 @@ type Repo struct {
 	// Description and Homepage are the repository's own ("" when none
 	// or when the forge has no such field: GitLab has no homepage).
 	Description, Homepage string
+	// DefaultBranch is the branch the repository's HEAD names ("" when
+	// the forge does not say).
+	DefaultBranch string
 	// ChangedAt is when the forge last saw a push (GitHub and Gitee
 	// pushed_at, GitLab last_activity_at, else updated_at); zero when the
 	// forge does not say. A hint for skipping unchanged repositories.
@@ -52,6 +55,7 @@ type apiRepo struct {
 	Desc     string `json:"description"`
 	Homepage string `json:"homepage"` // GitHub, Gitee
 	Website  string `json:"website"`  // Gitea
+	Default  string `json:"default_branch"`
 
 	PushedAt     apiTime `json:"pushed_at"`        // GitHub, Gitee
 	LastActivity apiTime `json:"last_activity_at"` // GitLab
@@ -87,7 +91,7 @@ func (a apiRepo) changedAt() time.Time {
 
 func (a apiRepo) repo() Repo {
 	r := Repo{Name: a.Name, FullName: a.FullName, CloneURL: a.CloneURL, Private: a.Private, Archived: a.Archived,
-		Description: a.Desc, Homepage: a.Homepage, ChangedAt: a.changedAt()}
+		Description: a.Desc, Homepage: a.Homepage, DefaultBranch: a.Default, ChangedAt: a.changedAt()}
 	if r.Homepage == "" {
 		r.Homepage = a.Website
 	}
@@ -224,6 +228,10 @@ type CreateOptions struct {
 	Description string
 	// Homepage is the project's web site; GitLab has no such field.
 	Homepage string
+	// DefaultBranch is origin's, for the mirror once it has that branch
+	// (SetDefaultBranch): a forge takes only a branch the repository has,
+	// so CreateRepo does not send it.
+	DefaultBranch string
 }
 
 // CreateRepo creates an empty repository name under owner on forge: in
@@ -274,8 +282,8 @@ func (c Client) CreateRepo(ctx context.Context, forge, base, owner, name, token 
 // sees the field was not set.
 func (c Client) setWebsite(ctx context.Context, base, owner, name, token, site string, a *apiRepo) {
 	var edited apiRepo
-	r := request{forge: Gitea, base: base, method: http.MethodPatch,
-		path: "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name), body: map[string]any{"website": site}, token: token}
+	p, _ := repoPath(Gitea, owner, name) // checked by CreateRepo
+	r := request{forge: Gitea, base: base, method: http.MethodPatch, path: p, body: map[string]any{"website": site}, token: token}
 	if _, err := c.call(ctx, r, &edited); err == nil {
 		*a = edited
 	}
@@ -328,20 +336,47 @@ func existsErr(err error) error {
 	return err
 }
 
-// GetRepo asks forge about owner/name.
-func (c Client) GetRepo(ctx context.Context, forge, base, owner, name, token string) (Repo, error) {
+// SetDefaultBranch makes branch, which owner/name must already have,
+// its default branch: the one its HEAD names and a clone checks out.
+func (c Client) SetDefaultBranch(ctx context.Context, forge, base, owner, name, token, branch string) error {
+	p, err := repoPath(forge, owner, name)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"default_branch": branch}
+	r := request{forge: forge, base: base, method: http.MethodPatch, path: p, token: token, body: body}
+	switch forge {
+	case GitLab:
+		r.method = http.MethodPut
+	case Gitee:
+		body["name"] = name // Gitee's edit requires the name
+	}
+	_, err = c.call(ctx, r, nil)
+	return err
+}
+
+// repoPath is the API path of owner/name on forge.
+func repoPath(forge, owner, name string) (string, error) {
 	if !Known(forge) {
-		return Repo{}, i18n.Errorf("%w: %q", ErrUnsupported, forge)
+		return "", i18n.Errorf("%w: %q", ErrUnsupported, forge)
 	}
 	if err := checkOwner(owner); err != nil {
-		return Repo{}, err
+		return "", err
 	}
 	if err := CheckName(name); err != nil {
-		return Repo{}, err
+		return "", err
 	}
-	p := "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name)
 	if forge == GitLab {
-		p = "/projects/" + url.PathEscape(owner+"/"+name)
+		return "/projects/" + url.PathEscape(owner+"/"+name), nil
+	}
+	return "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name), nil
+}
+
+// GetRepo asks forge about owner/name.
+func (c Client) GetRepo(ctx context.Context, forge, base, owner, name, token string) (Repo, error) {
+	p, err := repoPath(forge, owner, name)
+	if err != nil {
+		return Repo{}, err
 	}
 	var a apiRepo
 	if _, err := c.call(ctx, request{forge: forge, base: base, method: http.MethodGet, path: p, token: token}, &a); err != nil {
