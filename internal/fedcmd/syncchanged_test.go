@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
-	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
 // A federationset on a real forge: once a sync has left a member's
@@ -20,12 +18,7 @@ import (
 // --full lists everything again.
 func TestSyncSkipsMembersTheForgeReportsUnchanged(t *testing.T) {
 	gittest.Isolate(t)
-	g := gittest.StartGitea(t)
-	u, _ := url.Parse(g.URL)
-	t.Setenv(keystore.EnvName(u.Host), g.Token)
-	for _, org := range []string{"up2", "down2"} {
-		g.API(t, "POST", "/api/v1/orgs", map[string]any{"username": org}, nil)
-	}
+	g := giteaWithOrgs(t, "up2", "down2")
 	work := gittest.NewWorkRepo(t)
 	push := func(name string) string {
 		t.Helper()

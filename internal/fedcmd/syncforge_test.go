@@ -13,17 +13,24 @@ import (
 	"github.com/git-remote-federate/git-remote-federate/keystore"
 )
 
+// giteaWithOrgs starts Gitea, gives its token to this process's token
+// chain and makes the organisations orgs.
+func giteaWithOrgs(t *testing.T, orgs ...string) *gittest.Gitea {
+	g := gittest.StartGitea(t)
+	u, _ := url.Parse(g.URL)
+	t.Setenv(keystore.EnvName(u.Host), g.Token)
+	for _, org := range orgs {
+		g.API(t, "POST", "/api/v1/orgs", map[string]any{"username": org}, nil)
+	}
+	return g
+}
+
 // A federationset on a real forge: sync --all lists the origin owner's
 // repositories, keeps those its wildcards select, creates the missing
 // mirrors through the forge's API (createMissing) and pushes them.
 func TestSyncFederationSetCreatesMissingMirrorsOnGitea(t *testing.T) {
 	gittest.Isolate(t)
-	g := gittest.StartGitea(t)
-	u, _ := url.Parse(g.URL)
-	t.Setenv(keystore.EnvName(u.Host), g.Token)
-	for _, org := range []string{"up", "down"} {
-		g.API(t, "POST", "/api/v1/orgs", map[string]any{"username": org}, nil)
-	}
+	g := giteaWithOrgs(t, "up", "down")
 	work := gittest.NewWorkRepo(t)
 	heads := map[string]string{}
 	for _, name := range []string{"linkis", "linkis-web", "kafka"} {
@@ -77,12 +84,7 @@ func TestSyncFederationSetCreatesMissingMirrorsOnGitea(t *testing.T) {
 // A mirror that had branches keeps the default its owner chose.
 func TestSyncCreatedMirrorTakesOriginsDefaultBranch(t *testing.T) {
 	gittest.Isolate(t)
-	g := gittest.StartGitea(t)
-	u, _ := url.Parse(g.URL)
-	t.Setenv(keystore.EnvName(u.Host), g.Token)
-	for _, org := range []string{"up", "down"} {
-		g.API(t, "POST", "/api/v1/orgs", map[string]any{"username": org}, nil)
-	}
+	g := giteaWithOrgs(t, "up", "down")
 	gittest.Git(t, "", "config", "--global", "federate."+g.URL+".forge", "gitea")
 	work := gittest.NewWorkRepo(t)
 	trunk := gittest.Commit(t, work, "a.txt", "a\n", "first")
