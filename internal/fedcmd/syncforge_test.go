@@ -25,6 +25,20 @@ func giteaWithOrgs(t *testing.T, orgs ...string) *gittest.Gitea {
 	return g
 }
 
+// syncAllOK runs `sync --all` and returns what it wrote to stdout and
+// stderr; it fails the test unless sync exits 0.
+func syncAllOK(t *testing.T) (out, errOut *bytes.Buffer) {
+	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	err := runSync(ctx, SyncOptions{IO: IO{In: strings.NewReader(""), Out: out, Err: errOut}, All: true, Jobs: 2,
+		SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(t), "git-federate"), LockWait: time.Minute}})
+	if code := exitCode(err, errOut); code != ExitOK {
+		t.Fatalf("sync --all: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	return out, errOut
+}
+
 // A federationset on a real forge: sync --all lists the origin owner's
 // repositories, keeps those its wildcards select, creates the missing
 // mirrors through the forge's API (createMissing) and pushes them.
@@ -50,14 +64,7 @@ func TestSyncFederationSetCreatesMissingMirrorsOnGitea(t *testing.T) {
 		gittest.Git(t, "", "config", "--global", kv[0], kv[1])
 	}
 
-	var out, errOut bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	err := runSync(ctx, SyncOptions{IO: IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, All: true, Jobs: 2,
-		SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(t), "git-federate"), LockWait: time.Minute}})
-	if code := exitCode(err, &errOut); code != ExitOK {
-		t.Fatalf("sync --all: exit %d\n%s\n%s", code, out.String(), errOut.String())
-	}
+	out, errOut := syncAllOK(t)
 	for _, name := range []string{"linkis", "linkis-web"} {
 		got, err := gittest.GitErr("", g.GitEnv(), "ls-remote", g.URL+"/down/"+name+".git", "refs/heads/main")
 		if err != nil || !strings.HasPrefix(got, heads[name]) {
@@ -124,14 +131,7 @@ func TestSyncCreatedMirrorTakesOriginsDefaultBranch(t *testing.T) {
 		gittest.Git(t, "", "config", "--global", "federation."+c.name+".mirror", g.URL+"/down/"+c.name+".git")
 		gittest.Git(t, "", "config", "--global", "federation."+c.name+".createMissing", "true")
 	}
-	var out, errOut bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	err := runSync(ctx, SyncOptions{IO: IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, All: true, Jobs: 2,
-		SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(t), "git-federate"), LockWait: time.Minute}})
-	if code := exitCode(err, &errOut); code != ExitOK {
-		t.Fatalf("sync --all: exit %d\n%s\n%s", code, out.String(), errOut.String())
-	}
+	_, errOut := syncAllOK(t)
 	for name, want := range map[string]string{"app": "trunk", "tool": "trunk", "lib": "trunk", "keep": "alpha"} {
 		var made struct {
 			DefaultBranch string `json:"default_branch"`
