@@ -230,7 +230,9 @@ func (h Helper) store(ctx context.Context, k Key, password string) error {
 	if h.Keyring == nil || (found && (cred.Token == password || strings.HasPrefix(string(cred.Source), "env:"))) {
 		return nil
 	}
-	if err := h.Keyring.Set(ctx, k, Credential{Token: password}); err != nil {
+	// Turned off by the user, the keyring keeps nothing, and git's other
+	// helpers store it: a warning after every command would be noise.
+	if err := h.Keyring.Set(ctx, k, Credential{Token: password}); err != nil && !errors.Is(err, ErrKeyringOff) {
 		h.hint(i18n.M("federate: could not store the token for %s in the OS keyring: %v\n", k.URL(), err))
 	}
 	return nil

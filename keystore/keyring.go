@@ -26,6 +26,10 @@ const DefaultKeyringTimeout = 3 * time.Second
 // be used at all: turned off, no session bus, no Secret Service.
 var ErrKeyringUnavailable = i18n.Errorf("keystore: OS keyring unavailable")
 
+// ErrKeyringOff is ErrKeyringUnavailable because the user turned the
+// keyring off (FEDERATE_KEYRING=off): nothing to warn about.
+var ErrKeyringOff = i18n.Errorf("%w: turned off", ErrKeyringUnavailable)
+
 // TimeoutError is a keyring call that did not answer in time.
 type TimeoutError struct {
 	Op      string
@@ -90,7 +94,7 @@ func (kr Keyring) Available() error {
 	}
 	switch strings.ToLower(getenv("FEDERATE_KEYRING")) {
 	case "off", "0", "false", "no":
-		return i18n.Errorf("%w: turned off by FEDERATE_KEYRING=%s", ErrKeyringUnavailable, getenv("FEDERATE_KEYRING"))
+		return i18n.Errorf("%w by FEDERATE_KEYRING=%s", ErrKeyringOff, getenv("FEDERATE_KEYRING"))
 	}
 	if kr.NoBusCheck || runtime.GOOS != "linux" {
 		return nil

@@ -211,3 +211,26 @@ func TestUsernamesPerForge(t *testing.T) {
 		t.Fatalf("gitee without username: %v", err)
 	}
 }
+
+// With the keyring turned off by the user, `store` (which git runs after
+// every command that used a credential) says nothing; with a keyring that
+// cannot be reached it says the token was not kept.
+func TestUserHelperStoreWithoutAKeyring(t *testing.T) {
+	gittest.Isolate(t)
+	req := "protocol=https\nhost=gitlab.example.com\nusername=me\npassword=typed\n\n"
+	for _, c := range []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"FEDERATE_KEYRING": "off"}, ""},
+		{map[string]string{}, "could not store the token for https://gitlab.example.com in the OS keyring"},
+	} {
+		opts := Options{Getenv: env(c.vars), Keyring: newFake()}
+		var stderr bytes.Buffer
+		h := Helper{Store: Default(opts), Mode: ModeUserHelper, Keyring: opts.KeyringStore(), Stderr: &stderr}
+		serve(t, h, "store", req)
+		if got := stderr.String(); c.want == "" && got != "" || c.want != "" && !strings.Contains(got, c.want) {
+			t.Errorf("%v: stderr %q, want %q", c.vars, got, c.want)
+		}
+	}
+}

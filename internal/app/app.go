@@ -60,6 +60,15 @@ func credentialMain(ctx context.Context, args []string, stdio Stdio, callback bo
 		p.Fprintf(stdio.Err, "usage: git credential-federate get|store|erase\n")
 		return 2
 	}
+	if !callback && (args[0] == "-h" || args[0] == "--help") {
+		p.Fprintf(stdio.Out, "usage: git credential-federate get|store|erase\n\n"+
+			"A git credential helper that answers with the tokens git federate uses\n"+
+			"(FEDERATE_TOKEN_<HOST>, the forges' usual variables, the OS keyring), so that\n"+
+			"plain git reaches the same servers:\n\n"+
+			"    git config --global credential.helper federate\n\n"+
+			"git runs it; see \"Tokens\" in the manual (git federate --help).\n")
+		return 0
+	}
 	// Config only tells which forge a host is; a mistake elsewhere in it is
 	// reported by the command the user ran, not once per credential request.
 	// The callback reads it only when an answer needs the forge (its usual

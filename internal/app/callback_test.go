@@ -63,3 +63,22 @@ func TestCallbackFromEnvironmentRunsNoGit(t *testing.T) {
 		t.Errorf("a get without a username did not read config for the forge: git ran %q", b)
 	}
 }
+
+// `git credential-federate --help` says what it is, at once, without
+// waiting for a request on stdin.
+func TestCredentialHelperHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "--help"} {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), "git-credential-federate", []string{arg},
+			Stdio{In: blockingReader{}, Out: &out, Err: &errb})
+		if code != 0 || !strings.Contains(out.String(), "usage: git credential-federate get|store|erase") ||
+			!strings.Contains(out.String(), "credential.helper federate") {
+			t.Errorf("%s: exit %d\n%s%s", arg, code, out.String(), errb.String())
+		}
+	}
+}
+
+// blockingReader fails the test's deadline if read: a help must not read stdin.
+type blockingReader struct{}
+
+func (blockingReader) Read([]byte) (int, error) { select {} }

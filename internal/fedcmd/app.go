@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -87,8 +88,11 @@ func (stdio IO) exit(err error) int {
 	if errors.As(err, &ee) {
 		code = ee.Code
 	}
+	// A git child's exit status (128, an *exec.ExitError) is not ours:
+	// only the command line's own errors carry one.
 	var ce cli.ExitCoder
-	if errors.As(err, &ce) && ee == nil {
+	var xe *exec.ExitError
+	if errors.As(err, &ce) && ee == nil && !errors.As(err, &xe) {
 		code = ce.ExitCode()
 		err = cliError(err)
 	}

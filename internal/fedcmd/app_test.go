@@ -1,6 +1,8 @@
 package fedcmd
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -68,6 +70,21 @@ func TestBinaryExitCodes(t *testing.T) {
 				t.Errorf("stdout %q does not contain %q", r.stdout, tt.stdout)
 			}
 		})
+	}
+}
+
+// A git child that fails makes the command fail with status 1, as the
+// manual says, not with git's own 128.
+func TestGitFailureExitsOne(t *testing.T) {
+	home := gittest.Isolate(t)
+	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[broken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"status"}, {"sync", "--all"}, {"list"}} {
+		r := runBinary(t, t.TempDir(), "", args...)
+		if r.code != ExitFailure || !strings.Contains(r.err, "bad config line 1") {
+			t.Errorf("%v: exit %d, want 1 naming the bad line\n%s", args, r.code, r.err)
+		}
 	}
 }
 

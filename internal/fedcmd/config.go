@@ -121,6 +121,19 @@ func (s scope) hasSection(ctx context.Context, section, name string) (bool, erro
 	return len(out) > 0, nil
 }
 
+// values is every value of key in this scope (none: nil).
+func (s scope) values(ctx context.Context, key string) ([]string, error) {
+	out, err := s.runner().Output(ctx, "config", s.flag(), "-z", "--get-all", "--", key)
+	var ge *gitexec.Error
+	if errors.As(err, &ge) && ge.ExitCode == 1 {
+		return nil, nil // no such key
+	}
+	if err != nil {
+		return nil, err
+	}
+	return strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00"), nil
+}
+
 // add appends one value to a key in this scope.
 func (s scope) add(ctx context.Context, key, value string) error {
 	return s.runner().Run(ctx, "config", s.flag(), "--add", "--", key, value)

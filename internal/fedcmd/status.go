@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 	"github.com/git-remote-federate/git-remote-federate/internal/fedsync"
 	"github.com/git-remote-federate/git-remote-federate/internal/i18n"
 	"github.com/git-remote-federate/git-remote-federate/internal/pending"
@@ -68,7 +69,7 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 	for _, w := range warnings {
 		opts.IO.P.Fprintf(opts.IO.Err, "warning: %s\n", opts.IO.P.Error(w))
 	}
-	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, fedsync.DefaultJobs, repo)
+	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, fedsync.DefaultJobs, repo, nil)
 	if err != nil {
 		return err
 	}
@@ -80,12 +81,16 @@ func runStatus(ctx context.Context, opts StatusOptions) error {
 			return err
 		}
 	} else {
-		writeStatusText(opts.IO.P, opts.IO.Out, results, queued)
+		writeStatusText(opts.IO.P, opts.IO.Out, results, queued, cfg.Config)
 	}
 	if err := statusExit(results, warnings, opts.ExitCode); err != nil {
 		return err
 	}
-	if opts.ExitCode && slices.ContainsFunc(queued, func(e pending.Entry) bool { return !delivered(results, e) }) {
+	// An update queued for a mirror no federation has is no work left:
+	// nothing will send it (the header above says how to drop it).
+	if opts.ExitCode && slices.ContainsFunc(queued, func(e pending.Entry) bool {
+		return !delivered(results, e) && len(cfg.WithMirror(e.Mirror)) > 0
+	}) {
 		return &ExitError{Code: ExitFailure, Err: errSilent}
 	}
 	return nil
@@ -239,7 +244,7 @@ type silentError struct{}
 
 func (silentError) Error() string { return "" }
 
-func writeStatusText(p *i18n.Printer, w io.Writer, results []*fedsync.FederationResult, queued []pending.Entry) {
+func writeStatusText(p *i18n.Printer, w io.Writer, results []*fedsync.FederationResult, queued []pending.Entry, cfg *federation.Config) {
 	shown := map[string]bool{}
 	now := time.Now()
 	for _, r := range results {
@@ -262,7 +267,11 @@ func writeStatusText(p *i18n.Printer, w io.Writer, results []*fedsync.Federation
 		}
 	}
 	for _, m := range others {
-		p.Fprintf(w, "queued for %s (not a mirror of the federations shown):\n", m)
+		if len(cfg.WithMirror(m)) == 0 {
+			p.Fprintf(w, "queued for %s (no federation has this mirror any more: nothing will send these; `git federate remove --mirror %s` drops them):\n", m, m)
+		} else {
+			p.Fprintf(w, "queued for %s (not a mirror of the federations shown):\n", m)
+		}
 		writeQueued(p, w, now, queued, m, results)
 	}
 }

@@ -1,6 +1,7 @@
 package fedcmd
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"strings"
@@ -224,5 +225,59 @@ func TestStatusReportsCorruptQueue(t *testing.T) {
 	}
 	if !strings.Contains(r.out, "refs/heads/kept") {
 		t.Errorf("the readable entry is not shown:\n%s", r.out)
+	}
+}
+
+// A mirror taken out of the config by hand leaves what pushes queued for
+// it: status says nothing will send it and how to drop it, --exit-code
+// does not count it as work left, and `remove --mirror URL` drops it.
+// `remove <name> --mirror URL` takes a mirror out and drops its updates
+// at once; it refuses to take the last one.
+func TestQueuedForARemovedMirror(t *testing.T) {
+	fx := newSyncFixture(t, 3)
+	fx.env.Dir = fx.work
+	q := pending.Open(gittest.Git(t, fx.work, "rev-parse", "--absolute-git-dir"))
+	queue := func(m string) {
+		if err := q.Add(t.Context(), pending.Entry{Mirror: m, Ref: "refs/heads/wip", OID: strings.Repeat("b", 40), Old: pending.Absent,
+			Since: time.Now().UTC(), Reason: "the mirror could not be reached"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	queue(fx.mirrors[1])
+	gittest.Git(t, "", "config", "--global", "--fixed-value", "--unset", "federation.demo.mirror", fx.mirrors[1])
+	r := fx.status(t, StatusOptions{Names: []string{"demo"}, ExitCode: true})
+	if want := "queued for " + fx.mirrors[1] + " (no federation has this mirror any more: nothing will send these; `git federate remove --mirror " + fx.mirrors[1] + "` drops them)"; !strings.Contains(r.out, want) || r.code != ExitOK {
+		t.Errorf("status --exit-code: %d, want 0 and %q:\n%s%s", r.code, want, r.out, r.errOut)
+	}
+	queue(fx.mirrors[2])
+	remove := func(opts RemoveOptions) runOut {
+		var out, errOut bytes.Buffer
+		opts.Dir = fx.work
+		opts.Global = true
+		err := runRemoveMirror(t.Context(), IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, opts)
+		return runOut{code: exitCode(err, &errOut), out: out.String(), errOut: errOut.String()}
+	}
+	if r := remove(RemoveOptions{Mirror: fx.mirrors[2]}); r.code != ExitUsage || !strings.Contains(r.errOut, fx.mirrors[2]+" is a mirror of demo") {
+		t.Errorf("remove --mirror of a mirror demo has: exit %d %s%s", r.code, r.out, r.errOut)
+	}
+	if r := remove(RemoveOptions{Mirror: fx.mirrors[1]}); r.code != ExitOK || !strings.Contains(r.out, "Dropped 1 update(s) queued for "+fx.mirrors[1]) {
+		t.Errorf("remove --mirror: exit %d %s%s", r.code, r.out, r.errOut)
+	}
+	if r := remove(RemoveOptions{Name: "demo", Mirror: fx.mirrors[2]}); r.code != ExitOK ||
+		!strings.Contains(r.out, "Removed mirror "+fx.mirrors[2]+` from "demo" in the global git config`) ||
+		!strings.Contains(r.out, "Dropped 1 update(s) queued for "+fx.mirrors[2]) {
+		t.Errorf("remove demo --mirror: exit %d %s%s", r.code, r.out, r.errOut)
+	}
+	if left, err := q.Load(); err != nil || len(left) != 0 {
+		t.Errorf("the queue holds %v (%v), want nothing", left, err)
+	}
+	if r := remove(RemoveOptions{Name: "demo", Mirror: fx.mirrors[0]}); r.code != ExitUsage || !strings.Contains(r.errOut, "the only mirror of") {
+		t.Errorf("removing the last mirror: exit %d %s%s", r.code, r.out, r.errOut)
+	}
+	if got := gittest.Git(t, "", "config", "--global", "--get-all", "federation.demo.mirror"); got != fx.mirrors[0] {
+		t.Errorf("demo's mirrors: %q, want only %s", got, fx.mirrors[0])
+	}
+	if r := fx.status(t, StatusOptions{ExitCode: true}); r.code != ExitOK {
+		t.Errorf("status --exit-code: %d\n%s%s", r.code, r.out, r.errOut)
 	}
 }

@@ -160,6 +160,10 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	}
 	repo := syncRepoLookup(ctx, opts.SyncEnv)
 	defer repo.Wait() // no git left running when a test ends early
+	run := fedsync.Options{DryRun: opts.DryRun, Force: opts.Force, Prune: opts.Prune, Full: opts.Full}
+	if opts.Daemon {
+		return syncDaemon(ctx, opts, part, repo, run)
+	}
 	cfg, feds, warnings, err := syncFederations(ctx, opts.IO, opts.SyncEnv, opts.Names, opts.All, part)
 	if err != nil {
 		return err
@@ -168,15 +172,11 @@ func runSync(ctx context.Context, opts SyncOptions) error {
 	for _, w := range warnings {
 		opts.IO.P.Fprintf(opts.IO.Err, "warning: %s\n", opts.IO.P.Error(w))
 	}
-	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, opts.Jobs, repo)
+	eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, opts.Jobs, repo, nil)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	run := fedsync.Options{DryRun: opts.DryRun, Force: opts.Force, Prune: opts.Prune, Full: opts.Full}
-	if opts.Daemon {
-		return syncDaemon(ctx, opts, eng, feds, run)
-	}
 	start := time.Now()
 	out := newSyncOutput(opts.IO.P, opts.IO.Out, opts.JSON)
 	eng.SyncEach(ctx, feds, run, out.add)
@@ -220,17 +220,36 @@ func syncShard(opts SyncOptions) (shard.Shard, error) {
 	return part, nil
 }
 
-func syncDaemon(ctx context.Context, opts SyncOptions, eng *fedsync.Engine, feds []*federation.Federation, run fedsync.Options) error {
+// syncDaemon runs `sync --daemon`: the federations (and their engine,
+// with its tokens) are read again before each round of runs that are
+// due, so that the daemon follows the config, the sets' repositories and
+// what the forges report; its engines share one bound of --jobs.
+func syncDaemon(ctx context.Context, opts SyncOptions, part shard.Shard, repo *fedsync.RepoLookup, run fedsync.Options) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	d := &fedsync.Daemon{
-		Feds:  feds,
-		Clock: opts.Clock,
-		Log:   slog.New(slog.NewTextHandler(opts.IO.Err, nil)),
-		Sync: func(ctx context.Context, f *federation.Federation) *fedsync.FederationResult {
-			return eng.Sync(ctx, f, run)
-		},
+	log := slog.New(slog.NewTextHandler(opts.IO.Err, nil))
+	slots := make(chan struct{}, opts.Jobs)
+	load := func(ctx context.Context) (fedsync.Round, error) {
+		cfg, feds, warnings, err := syncFederations(ctx, opts.IO, opts.SyncEnv, opts.Names, opts.All, part)
+		if err != nil {
+			return fedsync.Round{}, err
+		}
+		for _, w := range warnings {
+			log.Warn("not synced", "error", opts.IO.P.Error(w))
+		}
+		eng, err := syncEngine(ctx, opts.IO, opts.SyncEnv, cfg, opts.Jobs, repo, slots)
+		if err != nil {
+			return fedsync.Round{}, err
+		}
+		return fedsync.Round{
+			Feds: shard.Filter(part, feds, func(f *federation.Federation) string { return f.Name }),
+			Sync: func(ctx context.Context, f *federation.Federation) *fedsync.FederationResult {
+				return eng.Sync(ctx, f, run)
+			},
+			Close: eng.Close,
+		}, nil
 	}
+	d := &fedsync.Daemon{Load: load, Clock: opts.Clock, Log: log}
 	return d.Run(ctx)
 }
 
@@ -458,7 +477,7 @@ func tokensOf(ctx context.Context, cfg *federation.Config, tokens keystore.Gette
 // syncEngine builds the engine. Missing mirrors are created through their
 // forge (createMissing), and the pending queue of the repository sync
 // runs in, if any, is settled for each mirror brought up to date.
-func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, jobs int, repo *fedsync.RepoLookup) (*fedsync.Engine, error) {
+func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, jobs int, repo *fedsync.RepoLookup, slots chan struct{}) (*fedsync.Engine, error) {
 	git := syncRunner(env)
 	// One asking of the token chain per host for the run, shared by the
 	// redactor and the listings (each asking of the keyring is a D-Bus
@@ -470,6 +489,7 @@ func syncEngine(ctx context.Context, stdio IO, env SyncEnv, cfg *syncConfig, job
 		Git:                  git,
 		CacheRoot:            env.CacheRoot,
 		Jobs:                 jobs,
+		Slots:                slots,
 		LockWait:             env.LockWait,
 		Progress:             stdio.Err,
 		Printer:              stdio.P,

@@ -3,6 +3,7 @@ package fedcmd
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -147,5 +148,61 @@ func TestSyncCreatedMirrorTakesOriginsDefaultBranch(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(errOut.String())
+	}
+}
+
+// `sync --daemon --all` over a federationset follows the set from run to
+// run: a push to a member's origin reaches its mirror at the next run, a
+// repository added to the origin owner is mirrored then, as `sync --all`
+// run again would. (It listed the set once, at start, and skipped every
+// later run as unchanged by the forge.)
+func TestSyncDaemonFollowsAFederationSet(t *testing.T) {
+	gittest.Isolate(t)
+	g := giteaWithOrgs(t, "up", "down")
+	work := gittest.NewWorkRepo(t)
+	pushTo := func(repo, file string) string {
+		head := gittest.Commit(t, work, file, file+"\n", "work on "+file)
+		if _, err := gittest.GitErr(work, g.GitEnv(), "push", "-q", g.URL+"/up/"+repo+".git", "HEAD:refs/heads/main"); err != nil {
+			t.Fatal(err)
+		}
+		return head
+	}
+	g.API(t, "POST", "/api/v1/orgs/up/repos", map[string]any{"name": "r1"}, nil)
+	pushTo("r1", "a.txt")
+	for _, kv := range [][2]string{
+		{"federationset.acme.origin", g.URL + "/up"},
+		{"federationset.acme.mirror", g.URL + "/down"},
+		{"federationset.acme.createMissing", "true"},
+		{"federationset.acme.frequency", "5 mins"},
+		{"federate." + g.URL + ".forge", "gitea"},
+	} {
+		gittest.Git(t, "", "config", "--global", kv[0], kv[1])
+	}
+	clock := gittest.NewFakeClock()
+	logs := newLog()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- runSync(ctx, SyncOptions{IO: IO{In: strings.NewReader(""), Out: io.Discard, Err: logs}, All: true, Jobs: 2, Daemon: true,
+			Clock: clock, SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(t), "git-federate"), LockWait: time.Minute}})
+	}()
+	mirrorHas := func(repo, head string) func() bool {
+		return func() bool {
+			got, err := gittest.GitErr("", g.GitEnv(), "ls-remote", g.URL+"/down/"+repo+".git", "refs/heads/main")
+			return err == nil && strings.HasPrefix(got, head)
+		}
+	}
+	gittest.WaitFor(t, "the first run", func() bool { return strings.Contains(logs.String(), `msg="sync done" federation=acme/r1`) })
+
+	second := pushTo("r1", "b.txt")
+	g.API(t, "POST", "/api/v1/orgs/up/repos", map[string]any{"name": "r2"}, nil)
+	r2 := pushTo("r2", "c.txt")
+	clock.Advance(5 * time.Minute)
+	gittest.WaitFor(t, "r1's push on its mirror", mirrorHas("r1", second))
+	gittest.WaitFor(t, "the new repository r2 mirrored", mirrorHas("r2", r2))
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("daemon: %v\n%s", err, logs.String())
 	}
 }

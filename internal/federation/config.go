@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -713,6 +714,30 @@ func (c *Config) WithOrigin(ep Endpoint) []*Federation {
 		}
 	}
 	return found
+}
+
+// WithMirror names what has raw (a URL as a pending queue keeps it) as a
+// mirror: each federation, and each set whose mirror owner holds it (a
+// set's members are not listed here), sorted.
+func (c *Config) WithMirror(raw string) []string {
+	var names []string
+	for _, name := range c.Names() {
+		for _, m := range c.Federations[name].Mirrors {
+			if m.Raw == raw {
+				names = append(names, name)
+				break
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Sets)) {
+		for _, owner := range c.Sets[name].Mirrors {
+			if strings.HasPrefix(raw, strings.TrimRight(owner, "/")+"/") {
+				names = append(names, name)
+				break
+			}
+		}
+	}
+	return names
 }
 
 // SharedOrigins is every origin that more than one federation has, each

@@ -685,3 +685,31 @@ func TestResolveOriginOfTwoFederations(t *testing.T) {
 		t.Errorf("Resolve(second) = %+v, %v", f, err)
 	}
 }
+
+func TestWithMirror(t *testing.T) {
+	cfg := &Config{Federations: map[string]*Federation{}, Sets: map[string]*Set{
+		"apache": {Name: "apache", Mirrors: []string{"https://gitee.com/apache-mirror/"}},
+	}}
+	for name, mirrors := range map[string][]string{"a": {"https://m.example/x.git", "https://n.example/x.git"}, "b": {"https://m.example/x.git"}, "c": {"https://n.example/y.git"}} {
+		f := &Federation{Name: name}
+		for _, m := range mirrors {
+			ep, err := ParseEndpoint(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Mirrors = append(f.Mirrors, ep)
+		}
+		cfg.Federations[name] = f
+	}
+	for raw, want := range map[string]string{
+		"https://m.example/x.git":                    "a b",
+		"https://n.example/y.git":                    "c",
+		"https://gitee.com/apache-mirror/linkis.git": "apache",
+		"https://gitee.com/apache-mirror2/x.git":     "",
+		"https://m.example/x":                        "", // as the queue keeps it: the configured text
+	} {
+		if got := strings.Join(cfg.WithMirror(raw), " "); got != want {
+			t.Errorf("WithMirror(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}

@@ -27,12 +27,30 @@ func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 
 // Daemon syncs each federation at once and then every Frequency (never
 // more often than federation.MinFrequency), until its context ends.
+// Before it starts the runs that are due it reads the federations again
+// (Load): an edit of the config, a set's new repository, a push a
+// forge reports, a token logged in again and a set that could not be
+// listed are all seen by the next run, and a federation removed from
+// the config is not run again.
 type Daemon struct {
-	Feds  []*federation.Federation
+	// Load reads the federations to sync and builds what syncs them.
+	// Its error before the first run ends Run; later, the last reading
+	// stands and the error is logged.
+	Load  func(ctx context.Context) (Round, error)
 	Clock Clock        // nil is RealClock
 	Log   *slog.Logger // nil is slog.Default()
+
+	idle func(done int) // tests: nothing runs; done runs have ended
+}
+
+// Round is one reading of the federations.
+type Round struct {
+	Feds []*federation.Federation
 	// Sync runs one federation; usually Engine.Sync with fixed Options.
 	Sync func(ctx context.Context, f *federation.Federation) *FederationResult
+	// Close, when set, releases what Sync holds (its Engine); it is
+	// called once no run of the round is left.
+	Close func()
 }
 
 // Period is how often the daemon syncs f.
@@ -43,39 +61,165 @@ func Period(f *federation.Federation) time.Duration {
 // Run blocks until ctx ends (SIGTERM in `sync --daemon`), then returns
 // nil once every running sync has stopped.
 func (d *Daemon) Run(ctx context.Context) error {
-	clock := d.Clock
-	if clock == nil {
-		clock = RealClock{}
+	s := &schedule{clock: d.Clock, log: d.Log, last: map[string]time.Time{}, running: map[string]bool{},
+		finished: make(chan struct{}, 1)}
+	if s.clock == nil {
+		s.clock = RealClock{}
 	}
-	log := d.Log
-	if log == nil {
-		log = slog.Default()
+	if s.log == nil {
+		s.log = slog.Default()
 	}
-	log.Info("sync daemon started", "federations", len(d.Feds))
-	var wg sync.WaitGroup
-	for _, f := range d.Feds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d.loop(ctx, f, clock, log)
-		}()
+	r, err := d.Load(ctx)
+	if err != nil {
+		return err
 	}
-	wg.Wait()
-	log.Info("sync daemon stopped")
-	return nil
-}
-
-func (d *Daemon) loop(ctx context.Context, f *federation.Federation, clock Clock, log *slog.Logger) {
-	period := Period(f)
-	for ctx.Err() == nil {
-		start := clock.Now()
-		res := d.Sync(ctx, f)
-		logRun(log, res, clock.Now().Sub(start), start.Add(period))
+	s.log.Info("sync daemon started", "federations", len(r.Feds))
+	cur := s.begin(r)
+	for {
+		s.startDue(ctx, cur)
+		timer := s.clock.After(s.wait(cur.Feds))
+		if n, idle := s.idle(); idle && d.idle != nil {
+			d.idle(n)
+		}
 		select {
 		case <-ctx.Done():
-			return
-		case <-clock.After(period):
+			s.end(cur)
+			s.wg.Wait()
+			s.log.Info("sync daemon stopped")
+			return nil
+		case <-timer:
+		case <-s.finished:
 		}
+		if !s.anyDue(cur.Feds) {
+			continue
+		}
+		r, err := d.Load(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("reading the federations again failed; the last reading stands", "error", err)
+			}
+			continue
+		}
+		if len(r.Feds) != len(cur.Feds) {
+			s.log.Info("federations read again", "federations", len(r.Feds))
+		}
+		s.end(cur)
+		cur = s.begin(r)
+	}
+}
+
+// schedule is when each federation last started, and which run now.
+type schedule struct {
+	clock    Clock
+	log      *slog.Logger
+	mu       sync.Mutex
+	last     map[string]time.Time // by federation name: its last run's start
+	running  map[string]bool
+	done     int            // runs ended
+	finished chan struct{}  // a run ended: what it held back may be due
+	wg       sync.WaitGroup // runs, and rounds being closed
+}
+
+// round is a Round and its runs still going.
+type round struct {
+	Round
+	runs sync.WaitGroup
+}
+
+func (s *schedule) begin(r Round) *round {
+	if len(r.Feds) == 0 {
+		s.log.Warn("no federation to sync; the configuration is read again", "every", federation.MinFrequency)
+	}
+	return &round{Round: r}
+}
+
+// end closes g once its last run is over.
+func (s *schedule) end(g *round) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		g.runs.Wait()
+		if g.Close != nil {
+			g.Close()
+		}
+	}()
+}
+
+// idle reports the runs ended, and whether none runs now.
+func (s *schedule) idle() (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.done, len(s.running) == 0
+}
+
+// due reports whether f is to run at now; s.mu is held.
+func (s *schedule) due(f *federation.Federation, now time.Time) bool {
+	if s.running[f.Name] {
+		return false
+	}
+	last, ok := s.last[f.Name]
+	return !ok || !now.Before(last.Add(Period(f)))
+}
+
+// anyDue reports whether a federation of feds is due now, or there is
+// none: the configuration is read again then.
+func (s *schedule) anyDue(feds []*federation.Federation) bool {
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range feds {
+		if s.due(f, now) {
+			return true
+		}
+	}
+	return len(feds) == 0
+}
+
+// wait is how long until the next federation of feds is due (one not
+// running), at most federation.MinFrequency.
+func (s *schedule) wait(feds []*federation.Federation) time.Duration {
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wait := federation.MinFrequency
+	for _, f := range feds {
+		if last, ok := s.last[f.Name]; ok && !s.running[f.Name] {
+			wait = min(wait, last.Add(Period(f)).Sub(now))
+		}
+	}
+	return max(wait, 0)
+}
+
+// startDue starts the runs of g's federations that are due.
+func (s *schedule) startDue(ctx context.Context, g *round) {
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range g.Feds {
+		if !s.due(f, now) {
+			continue
+		}
+		s.running[f.Name], s.last[f.Name] = true, now
+		s.wg.Add(1)
+		g.runs.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer g.runs.Done()
+			res := g.Sync(ctx, f)
+			if ctx.Err() != nil {
+				s.log.Info("sync interrupted", "federation", f.Name)
+			} else {
+				logRun(s.log, res, s.clock.Now().Sub(now), now.Add(Period(f)))
+			}
+			s.mu.Lock()
+			delete(s.running, f.Name)
+			s.done++
+			s.mu.Unlock()
+			select {
+			case s.finished <- struct{}{}:
+			default:
+			}
+		}()
 	}
 }
 
@@ -98,6 +242,11 @@ func logRun(log *slog.Logger, res *FederationResult, took time.Duration, next ti
 		}
 	}
 	attrs = append(attrs, "refs_pushed", pushed, "refs_kept", kept, "mirrors_failed", failed)
+	for i := range res.Mirrors {
+		if m := &res.Mirrors[i]; m.err != nil {
+			log.Warn("mirror failed", "federation", res.Name, "mirror", m.URL, "error", m.Error)
+		}
+	}
 	switch {
 	case res.err != nil:
 		log.Error("sync failed", append(attrs, "error", res.err.Error())...)

@@ -51,6 +51,9 @@ type Config struct {
 	// Jobs bounds the git network commands (ls-remote, fetch, push) that
 	// run at once across all federations; 0 is DefaultJobs.
 	Jobs int
+	// Slots, when set, is the bound of Jobs shared with other engines (a
+	// daemon's, one for each reading of the config); nil: its own.
+	Slots chan struct{}
 	// LockWait is how long to wait for another sync of the same
 	// federation; 0 is DefaultLockWait, negative is not at all.
 	LockWait time.Duration
@@ -149,7 +152,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Git.Redact == nil {
 		cfg.Git.Redact = redact.New()
 	}
-	e := &Engine{cfg: cfg, sem: make(chan struct{}, cfg.Jobs)}
+	e := &Engine{cfg: cfg, sem: cfg.Slots}
+	if e.sem == nil {
+		e.sem = make(chan struct{}, cfg.Jobs)
+	}
 	e.lister = &lister{jobs: cfg.Jobs,
 		getenv: gitexec.Getenv(cfg.Git.Env), forge: e.forgeOf, clean: cfg.Git.Redact, delays: cfg.Git.BusyRetry,
 		config: e.transportConfig, creds: map[keystore.Key]*credential{},

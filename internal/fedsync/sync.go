@@ -266,6 +266,11 @@ func (e *Engine) runLocked(ctx context.Context, f *federation.Federation, opts O
 			return nil
 		}
 	}
+	if ctx.Err() != nil {
+		// Stopped (SIGINT, SIGTERM) while listing: what failed since
+		// failed for that alone.
+		return i18n.Errorf("interrupted: %w", context.Cause(ctx))
+	}
 	lock, err := e.lock(ctx, f.Name)
 	if err != nil {
 		return err

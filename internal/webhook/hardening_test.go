@@ -2,13 +2,17 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/federation"
 )
 
 // countingBody counts the bytes the handler reads from a request.
@@ -167,5 +171,50 @@ func TestConnectionsBounded(t *testing.T) {
 		if !healthz(conn) {
 			t.Errorf("%s connection was closed", name)
 		}
+	}
+}
+
+// TestRedeliveryOfADeliveryNotActedOn: GitHub's Redeliver sends the same
+// X-GitHub-Delivery. A delivery answered "no federation" (or that found
+// the config unreadable) started nothing, so its redelivery, once the
+// federation exists, starts the sync; a redelivery after that is a
+// duplicate.
+func TestRedeliveryOfADeliveryNotActedOn(t *testing.T) {
+	rec := newRecorder()
+	var mu sync.Mutex
+	ready, readable := false, false
+	srv := newServer(t, rec, func(c *Config) {
+		c.Federations = func(context.Context) (*federation.Config, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !readable {
+				return nil, errors.New("bad config line 3")
+			}
+			if !ready {
+				return &federation.Config{}, nil
+			}
+			return testConfig(t), nil
+		}
+	})
+	h := headers("X-GitHub-Event", "push", "X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+		"X-Hub-Signature-256", "sha256="+hexMAC(testSecret, githubPush), "Content-Type", "application/json")
+	if got := do(srv, http.MethodPost, "/webhook", h, githubPush); got.Code != http.StatusInternalServerError {
+		t.Fatalf("config unreadable: %d %s", got.Code, got.Body)
+	}
+	mu.Lock()
+	readable = true
+	mu.Unlock()
+	if got := do(srv, http.MethodPost, "/webhook", h, githubPush); got.Code != http.StatusAccepted || !strings.Contains(got.Body.String(), "no federation") {
+		t.Fatalf("no federation yet: %d %s", got.Code, got.Body)
+	}
+	mu.Lock()
+	ready = true
+	mu.Unlock()
+	if got := do(srv, http.MethodPost, "/webhook", h, githubPush); got.Code != http.StatusAccepted || strings.Contains(got.Body.String(), "duplicate") {
+		t.Fatalf("redelivered once the federation exists: %d %s", got.Code, got.Body)
+	}
+	rec.next(t)
+	if got := do(srv, http.MethodPost, "/webhook", h, githubPush); got.Code != http.StatusOK || !strings.Contains(got.Body.String(), "duplicate") {
+		t.Errorf("redelivered after the sync: %d %s, want 200 duplicate", got.Code, got.Body)
 	}
 }

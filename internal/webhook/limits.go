@@ -168,8 +168,17 @@ type deliveries struct {
 	order []string
 }
 
-// first records id at now and reports whether it was not seen before.
-func (d *deliveries) first(id string, now time.Time) bool {
+// seenBefore reports whether id was recorded within DeliveryWindow of now.
+func (d *deliveries) seenBefore(id string, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t, ok := d.seen[id]
+	return ok && now.Sub(t) <= DeliveryWindow
+}
+
+// record remembers id at now, forgetting the oldest past the window or
+// the bound.
+func (d *deliveries) record(id string, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.seen == nil {
@@ -179,10 +188,8 @@ func (d *deliveries) first(id string, now time.Time) bool {
 		delete(d.seen, d.order[0])
 		d.order = d.order[1:]
 	}
-	if t, ok := d.seen[id]; ok && now.Sub(t) <= DeliveryWindow {
-		return false
+	if _, ok := d.seen[id]; !ok {
+		d.order = append(d.order, id)
 	}
 	d.seen[id] = now
-	d.order = append(d.order, id)
-	return true
 }

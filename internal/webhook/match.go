@@ -43,14 +43,20 @@ var ErrNoRepository = errors.New("payload names no repository URL")
 // duplicates. A value holding a control character is no URL (net/url
 // and git refuse them); it is dropped, so it never reaches a reply or
 // a log line.
-func repoURLs(contentType string, body []byte) ([]string, error) {
-	// GitHub's form encoding puts the JSON in a "payload" field; a client
-	// that merely mislabels a JSON body (curl -d) is read as JSON.
+// formPayload is the JSON of a webhook sent as a form: GitHub's and
+// Gitea's form encoding puts it in a "payload" field. Anything else (a
+// client that merely mislabels a JSON body, curl -d) is body itself.
+func formPayload(contentType string, body []byte) []byte {
 	if mt, _, _ := mime.ParseMediaType(contentType); mt == "application/x-www-form-urlencoded" {
 		if form, err := url.ParseQuery(string(body)); err == nil && form.Has("payload") {
-			body = []byte(form.Get("payload"))
+			return []byte(form.Get("payload"))
 		}
 	}
+	return body
+}
+
+func repoURLs(contentType string, body []byte) ([]string, error) {
+	body = formPayload(contentType, body)
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, fmt.Errorf("payload is not valid JSON: %w", err)

@@ -96,7 +96,9 @@ func (v verifier) verify(ev event, h http.Header, body []byte) error {
 		if sig == "" { // Gitea sends GitHub's header too; either will do
 			sig = strings.TrimPrefix(h.Get("X-Hub-Signature-256"), "sha256=")
 		}
-		return v.hexHMAC(sig, body, "X-Gitea-Signature")
+		// Gitea signs the JSON it sends, which a form carries in its
+		// "payload" field (GitHub signs the form itself).
+		return v.hexHMAC(sig, formPayload(h.Get("Content-Type"), body), "X-Gitea-Signature")
 	case GitLab:
 		return v.token(h.Get("X-Gitlab-Token"), "X-Gitlab-Token")
 	case Gitee:

@@ -299,11 +299,18 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// A signed delivery seen before is a replay (or a redelivery of one
-	// already acted on): answered 200 so the forge does not retry, and
-	// not acted on. Only signed requests are remembered, so no one can
-	// fill the memory with IDs.
-	if id := deliveryID(r.Header); id != "" && !s.cfg.Insecure && !s.seen.first(id, s.cfg.Now()) {
+	// A signed delivery that started a sync before is a replay (or a
+	// redelivery of one acted on): answered 200 so the forge does not
+	// retry, and not acted on. One that was not acted on (no federation
+	// yet, the config unreadable, the receiver stopping) is acted on when
+	// it comes again: GitHub's Redeliver sends it with the same ID. Only
+	// signed requests are remembered, so no one can fill the memory with
+	// IDs.
+	id := ""
+	if !s.cfg.Insecure {
+		id = deliveryID(r.Header)
+	}
+	if id != "" && s.seen.seenBefore(id, s.cfg.Now()) {
 		s.reply(w, r, http.StatusOK, ReqDuplicate, "duplicate delivery "+id+" ignored", "forge", ev.Forge)
 		return
 	}
@@ -320,11 +327,12 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, r, http.StatusBadRequest, ReqBadRequest, err.Error(), "forge", ev.Forge)
 		return
 	}
-	s.dispatch(w, r, ev, urls)
+	s.dispatch(w, r, ev, urls, id)
 }
 
-// dispatch triggers a sync of every federation that urls name.
-func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, ev event, urls []string) {
+// dispatch triggers a sync of every federation that urls name, and
+// records delivery id ("": none) once a sync is triggered.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, ev event, urls []string, id string) {
 	cfg, err := s.cfg.Federations(r.Context())
 	if cfg == nil {
 		s.log.Error("cannot read federation config", "error", err)
@@ -346,6 +354,8 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, ev event, urls
 		res := s.sched.trigger(n)
 		if res == TriggerClosed {
 			status = http.StatusServiceUnavailable
+		} else if id != "" {
+			s.seen.record(id, s.cfg.Now())
 		}
 		lines = append(lines, fmt.Sprintf("federation %s: sync %s", n, res))
 	}

@@ -151,6 +151,13 @@ func TestSignatures(t *testing.T) {
 		{"gitea good", headers("X-Gitea-Event", "push", "X-Gitea-Signature", hexMAC(testSecret, giteaPush)), giteaPush, 202, "federation tools: sync started"},
 		{"gitea bad", headers("X-Gitea-Event", "push", "X-Gitea-Signature", hexMAC("wrong", giteaPush)), giteaPush, 401, "bad X-Gitea-Signature"},
 		{"gitea missing", headers("X-Gitea-Event", "push"), giteaPush, 401, "missing X-Gitea-Signature"},
+		// A Gitea hook of content type "form" signs the JSON it carries in "payload".
+		{"gitea form good", headers("X-Gitea-Event", "push", "X-Gitea-Signature", hexMAC(testSecret, giteaPush), "Content-Type", "application/x-www-form-urlencoded"),
+			"payload=" + url.QueryEscape(giteaPush), 202, "federation tools: sync started"},
+		{"gitea form bad", headers("X-Gitea-Event", "push", "X-Gitea-Signature", hexMAC("wrong", giteaPush), "Content-Type", "application/x-www-form-urlencoded"),
+			"payload=" + url.QueryEscape(giteaPush), 401, "bad X-Gitea-Signature"},
+		{"gitea form signed body", headers("X-Gitea-Event", "push", "X-Gitea-Signature", hexMAC(testSecret, "payload="+url.QueryEscape(giteaPush)), "Content-Type", "application/x-www-form-urlencoded"),
+			"payload=" + url.QueryEscape(giteaPush), 401, "bad X-Gitea-Signature"},
 		{"gitlab good", headers("X-Gitlab-Event", "Push Hook", "X-Gitlab-Token", testSecret), gitlabPush, 202, "federation linkis: sync started"},
 		{"gitlab bad", headers("X-Gitlab-Event", "Push Hook", "X-Gitlab-Token", "wrong"), gitlabPush, 401, "bad X-Gitlab-Token"},
 		{"gitlab missing", headers("X-Gitlab-Event", "Push Hook"), gitlabPush, 401, "missing X-Gitlab-Token"},
