@@ -393,6 +393,10 @@ func lsRemoteWith(ctx context.Context, d TokenDeps, repo, host string, cred keys
 		if ctx.Err() != nil {
 			gerr.Err = ctx.Err()
 		}
+		if gitexec.Classify(gerr) == gitexec.KindAuth {
+			// Explain's hint is to log in: what the user is doing.
+			return i18n.Errorf("%s refused the token (checked with git ls-remote %s): %w; check it, its expiry and the account name (--username); nothing was stored", host, repo, gerr)
+		}
 		return i18n.Errorf("checking the token with git ls-remote %s: %w", repo, gitexec.Explain(gerr, repo))
 	}
 	return nil

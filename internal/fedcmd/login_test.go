@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -239,4 +240,25 @@ func TestAuthCoversFederationSets(t *testing.T) {
 func sameAuth(a, b HostAuth) bool {
 	return a.Host == b.Host && a.Forge == b.Forge && a.Source == b.Source && a.Valid == b.Valid &&
 		a.Check == b.Check && a.Error == b.Error && a.Problem == b.Problem
+}
+
+// A token the server refuses, checked with git ls-remote (no forge API):
+// login fails naming the refusal, stores nothing, and does not tell the
+// user to run the login they are running.
+func TestLoginRefusedByAGitServer(t *testing.T) {
+	d, kr := tokenEnv(t)
+	d.Exe = filepath.Join(gittest.BinDir(t), "git-federate") // the credential callback
+	srv := gittest.NewServer(t, gittest.Auth{Token: "good-token"})
+	srv.InitBare(t, "r.git")
+	_, err := login(t, d, srv.RepoURL("r.git"), "bad-token\n")
+	if err == nil || !strings.Contains(err.Error(), "refused the token") || strings.Contains(err.Error(), "git federate login") ||
+		strings.Contains(err.Error(), "bad-token") {
+		t.Fatalf("refused token: %v", err)
+	}
+	if len(kr.m) != 0 {
+		t.Fatalf("a refused token was stored: %v", kr.m)
+	}
+	if _, err := login(t, d, srv.RepoURL("r.git"), "good-token\n"); err != nil {
+		t.Fatalf("good token: %v", err)
+	}
 }
