@@ -162,7 +162,11 @@ func runLogin(ctx context.Context, o LoginOptions) error {
 	}
 	host := tgt.ep.HostURL()
 	kr := o.Deps.keyring()
-	if err := kr.Available(); err != nil {
+	if err := kr.Available(); errors.Is(err, keystore.ErrKeyringOff) {
+		return i18n.Errorf("cannot store a token: %w\n"+
+			"login never writes tokens to a file; unset FEDERATE_KEYRING to use the OS keyring, or set %s for this shell",
+			err, keystore.EnvName(tgt.ep.Host))
+	} else if err != nil {
 		return i18n.Errorf("cannot store a token: %w\n"+
 			"login never writes tokens to a file; start a keyring (Secret Service), or set %s for this shell",
 			err, keystore.EnvName(tgt.ep.Host))

@@ -127,7 +127,8 @@ func TestLoginFailsLoudlyWithoutKeyring(t *testing.T) {
 	d, _ := tokenEnv(t)
 	t.Setenv("FEDERATE_KEYRING", "off")
 	_, err := login(t, d, "https://forge.example.com", "tok")
-	if !errors.Is(err, keystore.ErrKeyringUnavailable) || !strings.Contains(err.Error(), "FEDERATE_TOKEN_FORGE_EXAMPLE_COM") {
+	if !errors.Is(err, keystore.ErrKeyringUnavailable) || !strings.Contains(err.Error(), "FEDERATE_TOKEN_FORGE_EXAMPLE_COM") ||
+		!strings.Contains(err.Error(), "unset FEDERATE_KEYRING") {
 		t.Fatalf("keyring off: %v", err)
 	}
 	t.Setenv("FEDERATE_KEYRING", "")
