@@ -40,7 +40,7 @@ func hookCommand(stdio IO) *cli.Command {
 	return &cli.Command{
 		Name:      "hook",
 		Usage:     "create, list or remove the push webhooks that tell `git federate serve` about pushes",
-		ArgsUsage: "add|list|remove [name…|--all] --url URL [--secret-file F] [--dry-run]",
+		ArgsUsage: "add|list|remove [name…|--all] [--url URL] [--secret-file F] [--dry-run]",
 		Description: "add creates a push webhook on each named federation's origin, through its\n" +
 			"forge's API, delivering to URL (a `git federate serve` endpoint, e.g.\n" +
 			"https://sync.example.com/webhook) signed with the shared secret from\n" +
@@ -61,7 +61,7 @@ func hookCommand(stdio IO) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
-				return UsageError("usage: git federate hook add|list|remove [name…|--all] --url URL")
+				return UsageError("usage: git federate hook add|list|remove [name…|--all] [--url URL]")
 			}
 			return runHook(c.Context, HookOptions{Action: c.Args().First(), Names: c.Args().Tail(), All: c.Bool("all"),
 				URL: c.String("url"), SecretFile: c.String("secret-file"), DryRun: c.Bool("dry-run"), IO: stdio})

@@ -52,7 +52,7 @@ func serveCommand(stdio IO) *cli.Command {
 	return &cli.Command{
 		Name:      "serve",
 		Usage:     "receive push webhooks and sync the federation they name",
-		UsageText: "git federate serve --listen ADDR [--metrics-listen ADDR] [--secret-file F] [--jobs N] [--sync-timeout D] [--header-timeout D] [--read-timeout D]",
+		UsageText: "git federate serve --listen ADDR [--metrics-listen ADDR] [--secret-file F] [--jobs N] [--sync-timeout D] [--header-timeout D] [--read-timeout D] [--shutdown-timeout D] [--insecure-no-secret]",
 		Description: "Answers POST /webhook for GitHub, Gitea, GitLab and Gitee push events, and\n" +
 			"syncs every federation whose origin or mirror is the pushed repository.\n" +
 			"The shared secret comes from --secret-file or FEDERATE_WEBHOOK_SECRET.\n" +
