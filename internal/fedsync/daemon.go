@@ -74,7 +74,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		return err
 	}
 	s.log.Info("sync daemon started", "federations", len(r.Feds))
-	cur := s.begin(r)
+	cur := s.begin(r, -1)
 	for {
 		s.startDue(ctx, cur)
 		timer := s.clock.After(s.wait(cur.Feds))
@@ -104,7 +104,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			s.log.Info("federations read again", "federations", len(r.Feds))
 		}
 		s.end(cur)
-		cur = s.begin(r)
+		cur = s.begin(r, len(cur.Feds))
 	}
 }
 
@@ -126,8 +126,10 @@ type round struct {
 	runs sync.WaitGroup
 }
 
-func (s *schedule) begin(r Round) *round {
-	if len(r.Feds) == 0 {
+// begin starts the round of r; before is how many federations the last
+// one had (-1: none came before), so that "nothing to sync" is said once.
+func (s *schedule) begin(r Round, before int) *round {
+	if len(r.Feds) == 0 && before != 0 {
 		s.log.Warn("no federation to sync; the configuration is read again", "every", federation.MinFrequency)
 	}
 	return &round{Round: r}
@@ -190,8 +192,12 @@ func (s *schedule) wait(feds []*federation.Federation) time.Duration {
 	return max(wait, 0)
 }
 
-// startDue starts the runs of g's federations that are due.
+// startDue starts the runs of g's federations that are due; none once
+// ctx has ended.
 func (s *schedule) startDue(ctx context.Context, g *round) {
+	if ctx.Err() != nil {
+		return
+	}
 	now := s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
