@@ -206,3 +206,28 @@ func TestSyncDaemonFollowsAFederationSet(t *testing.T) {
 		t.Fatalf("daemon: %v\n%s", err, logs.String())
 	}
 }
+
+// status (and sync --dry-run) create nothing, but a missing mirror that
+// sync would create (createMissing, a forge with an API) says so.
+func TestStatusSaysSyncCreatesAMissingMirror(t *testing.T) {
+	gittest.Isolate(t)
+	g := giteaWithOrgs(t, "up", "down")
+	g.API(t, "POST", "/api/v1/orgs/up/repos", map[string]any{"name": "app", "auto_init": true}, nil)
+	for _, kv := range [][2]string{
+		{"federation.app.origin", g.URL + "/up/app.git"},
+		{"federation.app.mirror", g.URL + "/down/app.git"},
+		{"federation.app.createMissing", "true"},
+		{"federate." + g.URL + ".forge", "gitea"},
+	} {
+		gittest.Git(t, "", "config", "--global", kv[0], kv[1])
+	}
+	var out, errOut bytes.Buffer
+	err := runStatus(t.Context(), StatusOptions{IO: IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, Names: []string{"app"},
+		SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(t), "git-federate")}})
+	if code := exitCode(err, &errOut); code != ExitPartial || !strings.Contains(out.String(), "`git federate sync app` creates it (createMissing)") {
+		t.Errorf("status: exit %d, want 3 and the hint\n%s%s", code, out.String(), errOut.String())
+	}
+	if _, err := gittest.GitErr("", g.GitEnv(), "ls-remote", g.URL+"/down/app.git"); err == nil {
+		t.Error("status created the mirror")
+	}
+}

@@ -253,6 +253,13 @@ func join(owner, repo string) string {
 	return strings.TrimRight(owner, "/") + "/" + repo + ".git"
 }
 
+// Creatable reports whether EnsureMirror can create mirror: its forge
+// (by cfg) has an API for it.
+func Creatable(cfg *federation.Config, mirror federation.Endpoint) bool {
+	_, err := apiOf(cfg, mirror)
+	return err == nil
+}
+
 // EnsureMirror makes sure repository mirror of fed exists, creating it
 // through its forge's API when it does not: only when fed has
 // createMissing set and mirror's forge is known (deps.Config), else it

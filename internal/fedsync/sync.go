@@ -460,8 +460,12 @@ func (e *Engine) listAll(ctx context.Context, f *federation.Federation, push boo
 		g.Go(func() error {
 			refs, err := e.finishListing(ctx, f, m, mirrorService, firsts[1+i])
 			created := false
-			if err != nil && push {
+			switch {
+			case err != nil && push:
 				refs, created, err = e.createMissing(ctx, f, m, err)
+			case err != nil && f.CreateMissing && gitexec.Classify(err) == gitexec.KindNotFound && fedset.Creatable(e.cfg.Federations, m):
+				// status, --dry-run: create nothing, but say what sync would do
+				err = i18n.Errorf("%w; `git federate sync %s` creates it (createMissing)", err, f.Name)
 			}
 			l.mirrors[i] = listing{refs: refs.Filter(covered), all: refs, err: err, created: created}
 			return nil
