@@ -385,3 +385,21 @@ func TestSetMembersMatch(t *testing.T) {
 		}
 	}
 }
+
+// A push for a repository no federation has is logged with its URL (the
+// operator's only clue which hook is pointed at the wrong receiver),
+// without a user or password the URL may name.
+func TestLogNamesTheURLWithNoFederation(t *testing.T) {
+	var logs bytes.Buffer
+	srv := newServer(t, newRecorder(), func(c *Config) { c.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
+	body := `{"object_kind":"push","project":{"git_http_url":"https://bob:hunter2@gitlab.example.com/mirrors/unknown-repo.git"}}`
+	resp := do(srv, "POST", "/webhook", headers("X-Gitlab-Event", "Push Hook", "X-Gitlab-Token", testSecret), body)
+	if resp.Code != http.StatusAccepted || !strings.Contains(resp.Body.String(), "no federation") {
+		t.Fatalf("got %d %q", resp.Code, resp.Body.String())
+	}
+	out := logs.String()
+	if !strings.Contains(out, "result=no_federation") || !strings.Contains(out, "url=https://") || !strings.Contains(out, "unknown-repo") ||
+		strings.Contains(out, "hunter2") {
+		t.Errorf("log:\n%s", out)
+	}
+}
