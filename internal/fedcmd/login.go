@@ -399,7 +399,7 @@ func lsRemoteWith(ctx context.Context, d TokenDeps, repo, host string, cred keys
 		}
 		if gitexec.Classify(gerr) == gitexec.KindAuth {
 			// Explain's hint is to log in: what the user is doing.
-			return i18n.Errorf("%s refused the token (checked with git ls-remote %s): %w; check it, its expiry and the account name (--username); nothing was stored", host, repo, gerr)
+			return i18n.Errorf("%s refused the token, and nothing was stored: check the token, its expiry and the account name (--username)\n%w", host, gerr)
 		}
 		return i18n.Errorf("checking the token with git ls-remote %s: %w", repo, gitexec.Explain(gerr, repo))
 	}

@@ -73,7 +73,7 @@ func TestLoginWrongTokenStoresNothing(t *testing.T) {
 	f := newFixture(t, gittest.Auth{Token: "right-token-123"})
 	withKeyring(t)
 	out, err := run(t, "", token, nil, "git", "federate", "login", "--token-stdin", f.url)
-	if err == nil || !strings.Contains(out, "git federate login") {
+	if err == nil || !strings.Contains(out, "refused the token, and nothing was stored") || strings.Contains(out, "run `git federate login") {
 		t.Fatalf("login with a wrong token: %v\n%s", err, out)
 	}
 	tokenWasUsed(t, f)
