@@ -41,15 +41,13 @@ func privateCAForge(t *testing.T) {
 	ca := gittest.CAFile(t, api)
 	u, _ := url.Parse(api.URL)
 	t.Setenv(keystore.EnvName(u.Host), "tok-private-ca")
-	for _, kv := range [][2]string{
+	configGlobal(t, [][2]string{
 		{"http.sslCAInfo", ca},
 		{"federationset.big.origin", api.URL + "/big"},
 		{"federationset.big.mirror", api.URL + "/down"},
 		{"federate." + api.URL + ".forge", "github"},
 		{"federate." + api.URL + ".api", api.URL + "/api"},
-	} {
-		gittest.Git(t, "", "config", "--global", kv[0], kv[1])
-	}
+	})
 }
 
 // A forge whose certificate git trusts through http.sslCAInfo in git's

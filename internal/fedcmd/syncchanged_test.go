@@ -33,14 +33,12 @@ func TestSyncSkipsMembersTheForgeReportsUnchanged(t *testing.T) {
 		push(name)
 	}
 	g.FlushQueues(t) // the forge records a push's time asynchronously
-	for _, kv := range [][2]string{
+	configGlobal(t, [][2]string{
 		{"federationset.grp.origin", g.URL + "/up2"},
 		{"federationset.grp.mirror", g.URL + "/down2"},
 		{"federationset.grp.createMissing", "true"},
 		{"federate." + g.URL + ".forge", "gitea"},
-	} {
-		gittest.Git(t, "", "config", "--global", kv[0], kv[1])
-	}
+	})
 	sync := func(full bool) map[string]bool {
 		t.Helper()
 		var out, errOut bytes.Buffer

@@ -26,6 +26,14 @@ func giteaWithOrgs(t *testing.T, orgs ...string) *gittest.Gitea {
 	return g
 }
 
+// configGlobal sets each key to its value in the global git config.
+func configGlobal(t *testing.T, kv [][2]string) {
+	t.Helper()
+	for _, e := range kv {
+		gittest.Git(t, "", "config", "--global", "--add", e[0], e[1])
+	}
+}
+
 // syncAllOK runs `sync --all` and returns what it wrote to stdout and
 // stderr; it fails the test unless sync exits 0.
 func syncAllOK(t *testing.T) (out, errOut *bytes.Buffer) {
@@ -55,15 +63,13 @@ func TestSyncFederationSetCreatesMissingMirrorsOnGitea(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, kv := range [][2]string{
+	configGlobal(t, [][2]string{
 		{"federationset.apache.origin", g.URL + "/up"},
 		{"federationset.apache.mirror", g.URL + "/down"},
 		{"federationset.apache.include", "linkis*"},
 		{"federationset.apache.createMissing", "true"},
 		{"federate." + g.URL + ".forge", "gitea"},
-	} {
-		gittest.Git(t, "", "config", "--global", kv[0], kv[1])
-	}
+	})
 
 	out, errOut := syncAllOK(t)
 	for _, name := range []string{"linkis", "linkis-web"} {
@@ -169,15 +175,13 @@ func TestSyncDaemonFollowsAFederationSet(t *testing.T) {
 	}
 	g.API(t, "POST", "/api/v1/orgs/up/repos", map[string]any{"name": "r1"}, nil)
 	pushTo("r1", "a.txt")
-	for _, kv := range [][2]string{
+	configGlobal(t, [][2]string{
 		{"federationset.acme.origin", g.URL + "/up"},
 		{"federationset.acme.mirror", g.URL + "/down"},
 		{"federationset.acme.createMissing", "true"},
 		{"federationset.acme.frequency", "5 mins"},
 		{"federate." + g.URL + ".forge", "gitea"},
-	} {
-		gittest.Git(t, "", "config", "--global", kv[0], kv[1])
-	}
+	})
 	clock := gittest.NewFakeClock()
 	logs := newLog()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -213,14 +217,12 @@ func TestStatusSaysSyncCreatesAMissingMirror(t *testing.T) {
 	gittest.Isolate(t)
 	g := giteaWithOrgs(t, "up", "down")
 	g.API(t, "POST", "/api/v1/orgs/up/repos", map[string]any{"name": "app", "auto_init": true}, nil)
-	for _, kv := range [][2]string{
+	configGlobal(t, [][2]string{
 		{"federation.app.origin", g.URL + "/up/app.git"},
 		{"federation.app.mirror", g.URL + "/down/app.git"},
 		{"federation.app.createMissing", "true"},
 		{"federate." + g.URL + ".forge", "gitea"},
-	} {
-		gittest.Git(t, "", "config", "--global", kv[0], kv[1])
-	}
+	})
 	var out, errOut bytes.Buffer
 	err := runStatus(t.Context(), StatusOptions{IO: IO{In: strings.NewReader(""), Out: &out, Err: &errOut}, Names: []string{"app"},
 		SyncEnv: SyncEnv{Exe: filepath.Join(gittest.BinDir(t), "git-federate")}})

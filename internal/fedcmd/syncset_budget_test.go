@@ -50,14 +50,12 @@ func lowBudgetForge(t *testing.T, token string) string {
 	u, _ := url.Parse(api.URL)
 	t.Setenv(keystore.EnvName(u.Host), token)
 	t.Setenv("GIT_TRACE_FEDERATE", "1")
-	for _, kv := range [][2]string{
+	configGlobal(t, [][2]string{
 		{"federationset.big.origin", api.URL + "/big"},
 		{"federationset.big.mirror", api.URL + "/down"},
 		{"federate." + api.URL + ".forge", "github"},
 		{"federate." + api.URL + ".api", api.URL + "/api"},
-	} {
-		gittest.Git(t, "", "config", "--global", kv[0], kv[1])
-	}
+	})
 	return api.URL
 }
 
