@@ -263,3 +263,18 @@ func TestLoginRefusedByAGitServer(t *testing.T) {
 		t.Fatalf("good token: %v", err)
 	}
 }
+
+// logout with the keyring off, or with no token in it, still says that a
+// variable gives a token for the host.
+func TestLogoutNamesTheVariableStillSet(t *testing.T) {
+	d, _ := tokenEnv(t)
+	t.Setenv("FEDERATE_TOKEN_FORGE_EXAMPLE_COM", "from-env")
+	for _, off := range []string{"off", ""} {
+		t.Setenv("FEDERATE_KEYRING", off)
+		var stderr bytes.Buffer
+		err := runLogout(context.Background(), LogoutOptions{URL: "https://forge.example.com", IO: IO{Err: &stderr}, Deps: d})
+		if err == nil || !strings.Contains(stderr.String(), "note: $FEDERATE_TOKEN_FORGE_EXAMPLE_COM still gives a token for https://forge.example.com") {
+			t.Errorf("keyring %q: %v\n%s", off, err, stderr.String())
+		}
+	}
+}

@@ -38,18 +38,20 @@ func runLogout(ctx context.Context, o LogoutOptions) error {
 	}
 	host := tgt.ep.HostURL()
 	err = o.Deps.keyring().Delete(ctx, tgt.key)
-	if errors.Is(err, keystore.ErrNotFound) {
-		return i18n.Errorf("no token for %s in the OS keyring", host)
+	switch {
+	case errors.Is(err, keystore.ErrNotFound):
+		err = i18n.Errorf("no token for %s in the OS keyring", host)
+	case err != nil:
+		err = i18n.Errorf("deleting the token for %s: %w", host, err)
+	default:
+		o.IO.P.Fprintf(o.IO.Err, "Deleted the token for %s from the OS keyring.\n", host)
 	}
-	if err != nil {
-		return i18n.Errorf("deleting the token for %s: %w", host, err)
-	}
-	o.IO.P.Fprintf(o.IO.Err, "Deleted the token for %s from the OS keyring.\n", host)
+	// Whatever the keyring did, a variable still gives a token.
 	env := keystore.Env{Getenv: o.Deps.getenv}
 	for _, v := range env.Variables(tgt.ep.Host) {
 		if o.Deps.getenv(v) != "" {
 			o.IO.P.Fprintf(o.IO.Err, "note: $%s still gives a token for %s\n", v, host)
 		}
 	}
-	return nil
+	return err
 }
