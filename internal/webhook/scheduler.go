@@ -94,6 +94,7 @@ func (s *scheduler) loop(name string) {
 	for {
 		if !s.acquire() {
 			s.forget(name)
+			s.log.Warn("sync dropped: the receiver is stopping", "federation", name)
 			return
 		}
 		s.runOne(name)
@@ -130,6 +131,9 @@ func (s *scheduler) again(name string) bool {
 	if st.again && !s.closed {
 		st.again = false
 		return true
+	}
+	if st.again {
+		s.log.Warn("sync dropped: the receiver is stopping", "federation", name)
 	}
 	delete(s.feds, name)
 	return false

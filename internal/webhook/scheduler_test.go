@@ -1,9 +1,11 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -120,7 +122,8 @@ func TestBoundedJobs(t *testing.T) {
 
 func TestShutdownCancelsSyncsAfterBound(t *testing.T) {
 	b := newBlocker()
-	srv := newServer(t, b, nil)
+	var logs syncBuffer
+	srv := newServer(t, b, func(c *Config) { c.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
 	srv.sched.trigger("a")
 	b.waitStart(t)
 	srv.sched.trigger("a") // queued: must be dropped, not run
@@ -132,6 +135,27 @@ func TestShutdownCancelsSyncsAfterBound(t *testing.T) {
 	if b.calls["a"] != 1 {
 		t.Fatalf("a synced %d times after shutdown, want 1", b.calls["a"])
 	}
+	if !strings.Contains(logs.String(), `msg="sync dropped: the receiver is stopping" federation=a`) {
+		t.Errorf("the dropped sync is not logged:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the log's writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestShutdownWaitsForRunningSync(t *testing.T) {
