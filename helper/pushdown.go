@@ -3,7 +3,6 @@ package helper
 import (
 	"context"
 	"errors"
-	"net/url"
 	"strings"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
@@ -85,9 +84,9 @@ func (s *Session) fetchBroke(ctx context.Context, srv federation.Endpoint, stder
 // "mirror <url>", in the user's language when printed.
 func (s *Session) named(url string) i18n.Msg {
 	if s.role(url) == "origin" {
-		return i18n.M("origin %s", maskURL(url))
+		return i18n.M("origin %s", redact.URL(url))
 	}
-	return i18n.M("mirror %s", maskURL(url))
+	return i18n.M("mirror %s", redact.URL(url))
 }
 
 // role is how a message names server url: "origin" or "mirror".
@@ -96,18 +95,6 @@ func (s *Session) role(url string) string {
 		return "origin"
 	}
 	return "mirror"
-}
-
-// maskURL hides a password a configured URL may carry.
-func maskURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); !ok {
-		return raw
-	}
-	return u.Redacted()
 }
 
 // timeoutKey is the config key of the federation's time limit.

@@ -687,19 +687,19 @@ func TestResolveOriginOfTwoFederations(t *testing.T) {
 }
 
 func TestWithMirror(t *testing.T) {
-	cfg := &Config{Federations: map[string]*Federation{}, Sets: map[string]*Set{
-		"apache": {Name: "apache", Mirrors: []string{"https://gitee.com/apache-mirror/"}},
-	}}
-	for name, mirrors := range map[string][]string{"a": {"https://m.example/x.git", "https://n.example/x.git"}, "b": {"https://m.example/x.git"}, "c": {"https://n.example/y.git"}} {
-		f := &Federation{Name: name}
-		for _, m := range mirrors {
-			ep, err := ParseEndpoint(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.Mirrors = append(f.Mirrors, ep)
-		}
-		cfg.Federations[name] = f
+	cfg, err := Parse(entries(
+		"federation.a.origin", "https://o.example/a.git",
+		"federation.a.mirror", "https://m.example/x.git",
+		"federation.a.mirror", "https://n.example/x.git",
+		"federation.b.origin", "https://o.example/b.git",
+		"federation.b.mirror", "https://m.example/x.git",
+		"federation.c.origin", "https://o.example/c.git",
+		"federation.c.mirror", "https://n.example/y.git",
+		"federationset.apache.origin", "https://github.com/apache",
+		"federationset.apache.mirror", "https://gitee.com/apache-mirror/",
+	))
+	if err != nil {
+		t.Fatal(err)
 	}
 	for raw, want := range map[string]string{
 		"https://m.example/x.git":                    "a b",

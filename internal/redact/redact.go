@@ -8,6 +8,7 @@ package redact
 import (
 	"encoding/base64"
 	"io"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -89,6 +90,20 @@ func (r *Redactor) list() []string {
 	}
 	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out
+}
+
+// URL hides the password a URL may carry (user:xxxxx@host); anything
+// else, an scp-like address (which names no password) included, is
+// raw itself.
+func URL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); !ok {
+		return raw
+	}
+	return u.Redacted()
 }
 
 // Strip drops terminal escape sequences whole (CSI "ESC [ … final",

@@ -86,3 +86,16 @@ func FuzzStripLeavesNoControl(f *testing.F) {
 		}
 	})
 }
+
+func TestURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"https://bob:hunter2@git.example.com/x.git": "https://bob:xxxxx@git.example.com/x.git",
+		"https://bob@git.example.com/x.git":         "https://bob@git.example.com/x.git",
+		"https://git.example.com/x.git":             "https://git.example.com/x.git",
+		"git@git.example.com:x.git":                 "git@git.example.com:x.git",
+	} {
+		if got := URL(raw); got != want {
+			t.Errorf("URL(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/git-remote-federate/git-remote-federate/internal/gittest"
 )
 
 // blocker is a Syncer whose syncs report their start on started and then
@@ -122,7 +123,7 @@ func TestBoundedJobs(t *testing.T) {
 
 func TestShutdownCancelsSyncsAfterBound(t *testing.T) {
 	b := newBlocker()
-	var logs syncBuffer
+	var logs gittest.Buffer
 	srv := newServer(t, b, func(c *Config) { c.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
 	srv.sched.trigger("a")
 	b.waitStart(t)
@@ -138,24 +139,6 @@ func TestShutdownCancelsSyncsAfterBound(t *testing.T) {
 	if !strings.Contains(logs.String(), `msg="sync dropped: the receiver is stopping" federation=a`) {
 		t.Errorf("the dropped sync is not logged:\n%s", logs.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the log's writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestShutdownWaitsForRunningSync(t *testing.T) {

@@ -13,11 +13,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/git-remote-federate/git-remote-federate/internal/federation"
+	"github.com/git-remote-federate/git-remote-federate/internal/redact"
 )
 
 // Syncer brings the mirrors of one federation up to date. Sync must
@@ -346,7 +346,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, ev event, urls
 	}
 	names := Match(cfg, urls)
 	if len(names) == 0 {
-		s.reply(w, r, http.StatusAccepted, ReqNoFederation, "no federation for "+urls[0], "forge", ev.Forge, "event", ev.Name, "url", withoutUser(urls[0]))
+		s.reply(w, r, http.StatusAccepted, ReqNoFederation, "no federation for "+urls[0], "forge", ev.Forge, "event", ev.Name, "url", redact.URL(urls[0]))
 		return
 	}
 	var lines []string
@@ -365,21 +365,6 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, ev event, urls
 		result = ReqError
 	}
 	s.reply(w, r, status, result, strings.Join(lines, "\n"), "forge", ev.Forge, "event", ev.Name, "federations", names)
-}
-
-// withoutUser is raw without the user (and password) a URL may name, for
-// the log. An scp-like address (git@host:path) names no password: it is
-// kept as it is.
-func withoutUser(raw string) string {
-	if !strings.Contains(raw, "://") {
-		return raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(not a URL)"
-	}
-	u.User = nil
-	return u.String()
 }
 
 // reply writes msg as the plain-text answer, counts the request and logs

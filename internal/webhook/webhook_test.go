@@ -388,7 +388,7 @@ func TestSetMembersMatch(t *testing.T) {
 
 // A push for a repository no federation has is logged with its URL (the
 // operator's only clue which hook is pointed at the wrong receiver),
-// without a user or password the URL may name.
+// without the password the URL may name.
 func TestLogNamesTheURLWithNoFederation(t *testing.T) {
 	var logs bytes.Buffer
 	srv := newServer(t, newRecorder(), func(c *Config) { c.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
